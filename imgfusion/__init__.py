@@ -1,0 +1,41 @@
+"""imgfusion: image pipelines in YAML recipes, and the functions behind them.
+
+Every operator is a plain function exported here, e.g.::
+
+    from imgfusion import load, poisson_blend, neural_style
+"""
+from __future__ import annotations
+
+import importlib
+
+from .errors import ImgfusionError, ParameterError, RecipeError
+from .hookspecs import hookimpl
+from .operators import Input, InputPath, Operator, Output, OutputPath, Param
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; imported on first use so that `import imgfusion`
+# and the CLI's listing commands do not pay for torch unless they need it.
+_LAZY = {
+    # --- core I/O (imgfusion.ops.io / imgfusion.images) ---
+    # --- gradient domain (imgfusion.gradient) ---
+    # --- neural style (imgfusion.style) ---
+    # --- mask-guided (imgfusion.ops.masked) ---
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'imgfusion' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = ["ImgfusionError", "ParameterError", "RecipeError", "hookimpl", "Input",
+           "InputPath", "Operator", "Output", "OutputPath", "Param", *_LAZY]

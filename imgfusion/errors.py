@@ -1,0 +1,85 @@
+"""Exceptions that imgfusion raises on purpose, each mapped to a CLI exit code."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ImgfusionError(Exception):
+    """Base class of every error imgfusion raises on purpose."""
+
+    exit_code = 1
+
+
+class ParameterError(ValueError, ImgfusionError):
+    """Bad input to an operator: names the parameter (or image input) at fault.
+
+    Operators raise this for anything the user can fix (wrong sizes, empty masks,
+    NaN pixels, out-of-range values).  The engine adds the recipe step, and the CLI
+    exits with status 2.
+    """
+
+    exit_code = 2
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: where (step, field) and what."""
+
+    step: str | None
+    field: str | None
+    message: str
+    suggestion: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.step is not None:
+            where.append(f"step {self.step}")
+        if self.field is not None:
+            where.append(f"field '{self.field}'")
+        text = (", ".join(where) + ": " if where else "") + self.message
+        if self.suggestion:
+            text += f" (did you mean '{self.suggestion}'?)"
+        return text
+
+
+class RecipeError(ImgfusionError):
+    """A recipe that cannot run; carries every problem found, not just the first."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | Problem | str):
+        if isinstance(problems, str):
+            problems = [Problem(None, None, problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = list(problems)
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in the recipe"
+        super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+class PluginError(ImgfusionError):
+    """A plugin failed to load (with --strict-plugins) or two operators share a name."""
+
+    exit_code = 2
+
+
+class StepFailed(ImgfusionError):
+    """An operator raised while running; names the step and the operator."""
+
+    exit_code = 1
+
+    def __init__(self, step: str, op: str, cause: BaseException):
+        field = getattr(cause, "field", None)
+        if isinstance(cause, ParameterError):
+            msg = f"step {step} ({op}), field '{field}': {cause.message}"
+            self.exit_code = 2
+        else:
+            msg = f"step {step} ({op}) failed: {type(cause).__name__}: {cause}"
+        super().__init__(msg)
+        self.step, self.op, self.cause = step, op, cause

@@ -1,0 +1,165 @@
+"""The plugin manager: built-ins, entry points, plugin files, isolation, clashes.
+
+Load order (as pytest documents its own): names in ``IMGFUSION_DISABLE_PLUGINS``
+are blocked first, then the built-in operator modules are registered, then the
+entry points of the group ``imgfusion``, then plugin files from
+``IMGFUSION_PLUGINS`` and from the recipe's ``plugins:``.  Each plugin is
+imported and asked for its operators inside its own ``try``: one that fails is
+reported (a warning line, and "failed" in ``imgfusion plugins``) and the others
+keep working, unless ``strict`` is set.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError
+from .operators import Operator
+
+# Built-in operator modules, registered through the same hook as third-party
+# plugins (as pytest loads its own plugins).  One line per module.
+BUILTIN_PLUGINS = (
+    "imgfusion.ops.io",
+)
+ENTRY_POINT_GROUP = "imgfusion"
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin could not be loaded; the other plugins keep working."""
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    kind: str  # builtin | entrypoint | file
+    status: str  # loaded | failed | blocked
+    version: str | None = None
+    error: str | None = None
+    operators: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "status": self.status,
+                "version": self.version, "error": self.error, "operators": self.operators}
+
+
+class Registry:
+    """The operators of one run, by name, with the plugins they came from."""
+
+    def __init__(self) -> None:
+        self.operators: dict[str, Operator] = {}
+        self.plugins: list[PluginInfo] = []
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.operators
+
+    def __getitem__(self, name: str) -> Operator:
+        return self.operators[name]
+
+    def names(self) -> list[str]:
+        return sorted(self.operators)
+
+    def add(self, op: Operator, source: str) -> None:
+        if not isinstance(op, Operator):
+            raise PluginError(f"plugin {source} registered {op!r}, which is not an Operator")
+        other = self.operators.get(op.name)
+        if other is not None:
+            raise PluginError(
+                f"operator '{op.name}' is registered twice: by {other.source} and by {source}")
+        op.source = source
+        self.operators[op.name] = op
+
+    # -- loading ---------------------------------------------------------------
+    def load_plugin(self, name: str, kind: str, importer, strict: bool,
+                    version: str | None = None) -> PluginInfo:
+        info = PluginInfo(name, kind, "loaded", version)
+        self.plugins.append(info)
+        if self.pm.is_blocked(name):
+            info.status = "blocked"
+            return info
+        try:
+            module = importer()
+            self.pm.register(module, name=name)
+            for impl in self.pm.hook.imgfusion_register_operators.get_hookimpls():
+                if impl.plugin_name == name:
+                    impl.function(register=lambda op: self._add_from(op, info))
+        except PluginError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - isolation is the point
+            info.status = "failed"
+            info.error = f"{type(exc).__name__}: {exc}"
+            for op_name in info.operators:
+                self.operators.pop(op_name, None)
+            info.operators.clear()
+            if self.pm.get_plugin(name) is not None:
+                self.pm.unregister(name=name)
+            if strict:
+                raise PluginError(f"plugin {name} failed to load: {info.error}") from exc
+            warnings.warn(f"imgfusion: plugin {name} failed to load: {info.error}",
+                          PluginLoadWarning, stacklevel=2)
+        return info
+
+    def _add_from(self, op: Operator, info: PluginInfo) -> None:
+        self.add(op, f"{info.kind} plugin {info.name}")
+        info.operators.append(op.name)
+
+
+def _split_env(var: str, sep: str) -> list[str]:
+    return [p.strip() for p in os.environ.get(var, "").split(sep) if p.strip()]
+
+
+def _import_file(path: Path):
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+    modname = f"imgfusion_plugin_{path.stem}_{digest}"
+    if modname in sys.modules:
+        return sys.modules[modname]
+    if not path.is_file():
+        raise FileNotFoundError(f"no plugin file {path}")
+    spec = importlib.util.spec_from_file_location(modname, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(modname, None)
+        raise
+    return module
+
+
+def load_registry(plugin_files: Iterable[str | os.PathLike] = (), *, strict: bool = False,
+                  entry_points: bool = True) -> Registry:
+    """Build a fresh registry: built-ins, entry points, then plugin files.
+
+    Each call makes a new registry, so a recipe's plugins never leak into
+    another run in the same process.
+    """
+    reg = Registry()
+    for name in _split_env("IMGFUSION_DISABLE_PLUGINS", ","):
+        reg.pm.set_blocked(name)
+    for modname in BUILTIN_PLUGINS:
+        short = modname.rsplit(".", 1)[-1]
+        if reg.pm.is_blocked(short):
+            reg.pm.set_blocked(modname)
+        reg.load_plugin(modname, "builtin",
+                        lambda m=modname: importlib.import_module(m), strict=True)
+    if entry_points:
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            version = ep.dist.version if ep.dist is not None else None
+            reg.load_plugin(ep.name, "entrypoint", ep.load, strict, version)
+    files = [*_split_env("IMGFUSION_PLUGINS", os.pathsep), *map(str, plugin_files)]
+    for f in files:
+        path = Path(f).expanduser().resolve()
+        reg.load_plugin(str(path), "file", lambda p=path: _import_file(p), strict)
+    return reg
