@@ -86,7 +86,7 @@ class Registry:
                     version: str | None = None) -> PluginInfo:
         info = PluginInfo(name, kind, "loaded", version)
         self.plugins.append(info)
-        if self.pm.is_blocked(name):
+        if self.pm.is_blocked(name) or (kind == "file" and self.pm.is_blocked(Path(name).stem)):
             info.status = "blocked"
             return info
         try:

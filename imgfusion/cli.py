@@ -1,0 +1,220 @@
+"""The ``imgfusion`` command: a thin shell over recipe, engine and plugins.
+
+Exit codes: 0 ok, 1 an operator failed, 2 usage or validation error, 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__
+from .errors import ImgfusionError, RecipeError
+from .plugins import PluginLoadWarning, load_registry
+from .recipe import Recipe, did_you_mean, load_recipe
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    common.add_argument("--strict-plugins", action="store_true",
+                        help="a plugin that fails to load is an error, not a warning")
+    listing = argparse.ArgumentParser(add_help=False)
+    listing.add_argument("--json", action="store_true", help="print JSON on stdout")
+    recipe = argparse.ArgumentParser(add_help=False)
+    recipe.add_argument("recipe", help="the YAML recipe")
+    recipe.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="STEP.PARAM=VALUE", help="override a value (repeatable)")
+    recipe.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (overrides the recipe)")
+    recipe.add_argument("--out", help="output folder (default: the recipe's folder)")
+    recipe.add_argument("--overwrite", action="store_true",
+                        help="allow replacing existing output files")
+
+    p = argparse.ArgumentParser(prog="imgfusion", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"imgfusion {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("run", parents=[common, recipe], help="run a recipe")
+    sub.add_parser("validate", parents=[common, recipe, listing],
+                   help="check a recipe and print the resolved plan")
+    sub.add_parser("ops", parents=[common, listing], help="list operators")
+    info = sub.add_parser("info", parents=[common, listing], help="describe one operator")
+    info.add_argument("op")
+    sub.add_parser("plugins", parents=[common, listing], help="list plugins and their state")
+    demo = sub.add_parser("demo", parents=[common],
+                          help="run the gallery's recipes on built-in sample images")
+    demo.add_argument("--out", default="imgfusion-demo", help="output folder")
+    demo.add_argument("--overwrite", action="store_true", help="replace earlier demo output")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    warnings.simplefilter("always", PluginLoadWarning)
+    warnings.showwarning = _show_warning
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("imgfusion: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except ImgfusionError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"imgfusion: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - last resort, keep the message short
+        if args.debug:
+            traceback.print_exc()
+        print(f"imgfusion: internal error: {type(exc).__name__}: {exc} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"imgfusion: warning: {message}", file=sys.stderr)
+
+
+def _load(args) -> Recipe:
+    return load_recipe(args.recipe, overrides=args.overrides, out_dir=args.out,
+                       device=args.device, overwrite=args.overwrite,
+                       strict_plugins=args.strict_plugins)
+
+
+def cmd_run(args) -> int:
+    from .engine import run_recipe
+
+    recipe = _load(args)
+    result = run_recipe(recipe)
+    for path in result.written:
+        print(path)
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    recipe = _load(args)
+    plan = [_plan_entry(s) for s in recipe.steps]
+    if args.json:
+        json.dump({"device": recipe.device, "seed": recipe.seed, "steps": plan},
+                  sys.stdout, indent=2, default=str)
+        print()
+        return EXIT_OK
+    runs = sum(len(s.variants) for s in recipe.steps)
+    print(f"{recipe.path}: ok, {len(plan)} steps, {runs} runs, device {recipe.device}, "
+          f"seed {recipe.seed}")
+    for entry in plan:
+        print(f"  {entry['id']}: {entry['op']}")
+        for name, ref in entry["inputs"].items():
+            print(f"      {name} <- {ref}")
+        for name, value in entry["params"].items():
+            if name in entry["sweep"]:
+                continue
+            mark = "" if name in entry["given"] else "  (default)"
+            print(f"      {name} = {value!r}{mark}")
+        for name, values in entry["sweep"].items():
+            print(f"      sweep {name} over {values!r}")
+    return EXIT_OK
+
+
+def _plan_entry(step) -> dict[str, Any]:
+    return {
+        "id": step.id, "op": step.op.name,
+        "inputs": {k: ([str(r) for r in v] if isinstance(v, list) else str(v))
+                   for k, v in step.inputs.items()},
+        "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in step.params.items()},
+        "given": sorted(step.given), "sweep": step.sweep, "variants": len(step.variants),
+    }
+
+
+def cmd_ops(args) -> int:
+    reg = load_registry(strict=args.strict_plugins)
+    ops = [reg[n] for n in reg.names()]
+    if args.json:
+        json.dump([{"name": o.name, "summary": o.summary, "source": o.source} for o in ops],
+                  sys.stdout, indent=2)
+        print()
+        return EXIT_OK
+    width = max(len(o.name) for o in ops)
+    for o in ops:
+        print(f"{o.name:<{width}}  {o.summary}")
+    return EXIT_OK
+
+
+def cmd_info(args) -> int:
+    reg = load_registry(strict=args.strict_plugins)
+    if args.op not in reg:
+        raise RecipeError([_unknown_op(args.op, reg.names())])
+    desc = reg[args.op].describe()
+    if args.json:
+        json.dump(desc, sys.stdout, indent=2, default=str)
+        print()
+        return EXIT_OK
+    print(f"{desc['name']}: {desc['summary']}\n  from {desc['source']}\n")
+    print(desc["help"] + "\n")
+    print("inputs:")
+    for i in desc["inputs"]:
+        flags = ", ".join(f for f, on in (("optional", i["optional"]), ("list", i["many"])) if on)
+        print(f"  {i['name']} ({i['kind']}{', ' + flags if flags else ''})  {i['help']}")
+    if not desc["inputs"]:
+        print("  (none)")
+    print("parameters:")
+    for p in desc["params"]:
+        extra = []
+        if p["min"] is not None or p["max"] is not None:
+            extra.append(f"range [{_bound(p['min'])}, {_bound(p['max'])}]")
+        if p["choices"]:
+            extra.append("one of " + ", ".join(map(str, p["choices"])))
+        default = "required" if p["required"] else f"default {p['default']!r}"
+        print(f"  {p['name']}: {p['type']}, {default}{'; ' if extra else ''}{'; '.join(extra)}")
+        if p["help"]:
+            print(f"      {p['help']}")
+    print("outputs:")
+    for o in desc["outputs"]:
+        print(f"  {o['name']} ({o['kind']})  {o['help']}")
+    return EXIT_OK
+
+
+def _bound(v) -> str:
+    return "" if v is None else repr(v)
+
+
+def _unknown_op(name: str, names):
+    from .errors import Problem
+
+    return Problem(None, "op", f"unknown operator {name!r}", did_you_mean(name, names))
+
+
+def cmd_plugins(args) -> int:
+    reg = load_registry(strict=args.strict_plugins)
+    rows = [p.as_dict() for p in reg.plugins]
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        print()
+        return EXIT_OK
+    for r in rows:
+        version = f" {r['version']}" if r["version"] else ""
+        print(f"{r['name']}{version} [{r['kind']}] {r['status']}: "
+              f"{', '.join(r['operators']) or '-'}")
+        if r["error"]:
+            print(f"    {r['error']}")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    for path in run_demo(Path(args.out), overwrite=args.overwrite):
+        print(path)
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "ops": cmd_ops, "info": cmd_info,
+            "plugins": cmd_plugins, "demo": cmd_demo}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

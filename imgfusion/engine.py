@@ -1,0 +1,243 @@
+"""Runs a validated recipe: step order, sweeps, progress, run.json.
+
+Steps run in recipe order, which validation has checked is a dependency order
+(every reference points to an earlier step).  A step with ``sweep:`` runs once
+per combination of values; a step fed by a swept step runs once per upstream
+variant; an operator with a ``many`` input (``contact_sheet``) receives all
+variants at once, with their labels.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+from tqdm import tqdm
+
+from .errors import ImgfusionError, StepFailed
+from .operators import Input, OutputPath
+from .recipe import Recipe, Ref, Step, variant_path
+
+
+@dataclass
+class Variant:
+    labels: dict[str, Any]
+    outputs: dict[str, Any]
+
+
+@dataclass
+class RunResult:
+    results: dict[str, list[Variant]]
+    written: list[str]
+    report: dict[str, Any]
+    report_path: Path | None = None
+
+    def output(self, step: str, name: str | None = None, index: int = 0) -> Any:
+        variant = self.results[step][index]
+        return variant.outputs[name] if name else next(iter(variant.outputs.values()))
+
+
+@dataclass
+class _Progress:
+    """The nested progress bar handed to long operators as ``progress(done, total, **info)``."""
+
+    desc: str
+    disable: bool | None
+    bar: Any = field(default=None)
+
+    def __call__(self, done: int, total: int | None = None, **info: Any) -> None:
+        if self.bar is None:
+            self.bar = tqdm(total=total, desc=self.desc, position=1, leave=False,
+                            file=sys.stderr, disable=self.disable, dynamic_ncols=True)
+        if total is not None:
+            self.bar.total = total
+        self.bar.n = done
+        if info:
+            self.bar.set_postfix({k: _short(v) for k, v in info.items()}, refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _short(v: Any) -> Any:
+    return f"{v:.4g}" if isinstance(v, float) else v
+
+
+def run_recipe(recipe: Recipe, *, progress: bool | None = None,
+               write_report: bool = True) -> RunResult:
+    """Run every step; return the outputs, the files written and the report.
+
+    ``progress`` None shows bars only when stderr is a terminal.  On a failing
+    operator raises :class:`StepFailed` (outputs already saved stay); on Ctrl-C
+    lets ``KeyboardInterrupt`` through; run.json is written in every case.
+    """
+    disable = None if progress is None else not progress
+    results: dict[str, list[Variant]] = {}
+    written: list[str] = []
+    report: dict[str, Any] = {
+        "status": "running",
+        "recipe": recipe.raw,
+        "recipe_path": str(recipe.path) if recipe.path else None,
+        "device": recipe.device,
+        "seed": recipe.seed,
+        "versions": versions(),
+        "steps": [],
+    }
+    total = sum(len(s.variants) for s in recipe.steps)
+    outer = tqdm(total=total, desc="recipe", unit="step", file=sys.stderr, disable=disable,
+                 dynamic_ncols=True)
+    result = RunResult(results, written, report)
+    try:
+        for step in recipe.steps:
+            entry = {"id": step.id, "op": step.op.name, "params": _jsonable(step.params),
+                     "variants": []}
+            report["steps"].append(entry)
+            outer.set_description(f"{step.id} ({step.op.name})")
+            results[step.id] = []
+            for labels in step.variants:
+                t0 = time.perf_counter()
+                variant = _run_variant(recipe, step, labels, results, disable)
+                results[step.id].append(variant)
+                files = [v for o, v in zip(step.op.outputs, variant.outputs.values())
+                         if o.kind == "data" and isinstance(v, (str, os.PathLike))
+                         and Path(v).is_file()]
+                written.extend(map(str, files))
+                entry["variants"].append({"labels": _jsonable(labels),
+                                          "seconds": round(time.perf_counter() - t0, 4),
+                                          "files": [str(f) for f in files]})
+                outer.update()
+            entry["seconds"] = round(sum(v["seconds"] for v in entry["variants"]), 4)
+        report["status"] = "ok"
+    except KeyboardInterrupt:
+        report["status"] = "interrupted"
+        raise
+    except ImgfusionError as exc:
+        report["status"] = "failed"
+        report["error"] = str(exc)
+        raise
+    finally:
+        outer.close()
+        report["written"] = list(written)
+        if write_report:
+            result.report_path = write_run_json(recipe.out_dir, report)
+    return result
+
+
+def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
+                 results: Mapping[str, list[Variant]], disable: bool | None) -> Variant:
+    inputs: dict[str, Any] = {}
+    many_labels: list[dict[str, Any]] | None = None
+    for name, value in step.inputs.items():
+        spec = step.op.input(name)
+        if spec.many:
+            images, many_labels = _gather_many(value, results, step, spec)
+            inputs[name] = images
+        else:
+            inputs[name] = _convert(_pick(value, labels, results), step, spec)
+    params = dict(step.params)
+    params.update({k: labels[k] for k in step.sweep})
+    for p in step.op.params:
+        if p.type is OutputPath and params.get(p.name) is not None:
+            params[p.name] = OutputPath(variant_path(params[p.name], labels))
+    progress = _Progress(f"  {step.id}", disable)
+    context = {
+        "device": step.device or recipe.device,
+        "seed": step.seed if step.seed is not None else recipe.seed,
+        "progress": progress,
+        "workdir": recipe.out_dir,
+        "labels": many_labels,
+    }
+    try:
+        outputs = step.op.call(inputs, params, context)
+    except Exception as exc:  # KeyboardInterrupt passes through untouched
+        raise StepFailed(step.id, step.op.name, exc) from exc
+    finally:
+        progress.close()
+    return Variant(labels, outputs)
+
+
+def _value(ref: Ref, variant: Variant) -> Any:
+    return variant.outputs[ref.output] if ref.output else next(iter(variant.outputs.values()))
+
+
+def _pick(ref: Ref, labels: Mapping[str, Any], results: Mapping[str, list[Variant]]) -> Any:
+    variants = results[ref.step]
+    if len(variants) == 1:
+        return _value(ref, variants[0])
+    for v in variants:
+        if all(k in labels and labels[k] == val for k, val in v.labels.items()):
+            return _value(ref, v)
+    raise RuntimeError(f"no variant of step {ref.step} matches {labels}")
+
+
+def _gather_many(refs: list[Ref], results, step: Step, spec: Input):
+    images, labels = [], []
+    for ref in refs:
+        for v in results[ref.step]:
+            images.append(_convert(_value(ref, v), step, spec))
+            tag = {"step": ref.step} if len(refs) > 1 or not v.labels else {}
+            labels.append({**tag, **v.labels})
+    return images, labels
+
+
+def _convert(value: Any, step: Step, spec: Input) -> Any:
+    """Masks arrive H x W, images H x W x C, whatever produced them."""
+    if not isinstance(value, np.ndarray) or spec.kind == "any":
+        return value
+    if spec.kind == "mask" and value.ndim == 3 and value.shape[2] == 1:
+        return value[..., 0]
+    if spec.kind == "image" and value.ndim == 2:
+        return value[..., None].astype(np.float32, copy=False)
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return f"<array {value.shape} {value.dtype}>"
+    return str(value)
+
+
+def versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version(),
+                                  "platform": platform.platform()}
+    for dist in ("imgfusion", "numpy", "scipy", "scikit-image", "torch", "torchvision",
+                 "pluggy", "imageio", "pyamg"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def write_run_json(folder: Path, report: Mapping[str, Any]) -> Path:
+    """Write ``run.json`` atomically into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "run.json"
+    fd, tmp = tempfile.mkstemp(prefix=".run.json.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(_jsonable(report), fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,484 @@
+"""YAML recipe -> validated :class:`Recipe`, reporting every problem at once.
+
+Validation covers: YAML syntax (line and column), safe loading only, the top-level
+keys, each step's operator, inputs, parameters, references (``$id``,
+``$id.NAME``), cycles, duplicate ids, sweeps, input files and output paths.
+Each problem names the step and the field and, for names, suggests the closest
+match.  Nothing runs until the whole recipe is valid.
+"""
+from __future__ import annotations
+
+import difflib
+import itertools
+import os
+import re
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from .errors import Problem, RecipeError
+from .operators import Input, InputPath, Operator, OutputPath, Param
+from .plugins import Registry, load_registry
+
+FORMAT_VERSION = 1
+TOP_LEVEL_KEYS = ("imgfusion", "description", "device", "seed", "plugins", "steps")
+STEP_KEYS = ("id", "op", "sweep", "device", "seed")
+ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+REF_PATTERN = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_-]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?$")
+DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to an earlier step's output; ``output`` None means the first."""
+
+    step: str
+    output: str | None = None
+
+    def __str__(self) -> str:
+        return f"${self.step}" + (f".{self.output}" if self.output else "")
+
+
+@dataclass
+class Step:
+    id: str
+    index: int
+    op: Operator
+    inputs: dict[str, Ref | list[Ref]]
+    params: dict[str, Any]
+    given: set[str]
+    sweep: dict[str, list[Any]]
+    device: str | None = None
+    seed: int | None = None
+    variants: list[dict[str, Any]] = field(default_factory=lambda: [{}])
+
+    @property
+    def label(self) -> str:
+        return f"'{self.id}' ({self.op.name})"
+
+    def refs(self) -> Iterable[Ref]:
+        for value in self.inputs.values():
+            yield from (value if isinstance(value, list) else [value])
+
+
+@dataclass
+class Recipe:
+    steps: list[Step]
+    registry: Registry
+    raw: dict[str, Any]
+    base_dir: Path
+    out_dir: Path
+    path: Path | None = None
+    device: str = "auto"
+    seed: int = 0
+    input_files: set[Path] = field(default_factory=set)
+
+    def step(self, step_id: str) -> Step:
+        return next(s for s in self.steps if s.id == step_id)
+
+
+def did_you_mean(name: str, options: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(str(name), list(options), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+# -- YAML ---------------------------------------------------------------------
+def read_yaml(text: str, source: str = "<recipe>") -> Any:
+    """Parse with safe loading; syntax errors and object tags become RecipeErrors."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise RecipeError(
+            f"{source}{where}: {exc.problem}; recipes are read with safe loading, "
+            "so YAML tags that build Python objects are refused") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RecipeError(f"{source}: YAML syntax error{where}: {problem}") from None
+
+
+def parse_override(text: str) -> tuple[str | None, str, Any]:
+    """``STEP.PARAM=VALUE`` (or ``seed=3``, ``device=cpu``) -> (step, key, value)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise RecipeError(f"--set {text!r}: expected STEP.PARAM=VALUE")
+    step, dot, param = key.strip().rpartition(".")
+    return (step if dot else None), param, read_yaml(value, f"--set {key}")
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
+    ids = {s.get("id"): s for s in steps if isinstance(s, dict) and s.get("id")}
+    for text in overrides:
+        step, key, value = parse_override(text)
+        if step is None:
+            if key not in ("device", "seed"):
+                problems.append(Problem(None, key, f"--set {text!r}: only device and seed can be "
+                                        "set at the top level; use STEP.PARAM=VALUE for a step"))
+                continue
+            raw[key] = value
+        elif step not in ids:
+            problems.append(Problem(step, None, f"--set {text!r}: no step with this id",
+                                    did_you_mean(step, [i for i in ids if isinstance(i, str)])))
+        else:
+            ids[step][key] = value
+    return problems
+
+
+# -- validation ---------------------------------------------------------------
+class _Validator:
+    def __init__(self, raw: Any, registry: Registry, base_dir: Path, out_dir: Path,
+                 overwrite: bool = False):
+        self.raw = raw
+        self.overwrite = overwrite
+        self.registry = registry
+        self.base_dir = base_dir
+        self.out_dir = out_dir
+        self.problems: list[Problem] = []
+        self.steps: list[Step] = []
+        self.input_files: set[Path] = set()
+
+    def error(self, step: str | None, fld: str | None, message: str,
+              suggestion: str | None = None) -> None:
+        self.problems.append(Problem(step, fld, message, suggestion))
+
+    def top_level(self) -> tuple[str, int]:
+        raw = self.raw
+        for key in raw:
+            if key not in TOP_LEVEL_KEYS:
+                self.error(None, str(key), "unknown top-level key", did_you_mean(key, TOP_LEVEL_KEYS))
+        version = raw.get("imgfusion")
+        if version is None:
+            self.error(None, "imgfusion", f"missing the format version; start the recipe with "
+                       f"'imgfusion: {FORMAT_VERSION}'")
+        elif version != FORMAT_VERSION:
+            self.error(None, "imgfusion", f"format version {version!r} is not supported "
+                       f"(this imgfusion reads version {FORMAT_VERSION})")
+        device = raw.get("device", "auto")
+        if not isinstance(device, str) or not DEVICE_PATTERN.match(device):
+            self.error(None, "device", f"{device!r} is not auto, cpu, mps, cuda or cuda:N")
+        seed = raw.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            self.error(None, "seed", f"expected an integer, got {seed!r}")
+        steps = raw.get("steps")
+        if not isinstance(steps, list) or not steps:
+            self.error(None, "steps", "expected a non-empty list of steps")
+        return device, seed
+
+    def all_steps(self) -> None:
+        raw_steps = self.raw.get("steps")
+        if not isinstance(raw_steps, list):
+            return
+        ids: list[str] = []
+        for n, entry in enumerate(raw_steps, 1):
+            if not isinstance(entry, dict):
+                self.error(f"#{n}", None, f"a step must be a mapping with 'op:' and its "
+                           f"parameters, got {type(entry).__name__} {entry!r}")
+                ids.append(f"#{n}")
+                continue
+            sid = entry.get("id", f"{entry.get('op', 'step')}{n}")
+            if not isinstance(sid, str) or not ID_PATTERN.match(sid):
+                self.error(f"#{n}", "id", f"{sid!r} is not a valid id (letters, digits, _ and -, "
+                           "not starting with a digit)")
+                sid = f"#{n}"
+            elif sid in ids:
+                self.error(sid, "id", f"duplicate id: step #{ids.index(sid) + 1} has it too")
+            ids.append(sid)
+        self.ids = ids
+        for n, entry in enumerate(raw_steps, 1):
+            if isinstance(entry, dict):
+                step = self.one_step(n, ids[n - 1], entry)
+                if step is not None:
+                    self.steps.append(step)
+
+    def one_step(self, n: int, sid: str, entry: dict) -> Step | None:
+        op_name = entry.get("op")
+        if op_name is None:
+            self.error(sid, "op", "missing 'op:' (the operator to run)")
+            return None
+        if op_name not in self.registry:
+            self.error(sid, "op", f"unknown operator {op_name!r}",
+                       did_you_mean(op_name, self.registry.names()))
+            return None
+        op = self.registry[op_name]
+        known = [*STEP_KEYS, *(i.name for i in op.inputs), *(p.name for p in op.params)]
+        for key in entry:
+            if key not in known:
+                self.error(sid, str(key), f"unknown parameter of {op_name}",
+                           did_you_mean(key, known))
+        inputs = self.step_inputs(n, sid, op, entry)
+        params, given = self.step_params(sid, op, entry)
+        sweep = self.step_sweep(sid, op, entry.get("sweep"))
+        device = entry.get("device")
+        if device is not None and (not isinstance(device, str) or not DEVICE_PATTERN.match(device)):
+            self.error(sid, "device", f"{device!r} is not auto, cpu, mps, cuda or cuda:N")
+        seed = entry.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            self.error(sid, "seed", f"expected an integer, got {seed!r}")
+        if op.check is not None and not any(p.step == sid for p in self.problems):
+            for fld, message in op.check(params):
+                self.error(sid, fld, message)
+        return Step(sid, n, op, inputs, params, given, sweep, device, seed)
+
+    def step_inputs(self, n: int, sid: str, op: Operator, entry: dict) -> dict:
+        inputs: dict[str, Ref | list[Ref]] = {}
+        for k, inp in enumerate(op.inputs):
+            if inp.name in entry:
+                value = self.parse_input(sid, inp, entry[inp.name])
+                if value is not None:
+                    inputs[inp.name] = value
+            elif k == 0 and not inp.optional and n > 1:
+                prev = self.ids[n - 2]
+                inputs[inp.name] = [Ref(prev)] if inp.many else Ref(prev)
+            elif not inp.optional:
+                self.error(sid, inp.name, f"missing image input '{inp.name}' "
+                           f"(give it as ${'{step}'} or ${'{step}'}.OUTPUT)")
+        return inputs
+
+    def parse_input(self, sid: str, inp: Input, value: Any) -> Ref | list[Ref] | None:
+        values = value if isinstance(value, list) else [value]
+        if isinstance(value, list) and not inp.many:
+            self.error(sid, inp.name, "takes one reference, not a list")
+            return None
+        if not values:
+            self.error(sid, inp.name, "empty list of references")
+            return None
+        refs = [self.parse_ref(sid, inp, v) for v in values]
+        if any(r is None for r in refs):
+            return None
+        return refs if inp.many else refs[0]
+
+    def parse_ref(self, sid: str, inp: Input, value: Any) -> Ref | None:
+        m = REF_PATTERN.match(value) if isinstance(value, str) else None
+        if m is None:
+            self.error(sid, inp.name, f"expected a reference to an earlier step such as "
+                       f"$photo or $photo.mask, got {value!r}")
+            return None
+        ref = Ref(m.group(1), m.group(2))
+        if ref.step == sid:
+            self.error(sid, inp.name, f"cycle: step '{sid}' refers to its own output")
+            return None
+        if ref.step not in self.ids:
+            self.error(sid, inp.name, f"refers to {ref}, but there is no step '{ref.step}'",
+                       did_you_mean(ref.step, self.ids))
+            return None
+        return ref
+
+    def step_params(self, sid: str, op: Operator, entry: dict) -> tuple[dict, set[str]]:
+        params: dict[str, Any] = {}
+        given = set()
+        for p in op.params:
+            if p.name in entry:
+                given.add(p.name)
+                value = self.convert(sid, p, entry[p.name])
+                if value is not _BAD:
+                    params[p.name] = value
+            elif p.required:
+                if p.name not in (entry.get("sweep") or {}):
+                    self.error(sid, p.name, f"missing required parameter '{p.name}' ({p.help})")
+            else:
+                params[p.name] = p.default
+        return params, given
+
+    def convert(self, sid: str, p: Param, value: Any) -> Any:
+        try:
+            out = p.convert(value)
+        except ValueError as exc:
+            self.error(sid, p.name, str(exc))
+            return _BAD
+        if isinstance(out, InputPath):
+            return self.input_path(sid, p, out)
+        if isinstance(out, OutputPath):
+            return OutputPath(os.path.normpath(self.out_dir / os.path.expanduser(out)))
+        return out
+
+    def input_path(self, sid: str, p: Param, value: InputPath) -> Any:
+        if value.startswith("sample:"):
+            return value
+        path = (self.base_dir / os.path.expanduser(value)).resolve()
+        if not path.exists():
+            self.error(sid, p.name, f"input file {str(path)!r} does not exist")
+            return _BAD
+        self.input_files.add(path)
+        return InputPath(path)
+
+    def step_sweep(self, sid: str, op: Operator, sweep: Any) -> dict[str, list]:
+        if sweep is None:
+            return {}
+        if not isinstance(sweep, dict) or not sweep:
+            self.error(sid, "sweep", "expected a mapping of parameter -> list of values")
+            return {}
+        out = {}
+        for name, values in sweep.items():
+            p = op.param(name)
+            if p is None:
+                self.error(sid, f"sweep.{name}", f"{op.name} has no parameter '{name}'",
+                           did_you_mean(name, [q.name for q in op.params]))
+                continue
+            if not isinstance(values, list) or not values:
+                self.error(sid, f"sweep.{name}", "expected a non-empty list of values")
+                continue
+            converted = []
+            for v in values:
+                try:
+                    converted.append(p.convert(v))
+                except ValueError as exc:
+                    self.error(sid, f"sweep.{name}", str(exc))
+            out[name] = converted
+        return out
+
+    # -- graph ------------------------------------------------------------------
+    def graph(self) -> None:
+        by_id = {s.id: s for s in self.steps}
+        deps = {s.id: {r.step for r in s.refs()} for s in self.steps}
+        try:
+            tuple(TopologicalSorter(deps).static_order())
+        except CycleError as exc:
+            cycle = exc.args[1]
+            self.error(cycle[0], None, "cycle: " + " -> ".join(cycle))
+            return
+        order = {sid: k for k, sid in enumerate(self.ids)}
+        for s in self.steps:
+            for name, value in s.inputs.items():
+                for r in (value if isinstance(value, list) else [value]):
+                    if order[r.step] > order[s.id]:
+                        self.error(s.id, name, f"refers to {r}, which comes later in the recipe; "
+                                   "steps may only use the outputs of earlier steps")
+                        continue
+                    src = by_id.get(r.step)
+                    if src is not None:
+                        self.check_output(s, name, r, src)
+
+    def check_output(self, s: Step, name: str, r: Ref, src: Step) -> None:
+        if r.output is None:
+            out = src.op.outputs[0]
+        else:
+            out = src.op.output(r.output)
+            if out is None:
+                names = [o.name for o in src.op.outputs]
+                self.error(s.id, name, f"step '{src.id}' ({src.op.name}) has no output "
+                           f"'{r.output}'; it has {', '.join(names)}", did_you_mean(r.output, names))
+                return
+        want = s.op.input(name).kind
+        if out.kind == "data" and want != "any":
+            self.error(s.id, name, f"{r} is {src.op.name}'s '{out.name}' output, which is "
+                       f"data, not an {want}")
+
+    def variants_and_outputs(self) -> None:
+        """Work out each step's sweep variants and check what the saves will write."""
+        by_id = {s.id: s for s in self.steps}
+        written: dict[Path, str] = {}
+        for s in self.steps:
+            upstream: list[list[dict]] = []
+            seen = set()
+            for name, value in s.inputs.items():
+                if s.op.input(name).many:
+                    continue
+                src = by_id.get(value.step)
+                if src is not None and src.id not in seen and len(src.variants) > 1:
+                    seen.add(src.id)
+                    upstream.append(src.variants)
+            own = [dict(zip(s.sweep, combo)) for combo in itertools.product(*s.sweep.values())]
+            combos = itertools.product(*upstream, own or [{}])
+            s.variants = [{k: v for d in combo for k, v in d.items()} for combo in combos]
+            self.check_writes(s, written)
+
+    def check_writes(self, s: Step, written: dict[Path, str]) -> None:
+        overwrite = self.overwrite or bool(s.params.get("overwrite", False))
+        for p in s.op.params:
+            value = s.params.get(p.name)
+            if p.type is not OutputPath or value is None:
+                continue
+            for labels in s.variants:
+                path = Path(variant_path(value, labels))
+                if path in written:
+                    self.error(s.id, p.name, f"{path} is also written by step '{written[path]}'")
+                elif path.resolve() in self.input_files:
+                    self.error(s.id, p.name, f"{path} is an input of this recipe; "
+                               "imgfusion never overwrites its inputs")
+                elif path.is_file() and not overwrite:
+                    self.error(s.id, p.name, f"{path} exists; set 'overwrite: true' on this "
+                               "step (or run with --overwrite) to replace it")
+                written[path] = s.id
+
+
+_BAD = object()
+
+
+def variant_path(path: str, labels: Mapping[str, Any]) -> str:
+    """``out/a.png`` + {"w": 10, "layer": "relu1_1"} -> ``out/a_w-10_layer-relu1_1.png``."""
+    if not labels:
+        return str(path)
+    stem, ext = os.path.splitext(str(path))
+    parts = [f"{k}-{_slug(v)}" for k, v in labels.items()]
+    return stem + "_" + "_".join(parts) + ext
+
+
+def _slug(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        value = "+".join(map(str, value))
+    return re.sub(r"[^A-Za-z0-9.+-]+", "_", str(value)).strip("_") or "x"
+
+
+def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Iterable[str] = (),
+                out_dir: str | os.PathLike | None = None, device: str | None = None,
+                overwrite: bool = False, strict_plugins: bool = False,
+                registry: Registry | None = None) -> Recipe:
+    """Read and validate a recipe (a path or an already-parsed mapping).
+
+    Raises :class:`RecipeError` listing every problem found.
+    """
+    if isinstance(source, Mapping):
+        raw, path, base_dir = dict(source), None, Path.cwd()
+    else:
+        path = Path(source).resolve()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RecipeError(f"cannot read recipe {str(source)!r}: {exc.strerror}") from None
+        raw, base_dir = read_yaml(text, str(source)), path.parent
+    if not isinstance(raw, dict):
+        raise RecipeError(f"a recipe is a mapping with 'imgfusion: {FORMAT_VERSION}' and "
+                          f"'steps:', got {type(raw).__name__}")
+    problems = apply_overrides(raw, overrides)
+    if device is not None:
+        raw["device"] = device
+    out = Path(out_dir).resolve() if out_dir is not None else base_dir
+    plugin_files = _plugin_files(raw.get("plugins"), base_dir, problems)
+    if registry is None:
+        registry = load_registry(plugin_files, strict=strict_plugins)
+    v = _Validator(raw, registry, base_dir, out, overwrite)
+    v.problems.extend(problems)
+    if path is not None:
+        v.input_files.add(path)
+    dev, seed = v.top_level()
+    v.all_steps()
+    if not any(p.field == "steps" and p.step is None for p in v.problems):
+        v.graph()
+        v.variants_and_outputs()
+    if v.problems:
+        raise RecipeError(v.problems)
+    for s in v.steps:
+        if overwrite and s.op.param("overwrite") is not None:
+            s.params["overwrite"] = True
+    return Recipe(v.steps, registry, raw, base_dir, out, path, dev, seed, v.input_files)
+
+
+def _plugin_files(value: Any, base_dir: Path, problems: list[Problem]) -> list[Path]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(Problem(None, "plugins", "expected a list of plugin file paths"))
+        return []
+    files = [(base_dir / v).resolve() for v in value]
+    for f in files:
+        if not f.is_file():
+            problems.append(Problem(None, "plugins", f"plugin file {str(f)!r} does not exist"))
+    return [f for f in files if f.is_file()]

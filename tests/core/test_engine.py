@@ -1,0 +1,164 @@
+"""Running recipes: references, overrides, sweeps, run.json, failures."""
+import json
+
+import numpy as np
+import pytest
+
+from imgfusion.engine import run_recipe
+from imgfusion.errors import RecipeError, StepFailed
+from imgfusion.recipe import load_recipe
+
+CHAIN = """
+    imgfusion: 1
+    plugins: [TOY]
+    steps:
+      - id: a
+        op: const
+        value: 0.5
+      - id: b
+        op: add
+      - id: c
+        op: add
+        amount: 0.2
+      - id: s
+        op: split
+        image: $a
+      - id: m
+        op: add
+        image: $s.image
+"""
+
+
+def test_chain_and_omitted_inputs_take_the_previous_output(write_recipe):
+    result = run_recipe(load_recipe(write_recipe(CHAIN)), write_report=False)
+    np.testing.assert_allclose(result.output("c"), 0.8, atol=1e-6)
+    np.testing.assert_allclose(result.output("m"), 0.6, atol=1e-6)
+    assert result.output("s", "mask").dtype == bool
+
+
+def test_overrides_are_parsed_with_the_parameter_type(write_recipe):
+    recipe = load_recipe(write_recipe(CHAIN), overrides=["a.value=0.1", "c.amount=-0.05",
+                                                         "seed=7"])
+    assert recipe.step("a").params["value"] == pytest.approx(0.1)
+    assert recipe.seed == 7
+    np.testing.assert_allclose(run_recipe(recipe, write_report=False).output("c"), 0.15,
+                               atol=1e-6)
+
+
+def test_bad_overrides_are_validation_errors(write_recipe):
+    with pytest.raises(RecipeError) as info:
+        load_recipe(write_recipe(CHAIN), overrides=["a.value=lots", "cc.amount=0.1",
+                                                    "a.vlaue=0.3"])
+    found = {(p.step, p.field): p for p in info.value.problems}
+    assert "expected float" in found[("a", "value")].message
+    assert found[("cc", None)].suggestion == "c"
+    assert found[("a", "vlaue")].suggestion == "value"
+
+
+SWEEP = """
+    imgfusion: 1
+    plugins: [TOY]
+    steps:
+      - id: a
+        op: const
+        sweep: {value: [0.1, 0.2], size: [[2, 2], [3, 3]]}
+      - id: b
+        op: add
+        amount: 0.5
+      - id: w
+        op: write
+        path: out/b.npy
+      - id: sheet
+        op: collect
+        images: $b
+"""
+
+
+def test_sweeps_run_the_cartesian_product_and_propagate(write_recipe, tmp_path):
+    recipe = load_recipe(write_recipe(SWEEP))
+    assert [len(s.variants) for s in recipe.steps] == [4, 4, 4, 1]
+    result = run_recipe(recipe)
+    values = sorted(float(v.outputs["image"].mean()) for v in result.results["b"])
+    assert values == pytest.approx([0.6, 0.6, 0.7, 0.7])
+    for v in result.results["b"]:
+        assert v.outputs["image"].shape[:2] == tuple(v.labels["size"])
+        assert float(v.outputs["image"].mean()) == pytest.approx(v.labels["value"] + 0.5)
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["b_value-0.1_size-2+2.npy", "b_value-0.1_size-3+3.npy",
+                     "b_value-0.2_size-2+2.npy", "b_value-0.2_size-3+3.npy"]
+    for path in (tmp_path / "out").iterdir():
+        value = float(path.name.split("value-")[1].split("_")[0])
+        np.testing.assert_allclose(np.load(path), value + 0.5, atol=1e-6)
+    labels = result.output("sheet", "labels")
+    assert {(d["value"], tuple(d["size"])) for d in labels} == {
+        (0.1, (2, 2)), (0.1, (3, 3)), (0.2, (2, 2)), (0.2, (3, 3))}
+
+
+def test_run_json_records_params_versions_and_seconds(write_recipe, tmp_path):
+    result = run_recipe(load_recipe(write_recipe(SWEEP), out_dir=tmp_path / "o"))
+    report = json.loads((tmp_path / "o" / "run.json").read_text())
+    assert report["status"] == "ok"
+    assert [s["id"] for s in report["steps"]] == ["a", "b", "w", "sheet"]
+    assert all(s["seconds"] >= 0 and s["params"] is not None for s in report["steps"])
+    assert report["versions"]["numpy"] == np.__version__
+    assert report["recipe"]["steps"][0]["sweep"]["value"] == [0.1, 0.2]
+    assert sorted(report["written"]) == sorted(result.written) and len(result.written) == 4
+
+
+FAILING = """
+    imgfusion: 1
+    plugins: [TOY]
+    steps:
+      - id: a
+        op: const
+      - id: w
+        op: write
+        path: first.npy
+      - id: boom
+        op: explode
+        image: $a
+        message: no luck
+"""
+
+
+def test_a_failing_operator_names_step_and_op_and_keeps_completed_outputs(write_recipe,
+                                                                          tmp_path):
+    with pytest.raises(StepFailed) as info:
+        run_recipe(load_recipe(write_recipe(FAILING)))
+    assert "step boom (explode)" in str(info.value) and "no luck" in str(info.value)
+    assert info.value.exit_code == 1
+    assert (tmp_path / "first.npy").is_file()
+    report = json.loads((tmp_path / "run.json").read_text())
+    assert report["status"] == "failed" and "no luck" in report["error"]
+
+
+def test_keyboard_interrupt_passes_through_and_is_recorded(write_recipe, tmp_path,
+                                                           monkeypatch):
+    import imgfusion.operators as ops
+
+    recipe = load_recipe(write_recipe(FAILING))
+    boom = recipe.step("boom").op
+
+    def interrupted(**kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(boom, "func", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_recipe(recipe)
+    assert json.loads((tmp_path / "run.json").read_text())["status"] == "interrupted"
+    assert ops  # the module stays importable
+
+
+def test_parameter_errors_from_operators_map_to_exit_2(write_recipe, monkeypatch):
+    from imgfusion.errors import ParameterError
+
+    recipe = load_recipe(write_recipe(FAILING))
+
+    def bad(image, **kw):
+        raise ParameterError("image", "is empty")
+
+    monkeypatch.setattr(recipe.step("boom").op, "func", bad)
+    with pytest.raises(StepFailed) as info:
+        run_recipe(recipe, write_report=False)
+    assert info.value.exit_code == 2
+    assert str(info.value) == "step boom (explode), field 'image': is empty"

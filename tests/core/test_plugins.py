@@ -1,0 +1,96 @@
+"""Plugin loading: files, environment, blocking, isolation, failures, clashes."""
+import textwrap
+
+import pytest
+
+from imgfusion.errors import PluginError
+from imgfusion.plugins import PluginLoadWarning, load_registry
+from tests.core.conftest import TOY
+
+GOOD = """
+    import numpy as np
+    from imgfusion import Operator, Input, hookimpl
+
+    def negate(image):
+        return 1 - image
+
+    @hookimpl
+    def imgfusion_register_operators(register):
+        register(Operator("{name}", negate, "Negate.", inputs=[Input("image")]))
+"""
+
+
+def plugin(tmp_path, name, body):
+    path = tmp_path / f"{name}.py"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def test_plugin_file_adds_operators_and_registries_are_isolated(tmp_path):
+    reg = load_registry([plugin(tmp_path, "neg", GOOD.format(name="negate"))],
+                        entry_points=False)
+    assert "negate" in reg and reg["negate"].source.endswith("neg.py")
+    assert "negate" not in load_registry(entry_points=False)
+
+
+def test_environment_plugin_list_and_deny_list(tmp_path, monkeypatch):
+    a = plugin(tmp_path, "pa", GOOD.format(name="op_a"))
+    b = plugin(tmp_path, "pb", GOOD.format(name="op_b"))
+    monkeypatch.setenv("IMGFUSION_PLUGINS", f"{a}:{b}")
+    monkeypatch.setenv("IMGFUSION_DISABLE_PLUGINS", "pb")
+    reg = load_registry(entry_points=False)
+    assert "op_a" in reg and "op_b" not in reg
+    assert {p.name.rsplit("/", 1)[-1]: p.status for p in reg.plugins
+            if p.kind == "file"} == {"pa.py": "loaded", "pb.py": "blocked"}
+
+
+def test_broken_plugin_warns_and_the_others_keep_working(tmp_path):
+    broken = plugin(tmp_path, "broken", "import no_such_module_anywhere\n")
+    bad_hook = plugin(tmp_path, "badhook", """
+        from imgfusion import hookimpl
+
+        @hookimpl
+        def imgfusion_register_operators(register):
+            raise RuntimeError("hook exploded")
+    """)
+    with pytest.warns(PluginLoadWarning) as caught:
+        reg = load_registry([broken, TOY, bad_hook], entry_points=False)
+    assert len(caught) == 2
+    assert "const" in reg
+    status = {p.name.rsplit("/", 1)[-1]: (p.status, p.error) for p in reg.plugins}
+    assert status["broken.py"][0] == "failed" and "no_such_module" in status["broken.py"][1]
+    assert status["badhook.py"] == ("failed", "RuntimeError: hook exploded")
+
+
+def test_strict_plugins_turns_a_failure_into_an_error(tmp_path):
+    broken = plugin(tmp_path, "broken2", "raise ImportError('nope')\n")
+    with pytest.raises(PluginError, match="broken2.py failed to load"):
+        load_registry([broken], strict=True, entry_points=False)
+
+
+def test_name_clash_names_both_sources(tmp_path):
+    a = plugin(tmp_path, "one", GOOD.format(name="same"))
+    b = plugin(tmp_path, "two", GOOD.format(name="same"))
+    with pytest.raises(PluginError) as info:
+        load_registry([a, b], entry_points=False)
+    assert "one.py" in str(info.value) and "two.py" in str(info.value)
+
+
+def test_clash_with_a_builtin_is_an_error_too(tmp_path):
+    reg = load_registry(entry_points=False)
+    name = reg.names()[0]
+    clash = plugin(tmp_path, "clash", GOOD.format(name=name))
+    with pytest.raises(PluginError, match="builtin plugin"):
+        load_registry([clash], entry_points=False)
+
+
+def test_an_operator_declaration_is_checked(tmp_path):
+    wrong = plugin(tmp_path, "wrong", """
+        from imgfusion import hookimpl
+
+        @hookimpl
+        def imgfusion_register_operators(register):
+            register("not an operator")
+    """)
+    with pytest.raises(PluginError, match="not an Operator"):
+        load_registry([wrong], entry_points=False)
