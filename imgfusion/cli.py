@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__
-from .errors import ImgfusionError, RecipeError
+from .errors import ImgfusionError, UsageError
 from .plugins import PluginLoadWarning, load_registry
 from .recipe import Recipe, did_you_mean, load_recipe
 
@@ -147,7 +147,9 @@ def cmd_ops(args) -> int:
 def cmd_info(args) -> int:
     reg = load_registry(strict=args.strict_plugins)
     if args.op not in reg:
-        raise RecipeError([_unknown_op(args.op, reg.names())])
+        hint = did_you_mean(args.op, reg.names())
+        raise UsageError(f"unknown operator {args.op!r}"
+                         + (f" (did you mean '{hint}'?)" if hint else "; see 'imgfusion ops'"))
     desc = reg[args.op].describe()
     if args.json:
         json.dump(desc, sys.stdout, indent=2, default=str)
@@ -180,12 +182,6 @@ def cmd_info(args) -> int:
 
 def _bound(v) -> str:
     return "" if v is None else repr(v)
-
-
-def _unknown_op(name: str, names):
-    from .errors import Problem
-
-    return Problem(None, "op", f"unknown operator {name!r}", did_you_mean(name, names))
 
 
 def cmd_plugins(args) -> int:

@@ -83,3 +83,9 @@ class StepFailed(ImgfusionError):
             msg = f"step {step} ({op}) failed: {type(cause).__name__}: {cause}"
         super().__init__(msg)
         self.step, self.op, self.cause = step, op, cause
+
+
+class UsageError(ImgfusionError):
+    """A command-line mistake outside any recipe (an unknown operator name, say)."""
+
+    exit_code = 2
