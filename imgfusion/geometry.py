@@ -14,7 +14,7 @@ def _check_array(image, field: str = "image") -> np.ndarray:
     return check_image(image, field)
 
 
-def _target_size(shape, size, scale, longest) -> tuple[int, int]:
+def target_size(shape, size, scale, longest) -> tuple[int, int]:
     given = [n for n, v in (("size", size), ("scale", scale), ("longest", longest))
              if v is not None]
     if len(given) != 1:
@@ -62,7 +62,7 @@ def resize(image: np.ndarray, *, size: tuple[int, int] | None = None,
         when shrinking (``skimage.transform.resize(anti_aliasing=True)``).
     """
     _check_array(image)
-    rows, cols = _target_size(image.shape, size, scale, longest)
+    rows, cols = target_size(image.shape, size, scale, longest)
     from skimage.transform import resize as sk_resize
 
     src = image.astype(np.float32)

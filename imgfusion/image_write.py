@@ -157,6 +157,21 @@ def atomic_write(dest: Path, write: Callable, *, overwrite: bool = False) -> Non
     _fsync_dir(dest.parent)
 
 
+def output_format(path, bits: int = 8) -> str:
+    """The format that ``path`` is written in; ParameterError if it cannot hold ``bits``."""
+    suffix = Path(path).suffix.lower()
+    fmt = WRITE_FORMATS.get(suffix)
+    if fmt is None:
+        raise ParameterError("path", f"unsupported output format '{suffix or Path(path).name}'; "
+                                     f"use one of {', '.join(WRITE_FORMATS)}")
+    if bits not in (8, 16):
+        raise ParameterError("bits", f"{bits!r} is not 8 or 16")
+    if bits == 16 and fmt not in SIXTEEN_BIT_FORMATS:
+        raise ParameterError("bits", f"{fmt} holds 8 bits per sample; save 16-bit images "
+                                     "as .png or .tif")
+    return fmt
+
+
 def write_image(path, image, *, bits: int = 8, overwrite: bool = False,
                 protect: Iterable = ()) -> Path:
     """Write an image or mask to ``path``, atomically; the format follows the extension.
@@ -184,15 +199,7 @@ def write_image(path, image, *, bits: int = 8, overwrite: bool = False,
         The absolute path written.
     """
     dest = Path(path).expanduser().absolute()
-    fmt = WRITE_FORMATS.get(dest.suffix.lower())
-    if fmt is None:
-        raise ParameterError("path", f"unsupported output format '{dest.suffix or dest.name}'; "
-                                     f"use one of {', '.join(WRITE_FORMATS)}")
-    if bits not in (8, 16):
-        raise ParameterError("bits", f"{bits!r} is not 8 or 16")
-    if bits == 16 and fmt not in SIXTEEN_BIT_FORMATS:
-        raise ParameterError("bits", f"{fmt} holds 8 bits per sample; save 16-bit images "
-                                     "as .png or .tif")
+    fmt = output_format(dest, bits)
     pixels = quantise(image, bits)
     if fmt in NO_ALPHA_FORMATS and pixels.ndim == 3 and pixels.shape[2] == 4:
         raise ParameterError("path", f"{fmt} cannot store an alpha channel; save as .png, "
