@@ -131,10 +131,14 @@ def _decode_png16(p: Path) -> np.ndarray:
     return flat.reshape(height, width, info["planes"])
 
 
-def _is_png16_colour(p: Path) -> bool:
+def _png_header(p: Path) -> tuple[int, int, int, int]:
+    """(width, height, bit depth, colour type) from a PNG's IHDR chunk."""
     with open(p, "rb") as f:
         ihdr = f.read(26)
-    return len(ihdr) == 26 and ihdr[24] == 16 and ihdr[25] in (2, 4, 6)
+    if len(ihdr) < 26 or ihdr[12:16] != b"IHDR":
+        raise ValueError("no IHDR chunk")
+    width, height = int.from_bytes(ihdr[16:20], "big"), int.from_bytes(ihdr[20:24], "big")
+    return width, height, ihdr[24], ihdr[25]
 
 
 def _decode_tiff(p: Path, field: str) -> np.ndarray:
@@ -163,8 +167,14 @@ def _decode(p: Path, fmt: str, field: str) -> np.ndarray:
     try:
         if fmt == "TIFF":
             arr = _decode_tiff(p, field)
-        elif fmt == "PNG" and _is_png16_colour(p):
-            arr = _decode_png16(p)
+        elif fmt == "PNG":
+            width, height, depth, colour_type = _png_header(p)
+            if width == 0 or height == 0:
+                raise ParameterError(field, f"{p}: the image has no pixels ({height} x {width})")
+            if depth == 16 and colour_type in (2, 4, 6):
+                arr = _decode_png16(p)
+            else:
+                arr = _decode_pillow(p)
         else:
             arr = _decode_pillow(p)
     except ParameterError:
@@ -173,14 +183,13 @@ def _decode(p: Path, fmt: str, field: str) -> np.ndarray:
         raise ParameterError(
             field, f"cannot read {p}: corrupt or truncated {fmt} file "
                    f"({type(exc).__name__}: {exc})") from None
+    if arr.size == 0:
+        raise ParameterError(field, f"{p}: the image has no pixels (shape {arr.shape})")
     if arr.ndim == 2:
         arr = arr[..., None]
     if arr.ndim != 3 or arr.shape[2] > 4:
         raise ParameterError(field, f"{p}: unsupported image layout {arr.shape}; imgfusion "
                                     "reads grey, grey + alpha, RGB and RGBA images")
-    if arr.size == 0:
-        raise ParameterError(field, f"{p}: the image has no pixels ({arr.shape[0]} x "
-                                    f"{arr.shape[1]})")
     return arr
 
 
