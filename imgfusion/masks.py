@@ -69,7 +69,8 @@ def shape_mask(like: np.ndarray | None = None, *, size: tuple[int, int] | None =
     if shape == "ellipse":
         inside = y[:, None] ** 2 + x[None, :] ** 2 <= 1
     else:
-        inside = (np.abs(y)[:, None] <= 1) & (np.abs(x)[None, :] <= 1)
+        # half-open [start, end): an extent of k pixels covers exactly k pixels
+        inside = ((y >= -1) & (y < 1))[:, None] & ((x >= -1) & (x < 1))[None, :]
     if not inside.any():
         raise ParameterError("extent", f"the {shape} covers no pixel of the {rows} x {cols} "
                                        "mask; make it larger or move its center inside")
