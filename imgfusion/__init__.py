@@ -32,7 +32,7 @@ _LAZY = {
     "place": "imgfusion.geometry",
     "to_gray": "imgfusion.compose",
     "composite": "imgfusion.compose",
-    "contact_sheet": "imgfusion.contact_sheet",
+    "contact_sheet": "imgfusion.contact_sheets",
     # --- gradient domain (imgfusion.gradient) ---
     # --- neural style (imgfusion.style) ---
     # --- mask-guided (imgfusion.ops.masked) ---

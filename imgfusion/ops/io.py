@@ -14,6 +14,7 @@ from ..operators import Input, InputPath, Operator, Output, OutputPath, Param
 
 Pair = tuple[int, int]
 FloatPair = tuple[float, float]
+IMAGE_OR_MASK = Input("image", "any", help="image or mask")
 
 
 def _problems(probe: Callable[[Mapping[str, Any]], object]):
@@ -93,7 +94,7 @@ def _operators() -> list[Operator]:
         Operator(
             name="resize", func="imgfusion.geometry:resize",
             summary="Resize (anti-aliased) to a size, by a scale, or to a longest side.",
-            inputs=[Input("image", "any", help="image or mask")],
+            inputs=[IMAGE_OR_MASK],
             params=[
                 Param("size", Pair | None, None, min=1, help="[rows, cols]"),
                 Param("scale", float | None, None, min=0, help="factor for both sides"),
@@ -104,7 +105,7 @@ def _operators() -> list[Operator]:
         Operator(
             name="crop", func="imgfusion.geometry:crop",
             summary="Cut out a window given by origin [row, col] and size [rows, cols].",
-            inputs=[Input("image", "any", help="image or mask")],
+            inputs=[IMAGE_OR_MASK],
             params=[
                 Param("origin", Pair, min=0, help="[row, col] of the top-left corner"),
                 Param("size", Pair, min=1, help="[rows, cols] of the window"),
@@ -134,7 +135,7 @@ def _operators() -> list[Operator]:
                           help="where the foreground shows; default: its alpha channel")],
         ),
         Operator(
-            name="contact_sheet", func="imgfusion.contact_sheet:contact_sheet",
+            name="contact_sheet", func="imgfusion.contact_sheets:contact_sheet",
             summary="Lay images out in a grid labelled with their (swept) values.",
             inputs=[Input("images", many=True, help="the images, e.g. a sweep's results")],
             params=[

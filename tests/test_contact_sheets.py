@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from imgfusion.contact_sheet import contact_sheet
+from imgfusion.contact_sheets import contact_sheet
 from imgfusion.errors import ParameterError
 
 CELL, PAD = 16, 4
