@@ -18,6 +18,21 @@ __version__ = "0.1.0"
 # and the CLI's listing commands do not pay for torch unless they need it.
 _LAZY = {
     # --- core I/O (imgfusion.ops.io / imgfusion.images) ---
+    "load": "imgfusion.images",
+    "load_mask": "imgfusion.images",
+    "read_image": "imgfusion.images",
+    "read_mask": "imgfusion.images",
+    "probe_image": "imgfusion.images",
+    "sample_names": "imgfusion.samples",
+    "save": "imgfusion.image_write",
+    "write_image": "imgfusion.image_write",
+    "shape_mask": "imgfusion.masks",
+    "resize": "imgfusion.geometry",
+    "crop": "imgfusion.geometry",
+    "place": "imgfusion.geometry",
+    "to_gray": "imgfusion.compose",
+    "composite": "imgfusion.compose",
+    "contact_sheet": "imgfusion.contact_sheets",
     # --- gradient domain (imgfusion.gradient) ---
     # --- neural style (imgfusion.style) ---
     # --- mask-guided (imgfusion.ops.masked) ---

@@ -34,7 +34,7 @@ from pydantic import TypeAdapter, ValidationError
 
 INPUT_KINDS = ("image", "mask", "any")
 OUTPUT_KINDS = ("image", "mask", "data")
-CONTEXT_NAMES = ("device", "seed", "progress", "workdir", "labels")
+CONTEXT_NAMES = ("device", "seed", "progress", "workdir", "labels", "protect")
 
 
 class _Required:
@@ -168,7 +168,8 @@ class Operator:
     (a callable ``progress(done, total, **info)``), ``workdir`` (the output
     folder, a ``pathlib.Path``) and ``labels`` (for an operator with a ``many``
     input: one dict per image, e.g. the swept values ``{"style_weight": 1e3}``, or
-    ``{"step": "a"}`` for an explicit list of references).
+    ``{"step": "a"}`` for an explicit list of references) and ``protect`` (the
+    run's input files, absolute paths, that no operator may overwrite).
     """
 
     name: str
