@@ -156,6 +156,7 @@ def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
         "progress": progress,
         "workdir": recipe.out_dir,
         "labels": many_labels,
+        "protect": frozenset(recipe.input_files),
     }
     try:
         outputs = step.op.call(inputs, params, context)

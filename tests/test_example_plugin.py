@@ -64,3 +64,23 @@ def test_disabled_by_name(installed, monkeypatch):
     registry = load_registry()
     assert "vignette" not in registry.names()
     assert next(p for p in registry.plugins if p.name == "vignette").status == "blocked"
+
+
+def test_plugin_operator_runs_inside_a_recipe(installed, tmp_path):
+    from imgfusion.engine import run_recipe
+    from imgfusion.images import read_image
+    from imgfusion.recipe import load_recipe
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("imgfusion: 1\nsteps:\n"
+                      "  - {id: photo, op: load, path: 'sample:chelsea'}\n"
+                      "  - {id: v, op: vignette, strength: 1.0, radius: 0.2}\n"
+                      "  - {op: save, path: out/v.png}\n")
+    result = run_recipe(load_recipe(recipe))
+    photo = result.output("photo")
+    saved = read_image(tmp_path / "out" / "v.png")
+    assert saved.shape == photo.shape
+    rows, cols = photo.shape[:2]
+    centre = (rows // 2, cols // 2)
+    np.testing.assert_allclose(saved[centre], photo[centre], atol=1 / 255)
+    assert saved[0, 0].mean() < 0.2 * photo[0, 0].mean() + 1e-3

@@ -53,17 +53,26 @@ def test_failing_operator_exits_1(write_recipe, capsys):
 
 def test_interrupt_exits_130_and_leaves_no_partial_file(write_recipe, tmp_path, monkeypatch,
                                                         capsys):
-    import numpy as np
+    from PIL import Image
 
-    def interrupted_save(fh, arr, *a, **kw):
+    def interrupted_write(self, fh, *a, **kw):
         fh.write(b"partial")
         raise KeyboardInterrupt
 
-    path = write_recipe(GOOD)
-    monkeypatch.setattr(np, "save", interrupted_save)
+    path = write_recipe("""
+        imgfusion: 1
+        steps:
+          - op: load
+            path: sample:camera
+          - op: save
+            path: out/camera.jpg
+    """)
+    monkeypatch.setattr(Image.Image, "save", interrupted_write)
     code = main(["run", str(path), "--out", str(tmp_path / "o")])
     assert code == 130
     assert "interrupted" in capsys.readouterr().err
+    out = tmp_path / "o" / "out"
+    assert not out.exists() or list(out.iterdir()) == []
 
 
 def test_missing_recipe_and_usage_errors_exit_2(tmp_path, capsys):

@@ -1,0 +1,62 @@
+"""``imgfusion demo``: run the gallery's recipes on built-in sample images.
+
+The gallery lists its recipes in ``gallery/demo.yaml``: ``offline`` recipes need
+nothing but the sample images that ship with scikit-image; the ``headline``
+recipe needs the pretrained VGG19 weights and runs first when they are there.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+from .engine import run_recipe
+from .errors import UsageError
+from .recipe import load_recipe
+
+
+def gallery_dir() -> Path:
+    """The gallery folder: ``$IMGFUSION_GALLERY`` or the one beside the package."""
+    env = os.environ.get("IMGFUSION_GALLERY")
+    folder = Path(env) if env else Path(__file__).resolve().parent.parent / "gallery"
+    if not (folder / "demo.yaml").is_file():
+        raise UsageError(f"no gallery at {folder}: the demo runs from a source checkout "
+                         "(pip install -e .) or with IMGFUSION_GALLERY set to its gallery/ folder")
+    return folder
+
+
+def pretrained_weights_available() -> bool:
+    from .style.weights import imagenet_weights_cached
+
+    return imagenet_weights_cached()
+
+
+def demo_recipes(gallery: Path, *, with_weights: bool) -> list[Path]:
+    spec = yaml.safe_load((gallery / "demo.yaml").read_text(encoding="utf-8"))
+    names = list(spec.get("offline", []))
+    headline = spec.get("headline")
+    if headline and with_weights:
+        names.insert(0, headline)
+    return [gallery / n for n in names]
+
+
+def run_demo(out: Path, *, overwrite: bool = False) -> list[str]:
+    """Run the demo recipes into ``out/<recipe name>/``; return the files written."""
+    gallery = gallery_dir()
+    out = out.resolve()
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise UsageError(f"{out} already holds files from an earlier demo; "
+                         "pass --overwrite to replace them or choose another --out")
+    with_weights = pretrained_weights_available()
+    if not with_weights:
+        print("imgfusion: the headline recipe (a stylised cutout blended into a photo) needs "
+              "the pretrained VGG19 weights; run once online, or pass 'weights: FILE' "
+              "(see README, 'VGG19 weights'). Running the offline recipes.", file=sys.stderr)
+    recipes = [load_recipe(path, out_dir=out / path.stem, overwrite=overwrite)
+               for path in demo_recipes(gallery, with_weights=with_weights)]
+    written: list[str] = []
+    for recipe in recipes:
+        written.extend(run_recipe(recipe).written)
+    return written
