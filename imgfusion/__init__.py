@@ -19,6 +19,14 @@ __version__ = "0.1.0"
 _LAZY = {
     # --- core I/O (imgfusion.ops.io / imgfusion.images) ---
     # --- gradient domain (imgfusion.gradient) ---
+    "gradient_reconstruct": "imgfusion.gradient.reconstruct",
+    "poisson_blend": "imgfusion.gradient.blending",
+    "mixed_blend": "imgfusion.gradient.blending",
+    "monochrome_transfer": "imgfusion.gradient.blending",
+    "texture_flatten": "imgfusion.gradient.local_edits",
+    "illumination_change": "imgfusion.gradient.local_edits",
+    "color_change": "imgfusion.gradient.local_edits",
+    "seamless_tile": "imgfusion.gradient.tiling",
     # --- neural style (imgfusion.style) ---
     # --- mask-guided (imgfusion.ops.masked) ---
 }

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import ParameterError
 from .checks import as_image, as_mask, join_alpha, luminance, match_channels, pair, split_alpha
-from .solvers import bounding_crop, check_solver, solve_region
+from .solvers import check_solver, solve_in_crop
 from .system import EDGES, forward_differences
 
 
@@ -97,17 +97,17 @@ def _blend(source, target, mask, offset, solver, tol, return_info, choose):
     src = match_channels(src, tgt.shape[2])
     alpha = as_mask("mask", mask, src.shape[:2], f"the source's size")
     g, has_source, a = _place(src, alpha, tgt, pair("offset", offset))
-    region = a > 0
-    crop = bounding_crop(region)
-    region, g, has_source, a, fstar = region[crop], g[crop], has_source[crop], a[crop], tgt[crop]
-    fields = []
-    for (lo, hi), s, t in zip(EDGES, forward_differences(g), forward_differences(fstar)):
-        s = np.where((has_source[lo] & has_source[hi])[:, :, None], s, t)
-        w = np.maximum(a[lo], a[hi])[:, :, None]
-        fields.append(w * choose(s, t) + (1 - w) * t)
-    solved, info = solve_region(region, fstar, *fields, solver=solver, tol=tol)
-    out = tgt.copy()
-    out[crop] = solved
+
+    def fields(crop):
+        out = []
+        pairs = zip(EDGES, forward_differences(g[crop]), forward_differences(tgt[crop]))
+        for (lo, hi), s, t in pairs:
+            s = np.where((has_source[crop][lo] & has_source[crop][hi])[:, :, None], s, t)
+            w = np.maximum(a[crop][lo], a[crop][hi])[:, :, None]
+            out.append(w * choose(s, t) + (1 - w) * t)
+        return out
+
+    out, info = solve_in_crop(a > 0, tgt, fields, solver=solver, tol=tol)
     result = join_alpha(out, keep_alpha, ndim)
     return (result, info) if return_info else result
 

@@ -31,10 +31,10 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from ..errors import ParameterError
+from . import SOLVERS
 from .fast_poisson import solve_rectangle
 from .system import assemble, divergence_rhs, forward_differences, relative_residual
 
-SOLVERS = ("auto", "direct", "cg", "multigrid", "fft")
 AUTO_DIRECT_MAX = 40_000
 MAX_ITERATIONS = 500
 
@@ -78,27 +78,48 @@ def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.n
     reg, fs = region[crop], fstar[crop]
     gh, gv = gh[crop[0], crop[1].start:crop[1].stop - 1], gv[crop[0].start:crop[0].stop - 1,
                                                               crop[1]]
-    n = int(reg.sum())
-    if solver == "auto":
-        solver = "direct" if n <= AUTO_DIRECT_MAX else "cg"
-    info = {"solver": solver, "unknowns": n}
     if solver == "fft":
         values = _solve_fft(reg, fs, gh, gv)
-        info["residual"] = None
+        info = {"solver": "fft", "unknowns": values.shape[0], "residual": None}
     else:
         a, b = assemble(reg, fs, gh, gv)
-        x0 = fs[reg]
-        values, iterations = _EXACT[solver](a, b, x0, tol)
-        info["residual"] = relative_residual(a, values, b)
-        if iterations is not None:
-            info["iterations"] = iterations
-            if info["residual"] > tol * 10:
-                warnings.warn(f"{solver} stopped at relative residual {info['residual']:.2e} "
-                              f"(asked for {tol:g})", RuntimeWarning, stacklevel=2)
+        values, info = solve_system(a, b, fs[reg], solver=solver, tol=tol)
     out = fstar.copy()
     out[crop][reg] = values
     info["seconds"] = time.perf_counter() - start
     return out, info
+
+
+def solve_in_crop(region: np.ndarray, fstar: np.ndarray, fields, *, solver: str = "auto",
+                  tol: float = 1e-8) -> tuple[np.ndarray, dict]:
+    """:func:`solve_region` on the region's :func:`bounding_crop` only.
+
+    ``fields(crop)`` returns the guidance (gh, gv) of the cropped grid, so that
+    operators never compute fields over the whole image.
+    """
+    check_solver(solver, tol)
+    crop = bounding_crop(region)
+    solved, info = solve_region(region[crop], fstar[crop], *fields(crop), solver=solver,
+                                tol=tol)
+    out = fstar.copy()
+    out[crop] = solved
+    return out, info
+
+
+def solve_system(a, b: np.ndarray, x0: np.ndarray, *, solver: str = "auto",
+                 tol: float = 1e-8) -> tuple[np.ndarray, dict]:
+    """Solve the SPD system ``A X = B`` (B: n x C) with an exact solver; return (X, info)."""
+    n = a.shape[0]
+    if solver == "auto":
+        solver = "direct" if n <= AUTO_DIRECT_MAX else "cg"
+    x, iterations = _EXACT[solver](a, b, x0, tol)
+    info = {"solver": solver, "unknowns": n, "residual": relative_residual(a, x, b)}
+    if iterations is not None:
+        info["iterations"] = iterations
+        if info["residual"] > tol * 10:
+            warnings.warn(f"{solver} stopped at relative residual {info['residual']:.2e} "
+                          f"(asked for {tol:g})", RuntimeWarning, stacklevel=3)
+    return x, info
 
 
 def bounding_crop(region: np.ndarray) -> tuple[slice, slice]:
