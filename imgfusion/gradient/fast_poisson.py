@@ -44,21 +44,22 @@ def _eigenvalues(n: int, dirichlet: bool) -> np.ndarray:
 
 
 def solve_rectangle(b: np.ndarray, dirichlet: tuple[bool, bool, bool, bool]) -> np.ndarray:
-    """Solve ``L x = b`` for b of shape n_r x n_c x C.
+    """Solve ``L x = b`` for b of shape n_r x n_c x C (in float32; returns float64).
 
     ``dirichlet`` = (top, bottom, left, right).  When no side is Dirichlet the
     system is singular; the returned solution then has zero mean.
     """
     top, bottom, left, right = dirichlet
-    work, rcrop = _mirror(b, 0, top, bottom)
-    work, ccrop = _mirror(work, 1, left, right)
+    work = np.ascontiguousarray(b.transpose(2, 0, 1), dtype=np.float32)  # C x rows x cols
+    work, rcrop = _mirror(work, 1, top, bottom)
+    work, ccrop = _mirror(work, 2, left, right)
     rows_d, cols_d = top or bottom, left or right
-    coef = _forward(_forward(work, 0, rows_d), 1, cols_d)
-    lam = (_eigenvalues(work.shape[0], rows_d)[:, None]
-           + _eigenvalues(work.shape[1], cols_d)[None, :])
+    coef = _forward(_forward(work, 1, rows_d), 2, cols_d)
+    lam = (_eigenvalues(work.shape[1], rows_d)[:, None]
+           + _eigenvalues(work.shape[2], cols_d)[None, :])
     if lam[0, 0] == 0:  # pure Neumann: fix the free constant
         lam[0, 0] = 1.0
-        coef[0, 0] = 0.0
-    coef /= lam[:, :, None]
-    x = _inverse(_inverse(coef, 1, cols_d), 0, rows_d)
-    return x[rcrop, ccrop]
+        coef[:, 0, 0] = 0.0
+    coef /= lam.astype(np.float32)
+    x = _inverse(_inverse(coef, 2, cols_d), 1, rows_d)
+    return x[:, rcrop, ccrop].transpose(1, 2, 0).astype(np.float64)

@@ -72,7 +72,8 @@ def gradient_reconstruct(image, *, anchor=(0, 0), anchor_value=None, solver="dir
     k = r * w + c
     a = a + sp.csr_matrix(([1.0], ([k], [k])), shape=a.shape)
     b[k] += value
-    x, info = solve_system(a, b, np.broadcast_to(value, b.shape).copy(), solver=solver, tol=tol)
+    x, info = solve_system(a, b, np.broadcast_to(value, b.shape).copy(), solver=solver, tol=tol,
+                           coords=np.nonzero(everything))
     out = x.reshape(h, w, channels)
     info["normal_residual"] = info["residual"]
     info["residual"] = _least_squares_residual(out, gh, gv, (r, c), value)

@@ -51,23 +51,23 @@ def assemble(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.ndarr
              ) -> tuple[sp.csr_matrix, np.ndarray]:
     """The SPD matrix A (n x n) and right-hand sides B (n x C) of the region.
 
-    Fully vectorised: the off-diagonal entries come from the edges whose two
-    ends are both in the region.
+    Unknowns are numbered in row-major order, so each row's entries (up, left,
+    self, right, down) are already sorted and the CSR arrays are built directly,
+    fully vectorised.
     """
     n = int(region.sum())
-    index = np.full(region.shape, -1, dtype=np.int64)
-    index[region] = np.arange(n)
+    index = np.full((region.shape[0] + 2, region.shape[1] + 2), -1, dtype=np.int64)
+    index[1:-1, 1:-1][region] = np.arange(n)
     rhs, count = divergence_rhs(region, fstar, gh, gv)
-    rows, cols = [np.arange(n)], [np.arange(n)]
-    data = [count[region]]
-    for lo, hi in EDGES:
-        both = region[lo] & region[hi]
-        i, j = index[lo][both], index[hi][both]
-        rows += [i, j]
-        cols += [j, i]
-        data += [np.full(i.size, -1.0)] * 2
-    a = sp.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
-                      shape=(n, n))
+    centre = np.s_[1:-1, 1:-1]
+    up, left = index[:-2, 1:-1][region], index[1:-1, :-2][region]
+    right, down = index[1:-1, 2:][region], index[2:, 1:-1][region]
+    cols = np.stack([up, left, index[centre][region], right, down], axis=1)
+    data = np.full(cols.shape, -1.0)
+    data[:, 2] = count[region]
+    keep = cols >= 0
+    indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
+    a = sp.csr_matrix((data[keep], cols[keep], indptr), shape=(n, n))
     return a, rhs[region]
 
 

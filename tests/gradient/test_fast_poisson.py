@@ -27,7 +27,7 @@ def test_matches_a_dense_solve_for_every_boundary_mix(sides):
     x = solve_rectangle(b, sides)
     lap = dense_laplacian(5, 7, *sides)
     for k in range(2):
-        np.testing.assert_allclose(lap @ x[:, :, k].ravel(), b[:, :, k].ravel(), atol=1e-10)
+        np.testing.assert_allclose(lap @ x[:, :, k].ravel(), b[:, :, k].ravel(), atol=1e-5)  # float32 transforms
 
 
 def test_all_truncated_is_solved_up_to_a_constant():
@@ -36,5 +36,5 @@ def test_all_truncated_is_solved_up_to_a_constant():
     b -= b.mean()  # the singular system is only consistent for zero-mean b
     x = solve_rectangle(b, (False, False, False, False))
     lap = dense_laplacian(6, 4, False, False, False, False)
-    np.testing.assert_allclose(lap @ x[:, :, 0].ravel(), b.ravel(), atol=1e-10)
-    assert abs(x.mean()) < 1e-12
+    np.testing.assert_allclose(lap @ x[:, :, 0].ravel(), b.ravel(), atol=1e-5)  # float32 transforms
+    assert abs(x.mean()) < 1e-6

@@ -63,7 +63,7 @@ def test_fft_is_exact_when_the_region_is_a_rectangle(box):
     region[box] = True
     exact, _ = solve_region(region, target, *fields, solver="direct")
     approx, _ = solve_region(region, target, *fields, solver="fft")
-    assert np.abs(approx - exact).max() < 1e-10
+    assert np.abs(approx - exact).max() < 1e-6  # float32 transforms
 
 
 def test_whole_image_region_is_refused():
