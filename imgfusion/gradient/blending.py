@@ -98,13 +98,18 @@ def _blend(source, target, mask, offset, solver, tol, return_info, choose):
     alpha = as_mask("mask", mask, src.shape[:2], f"the source's size")
     g, has_source, a = _place(src, alpha, tgt, pair("offset", offset))
 
+    hard = bool(np.isin(alpha, (0.0, 1.0)).all())
+
     def fields(crop):
         out = []
+        inside, weight = has_source[crop], a[crop]
         pairs = zip(EDGES, forward_differences(g[crop]), forward_differences(tgt[crop]))
         for (lo, hi), s, t in pairs:
-            s = np.where((has_source[crop][lo] & has_source[crop][hi])[:, :, None], s, t)
-            w = np.maximum(a[crop][lo], a[crop][hi])[:, :, None]
-            out.append(w * choose(s, t) + (1 - w) * t)
+            if not inside.all():
+                s = np.where((inside[lo] & inside[hi])[:, :, None], s, t)
+            w = np.maximum(weight[lo], weight[hi])[:, :, None]
+            v = choose(s, t)
+            out.append(np.where(w > 0, v, t) if hard else t + w * (v - t))
         return out
 
     out, info = solve_in_crop(a > 0, tgt, fields, solver=solver, tol=tol)

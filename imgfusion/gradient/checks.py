@@ -50,7 +50,8 @@ def as_mask(name: str, mask, shape: tuple[int, int], against: str) -> np.ndarray
         raise ParameterError(name, "contains NaN or infinite values")
     if alpha.min() < 0 or alpha.max() > 1:
         raise ParameterError(name, f"alpha must lie in [0, 1], got values in "
-                                   f"[{alpha.min():g}, {alpha.max():g}]")
+                                   f"[{alpha.min():g}, {alpha.max():g}] (an 8-bit mask: "
+                                   "divide by 255)")
     if not (alpha > 0).any():
         raise ParameterError(name, "is empty: no pixel is selected")
     return alpha

@@ -13,6 +13,8 @@ reconstruction is exact up to the solver's tolerance.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -54,6 +56,7 @@ def gradient_reconstruct(image, *, anchor=(0, 0), anchor_value=None, solver="dir
                                        f"{', '.join(EXACT_SOLVERS)}")
     if not (0 < tol < 1):
         raise ParameterError("tol", f"must lie strictly between 0 and 1, got {tol!r}")
+    start = time.perf_counter()
     ndim = np.ndim(image)
     colour, alpha = split_alpha(as_image("image", image))
     h, w, channels = colour.shape
@@ -77,6 +80,7 @@ def gradient_reconstruct(image, *, anchor=(0, 0), anchor_value=None, solver="dir
     out = x.reshape(h, w, channels)
     info["normal_residual"] = info["residual"]
     info["residual"] = _least_squares_residual(out, gh, gv, (r, c), value)
+    info["seconds"] = time.perf_counter() - start
     result = join_alpha(out, alpha, ndim)
     return (result, info) if return_info else result
 
