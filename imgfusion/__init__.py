@@ -34,6 +34,14 @@ _LAZY = {
     "composite": "imgfusion.compose",
     "contact_sheet": "imgfusion.contact_sheets",
     # --- gradient domain (imgfusion.gradient) ---
+    "gradient_reconstruct": "imgfusion.gradient.reconstruct",
+    "poisson_blend": "imgfusion.gradient.blending",
+    "mixed_blend": "imgfusion.gradient.blending",
+    "monochrome_transfer": "imgfusion.gradient.blending",
+    "texture_flatten": "imgfusion.gradient.local_edits",
+    "illumination_change": "imgfusion.gradient.local_edits",
+    "color_change": "imgfusion.gradient.local_edits",
+    "seamless_tile": "imgfusion.gradient.tiling",
     # --- neural style (imgfusion.style) ---
     # --- mask-guided (imgfusion.ops.masked) ---
 }
