@@ -20,6 +20,11 @@ _LAZY = {
     # --- core I/O (imgfusion.ops.io / imgfusion.images) ---
     # --- gradient domain (imgfusion.gradient) ---
     # --- neural style (imgfusion.style) ---
+    "neural_style": "imgfusion.style.transfer",
+    "content_reconstruction": "imgfusion.style.transfer",
+    "texture_synthesis": "imgfusion.style.transfer",
+    "match_color": "imgfusion.style.color",
+    "plot_loss_history": "imgfusion.style.plot",
     # --- mask-guided (imgfusion.ops.masked) ---
 }
 

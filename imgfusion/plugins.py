@@ -31,6 +31,7 @@ from .operators import Operator
 # plugins (as pytest loads its own plugins).  One line per module.
 BUILTIN_PLUGINS = (
     "imgfusion.ops.io",
+    "imgfusion.ops.style",
 )
 ENTRY_POINT_GROUP = "imgfusion"
 

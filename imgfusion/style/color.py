@@ -74,7 +74,7 @@ def match_color(style: np.ndarray, content: np.ndarray, mode: str = "pca", *,
                 eps: float = 1e-5, clip: bool = True) -> np.ndarray:
     """Linear colour transfer: the style's RGB mean and covariance become the content's.
 
-    ``x' = A (x - mu_s) + mu_c`` with A A-compatible to Σ_c = A Σ_s Aᵀ:
+    ``x' = A (x - mu_s) + mu_c`` with Σ_c = A Σ_s Aᵀ:
     ``chol``: A = L_c L_s⁻¹ (Cholesky factors); ``pca``: A = Σ_c^½ Σ_s^-½;
     ``sym``: A = Σ_s^-½ (Σ_s^½ Σ_c Σ_s^½)^½ Σ_s^-½ (the symmetric solution).
     ``eps`` is added to the covariance diagonals for stability.
