@@ -43,6 +43,11 @@ _LAZY = {
     "color_change": "imgfusion.gradient.local_edits",
     "seamless_tile": "imgfusion.gradient.tiling",
     # --- neural style (imgfusion.style) ---
+    "neural_style": "imgfusion.style.transfer",
+    "content_reconstruction": "imgfusion.style.transfer",
+    "texture_synthesis": "imgfusion.style.transfer",
+    "match_color": "imgfusion.style.color",
+    "plot_loss_history": "imgfusion.style.plot",
     # --- mask-guided (imgfusion.ops.masked) ---
 }
 

@@ -32,6 +32,7 @@ from .operators import Operator
 BUILTIN_PLUGINS = (
     "imgfusion.ops.io",
     "imgfusion.ops.gradient",
+    "imgfusion.ops.style",
 )
 ENTRY_POINT_GROUP = "imgfusion"
 

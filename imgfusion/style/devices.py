@@ -1,0 +1,82 @@
+"""Device choice (auto: cuda, then mps, then cpu) and the precision modes (fp32, tf32, bf16)."""
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import torch
+
+from ..errors import ParameterError
+
+PRECISIONS = ("fp32", "tf32", "bf16")
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """``auto`` picks cuda, then mps, then cpu; other names must be available."""
+    name = "auto" if device is None else str(device)
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError as exc:
+        raise ParameterError("device", f"'{name}' is not a device name "
+                                       f"(auto, cpu, cuda, cuda:N, mps)") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ParameterError("device", f"'{name}' asked for, but CUDA is not available here")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ParameterError("device", f"'{name}': only {torch.cuda.device_count()} CUDA "
+                                       f"device(s) here")
+    if dev.type == "mps" and not (getattr(torch.backends, "mps", None)
+                                  and torch.backends.mps.is_available()):
+        raise ParameterError("device", "'mps' asked for, but MPS is not available here")
+    return dev
+
+
+def check_precision(precision: str, device: torch.device) -> str:
+    if precision not in PRECISIONS:
+        raise ParameterError("precision", f"'{precision}' is not one of {', '.join(PRECISIONS)}")
+    if precision != "fp32" and device.type != "cuda":
+        raise ParameterError("precision", f"{precision} is an opt-in for CUDA devices only; "
+                                          f"the device is {device}")
+    return precision
+
+
+@contextlib.contextmanager
+def precision_context(precision: str, device: torch.device) -> Iterator[None]:
+    """TF32 matmuls/convolutions or bf16 autocast for the forward pass, restored afterwards.
+
+    Gram matrices and losses are computed in float32 in every mode.
+    """
+    if precision == "fp32" or device.type != "cuda":
+        yield
+        return
+    if precision == "bf16":
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            yield
+        return
+    old = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = old
+
+
+def available_memory(device: torch.device) -> int | None:
+    """Free bytes on ``device`` (CUDA: mem_get_info; CPU: MemAvailable), None if unknown."""
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    if device.type == "cpu":
+        try:
+            with open("/proc/meminfo") as fh:
+                for line in fh:
+                    if line.startswith("MemAvailable:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            return None
+    return None

@@ -1,0 +1,94 @@
+import pytest
+import torch
+
+from imgfusion.errors import ParameterError
+from imgfusion.style.encoder import VGGEncoder
+from imgfusion.style.guides import propagate_guide
+from imgfusion.style.layers import geometry
+from imgfusion.style.losses import (GramStyleLoss, blended_gram_targets, content_loss, gram,
+                                    guided_gram_targets, tv_loss)
+from imgfusion.style.weights import random_features
+
+LAYERS = ["relu1_1", "relu2_1", "relu3_1"]
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return VGGEncoder(random_features(0, 12), LAYERS)
+
+
+def test_gram_is_mean_outer_product_and_size_independent():
+    f = torch.rand(1, 4, 5, 6, dtype=torch.float64)
+    x = f.reshape(4, 30)
+    assert torch.allclose(gram(f)[0].double(), (x @ x.T / 30).float().double(), atol=1e-6)
+    tiled = f.repeat(1, 1, 2, 3)  # same statistics on a 6x larger map
+    assert torch.allclose(gram(tiled), gram(f), atol=1e-6)
+
+
+def test_all_ones_guide_gives_exactly_the_unguided_loss(encoder):
+    x, s = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    weights = {n: 1.0 / 3 for n in LAYERS}
+    fs, fx = encoder(s), encoder(x)
+    plain = GramStyleLoss(blended_gram_targets([fs], [1.0], LAYERS), weights)(fx).item()
+    for mode in ("simple", "all", "inside"):
+        targets = guided_gram_targets([fs], [torch.ones(32, 32)], LAYERS, mode=mode)
+        guided = GramStyleLoss(targets, weights, input_guides=torch.ones(1, 32, 32), mode=mode)
+        assert guided(fx).item() == plain
+
+
+def test_guided_gram_uses_only_the_region(encoder):
+    f = torch.rand(1, 8, 10, 10)
+    g = torch.zeros(10, 10)
+    g[:, :4] = 1
+    inside = f[..., :4].reshape(8, -1)
+    assert torch.allclose(gram(f, g)[0, 0], inside @ inside.T / inside.shape[1], atol=1e-6)
+    assert torch.count_nonzero(gram(f, torch.zeros(10, 10))) == 0
+
+
+def halves(h=48, w=48):
+    left = torch.zeros(h, w)
+    left[:, : w // 2 - 3] = 1  # boundary not on a pooling grid line
+    return torch.stack([left, 1 - left])
+
+
+@pytest.mark.parametrize("layer", ["relu1_1", "relu2_1", "relu3_1", "relu5_1"])
+def test_guides_partition_as_their_mode_says(layer):
+    guides = halves()
+    n_pools = {"relu1_1": 0, "relu2_1": 1, "relu3_1": 2, "relu5_1": 4}[layer]
+    hw = (48 >> n_pools, 48 >> n_pools)
+    simple = propagate_guide(guides, layer, hw, "simple")
+    every = propagate_guide(guides, layer, hw, "all")
+    inside = propagate_guide(guides, layer, hw, "inside")
+    assert torch.allclose(simple.sum(0), torch.ones(hw))          # partition of unity
+    assert (every.sum(0) >= 1).all()                                # a cover: overlap allowed
+    assert (inside.sum(0) <= 1).all()                               # disjoint: gaps allowed
+    assert (inside <= (simple > 0).float()).all() and ((simple > 0).float() <= every).all()
+    assert (every.sum(0) > 1).any() and (inside.sum(0) < 1).any()   # the boundary band
+    g = geometry(layer)
+    for col in range(hw[1]):  # 'all' / 'inside' by the receptive field, column by column
+        lo, hi = max(0, g.start + col * g.stride), min(47, g.start + col * g.stride + g.size - 1)
+        region = guides[0, 0, lo:hi + 1]
+        assert every[0, 0, col] == region.max() and inside[0, 0, col] == region.min()
+
+
+def test_guide_dilation_grows_and_shrinks():
+    g = torch.zeros(16, 16)
+    g[6:10, 6:10] = 1
+    base = propagate_guide(g, "relu1_1", (16, 16), "simple")
+    grown = propagate_guide(g, "relu1_1", (16, 16), "simple", dilation=1)
+    shrunk = propagate_guide(g, "relu1_1", (16, 16), "simple", dilation=-1)
+    assert grown.sum() == 36 and base.sum() == 16 and shrunk.sum() == 4
+    ones = propagate_guide(torch.ones(16, 16), "relu2_1", (8, 8), "inside", dilation=-2)
+    assert (ones == 1).all()
+    with pytest.raises(ParameterError):
+        propagate_guide(g, "relu1_1", (16, 16), "nearest")
+
+
+def test_blend_targets_and_simple_losses():
+    a, b = torch.rand(1, 3, 4, 4), torch.rand(1, 3, 4, 4)
+    t = blended_gram_targets([{"l": a}, {"l": b}], [0.25, 0.75], ["l"])
+    assert torch.allclose(t["l"], 0.25 * gram(a)[0] + 0.75 * gram(b)[0])
+    assert content_loss({"l": a}, {"l": a}, {"l": 1.0}).item() == 0
+    assert torch.isclose(content_loss({"l": a}, {"l": b}, {"l": 2.0}), 2 * ((a - b) ** 2).mean())
+    ramp = torch.arange(5.0).view(1, 1, 1, 5).expand(1, 1, 5, 5)
+    assert tv_loss(ramp).item() == 1.0

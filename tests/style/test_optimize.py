@@ -1,0 +1,74 @@
+import pytest
+import torch
+
+from imgfusion.style.optimize import NonFiniteLoss, optimize
+
+
+def quadratic(target):
+    def loss_fn(x):
+        d = ((x - target) ** 2).sum()
+        z = torch.zeros(())
+        return {"content": d, "style": z, "tv": z, "total": d}
+    return loss_fn
+
+
+@pytest.mark.parametrize("opt", ["lbfgs", "adam"])
+def test_loss_falls_and_history_is_complete(opt):
+    target = torch.rand(1, 3, 8, 8)
+    res = optimize(torch.zeros(1, 3, 8, 8), quadratic(target), optimizer=opt,
+                   learning_rate=None if opt == "lbfgs" else 0.05, iterations=30)
+    totals = [h["total"] for h in res.history]
+    assert len(totals) == 30 and [h["iteration"] for h in res.history] == list(range(30))
+    assert totals[-1] < 0.05 * totals[0]
+
+
+def test_early_stop_on_tolerance():
+    target = torch.rand(1, 3, 8, 8)
+    res = optimize(torch.zeros(1, 3, 8, 8), quadratic(target), iterations=200,
+                   tolerance=1e-3, window=5)
+    assert res.stopped == "tolerance" and len(res.history) < 200
+
+
+def test_nan_stops_names_the_iteration_and_keeps_last_finite_image():
+    calls = {"n": 0}
+    target = torch.rand(1, 1, 4, 4)
+
+    def loss_fn(x):
+        calls["n"] += 1
+        d = ((x - target) ** 2).sum()
+        if calls["n"] == 4:
+            d = d * float("nan")
+        z = torch.zeros(())
+        return {"content": d, "style": z, "tv": z, "total": d}
+
+    seen = []
+    with pytest.raises(NonFiniteLoss, match="iteration 3") as err:
+        optimize(torch.zeros(1, 1, 4, 4), loss_fn, optimizer="adam", learning_rate=0.1,
+                 iterations=10, snapshot_every=1, on_snapshot=lambda k, x: seen.append(x.clone()))
+    assert err.value.iteration == 3 and err.value.good_iteration == 2
+    assert torch.equal(err.value.image, seen[1])  # the image iteration 2 started from
+    assert len(err.value.history) == 3
+
+
+def test_interrupt_keeps_latest_image_and_history():
+    target = torch.rand(1, 3, 4, 4)
+    calls = {"n": 0}
+
+    def loss_fn(x):
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise KeyboardInterrupt
+        return quadratic(target)(x)
+
+    with pytest.raises(KeyboardInterrupt) as err:
+        optimize(torch.zeros(1, 3, 4, 4), loss_fn, optimizer="adam", iterations=10)
+    assert len(err.value.history) == 5 and err.value.image.shape == (1, 3, 4, 4)
+    assert not torch.equal(err.value.image, torch.zeros(1, 3, 4, 4))
+
+
+def test_progress_and_sync_every():
+    calls = []
+    target = torch.rand(1, 3, 4, 4)
+    res = optimize(torch.zeros(1, 3, 4, 4), quadratic(target), optimizer="adam", iterations=10,
+                   sync_every=4, progress=lambda done, total, **info: calls.append((done, total)))
+    assert calls == [(4, 10), (8, 10), (10, 10)] and len(res.history) == 10

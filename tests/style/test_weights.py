@@ -1,0 +1,75 @@
+import urllib.error
+
+import pytest
+import torch
+from torchvision.models import vgg19
+
+from imgfusion.errors import ParameterError
+from imgfusion.style import weights
+from imgfusion.style.encoder import VGGEncoder
+
+
+@pytest.fixture
+def no_cache():
+    weights._imagenet_features.cache_clear()
+    yield
+    weights._imagenet_features.cache_clear()
+
+
+def test_offline_without_cache_lists_the_three_ways_out(monkeypatch, no_cache):
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("network is unreachable")
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    with pytest.raises(ParameterError) as err:
+        weights.load_features("imagenet", upto=5)
+    msg = str(err.value)
+    assert err.value.field == "weights"
+    assert "unreachable" in msg and "(1)" in msg and "(2)" in msg and "(3)" in msg
+    assert "random" in msg and "state dict" in msg
+
+
+def test_imagenet_uses_hash_checked_hub_download(monkeypatch, no_cache):
+    seen = {}
+    full = vgg19(weights=None).state_dict()
+
+    def fake(url, **kwargs):
+        seen.update(kwargs, url=url)
+        return full
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", fake)
+    state = weights.load_features("imagenet", upto=3)
+    assert seen["check_hash"] is True and seen["url"].endswith(".pth")
+    assert torch.equal(state["2.weight"], full["features.2.weight"])
+    assert set(state) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+
+
+@pytest.mark.parametrize("layout", ["full", "features"])
+def test_local_state_dict(tmp_path, layout):
+    torch.manual_seed(3)
+    model = vgg19(weights=None)
+    sd = model.state_dict() if layout == "full" else model.features.state_dict()
+    path = tmp_path / f"{layout}.pth"
+    torch.save(sd, path)
+    state = weights.load_features(str(path), upto=12)
+    enc = VGGEncoder(state, ["relu3_1"])
+    x = torch.rand(1, 3, 24, 24)
+    ref_in = (x - enc.mean) / enc.std
+    expected = model.features[:12](ref_in)
+    assert torch.allclose(enc(x)["relu3_1"], expected, atol=1e-5)
+
+
+def test_bad_local_files(tmp_path):
+    with pytest.raises(ParameterError, match="neither"):
+        weights.load_features(str(tmp_path / "missing.pth"))
+    bad = tmp_path / "bad.pth"
+    torch.save({"0.weight": torch.zeros(1)}, bad)
+    with pytest.raises(ParameterError, match="not a VGG19|shape"):
+        weights.load_features(str(bad))
+
+
+def test_random_is_seeded_loud_and_prefix_stable():
+    with pytest.warns(weights.RandomWeightsWarning, match="NOT artistic"):
+        a = weights.load_features("random", upto=12, seed=4)
+    b = weights.random_features(4, 30)
+    c = weights.random_features(5, 12)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not torch.equal(a["0.weight"], c["0.weight"])
