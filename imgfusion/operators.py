@@ -219,8 +219,7 @@ class Operator:
     def long_help(self) -> str:
         if self.description:
             return textwrap.dedent(self.description).strip()
-        doc = inspect.getdoc(self.function) if not isinstance(self.func, str) else None
-        return doc or self.summary
+        return inspect.getdoc(self.function) or self.summary
 
     # -- calling ----------------------------------------------------------------
     def call(self, inputs: Mapping[str, Any], params: Mapping[str, Any],
