@@ -46,7 +46,9 @@ def opencv_clone(source, target, mask):
     src, dst, m = to8(source), to8(target), mask.astype(np.uint8) * 255
     x, y, w, h = cv2.boundingRect(m)
     centre = (x + w // 2, y + h // 2)  # p is the centre of the mask's bounding box
-    out, seconds = best_of(lambda: cv2.seamlessClone(src, dst, m, centre, cv2.NORMAL_CLONE))
+    # a fresh mask per call: seamlessClone overwrites a 1-channel mask (OpenCV #12053)
+    out, seconds = best_of(lambda: cv2.seamlessClone(src, dst, m.copy(), centre,
+                                                     cv2.NORMAL_CLONE))
     return cv2.cvtColor(out, cv2.COLOR_BGR2RGB).astype(np.float32) / 255, seconds
 
 
