@@ -1,18 +1,16 @@
-"""Render every gallery recipe into gallery/out/<name>/ and rewrite gallery/README.md.
+"""Render the gallery: every recipe here into gallery/results/<name>/.
 
     python gallery/render.py                 # all recipes
     python gallery/render.py poisson_blend   # only these (by file stem)
 
-Each recipe's top-level ``description:`` is its caption; the index shows every
-PNG the recipe saved.  Recipes that need pretrained VGG19 weights are rendered
-with whatever ``weights:`` they name, and their caption says which.
+Recipes whose steps take VGG19 ``weights`` are rendered with the pretrained
+weights when they are in the torch cache, and otherwise with ``weights: random``
+(the captions in README.md say which made the committed pictures).
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-
-import yaml
 
 from imgfusion.engine import run_recipe
 from imgfusion.recipe import load_recipe
@@ -20,30 +18,28 @@ from imgfusion.recipe import load_recipe
 HERE = Path(__file__).resolve().parent
 
 
+def weight_overrides(path: Path) -> list[str]:
+    """``--set STEP.weights=random`` for each step that asks for pretrained weights we lack."""
+    from imgfusion.style.weights import imagenet_weights_cached
+
+    if imagenet_weights_cached():
+        return []
+    recipe = load_recipe(path)
+    return [f"{s.id}.weights=random" for s in recipe.steps
+            if s.params.get("weights") == "imagenet"]
+
+
 def render(names: list[str]) -> None:
-    recipes = sorted(HERE.glob("*.yaml"))
-    recipes = [r for r in recipes if r.name != "demo.yaml"]
+    recipes = [p for p in sorted(HERE.glob("*.yaml")) if p.name != "demo.yaml"]
     for path in recipes:
         if names and path.stem not in names:
             continue
-        print(f"rendering {path.name}", file=sys.stderr)
-        run_recipe(load_recipe(path, out_dir=HERE / "out" / path.stem, overwrite=True))
-    write_index(recipes)
-
-
-def write_index(recipes: list[Path]) -> None:
-    lines = ["# Gallery", "",
-             "Each picture below is what the recipe beside it writes; re-render them all with",
-             "`python gallery/render.py` (or one with `imgfusion run gallery/NAME.yaml --out DIR`).",
-             ""]
-    for path in recipes:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        lines += [f"## [{path.stem}]({path.name})", "", str(raw.get("description", "")).strip(), ""]
-        for png in sorted((HERE / "out" / path.stem).glob("**/*.png")):
-            rel = png.relative_to(HERE)
-            lines.append(f"![{png.stem}]({rel.as_posix()})")
-        lines.append("")
-    (HERE / "README.md").write_text("\n".join(lines), encoding="utf-8")
+        overrides = weight_overrides(path)
+        note = f" with {', '.join(overrides)}" if overrides else ""
+        print(f"rendering {path.name}{note}", file=sys.stderr)
+        recipe = load_recipe(path, overrides=overrides, out_dir=HERE / "results" / path.stem,
+                             overwrite=True)
+        run_recipe(recipe)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ _LAZY = {
     "shape_mask": "imgfusion.masks",
     "resize": "imgfusion.geometry",
     "crop": "imgfusion.geometry",
+    "repeat": "imgfusion.geometry",
     "place": "imgfusion.geometry",
     "to_gray": "imgfusion.compose",
     "composite": "imgfusion.compose",

@@ -94,6 +94,19 @@ def crop(image: np.ndarray, *, origin: tuple[int, int], size: tuple[int, int]) -
     return image[r0:r0 + h, c0:c0 + w].copy()
 
 
+def repeat(image: np.ndarray, *, grid: tuple[int, int] = (2, 2)) -> np.ndarray:
+    """Lay ``grid`` = (rows, cols) copies of an image side by side, to preview tiling.
+
+    Works on images and masks; the result is ``rows * H`` x ``cols * W``.
+    """
+    _check_array(image)
+    r, c = (int(v) for v in grid)
+    if r < 1 or c < 1:
+        raise ParameterError("grid", f"expected [rows, cols] of at least 1, got {grid!r}")
+    reps = (r, c) + (1,) * (image.ndim - 2)
+    return np.tile(image, reps)
+
+
 def place(image: np.ndarray, onto: np.ndarray, *, offset: tuple[int, int] = (0, 0),
           mask: np.ndarray | None = None) -> np.ndarray:
     """Paste ``image`` onto ``onto`` with its top-left corner at ``offset`` = (row, col).

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from imgfusion.errors import ParameterError
-from imgfusion.geometry import crop, place, resize
+from imgfusion.geometry import crop, place, repeat, resize
 
 RNG = np.random.default_rng(11)
 
@@ -108,3 +108,16 @@ def test_place_channel_rules_and_errors():
     with pytest.raises(ParameterError, match="rows x cols") as err:
         place(img(2, 2), img(4, 4), mask=np.ones((3, 2)))
     assert err.value.field == "mask"
+
+
+def test_repeat_lays_exact_copies_for_images_and_masks():
+    image = img(3, 4)
+    out = repeat(image, grid=(2, 3))
+    assert out.shape == (6, 12, image.shape[2])
+    for r in range(2):
+        for c in range(3):
+            np.testing.assert_array_equal(out[3 * r:3 * r + 3, 4 * c:4 * c + 4], image)
+    mask = np.eye(3, dtype=bool)
+    assert repeat(mask, grid=(1, 2)).shape == (3, 6)
+    with pytest.raises(ParameterError, match="grid"):
+        repeat(image, grid=(0, 2))

@@ -1,5 +1,5 @@
 """Built-in I/O and layout operators: load, load_mask, shape_mask, save, resize,
-crop, place, to_gray, composite, contact_sheet.
+crop, repeat, place, to_gray, composite, contact_sheet.
 
 Functions are named as ``"module:function"`` strings so that listing operators
 imports nothing heavy.
@@ -110,6 +110,12 @@ def _operators() -> list[Operator]:
                 Param("origin", Pair, min=0, help="[row, col] of the top-left corner"),
                 Param("size", Pair, min=1, help="[rows, cols] of the window"),
             ],
+        ),
+        Operator(
+            name="repeat", func="imgfusion.geometry:repeat",
+            summary="Lay copies of an image side by side in a grid, to preview tiling.",
+            inputs=[IMAGE_OR_MASK],
+            params=[Param("grid", Pair, (2, 2), min=1, help="[rows, cols] of copies")],
         ),
         Operator(
             name="place", func="imgfusion.geometry:place",
