@@ -14,6 +14,9 @@ alpha ``a`` of its two pixels and the guidance is ``a * v + (1 - a) * grad f*``
 Pérez Eq. 7/11 (or 13), and a feathered mask fades the source's gradients
 into the target's own, like OpenCV's weighting, without its 3-pixel erosion.
 
+``solver="fft"`` follows OpenCV's seamlessClone instead (its own mask
+preparation and weighting; :mod:`imgfusion.gradient.opencv_clone`).
+
 Channels: the result has the target's channels.  An RGBA target keeps its
 alpha untouched; an RGBA source's alpha is dropped (pass it as ``mask`` to use
 it); a grey source on a colour target is replicated; a colour source on a grey
@@ -25,6 +28,7 @@ import numpy as np
 
 from ..errors import ParameterError
 from .checks import as_image, as_mask, join_alpha, luminance, match_channels, pair, split_alpha
+from .opencv_clone import clone_fft, without_frame
 from .solvers import check_solver, solve_in_crop
 from .system import EDGES, forward_differences
 
@@ -42,7 +46,10 @@ def poisson_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-
     offset : (int, int)
         (row, col) of the source's top-left corner in the target.
     solver : {"auto", "direct", "cg", "multigrid", "fft"}
-        See :mod:`imgfusion.gradient.solvers`; ``fft`` is approximate.
+        See :mod:`imgfusion.gradient.solvers`.  ``fft`` is OpenCV's seamlessClone
+        algorithm (:mod:`imgfusion.gradient.opencv_clone`): fast but approximate,
+        it erodes the mask by 3 pixels (OpenCV #17450) and re-solves the whole
+        bounding box; the exact solvers are the default.
     tol : float
         Relative residual at which the iterative solvers stop.
     return_info : bool
@@ -89,6 +96,10 @@ def _mixed(src_field, tgt_field):
     return np.where(np.abs(tgt_field) > np.abs(src_field), tgt_field, src_field)
 
 
+_CHANGES = {_imported: lambda s, t: s - t,  # v - grad(target), for the fft pipeline
+            _mixed: lambda s, t: np.where(np.abs(t) > np.abs(s), 0, s - t)}
+
+
 def _blend(source, target, mask, offset, solver, tol, return_info, choose):
     check_solver(solver, tol)
     ndim = np.ndim(target)
@@ -96,6 +107,10 @@ def _blend(source, target, mask, offset, solver, tol, return_info, choose):
     src, _ = split_alpha(as_image("source", source))
     src = match_channels(src, tgt.shape[2])
     alpha = as_mask("mask", mask, src.shape[:2], f"the source's size")
+    if solver == "fft":
+        out, info = _opencv_fft(src, alpha, tgt, pair("offset", offset), choose)
+        result = join_alpha(out, keep_alpha, ndim)
+        return (result, info) if return_info else result
     g, has_source, a = _place(src, alpha, tgt, pair("offset", offset))
 
     hard = bool(np.isin(alpha, (0.0, 1.0)).all())
@@ -115,6 +130,15 @@ def _blend(source, target, mask, offset, solver, tol, return_info, choose):
     out, info = solve_in_crop(a > 0, tgt, fields, solver=solver, tol=tol)
     result = join_alpha(out, keep_alpha, ndim)
     return (result, info) if return_info else result
+
+
+def _opencv_fft(src, alpha, tgt, offset, choose):
+    """OpenCV's seamlessClone pipeline (:mod:`imgfusion.gradient.opencv_clone`)."""
+    alpha = without_frame(alpha)  # in the source's frame, as OpenCV does
+    if not (alpha > 0).any():
+        return tgt, {"solver": "fft", "unknowns": 0, "residual": None, "seconds": 0.0}
+    g, _, a = _place(src, alpha, tgt, offset)
+    return clone_fft(without_frame(a), g, tgt, _CHANGES[choose])
 
 
 def _place(src, alpha, tgt, offset):

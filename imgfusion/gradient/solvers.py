@@ -14,12 +14,15 @@ cost follows the region, not the image), then solves all channels with
 ``multigrid``
     plain V-cycles of the same hierarchy, without the Krylov acceleration;
 ``fft``
-    OpenCV's fast approximation: the whole bounding box is re-solved by a sine
-    transform with the target's own gradients outside the region, and only the
-    region is kept.  It is *approximate*: it ignores the Dirichlet values inside
-    the box (holes, the rim) and drifts from the exact solution where source and
-    target disagree at the rim (a few grey levels on average, tens at worst on
-    unrelated photographs; exact when the region is a rectangle).  No residual;
+    a fast, *approximate* sine-transform solve on the region's bounding box.
+    For the seamless-cloning operators (poisson_blend, mixed_blend,
+    monochrome_transfer) it is OpenCV's seamlessClone algorithm, including its
+    3 x 3 x 3 mask erosion (OpenCV #17450) and the re-solve of the whole box:
+    see :mod:`imgfusion.gradient.opencv_clone`.  For the other operators it is
+    the box re-solve done here: the target's own gradients outside the region,
+    no erosion, only the region kept; it ignores the Dirichlet values inside
+    the box (holes, the rim), so it drifts from the exact solution where source
+    and target disagree there (exact when the region is a rectangle).  No residual;
 ``auto``
     ``direct`` up to :data:`AUTO_DIRECT_MAX` unknowns, ``cg`` above.
 

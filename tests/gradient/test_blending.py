@@ -144,12 +144,15 @@ def test_one_pixel_wide_regions_work(images):
     line = mask.copy()
     mask[11, 14] = True  # and a single pixel
     src = source.astype(float)
-    for region, solvers in ((mask, EXACT), (line, SOLVERS)):  # fft is exact on a rectangle
-        for solver in solvers:
+    for region in (mask, line):
+        for solver in EXACT:
             out = poisson_blend(source, target, region, solver=solver)
             res = poisson_residual(out.astype(float), target.astype(float), region,
                                    lambda p, q: src[p] - src[q])
             assert res < 1e-6, solver
+        # OpenCV's pipeline erodes a 1-pixel region away: the target comes back as is
+        np.testing.assert_array_equal(poisson_blend(source, target, region, solver="fft"),
+                                      target)
 
 
 def test_channel_rules(images):
