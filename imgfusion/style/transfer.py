@@ -137,7 +137,8 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
                  loss_plot: str | os.PathLike | None = None, weights: str = "imagenet",
                  precision: str = "fp32", device: str = "auto", seed: int = 0,
                  progress: Callable[..., Any] | None = None, workdir=None,
-                 channels_last: bool = False, sync_every: int = 1) -> StyleResult:
+                 channels_last: bool = False, sync_every: int = 1,
+                 compile: bool = False) -> StyleResult:
     """Neural style transfer (Gatys, Ecker, Bethge 2016) by optimising the image's pixels.
 
     Parameters
@@ -196,9 +197,10 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
     device, seed, progress, workdir :
         Engine context: "auto" picks cuda, mps, cpu; ``seed`` drives the noise and random
         weights; ``progress(done, total, **info)``; the folder outputs are relative to.
-    channels_last, sync_every :
-        Speed options (not operator parameters): channels-last memory format, and reading
-        the losses back from the device every N iterations only.
+    channels_last, sync_every, compile :
+        Speed options (not operator parameters): channels-last memory format, reading
+        the losses back from the device every N iterations only, ``torch.compile`` of
+        the encoder.
 
     Returns
     -------
@@ -253,6 +255,7 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     if channels_last:
         encoder = encoder.to(memory_format=memory_format)
+    forward = torch.compile(encoder) if compile else encoder
     gen = torch.Generator().manual_seed(int(seed))
     snap_dir = _resolve(snapshot_dir, workdir)
     history: list[dict] = []
@@ -306,7 +309,7 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
 
         def loss_fn(x: torch.Tensor) -> dict[str, torch.Tensor]:
             with precision_context(precision, dev):
-                feats = encoder(to_input(x))
+                feats = forward(to_input(x))
             c = content_weight * content_loss(feats, c_targets, setup.content_w) \
                 if setup.content_w else zero
             s = style_weight * style_loss(feats) if setup.style_w else zero
