@@ -186,7 +186,7 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         Replaces ``size`` and ``iterations``.
     snapshot_every, snapshot_dir :
         Every N iterations write ``iter_NNNNN.png`` and ``loss_history.json`` into the folder
-        (relative to ``workdir``).  Ctrl-C writes the latest image and the history there
+        (relative to ``workdir``; default ``workdir/snapshots``).  Ctrl-C writes the latest image and the history there
         (or into ``workdir``) before re-raising ``KeyboardInterrupt``.
     loss_plot : path, optional
         PNG of the loss curves (content, style, tv, total against iteration).
@@ -258,6 +258,10 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
     forward = torch.compile(encoder) if compile else encoder
     gen = torch.Generator().manual_seed(int(seed))
     snap_dir = _resolve(snapshot_dir, workdir)
+    if snapshot_every and snap_dir is None:
+        if workdir is None:
+            raise ParameterError("snapshot_dir", "snapshot_every needs a snapshot_dir")
+        snap_dir = Path(workdir) / "snapshots"
     history: list[dict] = []
     lum = setup.luminance
 

@@ -181,6 +181,7 @@ def test_nan_loss_stops_and_keeps_last_finite_image(content, style, tmp_path):
     (dict(style_scale=0.05), "style_scale"),
     (dict(precision="bf16"), "precision"),
     (dict(weights="/no/such/file.pth"), "weights"),
+    (dict(snapshot_every=2), "snapshot_dir"),
 ])
 def test_bad_input_names_the_field(kwargs, field, content, style):
     with pytest.raises(ParameterError) as err:
