@@ -288,10 +288,7 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         src = {"content": setup.content, "style": setup.styles[0] if setup.styles else None,
                "image": init_rgb if init_image is not None else None}[init]
         t = _resize(_to_tensor(src, dev), hw)
-        if lum:
-            lum_w = torch.tensor(color.RGB_TO_YIQ[0], dtype=torch.float32, device=dev)
-            t = (t * lum_w.view(1, 3, 1, 1)).sum(1, keepdim=True)
-        return t
+        return _luminance_rgb(t)[:, :1].contiguous() if lum else t
 
     def run_level(i: int, size_i, iters: int, prev: torch.Tensor | None) -> torch.Tensor:
         hw = fit_size(base_hw, size_i)
