@@ -235,10 +235,14 @@ def main(argv=None):
     ap.add_argument("--compile", action="store_true", help="torch.compile the encoder")
     ap.add_argument("--sync-every", type=int, default=1,
                     help="read losses back every N iterations (N > 1: no host sync per step)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="CPU threads (torch.set_num_threads); default: torch's choice")
     ap.add_argument("--precision", default="fp32", choices=["fp32", "tf32", "bf16"])
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore", RandomWeightsWarning)
     device = resolve_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.backends.cudnn.benchmark = args.cudnn_benchmark
     sizes = args.sizes or ([256, 512, 1024] if device.type == "cuda" else [256])
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else (
