@@ -92,3 +92,21 @@ def test_blend_targets_and_simple_losses():
     assert torch.isclose(content_loss({"l": a}, {"l": b}, {"l": 2.0}), 2 * ((a - b) ** 2).mean())
     ramp = torch.arange(5.0).view(1, 1, 1, 5).expand(1, 1, 5, 5)
     assert tv_loss(ramp).item() == 1.0
+
+
+@pytest.mark.parametrize("guided", [False, True])
+def test_gram_gradient_matches_plain_autograd(guided):
+    torch.manual_seed(0)
+    f = torch.rand(2, 5, 6, 7, requires_grad=True)
+    g = torch.rand(3, 6, 7) if guided else None
+    x = f.reshape(2, 5, 42)
+    if guided:
+        xg = x.unsqueeze(1) * g.reshape(1, 3, 1, 42)
+        ref = xg @ xg.transpose(-1, -2) / (g.reshape(1, 3, 1, 42) ** 2).sum(-1, keepdim=True)
+    else:
+        ref = x @ x.transpose(1, 2) / 42
+    w = torch.rand_like(ref)
+    ours, = torch.autograd.grad((gram(f, g) * w).sum(), f)
+    expected, = torch.autograd.grad((ref * w).sum(), f)
+    assert torch.allclose(gram(f, g), ref, atol=1e-6)
+    assert torch.allclose(ours, expected, atol=1e-5)

@@ -23,6 +23,8 @@ def test_operators_registered_with_the_issue_params(registry):
     assert op.output("loss_history").kind == "data"
     assert set(op.context) == {"device", "seed", "progress", "workdir"}
     assert op.param("snapshot_dir").type_name() == "output path"
+    assert op.param("loss_plot").convert(None) is None  # optional output paths accept null
+    assert op.param("loss_plot").convert("curves/loss.png") == "curves/loss.png"
     with pytest.raises(ValueError):
         op.param("init").convert("gray")
     assert op.param("content_layers").convert({"relu4_2": 2}) == {"relu4_2": 2.0}
