@@ -31,7 +31,8 @@ class StyleResult(NamedTuple):
 
 
 def _to_tensor(a: np.ndarray, device) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None].to(device)
+    t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+    return t.permute(2, 0, 1)[None].to(device)
 
 
 def _resize(t: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
@@ -186,8 +187,9 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         Replaces ``size`` and ``iterations``.
     snapshot_every, snapshot_dir :
         Every N iterations write ``iter_NNNNN.png`` and ``loss_history.json`` into the folder
-        (relative to ``workdir``; default ``workdir/snapshots``).  Ctrl-C writes the latest image and the history there
-        (or into ``workdir``) before re-raising ``KeyboardInterrupt``.
+        (relative to ``workdir``; default ``workdir/snapshots``).  Ctrl-C writes the latest
+        image and the history there (or into ``workdir``) before re-raising
+        ``KeyboardInterrupt``.
     loss_plot : path, optional
         PNG of the loss curves (content, style, tv, total against iteration).
     weights : {"imagenet", "random"} or path
@@ -268,7 +270,8 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
     def finish(x: torch.Tensor, hw) -> np.ndarray:
         """Optimised tensor -> output RGB in [0, 1] (luminance recombined, colours kept)."""
         img = x.detach().float().clamp(0, 1)[0].permute(1, 2, 0).cpu().numpy()
-        ref = None if setup.content is None else _to_numpy(_resize(_to_tensor(setup.content, "cpu"), hw))
+        ref = (None if setup.content is None
+               else _to_numpy(_resize(_to_tensor(setup.content, "cpu"), hw)))
         if lum:
             return color.combine_luminance(img[..., 0], ref)
         if original_colors:
@@ -301,9 +304,10 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
                 c_targets = {k: v.float() for k, v in encoder(to_input(c_img)).items()}
             s_targets = {}
             if setup.style_w:
-                feats = [encoder(to_input(_resize(_to_tensor(s, dev),
-                                                  fit_size(s.shape[:2], round(max(hw) * style_scale)))))
-                         for s in setup.styles]
+                style_hw = [fit_size(s.shape[:2], round(max(hw) * style_scale))
+                            for s in setup.styles]
+                feats = [encoder(to_input(_resize(_to_tensor(s, dev), shw)))
+                         for s, shw in zip(setup.styles, style_hw)]
                 s_targets = blended_gram_targets(feats, setup.blend, setup.style_w)
         style_loss = GramStyleLoss(s_targets, setup.style_w)
         zero = torch.zeros((), device=dev)
