@@ -118,6 +118,8 @@ class Param:
         caller adds step and field).
         """
         if isinstance(self.type, type) and issubclass(self.type, str) and self.type is not str:
+            if value is None and self.default is None:  # an optional path, e.g. loss_plot: null
+                return None
             if not isinstance(value, str) or not value:
                 raise ValueError(f"expected a {self.type_name()} (a string), got {value!r}")
             return self.type(value)

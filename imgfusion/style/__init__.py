@@ -1,0 +1,20 @@
+"""Neural style transfer by image optimisation (Gatys et al. 2016, 2017).
+
+Modules, each named after what it does:
+
+- ``layers``: VGG19 layer names (conv1_1, relu1_1, pool1 ... pool5), per-layer weights,
+  receptive-field geometry, the smallest image a layer set accepts;
+- ``weights``: torchvision ImageNet weights (hash-checked download into the torch hub
+  cache), a local state dict, or seeded random weights for tests;
+- ``encoder``: VGG19 features cut after the deepest layer needed, one forward pass;
+- ``losses``: content MSE, size-independent Gram style loss (blended and guided), TV;
+- ``guides``: region guides carried to each layer (modes simple / all / inside, dilation)
+  for spatially controlled (mask-guided) style: build targets with
+  ``losses.guided_gram_targets`` and pass ``input_guides`` to ``losses.GramStyleLoss``;
+- ``color``: original_colors, luminance-only transfer, colour histogram matching;
+- ``pyramid``: coarse-to-fine levels; ``optimize``: the L-BFGS / Adam loop;
+- ``devices``: device choice and precision modes; ``plot``: loss curves;
+- ``checks``: input validation; ``transfer``: :func:`neural_style` and its presets.
+
+Importing this package does not import torch; the modules do.
+"""

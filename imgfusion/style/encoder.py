@@ -40,7 +40,7 @@ class VGGEncoder(nn.Module):
         modules: list[nn.Module] = []
         for i, (_, kind, cin, cout) in enumerate(LAYERS[:last + 1]):
             if kind == "conv":
-                conv = nn.Conv2d(cin, cout, 3, padding=1)
+                conv = nn.utils.skip_init(nn.Conv2d, cin, cout, 3, padding=1)  # no wasted init
                 conv.weight.data.copy_(state[f"{i}.weight"])
                 conv.bias.data.copy_(state[f"{i}.bias"])
                 modules.append(conv)

@@ -27,6 +27,30 @@ import torch
 from .guides import propagate_guide
 
 
+class _OuterProduct(torch.autograd.Function):
+    """``X Xᵀ`` over the positions of ``f`` (..., C, positions...), with a lean backward.
+
+    Autograd of ``x @ x.mT`` runs two matrix products and adds their results into a
+    view; here the backward is one product, ``(G' + G'ᵀ) X``, written into a fresh
+    tensor of ``f``'s shape that autograd can accumulate into in place.
+    """
+
+    @staticmethod
+    def forward(ctx, f: torch.Tensor, channel_dim: int) -> torch.Tensor:
+        x = f.flatten(channel_dim + 1)
+        ctx.save_for_backward(f)
+        ctx.channel_dim = channel_dim
+        return x @ x.transpose(-1, -2)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (f,) = ctx.saved_tensors
+        x = f.flatten(ctx.channel_dim + 1)
+        out = torch.empty_like(f, memory_format=torch.contiguous_format)
+        torch.matmul(grad + grad.transpose(-1, -2), x, out=out.view(x.shape))
+        return out, None
+
+
 def gram(features: torch.Tensor, guide: torch.Tensor | None = None) -> torch.Tensor:
     """Gram matrix ``F Fᵀ / M`` of B x C x H x W features (computed in float32).
 
@@ -36,13 +60,12 @@ def gram(features: torch.Tensor, guide: torch.Tensor | None = None) -> torch.Ten
     """
     f = features.float()
     b, c, h, w = f.shape
-    x = f.reshape(b, c, h * w)
     if guide is None:
-        return x @ x.transpose(1, 2) / (h * w)
+        return _OuterProduct.apply(f, 1) / (h * w)
     g = guide.float().reshape(1, -1, 1, h * w)  # 1 x R x 1 x M
-    xg = x.unsqueeze(1) * g                     # B x R x C x M
+    xg = f.reshape(b, 1, c, h * w) * g          # B x R x C x M
     mass = (g * g).sum(-1, keepdim=True).clamp_min(1e-12)
-    return xg @ xg.transpose(-1, -2) / mass
+    return _OuterProduct.apply(xg, 2) / mass
 
 
 def tv_loss(x: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,7 @@ def plot_loss_history(history: Sequence[dict], path: str | os.PathLike) -> Path:
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -32,6 +33,7 @@ def plot_loss_history(history: Sequence[dict], path: str | os.PathLike) -> Path:
             ax.axvline(cur["iteration"], color="grey", lw=0.8, ls="--")
     if any(h["total"] > 0 for h in history):
         ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("iteration")
     ax.set_ylabel("weighted loss")
     ax.legend(loc="upper right")

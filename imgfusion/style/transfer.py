@@ -31,7 +31,8 @@ class StyleResult(NamedTuple):
 
 
 def _to_tensor(a: np.ndarray, device) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None].to(device)
+    t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+    return t.permute(2, 0, 1)[None].to(device)
 
 
 def _resize(t: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
@@ -137,7 +138,8 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
                  loss_plot: str | os.PathLike | None = None, weights: str = "imagenet",
                  precision: str = "fp32", device: str = "auto", seed: int = 0,
                  progress: Callable[..., Any] | None = None, workdir=None,
-                 channels_last: bool = False, sync_every: int = 1) -> StyleResult:
+                 channels_last: bool = False, sync_every: int = 1,
+                 compile: bool = False) -> StyleResult:
     """Neural style transfer (Gatys, Ecker, Bethge 2016) by optimising the image's pixels.
 
     Parameters
@@ -185,8 +187,9 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         Replaces ``size`` and ``iterations``.
     snapshot_every, snapshot_dir :
         Every N iterations write ``iter_NNNNN.png`` and ``loss_history.json`` into the folder
-        (relative to ``workdir``).  Ctrl-C writes the latest image and the history there
-        (or into ``workdir``) before re-raising ``KeyboardInterrupt``.
+        (relative to ``workdir``; default ``workdir/snapshots``).  Ctrl-C writes the latest
+        image and the history there (or into ``workdir``) before re-raising
+        ``KeyboardInterrupt``.
     loss_plot : path, optional
         PNG of the loss curves (content, style, tv, total against iteration).
     weights : {"imagenet", "random"} or path
@@ -196,9 +199,10 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
     device, seed, progress, workdir :
         Engine context: "auto" picks cuda, mps, cpu; ``seed`` drives the noise and random
         weights; ``progress(done, total, **info)``; the folder outputs are relative to.
-    channels_last, sync_every :
-        Speed options (not operator parameters): channels-last memory format, and reading
-        the losses back from the device every N iterations only.
+    channels_last, sync_every, compile :
+        Speed options (not operator parameters): channels-last memory format, reading
+        the losses back from the device every N iterations only, ``torch.compile`` of
+        the encoder.
 
     Returns
     -------
@@ -253,15 +257,21 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     if channels_last:
         encoder = encoder.to(memory_format=memory_format)
+    forward = torch.compile(encoder) if compile else encoder
     gen = torch.Generator().manual_seed(int(seed))
     snap_dir = _resolve(snapshot_dir, workdir)
+    if snapshot_every and snap_dir is None:
+        if workdir is None:
+            raise ParameterError("snapshot_dir", "snapshot_every needs a snapshot_dir")
+        snap_dir = Path(workdir) / "snapshots"
     history: list[dict] = []
     lum = setup.luminance
 
     def finish(x: torch.Tensor, hw) -> np.ndarray:
         """Optimised tensor -> output RGB in [0, 1] (luminance recombined, colours kept)."""
         img = x.detach().float().clamp(0, 1)[0].permute(1, 2, 0).cpu().numpy()
-        ref = None if setup.content is None else _to_numpy(_resize(_to_tensor(setup.content, "cpu"), hw))
+        ref = (None if setup.content is None
+               else _to_numpy(_resize(_to_tensor(setup.content, "cpu"), hw)))
         if lum:
             return color.combine_luminance(img[..., 0], ref)
         if original_colors:
@@ -281,10 +291,7 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         src = {"content": setup.content, "style": setup.styles[0] if setup.styles else None,
                "image": init_rgb if init_image is not None else None}[init]
         t = _resize(_to_tensor(src, dev), hw)
-        if lum:
-            lum_w = torch.tensor(color.RGB_TO_YIQ[0], dtype=torch.float32, device=dev)
-            t = (t * lum_w.view(1, 3, 1, 1)).sum(1, keepdim=True)
-        return t
+        return _luminance_rgb(t)[:, :1].contiguous() if lum else t
 
     def run_level(i: int, size_i, iters: int, prev: torch.Tensor | None) -> torch.Tensor:
         hw = fit_size(base_hw, size_i)
@@ -297,16 +304,17 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
                 c_targets = {k: v.float() for k, v in encoder(to_input(c_img)).items()}
             s_targets = {}
             if setup.style_w:
-                feats = [encoder(to_input(_resize(_to_tensor(s, dev),
-                                                  fit_size(s.shape[:2], round(max(hw) * style_scale)))))
-                         for s in setup.styles]
+                style_hw = [fit_size(s.shape[:2], round(max(hw) * style_scale))
+                            for s in setup.styles]
+                feats = [encoder(to_input(_resize(_to_tensor(s, dev), shw)))
+                         for s, shw in zip(setup.styles, style_hw)]
                 s_targets = blended_gram_targets(feats, setup.blend, setup.style_w)
         style_loss = GramStyleLoss(s_targets, setup.style_w)
         zero = torch.zeros((), device=dev)
 
         def loss_fn(x: torch.Tensor) -> dict[str, torch.Tensor]:
             with precision_context(precision, dev):
-                feats = encoder(to_input(x))
+                feats = forward(to_input(x))
             c = content_weight * content_loss(feats, c_targets, setup.content_w) \
                 if setup.content_w else zero
             s = style_weight * style_loss(feats) if setup.style_w else zero

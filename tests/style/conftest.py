@@ -2,6 +2,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 
 from imgfusion.style.weights import RandomWeightsWarning
 
@@ -11,6 +12,16 @@ def _quiet_random_weights():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RandomWeightsWarning)
         yield
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny images gain nothing from threads, and on a shared 2-core machine two
+    spinning OpenMP threads per process make the run several times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def smooth_image(shape, seed, channels=3):

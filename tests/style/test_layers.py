@@ -1,13 +1,13 @@
 import pytest
 import torch
-from torchvision.models import vgg19
+from torchvision.models.vgg import cfgs, make_layers
 
 from imgfusion.errors import ParameterError
 from imgfusion.style import layers
 
 
 def test_names_follow_torchvision_features_order():
-    net = vgg19(weights=None).features
+    net = make_layers(cfgs["E"])  # what vgg19().features is built from
     assert len(layers.NAMES) == len(net)
     for name, module in zip(layers.NAMES, net):
         kind = {"conv": torch.nn.Conv2d, "relu": torch.nn.ReLU, "pool": torch.nn.MaxPool2d}
@@ -40,7 +40,10 @@ def test_min_input_size_counts_poolings():
 def test_geometry_matches_a_probe_gradient():
     """The receptive field of a neuron is exactly where its input gradient is non-zero."""
     torch.manual_seed(0)
-    net = vgg19(weights=None).features[: layers.INDEX["relu3_1"] + 1]
+    net = make_layers(cfgs["E"])[: layers.INDEX["relu3_1"] + 1]
+    for i, m in enumerate(net):  # average pooling: every pixel of a window gets gradient
+        if isinstance(m, torch.nn.MaxPool2d):
+            net[i] = torch.nn.AvgPool2d(2, 2)
     for m in net.modules():
         if isinstance(m, torch.nn.Conv2d):
             torch.nn.init.uniform_(m.weight, 0.01, 0.02)  # positive: no cancellation, ReLU open
