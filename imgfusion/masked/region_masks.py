@@ -29,9 +29,10 @@ def check_disjoint(masks: list[np.ndarray], field: str = "mask") -> None:
     Soft masks that add up to at most 1 (e.g. a feathered mask and its complement)
     share their transition band; hard masks may not share any pixel.
     """
-    for i in range(len(masks)):
-        for j in range(i + 1, len(masks)):
-            shared = int(np.count_nonzero(masks[i] + masks[j] > 1 + 1e-6))
+    alphas = [np.asarray(m, dtype=np.float32) for m in masks]
+    for i in range(len(alphas)):
+        for j in range(i + 1, len(alphas)):
+            shared = int(np.count_nonzero(alphas[i] + alphas[j] > 1 + 1e-6))
             if shared:
                 raise ParameterError(field, f"masks {i} and {j} overlap on {shared} pixel(s) "
                                             f"(their alphas sum to more than 1); regions must "
