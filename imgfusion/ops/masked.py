@@ -26,52 +26,52 @@ _GUIDE_PARAMS = (
                "neurons"),
 )
 
-MASKED_STYLE = Operator(
-    name="masked_style",
-    func="imgfusion.masked.spatial_style:masked_style",
-    summary="Neural style only where a mask says: composite, Gatys 2017 guided Gram "
-            "matrices, or one style per region.",
-    inputs=[Input("content", help="the photograph"),
-            Input("style", many=True,
-                  help="composite: one or several (blended); guided: one; regions: one per mask"),
-            Input("mask", "mask", many=True,
-                  help="where the style goes, at the content's size; regions: one per style, "
-                       "not overlapping"),
-            Input("style_guides", "mask", optional=True, many=True,
-                  help="guided/regions: the part of each style image to take the style from")],
-    params=(Param("method", str, "composite", choices=("composite", "guided", "regions"),
-                  help="composite: stylise all, blend through the mask (outside unchanged); "
-                       "guided: guided Gram matrices; regions: one style per mask"),
-            Param("feather", float, 0.0, min=0,
-                  help="soften each mask over this many pixels inside its outline"),
-            *_GUIDE_PARAMS, *_STYLE_PARAMS),
-    outputs=OUTPUTS,
-    context=CONTEXT,
+
+def _op(module: str, name: str, summary: str, inputs, params, outputs=OUTPUTS) -> Operator:
+    return Operator(name=name, func=f"imgfusion.masked.{module}:{name}", summary=summary,
+                    inputs=inputs, params=params, outputs=outputs, context=CONTEXT)
+
+
+MASKED_STYLE = _op(
+    "spatial_style", "masked_style",
+    "Neural style only where a mask says: composite, Gatys 2017 guided Gram matrices, or "
+    "one style per region.",
+    [Input("content", help="the photograph"),
+     Input("style", many=True,
+           help="composite: one or several (blended); guided: one; regions: one per mask"),
+     Input("mask", "mask", many=True,
+           help="where the style goes, at the content's size; regions: one per style, "
+                "not overlapping"),
+     Input("style_guides", "mask", optional=True, many=True,
+           help="guided/regions: the part of each style image to take the style from")],
+    (Param("method", str, "composite", choices=("composite", "guided", "regions"),
+           help="composite: stylise all, blend through the mask (outside unchanged); "
+                "guided: guided Gram matrices; regions: one style per mask"),
+     Param("feather", float, 0.0, min=0,
+           help="soften each mask over this many pixels inside its outline"),
+     *_GUIDE_PARAMS, *_STYLE_PARAMS),
 )
 
-STYLIZE_AND_BLEND = Operator(
-    name="stylize_and_blend",
-    func="imgfusion.masked.cutout:stylize_and_blend",
-    summary="Stylise a cutout (its bounding box plus a margin) and blend it seamlessly into "
-            "a photo at an offset.",
-    inputs=[Input("source", help="the image the cutout comes from"),
-            Input("target", help="the photo it is blended into"),
-            Input("mask", "mask", help="the cutout, in the source's frame"),
-            Input("style", many=True, help="style image(s) for neural_style")],
-    params=(Param("offset", tuple[int, int], (0, 0),
-                  help="(row, col) of the source's top-left pixel in the photo; the whole "
-                       "cutout must land inside"),
-            Param("blend", str, "poisson", choices=("poisson", "mixed"),
-                  help="poisson: import the stylised gradients; mixed: keep the stronger "
-                       "gradient per pixel pair"),
-            Param("margin", int, 16, min=0,
-                  help="pixels of context around the mask's bounding box stylised with it"),
-            _SOLVER, _TOL,
-            *(p for p in PARAMS if p.name not in ("size", "pyramid"))),
-    outputs=(*OUTPUTS,
-             Output("info", "data", "the blend's solver, unknowns, relative residual, "
-                                    "iterations, seconds")),
-    context=CONTEXT,
+STYLIZE_AND_BLEND = _op(
+    "cutout", "stylize_and_blend",
+    "Stylise a cutout (its bounding box plus a margin) and blend it seamlessly into a photo "
+    "at an offset.",
+    [Input("source", help="the image the cutout comes from"),
+     Input("target", help="the photo it is blended into"),
+     Input("mask", "mask", help="the cutout, in the source's frame"),
+     Input("style", many=True, help="style image(s) for neural_style")],
+    (Param("offset", tuple[int, int], (0, 0),
+           help="(row, col) of the source's top-left pixel in the photo; the whole cutout "
+                "must land inside"),
+     Param("blend", str, "poisson", choices=("poisson", "mixed"),
+           help="poisson: import the stylised gradients; mixed: keep the stronger gradient "
+                "per pixel pair"),
+     Param("margin", int, 16, min=0,
+           help="pixels of context around the mask's bounding box stylised with it"),
+     _SOLVER, _TOL,
+     *(p for p in PARAMS if p.name not in ("size", "pyramid"))),
+    (*OUTPUTS, Output("info", "data", "the blend's solver, unknowns, relative residual, "
+                                      "iterations, seconds")),
 )
 
 
