@@ -46,8 +46,9 @@ class RegionGuides(NamedTuple):
         targets = guided_gram_targets(style_feats, style_g, weights, mode=self.mode,
                                       dilation=self.dilation)
         per_region = {k: v / len(self.styles) for k, v in weights.items()}
-        return GramStyleLoss(targets, per_region, input_guides=resize_guides(self.content, hw, device),
-                             mode=self.mode, dilation=self.dilation)
+        content_g = resize_guides(self.content, hw, device)
+        return GramStyleLoss(targets, per_region, input_guides=content_g, mode=self.mode,
+                             dilation=self.dilation)
 
 
 def resize_guides(guides: np.ndarray, hw: tuple[int, int], device) -> torch.Tensor:
