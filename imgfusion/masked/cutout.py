@@ -102,6 +102,10 @@ def stylize_and_blend(source: np.ndarray, target: np.ndarray, mask: np.ndarray, 
         raise ParameterError("mask", "the mask is empty (no pixel above 0): nothing to cut out")
     if blend not in BLENDS:
         raise ParameterError("blend", f"'{blend}' is not one of {', '.join(BLENDS)}")
+    for field in ("size", "pyramid"):
+        if field in style_kwargs:
+            raise ParameterError(field, "the cutout is stylised at its own size; resize the "
+                                        "source (and its mask) first")
     if int(margin) != margin or margin < 0:
         raise ParameterError("margin", f"must be a whole number >= 0, got {margin!r}")
     r, c = (int(v) for v in offset)

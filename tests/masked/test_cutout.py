@@ -108,6 +108,7 @@ def test_cutout_landing_outside_the_photo_is_refused(source, target, style, elli
     ({"blend": "average"}, "blend"),
     ({"margin": -1}, "margin"),
     ({"source": np.zeros((40, 44))}, "source"),
+    ({"size": 32}, "size"),
 ])
 def test_bad_input_names_the_field(source, target, style, ellipse, change, field):
     args = dict(source=source, target=target, mask=ellipse, style=style, offset=(6, 9))
