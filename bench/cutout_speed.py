@@ -1,6 +1,7 @@
 """How much stylize_and_blend saves by stylising only the cutout's box plus a margin.
 
-    python bench/cutout_speed.py [--size 256] [--extent 0.3] [--iterations 20] [--weights random] [--repeat 3]
+    python bench/cutout_speed.py [--size 256] [--extent 0.3] [--iterations 20]
+                                 [--weights random] [--device auto] [--repeat 3]
 
 The source is scikit-image's chelsea resized to SIZE on its longest side, the cutout an
 ellipse covering EXTENT x EXTENT of it; the style is the Hubble deep field.  It times, in
