@@ -50,6 +50,8 @@ _LAZY = {
     "match_color": "imgfusion.style.color",
     "plot_loss_history": "imgfusion.style.plot",
     # --- mask-guided (imgfusion.ops.masked) ---
+    "masked_style": "imgfusion.masked.spatial_style",
+    "stylize_and_blend": "imgfusion.masked.cutout",
 }
 
 

@@ -33,6 +33,7 @@ BUILTIN_PLUGINS = (
     "imgfusion.ops.io",
     "imgfusion.ops.gradient",
     "imgfusion.ops.style",
+    "imgfusion.ops.masked",
 )
 ENTRY_POINT_GROUP = "imgfusion"
 

@@ -13,6 +13,7 @@ from ..errors import ParameterError
 from . import checks, color
 from .devices import available_memory, check_precision, precision_context, resolve_device
 from .encoder import VGGEncoder
+from .guided import region_guides
 from .layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, deepest, layer_weights
 from .losses import GramStyleLoss, blended_gram_targets, content_loss, tv_loss
 from .optimize import NonFiniteLoss, optimize
@@ -139,7 +140,8 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
                  precision: str = "fp32", device: str = "auto", seed: int = 0,
                  progress: Callable[..., Any] | None = None, workdir=None,
                  channels_last: bool = False, sync_every: int = 1,
-                 compile: bool = False) -> StyleResult:
+                 compile: bool = False, content_guides=None, style_guides=None,
+                 guide_mode: str = "simple", guide_dilation: int = 0) -> StyleResult:
     """Neural style transfer (Gatys, Ecker, Bethge 2016) by optimising the image's pixels.
 
     Parameters
@@ -203,6 +205,13 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         Speed options (not operator parameters): channels-last memory format, reading
         the losses back from the device every N iterations only, ``torch.compile`` of
         the encoder.
+    content_guides, style_guides, guide_mode, guide_dilation :
+        Spatial control (Gatys et al. 2017, :mod:`imgfusion.style.guided`): R region
+        guides at the content's size (R x H x W, or a list of H x W masks); region r takes
+        the style of ``style[r]`` (one style image per region; ``style_blend_weights`` is
+        not used), restricted to ``style_guides[r]`` (a mask at that style image's size, or
+        None).  ``guide_mode`` (simple, all, inside) and ``guide_dilation`` (neurons, < 0
+        erodes) carry the guides to each layer.  None (default): unguided.
 
     Returns
     -------
@@ -223,6 +232,9 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
                      style_scale=style_scale, init=init, init_image=init_image,
                      original_colors=original_colors, color_control=color_control,
                      histogram_mode=histogram_mode)
+    regions = region_guides(content_guides, style_guides,
+                            None if setup.content is None else setup.content.shape[:2],
+                            [s.shape[:2] for s in setup.styles], guide_mode, guide_dilation)
     checks.choice("pooling", pooling, ("max", "avg"))
     checks.choice("optimizer", optimizer, ("lbfgs", "adam"))
     for name, value, low in (("iterations", iterations, 1), ("window", window, 1),
@@ -308,8 +320,10 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
                             for s in setup.styles]
                 feats = [encoder(to_input(_resize(_to_tensor(s, dev), shw)))
                          for s, shw in zip(setup.styles, style_hw)]
-                s_targets = blended_gram_targets(feats, setup.blend, setup.style_w)
-        style_loss = GramStyleLoss(s_targets, setup.style_w)
+                s_targets = (blended_gram_targets(feats, setup.blend, setup.style_w)
+                             if regions is None else feats)
+        style_loss = (GramStyleLoss(s_targets, setup.style_w) if regions is None
+                      else regions.loss(s_targets, hw, style_scale, setup.style_w, dev))
         zero = torch.zeros((), device=dev)
 
         def loss_fn(x: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -52,6 +52,14 @@ def _offline_message(cause: BaseException) -> str:
             f"(3) set weights: random for a smoke run (results are not artistic).")
 
 
+def imagenet_weights_cached() -> bool:
+    """True when torchvision's VGG19 IMAGENET1K_V1 file is already in the torch hub cache
+    (``torch.hub.get_dir()``/checkpoints), so ``weights: imagenet`` runs offline.
+    Looks at the file system only; never touches the network."""
+    name = os.path.basename(_imagenet_weights().url)
+    return (Path(torch.hub.get_dir()) / "checkpoints" / name).is_file()
+
+
 @lru_cache(maxsize=2)
 def _imagenet_features() -> dict[str, torch.Tensor]:
     try:
