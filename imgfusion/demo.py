@@ -51,9 +51,10 @@ def run_demo(out: Path, *, overwrite: bool = False) -> list[str]:
                          "pass --overwrite to replace them or choose another --out")
     with_weights = pretrained_weights_available()
     if not with_weights:
-        print("imgfusion: the headline recipe (a stylised cutout blended into a photo) needs "
-              "the pretrained VGG19 weights; run once online, or pass 'weights: FILE' "
-              "(see README, 'VGG19 weights'). Running the offline recipes.", file=sys.stderr)
+        print("imgfusion: skipping the headline recipe (a stylised cutout blended into a photo): "
+              "it needs the pretrained VGG19 weights, vgg19-dcbb9e9d.pth in "
+              "~/.cache/torch/hub/checkpoints (any neural_style run online fetches it; see "
+              "README, 'VGG19 weights').", file=sys.stderr)
     recipes = [load_recipe(path, out_dir=out / path.stem, overwrite=overwrite)
                for path in demo_recipes(gallery, with_weights=with_weights)]
     written: list[str] = []
