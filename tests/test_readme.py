@@ -26,3 +26,17 @@ def test_write_your_own_operator_example_runs(tmp_path):
     out = op.call({"image": image}, {"levels": op.param("levels").convert(3)})["image"]
     assert set(np.unique(out)) <= {0.0, 0.5, 1.0}
     assert np.abs(out - image).max() <= 0.25 + 1e-6
+
+
+def test_the_readme_recipe_runs(tmp_path):
+    from imgfusion.engine import run_recipe
+    from imgfusion.images import read_image
+    from imgfusion.recipe import load_recipe
+
+    text = re.search(r"## A recipe\n\n```yaml\n(.*?)```", README, re.S).group(1)
+    (tmp_path / "recipe.yaml").write_text(text)
+    result = run_recipe(load_recipe(tmp_path / "recipe.yaml"))
+    saved = read_image(tmp_path / "out" / "blended.png")
+    photo = result.output("photo")
+    assert saved.shape == photo.shape
+    np.testing.assert_allclose(saved[:100, :], photo[:100, :], atol=0.5 / 255)  # above the paste
