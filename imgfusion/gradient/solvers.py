@@ -9,10 +9,15 @@ cost follows the region, not the image), then solves all channels with
     of the region's pixels, which suits 2-D grids), factored once and reused for
     every channel;
 ``cg``
-    :func:`scipy.sparse.linalg.cg` preconditioned by one V-cycle of a
-    Ruge-Stueben algebraic multigrid hierarchy (pyamg), built once for all channels;
+    conjugate gradients preconditioned by one V-cycle of a Ruge-Stueben
+    algebraic multigrid hierarchy (pyamg), built once for all channels, in
+    float32 (iterates and residuals in float64), all channels stepped together;
 ``multigrid``
-    plain V-cycles of the same hierarchy, without the Krylov acceleration;
+    plain V-cycles of the same hierarchy, without the Krylov acceleration.
+    Measured (``python bench/poisson_speed.py --sizes 1024 --solvers cg
+    multigrid --repeat 2``, shared 2-core machine): cg 3.39 -> 1.68 s and
+    multigrid 3.17 -> 1.70 s at 1024^2 against the float64 hierarchy with
+    scipy's cg and pyamg's solve (OpenCV's seamlessClone: 0.32 s);
 ``fft``
     a fast, *approximate* sine-transform solve on the region's bounding box.
     For the seamless-cloning operators (poisson_blend, mixed_blend,
@@ -196,30 +201,67 @@ def _hierarchy(a):
     return pyamg.ruge_stuben_solver(a, **_SMOOTHERS)
 
 
+def _vcycle(a):
+    """``apply(R, columns)``: one V-cycle per column of the float64 residuals R.
+
+    The hierarchy is built and cycled in float32 (measured at 1024^2, 470k
+    unknowns: setup 0.8 -> 0.5 s, one V-cycle 0.11 -> 0.03-0.06 s).  Residuals
+    and iterates stay float64, so the float32 cycle only has to approximate
+    A^-1, which it does as well as the float64 one: the same iteration counts
+    down to a relative residual of 1e-10.
+    """
+    cycle = _hierarchy(a.astype(np.float32)).aspreconditioner(cycle="V")
+
+    def apply(r, columns):
+        z = np.zeros_like(r)
+        for k in np.flatnonzero(columns):
+            z[:, k] = cycle @ r[:, k].astype(np.float32)
+        return z
+
+    return apply
+
+
+def _goal(b, tol):
+    nb = np.linalg.norm(b, axis=0)
+    return tol * np.where(nb > 0, nb, 1.0)
+
+
 def _cg(a, b, x0, tol, coords):
-    precond = _hierarchy(a).aspreconditioner(cycle="V")
-    x, iterations = np.empty_like(b), []
-    for k in range(b.shape[1]):
-        count = [0]
-
-        def tick(_, count=count):
-            count[0] += 1
-
-        x[:, k], _ = spla.cg(a, b[:, k], x0=x0[:, k], rtol=tol, atol=0.0, M=precond,
-                             maxiter=MAX_ITERATIONS, callback=tick)
-        iterations.append(count[0])
-    return x, iterations
+    """Preconditioned CG on every channel at once (one sparse product per step)."""
+    precond, goal = _vcycle(a), _goal(b, tol)
+    x = x0.astype(np.float64, copy=True)
+    r = b - a @ x
+    active = np.linalg.norm(r, axis=0) > goal
+    z = precond(r, active)
+    p, rz = z.copy(), np.einsum("ij,ij->j", r, z)
+    iterations = np.zeros(b.shape[1], dtype=int)
+    while active.any() and iterations.max() < MAX_ITERATIONS:
+        q = a @ p
+        alpha = np.divide(rz, np.einsum("ij,ij->j", p, q), out=np.zeros_like(rz), where=active)
+        x += alpha * p
+        r -= alpha * q
+        iterations += active
+        active &= np.linalg.norm(r, axis=0) > goal
+        z = precond(r, active)
+        rz_next = np.einsum("ij,ij->j", r, z)
+        p = z + np.divide(rz_next, rz, out=np.zeros_like(rz), where=active) * p
+        rz = rz_next
+    return x, iterations.tolist()
 
 
 def _multigrid(a, b, x0, tol, coords):
-    ml = _hierarchy(a)
-    x, iterations = np.empty_like(b), []
-    for k in range(b.shape[1]):
-        residuals: list[float] = []
-        x[:, k] = ml.solve(b[:, k], x0=x0[:, k], tol=tol, maxiter=MAX_ITERATIONS,
-                           cycle="V", accel=None, residuals=residuals)
-        iterations.append(len(residuals) - 1)
-    return x, iterations
+    """Plain V-cycles on the float64 residual of every channel (no Krylov step)."""
+    precond, goal = _vcycle(a), _goal(b, tol)
+    x = x0.astype(np.float64, copy=True)
+    iterations = np.zeros(b.shape[1], dtype=int)
+    while iterations.max() < MAX_ITERATIONS:
+        r = b - a @ x
+        active = np.linalg.norm(r, axis=0) > goal
+        if not active.any():
+            break
+        x += precond(r, active)
+        iterations += active
+    return x, iterations.tolist()
 
 
 _EXACT = {"direct": _direct, "cg": _cg, "multigrid": _multigrid}
