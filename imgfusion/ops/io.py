@@ -34,6 +34,12 @@ def _check_resize(p):
     target_size((1, 1), p.get("size"), p.get("scale"), p.get("longest"))
 
 
+def _check_readable(p):
+    from ..images import probe_image
+
+    probe_image(p["path"])
+
+
 def _check_save(p):
     from ..image_write import output_format
 
@@ -47,6 +53,7 @@ def _operators() -> list[Operator]:
             summary="Read an image file (png, jpg, tiff, bmp, webp; 8/16 bit) or sample:NAME.",
             params=[Param("path", InputPath, help="image file, or sample:NAME (e.g. "
                           "sample:astronaut) for a scikit-image bundled image")],
+            check=_problems(_check_readable),
         ),
         Operator(
             name="load_mask", func="imgfusion.images:read_mask",
@@ -60,6 +67,7 @@ def _operators() -> list[Operator]:
                 Param("invert", bool, False, help="swap inside and outside"),
             ],
             outputs=[Output("mask", "mask")],
+            check=_problems(_check_readable),
         ),
         Operator(
             name="shape_mask", func="imgfusion.masks:shape_mask",

@@ -224,3 +224,24 @@ def test_sweep_errors(write_recipe):
     found = problems(path)
     assert {p.field for p in found} == {"sweep.vale", "sweep.size"}
     assert any(p.suggestion == "value" for p in found)
+
+
+def test_corrupt_image_and_unbundled_sample_fail_before_anything_runs(write_recipe, tmp_path):
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    path = write_recipe("""
+        imgfusion: 1
+        steps:
+          - id: a
+            op: load
+            path: broken.png
+          - id: b
+            op: load_mask
+            path: sample:eagle
+          - op: save
+            image: $a
+            path: out.png
+    """)
+    found = {p.step: p for p in problems(path)}
+    assert found["a"].field == "path" and "broken.png" in found["a"].message
+    assert found["b"].field == "path" and "bundled samples" in found["b"].message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.png", "recipe.yaml"]
