@@ -167,7 +167,7 @@ def cmd_info(args) -> int:
     for p in desc["params"]:
         extra = []
         if p["min"] is not None or p["max"] is not None:
-            extra.append(f"range [{_bound(p['min'])}, {_bound(p['max'])}]")
+            extra.append(_range(p["min"], p["max"]))
         if p["choices"]:
             extra.append("one of " + ", ".join(map(str, p["choices"])))
         default = "required" if p["required"] else f"default {p['default']!r}"
@@ -180,8 +180,10 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
-def _bound(v) -> str:
-    return "" if v is None else repr(v)
+def _range(low, high) -> str:
+    if low is not None and high is not None:
+        return f"range [{low!r}, {high!r}]"
+    return f">= {low!r}" if low is not None else f"<= {high!r}"
 
 
 def cmd_plugins(args) -> int:
