@@ -101,3 +101,14 @@ def test_console_script_entry_point_runs(write_recipe):
     proc = subprocess.run([sys.executable, "-m", "imgfusion.cli", "validate",
                            str(write_recipe(GOOD))], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_info_prints_types_defaults_ranges_and_choices(capsys):
+    assert main(["info", "resize"]) == 0
+    out = capsys.readouterr().out
+    assert "scale: float | None, default None; >= 0" in out
+    assert "inputs:" in out and "outputs:" in out
+    assert main(["info", "load_mask", "--json"]) == 0
+    desc = json.loads(capsys.readouterr().out)
+    channel = next(p for p in desc["params"] if p["name"] == "channel")
+    assert channel["choices"] == ["auto", "alpha", "gray"] and channel["default"] == "auto"
