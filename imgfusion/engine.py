@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -23,6 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .errors import ImgfusionError, StepFailed
+from .image_write import atomic_write
 from .operators import Input, OutputPath
 from .recipe import Recipe, Ref, Step, variant_path
 
@@ -140,10 +140,10 @@ def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
     for name, value in step.inputs.items():
         spec = step.op.input(name)
         if spec.many:
-            images, many_labels = _gather_many(value, results, step, spec)
+            images, many_labels = _gather_many(value, results, spec)
             inputs[name] = images
         else:
-            inputs[name] = _convert(_pick(value, labels, results), step, spec)
+            inputs[name] = _convert(_pick(value, labels, results), spec)
     params = dict(step.params)
     params.update({k: labels[k] for k in step.sweep})
     for p in step.op.params:
@@ -181,17 +181,17 @@ def _pick(ref: Ref, labels: Mapping[str, Any], results: Mapping[str, list[Varian
     raise RuntimeError(f"no variant of step {ref.step} matches {labels}")
 
 
-def _gather_many(refs: list[Ref], results, step: Step, spec: Input):
+def _gather_many(refs: list[Ref], results, spec: Input):
     images, labels = [], []
     for ref in refs:
         for v in results[ref.step]:
-            images.append(_convert(_value(ref, v), step, spec))
+            images.append(_convert(_value(ref, v), spec))
             tag = {"step": ref.step} if len(refs) > 1 or not v.labels else {}
             labels.append({**tag, **v.labels})
     return images, labels
 
 
-def _convert(value: Any, step: Step, spec: Input) -> Any:
+def _convert(value: Any, spec: Input) -> Any:
     """Masks arrive H x W, images H x W x C, whatever produced them."""
     if not isinstance(value, np.ndarray) or spec.kind == "any":
         return value
@@ -229,16 +229,8 @@ def versions() -> dict[str, str | None]:
 
 
 def write_run_json(folder: Path, report: Mapping[str, Any]) -> Path:
-    """Write ``run.json`` atomically into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write ``run.json`` atomically into ``folder`` (replacing the previous run's)."""
     path = folder / "run.json"
-    fd, tmp = tempfile.mkstemp(prefix=".run.json.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(_jsonable(report), fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(_jsonable(report), indent=2) + "\n"
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")), overwrite=True)
     return path

@@ -55,10 +55,6 @@ class Step:
     seed: int | None = None
     variants: list[dict[str, Any]] = field(default_factory=lambda: [{}])
 
-    @property
-    def label(self) -> str:
-        return f"'{self.id}' ({self.op.name})"
-
     def refs(self) -> Iterable[Ref]:
         for value in self.inputs.values():
             yield from (value if isinstance(value, list) else [value])

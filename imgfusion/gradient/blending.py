@@ -106,7 +106,7 @@ def _blend(source, target, mask, offset, solver, tol, return_info, choose):
     tgt, keep_alpha = split_alpha(as_image("target", target))
     src, _ = split_alpha(as_image("source", source))
     src = match_channels(src, tgt.shape[2])
-    alpha = as_mask("mask", mask, src.shape[:2], f"the source's size")
+    alpha = as_mask("mask", mask, src.shape[:2], "the source's size")
     if solver == "fft":
         out, info = _opencv_fft(src, alpha, tgt, pair("offset", offset), choose)
         result = join_alpha(out, keep_alpha, ndim)

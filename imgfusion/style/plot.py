@@ -5,6 +5,8 @@ import os
 from pathlib import Path
 from typing import Sequence
 
+from ..image_write import atomic_write
+
 LOSS_STYLES = {"content": "tab:blue", "style": "tab:orange", "tv": "tab:green", "total": "black"}
 
 
@@ -39,7 +41,5 @@ def plot_loss_history(history: Sequence[dict], path: str | os.PathLike) -> Path:
     ax.legend(loc="upper right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, format="png")
-    os.replace(tmp, path)
+    atomic_write(path, lambda fh: fig.savefig(fh, format="png"), overwrite=True)
     return path

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..errors import ParameterError
+from ..image_write import atomic_write, write_image
 from . import checks, color
 from .devices import available_memory, check_precision, precision_context, resolve_device
 from .encoder import VGGEncoder
@@ -51,18 +52,12 @@ def _resolve(path, workdir) -> Path | None:
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:
-    import imageio.v3 as iio
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.png")
-    iio.imwrite(tmp, (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8))
-    os.replace(tmp, path)
+    write_image(path, image, overwrite=True)
 
 
 def _write_history(path: Path, history: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(history, indent=0))
-    os.replace(tmp, path)
+    text = json.dumps(history, indent=0)
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")), overwrite=True)
 
 
 class _Setup(NamedTuple):
