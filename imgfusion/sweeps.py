@@ -2,8 +2,8 @@
 
 A step with ``sweep:`` runs once per combination of its value lists; a step fed by
 swept steps runs once per combination of their variants.  :func:`variant_counts`
-works the numbers out from the list lengths alone (clamped just above the cap, so
-that a chain of sweeps cannot build huge integers), so that a recipe asking for a
+works the numbers out from the list lengths alone (clamped at 10^18, so that a
+chain of sweeps cannot build huge integers), so that a recipe asking for a
 million runs is refused in microseconds instead of after building the list.
 """
 from __future__ import annotations
@@ -15,10 +15,11 @@ import re
 from typing import Any, Callable, Iterable, Mapping
 
 MAX_VARIANTS = 10_000
+_CLAMP = 10**18  # counts stop growing here: a chain of sweeps builds no huge integer
 
 
-def variant_counts(steps: Iterable[Any], cap: int = MAX_VARIANTS) -> dict[str, int]:
-    """Step id -> number of variants (at most ``cap + 1``), in recipe order.
+def variant_counts(steps: Iterable[Any]) -> dict[str, int]:
+    """Step id -> number of variants (exact up to 10^18), in recipe order.
 
     ``steps`` are :class:`~imgfusion.recipe.Step` records with ``sweep`` and
     ``inputs`` filled in; the count follows the engine's expansion: the product
@@ -27,20 +28,20 @@ def variant_counts(steps: Iterable[Any], cap: int = MAX_VARIANTS) -> dict[str, i
     """
     counts: dict[str, int] = {}
     for s in steps:
-        n = min(math.prod(len(v) for v in s.sweep.values()), cap + 1)
+        n = min(math.prod(min(len(v), _CLAMP) for v in s.sweep.values()), _CLAMP)
         seen: set[str] = set()
         for name, value in s.inputs.items():
             if s.op.input(name).many or value.step in seen:
                 continue
             seen.add(value.step)
-            n = min(n * counts.get(value.step, 1), cap + 1)
+            n = min(n * counts.get(value.step, 1), _CLAMP)
         counts[s.id] = n
     return counts
 
 
 def too_many(n: int, cap: int) -> str:
     """The message for a step whose sweep exceeds ``cap``."""
-    size = f"more than {cap:,}" if n > cap else f"{n:,}"
+    size = "more than 10^18" if n >= _CLAMP else f"{n:,}"
     return (f"the sweep makes {size} variants (the product of the list lengths, times the "
             f"variants of the steps it reads), above the limit of {cap:,}; shorten the lists "
             "or raise the limit with --max-variants")
@@ -48,7 +49,7 @@ def too_many(n: int, cap: int) -> str:
 
 def expand_variants(steps: list[Any], cap: int, error: Callable[..., None]) -> bool:
     """Fill in each step's ``variants`` (label dicts); False, after ``error``, if over ``cap``."""
-    counts = variant_counts(steps, cap)
+    counts = variant_counts(steps)
     over = [s for s in steps if counts[s.id] > cap]
     for s in over:
         error(s.id, "sweep", too_many(counts[s.id], cap))
