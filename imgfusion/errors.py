@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_MESSAGE = 1000  # characters of one problem's message that are shown
+
 
 class ImgfusionError(Exception):
     """Base class of every error imgfusion raises on purpose."""
@@ -42,7 +44,10 @@ class Problem:
             where.append(f"step {self.step}")
         if self.field is not None:
             where.append(f"field '{self.field}'")
-        text = (", ".join(where) + ": " if where else "") + self.message
+        message = self.message
+        if len(message) > MAX_MESSAGE:  # a hostile value must not flood the terminal
+            message = message[:MAX_MESSAGE] + f"... ({len(message) - MAX_MESSAGE} more characters)"
+        text = (", ".join(where) + ": " if where else "") + message
         if self.suggestion:
             text += f" (did you mean '{self.suggestion}'?)"
         return text

@@ -31,6 +31,20 @@ def _png16(width: int, height: int) -> bytes:
             + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
 
 
+def _png16_zeros(width: int, height: int) -> bytes:
+    """A valid, complete 16-bit RGB PNG of zeros: ~1000 times smaller than its pixels."""
+    packer = zlib.compressobj(9)
+    row = b"\0" * (1 + 6 * width)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    data = bytearray(_png16(width, height))
+    at = data.index(b"IDAT") - 4
+    end = data.index(b"IEND") - 4
+    kind = b"IDAT"
+    data[at:end] = (struct.pack(">I", len(idat)) + kind + idat
+                    + struct.pack(">I", zlib.crc32(kind + idat) & 0xFFFFFFFF))
+    return bytes(data)
+
+
 def _tiff(width: int, height: int) -> bytes:
     """A baseline grey 8-bit TIFF declaring width x height, with a 16-byte strip."""
     tags = [(256, 4, width), (257, 4, height), (258, 3, 8), (259, 3, 1), (262, 3, 1),
@@ -101,6 +115,23 @@ def test_huge_declared_size_is_refused_before_decoding(tmp_path, name, ext, data
         assert f"step {step}, field 'path'" in err
     assert "megapixels), above the limit of 100.0 megapixels" in err, err
     assert peak_kib < 600 * 1024  # a decode would take gigabytes
+
+
+def test_a_complete_16_bit_png_over_the_limit_is_not_decoded(tmp_path, monkeypatch):
+    """pypng has no limit of its own: a valid file one row over the limit is refused."""
+    import png
+
+    path = tmp_path / "zeros.png"
+    path.write_bytes(_png16_zeros(500, 401))
+    assert png.Reader(filename=str(path)).read()[:2] == (500, 401)
+    monkeypatch.setenv("IMGFUSION_MAX_PIXELS", "200000")
+    decoded = []
+    monkeypatch.setattr(png.Reader, "asDirect", lambda self: decoded.append(self))
+    with pytest.raises(ParameterError, match=r"500 x 401 pixels"):
+        probe_image(path)
+    assert decoded == []
+    monkeypatch.undo()
+    assert read_image(path).shape == (401, 500, 3)
 
 
 @pytest.mark.parametrize("name,ext,data", HUGE, ids=[h[0] for h in HUGE])

@@ -50,5 +50,7 @@ CASES = [
     ("sweep_million_by_propagation",
      "imgfusion: 1\nsteps:\n" + _sweep(1000) + _sweep(1000).replace("size: [4, 4]", "like: $shape_mask1"),
      "above the limit of 10,000"),
+    ("op_is_a_huge_string", "imgfusion: 1\nsteps:\n  - op: " + "x" * 500_000 + "\n",
+     "more characters)"),
     ("recipe_over_a_mebibyte", LOAD + "#" + "x" * (1 << 20) + "\n", "limited to 1 MiB"),
 ]
