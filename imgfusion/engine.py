@@ -23,9 +23,10 @@ from tqdm import tqdm
 
 from .errors import ImgfusionError, StepFailed
 from .image_write import atomic_write
-from .operators import Input, OutputPath
+from .operators import Input, InputPath, OutputPath
 from .paths import RUN_RECORD, WriteSession, write_session
 from .recipe import Recipe, Ref, Step, variant_path
+from .samples import is_sample
 
 
 @dataclass
@@ -192,6 +193,8 @@ def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
     for p in step.op.params:
         if p.type is OutputPath and params.get(p.name) is not None:
             params[p.name] = OutputPath(variant_path(params[p.name], labels))
+        elif p.type is InputPath and p.name in step.sweep and not is_sample(params[p.name]):
+            params[p.name] = InputPath((recipe.base_dir / params[p.name]).resolve())
     progress = _Progress(f"  {step.id}", disable)
     context = {
         "device": device or step.device or recipe.device,

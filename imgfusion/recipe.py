@@ -331,6 +331,8 @@ class _Validator:
                 continue
             swept = replace(p, name=f"sweep.{name}")
             converted = [self.convert(sid, swept, v) for v in values]
+            if p.type is InputPath:  # checked; kept as written, for the variants' labels
+                converted = [v if c is not _BAD else c for v, c in zip(values, converted)]
             out[name] = [v for v in converted if v is not _BAD]
         return out
 

@@ -122,3 +122,24 @@ def test_hostile_cases_take_well_under_a_second_to_refuse(tmp_path):
             load_recipe(path)
         assert needle in str(info.value), name
         assert time.perf_counter() - t0 < 5, name
+
+
+def test_swept_input_paths_are_checked_and_read_relative_to_the_recipe(tmp_path, monkeypatch):
+    import numpy as np
+
+    from imgfusion.engine import run_recipe
+    from imgfusion.image_write import write_image
+
+    write_image(tmp_path / "a.png", np.zeros((3, 4, 3), np.float32))
+    path = tmp_path / "r.yaml"
+    path.write_text("imgfusion: 1\nsteps:\n  - id: im\n    op: load\n    path: a.png\n"
+                    "    sweep:\n      path: [a.png, sample:camera, missing.png]\n")
+    with pytest.raises(RecipeError) as info:
+        load_recipe(path)
+    [p] = info.value.problems
+    assert (p.step, p.field) == ("im", "sweep.path") and "missing.png" in p.message
+    path.write_text(path.read_text().replace(", missing.png", ""))
+    monkeypatch.chdir("/")
+    result = run_recipe(load_recipe(path), write_report=False)
+    assert result.output("im", index=0).shape == (3, 4, 3)
+    assert result.results["im"][0].labels == {"path": "a.png"}
