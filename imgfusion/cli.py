@@ -16,6 +16,7 @@ from . import __version__
 from .errors import ImgfusionError, UsageError
 from .plugins import PluginLoadWarning, load_registry
 from .recipe import Recipe, did_you_mean, load_recipe
+from .sweeps import MAX_VARIANTS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -35,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     recipe.add_argument("--out", help="output folder (default: the recipe's folder)")
     recipe.add_argument("--overwrite", action="store_true",
                         help="allow replacing existing output files")
+    recipe.add_argument("--max-variants", type=int, default=MAX_VARIANTS, metavar="N",
+                        help=f"most runs one swept step may make (default {MAX_VARIANTS:,})")
 
     p = argparse.ArgumentParser(prog="imgfusion", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"imgfusion {__version__}")
@@ -82,7 +85,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def _load(args) -> Recipe:
     return load_recipe(args.recipe, overrides=args.overrides, out_dir=args.out,
                        device=args.device, overwrite=args.overwrite,
-                       strict_plugins=args.strict_plugins)
+                       strict_plugins=args.strict_plugins, max_variants=args.max_variants)
 
 
 def cmd_run(args) -> int:

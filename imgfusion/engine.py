@@ -23,8 +23,10 @@ from tqdm import tqdm
 
 from .errors import ImgfusionError, StepFailed
 from .image_write import atomic_write
-from .operators import Input, OutputPath
+from .operators import Input, InputPath, OutputPath
+from .paths import RUN_RECORD, WriteSession, write_session
 from .recipe import Recipe, Ref, Step, variant_path
+from .samples import is_sample
 
 
 @dataclass
@@ -78,45 +80,32 @@ def run_recipe(recipe: Recipe, *, progress: bool | None = None,
     """Run every step; return the outputs, the files written and the report.
 
     ``progress`` None shows bars only when stderr is a terminal.  On a failing
-    operator raises :class:`StepFailed` (outputs already saved stay); on Ctrl-C
-    lets ``KeyboardInterrupt`` through; run.json is written in every case.
+    operator raises :class:`StepFailed` (outputs already saved stay, temporary
+    files are gone); on Ctrl-C lets ``KeyboardInterrupt`` through; run.json is
+    written in every case, with the status, the error, the device really used and
+    every file written (side files such as snapshots and loss plots included).
     """
     disable = None if progress is None else not progress
-    results: dict[str, list[Variant]] = {}
     written: list[str] = []
     report: dict[str, Any] = {
         "status": "running",
         "recipe": recipe.raw,
         "recipe_path": str(recipe.path) if recipe.path else None,
-        "device": recipe.device,
+        "device": "cpu",
+        "device_requested": recipe.device,
         "seed": recipe.seed,
         "versions": versions(),
         "steps": [],
     }
-    total = sum(len(s.variants) for s in recipe.steps)
-    outer = tqdm(total=total, desc="recipe", unit="step", file=sys.stderr, disable=disable,
-                 dynamic_ncols=True)
-    result = RunResult(results, written, report)
+    result = RunResult({}, written, report)
+    protect = [*recipe.input_files, recipe.out_dir / RUN_RECORD]
+    outer = tqdm(total=sum(len(s.variants) for s in recipe.steps), desc="recipe", unit="step",
+                 file=sys.stderr, disable=disable, dynamic_ncols=True)
     try:
-        for step in recipe.steps:
-            entry = {"id": step.id, "op": step.op.name, "params": _jsonable(step.params),
-                     "variants": []}
-            report["steps"].append(entry)
-            outer.set_description(f"{step.id} ({step.op.name})")
-            results[step.id] = []
-            for labels in step.variants:
-                t0 = time.perf_counter()
-                variant = _run_variant(recipe, step, labels, results, disable)
-                results[step.id].append(variant)
-                files = [v for o, v in zip(step.op.outputs, variant.outputs.values())
-                         if o.kind == "data" and isinstance(v, (str, os.PathLike))
-                         and Path(v).is_file()]
-                written.extend(map(str, files))
-                entry["variants"].append({"labels": _jsonable(labels),
-                                          "seconds": round(time.perf_counter() - t0, 4),
-                                          "files": [str(f) for f in files]})
-                outer.update()
-            entry["seconds"] = round(sum(v["seconds"] for v in entry["variants"]), 4)
+        with write_session(recipe.out_dir, protect) as session:
+            for step in recipe.steps:
+                outer.set_description(f"{step.id} ({step.op.name})")
+                _run_step(recipe, step, result, session, disable, outer)
         report["status"] = "ok"
     except KeyboardInterrupt:
         report["status"] = "interrupted"
@@ -133,8 +122,63 @@ def run_recipe(recipe: Recipe, *, progress: bool | None = None,
     return result
 
 
+def _run_step(recipe: Recipe, step: Step, result: RunResult, session: WriteSession,
+              disable: bool | None, outer) -> None:
+    """Run every variant of ``step``, recording times, device and files in the report."""
+    entry: dict[str, Any] = {"id": step.id, "op": step.op.name,
+                             "params": _jsonable(step.params), "variants": []}
+    result.report["steps"].append(entry)
+    result.results[step.id] = []
+    device = None
+    if "device" in step.op.context:
+        try:
+            device = resolve_device(step.device or recipe.device)
+        except ImgfusionError as exc:
+            raise StepFailed(step.id, step.op.name, exc) from exc
+        entry["device"] = result.report["device"] = device
+    for labels in step.variants:
+        t0 = time.perf_counter()
+        before = len(session.written)
+        try:
+            variant = _run_variant(recipe, step, labels, result.results, disable, device)
+        finally:  # what a failing variant wrote (a NaN-rescue image, say) is listed too
+            files = list(session.written[before:])
+            _add_files(result.written, files)
+        result.results[step.id].append(variant)
+        files += [str(Path(v).absolute()) for o, v in zip(step.op.outputs,
+                                                         variant.outputs.values())
+                  if o.kind == "data" and isinstance(v, (str, os.PathLike))
+                  and Path(v).is_file() and str(Path(v).absolute()) not in files]
+        _add_files(result.written, files)
+        entry["variants"].append({"labels": _jsonable(labels),
+                                  "seconds": round(time.perf_counter() - t0, 4),
+                                  "files": files})
+        outer.update()
+    entry["seconds"] = round(sum(v["seconds"] for v in entry["variants"]), 4)
+
+
+def _add_files(written: list[str], files: list[str]) -> None:
+    written.extend(f for f in files if f not in written)
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` (or ``cuda``) -> the device torch will really use: cpu, cuda:N or mps.
+
+    Imports torch, so the engine calls it only for a step that takes a device.
+    """
+    import torch
+
+    from .style.devices import resolve_device as _resolve
+
+    dev = _resolve(name)
+    if dev.type == "cuda" and dev.index is None:
+        dev = torch.device("cuda", torch.cuda.current_device())
+    return str(dev)
+
+
 def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
-                 results: Mapping[str, list[Variant]], disable: bool | None) -> Variant:
+                 results: Mapping[str, list[Variant]], disable: bool | None,
+                 device: str | None = None) -> Variant:
     inputs: dict[str, Any] = {}
     many_labels: list[dict[str, Any]] | None = None
     for name, value in step.inputs.items():
@@ -149,14 +193,16 @@ def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
     for p in step.op.params:
         if p.type is OutputPath and params.get(p.name) is not None:
             params[p.name] = OutputPath(variant_path(params[p.name], labels))
+        elif p.type is InputPath and p.name in step.sweep and not is_sample(params[p.name]):
+            params[p.name] = InputPath((recipe.base_dir / params[p.name]).resolve())
     progress = _Progress(f"  {step.id}", disable)
     context = {
-        "device": step.device or recipe.device,
+        "device": device or step.device or recipe.device,
         "seed": step.seed if step.seed is not None else recipe.seed,
         "progress": progress,
         "workdir": recipe.out_dir,
         "labels": many_labels,
-        "protect": frozenset(recipe.input_files),
+        "protect": frozenset([*recipe.input_files, recipe.out_dir / RUN_RECORD]),
     }
     try:
         outputs = step.op.call(inputs, params, context)
@@ -230,7 +276,7 @@ def versions() -> dict[str, str | None]:
 
 def write_run_json(folder: Path, report: Mapping[str, Any]) -> Path:
     """Write ``run.json`` atomically into ``folder`` (replacing the previous run's)."""
-    path = folder / "run.json"
+    path = folder / RUN_RECORD
     text = json.dumps(_jsonable(report), indent=2) + "\n"
     atomic_write(path, lambda fh: fh.write(text.encode("utf-8")), overwrite=True)
     return path

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_MESSAGE = 1000  # characters of one problem's message that are shown
+
 
 class ImgfusionError(Exception):
     """Base class of every error imgfusion raises on purpose."""
@@ -14,8 +16,9 @@ class ParameterError(ValueError, ImgfusionError):
     """Bad input to an operator: names the parameter (or image input) at fault.
 
     Operators raise this for anything the user can fix (wrong sizes, empty masks,
-    NaN pixels, out-of-range values).  The engine adds the recipe step, and the CLI
-    exits with status 2.
+    NaN pixels, out-of-range values).  Raised by an operator's check at validation it
+    becomes a recipe problem (exit status 2); raised while running, the engine wraps it
+    in :class:`StepFailed`, naming the step (exit status 1).
     """
 
     exit_code = 2
@@ -41,7 +44,10 @@ class Problem:
             where.append(f"step {self.step}")
         if self.field is not None:
             where.append(f"field '{self.field}'")
-        text = (", ".join(where) + ": " if where else "") + self.message
+        message = self.message
+        if len(message) > MAX_MESSAGE:  # a hostile value must not flood the terminal
+            message = message[:MAX_MESSAGE] + f"... ({len(message) - MAX_MESSAGE} more characters)"
+        text = (", ".join(where) + ": " if where else "") + message
         if self.suggestion:
             text += f" (did you mean '{self.suggestion}'?)"
         return text
@@ -70,15 +76,18 @@ class PluginError(ImgfusionError):
 
 
 class StepFailed(ImgfusionError):
-    """An operator raised while running; names the step and the operator."""
+    """An operator raised while running; names the step and the operator.
+
+    Always exit status 1, a ParameterError from the operator included: what the
+    recipe could be checked for was checked before the run (exit 2 then).
+    """
 
     exit_code = 1
 
     def __init__(self, step: str, op: str, cause: BaseException):
         field = getattr(cause, "field", None)
-        if isinstance(cause, ParameterError):
+        if isinstance(cause, ParameterError):  # still exit 1: validation let it through
             msg = f"step {step} ({op}), field '{field}': {cause.message}"
-            self.exit_code = 2
         else:
             msg = f"step {step} ({op}) failed: {type(cause).__name__}: {cause}"
         super().__init__(msg)

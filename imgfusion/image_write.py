@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .errors import ParameterError
+from .paths import UnsafePath, check_destination
 
 WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
                  ".tiff": "TIFF", ".bmp": "BMP", ".webp": "WEBP"}
@@ -136,7 +137,17 @@ def _publish(tmp: str, dest: Path, overwrite: bool) -> None:
 
 
 def atomic_write(dest: Path, write: Callable, *, overwrite: bool = False) -> None:
-    """Call ``write(binary_file)`` on a temporary file, then move it to ``dest``."""
+    """Call ``write(binary_file)`` on a temporary file, then move it to ``dest``.
+
+    While a run's :func:`~imgfusion.paths.write_session` is open, ``dest`` must lie
+    inside its output folder and not be a protected file (a recipe input, run.json):
+    the second line of defence behind validation.  The file written is recorded.
+    """
+    dest = Path(dest)
+    try:
+        session = check_destination(dest)
+    except UnsafePath as exc:
+        raise ParameterError("path", f"refusing to write {dest}: {exc}") from None
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
@@ -155,6 +166,8 @@ def atomic_write(dest: Path, write: Callable, *, overwrite: bool = False) -> Non
             os.unlink(tmp)
         raise
     _fsync_dir(dest.parent)
+    if session is not None:
+        session.record(dest)
 
 
 def output_format(path, bits: int = 8) -> str:

@@ -18,8 +18,11 @@ BMP and WebP, recognised by their content.  Pillow reads all but TIFF
 (tifffile) and 16-bit colour PNG (pypng: Pillow would reduce it to 8 bits).
 ``sample:NAME`` reads one of scikit-image's bundled images.
 
+Every file's declared size is checked against a pixel limit before it is decoded
+(:mod:`imgfusion.image_headers`: 100 megapixels, ``IMGFUSION_MAX_PIXELS``).
+
 Bad input (missing, empty, corrupt or truncated file, unsupported format, an
-image without pixels) raises :class:`~imgfusion.errors.ParameterError` naming
+image without pixels or with too many) raises :class:`~imgfusion.errors.ParameterError` naming
 the parameter, ``path`` by default.
 """
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy as np
 
 from .channels import luminance
 from .errors import ParameterError
+from .image_headers import check_pixels, max_pixels, png_header
 from .image_write import save, write_image  # noqa: F401 - part of this module's API
 from .samples import is_sample, sample_names, sample_path  # noqa: F401
 
@@ -100,6 +104,9 @@ def _sniff(p: Path, field: str) -> str:
 def _decode_pillow(p: Path) -> np.ndarray:
     from PIL import Image
 
+    limit = max_pixels()  # checked from the header already; Pillow's own guard follows it
+    if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limit:
+        Image.MAX_IMAGE_PIXELS = limit
     with Image.open(p) as im:
         im.load()
         mode = im.mode
@@ -131,16 +138,6 @@ def _decode_png16(p: Path) -> np.ndarray:
     return flat.reshape(height, width, info["planes"])
 
 
-def _png_header(p: Path) -> tuple[int, int, int, int]:
-    """(width, height, bit depth, colour type) from a PNG's IHDR chunk."""
-    with open(p, "rb") as f:
-        ihdr = f.read(26)
-    if len(ihdr) < 26 or ihdr[12:16] != b"IHDR":
-        raise ValueError("no IHDR chunk")
-    width, height = int.from_bytes(ihdr[16:20], "big"), int.from_bytes(ihdr[20:24], "big")
-    return width, height, ihdr[24], ihdr[25]
-
-
 def _decode_tiff(p: Path, field: str) -> np.ndarray:
     import tifffile
 
@@ -165,10 +162,11 @@ def _decode_tiff(p: Path, field: str) -> np.ndarray:
 
 def _decode(p: Path, fmt: str, field: str) -> np.ndarray:
     try:
+        check_pixels(p, fmt, field)
         if fmt == "TIFF":
             arr = _decode_tiff(p, field)
         elif fmt == "PNG":
-            width, height, depth, colour_type = _png_header(p)
+            width, height, depth, colour_type = png_header(p)
             if width == 0 or height == 0:
                 raise ParameterError(field, f"{p}: the image has no pixels ({height} x {width})")
             if depth == 16 and colour_type in (2, 4, 6):

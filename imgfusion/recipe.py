@@ -12,16 +12,17 @@ import difflib
 import itertools
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import yaml
-
 from .errors import Problem, RecipeError
 from .operators import Input, InputPath, Operator, OutputPath, Param
+from .paths import UnsafePath, check_writes, output_path
 from .plugins import Registry, load_registry
+from .sweeps import MAX_VARIANTS, expand_variants, too_many, variant_path  # noqa: F401
+from .yaml_safe import decode_recipe, read_yaml
 
 FORMAT_VERSION = 1
 TOP_LEVEL_KEYS = ("imgfusion", "description", "device", "seed", "plugins", "steps")
@@ -81,24 +82,7 @@ def did_you_mean(name: str, options: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
-# -- YAML ---------------------------------------------------------------------
-def read_yaml(text: str, source: str = "<recipe>") -> Any:
-    """Parse with safe loading; syntax errors and object tags become RecipeErrors."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.constructor.ConstructorError as exc:
-        mark = exc.problem_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise RecipeError(
-            f"{source}{where}: {exc.problem}; recipes are read with safe loading, "
-            "so YAML tags that build Python objects are refused") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise RecipeError(f"{source}: YAML syntax error{where}: {problem}") from None
-
-
+# -- YAML: imgfusion.yaml_safe ---------------------------------------------------
 def parse_override(text: str) -> tuple[str | None, str, Any]:
     """``STEP.PARAM=VALUE`` (or ``seed=3``, ``device=cpu``) -> (step, key, value)."""
     key, sep, value = text.partition("=")
@@ -111,7 +95,7 @@ def parse_override(text: str) -> tuple[str | None, str, Any]:
 def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> list[Problem]:
     problems: list[Problem] = []
     steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
-    ids = {s.get("id"): s for s in steps if isinstance(s, dict) and s.get("id")}
+    ids = {s["id"]: s for s in steps if isinstance(s, dict) and isinstance(s.get("id"), str)}
     for text in overrides:
         step, key, value = parse_override(text)
         if step is None:
@@ -122,7 +106,7 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> list[Probl
             raw[key] = value
         elif step not in ids:
             problems.append(Problem(step, None, f"--set {text!r}: no step with this id",
-                                    did_you_mean(step, [i for i in ids if isinstance(i, str)])))
+                                    did_you_mean(step, ids)))
         else:
             ids[step][key] = value
     return problems
@@ -131,8 +115,9 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> list[Probl
 # -- validation ---------------------------------------------------------------
 class _Validator:
     def __init__(self, raw: Any, registry: Registry, base_dir: Path, out_dir: Path,
-                 overwrite: bool = False):
+                 overwrite: bool = False, max_variants: int = MAX_VARIANTS):
         self.raw = raw
+        self.max_variants = max_variants
         self.overwrite = overwrite
         self.registry = registry
         self.base_dir = base_dir
@@ -179,7 +164,8 @@ class _Validator:
                            f"parameters, got {type(entry).__name__} {entry!r}")
                 ids.append(f"#{n}")
                 continue
-            sid = entry.get("id", f"{entry.get('op', 'step')}{n}")
+            op = entry.get("op")
+            sid = entry.get("id", f"{op if isinstance(op, str) else 'step'}{n}")
             if not isinstance(sid, str) or not ID_PATTERN.match(sid):
                 self.error(f"#{n}", "id", f"{sid!r} is not a valid id (letters, digits, _ and -, "
                            "not starting with a digit)")
@@ -198,6 +184,10 @@ class _Validator:
         op_name = entry.get("op")
         if op_name is None:
             self.error(sid, "op", "missing 'op:' (the operator to run)")
+            return None
+        if not isinstance(op_name, str):
+            self.error(sid, "op", f"expected an operator name (a string), got "
+                       f"{type(op_name).__name__} {op_name!r}")
             return None
         if op_name not in self.registry:
             self.error(sid, "op", f"unknown operator {op_name!r}",
@@ -219,7 +209,7 @@ class _Validator:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             self.error(sid, "seed", f"expected an integer, got {seed!r}")
         if op.check is not None and not any(p.step == sid for p in self.problems):
-            for fld, message in op.check(params):
+            for fld, message in _run_check(op, params):
                 self.error(sid, fld, message)
         return Step(sid, n, op, inputs, params, given, sweep, device, seed)
 
@@ -286,20 +276,31 @@ class _Validator:
     def convert(self, sid: str, p: Param, value: Any) -> Any:
         try:
             out = p.convert(value)
-        except ValueError as exc:
-            self.error(sid, p.name, str(exc))
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            self.error(sid, p.name, str(exc) if isinstance(exc, ValueError)
+                       else f"expected {p.type_name()}, got {type(value).__name__}")
             return _BAD
         if isinstance(out, InputPath):
             return self.input_path(sid, p, out)
         if isinstance(out, OutputPath):
-            return OutputPath(os.path.normpath(self.out_dir / os.path.expanduser(out)))
+            try:
+                return OutputPath(output_path(out, self.out_dir, self.input_files))
+            except UnsafePath as exc:
+                self.error(sid, p.name, str(exc))
+                return _BAD
         return out
 
     def input_path(self, sid: str, p: Param, value: InputPath) -> Any:
         if value.startswith("sample:"):
             return value
-        path = (self.base_dir / os.path.expanduser(value)).resolve()
-        if not path.exists():
+        try:
+            path = (self.base_dir / os.path.expanduser(value)).resolve()
+            exists = path.exists()
+        except (OSError, ValueError) as exc:  # NUL byte, name too long, ...
+            self.error(sid, p.name, f"cannot use {value[:80]!r} as a file name: "
+                       f"{getattr(exc, 'strerror', None) or exc}")
+            return _BAD
+        if not exists:
             self.error(sid, p.name, f"input file {str(path)!r} does not exist")
             return _BAD
         self.input_files.add(path)
@@ -321,13 +322,18 @@ class _Validator:
             if not isinstance(values, list) or not values:
                 self.error(sid, f"sweep.{name}", "expected a non-empty list of values")
                 continue
-            converted = []
-            for v in values:
-                try:
-                    converted.append(p.convert(v))
-                except ValueError as exc:
-                    self.error(sid, f"sweep.{name}", str(exc))
-            out[name] = converted
+            if len(values) > self.max_variants:
+                self.error(sid, f"sweep.{name}", too_many(len(values), self.max_variants))
+                continue
+            if p.type is OutputPath:
+                self.error(sid, f"sweep.{name}", "output paths are not swept: each variant's "
+                           "file name already carries its swept values")
+                continue
+            swept = replace(p, name=f"sweep.{name}")
+            converted = [self.convert(sid, swept, v) for v in values]
+            if p.type is InputPath:  # checked; kept as written, for the variants' labels
+                converted = [v if c is not _BAD else c for v, c in zip(values, converted)]
+            out[name] = [v for v in converted if v is not _BAD]
         return out
 
     # -- graph ------------------------------------------------------------------
@@ -368,65 +374,29 @@ class _Validator:
                        f"data, not an {want}")
 
     def variants_and_outputs(self) -> None:
-        """Work out each step's sweep variants and check what the saves will write."""
-        by_id = {s.id: s for s in self.steps}
-        written: dict[Path, str] = {}
-        for s in self.steps:
-            upstream: list[list[dict]] = []
-            seen = set()
-            for name, value in s.inputs.items():
-                if s.op.input(name).many:
-                    continue
-                src = by_id.get(value.step)
-                if src is not None and src.id not in seen and len(src.variants) > 1:
-                    seen.add(src.id)
-                    upstream.append(src.variants)
-            own = [dict(zip(s.sweep, combo)) for combo in itertools.product(*s.sweep.values())]
-            combos = itertools.product(*upstream, own or [{}])
-            s.variants = [{k: v for d in combo for k, v in d.items()} for combo in combos]
-            self.check_writes(s, written)
-
-    def check_writes(self, s: Step, written: dict[Path, str]) -> None:
-        overwrite = self.overwrite or bool(s.params.get("overwrite", False))
-        for p in s.op.params:
-            value = s.params.get(p.name)
-            if p.type is not OutputPath or value is None:
-                continue
-            for labels in s.variants:
-                path = Path(variant_path(value, labels))
-                if path in written:
-                    self.error(s.id, p.name, f"{path} is also written by step '{written[path]}'")
-                elif path.resolve() in self.input_files:
-                    self.error(s.id, p.name, f"{path} is an input of this recipe; "
-                               "imgfusion never overwrites its inputs")
-                elif path.is_file() and not overwrite:
-                    self.error(s.id, p.name, f"{path} exists; set 'overwrite: true' on this "
-                               "step (or run with --overwrite) to replace it")
-                written[path] = s.id
+        """Count each step's variants (refusing too many), expand them, check the writes."""
+        if expand_variants(self.steps, self.max_variants, self.error):
+            written: dict[Path, str] = {}
+            for s in self.steps:
+                overwrite = self.overwrite or bool(s.params.get("overwrite", False))
+                check_writes(s, written, self.out_dir, self.input_files, overwrite, self.error)
 
 
 _BAD = object()
 
 
-def variant_path(path: str, labels: Mapping[str, Any]) -> str:
-    """``out/a.png`` + {"w": 10, "layer": "relu1_1"} -> ``out/a_w-10_layer-relu1_1.png``."""
-    if not labels:
-        return str(path)
-    stem, ext = os.path.splitext(str(path))
-    parts = [f"{k}-{_slug(v)}" for k, v in labels.items()]
-    return stem + "_" + "_".join(parts) + ext
-
-
-def _slug(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        value = "+".join(map(str, value))
-    return re.sub(r"[^A-Za-z0-9.+-]+", "_", str(value)).strip("_") or "x"
+def _run_check(op: Operator, params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """An operator's own validation; a crash in it is reported, not raised."""
+    try:
+        return list(op.check(params))
+    except Exception as exc:  # noqa: BLE001 - a plugin's check must not end validation
+        return [(None, f"{op.name}'s parameter check failed: {type(exc).__name__}: {exc}")]
 
 
 def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Iterable[str] = (),
                 out_dir: str | os.PathLike | None = None, device: str | None = None,
                 overwrite: bool = False, strict_plugins: bool = False,
-                registry: Registry | None = None) -> Recipe:
+                registry: Registry | None = None, max_variants: int = MAX_VARIANTS) -> Recipe:
     """Read and validate a recipe (a path or an already-parsed mapping).
 
     Raises :class:`RecipeError` listing every problem found.
@@ -436,10 +406,10 @@ def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Ite
     else:
         path = Path(source).resolve()
         try:
-            text = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
         except OSError as exc:
             raise RecipeError(f"cannot read recipe {str(source)!r}: {exc.strerror}") from None
-        raw, base_dir = read_yaml(text, str(source)), path.parent
+        raw, base_dir = read_yaml(decode_recipe(data, str(source)), str(source)), path.parent
     if not isinstance(raw, dict):
         raise RecipeError(f"a recipe is a mapping with 'imgfusion: {FORMAT_VERSION}' and "
                           f"'steps:', got {type(raw).__name__}")
@@ -450,7 +420,7 @@ def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Ite
     plugin_files = _plugin_files(raw.get("plugins"), base_dir, problems)
     if registry is None:
         registry = load_registry(plugin_files, strict=strict_plugins)
-    v = _Validator(raw, registry, base_dir, out, overwrite)
+    v = _Validator(raw, registry, base_dir, out, overwrite, max_variants)
     v.problems.extend(problems)
     if path is not None:
         v.input_files.add(path)

@@ -20,8 +20,7 @@ def plot_loss_history(history: Sequence[dict], path: str | os.PathLike) -> Path:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)  # atomic_write makes the folder, once the path is known to be allowed
     fig = Figure(figsize=(6, 4), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

@@ -1,7 +1,6 @@
 """``neural_style``: Gatys et al. style transfer by optimising the image, and its presets."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
@@ -10,7 +9,6 @@ import numpy as np
 import torch
 
 from ..errors import ParameterError
-from ..image_write import atomic_write, write_image
 from . import checks, color
 from .devices import available_memory, check_precision, precision_context, resolve_device
 from .encoder import VGGEncoder
@@ -19,6 +17,7 @@ from .layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, deepest, layer
 from .losses import GramStyleLoss, blended_gram_targets, content_loss, tv_loss
 from .optimize import NonFiniteLoss, optimize
 from .plot import plot_loss_history
+from .side_files import resolve, save_rescue, write_history, write_png
 from .pyramid import fit_size, levels, run_pyramid, upsample
 from .weights import load_features
 
@@ -42,22 +41,6 @@ def _resize(t: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
         return t
     return torch.nn.functional.interpolate(t, size=hw, mode="bilinear", align_corners=False,
                                            antialias=True).clamp(0, 1)
-
-
-def _resolve(path, workdir) -> Path | None:
-    if path is None:
-        return None
-    p = Path(os.path.expanduser(str(path)))
-    return p if p.is_absolute() or workdir is None else Path(workdir) / p
-
-
-def _write_png(path: Path, image: np.ndarray) -> None:
-    write_image(path, image, overwrite=True)
-
-
-def _write_history(path: Path, history: list[dict]) -> None:
-    text = json.dumps(history, indent=0)
-    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")), overwrite=True)
 
 
 class _Setup(NamedTuple):
@@ -266,7 +249,7 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         encoder = encoder.to(memory_format=memory_format)
     forward = torch.compile(encoder) if compile else encoder
     gen = torch.Generator().manual_seed(int(seed))
-    snap_dir = _resolve(snapshot_dir, workdir)
+    snap_dir = resolve(snapshot_dir, workdir)
     if snapshot_every and snap_dir is None:
         if workdir is None:
             raise ParameterError("snapshot_dir", "snapshot_every needs a snapshot_dir")
@@ -332,8 +315,8 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
 
         def on_snapshot(k: int, x: torch.Tensor) -> None:
             if snap_dir is not None:
-                _write_png(snap_dir / f"iter_{k:05d}.png", finish(x, hw))
-                _write_history(snap_dir / "loss_history.json", history)
+                write_png(snap_dir / f"iter_{k:05d}.png", finish(x, hw))
+                write_history(snap_dir / "loss_history.json", history)
 
         x0 = start_image(hw) if prev is None else upsample(prev, hw)
         done = sum(n for _, n in plan[:i])
@@ -345,11 +328,11 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
                               total=sum(n for _, n in plan), level=i, history=history)
         except NonFiniteLoss as exc:
             exc.image = finish(exc.image, hw)
-            _save_rescue(snap_dir, workdir, "nonfinite_last_good", exc.image, history, loss_plot)
+            save_rescue(snap_dir, workdir, "nonfinite_last_good", exc.image, history, loss_plot)
             raise
         except KeyboardInterrupt as exc:
             exc.image = finish(exc.image, hw)
-            _save_rescue(snap_dir, workdir, "interrupted", exc.image, history, loss_plot)
+            save_rescue(snap_dir, workdir, "interrupted", exc.image, history, loss_plot)
             raise
         return result.image
 
@@ -358,7 +341,7 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
     if setup.alpha is not None:
         a = _resize(torch.from_numpy(setup.alpha)[None, None], final_hw)[0, 0].numpy()
         out = np.concatenate([out, a[..., None]], axis=-1)
-    plot = _resolve(loss_plot, workdir)
+    plot = resolve(loss_plot, workdir)
     if plot is not None:
         plot_loss_history(history, plot)
     return StyleResult(np.ascontiguousarray(out, dtype=np.float32), history)
@@ -371,17 +354,6 @@ def _to_numpy(t: torch.Tensor) -> np.ndarray:
 def _luminance_rgb(t: torch.Tensor) -> torch.Tensor:
     w = torch.tensor(color.RGB_TO_YIQ[0], dtype=t.dtype, device=t.device).view(1, 3, 1, 1)
     return (t * w).sum(1, keepdim=True).expand(-1, 3, -1, -1)
-
-
-def _save_rescue(snap_dir, workdir, name, image, history, loss_plot) -> None:
-    """After a NaN or an interrupt: keep the image and the history written so far."""
-    folder = snap_dir if snap_dir is not None else (Path(workdir) if workdir is not None else None)
-    if folder is not None:
-        _write_png(folder / f"{name}.png", image)
-        _write_history(folder / "loss_history.json", history)
-    plot = _resolve(loss_plot, workdir)
-    if plot is not None and history:
-        plot_loss_history(history, plot)
 
 
 def content_reconstruction(content: np.ndarray, *, init: str = "noise", **kwargs) -> StyleResult:

@@ -149,7 +149,7 @@ def test_keyboard_interrupt_passes_through_and_is_recorded(write_recipe, tmp_pat
     assert ops  # the module stays importable
 
 
-def test_parameter_errors_from_operators_map_to_exit_2(write_recipe, monkeypatch):
+def test_parameter_errors_at_run_time_name_the_field_and_exit_1(write_recipe, monkeypatch):
     from imgfusion.errors import ParameterError
 
     recipe = load_recipe(write_recipe(FAILING))
@@ -160,5 +160,5 @@ def test_parameter_errors_from_operators_map_to_exit_2(write_recipe, monkeypatch
     monkeypatch.setattr(recipe.step("boom").op, "func", bad)
     with pytest.raises(StepFailed) as info:
         run_recipe(recipe, write_report=False)
-    assert info.value.exit_code == 2
+    assert info.value.exit_code == 1
     assert str(info.value) == "step boom (explode), field 'image': is empty"

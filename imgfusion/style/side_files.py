@@ -1,0 +1,51 @@
+"""The style optimisation's side files: snapshots, loss history, loss plot, rescue images.
+
+Every one goes through :func:`~imgfusion.image_write.atomic_write`, so while a
+recipe runs it must land inside the output folder, may not replace a recipe input
+or run.json, and is recorded in run.json's list of files written.
+"""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..image_write import atomic_write, write_image
+from .plot import plot_loss_history
+
+
+def resolve(path, workdir) -> Path | None:
+    if path is None:
+        return None
+    p = Path(os.path.expanduser(str(path)))
+    return p if p.is_absolute() or workdir is None else Path(workdir) / p
+
+
+def write_png(path: Path, image: np.ndarray) -> None:
+    write_image(path, image, overwrite=True)
+
+
+def write_history(path: Path, history: list[dict]) -> None:
+    text = json.dumps(history, indent=0)
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")), overwrite=True)
+
+
+def save_rescue(snap_dir, workdir, name, image, history, loss_plot) -> None:
+    """After a NaN or an interrupt: keep the image and the history written so far."""
+    folder = snap_dir if snap_dir is not None else (Path(workdir) if workdir is not None else None)
+    plot = resolve(loss_plot, workdir)
+    writes = []
+    if folder is not None:
+        writes += [lambda: write_png(folder / f"{name}.png", image),
+                   lambda: write_history(folder / "loss_history.json", history)]
+    if plot is not None and history:
+        writes.append(lambda: plot_loss_history(history, plot))
+    for write in writes:  # a refused side file (an input's name, say) must not hide the error
+        try:
+            write()
+        except ParameterError as exc:
+            warnings.warn(f"{name}: side file not written: {exc}", stacklevel=2)

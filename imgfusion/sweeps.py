@@ -1,0 +1,85 @@
+"""Sweep sizes, counted before anything is expanded, and the file names of sweep variants.
+
+A step with ``sweep:`` runs once per combination of its value lists; a step fed by
+swept steps runs once per combination of their variants.  :func:`variant_counts`
+works the numbers out from the list lengths alone (clamped at 10^18, so that a
+chain of sweeps cannot build huge integers), so that a recipe asking for a
+million runs is refused in microseconds instead of after building the list.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import re
+from typing import Any, Callable, Iterable, Mapping
+
+MAX_VARIANTS = 10_000
+_CLAMP = 10**18  # counts stop growing here: a chain of sweeps builds no huge integer
+
+
+def variant_counts(steps: Iterable[Any]) -> dict[str, int]:
+    """Step id -> number of variants (exact up to 10^18), in recipe order.
+
+    ``steps`` are :class:`~imgfusion.recipe.Step` records with ``sweep`` and
+    ``inputs`` filled in; the count follows the engine's expansion: the product
+    of the step's own list lengths and of each distinct upstream step's count
+    (inputs that take ``many`` images gather all variants and do not multiply).
+    """
+    counts: dict[str, int] = {}
+    for s in steps:
+        n = min(math.prod(min(len(v), _CLAMP) for v in s.sweep.values()), _CLAMP)
+        seen: set[str] = set()
+        for name, value in s.inputs.items():
+            if s.op.input(name).many or value.step in seen:
+                continue
+            seen.add(value.step)
+            n = min(n * counts.get(value.step, 1), _CLAMP)
+        counts[s.id] = n
+    return counts
+
+
+def too_many(n: int, cap: int) -> str:
+    """The message for a step whose sweep exceeds ``cap``."""
+    size = "more than 10^18" if n >= _CLAMP else f"{n:,}"
+    return (f"the sweep makes {size} variants (the product of the list lengths, times the "
+            f"variants of the steps it reads), above the limit of {cap:,}; shorten the lists "
+            "or raise the limit with --max-variants")
+
+
+def expand_variants(steps: list[Any], cap: int, error: Callable[..., None]) -> bool:
+    """Fill in each step's ``variants`` (label dicts); False, after ``error``, if over ``cap``."""
+    counts = variant_counts(steps)
+    over = [s for s in steps if counts[s.id] > cap]
+    for s in over:
+        error(s.id, "sweep", too_many(counts[s.id], cap))
+    if over:
+        return False
+    by_id = {s.id: s for s in steps}
+    for s in steps:
+        upstream: list[list[dict]] = []
+        seen = set()
+        for name, value in s.inputs.items():
+            src = None if s.op.input(name).many else by_id.get(value.step)
+            if src is not None and src.id not in seen and len(src.variants) > 1:
+                seen.add(src.id)
+                upstream.append(src.variants)
+        own = [dict(zip(s.sweep, combo)) for combo in itertools.product(*s.sweep.values())]
+        combos = itertools.product(*upstream, own or [{}])
+        s.variants = [{k: v for d in combo for k, v in d.items()} for combo in combos]
+    return True
+
+
+def variant_path(path: str, labels: Mapping[str, Any]) -> str:
+    """``out/a.png`` + {"w": 10, "layer": "relu1_1"} -> ``out/a_w-10_layer-relu1_1.png``."""
+    if not labels:
+        return str(path)
+    stem, ext = os.path.splitext(str(path))
+    parts = [f"{k}-{_slug(v)}" for k, v in labels.items()]
+    return stem + "_" + "_".join(parts) + ext
+
+
+def _slug(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        value = "+".join(map(str, value))
+    return re.sub(r"[^A-Za-z0-9.+-]+", "_", str(value)).strip("_") or "x"
