@@ -21,6 +21,7 @@ import yaml
 
 from .errors import Problem, RecipeError
 from .operators import Input, InputPath, Operator, OutputPath, Param
+from .ops.limits import check_with_sweep, seed_problem
 from .plugins import Registry, load_registry
 
 FORMAT_VERSION = 1
@@ -161,8 +162,8 @@ class _Validator:
         if not isinstance(device, str) or not DEVICE_PATTERN.match(device):
             self.error(None, "device", f"{device!r} is not auto, cpu, mps, cuda or cuda:N")
         seed = raw.get("seed", 0)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            self.error(None, "seed", f"expected an integer, got {seed!r}")
+        if seed_problem(seed):
+            self.error(None, "seed", seed_problem(seed))
         steps = raw.get("steps")
         if not isinstance(steps, list) or not steps:
             self.error(None, "steps", "expected a non-empty list of steps")
@@ -216,10 +217,10 @@ class _Validator:
         if device is not None and (not isinstance(device, str) or not DEVICE_PATTERN.match(device)):
             self.error(sid, "device", f"{device!r} is not auto, cpu, mps, cuda or cuda:N")
         seed = entry.get("seed")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            self.error(sid, "seed", f"expected an integer, got {seed!r}")
+        if seed is not None and seed_problem(seed):
+            self.error(sid, "seed", seed_problem(seed))
         if op.check is not None and not any(p.step == sid for p in self.problems):
-            for fld, message in op.check(params):
+            for fld, message in check_with_sweep(op.check, params, sweep):
                 self.error(sid, fld, message)
         return Step(sid, n, op, inputs, params, given, sweep, device, seed)
 
