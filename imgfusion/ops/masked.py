@@ -13,7 +13,7 @@ from ..hookspecs import hookimpl
 from ..operators import Input, Operator, Output, Param
 from .gradient import _SOLVER, _TOL
 from .limits import COORD_MAX, FEATHER_MAX
-from .style import CONTEXT, OUTPUTS, PARAMS
+from .style import CHECK, CONTEXT, OUTPUTS, PARAMS
 
 _KEEP_SIZE = "output size: longest side or [rows, cols]; null keeps the content's size"
 _STYLE_PARAMS = tuple(replace(p, default=None, help=_KEEP_SIZE) if p.name == "size" else p
@@ -30,7 +30,7 @@ _GUIDE_PARAMS = (
 
 def _op(module: str, name: str, summary: str, inputs, params, outputs=OUTPUTS) -> Operator:
     return Operator(name=name, func=f"imgfusion.masked.{module}:{name}", summary=summary,
-                    inputs=inputs, params=params, outputs=outputs, context=CONTEXT)
+                    inputs=inputs, params=params, outputs=outputs, context=CONTEXT, check=CHECK)
 
 
 MASKED_STYLE = _op(

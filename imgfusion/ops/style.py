@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from ..hookspecs import hookimpl
 from ..operators import Input, Operator, Output, OutputPath, Param
+from .io import _problems
 from .limits import (ITERATIONS_MAX, LEARNING_RATE, SCALE_MAX, SIDE_MAX, WEIGHT_MAX)
 
 LAYER_SPEC = list[str] | dict[str, float]
@@ -69,7 +70,21 @@ PARAMS = (
     Param("precision", str, "fp32", choices=("fp32", "tf32", "bf16"),
           help="tf32 or bf16 autocast: opt-ins on CUDA"),
 )
+INIT_RESIZE = Param("init_resize", bool, False,
+                    help="stretch an init_image whose size is neither the content's nor the "
+                         "output's (otherwise an error)")
 _P = {p.name: p for p in PARAMS}
+
+
+def _check_style(p):
+    """What validation can know: the weights load, the pyramid's sizes are in range."""
+    from ..style.checks import check_pyramid, check_weights
+
+    check_weights(p.get("weights", "imagenet"))
+    check_pyramid(p.get("pyramid"), SIDE_MAX)
+
+
+CHECK = _problems(_check_style)
 _RUN = ("pooling", "size", "optimizer", "learning_rate", "iterations", "tolerance", "window",
         "tv_weight", "pyramid", "snapshot_every", "snapshot_dir", "loss_plot", "weights",
         "precision")
@@ -87,9 +102,10 @@ NEURAL_STYLE = Operator(
     inputs=[Input("content", help="the photograph whose layout is kept"),
             Input("style", many=True, help="one style image or a list (style_blend_weights)"),
             Input("init_image", optional=True, help="starting image for init: image")],
-    params=PARAMS,
+    params=(*PARAMS, INIT_RESIZE),
     outputs=OUTPUTS,
     context=CONTEXT,
+    check=CHECK,
 )
 
 CONTENT_RECONSTRUCTION = Operator(
@@ -102,6 +118,7 @@ CONTENT_RECONSTRUCTION = Operator(
             for p in _pick("content_layers", "content_weight", "init", *_RUN, init="noise")],
     outputs=OUTPUTS,
     context=CONTEXT,
+    check=CHECK,
 )
 
 TEXTURE_SYNTHESIS = Operator(
@@ -115,6 +132,7 @@ TEXTURE_SYNTHESIS = Operator(
                            "init", *_RUN, init="noise", size=256)],
     outputs=OUTPUTS,
     context=CONTEXT,
+    check=CHECK,
 )
 
 

@@ -88,7 +88,8 @@ def test_pyramid_levels_are_range_checked():
 
 
 def _recipe(**params):
-    step = {"id": "s", "op": "neural_style", "content": "$c", "style": "$c", **params}
+    step = {"id": "s", "op": "neural_style", "content": "$c", "style": "$c",
+            "weights": "random", **params}
     return {"imgfusion": 1, "steps": [{"id": "c", "op": "load", "path": "sample:astronaut"},
                                       step]}
 
