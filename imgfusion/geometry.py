@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .channels import check_image, check_mask
+from .channels import check_image, check_mask, mask_alpha
 from .compose import blend_over
 from .errors import ParameterError
 
@@ -62,6 +62,8 @@ def resize(image: np.ndarray, *, size: tuple[int, int] | None = None,
         when shrinking (``skimage.transform.resize(anti_aliasing=True)``).
     """
     _check_array(image)
+    if image.ndim == 2 and image.dtype != bool:
+        mask_alpha(image, "image", "the mask")  # never clip a mask's range away
     rows, cols = target_size(image.shape, size, scale, longest)
     from skimage.transform import resize as sk_resize
 
