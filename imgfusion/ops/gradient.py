@@ -84,9 +84,16 @@ def imgfusion_register_operators(register):
                  "Recolour a selection seamlessly, optionally turning the background grey.",
                  [_IMAGE, _SELECTION],
                  [Param("multipliers", tuple[float, float, float], (1.5, 0.5, 0.5),
-                        min=0.01, max=100, help="factors for R, G, B inside the mask"),
+                        min=0.01, max=100, help="factors for R, G, B inside the mask (unless color is given)"),
+                  Param("color", tuple[float, float, float] | None, None, min=0, max=1,
+                        help="[r, g, b] asked for: the selection's luminance times this "
+                             "colour (shading kept); replaces multipliers"),
                   Param("decolorize_background", bool, False,
                         help="boundary from the luminance: grey outside the selection"),
+                  Param("transition", float, 8.0, min=0, max=FEATHER_MAX,
+                        help="px over which the recoloured selection blends into its "
+                             "surroundings; 0: Pérez's pure Poisson solve (colour only "
+                             "relative to the boundary)"),
                   _SOLVER, _TOL]))
     register(_op("seamless_tile",
                  "Make an image tile seamlessly (opposite borders averaged, interior "
