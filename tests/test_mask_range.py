@@ -60,3 +60,24 @@ def test_style_guides_follow_the_same_policy():
     with pytest.raises(ParameterError) as err:
         region_guides([BYTE_MASK], None, (12, 16), [(12, 16)], "simple", 0)
     _check(err, "content_guides")
+
+
+# -- large buffers are estimated and refused before they are allocated ----------
+def test_a_resize_that_does_not_fit_names_the_field_and_the_estimate(monkeypatch):
+    import imgfusion.memory as memory
+    monkeypatch.setattr(memory, "available_ram", lambda: 2 ** 20)
+    with pytest.raises(ParameterError) as err:
+        resize(IMG, scale=64)
+    assert err.value.field == "scale"
+    assert "768 x 1024" in str(err.value) and "GiB" in str(err.value)
+    assert resize(IMG, scale=0.5).shape == (6, 8, 3)  # small enough still runs
+
+
+def test_a_feathered_shape_mask_that_does_not_fit_is_refused(monkeypatch):
+    import imgfusion.memory as memory
+    from imgfusion.masks import shape_mask
+    monkeypatch.setattr(memory, "available_ram", lambda: 100 * 2 ** 20)
+    with pytest.raises(ParameterError) as err:
+        shape_mask(size=(16384, 16384), feather=4)
+    assert err.value.field == "size" and "needs about" in str(err.value)
+    assert shape_mask(size=(64, 64), feather=4).shape == (64, 64)
