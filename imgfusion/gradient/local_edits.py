@@ -183,19 +183,17 @@ def _recoloured(colour, multipliers, color):
 
 def _solve_screened(region, fstar, source, fields, weight, solver, tol):
     """Pérez Eq. 7 plus ``weight * (f_p - source_p)**2`` for every selected pixel p:
-    (A + weight I) x = b + weight * source, on the region's bounding crop."""
-    if region.all():
-        raise ParameterError("mask", "covers the whole image, so no boundary pixel anchors "
-                                     "the solution; leave at least one pixel unselected")
+    (A + weight I) x = b + weight * source, on the region's bounding crop.  The
+    screening anchors the solution, so the region may cover the whole image."""
     start = time.perf_counter()
     crop = bounding_crop(region)
-    reg, fs = region[crop], fstar[crop]
-    a, b = assemble(reg, fs, *fields(crop))
-    a = (a + weight * sp.identity(a.shape[0], format="csr")).tocsr()
-    b = b + weight * source[crop][reg]
-    values, info = solve_system(a, b, fs[reg], solver=solver, tol=tol, coords=np.nonzero(reg))
+    a, b = assemble(region[crop], fstar[crop], *fields(crop))
+    selected = region[crop]
+    values, info = solve_system((a + weight * sp.identity(a.shape[0], format="csr")).tocsr(),
+                                b + weight * source[crop][selected], fstar[crop][selected],
+                                solver=solver, tol=tol, coords=np.nonzero(selected))
     out = fstar.copy()
-    out[crop][reg] = values
+    out[crop][selected] = values
     info["seconds"] = time.perf_counter() - start
     return out, info
 

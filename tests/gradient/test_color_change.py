@@ -93,3 +93,9 @@ def test_every_exact_solver_agrees():
     for solver in ("cg", "multigrid"):
         np.testing.assert_allclose(color_change(img, mask, color=BLUE, solver=solver), ref,
                                    atol=1e-4)
+
+
+def test_a_mask_over_the_whole_image_recolours_it_all():
+    img, cup, _ = red_cup_on_wood()
+    out = color_change(img, np.ones(cup.shape, bool), color=BLUE)
+    assert hue_distance(out[cup].mean(axis=0), BLUE) < 10
