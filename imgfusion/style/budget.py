@@ -20,7 +20,8 @@ def check_plan(base_hw, plan: Sequence[tuple], *, styles, layers, style_layers,
                style_scale: float, optimizer: str, device, field: str) -> tuple[int, int]:
     """Check every level of ``plan`` against the layers and the memory; return the final size.
 
-    ``field`` is the parameter that set the output size (size, pyramid or content).
+    ``field`` is the parameter that set the output size (size, pyramid or content; a
+    content too large for the memory is reported as ``size``, the way out).
     Raises ParameterError naming ``field`` or ``style_scale`` with the estimate and the
     memory free on ``device``.
     """
@@ -32,7 +33,7 @@ def check_plan(base_hw, plan: Sequence[tuple], *, styles, layers, style_layers,
             checks.fits_layers(shw, list(style_layers), "style_scale", "resized style image")
     final_hw = fit_size(base_hw, plan[-1][0])
     checks.fits_memory(checks.estimate_bytes(final_hw, deepest(layers), optimizer),
-                       available, device, field)
+                       available, device, "size" if field == "content" else field)
     for shw in (style_sizes(styles, final_hw, style_scale) if style_layers else []):
         checks.fits_memory(checks.estimate_forward_bytes(shw, list(style_layers)),
                            available, device, "style_scale")
