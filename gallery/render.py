@@ -19,14 +19,24 @@ HERE = Path(__file__).resolve().parent
 
 
 def weight_overrides(path: Path) -> list[str]:
-    """``--set STEP.weights=random`` for each step that asks for pretrained weights we lack."""
+    """``--set STEP.weights=random`` for each step that asks for pretrained weights we lack.
+
+    Read from the YAML, not the validated recipe: validation refuses ``weights: imagenet``
+    when the file is neither cached nor downloadable, which is the case handled here.
+    """
+    import yaml
+
+    from imgfusion.plugins import load_registry
     from imgfusion.style.weights import imagenet_weights_cached
 
     if imagenet_weights_cached():
         return []
-    recipe = load_recipe(path)
-    return [f"{s.id}.weights=random" for s in recipe.steps
-            if s.params.get("weights") == "imagenet"]
+    registry = load_registry()
+    steps = yaml.safe_load(path.read_text(encoding="utf-8"))["steps"]
+    return [f"{s.get('id', str(s['op']) + str(n))}.weights=random"
+            for n, s in enumerate(steps, 1)
+            if s["op"] in registry and registry[s["op"]].param("weights") is not None
+            and s.get("weights", "imagenet") == "imagenet"]
 
 
 def render(names: list[str]) -> None:

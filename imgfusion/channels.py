@@ -36,10 +36,26 @@ def check_mask(mask, shape: tuple[int, int], field: str = "mask") -> np.ndarray:
         raise ParameterError(
             field, f"the mask is {mask.shape[0]} x {mask.shape[1]} but the image is "
                    f"{shape[0]} x {shape[1]} (rows x cols)")
+    return mask_alpha(mask, field)
+
+
+def mask_alpha(mask, field: str = "mask", what: str = "the mask") -> np.ndarray:
+    """float32 alpha of a bool or numeric mask, refused (never clipped) outside [0, 1].
+
+    The one range policy of every mask input: NaN, infinite, or out-of-range values
+    (such as an 8-bit 0-255 mask) are a ParameterError naming the field and the
+    range found.
+    """
+    if mask.dtype != bool and not np.issubdtype(mask.dtype, np.number):
+        raise ParameterError(field, f"expected a bool or float mask, got dtype {mask.dtype}")
     alpha = mask.astype(np.float32)
     if not np.all(np.isfinite(alpha)):
-        raise ParameterError(field, "the mask contains NaN or infinite values")
-    return np.clip(alpha, 0.0, 1.0)
+        raise ParameterError(field, f"{what} contains NaN or infinite values")
+    if alpha.size and (alpha.min() < 0 or alpha.max() > 1):
+        raise ParameterError(field, f"{what}'s values span [{alpha.min():g}, {alpha.max():g}]; "
+                                    f"a float mask must lie in [0, 1] (divide by 255, or read "
+                                    f"it with load_mask)")
+    return alpha
 
 
 def luminance(image: np.ndarray) -> np.ndarray:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .channels import check_image, check_mask
+from .channels import check_image, check_mask, mask_alpha
 from .compose import blend_over
 from .errors import ParameterError
+from .memory import check_fits
 
 
 def _check_array(image, field: str = "image") -> np.ndarray:
@@ -62,7 +63,14 @@ def resize(image: np.ndarray, *, size: tuple[int, int] | None = None,
         when shrinking (``skimage.transform.resize(anti_aliasing=True)``).
     """
     _check_array(image)
+    if image.ndim == 2 and image.dtype != bool:
+        mask_alpha(image, "image", "the mask")  # never clip a mask's range away
     rows, cols = target_size(image.shape, size, scale, longest)
+    channels = image.shape[2] if image.ndim == 3 else 1
+    # float32 copy of the input, float64 output and its float32 copy (+ the blur when shrinking)
+    check_fits(4 * image.size * 2 + 12 * rows * cols * channels,
+               next(n for n, v in (("size", size), ("scale", scale), ("longest", longest))
+                    if v is not None), f"resizing to {rows} x {cols}")
     from skimage.transform import resize as sk_resize
 
     src = image.astype(np.float32)

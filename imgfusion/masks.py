@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ParameterError
+from .memory import check_fits
 
 
 def _pair(value, field: str) -> tuple[float, float]:
@@ -63,6 +64,10 @@ def shape_mask(like: np.ndarray | None = None, *, size: tuple[int, int] | None =
         raise ParameterError("extent", f"height and width must be above 0, got {extent!r}")
     if not feather >= 0:
         raise ParameterError("feather", f"must be 0 or more, got {feather!r}")
+    # the float64 distance and its bool test; feathered: the distance transform's
+    # int32 (row, col) feature transform, its float64 output and the float32 alpha
+    check_fits(rows * cols * (30 if feather else 10) + 8 * (rows + cols),
+               "size" if size is not None else "like", f"a {rows} x {cols} mask")
     # pixel centres sit at index + 0.5 in continuous coordinates
     y = (np.arange(rows, dtype=np.float64) + 0.5 - cy * rows) / (ey * rows / 2)
     x = (np.arange(cols, dtype=np.float64) + 0.5 - cx * cols) / (ex * cols / 2)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -137,16 +138,27 @@ class Param:
         return out
 
     def _check_range(self, value: Any) -> None:
-        if self.min is None and self.max is None:
-            return
-        items = value if isinstance(value, (list, tuple)) else [value]
-        for v in items:
-            if v is None or not isinstance(v, (int, float)):
-                continue
+        for v in _numbers(value):
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ValueError(f"{v!r} is not a finite number")
             if self.min is not None and v < self.min:
                 raise ValueError(f"{v!r} is below the minimum {self.min!r}")
             if self.max is not None and v > self.max:
                 raise ValueError(f"{v!r} is above the maximum {self.max!r}")
+
+
+def _numbers(value: Any):
+    """Every number in ``value``: itself, or inside (nested) lists, tuples and dict values."""
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, (int, float)):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _numbers(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _numbers(v)
 
 
 def _plain_type(t: Any) -> Any:

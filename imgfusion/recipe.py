@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping
 
 from .errors import Problem, RecipeError
 from .operators import Input, InputPath, Operator, OutputPath, Param
+from .ops.limits import check_with_sweep, seed_problem
 from .paths import UnsafePath, check_writes, output_path
 from .plugins import Registry, load_registry
 from .sweeps import MAX_VARIANTS, expand_variants, too_many, variant_path  # noqa: F401
@@ -146,8 +147,8 @@ class _Validator:
         if not isinstance(device, str) or not DEVICE_PATTERN.match(device):
             self.error(None, "device", f"{device!r} is not auto, cpu, mps, cuda or cuda:N")
         seed = raw.get("seed", 0)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            self.error(None, "seed", f"expected an integer, got {seed!r}")
+        if seed_problem(seed):
+            self.error(None, "seed", seed_problem(seed))
         steps = raw.get("steps")
         if not isinstance(steps, list) or not steps:
             self.error(None, "steps", "expected a non-empty list of steps")
@@ -206,10 +207,10 @@ class _Validator:
         if device is not None and (not isinstance(device, str) or not DEVICE_PATTERN.match(device)):
             self.error(sid, "device", f"{device!r} is not auto, cpu, mps, cuda or cuda:N")
         seed = entry.get("seed")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            self.error(sid, "seed", f"expected an integer, got {seed!r}")
+        if seed is not None and seed_problem(seed):
+            self.error(sid, "seed", seed_problem(seed))
         if op.check is not None and not any(p.step == sid for p in self.problems):
-            for fld, message in _run_check(op, params):
+            for fld, message in _run_check(op, params, sweep):
                 self.error(sid, fld, message)
         return Step(sid, n, op, inputs, params, given, sweep, device, seed)
 
@@ -385,10 +386,11 @@ class _Validator:
 _BAD = object()
 
 
-def _run_check(op: Operator, params: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """An operator's own validation; a crash in it is reported, not raised."""
+def _run_check(op: Operator, params: Mapping[str, Any],
+               sweep: Mapping[str, list]) -> list[tuple[str, str]]:
+    """An operator's own validation, once per swept value; a crash in it is reported."""
     try:
-        return list(op.check(params))
+        return check_with_sweep(op.check, params, sweep)
     except Exception as exc:  # noqa: BLE001 - a plugin's check must not end validation
         return [(None, f"{op.name}'s parameter check failed: {type(exc).__name__}: {exc}")]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..channels import mask_alpha
 from ..errors import ParameterError
 
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, as OpenCV's BGR2GRAY
@@ -43,15 +44,7 @@ def as_mask(name: str, mask, shape: tuple[int, int], against: str) -> np.ndarray
     if arr.shape != tuple(shape):
         raise ParameterError(name, f"has size {arr.shape}, but {against} is {tuple(shape)}; "
                                    "they must match")
-    if arr.dtype != bool and not np.issubdtype(arr.dtype, np.number):
-        raise ParameterError(name, f"expected bool or float alpha, got dtype {arr.dtype}")
-    alpha = arr.astype(np.float64)
-    if not np.isfinite(alpha).all():
-        raise ParameterError(name, "contains NaN or infinite values")
-    if alpha.min() < 0 or alpha.max() > 1:
-        raise ParameterError(name, f"alpha must lie in [0, 1], got values in "
-                                   f"[{alpha.min():g}, {alpha.max():g}] (an 8-bit mask: "
-                                   "divide by 255)")
+    alpha = mask_alpha(arr, name).astype(np.float64)
     if not (alpha > 0).any():
         raise ParameterError(name, "is empty: no pixel is selected")
     return alpha

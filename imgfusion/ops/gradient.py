@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..gradient import EXACT_SOLVERS, SOLVERS
 from ..hookspecs import hookimpl
 from ..operators import Input, Operator, Output, Param
+from .limits import COORD_MAX, FEATHER_MAX
 
 _MODULE = "imgfusion.gradient.recipe_ops"
 _OUTPUTS = (Output("image"),
@@ -28,7 +29,7 @@ _BLEND_INPUTS = (
     Input("mask", "mask", help="region to paste, in the source's frame (alpha: soft blend)"),
 )
 _BLEND_PARAMS = (
-    Param("offset", tuple[int, int], (0, 0),
+    Param("offset", tuple[int, int], (0, 0), min=-COORD_MAX, max=COORD_MAX,
           help="(row, col) of the source's top-left corner in the target; may be negative "
                "or partly outside (clipped)"),
     _SOLVER, _TOL,
@@ -45,7 +46,7 @@ def imgfusion_register_operators(register):
     register(_op("gradient_reconstruct",
                  "Rebuild an image from its x/y gradients and one anchor pixel (toy problem).",
                  [_IMAGE],
-                 [Param("anchor", tuple[int, int], (0, 0), min=0,
+                 [Param("anchor", tuple[int, int], (0, 0), min=0, max=COORD_MAX,
                         help="(row, col) of the pixel that pins the free constant"),
                   Param("anchor_value", float | None, None, min=0, max=1,
                         help="value at the anchor; empty takes the image's own (exact)"),
@@ -65,16 +66,16 @@ def imgfusion_register_operators(register):
     register(_op("texture_flatten",
                  "Flatten texture inside a mask, keeping gradients only across Canny edges.",
                  [_IMAGE, _SELECTION],
-                 [Param("low_threshold", float, 0.1, min=0,
+                 [Param("low_threshold", float, 0.1, min=0, max=100,
                         help="Canny low hysteresis threshold"),
-                  Param("high_threshold", float, 0.2, min=0,
+                  Param("high_threshold", float, 0.2, min=0, max=100,
                         help="Canny high hysteresis threshold (higher: flatter)"),
-                  Param("sigma", float, 1.0, min=0, help="Canny Gaussian smoothing"),
+                  Param("sigma", float, 1.0, min=0, max=100, help="Canny Gaussian smoothing"),
                   _SOLVER, _TOL]))
     register(_op("illumination_change",
                  "Soften highlights and lift shadows inside a mask (log-domain gradients).",
                  [_IMAGE, _SELECTION],
-                 [Param("alpha", float, 0.2, min=1e-6,
+                 [Param("alpha", float, 0.2, min=1e-6, max=100,
                         help="alpha as a fraction of the mean log-gradient norm in the mask"),
                   Param("beta", float, 0.2, min=0, max=0.99,
                         help="compression exponent (0: no change)"),
@@ -83,9 +84,16 @@ def imgfusion_register_operators(register):
                  "Recolour a selection seamlessly, optionally turning the background grey.",
                  [_IMAGE, _SELECTION],
                  [Param("multipliers", tuple[float, float, float], (1.5, 0.5, 0.5),
-                        min=0.01, max=100, help="factors for R, G, B inside the mask"),
+                        min=0.01, max=100, help="factors for R, G, B inside the mask (unless color is given)"),
+                  Param("color", tuple[float, float, float] | None, None, min=0, max=1,
+                        help="[r, g, b] asked for: the selection's luminance times this "
+                             "colour (shading kept); replaces multipliers"),
                   Param("decolorize_background", bool, False,
                         help="boundary from the luminance: grey outside the selection"),
+                  Param("transition", float, 8.0, min=0, max=FEATHER_MAX,
+                        help="px over which the recoloured selection blends into its "
+                             "surroundings; 0: Pérez's pure Poisson solve (colour only "
+                             "relative to the boundary)"),
                   _SOLVER, _TOL]))
     register(_op("seamless_tile",
                  "Make an image tile seamlessly (opposite borders averaged, interior "

@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping
 from ..errors import ParameterError
 from ..hookspecs import hookimpl
 from ..operators import Input, InputPath, Operator, Output, OutputPath, Param
+from .limits import COORD_MAX, FEATHER_MAX, RESIZE_SCALE, SIDE_MAX
 
 Pair = tuple[int, int]
 FloatPair = tuple[float, float]
@@ -75,14 +76,15 @@ def _operators() -> list[Operator]:
             inputs=[Input("like", "any", optional=True,
                           help="image whose size the mask takes (unless size is given)")],
             params=[
-                Param("size", Pair | None, None, min=1, help="[rows, cols]; overrides like"),
+                Param("size", Pair | None, None, min=1, max=SIDE_MAX,
+                      help="[rows, cols]; overrides like"),
                 Param("shape", str, "ellipse", choices=("ellipse", "rectangle"),
                       help="the shape drawn"),
-                Param("center", FloatPair, (0.5, 0.5),
+                Param("center", FloatPair, (0.5, 0.5), min=-100, max=100,
                       help="[row, col] as fractions of the height and width"),
-                Param("extent", FloatPair, (0.6, 0.6),
+                Param("extent", FloatPair, (0.6, 0.6), min=1e-6, max=100,
                       help="[height, width] as fractions of the mask's"),
-                Param("feather", float, 0.0, min=0, help="soft edge width in px (0 = hard)"),
+                Param("feather", float, 0.0, min=0, max=FEATHER_MAX, help="soft edge width in px (0 = hard)"),
             ],
             outputs=[Output("mask", "mask")],
         ),
@@ -104,9 +106,10 @@ def _operators() -> list[Operator]:
             summary="Resize (anti-aliased) to a size, by a scale, or to a longest side.",
             inputs=[IMAGE_OR_MASK],
             params=[
-                Param("size", Pair | None, None, min=1, help="[rows, cols]"),
-                Param("scale", float | None, None, min=0, help="factor for both sides"),
-                Param("longest", int | None, None, min=1, help="new longest side in px"),
+                Param("size", Pair | None, None, min=1, max=SIDE_MAX, help="[rows, cols]"),
+                Param("scale", float | None, None, min=RESIZE_SCALE[0], max=RESIZE_SCALE[1],
+                      help="factor for both sides"),
+                Param("longest", int | None, None, min=1, max=SIDE_MAX, help="new longest side in px"),
             ],
             check=_problems(_check_resize),
         ),
@@ -115,15 +118,15 @@ def _operators() -> list[Operator]:
             summary="Cut out a window given by origin [row, col] and size [rows, cols].",
             inputs=[IMAGE_OR_MASK],
             params=[
-                Param("origin", Pair, min=0, help="[row, col] of the top-left corner"),
-                Param("size", Pair, min=1, help="[rows, cols] of the window"),
+                Param("origin", Pair, min=0, max=COORD_MAX, help="[row, col] of the top-left corner"),
+                Param("size", Pair, min=1, max=COORD_MAX, help="[rows, cols] of the window"),
             ],
         ),
         Operator(
             name="repeat", func="imgfusion.geometry:repeat",
             summary="Lay copies of an image side by side in a grid, to preview tiling.",
             inputs=[IMAGE_OR_MASK],
-            params=[Param("grid", Pair, (2, 2), min=1, help="[rows, cols] of copies")],
+            params=[Param("grid", Pair, (2, 2), min=1, max=256, help="[rows, cols] of copies")],
         ),
         Operator(
             name="place", func="imgfusion.geometry:place",
@@ -132,7 +135,7 @@ def _operators() -> list[Operator]:
                     Input("onto", help="the background; the result has its size"),
                     Input("mask", "mask", optional=True,
                           help="alpha in the pasted image's coordinates")],
-            params=[Param("offset", Pair, (0, 0),
+            params=[Param("offset", Pair, (0, 0), min=-COORD_MAX, max=COORD_MAX,
                           help="[row, col] of the pasted image's top-left corner; may be "
                                "negative")],
         ),
@@ -155,9 +158,9 @@ def _operators() -> list[Operator]:
             params=[
                 Param("rows", str | None, None, help="label key down the rows"),
                 Param("cols", str | None, None, help="label key across the columns"),
-                Param("columns", int, 4, min=1, help="images per row when wrapping"),
-                Param("cell", int, 256, min=8, help="longest side of each image in px"),
-                Param("padding", int, 8, min=0, help="px between and around cells"),
+                Param("columns", int, 4, min=1, max=1000, help="images per row when wrapping"),
+                Param("cell", int, 256, min=8, max=SIDE_MAX, help="longest side of each image in px"),
+                Param("padding", int, 8, min=0, max=FEATHER_MAX, help="px between and around cells"),
                 Param("label", bool, True, help="draw the labels"),
                 Param("background", float | tuple[float, float, float], 1.0, min=0, max=1,
                       help="sheet colour: grey level or [r, g, b] in [0, 1]"),

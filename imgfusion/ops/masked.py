@@ -12,7 +12,8 @@ from dataclasses import replace
 from ..hookspecs import hookimpl
 from ..operators import Input, Operator, Output, Param
 from .gradient import _SOLVER, _TOL
-from .style import CONTEXT, OUTPUTS, PARAMS
+from .limits import COORD_MAX, FEATHER_MAX
+from .style import CHECK, CONTEXT, OUTPUTS, PARAMS
 
 _KEEP_SIZE = "output size: longest side or [rows, cols]; null keeps the content's size"
 _STYLE_PARAMS = tuple(replace(p, default=None, help=_KEEP_SIZE) if p.name == "size" else p
@@ -21,7 +22,7 @@ _GUIDE_PARAMS = (
     Param("guide_mode", str, "simple", choices=("simple", "all", "inside"),
           help="guided/regions: carry masks to each layer by resampling, any overlap of the "
                "receptive field (all), or receptive field wholly inside (inside)"),
-    Param("guide_dilation", int, 0,
+    Param("guide_dilation", int, 0, min=-1024, max=1024,
           help="guided/regions: grow (> 0) or shrink (< 0) the layer guides by that many "
                "neurons"),
 )
@@ -29,7 +30,7 @@ _GUIDE_PARAMS = (
 
 def _op(module: str, name: str, summary: str, inputs, params, outputs=OUTPUTS) -> Operator:
     return Operator(name=name, func=f"imgfusion.masked.{module}:{name}", summary=summary,
-                    inputs=inputs, params=params, outputs=outputs, context=CONTEXT)
+                    inputs=inputs, params=params, outputs=outputs, context=CONTEXT, check=CHECK)
 
 
 MASKED_STYLE = _op(
@@ -47,7 +48,7 @@ MASKED_STYLE = _op(
     (Param("method", str, "composite", choices=("composite", "guided", "regions"),
            help="composite: stylise all, blend through the mask (outside unchanged); "
                 "guided: guided Gram matrices; regions: one style per mask"),
-     Param("feather", float, 0.0, min=0,
+     Param("feather", float, 0.0, min=0, max=FEATHER_MAX,
            help="soften each mask over this many pixels inside its outline"),
      *_GUIDE_PARAMS, *_STYLE_PARAMS),
 )
@@ -60,13 +61,13 @@ STYLIZE_AND_BLEND = _op(
      Input("target", help="the photo it is blended into"),
      Input("mask", "mask", help="the cutout, in the source's frame"),
      Input("style", many=True, help="style image(s) for neural_style")],
-    (Param("offset", tuple[int, int], (0, 0),
+    (Param("offset", tuple[int, int], (0, 0), min=-COORD_MAX, max=COORD_MAX,
            help="(row, col) of the source's top-left pixel in the photo; the whole cutout "
                 "must land inside"),
      Param("blend", str, "poisson", choices=("poisson", "mixed"),
            help="poisson: import the stylised gradients; mixed: keep the stronger gradient "
                 "per pixel pair"),
-     Param("margin", int, 16, min=0,
+     Param("margin", int, 16, min=0, max=FEATHER_MAX,
            help="pixels of context around the mask's bounding box stylised with it"),
      _SOLVER, _TOL,
      *(p for p in PARAMS if p.name not in ("size", "pyramid"))),

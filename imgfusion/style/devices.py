@@ -7,6 +7,7 @@ from typing import Iterator
 import torch
 
 from ..errors import ParameterError
+from ..memory import available_ram
 
 PRECISIONS = ("fp32", "tf32", "bf16")
 
@@ -75,11 +76,5 @@ def available_memory(device: torch.device) -> int | None:
     if device.type == "cuda":
         return int(torch.cuda.mem_get_info(device)[0])
     if device.type == "cpu":
-        try:
-            with open("/proc/meminfo") as fh:
-                for line in fh:
-                    if line.startswith("MemAvailable:"):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            return None
+        return available_ram()
     return None

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..channels import mask_alpha
 from ..errors import ParameterError
 from .guides import GUIDE_MODES
 from .losses import GramStyleLoss, guided_gram_targets
@@ -69,10 +70,7 @@ def _guide_array(g, field: str, index: int, shape: tuple[int, int]) -> np.ndarra
     if a.shape != tuple(shape):
         raise ParameterError(field, f"guide {index} is {a.shape[0]} x {a.shape[1]} but its image "
                                     f"is {shape[0]} x {shape[1]} (rows x cols)")
-    a = a.astype(np.float32)
-    if not np.isfinite(a).all():
-        raise ParameterError(field, f"guide {index} holds NaN or infinite values")
-    a = np.clip(a, 0.0, 1.0)
+    a = mask_alpha(a, field, f"guide {index}")
     if not (a > 0).any():
         raise ParameterError(field, f"guide {index} is empty (no pixel above 0)")
     return a

@@ -10,7 +10,8 @@ import torch
 
 from ..errors import ParameterError
 from . import checks, color
-from .devices import available_memory, check_precision, precision_context, resolve_device
+from .budget import check_plan
+from .devices import check_precision, precision_context, resolve_device
 from .encoder import VGGEncoder
 from .guided import region_guides
 from .layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, deepest, layer_weights
@@ -108,7 +109,7 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
                  content_weight: float = 1.0, style_weight: float = 1e3, tv_weight: float = 0.0,
                  style_blend_weights: Sequence[float] | None = None, pooling: str = "max",
                  size: int | tuple[int, int] | None = 512, style_scale: float = 1.0,
-                 init: str = "content", optimizer: str = "lbfgs",
+                 init: str = "content", init_resize: bool = False, optimizer: str = "lbfgs",
                  learning_rate: float | None = None, iterations: int = 500,
                  tolerance: float = 0.0, window: int = 50, original_colors: bool = False,
                  color_control: str = "none", histogram_mode: str = "pca",
@@ -148,6 +149,9 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
     init : {"content", "style", "noise", "white", "image"}
         Start from the content, the (resized) style, uniform white noise, a plain
         white canvas, or ``init_image``.
+    init_resize : bool
+        Stretch an ``init_image`` whose size is neither the content's nor the output's
+        (otherwise that is an error naming both sizes).
     optimizer : {"lbfgs", "adam"}
     learning_rate : float, optional
         Default 1 for L-BFGS, 0.02 for Adam.
@@ -230,17 +234,12 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
 
     base_hw = (setup.content if setup.content is not None else setup.styles[0]).shape[:2]
     layers = list(dict.fromkeys([*setup.content_w, *setup.style_w]))
-    for size_i, _ in plan:
-        hw = fit_size(base_hw, size_i)
-        field = "pyramid" if pyramid else ("content" if size is None else "size")
-        checks.fits_layers(hw, layers, field, "output")
-        if setup.style_w:
-            for s in setup.styles:
-                checks.fits_layers(fit_size(s.shape[:2], round(max(hw) * style_scale)),
-                                   list(setup.style_w), "style_scale", "resized style image")
-    final_hw = fit_size(base_hw, plan[-1][0])
-    checks.fits_memory(checks.estimate_bytes(final_hw, deepest(layers), optimizer),
-                       available_memory(dev), dev, "pyramid" if pyramid else "size")
+    final_hw = check_plan(base_hw, plan, styles=setup.styles, layers=layers,
+                          style_layers=setup.style_w, style_scale=style_scale,
+                          optimizer=optimizer, device=dev,
+                          field="pyramid" if pyramid else ("content" if size is None else "size"))
+    if init_image is not None:
+        checks.init_image_size(init_rgb.shape[:2], base_hw, final_hw, init_resize)
 
     state = load_features(weights, upto=deepest(layers) + 1, seed=seed)
     encoder = VGGEncoder(state, layers, pooling).to(dev)

@@ -106,7 +106,7 @@ def test_console_script_entry_point_runs(write_recipe):
 def test_info_prints_types_defaults_ranges_and_choices(capsys):
     assert main(["info", "resize"]) == 0
     out = capsys.readouterr().out
-    assert "scale: float | None, default None; >= 0" in out
+    assert "scale: float | None, default None; range [0.0001, 64.0]" in out
     assert "inputs:" in out and "outputs:" in out
     assert main(["info", "load_mask", "--json"]) == 0
     desc = json.loads(capsys.readouterr().out)
