@@ -22,6 +22,7 @@ from .operators import Input, InputPath, Operator, OutputPath, Param
 from .ops.limits import check_with_sweep, seed_problem
 from .paths import UnsafePath, check_writes, output_path
 from .plugins import Registry, load_registry
+from .samples import is_sample
 from .sweeps import MAX_VARIANTS, expand_variants, too_many, variant_path  # noqa: F401
 from .yaml_safe import decode_recipe, read_yaml
 
@@ -210,7 +211,7 @@ class _Validator:
         if seed is not None and seed_problem(seed):
             self.error(sid, "seed", seed_problem(seed))
         if op.check is not None and not any(p.step == sid for p in self.problems):
-            for fld, message in _run_check(op, params, sweep):
+            for fld, message in _run_check(op, params, self.resolved_sweep(op, sweep)):
                 self.error(sid, fld, message)
         return Step(sid, n, op, inputs, params, given, sweep, device, seed)
 
@@ -336,6 +337,14 @@ class _Validator:
                 converted = [v if c is not _BAD else c for v, c in zip(values, converted)]
             out[name] = [v for v in converted if v is not _BAD]
         return out
+
+    def resolved_sweep(self, op: Operator, sweep: dict[str, list]) -> dict[str, list]:
+        """Swept input paths as the operator will see them: against the recipe's folder."""
+        def resolve(name: str, value: Any) -> Any:
+            if op.param(name).type is not InputPath or is_sample(value):
+                return value
+            return InputPath((self.base_dir / value).resolve())
+        return {name: [resolve(name, v) for v in values] for name, values in sweep.items()}
 
     # -- graph ------------------------------------------------------------------
     def graph(self) -> None:
