@@ -30,9 +30,10 @@ import inspect
 import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from pydantic import TypeAdapter, ValidationError
+if TYPE_CHECKING:  # pydantic is imported when a value is first converted, not to list or
+    from pydantic import TypeAdapter  # describe operators (imgfusion ops / info stay fast)
 
 INPUT_KINDS = ("image", "mask", "any")
 OUTPUT_KINDS = ("image", "mask", "data")
@@ -101,6 +102,8 @@ class Param:
 
     @cached_property
     def _adapter(self) -> TypeAdapter:
+        from pydantic import TypeAdapter
+
         return TypeAdapter(_plain_type(self.type))
 
     def type_name(self) -> str:
@@ -127,6 +130,8 @@ class Param:
             return self.type(value)
         if _is_bool_type(self.type) is False and isinstance(value, bool) and _numeric(self.type):
             raise ValueError(f"expected {self.type_name()}, got a boolean {value!r}")
+        from pydantic import ValidationError
+
         try:
             out = self._adapter.validate_python(value)
         except ValidationError as exc:
