@@ -9,7 +9,7 @@ import pytest
 from imgfusion.operators import Operator, static_docstring
 from imgfusion.plugins import load_registry
 
-HEAVY = ("torch", "torchvision", "scipy", "pyamg", "matplotlib")
+HEAVY = ("torch", "torchvision", "scipy", "pyamg", "matplotlib", "pydantic")
 
 
 @pytest.mark.parametrize("op", ["neural_style", "poisson_blend", "stylize_and_blend",
