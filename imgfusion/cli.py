@@ -114,6 +114,7 @@ def _our_warnings():
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
     def terminate(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up
         raise Terminated()
 
     try:

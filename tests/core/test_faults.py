@@ -60,9 +60,11 @@ def _wait_for(predicate, timeout=60.0):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("sig, code, times", [(signal.SIGTERM, 143, 1), (signal.SIGTERM, 143, 2),
+                                              (signal.SIGINT, 130, 1)])
 def test_a_signal_mid_write_removes_the_part_file_keeps_outputs_and_writes_run_json(
-        sig, code, tmp_path, cli_command, cli_env):
+        sig, code, times, tmp_path, cli_command, cli_env):
+    """A second SIGTERM (a process manager insisting) must not cut the clean-up short."""
     (tmp_path / "slow.py").write_text(textwrap.dedent(SLOW_PLUGIN))
     (tmp_path / "recipe.yaml").write_text(textwrap.dedent(SLOW_RECIPE))
     proc = subprocess.Popen([*cli_command, "run", "recipe.yaml"], cwd=tmp_path, env=cli_env,
@@ -70,7 +72,9 @@ def test_a_signal_mid_write_removes_the_part_file_keeps_outputs_and_writes_run_j
     try:
         assert _wait_for(lambda: list(tmp_path.glob(".second.bin*.part"))), \
             proc.communicate(timeout=1) if proc.poll() is not None else "no .part file"
-        proc.send_signal(sig)
+        for _ in range(times):
+            proc.send_signal(sig)
+            time.sleep(0.02)
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
