@@ -4,29 +4,33 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from imgfusion.operators import Operator, static_docstring
 from imgfusion.plugins import load_registry
 
 HEAVY = ("torch", "torchvision", "scipy", "pyamg", "matplotlib", "pydantic")
 
 
-@pytest.mark.parametrize("op", ["neural_style", "poisson_blend", "stylize_and_blend",
-                                "masked_style", "color_change"])
-def test_info_imports_neither_torch_nor_scipy(op, cli_env, tmp_path):
+OPS = ["neural_style", "poisson_blend", "stylize_and_blend", "masked_style", "color_change"]
+
+
+def test_info_imports_neither_torch_nor_scipy(cli_env, tmp_path):
+    """One family each: style, gradient, both together (a subprocess: a clean sys.modules)."""
     code = ("import contextlib, io, json, sys\n"
             "from imgfusion.cli import main\n"
-            "out = io.StringIO()\n"
-            "with contextlib.redirect_stdout(out):\n"
-            f"    code = main(['info', {op!r}])\n"
-            f"print(json.dumps([code, out.getvalue(), [m for m in {HEAVY!r} if m in sys.modules]]))")
+            "texts = []\n"
+            f"for op in {OPS!r}:\n"
+            "    out = io.StringIO()\n"
+            "    with contextlib.redirect_stdout(out):\n"
+            "        assert main(['info', op]) == 0\n"
+            "    texts.append(out.getvalue())\n"
+            f"print(json.dumps([texts, [m for m in {HEAVY!r} if m in sys.modules]]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=tmp_path, env=cli_env, timeout=120)
     assert done.returncode == 0, done.stderr
-    code, text, heavy = json.loads(done.stdout)
-    assert code == 0 and heavy == []
-    assert text.startswith(f"{op}: ") and "parameters:" in text
+    texts, heavy = json.loads(done.stdout)
+    assert heavy == []
+    for op, text in zip(OPS, texts):
+        assert text.startswith(f"{op}: ") and "parameters:" in text
 
 
 def test_the_help_read_from_source_is_the_imported_docstring():
