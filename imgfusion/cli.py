@@ -14,12 +14,14 @@ import sys
 import traceback
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .errors import ImgfusionError, UsageError
 from .plugins import PluginLoadWarning, load_registry
-from .recipe import Recipe, did_you_mean, load_recipe
+
+if TYPE_CHECKING:  # the recipe module (and yaml) load only for run and validate
+    from .recipe import Recipe
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_CLOSED_PIPE, EXIT_TERMINATED = 141, 143
@@ -139,6 +141,8 @@ def _silence_stdout() -> None:
 
 
 def _load(args) -> Recipe:
+    from .recipe import load_recipe
+
     return load_recipe(args.recipe, overrides=args.overrides, out_dir=args.out,
                        device=args.device, overwrite=args.overwrite,
                        strict_plugins=args.strict_plugins)
@@ -206,6 +210,8 @@ def cmd_ops(args) -> int:
 def cmd_info(args) -> int:
     reg = load_registry(strict=args.strict_plugins)
     if args.op not in reg:
+        from .recipe import did_you_mean
+
         hint = did_you_mean(args.op, reg.names())
         raise UsageError(f"unknown operator {args.op!r}"
                          + (f" (did you mean '{hint}'?)" if hint else "; see 'imgfusion ops'"))
