@@ -115,8 +115,14 @@ def _our_warnings():
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
+    """SIGTERM raises :class:`Terminated`.  After the first one, SIGTERM stays ignored
+    (not restored) so that a second one can neither cut the clean-up short nor kill
+    the process on its way out with the exit code 143."""
+    terminated = []
+
     def terminate(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        terminated.append(signum)
         raise Terminated()
 
     try:
@@ -127,7 +133,8 @@ def _sigterm_as_interrupt():
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if not terminated:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _silence_stdout() -> None:
