@@ -1,4 +1,4 @@
-"""Render the gallery: every recipe here into gallery/results/<name>/.
+"""Render the gallery: every recipe of imgfusion/gallery_recipes/ into gallery/results/<name>/.
 
     python gallery/render.py                 # all recipes
     python gallery/render.py poisson_blend   # only these (by file stem)
@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from imgfusion.demo import gallery_dir
 from imgfusion.engine import run_recipe
 from imgfusion.recipe import load_recipe
 
@@ -40,7 +41,7 @@ def weight_overrides(path: Path) -> list[str]:
 
 
 def render(names: list[str]) -> None:
-    recipes = [p for p in sorted(HERE.glob("*.yaml")) if p.name != "demo.yaml"]
+    recipes = [p for p in sorted(gallery_dir().glob("*.yaml")) if p.name != "demo.yaml"]
     for path in recipes:
         if names and path.stem not in names:
             continue

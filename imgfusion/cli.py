@@ -1,24 +1,36 @@
 """The ``imgfusion`` command: a thin shell over recipe, engine and plugins.
 
-Exit codes: 0 ok, 1 an operator failed, 2 usage or validation error, 130 interrupted.
+Exit codes: 0 ok, 1 an operator failed, 2 usage or validation error, 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM), 141 stdout closed early (``imgfusion ops | head``).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
 import sys
 import traceback
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .errors import ImgfusionError, UsageError
 from .plugins import PluginLoadWarning, load_registry
-from .recipe import Recipe, did_you_mean, load_recipe
 from .sweeps import MAX_VARIANTS
 
+if TYPE_CHECKING:  # the recipe module (and yaml) load only for run and validate
+    from .recipe import Recipe
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_CLOSED_PIPE, EXIT_TERMINATED = 141, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the signal lands so that Ctrl-C's clean-up runs:
+    temporary files removed, finished outputs kept, run.json written."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,15 +65,28 @@ def _parser() -> argparse.ArgumentParser:
                           help="run the gallery's recipes on built-in sample images")
     demo.add_argument("--out", default="imgfusion-demo", help="output folder")
     demo.add_argument("--overwrite", action="store_true", help="replace earlier demo output")
+    demo.add_argument("--quick", action="store_true",
+                      help="run only two fast recipes (seconds): check that an install works")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    warnings.simplefilter("always", PluginLoadWarning)
-    warnings.showwarning = _show_warning
+    with _our_warnings(), _sigterm_as_interrupt():
+        return _dispatch(args)
+
+
+def _dispatch(args) -> int:
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_CLOSED_PIPE
+    except Terminated:
+        print("imgfusion: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("imgfusion: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -82,7 +107,52 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"imgfusion: warning: {message}", file=sys.stderr)
 
 
+@contextlib.contextmanager
+def _our_warnings():
+    """Warnings as one ``imgfusion: warning:`` line each, plugin failures every time."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", PluginLoadWarning)
+        warnings.showwarning = _show_warning
+        yield
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises :class:`Terminated`.  After the first one, SIGTERM stays ignored
+    (not restored) so that a second one can neither cut the clean-up short nor kill
+    the process on its way out with the exit code 143."""
+    terminated = []
+
+    def terminate(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        terminated.append(signum)
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        if not terminated:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    """The reader went away: send what is still buffered to devnull, so that the
+    flush at exit does not raise a second BrokenPipeError (the Python docs' recipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # a captured or replaced stdout
+        pass
+
+
 def _load(args) -> Recipe:
+    from .recipe import load_recipe
+
     return load_recipe(args.recipe, overrides=args.overrides, out_dir=args.out,
                        device=args.device, overwrite=args.overwrite,
                        strict_plugins=args.strict_plugins, max_variants=args.max_variants)
@@ -150,6 +220,8 @@ def cmd_ops(args) -> int:
 def cmd_info(args) -> int:
     reg = load_registry(strict=args.strict_plugins)
     if args.op not in reg:
+        from .recipe import did_you_mean
+
         hint = did_you_mean(args.op, reg.names())
         raise UsageError(f"unknown operator {args.op!r}"
                          + (f" (did you mean '{hint}'?)" if hint else "; see 'imgfusion ops'"))
@@ -208,7 +280,7 @@ def cmd_plugins(args) -> int:
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
-    for path in run_demo(Path(args.out), overwrite=args.overwrite):
+    for path in run_demo(Path(args.out), overwrite=args.overwrite, quick=args.quick):
         print(path)
     return EXIT_OK
 

@@ -1,8 +1,11 @@
 """``imgfusion demo``: run the gallery's recipes on built-in sample images.
 
-The gallery lists its recipes in ``gallery/demo.yaml``: ``offline`` recipes need
-nothing but the sample images that ship with scikit-image; the ``headline``
-recipe needs the pretrained VGG19 weights and runs first when they are there.
+The gallery's recipes ship inside the package, in ``imgfusion/gallery_recipes/``
+(``gallery/`` in a checkout holds their rendered results), so that the demo runs
+from an installed wheel in any folder.  ``demo.yaml`` there lists what the demo
+runs: ``offline`` recipes need nothing but the sample images that ship with
+scikit-image; the ``headline`` recipe needs the pretrained VGG19 weights and runs
+first when they are there; ``quick`` is the few-second subset of ``--quick``.
 """
 from __future__ import annotations
 
@@ -18,12 +21,13 @@ from .recipe import load_recipe
 
 
 def gallery_dir() -> Path:
-    """The gallery folder: ``$IMGFUSION_GALLERY`` or the one beside the package."""
+    """The gallery's recipes: ``$IMGFUSION_GALLERY`` or the ones in the package."""
     env = os.environ.get("IMGFUSION_GALLERY")
-    folder = Path(env) if env else Path(__file__).resolve().parent.parent / "gallery"
+    folder = Path(env) if env else Path(__file__).resolve().parent / "gallery_recipes"
     if not (folder / "demo.yaml").is_file():
-        raise UsageError(f"no gallery at {folder}: the demo runs from a source checkout "
-                         "(pip install -e .) or with IMGFUSION_GALLERY set to its gallery/ folder")
+        raise UsageError(f"no gallery at {folder}: no demo.yaml there (IMGFUSION_GALLERY "
+                         "names a folder of recipes with a demo.yaml, or unset it to use "
+                         "the recipes that ship with imgfusion)")
     return folder
 
 
@@ -33,8 +37,10 @@ def pretrained_weights_available() -> bool:
     return imagenet_weights_cached()
 
 
-def demo_recipes(gallery: Path, *, with_weights: bool) -> list[Path]:
+def demo_recipes(gallery: Path, *, with_weights: bool, quick: bool = False) -> list[Path]:
     spec = yaml.safe_load((gallery / "demo.yaml").read_text(encoding="utf-8"))
+    if quick:
+        return [gallery / n for n in spec.get("quick", [])]
     names = list(spec.get("offline", []))
     headline = spec.get("headline")
     if headline and with_weights:
@@ -42,21 +48,21 @@ def demo_recipes(gallery: Path, *, with_weights: bool) -> list[Path]:
     return [gallery / n for n in names]
 
 
-def run_demo(out: Path, *, overwrite: bool = False) -> list[str]:
+def run_demo(out: Path, *, overwrite: bool = False, quick: bool = False) -> list[str]:
     """Run the demo recipes into ``out/<recipe name>/``; return the files written."""
     gallery = gallery_dir()
     out = out.resolve()
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise UsageError(f"{out} already holds files from an earlier demo; "
                          "pass --overwrite to replace them or choose another --out")
-    with_weights = pretrained_weights_available()
-    if not with_weights:
+    with_weights = not quick and pretrained_weights_available()
+    if not with_weights and not quick:
         print("imgfusion: skipping the headline recipe (a stylised cutout blended into a photo): "
               "it needs the pretrained VGG19 weights, vgg19-dcbb9e9d.pth in "
               "~/.cache/torch/hub/checkpoints (any neural_style run online fetches it; see "
               "README, 'VGG19 weights').", file=sys.stderr)
     recipes = [load_recipe(path, out_dir=out / path.stem, overwrite=overwrite)
-               for path in demo_recipes(gallery, with_weights=with_weights)]
+               for path in demo_recipes(gallery, with_weights=with_weights, quick=quick)]
     written: list[str] = []
     for recipe in recipes:
         written.extend(run_recipe(recipe).written)

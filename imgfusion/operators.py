@@ -23,15 +23,18 @@ Parameter types are Python annotations (``int``, ``float``, ``tuple[int, int]``,
 """
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import inspect
 import math
 import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from pydantic import TypeAdapter, ValidationError
+if TYPE_CHECKING:  # pydantic is imported when a value is first converted, not to list or
+    from pydantic import TypeAdapter  # describe operators (imgfusion ops / info stay fast)
 
 INPUT_KINDS = ("image", "mask", "any")
 OUTPUT_KINDS = ("image", "mask", "data")
@@ -100,6 +103,8 @@ class Param:
 
     @cached_property
     def _adapter(self) -> TypeAdapter:
+        from pydantic import TypeAdapter
+
         return TypeAdapter(_plain_type(self.type))
 
     def type_name(self) -> str:
@@ -126,6 +131,8 @@ class Param:
             return self.type(value)
         if _is_bool_type(self.type) is False and isinstance(value, bool) and _numeric(self.type):
             raise ValueError(f"expected {self.type_name()}, got a boolean {value!r}")
+        from pydantic import ValidationError
+
         try:
             out = self._adapter.validate_python(value)
         except ValidationError as exc:
@@ -231,9 +238,20 @@ class Operator:
 
     @property
     def long_help(self) -> str:
+        """The description, else the function's docstring, else the summary.
+
+        A function named as ``"module:attr"`` has its docstring read from the
+        module's source without importing it, so that ``imgfusion info`` does not
+        import torch or scipy.
+        """
         if self.description:
             return textwrap.dedent(self.description).strip()
-        return inspect.getdoc(self.function) or self.summary
+        doc = None
+        if isinstance(self.func, str):
+            doc = static_docstring(self.func)
+        if doc is None:
+            doc = inspect.getdoc(self.function)
+        return doc or self.summary
 
     # -- calling ----------------------------------------------------------------
     def call(self, inputs: Mapping[str, Any], params: Mapping[str, Any],
@@ -277,6 +295,75 @@ class Operator:
                         "help": p.help} for p in self.params],
             "outputs": [{"name": o.name, "kind": o.kind, "help": o.help} for o in self.outputs],
         }
+
+
+def static_docstring(target: str, depth: int = 4) -> str | None:
+    """The docstring of ``"module:name"``, read from the source without importing it.
+
+    Cleaned as :func:`inspect.getdoc` cleans it.  Follows what a module-level
+    name is bound to: a ``def`` or ``class``, ``from .mod import name``, or a
+    wrapper call such as ``name = with_info(mod.name)`` (a wrapper is assumed to
+    keep the docstring, as ``functools.wraps`` does).  None when the chain
+    cannot be followed; the caller then imports the function.
+    """
+    module, _, attr = target.partition(":")
+    tree = _module_ast(module)
+    if tree is None or depth <= 0:
+        return None
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                and node.name == attr:
+            return ast.get_docstring(node)
+    follow = _binding(tree, module, attr)
+    return None if follow is None else static_docstring(follow, depth - 1)
+
+
+def _module_ast(module: str) -> ast.Module | None:
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    try:
+        with open(spec.origin, "rb") as fh:
+            return ast.parse(fh.read(), filename=spec.origin)
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def _binding(tree: ast.Module, module: str, attr: str) -> str | None:
+    """``"module:name"`` that ``attr`` is bound to at module level, if known."""
+    imports = _imported_names(tree, module)
+    for node in reversed(tree.body):
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == attr for t in node.targets):
+            value = node.value
+            if isinstance(value, ast.Call) and len(value.args) == 1:
+                value = value.args[0]
+            if isinstance(value, ast.Name):
+                return imports.get(value.id, f"{module}:{value.id}")
+            if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
+                owner = imports.get(value.value.id)
+                return f"{owner.replace(':', '.')}:{value.attr}" if owner else None
+            return None
+    return imports.get(attr)
+
+
+def _imported_names(tree: ast.Module, module: str) -> dict[str, str]:
+    """Names bound by ``from X import a`` at module level, as ``"X:a"``."""
+    names: dict[str, str] = {}
+    package = module.rpartition(".")[0]
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parent = ".".join(parts[:len(parts) - node.level + 1])
+                base = f"{parent}.{base}" if base else parent
+            for alias in node.names:
+                names[alias.asname or alias.name] = f"{base}:{alias.name}"
+    return names
 
 
 def _jsonable(v: Any) -> Any:

@@ -6,7 +6,9 @@ entry points of the group ``imgfusion``, then plugin files from
 ``IMGFUSION_PLUGINS`` and from the recipe's ``plugins:``.  Each plugin is
 imported and asked for its operators inside its own ``try``: one that fails is
 reported (a warning line, and "failed" in ``imgfusion plugins``) and the others
-keep working, unless ``strict`` is set.
+keep working, unless ``strict`` is set.  Failing includes raising any exception
+and calling ``sys.exit`` (``SystemExit``), while importing or while registering;
+only ``KeyboardInterrupt`` passes through.
 """
 from __future__ import annotations
 
@@ -100,9 +102,9 @@ class Registry:
                     impl.function(register=lambda op: self._add_from(op, info))
         except PluginError:
             raise
-        except Exception as exc:  # noqa: BLE001 - isolation is the point
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - isolation is the point
             info.status = "failed"
-            info.error = f"{type(exc).__name__}: {exc}"
+            info.error = _describe_failure(exc)
             for op_name in info.operators:
                 self.operators.pop(op_name, None)
             info.operators.clear()
@@ -110,13 +112,19 @@ class Registry:
                 self.pm.unregister(name=name)
             if strict:
                 raise PluginError(f"plugin {name} failed to load: {info.error}") from exc
-            warnings.warn(f"imgfusion: plugin {name} failed to load: {info.error}",
+            warnings.warn(f"plugin {name} failed to load: {info.error}",
                           PluginLoadWarning, stacklevel=2)
         return info
 
     def _add_from(self, op: Operator, info: PluginInfo) -> None:
         self.add(op, f"{info.kind} plugin {info.name}")
         info.operators.append(op.name)
+
+
+def _describe_failure(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r})"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _split_env(var: str, sep: str) -> list[str]:

@@ -40,3 +40,12 @@ def test_the_readme_recipe_runs(tmp_path):
     photo = result.output("photo")
     assert saved.shape == photo.shape
     np.testing.assert_allclose(saved[:100, :], photo[:100, :], atol=0.5 / 255)  # above the paste
+
+
+def test_readme_warns_that_plugins_run_code():
+    section = re.search(r"### Plugins run code\n(.*?)\n## ", README, re.S)
+    assert section is not None
+    text = section.group(1)
+    for needed in ("`plugins:`", "IMGFUSION_PLUGINS", "entry point", "runs code"):
+        assert needed in text, needed
+    assert "(#plugins-run-code)" in README  # the recipe section points at it

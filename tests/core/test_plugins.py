@@ -5,7 +5,6 @@ import pytest
 
 from imgfusion.errors import PluginError
 from imgfusion.plugins import PluginLoadWarning, load_registry
-from tests.core.conftest import TOY
 
 GOOD = """
     import numpy as np
@@ -44,7 +43,7 @@ def test_environment_plugin_list_and_deny_list(tmp_path, monkeypatch):
             if p.kind == "file"} == {"pa.py": "loaded", "pb.py": "blocked"}
 
 
-def test_broken_plugin_warns_and_the_others_keep_working(tmp_path):
+def test_broken_plugin_warns_and_the_others_keep_working(tmp_path, toy_plugin):
     broken = plugin(tmp_path, "broken", "import no_such_module_anywhere\n")
     bad_hook = plugin(tmp_path, "badhook", """
         from imgfusion import hookimpl
@@ -54,7 +53,7 @@ def test_broken_plugin_warns_and_the_others_keep_working(tmp_path):
             raise RuntimeError("hook exploded")
     """)
     with pytest.warns(PluginLoadWarning) as caught:
-        reg = load_registry([broken, TOY, bad_hook], entry_points=False)
+        reg = load_registry([broken, toy_plugin, bad_hook], entry_points=False)
     assert len(caught) == 2
     assert "const" in reg
     status = {p.name.rsplit("/", 1)[-1]: (p.status, p.error) for p in reg.plugins}

@@ -1,0 +1,53 @@
+"""`imgfusion info OP` reads the help from the source: no torch, no scipy, same text."""
+import inspect
+import json
+import subprocess
+import sys
+
+from imgfusion.operators import Operator, static_docstring
+from imgfusion.plugins import load_registry
+
+HEAVY = ("torch", "torchvision", "scipy", "pyamg", "matplotlib", "pydantic")
+
+
+OPS = ["neural_style", "poisson_blend", "stylize_and_blend", "masked_style", "color_change"]
+
+
+def test_info_imports_neither_torch_nor_scipy(cli_env, tmp_path):
+    """One family each: style, gradient, both together (a subprocess: a clean sys.modules)."""
+    code = ("import contextlib, io, json, sys\n"
+            "from imgfusion.cli import main\n"
+            "texts = []\n"
+            f"for op in {OPS!r}:\n"
+            "    out = io.StringIO()\n"
+            "    with contextlib.redirect_stdout(out):\n"
+            "        assert main(['info', op]) == 0\n"
+            "    texts.append(out.getvalue())\n"
+            f"print(json.dumps([texts, [m for m in {HEAVY!r} if m in sys.modules]]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, env=cli_env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    texts, heavy = json.loads(done.stdout)
+    assert heavy == []
+    for op, text in zip(OPS, texts):
+        assert text.startswith(f"{op}: ") and "parameters:" in text
+
+
+def test_the_help_read_from_source_is_the_imported_docstring():
+    registry = load_registry(entry_points=False)
+    named = [registry[n] for n in registry.names() if isinstance(registry[n].func, str)]
+    assert len(named) > 20
+    for op in named:
+        static = static_docstring(op.func)
+        assert static is not None, op.func
+        assert static == inspect.getdoc(op.function), op.name
+
+
+def test_a_name_the_source_cannot_resolve_falls_back_to_importing(tmp_path, monkeypatch):
+    (tmp_path / "dyn_mod.py").write_text(
+        "def _make():\n    def f():\n        '''Made at run time.'''\n    return f\n\n"
+        "made = _make()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert static_docstring("dyn_mod:made") is None
+    op = Operator("made", "dyn_mod:made", "Summary.")
+    assert op.long_help == "Made at run time."
