@@ -17,23 +17,23 @@ __version__ = "0.1.0"
 # name -> module that defines it; imported on first use so that `import imgfusion`
 # and the CLI's listing commands do not pay for torch unless they need it.
 _LAZY = {
-    # --- core I/O (imgfusion.ops.io / imgfusion.images) ---
-    "load": "imgfusion.images",
-    "load_mask": "imgfusion.images",
-    "read_image": "imgfusion.images",
-    "read_mask": "imgfusion.images",
-    "probe_image": "imgfusion.images",
-    "sample_names": "imgfusion.samples",
-    "save": "imgfusion.image_write",
-    "write_image": "imgfusion.image_write",
-    "shape_mask": "imgfusion.masks",
-    "resize": "imgfusion.geometry",
-    "crop": "imgfusion.geometry",
-    "repeat": "imgfusion.geometry",
-    "place": "imgfusion.geometry",
-    "to_gray": "imgfusion.compose",
-    "composite": "imgfusion.compose",
-    "contact_sheet": "imgfusion.contact_sheets",
+    # --- core I/O (imgfusion.io.plugin / imgfusion.io.read) ---
+    "load": "imgfusion.io.read",
+    "load_mask": "imgfusion.io.read",
+    "read_image": "imgfusion.io.read",
+    "read_mask": "imgfusion.io.read",
+    "probe_image": "imgfusion.io.read",
+    "sample_names": "imgfusion.io.samples",
+    "save": "imgfusion.io.write",
+    "write_image": "imgfusion.io.write",
+    "shape_mask": "imgfusion.layout.masks",
+    "resize": "imgfusion.layout.geometry",
+    "crop": "imgfusion.layout.geometry",
+    "repeat": "imgfusion.layout.geometry",
+    "place": "imgfusion.layout.geometry",
+    "to_gray": "imgfusion.layout.compose",
+    "composite": "imgfusion.layout.compose",
+    "contact_sheet": "imgfusion.layout.contact_sheets",
     # --- gradient domain (imgfusion.gradient) ---
     "gradient_reconstruct": "imgfusion.gradient.reconstruct",
     "poisson_blend": "imgfusion.gradient.blending",
@@ -49,7 +49,7 @@ _LAZY = {
     "texture_synthesis": "imgfusion.style.transfer",
     "match_color": "imgfusion.style.color",
     "plot_loss_history": "imgfusion.style.plot",
-    # --- mask-guided (imgfusion.ops.masked) ---
+    # --- mask-guided (imgfusion.masked.plugin) ---
     "masked_style": "imgfusion.masked.spatial_style",
     "stylize_and_blend": "imgfusion.masked.cutout",
 }

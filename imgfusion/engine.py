@@ -22,11 +22,11 @@ import numpy as np
 from tqdm import tqdm
 
 from .errors import ImgfusionError, StepFailed
-from .image_write import atomic_write
+from .io.write import atomic_write
 from .operators import Input, InputPath, OutputPath
 from .paths import RUN_RECORD, WriteSession, write_session
 from .recipe import Recipe, Ref, Step, variant_path
-from .samples import is_sample
+from .io.samples import is_sample
 
 
 @dataclass

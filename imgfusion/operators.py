@@ -297,6 +297,19 @@ class Operator:
         }
 
 
+def problems(probe: Callable[[Mapping[str, Any]], object]):
+    """Turn a function that raises ParameterError into an :attr:`Operator.check`."""
+    from .errors import ParameterError
+
+    def check(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+        try:
+            probe(params)
+        except ParameterError as exc:
+            return [(exc.field, exc.message)]
+        return []
+    return check
+
+
 def static_docstring(target: str, depth: int = 4) -> str | None:
     """The docstring of ``"module:name"``, read from the source without importing it.
 

@@ -29,13 +29,15 @@ from . import hookspecs
 from .errors import PluginError
 from .operators import Operator
 
-# Built-in operator modules, registered through the same hook as third-party
-# plugins (as pytest loads its own plugins).  One line per module.
+# The built-in families, each registered from its own ``plugin.py`` through the
+# same hook as third-party plugins (as pytest loads its own plugins).  A new
+# family is a package with a ``plugin.py`` and one line here.
 BUILTIN_PLUGINS = (
-    "imgfusion.ops.io",
-    "imgfusion.ops.gradient",
-    "imgfusion.ops.style",
-    "imgfusion.ops.masked",
+    "imgfusion.io.plugin",
+    "imgfusion.layout.plugin",
+    "imgfusion.gradient.plugin",
+    "imgfusion.style.plugin",
+    "imgfusion.masked.plugin",
 )
 ENTRY_POINT_GROUP = "imgfusion"
 
@@ -121,6 +123,11 @@ class Registry:
         info.operators.append(op.name)
 
 
+def family_name(modname: str) -> str:
+    """The short name a built-in family is blocked by: "imgfusion.io.plugin" -> "io"."""
+    return modname.split(".")[1]
+
+
 def _describe_failure(exc: BaseException) -> str:
     if isinstance(exc, SystemExit):
         return f"it called sys.exit({exc.code!r})"
@@ -160,8 +167,7 @@ def load_registry(plugin_files: Iterable[str | os.PathLike] = (), *, strict: boo
     for name in _split_env("IMGFUSION_DISABLE_PLUGINS", ","):
         reg.pm.set_blocked(name)
     for modname in BUILTIN_PLUGINS:
-        short = modname.rsplit(".", 1)[-1]
-        if reg.pm.is_blocked(short):
+        if reg.pm.is_blocked(family_name(modname)):
             reg.pm.set_blocked(modname)
         reg.load_plugin(modname, "builtin",
                         lambda m=modname: importlib.import_module(m), strict=True)

@@ -19,10 +19,10 @@ from typing import Any, Iterable, Mapping
 
 from .errors import Problem, RecipeError
 from .operators import Input, InputPath, Operator, OutputPath, Param
-from .ops.limits import check_with_sweep, seed_problem
+from .limits import check_with_sweep, seed_problem
 from .paths import UnsafePath, check_writes, output_path
 from .plugins import Registry, load_registry
-from .samples import is_sample
+from .io.samples import is_sample
 from .sweeps import MAX_VARIANTS, expand_variants, too_many, variant_path  # noqa: F401
 from .yaml_safe import decode_recipe, read_yaml
 

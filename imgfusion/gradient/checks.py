@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..channels import mask_alpha
+from ..checks import mask_alpha
 from ..errors import ParameterError
 
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, as OpenCV's BGR2GRAY

@@ -1,6 +1,6 @@
 """The gradient-domain functions as recipe operators: they return ``{"image", "info"}``.
 
-The registrations in :mod:`imgfusion.ops.gradient` point here, so a recipe can
+The registrations in :mod:`imgfusion.gradient.plugin` point here, so a recipe can
 refer to ``$step.info`` (solver used, unknowns, relative residual, iterations,
 seconds) while the plain functions keep returning just the image.
 """

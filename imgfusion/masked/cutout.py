@@ -1,6 +1,6 @@
 """``stylize_and_blend``: stylise a cutout and blend it seamlessly into a photo.
 
-One code path through the existing operators: :func:`imgfusion.geometry.crop` cuts
+One code path through the existing operators: :func:`imgfusion.layout.geometry.crop` cuts
 the mask's bounding box plus a margin out of the source, :func:`neural_style`
 stylises only that piece (the margin gives the network context beyond the outline,
 so the edge of the crop does not show inside the region), and
@@ -14,9 +14,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..channels import check_image, check_mask
+from ..checks import check_image, check_mask
 from ..errors import ParameterError
-from ..geometry import crop
+from ..layout.geometry import crop
 from ..gradient.blending import mixed_blend, poisson_blend
 from ..style.transfer import neural_style
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..channels import check_mask
+from ..checks import check_mask
 from ..errors import ParameterError
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..channels import check_image, split_alpha
-from ..compose import composite
+from ..checks import check_image, split_alpha
+from ..layout.compose import composite
 from ..errors import ParameterError
-from ..geometry import resize
+from ..layout.geometry import resize
 from ..style.checks import style_list
 from ..style.pyramid import fit_size, levels
 from ..style.transfer import StyleResult, neural_style

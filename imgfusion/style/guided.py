@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..channels import mask_alpha
+from ..checks import mask_alpha
 from ..errors import ParameterError
 from .guides import GUIDE_MODES
 from .losses import GramStyleLoss, guided_gram_targets

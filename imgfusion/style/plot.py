@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from ..image_write import atomic_write
+from ..io.write import atomic_write
 
 LOSS_STYLES = {"content": "tab:blue", "style": "tab:orange", "tv": "tab:green", "total": "black"}
 

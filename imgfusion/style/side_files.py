@@ -1,6 +1,6 @@
 """The style optimisation's side files: snapshots, loss history, loss plot, rescue images.
 
-Every one goes through :func:`~imgfusion.image_write.atomic_write`, so while a
+Every one goes through :func:`~imgfusion.io.write.atomic_write`, so while a
 recipe runs it must land inside the output folder, may not replace a recipe input
 or run.json, and is recorded in run.json's list of files written.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ParameterError
-from ..image_write import atomic_write, write_image
+from ..io.write import atomic_write, write_image
 from .plot import plot_loss_history
 
 

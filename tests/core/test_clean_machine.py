@@ -7,7 +7,7 @@ import yaml
 
 import imgfusion
 from imgfusion import demo
-from imgfusion.samples import PREFIX, sample_names
+from imgfusion.io.samples import PREFIX, sample_names
 
 PACKAGE = Path(imgfusion.__file__).resolve().parent
 ROOT = PACKAGE.parent

@@ -4,7 +4,7 @@ import pytest
 from imgfusion import demo
 from imgfusion.cli import main
 from imgfusion.errors import UsageError
-from imgfusion.images import read_image
+from imgfusion.io.read import read_image
 
 
 def test_demo_writes_every_offline_recipe_and_refuses_to_overwrite(tmp_path, monkeypatch,

@@ -17,7 +17,7 @@ SLOW_PLUGIN = """
     import time
     from pathlib import Path
     from imgfusion import Input, Operator, Output, OutputPath, Param, hookimpl
-    from imgfusion.image_write import atomic_write
+    from imgfusion.io.write import atomic_write
 
     def slow_save(image, *, path, workdir):
         def write(fh):

@@ -128,7 +128,7 @@ def test_swept_input_paths_are_checked_and_read_relative_to_the_recipe(tmp_path,
     import numpy as np
 
     from imgfusion.engine import run_recipe
-    from imgfusion.image_write import write_image
+    from imgfusion.io.write import write_image
 
     write_image(tmp_path / "a.png", np.zeros((3, 4, 3), np.float32))
     path = tmp_path / "r.yaml"

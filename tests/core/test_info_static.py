@@ -51,3 +51,21 @@ def test_a_name_the_source_cannot_resolve_falls_back_to_importing(tmp_path, monk
     assert static_docstring("dyn_mod:made") is None
     op = Operator("made", "dyn_mod:made", "Summary.")
     assert op.long_help == "Made at run time."
+
+
+def test_ops_imports_neither_torch_nor_scipy(cli_env, tmp_path):
+    """`imgfusion ops` loads every family's plugin.py, and each stays free of heavy imports."""
+    code = ("import contextlib, io, json, sys\n"
+            "from imgfusion.cli import main\n"
+            "out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n"
+            "    assert main(['ops']) == 0\n"
+            f"print(json.dumps([out.getvalue(), [m for m in {HEAVY!r} if m in sys.modules]]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, env=cli_env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    listing, heavy = json.loads(done.stdout)
+    assert heavy == []
+    names = [line.split()[0] for line in listing.splitlines() if line.strip()]
+    for op in ("load", "resize", "poisson_blend", "neural_style", "masked_style"):
+        assert op in names

@@ -11,7 +11,7 @@ import pytest
 
 from imgfusion.engine import run_recipe
 from imgfusion.errors import ParameterError, RecipeError, StepFailed
-from imgfusion.image_write import atomic_write, write_image
+from imgfusion.io.write import atomic_write, write_image
 from imgfusion.paths import write_session
 from imgfusion.recipe import load_recipe
 

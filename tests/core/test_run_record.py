@@ -11,7 +11,7 @@ import pytest
 from imgfusion.cli import main
 from imgfusion.engine import resolve_device, run_recipe
 from imgfusion.errors import StepFailed
-from imgfusion.image_write import write_image
+from imgfusion.io.write import write_image
 from imgfusion.recipe import load_recipe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,7 +104,7 @@ steps:
 
 def test_a_run_time_failure_exits_1_and_is_recorded_with_its_side_files(tmp_path,
                                                                         monkeypatch, capsys):
-    import imgfusion.compose
+    import imgfusion.layout.compose
     from imgfusion.errors import ParameterError
 
     (tmp_path / "r.yaml").write_text(FAILING)
@@ -113,7 +113,7 @@ def test_a_run_time_failure_exits_1_and_is_recorded_with_its_side_files(tmp_path
         write_image(tmp_path / "rescue" / "last_good.png", image)
         raise ParameterError("image", "went wrong halfway")
 
-    monkeypatch.setattr(imgfusion.compose, "to_gray", fails_after_a_side_file)
+    monkeypatch.setattr(imgfusion.layout.compose, "to_gray", fails_after_a_side_file)
     assert main(["run", str(tmp_path / "r.yaml")]) == 1
     assert "step gray (to_gray), field 'image': went wrong halfway" in capsys.readouterr().err
     report = json.loads((tmp_path / "run.json").read_text())

@@ -8,8 +8,8 @@ from imgfusion.plugins import Registry
 @pytest.fixture(scope="module")
 def registry():
     reg = Registry()
-    reg.load_plugin("imgfusion.ops.style", "builtin",
-                    lambda: importlib.import_module("imgfusion.ops.style"), strict=True)
+    reg.load_plugin("imgfusion.style.plugin", "builtin",
+                    lambda: importlib.import_module("imgfusion.style.plugin"), strict=True)
     return reg
 
 
@@ -56,7 +56,7 @@ def test_presets_call_the_same_function(registry, name, image_input, content):
 
 
 def test_full_registry_lists_style_ops():
-    pytest.importorskip("imgfusion.ops.io")
+    pytest.importorskip("imgfusion.io.plugin")
     from imgfusion.plugins import load_registry
     assert "neural_style" in load_registry(entry_points=False)
 
@@ -64,7 +64,7 @@ def test_full_registry_lists_style_ops():
 def test_listing_does_not_import_torch_modules_of_style():
     import subprocess
     import sys
-    code = ("import importlib, sys; importlib.import_module('imgfusion.ops.style'); "
+    code = ("import importlib, sys; importlib.import_module('imgfusion.style.plugin'); "
             "print('imgfusion.style.transfer' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

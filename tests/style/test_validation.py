@@ -42,7 +42,7 @@ steps:
   - op: save
     path: styled.png
 """
-    from imgfusion.image_write import write_image
+    from imgfusion.io.write import write_image
     if not (tmp_path / "grey.png").exists():
         write_image(tmp_path / "grey.png", np.full((32, 32, 3), 0.5, np.float32))
     path = tmp_path / "recipe.yaml"

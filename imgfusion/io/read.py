@@ -1,0 +1,302 @@
+"""Reading images and masks into imgfusion's data layout, and writing them back.
+
+Every image comes out as a float32 array H x W x C in [0, 1]:
+
+========================  ====================================================
+file holds                result
+========================  ====================================================
+grey (1-bit, 8, 16 bit)   C = 1
+grey + alpha              C = 4, RGBA with R = G = B (imgfusion has no C = 2)
+RGB, palette, CMYK, YCbCr C = 3 (a palette with transparency gives C = 4)
+RGBA                      C = 4, straight (unassociated) alpha
+========================  ====================================================
+
+Integer samples are divided by their type's maximum (255, 65535, ...), so an
+8- or 16-bit file written back with the same bit depth is reproduced exactly;
+float TIFFs are clipped to [0, 1].  Formats: PNG, JPEG, TIFF (first page),
+BMP and WebP, recognised by their content.  Pillow reads all but TIFF
+(tifffile) and 16-bit colour PNG (pypng: Pillow would reduce it to 8 bits).
+``sample:NAME`` reads one of scikit-image's bundled images.
+
+Every file's declared size is checked against a pixel limit before it is decoded
+(:mod:`imgfusion.io.headers`: 100 megapixels, ``IMGFUSION_MAX_PIXELS``).
+
+Bad input (missing, empty, corrupt or truncated file, unsupported format, an
+image without pixels or with too many) raises :class:`~imgfusion.errors.ParameterError` naming
+the parameter, ``path`` by default.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..checks import luminance
+from ..errors import ParameterError
+from .headers import check_pixels, max_pixels, png_header
+from .write import save, write_image  # noqa: F401 - part of this module's API
+from .samples import is_sample, sample_names, sample_path  # noqa: F401
+
+READ_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"II+\x00", "TIFF"),
+    (b"MM\x00+", "TIFF"),
+    (b"BM", "BMP"),
+)
+_EXT_FORMAT = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
+               ".tiff": "TIFF", ".bmp": "BMP", ".webp": "WEBP"}
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What :func:`probe_image` found: size, channels as read, file format, bit depth."""
+
+    path: str
+    rows: int
+    cols: int
+    channels: int
+    format: str
+    bits: int
+
+
+# -- locating and sniffing --------------------------------------------------------
+def _resolve(path, field: str) -> Path:
+    if is_sample(path):
+        return sample_path(path, field)
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise ParameterError(field, f"expected a file name, got {path!r}")
+    p = Path(path)
+    if not p.exists():
+        raise ParameterError(field, f"no such file: {p}")
+    if p.is_dir():
+        raise ParameterError(field, f"{p} is a folder, not an image file")
+    return p
+
+
+def _sniff(p: Path, field: str) -> str:
+    try:
+        with open(p, "rb") as f:
+            head = f.read(16)
+    except OSError as exc:
+        raise ParameterError(field, f"cannot open {p}: {exc.strerror or exc}") from None
+    if not head:
+        raise ParameterError(field, f"{p} is empty (0 bytes)")
+    for magic, fmt in _MAGIC:
+        if head.startswith(magic):
+            return fmt
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    expected = _EXT_FORMAT.get(p.suffix.lower())
+    if expected:
+        raise ParameterError(field, f"{p} is not a valid {expected} file (corrupt, or "
+                                    f"another format under a {p.suffix} name)")
+    raise ParameterError(field, f"unsupported image format for {p}; imgfusion reads "
+                                f"{', '.join(READ_EXTENSIONS)}")
+
+
+# -- decoders: each returns the file's samples in their own dtype ------------------
+def _decode_pillow(p: Path) -> np.ndarray:
+    from PIL import Image
+
+    limit = max_pixels()  # checked from the header already; Pillow's own guard follows it
+    if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limit:
+        Image.MAX_IMAGE_PIXELS = limit
+    with Image.open(p) as im:
+        im.load()
+        mode = im.mode
+        if mode == "P":
+            im = im.convert("RGBA" if im.has_transparency_data else "RGB")
+        elif mode in ("1", "L", "RGB", "RGBA") or mode.startswith("I;16"):
+            pass
+        elif mode in ("LA", "La", "PA"):
+            im = im.convert("LA")
+        elif mode in ("RGBa",):
+            im = im.convert("RGBA")
+        elif mode == "I":
+            return np.clip(np.asarray(im), 0, 65535).astype(np.uint16)
+        elif mode == "F":
+            return np.asarray(im, dtype=np.float32)
+        else:  # CMYK, YCbCr, LAB, HSV, RGBX
+            im = im.convert("RGB")
+        arr = np.asarray(im)
+    if arr.dtype.byteorder not in ("=", "|"):
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    return arr
+
+
+def _decode_png16(p: Path) -> np.ndarray:
+    import png
+
+    width, height, rows, info = png.Reader(filename=str(p)).asDirect()
+    flat = np.vstack([np.asarray(row, dtype=np.uint16) for row in rows])
+    return flat.reshape(height, width, info["planes"])
+
+
+def _decode_tiff(p: Path, field: str) -> np.ndarray:
+    import tifffile
+
+    with tifffile.TiffFile(p) as tif:
+        if not tif.pages:
+            raise ParameterError(field, f"{p} holds no image")
+        page = tif.pages.first
+        arr = page.asarray()
+        axes, photometric = page.axes, tifffile.PHOTOMETRIC(page.photometric)
+        colormap = page.colormap
+    if "S" in axes:
+        arr = np.moveaxis(arr, axes.index("S"), -1)
+    if photometric == tifffile.PHOTOMETRIC.MINISWHITE and arr.dtype.kind in "ub":
+        arr = ~arr if arr.dtype == bool else np.iinfo(arr.dtype).max - arr
+    elif photometric == tifffile.PHOTOMETRIC.PALETTE and colormap is not None:
+        arr = np.moveaxis(colormap[:, arr], 0, -1).astype(np.uint16)
+    elif photometric not in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.MINISWHITE,
+                             tifffile.PHOTOMETRIC.RGB, tifffile.PHOTOMETRIC.YCBCR):
+        raise ParameterError(field, f"{p}: unsupported TIFF colour model {photometric.name}")
+    return arr
+
+
+def _decode(p: Path, fmt: str, field: str) -> np.ndarray:
+    try:
+        check_pixels(p, fmt, field)
+        if fmt == "TIFF":
+            arr = _decode_tiff(p, field)
+        elif fmt == "PNG":
+            width, height, depth, colour_type = png_header(p)
+            if width == 0 or height == 0:
+                raise ParameterError(field, f"{p}: the image has no pixels ({height} x {width})")
+            if depth == 16 and colour_type in (2, 4, 6):
+                arr = _decode_png16(p)
+            else:
+                arr = _decode_pillow(p)
+        else:
+            arr = _decode_pillow(p)
+    except ParameterError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every decoder failure means a bad file
+        raise ParameterError(
+            field, f"cannot read {p}: corrupt or truncated {fmt} file "
+                   f"({type(exc).__name__}: {exc})") from None
+    if arr.size == 0:
+        raise ParameterError(field, f"{p}: the image has no pixels (shape {arr.shape})")
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[2] > 4:
+        raise ParameterError(field, f"{p}: unsupported image layout {arr.shape}; imgfusion "
+                                    "reads grey, grey + alpha, RGB and RGBA images")
+    return arr
+
+
+def _to_float(arr: np.ndarray, p: Path, field: str) -> np.ndarray:
+    if arr.dtype == bool:
+        out = arr.astype(np.float32)
+    elif arr.dtype.kind in "ui":
+        out = np.clip(arr, 0, None).astype(np.float32) / np.float32(np.iinfo(arr.dtype).max)
+    elif arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)):
+            raise ParameterError(field, f"{p}: the image contains NaN or infinite values")
+        out = np.clip(arr, 0, 1).astype(np.float32)
+    else:
+        raise ParameterError(field, f"{p}: unsupported sample type {arr.dtype}")
+    if out.shape[2] == 2:  # grey + alpha -> RGBA
+        out = np.concatenate([out[..., :1]] * 3 + [out[..., 1:]], axis=2)
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _bits(arr: np.ndarray) -> int:
+    return 1 if arr.dtype == bool else arr.dtype.itemsize * 8
+
+
+# -- public API ------------------------------------------------------------------
+def read_image(path, *, field: str = "path") -> np.ndarray:
+    """Read an image file (or ``sample:NAME``) as float32 H x W x C in [0, 1].
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        PNG, JPEG, TIFF, BMP or WebP file (8 or 16 bit; grey, grey + alpha,
+        RGB or RGBA), or ``sample:NAME`` for a scikit-image bundled image
+        (see :func:`sample_names`).
+    field : str
+        The parameter name used in error messages.
+
+    Returns
+    -------
+    image : (H, W, C) float32 ndarray
+        C = 1 for grey, 3 for colour, 4 when the file has alpha (grey + alpha
+        becomes RGBA with R = G = B).
+
+    Raises
+    ------
+    ParameterError
+        Missing, empty, corrupt or unsupported file; an image without pixels.
+    """
+    p = _resolve(path, field)
+    arr = _decode(p, _sniff(p, field), field)
+    return _to_float(arr, p, field)
+
+
+load = read_image  # the ``load`` operator
+
+
+def probe_image(path, *, field: str = "path") -> ImageInfo:
+    """Check that ``path`` is a readable image, before a run starts.
+
+    Decodes the file (without the conversion to float) so that corrupt or
+    truncated data fails here, with the same :class:`ParameterError` that
+    :func:`read_image` would raise later.
+    """
+    p = _resolve(path, field)
+    fmt = _sniff(p, field)
+    arr = _decode(p, fmt, field)
+    channels = 4 if arr.shape[2] == 2 else arr.shape[2]
+    return ImageInfo(str(p), arr.shape[0], arr.shape[1], channels, fmt, _bits(arr))
+
+
+def read_mask(path, *, channel: str = "auto", threshold: float | None = None,
+              invert: bool = False) -> np.ndarray:
+    """Read a mask (H x W) from an image file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any image :func:`read_image` accepts.
+    channel : {"auto", "alpha", "gray"}
+        ``alpha`` takes the alpha channel (an error if there is none);
+        ``gray`` the luminance of the colour channels (alpha ignored);
+        ``auto`` the alpha channel when the image has one that is not fully
+        opaque, else the luminance.
+    threshold : float in [0, 1] or None
+        None keeps a float alpha in [0, 1]; a number gives a bool mask,
+        ``value > threshold``.
+    invert : bool
+        Swap inside and outside (after thresholding).
+
+    Returns
+    -------
+    mask : (H, W) float32 ndarray, or bool when ``threshold`` is given.
+    """
+    if channel not in ("auto", "alpha", "gray"):
+        raise ParameterError("channel", f"{channel!r} is not one of 'auto', 'alpha', 'gray'")
+    if threshold is not None and not 0 <= threshold <= 1:
+        raise ParameterError("threshold", f"{threshold!r} is outside [0, 1]")
+    image = read_image(path)
+    has_alpha = image.shape[2] == 4
+    if channel == "alpha" and not has_alpha:
+        raise ParameterError("channel", f"{path} has no alpha channel (it has "
+                                        f"{image.shape[2]} channel(s)); use channel: gray")
+    use_alpha = channel == "alpha" or (channel == "auto" and has_alpha
+                                       and bool(np.any(image[..., 3] < 1)))
+    mask = image[..., 3].copy() if use_alpha else luminance(image)
+    if threshold is not None:
+        mask = mask > threshold
+    if invert:
+        mask = ~mask if mask.dtype == bool else (1 - mask).astype(np.float32)
+    return np.ascontiguousarray(mask)
+
+
+load_mask = read_mask  # the ``load_mask`` operator

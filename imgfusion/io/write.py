@@ -1,0 +1,243 @@
+"""Writing images: format by extension, 8 or 16 bit, atomic, never over an input.
+
+The file is encoded into a temporary file in the destination folder, flushed
+and fsynced, then renamed over the destination (``os.replace``, atomic on
+POSIX and Windows).  Any exception, KeyboardInterrupt included, removes the
+temporary file, so an interrupted run leaves either the old file or the new
+one, never a partial one.
+
+Encoders: Pillow for 8-bit PNG, JPEG (quality 95), BMP and WebP (lossless);
+pypng for 16-bit PNG (Pillow cannot write 16-bit colour PNG); tifffile for
+TIFF (zlib compressed, alpha stored as unassociated alpha).  16 bit is for PNG
+and TIFF only; JPEG and BMP cannot hold alpha.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..paths import UnsafePath, check_destination
+
+WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
+                 ".tiff": "TIFF", ".bmp": "BMP", ".webp": "WEBP"}
+SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
+NO_ALPHA_FORMATS = ("JPEG", "BMP")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def quantise(image, bits: int = 8, field: str = "image") -> np.ndarray:
+    """Float image or mask in [0, 1] -> uint8/uint16 H x W or H x W x C (C = 3, 4).
+
+    Values outside [0, 1] are clipped; bool masks become 0 / max; NaN is refused.
+    """
+    x = np.asarray(image)
+    if x.ndim == 3 and x.shape[2] == 1:
+        x = x[..., 0]
+    if not (x.ndim == 2 or (x.ndim == 3 and x.shape[2] in (3, 4))) or x.size == 0:
+        raise ParameterError(field, "expected an H x W mask or an H x W x C image with "
+                                    f"C = 1, 3 or 4, got shape {x.shape}")
+    dtype, top = (np.uint8, 255) if bits == 8 else (np.uint16, 65535)
+    if x.dtype == bool:
+        return x.astype(dtype) * dtype(top)
+    if x.dtype.kind in "ui":
+        x = x.astype(np.float64) / np.iinfo(x.dtype).max
+    elif x.dtype.kind != "f":
+        raise ParameterError(field, f"unsupported array type {x.dtype}")
+    if not np.all(np.isfinite(x)):
+        raise ParameterError(field, "the image contains NaN or infinite values")
+    return np.rint(np.clip(x.astype(np.float64), 0, 1) * top).astype(dtype)
+
+
+# -- encoders (each writes to an open binary file) ----------------------------
+def _encode_pillow(f, pixels: np.ndarray, fmt: str) -> None:
+    from PIL import Image
+
+    options = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True, "exact": True}}
+    Image.fromarray(pixels).save(f, format=fmt, **options.get(fmt, {}))
+
+
+def _encode_png16(f, pixels: np.ndarray) -> None:
+    import png
+
+    rows, cols = pixels.shape[:2]
+    planes = 1 if pixels.ndim == 2 else pixels.shape[2]
+    writer = png.Writer(cols, rows, greyscale=planes == 1, alpha=planes == 4, bitdepth=16)
+    writer.write(f, pixels.reshape(rows, cols * planes))
+
+
+def _encode_tiff(f, pixels: np.ndarray) -> None:
+    import tifffile
+
+    colour = pixels.ndim == 3
+    tifffile.imwrite(f, pixels, photometric="rgb" if colour else "minisblack",
+                     extrasamples=["unassalpha"] if colour and pixels.shape[2] == 4 else None,
+                     compression="zlib")
+
+
+def _encoder(fmt: str, bits: int) -> Callable:
+    if fmt == "TIFF":
+        return _encode_tiff
+    if fmt == "PNG" and bits == 16:
+        return _encode_png16
+    return lambda f, px: _encode_pillow(f, px, fmt)
+
+
+# -- the atomic file dance ----------------------------------------------------
+def _protected_by(dest: Path, protect: Iterable) -> str | None:
+    real = os.path.realpath(dest)
+    for item in protect:
+        if not isinstance(item, (str, os.PathLike)) or str(item).startswith("sample:"):
+            continue
+        if os.path.realpath(item) == real:
+            return str(item)
+        with contextlib.suppress(OSError):
+            if os.path.samefile(item, dest):
+                return str(item)
+    return None
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _publish(tmp: str, dest: Path, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(tmp, dest)
+        return
+    try:  # a hard link fails if dest appeared meanwhile: no silent clobbering
+        os.link(tmp, dest)
+    except FileExistsError:
+        raise ParameterError("path", f"{dest} already exists; set overwrite: true to "
+                                     "replace it") from None
+    except OSError:  # file system without hard links
+        if dest.exists():
+            raise ParameterError("path", f"{dest} already exists; set overwrite: true to "
+                                         "replace it") from None
+        os.replace(tmp, dest)
+        return
+    os.unlink(tmp)
+
+
+def atomic_write(dest: Path, write: Callable, *, overwrite: bool = False) -> None:
+    """Call ``write(binary_file)`` on a temporary file, then move it to ``dest``.
+
+    While a run's :func:`~imgfusion.paths.write_session` is open, ``dest`` must lie
+    inside its output folder and not be a protected file (a recipe input, run.json):
+    the second line of defence behind validation.  The file written is recorded.
+    """
+    dest = Path(dest)
+    try:
+        session = check_destination(dest)
+    except UnsafePath as exc:
+        raise ParameterError("path", f"refusing to write {dest}: {exc}") from None
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    except OSError as exc:
+        raise ParameterError("path", f"cannot write {dest}: {exc.strerror or exc}") from None
+    try:
+        os.close(fd)
+        with open(tmp, "wb") as f:  # a named file: tifffile wants f.name to be a path
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        _publish(tmp, dest, overwrite)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(dest.parent)
+    if session is not None:
+        session.record(dest)
+
+
+def output_format(path, bits: int = 8) -> str:
+    """The format that ``path`` is written in; ParameterError if it cannot hold ``bits``."""
+    suffix = Path(path).suffix.lower()
+    fmt = WRITE_FORMATS.get(suffix)
+    if fmt is None:
+        raise ParameterError("path", f"unsupported output format '{suffix or Path(path).name}'; "
+                                     f"use one of {', '.join(WRITE_FORMATS)}")
+    if bits not in (8, 16):
+        raise ParameterError("bits", f"{bits!r} is not 8 or 16")
+    if bits == 16 and fmt not in SIXTEEN_BIT_FORMATS:
+        raise ParameterError("bits", f"{fmt} holds 8 bits per sample; save 16-bit images "
+                                     "as .png or .tif")
+    return fmt
+
+
+def write_image(path, image, *, bits: int = 8, overwrite: bool = False,
+                protect: Iterable = ()) -> Path:
+    """Write an image or mask to ``path``, atomically; the format follows the extension.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination; missing parent folders are created.  Extensions: .png,
+        .jpg/.jpeg, .tif/.tiff, .bmp, .webp.
+    image : ndarray
+        Float image H x W x C (C = 1, 3, 4) or mask H x W (bool or float) in
+        [0, 1]; values outside are clipped.  Integer arrays are scaled by
+        their type's maximum.  The array is not modified.
+    bits : {8, 16}
+        Bits per sample; 16 for PNG and TIFF only.
+    overwrite : bool
+        Replace an existing file.  Without it an existing file is an error.
+    protect : iterable of paths
+        Files that must never be replaced, whatever ``overwrite`` says (the
+        run's input images).
+
+    Returns
+    -------
+    pathlib.Path
+        The absolute path written.
+    """
+    dest = Path(path).expanduser().absolute()
+    fmt = output_format(dest, bits)
+    pixels = quantise(image, bits)
+    if fmt in NO_ALPHA_FORMATS and pixels.ndim == 3 and pixels.shape[2] == 4:
+        raise ParameterError("path", f"{fmt} cannot store an alpha channel; save as .png, "
+                                     ".tif or .webp, or composite the image onto a background")
+    guard = _protected_by(dest, protect)
+    if guard is not None:
+        raise ParameterError("path", f"refusing to overwrite {dest}: it is an input of this "
+                                     f"run ({guard})")
+    if dest.is_dir():
+        raise ParameterError("path", f"{dest} is a folder")
+    if dest.exists() and not overwrite:
+        raise ParameterError("path", f"{dest} already exists; set overwrite: true to replace it")
+    encode = _encoder(fmt, bits)
+    atomic_write(dest, lambda f: encode(f, pixels), overwrite=overwrite)
+    return dest
+
+
+def save(image, *, path, bits: int = 8, overwrite: bool = False, workdir=None,
+         protect: Iterable = ()) -> str:
+    """Save an image or mask (the ``save`` operator); returns the path written.
+
+    A relative ``path`` is taken relative to ``workdir`` (the run's output
+    folder) when given.  See :func:`write_image` for formats and guarantees.
+    """
+    dest = Path(path)
+    if not dest.is_absolute() and workdir is not None:
+        dest = Path(workdir) / dest
+    return str(write_image(dest, image, bits=bits, overwrite=overwrite, protect=protect))

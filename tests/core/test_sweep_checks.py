@@ -1,0 +1,39 @@
+"""An operator's check sees each swept value: a sweep over resize's scale or longest runs."""
+import numpy as np
+import pytest
+
+from imgfusion.engine import run_recipe
+from imgfusion.errors import RecipeError
+from imgfusion.plugins import load_registry
+from imgfusion.recipe import load_recipe
+
+REGISTRY = load_registry(entry_points=False)
+
+
+def _recipe(resize_step):
+    return {"imgfusion": 1, "steps": [
+        {"id": "img", "op": "shape_mask", "size": [40, 60]},
+        {"id": "small", "op": "resize", "image": "$img", **resize_step}]}
+
+
+@pytest.mark.parametrize("sweep", [{"scale": [0.5, 0.25]}, {"longest": [30, 12]}])
+def test_a_sweep_over_scale_or_longest_validates(sweep):
+    recipe = load_recipe(_recipe({"sweep": sweep}), registry=REGISTRY)
+    assert len(recipe.step("small").variants) == 2
+
+
+def test_the_swept_resize_runs_each_value(tmp_path):
+    raw = _recipe({"sweep": {"longest": [30, 12]}})
+    raw["steps"].append({"op": "save", "image": "$small", "path": "small.png"})
+    recipe = load_recipe(raw, registry=REGISTRY, out_dir=tmp_path)
+    run_recipe(recipe)
+    from imgfusion.io.read import read_mask
+    sizes = sorted(read_mask(str(p)).shape for p in tmp_path.glob("small_*.png"))
+    assert sizes == [(8, 12), (20, 30)]
+
+
+def test_a_sweep_still_gets_the_check_problems():
+    with pytest.raises(RecipeError) as err:
+        load_recipe(_recipe({"size": [10, 10], "sweep": {"scale": [0.5]}}), registry=REGISTRY)
+    assert "exactly one of size, scale and longest" in str(err.value)
+    assert err.value.problems[0].step == "small"
