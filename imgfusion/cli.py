@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from . import __version__
 from .errors import ImgfusionError, UsageError
 from .plugins import PluginLoadWarning, load_registry
-from .sweeps import MAX_VARIANTS
+from .plan import MAX_VARIANTS
 
 if TYPE_CHECKING:  # the recipe module (and yaml) load only for run and validate
     from .recipe import Recipe

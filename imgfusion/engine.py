@@ -25,7 +25,8 @@ from .errors import ImgfusionError, StepFailed
 from .io.write import atomic_write
 from .operators import Input, InputPath, OutputPath
 from .paths import RUN_RECORD, WriteSession, write_session
-from .recipe import Recipe, Ref, Step, variant_path
+from .plan import variant_path
+from .recipe import Recipe, Ref, Step
 from .io.samples import is_sample
 
 

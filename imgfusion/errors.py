@@ -1,7 +1,9 @@
 """Exceptions that imgfusion raises on purpose, each mapped to a CLI exit code."""
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from typing import Iterable
 
 MAX_MESSAGE = 1000  # characters of one problem's message that are shown
 
@@ -98,3 +100,9 @@ class UsageError(ImgfusionError):
     """A command-line mistake outside any recipe (an unknown operator name, say)."""
 
     exit_code = 2
+
+
+def did_you_mean(name: str, options: Iterable[str]) -> str | None:
+    """The closest of ``options`` to ``name``, for a "did you mean" hint, or None."""
+    matches = difflib.get_close_matches(str(name), list(options), n=1, cutoff=0.6)
+    return matches[0] if matches else None

@@ -59,3 +59,12 @@ def check_with_sweep(check, params: Mapping[str, Any], sweep: Mapping[str, list]
             if item not in found:
                 found.append(item)
     return found
+
+
+def run_check(op, params: Mapping[str, Any],
+              sweep: Mapping[str, list]) -> list[tuple[str, str]]:
+    """An operator's own validation, once per swept value; a crash in it is reported."""
+    try:
+        return check_with_sweep(op.check, params, sweep)
+    except Exception as exc:  # noqa: BLE001 - a plugin's check must not end validation
+        return [(None, f"{op.name}'s parameter check failed: {type(exc).__name__}: {exc}")]

@@ -2,12 +2,12 @@
 
 One check, :func:`confine`, serves both lines of defence:
 
-* at validation, :func:`output_path` resolves every ``OutputPath`` parameter of a
+* at validation, :func:`imgfusion.plan.output_path` resolves every ``OutputPath`` parameter of a
   recipe (and every sweep variant of it) and refuses, with the reason, a path that
   is absolute, climbs out with ``..``, holds a NUL byte, has a name longer than
   :data:`MAX_NAME_BYTES` or a total length over :data:`MAX_PATH_BYTES`, leads out
   of the folder through a symbolic link, or names ``run.json`` or a recipe input;
-* at run time, :func:`image_write.atomic_write` asks :func:`check_destination`
+* at run time, :func:`imgfusion.io.write.atomic_write` asks :func:`check_destination`
   about every file it is about to publish, while the engine holds a
   :func:`write_session` open, and records what it wrote (side files such as style
   snapshots and loss plots included).
@@ -19,7 +19,7 @@ import os
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 RUN_RECORD = "run.json"
 # A file is written as ".NAME.XXXXXXXX.part" first, 15 bytes more than NAME: 255 - 15.
@@ -67,53 +67,6 @@ def confine(path: str | os.PathLike, root: str | os.PathLike,
         raise UnsafePath(f"{real} is an input of this recipe; imgfusion never overwrites its "
                          "inputs")
     return real
-
-
-def output_path(value: str, out_dir: Path, protect: Iterable[str | os.PathLike] = ()) -> Path:
-    """A recipe's output path -> the path under ``out_dir``; UnsafePath says why not.
-
-    Absolute paths, ``~`` and ``..`` components are refused outright, before
-    :func:`confine` checks names, lengths, links and protected files.
-    """
-    text = str(value)
-    if "\0" in text:
-        raise UnsafePath("the path contains a NUL byte")
-    if os.path.isabs(text) or text.startswith("~"):
-        raise UnsafePath(f"{text!r} is an absolute path; outputs are written inside the output "
-                         f"folder ({out_dir}), so give a path relative to it")
-    if ".." in Path(text).parts:
-        raise UnsafePath(f"{text!r} climbs out of the output folder with '..'")
-    confine(text, out_dir, protect)
-    return Path(os.path.normpath(out_dir / text))
-
-
-def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterable,
-                 overwrite: bool, error: Callable[..., None]) -> None:
-    """Check every file a validated step will write, for each of its sweep variants.
-
-    ``written`` maps the paths claimed by earlier steps to their step id; ``error``
-    is called as ``error(step_id, field, message)``.
-    """
-    from .operators import OutputPath
-    from .sweeps import variant_path
-
-    for p in step.op.params:
-        value = step.params.get(p.name)
-        if p.type is not OutputPath or value is None:
-            continue
-        for labels in step.variants:
-            path = Path(variant_path(value, labels))
-            try:
-                output_path(path.relative_to(out_dir), out_dir, protect)
-            except (UnsafePath, ValueError) as exc:
-                error(step.id, p.name, str(exc))
-                return
-            if path in written:
-                error(step.id, p.name, f"{path} is also written by step '{written[path]}'")
-            elif path.is_file() and not overwrite:
-                error(step.id, p.name, f"{path} exists; set 'overwrite: true' on this step (or "
-                                       "run with --overwrite) to replace it")
-            written[path] = step.id
 
 
 # -- the run-time guard ------------------------------------------------------------

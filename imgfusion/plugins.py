@@ -21,12 +21,12 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import pluggy
 
 from . import hookspecs
-from .errors import PluginError
+from .errors import PluginError, Problem
 from .operators import Operator
 
 # The built-in families, each registered from its own ``plugin.py`` through the
@@ -180,3 +180,17 @@ def load_registry(plugin_files: Iterable[str | os.PathLike] = (), *, strict: boo
         path = Path(f).expanduser().resolve()
         reg.load_plugin(str(path), "file", lambda p=path: _import_file(p), strict)
     return reg
+
+
+def recipe_plugin_files(value: Any, base_dir: Path, problems: list[Problem]) -> list[Path]:
+    """The plugin files a recipe's ``plugins:`` names, resolved against its folder."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(Problem(None, "plugins", "expected a list of plugin file paths"))
+        return []
+    files = [(base_dir / v).resolve() for v in value]
+    for f in files:
+        if not f.is_file():
+            problems.append(Problem(None, "plugins", f"plugin file {str(f)!r} does not exist"))
+    return [f for f in files if f.is_file()]

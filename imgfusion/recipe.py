@@ -8,8 +8,6 @@ match.  Nothing runs until the whole recipe is valid.
 """
 from __future__ import annotations
 
-import difflib
-import itertools
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -17,14 +15,14 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .errors import Problem, RecipeError
+from .errors import Problem, RecipeError, did_you_mean
 from .operators import Input, InputPath, Operator, OutputPath, Param
-from .limits import check_with_sweep, seed_problem
-from .paths import UnsafePath, check_writes, output_path
-from .plugins import Registry, load_registry
 from .io.samples import is_sample
-from .sweeps import MAX_VARIANTS, expand_variants, too_many, variant_path  # noqa: F401
-from .yaml_safe import decode_recipe, read_yaml
+from .limits import run_check, seed_problem
+from .paths import UnsafePath
+from .plan import MAX_VARIANTS, output_path, plan_run, too_many, variant_path  # noqa: F401
+from .plugins import Registry, load_registry, recipe_plugin_files
+from .yaml_safe import apply_overrides, decode_recipe, parse_override, read_yaml  # noqa: F401
 
 FORMAT_VERSION = 1
 TOP_LEVEL_KEYS = ("imgfusion", "description", "device", "seed", "plugins", "steps")
@@ -32,6 +30,7 @@ STEP_KEYS = ("id", "op", "sweep", "device", "seed")
 ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 REF_PATTERN = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_-]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?$")
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+_BAD = object()  # a value refused by validation (its error is already recorded)
 
 
 @dataclass(frozen=True)
@@ -77,41 +76,6 @@ class Recipe:
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
-
-
-def did_you_mean(name: str, options: Iterable[str]) -> str | None:
-    matches = difflib.get_close_matches(str(name), list(options), n=1, cutoff=0.6)
-    return matches[0] if matches else None
-
-
-# -- YAML: imgfusion.yaml_safe ---------------------------------------------------
-def parse_override(text: str) -> tuple[str | None, str, Any]:
-    """``STEP.PARAM=VALUE`` (or ``seed=3``, ``device=cpu``) -> (step, key, value)."""
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise RecipeError(f"--set {text!r}: expected STEP.PARAM=VALUE")
-    step, dot, param = key.strip().rpartition(".")
-    return (step if dot else None), param, read_yaml(value, f"--set {key}")
-
-
-def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> list[Problem]:
-    problems: list[Problem] = []
-    steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
-    ids = {s["id"]: s for s in steps if isinstance(s, dict) and isinstance(s.get("id"), str)}
-    for text in overrides:
-        step, key, value = parse_override(text)
-        if step is None:
-            if key not in ("device", "seed"):
-                problems.append(Problem(None, key, f"--set {text!r}: only device and seed can be "
-                                        "set at the top level; use STEP.PARAM=VALUE for a step"))
-                continue
-            raw[key] = value
-        elif step not in ids:
-            problems.append(Problem(step, None, f"--set {text!r}: no step with this id",
-                                    did_you_mean(step, ids)))
-        else:
-            ids[step][key] = value
-    return problems
 
 
 # -- validation ---------------------------------------------------------------
@@ -211,7 +175,7 @@ class _Validator:
         if seed is not None and seed_problem(seed):
             self.error(sid, "seed", seed_problem(seed))
         if op.check is not None and not any(p.step == sid for p in self.problems):
-            for fld, message in _run_check(op, params, self.resolved_sweep(op, sweep)):
+            for fld, message in run_check(op, params, self.resolved_sweep(op, sweep)):
                 self.error(sid, fld, message)
         return Step(sid, n, op, inputs, params, given, sweep, device, seed)
 
@@ -383,26 +347,6 @@ class _Validator:
             self.error(s.id, name, f"{r} is {src.op.name}'s '{out.name}' output, which is "
                        f"data, not an {want}")
 
-    def variants_and_outputs(self) -> None:
-        """Count each step's variants (refusing too many), expand them, check the writes."""
-        if expand_variants(self.steps, self.max_variants, self.error):
-            written: dict[Path, str] = {}
-            for s in self.steps:
-                overwrite = self.overwrite or bool(s.params.get("overwrite", False))
-                check_writes(s, written, self.out_dir, self.input_files, overwrite, self.error)
-
-
-_BAD = object()
-
-
-def _run_check(op: Operator, params: Mapping[str, Any],
-               sweep: Mapping[str, list]) -> list[tuple[str, str]]:
-    """An operator's own validation, once per swept value; a crash in it is reported."""
-    try:
-        return check_with_sweep(op.check, params, sweep)
-    except Exception as exc:  # noqa: BLE001 - a plugin's check must not end validation
-        return [(None, f"{op.name}'s parameter check failed: {type(exc).__name__}: {exc}")]
-
 
 def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Iterable[str] = (),
                 out_dir: str | os.PathLike | None = None, device: str | None = None,
@@ -428,7 +372,7 @@ def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Ite
     if device is not None:
         raw["device"] = device
     out = Path(out_dir).resolve() if out_dir is not None else base_dir
-    plugin_files = _plugin_files(raw.get("plugins"), base_dir, problems)
+    plugin_files = recipe_plugin_files(raw.get("plugins"), base_dir, problems)
     if registry is None:
         registry = load_registry(plugin_files, strict=strict_plugins)
     v = _Validator(raw, registry, base_dir, out, overwrite, max_variants)
@@ -439,23 +383,10 @@ def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Ite
     v.all_steps()
     if not any(p.field == "steps" and p.step is None for p in v.problems):
         v.graph()
-        v.variants_and_outputs()
+        plan_run(v.steps, max_variants, out, v.input_files, overwrite, v.error)
     if v.problems:
         raise RecipeError(v.problems)
     for s in v.steps:
         if overwrite and s.op.param("overwrite") is not None:
             s.params["overwrite"] = True
     return Recipe(v.steps, registry, raw, base_dir, out, path, dev, seed, v.input_files)
-
-
-def _plugin_files(value: Any, base_dir: Path, problems: list[Problem]) -> list[Path]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append(Problem(None, "plugins", "expected a list of plugin file paths"))
-        return []
-    files = [(base_dir / v).resolve() for v in value]
-    for f in files:
-        if not f.is_file():
-            problems.append(Problem(None, "plugins", f"plugin file {str(f)!r} does not exist"))
-    return [f for f in files if f.is_file()]

@@ -13,7 +13,7 @@ Every refusal is a :class:`RecipeError` with the line (and column) it concerns.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 from yaml.composer import Composer
@@ -21,7 +21,7 @@ from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from .errors import RecipeError
+from .errors import Problem, RecipeError, did_you_mean
 
 MAX_DEPTH = 64         # nesting of lists and mappings
 MAX_NODES = 20_000     # scalars, lists and mappings in one document
@@ -142,3 +142,33 @@ def read_yaml(text: str, source: str = "<recipe>") -> Any:
         raise RecipeError(f"{source}: YAML syntax error{where}: {problem}") from None
     except RecursionError:
         raise RecipeError(f"{source}: the YAML is nested too deeply") from None
+
+
+# -- --set overrides: STEP.PARAM=VALUE, each value read as YAML ----------------------
+def parse_override(text: str) -> tuple[str | None, str, Any]:
+    """``STEP.PARAM=VALUE`` (or ``seed=3``, ``device=cpu``) -> (step, key, value)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise RecipeError(f"--set {text!r}: expected STEP.PARAM=VALUE")
+    step, dot, param = key.strip().rpartition(".")
+    return (step if dot else None), param, read_yaml(value, f"--set {key}")
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
+    ids = {s["id"]: s for s in steps if isinstance(s, dict) and isinstance(s.get("id"), str)}
+    for text in overrides:
+        step, key, value = parse_override(text)
+        if step is None:
+            if key not in ("device", "seed"):
+                problems.append(Problem(None, key, f"--set {text!r}: only device and seed can be "
+                                        "set at the top level; use STEP.PARAM=VALUE for a step"))
+                continue
+            raw[key] = value
+        elif step not in ids:
+            problems.append(Problem(step, None, f"--set {text!r}: no step with this id",
+                                    did_you_mean(step, ids)))
+        else:
+            ids[step][key] = value
+    return problems

@@ -1,5 +1,4 @@
 """An operator's check sees each swept value: a sweep over resize's scale or longest runs."""
-import numpy as np
 import pytest
 
 from imgfusion.engine import run_recipe

@@ -2,7 +2,6 @@
 pixel limit, for every format imgfusion reads: tiny files declaring huge images are
 refused fast, naming the step and the field, without the memory a decode would take."""
 import io
-import json
 import os
 import struct
 import subprocess

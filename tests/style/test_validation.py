@@ -2,7 +2,6 @@
 written: the weights load, the numbers are in range; at run time, before allocating: the
 init_image's size agrees and the memory suffices (the estimate is named)."""
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np

@@ -1,4 +1,6 @@
-"""Sweep sizes, counted before anything is expanded, and the file names of sweep variants.
+"""What a validated recipe will do: its sweep variants, the files it writes, and the checks
+on those writes.  :mod:`imgfusion.recipe` validates the YAML and then calls :func:`plan_run`;
+the engine names each variant's files with :func:`variant_path`.
 
 A step with ``sweep:`` runs once per combination of its value lists; a step fed by
 swept steps runs once per combination of their variants.  :func:`variant_counts`
@@ -12,7 +14,10 @@ import itertools
 import math
 import os
 import re
+from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
+
+from .paths import UnsafePath, confine
 
 MAX_VARIANTS = 10_000
 _CLAMP = 10**18  # counts stop growing here: a chain of sweeps builds no huge integer
@@ -83,3 +88,59 @@ def _slug(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         value = "+".join(map(str, value))
     return re.sub(r"[^A-Za-z0-9.+-]+", "_", str(value)).strip("_") or "x"
+
+
+def output_path(value: str, out_dir: Path, protect: Iterable[str | os.PathLike] = ()) -> Path:
+    """A recipe's output path -> the path under ``out_dir``; UnsafePath says why not.
+
+    Absolute paths, ``~`` and ``..`` components are refused outright, before
+    :func:`confine` checks names, lengths, links and protected files.
+    """
+    text = str(value)
+    if "\0" in text:
+        raise UnsafePath("the path contains a NUL byte")
+    if os.path.isabs(text) or text.startswith("~"):
+        raise UnsafePath(f"{text!r} is an absolute path; outputs are written inside the output "
+                         f"folder ({out_dir}), so give a path relative to it")
+    if ".." in Path(text).parts:
+        raise UnsafePath(f"{text!r} climbs out of the output folder with '..'")
+    confine(text, out_dir, protect)
+    return Path(os.path.normpath(out_dir / text))
+
+
+def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterable,
+                 overwrite: bool, error: Callable[..., None]) -> None:
+    """Check every file a validated step will write, for each of its sweep variants.
+
+    ``written`` maps the paths claimed by earlier steps to their step id; ``error``
+    is called as ``error(step_id, field, message)``.
+    """
+    from .operators import OutputPath
+
+    for p in step.op.params:
+        value = step.params.get(p.name)
+        if p.type is not OutputPath or value is None:
+            continue
+        for labels in step.variants:
+            path = Path(variant_path(value, labels))
+            try:
+                output_path(path.relative_to(out_dir), out_dir, protect)
+            except (UnsafePath, ValueError) as exc:
+                error(step.id, p.name, str(exc))
+                return
+            if path in written:
+                error(step.id, p.name, f"{path} is also written by step '{written[path]}'")
+            elif path.is_file() and not overwrite:
+                error(step.id, p.name, f"{path} exists; set 'overwrite: true' on this step (or "
+                                       "run with --overwrite) to replace it")
+            written[path] = step.id
+
+
+def plan_run(steps: list[Any], cap: int, out_dir: Path, protect: Iterable, overwrite: bool,
+             error: Callable[..., None]) -> None:
+    """Expand each step's variants (refusing more than ``cap``), then check every write."""
+    if expand_variants(steps, cap, error):
+        written: dict[Path, str] = {}
+        for s in steps:
+            forced = overwrite or bool(s.params.get("overwrite", False))
+            check_writes(s, written, out_dir, protect, forced, error)
