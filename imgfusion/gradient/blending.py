@@ -27,7 +27,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ParameterError
-from .checks import as_image, as_mask, join_alpha, luminance, match_channels, pair, split_alpha
+from ..checks import (check_image, check_mask, check_pair, join_alpha, luminance,
+                      match_channels, split_alpha)
 from .opencv_clone import clone_fft, without_frame
 from .solvers import check_solver, solve_in_crop
 from .system import EDGES, forward_differences
@@ -84,8 +85,9 @@ def monochrome_transfer(source, target, mask, *, offset=(0, 0), solver="auto", t
     (Pérez Fig. 5).  Parameters and result as :func:`poisson_blend`; any source
     channel count is accepted.
     """
-    src, _ = split_alpha(as_image("source", source))
-    return _blend(luminance(src), target, mask, offset, solver, tol, return_info, _imported)
+    src, _ = split_alpha(check_image(source, "source", grey_2d=True).astype(np.float64))
+    grey = luminance(src, "bt601")[:, :, None]
+    return _blend(grey, target, mask, offset, solver, tol, return_info, _imported)
 
 
 def _imported(src_field, tgt_field):
@@ -103,15 +105,16 @@ _CHANGES = {_imported: lambda s, t: s - t,  # v - grad(target), for the fft pipe
 def _blend(source, target, mask, offset, solver, tol, return_info, choose):
     check_solver(solver, tol)
     ndim = np.ndim(target)
-    tgt, keep_alpha = split_alpha(as_image("target", target))
-    src, _ = split_alpha(as_image("source", source))
+    tgt, keep_alpha = split_alpha(check_image(target, "target", grey_2d=True).astype(np.float64))
+    src, _ = split_alpha(check_image(source, "source", grey_2d=True).astype(np.float64))
     src = match_channels(src, tgt.shape[2])
-    alpha = as_mask("mask", mask, src.shape[:2], "the source's size")
+    alpha = check_mask(mask, src.shape[:2], "mask", "the source's size",
+                       nonempty=True).astype(np.float64)
     if solver == "fft":
-        out, info = _opencv_fft(src, alpha, tgt, pair("offset", offset), choose)
+        out, info = _opencv_fft(src, alpha, tgt, check_pair(offset, "offset"), choose)
         result = join_alpha(out, keep_alpha, ndim)
         return (result, info) if return_info else result
-    g, has_source, a = _place(src, alpha, tgt, pair("offset", offset))
+    g, has_source, a = _place(src, alpha, tgt, check_pair(offset, "offset"))
 
     hard = bool(np.isin(alpha, (0.0, 1.0)).all())
 

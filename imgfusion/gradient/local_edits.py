@@ -13,7 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ParameterError
-from .checks import LUMA, as_image, as_mask, join_alpha, luminance, split_alpha
+from ..checks import (LUMA_STANDARDS, check_image, check_mask, join_alpha, luminance,
+                      split_alpha)
 from .solvers import bounding_crop, check_solver, solve_in_crop, solve_system
 from .system import EDGES, assemble, forward_differences
 
@@ -48,7 +49,7 @@ def texture_flatten(image, mask, *, low_threshold=0.1, high_threshold=0.2, sigma
     if sigma < 0:
         raise ParameterError("sigma", f"must be >= 0, got {sigma!r}")
     colour, alpha, region, ndim = _prepare(image, mask, solver, tol)
-    edges = canny(luminance(colour)[:, :, 0], sigma=sigma, low_threshold=low_threshold,
+    edges = canny(luminance(colour, "bt601"), sigma=sigma, low_threshold=low_threshold,
                   high_threshold=high_threshold)
 
     def fields(crop):
@@ -149,7 +150,8 @@ def color_change(image, mask, *, multipliers=(1.5, 0.5, 0.5), color=None,
         raise ParameterError("solver", "fft solves the pure Poisson system only; use auto, "
                                        "direct, cg or multigrid, or transition: 0")
     source = _recoloured(colour, multipliers, color)
-    fstar = np.repeat(luminance(colour), 3, axis=2) if decolorize_background else colour
+    grey = luminance(colour, "bt601")[:, :, None]
+    fstar = np.repeat(grey, 3, axis=2) if decolorize_background else colour
 
     def fields(crop):
         return forward_differences(source[crop])
@@ -174,11 +176,11 @@ def _recoloured(colour, multipliers, color):
     if asked.shape != (3,) or not np.isfinite(asked).all() or asked.min() < 0 \
             or asked.max() > 1:
         raise ParameterError("color", f"expected [r, g, b] in [0, 1], got {color!r}")
-    grey = float(asked @ LUMA)
+    grey = float(asked @ LUMA_STANDARDS["bt601"])
     if grey <= 0:
         raise ParameterError("color", "black has no shading to keep; ask for a colour "
                                       "with some luminance")
-    return luminance(colour) * (asked / grey)
+    return luminance(colour, "bt601")[:, :, None] * (asked / grey)
 
 
 def _solve_screened(region, fstar, source, fields, weight, solver, tol):
@@ -201,8 +203,8 @@ def _solve_screened(region, fstar, source, fields, weight, solver, tol):
 def _prepare(image, mask, solver, tol):
     check_solver(solver, tol)
     ndim = np.ndim(image)
-    colour, alpha = split_alpha(as_image("image", image))
-    region = as_mask("mask", mask, colour.shape[:2], "the image") > 0
+    colour, alpha = split_alpha(check_image(image, "image", grey_2d=True).astype(np.float64))
+    region = check_mask(mask, colour.shape[:2], "mask", "the image", nonempty=True) > 0
     return colour, alpha, region, ndim
 
 

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from ..errors import ParameterError
 from . import EXACT_SOLVERS
-from .checks import as_image, join_alpha, pair, split_alpha
+from ..checks import check_image, check_pair, join_alpha, split_alpha
 from .solvers import solve_system
 from .system import assemble, forward_differences
 
@@ -58,9 +58,9 @@ def gradient_reconstruct(image, *, anchor=(0, 0), anchor_value=None, solver="dir
         raise ParameterError("tol", f"must lie strictly between 0 and 1, got {tol!r}")
     start = time.perf_counter()
     ndim = np.ndim(image)
-    colour, alpha = split_alpha(as_image("image", image))
+    colour, alpha = split_alpha(check_image(image, "image", grey_2d=True).astype(np.float64))
     h, w, channels = colour.shape
-    r, c = pair("anchor", anchor)
+    r, c = check_pair(anchor, "anchor")
     if not (0 <= r < h and 0 <= c < w):
         raise ParameterError("anchor", f"({r}, {c}) lies outside the {h}x{w} image")
     if anchor_value is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ParameterError
-from .checks import as_image, join_alpha, split_alpha
+from ..checks import check_image, join_alpha, split_alpha
 from .solvers import check_solver, solve_region
 from .system import forward_differences
 
@@ -31,7 +31,7 @@ def seamless_tile(image, *, solver="auto", tol=1e-8, return_info=False):
     """
     check_solver(solver, tol)
     ndim = np.ndim(image)
-    colour, alpha = split_alpha(as_image("image", image))
+    colour, alpha = split_alpha(check_image(image, "image", grey_2d=True).astype(np.float64))
     h, w = colour.shape[:2]
     if h < 3 or w < 3:
         raise ParameterError("image", f"needs at least 3x3 pixels to have an interior, "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import check_feather
 from ..errors import ParameterError
 from ..memory import check_fits
 
@@ -62,8 +63,7 @@ def shape_mask(like: np.ndarray | None = None, *, size: tuple[int, int] | None =
     ey, ex = _pair(extent, "extent")
     if ey <= 0 or ex <= 0:
         raise ParameterError("extent", f"height and width must be above 0, got {extent!r}")
-    if not feather >= 0:
-        raise ParameterError("feather", f"must be 0 or more, got {feather!r}")
+    check_feather(feather)
     # the float64 distance and its bool test; feathered: the distance transform's
     # int32 (row, col) feature transform, its float64 output and the float32 alpha
     check_fits(rows * cols * (30 if feather else 10) + 8 * (rows + cols),

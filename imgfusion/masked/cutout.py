@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..checks import check_image, check_mask
+from ..checks import bounding_box, check_image, check_mask
 from ..errors import ParameterError
 from ..layout.geometry import crop
 from ..gradient.blending import mixed_blend, poisson_blend
@@ -29,13 +29,6 @@ class CutoutResult(NamedTuple):
     image: np.ndarray
     loss_history: list[dict]
     info: dict
-
-
-def region_box(alpha: np.ndarray) -> tuple[int, int, int, int]:
-    """(top, left, bottom, right), half-open, of the pixels where ``alpha > 0``."""
-    rows = np.flatnonzero((alpha > 0).any(axis=1))
-    cols = np.flatnonzero((alpha > 0).any(axis=0))
-    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
 def _check_landing(box, offset, target_hw) -> None:
@@ -109,7 +102,7 @@ def stylize_and_blend(source: np.ndarray, target: np.ndarray, mask: np.ndarray, 
     if int(margin) != margin or margin < 0:
         raise ParameterError("margin", f"must be a whole number >= 0, got {margin!r}")
     r, c = (int(v) for v in offset)
-    box = region_box(alpha)
+    box = bounding_box(alpha)
     _check_landing(box, (r, c), target.shape[:2])
     top, left = max(box[0] - margin, 0), max(box[1] - margin, 0)
     bottom = min(box[2] + margin, source.shape[0])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import check_mask
+from ..checks import check_feather, check_mask
 from ..errors import ParameterError
 
 
@@ -43,8 +43,7 @@ def feathered(alpha: np.ndarray, feather: float, field: str = "feather") -> np.n
     """``alpha`` times a ramp from 0 at the mask's outline to 1 at ``feather`` px inside
     (Euclidean distance to the nearest unselected pixel); 0 leaves it unchanged.
     Pixels where ``alpha`` is 0 stay 0."""
-    if not feather >= 0:
-        raise ParameterError(field, f"must be 0 or more, got {feather!r}")
+    check_feather(feather, field)
     if feather == 0:
         return alpha
     from scipy.ndimage import distance_transform_edt

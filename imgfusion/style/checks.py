@@ -1,7 +1,6 @@
 """Input checks of the style operators: images, weights, sizes and memory, each naming its field."""
 from __future__ import annotations
 
-import math
 import os
 import socket
 import sys
@@ -11,6 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..checks import check_image, split_alpha
 from ..errors import ParameterError
 from .layers import INDEX, LAYERS, min_input_size
 
@@ -19,21 +19,12 @@ COLOR_CONTROLS = ("none", "luminance", "histogram")
 
 
 def as_rgb(image, field: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """(H x W x 3 float32 copy in [0, 1], alpha or None) from an H x W x C image, C = 1, 3, 4."""
-    a = np.asarray(image)
-    if a.ndim == 2:
-        a = a[..., None]
-    if a.ndim != 3 or a.shape[-1] not in (1, 3, 4):
-        raise ParameterError(field, f"expected an H x W x C image with C = 1, 3 or 4, "
-                                    f"got shape {np.shape(image)}")
-    if not np.issubdtype(a.dtype, np.floating):
-        raise ParameterError(field, f"expected a float image in [0, 1], got dtype {a.dtype}")
-    if not np.isfinite(a).all():
-        raise ParameterError(field, "the image holds NaN or infinite pixels")
-    a = np.clip(a.astype(np.float32), 0.0, 1.0)
-    alpha = a[..., 3].copy() if a.shape[-1] == 4 else None
-    rgb = np.repeat(a, 3, axis=-1) if a.shape[-1] == 1 else a[..., :3].copy()
-    return rgb, alpha
+    """(H x W x 3 float32 copy in [0, 1], H x W alpha or None) of an image (see
+    :func:`imgfusion.checks.check_image`); VGG19 sees RGB, so grey is replicated."""
+    a = np.clip(check_image(image, field, grey_2d=True).astype(np.float32), 0.0, 1.0)
+    colour, alpha = split_alpha(a)
+    rgb = np.repeat(colour, 3, axis=-1) if colour.shape[-1] == 1 else colour.copy()
+    return rgb, None if alpha is None else alpha.copy()
 
 
 def style_list(style) -> list:
@@ -57,18 +48,6 @@ def blend_weights(weights: Sequence[float] | None, n: int) -> list[float]:
     if sum(w) <= 0:
         raise ParameterError("style_blend_weights", "the weights sum to 0")
     return [v / sum(w) for v in w]
-
-
-def non_negative(**values: float) -> None:
-    for name, v in values.items():
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-            raise ParameterError(name, f"must be a finite number >= 0, got {v!r}")
-
-
-def choice(field: str, value: str, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ParameterError(field, f"'{value}' is not one of {', '.join(choices)}")
-    return value
 
 
 def fits_layers(hw: tuple[int, int], layers, field: str, what: str) -> None:

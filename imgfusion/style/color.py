@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import LUMA_STANDARDS
 from ..errors import ParameterError
 
-RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114],
+# YIQ's Y row is BT.601 luma (imgfusion.checks names the standards).
+RGB_TO_YIQ = np.array([LUMA_STANDARDS["bt601"],
                        [0.59590059, -0.27455667, -0.32134392],
                        [0.21153661, -0.52273617, 0.31119955]])
 YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ)

@@ -8,6 +8,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 import numpy as np
 import torch
 
+from ..checks import check_choice, check_non_negative
 from ..errors import ParameterError
 from . import checks, color
 from .budget import check_plan
@@ -58,13 +59,13 @@ def _prepare(content, style, *, content_layers, style_layers, content_weight, st
              tv_weight, style_blend_weights, size, style_scale, init, init_image,
              original_colors, color_control, histogram_mode) -> _Setup:
     """Check the inputs and apply the colour preprocessing (histogram / luminance)."""
-    checks.non_negative(content_weight=content_weight, style_weight=style_weight,
+    check_non_negative(content_weight=content_weight, style_weight=style_weight,
                         tv_weight=tv_weight)
     if not style_scale > 0:
         raise ParameterError("style_scale", f"must be > 0, got {style_scale!r}")
-    checks.choice("init", init, checks.INIT_MODES)
-    checks.choice("color_control", color_control, checks.COLOR_CONTROLS)
-    checks.choice("histogram_mode", histogram_mode, color.HISTOGRAM_MODES)
+    check_choice(init, "init", checks.INIT_MODES)
+    check_choice(color_control, "color_control", checks.COLOR_CONTROLS)
+    check_choice(histogram_mode, "histogram_mode", color.HISTOGRAM_MODES)
     content_w = layer_weights(content_layers, "content_layers")
     style_w = layer_weights(style_layers, "style_layers")
     content_w = {k: v for k, v in content_w.items() if v > 0} if content_weight > 0 else {}
@@ -217,13 +218,13 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
     regions = region_guides(content_guides, style_guides,
                             None if setup.content is None else setup.content.shape[:2],
                             [s.shape[:2] for s in setup.styles], guide_mode, guide_dilation)
-    checks.choice("pooling", pooling, ("max", "avg"))
-    checks.choice("optimizer", optimizer, ("lbfgs", "adam"))
+    check_choice(pooling, "pooling", ("max", "avg"))
+    check_choice(optimizer, "optimizer", ("lbfgs", "adam"))
     for name, value, low in (("iterations", iterations, 1), ("window", window, 1),
                              ("snapshot_every", snapshot_every, 0)):
         if int(value) < low:
             raise ParameterError(name, f"must be >= {low}, got {value!r}")
-    checks.non_negative(tolerance=tolerance)
+    check_non_negative(tolerance=tolerance)
     if learning_rate is not None and not learning_rate > 0:
         raise ParameterError("learning_rate", f"must be > 0, got {learning_rate!r}")
     if init_image is not None:

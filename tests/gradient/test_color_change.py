@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from imgfusion.errors import ParameterError
-from imgfusion.gradient.checks import LUMA
+from imgfusion.checks import LUMA_STANDARDS
+
+LUMA = LUMA_STANDARDS["bt601"]
 from imgfusion.gradient.local_edits import color_change
 
 H, W = 48, 56

@@ -59,7 +59,6 @@ def test_composite_grey_and_colour_mix():
 
 @pytest.mark.parametrize("args, field", [
     ((img(), img(), np.ones((6, 6))), "mask"),
-    ((img(), img(), np.ones((6, 7, 1))), "mask"),
     ((img(), img(shape=(6, 8)), np.ones((6, 7))), "foreground"),
     ((img(), img(), None), "mask"),
     ((img(2), img(), np.ones((6, 7))), "foreground"),
@@ -83,3 +82,10 @@ def test_to_gray():
     np.testing.assert_array_equal(out[..., 0], out[..., 2])
     g = img(1)
     np.testing.assert_array_equal(to_gray(g), g)
+
+
+def test_an_h_w_1_mask_is_read_as_h_w():
+    """The one mask policy (imgfusion.checks): H x W x 1 is the same mask as H x W."""
+    fg, bg = img(), img()
+    mask = np.linspace(0, 1, 42, dtype=np.float32).reshape(6, 7)
+    assert np.array_equal(composite(fg, bg, mask[:, :, None]), composite(fg, bg, mask))

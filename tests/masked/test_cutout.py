@@ -3,7 +3,8 @@ import pytest
 
 from imgfusion.errors import ParameterError
 from imgfusion.gradient.blending import poisson_blend
-from imgfusion.masked.cutout import region_box, stylize_and_blend
+from imgfusion.checks import bounding_box as region_box
+from imgfusion.masked.cutout import stylize_and_blend
 from imgfusion.style.transfer import neural_style
 from masked_helpers import FAST, smooth
 
