@@ -57,7 +57,7 @@ def main() -> None:
         stylize_and_blend(source, target, mask, style, offset=(0, 0), margin=16, **kw)
 
     def whole_run():
-        poisson_blend(neural_style(source, style, size=None, **kw).image, target, mask)
+        poisson_blend(neural_style(source, style, size=None, **kw).image, target, mask).image
 
     crop_s, whole_s = best_of(args.repeat, crop_run, whole_run)
 

@@ -30,12 +30,12 @@ from ..errors import ParameterError
 from ..checks import (check_image, check_mask, check_pair, join_alpha, luminance,
                       match_channels, split_alpha)
 from .opencv_clone import clone_fft, without_frame
+from .result import GradientResult
 from .solvers import check_solver, solve_in_crop
 from .system import EDGES, forward_differences
 
 
-def poisson_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8,
-                  return_info=False):
+def poisson_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8):
     """Paste ``source`` into ``target`` by importing its gradients (Pérez Eq. 7, 11).
 
     Parameters
@@ -53,20 +53,16 @@ def poisson_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-
         bounding box; the exact solvers are the default.
     tol : float
         Relative residual at which the iterative solvers stop.
-    return_info : bool
-        Also return a dict with the solver used, unknowns, relative residual,
-        iterations and seconds.
 
     Returns
     -------
-    image : float32 array shaped like ``target``
-        (image, info) when ``return_info`` is true.
+    image, info : float32 array shaped like ``target``
+        The result; ``info`` says how it was solved (:class:`GradientResult`).
     """
-    return _blend(source, target, mask, offset, solver, tol, return_info, _imported)
+    return _blend(source, target, mask, offset, solver, tol, _imported)
 
 
-def mixed_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8,
-                return_info=False):
+def mixed_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8):
     """Paste ``source`` into ``target`` keeping, per neighbour pair and channel, the
     stronger of the two gradients (Pérez Eq. 13): holes and transparent parts let
     the target's texture through.
@@ -75,11 +71,10 @@ def mixed_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8,
     the paper's magnitude test ``|f*_p - f*_q| > |g_p - g_q|`` on every pair.
     Parameters and result as :func:`poisson_blend`.
     """
-    return _blend(source, target, mask, offset, solver, tol, return_info, _mixed)
+    return _blend(source, target, mask, offset, solver, tol, _mixed)
 
 
-def monochrome_transfer(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8,
-                        return_info=False):
+def monochrome_transfer(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8):
     """Paste only the *texture* of ``source``: its luminance gradients, imported
     into every channel of ``target``, so the source's colour is not carried over
     (Pérez Fig. 5).  Parameters and result as :func:`poisson_blend`; any source
@@ -87,7 +82,7 @@ def monochrome_transfer(source, target, mask, *, offset=(0, 0), solver="auto", t
     """
     src, _ = split_alpha(check_image(source, "source", grey_2d=True).astype(np.float64))
     grey = luminance(src, "bt601")[:, :, None]
-    return _blend(grey, target, mask, offset, solver, tol, return_info, _imported)
+    return _blend(grey, target, mask, offset, solver, tol, _imported)
 
 
 def _imported(src_field, tgt_field):
@@ -102,7 +97,7 @@ _CHANGES = {_imported: lambda s, t: s - t,  # v - grad(target), for the fft pipe
             _mixed: lambda s, t: np.where(np.abs(t) > np.abs(s), 0, s - t)}
 
 
-def _blend(source, target, mask, offset, solver, tol, return_info, choose):
+def _blend(source, target, mask, offset, solver, tol, choose):
     check_solver(solver, tol)
     ndim = np.ndim(target)
     tgt, keep_alpha = split_alpha(check_image(target, "target", grey_2d=True).astype(np.float64))
@@ -113,7 +108,7 @@ def _blend(source, target, mask, offset, solver, tol, return_info, choose):
     if solver == "fft":
         out, info = _opencv_fft(src, alpha, tgt, check_pair(offset, "offset"), choose)
         result = join_alpha(out, keep_alpha, ndim)
-        return (result, info) if return_info else result
+        return GradientResult(result, info)
     g, has_source, a = _place(src, alpha, tgt, check_pair(offset, "offset"))
 
     hard = bool(np.isin(alpha, (0.0, 1.0)).all())
@@ -132,7 +127,7 @@ def _blend(source, target, mask, offset, solver, tol, return_info, choose):
 
     out, info = solve_in_crop(a > 0, tgt, fields, solver=solver, tol=tol)
     result = join_alpha(out, keep_alpha, ndim)
-    return (result, info) if return_info else result
+    return GradientResult(result, info)
 
 
 def _opencv_fft(src, alpha, tgt, offset, choose):

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from ..errors import ParameterError
 from ..checks import (LUMA_STANDARDS, check_image, check_mask, join_alpha, luminance,
                       split_alpha)
+from .result import GradientResult
 from .solvers import bounding_crop, check_solver, solve_in_crop, solve_system
 from .system import EDGES, assemble, forward_differences
 
@@ -22,7 +23,7 @@ LOG_OFFSET = 1e-3  # log(f + offset): keeps black pixels finite in the log domai
 
 
 def texture_flatten(image, mask, *, low_threshold=0.1, high_threshold=0.2, sigma=1.0,
-                    solver="auto", tol=1e-8, return_info=False):
+                    solver="auto", tol=1e-8):
     """Wash out texture inside ``mask``, keeping only gradients across edges (Pérez Eq. 15).
 
     The edge map is :func:`skimage.feature.canny` of the image's luminance;
@@ -38,7 +39,7 @@ def texture_flatten(image, mask, *, low_threshold=0.1, high_threshold=0.2, sigma
         Canny hysteresis thresholds on the gradient magnitude (float image).
     sigma : float
         Canny's Gaussian smoothing.
-    solver, tol, return_info
+    solver, tol
         As :func:`imgfusion.gradient.blending.poisson_blend`.
     """
     from skimage.feature import canny
@@ -58,11 +59,10 @@ def texture_flatten(image, mask, *, low_threshold=0.1, high_threshold=0.2, sigma
                 for (lo, hi), d in zip(EDGES, forward_differences(colour[crop]))]
 
     return _finish(solve_in_crop(region, colour, fields, solver=solver, tol=tol),
-                   alpha, ndim, return_info)
+                   alpha, ndim)
 
 
-def illumination_change(image, mask, *, alpha=0.2, beta=0.2, solver="auto", tol=1e-8,
-                        return_info=False):
+def illumination_change(image, mask, *, alpha=0.2, beta=0.2, solver="auto", tol=1e-8):
     """Soften highlights and lift shadows inside ``mask`` (Pérez Eq. 16, log domain).
 
     In log space the field is ``a**beta * |grad f|**-beta * grad f`` with
@@ -77,7 +77,7 @@ def illumination_change(image, mask, *, alpha=0.2, beta=0.2, solver="auto", tol=
         The paper's alpha as a fraction of the mean log-gradient norm in the mask.
     beta : float
         Compression exponent; 0 leaves the image unchanged.
-    solver, tol, return_info
+    solver, tol
         As :func:`imgfusion.gradient.blending.poisson_blend`.
     """
     if not alpha > 0:
@@ -101,12 +101,11 @@ def illumination_change(image, mask, *, alpha=0.2, beta=0.2, solver="auto", tol=
         return dh * s[:, :-1], dv * s[:-1, :]
 
     out, info = solve_in_crop(region, logs, fields, solver=solver, tol=tol)
-    return _finish((np.exp(out) - LOG_OFFSET, info), keep_alpha, ndim, return_info)
+    return _finish((np.exp(out) - LOG_OFFSET, info), keep_alpha, ndim)
 
 
 def color_change(image, mask, *, multipliers=(1.5, 0.5, 0.5), color=None,
-                 decolorize_background=False, transition=8.0, solver="auto", tol=1e-8,
-                 return_info=False):
+                 decolorize_background=False, transition=8.0, solver="auto", tol=1e-8):
     """Recolour the selection seamlessly, its shading kept (Pérez Fig. 11).
 
     The source is the image with its colour channels multiplied: by ``multipliers``,
@@ -137,7 +136,7 @@ def color_change(image, mask, *, multipliers=(1.5, 0.5, 0.5), color=None,
     transition : float
         Width in pixels of the blend into the surroundings; 0 is Pérez's pure
         gradient-domain solve.
-    solver, tol, return_info
+    solver, tol
         As :func:`imgfusion.gradient.blending.poisson_blend` (``fft`` needs
         ``transition=0``).
     """
@@ -161,7 +160,7 @@ def color_change(image, mask, *, multipliers=(1.5, 0.5, 0.5), color=None,
     else:
         solved = _solve_screened(region, fstar, source, fields, (3.0 / transition) ** 2,
                                  solver, tol)
-    return _finish(solved, alpha, ndim, return_info)
+    return _finish(solved, alpha, ndim)
 
 
 def _recoloured(colour, multipliers, color):
@@ -208,7 +207,7 @@ def _prepare(image, mask, solver, tol):
     return colour, alpha, region, ndim
 
 
-def _finish(solved, alpha, ndim, return_info):
+def _finish(solved, alpha, ndim):
     out, info = solved
     result = join_alpha(out, alpha, ndim)
-    return (result, info) if return_info else result
+    return GradientResult(result, info)

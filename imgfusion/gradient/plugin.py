@@ -1,9 +1,10 @@
-"""Built-in plugin: the gradient-domain operators (Pérez et al. 2003).
+"""The gradient family's registrations: the gradient-domain operators (Pérez et al. 2003).
 
 Registration only; the functions live in :mod:`imgfusion.gradient` and are
-imported when an operator first runs.  Each operator has two outputs: the
-image, and ``info`` (solver used, unknowns, relative residual, iterations,
-seconds).
+imported when an operator first runs.  Each function returns a
+:class:`~imgfusion.gradient.result.GradientResult`, whose two fields are the
+operator's two outputs: the image, and ``info`` (solver used, unknowns, relative
+residual, iterations, seconds).
 """
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from ..hookspecs import hookimpl
 from ..operators import Input, Operator, Output, Param
 from ..limits import COORD_MAX, FEATHER_MAX
 
-_MODULE = "imgfusion.gradient.recipe_ops"
+_MODULES = {"gradient_reconstruct": "reconstruct", "poisson_blend": "blending",
+            "mixed_blend": "blending", "monochrome_transfer": "blending",
+            "texture_flatten": "local_edits", "illumination_change": "local_edits",
+            "color_change": "local_edits", "seamless_tile": "tiling"}
 _OUTPUTS = (Output("image"),
             Output("info", "data", "solver used, unknowns, relative residual (None for fft), "
                                    "iterations, seconds"))
@@ -37,7 +41,7 @@ _BLEND_PARAMS = (
 
 
 def _op(name: str, summary: str, inputs, params) -> Operator:
-    return Operator(name=name, func=f"{_MODULE}:{name}", summary=summary, inputs=inputs,
+    return Operator(name=name, func=f"imgfusion.gradient.{_MODULES[name]}:{name}", summary=summary, inputs=inputs,
                     params=params, outputs=_OUTPUTS)
 
 

@@ -21,12 +21,13 @@ import scipy.sparse as sp
 from ..errors import ParameterError
 from . import EXACT_SOLVERS
 from ..checks import check_image, check_pair, join_alpha, split_alpha
+from .result import GradientResult
 from .solvers import solve_system
 from .system import assemble, forward_differences
 
 
 def gradient_reconstruct(image, *, anchor=(0, 0), anchor_value=None, solver="direct",
-                         tol=1e-10, return_info=False):
+                         tol=1e-10):
     """Rebuild ``image`` from its forward differences and one anchor pixel.
 
     Parameters
@@ -42,14 +43,11 @@ def gradient_reconstruct(image, *, anchor=(0, 0), anchor_value=None, solver="dir
     solver : {"auto", "direct", "cg", "multigrid"}
     tol : float
         Relative residual at which the iterative solvers stop.
-    return_info : bool
-        Also return a dict whose ``residual`` is the relative least-squares
-        residual ``||D v - d|| / ||d||`` over all the equations above.
 
     Returns
     -------
-    image : float32 array shaped like ``image``
-        (image, info) when ``return_info`` is true.
+    image, info : float32 array shaped like ``image``
+        The result; ``info`` says how it was solved (:class:`GradientResult`).
     """
     if solver not in EXACT_SOLVERS:
         raise ParameterError("solver", f"{solver!r} is not one of "
@@ -82,7 +80,7 @@ def gradient_reconstruct(image, *, anchor=(0, 0), anchor_value=None, solver="dir
     info["residual"] = _least_squares_residual(out, gh, gv, (r, c), value)
     info["seconds"] = time.perf_counter() - start
     result = join_alpha(out, alpha, ndim)
-    return (result, info) if return_info else result
+    return GradientResult(result, info)
 
 
 def _least_squares_residual(v, gh, gv, anchor, value) -> float:

@@ -5,11 +5,12 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..checks import check_image, join_alpha, split_alpha
+from .result import GradientResult
 from .solvers import check_solver, solve_region
 from .system import forward_differences
 
 
-def seamless_tile(image, *, solver="auto", tol=1e-8, return_info=False):
+def seamless_tile(image, *, solver="auto", tol=1e-8):
     """Make ``image`` tile without seams.
 
     The border is fixed to the mean of opposite sides (north = south =
@@ -21,13 +22,13 @@ def seamless_tile(image, *, solver="auto", tol=1e-8, return_info=False):
     ----------
     image : (H, W, C) float array in [0, 1], H and W at least 3
         An alpha channel is kept as is.
-    solver, tol, return_info
+    solver, tol
         As :func:`imgfusion.gradient.blending.poisson_blend`.
 
     Returns
     -------
-    image : float32 array shaped like ``image``
-        (image, info) when ``return_info`` is true.
+    image, info : float32 array shaped like ``image``
+        The result; ``info`` says how it was solved (:class:`GradientResult`).
     """
     check_solver(solver, tol)
     ndim = np.ndim(image)
@@ -44,4 +45,4 @@ def seamless_tile(image, *, solver="auto", tol=1e-8, return_info=False):
     out, info = solve_region(interior, fstar, *forward_differences(colour), solver=solver,
                              tol=tol)
     result = join_alpha(out, alpha, ndim)
-    return (result, info) if return_info else result
+    return GradientResult(result, info)

@@ -110,6 +110,5 @@ def stylize_and_blend(source: np.ndarray, target: np.ndarray, mask: np.ndarray, 
     window = dict(origin=(top, left), size=(bottom - top, right - left))
     styled = neural_style(crop(source, **window), style, size=None, **style_kwargs)
     image, info = BLENDS[blend](styled.image, target, crop(alpha, **window),
-                                offset=(r + top, c + left), solver=solver, tol=tol,
-                                return_info=True)
+                                offset=(r + top, c + left), solver=solver, tol=tol)
     return CutoutResult(image, styled.loss_history, info)

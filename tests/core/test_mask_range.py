@@ -24,8 +24,8 @@ CASES = {
     "composite": (lambda m: composite(IMG, IMG * 0.2, m), "mask"),
     "place": (lambda m: place(IMG, IMG, mask=m), "mask"),
     "resize": (lambda m: resize(m, scale=0.5), "image"),
-    "poisson_blend": (lambda m: blending.poisson_blend(IMG, IMG, m), "mask"),
-    "color_change": (lambda m: local_edits.color_change(IMG, m), "mask"),
+    "poisson_blend": (lambda m: blending.poisson_blend(IMG, IMG, m).image, "mask"),
+    "color_change": (lambda m: local_edits.color_change(IMG, m).image, "mask"),
     "region masks": (lambda m: mask_list([m], (12, 16)), "mask"),
 }
 

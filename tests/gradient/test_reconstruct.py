@@ -10,7 +10,7 @@ from imgfusion.gradient.reconstruct import gradient_reconstruct
 @pytest.mark.parametrize("channels", [1, 3])
 def test_reconstruction_is_exact(solver, channels):
     img = smooth_image(30, 27, channels=channels, seed=11, low=0.0, high=1.0)
-    out, info = gradient_reconstruct(img, anchor=(4, 9), solver=solver, return_info=True)
+    out, info = gradient_reconstruct(img, anchor=(4, 9), solver=solver)
     assert out.dtype == np.float32 and out.shape == img.shape
     assert np.abs(out - img).max() < 1e-6
     assert info["residual"] < 1e-6 and info["unknowns"] == 30 * 27
@@ -18,16 +18,16 @@ def test_reconstruction_is_exact(solver, channels):
 
 def test_anchor_value_shifts_by_a_constant():
     img = smooth_image(12, 10, seed=12, low=0.3, high=0.6)
-    out = gradient_reconstruct(img, anchor=(2, 3), anchor_value=0.5)
+    out = gradient_reconstruct(img, anchor=(2, 3), anchor_value=0.5).image
     np.testing.assert_allclose(out, img - img[2, 3] + 0.5, atol=1e-6)
 
 
 def test_grey_2d_and_rgba_keep_their_layout():
     img = smooth_image(10, 11, channels=4, seed=13)
-    out = gradient_reconstruct(img)
+    out = gradient_reconstruct(img).image
     np.testing.assert_array_equal(out[:, :, 3], img[:, :, 3])
     assert np.abs(out - img).max() < 1e-6
-    assert gradient_reconstruct(img[:, :, 0]).shape == (10, 11)
+    assert gradient_reconstruct(img[:, :, 0]).image.shape == (10, 11)
 
 
 @pytest.mark.parametrize("kwargs, field", [
@@ -40,5 +40,5 @@ def test_grey_2d_and_rgba_keep_their_layout():
 ])
 def test_bad_input_names_the_parameter(kwargs, field):
     with pytest.raises(ParameterError) as err:
-        gradient_reconstruct(smooth_image(10, 11), **kwargs)
+        gradient_reconstruct(smooth_image(10, 11), **kwargs).image
     assert err.value.field == field

@@ -78,7 +78,7 @@ def test_is_crop_then_neural_style_then_blend(source, target, style, ellipse):
     piece = source[t:bottom + margin, lft:right + margin]
     styled = neural_style(piece, style, size=None, **FAST).image
     want = poisson_blend(styled, target, ellipse[t:bottom + margin, lft:right + margin],
-                         offset=(offset[0] + t, offset[1] + lft))
+                         offset=(offset[0] + t, offset[1] + lft)).image
     assert np.array_equal(got, want)
 
 
