@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..checks import bounding_box, check_image, check_mask
+from ..signatures import forwards
 from ..errors import ParameterError
 from ..layout.geometry import crop
 from ..gradient.blending import mixed_blend, poisson_blend
@@ -44,6 +45,7 @@ def _check_landing(box, offset, target_hw) -> None:
                       f"keep it inside")
 
 
+@forwards(neural_style, exclude=("size",))
 def stylize_and_blend(source: np.ndarray, target: np.ndarray, mask: np.ndarray, style, *,
                       offset: tuple[int, int] = (0, 0), blend: str = "poisson",
                       margin: int = 16, solver: str = "auto", tol: float = 1e-8,

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..checks import check_image, split_alpha
 from ..layout.compose import composite
+from ..signatures import forwards
 from ..errors import ParameterError
 from ..layout.geometry import resize
 from ..style.checks import style_list
@@ -15,6 +16,7 @@ from .region_masks import check_disjoint, feathered, mask_list
 METHODS = ("composite", "guided", "regions")
 
 
+@forwards(neural_style)
 def masked_style(content: np.ndarray, style, mask, *, method: str = "composite",
                  feather: float = 0.0, style_guides=None, guide_mode: str = "simple",
                  guide_dilation: int = 0, size=None, pyramid=None, **style_kwargs) -> StyleResult:

@@ -10,6 +10,7 @@ import torch
 
 from ..checks import check_choice, check_non_negative
 from ..errors import ParameterError
+from ..signatures import forwards
 from . import checks, color
 from .budget import check_plan
 from .devices import check_precision, precision_context, resolve_device
@@ -356,12 +357,14 @@ def _luminance_rgb(t: torch.Tensor) -> torch.Tensor:
     return (t * w).sum(1, keepdim=True).expand(-1, 3, -1, -1)
 
 
+@forwards(neural_style, exclude=("style_weight",))
 def content_reconstruction(content: np.ndarray, *, init: str = "noise", **kwargs) -> StyleResult:
     """Reconstruct the content from noise with the content loss alone (β = 0):
     :func:`neural_style` with ``style_weight=0`` and ``init="noise"``."""
     return neural_style(content, None, init=init, style_weight=0.0, **kwargs)
 
 
+@forwards(neural_style, exclude=("content_weight",))
 def texture_synthesis(style, *, size: int | tuple[int, int] = 256, init: str = "noise",
                       **kwargs) -> StyleResult:
     """Synthesise a texture from the style alone (α = 0): :func:`neural_style` with no
