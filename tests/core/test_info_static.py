@@ -13,21 +13,26 @@ HEAVY = ("torch", "torchvision", "scipy", "pyamg", "matplotlib", "pydantic")
 OPS = ["neural_style", "poisson_blend", "stylize_and_blend", "masked_style", "color_change"]
 
 
-def test_info_imports_neither_torch_nor_scipy(cli_env, tmp_path):
-    """One family each: style, gradient, both together (a subprocess: a clean sys.modules)."""
+def _cli_in_a_clean_process(commands, cli_env, tmp_path):
+    """(stdout of each CLI command, heavy modules imported), in a fresh interpreter."""
     code = ("import contextlib, io, json, sys\n"
             "from imgfusion.cli import main\n"
             "texts = []\n"
-            f"for op in {OPS!r}:\n"
+            f"for argv in {commands!r}:\n"
             "    out = io.StringIO()\n"
             "    with contextlib.redirect_stdout(out):\n"
-            "        assert main(['info', op]) == 0\n"
+            "        assert main(argv) == 0\n"
             "    texts.append(out.getvalue())\n"
             f"print(json.dumps([texts, [m for m in {HEAVY!r} if m in sys.modules]]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=tmp_path, env=cli_env, timeout=120)
     assert done.returncode == 0, done.stderr
-    texts, heavy = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+def test_info_imports_neither_torch_nor_scipy(cli_env, tmp_path):
+    """One family each: style, gradient, both together (a subprocess: a clean sys.modules)."""
+    texts, heavy = _cli_in_a_clean_process([["info", op] for op in OPS], cli_env, tmp_path)
     assert heavy == []
     for op, text in zip(OPS, texts):
         assert text.startswith(f"{op}: ") and "parameters:" in text
@@ -55,16 +60,7 @@ def test_a_name_the_source_cannot_resolve_falls_back_to_importing(tmp_path, monk
 
 def test_ops_imports_neither_torch_nor_scipy(cli_env, tmp_path):
     """`imgfusion ops` loads every family's plugin.py, and each stays free of heavy imports."""
-    code = ("import contextlib, io, json, sys\n"
-            "from imgfusion.cli import main\n"
-            "out = io.StringIO()\n"
-            "with contextlib.redirect_stdout(out):\n"
-            "    assert main(['ops']) == 0\n"
-            f"print(json.dumps([out.getvalue(), [m for m in {HEAVY!r} if m in sys.modules]]))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=tmp_path, env=cli_env, timeout=120)
-    assert done.returncode == 0, done.stderr
-    listing, heavy = json.loads(done.stdout)
+    (listing,), heavy = _cli_in_a_clean_process([["ops"]], cli_env, tmp_path)
     assert heavy == []
     names = [line.split()[0] for line in listing.splitlines() if line.strip()]
     for op in ("load", "resize", "poisson_blend", "neural_style", "masked_style"):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gradient_helpers import ellipse_with_hole, poisson_residual, smooth_image
+from gradient_helpers import ellipse_with_hole, poisson_residual
 from imgfusion.errors import ParameterError
 from imgfusion.gradient.blending import mixed_blend, monochrome_transfer, poisson_blend
 
@@ -10,10 +10,10 @@ EXACT = ["direct", "cg", "multigrid"]
 
 
 @pytest.fixture
-def images():
+def images(smooth_image):
     # a narrow range keeps every solution inside [0, 1], so no pixel is clipped
-    return (smooth_image(22, 26, seed=3, low=0.35, high=0.65),
-            smooth_image(22, 26, seed=4, low=0.35, high=0.65))
+    return (smooth_image((22, 26), seed=3, low=0.35, high=0.65),
+            smooth_image((22, 26), seed=4, low=0.35, high=0.65))
 
 
 def two_blobs_with_hole(h, w):
@@ -51,8 +51,8 @@ def test_solution_satisfies_the_discrete_poisson_equation(images, solver):
     np.testing.assert_array_equal(out[~mask], target[~mask])
 
 
-def test_mixed_blend_keeps_the_stronger_gradient_of_each_pair():
-    target = smooth_image(16, 18, seed=5).astype(float)
+def test_mixed_blend_keeps_the_stronger_gradient_of_each_pair(smooth_image):
+    target = smooth_image((16, 18), seed=5, low=0.15, high=0.85).astype(float)
     source = np.full_like(target, 0.5)
     source[:, 9:] = 0.9  # one strong step, flat elsewhere
     mask = np.zeros(target.shape[:2], bool)
@@ -93,9 +93,9 @@ def test_a_mask_touching_the_border_uses_truncated_neighbourhoods(images, side):
 
 @pytest.mark.parametrize("offset", [(-5, -7), (9, 12), (-4, 15), (0, 0)])
 @pytest.mark.parametrize("solver", ["direct", "fft"])
-def test_clipped_offsets_equal_pasting_the_clipped_source(offset, solver):
-    target = smooth_image(20, 24, seed=6, low=0.35, high=0.65)
-    source = smooth_image(16, 14, seed=7, low=0.35, high=0.65)
+def test_clipped_offsets_equal_pasting_the_clipped_source(smooth_image, offset, solver):
+    target = smooth_image((20, 24), seed=6, low=0.35, high=0.65)
+    source = smooth_image((16, 14), seed=7, low=0.35, high=0.65)
     mask = np.ones(source.shape[:2], bool)
     mask[0, 0] = False
     out = poisson_blend(source, target, mask, offset=offset, solver=solver).image
@@ -120,8 +120,8 @@ def test_clipped_offsets_equal_pasting_the_clipped_source(offset, solver):
         assert poisson_residual(out.astype(float), tgt, region, field) < 1e-6
 
 
-def test_soft_mask_blends_source_and_target_gradients():
-    source, target = smooth_image(14, 16, seed=8), smooth_image(14, 16, seed=9)
+def test_soft_mask_blends_source_and_target_gradients(smooth_image):
+    source, target = smooth_image((14, 16), seed=8, low=0.15, high=0.85), smooth_image((14, 16), seed=9, low=0.15, high=0.85)
     alpha = np.zeros((14, 16))
     alpha[3:11, 4:12] = 0.5
     alpha[5:9, 6:10] = 1.0

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gradient_helpers import smooth_image
+
 from imgfusion.errors import ParameterError
 from imgfusion.gradient.local_edits import color_change, illumination_change, texture_flatten
 
@@ -37,13 +37,13 @@ def test_texture_flatten_without_edges_is_a_membrane():
     assert np.abs(lap[mask[1:-1, 1:-1]]).max() < 1e-5  # discrete harmonic inside
 
 
-def test_illumination_change_with_beta_zero_is_the_identity():
-    img = smooth_image(20, 22, seed=14)
+def test_illumination_change_with_beta_zero_is_the_identity(smooth_image):
+    img = smooth_image((20, 22), seed=14, low=0.15, high=0.85)
     assert np.abs(illumination_change(img, box_mask(20, 22), beta=0.0).image - img).max() < 1e-6
 
 
-def test_illumination_change_compresses_large_log_gradients():
-    img = smooth_image(24, 24, seed=15, low=0.05, high=0.95)
+def test_illumination_change_compresses_large_log_gradients(smooth_image):
+    img = smooth_image((24, 24), seed=15, low=0.05, high=0.95)
     img[10:14, 10:14] = 1.0  # a highlight
     mask = box_mask(24, 24, 3)
     out = illumination_change(img, mask, beta=0.5).image
@@ -56,8 +56,8 @@ def test_illumination_change_compresses_large_log_gradients():
     assert peak(out) < 0.8 * peak(img)
 
 
-def test_color_change_scales_only_the_chosen_channel():
-    img = smooth_image(20, 22, seed=16)
+def test_color_change_scales_only_the_chosen_channel(smooth_image):
+    img = smooth_image((20, 22), seed=16, low=0.15, high=0.85)
     mask = box_mask(20, 22)
     out = color_change(img, mask, multipliers=(1.5, 1.0, 1.0)).image
     assert np.abs(out[:, :, 1:] - img[:, :, 1:]).max() < 1e-6
@@ -67,8 +67,8 @@ def test_color_change_scales_only_the_chosen_channel():
     assert np.abs(color_change(img, mask, multipliers=(1, 1, 1)).image - img).max() < 1e-6
 
 
-def test_decolorize_background_turns_the_outside_grey():
-    img = smooth_image(20, 22, seed=17)
+def test_decolorize_background_turns_the_outside_grey(smooth_image):
+    img = smooth_image((20, 22), seed=17, low=0.15, high=0.85)
     mask = box_mask(20, 22)
     out = color_change(img, mask, multipliers=(1, 1, 1), decolorize_background=True).image
     outside = out[~mask]
@@ -89,15 +89,15 @@ def test_decolorize_background_turns_the_outside_grey():
     (lambda im, m: illumination_change(im, m[:5]).image, "mask"),
     (lambda im, m: texture_flatten(im, np.zeros_like(m)).image, "mask"),
 ])
-def test_bad_input_names_the_parameter(call, field):
-    img = smooth_image(12, 12, seed=18)
+def test_bad_input_names_the_parameter(smooth_image, call, field):
+    img = smooth_image((12, 12), seed=18, low=0.15, high=0.85)
     with pytest.raises(ParameterError) as err:
         call(img, box_mask(12, 12, 3))
     assert err.value.field == field
 
 
-def test_alpha_is_kept_and_inputs_untouched():
-    img = smooth_image(12, 12, channels=4, seed=19)
+def test_alpha_is_kept_and_inputs_untouched(smooth_image):
+    img = smooth_image((12, 12), channels=4, seed=19, low=0.15, high=0.85)
     mask = box_mask(12, 12, 3)
     before = img.copy(), mask.copy()
     for edit in (texture_flatten, illumination_change, color_change):

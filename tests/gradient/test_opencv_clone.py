@@ -4,7 +4,7 @@ OpenCV itself, which bench/poisson_speed.py compares with when installed)."""
 import numpy as np
 import pytest
 
-from gradient_helpers import smooth_image
+
 from imgfusion.gradient.blending import mixed_blend, poisson_blend
 
 
@@ -62,9 +62,9 @@ def blob(h, w):
 @pytest.mark.parametrize("blend, pick", [
     (poisson_blend, lambda s, t: s),
     (mixed_blend, lambda s, t: np.where(np.abs(t) > np.abs(s), t, s))])
-def test_fft_is_opencvs_bounding_box_system(blend, pick):
-    target = smooth_image(30, 34, seed=11, low=0.3, high=0.7)
-    source = smooth_image(22, 20, seed=12, low=0.3, high=0.7)
+def test_fft_is_opencvs_bounding_box_system(smooth_image, blend, pick):
+    target = smooth_image((30, 34), seed=11, low=0.3, high=0.7)
+    source = smooth_image((22, 20), seed=12, low=0.3, high=0.7)
     mask = blob(22, 20)
     mask[:, :3] = True  # reaches the source's edge: OpenCV clears that frame pixel
     out = blend(source, target, mask, offset=(4, 7), solver="fft").image
@@ -76,18 +76,18 @@ def test_fft_is_opencvs_bounding_box_system(blend, pick):
     assert np.abs(out - target)[~placed].max() > 1e-4
 
 
-def test_fft_soft_mask_weights_by_the_eroded_alpha():
-    target = smooth_image(24, 24, seed=13, low=0.3, high=0.7)
-    source = smooth_image(24, 24, seed=14, low=0.3, high=0.7)
+def test_fft_soft_mask_weights_by_the_eroded_alpha(smooth_image):
+    target = smooth_image((24, 24), seed=13, low=0.3, high=0.7)
+    source = smooth_image((24, 24), seed=14, low=0.3, high=0.7)
     alpha = 0.6 * blob(24, 24) + 0.4 * blob(24, 24) * np.linspace(0, 1, 24)[None, :]
     out = poisson_blend(source, target, alpha, solver="fft").image
     expected = opencv_by_hand(source, target, alpha, (0, 0), lambda s, t: s)
     assert np.abs(out - expected).max() < 1e-5
 
 
-def test_fft_leaves_pixels_beyond_the_box_and_on_its_rim_alone():
-    target = smooth_image(20, 20, seed=15)
-    source = smooth_image(20, 20, seed=16)
+def test_fft_leaves_pixels_beyond_the_box_and_on_its_rim_alone(smooth_image):
+    target = smooth_image((20, 20), seed=15, low=0.15, high=0.85)
+    source = smooth_image((20, 20), seed=16, low=0.15, high=0.85)
     mask = np.zeros((20, 20), bool)
     mask[5:15, 6:16] = True
     out = poisson_blend(source, target, mask, solver="fft").image

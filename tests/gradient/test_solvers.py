@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gradient_helpers import ellipse_with_hole, smooth_image
+from gradient_helpers import ellipse_with_hole
 from imgfusion.errors import ParameterError
 from imgfusion.gradient.solvers import solve_region
 from imgfusion.gradient.system import assemble, forward_differences
@@ -9,15 +9,15 @@ from imgfusion.gradient.system import assemble, forward_differences
 EXACT = ["direct", "cg", "multigrid"]
 
 
-def problem(h=20, w=26, seed=0):
-    target = smooth_image(h, w, seed=seed).astype(np.float64)
-    source = smooth_image(h, w, seed=seed + 1).astype(np.float64)
+def problem(smooth_image, h=20, w=26, seed=0):
+    target = smooth_image((h, w), seed=seed, low=0.15, high=0.85).astype(np.float64)
+    source = smooth_image((h, w), seed=seed + 1, low=0.15, high=0.85).astype(np.float64)
     region = ellipse_with_hole(h, w)
     return region, target, forward_differences(source)
 
 
-def test_matrix_is_symmetric_positive_definite_with_truncated_diagonal():
-    region, target, (gh, gv) = problem(8, 9)
+def test_matrix_is_symmetric_positive_definite_with_truncated_diagonal(smooth_image):
+    region, target, (gh, gv) = problem(smooth_image, 8, 9)
     region[0, :] = True  # touches the top edge: truncated neighbourhoods there
     a, b = assemble(region, target, gh, gv)
     dense = a.toarray()
@@ -29,8 +29,8 @@ def test_matrix_is_symmetric_positive_definite_with_truncated_diagonal():
 
 
 @pytest.mark.parametrize("solver", EXACT)
-def test_exact_solvers_agree_and_report_a_small_residual(solver):
-    region, target, fields = problem()
+def test_exact_solvers_agree_and_report_a_small_residual(smooth_image, solver):
+    region, target, fields = problem(smooth_image)
     ref, _ = solve_region(region, target, *fields, solver="direct")
     out, info = solve_region(region, target, *fields, solver=solver, tol=1e-10)
     assert info["solver"] == solver and info["unknowns"] == region.sum()
@@ -39,13 +39,13 @@ def test_exact_solvers_agree_and_report_a_small_residual(solver):
     np.testing.assert_array_equal(out[~region], target[~region])
 
 
-def test_auto_picks_direct_for_small_regions():
-    region, target, fields = problem()
+def test_auto_picks_direct_for_small_regions(smooth_image):
+    region, target, fields = problem(smooth_image)
     assert solve_region(region, target, *fields)[1]["solver"] == "direct"
 
 
-def test_fft_is_an_approximation_close_to_the_exact_solution():
-    region, target, fields = problem(40, 44)
+def test_fft_is_an_approximation_close_to_the_exact_solution(smooth_image):
+    region, target, fields = problem(smooth_image, 40, 44)
     exact, _ = solve_region(region, target, *fields, solver="direct")
     approx, info = solve_region(region, target, *fields, solver="fft")
     assert info["residual"] is None
@@ -57,8 +57,8 @@ def test_fft_is_an_approximation_close_to_the_exact_solution():
 
 @pytest.mark.parametrize("box", [np.s_[3:9, 4:12], np.s_[0:9, 4:12], np.s_[3:, 0:12],
                                  np.s_[:, 5:9], np.s_[0:6, :], np.s_[2:, 2:]])
-def test_fft_is_exact_when_the_region_is_a_rectangle(box):
-    region, target, fields = problem(14, 16)
+def test_fft_is_exact_when_the_region_is_a_rectangle(smooth_image, box):
+    region, target, fields = problem(smooth_image, 14, 16)
     region[:] = False
     region[box] = True
     exact, _ = solve_region(region, target, *fields, solver="direct")
@@ -66,15 +66,15 @@ def test_fft_is_exact_when_the_region_is_a_rectangle(box):
     assert np.abs(approx - exact).max() < 1e-6  # float32 transforms
 
 
-def test_whole_image_region_is_refused():
-    region, target, fields = problem(6, 6)
+def test_whole_image_region_is_refused(smooth_image):
+    region, target, fields = problem(smooth_image, 6, 6)
     with pytest.raises(ParameterError) as err:
         solve_region(np.ones((6, 6), bool), target, *fields)
     assert err.value.field == "mask"
 
 
-def test_bad_solver_and_tol_are_named():
-    region, target, fields = problem(6, 6)
+def test_bad_solver_and_tol_are_named(smooth_image):
+    region, target, fields = problem(smooth_image, 6, 6)
     with pytest.raises(ParameterError, match="solver"):
         solve_region(region, target, *fields, solver="lsqr")
     with pytest.raises(ParameterError, match="tol"):

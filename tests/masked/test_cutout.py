@@ -6,24 +6,24 @@ from imgfusion.gradient.blending import poisson_blend
 from imgfusion.checks import bounding_box as region_box
 from imgfusion.masked.cutout import stylize_and_blend
 from imgfusion.style.transfer import neural_style
-from masked_helpers import FAST, smooth
+from masked_helpers import FAST
 
 pytestmark = pytest.mark.filterwarnings("ignore::imgfusion.style.weights.RandomWeightsWarning")
 
 
 @pytest.fixture(scope="module")
-def source():
-    return smooth((40, 44), 3)
+def source(smooth_image):
+    return smooth_image((40, 44), 3)
 
 
 @pytest.fixture(scope="module")
-def target():
-    return smooth((56, 60), 4)
+def target(smooth_image):
+    return smooth_image((56, 60), 4)
 
 
 @pytest.fixture(scope="module")
-def style():
-    return smooth((32, 32), 5)
+def style(smooth_image):
+    return smooth_image((32, 32), 5)
 
 
 @pytest.fixture(scope="module")

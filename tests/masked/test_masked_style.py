@@ -9,7 +9,7 @@ from imgfusion.style.encoder import VGGEncoder
 from imgfusion.style.guided import region_guides
 from imgfusion.style.transfer import neural_style
 from imgfusion.style.weights import random_features
-from masked_helpers import FAST, box_mask, smooth
+from masked_helpers import FAST, box_mask
 
 pytestmark = pytest.mark.filterwarnings("ignore::imgfusion.style.weights.RandomWeightsWarning")
 
@@ -17,14 +17,14 @@ SHAPE = (32, 40)
 
 
 @pytest.fixture(scope="module")
-def content():
-    return smooth(SHAPE, 1)
+def content(smooth_image):
+    return smooth_image(SHAPE, 1)
 
 
 @pytest.fixture(scope="module")
-def style():
+def style(smooth_image):
     rng = np.random.default_rng(2)
-    return np.clip(smooth((36, 36), 2) + 0.3 * rng.standard_normal((36, 36, 3)), 0, 1) \
+    return np.clip(smooth_image((36, 36), 2) + 0.3 * rng.standard_normal((36, 36, 3)), 0, 1) \
         .astype(np.float32)
 
 

@@ -88,8 +88,8 @@ def test_same_seed_same_result_on_cpu(content, style):
 
 
 @pytest.mark.parametrize("init", ["content", "style", "noise", "white", "image"])
-def test_every_init_mode_starts_where_it_says(init, content, style, spy, make_image):
-    start = make_image((32, 40), 12)
+def test_every_init_mode_starts_where_it_says(init, content, style, spy, smooth_image):
+    start = smooth_image((32, 40), 12)
     res = transfer.neural_style(content, style, init=init, iterations=2,
                                 init_image=start if init == "image" else None, **FAST)
     x0 = spy[0][0][0].permute(1, 2, 0).numpy()
@@ -132,9 +132,9 @@ def test_pyramid_hands_each_level_the_previous_result(content, style, spy):
     assert seen == [None, 10, 20]
 
 
-def test_outputs_written_and_alpha_kept(content, style, tmp_path, make_image):
+def test_outputs_written_and_alpha_kept(content, style, tmp_path, smooth_image):
     rgba = np.concatenate([content, np.full((32, 40, 1), 0.5, np.float32)], axis=-1)
-    res = transfer.neural_style(rgba, [style, make_image((30, 30), 4)], iterations=4,
+    res = transfer.neural_style(rgba, [style, smooth_image((30, 30), 4)], iterations=4,
                                 style_blend_weights=[3, 1], snapshot_every=2,
                                 snapshot_dir="snaps", loss_plot="plots/loss.png",
                                 workdir=tmp_path, **FAST)
