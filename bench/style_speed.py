@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from imgfusion.style.devices import resolve_device  # noqa: E402
 from imgfusion.style.layers import INDEX  # noqa: E402
+from imgfusion.style.pipeline import Speed  # noqa: E402
 from imgfusion.style.transfer import neural_style  # noqa: E402
 from imgfusion.style.weights import RandomWeightsWarning, random_features  # noqa: E402
 
@@ -216,8 +217,9 @@ def measure(args, device, size, optimizer, layer_set):
         neural_style(content, style, content_layers=layers[0], style_layers=layers[1],
                      size=None, optimizer=optimizer, iterations=args.iterations,
                      weights="random", device=str(device), precision=args.precision,
-                     progress=progress, sync_every=args.sync_every,
-                     channels_last=args.channels_last, compile=args.compile)
+                     progress=progress, speed=Speed(channels_last=args.channels_last,
+                                                    sync_every=args.sync_every,
+                                                    compile=args.compile))
         peaks["ours"] = max(peaks["ours"], _peak(device, base[0]) or 0)
         ours_rounds.append(stamps)
         raw = []

@@ -84,10 +84,10 @@ def _dispatch(args) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_CLOSED_PIPE
-    except Terminated:
-        print("imgfusion: terminated", file=sys.stderr)
-        return EXIT_TERMINATED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # an operator's own interrupt type keeps its cause
+        if isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated):
+            print("imgfusion: terminated", file=sys.stderr)
+            return EXIT_TERMINATED
         print("imgfusion: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except ImgfusionError as exc:

@@ -13,6 +13,16 @@ LOSS_NAMES = ("content", "style", "tv", "total")
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 
 
+class StyleInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) during the optimisation, carrying what was reached: ``image``
+    (the latest image) and ``history`` (the losses so far).  A KeyboardInterrupt, so
+    whoever stops on one (the engine, the CLI: exit 130) stops on this too."""
+
+    def __init__(self, image, history: list[dict]):
+        super().__init__("interrupted")
+        self.image, self.history = image, history
+
+
 class NonFiniteLoss(ImgfusionError):
     """The loss became NaN or infinite; ``image`` is the last image with a finite loss."""
 
@@ -59,8 +69,8 @@ def optimize(x0: torch.Tensor, loss_fn: Callable[[torch.Tensor], Mapping[str, to
     then.  Early stop: the relative change of the total loss over the last
     ``window`` iterations is below ``tolerance`` (0 disables it).
 
-    Raises :class:`NonFiniteLoss` with the last finite image, and re-raises
-    ``KeyboardInterrupt`` with ``image`` and ``history`` attributes attached.
+    Raises :class:`NonFiniteLoss` with the last finite image, and turns a
+    ``KeyboardInterrupt`` into :class:`StyleInterrupted` with the latest image and history.
     """
     x = x0.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
     opt = make_optimizer(optimizer, x, learning_rate)
@@ -117,8 +127,7 @@ def optimize(x0: torch.Tensor, loss_fn: Callable[[torch.Tensor], Mapping[str, to
             flush(None)
         except NonFiniteLoss:
             pass
-        exc.image, exc.history = x.detach().clone(), history
-        raise
+        raise StyleInterrupted(x.detach().clone(), history) from exc
     return Optimized(x.detach(), history, stopped)
 
 

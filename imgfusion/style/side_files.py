@@ -49,3 +49,31 @@ def save_rescue(snap_dir, workdir, name, image, history, loss_plot) -> None:
             write()
         except ParameterError as exc:
             warnings.warn(f"{name}: side file not written: {exc}", stacklevel=2)
+
+
+class SideFiles:
+    """Where one style run writes besides its result, and the writing: snapshots every
+    ``snapshot_every`` iterations, the loss plot at the end, and after a NaN loss or an
+    interrupt the image reached and the history."""
+
+    def __init__(self, snapshot_every: int, snapshot_dir, loss_plot, workdir):
+        snap_dir = resolve(snapshot_dir, workdir)
+        if snapshot_every and snap_dir is None:
+            if workdir is None:
+                raise ParameterError("snapshot_dir", "snapshot_every needs a snapshot_dir")
+            snap_dir = Path(workdir) / "snapshots"
+        self.snap_dir, self.loss_plot, self.workdir = snap_dir, loss_plot, workdir
+
+    def snapshot(self, k: int, image, history: list[dict]) -> None:
+        """``image`` is a callable giving the image, called only when snapshots are kept."""
+        if self.snap_dir is not None:
+            write_png(self.snap_dir / f"iter_{k:05d}.png", image())
+            write_history(self.snap_dir / "loss_history.json", history)
+
+    def rescue(self, name: str, image, history: list[dict]) -> None:
+        save_rescue(self.snap_dir, self.workdir, name, image, history, self.loss_plot)
+
+    def plot(self, history: list[dict]) -> None:
+        plot = resolve(self.loss_plot, self.workdir)
+        if plot is not None:
+            plot_loss_history(history, plot)

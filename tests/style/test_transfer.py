@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from imgfusion.errors import ParameterError
-from imgfusion.style import budget, color, transfer
+from imgfusion.style import budget, color, pipeline, transfer
 from imgfusion.style.encoder import VGGEncoder
 from imgfusion.style.losses import gram
-from imgfusion.style.optimize import NonFiniteLoss
+from imgfusion.style.optimize import NonFiniteLoss, StyleInterrupted
 from imgfusion.style.pyramid import upsample, run_pyramid
 from imgfusion.style.weights import random_features
 
@@ -25,13 +25,13 @@ def to_t(a):
 def spy(monkeypatch):
     """Record the starting image and the result of every optimize() call."""
     calls = []
-    real = transfer.optimize
+    real = pipeline.optimize
 
     def wrapper(x0, loss_fn, **kw):
         res = real(x0, loss_fn, **kw)
         calls.append((x0.clone(), res.image.clone(), kw))
         return res
-    monkeypatch.setattr(transfer, "optimize", wrapper)
+    monkeypatch.setattr(pipeline, "optimize", wrapper)
     return calls
 
 
@@ -94,7 +94,7 @@ def test_every_init_mode_starts_where_it_says(init, content, style, spy, smooth_
                                 init_image=start if init == "image" else None, **FAST)
     x0 = spy[0][0][0].permute(1, 2, 0).numpy()
     expected = {"content": content, "image": start, "white": np.ones_like(content),
-                "style": transfer._to_numpy(transfer._resize(to_t(style), (32, 40)))}
+                "style": pipeline.resize(to_t(style), (32, 40))[0].permute(1, 2, 0).numpy()}
     if init == "noise":
         assert 0 <= x0.min() and x0.max() <= 1 and x0.std() > 0.2
     else:
@@ -153,6 +153,7 @@ def test_interrupt_keeps_snapshot_and_history(content, style, tmp_path):
     with pytest.raises(KeyboardInterrupt) as err:
         transfer.neural_style(content, style, iterations=10, progress=progress,
                               snapshot_dir=tmp_path / "s", **FAST)
+    assert isinstance(err.value, StyleInterrupted)  # its own type, carrying the image
     assert err.value.image.shape == (32, 40, 3)
     assert (tmp_path / "s" / "interrupted.png").is_file()
     assert len(json.loads((tmp_path / "s" / "loss_history.json").read_text())) == 3

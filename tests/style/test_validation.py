@@ -11,7 +11,7 @@ from imgfusion.cli import main
 from imgfusion.errors import ParameterError, RecipeError
 from imgfusion.plugins import load_registry
 from imgfusion.recipe import load_recipe
-from imgfusion.style import budget, checks, transfer
+from imgfusion.style import budget, checks, pipeline, transfer
 
 REGISTRY = load_registry(entry_points=False)
 FAST = dict(weights="random", device="cpu", size=None, iterations=2,
@@ -163,7 +163,7 @@ def test_a_style_scale_whose_style_image_does_not_fit_names_the_estimate(
 
 def test_the_memory_check_runs_before_the_weights_load(content, style, monkeypatch):
     monkeypatch.setattr(budget, "available_memory", lambda dev: 1)
-    monkeypatch.setattr(transfer, "load_features",
+    monkeypatch.setattr(pipeline, "load_features",
                         lambda *a, **k: pytest.fail("weights loaded before the memory check"))
     with pytest.raises(ParameterError, match="needs about"):
         transfer.neural_style(content, style, **FAST)

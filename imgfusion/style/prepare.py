@@ -1,0 +1,94 @@
+"""The first piece of ``neural_style``: its images and loss options checked, and the style
+images' colours preprocessed (histogram matching, luminance only)."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..checks import check_choice, check_non_negative
+from ..errors import ParameterError
+from . import checks, color
+from .layers import layer_weights
+
+
+class Setup(NamedTuple):
+    content: np.ndarray | None        # RGB, after colour preprocessing of the styles
+    alpha: np.ndarray | None
+    styles: list[np.ndarray]          # RGB (or luminance replicated to RGB)
+    blend: list[float]
+    content_w: dict[str, float]
+    style_w: dict[str, float]
+    luminance: bool
+
+
+def check_inputs(content, style, o: dict) -> Setup:
+    """Check the images, weights and colour options of ``neural_style``'s keywords ``o``,
+    and apply the colour preprocessing (histogram / luminance)."""
+    _check_weights(o)
+    content_w, style_w = _layer_weights(o)
+    content, alpha, styles = _images(content, style, content_w, style_w, o["size"])
+    blend = checks.blend_weights(o["style_blend_weights"], len(styles))
+    _check_init(content, styles, o)
+    styles = _colour_preprocessed(styles, content, o["color_control"], o["histogram_mode"])
+    return Setup(content, alpha, styles, blend, content_w, style_w,
+                 o["color_control"] == "luminance")
+
+
+def _check_weights(o: dict) -> None:
+    check_non_negative(content_weight=o["content_weight"], style_weight=o["style_weight"],
+                       tv_weight=o["tv_weight"])
+    if not o["style_scale"] > 0:
+        raise ParameterError("style_scale", f"must be > 0, got {o['style_scale']!r}")
+    check_choice(o["init"], "init", checks.INIT_MODES)
+    check_choice(o["color_control"], "color_control", checks.COLOR_CONTROLS)
+    check_choice(o["histogram_mode"], "histogram_mode", color.HISTOGRAM_MODES)
+
+
+def _layer_weights(o: dict) -> tuple[dict, dict]:
+    content_w = layer_weights(o["content_layers"], "content_layers")
+    style_w = layer_weights(o["style_layers"], "style_layers")
+    content_w = {k: v for k, v in content_w.items() if v > 0} if o["content_weight"] > 0 else {}
+    style_w = {k: v for k, v in style_w.items() if v > 0} if o["style_weight"] > 0 else {}
+    if not content_w and not style_w:
+        raise ParameterError("style_weight", "nothing to optimise: the content and style "
+                                             "losses both have weight 0")
+    return content_w, style_w
+
+
+def _images(content, style, content_w, style_w, size):
+    alpha = None
+    if content is not None:
+        content, alpha = checks.as_rgb(content, "content")
+    elif content_w:
+        raise ParameterError("content", "a content image is needed when content_weight > 0")
+    elif size is None:
+        raise ParameterError("size", "without a content image, give the output size")
+    styles = [checks.as_rgb(s, "style")[0] for s in checks.style_list(style)]
+    if style_w and not styles:
+        raise ParameterError("style", "a style image is needed when style_weight > 0")
+    return content, alpha, styles
+
+
+def _check_init(content, styles, o: dict) -> None:
+    init = o["init"]
+    needs_content = {"init": init == "content", "original_colors": bool(o["original_colors"]),
+                     "color_control": o["color_control"] != "none"}
+    for field, needed in needs_content.items():
+        if needed and content is None:
+            raise ParameterError(field, "this needs a content image")
+    if init == "style" and not styles:
+        raise ParameterError("init", "init: style needs a style image")
+    if (init == "image") != (o["init_image"] is not None):
+        raise ParameterError("init_image" if init == "image" else "init",
+                             "init: image and an init_image go together")
+
+
+def _colour_preprocessed(styles, content, color_control: str, histogram_mode: str):
+    if color_control == "histogram":
+        return [color.match_color(s, content, histogram_mode) for s in styles]
+    if color_control == "luminance":
+        cy = color.luminance(content)
+        return [np.repeat(color.match_luminance(color.luminance(s), cy)[..., None], 3, -1)
+                .astype(np.float32) for s in styles]
+    return styles
