@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from . import __version__
 from .errors import ImgfusionError, UsageError
+from .batch.cli import add_parser as add_batch_parser, cmd_batch
 from .plugins import PluginLoadWarning, load_registry
 from .recipe import Recipe, did_you_mean, load_recipe
 
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="run the gallery's recipes on built-in sample images")
     demo.add_argument("--out", default="imgfusion-demo", help="output folder")
     demo.add_argument("--overwrite", action="store_true", help="replace earlier demo output")
+    add_batch_parser(sub, [common])
     return p
 
 
@@ -197,6 +199,8 @@ def cmd_plugins(args) -> int:
         version = f" {r['version']}" if r["version"] else ""
         print(f"{r['name']}{version} [{r['kind']}] {r['status']}: "
               f"{', '.join(r['operators']) or '-'}")
+        if r["executors"]:
+            print(f"    executors: {', '.join(r['executors'])}")
         if r["error"]:
             print(f"    {r['error']}")
     return EXIT_OK
@@ -211,7 +215,7 @@ def cmd_demo(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "ops": cmd_ops, "info": cmd_info,
-            "plugins": cmd_plugins, "demo": cmd_demo}
+            "plugins": cmd_plugins, "demo": cmd_demo, "batch": cmd_batch}
 
 
 if __name__ == "__main__":  # pragma: no cover
