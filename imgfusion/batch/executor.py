@@ -76,13 +76,6 @@ class Executor:
     def describe(self) -> str:
         return self.name
 
-    def __enter__(self) -> "Executor":
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
 
 @dataclass
 class ExecutorSpec:

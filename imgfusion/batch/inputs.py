@@ -7,15 +7,18 @@ that matches a single file is used for every item, as a still image is
 broadcast over a video's frames.
 
 Each item gets its own output folder named from its first varying input: the
-path relative to the inputs' common folder, as a slug (``a/b/cat.jpg`` ->
-``a__b__cat``).  Names are stable (they depend only on the input paths) and
-collision-free: inputs whose slugs clash (``cat.jpg`` and ``cat.png``) each get
-a short hash of their relative path (``cat-3f2a91c0``).
+path relative to the bind's base (the glob's folder before any wildcard, or the
+list file's folder), as a slug (``photos/**/*.jpg`` matching
+``photos/a/b/cat.jpg`` -> ``a__b__cat``).  Names are stable (adding or removing
+other files does not rename an item) and collision-free: inputs whose slugs
+clash (``cat.jpg`` and ``cat.png``) each get a short hash of their relative
+path (``cat-3f2a91c0``).
 """
 from __future__ import annotations
 
 import glob
 import hashlib
+import itertools
 import os
 import re
 from collections import Counter
@@ -33,6 +36,7 @@ class Bind:
     param: str
     source: str
     paths: tuple[Path, ...] = ()
+    base: Path = Path("/")    # folder names are relative to it
 
     @property
     def key(self) -> str:
@@ -52,14 +56,23 @@ def expand(bind: Bind) -> Bind:
     """The bind with its files: sorted glob matches, or the list file's lines in order."""
     if bind.source.startswith("@"):
         paths = _list_file(bind)
+        base = Path(os.path.expanduser(bind.source[1:])).resolve().parent
     else:
         pattern = os.path.expanduser(bind.source)
         matches = sorted(glob.glob(pattern, recursive=True))
         paths = [Path(m).resolve() for m in matches if os.path.isfile(m)]
         if not paths:
             raise UsageError(f"--bind {bind.key}: the glob {bind.source!r} matches no file")
+        base = _glob_base(pattern)
     unique = list(dict.fromkeys(paths))
-    return Bind(bind.step, bind.param, bind.source, tuple(unique))
+    return Bind(bind.step, bind.param, bind.source, tuple(unique), base)
+
+
+def _glob_base(pattern: str) -> Path:
+    """The folder of a glob before its first wildcard: ``a/b/**/*.png`` -> ``a/b``."""
+    parts = Path(pattern).parts
+    fixed = [p for p in itertools.takewhile(lambda p: not glob.has_magic(p), parts[:-1])]
+    return Path(*fixed).resolve() if fixed else Path.cwd()
 
 
 def _list_file(bind: Bind) -> list[Path]:
@@ -100,10 +113,9 @@ def primary(binds: list[Bind]) -> int:
     return next(i for i, b in enumerate(binds) if len(b.paths) == n)
 
 
-def folder_names(paths: list[Path]) -> list[str]:
+def folder_names(paths: list[Path], base: Path) -> list[str]:
     """Stable, collision-free folder names for the items' (primary) inputs."""
-    base = Path(os.path.commonpath([str(p.parent) for p in paths])) if paths else Path()
-    rels = [p.relative_to(base) for p in paths]
+    rels = [p.relative_to(base) if base in p.parents else Path(*p.parts[1:]) for p in paths]
     slugs = [_slug(r) for r in rels]
     clashes = Counter(s.lower() for s in slugs)
     return [s if clashes[s.lower()] == 1 and s.lower() not in RESERVED

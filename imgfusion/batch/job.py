@@ -92,7 +92,7 @@ def prepare(recipe_path: str | os.PathLike, bind_texts: Sequence[str], out: str 
     lead = primary(binds)
     job = BatchJob(raw, tuple((b.step, b.param) for b in binds), str(out_dir), sha, retries,
                    tuple(raw.get("plugins", ())), lead)
-    names = folder_names([row[lead] for row in rows])
+    names = folder_names([row[lead] for row in rows], binds[lead].base)
     items = [Item(i, tuple(map(str, row)), name) for i, (row, name) in enumerate(zip(rows, names))]
     return job, items, recipe
 

@@ -69,18 +69,21 @@ def run_batch(job: BatchJob, items: list[Item], executor: Executor, *, chunk: in
     todo = [i for i in items if not manifest.is_complete(job, i)]
     pending = set(todo)
     result.skipped = [i for i in items if i not in pending]
-    write_summary(out, job, {"status": "running", **result.summary()})
+    if todo:
+        executor.start()           # an unreachable cluster fails here, before anything is written
     bar = tqdm(total=len(items), initial=len(result.skipped), unit="item", desc="batch",
                file=sys.stderr, disable=None if progress is None else not progress,
                dynamic_ncols=True)
     t0 = time.perf_counter()
     try:
-        with executor:
-            size = chunk or auto_chunk(len(todo), getattr(executor, "workers", None) or 2)
-            _drive(job, chunked(todo, size), executor, manifest, result, bar)
+        write_summary(out, job, {"status": "running", **result.summary()})
+        size = chunk or auto_chunk(len(todo), getattr(executor, "workers", None) or 2)
+        _drive(job, chunked(todo, size), executor, manifest, result, bar)
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
+        if todo:
+            executor.close()
         bar.close()
         result.seconds = time.perf_counter() - t0
         finished = {r["index"] for r in result.done + result.failed}
