@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 
 from imgfusion import hookimpl
-from imgfusion.batch.executor import Executor, ExecutorOptions, ExecutorSpec
+from imgfusion.batch.executor import Executor, ExecutorOptions, ExecutorSpec, probe_address
 from imgfusion.errors import UsageError
 
 __version__ = "0.1.0"
@@ -44,7 +44,7 @@ class DaskExecutor(Executor):
             gpus = _local_gpus() if self.options.gpus_per_task else 0
             self.cluster = LocalCluster(
                 n_workers=self.workers, threads_per_worker=1, processes=True,
-                dashboard_address=None, resources={"GPU": gpus} if gpus else None)
+                dashboard_address=":0", resources={"GPU": gpus} if gpus else None)
             self.client = Client(self.cluster)
         try:
             self._check_gpus()
@@ -85,6 +85,7 @@ class DaskExecutor(Executor):
 
 
 def _connect(Client, options: ExecutorOptions):
+    probe_address(options.address, options.connect_timeout, "Dask scheduler")
     try:
         return Client(options.address, timeout=f"{options.connect_timeout}s")
     except (OSError, TimeoutError, ValueError) as exc:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 
 from imgfusion import hookimpl
-from imgfusion.batch.executor import Executor, ExecutorOptions, ExecutorSpec
+from imgfusion.batch.executor import Executor, ExecutorOptions, ExecutorSpec, probe_address
 from imgfusion.errors import UsageError
 
 __version__ = "0.1.0"
@@ -40,7 +40,11 @@ class RayExecutor(Executor):
             import ray
         except ImportError as exc:
             raise UsageError(f"the ray executor needs ray: pip install ray ({exc})") from None
-        if not ray.is_initialized():
+        if ray.is_initialized():
+            if self.options.address:
+                raise UsageError(f"--address {self.options.address}: Ray is already "
+                                 "initialised in this process; nothing submitted")
+        else:
             self._init(ray)
         g = self.options.gpus_per_task
         have = ray.cluster_resources().get("GPU", 0)
@@ -56,6 +60,8 @@ class RayExecutor(Executor):
 
     def _init(self, ray) -> None:
         address = self.options.address
+        if address:
+            probe_address(address, self.options.connect_timeout, "Ray cluster")
         try:
             if address:
                 ray.init(address=address, logging_level="WARNING", log_to_driver=False)
