@@ -69,7 +69,6 @@ def _non_negative_int(text: str) -> int:
 
 def cmd_batch(args) -> int:
     """Validate everything, then run; prints the summary on stdout."""
-    from ..plugins import load_registry
     from .executor import ExecutorOptions, resolve_executor
     from .job import prepare
     from .runner import run_batch
@@ -77,8 +76,7 @@ def cmd_batch(args) -> int:
     job, items, recipe = prepare(args.recipe, args.bind, args.out, overrides=args.overrides,
                                  device=args.device, retries=args.retries,
                                  strict_plugins=args.strict_plugins)
-    registry = load_registry(job.plugin_files, strict=args.strict_plugins)
-    spec = resolve_executor(registry, args.executor)
+    spec = resolve_executor(recipe.registry, args.executor)
     options = ExecutorOptions(workers=args.workers, address=args.address,
                               gpus_per_task=args.gpus_per_task)
     result = run_batch(job, items, spec.create(options), chunk=args.chunk, resume=args.resume)

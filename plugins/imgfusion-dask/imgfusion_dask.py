@@ -14,6 +14,7 @@ finished before the death are not recomputed (their folders are complete).
 """
 from __future__ import annotations
 
+import math
 import os
 
 from imgfusion import hookimpl
@@ -41,10 +42,12 @@ class DaskExecutor(Executor):
         if self.options.address:
             self.client = _connect(Client, self.options)
         else:
-            gpus = _local_gpus() if self.options.gpus_per_task else 0
+            g = self.options.gpus_per_task
+            if g:   # as many workers as the GPUs hold tasks, each offering one task's share
+                self.workers = max(1, min(self.workers, math.floor(_local_gpus() / g)))
             self.cluster = LocalCluster(
                 n_workers=self.workers, threads_per_worker=1, processes=True,
-                dashboard_address=":0", resources={"GPU": gpus} if gpus else None)
+                dashboard_address=":0", resources={"GPU": g} if g else None)
             self.client = Client(self.cluster)
         try:
             self._check_gpus()
