@@ -91,7 +91,7 @@ class LocalExecutor(Executor):
     def close(self) -> None:
         if self._pool is None:
             return
-        processes = list(getattr(self._pool, "_processes", {}).values())
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
         self._pool.shutdown(wait=not self._abandon, cancel_futures=True)
         for p in processes:          # after Ctrl-C a running item is abandoned, not awaited
             if p.is_alive():
