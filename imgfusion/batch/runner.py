@@ -2,9 +2,9 @@
 
 Items whose folder and manifest line are complete are skipped.  The rest go out
 in chunks of paths.  A chunk whose task fails as a whole (its worker process
-died, the cluster lost it) is resubmitted item by item, so that the one item
-that kills its worker is isolated; an item whose worker dies ``MAX_DEATHS``
-times is reported failed.  Items that fail inside the recipe were already
+died, the cluster lost it) is rerun item by item, one at a time, so that the
+one item that kills its worker is isolated (see ``_Queue``); an item lost
+``MAX_DEATHS`` times that way is reported failed.  Items that fail inside the recipe were already
 retried by the worker (``--retries``) and come back as failed records.
 """
 from __future__ import annotations
@@ -94,41 +94,65 @@ def run_batch(job: BatchJob, items: list[Item], executor: Executor, *, chunk: in
     return result
 
 
+@dataclass
+class _Queue:
+    """Chunks to submit, and suspects: items of lost chunks, rerun one at a time.
+
+    A process pool loses every call in flight when one worker dies, so a lost
+    chunk blames nobody: its items become suspects.  While there are suspects,
+    no new chunk is submitted and one suspect runs at a time; a suspect lost
+    again is the one that kills its worker, and after ``MAX_DEATHS`` losses it
+    is reported failed.
+    """
+
+    chunks: deque
+    suspects: deque = field(default_factory=deque)
+    deaths: Counter = field(default_factory=Counter)
+    inflight: dict = field(default_factory=dict)   # handle -> (items, is_suspect)
+
+    def submit(self, job: BatchJob, executor: Executor) -> None:
+        if self.suspects:
+            if not any(suspect for _, suspect in self.inflight.values()):
+                part = [self.suspects.popleft()]
+                self.inflight[executor.submit(run_chunk, job, part)] = (part, True)
+            return
+        while self.chunks:
+            part = self.chunks.popleft()
+            self.inflight[executor.submit(run_chunk, job, part)] = (part, False)
+
+    def lost(self, job: BatchJob, part: list[Item], suspect: bool,
+             exc: Exception) -> list[dict[str, Any]]:
+        if not suspect:
+            self.suspects.extend(part)
+            return []
+        [item] = part
+        self.deaths[item.index] += 1
+        n = self.deaths[item.index]
+        if n < MAX_DEATHS:
+            self.suspects.appendleft(item)
+            return []
+        error = (f"its task was lost {n} times (its worker process died, or the executor "
+                 f"failed): {type(exc).__name__}: {exc}")
+        return [record(job, item, "failed", 0.0, [], error, n)]
+
+
 def _drive(job: BatchJob, chunks: list[list[Item]], executor: Executor, manifest: Manifest,
            result: BatchResult, bar) -> None:
-    queue = deque(chunks)
-    inflight: dict[Any, list[Item]] = {}
-    deaths: Counter = Counter()
+    q = _Queue(deque(chunks))
     try:
-        while queue or inflight:
-            while queue:
-                part = queue.popleft()
-                inflight[executor.submit(run_chunk, job, part)] = part
-            for handle in executor.wait(list(inflight), timeout=0.5):
-                part = inflight.pop(handle)
+        while q.chunks or q.suspects or q.inflight:
+            q.submit(job, executor)
+            for handle in executor.wait(list(q.inflight), timeout=0.5):
+                part, suspect = q.inflight.pop(handle)
                 try:
                     records = executor.result(handle)
                 except Exception as exc:  # noqa: BLE001 - the task as a whole was lost
-                    records = _lost(job, part, exc, deaths, queue)
+                    records = q.lost(job, part, suspect, exc)
                 for rec in records:
                     _note(rec, manifest, result, bar)
     except BaseException:
-        executor.cancel(list(inflight))
+        executor.cancel(list(q.inflight))
         raise
-
-
-def _lost(job: BatchJob, part: list[Item], exc: Exception, deaths: Counter,
-          queue: deque) -> list[dict[str, Any]]:
-    """Resubmit a lost chunk item by item; give up on items that died too often."""
-    failed = []
-    for item in part:
-        deaths[item.index] += 1
-        if deaths[item.index] >= MAX_DEATHS:
-            error = f"its worker died {deaths[item.index]} times: {type(exc).__name__}: {exc}"
-            failed.append(record(job, item, "failed", 0.0, [], error, deaths[item.index]))
-        else:
-            queue.append([item])
-    return failed
 
 
 def _note(rec: dict[str, Any], manifest: Manifest, result: BatchResult, bar) -> None:

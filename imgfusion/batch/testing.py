@@ -135,7 +135,7 @@ def check_worker_killed(make: Callable[[], Executor], tmp: Path) -> None:
     victim = inputs[7].name
     _, items, result = batch(tmp, make, write_recipe(tmp, test_load(logs, kill=victim)), chunk=4)
     assert result.exit_code == 0 and len(result.done) == N_INPUTS, result.summary()
-    assert (logs / f"killed-{victim}").exists(), "the worker was never killed"
+    assert (logs / f"killed-{victim}-0").exists(), "the worker was never killed"
     assert runs(logs)[victim] == 2
     assert all((tmp / "out" / i.folder / "mixed.png").is_file() for i in items)
     _assert_clean(tmp / "out")

@@ -4,8 +4,8 @@ Name it in a recipe's ``plugins:`` (``imgfusion.batch.testing.PLUGIN``).  It rea
 an image like ``load`` and, keyed on the file's name:
 
 - logs every execution as a line in ``log_dir/runs.log`` (to count reruns);
-- ``kill: NAME`` ends its worker process with ``os._exit`` the first time it
-  sees NAME (a marker file in ``log_dir`` remembers that it did);
+- ``kill: NAME`` ends its worker process with ``os._exit`` the first ``times``
+  times it sees NAME (marker files in ``log_dir`` remember that it did);
 - ``fail: NAME`` raises RuntimeError the first ``times`` times it sees NAME;
 - ``sleep`` seconds of work per item (to interrupt a batch mid-way).
 
@@ -37,7 +37,7 @@ def test_load(*, path: str, log_dir: str, kill: str = "", fail: str = "", times:
     log = Path(log_dir)
     with open(log / "runs.log", "a", encoding="utf-8") as fh:
         fh.write(name + "\n")
-    if name == kill and _first_time(log / f"killed-{name}"):
+    if name == kill and any(_first_time(log / f"killed-{name}-{k}") for k in range(times)):
         os._exit(17)
     if name == fail and any(_first_time(log / f"failed-{name}-{k}") for k in range(times)):
         raise RuntimeError(f"flaky failure on {name}")
@@ -57,7 +57,7 @@ def imgfusion_register_operators(register):
                 Param("log_dir", str, help="folder for runs.log and the fault markers"),
                 Param("kill", str, "", help="file name whose first run kills the worker"),
                 Param("fail", str, "", help="file name whose first runs raise"),
-                Param("times", int, 1, min=0, help="how many runs of 'fail' raise"),
+                Param("times", int, 1, min=0, help="how many runs of 'kill' / 'fail' misbehave"),
                 Param("sleep", float, 0.0, min=0, help="seconds of work per item")],
         outputs=[Output("image")],
     ))
