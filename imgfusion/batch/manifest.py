@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from ..errors import UsageError
 from ..image_write import atomic_write
 from .job import BatchJob, Item
+from .work import stamps
 
 MANIFEST = "manifest.jsonl"
 SUMMARY = "batch.json"
@@ -35,10 +36,12 @@ class Manifest:
         self._fh = None
 
     def is_complete(self, job: BatchJob, item: Item) -> bool:
-        """Done by this recipe into this folder, with every output still there."""
+        """Done by this recipe into this folder from the inputs as they are now, with
+        every output still there."""
         rec = self.records.get(item_key(item.inputs))
         return (rec is not None and rec.get("status") == "done" and rec.get("sha") == job.sha
                 and rec.get("folder") == item.folder
+                and rec.get("stamps") == stamps(item.inputs)
                 and all((self.out / o).is_file() for o in rec.get("outputs", ())))
 
     def append(self, rec: dict[str, Any]) -> None:

@@ -47,14 +47,17 @@ def run_item(job: BatchJob, item: Item) -> dict[str, Any]:
     final = Path(job.out) / item.folder
     marker = complete_marker(final, job, item)
     if marker is not None:
-        return record(job, item, "done", marker["seconds"], marker["outputs"], None, 0)
+        return record(job, item, "done", marker["seconds"], marker["outputs"], None, 0,
+                      marker["stamps"])
     t0 = time.perf_counter()
+    before = stamps(item.inputs)
     error, attempts = None, 0
     while attempts <= job.retries:
         attempts += 1
         try:
             outputs = _attempt(job, item, final, t0)
-            return record(job, item, "done", time.perf_counter() - t0, outputs, None, attempts)
+            return record(job, item, "done", time.perf_counter() - t0, outputs, None, attempts,
+                          before)
         except Exception as exc:  # noqa: BLE001 - reported in the manifest; KeyboardInterrupt passes
             error = _describe(exc)
             if _deterministic(exc):
@@ -73,8 +76,8 @@ def _attempt(job: BatchJob, item: Item, final: Path, t0: float) -> list[str]:
                              registry=registry_for(job.plugin_files))
         run_recipe(recipe, progress=False)
         outputs = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
-        marker = {"sha": job.sha, "inputs": list(item.inputs), "outputs": outputs,
-                  "seconds": round(time.perf_counter() - t0, 4)}
+        marker = {"sha": job.sha, "inputs": list(item.inputs), "stamps": stamps(item.inputs),
+                  "outputs": outputs, "seconds": round(time.perf_counter() - t0, 4)}
         (tmp / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
         _publish(tmp, final, job, item)
         return outputs
@@ -85,6 +88,9 @@ def _attempt(job: BatchJob, item: Item, final: Path, t0: float) -> list[str]:
 def _publish(tmp: Path, final: Path, job: BatchJob, item: Item) -> None:
     """Rename the finished folder into place, replacing a stale copy of this batch's."""
     if final.exists():
+        if _marker(final).get("sha") != job.sha:
+            raise FileExistsError(f"{final} exists and was not written by this batch; "
+                                  "imgfusion does not replace it")
         trash = final.parent / PARTIAL / f"{final.name}.old.{uuid.uuid4().hex[:8]}"
         os.rename(final, trash)
         shutil.rmtree(trash, ignore_errors=True)
@@ -96,26 +102,46 @@ def _publish(tmp: Path, final: Path, job: BatchJob, item: Item) -> None:
 
 
 def complete_marker(folder: Path, job: BatchJob, item: Item) -> dict[str, Any] | None:
-    """The folder's marker if this batch wrote it for this item and every output is there."""
-    try:
-        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    """The folder's marker if this batch wrote it for this item, from inputs as they are
+    now, and every output is there."""
+    marker = _marker(folder)
     if marker.get("sha") != job.sha or marker.get("inputs") != list(item.inputs):
+        return None
+    if marker.get("stamps") != stamps(item.inputs):
         return None
     if not all((folder / o).is_file() for o in marker.get("outputs", [])):
         return None
     return marker
 
 
+def stamps(paths) -> list[list[int] | None]:
+    """Size and modification time of each input: an input that changed is redone."""
+    out = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            out.append([st.st_size, st.st_mtime_ns])
+        except OSError:
+            out.append(None)
+    return out
+
+
+def _marker(folder: Path) -> dict[str, Any]:
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return marker if isinstance(marker, dict) else {}
+
+
 def record(job: BatchJob, item: Item, status: str, seconds: float, outputs: list[str],
-           error: str | None, attempts: int) -> dict[str, Any]:
+           error: str | None, attempts: int, stamped=None) -> dict[str, Any]:
     """One manifest line."""
     return {"input": item.inputs[job.primary],
             "inputs": dict(zip(job.bind_keys, item.inputs)),
             "folder": item.folder, "status": status, "seconds": round(seconds, 4),
             "outputs": [f"{item.folder}/{o}" for o in outputs], "error": error,
-            "attempts": attempts, "sha": job.sha, "index": item.index}
+            "attempts": attempts, "sha": job.sha, "index": item.index, "stamps": stamped}
 
 
 def _describe(exc: BaseException) -> str:
@@ -128,4 +154,5 @@ def _describe(exc: BaseException) -> str:
 
 def _deterministic(exc: BaseException) -> bool:
     """Bad input: retrying cannot help (a corrupt file, a parameter out of range)."""
-    return isinstance(exc, (RecipeError, ParameterError)) or getattr(exc, "exit_code", 1) == 2
+    return (isinstance(exc, (RecipeError, ParameterError, FileExistsError))
+            or getattr(exc, "exit_code", 1) == 2)

@@ -29,6 +29,12 @@ def test_all_done_then_a_rerun_skips_everything(tree, capsys):
     assert (summary["status"], summary["done"]) == ("ok", 19)
     assert batch(tree, "--resume") == 0
     assert "0 done, 0 failed, 19 skipped" in capsys.readouterr().out
+    changed = tree / "in" / "a" / "img06.png"
+    changed.write_bytes((tree / "in" / "a" / "img08.png").read_bytes())   # a new photo
+    assert batch(tree) == 0
+    assert "1 done, 0 failed, 18 skipped" in capsys.readouterr().out
+    assert (tree / "out" / "a__img06" / "mixed.png").read_bytes() == \
+        (tree / "out" / "a__img08" / "mixed.png").read_bytes()
 
 
 def test_a_failed_item_is_named_and_exits_1(tree, capsys):
@@ -138,3 +144,17 @@ def test_ctrl_c_writes_the_manifest_and_a_rerun_does_only_the_rest(tree):
     counts = testing.runs(logs)
     assert all(counts[Path(ln["input"]).name] == 1 for ln in first)
     assert len(testing.manifest_lines(tree / "out")) == 19
+
+
+def test_a_folder_the_user_made_is_never_replaced(tree, capsys):
+    bad = tree / "in" / "a" / "img04.png"
+    bad.write_text("not an image yet")
+    assert batch(tree) == 1
+    mine = tree / "out" / "a__img04"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    testing.make_inputs(tree / "in")            # img04 is an image again
+    capsys.readouterr()
+    assert batch(tree) == 1
+    assert "was not written by this batch" in capsys.readouterr().err
+    assert (mine / "notes.txt").read_text() == "mine"
