@@ -49,3 +49,18 @@ def test_installed_executor_is_registered_and_listed(site, name, capsys):
     assert (info.status, info.version, info.operators) == ("loaded", "0.1.0", [])
     assert main(["plugins"]) == 0
     assert f"executors: {name}" in capsys.readouterr().out
+
+
+def test_two_executors_with_one_name_are_an_error_naming_both(tmp_path):
+    from imgfusion.errors import PluginError
+
+    clash = tmp_path / "second_local.py"
+    clash.write_text("from imgfusion import hookimpl\n"
+                     "from imgfusion.batch import ExecutorSpec\n"
+                     "from imgfusion.batch.local import LocalExecutor\n\n"
+                     "@hookimpl\n"
+                     "def imgfusion_register_executors(register):\n"
+                     "    register(ExecutorSpec('local', LocalExecutor))\n")
+    with pytest.raises(PluginError, match="executor 'local' is registered twice: by builtin "
+                                          "plugin imgfusion.batch.local and by file plugin"):
+        load_registry([clash], entry_points=False)
