@@ -25,6 +25,7 @@ from .errors import ImgfusionError, StepFailed
 from .image_write import atomic_write
 from .operators import Input, OutputPath
 from .recipe import Recipe, Ref, Step, variant_path
+from .video.mapping import call_operator  # issue 12: image operators run per video frame
 
 
 @dataclass
@@ -159,7 +160,7 @@ def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
         "protect": frozenset(recipe.input_files),
     }
     try:
-        outputs = step.op.call(inputs, params, context)
+        outputs = call_operator(step.op, inputs, params, context)  # issue 12: was step.op.call
     except Exception as exc:  # KeyboardInterrupt passes through untouched
         raise StepFailed(step.id, step.op.name, exc) from exc
     finally:

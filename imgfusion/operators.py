@@ -32,8 +32,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from pydantic import TypeAdapter, ValidationError
 
-INPUT_KINDS = ("image", "mask", "any")
-OUTPUT_KINDS = ("image", "mask", "data")
+INPUT_KINDS = ("image", "mask", "any", "video")  # video: taken whole, not mapped per frame
+OUTPUT_KINDS = ("image", "mask", "data", "video")
 CONTEXT_NAMES = ("device", "seed", "progress", "workdir", "labels", "protect")
 
 

@@ -34,6 +34,7 @@ BUILTIN_PLUGINS = (
     "imgfusion.ops.gradient",
     "imgfusion.ops.style",
     "imgfusion.ops.masked",
+    "imgfusion.video.plugin",
 )
 ENTRY_POINT_GROUP = "imgfusion"
 

@@ -1,0 +1,143 @@
+"""Built-in plugin: the video operators (load_video, save_video, synthetic_video,
+optical_flow, temporal_error, video_style).
+
+Functions are named as ``"module:function"`` strings, so listing operators imports
+neither torch nor OpenCV nor PyAV.  Any image operator also runs on a video, frame by
+frame (:mod:`imgfusion.video.mapping`).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from ..errors import ParameterError
+from ..hookspecs import hookimpl
+from ..operators import Input, InputPath, Operator, Output, OutputPath, Param
+
+_PKG = "imgfusion.video"
+Pair = tuple[int, int]
+FloatPair = tuple[float, float]
+VIDEO_IN = Input("video", "video", help="a video (load_video, or an operator run over one)")
+FLOW_PARAMS = (
+    Param("method", str, "dis", choices=("dis", "farneback", "raft_small", "raft_large"),
+          help="dis (OpenCV, no weights), farneback, or torchvision RAFT (local weights only)"),
+    Param("preset", str, "medium", choices=("ultrafast", "fast", "medium"),
+          help="DIS preset"),
+)
+
+
+def _problems(probe: Callable[[Mapping[str, Any]], object]):
+    def check(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+        try:
+            probe(params)
+        except ParameterError as exc:
+            return [(exc.field, exc.message)]
+        return []
+    return check
+
+
+def _check_load(p):
+    from .reader import check_load_video
+
+    check_load_video(p)
+
+
+def _check_save(p):
+    from .writer import check_save_video
+
+    check_save_video(p)
+
+
+def _check_flow(p):
+    from .flow import check_method
+
+    check_method(p.get("method", "dis"), p.get("preset", "medium"))
+
+
+LOAD_VIDEO = Operator(
+    name="load_video", func=f"{_PKG}.reader:load_video",
+    summary="Open a video (mp4, webm, mov, mkv, gif) or a folder of numbered frames, lazily.",
+    params=[
+        Param("path", InputPath, help="video file, or a folder of numbered image frames"),
+        Param("start", int, 0, min=0, help="first frame (0-based)"),
+        Param("stop", int | None, None, min=0, help="stop before this frame (null: the end)"),
+        Param("step", int, 1, min=1, help="take every step-th frame"),
+        Param("size", int | Pair | None, None, min=1,
+              help="longest side in px, or [rows, cols]; null keeps the size"),
+        Param("fps", float | None, None, min=1e-3,
+              help="frame rate (default: the file's, divided by step; a folder: 25)"),
+    ],
+    outputs=[Output("video", "video")],
+    check=_problems(_check_load),
+)
+
+SAVE_VIDEO = Operator(
+    name="save_video", func=f"{_PKG}.writer:save_video",
+    summary="Write a video (mp4/H.264, webm, gif, or a folder of PNG frames), atomically.",
+    inputs=[VIDEO_IN],
+    params=[
+        Param("path", OutputPath, help=".mp4 .mov .mkv .webm .gif, or a folder name "
+                                       "(no extension) for numbered PNG frames"),
+        Param("fps", float | None, None, min=1e-3, help="frame rate (default: the video's)"),
+        Param("crf", int, 18, min=0, max=51, help="H.264/VP9 quality (lower: better)"),
+        Param("audio", bool, False, help="copy the source file's audio stream"),
+        Param("overwrite", bool, False, help="replace an existing file (never an input)"),
+    ],
+    outputs=[Output("path", "data", help="the path written")],
+    context=("workdir", "protect", "progress"),
+    check=_problems(_check_save),
+)
+
+SYNTHETIC_VIDEO = Operator(
+    name="synthetic_video", func=f"{_PKG}.synthetic:synthetic_video",
+    summary="Film a still image with a panning, zooming camera and a disc sliding over it.",
+    inputs=[Input("background", help="the still image the camera films"),
+            Input("cutout", optional=True, help="texture of the moving disc (default: "
+                                                "the background's)")],
+    params=[
+        Param("frames", int, 24, min=2, help="number of frames"),
+        Param("size", Pair, (128, 128), min=8, help="[rows, cols] of the frames"),
+        Param("pan", FloatPair, (1.0, 2.0), help="camera motion, image px per frame [row, col]"),
+        Param("zoom", float, 1.01, min=0.5, max=2, help="camera scale factor per frame"),
+        Param("radius", float, 0.18, min=0, max=0.5,
+              help="disc radius, fraction of the shorter side (0: no disc)"),
+        Param("velocity", FloatPair, (0.5, 2.5), help="disc motion, frame px per frame"),
+        Param("fps", float, 12.0, min=1e-3, help="frame rate"),
+    ],
+    outputs=[Output("video", "video")],
+)
+
+OPTICAL_FLOW = Operator(
+    name="optical_flow", func=f"{_PKG}.flow_op:optical_flow",
+    summary="Dense forward/backward flow between consecutive frames and Ruder's "
+            "consistency masks.",
+    inputs=[VIDEO_IN],
+    params=[*FLOW_PARAMS,
+            Param("max_motion", float | None, None, min=1e-3,
+                  help="px of full saturation in the flow pictures (default: per picture)")],
+    outputs=[Output("forward", "video", help="flow t -> t+1 on the colour wheel"),
+             Output("backward", "video", help="flow t+1 -> t on the colour wheel"),
+             Output("consistency", "video", help="c of frame t+1: 0 at disocclusions, "
+                                                 "motion boundaries, out of frame"),
+             Output("info", "data", help="per pair: fraction with c = 0, largest motion")],
+    context=("device",),
+    check=_problems(_check_flow),
+)
+
+TEMPORAL_ERROR = Operator(
+    name="temporal_error", func=f"{_PKG}.measures:temporal_error",
+    summary="Per-frame temporal error of stylised clips (mean over c = 1 of the squared "
+            "difference to the warped previous frame).",
+    inputs=[Input("videos", "video", many=True, help="the stylised clips"),
+            Input("content", "video", help="the unstylised clip (flow and c come from it)")],
+    params=[*FLOW_PARAMS,
+            Param("plot", OutputPath, None, help="PNG of the error per frame, one line per clip")],
+    outputs=[Output("errors", "data", help="per_frame and mean errors, by clip")],
+    context=("workdir", "labels", "device"),
+    check=_problems(_check_flow),
+)
+
+
+@hookimpl
+def imgfusion_register_operators(register):
+    for op in (LOAD_VIDEO, SAVE_VIDEO, SYNTHETIC_VIDEO, OPTICAL_FLOW, TEMPORAL_ERROR):
+        register(op)
