@@ -137,7 +137,63 @@ TEMPORAL_ERROR = Operator(
 )
 
 
+def _style_params() -> list[Param]:
+    """neural_style's per-frame options, as that operator declares them."""
+    from dataclasses import replace
+
+    from ..ops.style import PARAMS
+
+    shared = {p.name: p for p in PARAMS}
+    names = ("content_layers", "style_layers", "content_weight", "style_weight", "tv_weight",
+             "style_blend_weights", "pooling", "style_scale", "optimizer", "learning_rate",
+             "tolerance", "window", "original_colors", "color_control", "histogram_mode",
+             "weights", "precision")
+    return [replace(shared["size"], default=256),
+            replace(shared["init"], choices=("content", "noise", "style", "white"),
+                    help="start of the first frame (and of every frame with frame_init: init)"),
+            *(shared[n] for n in names)]
+
+
+VIDEO_STYLE = Operator(
+    name="video_style", func=f"{_PKG}.stylize:video_style",
+    summary="Neural style on every frame with Ruder et al.'s temporal loss (optical flow), "
+            "resumable.",
+    inputs=[VIDEO_IN, Input("style", many=True, help="one style image or a list")],
+    params=[
+        Param("frames_dir", OutputPath, "video_style_frames",
+              help="folder of the finished frames, report and resume state"),
+        Param("iterations", int, 200, min=1, help="per frame (per pass)"),
+        Param("first_iterations", int | None, None, min=1,
+              help="for the first frame (default: 2 x iterations)"),
+        Param("temporal_weight", float, 1e3, min=0,
+              help="weight of the temporal loss, a mean squared pixel error masked by c "
+                   "(0: independent frames)"),
+        Param("neighbours", list[int], [1], min=1,
+              help="earlier frames held: [1] short-term, [1, 2, 4] long-term"),
+        Param("frame_init", str, "prev_warped", choices=("prev_warped", "prev", "init"),
+              help="start of later frames: previous result warped, unwarped, or as frame 1"),
+        Param("passes", int, 1, min=1, help="multi-pass: sweeps alternating in direction"),
+        Param("temporal_from_pass", int | None, None, min=0,
+              help="multi-pass: first pass with the temporal loss (default: the middle one)"),
+        Param("flow_method", str, "dis", choices=("dis", "farneback", "raft_small",
+                                                  "raft_large"), help="optical flow method"),
+        Param("flow_preset", str, "medium", choices=("ultrafast", "fast", "medium"),
+              help="DIS preset"),
+        Param("overwrite", bool, False,
+              help="start again when frames_dir holds another run's frames"),
+        *_style_params(),
+    ],
+    outputs=[Output("video", "video", help="the stylised frames, read from frames_dir"),
+             Output("report", "data", help="per frame: losses, iterations, seconds, "
+                                           "fraction with c = 0, temporal error")],
+    context=("device", "seed", "progress", "workdir"),
+    check=_problems(lambda p: _check_flow({"method": p.get("flow_method", "dis"),
+                                           "preset": p.get("flow_preset", "medium")})),
+)
+
+
 @hookimpl
 def imgfusion_register_operators(register):
-    for op in (LOAD_VIDEO, SAVE_VIDEO, SYNTHETIC_VIDEO, OPTICAL_FLOW, TEMPORAL_ERROR):
+    for op in (LOAD_VIDEO, SAVE_VIDEO, SYNTHETIC_VIDEO, OPTICAL_FLOW, TEMPORAL_ERROR,
+               VIDEO_STYLE):
         register(op)
