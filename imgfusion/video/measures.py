@@ -102,6 +102,7 @@ def plot_errors(series: dict[str, list[float]], dest: Path) -> None:
     import io
 
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -111,7 +112,8 @@ def plot_errors(series: dict[str, list[float]], dest: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
     for name, values in series.items():
         ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, label=name)
-    ax.set_xlabel("frame")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_xlabel("frame (against the one before)")
     ax.set_ylabel("temporal error (mean over c = 1)")
     ax.set_yscale("log")
     ax.grid(alpha=0.3)

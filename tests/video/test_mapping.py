@@ -5,7 +5,7 @@ import pytest
 from imgfusion.engine import run_recipe
 from imgfusion.errors import ParameterError, StepFailed
 from imgfusion.gradient.blending import poisson_blend
-from imgfusion.operators import Input, Operator, Output, Param
+from imgfusion.operators import Input, Operator, Output
 from imgfusion.plugins import load_registry
 from imgfusion.recipe import load_recipe
 from imgfusion.video.frames import Video, from_frames
@@ -135,3 +135,14 @@ def test_ops_listing_imports_no_heavy_module():
                          check=True)
     assert out.stdout.strip() == "[]"
     assert "video_style" in load_registry(entry_points=False)
+
+
+def test_gallery_video_recipes_validate(tmp_path):
+    from pathlib import Path
+
+    import imgfusion
+
+    folder = Path(imgfusion.__file__).parent / "gallery_recipes"
+    for name in ("video_style.yaml", "video_blend.yaml"):
+        recipe = load_recipe(folder / name, out_dir=tmp_path)
+        assert [s.op.name for s in recipe.steps if s.op.name == "save_video"]
