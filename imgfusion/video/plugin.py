@@ -7,11 +7,9 @@ frame (:mod:`imgfusion.video.mapping`).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
-
-from ..errors import ParameterError
 from ..hookspecs import hookimpl
 from ..operators import Input, InputPath, Operator, Output, OutputPath, Param
+from ..ops.io import _problems  # the one check adapter: ParameterError -> (field, message)
 
 _PKG = "imgfusion.video"
 Pair = tuple[int, int]
@@ -23,16 +21,6 @@ FLOW_PARAMS = (
     Param("preset", str, "medium", choices=("ultrafast", "fast", "medium"),
           help="DIS preset"),
 )
-
-
-def _problems(probe: Callable[[Mapping[str, Any]], object]):
-    def check(params: Mapping[str, Any]) -> list[tuple[str, str]]:
-        try:
-            probe(params)
-        except ParameterError as exc:
-            return [(exc.field, exc.message)]
-        return []
-    return check
 
 
 def _check_load(p):

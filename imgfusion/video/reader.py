@@ -16,6 +16,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ParameterError
+from ..geometry import target_size
 from ..images import READ_EXTENSIONS, probe_image, read_image
 from .frames import Video, check_frame
 
@@ -176,9 +177,8 @@ def output_size(hw: tuple[int, int], size) -> tuple[int, int]:
     if size is None:
         return tuple(hw)
     if isinstance(size, (tuple, list)):
-        return int(size[0]), int(size[1])
-    scale = int(size) / max(hw)
-    return max(1, round(hw[0] * scale)), max(1, round(hw[1] * scale))
+        return target_size(hw, tuple(size), None, None)
+    return target_size(hw, None, None, int(size))
 
 
 def _selection(n: int, start: int, stop: int | None, step: int) -> range:
