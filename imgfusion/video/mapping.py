@@ -136,3 +136,54 @@ def map_over_frames(op: Operator, inputs: Mapping[str, Any], params: Mapping[str
             result[out.name] = Video(pick, fps=lead.fps, frames=n, size=None, kind=out.kind,
                                      audio=lead.audio, source=f"{op.name} over {lead.source}")
     return result
+
+
+# -- validation: what can be known before anything runs ---------------------------------
+def _known_frames(step) -> int | None:
+    """Frame count of a step that makes a video, when its parameters tell."""
+    p = step.params
+    if step.op.name == "synthetic_video":
+        return int(p.get("frames", 0)) or None
+    if step.op.name == "load_video":
+        try:
+            from .reader import _selection, probe_video
+
+            info = probe_video(p["path"])
+            return len(_selection(info.frames, int(p.get("start", 0)), p.get("stop"),
+                                  int(p.get("step", 1))))
+        except (ParameterError, KeyError, TypeError):
+            return None   # the step's own check reports it
+    return None
+
+
+def video_problems(steps) -> list[tuple[str, str, str]]:
+    """``(step, field, message)`` for video misuse a validated recipe already shows: a
+    video into an operator that writes one file per call (``save``), and videos of
+    different known lengths advanced in lockstep.  For the recipe validator to call
+    after its graph checks (a step is a video when its operator outputs one, or when it
+    is mapped over one)."""
+    videos: dict[str, int | None] = {}
+    problems = []
+    for step in steps:
+        fed = {}
+        for name, value in step.inputs.items():
+            spec = step.op.input(name)
+            refs = value if isinstance(value, list) else [value]
+            if spec is not None and spec.kind in MAPPED_KINDS:
+                fed.update({name: videos[r.step] for r in refs if r.step in videos})
+        if fed and any(p.type is OutputPath for p in step.op.params):
+            name = next(iter(fed))
+            hint = "; use save_video" if step.op.name == "save" else ""
+            problems.append((step.id, name, f"receives a video, and {step.op.name} writes one "
+                                            f"file per call{hint}"))
+        counts = {n: c for n, c in fed.items() if c is not None}
+        if len(set(counts.values())) > 1:
+            listed = ", ".join(f"{n}: {c}" for n, c in counts.items())
+            problems.append((step.id, list(counts)[-1], f"videos advanced in lockstep must "
+                                                       f"have the same number of frames; "
+                                                       f"got {listed}"))
+        if step.op.outputs[0].kind == "video":
+            videos[step.id] = _known_frames(step)
+        elif fed:
+            videos[step.id] = next(iter(counts.values()), None)
+    return problems

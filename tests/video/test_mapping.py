@@ -146,3 +146,22 @@ def test_gallery_video_recipes_validate(tmp_path):
     for name in ("video_style.yaml", "video_blend.yaml"):
         recipe = load_recipe(folder / name, out_dir=tmp_path)
         assert [s.op.name for s in recipe.steps if s.op.name == "save_video"]
+
+
+def test_video_misuse_is_found_from_the_recipe_alone(tmp_path):
+    from imgfusion.video.mapping import video_problems
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(BLEND.replace("op: save_video\n    video: $blended\n    path: out/blended",
+                                    "op: save\n    image: $blended\n    path: out/x.png")
+                      + "  - id: other\n    op: synthetic_video\n    background: $bg\n"
+                        "    frames: 5\n  - op: composite\n    foreground: $blended\n"
+                        "    background: $other\n")
+    steps = load_recipe(recipe).steps
+    problems = video_problems(steps)
+    assert problems[0][:2] == ("save7", "image") and "use save_video" in problems[0][2]
+    assert problems[1][1] == "background" and "foreground: 3, background: 5" in problems[1][2]
+    assert len(problems) == 2
+    good = tmp_path / "good.yaml"
+    good.write_text(BLEND)
+    assert video_problems(load_recipe(good).steps) == []
