@@ -106,8 +106,8 @@ def _raft_flow(a: np.ndarray, b: np.ndarray, method: str, device: str) -> np.nda
     import torch
     import torch.nn.functional as F
 
-    h, w = a.shape[:2]
-    ph, pw = -h % 8, -w % 8
+    h, w = a.shape[:2]   # RAFT wants multiples of 8, and 128 px at least (its pyramid)
+    ph, pw = max(128, h + -h % 8) - h, max(128, w + -w % 8) - w
 
     def prep(x):
         t = torch.from_numpy(np.ascontiguousarray(x[..., :3], np.float32)).permute(2, 0, 1)[None]

@@ -122,3 +122,37 @@ def test_raft_without_local_weights_is_a_clear_offline_error(monkeypatch, tmp_pa
     with pytest.raises(ParameterError, match="method: raft_small needs torchvision's weights"):
         dense_flow(np.zeros((8, 8, 3), np.float32), np.zeros((8, 8, 3), np.float32),
                    method="raft_small")
+
+
+def test_raft_plumbing_pads_and_returns_row_col_flow(monkeypatch):
+    """With untrained RAFT-small weights (none can be downloaded here): sizes are padded
+    to multiples of 8 and at least 128 px, cropped back; channels come out as (dy, dx)."""
+    import torch
+    from torchvision.models.optical_flow import raft_small
+
+    from imgfusion.video import flow as flow_mod
+
+    torch.manual_seed(0)
+    model = raft_small(weights=None).eval()
+    calls = []
+
+    def fake(method, device):
+        def run(a, b):
+            calls.append(tuple(a.shape))
+            out = model(a, b, num_flow_updates=2)
+            out[-1][:, 0] = 5.0     # x displacement
+            out[-1][:, 1] = -2.0    # y displacement
+            return out
+        return run
+
+    monkeypatch.setattr(flow_mod, "_raft_model", fake)
+    monkeypatch.setattr(flow_mod, "check_method", lambda method, preset="medium": None)
+    a = np.random.default_rng(0).random((61, 75, 3), dtype=np.float32)
+    out = dense_flow(a, a, method="raft_small")
+    assert out.shape == (61, 75, 2)
+    assert calls == [(1, 3, 128, 128)]
+    a = np.zeros((130, 140, 3), np.float32)
+    assert dense_flow(a, a, method="raft_small").shape == (130, 140, 2)
+    assert calls[-1] == (1, 3, 136, 144)
+    assert out.shape == (61, 75, 2)
+    assert np.allclose(out[..., 0], -2.0) and np.allclose(out[..., 1], 5.0)
