@@ -146,6 +146,22 @@ def _frames_at(video: Video, hw: tuple[int, int]) -> Iterator[np.ndarray]:
         yield _resized(rgb, hw)
 
 
+def _bar(total: int | None):
+    """Per-frame progress on stderr when no engine hands one in (off when not a terminal)."""
+    import sys
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="video_style", unit="frame", file=sys.stderr, disable=None)
+
+    def update(done: int, total: int | None = None, **info) -> None:
+        bar.n = done
+        bar.set_postfix({k: f"{v:.4g}" for k, v in info.items()}, refresh=True)
+
+    update.close = bar.close
+    return update
+
+
 def _frames_dir(frames_dir, workdir) -> Path:
     if frames_dir is None:
         raise ParameterError("frames_dir", "video_style needs a folder for its frames")
@@ -229,10 +245,15 @@ def video_style(video: Video, style, *, frames_dir="video_style_frames", size=25
     folder = _frames_dir(frames_dir, workdir)
     store = FrameStore(folder, fingerprint(settings, styles), overwrite=overwrite)
     total = None if video.frames is None else video.frames * passes
+    bar = _bar(total) if progress is None else None
     run = _Run(styles if len(styles) > 1 else styles[0], options, int(iterations), first,
-               float(temporal_weight), frame_init, init, flow, progress, total)
-    if passes == 1:
-        _single_pass(run, _frames_at(video, hw), store, js)
-    else:
-        _multi_pass(run, _frames_at(video, hw), store, passes, temporal_from)
+               float(temporal_weight), frame_init, init, flow, progress or bar, total)
+    try:
+        if passes == 1:
+            _single_pass(run, _frames_at(video, hw), store, js)
+        else:
+            _multi_pass(run, _frames_at(video, hw), store, passes, temporal_from)
+    finally:
+        if bar is not None:
+            bar.close()
     return VideoStyleResult(load_video(folder, fps=video.fps), store.report)

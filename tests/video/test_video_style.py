@@ -4,11 +4,13 @@ Tiny frames (48 px), shallow layers and `weights: random`: these tests check the
 paths and the temporal properties, not the look.
 """
 import json
+import warnings
 
 import numpy as np
 import pytest
 
 from imgfusion.errors import ParameterError
+from imgfusion.style.weights import RandomWeightsWarning
 from imgfusion.video.measures import temporal_errors
 from imgfusion.video.stylize import video_style
 from imgfusion.video.synthetic import camera_clip
@@ -32,7 +34,9 @@ def style(hubble):
 @pytest.fixture(scope="module")
 def temporal(clip, style, tmp_path_factory):
     folder = tmp_path_factory.mktemp("temporal")
-    return video_style(clip, style, frames_dir=folder, **FAST), folder
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RandomWeightsWarning)
+        return video_style(clip, style, frames_dir=folder, **FAST), folder
 
 
 def test_temporal_loss_quarters_the_temporal_error(clip, style, temporal, tmp_path):
