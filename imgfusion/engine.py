@@ -28,6 +28,7 @@ from .operators import Input, InputPath, OutputPath
 from .paths import RUN_RECORD, WriteSession, write_session
 from .recipe import Recipe, Ref, Step, variant_path
 from .samples import is_sample
+from .video.mapping import call_operator  # issue 12: image operators run per video frame
 
 
 @dataclass
@@ -206,7 +207,7 @@ def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
         "protect": frozenset([*recipe.input_files, recipe.out_dir / RUN_RECORD]),
     }
     try:
-        outputs = step.op.call(inputs, params, context)
+        outputs = call_operator(step.op, inputs, params, context)  # issue 12: was step.op.call
     except Exception as exc:  # KeyboardInterrupt passes through untouched
         raise StepFailed(step.id, step.op.name, exc) from exc
     finally:

@@ -36,6 +36,7 @@ BUILTIN_PLUGINS = (
     "imgfusion.ops.gradient",
     "imgfusion.ops.style",
     "imgfusion.ops.masked",
+    "imgfusion.video.plugin",
     "imgfusion.batch.local",
 )
 ENTRY_POINT_GROUP = "imgfusion"

@@ -120,7 +120,8 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
                  progress: Callable[..., Any] | None = None, workdir=None,
                  channels_last: bool = False, sync_every: int = 1,
                  compile: bool = False, content_guides=None, style_guides=None,
-                 guide_mode: str = "simple", guide_dilation: int = 0) -> StyleResult:
+                 guide_mode: str = "simple", guide_dilation: int = 0,
+                 extra_loss: Callable | None = None) -> StyleResult:
     """Neural style transfer (Gatys, Ecker, Bethge 2016) by optimising the image's pixels.
 
     Parameters
@@ -194,6 +195,8 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         not used), restricted to ``style_guides[r]`` (a mask at that style image's size, or
         None).  ``guide_mode`` (simple, all, inside) and ``guide_dilation`` (neurons, < 0
         erodes) carry the guides to each layer.  None (default): unguided.
+    extra_loss : callable, optional
+        ``extra_loss(x)`` -> a tensor added to the total (``x``: the image optimised).
 
     Returns
     -------
@@ -310,7 +313,8 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
                 if setup.content_w else zero
             s = style_weight * style_loss(feats) if setup.style_w else zero
             t = tv_weight * tv_loss(x) if tv_weight > 0 else zero
-            return {"content": c, "style": s, "tv": t, "total": c + s + t}
+            e = extra_loss(x) if extra_loss is not None else zero  # video_style's temporal loss
+            return {"content": c, "style": s, "tv": t, "total": c + s + t + e}
 
         def on_snapshot(k: int, x: torch.Tensor) -> None:
             if snap_dir is not None:

@@ -1,0 +1,34 @@
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from imgfusion.samples import sample_path
+from imgfusion.images import read_image
+from imgfusion.style.weights import RandomWeightsWarning
+
+
+@pytest.fixture(autouse=True)
+def _quiet_and_one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RandomWeightsWarning)
+        yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def astronaut():
+    return read_image(sample_path("sample:astronaut"))
+
+
+@pytest.fixture(scope="session")
+def coffee():
+    return read_image(sample_path("sample:coffee"))
+
+
+@pytest.fixture(scope="session")
+def hubble():
+    return read_image(sample_path("sample:hubble_deep_field"))[:320, :320]
