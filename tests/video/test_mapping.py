@@ -148,8 +148,8 @@ def test_gallery_video_recipes_validate(tmp_path):
         assert [s.op.name for s in recipe.steps if s.op.name == "save_video"]
 
 
-def test_video_misuse_is_found_from_the_recipe_alone(tmp_path):
-    from imgfusion.video.mapping import video_problems
+def test_video_misuse_is_refused_at_validation(tmp_path):
+    from imgfusion.errors import RecipeError
 
     recipe = tmp_path / "r.yaml"
     recipe.write_text(BLEND.replace("op: save_video\n    video: $blended\n    path: out/blended",
@@ -157,14 +157,18 @@ def test_video_misuse_is_found_from_the_recipe_alone(tmp_path):
                       + "  - id: other\n    op: synthetic_video\n    background: $bg\n"
                         "    frames: 5\n  - op: composite\n    foreground: $blended\n"
                         "    background: $other\n")
-    steps = load_recipe(recipe).steps
-    problems = video_problems(steps)
-    assert problems[0][:2] == ("save7", "image") and "use save_video" in problems[0][2]
-    assert problems[1][1] == "background" and "foreground: 3, background: 5" in problems[1][2]
+    with pytest.raises(RecipeError) as info:
+        load_recipe(recipe)
+    problems = info.value.problems
+    assert (problems[0].step, problems[0].field) == ("save7", "image")
+    assert "use save_video" in problems[0].message
+    assert problems[1].field == "background"
+    assert "foreground: 3, background: 5" in problems[1].message
     assert len(problems) == 2
+    assert not (tmp_path / "out").exists()
     good = tmp_path / "good.yaml"
     good.write_text(BLEND)
-    assert video_problems(load_recipe(good).steps) == []
+    load_recipe(good)
 
 
 def test_a_long_clip_streams_through_an_operator_in_bounded_memory(tmp_path):
