@@ -29,8 +29,9 @@ PARAMS = (
     Param("style_blend_weights", list[float] | None, None, min=0,
           help="one weight per style image, normalised to sum to 1 (default: equal)"),
     Param("pooling", str, "max", choices=("max", "avg"), help="VGG19 pooling"),
-    Param("size", int | tuple[int, int] | None, 512, min=1,
-          help="longest side of the output, or [rows, cols]; null keeps the content's size"),
+    Param("size", int | tuple[int, int] | None, None, min=1,
+          help="longest side of the output, or [rows, cols]; null (default) keeps the "
+               "content's size"),
     Param("style_scale", float, 1.0, min=1e-3,
           help="style images are resized to style_scale x the output's longest side"),
     Param("init", str, "content", choices=("content", "style", "noise", "white", "image"),
@@ -57,8 +58,9 @@ PARAMS = (
           help="folder of the snapshots, the loss history and interrupted runs"),
     Param("loss_plot", OutputPath, None,
           help="PNG of the loss curves (content, style, tv, total) against iteration"),
-    Param("weights", str, "imagenet",
-          help="VGG19 weights: imagenet (torchvision, downloaded once), random (tests only: "
+    Param("weights", str, "original",
+          help="VGG19 weights: original (Simonyan & Zisserman's Caffe VGG19, installed with "
+               "imgfusion), imagenet (torchvision's, downloaded once), random (tests only: "
                "not artistic), or the path of a local state dict"),
     Param("precision", str, "fp32", choices=("fp32", "tf32", "bf16"),
           help="tf32 or bf16 autocast: opt-ins on CUDA"),

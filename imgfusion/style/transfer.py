@@ -20,7 +20,7 @@ from .losses import GramStyleLoss, blended_gram_targets, content_loss, tv_loss
 from .optimize import NonFiniteLoss, optimize
 from .plot import plot_loss_history
 from .pyramid import fit_size, levels, run_pyramid, upsample
-from .weights import load_features
+from .weights import load_features, preprocessing_for
 
 
 class StyleResult(NamedTuple):
@@ -124,14 +124,14 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
                  style_layers: Sequence[str] | Mapping[str, float] = DEFAULT_STYLE_LAYERS,
                  content_weight: float = 1.0, style_weight: float = 1e3, tv_weight: float = 0.0,
                  style_blend_weights: Sequence[float] | None = None, pooling: str = "max",
-                 size: int | tuple[int, int] | None = 512, style_scale: float = 1.0,
+                 size: int | tuple[int, int] | None = None, style_scale: float = 1.0,
                  init: str = "content", optimizer: str = "lbfgs",
                  learning_rate: float | None = None, iterations: int = 500,
                  tolerance: float = 0.0, window: int = 50, original_colors: bool = False,
                  color_control: str = "none", histogram_mode: str = "pca",
                  pyramid: Sequence[Sequence[int]] | None = None, snapshot_every: int = 0,
                  snapshot_dir: str | os.PathLike | None = None,
-                 loss_plot: str | os.PathLike | None = None, weights: str = "imagenet",
+                 loss_plot: str | os.PathLike | None = None, weights: str = "original",
                  precision: str = "fp32", device: str = "auto", seed: int = 0,
                  progress: Callable[..., Any] | None = None, workdir=None,
                  channels_last: bool = False, sync_every: int = 1,
@@ -159,7 +159,8 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         One weight per style image, normalised to sum to 1 (equal by default).
     pooling : {"max", "avg"}
     size : int, (rows, cols) or None
-        Longest side of the output (or its exact shape); None keeps the content's size.
+        Longest side of the output (or its exact shape); None (default) keeps the
+        content's size.
     style_scale : float
         The style images are resized to ``style_scale`` x the output's longest side.
     init : {"content", "style", "noise", "white", "image"}
@@ -189,8 +190,10 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         ``KeyboardInterrupt``.
     loss_plot : path, optional
         PNG of the loss curves (content, style, tv, total against iteration).
-    weights : {"imagenet", "random"} or path
-        VGG19 weights (:mod:`imgfusion.style.weights`).
+    weights : {"original", "imagenet", "random"} or path
+        VGG19 weights (:mod:`imgfusion.style.weights`): the original Caffe VGG19 (default,
+        installed with imgfusion), torchvision's, a seeded random network for tests, or
+        a local state dict.
     precision : {"fp32", "tf32", "bf16"}
         TF32 or bf16 autocast are opt-ins on CUDA.
     device, seed, progress, workdir :
@@ -260,7 +263,7 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
                        available_memory(dev), dev, "pyramid" if pyramid else "size")
 
     state = load_features(weights, upto=deepest(layers) + 1, seed=seed)
-    encoder = VGGEncoder(state, layers, pooling).to(dev)
+    encoder = VGGEncoder(state, layers, pooling, preprocessing_for(weights)).to(dev)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     if channels_last:
         encoder = encoder.to(memory_format=memory_format)
