@@ -15,6 +15,7 @@ from . import checks, color
 from .devices import available_memory, check_precision, precision_context, resolve_device
 from .encoder import VGGEncoder
 from .guided import region_guides
+from .budget import warn_if_large
 from .layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, deepest, layer_weights
 from .losses import GramStyleLoss, blended_gram_targets, content_loss, tv_loss
 from .optimize import NonFiniteLoss, optimize
@@ -261,6 +262,9 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
     final_hw = fit_size(base_hw, plan[-1][0])
     checks.fits_memory(checks.estimate_bytes(final_hw, deepest(layers), optimizer),
                        available_memory(dev), dev, "pyramid" if pyramid else "size")
+    warn_if_large(final_hw, deepest(layers), plan[-1][1], dev,
+                  checks.estimate_bytes(final_hw, deepest(layers), optimizer),
+                  "pyramid" if pyramid else "size")
 
     state = load_features(weights, upto=deepest(layers) + 1, seed=seed)
     encoder = VGGEncoder(state, layers, pooling, preprocessing_for(weights)).to(dev)
