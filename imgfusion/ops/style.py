@@ -22,9 +22,12 @@ PARAMS = (
           help="VGG19 layers of the content loss: a list (equal weights) or {layer: weight}"),
     Param("style_layers", LAYER_SPEC, ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"],
           help="VGG19 layers of the style loss: a list (weights 1/n) or {layer: weight}"),
-    Param("content_weight", float, 1.0, min=0, help="alpha: weight of the content loss"),
-    Param("style_weight", float, 1e3, min=0,
-          help="beta: weight of the style loss (Gram F F^T / M, mean squared error per layer)"),
+    Param("content_weight", float, 1.0, min=0,
+          help="alpha: weight of the content loss (per layer: squared feature distance "
+               "relative to the content's)"),
+    Param("style_weight", float, 5.0, min=0,
+          help="beta: weight of the style loss (per layer: squared Gram distance relative "
+               "to the style's Gram)"),
     Param("tv_weight", float, 0.0, min=0, help="weight of the total-variation smoothing loss"),
     Param("style_blend_weights", list[float] | None, None, min=0,
           help="one weight per style image, normalised to sum to 1 (default: equal)"),

@@ -123,7 +123,7 @@ def _prepare(content, style, *, content_layers, style_layers, content_weight, st
 def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarray | None = None,
                  content_layers: Sequence[str] | Mapping[str, float] = DEFAULT_CONTENT_LAYERS,
                  style_layers: Sequence[str] | Mapping[str, float] = DEFAULT_STYLE_LAYERS,
-                 content_weight: float = 1.0, style_weight: float = 1e3, tv_weight: float = 0.0,
+                 content_weight: float = 1.0, style_weight: float = 5.0, tv_weight: float = 0.0,
                  style_blend_weights: Sequence[float] | None = None, pooling: str = "max",
                  size: int | tuple[int, int] | None = None, style_scale: float = 1.0,
                  init: str = "content", optimizer: str = "lbfgs",
