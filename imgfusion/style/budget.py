@@ -15,6 +15,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
+from .checks import estimate_bytes
 from .layers import LAYERS
 
 LARGE_PIXELS = 1024 * 1024
@@ -56,14 +57,15 @@ def estimate_seconds(hw: tuple[int, int], deepest: int, iterations: int, device)
     return 3.0 * forward_flops(hw, deepest) * iterations / flops_per_second(str(device))
 
 
-def warn_if_large(hw: tuple[int, int], deepest: int, iterations: int, device,
-                  memory_bytes: int, field: str) -> None:
+def warn_if_large(hw: tuple[int, int], deepest: int, iterations: int, optimizer: str,
+                  device) -> None:
     """A :class:`LargeImageWarning` with the time and memory estimate when the output
     has more than :data:`LARGE_PIXELS` pixels."""
     if hw[0] * hw[1] <= LARGE_PIXELS:
         return
     seconds = estimate_seconds(hw, deepest, iterations, device)
-    warnings.warn(f"{field}: the output is {hw[0]} x {hw[1]} px; on {device} this needs about "
+    memory_bytes = estimate_bytes(hw, deepest, optimizer)
+    warnings.warn(f"size: the output is {hw[0]} x {hw[1]} px; on {device} this needs about "
                   f"{memory_bytes / 2 ** 30:.1f} GiB and {_duration(seconds)} for {iterations} "
                   f"iterations ({_duration(seconds / iterations)} each). Set size (e.g. 512) "
                   f"or a pyramid for a faster run.", LargeImageWarning, stacklevel=3)

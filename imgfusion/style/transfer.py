@@ -12,10 +12,10 @@ import torch
 from ..errors import ParameterError
 from ..image_write import atomic_write, write_image
 from . import checks, color
+from .budget import warn_if_large
 from .devices import available_memory, check_precision, precision_context, resolve_device
 from .encoder import VGGEncoder
 from .guided import region_guides
-from .budget import warn_if_large
 from .layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, deepest, layer_weights
 from .losses import GramStyleLoss, blended_gram_targets, content_loss, tv_loss
 from .optimize import NonFiniteLoss, optimize
@@ -154,16 +154,12 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         VGG19 layer names (relu1_1 ... relu5_4, conv1_1 ..., pool1 ...); a list gets
         equal weights 1/n, a mapping gives each layer its weight.
     content_weight, style_weight, tv_weight : float
-        α, β and the total-variation weight.  The losses are scale-free (each layer's
-        squared error relative to its target's squared norm, :mod:`imgfusion.style.losses`),
-        so α/β means the same for any weights set, layer and size; the defaults (1, 5, 0)
-        were chosen on the gallery's grid search with the original VGG19 (gallery/README.md).
+        α, β, tv weight; scale-free losses (:mod:`.losses`), defaults: gallery/README.md.
     style_blend_weights : list of float, optional
         One weight per style image, normalised to sum to 1 (equal by default).
     pooling : {"max", "avg"}
     size : int, (rows, cols) or None
-        Longest side of the output (or its exact shape); None (default) keeps the
-        content's size.
+        Longest side of the output (or its exact shape); None (default): the content's.
     style_scale : float
         The style images are resized to ``style_scale`` x the output's longest side.
     init : {"content", "style", "noise", "white", "image"}
@@ -194,9 +190,7 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
     loss_plot : path, optional
         PNG of the loss curves (content, style, tv, total against iteration).
     weights : {"original", "imagenet", "random"} or path
-        VGG19 weights (:mod:`imgfusion.style.weights`): the original Caffe VGG19 (default,
-        installed with imgfusion), torchvision's, a seeded random network for tests, or
-        a local state dict.
+        VGG19 weights (:mod:`imgfusion.style.weights`); the original (Caffe) one by default.
     precision : {"fp32", "tf32", "bf16"}
         TF32 or bf16 autocast are opt-ins on CUDA.
     device, seed, progress, workdir :
@@ -264,9 +258,7 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
     final_hw = fit_size(base_hw, plan[-1][0])
     checks.fits_memory(checks.estimate_bytes(final_hw, deepest(layers), optimizer),
                        available_memory(dev), dev, "pyramid" if pyramid else "size")
-    warn_if_large(final_hw, deepest(layers), plan[-1][1], dev,
-                  checks.estimate_bytes(final_hw, deepest(layers), optimizer),
-                  "pyramid" if pyramid else "size")
+    warn_if_large(final_hw, deepest(layers), plan[-1][1], optimizer, dev)
 
     state = load_features(weights, upto=deepest(layers) + 1, seed=seed)
     encoder = VGGEncoder(state, layers, pooling, preprocessing_for(weights)).to(dev)
