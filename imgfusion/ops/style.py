@@ -25,7 +25,7 @@ PARAMS = (
     Param("content_weight", float, 1.0, min=0,
           help="alpha: weight of the content loss (per layer: squared feature distance "
                "relative to the content's)"),
-    Param("style_weight", float, 5.0, min=0,
+    Param("style_weight", float, 3.0, min=0,
           help="beta: weight of the style loss (per layer: squared Gram distance relative "
                "to the style's Gram)"),
     Param("tv_weight", float, 0.0, min=0, help="weight of the total-variation smoothing loss"),
@@ -42,7 +42,7 @@ PARAMS = (
     Param("optimizer", str, "lbfgs", choices=("lbfgs", "adam"), help="optimisation method"),
     Param("learning_rate", float | None, None, min=0,
           help="step size; default 1 for lbfgs, 0.02 for adam"),
-    Param("iterations", int, 500, min=1, help="loss evaluations (per pyramid level)"),
+    Param("iterations", int, 300, min=1, help="loss evaluations (per pyramid level)"),
     Param("tolerance", float, 0.0, min=0,
           help="stop when the total loss changed less than this (relative) over `window` "
                "iterations; 0 never stops early"),
