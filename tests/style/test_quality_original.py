@@ -62,7 +62,6 @@ def test_content_reconstruction_from_noise_at_a_shallow_layer():
     photo = sample("astronaut", 48, np.s_[0:256, 128:384])  # the face
     out = content_reconstruction(photo, content_layers=["relu1_1"], iterations=100, **RUN).image
     # measured: 25.4 dB (the noise it starts from: 7.7 dB)
-    print("recon PSNR", psnr(out, photo))
     assert psnr(out, photo) > 22
 
 
@@ -74,8 +73,7 @@ def test_texture_synthesis_matches_its_texture_and_not_another(encoder):
     ft, fo, fx = feats(encoder, texture), feats(encoder, other), feats(encoder, res.image)
     start = gram_distance(feats(encoder, noise), ft, TEXTURE_LAYERS)
     own = gram_distance(fx, ft, TEXTURE_LAYERS)
-    # measured: 2.73 -> 0.0146 (188 x); 0.0146 to its own texture vs 0.73 to the other
-    print("texture", start, own, gram_distance(fx, fo, TEXTURE_LAYERS))
+    # measured: 2.73 -> 0.0151 (181 x); 0.0151 to its own texture vs 0.73 to the other
     assert own < start / 50
     assert own < 0.1 * gram_distance(fx, fo, TEXTURE_LAYERS)
 
@@ -87,11 +85,10 @@ def test_style_transfer_moves_style_and_keeps_content(encoder):
     out = neural_style(photo, painting, iterations=40, **RUN).image
     fc, fs, fx = feats(encoder, photo), feats(encoder, painting), feats(encoder, out)
     before, after = gram_distance(fc, fs), gram_distance(fx, fs)
-    # measured: style distance 1.85 -> 0.256 (86 % of the way);
-    # content distance 0.64 for the output vs 1.06 for the style image itself
-    print("transfer", before, after, content_distance(fx, fc), content_distance(fs, fc))
+    # measured: style distance 1.85 -> 0.319 (83 % of the way);
+    # content distance 0.48 for the output vs 1.06 for the style image itself
     assert after < 0.25 * before
-    assert content_distance(fx, fc) < 0.75 * content_distance(fs, fc)
+    assert content_distance(fx, fc) < 0.6 * content_distance(fs, fc)
 
 
 def test_masked_style_regions_each_take_their_own_style(encoder):
@@ -109,7 +106,7 @@ def test_masked_style_regions_each_take_their_own_style(encoder):
     d = {name: (gram_distance(feats(encoder, half), fsky, layers),
                 gram_distance(feats(encoder, half), fcells, layers))
          for name, half in halves.items()}
-    # measured: top TOP; bottom 0.288 to the cells vs 0.563 to the sky
-    print("regions", d)
+    # measured: top 0.138 to the sky vs 1.24 to the cells; bottom 0.337 to the cells vs
+    # 0.549 to the sky
     assert d["top"][0] < 0.8 * d["top"][1]
     assert d["bottom"][1] < 0.8 * d["bottom"][0]
