@@ -58,7 +58,8 @@ def weights_file() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / FILE_NAME
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -79,7 +80,7 @@ def original_features() -> dict[str, torch.Tensor]:
 
 @lru_cache(maxsize=1)
 def _checked_features(path: str, mtime_ns: int, size: int) -> dict[str, torch.Tensor]:
-    found = _sha256(Path(path))
+    found = file_sha256(Path(path))
     if found != SHA256:
         raise ParameterError("weights", f"the original VGG19 weights file {path} has changed "
                                         f"(SHA-256 {found[:16]}..., expected {SHA256[:16]}...); "

@@ -22,7 +22,6 @@ holding the convolutions up to the deepest layer asked for;
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import warnings
@@ -32,7 +31,7 @@ from pathlib import Path
 import torch
 
 from ..errors import ParameterError
-from .caffe_vgg import original_features
+from .caffe_vgg import file_sha256, original_features
 from .encoder import CAFFE, IMAGENET, Preprocessing
 from .layers import LAYERS
 
@@ -83,11 +82,7 @@ def _check_cached_hash(path: Path) -> None:
     match = torch.hub.HASH_REGEX.search(path.name)
     if match is None:
         return
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    if not digest.hexdigest().startswith(match.group(1)):
+    if not file_sha256(path).startswith(match.group(1)):
         raise ParameterError("weights", f"the cached ImageNet VGG19 file {path} is corrupt "
                                         f"(its SHA-256 does not start with {match.group(1)}); "
                                         f"delete it and run again online to download it anew, "
