@@ -12,6 +12,7 @@ from ..errors import ParameterError
 from . import checks, color
 from .budget import check_plan
 from .devices import check_precision, precision_context, resolve_device
+from .estimates import warn_if_large
 from .encoder import VGGEncoder
 from .guided import region_guides
 from .layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, deepest, layer_weights
@@ -20,7 +21,7 @@ from .optimize import NonFiniteLoss, optimize
 from .plot import plot_loss_history
 from .side_files import resolve, save_rescue, write_history, write_png
 from .pyramid import fit_size, levels, run_pyramid, upsample
-from .weights import load_features
+from .weights import load_features, preprocessing_for
 
 
 class StyleResult(NamedTuple):
@@ -106,16 +107,16 @@ def _prepare(content, style, *, content_layers, style_layers, content_weight, st
 def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarray | None = None,
                  content_layers: Sequence[str] | Mapping[str, float] = DEFAULT_CONTENT_LAYERS,
                  style_layers: Sequence[str] | Mapping[str, float] = DEFAULT_STYLE_LAYERS,
-                 content_weight: float = 1.0, style_weight: float = 1e3, tv_weight: float = 0.0,
+                 content_weight: float = 1.0, style_weight: float = 3.0, tv_weight: float = 0.0,
                  style_blend_weights: Sequence[float] | None = None, pooling: str = "max",
-                 size: int | tuple[int, int] | None = 512, style_scale: float = 1.0,
+                 size: int | tuple[int, int] | None = None, style_scale: float = 1.0,
                  init: str = "content", init_resize: bool = False, optimizer: str = "lbfgs",
-                 learning_rate: float | None = None, iterations: int = 500,
+                 learning_rate: float | None = None, iterations: int = 300,
                  tolerance: float = 0.0, window: int = 50, original_colors: bool = False,
                  color_control: str = "none", histogram_mode: str = "pca",
                  pyramid: Sequence[Sequence[int]] | None = None, snapshot_every: int = 0,
                  snapshot_dir: str | os.PathLike | None = None,
-                 loss_plot: str | os.PathLike | None = None, weights: str = "imagenet",
+                 loss_plot: str | os.PathLike | None = None, weights: str = "original",
                  precision: str = "fp32", device: str = "auto", seed: int = 0,
                  progress: Callable[..., Any] | None = None, workdir=None,
                  channels_last: bool = False, sync_every: int = 1,
@@ -138,13 +139,12 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         VGG19 layer names (relu1_1 ... relu5_4, conv1_1 ..., pool1 ...); a list gets
         equal weights 1/n, a mapping gives each layer its weight.
     content_weight, style_weight, tv_weight : float
-        α, β and the total-variation weight (see :mod:`imgfusion.style.losses` for the
-        normalisation: size-independent Gram ``F Fᵀ / M`` and mean squared errors).
+        α, β, tv weight; scale-free losses (:mod:`.losses`), defaults: gallery/README.md.
     style_blend_weights : list of float, optional
         One weight per style image, normalised to sum to 1 (equal by default).
     pooling : {"max", "avg"}
     size : int, (rows, cols) or None
-        Longest side of the output (or its exact shape); None keeps the content's size.
+        Longest side of the output (or its exact shape); None (default): the content's.
     style_scale : float
         The style images are resized to ``style_scale`` x the output's longest side.
     init : {"content", "style", "noise", "white", "image"}
@@ -177,8 +177,8 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         ``KeyboardInterrupt``.
     loss_plot : path, optional
         PNG of the loss curves (content, style, tv, total against iteration).
-    weights : {"imagenet", "random"} or path
-        VGG19 weights (:mod:`imgfusion.style.weights`).
+    weights : {"original", "imagenet", "random"} or path
+        VGG19 weights (:mod:`imgfusion.style.weights`); the original (Caffe) one by default.
     precision : {"fp32", "tf32", "bf16"}
         TF32 or bf16 autocast are opt-ins on CUDA.
     device, seed, progress, workdir :
@@ -243,9 +243,10 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
                           field="pyramid" if pyramid else ("content" if size is None else "size"))
     if init_image is not None:
         checks.init_image_size(init_rgb.shape[:2], base_hw, final_hw, init_resize)
+    warn_if_large(final_hw, deepest(layers), plan[-1][1], optimizer, dev)
 
     state = load_features(weights, upto=deepest(layers) + 1, seed=seed)
-    encoder = VGGEncoder(state, layers, pooling).to(dev)
+    encoder = VGGEncoder(state, layers, pooling, preprocessing_for(weights)).to(dev)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     if channels_last:
         encoder = encoder.to(memory_format=memory_format)

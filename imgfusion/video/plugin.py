@@ -136,7 +136,7 @@ def _style_params() -> list[Param]:
              "style_blend_weights", "pooling", "style_scale", "optimizer", "learning_rate",
              "tolerance", "window", "original_colors", "color_control", "histogram_mode",
              "weights", "precision")
-    return [replace(shared["size"], default=256),
+    return [shared["size"],
             replace(shared["init"], choices=("content", "noise", "style", "white"),
                     help="start of the first frame (and of every frame with frame_init: init)"),
             *(shared[n] for n in names)]

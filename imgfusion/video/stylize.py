@@ -185,7 +185,7 @@ def _check(neighbours, passes, temporal_from_pass, frame_init, temporal_weight) 
     return js
 
 
-def video_style(video: Video, style, *, frames_dir="video_style_frames", size=256,
+def video_style(video: Video, style, *, frames_dir="video_style_frames", size=None,
                 iterations: int = 200, first_iterations: int | None = None,
                 temporal_weight: float = 1e3, neighbours: Sequence[int] = (1,),
                 frame_init: str = "prev_warped", init: str = "content", passes: int = 1,
@@ -203,7 +203,7 @@ def video_style(video: Video, style, *, frames_dir="video_style_frames", size=25
         Folder of the finished frames, the report and the resume state (relative to
         ``workdir``).
     size : int, (rows, cols) or None
-        Output frame size (longest side, exact, or the video's).
+        Output frame size (longest side, exact, or None, the default: the video's own).
     iterations, first_iterations :
         Per frame (per pass), and for the first frame (default 2 x ``iterations``).
     temporal_weight : float
