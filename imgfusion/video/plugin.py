@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from ..hookspecs import hookimpl
 from ..operators import Input, InputPath, Operator, Output, OutputPath, Param
+from ..ops.limits import COORD_MAX, ITERATIONS_MAX, SIDE_MAX, WEIGHT_MAX
 from ..ops.io import _problems  # the one check adapter: ParameterError -> (field, message)
 
 _PKG = "imgfusion.video"
+FRAMES_MAX = 10_000_000  # frames: over 46 days at 25 fps
+FPS_MAX = 1000.0
 Pair = tuple[int, int]
 FloatPair = tuple[float, float]
 VIDEO_IN = Input("video", "video", help="a video (load_video, or an operator run over one)")
@@ -46,12 +49,12 @@ LOAD_VIDEO = Operator(
     summary="Open a video (mp4, webm, mov, mkv, gif) or a folder of numbered frames, lazily.",
     params=[
         Param("path", InputPath, help="video file, or a folder of numbered image frames"),
-        Param("start", int, 0, min=0, help="first frame (0-based)"),
-        Param("stop", int | None, None, min=0, help="stop before this frame (null: the end)"),
-        Param("step", int, 1, min=1, help="take every step-th frame"),
-        Param("size", int | Pair | None, None, min=1,
+        Param("start", int, 0, min=0, max=FRAMES_MAX, help="first frame (0-based)"),
+        Param("stop", int | None, None, min=0, max=FRAMES_MAX, help="stop before this frame (null: the end)"),
+        Param("step", int, 1, min=1, max=FRAMES_MAX, help="take every step-th frame"),
+        Param("size", int | Pair | None, None, min=1, max=SIDE_MAX,
               help="longest side in px, or [rows, cols]; null keeps the size"),
-        Param("fps", float | None, None, min=1e-3,
+        Param("fps", float | None, None, min=1e-3, max=FPS_MAX,
               help="frame rate (default: the file's, divided by step; a folder: 25)"),
     ],
     outputs=[Output("video", "video")],
@@ -65,7 +68,7 @@ SAVE_VIDEO = Operator(
     params=[
         Param("path", OutputPath, help=".mp4 .mov .mkv .webm .gif, or a folder name "
                                        "(no extension) for numbered PNG frames"),
-        Param("fps", float | None, None, min=1e-3, help="frame rate (default: the video's)"),
+        Param("fps", float | None, None, min=1e-3, max=FPS_MAX, help="frame rate (default: the video's)"),
         Param("crf", int, 18, min=0, max=51, help="H.264/VP9 quality (lower: better)"),
         Param("audio", bool, False, help="copy the source file's audio stream"),
         Param("overwrite", bool, False, help="replace an existing file (never an input)"),
@@ -82,14 +85,14 @@ SYNTHETIC_VIDEO = Operator(
             Input("cutout", optional=True, help="texture of the moving disc (default: "
                                                 "the background's)")],
     params=[
-        Param("frames", int, 24, min=2, help="number of frames"),
-        Param("size", Pair, (128, 128), min=8, help="[rows, cols] of the frames"),
-        Param("pan", FloatPair, (1.0, 2.0), help="camera motion, image px per frame [row, col]"),
+        Param("frames", int, 24, min=2, max=FRAMES_MAX, help="number of frames"),
+        Param("size", Pair, (128, 128), min=8, max=SIDE_MAX, help="[rows, cols] of the frames"),
+        Param("pan", FloatPair, (1.0, 2.0), min=-COORD_MAX, max=COORD_MAX, help="camera motion, image px per frame [row, col]"),
         Param("zoom", float, 1.01, min=0.5, max=2, help="camera scale factor per frame"),
         Param("radius", float, 0.18, min=0, max=0.5,
               help="disc radius, fraction of the shorter side (0: no disc)"),
-        Param("velocity", FloatPair, (0.5, 2.5), help="disc motion, frame px per frame"),
-        Param("fps", float, 12.0, min=1e-3, help="frame rate"),
+        Param("velocity", FloatPair, (0.5, 2.5), min=-COORD_MAX, max=COORD_MAX, help="disc motion, frame px per frame"),
+        Param("fps", float, 12.0, min=1e-3, max=FPS_MAX, help="frame rate"),
     ],
     outputs=[Output("video", "video")],
 )
@@ -100,7 +103,7 @@ OPTICAL_FLOW = Operator(
             "consistency masks.",
     inputs=[VIDEO_IN],
     params=[*FLOW_PARAMS,
-            Param("max_motion", float | None, None, min=1e-3,
+            Param("max_motion", float | None, None, min=1e-3, max=COORD_MAX,
                   help="px of full saturation in the flow pictures (default: per picture)")],
     outputs=[Output("forward", "video", help="flow t -> t+1 on the colour wheel"),
              Output("backward", "video", help="flow t+1 -> t on the colour wheel"),
@@ -150,18 +153,18 @@ VIDEO_STYLE = Operator(
     params=[
         Param("frames_dir", OutputPath, "video_style_frames",
               help="folder of the finished frames, report and resume state"),
-        Param("iterations", int, 200, min=1, help="per frame (per pass)"),
-        Param("first_iterations", int | None, None, min=1,
+        Param("iterations", int, 200, min=1, max=ITERATIONS_MAX, help="per frame (per pass)"),
+        Param("first_iterations", int | None, None, min=1, max=ITERATIONS_MAX,
               help="for the first frame (default: 2 x iterations)"),
-        Param("temporal_weight", float, 1e3, min=0,
+        Param("temporal_weight", float, 1e3, min=0, max=WEIGHT_MAX,
               help="weight of the temporal loss, a mean squared pixel error masked by c "
                    "(0: independent frames)"),
-        Param("neighbours", list[int], [1], min=1,
+        Param("neighbours", list[int], [1], min=1, max=FRAMES_MAX,
               help="earlier frames held: [1] short-term, [1, 2, 4] long-term"),
         Param("frame_init", str, "prev_warped", choices=("prev_warped", "prev", "init"),
               help="start of later frames: previous result warped, unwarped, or as frame 1"),
-        Param("passes", int, 1, min=1, help="multi-pass: sweeps alternating in direction"),
-        Param("temporal_from_pass", int | None, None, min=0,
+        Param("passes", int, 1, min=1, max=1000, help="multi-pass: sweeps alternating in direction"),
+        Param("temporal_from_pass", int | None, None, min=0, max=1000,
               help="multi-pass: first pass with the temporal loss (default: the middle one)"),
         Param("flow_method", str, "dis", choices=("dis", "farneback", "raft_small",
                                                   "raft_large"), help="optical flow method"),

@@ -89,7 +89,9 @@ class FrameStore:
         return (pass_index, position) < (self.state["pass"], self.state["done"])
 
     def read(self, index: int) -> np.ndarray:
-        return read_image(self.frame_path(index))
+        """A finished frame, bit for bit the array the run that wrote it went on with:
+        re-quantised, since the reader's k / 65535 may differ from it in the last bit."""
+        return quantised(read_image(self.frame_path(index)))
 
     def write(self, index: int, image: np.ndarray, row: dict, pass_index: int,
               position: int) -> None:

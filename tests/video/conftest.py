@@ -9,8 +9,10 @@ from imgfusion.images import read_image
 from imgfusion.style.weights import RandomWeightsWarning
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _quiet_and_one_thread():
+    """Module-scoped, so that the module-scoped runs (fixtures) get one thread too: a
+    result compared across runs must come from the same summation order."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     with warnings.catch_warnings():
