@@ -135,7 +135,7 @@ def restrict_residual(x, b, diag, m1, out):
             out[c, ic, wc] = m1[ic, wc] * (half * t[j0] + t[j0 + 1] + wc_last * t[j0 + 2])
 
 
-@njit(**_OPTS)
+@njit(**_SERIAL)
 def orphan_residuals(x, b, diag, fine_idx, coarse_idx, out):
     """Add the orphans' residuals to their coarse parents (the rest of P^T r)."""
     for c in range(x.shape[0]):

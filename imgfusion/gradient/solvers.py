@@ -77,6 +77,12 @@ def check_solver(solver: str, tol: float, device: str = "cpu") -> None:
     if device != "cpu" and solver not in DEVICE_SOLVERS:
         raise ParameterError("solver", f"{solver!r} runs on the CPU only; on {device} use "
                                        f"{' or '.join(DEVICE_SOLVERS)}")
+    if device != "cpu":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ParameterError("device", f"{device!r} asked for, but torch sees no CUDA GPU "
+                                           "here; use 'cpu'")
 
 
 def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.ndarray,
