@@ -88,9 +88,31 @@ def _fine_coefficient(stencil, diag, ip, jp, kk):
 
 
 @njit(**_OPTS)
-def galerkin_point(stencil, diag, orphan, kind, ic, jc, out):
+def parents(ip, jp, orphan, kind, hc, wc, pi, pj, pw):
+    """Fill (pi, pj, pw) with the coarse points of fine pixel (ip, jp) and their
+    weights (a row of P); return how many (at most 4)."""
+    if orphan[ip, jp]:
+        pi[0], pj[0], pw[0] = (ip - 1) // 2 + 1, (jp - 1) // 2 + 1, 1.0
+        return 1
+    n = 0
+    lo_i, lo_j = (ip - 1) // 2 + 1, (jp - 1) // 2 + 1
+    for ci in range(lo_i, lo_i + 1 + (ip - 1) % 2):
+        wi = _w1(ip, ci, hc)
+        if wi == 0:
+            continue
+        for cj in range(lo_j, lo_j + 1 + (jp - 1) % 2):
+            wj = _w1(jp, cj, wc)
+            if wj != 0 and kind[ci, cj] == 1:
+                pi[n], pj[n], pw[n] = ci, cj, wi * wj
+                n += 1
+    return n
+
+
+@njit(**_OPTS)
+def galerkin_point(stencil, diag, orphan, kind, ic, jc, out, scratch):
     """out[9] = row (ic, jc) of P^T A P, gathered from the fine pixels around 2K."""
     hc, wc = kind.shape[0] - 3, kind.shape[1] - 3
+    qi, qj, qw = scratch
     out[:] = 0.0
     for ip in range(2 * ic - 2, 2 * ic + 1):
         for jp in range(2 * jc - 2, 2 * jc + 1):
@@ -103,12 +125,9 @@ def galerkin_point(stencil, diag, orphan, kind, ic, jc, out):
                 a = _fine_coefficient(stencil, diag, ip, jp, kk)
                 if a == 0:
                     continue
-                qi, qj = ip + kk // 3 - 1, jp + kk % 3 - 1
-                for d in range(9):
-                    li, lj = ic + d // 3 - 1, jc + d % 3 - 1
-                    wq = weight(qi, qj, li, lj, orphan, kind, hc, wc)
-                    if wq != 0:
-                        out[d] += wk * a * wq
+                n = parents(ip + kk // 3 - 1, jp + kk % 3 - 1, orphan, kind, hc, wc, qi, qj, qw)
+                for t in range(n):
+                    out[(qi[t] - ic + 1) * 3 + (qj[t] - jc + 1)] += wk * a * qw[t]
 
 
 @njit(**_OPTS)
@@ -119,21 +138,40 @@ def galerkin(stencil, diag, orphan, kind, far, coarse):
     that of any other far point: it is computed once and copied.
     """
     hc, wc = kind.shape[0] - 3, kind.shape[1] - 3
-    row = np.empty(9)
+    row, common = np.empty(9), np.empty(9)
+    scratch = (np.empty(4, np.int64), np.empty(4, np.int64), np.empty(4))
     common_done = False
-    common = np.empty(9)
     for ic in range(1, hc + 1):
         for jc in range(1, wc + 1):
             if kind[ic, jc] == 0:
                 continue
             if far[ic, jc]:
                 if not common_done:
-                    galerkin_point(stencil, diag, orphan, kind, ic, jc, common)
+                    galerkin_point(stencil, diag, orphan, kind, ic, jc, common, scratch)
                     common_done = True
                 coarse[:, ic, jc] = common
             else:
-                galerkin_point(stencil, diag, orphan, kind, ic, jc, row)
+                galerkin_point(stencil, diag, orphan, kind, ic, jc, row, scratch)
                 coarse[:, ic, jc] = row
+
+
+@njit(**_OPTS)
+def far_points(fine_far, hc, wc, far):
+    """``far[K]``: every fine point within 3 of 2K is ``fine_far`` (a separable test)."""
+    hp, wp = fine_far.shape
+    rows_ok = np.zeros((hp, wc + 3), np.bool_)
+    for ip in range(hp):
+        for jc in range(1, wc + 1):
+            ok = True
+            for jp in range(2 * jc - 4, 2 * jc + 3):
+                ok &= 0 <= jp < wp and fine_far[ip, jp]
+            rows_ok[ip, jc] = ok
+    for ic in range(1, hc + 1):
+        for jc in range(1, wc + 1):
+            ok = True
+            for ip in range(2 * ic - 4, 2 * ic + 3):
+                ok &= 0 <= ip < hp and rows_ok[ip, jc]
+            far[ic, jc] = ok
 
 
 @njit(**_PAR)

@@ -31,7 +31,6 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from scipy import ndimage
 
 from . import mg_coarse as mc
 from . import mg_kernels as k
@@ -148,13 +147,12 @@ def coarser_level(fine: Level) -> Level:
     mc.classify(fine.diag > 0, hc, wc, kind, orphan)
     fine_idx = np.argwhere(orphan)
     fine.orphans = (fine_idx, (fine_idx - 1) // 2 + 1)
-    regular = ndimage.minimum_filter(fine.far, size=7, mode="constant", cval=False)
     far = np.zeros(kind.shape, bool)
-    far[1:hc + 1, 1:wc + 1] = regular[1:h + 1:2, 1:w + 1:2]
+    mc.far_points(fine.far, hc, wc, far)
     far &= kind == 1
-    stencil = np.zeros((9, hc + 3, wc + 3))
+    stencil = np.zeros((9, hc + 3, wc + 3), np.float32)
     mc.galerkin(fine.stencil, fine.diag, orphan, kind, far, stencil)
-    level = Level(stencil[4].astype(np.float32), stencil.astype(np.float32), far)
+    level = Level(stencil[4], stencil, far)
     level.m1 = (kind == 1).astype(np.float32)
     return level
 
