@@ -148,7 +148,8 @@ class DeviceHierarchy:
 
 
 def _dot(u, v):
-    return (u.double() * v.double()).sum(dim=(1, 2))
+    """Per channel <u, v>: float32 products (one temporary), float64 sum."""
+    return (u * v).sum(dim=(1, 2), dtype=torch.float64)
 
 
 def pcg32(dh: DeviceHierarchy, r, reduction, budget):
@@ -206,7 +207,9 @@ def solve_grid(region, fstar, gh, gv, tol, device="cuda"):
         if bool((rel <= tol).all()) or int(its.max()) >= MAX_ITERATIONS:
             break
         reduction = torch.clamp(0.5 * tol / torch.where(rel > 0, rel, 1.0), INNER_REDUCTION, 1.0)
-        e, inner = pcg32(dh, r64.float(), torch.where(rel > tol, reduction, 0.0),
+        r32 = r64.float()
+        del r64  # the float64 residual is not needed while the correction is solved
+        e, inner = pcg32(dh, r32, torch.where(rel > tol, reduction, 0.0),
                          MAX_ITERATIONS - int(its.max()))
         its += inner
         x64 += e.double()
