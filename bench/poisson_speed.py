@@ -19,14 +19,14 @@ cg, tol 1e-10) and from OpenCV's own result (both truncated to 8 bits as OpenCV 
 algorithm, so expect <= 1), the CG steps, then each solver's 2048^2 / 1024^2
 time.
 
-``--threads`` sets the threads of numba, OpenCV and torch alike (default: the
-machine's cores).  ``--device cuda`` runs ``mgpcg`` in torch on the GPU
+``--threads`` sets the threads of mgpcg (numba), OpenCV and torch alike
+(default: each library's own; OpenCV uses every core, mgpcg one, see
+:mod:`imgfusion.gradient.mgpcg`).  ``--device cuda`` runs ``mgpcg`` in torch on the GPU
 (synchronised before the clock stops); a benchmark, not a test.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -154,7 +154,10 @@ def describe(out, info, exact, opencv8) -> str:
 
 def set_threads(threads: int) -> None:
     import numba
+
+    from imgfusion.gradient import mgpcg
     numba.set_num_threads(threads)
+    mgpcg.THREADS = threads
     try:
         import cv2
         cv2.setNumThreads(threads)
@@ -175,16 +178,18 @@ def main() -> None:
     parser.add_argument("--tol", type=float, default=1e-6,
                         help="relative residual for the iterative solvers (the issue's target)")
     parser.add_argument("--repeat", type=int, default=5, help="rounds; the best is kept")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(),
-                        help="threads for numba, OpenCV and torch alike")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for mgpcg (numba), OpenCV and torch alike (default: "
+                             "each library's own: OpenCV and torch all cores, mgpcg one)")
     parser.add_argument("--device", default="cpu", help="where mgpcg runs: cpu, cuda, cuda:N")
     parser.add_argument("--reference", default=None,
                         help="solver of the tol=1e-10 reference (default: cg, pyamg's, up to "
                              "2048^2; above, mgpcg on the CPU, which shares no code with torch)")
     args = parser.parse_args()
-    set_threads(args.threads)
+    if args.threads:
+        set_threads(args.threads)
     warm_up(args)
-    print(f"threads {args.threads}, device {args.device}, best of {args.repeat} interleaved "
+    print(f"threads {args.threads or 'each library default'}, device {args.device}, best of {args.repeat} interleaved "
           f"rounds, tol {args.tol:g}")
     times: dict[tuple[str, int], float] = {}
     for n in args.sizes:

@@ -33,11 +33,12 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
 * **Reuse.** The levels depend only on the region: :func:`levels_for` keeps
   them in :mod:`.mask_cache`, so new images under the same mask (video
   frames, channels, sweeps) skip all setup.
-* **Threads.** numba's thread count (``NUMBA_NUM_THREADS``, or
-  ``numba.set_num_threads``).  On the shared 2-core machine under heavy load
-  one thread was faster than two (1024^2: 0.9x vs 2.5x OpenCV's time, each
-  with the same thread count as OpenCV): every parallel loop ends at a
-  barrier, and a descheduled thread stalls it.
+* **Threads.** :data:`THREADS` (None: numba's own setting).  It is 1: on the
+  shared 2-core machine one thread was much faster than two (1024^2, same
+  thread count for OpenCV: 0.9x vs 2.5-2.8x OpenCV's time, load 5-11):
+  every parallel loop ends at a barrier, a V-cycle has about 25 of them, and
+  a thread the OS has descheduled stalls each one.  On an idle machine more
+  threads may pay; the kernels are parallel loops either way.
 """
 from __future__ import annotations
 
@@ -53,6 +54,7 @@ from . import mg_kernels as k
 from .mask_cache import cached
 
 COARSEST_CELLS = 1024
+THREADS: int | None = 1  # see "Threads" above
 SERIAL_CELLS = 60_000  # smaller levels run on one thread: no barrier waits
 INNER_REDUCTION = 1e-4   # float32 PCG reliably reduces its residual this far
 MAX_ITERATIONS = 500
@@ -294,12 +296,17 @@ def solve_grid(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.nda
     ``x`` equals the solution on the region (and is 0 elsewhere); ``start`` is
     the initial guess on the grid (default f*).
     """
-    h, w, nc = fstar.shape
-    hier = levels_for(region)
-    b = np.zeros((nc, h + 3, w + 3))
-    k.divergence_rhs(region, fstar, gh, gv, b)
-    x = np.zeros_like(b)
-    guess = fstar if start is None else start
-    np.copyto(x[:, 1:h + 1, 1:w + 1], guess.transpose(2, 0, 1), where=region)
-    residual, iterations = solve(hier, b, x, tol)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(THREADS or threads)
+    try:
+        h, w, nc = fstar.shape
+        hier = levels_for(region)
+        b = np.zeros((nc, h + 3, w + 3))
+        k.divergence_rhs(region, fstar, gh, gv, b)
+        x = np.zeros_like(b)
+        guess = fstar if start is None else start
+        np.copyto(x[:, 1:h + 1, 1:w + 1], guess.transpose(2, 0, 1), where=region)
+        residual, iterations = solve(hier, b, x, tol)
+    finally:
+        numba.set_num_threads(threads)
     return x[:, 1:h + 1, 1:w + 1].transpose(1, 2, 0), residual, iterations
