@@ -45,7 +45,9 @@ cost follows the region, not the image), then solves all channels with
     shared 2-core machine under load, interleaved with OpenCV, best of 3,
     mask setup included): 0.92x OpenCV's seamlessClone at 1024^2 and 0.83x
     at 2048^2 (0.53x / 0.48x with the mask's setup cached), 6 CG steps to
-    1e-6, 2048^2 / 1024^2 time 4.2; cg 3.8x / 4.2x, fft 0.36x / 0.25x;
+    1e-6, 2048^2 / 1024^2 time 4.2; cg 3.8x / 4.2x, fft 0.36x / 0.25x.  A
+    second run: 1.00x / 0.93x; near idle, 1024^2 only: 0.99x (OpenCV 0.375 s),
+    fft 0.59x.  The margin is thin and the load moves it by +-20%;
 ``auto``
     ``direct`` up to :data:`AUTO_DIRECT_MAX` unknowns, ``mgpcg`` above (and
     always ``mgpcg`` on a GPU).
