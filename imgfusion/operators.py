@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 if TYPE_CHECKING:  # pydantic is imported when a value is first converted, not to list or
     from pydantic import TypeAdapter  # describe operators (imgfusion ops / info stay fast)
 
-INPUT_KINDS = ("image", "mask", "any")
-OUTPUT_KINDS = ("image", "mask", "data")
+INPUT_KINDS = ("image", "mask", "any", "video")  # video: taken whole, not mapped per frame
+OUTPUT_KINDS = ("image", "mask", "data", "video")
 CONTEXT_NAMES = ("device", "seed", "progress", "workdir", "labels", "protect")
 
 

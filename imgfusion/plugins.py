@@ -12,6 +12,7 @@ only ``KeyboardInterrupt`` passes through.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib
 import importlib.metadata
@@ -38,6 +39,8 @@ BUILTIN_PLUGINS = (
     "imgfusion.gradient.plugin",
     "imgfusion.style.plugin",
     "imgfusion.masked.plugin",
+    "imgfusion.video.plugin",
+    "imgfusion.batch.plugin",
 )
 ENTRY_POINT_GROUP = "imgfusion"
 
@@ -54,10 +57,12 @@ class PluginInfo:
     version: str | None = None
     error: str | None = None
     operators: list[str] = field(default_factory=list)
+    executors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "status": self.status,
-                "version": self.version, "error": self.error, "operators": self.operators}
+                "version": self.version, "error": self.error, "operators": self.operators,
+                "executors": self.executors}
 
 
 class Registry:
@@ -66,6 +71,7 @@ class Registry:
     def __init__(self) -> None:
         self.operators: dict[str, Operator] = {}
         self.plugins: list[PluginInfo] = []
+        self.executors: dict[str, object] = {}  # name -> imgfusion.batch.executor.ExecutorSpec
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
 
@@ -85,6 +91,7 @@ class Registry:
         if other is not None:
             raise PluginError(
                 f"operator '{op.name}' is registered twice: by {other.source} and by {source}")
+        op = copy.copy(op)  # this registry's record: its source, its resolved function
         op.source = source
         self.operators[op.name] = op
 
@@ -102,6 +109,9 @@ class Registry:
             for impl in self.pm.hook.imgfusion_register_operators.get_hookimpls():
                 if impl.plugin_name == name:
                     impl.function(register=lambda op: self._add_from(op, info))
+            for impl in self.pm.hook.imgfusion_register_executors.get_hookimpls():
+                if impl.plugin_name == name:
+                    impl.function(register=lambda spec: self._add_executor(spec, info))
         except PluginError:
             raise
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - isolation is the point
@@ -110,6 +120,9 @@ class Registry:
             for op_name in info.operators:
                 self.operators.pop(op_name, None)
             info.operators.clear()
+            for ex_name in info.executors:
+                self.executors.pop(ex_name, None)
+            info.executors.clear()
             if self.pm.get_plugin(name) is not None:
                 self.pm.unregister(name=name)
             if strict:
@@ -121,6 +134,20 @@ class Registry:
     def _add_from(self, op: Operator, info: PluginInfo) -> None:
         self.add(op, f"{info.kind} plugin {info.name}")
         info.operators.append(op.name)
+
+    def _add_executor(self, spec, info: PluginInfo) -> None:
+        from .batch.executor import ExecutorSpec
+
+        source = f"{info.kind} plugin {info.name}"
+        if not isinstance(spec, ExecutorSpec):
+            raise PluginError(f"plugin {source} registered {spec!r}, which is not an ExecutorSpec")
+        other = self.executors.get(spec.name)
+        if other is not None:
+            raise PluginError(f"executor '{spec.name}' is registered twice: by {other.source} "
+                              f"and by {source}")
+        spec.source = source
+        self.executors[spec.name] = spec
+        info.executors.append(spec.name)
 
 
 def family_name(modname: str) -> str:

@@ -302,6 +302,13 @@ class _Validator:
             out[name] = [v for v in converted if v is not _BAD]
         return out
 
+    def video_checks(self) -> None:
+        """Video misuse the graph already shows (a video into save, lockstep lengths)."""
+        from .video.mapping import video_problems
+
+        for sid, fld, message in video_problems(self.steps):
+            self.error(sid, fld, message)
+
     def resolved_sweep(self, op: Operator, sweep: dict[str, list]) -> dict[str, list]:
         """Swept input paths as the operator will see them: against the recipe's folder."""
         def resolve(name: str, value: Any) -> Any:
@@ -384,6 +391,7 @@ def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Ite
     if not any(p.field == "steps" and p.step is None for p in v.problems):
         v.graph()
         plan_run(v.steps, max_variants, out, v.input_files, overwrite, v.error)
+        v.video_checks()
     if v.problems:
         raise RecipeError(v.problems)
     for s in v.steps:

@@ -35,7 +35,7 @@ from .solvers import check_solver, solve_in_crop
 from .system import EDGES, forward_differences
 
 
-def poisson_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8):
+def poisson_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8, device="cpu"):
     """Paste ``source`` into ``target`` by importing its gradients (Pérez Eq. 7, 11).
 
     Parameters
@@ -46,23 +46,25 @@ def poisson_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-
         The region to paste, in the source's frame.
     offset : (int, int)
         (row, col) of the source's top-left corner in the target.
-    solver : {"auto", "direct", "cg", "multigrid", "fft"}
+    solver : {"auto", "direct", "cg", "multigrid", "mgpcg", "fft"}
         See :mod:`imgfusion.gradient.solvers`.  ``fft`` is OpenCV's seamlessClone
         algorithm (:mod:`imgfusion.gradient.opencv_clone`): fast but approximate,
         it erodes the mask by 3 pixels (OpenCV #17450) and re-solves the whole
         bounding box; the exact solvers are the default.
     tol : float
         Relative residual at which the iterative solvers stop.
+    device : {"cpu", "cuda", "cuda:N"}
+        Where the solve runs; a GPU takes ``mgpcg`` (torch) and ``auto``.
 
     Returns
     -------
     image, info : float32 array shaped like ``target``
         The result; ``info`` says how it was solved (:class:`GradientResult`).
     """
-    return _blend(source, target, mask, offset, solver, tol, _imported)
+    return _blend(source, target, mask, offset, (solver, tol, device), _imported)
 
 
-def mixed_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8):
+def mixed_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8, device="cpu"):
     """Paste ``source`` into ``target`` keeping, per neighbour pair and channel, the
     stronger of the two gradients (Pérez Eq. 13): holes and transparent parts let
     the target's texture through.
@@ -71,10 +73,11 @@ def mixed_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8)
     the paper's magnitude test ``|f*_p - f*_q| > |g_p - g_q|`` on every pair.
     Parameters and result as :func:`poisson_blend`.
     """
-    return _blend(source, target, mask, offset, solver, tol, _mixed)
+    return _blend(source, target, mask, offset, (solver, tol, device), _mixed)
 
 
-def monochrome_transfer(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8):
+def monochrome_transfer(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8,
+                        device="cpu"):
     """Paste only the *texture* of ``source``: its luminance gradients, imported
     into every channel of ``target``, so the source's colour is not carried over
     (Pérez Fig. 5).  Parameters and result as :func:`poisson_blend`; any source
@@ -82,7 +85,7 @@ def monochrome_transfer(source, target, mask, *, offset=(0, 0), solver="auto", t
     """
     src, _ = split_alpha(check_image(source, "source", grey_2d=True).astype(np.float64))
     grey = luminance(src, "bt601")[:, :, None]
-    return _blend(grey, target, mask, offset, solver, tol, _imported)
+    return _blend(grey, target, mask, offset, (solver, tol, device), _imported)
 
 
 def _imported(src_field, tgt_field):
@@ -97,8 +100,9 @@ _CHANGES = {_imported: lambda s, t: s - t,  # v - grad(target), for the fft pipe
             _mixed: lambda s, t: np.where(np.abs(t) > np.abs(s), 0, s - t)}
 
 
-def _blend(source, target, mask, offset, solver, tol, choose):
-    check_solver(solver, tol)
+def _blend(source, target, mask, offset, how, choose):
+    solver, tol, device = how
+    check_solver(solver, tol, device)
     ndim = np.ndim(target)
     tgt, keep_alpha = split_alpha(check_image(target, "target", grey_2d=True).astype(np.float64))
     src, _ = split_alpha(check_image(source, "source", grey_2d=True).astype(np.float64))
@@ -114,18 +118,23 @@ def _blend(source, target, mask, offset, solver, tol, choose):
     hard = bool(np.isin(alpha, (0.0, 1.0)).all())
 
     def fields(crop):
-        out = []
         inside, weight = has_source[crop], a[crop]
+        if hard and choose is _imported and inside.all():
+            return forward_differences(g[crop])  # the common case, in two subtractions
+        out = []
         pairs = zip(EDGES, forward_differences(g[crop]), forward_differences(tgt[crop]))
         for (lo, hi), s, t in pairs:
             if not inside.all():
                 s = np.where((inside[lo] & inside[hi])[:, :, None], s, t)
-            w = np.maximum(weight[lo], weight[hi])[:, :, None]
             v = choose(s, t)
-            out.append(np.where(w > 0, v, t) if hard else t + w * (v - t))
+            if hard:  # an edge off the region (weight 0) does not enter Eq. 7
+                out.append(v)
+            else:
+                w = np.maximum(weight[lo], weight[hi])[:, :, None]
+                out.append(t + w * (v - t))
         return out
 
-    out, info = solve_in_crop(a > 0, tgt, fields, solver=solver, tol=tol)
+    out, info = solve_in_crop(a > 0, tgt, fields, solver=solver, tol=tol, device=device)
     result = join_alpha(out, keep_alpha, ndim)
     return GradientResult(result, info)
 

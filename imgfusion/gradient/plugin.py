@@ -8,7 +8,7 @@ residual, iterations, seconds).
 """
 from __future__ import annotations
 
-from . import EXACT_SOLVERS, SOLVERS
+from . import DEVICES, EXACT_SOLVERS, SOLVERS
 from ..hookspecs import hookimpl
 from ..operators import Input, Operator, Output, Param
 from ..limits import COORD_MAX, FEATHER_MAX
@@ -24,7 +24,7 @@ _TOL = Param("tol", float, 1e-8, min=1e-15, max=0.5,
              help="relative residual at which cg and multigrid stop")
 _SOLVER = Param("solver", str, "auto", choices=SOLVERS,
                 help="auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, "
-                     "fft (fast, approximate)")
+                     "mgpcg (matrix-free multigrid CG), fft (fast, approximate)")
 _IMAGE = Input("image", help="float image in [0, 1]; an alpha channel is kept")
 _SELECTION = Input("mask", "mask", help="pixels to re-solve, in the image's frame")
 _BLEND_INPUTS = (
@@ -37,6 +37,8 @@ _BLEND_PARAMS = (
           help="(row, col) of the source's top-left corner in the target; may be negative "
                "or partly outside (clipped)"),
     _SOLVER, _TOL,
+    Param("device", str, "cpu", choices=DEVICES,
+          help="where mgpcg/auto solve: cpu, or cuda (torch, a GPU)"),
 )
 
 

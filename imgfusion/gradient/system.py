@@ -49,26 +49,33 @@ def divergence_rhs(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np
 
 def assemble(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.ndarray,
              ) -> tuple[sp.csr_matrix, np.ndarray]:
-    """The SPD matrix A (n x n) and right-hand sides B (n x C) of the region.
+    """The SPD matrix A (n x n) and right-hand sides B (n x C) of the region."""
+    rhs, _ = divergence_rhs(region, fstar, gh, gv)
+    return matrix(region), rhs[region]
+
+
+def matrix(region: np.ndarray) -> sp.csr_matrix:
+    """The region's SPD matrix A, which depends on the region alone.
 
     Unknowns are numbered in row-major order, so each row's entries (up, left,
     self, right, down) are already sorted and the CSR arrays are built directly,
-    fully vectorised.
+    fully vectorised.  |N_p| counts the neighbours inside the array.
     """
+    h, w = region.shape
     n = int(region.sum())
-    index = np.full((region.shape[0] + 2, region.shape[1] + 2), -1, dtype=np.int64)
+    index = np.full((h + 2, w + 2), -1, dtype=np.int64)
     index[1:-1, 1:-1][region] = np.arange(n)
-    rhs, count = divergence_rhs(region, fstar, gh, gv)
+    rows, cols = np.arange(h)[:, None], np.arange(w)[None, :]
+    count = ((rows > 0).astype(float) + (rows < h - 1) + (cols > 0) + (cols < w - 1))
     centre = np.s_[1:-1, 1:-1]
     up, left = index[:-2, 1:-1][region], index[1:-1, :-2][region]
     right, down = index[1:-1, 2:][region], index[2:, 1:-1][region]
-    cols = np.stack([up, left, index[centre][region], right, down], axis=1)
-    data = np.full(cols.shape, -1.0)
+    neighbours = np.stack([up, left, index[centre][region], right, down], axis=1)
+    data = np.full(neighbours.shape, -1.0)
     data[:, 2] = count[region]
-    keep = cols >= 0
+    keep = neighbours >= 0
     indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
-    a = sp.csr_matrix((data[keep], cols[keep], indptr), shape=(n, n))
-    return a, rhs[region]
+    return sp.csr_matrix((data[keep], neighbours[keep], indptr), shape=(n, n))
 
 
 def relative_residual(a: sp.spmatrix, x: np.ndarray, b: np.ndarray) -> float:

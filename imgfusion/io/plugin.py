@@ -5,8 +5,6 @@ imports nothing heavy.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..hookspecs import hookimpl
 from ..operators import InputPath, Input, Operator, Output, OutputPath, Param, problems
 
@@ -64,4 +62,4 @@ OPERATORS = [
 @hookimpl
 def imgfusion_register_operators(register):
     for op in OPERATORS:
-        register(replace(op))  # a fresh record per registry: sources are set on it
+        register(op)

@@ -6,8 +6,6 @@ imports nothing heavy.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..hookspecs import hookimpl
 from ..limits import COORD_MAX, FEATHER_MAX, RESIZE_SCALE, SIDE_MAX
 from ..operators import Input, Operator, Output, Param, problems
@@ -115,4 +113,4 @@ OPERATORS = [
 @hookimpl
 def imgfusion_register_operators(register):
     for op in OPERATORS:
-        register(replace(op))  # a fresh record per registry: sources are set on it
+        register(op)

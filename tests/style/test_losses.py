@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -89,7 +90,9 @@ def test_blend_targets_and_simple_losses():
     t = blended_gram_targets([{"l": a}, {"l": b}], [0.25, 0.75], ["l"])
     assert torch.allclose(t["l"], 0.25 * gram(a)[0] + 0.75 * gram(b)[0])
     assert content_loss({"l": a}, {"l": a}, {"l": 1.0}).item() == 0
-    assert torch.isclose(content_loss({"l": a}, {"l": b}, {"l": 2.0}), 2 * ((a - b) ** 2).mean())
+    assert torch.isclose(content_loss({"l": a}, {"l": b}, {"l": 2.0}),
+                         2 * ((a - b) ** 2).sum() / (b ** 2).sum())
+    assert content_loss({"l": torch.zeros_like(b)}, {"l": b}, {"l": 1.0}).item() == pytest.approx(1)
     ramp = torch.arange(5.0).view(1, 1, 1, 5).expand(1, 1, 5, 5)
     assert tv_loss(ramp).item() == 1.0
 
@@ -139,3 +142,31 @@ def test_guided_loss_gives_each_region_its_own_style(encoder):
         assert ((left - ga) ** 2).sum() < 0.2 * ((left - gb) ** 2).sum()
         assert ((right - gb) ** 2).sum() < 0.2 * ((right - ga) ** 2).sum()
     assert res.history[-1]["total"] < 0.05 * res.history[0]["total"]
+
+
+@pytest.mark.parametrize("scale", [2.0 ** -10, 2.0 ** 10])  # powers of 2: exact in floats
+def test_optimisation_unchanged_when_every_feature_is_scaled(tmp_path, scale, smooth_image):
+    """Scale-free losses: a network whose every feature is ``scale`` x another's (first
+    convolution and every bias multiplied by it) gives the same optimisation, so the
+    same content_weight and style_weight fit any weights set.  (L-BFGS amplifies
+    rounding, so the constants are powers of two, which scale floats exactly.)"""
+    from imgfusion.style.transfer import neural_style
+
+    gen = torch.Generator().manual_seed(5)
+    state = {k: (v if k.endswith("weight") else 0.1 * torch.randn(v.shape, generator=gen))
+             for k, v in random_features(1, 37).items()}
+    scaled = {k: v * scale if (k == "0.weight" or k.endswith("bias")) else v
+              for k, v in state.items()}
+    paths = []
+    for name, sd in (("plain", state), ("scaled", scaled)):
+        paths.append(tmp_path / f"{name}.pth")
+        torch.save(sd, paths[-1])
+    content, style = smooth_image((32, 32), 3), smooth_image((32, 32), 4)
+    kw = dict(content_layers=["relu2_2"], style_layers=["relu1_1", "relu2_1", "relu3_1"],
+              style_weight=10.0, tv_weight=1.0, iterations=10, device="cpu", init="noise")
+    a = neural_style(content, style, weights=str(paths[0]), **kw)
+    b = neural_style(content, style, weights=str(paths[1]), **kw)
+    assert np.abs(a.image - b.image).max() < 1e-6
+    for ha, hb in zip(a.loss_history, b.loss_history):
+        assert ha["total"] == pytest.approx(hb["total"], rel=1e-6)
+    assert a.loss_history[-1]["total"] < 0.5 * a.loss_history[0]["total"]  # it did optimise

@@ -1,0 +1,138 @@
+"""``--bind STEP.PARAM=GLOB``: which files, in which order, into which folders.
+
+A bind's source is a glob (``photos/**/*.jpg``, recursive) or a list file
+(``@list.txt``: one path a line, relative to the list's folder, ``#`` comments).
+Several binds advance together, item by item (an image and its mask); a bind
+that matches a single file is used for every item, as a still image is
+broadcast over a video's frames.
+
+Each item gets its own output folder named from its first varying input: the
+path relative to the bind's base (the glob's folder before any wildcard, or the
+list file's folder), as a slug (``photos/**/*.jpg`` matching
+``photos/a/b/cat.jpg`` -> ``a__b__cat``).  Names are stable (adding or removing
+other files does not rename an item) and collision-free: inputs whose slugs
+clash (``cat.jpg`` and ``cat.png``) each get a short hash of their relative
+path (``cat-3f2a91c0``).
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import itertools
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UsageError
+
+RESERVED = {"manifest", "batch"}   # the stems of the batch's own files in --out
+
+
+@dataclass(frozen=True)
+class Bind:
+    step: str
+    param: str
+    source: str
+    paths: tuple[Path, ...] = ()
+    base: Path = Path("/")    # folder names are relative to it
+
+    @property
+    def key(self) -> str:
+        return f"{self.step}.{self.param}"
+
+
+def parse_bind(text: str) -> Bind:
+    key, sep, source = text.partition("=")
+    step, dot, param = key.strip().rpartition(".")
+    if not (sep and dot and step and param and source.strip()):
+        raise UsageError(f"--bind {text!r}: expected STEP.PARAM=GLOB or STEP.PARAM=@LIST "
+                         "(e.g. --bind photo.path='photos/*.jpg')")
+    return Bind(step, param, source.strip())
+
+
+def expand(bind: Bind) -> Bind:
+    """The bind with its files: sorted glob matches, or the list file's lines in order."""
+    if bind.source.startswith("@"):
+        paths = _list_file(bind)
+        base = Path(os.path.expanduser(bind.source[1:])).resolve().parent
+    else:
+        pattern = os.path.expanduser(bind.source)
+        matches = sorted(glob.glob(pattern, recursive=True))
+        paths = [Path(m).resolve() for m in matches if os.path.isfile(m)]
+        if not paths:
+            raise UsageError(f"--bind {bind.key}: the glob {bind.source!r} matches no file")
+        base = _glob_base(pattern)
+    unique = list(dict.fromkeys(paths))
+    return Bind(bind.step, bind.param, bind.source, tuple(unique), base)
+
+
+def _glob_base(pattern: str) -> Path:
+    """The folder of a glob before its first wildcard: ``a/b/**/*.png`` -> ``a/b``."""
+    parts = Path(pattern).parts
+    fixed = [p for p in itertools.takewhile(lambda p: not glob.has_magic(p), parts[:-1])]
+    return Path(*fixed).resolve() if fixed else Path.cwd()
+
+
+def _list_file(bind: Bind) -> list[Path]:
+    listing = Path(os.path.expanduser(bind.source[1:])).resolve()
+    try:
+        lines = listing.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"--bind {bind.key}: cannot read the list file {str(listing)!r}: "
+                         f"{exc.strerror}") from None
+    names = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    paths = [(listing.parent / os.path.expanduser(n)).resolve() for n in names]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise UsageError(f"--bind {bind.key}: {listing.name} lists files that do not exist: "
+                         f"{', '.join(missing[:3])}{more}")
+    if not paths:
+        raise UsageError(f"--bind {bind.key}: the list file {str(listing)!r} names no file")
+    return paths
+
+
+def zip_binds(binds: list[Bind]) -> list[tuple[Path, ...]]:
+    """One tuple of paths per item; single-file binds are repeated for every item."""
+    n = max(len(b.paths) for b in binds)
+    for b in binds:
+        if len(b.paths) not in (1, n):
+            longest = next(o for o in binds if len(o.paths) == n)
+            raise UsageError(f"--bind {b.key} matches {len(b.paths)} files but --bind "
+                             f"{longest.key} matches {n}; binds advance together, item by "
+                             "item (a bind matching one file is used for every item)")
+    return [tuple(b.paths[i] if len(b.paths) > 1 else b.paths[0] for b in binds)
+            for i in range(n)]
+
+
+def primary(binds: list[Bind]) -> int:
+    """Index of the bind that names the items: the first one that varies."""
+    n = max(len(b.paths) for b in binds)
+    return next(i for i, b in enumerate(binds) if len(b.paths) == n)
+
+
+def folder_names(paths: list[Path], base: Path) -> list[str]:
+    """Stable, collision-free folder names for the items' (primary) inputs."""
+    rels = [p.relative_to(base) if base in p.parents else Path(*p.parts[1:]) for p in paths]
+    slugs = [_slug(r) for r in rels]
+    clashes = Counter(s.lower() for s in slugs)
+    return [s if clashes[s.lower()] == 1 and s.lower() not in RESERVED
+            else f"{s}-{hashlib.sha1(r.as_posix().encode()).hexdigest()[:8]}"
+            for s, r in zip(slugs, rels)]
+
+
+def _slug(rel: Path) -> str:
+    parts = [*rel.parent.parts, rel.stem]
+    text = "__".join(re.sub(r"[^A-Za-z0-9._-]+", "_", p) for p in parts if p)
+    return text.lstrip(".") or "item"
+
+
+def check_out_folder(out: Path, binds: list[Bind]) -> None:
+    """--out may not be a folder that holds inputs (nor contain them)."""
+    for b in binds:
+        for p in b.paths:
+            if p.parent == out or out in p.parents:
+                raise UsageError(f"--out {out} is an input folder (it holds {p}, bound by "
+                                 f"--bind {b.key}); give the batch an output folder of its own")

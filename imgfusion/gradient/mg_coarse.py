@@ -1,0 +1,287 @@
+"""Grid transfers and coarse-level stencils of :mod:`.mgpcg` (numba).
+
+Coarse points sit on the fine grid's even pixels (vertex-centred coarsening):
+coarse point K is fine pixel 2K.  Prolongation P is bilinear: a fine pixel
+takes its even neighbours' values with weights 1 (itself even), 1/2 (odd
+along one axis) or 1/4 (odd along both); a coarse point counts only when its
+fine pixel is in the region ("point-active", ``kind`` 1), otherwise it is a
+Dirichlet zero.  Two repairs keep P exact where it would fail:
+
+* at the array's far edge an odd last pixel has no upper neighbour; it copies
+  its lower one (weight 1), so constants survive at truncated image edges;
+* a region pixel none of whose even neighbours lies in the region (a one-pixel
+  line on odd rows, say) would get no coarse correction at all; such
+  *orphans* hang on their floor pixel ``(i // 2, j // 2)`` with weight 1, which
+  becomes a coarse point of its own (``kind`` 2) used by orphans only.
+
+Every coarse point then owns a fine row (its own pixel, or private orphans),
+so P has full column rank and the Galerkin operator P^T A P, a symmetric
+9-point stencil stored as ``S[(di + 1) * 3 + (dj + 1), i, j]``, is positive
+definite.  Arrays are padded as in :mod:`.mg_kernels`; ``m1`` is the float32
+indicator of point-active coarse points and orphans travel as index lists.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+_OPTS = dict(cache=True, fastmath=True, nogil=True)
+_PAR = dict(parallel=True, **_OPTS)
+
+
+@njit(**_OPTS)
+def _w1(ip, ic, hc):
+    """Bilinear weight of padded coarse index ``ic`` at padded fine index ``ip``."""
+    d = (ip - 1) - 2 * (ic - 1)
+    if d == 0:
+        return 1.0
+    if d == 1:  # coarse point below an odd fine index: all of it at the far edge
+        return 1.0 if ip // 2 >= hc else 0.5
+    return 0.5 if d == -1 else 0.0
+
+
+@njit(**_OPTS)
+def weight(ip, jp, ic, jc, orphan, kind, hc, wc):
+    """P[(ip, jp), (ic, jc)]."""
+    if orphan[ip, jp]:
+        return 1.0 if (ip - 1) // 2 + 1 == ic and (jp - 1) // 2 + 1 == jc else 0.0
+    if kind[ic, jc] != 1:
+        return 0.0
+    return _w1(ip, ic, hc) * _w1(jp, jc, wc)
+
+
+@njit(**_OPTS)
+def classify(interior, hc, wc, kind, orphan):
+    """Coarse ``kind`` (0 none, 1 point-active, 2 orphan parent) and fine ``orphan`` flags."""
+    hp, wp = interior.shape
+    for ip in range(1, hp - 2):
+        for jp in range(1, wp - 2):
+            if not interior[ip, jp]:
+                continue
+            odd_i, odd_j = (ip - 1) % 2, (jp - 1) % 2
+            if not (odd_i or odd_j):
+                kind[(ip - 1) // 2 + 1, (jp - 1) // 2 + 1] = 1
+                continue
+            supported = False
+            for a in (-odd_i, odd_i):
+                for b in (-odd_j, odd_j):
+                    supported |= interior[ip + a, jp + b]
+            if not supported:
+                orphan[ip, jp] = True
+    for ip in range(1, hp - 2):
+        for jp in range(1, wp - 2):
+            if orphan[ip, jp]:
+                kind[(ip - 1) // 2 + 1, (jp - 1) // 2 + 1] = 2
+
+
+@njit(**_OPTS)
+def _fine_coefficient(stencil, diag, ip, jp, kk):
+    """A[(ip, jp), neighbour kk] of the fine level (5-point when ``stencil`` is empty)."""
+    if stencil.shape[0]:
+        return stencil[kk, ip, jp]
+    di, dj = kk // 3 - 1, kk % 3 - 1
+    if di == 0 and dj == 0:
+        return diag[ip, jp]
+    if di != 0 and dj != 0:
+        return 0.0
+    return -1.0 if diag[ip + di, jp + dj] > 0 else 0.0
+
+
+@njit(**_OPTS)
+def parents(ip, jp, orphan, kind, hc, wc, pi, pj, pw):
+    """Fill (pi, pj, pw) with the coarse points of fine pixel (ip, jp) and their
+    weights (a row of P); return how many (at most 4)."""
+    if orphan[ip, jp]:
+        pi[0], pj[0], pw[0] = (ip - 1) // 2 + 1, (jp - 1) // 2 + 1, 1.0
+        return 1
+    n = 0
+    lo_i, lo_j = (ip - 1) // 2 + 1, (jp - 1) // 2 + 1
+    for ci in range(lo_i, lo_i + 1 + (ip - 1) % 2):
+        wi = _w1(ip, ci, hc)
+        if wi == 0:
+            continue
+        for cj in range(lo_j, lo_j + 1 + (jp - 1) % 2):
+            wj = _w1(jp, cj, wc)
+            if wj != 0 and kind[ci, cj] == 1:
+                pi[n], pj[n], pw[n] = ci, cj, wi * wj
+                n += 1
+    return n
+
+
+@njit(**_OPTS)
+def galerkin_point(stencil, diag, orphan, kind, ic, jc, out, scratch):
+    """out[9] = row (ic, jc) of P^T A P, gathered from the fine pixels around 2K."""
+    hc, wc = kind.shape[0] - 3, kind.shape[1] - 3
+    qi, qj, qw = scratch
+    out[:] = 0.0
+    for ip in range(2 * ic - 2, 2 * ic + 1):
+        for jp in range(2 * jc - 2, 2 * jc + 1):
+            if diag[ip, jp] == 0:
+                continue
+            wk = weight(ip, jp, ic, jc, orphan, kind, hc, wc)
+            if wk == 0:
+                continue
+            for kk in range(9):
+                a = _fine_coefficient(stencil, diag, ip, jp, kk)
+                if a == 0:
+                    continue
+                n = parents(ip + kk // 3 - 1, jp + kk % 3 - 1, orphan, kind, hc, wc, qi, qj, qw)
+                for t in range(n):
+                    out[(qi[t] - ic + 1) * 3 + (qj[t] - jc + 1)] += wk * a * qw[t]
+
+
+@njit(**_OPTS)
+def galerkin(stencil, diag, orphan, kind, far, coarse):
+    """``coarse`` = P^T A P (9 arrays); points flagged ``far`` share one stencil.
+
+    A far point's whole neighbourhood is regular region, so its row equals
+    that of any other far point: it is computed once and copied.
+    """
+    hc, wc = kind.shape[0] - 3, kind.shape[1] - 3
+    row, common = np.empty(9), np.empty(9)
+    scratch = (np.empty(4, np.int64), np.empty(4, np.int64), np.empty(4))
+    common_done = False
+    for ic in range(1, hc + 1):
+        for jc in range(1, wc + 1):
+            if kind[ic, jc] == 0:
+                continue
+            if far[ic, jc]:
+                if not common_done:
+                    galerkin_point(stencil, diag, orphan, kind, ic, jc, common, scratch)
+                    common_done = True
+                coarse[:, ic, jc] = common
+            else:
+                galerkin_point(stencil, diag, orphan, kind, ic, jc, row, scratch)
+                coarse[:, ic, jc] = row
+
+
+@njit(**_OPTS)
+def far_points(fine_far, hc, wc, far):
+    """``far[K]``: every fine point within 3 of 2K is ``fine_far`` (a separable test)."""
+    hp, wp = fine_far.shape
+    rows_ok = np.zeros((hp, wc + 3), np.bool_)
+    for ip in range(hp):
+        for jc in range(1, wc + 1):
+            ok = True
+            for jp in range(2 * jc - 4, 2 * jc + 3):
+                ok &= 0 <= jp < wp and fine_far[ip, jp]
+            rows_ok[ip, jc] = ok
+    for ic in range(1, hc + 1):
+        for jc in range(1, wc + 1):
+            ok = True
+            for ip in range(2 * ic - 4, 2 * ic + 3):
+                ok &= 0 <= ip < hp and rows_ok[ip, jc]
+            far[ic, jc] = ok
+
+
+@njit(**_PAR)
+def restrict(r, m1, fine_h, out):
+    """``out = P^T r`` without the orphans' part (see :func:`orphans_restrict`)."""
+    nc, hc3, wc3 = out.shape
+    hc, wc = hc3 - 3, wc3 - 3
+    fine_w = r.shape[2] - 3
+    half = np.float32(0.5)
+    wr_last = np.float32(1.0 if fine_h % 2 == 0 else 0.5)  # the far-edge copy, transposed
+    wc_last = np.float32(1.0 if fine_w % 2 == 0 else 0.5)
+    for ic in prange(1, hc + 1):
+        t = np.empty(r.shape[2], np.float32)
+        i0 = 2 * ic - 2
+        w2 = wr_last if ic == hc else half
+        for c in range(nc):
+            for jp in range(r.shape[2]):
+                t[jp] = half * r[c, i0, jp] + r[c, i0 + 1, jp] + w2 * r[c, i0 + 2, jp]
+            for jc in range(1, wc):
+                j0 = 2 * jc - 2
+                out[c, ic, jc] = m1[ic, jc] * (half * (t[j0] + t[j0 + 2]) + t[j0 + 1])
+            j0 = 2 * wc - 2
+            out[c, ic, wc] = m1[ic, wc] * (half * t[j0] + t[j0 + 1] + wc_last * t[j0 + 2])
+
+
+@njit(**_PAR)
+def prolong_add(xc, m1, fine_diag, x):
+    """``x += P xc`` on the fine region without the orphans' part."""
+    nc, hp, wp = x.shape
+    hc, wc = xc.shape[1] - 3, xc.shape[2] - 3
+    half = np.float32(0.5)
+    last_odd = (wp - 3) % 2 == 0  # an even width ends on an odd column: copy
+    for ip in prange(1, hp - 2):
+        t = np.empty(wc + 3, np.float32)
+        lo = (ip - 1) // 2 + 1  # even row: itself; odd row: its lower neighbour...
+        hi = lo + 1 if (ip - 1) % 2 == 1 and ip // 2 < hc else lo  # ...and upper one
+        wlo = np.float32(1.0 if hi == lo else 0.5)
+        for c in range(nc):
+            for jc in range(wc + 3):
+                t[jc] = wlo * m1[lo, jc] * xc[c, lo, jc] + (1 - wlo) * m1[hi, jc] * xc[c, hi, jc]
+            for jl in range(1, (wp - 3 + 1) // 2 + 1):
+                jp = 2 * jl - 1  # even column 2 (jl - 1): its own coarse value
+                if fine_diag[ip, jp] > 0:
+                    x[c, ip, jp] += t[jl]
+            for jl in range(1, (wp - 3) // 2 + 1):
+                jp = 2 * jl  # odd column: between coarse jl and jl + 1
+                v = t[jl] if last_odd and jl == (wp - 3) // 2 else half * (t[jl] + t[jl + 1])
+                if fine_diag[ip, jp] > 0:
+                    x[c, ip, jp] += v
+
+
+@njit(**_OPTS)
+def orphans_restrict(r, fine_idx, coarse_idx, out):
+    for c in range(r.shape[0]):
+        for n in range(fine_idx.shape[0]):
+            out[c, coarse_idx[n, 0], coarse_idx[n, 1]] += r[c, fine_idx[n, 0], fine_idx[n, 1]]
+
+
+@njit(**_OPTS)
+def orphans_prolong(xc, fine_idx, coarse_idx, x):
+    for c in range(x.shape[0]):
+        for n in range(fine_idx.shape[0]):
+            x[c, fine_idx[n, 0], fine_idx[n, 1]] += xc[c, coarse_idx[n, 0], coarse_idx[n, 1]]
+
+
+@njit(inline="always", **_OPTS)
+def _off_centre(s, x, c, i, j):
+    """sum over the 8 neighbours of S[k, i, j] x[neighbour k] (written out: vectorises)."""
+    return (s[0, i, j] * x[c, i - 1, j - 1] + s[1, i, j] * x[c, i - 1, j]
+            + s[2, i, j] * x[c, i - 1, j + 1] + s[3, i, j] * x[c, i, j - 1]
+            + s[5, i, j] * x[c, i, j + 1] + s[6, i, j] * x[c, i + 1, j - 1]
+            + s[7, i, j] * x[c, i + 1, j] + s[8, i, j] * x[c, i + 1, j + 1])
+
+
+@njit(**_PAR)
+def smooth9(x, b, stencil, invd, reverse):
+    """One four-colour Gauss-Seidel sweep of the 9-point ``stencil``.
+
+    Colours by (row, column) parity, in the order (even, even), (even, odd),
+    (odd, even), (odd, odd) -- backwards when ``reverse``, so that the sweep
+    after the coarse correction is the adjoint of the one before.  Points of a
+    colour never neighbour each other, so rows run in parallel: one pass over
+    the even rows, one over the odd, each row updating its two column colours
+    in turn (the row is computed whole, vectorised, and half of it kept).
+    """
+    nc, hp, wp = x.shape
+    rows = (hp - 3 + 1) // 2
+    for half in range(2):
+        ri = 1 - half if reverse else half
+        for k in prange(rows):
+            ip = 2 * k + 1 + ri
+            if ip > hp - 3:
+                continue
+            t = np.empty(wp, np.float32)
+            for c in range(nc):
+                for q in range(2):
+                    cj = 1 - q if reverse else q
+                    for jp in range(1, wp - 2):
+                        t[jp] = invd[ip, jp] * (b[c, ip, jp] - _off_centre(stencil, x, c, ip, jp))
+                    for jp in range(1 + cj, wp - 2, 2):
+                        x[c, ip, jp] = t[jp]
+
+
+@njit(**_PAR)
+def residual9(x, b, stencil, r):
+    """``r = b - S x`` on the level's points (0 elsewhere: S is 0 there)."""
+    nc, hp, wp = x.shape
+    for ip in prange(1, hp - 2):
+        for c in range(nc):
+            for jp in range(1, wp - 2):
+                s = b[c, ip, jp] - _off_centre(stencil, x, c, ip, jp) \
+                    - stencil[4, ip, jp] * x[c, ip, jp]
+                r[c, ip, jp] = s if stencil[4, ip, jp] > 0 else np.float32(0.0)

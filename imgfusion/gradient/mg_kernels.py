@@ -1,0 +1,264 @@
+"""Compiled (numba) stencils of the finest level of :mod:`.mgpcg` and its CG steps.
+
+Every grid array is *padded*: channels first, shape ``(C, h + 3, w + 3)``, the
+level's cells at ``[1:h + 1, 1:w + 1]`` and zeros around them (one pad row/column
+before, two after, so that the restriction of an odd-sized level reads zeros).
+The finest level is described by two float32 arrays of shape ``(h + 3, w + 3)``:
+``diag`` = |N_p| on the region's cells and 0 elsewhere, and ``invd`` = 1/|N_p|
+there and 0 elsewhere.  Values outside the region are always 0, so::
+
+    (A x)_p = diag_p x_p - sum_{q in N_p} x_q          (p in the region; 0 elsewhere)
+
+The passes are memory-bound, so they are fused where the algebra allows and
+run over rows in parallel (``prange``) with the channels inside, so a row of
+``diag`` serves every channel from cache.  Each row is computed for all its
+columns (vectorised) even where a colour or the region keeps only some.  Dot
+products accumulate in float64 whatever the arrays' type.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+_SERIAL = dict(cache=True, fastmath=True, nogil=True)
+_OPTS = dict(parallel=True, **_SERIAL)
+
+
+@njit(**_OPTS)
+def smooth_from_zero(x, b, invd):
+    """A red-black Gauss-Seidel sweep (red, then black) from x = 0, in one pass.
+
+    Red cells ((row + col) even, padded) become ``invd b``; black cells, whose
+    neighbours are all red, ``invd (b + sum of the neighbours' invd b)``.
+    """
+    nc, hp, wp = x.shape
+    for i in prange(1, hp - 2):
+        t = np.empty(wp, np.float32)
+        for c in range(nc):
+            for j in range(1, wp - 2):
+                t[j] = invd[i, j] * (b[c, i, j] + invd[i - 1, j] * b[c, i - 1, j]
+                                     + invd[i + 1, j] * b[c, i + 1, j]
+                                     + invd[i, j - 1] * b[c, i, j - 1]
+                                     + invd[i, j + 1] * b[c, i, j + 1])
+            for j in range(1 + (i + 1) % 2, wp - 2, 2):  # red
+                x[c, i, j] = invd[i, j] * b[c, i, j]
+            for j in range(1 + i % 2, wp - 2, 2):  # black
+                x[c, i, j] = t[j]
+
+
+@njit(inline="always", **_SERIAL)
+def _update_row(x, b, invd, i, colour, t):
+    """Gauss-Seidel update of row i's cells of one colour, every channel."""
+    nc, hp, wp = x.shape
+    for c in range(nc):
+        for j in range(1, wp - 2):
+            t[j] = invd[i, j] * (b[c, i, j] + x[c, i - 1, j] + x[c, i + 1, j]
+                                 + x[c, i, j - 1] + x[c, i, j + 1])
+        for j in range(1 + (i + 1 + colour) % 2, wp - 2, 2):
+            x[c, i, j] = t[j]
+
+
+@njit(inline="always", **_SERIAL)
+def _row_dot(x, b, i, out):
+    for c in range(x.shape[0]):
+        s = 0.0
+        for j in range(1, x.shape[2] - 2):
+            s += b[c, i, j] * x[c, i, j]
+        out[i, c] = s
+
+
+@njit(**_OPTS)
+def smooth_back(x, b, invd, blocks):
+    """The adjoint of :func:`smooth_from_zero`: black, then red; returns <b, x>.
+
+    Run after the coarse correction it makes the V-cycle symmetric, as
+    conjugate gradients need; <b, x> is CG's <r, z>.  Both colours go in one
+    pass over memory: each block of rows updates black row i, then red row
+    i - 1 (whose black neighbours are then final).  A block's first and last
+    red rows wait for a second pass, since they border black rows of the
+    neighbouring blocks; the result is the two-pass sweep's, exactly.
+    """
+    nc, hp, wp = x.shape
+    n = hp - 3
+    out = np.zeros((hp, nc))
+    for blk in prange(blocks):
+        r0, r1 = 1 + blk * n // blocks, 1 + (blk + 1) * n // blocks
+        t = np.empty(wp, np.float32)
+        for i in range(r0, r1):
+            _update_row(x, b, invd, i, 1, t)
+            if i - 1 > r0:
+                _update_row(x, b, invd, i - 1, 0, t)
+                _row_dot(x, b, i - 1, out)
+    for blk in prange(blocks):
+        r0, r1 = 1 + blk * n // blocks, 1 + (blk + 1) * n // blocks
+        t = np.empty(wp, np.float32)
+        if r1 > r0:
+            _update_row(x, b, invd, r0, 0, t)
+            _row_dot(x, b, r0, out)
+        if r1 - 1 > r0:
+            _update_row(x, b, invd, r1 - 1, 0, t)
+            _row_dot(x, b, r1 - 1, out)
+    return out.sum(axis=0)
+
+
+@njit(**_OPTS)
+def restrict_residual(x, b, diag, m1, out):
+    """``out = P^T (b - A x)`` on point-active coarse cells (orphans: see mg_coarse).
+
+    The fine residual rows are formed on the fly (three per coarse row), never
+    stored.  Vertex-centred transfer: coarse point K is fine pixel 2K.
+    """
+    nc, hp, wp = x.shape
+    hc, wc = out.shape[1] - 3, out.shape[2] - 3
+    half = np.float32(0.5)
+    wr_last = np.float32(1.0 if (hp - 3) % 2 == 0 else 0.5)  # far-edge copy, transposed
+    wc_last = np.float32(1.0 if (wp - 3) % 2 == 0 else 0.5)
+    for ic in prange(1, hc + 1):
+        rows = np.zeros((3, wp), np.float32)
+        i0 = 2 * ic - 2
+        w2 = wr_last if ic == hc else half
+        for c in range(nc):
+            for a in range(3):
+                i = i0 + a
+                if i < 1 or i > hp - 3:
+                    rows[a] = 0
+                    continue
+                for j in range(1, wp - 2):
+                    v = b[c, i, j] - (diag[i, j] * x[c, i, j] - x[c, i - 1, j] - x[c, i + 1, j]
+                                      - x[c, i, j - 1] - x[c, i, j + 1])
+                    rows[a, j] = v if diag[i, j] > 0 else np.float32(0.0)
+            t = half * rows[0] + rows[1] + w2 * rows[2]
+            for jc in range(1, wc):
+                j0 = 2 * jc - 2
+                out[c, ic, jc] = m1[ic, jc] * (half * (t[j0] + t[j0 + 2]) + t[j0 + 1])
+            j0 = 2 * wc - 2
+            out[c, ic, wc] = m1[ic, wc] * (half * t[j0] + t[j0 + 1] + wc_last * t[j0 + 2])
+
+
+@njit(**_SERIAL)
+def orphan_residuals(x, b, diag, fine_idx, coarse_idx, out):
+    """Add the orphans' residuals to their coarse parents (the rest of P^T r)."""
+    for c in range(x.shape[0]):
+        for n in range(fine_idx.shape[0]):
+            i, j = fine_idx[n, 0], fine_idx[n, 1]
+            v = b[c, i, j] - (diag[i, j] * x[c, i, j] - x[c, i - 1, j] - x[c, i + 1, j]
+                              - x[c, i, j - 1] - x[c, i, j + 1])
+            out[c, coarse_idx[n, 0], coarse_idx[n, 1]] += v
+
+
+@njit(**_OPTS)
+def residual_norms(x, b, diag, r):
+    """``r = b - A x`` (r's dtype; 0 off the region) and per channel ||r||^2, ||b||^2."""
+    nc, hp, wp = x.shape
+    rr = np.zeros((hp, nc))
+    bb = np.zeros((hp, nc))
+    for i in prange(1, hp - 2):
+        for c in range(nc):
+            sr, sb = 0.0, 0.0
+            for j in range(1, wp - 2):
+                d = diag[i, j]
+                v = b[c, i, j] - (d * x[c, i, j] - x[c, i - 1, j] - x[c, i + 1, j]
+                                  - x[c, i, j - 1] - x[c, i, j + 1])
+                v = v if d > 0 else 0.0
+                r[c, i, j] = v
+                sr += v * v
+                sb += b[c, i, j] * b[c, i, j]
+            rr[i, c], bb[i, c] = sr, sb
+    return rr.sum(axis=0), bb.sum(axis=0)
+
+
+@njit(**_OPTS)
+def p_dot_ap(p, diag):
+    """Per channel <p, A p> (float64); A p itself is not stored."""
+    nc, hp, wp = p.shape
+    out = np.zeros((hp, nc))
+    for i in prange(1, hp - 2):
+        for c in range(nc):
+            s = 0.0
+            for j in range(1, wp - 2):
+                d = diag[i, j]
+                v = d * p[c, i, j] - p[c, i - 1, j] - p[c, i + 1, j] - p[c, i, j - 1] \
+                    - p[c, i, j + 1]
+                s += p[c, i, j] * v if d > 0 else 0.0
+            out[i, c] = s
+    return out.sum(axis=0)
+
+
+@njit(**_OPTS)
+def step(x, r, p, diag, alpha):
+    """``x += alpha p``, ``r -= alpha A p`` per channel (A p recomputed); returns ||r||^2."""
+    nc, hp, wp = x.shape
+    out = np.zeros((hp, nc))
+    for i in prange(1, hp - 2):
+        for c in range(nc):
+            a = alpha[c]
+            s = 0.0
+            for j in range(1, wp - 2):
+                d = diag[i, j]
+                ap = d * p[c, i, j] - p[c, i - 1, j] - p[c, i + 1, j] - p[c, i, j - 1] \
+                    - p[c, i, j + 1]
+                v = r[c, i, j] - a * ap if d > 0 else r[c, i, j]
+                r[c, i, j] = v
+                x[c, i, j] += a * p[c, i, j]
+                s += v * v
+            out[i, c] = s
+    return out.sum(axis=0)
+
+
+@njit(**_OPTS)
+def update_direction(p, z, beta):
+    """``p = z + beta p`` per channel."""
+    nc, hp, wp = p.shape
+    for i in prange(1, hp - 2):
+        for c in range(nc):
+            bt = beta[c]
+            for j in range(1, wp - 2):
+                p[c, i, j] = z[c, i, j] + bt * p[c, i, j]
+
+
+@njit(**_OPTS)
+def dot(u, v):
+    """Per channel <u, v> over the cells (float64)."""
+    nc, hp, wp = u.shape
+    out = np.zeros((hp, nc))
+    for i in prange(1, hp - 2):
+        for c in range(nc):
+            s = 0.0
+            for j in range(1, wp - 2):
+                s += u[c, i, j] * v[c, i, j]
+            out[i, c] = s
+    return out.sum(axis=0)
+
+
+@njit(**_OPTS)
+def divergence_rhs(region, fstar, gh, gv, out):
+    """Padded right-hand side of Pérez Eq. 7 (channels first) from (h, w, C) inputs.
+
+    ``out[c, p] = sum_q v_pq + sum_{q outside the region} f*_q`` on the region's
+    cells, with v_pq read off ``gh``/``gv`` as in :mod:`.system`; image-edge
+    neighbours are skipped (truncated neighbourhood).
+    """
+    h, w, nc = fstar.shape
+    for i in prange(h):
+        for j in range(w):
+            if not region[i, j]:
+                continue
+            for c in range(nc):
+                s = 0.0
+                if j + 1 < w:
+                    s -= gh[i, j, c]
+                    if not region[i, j + 1]:
+                        s += fstar[i, j + 1, c]
+                if j > 0:
+                    s += gh[i, j - 1, c]
+                    if not region[i, j - 1]:
+                        s += fstar[i, j - 1, c]
+                if i + 1 < h:
+                    s -= gv[i, j, c]
+                    if not region[i + 1, j]:
+                        s += fstar[i + 1, j, c]
+                if i > 0:
+                    s += gv[i - 1, j, c]
+                    if not region[i - 1, j]:
+                        s += fstar[i - 1, j, c]
+                out[c, i + 1, j + 1] = s

@@ -1,0 +1,23 @@
+"""Video: a lazy sequence of frames with a frame rate, and what runs on it.
+
+Modules, each named after what it does:
+
+- ``frames``: the :class:`~imgfusion.video.frames.Video` value (lazy, re-iterable, with
+  fps, frame count when known, size) and per-frame series of data;
+- ``reader`` / ``writer``: ``load_video`` (mp4, webm, mov, gif, a folder of numbered
+  frames; range, step, resize) and ``save_video`` (mp4/H.264, webm, gif, a folder of
+  frames; audio copied on request), written to a temporary file and renamed;
+- ``flow``: dense optical flow (OpenCV DIS, or torchvision RAFT with local weights),
+  warping, and Ruder et al.'s consistency map ``c``;
+- ``temporal``: the temporal losses (short- and long-term) and the temporal error;
+- ``stylize``: ``video_style``, Gatys style per frame with the temporal loss;
+- ``mapping``: any image operator run over the frames of its video inputs;
+- ``synthetic``: clips with known motion (tests, bench, gallery);
+- ``plugin``: the registrations (functions named as strings: listing operators
+  imports neither torch nor OpenCV nor PyAV).
+
+Frames are float32 H x W x C arrays in [0, 1], as every image in imgfusion.
+Flows are H x W x 2 arrays in (row, col) = (dy, dx) order, as every coordinate in
+imgfusion: ``flow[y, x]`` is the displacement from pixel (y, x) of one frame to
+the matching point of the other.
+"""

@@ -1,0 +1,56 @@
+"""The ``optical_flow`` operator: flow pictures and consistency masks of a clip, lazily.
+
+Its outputs are videos of one frame per consecutive pair (N - 1 frames for N):
+
+- ``forward``: the flow t -> t+1 on the colour wheel (hue: direction, saturation: speed);
+- ``backward``: the flow t+1 -> t;
+- ``consistency``: c of frame t+1 (1 where warped frame t can be trusted, 0 at
+  disocclusions, motion boundaries and pixels that come from outside frame t);
+- ``info``: per pair, the fraction of pixels with c = 0 and the largest motion in px.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from .flow import check_method, consistency, dense_flow, flow_to_rgb
+from .frames import PerFrame, Video, as_video
+
+
+def _pairs(video: Video, method: str, preset: str, device: str) -> Iterator[tuple]:
+    prev = None
+    for frame in video:
+        if prev is not None:
+            fwd = dense_flow(prev, frame, method=method, preset=preset, device=device)
+            bwd = dense_flow(frame, prev, method=method, preset=preset, device=device)
+            yield fwd, bwd, consistency(bwd, fwd)
+        prev = frame
+
+
+def optical_flow(video: Video, *, method: str = "dis", preset: str = "medium",
+                 max_motion: float | None = None, device: str = "cpu") -> dict:
+    """Forward and backward flow pictures, consistency masks and per-pair statistics.
+
+    ``max_motion`` (px) fixes the colour wheel's saturation scale across frames
+    (default: each picture's own largest motion).
+    """
+    video = as_video(video, "video")
+    check_method(method, preset)
+    n = None if video.frames is None else max(video.frames - 1, 0)
+    dev = "cpu" if device == "auto" else device
+
+    def series(pick) -> Iterator:
+        return (pick(*p) for p in _pairs(video, method, preset, dev))
+
+    def stats(fwd, bwd, c) -> dict:
+        return {"occluded_fraction": float(1 - c.mean()),
+                "max_motion_px": float(np.sqrt((fwd ** 2).sum(-1)).max())}
+
+    common = dict(fps=video.fps, frames=n, size=video.size, source=f"flow of {video.source}")
+    return {
+        "forward": Video(lambda: series(lambda f, b, c: flow_to_rgb(f, max_motion)), **common),
+        "backward": Video(lambda: series(lambda f, b, c: flow_to_rgb(b, max_motion)), **common),
+        "consistency": Video(lambda: series(lambda f, b, c: c), kind="mask", **common),
+        "info": PerFrame(lambda: series(stats), n),
+    }

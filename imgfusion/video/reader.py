@@ -1,0 +1,247 @@
+"""``load_video``: a container (mp4, webm, mov, mkv, avi, gif) through PyAV, or a folder
+of numbered frames, as a lazy :class:`~imgfusion.video.frames.Video`.
+
+:func:`probe_video` reads the headers only (the container's streams, or each frame
+file's size) and decodes one frame, so that a missing or corrupt file, a video without
+frames, an unreadable codec, a folder with gaps in its numbering or frames of mixed
+sizes fail at validation, before anything runs.  Each error names the parameter.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..layout.geometry import target_size
+from ..io.read import READ_EXTENSIONS, probe_image, read_image
+from .frames import Video, check_frame
+
+CONTAINER_EXTENSIONS = (".mp4", ".m4v", ".webm", ".mov", ".mkv", ".avi", ".gif")
+_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What :func:`probe_video` found (before any range or step is applied)."""
+
+    path: str
+    kind: str                   # container | folder
+    frames: int
+    fps: float
+    size: tuple[int, int]
+    codec: str
+    audio: bool
+
+
+def _path(path) -> Path:
+    if not isinstance(path, (str, Path)) or not str(path):
+        raise ParameterError("path", f"expected a video file or a folder of frames, got {path!r}")
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise ParameterError("path", f"no such file or folder: {p}")
+    return p
+
+
+# -- folders of numbered frames -----------------------------------------------------
+def frame_files(folder: Path) -> list[Path]:
+    """The numbered image files of ``folder`` in order; gaps are an error."""
+    numbered = []
+    for f in folder.iterdir():
+        m = _NUMBER.search(f.stem)
+        if f.is_file() and f.suffix.lower() in READ_EXTENSIONS and m:
+            numbered.append((int(m.group(1)), f))
+    if not numbered:
+        raise ParameterError("path", f"{folder} holds no numbered frames "
+                                     f"(frame_00001.png ...; {', '.join(READ_EXTENSIONS)})")
+    numbered.sort()
+    numbers = [n for n, _ in numbered]
+    if len(set(numbers)) != len(numbers):
+        dup = sorted({n for n in numbers if numbers.count(n) > 1})[:3]
+        raise ParameterError("path", f"{folder}: frame number(s) {dup} appear twice")
+    gaps = [a + 1 for a, b in zip(numbers, numbers[1:]) if b != a + 1]
+    if gaps:
+        raise ParameterError("path", f"{folder}: the frame numbering has gaps (first missing: "
+                                     f"{gaps[0]}); frames must be numbered consecutively")
+    return [f for _, f in numbered]
+
+
+def _probe_folder(folder: Path) -> VideoInfo:
+    files = frame_files(folder)
+    first = probe_image(files[0])
+    for f in files[1:]:
+        info = probe_image(f)
+        if (info.rows, info.cols) != (first.rows, first.cols):
+            raise ParameterError("path", f"{folder}: frames of mixed sizes: {files[0].name} is "
+                                         f"{first.rows} x {first.cols}, {f.name} is "
+                                         f"{info.rows} x {info.cols}")
+    return VideoInfo(str(folder), "folder", len(files), 25.0, (first.rows, first.cols),
+                     first.format, False)
+
+
+# -- containers (PyAV) ---------------------------------------------------------------
+def _open(p: Path):
+    import av
+
+    try:
+        return av.open(str(p))
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise ParameterError("path", f"cannot read {p} as a video (corrupt, or not a video): "
+                                     f"{exc}") from None
+
+
+def _stream(container, p: Path):
+    if not container.streams.video:
+        raise ParameterError("path", f"{p} holds no video stream")
+    stream = container.streams.video[0]
+    if stream.codec_context is None:
+        raise ParameterError("path", f"{p}: no decoder for its video codec")
+    return stream
+
+
+def _count_frames(container, stream) -> int:
+    if stream.frames:
+        return int(stream.frames)
+    return sum(1 for packet in container.demux(stream) if packet.size)
+
+
+def _probe_container(p: Path) -> VideoInfo:
+    import av
+
+    with _open(p) as container:
+        stream = _stream(container, p)
+        codec = stream.codec_context.name
+        fps = float(stream.average_rate or stream.guessed_rate or 25)
+        try:
+            frame = next(iter(container.decode(stream)), None)
+        except av.error.FFmpegError as exc:
+            raise ParameterError("path", f"{p}: cannot decode its {codec} video: {exc}") from None
+        if frame is None:
+            raise ParameterError("path", f"{p} has no frames")
+    with _open(p) as container:
+        stream = _stream(container, p)
+        n = _count_frames(container, stream)
+        audio = bool(container.streams.audio)
+    return VideoInfo(str(p), "container", n, fps, (frame.height, frame.width), codec, audio)
+
+
+def probe_video(path) -> VideoInfo:
+    """Check that ``path`` is a readable video or frame folder; return its headers."""
+    p = _path(path)
+    if p.is_dir():
+        return _probe_folder(p)
+    if p.suffix.lower() not in CONTAINER_EXTENSIONS:
+        raise ParameterError("path", f"unsupported video format '{p.suffix}'; imgfusion reads "
+                                     f"{', '.join(CONTAINER_EXTENSIONS)} or a folder of frames")
+    if p.stat().st_size == 0:
+        raise ParameterError("path", f"{p} is empty (0 bytes)")
+    return _probe_container(p)
+
+
+def _to_float(frame) -> np.ndarray:
+    deep = any(c.bits > 8 for c in frame.format.components)
+    if deep:
+        return (frame.to_ndarray(format="rgb48le") / 65535.0).astype(np.float32)
+    return (frame.to_ndarray(format="rgb24") / np.float32(255)).astype(np.float32)
+
+
+def _container_frames(p: Path) -> Iterator[np.ndarray]:
+    import av
+
+    with _open(p) as container:
+        stream = _stream(container, p)
+        stream.thread_type = "AUTO"
+        try:
+            for frame in container.decode(stream):
+                yield _to_float(frame)
+        except av.error.FFmpegError as exc:
+            raise ParameterError("path", f"{p}: decoding failed: {exc}") from None
+
+
+def _resized(frame: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    if frame.shape[:2] == tuple(hw):
+        return frame
+    import cv2
+
+    shrink = hw[0] < frame.shape[0]
+    out = cv2.resize(frame, (hw[1], hw[0]), interpolation=cv2.INTER_AREA if shrink
+                     else cv2.INTER_LINEAR)
+    return np.clip(out.reshape(*hw, frame.shape[2]), 0, 1).astype(np.float32)
+
+
+def output_size(hw: tuple[int, int], size) -> tuple[int, int]:
+    """``size``: None keeps ``hw``; an int is the longest side; (rows, cols) is exact."""
+    if size is None:
+        return tuple(hw)
+    if isinstance(size, (tuple, list)):
+        return target_size(hw, tuple(size), None, None)
+    return target_size(hw, None, None, int(size))
+
+
+def _selection(n: int, start: int, stop: int | None, step: int) -> range:
+    if start < 0 or step < 1 or (stop is not None and stop < 0):
+        raise ParameterError("start", f"start and stop must be >= 0 and step >= 1, got "
+                                      f"{start}, {stop}, {step}")
+    chosen = range(start, n if stop is None else min(stop, n), step)
+    if not chosen:
+        raise ParameterError("start", f"the range start={start}, stop={stop}, step={step} "
+                                      f"selects no frame of a video with {n} frames")
+    return chosen
+
+
+def load_video(path, *, start: int = 0, stop: int | None = None, step: int = 1,
+               size: int | tuple[int, int] | None = None, fps: float | None = None) -> Video:
+    """Open a video file or a folder of numbered frames as a lazy :class:`Video`.
+
+    Parameters
+    ----------
+    path : path
+        mp4, m4v, webm, mov, mkv, avi, gif (PyAV, FFmpeg inside its wheel), or a folder
+        of numbered image frames (consecutive numbers, one size).
+    start, stop, step : int
+        Frames ``start, start + step, ...`` before ``stop`` (exclusive; None: the end).
+    size : int, (rows, cols) or None
+        Resize every frame: longest side, exact size, or None to keep it.
+    fps : float, optional
+        Override the frame rate (a folder has none: 25 by default).  With ``step`` > 1
+        the rate is divided by ``step`` so the clip keeps its duration.
+    """
+    info = probe_video(path)
+    chosen = _selection(info.frames, int(start), stop, int(step))
+    hw = output_size(info.size, size)
+    p = Path(info.path)
+    rate = float(fps) if fps is not None else info.fps / int(step)
+    audio = p if (info.audio and chosen.start == 0 and chosen.step == 1
+                  and chosen.stop >= info.frames) else None
+
+    def frames() -> Iterator[np.ndarray]:
+        if info.kind == "folder":
+            files = frame_files(p)
+            source = (read_image(files[i]) for i in chosen)
+            for k, frame in enumerate(source):
+                yield _resized(check_frame(_rgb(frame), k, info.size, str(p)), hw)
+            return
+        wanted = iter(chosen)
+        target = next(wanted)
+        for i, frame in enumerate(_container_frames(p)):
+            if i == target:
+                yield _resized(frame, hw)
+                target = next(wanted, None)
+                if target is None:
+                    return
+
+    return Video(frames, fps=rate, frames=len(chosen), size=hw, audio=audio, source=str(p))
+
+
+def _rgb(frame: np.ndarray) -> np.ndarray:
+    return np.repeat(frame, 3, -1) if frame.shape[2] == 1 else frame[..., :3]
+
+
+def check_load_video(params) -> None:
+    """Operator check: probe the file and the frame range at validation."""
+    info = probe_video(params["path"])
+    _selection(info.frames, int(params.get("start", 0)), params.get("stop"),
+               int(params.get("step", 1)))

@@ -1,0 +1,118 @@
+"""The folder where ``video_style`` keeps its finished frames, so a rerun resumes.
+
+Layout: ``frame_00001.png`` ... (16-bit PNG, written atomically as each frame
+finishes), ``report.json`` (one row per frame and pass), ``state.json`` (the settings'
+fingerprint and how far the run got) and, for multi-pass runs, ``content/`` (the
+unstylised frames at the output size, as .npy, read back in any order).
+
+A rerun with the same settings continues after the last finished frame; with other
+settings it is refused unless ``overwrite`` is set (which clears the folder's frames).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..io.write import atomic_write, write_image
+from ..io.read import read_image
+
+STATE = "state.json"
+REPORT = "report.json"
+
+
+def fingerprint(settings: dict[str, Any], arrays=()) -> str:
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]
+
+
+def quantised(image: np.ndarray) -> np.ndarray:
+    """What a 16-bit PNG gives back: the stored frame, so that a resumed run continues
+    from exactly the pixels an uninterrupted one would."""
+    return (np.round(np.clip(image, 0, 1) * 65535) / 65535).astype(np.float32)
+
+
+class FrameStore:
+    def __init__(self, folder: Path, key: str, *, overwrite: bool = False):
+        self.folder = folder
+        self.key = key
+        state = self._read(STATE, None)
+        if state is not None and state.get("key") != key:
+            if not overwrite:
+                raise ParameterError("frames_dir", f"{folder} holds frames of a run with other "
+                                                   "settings or inputs; set overwrite: true to "
+                                                   "start again, or choose another frames_dir")
+            self.clear()
+            state = None
+        elif state is None and folder.is_dir() and any(folder.iterdir()):
+            if not overwrite:
+                raise ParameterError("frames_dir", f"{folder} is not empty and was not written "
+                                                   "by video_style; choose another frames_dir "
+                                                   "or set overwrite: true")
+            self.clear()
+        folder.mkdir(parents=True, exist_ok=True)
+        self.state = state or {"key": key, "pass": 0, "done": 0}
+        self.report: list[dict] = self._read(REPORT, []) if state else []
+
+    def _read(self, name: str, default):
+        path = self.folder / name
+        if not path.is_file():
+            return default
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return default
+
+    def _write_json(self, name: str, value) -> None:
+        text = json.dumps(value, indent=1, default=float)
+        atomic_write(self.folder / name, lambda fh: fh.write(text.encode()), overwrite=True)
+
+    def clear(self) -> None:
+        for f in list(self.folder.iterdir()) if self.folder.is_dir() else []:
+            if f.is_dir() and f.name == "content":
+                shutil.rmtree(f)
+            elif f.name in (STATE, REPORT) or (f.suffix == ".png" and f.stem.startswith("frame_")):
+                f.unlink()
+
+    def frame_path(self, index: int) -> Path:
+        return self.folder / f"frame_{index + 1:05d}.png"
+
+    def finished(self, pass_index: int, position: int) -> bool:
+        """Was the ``position``-th frame of pass ``pass_index`` finished in an earlier run?"""
+        return (pass_index, position) < (self.state["pass"], self.state["done"])
+
+    def read(self, index: int) -> np.ndarray:
+        """A finished frame, bit for bit the array the run that wrote it went on with:
+        re-quantised, since the reader's k / 65535 may differ from it in the last bit."""
+        return quantised(read_image(self.frame_path(index)))
+
+    def write(self, index: int, image: np.ndarray, row: dict, pass_index: int,
+              position: int) -> None:
+        """Frame first, then the report, then the state: a crash between them redoes
+        the frame, never skips it."""
+        write_image(self.frame_path(index), image, bits=16, overwrite=True)
+        self.report.append(row)
+        self._write_json(REPORT, self.report)
+        self.state = {"key": self.key, "pass": pass_index, "done": position + 1}
+        self._write_json(STATE, self.state)
+
+    def next_pass(self, pass_index: int) -> None:
+        self.state = {"key": self.key, "pass": pass_index, "done": 0}
+        self._write_json(STATE, self.state)
+
+    # -- unstylised frames for multi-pass runs (random access) --------------------------
+    def put_content(self, index: int, frame: np.ndarray) -> None:
+        path = self.folder / "content" / f"{index:05d}.npy"
+        if not path.is_file():
+            path.parent.mkdir(exist_ok=True)
+            atomic_write(path, lambda fh: np.save(fh, frame), overwrite=True)
+
+    def content(self, index: int) -> np.ndarray:
+        return np.load(self.folder / "content" / f"{index:05d}.npy")

@@ -1,0 +1,261 @@
+"""``video_style``: Gatys style on every frame, held together by Ruder et al.'s temporal loss.
+
+Single pass (default): frame 0 is stylised from ``init`` with ``first_iterations``; each
+next frame t starts from the previous result warped by the flow t -> t-1
+(``frame_init: prev_warped``) and is optimised with the content and style losses plus
+the temporal loss towards the warped earlier results (``neighbours``: 1 = short-term;
+1, 2, 4 = long-term).  Multi-pass (``passes`` > 1): the clip is swept forwards and
+backwards alternately, each frame starting from ``(x + c · warped neighbour) / (1 + c)``,
+with the temporal loss from pass ``temporal_from_pass`` on.
+
+Every frame is written (16-bit PNG) to ``frames_dir`` as it finishes; a rerun with the
+same settings resumes after the last finished frame, and Ctrl-C keeps every finished
+frame.  The style part is :func:`imgfusion.style.transfer.neural_style` itself, called
+once per frame with the temporal loss as its ``extra_loss``.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable, Iterator, NamedTuple, Sequence
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..signatures import forwards
+from ..style import checks
+from ..style.transfer import neural_style
+from .frames import Video, as_video
+from .reader import _resized, load_video, output_size
+from .store import FrameStore, fingerprint, quantised
+from .temporal import Target, TemporalLoss, blended_init, neighbour_targets
+
+FRAME_INITS = ("prev_warped", "prev", "init")
+
+
+class VideoStyleResult(NamedTuple):
+    """The stylised clip (read from ``frames_dir``) and one report row per frame (and
+    pass): losses, iterations, seconds, the fraction of pixels with c = 0 and the
+    temporal error against the previous result."""
+
+    video: Video
+    report: list[dict]
+
+
+class _Run(NamedTuple):
+    style: Any
+    options: dict
+    iterations: int
+    first_iterations: int
+    temporal_weight: float
+    frame_init: str
+    init: str
+    flow: dict
+    progress: Callable | None
+    total: int | None
+
+
+def _stylise(run: _Run, content: np.ndarray, targets: Sequence[Target], iterations: int,
+             start: np.ndarray | None, temporal: bool) -> tuple[np.ndarray, dict]:
+
+    loss = TemporalLoss(targets, run.temporal_weight) if temporal and targets and \
+        run.temporal_weight > 0 else None
+    t0 = time.perf_counter()
+    result = neural_style(content, run.style, init="image" if start is not None else run.init,
+                          init_image=start, size=None, iterations=iterations,
+                          extra_loss=loss, **run.options)
+    image = quantised(result.image[..., :3])
+    last = result.loss_history[-1]
+    row = {k: last[k] for k in ("content", "style", "tv", "total")}
+    row["temporal"] = loss.value(image) if loss is not None else 0.0
+    row.update(iterations=len(result.loss_history), seconds=round(time.perf_counter() - t0, 3))
+    if targets:
+        c = targets[0].c
+        row["occluded_fraction"] = float((c < 0.5).mean())
+        diff = ((image - targets[0].warped) ** 2)[c > 0.5]
+        row["temporal_error"] = float(diff.mean()) if diff.size else float("nan")
+    return image, row
+
+
+def _start(run: _Run, targets: Sequence[Target], current: np.ndarray | None):
+    if current is not None:  # multi-pass: the frame's own result, blended with its neighbour
+        return blended_init(current, targets[0]) if targets else current
+    if not targets or run.frame_init == "init":
+        return None
+    return targets[0].warped if run.frame_init == "prev_warped" else None
+
+
+def _single_pass(run: _Run, frames: Iterator[np.ndarray], store: FrameStore,
+                 neighbours: Sequence[int]) -> None:
+    past: deque = deque(maxlen=max(neighbours))   # (content, stylised), newest last
+    for t, content in enumerate(frames):
+        if store.finished(0, t):
+            past.append((content, store.read(t)))
+            continue
+        near = [(j, *past[-j]) for j in sorted(neighbours) if j <= len(past)]
+        targets = neighbour_targets(content, near, **run.flow) if near else []
+        start = _start(run, targets, None)
+        if run.frame_init == "prev" and past:
+            start = past[-1][1]
+        iters = run.first_iterations if t == 0 else run.iterations
+        image, row = _stylise(run, content, targets, iters, start, True)
+        store.write(t, image, {"frame": t, "pass": 0, **row}, 0, t)
+        past.append((content, image))
+        _tick(run, t + 1, row)
+
+
+def _multi_pass(run: _Run, frames: Iterator[np.ndarray], store: FrameStore, passes: int,
+                temporal_from: int) -> None:
+    n = 0
+    for n, content in enumerate(frames, 1):
+        store.put_content(n - 1, content)
+    done = 0
+    for p in range(passes):
+        order = list(range(n)) if p % 2 == 0 else list(range(n - 1, -1, -1))
+        step = 1 if p % 2 == 0 else -1
+        if p and store.state["pass"] < p:
+            store.next_pass(p)
+        for k, i in enumerate(order):
+            done += 1
+            if store.finished(p, k):
+                continue
+            content = store.content(i)
+            have = k > 0 or p > 0
+            near = [(step, store.content(i - step), store.read(i - step))] \
+                if have and 0 <= i - step < n else []
+            targets = neighbour_targets(content, near, **run.flow) if near else []
+            current = store.read(i) if p > 0 else None
+            start = _start(run, targets, current)
+            iters = run.first_iterations if p == 0 and k == 0 else run.iterations
+            image, row = _stylise(run, content, targets, iters, start, p >= temporal_from)
+            store.write(i, image, {"frame": i, "pass": p, **row}, p, k)
+            _tick(run, done, row)
+
+
+def _tick(run: _Run, done: int, row: dict) -> None:
+    if run.progress is not None:
+        info = {"loss": row["total"]}
+        if "occluded_fraction" in row:
+            info["c0"] = row["occluded_fraction"]
+        run.progress(done, run.total, **info)
+
+
+def _frames_at(video: Video, hw: tuple[int, int]) -> Iterator[np.ndarray]:
+    for frame in video:
+        rgb = checks.as_rgb(frame, "video")[0]
+        yield _resized(rgb, hw)
+
+
+def _bar(total: int | None):
+    """Per-frame progress on stderr when no engine hands one in (off when not a terminal)."""
+    import sys
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="video_style", unit="frame", file=sys.stderr, disable=None)
+
+    def update(done: int, total: int | None = None, **info) -> None:
+        bar.n = done
+        bar.set_postfix({k: f"{v:.4g}" for k, v in info.items()}, refresh=True)
+
+    update.close = bar.close
+    return update
+
+
+def _frames_dir(frames_dir, workdir) -> Path:
+    if frames_dir is None:
+        raise ParameterError("frames_dir", "video_style needs a folder for its frames")
+    p = Path(frames_dir).expanduser()
+    return p if p.is_absolute() or workdir is None else Path(workdir) / p
+
+
+def _check(neighbours, passes, temporal_from_pass, frame_init, temporal_weight) -> list[int]:
+    js = sorted({int(j) for j in neighbours})
+    if not js or js[0] < 1:
+        raise ParameterError("neighbours", f"earlier frames are 1, 2, ... back; got "
+                                           f"{list(neighbours)}")
+    if passes > 1 and js != [1]:
+        raise ParameterError("neighbours", "the multi-pass variant uses the next frame in "
+                                           "each direction only: neighbours [1]")
+    if passes < 1 or not 0 <= temporal_from_pass < max(passes, 1):
+        raise ParameterError("temporal_from_pass", f"must be in [0, passes - 1], got "
+                                                   f"{temporal_from_pass} for {passes} passes")
+    checks.choice("frame_init", frame_init, FRAME_INITS)
+    checks.non_negative(temporal_weight=temporal_weight)
+    return js
+
+
+@forwards(neural_style, exclude=("init_image", "extra_loss"))
+def video_style(video: Video, style, *, frames_dir="video_style_frames", size=None,
+                iterations: int = 200, first_iterations: int | None = None,
+                temporal_weight: float = 1e3, neighbours: Sequence[int] = (1,),
+                frame_init: str = "prev_warped", init: str = "content", passes: int = 1,
+                temporal_from_pass: int | None = None, flow_method: str = "dis",
+                flow_preset: str = "medium", overwrite: bool = False, device: str = "auto",
+                seed: int = 0, progress=None, workdir=None, **style_options) -> VideoStyleResult:
+    """Stylise every frame of ``video`` with temporal consistency (Ruder et al. 2016).
+
+    Parameters
+    ----------
+    video : Video
+    style : ndarray or list of ndarray
+        The style image(s), as for :func:`~imgfusion.style.transfer.neural_style`.
+    frames_dir : path
+        Folder of the finished frames, the report and the resume state (relative to
+        ``workdir``).
+    size : int, (rows, cols) or None
+        Output frame size (longest side, exact, or None, the default: the video's own).
+    iterations, first_iterations :
+        Per frame (per pass), and for the first frame (default 2 x ``iterations``).
+    temporal_weight : float
+        Weight of the temporal loss, a mean squared pixel error like the content loss
+        is a mean squared feature error (0: frames stylised independently).
+    neighbours : list of int
+        Earlier frames the temporal loss looks at: [1] short-term, [1, 2, 4] long-term.
+    frame_init : {"prev_warped", "prev", "init"}
+        Start of frames after the first: the previous result warped by the flow, the
+        previous result as it is, or ``init`` like the first frame.
+    init : {"content", "noise", "style", "white"}
+        Start of the first frame.
+    passes, temporal_from_pass :
+        Multi-pass variant: sweeps alternating in direction; the temporal loss is on
+        from pass ``temporal_from_pass`` (default: the middle pass).
+    flow_method, flow_preset :
+        :func:`imgfusion.video.flow.dense_flow`.
+    overwrite : bool
+        Start again when ``frames_dir`` holds another run's frames.
+    **style_options :
+        Any per-frame option of ``neural_style``: layers, weights, pooling,
+        style_scale, optimizer, learning_rate, tolerance, window, original_colors,
+        color_control, histogram_mode, weights, precision.
+    """
+    video = as_video(video, "video")
+    passes = int(passes)
+    temporal_from = passes // 2 if temporal_from_pass is None else int(temporal_from_pass)
+    js = _check(neighbours, passes, temporal_from, frame_init, temporal_weight)
+    hw = output_size(video.size or video.first().shape[:2], size)
+    styles = [checks.as_rgb(s, "style")[0] for s in checks.style_list(style)]
+    options = {**style_options, "device": device, "seed": int(seed)}
+    first = int(first_iterations) if first_iterations is not None else 2 * int(iterations)
+    flow = {"method": flow_method, "preset": flow_preset,
+            "device": "cpu" if device == "auto" else device}
+    settings = {"source": video.source, "frames": video.frames, "hw": hw, "options": options,
+                "iterations": int(iterations), "first": first, "tw": temporal_weight,
+                "neighbours": js, "frame_init": frame_init, "init": init, "passes": passes,
+                "temporal_from": temporal_from, "flow": flow}
+    folder = _frames_dir(frames_dir, workdir)
+    store = FrameStore(folder, fingerprint(settings, styles), overwrite=overwrite)
+    total = None if video.frames is None else video.frames * passes
+    bar = _bar(total) if progress is None else None
+    run = _Run(styles if len(styles) > 1 else styles[0], options, int(iterations), first,
+               float(temporal_weight), frame_init, init, flow, progress or bar, total)
+    try:
+        if passes == 1:
+            _single_pass(run, _frames_at(video, hw), store, js)
+        else:
+            _multi_pass(run, _frames_at(video, hw), store, passes, temporal_from)
+    finally:
+        if bar is not None:
+            bar.close()
+    return VideoStyleResult(load_video(folder, fps=video.fps), store.report)

@@ -1,0 +1,140 @@
+"""Clips with known motion: a still image filmed by a panning, zooming camera, with a
+disc cut from a second image sliding over it.  The true flows and the disoccluded
+pixels come with the frames, for tests, benchmarks and the gallery.
+
+Camera: frame t shows the image through ``q = c_t + (p - m) / s_t`` (p a frame pixel,
+q an image pixel, m the frame centre), with the scale ``s_t = s_0 * zoom^t`` and the
+centre ``c_t = c_0 + t * pan``.  The disc (radius ``radius`` px) moves by ``velocity``
+px per frame in frame coordinates and carries its own texture rigidly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ParameterError
+from .frames import Video, from_frames
+
+
+@dataclass
+class Clip:
+    """Frames (float32 H x W x 3), true flows between consecutive frames ((dy, dx),
+    ``forward[t]``: t -> t+1, ``backward[t]``: t+1 -> t), the disc's masks and, per
+    frame t+1, the background pixels that frame t hid under the disc."""
+
+    frames: list[np.ndarray]
+    forward: list[np.ndarray]
+    backward: list[np.ndarray]
+    discs: list[np.ndarray]
+    disoccluded: list[np.ndarray]
+    fps: float = 12.0
+
+    def video(self) -> Video:
+        return from_frames(self.frames, self.fps)
+
+
+def _camera(t: int, hw, image_hw, pan, zoom, scale0):
+    """(scale, centre) of frame t, centre in image (row, col)."""
+    s = scale0 * zoom ** t
+    c = np.array(image_hw, np.float64) / 2 + t * np.asarray(pan, np.float64)
+    return s, c
+
+
+def _render_background(image, hw, s, c):
+    import cv2
+
+    m = (np.array(hw, np.float64) - 1) / 2
+    # frame (x, y) -> image (x, y):  q = c + (p - m) / s, in (col, row) for OpenCV
+    mat = np.array([[1 / s, 0, c[1] - m[1] / s], [0, 1 / s, c[0] - m[0] / s]], np.float64)
+    out = cv2.warpAffine(image, mat, (hw[1], hw[0]), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                         borderMode=cv2.BORDER_REFLECT)
+    return out.reshape(*hw, image.shape[2])
+
+
+def _background_flow(hw, cam_a, cam_b):
+    """Flow of the static image from the frame with camera a to the one with camera b."""
+    m = (np.array(hw, np.float64) - 1) / 2
+    ys, xs = np.mgrid[0:hw[0], 0:hw[1]].astype(np.float64)
+    (sa, ca), (sb, cb) = cam_a, cam_b
+    qy, qx = ca[0] + (ys - m[0]) / sa, ca[1] + (xs - m[1]) / sa
+    py, px = sb * (qy - cb[0]) + m[0], sb * (qx - cb[1]) + m[1]
+    return np.stack([py - ys, px - xs], -1).astype(np.float32)
+
+
+def _disc(hw, centre, radius):
+    ys, xs = np.mgrid[0:hw[0], 0:hw[1]]
+    return (ys - centre[0]) ** 2 + (xs - centre[1]) ** 2 <= radius ** 2
+
+
+def _rgb(image, name):
+    a = np.asarray(image, np.float32)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or a.shape[2] not in (1, 3, 4):
+        raise ParameterError(name, f"expected an H x W x C image, got shape {np.shape(image)}")
+    return np.ascontiguousarray(np.repeat(a, 3, -1) if a.shape[2] == 1 else a[..., :3])
+
+
+def camera_clip(background: np.ndarray, cutout: np.ndarray | None = None, *, frames: int = 8,
+                size: tuple[int, int] = (64, 64), pan: tuple[float, float] = (1.5, 2.5),
+                zoom: float = 1.02, scale: float | None = None, radius: float = 0.2,
+                velocity: tuple[float, float] = (0.0, 2.0), fps: float = 12.0) -> Clip:
+    """Render the clip and its true motion.
+
+    ``pan`` is the camera's motion in image px per frame (row, col); ``zoom`` its scale
+    factor per frame; ``scale`` the first frame's scale (default: the frame shows 60 %
+    of the image's shorter side); ``radius`` the disc's radius as a fraction of the
+    frame's shorter side (0: no disc); ``velocity`` the disc's motion in frame px per
+    frame, starting left of centre.
+    """
+    if frames < 2:
+        raise ParameterError("frames", f"a clip needs at least 2 frames, got {frames}")
+    bg = _rgb(background, "background")
+    hw = (int(size[0]), int(size[1]))
+    s0 = scale or min(hw) / (0.6 * min(bg.shape[:2]))
+    cams = [_camera(t, hw, bg.shape[:2], pan, zoom, s0) for t in range(frames)]
+    r = radius * min(hw)
+    vel = np.asarray(velocity, np.float64)
+    start = np.array([hw[0] / 2, hw[1] / 2], np.float64) - vel * (frames - 1) / 2
+    tex = None
+    if r > 0:
+        src = bg if cutout is None else _rgb(cutout, "cutout")
+        tex = _render_background(src, hw, min(hw) / (0.5 * min(src.shape[:2])),
+                                 np.array(src.shape[:2], np.float64) / 2)
+    clip = Clip([], [], [], [], [], float(fps))
+    for t, cam in enumerate(cams):
+        frame = _render_background(bg, hw, *cam)
+        centre = start + t * vel
+        disc = _disc(hw, centre, r) if r > 0 else np.zeros(hw, bool)
+        if r > 0:
+            import cv2
+
+            shift = np.array([[1, 0, centre[1] - hw[1] / 2], [0, 1, centre[0] - hw[0] / 2]])
+            moved = cv2.warpAffine(tex, shift, (hw[1], hw[0]), borderMode=cv2.BORDER_REFLECT)
+            frame = np.where(disc[..., None], moved.reshape(frame.shape), frame)
+        clip.frames.append(np.clip(frame, 0, 1).astype(np.float32))
+        clip.discs.append(disc)
+    for t in range(frames - 1):
+        fwd = _background_flow(hw, cams[t], cams[t + 1])
+        bwd = _background_flow(hw, cams[t + 1], cams[t])
+        fwd[clip.discs[t]] = vel
+        bwd[clip.discs[t + 1]] = -vel
+        ys, xs = np.mgrid[0:hw[0], 0:hw[1]]
+        ty = np.clip(np.round(ys + bwd[..., 0]), 0, hw[0] - 1).astype(int)
+        tx = np.clip(np.round(xs + bwd[..., 1]), 0, hw[1] - 1).astype(int)
+        hidden = clip.discs[t][ty, tx] & ~clip.discs[t + 1]
+        clip.forward.append(fwd)
+        clip.backward.append(bwd)
+        clip.disoccluded.append(hidden)
+    return clip
+
+
+def synthetic_video(background: np.ndarray, cutout: np.ndarray | None = None, *,
+                    frames: int = 24, size: tuple[int, int] = (128, 128),
+                    pan: tuple[float, float] = (1.0, 2.0), zoom: float = 1.01,
+                    radius: float = 0.18, velocity: tuple[float, float] = (0.5, 2.5),
+                    fps: float = 12.0) -> Video:
+    """The ``synthetic_video`` operator: :func:`camera_clip`'s frames as a video."""
+    return camera_clip(background, cutout, frames=frames, size=size, pan=pan, zoom=zoom,
+                       radius=radius, velocity=velocity, fps=fps).video()

@@ -1,0 +1,96 @@
+"""Ruder et al.'s temporal losses: what the frame being stylised is pulled towards.
+
+Short-term: ``L = w_t · (1/D) Σ c ⊙ (x - warp(x_{t-1}))²`` with D = H · W · C, the
+same normalisation (a mean squared error) as imgfusion's content loss.  Long-term
+(``neighbours`` 1, 2, 4 ...): one such term per earlier frame t - j, each warped by the
+flow from frame t straight to t - j, with ``c_long(j) = max(c_j - Σ_{closer k} c_k, 0)``
+so that each pixel is held by its closest reliable earlier frame only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .flow import consistency, dense_flow, warp
+
+_LUMA = (0.299, 0.587, 0.114)
+
+
+@dataclass
+class Target:
+    """An earlier stylised frame warped into the current one, and its weights c."""
+
+    distance: int           # j: the earlier frame is t - j (negative: a later frame)
+    warped: np.ndarray      # H x W x 3
+    c: np.ndarray           # H x W in [0, 1]
+
+
+def long_term_weights(cs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """``c_long(j) = max(c_j - Σ_{k closer} c_k, 0)``, the ``cs`` ordered closest first."""
+    out, covered = [], np.zeros_like(cs[0]) if cs else None
+    for c in cs:
+        out.append(np.maximum(c - covered, 0).astype(np.float32))
+        covered = covered + c
+    return out
+
+
+def neighbour_targets(frame: np.ndarray, neighbours: Sequence[tuple[int, np.ndarray, np.ndarray]],
+                      *, method: str, preset: str, device: str = "cpu") -> list[Target]:
+    """For each (j, content of frame t - j, its stylised result), closest first: the
+    stylised neighbour warped into ``frame`` and its (long-term) weights."""
+    raw = []
+    for j, content, styled in neighbours:
+        to_it = dense_flow(frame, content, method=method, preset=preset, device=device)
+        back = dense_flow(content, frame, method=method, preset=preset, device=device)
+        raw.append((j, warp(styled[..., :3], to_it), consistency(to_it, back)))
+    weights = long_term_weights([c for _, _, c in raw])
+    return [Target(j, w, c) for (j, w, _), c in zip(raw, weights)]
+
+
+@dataclass
+class TemporalLoss:
+    """Callable ``loss(x)`` for ``neural_style(extra_loss=...)``: the weighted sum of the
+    per-target masked mean squared errors, at whatever size ``x`` is optimised."""
+
+    targets: Sequence[Target]
+    weight: float
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def _tensors(self, hw: tuple[int, int], channels: int, device) -> list[tuple]:
+        key = (hw, channels, str(device))
+        if key not in self._cache:
+            out = []
+            for t in self.targets:
+                w = torch.from_numpy(np.ascontiguousarray(t.warped, np.float32))
+                w = w.permute(2, 0, 1)[None]
+                c = torch.from_numpy(np.ascontiguousarray(t.c, np.float32))[None, None]
+                if tuple(w.shape[-2:]) != hw:
+                    w = F.interpolate(w, size=hw, mode="bilinear", align_corners=False)
+                    c = F.interpolate(c, size=hw, mode="bilinear", align_corners=False)
+                if channels == 1:
+                    w = (w * torch.tensor(_LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
+                out.append((w.to(device), c.to(device)))
+            self._cache[key] = out
+        return self._cache[key]
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        total = torch.zeros((), device=x.device)
+        for w, c in self._tensors(tuple(x.shape[-2:]), x.shape[1], x.device):
+            total = total + (c * (x.float() - w).pow(2)).mean()
+        return self.weight * total
+
+    def value(self, image: np.ndarray) -> float:
+        """The loss of a finished H x W x 3 frame (for the report)."""
+        x = torch.from_numpy(np.ascontiguousarray(image[..., :3], np.float32))
+        with torch.no_grad():
+            return float(self(x.permute(2, 0, 1)[None]))
+
+
+def blended_init(current: np.ndarray, target: Target) -> np.ndarray:
+    """Ruder's multi-pass start: ``(x + c · warped) / (1 + c)``."""
+    c = target.c[..., None]
+    return ((current[..., :3] + c * target.warped) / (1 + c)).astype(np.float32)

@@ -1,0 +1,55 @@
+"""The job sent to workers: small (paths, not pixels) and independent of the driver's folder."""
+import pickle
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from imgfusion.batch import testing
+from imgfusion.batch.executor import ExecutorOptions
+from imgfusion.batch.job import prepare
+from imgfusion.batch.local import LocalExecutor
+from imgfusion.batch.runner import run_batch, chunked
+from imgfusion.cli import main
+
+
+def test_tasks_carry_paths_not_pixels(tmp_path):
+    (tmp_path / "in").mkdir()
+    for k in range(3):
+        Image.fromarray(np.zeros((1024, 1024, 3), np.uint8)).save(tmp_path / "in" / f"{k}.png")
+    recipe = testing.write_recipe(tmp_path)
+    job, items, _ = prepare(recipe, [f"photo.path={tmp_path / 'in'}/*.png"], tmp_path / "out")
+    payload = pickle.dumps((job, chunked(items, 3)[0]))
+    assert len(payload) < 4000       # a 1024^2 image alone is 3 MB
+
+
+def test_relative_paths_and_plugins_work_from_any_folder(tree, monkeypatch):
+    shutil.copy(testing.PLUGIN, tree / "faults.py")
+    recipe = tree / "recipe.yaml"
+    recipe.write_text(recipe.read_text()
+                      .replace(f'"{testing.PLUGIN}"', "faults.py")
+                      .replace("op: load}", f"op: test_load, log_dir: '{tree / 'logs'}'}}")
+                      .replace("{id: mask, op: shape_mask, like: $photo, feather: 2}",
+                               "{id: mask, op: load_mask, path: in/b/same.png, channel: gray}"))
+    (tree / "logs").mkdir()
+    elsewhere = tree / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    job, items, _ = prepare(recipe, [f"photo.path={tree / 'in'}/a/*.png"], tree / "out")
+    assert job.raw["plugins"] == [str(tree / "faults.py")]
+    assert job.raw["steps"][3]["path"] == str(tree / "in" / "b" / "same.png")
+    result = run_batch(job, items, LocalExecutor(ExecutorOptions(workers=1)), progress=False)
+    assert result.exit_code == 0 and len(result.done) == 9
+    assert sum(testing.runs(tree / "logs").values()) == 9
+
+
+def test_gpu_tasks_without_a_gpu_exit_2(tree, capsys):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    code = main(["batch", str(tree / "recipe.yaml"), "--bind",
+                 f"photo.path={tree / 'in'}/*/*.png", "--out", str(tree / "out"),
+                 "--gpus-per-task", "1"])
+    assert code == 2 and "no GPU is visible" in capsys.readouterr().err
+    assert not (tree / "out").exists()

@@ -1,0 +1,104 @@
+"""video_style: the temporal loss holds frames together; resume, determinism, variants.
+
+Tiny frames (48 px), shallow layers and `weights: random`: these tests check the code
+paths and the temporal properties, not the look.
+"""
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from imgfusion.errors import ParameterError
+from imgfusion.style.weights import RandomWeightsWarning
+from imgfusion.video.measures import temporal_errors
+from imgfusion.video.stylize import video_style
+from imgfusion.video.synthetic import camera_clip
+
+FAST = dict(size=None, iterations=6, first_iterations=12, weights="random", device="cpu",
+            content_layers=["relu2_1"], style_layers=["relu1_1", "relu2_1"], seed=3,
+            flow_preset="fast")
+
+
+@pytest.fixture(scope="module")
+def clip(astronaut, coffee):
+    return camera_clip(astronaut, coffee, frames=4, size=(48, 48), pan=(1.0, 2.0), zoom=1.02,
+                       velocity=(0.0, 2.0)).video()
+
+
+@pytest.fixture(scope="module")
+def style(hubble):
+    return hubble[:160, :160]
+
+
+@pytest.fixture(scope="module")
+def temporal(clip, style, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("temporal")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RandomWeightsWarning)
+        return video_style(clip, style, frames_dir=folder, **FAST), folder
+
+
+def test_temporal_loss_quarters_the_temporal_error(clip, style, temporal, tmp_path):
+    independent = video_style(clip, style, frames_dir=tmp_path, temporal_weight=0,
+                              frame_init="init", **FAST)
+    held = np.mean(temporal_errors(temporal[0].video, clip, preset="fast"))
+    free = np.mean(temporal_errors(independent.video, clip, preset="fast"))
+    print(f"temporal error: {held:.2e} with the temporal loss, {free:.2e} without "
+          f"(ratio {held / free:.3f})")
+    assert held <= free / 4, (held, free)
+    rows = temporal[0].report
+    assert [r["frame"] for r in rows] == [0, 1, 2, 3]
+    assert rows[0]["iterations"] == 12 and rows[1]["iterations"] == 6
+    assert all(0 < r["occluded_fraction"] < 0.5 and r["temporal"] > 0 for r in rows[1:])
+    assert all(r["temporal_error"] < 0.01 for r in rows[1:])
+
+
+def test_interrupted_run_keeps_frames_and_resumes_to_the_same_pixels(clip, style, temporal,
+                                                                     tmp_path):
+    def stop_after_two(done, total, **info):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        video_style(clip, style, frames_dir=tmp_path, progress=stop_after_two, **FAST)
+    assert sorted(p.name for p in tmp_path.glob("frame_*.png")) == ["frame_00001.png",
+                                                                   "frame_00002.png"]
+    ticks = []
+    resumed = video_style(clip, style, frames_dir=tmp_path,
+                          progress=lambda d, t, **i: ticks.append(d), **FAST)
+    assert ticks == [3, 4]
+    assert [r["frame"] for r in json.loads((tmp_path / "report.json").read_text())] == \
+        [0, 1, 2, 3]
+    for a, b in zip(resumed.video, temporal[0].video):   # deterministic for a seed
+        assert np.array_equal(a, b)
+
+
+def test_other_settings_do_not_resume_silently(clip, style, temporal):
+    folder = temporal[1]
+    with pytest.raises(ParameterError, match="frames_dir: .*other settings"):
+        video_style(clip, style, frames_dir=folder, **{**FAST, "seed": 4})
+
+
+def test_long_term_and_multi_pass_variants(clip, style, tmp_path):
+    long = video_style(clip, style, frames_dir=tmp_path / "long", neighbours=[1, 2],
+                       **{**FAST, "iterations": 3})
+    assert len(long.report) == 4 and long.report[3]["temporal"] > 0
+    three = camera_clip(np.asarray(list(clip)[0]), frames=3, size=(48, 48), radius=0).video()
+    multi = video_style(three, style, frames_dir=tmp_path / "multi", passes=2,
+                        temporal_from_pass=1, **{**FAST, "iterations": 3, "first_iterations": 3})
+    order = [(r["pass"], r["frame"]) for r in multi.report]
+    assert order == [(0, 0), (0, 1), (0, 2), (1, 2), (1, 1), (1, 0)]
+    # the first frame of each sweep has no neighbour behind it in that direction
+    assert [r["temporal"] > 0 for r in multi.report] == [False] * 4 + [True] * 2
+    assert len(list(multi.video)) == 3
+
+
+def test_bad_settings_name_the_field(clip, style, tmp_path):
+    for kwargs, field in (({"neighbours": [0]}, "neighbours"),
+                          ({"passes": 2, "neighbours": [1, 2]}, "neighbours"),
+                          ({"passes": 2, "temporal_from_pass": 2}, "temporal_from_pass"),
+                          ({"frame_init": "warp"}, "frame_init"),
+                          ({"flow_method": "raft_large"}, "method")):
+        with pytest.raises(ParameterError, match=f"^{field}:"):
+            video_style(clip, style, frames_dir=tmp_path, **{**FAST, **kwargs})
