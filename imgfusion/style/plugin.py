@@ -97,46 +97,42 @@ def _pick(*names: str, **defaults) -> list[Param]:
     return [replace(_P[n], default=defaults[n]) if n in defaults else _P[n] for n in names]
 
 
-NEURAL_STYLE = Operator(
-    name="neural_style",
-    func="imgfusion.style.transfer:neural_style",
-    summary="Gatys et al. neural style transfer: optimise an image to match content and style "
-            "VGG19 features.",
-    inputs=[Input("content", help="the photograph whose layout is kept"),
-            Input("style", many=True, help="one style image or a list (style_blend_weights)"),
-            Input("init_image", optional=True, help="starting image for init: image")],
-    params=(*PARAMS, INIT_RESIZE),
-    outputs=OUTPUTS,
-    context=CONTEXT,
-    check=CHECK,
-)
+def _style_op(name: str, summary: str, inputs, params) -> Operator:
+    """A neural-style operator: same function module, outputs, context and check."""
+    return Operator(name=name, func=f"imgfusion.style.transfer:{name}", summary=summary,
+                    inputs=inputs, params=params, outputs=OUTPUTS, context=CONTEXT,
+                    check=CHECK)
 
-CONTENT_RECONSTRUCTION = Operator(
-    name="content_reconstruction",
-    func="imgfusion.style.transfer:content_reconstruction",
-    summary="Reconstruct an image from noise using its VGG19 features at the content layers "
-            "(style weight 0).",
-    inputs=[Input("content", help="the image to reconstruct")],
-    params=[replace(p, choices=("noise", "white", "content")) if p.name == "init" else p
-            for p in _pick("content_layers", "content_weight", "init", *_RUN, init="noise")],
-    outputs=OUTPUTS,
-    context=CONTEXT,
-    check=CHECK,
-)
 
-TEXTURE_SYNTHESIS = Operator(
-    name="texture_synthesis",
-    func="imgfusion.style.transfer:texture_synthesis",
-    summary="Synthesise a texture from noise matching a style image's Gram matrices "
-            "(content weight 0).",
-    inputs=[Input("style", many=True, help="the texture (or textures, blended)")],
-    params=[replace(p, choices=("noise", "white", "style")) if p.name == "init" else p
-            for p in _pick("style_layers", "style_weight", "style_blend_weights", "style_scale",
-                           "init", *_RUN, init="noise", size=256)],
-    outputs=OUTPUTS,
-    context=CONTEXT,
-    check=CHECK,
-)
+def _preset_params(init_choices, *names: str, **defaults) -> list[Param]:
+    return [replace(p, choices=init_choices) if p.name == "init" else p
+            for p in _pick(*names, *_RUN, **defaults)]
+
+
+NEURAL_STYLE = _style_op(
+    "neural_style",
+    "Gatys et al. neural style transfer: optimise an image to match content and style "
+    "VGG19 features.",
+    [Input("content", help="the photograph whose layout is kept"),
+     Input("style", many=True, help="one style image or a list (style_blend_weights)"),
+     Input("init_image", optional=True, help="starting image for init: image")],
+    (*PARAMS, INIT_RESIZE))
+
+CONTENT_RECONSTRUCTION = _style_op(
+    "content_reconstruction",
+    "Reconstruct an image from noise using its VGG19 features at the content layers "
+    "(style weight 0).",
+    [Input("content", help="the image to reconstruct")],
+    _preset_params(("noise", "white", "content"), "content_layers", "content_weight", "init",
+                   init="noise"))
+
+TEXTURE_SYNTHESIS = _style_op(
+    "texture_synthesis",
+    "Synthesise a texture from noise matching a style image's Gram matrices "
+    "(content weight 0).",
+    [Input("style", many=True, help="the texture (or textures, blended)")],
+    _preset_params(("noise", "white", "style"), "style_layers", "style_weight",
+                   "style_blend_weights", "style_scale", "init", init="noise", size=256))
 
 
 @hookimpl

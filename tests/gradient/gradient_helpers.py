@@ -1,23 +1,8 @@
-"""Test helpers: small images and an independent, loop-based check of Pérez Eq. 7."""
+"""Test helpers: masks and an independent, loop-based check of Pérez Eq. 7 (the smooth
+test image is the shared ``smooth_image`` fixture of tests/conftest.py)."""
 from __future__ import annotations
 
 import numpy as np
-
-
-def smooth_image(h=24, w=28, channels=3, seed=0, low=0.15, high=0.85):
-    """A smooth random float32 image with values in [low, high]."""
-    rng = np.random.default_rng(seed)
-    coarse = rng.random((h // 4 + 2, w // 4 + 2, channels))
-    rows = np.linspace(0, coarse.shape[0] - 1, h)
-    cols = np.linspace(0, coarse.shape[1] - 1, w)
-    img = np.empty((h, w, channels))
-    for k in range(channels):
-        tmp = np.array([np.interp(cols, np.arange(coarse.shape[1]), r) for r in coarse[:, :, k]])
-        img[:, :, k] = np.array([np.interp(rows, np.arange(coarse.shape[0]), c)
-                                 for c in tmp.T]).T
-    img += 0.05 * rng.standard_normal(img.shape)
-    img = (img - img.min()) / (img.max() - img.min())
-    return (low + (high - low) * img).astype(np.float32)
 
 
 def ellipse_with_hole(h, w):
