@@ -8,6 +8,7 @@ EPILOG = """\
 examples:
   imgfusion batch style.yaml --bind photo.path='shoot/**/*.jpg' --out styled
   imgfusion batch blend.yaml --bind src.path=@todo.txt --bind mask.path=mask.png --workers 4
+  imgfusion batch blend.yaml --bind frame.path=frames:clip.mp4 --out blended_frames
   imgfusion batch style.yaml --bind photo.path='frames/*.png' --executor dask \\
       --address tcp://scheduler:8786 --gpus-per-task 1 --retries 2 --out styled
 
@@ -24,7 +25,8 @@ def add_parser(sub, parents) -> argparse.ArgumentParser:
     p.add_argument("recipe", help="the YAML recipe")
     p.add_argument("--bind", action="append", default=[], required=True,
                    metavar="STEP.PARAM=GLOB",
-                   help="run once per file matching GLOB (or listed in @FILE) as STEP.PARAM "
+                   help="run once per file matching GLOB (or listed in @FILE, or per frame of "
+                        "frames:VIDEO) as STEP.PARAM "
                         "(repeatable: binds advance together)")
     p.add_argument("--out", required=True, help="output folder: one subfolder per input")
     p.add_argument("--executor", default="local", help="local (default), dask, ray, ...")

@@ -1,7 +1,9 @@
 """``--bind STEP.PARAM=GLOB``: which files, in which order, into which folders.
 
-A bind's source is a glob (``photos/**/*.jpg``, recursive) or a list file
-(``@list.txt``: one path a line, relative to the list's folder, ``#`` comments).
+A bind's source is a glob (``photos/**/*.jpg``, recursive), a list file
+(``@list.txt``: one path a line, relative to the list's folder, ``#`` comments),
+or a video's frames (``frames:clip.mp4``, or a folder of numbered frames; see
+:mod:`imgfusion.batch.frames`).
 Several binds advance together, item by item (an image and its mask); a bind
 that matches a single file is used for every item, as a still image is
 broadcast over a video's frames.
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
+from .frames import frame_paths, is_frames_source
 
 RESERVED = {"manifest", "batch"}   # the stems of the batch's own files in --out
 
@@ -47,14 +50,17 @@ def parse_bind(text: str) -> Bind:
     key, sep, source = text.partition("=")
     step, dot, param = key.strip().rpartition(".")
     if not (sep and dot and step and param and source.strip()):
-        raise UsageError(f"--bind {text!r}: expected STEP.PARAM=GLOB or STEP.PARAM=@LIST "
-                         "(e.g. --bind photo.path='photos/*.jpg')")
+        raise UsageError(f"--bind {text!r}: expected STEP.PARAM=GLOB, STEP.PARAM=@LIST or "
+                         "STEP.PARAM=frames:VIDEO (e.g. --bind photo.path='photos/*.jpg')")
     return Bind(step, param, source.strip())
 
 
 def expand(bind: Bind) -> Bind:
-    """The bind with its files: sorted glob matches, or the list file's lines in order."""
-    if bind.source.startswith("@"):
+    """The bind with its files: sorted glob matches, the list file's lines in order, or a
+    video's frames in order."""
+    if is_frames_source(bind.source):
+        paths, base = frame_paths(bind.source, bind.key)
+    elif bind.source.startswith("@"):
         paths = _list_file(bind)
         base = Path(os.path.expanduser(bind.source[1:])).resolve().parent
     else:

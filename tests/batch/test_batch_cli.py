@@ -159,3 +159,37 @@ def test_a_folder_the_user_made_is_never_replaced(tree, capsys):
     assert batch(tree) == 1
     assert "was not written by this batch" in capsys.readouterr().err
     assert (mine / "notes.txt").read_text() == "mine"
+
+
+def _clip(path: Path, frames: int = 5) -> Path:
+    import numpy as np
+
+    from imgfusion.video.frames import from_frames
+    from imgfusion.video.writer import save_video
+
+    rng = np.random.default_rng(0)
+    images = [rng.random((16, 16, 3)).astype(np.float32) for _ in range(frames)]
+    save_video(from_frames(images, fps=5.0), path=path)
+    return path
+
+
+def test_a_videos_frames_are_the_inputs_and_a_rerun_skips_them(tree, capsys, monkeypatch):
+    monkeypatch.setenv("IMGFUSION_CACHE", str(tree / "cache"))
+    clip = _clip(tree / "clip.gif")
+    assert batch(tree, bind=f"photo.path=frames:{clip}") == 0
+    assert "5 items: 5 done, 0 failed, 0 skipped" in capsys.readouterr().out
+    folders = sorted(p.name for p in (tree / "out").iterdir() if p.is_dir() and
+                     not p.name.startswith("."))
+    assert folders == [f"frame_{i:06d}" for i in range(1, 6)]
+    assert all((tree / "out" / f / "mixed.png").is_file() for f in folders)
+    frames = sorted((tree / "cache" / "frames").glob("clip-*/frame_*.png"))
+    assert len(frames) == 5 and not list((tree / "cache" / "frames").glob("*.part-*"))
+    assert batch(tree, bind=f"photo.path=frames:{clip}") == 0     # same files: all skipped
+    assert "0 done, 0 failed, 5 skipped" in capsys.readouterr().out
+
+
+def test_a_missing_video_is_named_and_nothing_runs(tree, capsys):
+    assert batch(tree, bind=f"photo.path=frames:{tree / 'nope.mp4'}") == 2
+    err = capsys.readouterr().err
+    assert "--bind photo.path" in err and "nope.mp4" in err
+    assert not (tree / "out").exists()
