@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
+from ..checks import check_choice, check_non_negative
 from ..errors import ParameterError
 from ..signatures import forwards
 from ..style import checks
@@ -181,8 +182,8 @@ def _check(neighbours, passes, temporal_from_pass, frame_init, temporal_weight) 
     if passes < 1 or not 0 <= temporal_from_pass < max(passes, 1):
         raise ParameterError("temporal_from_pass", f"must be in [0, passes - 1], got "
                                                    f"{temporal_from_pass} for {passes} passes")
-    checks.choice("frame_init", frame_init, FRAME_INITS)
-    checks.non_negative(temporal_weight=temporal_weight)
+    check_choice(frame_init, "frame_init", FRAME_INITS)
+    check_non_negative(temporal_weight=temporal_weight)
     return js
 
 

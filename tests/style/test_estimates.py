@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from imgfusion.style import estimates as budget, transfer
+from imgfusion.style import estimates as budget, pipeline, transfer
 
 
 def test_large_content_warns_with_time_and_memory_before_running(monkeypatch):
@@ -10,7 +10,7 @@ def test_large_content_warns_with_time_and_memory_before_running(monkeypatch):
 
     def stop(*args, **kwargs):
         raise Stop
-    monkeypatch.setattr(transfer, "load_features", stop)  # nothing is optimised
+    monkeypatch.setattr(pipeline, "load_features", stop)  # nothing is optimised
     big = np.zeros((1100, 1000, 3), np.float32)
     with pytest.warns(budget.LargeImageWarning) as record, pytest.raises(Stop):
         transfer.neural_style(big, big, iterations=300, device="cpu")
