@@ -24,6 +24,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from .errors import Problem, RecipeError, did_you_mean
 
 MAX_DEPTH = 64         # nesting of lists and mappings
+NESTED = f"nested more than {MAX_DEPTH} levels deep; a recipe is a flat list of steps"
 MAX_NODES = 20_000     # scalars, lists and mappings in one document
 MAX_BYTES = 1 << 20    # a recipe is a small text file
 
@@ -59,8 +60,7 @@ class _RecipeChecks:
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise YamlRefused(self.peek_event().start_mark,
-                                  f"nested more than {MAX_DEPTH} levels deep")
+                raise YamlRefused(self.peek_event().start_mark, NESTED)
             return Composer.compose_node(self, parent, index)
         finally:
             self._depth -= 1
@@ -139,9 +139,11 @@ def read_yaml(text: str, source: str = "<recipe>") -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" at {_line(mark)}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
+        if "nesting depth" in problem:  # newer libyaml stops at 1000 levels, before our check
+            raise RecipeError(f"{source}{where}: {NESTED}") from None
         raise RecipeError(f"{source}: YAML syntax error{where}: {problem}") from None
     except RecursionError:
-        raise RecipeError(f"{source}: the YAML is nested too deeply") from None
+        raise RecipeError(f"{source}: {NESTED}") from None
 
 
 # -- --set overrides: STEP.PARAM=VALUE, each value read as YAML ----------------------

@@ -143,3 +143,18 @@ def test_swept_input_paths_are_checked_and_read_relative_to_the_recipe(tmp_path,
     result = run_recipe(load_recipe(path), write_report=False)
     assert result.output("im", index=0).shape == (3, 4, 3)
     assert result.results["im"][0].labels == {"path": "a.png"}
+
+
+def test_a_parsers_own_nesting_limit_gets_our_message(monkeypatch):
+    """Newer libyaml builds refuse deep nesting themselves (at 1000 levels), before the
+    loader's own check; the message must still be ours, whichever PyYAML is installed."""
+    import yaml
+
+    from imgfusion import yaml_safe
+
+    def refuse(*args, **kwargs):
+        raise yaml.parser.ParserError(None, None, "exceeded maximum nesting depth", None)
+
+    monkeypatch.setattr(yaml_safe.yaml, "load", refuse)
+    with pytest.raises(RecipeError, match="nested more than 64 levels deep"):
+        yaml_safe.read_yaml("steps: []", "deep.yaml")
