@@ -50,6 +50,9 @@ class BatchResult:
                 "failures": [{"input": r["input"], "error": r["error"]} for r in self.failed]}
 
 
+SETTLE_S = 10.0  # the longest wait for cancelled tasks to stop writing after Ctrl-C
+
+
 def chunked(items: list[Item], size: int) -> list[list[Item]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
@@ -90,8 +93,21 @@ def run_batch(job: BatchJob, items: list[Item], executor: Executor, *, chunk: in
         result.not_run = sum(1 for i in todo if i.index not in finished)
         manifest.compact(items)
         write_summary(out, job, {"executor": executor.describe(), **result.summary()})
-        shutil.rmtree(out / PARTIAL, ignore_errors=True)
+        clear_work_folders(out / PARTIAL, settle=SETTLE_S if result.interrupted else 0.0)
     return result
+
+
+def clear_work_folders(folder: Path, *, settle: float) -> None:
+    """Remove the items' work folders.  After an interrupt, a task that its engine could
+    not stop (Dask does not kill a running task it cancels) may still write for a moment:
+    keep clearing until the folder has stayed away for a second, ``settle`` s at most."""
+    shutil.rmtree(folder, ignore_errors=True)
+    start = quiet = time.monotonic()
+    while time.monotonic() - start < settle and time.monotonic() - quiet < 1.0:
+        time.sleep(0.1)
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            quiet = time.monotonic()
 
 
 @dataclass
