@@ -3,7 +3,11 @@
 Layout: ``frame_00001.png`` ... (16-bit PNG, written atomically as each frame
 finishes), ``report.json`` (one row per frame and pass), ``state.json`` (the settings'
 fingerprint and how far the run got) and, for multi-pass runs, ``content/`` (the
-unstylised frames at the output size, as .npy, read back in any order).
+unstylised frames at the output size, and their masks, as .npy, read back in any
+order).  A frame is first written into ``pending/`` and moved into place only once
+``state.json`` counts it: a multi-pass run starts each frame from that frame's result
+of the pass before, so an interruption must never leave the new result in place of
+the old one while the state still asks for the frame to be redone.
 
 A rerun with the same settings continues after the last finished frame; with other
 settings it is refused unless ``overwrite`` is set (which clears the folder's frames).
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ from ..io.read import read_image
 
 STATE = "state.json"
 REPORT = "report.json"
+PENDING = "pending"
 
 
 def fingerprint(settings: dict[str, Any], arrays=()) -> str:
@@ -60,6 +66,16 @@ class FrameStore:
         folder.mkdir(parents=True, exist_ok=True)
         self.state = state or {"key": key, "pass": 0, "done": 0}
         self.report: list[dict] = self._read(REPORT, []) if state else []
+        self._settle_pending()
+
+    def _settle_pending(self) -> None:
+        """Finish the move of a frame the state counts; drop one it does not."""
+        index = self.state.get("pending")
+        pending = self.folder / PENDING
+        if index is not None and (pending / self.frame_path(index).name).is_file():
+            os.replace(pending / self.frame_path(index).name, self.frame_path(index))
+        if pending.is_dir():
+            shutil.rmtree(pending)
 
     def _read(self, name: str, default):
         path = self.folder / name
@@ -76,7 +92,7 @@ class FrameStore:
 
     def clear(self) -> None:
         for f in list(self.folder.iterdir()) if self.folder.is_dir() else []:
-            if f.is_dir() and f.name == "content":
+            if f.is_dir() and f.name in ("content", PENDING):
                 shutil.rmtree(f)
             elif f.name in (STATE, REPORT) or (f.suffix == ".png" and f.stem.startswith("frame_")):
                 f.unlink()
@@ -95,24 +111,32 @@ class FrameStore:
 
     def write(self, index: int, image: np.ndarray, row: dict, pass_index: int,
               position: int) -> None:
-        """Frame first, then the report, then the state: a crash between them redoes
-        the frame, never skips it."""
-        write_image(self.frame_path(index), image, bits=16, overwrite=True)
+        """Frame (into ``pending/``), then the report, then the state, then the frame
+        moved into place: a crash before the state is written redoes the frame from
+        the same inputs, never skips it; one after it is settled by the next run."""
+        final = self.frame_path(index)
+        pending = self.folder / PENDING / final.name
+        pending.parent.mkdir(exist_ok=True)
+        write_image(pending, image, bits=16, overwrite=True)
+        key = (row.get("pass"), row.get("frame"))
+        self.report = [r for r in self.report if (r.get("pass"), r.get("frame")) != key]
         self.report.append(row)
         self._write_json(REPORT, self.report)
-        self.state = {"key": self.key, "pass": pass_index, "done": position + 1}
+        self.state = {"key": self.key, "pass": pass_index, "done": position + 1,
+                      "pending": index}
         self._write_json(STATE, self.state)
+        os.replace(pending, final)
 
     def next_pass(self, pass_index: int) -> None:
         self.state = {"key": self.key, "pass": pass_index, "done": 0}
         self._write_json(STATE, self.state)
 
-    # -- unstylised frames for multi-pass runs (random access) --------------------------
-    def put_content(self, index: int, frame: np.ndarray) -> None:
-        path = self.folder / "content" / f"{index:05d}.npy"
+    # -- unstylised frames (and masks) for multi-pass runs (random access) ---------------
+    def put_content(self, index: int, frame: np.ndarray, what: str = "") -> None:
+        path = self.folder / "content" / f"{what}{index:05d}.npy"
         if not path.is_file():
             path.parent.mkdir(exist_ok=True)
             atomic_write(path, lambda fh: np.save(fh, frame), overwrite=True)
 
-    def content(self, index: int) -> np.ndarray:
-        return np.load(self.folder / "content" / f"{index:05d}.npy")
+    def content(self, index: int, what: str = "") -> np.ndarray:
+        return np.load(self.folder / "content" / f"{what}{index:05d}.npy")

@@ -15,9 +15,7 @@ from imgfusion.video.measures import temporal_errors
 from imgfusion.video.stylize import video_style
 from imgfusion.video.synthetic import camera_clip
 
-FAST = dict(size=None, iterations=6, first_iterations=12, weights="random", device="cpu",
-            content_layers=["relu2_1"], style_layers=["relu1_1", "relu2_1"], seed=3,
-            flow_preset="fast")
+from video_helpers import FAST
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +100,54 @@ def test_bad_settings_name_the_field(clip, style, tmp_path):
                           ({"flow_method": "raft_large"}, "method")):
         with pytest.raises(ParameterError, match=f"^{field}:"):
             video_style(clip, style, frames_dir=tmp_path, **{**FAST, **kwargs})
+
+
+@pytest.fixture(scope="module")
+def three(clip):
+    return camera_clip(np.asarray(list(clip)[0]), frames=3, size=(48, 48), radius=0).video()
+
+
+MULTI = {**FAST, "iterations": 3, "first_iterations": 3, "passes": 3, "temporal_from_pass": 1}
+
+
+def test_multi_pass_resumes_to_the_same_pixels_whenever_it_is_stopped(three, style, tmp_path,
+                                                                      monkeypatch):
+    """Stopped mid-pass, or between writing a frame and counting it, or between counting
+    it and moving it into place: the rerun ends with the uninterrupted run's pixels
+    (each multi-pass frame starts from its own result of the pass before)."""
+    from imgfusion.video import store
+
+    whole = video_style(three, style, frames_dir=tmp_path / "whole", **MULTI)
+    assert [(r["pass"], r["frame"]) for r in whole.report][3:6] == [(1, 2), (1, 1), (1, 0)]
+
+    def stop_at(done, total, **info):     # stops after frame 4 of 9 (pass 1, frame 2)
+        if done == 4:
+            raise KeyboardInterrupt
+
+    write_json = store.FrameStore._write_json
+
+    def stop_at_state(when, after):
+        def patched(self, name, value):
+            hit = name == store.STATE and (value.get("pass"), value.get("done")) == when
+            if hit and not after:
+                raise KeyboardInterrupt      # the frame written, not yet counted
+            write_json(self, name, value)
+            if hit:
+                raise KeyboardInterrupt      # counted, not yet moved into place
+        return patched
+
+    folder = tmp_path / "stopped"
+    with pytest.raises(KeyboardInterrupt):
+        video_style(three, style, frames_dir=folder, progress=stop_at, **MULTI)
+    for when, after in (((1, 2), False), ((2, 1), True)):
+        with monkeypatch.context() as m:
+            m.setattr(store.FrameStore, "_write_json", stop_at_state(when, after))
+            with pytest.raises(KeyboardInterrupt):
+                video_style(three, style, frames_dir=folder, **MULTI)
+    assert (folder / "pending").is_dir()          # the last stop left a frame to move
+    resumed = video_style(three, style, frames_dir=folder, **MULTI)
+    assert not any((folder / "pending").iterdir())
+    assert [(r["pass"], r["frame"]) for r in resumed.report] == \
+        [(r["pass"], r["frame"]) for r in whole.report]
+    for a, b in zip(resumed.video, whole.video):
+        assert np.array_equal(a, b)
