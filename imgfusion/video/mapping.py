@@ -139,21 +139,43 @@ def map_over_frames(op: Operator, inputs: Mapping[str, Any], params: Mapping[str
 
 
 # -- validation: what can be known before anything runs ---------------------------------
-def _known_frames(step) -> int | None:
-    """Frame count of a step that makes a video, when its parameters tell."""
+def _known(step) -> tuple[int | None, tuple[int, int] | None]:
+    """Frame count and frame size of a step that makes a video, when its parameters tell."""
     p = step.params
     if step.op.name == "synthetic_video":
-        return int(p.get("frames", 0)) or None
+        size = p.get("size", (128, 128))
+        return int(p.get("frames", 0)) or None, tuple(int(v) for v in size)
     if step.op.name == "load_video":
         try:
-            from .reader import _selection, probe_video
+            from .reader import _selection, output_size, probe_video
 
             info = probe_video(p["path"])
-            return len(_selection(info.frames, int(p.get("start", 0)), p.get("stop"),
-                                  int(p.get("step", 1))))
-        except (ParameterError, KeyError, TypeError):
-            return None   # the step's own check reports it
-    return None
+            chosen = _selection(info.frames, int(p.get("start", 0)), p.get("stop"),
+                                int(p.get("step", 1)))
+            return len(chosen), output_size(info.size, p.get("size"))
+        except (ParameterError, KeyError, TypeError, ValueError):
+            return None, None   # the step's own check reports it
+    return None, None
+
+
+def _mask_problems(step, videos: dict, sizes: dict) -> list[tuple[str, str, str]]:
+    """video_style's mask video runs in lockstep with its clip: same count, same size."""
+    clip, mask = step.inputs.get("video"), step.inputs.get("mask")
+    if step.op.name != "video_style" or mask is None or isinstance(mask, list) \
+            or mask.step not in videos or clip is None or isinstance(clip, list):
+        return []
+    out = []
+    n, m = videos.get(clip.step), videos[mask.step]
+    if None not in (n, m) and n != m:
+        out.append((step.id, "mask", f"the mask video ({mask}) has {m} frames but the clip "
+                                     f"({clip}) has {n}; a mask video runs in lockstep with "
+                                     f"the clip, frame for frame"))
+    hw, mhw = sizes.get(clip.step), sizes.get(mask.step)
+    if None not in (hw, mhw) and tuple(hw) != tuple(mhw):
+        out.append((step.id, "mask", f"the mask video's frames ({mask}) are {mhw[0]} x "
+                                     f"{mhw[1]} but the clip's ({clip}) are {hw[0]} x {hw[1]} "
+                                     f"(rows x cols); they must match"))
+    return out
 
 
 def video_problems(steps) -> list[tuple[str, str, str]]:
@@ -161,8 +183,10 @@ def video_problems(steps) -> list[tuple[str, str, str]]:
     video into an operator that writes one file per call (``save``), and videos of
     different known lengths advanced in lockstep.  For the recipe validator to call
     after its graph checks (a step is a video when its operator outputs one, or when it
-    is mapped over one)."""
+    is mapped over one); and a ``video_style`` mask video whose known frame count or
+    size differs from its clip's."""
     videos: dict[str, int | None] = {}
+    sizes: dict[str, tuple[int, int] | None] = {}
     problems = []
     for step in steps:
         fed = {}
@@ -182,8 +206,9 @@ def video_problems(steps) -> list[tuple[str, str, str]]:
             problems.append((step.id, list(counts)[-1], f"videos advanced in lockstep must "
                                                        f"have the same number of frames; "
                                                        f"got {listed}"))
+        problems += _mask_problems(step, videos, sizes)
         if step.op.outputs[0].kind == "video":
-            videos[step.id] = _known_frames(step)
+            videos[step.id], sizes[step.id] = _known(step)
         elif fed:
             videos[step.id] = next(iter(counts.values()), None)
     return problems

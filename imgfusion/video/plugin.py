@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ..hookspecs import hookimpl
 from ..operators import Input, InputPath, Operator, Output, OutputPath, Param
-from ..limits import COORD_MAX, ITERATIONS_MAX, SIDE_MAX, WEIGHT_MAX
+from ..masked.plugin import _GUIDE_PARAMS  # guide_mode, guide_dilation, as masked_style's
+from ..limits import COORD_MAX, FEATHER_MAX, ITERATIONS_MAX, SIDE_MAX, WEIGHT_MAX
 from ..operators import problems as _problems  # ParameterError -> (field, message)
 
 _PKG = "imgfusion.video"
@@ -94,7 +95,8 @@ SYNTHETIC_VIDEO = Operator(
         Param("velocity", FloatPair, (0.5, 2.5), min=-COORD_MAX, max=COORD_MAX, help="disc motion, frame px per frame"),
         Param("fps", float, 12.0, min=1e-3, max=FPS_MAX, help="frame rate"),
     ],
-    outputs=[Output("video", "video")],
+    outputs=[Output("video", "video"),
+             Output("disc", "video", help="the disc's masks, frame for frame (a mask video)")],
 )
 
 OPTICAL_FLOW = Operator(
@@ -149,7 +151,13 @@ VIDEO_STYLE = Operator(
     name="video_style", func=f"{_PKG}.stylize:video_style",
     summary="Neural style on every frame with Ruder et al.'s temporal loss (optical flow), "
             "resumable.",
-    inputs=[VIDEO_IN, Input("style", many=True, help="one style image or a list")],
+    inputs=[VIDEO_IN, Input("style", many=True, help="one style image or a list"),
+            Input("mask", "video", optional=True,
+                  help="where to stylise: a still mask (every frame) or a mask video in "
+                       "lockstep with the clip; outside it the frames stay the content's"),
+            Input("style_guides", "mask", optional=True, many=True,
+                  help="mask_method guided: the part of the style image to take the "
+                       "style from")],
     params=[
         Param("frames_dir", OutputPath, "video_style_frames",
               help="folder of the finished frames, report and resume state"),
@@ -170,6 +178,15 @@ VIDEO_STYLE = Operator(
                                                   "raft_large"), help="optical flow method"),
         Param("flow_preset", str, "medium", choices=("ultrafast", "fast", "medium"),
               help="DIS preset"),
+        Param("mask_method", str, "composite", choices=("composite", "guided"),
+              help="composite: stylise all, keep it inside the mask; guided: Gatys 2017 "
+                   "guided Gram matrices (style loss inside the mask), then the same"),
+        Param("mask_threshold", float | None, None, min=0, max=1,
+              help="binarise each mask at this level (a mask clip from H.264 is never "
+                   "exactly 0 or 1); null keeps it soft"),
+        Param("feather", float, 0.0, min=0, max=FEATHER_MAX,
+              help="soften the mask over this many pixels inside its outline"),
+        *_GUIDE_PARAMS,
         Param("overwrite", bool, False,
               help="start again when frames_dir holds another run's frames"),
         *_style_params(),

@@ -24,10 +24,12 @@ import numpy as np
 
 from ..checks import check_choice, check_non_negative
 from ..errors import ParameterError
+from ..layout.compose import composite
 from ..signatures import forwards
 from ..style import checks
 from ..style.transfer import neural_style
 from .frames import Video, as_video
+from .masks import MASK_METHODS, FrameMasks, MaskSettings, frame_masks, with_masks
 from .reader import _resized, load_video, output_size
 from .store import FrameStore, fingerprint, quantised
 from .temporal import Target, TemporalLoss, blended_init, neighbour_targets
@@ -55,28 +57,49 @@ class _Run(NamedTuple):
     flow: dict
     progress: Callable | None
     total: int | None
+    guides: dict | None = None   # with a mask and mask_method guided: neural_style's guides
 
 
 def _stylise(run: _Run, content: np.ndarray, targets: Sequence[Target], iterations: int,
-             start: np.ndarray | None, temporal: bool) -> tuple[np.ndarray, dict]:
-
+             start: np.ndarray | None, temporal: bool,
+             mask: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    """One frame: neural_style with the temporal loss, then (with a mask) the result
+    over the content frame through the mask, so that outside it the frame is the
+    content's; a frame whose mask is empty is the content frame, not optimised."""
+    if mask is not None and not (mask > 0).any():
+        return quantised(content), {**dict.fromkeys(("content", "style", "tv", "total",
+                                                     "temporal", "iterations", "seconds",
+                                                     "mask_fraction"), 0)}
     loss = TemporalLoss(targets, run.temporal_weight) if temporal and targets and \
         run.temporal_weight > 0 else None
+    guides = {"content_guides": mask[None], **run.guides} \
+        if mask is not None and run.guides is not None else {}
     t0 = time.perf_counter()
     result = neural_style(content, run.style, init="image" if start is not None else run.init,
                           init_image=start, size=None, iterations=iterations,
-                          extra_loss=loss, **run.options)
-    image = quantised(result.image[..., :3])
+                          extra_loss=loss, **run.options, **guides)
+    image = result.image[..., :3]
+    image = quantised(image if mask is None else composite(image, content, mask))
     last = result.loss_history[-1]
     row = {k: last[k] for k in ("content", "style", "tv", "total")}
     row["temporal"] = loss.value(image) if loss is not None else 0.0
     row.update(iterations=len(result.loss_history), seconds=round(time.perf_counter() - t0, 3))
+    if mask is not None:
+        row["mask_fraction"] = float(mask.mean())
     if targets:
-        c = targets[0].c
-        row["occluded_fraction"] = float((c < 0.5).mean())
-        diff = ((image - targets[0].warped) ** 2)[c > 0.5]
-        row["temporal_error"] = float(diff.mean()) if diff.size else float("nan")
+        row.update(_consistency_row(image, targets[0], mask))
     return image, row
+
+
+def _consistency_row(image: np.ndarray, target: Target, mask: np.ndarray | None) -> dict:
+    """The fraction of (in-mask) pixels the temporal loss does not hold, and the
+    temporal error over those it holds."""
+    c = target.c
+    inside = np.ones(c.shape, bool) if mask is None else mask > 0.5
+    row = {"occluded_fraction": float((c[inside] < 0.5).mean()) if inside.any() else 0.0}
+    diff = ((image - target.warped) ** 2)[c > 0.5]
+    row["temporal_error"] = float(diff.mean()) if diff.size else float("nan")
+    return row
 
 
 def _start(run: _Run, targets: Sequence[Target], current: np.ndarray | None):
@@ -87,30 +110,34 @@ def _start(run: _Run, targets: Sequence[Target], current: np.ndarray | None):
     return targets[0].warped if run.frame_init == "prev_warped" else None
 
 
-def _single_pass(run: _Run, frames: Iterator[np.ndarray], store: FrameStore,
+def _single_pass(run: _Run, frames: Iterator[tuple], store: FrameStore,
                  neighbours: Sequence[int]) -> None:
-    past: deque = deque(maxlen=max(neighbours))   # (content, stylised), newest last
-    for t, content in enumerate(frames):
+    past: deque = deque(maxlen=max(neighbours))   # (content, stylised, mask), newest last
+    for t, (content, mask) in enumerate(frames):
         if store.finished(0, t):
-            past.append((content, store.read(t)))
+            past.append((content, store.read(t), mask))
             continue
         near = [(j, *past[-j]) for j in sorted(neighbours) if j <= len(past)]
-        targets = neighbour_targets(content, near, **run.flow) if near else []
+        targets = neighbour_targets(content, near, **run.flow, region=mask) if near else []
         start = _start(run, targets, None)
         if run.frame_init == "prev" and past:
             start = past[-1][1]
         iters = run.first_iterations if t == 0 else run.iterations
-        image, row = _stylise(run, content, targets, iters, start, True)
+        image, row = _stylise(run, content, targets, iters, start, True, mask)
         store.write(t, image, {"frame": t, "pass": 0, **row}, 0, t)
-        past.append((content, image))
+        past.append((content, image, mask))
         _tick(run, t + 1, row)
 
 
-def _multi_pass(run: _Run, frames: Iterator[np.ndarray], store: FrameStore, passes: int,
+def _multi_pass(run: _Run, frames: Iterator[tuple], store: FrameStore, passes: int,
                 temporal_from: int) -> None:
-    n = 0
-    for n, content in enumerate(frames, 1):
+    n, masked = 0, False
+    for n, (content, mask) in enumerate(frames, 1):
         store.put_content(n - 1, content)
+        if mask is not None:
+            masked = True
+            store.put_content(n - 1, mask, "mask")
+    mask_at = (lambda i: store.content(i, "mask")) if masked else (lambda i: None)
     done = 0
     for p in range(passes):
         order = list(range(n)) if p % 2 == 0 else list(range(n - 1, -1, -1))
@@ -123,13 +150,14 @@ def _multi_pass(run: _Run, frames: Iterator[np.ndarray], store: FrameStore, pass
                 continue
             content = store.content(i)
             have = k > 0 or p > 0
-            near = [(step, store.content(i - step), store.read(i - step))] \
+            near = [(step, store.content(i - step), store.read(i - step), mask_at(i - step))] \
                 if have and 0 <= i - step < n else []
-            targets = neighbour_targets(content, near, **run.flow) if near else []
+            mask = mask_at(i)
+            targets = neighbour_targets(content, near, **run.flow, region=mask) if near else []
             current = store.read(i) if p > 0 else None
             start = _start(run, targets, current)
             iters = run.first_iterations if p == 0 and k == 0 else run.iterations
-            image, row = _stylise(run, content, targets, iters, start, p >= temporal_from)
+            image, row = _stylise(run, content, targets, iters, start, p >= temporal_from, mask)
             store.write(i, image, {"frame": i, "pass": p, **row}, p, k)
             _tick(run, done, row)
 
@@ -171,6 +199,11 @@ def _frames_dir(frames_dir, workdir) -> Path:
     return p if p.is_absolute() or workdir is None else Path(workdir) / p
 
 
+def _guide_arrays(guides: dict | None) -> list[np.ndarray]:
+    sg = (guides or {}).get("style_guides")
+    return [np.asarray(g) for g in (sg if isinstance(sg, list) else [sg]) if g is not None]
+
+
 def _check(neighbours, passes, temporal_from_pass, frame_init, temporal_weight) -> list[int]:
     js = sorted({int(j) for j in neighbours})
     if not js or js[0] < 1:
@@ -187,14 +220,38 @@ def _check(neighbours, passes, temporal_from_pass, frame_init, temporal_weight) 
     return js
 
 
-@forwards(neural_style, exclude=("init_image", "extra_loss"))
-def video_style(video: Video, style, *, frames_dir="video_style_frames", size=None,
+def _mask_plan(mask, video: Video, hw, clip_hw, styles, *, method, threshold, feather,
+               style_guides, guide_mode, guide_dilation) -> tuple[FrameMasks | None, dict | None]:
+    """The checked masks and, for ``mask_method: guided``, neural_style's guide options."""
+    check_choice(method, "mask_method", MASK_METHODS)
+    if threshold is not None and not 0 <= threshold <= 1:
+        raise ParameterError("mask_threshold", f"{threshold!r} is outside [0, 1]")
+    guided = method == "guided"
+    if guided and mask is None:
+        raise ParameterError("mask_method", "guided needs a mask (the region to stylise)")
+    if style_guides is not None and not guided:
+        raise ParameterError("style_guides", "style guides go with mask_method: guided")
+    if guided and len(styles) != 1:
+        raise ParameterError("style", f"mask_method guided takes one style image, got "
+                                      f"{len(styles)}")
+    masks = frame_masks(mask, video, MaskSettings(tuple(clip_hw), tuple(hw), threshold,
+                                                  float(feather)))
+    guides = {"style_guides": style_guides, "guide_mode": guide_mode,
+              "guide_dilation": guide_dilation} if guided else None
+    return masks, guides
+
+
+@forwards(neural_style, exclude=("init_image", "extra_loss", "content_guides"))
+def video_style(video: Video, style, mask=None, *, frames_dir="video_style_frames", size=None,
                 iterations: int = 200, first_iterations: int | None = None,
                 temporal_weight: float = 1e3, neighbours: Sequence[int] = (1,),
                 frame_init: str = "prev_warped", init: str = "content", passes: int = 1,
                 temporal_from_pass: int | None = None, flow_method: str = "dis",
-                flow_preset: str = "medium", overwrite: bool = False, device: str = "auto",
-                seed: int = 0, progress=None, workdir=None, **style_options) -> VideoStyleResult:
+                flow_preset: str = "medium", mask_method: str = "composite",
+                mask_threshold: float | None = None, feather: float = 0.0, style_guides=None,
+                guide_mode: str = "simple", guide_dilation: int = 0, overwrite: bool = False,
+                device: str = "auto", seed: int = 0, progress=None, workdir=None,
+                **style_options) -> VideoStyleResult:
     """Stylise every frame of ``video`` with temporal consistency (Ruder et al. 2016).
 
     Parameters
@@ -202,6 +259,26 @@ def video_style(video: Video, style, *, frames_dir="video_style_frames", size=No
     video : Video
     style : ndarray or list of ndarray
         The style image(s), as for :func:`~imgfusion.style.transfer.neural_style`.
+    mask : (H, W) ndarray, Video of masks, or None
+        Where to stylise, at the clip's frame size: a still mask (every frame), or a
+        mask video in lockstep with the clip (same frame count; its frames masks, or
+        pictures read by their luminance).  bool or float in [0, 1] (anything else is
+        refused).  Outside the mask each frame is the content frame (exactly, where the
+        mask is 0, as a 16-bit PNG stores it: any 8-bit source bit for bit); a soft
+        mask blends.  The temporal loss holds a pixel only inside the mask and where
+        its warped earlier result was inside that frame's mask; a frame whose mask is
+        empty is its content frame.  None: the whole frame.
+    mask_method : {"composite", "guided"}
+        ``composite``: stylise the whole frame, then put it over the content through
+        the mask.  ``guided``: Gatys et al. 2017 spatial control (the style loss
+        inside the mask only; one style image, optionally limited to ``style_guides``,
+        ``guide_mode``, ``guide_dilation`` as in ``masked_style``), then the same
+        composite.
+    mask_threshold : float or None
+        Binarise each mask at this level first (a mask clip decoded from H.264 is never
+        exactly 0 or 1); None keeps a soft mask.
+    feather : float
+        Soften the mask over this many pixels inside its outline (at the output size).
     frames_dir : path
         Folder of the finished frames, the report and the resume state (relative to
         ``workdir``).
@@ -235,8 +312,14 @@ def video_style(video: Video, style, *, frames_dir="video_style_frames", size=No
     passes = int(passes)
     temporal_from = passes // 2 if temporal_from_pass is None else int(temporal_from_pass)
     js = _check(neighbours, passes, temporal_from, frame_init, temporal_weight)
-    hw = output_size(video.size or video.first().shape[:2], size)
+    clip_hw = video.size or video.first().shape[:2]
+    hw = output_size(clip_hw, size)
     styles = [checks.as_rgb(s, "style")[0] for s in checks.style_list(style)]
+    masks, guides = _mask_plan(mask, video, hw, clip_hw, styles, method=mask_method,
+                               threshold=mask_threshold, feather=feather,
+                               style_guides=style_guides, guide_mode=guide_mode,
+                               guide_dilation=guide_dilation)
+    mask_key, mask_arrays = masks.key() if masks is not None else (None, [])
     options = {**style_options, "device": device, "seed": int(seed)}
     first = int(first_iterations) if first_iterations is not None else 2 * int(iterations)
     flow = {"method": flow_method, "preset": flow_preset,
@@ -245,17 +328,23 @@ def video_style(video: Video, style, *, frames_dir="video_style_frames", size=No
                 "iterations": int(iterations), "first": first, "tw": temporal_weight,
                 "neighbours": js, "frame_init": frame_init, "init": init, "passes": passes,
                 "temporal_from": temporal_from, "flow": flow}
+    if masks is not None:   # (a run without a mask keeps the fingerprint it always had)
+        settings.update(mask=mask_key, guides=guides and {k: v for k, v in guides.items()
+                                                          if k != "style_guides"})
     folder = _frames_dir(frames_dir, workdir)
-    store = FrameStore(folder, fingerprint(settings, styles), overwrite=overwrite)
+    store = FrameStore(folder, fingerprint(settings, [*styles, *mask_arrays,
+                                                      *_guide_arrays(guides)]),
+                       overwrite=overwrite)
     total = None if video.frames is None else video.frames * passes
     bar = _bar(total) if progress is None else None
     run = _Run(styles if len(styles) > 1 else styles[0], options, int(iterations), first,
-               float(temporal_weight), frame_init, init, flow, progress or bar, total)
+               float(temporal_weight), frame_init, init, flow, progress or bar, total, guides)
+    frames = with_masks(_frames_at(video, hw), masks, video.frames)
     try:
         if passes == 1:
-            _single_pass(run, _frames_at(video, hw), store, js)
+            _single_pass(run, frames, store, js)
         else:
-            _multi_pass(run, _frames_at(video, hw), store, passes, temporal_from)
+            _multi_pass(run, frames, store, passes, temporal_from)
     finally:
         if bar is not None:
             bar.close()

@@ -10,6 +10,7 @@ px per frame in frame coordinates and carries its own texture rigidly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,6 +33,15 @@ class Clip:
 
     def video(self) -> Video:
         return from_frames(self.frames, self.fps)
+
+    def disc_video(self) -> Video:
+        """The disc's masks, a mask video in lockstep with :meth:`video`."""
+        return from_frames(self.discs, self.fps, kind="mask")
+
+
+class SyntheticVideo(NamedTuple):
+    video: Video
+    disc: Video
 
 
 def _camera(t: int, hw, image_hw, pan, zoom, scale0):
@@ -134,7 +144,9 @@ def synthetic_video(background: np.ndarray, cutout: np.ndarray | None = None, *,
                     frames: int = 24, size: tuple[int, int] = (128, 128),
                     pan: tuple[float, float] = (1.0, 2.0), zoom: float = 1.01,
                     radius: float = 0.18, velocity: tuple[float, float] = (0.5, 2.5),
-                    fps: float = 12.0) -> Video:
-    """The ``synthetic_video`` operator: :func:`camera_clip`'s frames as a video."""
-    return camera_clip(background, cutout, frames=frames, size=size, pan=pan, zoom=zoom,
-                       radius=radius, velocity=velocity, fps=fps).video()
+                    fps: float = 12.0) -> SyntheticVideo:
+    """The ``synthetic_video`` operator: :func:`camera_clip`'s frames as a video, and
+    the disc's masks as a mask video (e.g. the region for ``video_style``'s mask)."""
+    clip = camera_clip(background, cutout, frames=frames, size=size, pan=pan, zoom=zoom,
+                       radius=radius, velocity=velocity, fps=fps)
+    return SyntheticVideo(clip.video(), clip.disc_video())

@@ -38,16 +38,26 @@ def long_term_weights(cs: Sequence[np.ndarray]) -> list[np.ndarray]:
     return out
 
 
-def neighbour_targets(frame: np.ndarray, neighbours: Sequence[tuple[int, np.ndarray, np.ndarray]],
-                      *, method: str, preset: str, device: str = "cpu") -> list[Target]:
-    """For each (j, content of frame t - j, its stylised result), closest first: the
-    stylised neighbour warped into ``frame`` and its (long-term) weights."""
+def neighbour_targets(frame: np.ndarray, neighbours: Sequence[tuple], *, method: str,
+                      preset: str, device: str = "cpu", region: np.ndarray | None = None
+                      ) -> list[Target]:
+    """For each (j, content of frame t - j, its stylised result[, its mask]), closest
+    first: the stylised neighbour warped into ``frame`` and its (long-term) weights.
+
+    With masks (``region``: this frame's), a pixel is held only inside ``region`` and
+    where its warped neighbour lay inside that frame's mask, i.e. was stylised: a pixel
+    the mask has just reached is free, not pulled towards the unstylised content."""
     raw = []
-    for j, content, styled in neighbours:
+    for j, content, styled, *mask in neighbours:
         to_it = dense_flow(frame, content, method=method, preset=preset, device=device)
         back = dense_flow(content, frame, method=method, preset=preset, device=device)
-        raw.append((j, warp(styled[..., :3], to_it), consistency(to_it, back)))
+        c = consistency(to_it, back)
+        if mask and mask[0] is not None:
+            c = c * warp(mask[0], to_it)
+        raw.append((j, warp(styled[..., :3], to_it), c))
     weights = long_term_weights([c for _, _, c in raw])
+    if region is not None:
+        weights = [(w * region).astype(np.float32) for w in weights]
     return [Target(j, w, c) for (j, w, _), c in zip(raw, weights)]
 
 
