@@ -235,6 +235,8 @@ class _Validator:
             elif p.required:
                 if p.name not in (entry.get("sweep") or {}):
                     self.error(sid, p.name, f"missing required parameter '{p.name}' ({p.help})")
+            elif p.type is OutputPath and p.default is not None:  # resolved like a given one
+                params[p.name] = self.convert(sid, p, p.default)
             else:
                 params[p.name] = p.default
         return params, given

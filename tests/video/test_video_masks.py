@@ -170,7 +170,6 @@ steps:
     video: $clip
     style: $photo
     mask: $other.disc
-    frames_dir: frames
     weights: random
 """
 
@@ -190,7 +189,8 @@ def test_a_recipe_with_a_mismatched_mask_video_is_refused_at_validation(tmp_path
 
 def test_a_recipe_stylises_the_disc_of_its_clip(tmp_path):
     """Through the engine: the synthetic clip's disc output, a mask video, reaches
-    video_style whole (not mapped over), in lockstep with the clip."""
+    video_style whole (not mapped over), in lockstep with the clip; the default
+    frames_dir is resolved inside the output folder like a given one."""
     recipe = tmp_path / "r.yaml"
     recipe.write_text(MASKED_RECIPE.format(frames=4, size="[48, 48]").replace(
         "mask: $other.disc", "mask: $clip.disc\n    iterations: 2\n    "
@@ -199,6 +199,7 @@ def test_a_recipe_stylises_the_disc_of_its_clip(tmp_path):
     clip, discs = result.output("clip"), result.output("clip", "disc")
     styled = list(result.output("styled"))
     assert len(styled) == 4
+    assert (tmp_path / "out" / "video_style_frames" / "frame_00004.png").is_file()
     for got, frame, disc in zip(styled, clip, discs):
         assert np.abs(got[~disc] - frame[~disc]).max() <= 0.5 / 65535 + 1e-7   # 16-bit PNG
         assert np.abs(got[disc] - frame[disc]).mean() > 0.005
