@@ -19,6 +19,11 @@ Usage::
 
     python bench/video_speed.py                      # CPU, 128 px, 6 frames, 50 iterations
     python bench/video_speed.py --size 540 960 --device cuda --frames 12
+    python bench/video_speed.py --long-term          # also neighbours [1, 2, 4]
+
+``--long-term`` adds a third run, Ruder's long-term variant (frames 1, 2 and 4 back,
+``c_long(j) = max(c_j - sum of closer c, 0)``), and prints its time and temporal error
+against the short-term run's.
 """
 from __future__ import annotations
 
@@ -64,6 +69,7 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (CPU)")
     ap.add_argument("--weights", default="original", help="original (default), imagenet, random")
+    ap.add_argument("--long-term", action="store_true", help="also run neighbours [1, 2, 4]")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore", RandomWeightsWarning)
@@ -79,8 +85,10 @@ def main() -> None:
           f"weights: {weights}, device: {args.device}, torch threads: {args.threads}")
     with tempfile.TemporaryDirectory() as tmp:
         rows = {}
-        for name, extra in (("independent", dict(temporal_weight=0, frame_init="init")),
-                            ("temporal", {})):
+        runs = [("independent", dict(temporal_weight=0, frame_init="init")), ("temporal", {})]
+        if args.long_term:
+            runs.append(("long-term", dict(neighbours=[1, 2, 4])))
+        for name, extra in runs:
             seconds, result = run(clip, style, Path(tmp) / name, **common, **extra)
             later = [r["seconds"] for r in result.report[1:]]
             err = float(np.mean(temporal_errors(result.video, clip)))
@@ -93,6 +101,10 @@ def main() -> None:
           f"{tem[2] / ind[2]:.3f}x temporal error")
     print(f"  DIS flow (fwd + bwd + consistency) per frame: {flow * 1000:.1f} ms "
           f"= {100 * flow / tem[0]:.1f} % of a temporal frame")
+    if "long-term" in rows:
+        lt = rows["long-term"]
+        print(f"  long-term / short-term: {lt[0] / tem[0]:.2f}x time per frame, "
+              f"{lt[2] / tem[2]:.3f}x temporal error")
 
 
 if __name__ == "__main__":

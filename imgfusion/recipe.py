@@ -232,13 +232,11 @@ class _Validator:
                 value = self.convert(sid, p, entry[p.name])
                 if value is not _BAD:
                     params[p.name] = value
-            elif p.required:
-                if p.name not in (entry.get("sweep") or {}):
-                    self.error(sid, p.name, f"missing required parameter '{p.name}' ({p.help})")
-            elif p.type is OutputPath and p.default is not None:  # resolved like a given one
-                params[p.name] = self.convert(sid, p, p.default)
-            else:
-                params[p.name] = p.default
+            elif not p.required:  # a default output path is resolved like a given one
+                params[p.name] = self.convert(sid, p, p.default) \
+                    if p.type is OutputPath and p.default is not None else p.default
+            elif p.name not in (entry.get("sweep") or {}):
+                self.error(sid, p.name, f"missing required parameter '{p.name}' ({p.help})")
         return params, given
 
     def convert(self, sid: str, p: Param, value: Any) -> Any:

@@ -11,6 +11,8 @@ Modules, each named after what it does:
   warping, and Ruder et al.'s consistency map ``c``;
 - ``temporal``: the temporal losses (short- and long-term) and the temporal error;
 - ``stylize``: ``video_style``, Gatys style per frame with the temporal loss;
+- ``masks``: ``video_style``'s region: a still mask or a mask video in lockstep;
+- ``store``: the folder of ``video_style``'s finished frames, so a rerun resumes;
 - ``mapping``: any image operator run over the frames of its video inputs;
 - ``synthetic``: clips with known motion (tests, bench, gallery);
 - ``plugin``: the registrations (functions named as strings: listing operators

@@ -53,6 +53,8 @@ def _plane(frame: Any) -> Any:
     arr = np.asarray(frame) if isinstance(frame, np.ndarray) else frame
     if isinstance(arr, np.ndarray) and arr.ndim == 3 and arr.shape[2] in (3, 4) \
             and np.issubdtype(arr.dtype, np.floating):
+        if (arr[..., 1:3] == arr[..., :1]).all():
+            return arr[..., 0]                 # grey: white is exactly 1
         return np.clip(luminance(arr), 0, 1)   # a picture in [0, 1]: rounding only
     return arr
 

@@ -193,7 +193,8 @@ VIDEO_STYLE = Operator(
     ],
     outputs=[Output("video", "video", help="the stylised frames, read from frames_dir"),
              Output("report", "data", help="per frame: losses, iterations, seconds, "
-                                           "fraction with c = 0, temporal error")],
+                                           "fraction with c = 0, temporal error, "
+                                           "mask fraction")],
     context=("device", "seed", "progress", "workdir"),
     check=_problems(lambda p: _check_flow({"method": p.get("flow_method", "dis"),
                                            "preset": p.get("flow_preset", "medium")})),

@@ -67,9 +67,8 @@ def _stylise(run: _Run, content: np.ndarray, targets: Sequence[Target], iteratio
     over the content frame through the mask, so that outside it the frame is the
     content's; a frame whose mask is empty is the content frame, not optimised."""
     if mask is not None and not (mask > 0).any():
-        return quantised(content), {**dict.fromkeys(("content", "style", "tv", "total",
-                                                     "temporal", "iterations", "seconds",
-                                                     "mask_fraction"), 0)}
+        return quantised(content), dict.fromkeys(("content", "style", "tv", "total", "temporal",
+                                                  "iterations", "seconds", "mask_fraction"), 0)
     loss = TemporalLoss(targets, run.temporal_weight) if temporal and targets and \
         run.temporal_weight > 0 else None
     guides = {"content_guides": mask[None], **run.guides} \

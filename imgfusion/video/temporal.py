@@ -4,7 +4,9 @@ Short-term: ``L = w_t · (1/D) Σ c ⊙ (x - warp(x_{t-1}))²`` with D = H · W 
 same normalisation (a mean squared error) as imgfusion's content loss.  Long-term
 (``neighbours`` 1, 2, 4 ...): one such term per earlier frame t - j, each warped by the
 flow from frame t straight to t - j, with ``c_long(j) = max(c_j - Σ_{closer k} c_k, 0)``
-so that each pixel is held by its closest reliable earlier frame only.
+so that each pixel is held by its closest reliable earlier frame only.  With a mask
+(``video_style``'s region), c is also 0 outside the current frame's mask and where
+the warped earlier frame lay outside its own mask (nothing stylised to hold there).
 """
 from __future__ import annotations
 

@@ -143,7 +143,7 @@ def test_gallery_video_recipes_validate(tmp_path):
     import imgfusion
 
     folder = Path(imgfusion.__file__).parent / "gallery_recipes"
-    for name in ("video_style.yaml", "video_blend.yaml"):
+    for name in ("video_style.yaml", "video_blend.yaml", "video_style_masked.yaml"):
         recipe = load_recipe(folder / name, out_dir=tmp_path)
         assert [s.op.name for s in recipe.steps if s.op.name == "save_video"]
 

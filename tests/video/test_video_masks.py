@@ -12,6 +12,7 @@ from imgfusion.errors import ParameterError, RecipeError
 from imgfusion.recipe import load_recipe
 from imgfusion.video.flow import consistency, dense_flow, warp
 from imgfusion.video.frames import Video, from_frames
+from imgfusion.video.masks import MaskSettings
 from imgfusion.video.stylize import video_style
 from imgfusion.video.synthetic import camera_clip
 from imgfusion.video.temporal import neighbour_targets
@@ -129,9 +130,8 @@ def test_bad_masks_are_refused_before_anything_runs(film, style, still, tmp_path
         (still[:, :40], "mask: the mask is 48 x 40"),
         (still * 255.0, r"mask: .*values span \[0, 255\]"),
         (np.zeros((48, 48), bool), "mask: the mask is empty"),
-        (np.stack([still] * 3, -1) * 1.0, None),           # a picture: read by luminance
     ]
-    for mask, message in cases[:-1]:
+    for mask, message in cases:
         with pytest.raises(ParameterError, match=f"^{message}"):
             video_style(video, style, mask, frames_dir=folder, **FAST)
     assert not folder.exists()
@@ -141,6 +141,8 @@ def test_bad_masks_are_refused_before_anything_runs(film, style, still, tmp_path
         with pytest.raises(ParameterError, match=f"^{field}:"):
             video_style(video, style, **({"mask": still} if field != "mask_method" else {}),
                         frames_dir=folder, **FAST, **kwargs)
+    picture = np.stack([still] * 3, -1).astype(np.float32)   # a picture: its luminance
+    assert np.array_equal(MaskSettings((48, 48), (48, 48)).prepare(picture), still)
     unknown = Video(lambda: iter(discs[:2]), fps=12, kind="mask")   # length not known
     with pytest.raises(ParameterError, match="^mask: the mask video ended after 2 frames"):
         video_style(video, style, unknown, frames_dir=folder,
