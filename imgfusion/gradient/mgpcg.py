@@ -163,8 +163,7 @@ def coarser_level(fine: Level) -> Level:
     kind = np.zeros((hc + 3, wc + 3), np.int8)
     orphan = np.zeros(fine.diag.shape, bool)
     mc.classify(fine.diag > 0, hc, wc, kind, orphan)
-    fine_idx = np.argwhere(orphan)
-    fine.orphans = (fine_idx, (fine_idx - 1) // 2 + 1)
+    fine.orphans = mc.orphan_index(orphan)
     far = np.zeros(kind.shape, bool)
     mc.far_points(fine.far, hc, wc, far)
     far &= kind == 1
