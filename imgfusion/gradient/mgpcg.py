@@ -121,7 +121,7 @@ class Level:
         nc = b.shape[0]
         k.smooth_from_zero(x, b, self.invd)
         bc, xc = coarse.buffer("b", nc), coarse.buffer("x", nc)
-        k.restrict_residual(x, b, self.diag, coarse.m1, bc)
+        k.restrict_residual(x, b, self.diag, coarse.m1, bc, 4 * numba.get_num_threads())
         k.orphan_residuals(x, b, self.diag, *self.orphans, bc)
         below(bc, xc)
         self.prolong_add(xc, coarse, x)
