@@ -19,9 +19,10 @@ cg, tol 1e-10) and from OpenCV's own result (both truncated to 8 bits as OpenCV 
 algorithm, so expect <= 1), the CG steps, then each solver's 2048^2 / 1024^2
 time.
 
-``--threads`` sets the threads of mgpcg (numba), OpenCV and torch alike
-(default: each library's own; OpenCV uses every core, mgpcg one, see
-:mod:`imgfusion.gradient.mgpcg`).  ``--device cuda`` runs ``mgpcg`` in torch on the GPU
+``--threads`` sets the threads of mgpcg (numba), the fft mode (scipy.fft),
+OpenCV and torch alike, so that every contender gets the same budget
+(default: each library's own; OpenCV and scipy.fft use every core, mgpcg
+one, see :mod:`imgfusion.gradient.mgpcg`).  ``--device cuda`` runs ``mgpcg`` in torch on the GPU
 (synchronised before the clock stops); a benchmark, not a test.
 """
 from __future__ import annotations
@@ -155,9 +156,10 @@ def describe(out, info, exact, opencv8) -> str:
 def set_threads(threads: int) -> None:
     import numba
 
-    from imgfusion.gradient import mgpcg
+    from imgfusion.gradient import fast_poisson, mgpcg
     numba.set_num_threads(threads)
     mgpcg.THREADS = threads
+    fast_poisson.WORKERS = threads  # scipy.fft, the fft mode's transforms
     try:
         import cv2
         cv2.setNumThreads(threads)
@@ -179,8 +181,9 @@ def main() -> None:
                         help="relative residual for the iterative solvers (the issue's target)")
     parser.add_argument("--repeat", type=int, default=5, help="rounds; the best is kept")
     parser.add_argument("--threads", type=int, default=None,
-                        help="threads for mgpcg (numba), OpenCV and torch alike (default: "
-                             "each library's own: OpenCV and torch all cores, mgpcg one)")
+                        help="threads for mgpcg (numba), fft (scipy.fft), OpenCV and torch alike "
+                             "(default: each library's own: OpenCV, scipy.fft and torch all "
+                             "cores, mgpcg one)")
     parser.add_argument("--device", default="cpu", help="where mgpcg runs: cpu, cuda, cuda:N")
     parser.add_argument("--reference", default=None,
                         help="solver of the tol=1e-10 reference (default: cg, pyamg's, up to "

@@ -98,10 +98,6 @@ def _mixed(src_field, tgt_field):
     return np.where(np.abs(tgt_field) > np.abs(src_field), tgt_field, src_field)
 
 
-_CHANGES = {_imported: lambda s, t: s - t,  # v - grad(target), for the fft pipeline
-            _mixed: lambda s, t: np.where(np.abs(t) > np.abs(s), 0, s - t)}
-
-
 def _blend(source, target, mask, offset, how, choose):
     solver, tol, device = how
     check_solver(solver, tol, device)
@@ -154,7 +150,7 @@ def _opencv_fft(src, alpha, tgt, offset, choose, finish):
         return GradientResult(join_alpha(tgt, *finish), info)
     placed = _place(src, alpha, tgt, offset, margin=0, dtype=np.float32)
     out, info = clone_fft(_without_image_frame(placed.alpha, placed.crop, tgt.shape),
-                          placed.g, tgt[placed.crop], _CHANGES[choose])
+                          placed.g, tgt[placed.crop], choose is _mixed)
     return GradientResult(_assemble(tgt, *finish, placed.crop, out), info)
 
 
