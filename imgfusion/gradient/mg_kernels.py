@@ -276,3 +276,25 @@ def divergence_rhs(region, fstar, gh, gv, out):
                     if not region[i - 1, j]:
                         s += fstar[i - 1, j, c]
                 out[c, i + 1, j + 1] = s
+
+
+@njit(**_OPTS)
+def region_to_padded(image, region, x):
+    """``x[c, i + 1, j + 1] = image[i, j, c]`` on the region (x padded, channels first)."""
+    h, w, nc = image.shape
+    for i in prange(h):
+        for j in range(w):
+            if region[i, j]:
+                for c in range(nc):
+                    x[c, i + 1, j + 1] = image[i, j, c]
+
+
+@njit(**_OPTS)
+def padded_to_region(x, region, image):
+    """The converse: ``image[i, j, c] = x[c, i + 1, j + 1]`` on the region."""
+    h, w, nc = image.shape
+    for i in prange(h):
+        for j in range(w):
+            if region[i, j]:
+                for c in range(nc):
+                    image[i, j, c] = x[c, i + 1, j + 1]

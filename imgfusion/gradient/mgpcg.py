@@ -292,8 +292,8 @@ def solve_grid(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.nda
                tol: float, start: np.ndarray | None = None):
     """Solve Pérez Eq. 7 on a cropped region; returns (x (h, w, C), residual, iterations).
 
-    ``x`` equals the solution on the region (and is 0 elsewhere); ``start`` is
-    the initial guess on the grid (default f*).
+    ``x`` holds the solution on the region and f* elsewhere; ``start`` is the
+    initial guess on the grid (default f*).
     """
     threads = numba.get_num_threads()
     numba.set_num_threads(THREADS or threads)
@@ -303,9 +303,10 @@ def solve_grid(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.nda
         b = np.zeros((nc, h + 3, w + 3))
         k.divergence_rhs(region, fstar, gh, gv, b)
         x = np.zeros_like(b)
-        guess = fstar if start is None else start
-        np.copyto(x[:, 1:h + 1, 1:w + 1], guess.transpose(2, 0, 1), where=region)
+        k.region_to_padded(fstar if start is None else start, region, x)
         residual, iterations = solve(hier, b, x, tol)
+        out = np.array(fstar, dtype=np.float64)
+        k.padded_to_region(x, region, out)
     finally:
         numba.set_num_threads(threads)
-    return x[:, 1:h + 1, 1:w + 1].transpose(1, 2, 0), residual, iterations
+    return out, residual, iterations

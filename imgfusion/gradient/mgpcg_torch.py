@@ -183,7 +183,10 @@ def pcg32(dh: DeviceHierarchy, r, reduction, budget):
 
 
 def solve_grid(region, fstar, gh, gv, tol, device="cuda"):
-    """:func:`.mgpcg.solve_grid` on a torch device; returns (x (h, w, C) numpy, residual, its)."""
+    """:func:`.mgpcg.solve_grid` on a torch device; returns (x (h, w, C) numpy, residual, its).
+
+    ``x`` holds the solution on the region and f* elsewhere, as on the CPU.
+    """
     from . import mg_kernels as k
 
     h, w, nc = fstar.shape
@@ -213,5 +216,6 @@ def solve_grid(region, fstar, gh, gv, tol, device="cuda"):
                          MAX_ITERATIONS - int(its.max()))
         its += inner
         x64 += e.double()
-    x = x64[_IN].permute(1, 2, 0).cpu().numpy()
+    x = np.array(fstar, dtype=np.float64)
+    x[region] = x64[_IN].permute(1, 2, 0).cpu().numpy()[region]
     return x, float(rel.max()), its.tolist()

@@ -128,23 +128,29 @@ def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.n
     reg, fs = region[crop], fstar[crop]
     gh, gv = gh[crop[0], crop[1].start:crop[1].stop - 1], gv[crop[0].start:crop[0].stop - 1,
                                                               crop[1]]
-    out = fstar.copy()
     solver = _resolve(solver, reg, device)
-    if solver == "fft":
-        values = _solve_fft(reg, fs, gh, gv)
-        info = {"solver": "fft", "unknowns": values.shape[0], "residual": None}
-    elif solver == "mgpcg":
+    if solver == "mgpcg":  # the solved crop, f* off the region: no copy when it is all
         grid, info = _solve_mgpcg(reg, fs, gh, gv, tol, device)
-        np.copyto(out[crop], grid, where=reg[:, :, None])
+        out = grid if grid.shape == fstar.shape else fstar.copy()
+        if out is not grid:
+            out[crop] = grid
     else:
-        a = cached("matrix", reg, lambda: matrix(reg))
-        b = divergence_rhs(reg, fs, gh, gv)[0][reg]
-        values, info = solve_system(a, b, fs[reg], solver=solver, tol=tol,
-                                    coords=np.nonzero(reg), region=reg)
-    if solver != "mgpcg":
+        out = fstar.copy()
+        values, info = _solve_values(reg, fs, gh, gv, solver, tol)
         out[crop][reg] = values
     info["seconds"] = time.perf_counter() - start
     return out, info
+
+
+def _solve_values(reg, fs, gh, gv, solver, tol):
+    """The region's values (n x C) by ``fft`` or a sparse solver, and the info."""
+    if solver == "fft":
+        values = _solve_fft(reg, fs, gh, gv)
+        return values, {"solver": "fft", "unknowns": values.shape[0], "residual": None}
+    a = cached("matrix", reg, lambda: matrix(reg))
+    b = divergence_rhs(reg, fs, gh, gv)[0][reg]
+    return solve_system(a, b, fs[reg], solver=solver, tol=tol, coords=np.nonzero(reg),
+                        region=reg)
 
 
 def _resolve(solver: str, reg: np.ndarray, device: str) -> str:
