@@ -111,16 +111,18 @@ def _blend(source, target, mask, offset, how, choose):
     offset = check_pair(offset, "offset")
     if solver == "fft":
         return _opencv_fft(src, alpha, tgt, offset, choose, (keep_alpha, ndim))
-    placed = _place(src, alpha, tgt, offset, margin=1, dtype=np.float64)
+    # the inputs' own precision (float32 differences are exact in float64)
+    placed = _place(src, alpha, tgt, offset, margin=1, dtype=np.result_type(src, tgt))
     g, has_source, a = placed.g, placed.has_source, placed.alpha
-    fstar = tgt[placed.crop].astype(np.float64)
+    fstar = tgt[placed.crop]
     hard = bool(np.isin(a, (0.0, 1.0)).all())
 
     def fields():
         if hard and choose is _imported and has_source.all():
-            return forward_differences(g)  # the common case, in two subtractions
+            return forward_differences(g, np.float64)  # the common case, in two subtractions
         out = []
-        for (lo, hi), s, t in zip(EDGES, forward_differences(g), forward_differences(fstar)):
+        for (lo, hi), s, t in zip(EDGES, forward_differences(g, np.float64),
+                                  forward_differences(fstar, np.float64)):
             if not has_source.all():
                 s = np.where((has_source[lo] & has_source[hi])[:, :, None], s, t)
             v = choose(s, t)
@@ -138,7 +140,7 @@ def _blend(source, target, mask, offset, how, choose):
 def _assemble(tgt, keep_alpha, ndim, crop, solved):
     """The float32 result: ``tgt`` (clipped, its alpha back) with ``solved`` on ``crop``."""
     out = join_alpha(tgt, keep_alpha, 3)
-    out[crop][:, :, :solved.shape[2]] = np.clip(solved, 0.0, 1.0)
+    np.clip(solved, 0.0, 1.0, out=out[crop][:, :, :solved.shape[2]])
     return out[:, :, 0] if ndim == 2 else out
 
 

@@ -32,7 +32,9 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   residual meets ``tol``.
 * **Reuse.** The levels depend only on the region: :func:`levels_for` keeps
   them in :mod:`.mask_cache`, so new images under the same mask (video
-  frames, channels, sweeps) skip all setup.
+  frames, channels, sweeps) skip all setup.  Work arrays depend only on the
+  grid's size: :func:`scratch` keeps them for the next solve of that size,
+  whatever its mask.
 * **Threads.** :data:`THREADS` (None: numba's own setting).  It is 1: on the
   shared 2-core machine one thread was much faster than two (1024^2, same
   thread count for OpenCV: 0.9x vs 2.5-2.8x OpenCV's time, load 5-11):
@@ -42,7 +44,9 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -58,6 +62,8 @@ THREADS: int | None = 1  # see "Threads" above
 SERIAL_CELLS = 60_000  # smaller levels run on one thread: no barrier waits
 INNER_REDUCTION = 1e-4   # float32 PCG reliably reduces its residual this far
 MAX_ITERATIONS = 500
+SCRATCH_BYTES = 512 * 2 ** 20
+_SCRATCH: OrderedDict = OrderedDict()
 
 
 @dataclass
@@ -76,7 +82,6 @@ class Level:
     far: np.ndarray
     m1: np.ndarray | None = None
     orphans: tuple | None = None
-    buffers: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.invd = np.zeros_like(self.diag)
@@ -87,11 +92,8 @@ class Level:
         return self.diag.shape[0] - 3, self.diag.shape[1] - 3
 
     def buffer(self, name: str, channels: int) -> np.ndarray:
-        """A float32 work array (C, h + 3, w + 3), zeroed once and reused across calls."""
-        key = (name, channels)
-        if key not in self.buffers:
-            self.buffers[key] = np.zeros((channels, *self.diag.shape), np.float32)
-        return self.buffers[key]
+        """A float32 work array (C, h + 3, w + 3) from :func:`scratch` (padding zero)."""
+        return scratch(name, (channels, *self.diag.shape), np.float32)
 
     def vcycle_coarse(self, b, x, coarse: "Level", below):
         """One V-cycle from x = 0 on a Galerkin level; ``below(bc, xc)`` solves the next."""
@@ -130,6 +132,26 @@ class Level:
     def prolong_add(self, xc, coarse: "Level", x):
         mc.prolong_add(xc, coarse.m1, self.diag, x)
         mc.orphans_prolong(xc, *self.orphans, x)
+
+
+def scratch(name: str, shape: tuple, dtype) -> np.ndarray:
+    """A work array kept between calls, per thread, whatever the mask.
+
+    Fresh pages cost more than the passes a solve makes over them (at 2048^2 a
+    solve's ~350 MB of work arrays took 0.2-1 s to fault in on the shared
+    machine), so work arrays of the same name and shape are reused; the pool
+    keeps at most :data:`SCRATCH_BYTES`, least recently used going first.  An
+    array starts zeroed; its users write every cell they read (the padding
+    stays zero: no kernel writes it).
+    """
+    key = (threading.get_ident(), name, shape, np.dtype(dtype).str)
+    array = _SCRATCH.pop(key, None)
+    if array is None:
+        array = np.zeros(shape, dtype)
+    _SCRATCH[key] = array
+    while sum(a.nbytes for a in _SCRATCH.values()) > SCRATCH_BYTES and len(_SCRATCH) > 1:
+        _SCRATCH.popitem(last=False)
+    return array
 
 
 def truncated_sides(region: np.ndarray) -> tuple[bool, bool, bool, bool]:
@@ -190,6 +212,7 @@ class Hierarchy:
         cells = self.coarse_cells
         inner = np.s_[:, 1:cells.shape[0] + 1, 1:cells.shape[1] + 1]
         view = x[inner]
+        x.fill(0)
         view[:, cells] = self.coarse_lu.solve(b[inner][:, cells].T.astype(np.float64)).T
 
     def vcycle(self, b: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -300,9 +323,10 @@ def solve_grid(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.nda
     try:
         h, w, nc = fstar.shape
         hier = levels_for(region)
-        b = np.zeros((nc, h + 3, w + 3))
+        b, x = (scratch(name, (nc, h + 3, w + 3), np.float64) for name in ("b64", "x64"))
+        b.fill(0)
         k.divergence_rhs(region, fstar, gh, gv, b)
-        x = np.zeros_like(b)
+        x.fill(0)
         k.region_to_padded(fstar if start is None else start, region, x)
         residual, iterations = solve(hier, b, x, tol)
         out = np.array(fstar, dtype=np.float64)

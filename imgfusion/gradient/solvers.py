@@ -131,11 +131,11 @@ def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.n
     solver = _resolve(solver, reg, device)
     if solver == "mgpcg":  # the solved crop, f* off the region: no copy when it is all
         grid, info = _solve_mgpcg(reg, fs, gh, gv, tol, device)
-        out = grid if grid.shape == fstar.shape else fstar.copy()
+        out = grid if grid.shape == fstar.shape else fstar.astype(np.float64)
         if out is not grid:
             out[crop] = grid
     else:
-        out = fstar.copy()
+        out = fstar.astype(np.float64)
         values, info = _solve_values(reg, fs, gh, gv, solver, tol)
         out[crop][reg] = values
     info["seconds"] = time.perf_counter() - start
