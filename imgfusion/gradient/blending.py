@@ -133,8 +133,12 @@ def _blend(source, target, mask, offset, how, choose):
                 out.append(t + w * (v - t))
         return out
 
-    out, info = solve_region(a > 0, fstar, *fields(), solver=solver, tol=tol, device=device)
-    return GradientResult(_assemble(tgt, keep_alpha, ndim, placed.crop, out), info)
+    result = join_alpha(tgt, keep_alpha, 3)  # f* off the region, clipped as the result
+    solved = result[placed.crop][:, :, :tgt.shape[2]]
+    _, info = solve_region(a > 0, fstar, *fields(), solver=solver, tol=tol, device=device,
+                           out=solved)
+    np.clip(solved, 0.0, 1.0, out=solved)
+    return GradientResult(result[:, :, 0] if ndim == 2 else result, info)
 
 
 def _assemble(tgt, keep_alpha, ndim, crop, solved):

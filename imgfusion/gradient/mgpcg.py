@@ -312,11 +312,11 @@ def solve(hier: Hierarchy, b: np.ndarray, x: np.ndarray, tol: float):
 
 
 def solve_grid(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.ndarray,
-               tol: float, start: np.ndarray | None = None):
+               tol: float, start: np.ndarray | None = None, out: np.ndarray | None = None):
     """Solve Pérez Eq. 7 on a cropped region; returns (x (h, w, C), residual, iterations).
 
-    ``x`` holds the solution on the region and f* elsewhere; ``start`` is the
-    initial guess on the grid (default f*).
+    ``x`` is ``out`` with the solution written on the region (default: a
+    float64 copy of f*); ``start`` is the initial guess on the grid (default f*).
     """
     threads = numba.get_num_threads()
     numba.set_num_threads(THREADS or threads)
@@ -329,7 +329,7 @@ def solve_grid(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.nda
         x.fill(0)
         k.region_to_padded(fstar if start is None else start, region, x)
         residual, iterations = solve(hier, b, x, tol)
-        out = np.array(fstar, dtype=np.float64)
+        out = np.array(fstar, dtype=np.float64) if out is None else out
         k.padded_to_region(x, region, out)
     finally:
         numba.set_num_threads(threads)

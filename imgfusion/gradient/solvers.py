@@ -95,7 +95,7 @@ def check_solver(solver: str, tol: float, device: str = "cpu") -> None:
 
 def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.ndarray,
                  *, solver: str = "auto", tol: float = 1e-8, device: str = "cpu",
-                 ) -> tuple[np.ndarray, dict]:
+                 out: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """Solve Pérez Eq. 7 on ``region`` and return (image, info).
 
     Parameters
@@ -111,10 +111,14 @@ def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.n
         Relative residual the iterative solvers stop at.
     device : {"cpu", "cuda", "cuda:N"}
         Where ``mgpcg`` runs (torch on a GPU); the other solvers are CPU-only.
+    out : (H, W, C) array, optional
+        Receives the solution on the region and is left as it is elsewhere
+        (so it should hold f* there); default: a new float64 copy of f*.
 
     Returns
     -------
-    image : (H, W, C) float64 array
+    image : (H, W, C) array
+        ``out``: float64 unless the caller passed another.
     info : dict
         ``solver`` (the one used), ``unknowns``, ``residual`` (None for fft),
         ``iterations`` (per channel, iterative solvers), ``seconds``.
@@ -129,13 +133,10 @@ def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.n
     gh, gv = gh[crop[0], crop[1].start:crop[1].stop - 1], gv[crop[0].start:crop[0].stop - 1,
                                                               crop[1]]
     solver = _resolve(solver, reg, device)
-    if solver == "mgpcg":  # the solved crop, f* off the region: no copy when it is all
-        grid, info = _solve_mgpcg(reg, fs, gh, gv, tol, device)
-        out = grid if grid.shape == fstar.shape else fstar.astype(np.float64)
-        if out is not grid:
-            out[crop] = grid
+    out = fstar.astype(np.float64) if out is None else out
+    if solver == "mgpcg":
+        info = _solve_mgpcg(reg, fs, gh, gv, tol, device, out[crop])
     else:
-        out = fstar.astype(np.float64)
         values, info = _solve_values(reg, fs, gh, gv, solver, tol)
         out[crop][reg] = values
     info["seconds"] = time.perf_counter() - start
@@ -161,20 +162,20 @@ def _resolve(solver: str, reg: np.ndarray, device: str) -> str:
     return "direct" if np.count_nonzero(reg) <= AUTO_DIRECT_MAX else "mgpcg"
 
 
-def _solve_mgpcg(reg, fs, gh, gv, tol, device):
-    """The multigrid-preconditioned CG (numba on the CPU, torch on a GPU)."""
+def _solve_mgpcg(reg, fs, gh, gv, tol, device, out):
+    """The multigrid-preconditioned CG (numba on the CPU, torch on a GPU), into ``out``."""
     if device == "cpu":
         from .mgpcg import solve_grid
     else:
         from .mgpcg_torch import solve_grid
-    grid, residual, iterations = (solve_grid(reg, fs, gh, gv, tol) if device == "cpu" else
-                                  solve_grid(reg, fs, gh, gv, tol, device=device))
+    _, residual, iterations = (solve_grid(reg, fs, gh, gv, tol, out=out) if device == "cpu" else
+                               solve_grid(reg, fs, gh, gv, tol, device=device, out=out))
     info = {"solver": "mgpcg", "unknowns": int(np.count_nonzero(reg)), "residual": residual,
             "iterations": iterations, "device": device}
     if residual > tol * 10:
         warnings.warn(f"mgpcg stopped at relative residual {residual:.2e} (asked for {tol:g})",
                       RuntimeWarning, stacklevel=4)
-    return grid, info
+    return info
 
 
 def solve_in_crop(region: np.ndarray, fstar: np.ndarray, fields, *, solver: str = "auto",
