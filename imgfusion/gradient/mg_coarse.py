@@ -171,17 +171,17 @@ def galerkin(stencil, diag, orphan, kind, far, coarse):
         else:
             continue
         break
-    for kk in range(9):  # plane by plane: contiguous writes
-        for ic in range(1, hc + 1):
-            for jc in range(1, wc + 1):
-                if far[ic, jc] and kind[ic, jc] != 0:
-                    coarse[kk, ic, jc] = common[kk]
     for ic in range(1, hc + 1):
         for jc in range(1, wc + 1):
-            if kind[ic, jc] != 0 and not far[ic, jc]:
-                galerkin_point(stencil, diag, orphan, kind, ic, jc, row, scratch)
-                for kk in range(9):
-                    coarse[kk, ic, jc] = row[kk]
+            if kind[ic, jc] == 0:
+                continue
+            if far[ic, jc]:
+                for kk in range(9):  # element by element: a slice per point costs more
+                    coarse[kk, ic, jc] = common[kk]
+                continue
+            galerkin_point(stencil, diag, orphan, kind, ic, jc, row, scratch)
+            for kk in range(9):
+                coarse[kk, ic, jc] = row[kk]
 
 
 @njit(**_OPTS)

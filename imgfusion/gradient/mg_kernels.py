@@ -182,23 +182,6 @@ def residual_norms(x, b, diag, r):
 
 
 @njit(**_OPTS)
-def p_dot_ap(p, diag):
-    """Per channel <p, A p> (float64); A p itself is not stored."""
-    nc, hp, wp = p.shape
-    out = np.zeros((hp, nc))
-    for i in prange(1, hp - 2):
-        for c in range(nc):
-            s = 0.0
-            for j in range(1, wp - 2):
-                d = diag[i, j]
-                v = d * p[c, i, j] - p[c, i - 1, j] - p[c, i + 1, j] - p[c, i, j - 1] \
-                    - p[c, i, j + 1]
-                s += p[c, i, j] * v if d > 0 else 0.0
-            out[i, c] = s
-    return out.sum(axis=0)
-
-
-@njit(**_OPTS)
 def step(x, r, p, diag, alpha):
     """``x += alpha p``, ``r -= alpha A p`` per channel (A p recomputed); returns ||r||^2."""
     nc, hp, wp = x.shape
@@ -219,15 +202,49 @@ def step(x, r, p, diag, alpha):
     return out.sum(axis=0)
 
 
+@njit(inline="always", **_SERIAL)
+def _row_pap(p, diag, i, out):
+    """Row i's share of <p, A p> per channel (A p is not stored)."""
+    for c in range(p.shape[0]):
+        s = 0.0
+        for j in range(1, p.shape[2] - 2):
+            d = diag[i, j]
+            v = d * p[c, i, j] - p[c, i - 1, j] - p[c, i + 1, j] - p[c, i, j - 1] \
+                - p[c, i, j + 1]
+            s += p[c, i, j] * v if d > 0 else 0.0
+        out[i, c] = s
+
+
 @njit(**_OPTS)
-def update_direction(p, z, beta):
-    """``p = z + beta p`` per channel."""
+def new_direction(p, z, beta, diag, blocks):
+    """``p = z + beta p`` per channel; returns <p, A p> of the new p (CG's next step).
+
+    One pass over memory, as :func:`smooth_back`: each block of rows updates
+    row i, then forms row i - 1's share (its neighbours are then final); a
+    block's first and last rows wait for a second pass.
+    """
     nc, hp, wp = p.shape
-    for i in prange(1, hp - 2):
-        for c in range(nc):
-            bt = beta[c]
-            for j in range(1, wp - 2):
-                p[c, i, j] = z[c, i, j] + bt * p[c, i, j]
+    n = hp - 3
+    out = np.zeros((hp, nc))
+    for blk in prange(blocks):
+        r0, r1 = 1 + blk * n // blocks, 1 + (blk + 1) * n // blocks
+        for i in range(r0, r1):
+            for c in range(nc):
+                bt = beta[c]
+                if bt == 0:  # the first direction: nothing of the old p (whatever it holds)
+                    p[c, i, 1:wp - 2] = z[c, i, 1:wp - 2]
+                    continue
+                for j in range(1, wp - 2):
+                    p[c, i, j] = z[c, i, j] + bt * p[c, i, j]
+            if i - 1 > r0:
+                _row_pap(p, diag, i - 1, out)
+    for blk in prange(blocks):
+        r0, r1 = 1 + blk * n // blocks, 1 + (blk + 1) * n // blocks
+        if r1 > r0:
+            _row_pap(p, diag, r0, out)
+        if r1 - 1 > r0:
+            _row_pap(p, diag, r1 - 1, out)
+    return out.sum(axis=0)
 
 
 @njit(**_OPTS)

@@ -269,13 +269,13 @@ def pcg32(hier: Hierarchy, r: np.ndarray, reduction: np.ndarray, budget: int):
     finest, nc = hier.levels[0], r.shape[0]
     e, z, p = (finest.buffer(name, nc) for name in ("e", "z", "p"))
     e.fill(0)
+    blocks = 4 * numba.get_num_threads()
     rz = hier.vcycle(r, z)
-    np.copyto(p, z)
+    pap = k.new_direction(p, z, np.zeros(nc, np.float32), finest.diag, blocks)  # p = z
     goal = k.dot(r, r) * reduction ** 2
     active = goal > 0
     its = np.zeros(nc, int)
     while active.any() and its.max() < budget:
-        pap = k.p_dot_ap(p, finest.diag)
         alpha = np.where(active & (pap > 0), rz / np.where(pap > 0, pap, 1), 0.0)
         rr = k.step(e, r, p, finest.diag, alpha.astype(np.float32))
         its += active
@@ -284,7 +284,7 @@ def pcg32(hier: Hierarchy, r: np.ndarray, reduction: np.ndarray, budget: int):
             break
         rz_next = hier.vcycle(r, z)
         beta = np.where(active & (rz > 0), rz_next / np.where(rz > 0, rz, 1), 0.0)
-        k.update_direction(p, z, beta.astype(np.float32))
+        pap = k.new_direction(p, z, beta.astype(np.float32), finest.diag, blocks)
         rz = rz_next
     return e, its
 
