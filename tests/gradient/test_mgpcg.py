@@ -170,3 +170,17 @@ def test_a_gpu_device_is_refused_clearly_without_one_or_with_a_cpu_only_solver(s
         assert err.value.field == "device"
     with pytest.raises(ParameterError, match="device"):
         poisson_blend(img, img, region, device="tpu").image
+
+
+@pytest.mark.parametrize("solver", ["mgpcg", "direct"])
+def test_a_callers_out_array_gets_the_region_and_nothing_else(smooth_image, solver):
+    shape = (24, 27)
+    region = masks(*shape)["hole"] | masks(*shape)["borders"]
+    target = smooth_image(shape, seed=1, low=0.15, high=0.85).astype(np.float64)
+    fields = forward_differences(smooth_image(shape, seed=2, low=0.15, high=0.85).astype(np.float64))
+    ref, _ = solve_region(region, target, *fields, solver="direct")
+    out = np.full((*shape, 4), 7.0, np.float32)  # a float32 view with a fourth channel, as the blends pass
+    got, info = solve_region(region, target, *fields, solver=solver, tol=1e-10, out=out[:, :, :3])
+    assert np.shares_memory(got, out) and info["solver"] == solver
+    np.testing.assert_allclose(out[:, :, :3][region], ref[region], atol=1e-6)
+    assert (out[:, :, :3][~region] == 7).all() and (out[:, :, 3] == 7).all()
