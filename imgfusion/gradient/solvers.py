@@ -41,13 +41,15 @@ cost follows the region, not the image), then solves all channels with
     (:mod:`imgfusion.gradient.mgpcg`); with ``device="cuda"`` the same
     algorithm in torch (:mod:`imgfusion.gradient.mgpcg_torch`).  Measured
     (``python bench/poisson_speed.py --sizes 1024 2048 --solvers direct mgpcg
-    mgpcg+reuse cg cg+reuse multigrid fft auto --repeat 3 --threads 1``,
-    shared 2-core machine under load, interleaved with OpenCV, best of 3,
-    mask setup included): 0.92x OpenCV's seamlessClone at 1024^2 and 0.83x
-    at 2048^2 (0.53x / 0.48x with the mask's setup cached), 6 CG steps to
-    1e-6, 2048^2 / 1024^2 time 4.2; cg 3.8x / 4.2x, fft 0.36x / 0.25x.  A
-    second run: 1.00x / 0.93x; near idle, 1024^2 only: 0.99x (OpenCV 0.375 s),
-    fft 0.59x.  The margin is thin and the load moves it by +-20%;
+    mgpcg+reuse cg cg+reuse multigrid fft auto --repeat 3 --threads 1``: one
+    thread for OpenCV, scipy.fft and numba alike; shared 2-core machine at
+    load 6-8, interleaved with OpenCV, best of 3, mask setup included):
+    0.79x OpenCV's seamlessClone at 1024^2 and 0.56x at 2048^2 (0.58x / 0.44x
+    with the mask's setup cached), 6 CG steps to 1e-6 (residual <= 3.2e-7),
+    2048^2 / 1024^2 time 2.9; cg 6.0x / 4.7x; fft 0.17x / 0.12x.  Starting
+    from the fft solution was measured and not kept: its residual is still
+    0.15-0.24 of ||b|| (0.56-0.82 from f*), which saves at most one of the 6
+    steps, about what the box solve costs;
 ``auto``
     ``direct`` up to :data:`AUTO_DIRECT_MAX` unknowns, ``mgpcg`` above (and
     always ``mgpcg`` on a GPU).
