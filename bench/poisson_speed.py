@@ -10,7 +10,10 @@ installed: the ``bench`` extra) and then every solver once, on the same inputs,
 so that load from other programs hits all of them alike; the figure kept is
 each one's best round.  Every timed call starts from an empty mask cache (a
 new mask: setup included); ``<solver>+reuse`` lines time the same call again
-with the mask's setup cached (video frames, channels, sweeps).
+with the mask's setup cached (video frames, channels, sweeps).  mgpcg keeps its
+work arrays between calls by size, whatever the mask (:func:`imgfusion.gradient.
+mgpcg.scratch`); ``<solver>+fresh`` lines also drop those, as the first solve
+of its size in a process would.
 
 For each size it prints the wall time, the ratio to OpenCV, the relative
 residual (float64, Pérez Eq. 7) the solver reports, the largest difference in
@@ -37,7 +40,7 @@ from skimage import data
 from skimage.transform import resize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's imgfusion
-from imgfusion.gradient import mask_cache  # noqa: E402
+from imgfusion.gradient import mask_cache, mgpcg  # noqa: E402
 from imgfusion.gradient.blending import poisson_blend  # noqa: E402
 
 
@@ -78,13 +81,17 @@ def opencv_runner(source, target, mask):
 
 
 def solver_runner(source, target, mask, name, tol, device):
-    """A function running poisson_blend with ``name`` (``+reuse``: mask setup cached)."""
-    solver, reuse = name.removesuffix("+reuse"), name.endswith("+reuse")
+    """A function running poisson_blend with ``name`` (``+reuse``: mask setup cached;
+    ``+fresh``: no setup cached and no work array kept)."""
+    solver = name.removesuffix("+reuse").removesuffix("+fresh")
+    reuse, fresh = name.endswith("+reuse"), name.endswith("+fresh")
     sync = _synchroniser(device if solver == "mgpcg" else "cpu")
 
     def run():
         if not reuse:
             mask_cache.clear()
+        if fresh:
+            mgpcg._SCRATCH.clear()
         out = poisson_blend(source, target, mask, solver=solver, tol=tol,
                             device=device if solver in ("mgpcg", "auto") else "cpu")
         sync()
@@ -156,7 +163,7 @@ def describe(out, info, exact, opencv8) -> str:
 def set_threads(threads: int) -> None:
     import numba
 
-    from imgfusion.gradient import fast_poisson, mgpcg
+    from imgfusion.gradient import fast_poisson
     numba.set_num_threads(threads)
     mgpcg.THREADS = threads
     fast_poisson.WORKERS = threads  # scipy.fft, the fft mode's transforms
@@ -174,7 +181,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 2048])
     parser.add_argument("--solvers", nargs="+",
                         default=["mgpcg", "mgpcg+reuse", "cg", "cg+reuse", "fft"],
-                        help="poisson_blend solvers; a +reuse suffix keeps the mask's setup")
+                        help="poisson_blend solvers; a +reuse suffix keeps the mask's setup, "
+                             "+fresh drops mgpcg's pooled work arrays too")
     parser.add_argument("--direct-max", type=int, default=1024,
                         help="skip the sparse LU above this size (memory)")
     parser.add_argument("--tol", type=float, default=1e-6,
@@ -203,7 +211,7 @@ def main() -> None:
 def warm_up(args) -> None:
     """Compile (or load from numba's cache) the kernels before any clock starts."""
     source, target, mask = case(64)
-    for solver in {s.removesuffix("+reuse") for s in args.solvers}:
+    for solver in {s.removesuffix("+reuse").removesuffix("+fresh") for s in args.solvers}:
         poisson_blend(source, target, mask, solver=solver, tol=args.tol,
                       device=args.device if solver in ("mgpcg", "auto") else "cpu").image
 
