@@ -8,7 +8,9 @@ resized to N x N; the mask is an ellipse over about 45% of the area, pasted at
 the same place.  Each round runs OpenCV's NORMAL_CLONE (when opencv-python is
 installed: the ``bench`` extra) and then every solver once, on the same inputs,
 so that load from other programs hits all of them alike; the figure kept is
-each one's best round.  Every timed call starts from an empty mask cache (a
+each one's best round.  Rounds after the first run in a seeded random order,
+so that no runner always runs right after the same other (the sparse LU's
+gigabytes slowed whichever solver came next by up to 40%).  Every timed call starts from an empty mask cache (a
 new mask: setup included); ``<solver>+reuse`` lines time the same call again
 with the mask's setup cached (video frames, channels, sweeps).  mgpcg keeps its
 work arrays between calls by size, whatever the mask (:func:`imgfusion.gradient.
@@ -111,8 +113,10 @@ def interleaved(runners: dict, rounds: int) -> tuple[dict, dict]:
     """Best wall time and last result of each runner over ``rounds`` round-robin rounds."""
     best = {name: float("inf") for name in runners}
     results = {}
-    for _ in range(rounds):
-        for name, run in runners.items():
+    for k in range(rounds):  # the first round in order, the others shuffled (seeded)
+        order = list(runners) if k == 0 else np.random.default_rng(k).permutation(list(runners))
+        for name in order:
+            run = runners[name]
             start = time.perf_counter()
             results[name] = run()
             best[name] = min(best[name], time.perf_counter() - start)
