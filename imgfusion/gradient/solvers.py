@@ -42,11 +42,13 @@ cost follows the region, not the image), then solves all channels with
     algorithm in torch (:mod:`imgfusion.gradient.mgpcg_torch`).  Measured
     (``python bench/poisson_speed.py --sizes 1024 2048 --solvers direct mgpcg
     mgpcg+reuse cg cg+reuse multigrid fft auto --repeat 3 --threads 1``: one
-    thread for OpenCV, scipy.fft and numba alike; shared 2-core machine at
-    load 6-8, interleaved with OpenCV, best of 3, mask setup included):
-    0.79x OpenCV's seamlessClone at 1024^2 and 0.56x at 2048^2 (0.58x / 0.44x
-    with the mask's setup cached), 6 CG steps to 1e-6 (residual <= 3.2e-7),
-    2048^2 / 1024^2 time 2.9; cg 6.0x / 4.7x; fft 0.17x / 0.12x.  Starting
+    thread for OpenCV, scipy.fft and numba alike; shared 2-core machine,
+    interleaved with OpenCV, best of 3, mask setup included), three runs at
+    load 2-8: 0.79x / 0.94x / 0.64x OpenCV's seamlessClone at 1024^2 (``auto``,
+    the same code: 0.69x / 0.66x / 0.62x) and 0.56x / 0.41x / 0.65x at 2048^2,
+    2048^2 / 1024^2 time 2.7-3.0, 6 CG steps (residual <= 3.2e-7), cg 4.4-8.8x,
+    fft 0.12-0.27x.  Near idle (load 1): 0.65x / 0.53x, growth 4.3 (OpenCV's
+    5.3); with two threads each 0.74x / 0.56x, growth 4.5.  Starting
     from the fft solution was measured and not kept: its residual is still
     0.15-0.24 of ||b|| (0.56-0.82 from f*), which saves at most one of the 6
     steps, about what the box solve costs;
