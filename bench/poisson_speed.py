@@ -8,9 +8,14 @@ resized to N x N; the mask is an ellipse over about 45% of the area, pasted at
 the same place.  Each round runs OpenCV's NORMAL_CLONE (when opencv-python is
 installed: the ``bench`` extra) and then every solver once, on the same inputs,
 so that load from other programs hits all of them alike; the figure kept is
-each one's best round.  Every timed call starts from an empty mask cache (a
+each one's best round.  Rounds after the first run in a seeded random order,
+so that no runner always runs right after the same other (the sparse LU's
+gigabytes slowed whichever solver came next by up to 40%).  Every timed call starts from an empty mask cache (a
 new mask: setup included); ``<solver>+reuse`` lines time the same call again
-with the mask's setup cached (video frames, channels, sweeps).
+with the mask's setup cached (video frames, channels, sweeps).  mgpcg keeps its
+work arrays between calls by size, whatever the mask (:func:`imgfusion.gradient.
+mgpcg.scratch`); ``<solver>+fresh`` lines also drop those, as the first solve
+of its size in a process would.
 
 For each size it prints the wall time, the ratio to OpenCV, the relative
 residual (float64, Pérez Eq. 7) the solver reports, the largest difference in
@@ -19,9 +24,10 @@ cg, tol 1e-10) and from OpenCV's own result (both truncated to 8 bits as OpenCV 
 algorithm, so expect <= 1), the CG steps, then each solver's 2048^2 / 1024^2
 time.
 
-``--threads`` sets the threads of mgpcg (numba), OpenCV and torch alike
-(default: each library's own; OpenCV uses every core, mgpcg one, see
-:mod:`imgfusion.gradient.mgpcg`).  ``--device cuda`` runs ``mgpcg`` in torch on the GPU
+``--threads`` sets the threads of mgpcg (numba), the fft mode (scipy.fft),
+OpenCV and torch alike, so that every contender gets the same budget
+(default: each library's own; OpenCV and scipy.fft use every core, mgpcg
+one, see :mod:`imgfusion.gradient.mgpcg`).  ``--device cuda`` runs ``mgpcg`` in torch on the GPU
 (synchronised before the clock stops); a benchmark, not a test.
 """
 from __future__ import annotations
@@ -36,7 +42,7 @@ from skimage import data
 from skimage.transform import resize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's imgfusion
-from imgfusion.gradient import mask_cache  # noqa: E402
+from imgfusion.gradient import mask_cache, mgpcg  # noqa: E402
 from imgfusion.gradient.blending import poisson_blend  # noqa: E402
 
 
@@ -77,13 +83,17 @@ def opencv_runner(source, target, mask):
 
 
 def solver_runner(source, target, mask, name, tol, device):
-    """A function running poisson_blend with ``name`` (``+reuse``: mask setup cached)."""
-    solver, reuse = name.removesuffix("+reuse"), name.endswith("+reuse")
+    """A function running poisson_blend with ``name`` (``+reuse``: mask setup cached;
+    ``+fresh``: no setup cached and no work array kept)."""
+    solver = name.removesuffix("+reuse").removesuffix("+fresh")
+    reuse, fresh = name.endswith("+reuse"), name.endswith("+fresh")
     sync = _synchroniser(device if solver == "mgpcg" else "cpu")
 
     def run():
         if not reuse:
             mask_cache.clear()
+        if fresh:
+            mgpcg._SCRATCH.clear()
         out = poisson_blend(source, target, mask, solver=solver, tol=tol,
                             device=device if solver in ("mgpcg", "auto") else "cpu")
         sync()
@@ -103,8 +113,10 @@ def interleaved(runners: dict, rounds: int) -> tuple[dict, dict]:
     """Best wall time and last result of each runner over ``rounds`` round-robin rounds."""
     best = {name: float("inf") for name in runners}
     results = {}
-    for _ in range(rounds):
-        for name, run in runners.items():
+    for k in range(rounds):  # the first round in order, the others shuffled (seeded)
+        order = list(runners) if k == 0 else np.random.default_rng(k).permutation(list(runners))
+        for name in order:
+            run = runners[name]
             start = time.perf_counter()
             results[name] = run()
             best[name] = min(best[name], time.perf_counter() - start)
@@ -155,9 +167,10 @@ def describe(out, info, exact, opencv8) -> str:
 def set_threads(threads: int) -> None:
     import numba
 
-    from imgfusion.gradient import mgpcg
+    from imgfusion.gradient import fast_poisson
     numba.set_num_threads(threads)
     mgpcg.THREADS = threads
+    fast_poisson.WORKERS = threads  # scipy.fft, the fft mode's transforms
     try:
         import cv2
         cv2.setNumThreads(threads)
@@ -172,15 +185,17 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 2048])
     parser.add_argument("--solvers", nargs="+",
                         default=["mgpcg", "mgpcg+reuse", "cg", "cg+reuse", "fft"],
-                        help="poisson_blend solvers; a +reuse suffix keeps the mask's setup")
+                        help="poisson_blend solvers; a +reuse suffix keeps the mask's setup, "
+                             "+fresh drops mgpcg's pooled work arrays too")
     parser.add_argument("--direct-max", type=int, default=1024,
                         help="skip the sparse LU above this size (memory)")
     parser.add_argument("--tol", type=float, default=1e-6,
                         help="relative residual for the iterative solvers (the issue's target)")
     parser.add_argument("--repeat", type=int, default=5, help="rounds; the best is kept")
     parser.add_argument("--threads", type=int, default=None,
-                        help="threads for mgpcg (numba), OpenCV and torch alike (default: "
-                             "each library's own: OpenCV and torch all cores, mgpcg one)")
+                        help="threads for mgpcg (numba), fft (scipy.fft), OpenCV and torch alike "
+                             "(default: each library's own: OpenCV, scipy.fft and torch all "
+                             "cores, mgpcg one)")
     parser.add_argument("--device", default="cpu", help="where mgpcg runs: cpu, cuda, cuda:N")
     parser.add_argument("--reference", default=None,
                         help="solver of the tol=1e-10 reference (default: cg, pyamg's, up to "
@@ -200,7 +215,7 @@ def main() -> None:
 def warm_up(args) -> None:
     """Compile (or load from numba's cache) the kernels before any clock starts."""
     source, target, mask = case(64)
-    for solver in {s.removesuffix("+reuse") for s in args.solvers}:
+    for solver in {s.removesuffix("+reuse").removesuffix("+fresh") for s in args.solvers}:
         poisson_blend(source, target, mask, solver=solver, tol=args.tol,
                       device=args.device if solver in ("mgpcg", "auto") else "cpu").image
 

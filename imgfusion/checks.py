@@ -163,7 +163,7 @@ def join_alpha(colour: np.ndarray, alpha: np.ndarray | None, ndim: int = 3) -> n
     out = np.clip(colour, 0.0, 1.0)
     if alpha is not None:
         out = np.concatenate([out, alpha[:, :, None]], axis=2)
-    out = out.astype(np.float32)
+    out = out.astype(np.float32, copy=False)  # clip made a new array already
     return out[:, :, 0] if ndim == 2 else out
 
 

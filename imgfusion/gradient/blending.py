@@ -24,6 +24,8 @@ target is refused (use ``monochrome_transfer``).
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..errors import ParameterError
@@ -31,7 +33,7 @@ from ..checks import (check_image, check_mask, check_pair, join_alpha, luminance
                       match_channels, split_alpha)
 from .opencv_clone import clone_fft, without_frame
 from .result import GradientResult
-from .solvers import check_solver, solve_in_crop
+from .solvers import check_solver, solve_region
 from .system import EDGES, forward_differences
 
 
@@ -96,74 +98,111 @@ def _mixed(src_field, tgt_field):
     return np.where(np.abs(tgt_field) > np.abs(src_field), tgt_field, src_field)
 
 
-_CHANGES = {_imported: lambda s, t: s - t,  # v - grad(target), for the fft pipeline
-            _mixed: lambda s, t: np.where(np.abs(t) > np.abs(s), 0, s - t)}
-
-
 def _blend(source, target, mask, offset, how, choose):
     solver, tol, device = how
     check_solver(solver, tol, device)
     ndim = np.ndim(target)
-    tgt, keep_alpha = split_alpha(check_image(target, "target", grey_2d=True).astype(np.float64))
-    src, _ = split_alpha(check_image(source, "source", grey_2d=True).astype(np.float64))
+    # no float64 copy of the whole images: only the region's crop is converted
+    tgt, keep_alpha = split_alpha(check_image(target, "target", grey_2d=True))
+    src, _ = split_alpha(check_image(source, "source", grey_2d=True))
     src = match_channels(src, tgt.shape[2])
     alpha = check_mask(mask, src.shape[:2], "mask", "the source's size",
                        nonempty=True).astype(np.float64)
+    offset = check_pair(offset, "offset")
     if solver == "fft":
-        out, info = _opencv_fft(src, alpha, tgt, check_pair(offset, "offset"), choose)
-        result = join_alpha(out, keep_alpha, ndim)
-        return GradientResult(result, info)
-    g, has_source, a = _place(src, alpha, tgt, check_pair(offset, "offset"))
+        return _opencv_fft(src, alpha, tgt, offset, choose, (keep_alpha, ndim))
+    # the inputs' own precision (float32 differences are exact in float64)
+    placed = _place(src, alpha, tgt, offset, margin=1, dtype=np.result_type(src, tgt))
+    g, has_source, a = placed.g, placed.has_source, placed.alpha
+    fstar = tgt[placed.crop]
+    hard = bool(np.isin(a, (0.0, 1.0)).all())
 
-    hard = bool(np.isin(alpha, (0.0, 1.0)).all())
-
-    def fields(crop):
-        inside, weight = has_source[crop], a[crop]
-        if hard and choose is _imported and inside.all():
-            return forward_differences(g[crop])  # the common case, in two subtractions
+    def fields():
+        if hard and choose is _imported and has_source.all():
+            return forward_differences(g, np.float64)  # the common case, in two subtractions
         out = []
-        pairs = zip(EDGES, forward_differences(g[crop]), forward_differences(tgt[crop]))
-        for (lo, hi), s, t in pairs:
-            if not inside.all():
-                s = np.where((inside[lo] & inside[hi])[:, :, None], s, t)
+        for (lo, hi), s, t in zip(EDGES, forward_differences(g, np.float64),
+                                  forward_differences(fstar, np.float64)):
+            if not has_source.all():
+                s = np.where((has_source[lo] & has_source[hi])[:, :, None], s, t)
             v = choose(s, t)
             if hard:  # an edge off the region (weight 0) does not enter Eq. 7
                 out.append(v)
             else:
-                w = np.maximum(weight[lo], weight[hi])[:, :, None]
+                w = np.maximum(a[lo], a[hi])[:, :, None]
                 out.append(t + w * (v - t))
         return out
 
-    out, info = solve_in_crop(a > 0, tgt, fields, solver=solver, tol=tol, device=device)
-    result = join_alpha(out, keep_alpha, ndim)
-    return GradientResult(result, info)
+    result = join_alpha(tgt, keep_alpha, 3)  # f* off the region, clipped as the result
+    solved = result[placed.crop][:, :, :tgt.shape[2]]
+    _, info = solve_region(a > 0, fstar, *fields(), solver=solver, tol=tol, device=device,
+                           out=solved)
+    np.clip(solved, 0.0, 1.0, out=solved)
+    return GradientResult(result[:, :, 0] if ndim == 2 else result, info)
 
 
-def _opencv_fft(src, alpha, tgt, offset, choose):
-    """OpenCV's seamlessClone pipeline (:mod:`imgfusion.gradient.opencv_clone`)."""
+def _assemble(tgt, keep_alpha, ndim, crop, solved):
+    """The float32 result: ``tgt`` (clipped, its alpha back) with ``solved`` on ``crop``."""
+    out = join_alpha(tgt, keep_alpha, 3)
+    np.clip(solved, 0.0, 1.0, out=out[crop][:, :, :solved.shape[2]])
+    return out[:, :, 0] if ndim == 2 else out
+
+
+def _opencv_fft(src, alpha, tgt, offset, choose, finish):
+    """OpenCV's seamlessClone pipeline (:mod:`imgfusion.gradient.opencv_clone`), in float32."""
     alpha = without_frame(alpha)  # in the source's frame, as OpenCV does
     if not (alpha > 0).any():
-        return tgt, {"solver": "fft", "unknowns": 0, "residual": None, "seconds": 0.0}
-    g, _, a = _place(src, alpha, tgt, offset)
-    return clone_fft(without_frame(a), g, tgt, _CHANGES[choose])
+        info = {"solver": "fft", "unknowns": 0, "residual": None, "seconds": 0.0}
+        return GradientResult(join_alpha(tgt, *finish), info)
+    placed = _place(src, alpha, tgt, offset, margin=0, dtype=np.float32)
+    out, info = clone_fft(_without_image_frame(placed.alpha, placed.crop, tgt.shape),
+                          placed.g, tgt[placed.crop], choose is _mixed)
+    return GradientResult(_assemble(tgt, *finish, placed.crop, out), info)
 
 
-def _place(src, alpha, tgt, offset):
-    """Source, has-source flags and alpha in the target's frame, clipped."""
+def _without_image_frame(a, crop, shape):
+    """``a`` (on ``crop``) with the target's outer 1-pixel frame cleared, as OpenCV would."""
+    a = a.copy()
+    (rows, cols), (h, w) = crop, shape[:2]
+    a[[0] if rows.start == 0 else [], :] = 0
+    a[[-1] if rows.stop == h else [], :] = 0
+    a[:, [0] if cols.start == 0 else []] = 0
+    a[:, [-1] if cols.stop == w else []] = 0
+    return a
+
+
+class Placed(NamedTuple):
+    """The source placed over the target, on ``crop`` (in the target's frame) only."""
+    crop: tuple[slice, slice]
+    g: np.ndarray           # the source's pixels where it lands, the target's elsewhere
+    has_source: np.ndarray  # where the source lands
+    alpha: np.ndarray       # the mask's alpha where it lands, 0 elsewhere
+
+
+def _place(src, alpha, tgt, offset, margin, dtype):
+    """The placement on the placed mask's bounding box grown by ``margin`` (clipped)."""
     (hs, ws), (ht, wt) = alpha.shape, tgt.shape[:2]
     r, c = offset
     r0, r1, c0, c1 = max(r, 0), min(r + hs, ht), max(c, 0), min(c + ws, wt)
     if r0 >= r1 or c0 >= c1:
         raise ParameterError("offset", f"{offset} puts the {hs}x{ws} source entirely outside "
                                        f"the {ht}x{wt} target")
-    inside, from_src = np.s_[r0:r1, c0:c1], np.s_[r0 - r:r1 - r, c0 - c:c1 - c]
-    g = tgt.copy()
-    g[inside] = src[from_src]
-    has_source = np.zeros((ht, wt), dtype=bool)
-    has_source[inside] = True
-    a = np.zeros((ht, wt))
-    a[inside] = alpha[from_src]
-    if not (a > 0).any():
+    selected = alpha[r0 - r:r1 - r, c0 - c:c1 - c] > 0
+    rows, cols = np.flatnonzero(selected.any(axis=1)), np.flatnonzero(selected.any(axis=0))
+    if rows.size == 0:
         raise ParameterError("offset", f"{offset} leaves no selected mask pixel inside the "
                                        "target")
-    return g, has_source, a
+    crop = (slice(max(r0 + rows[0] - margin, 0), min(r0 + rows[-1] + 1 + margin, ht)),
+            slice(max(c0 + cols[0] - margin, 0), min(c0 + cols[-1] + 1 + margin, wt)))
+    (top, bottom), (left, right) = ((max(s.start, lo), min(s.stop, hi))
+                                    for s, lo, hi in zip(crop, (r0, c0), (r1, c1)))
+    here = np.s_[top - crop[0].start:bottom - crop[0].start,
+                 left - crop[1].start:right - crop[1].start]
+    there = np.s_[top - r:bottom - r, left - c:right - c]
+    g = tgt[crop].astype(dtype)
+    g[here] = src[there]
+    has_source = np.zeros(g.shape[:2], dtype=bool)
+    has_source[here] = True
+    a = np.zeros(g.shape[:2], dtype)
+    a[here] = alpha[there]
+    return Placed(crop, g, has_source, a)

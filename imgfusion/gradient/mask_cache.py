@@ -15,7 +15,7 @@ from typing import Callable, TypeVar
 import numpy as np
 
 T = TypeVar("T")
-MAX_ENTRIES = 4  # a 2048^2 multigrid entry holds ~150 MB of work buffers
+MAX_ENTRIES = 4  # a 2048^2 multigrid entry holds ~50 MB of levels
 _ENTRIES: OrderedDict = OrderedDict()
 stats = {"hits": 0, "misses": 0}
 

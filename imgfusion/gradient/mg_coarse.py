@@ -41,16 +41,6 @@ def _w1(ip, ic, hc):
 
 
 @njit(**_OPTS)
-def weight(ip, jp, ic, jc, orphan, kind, hc, wc):
-    """P[(ip, jp), (ic, jc)]."""
-    if orphan[ip, jp]:
-        return 1.0 if (ip - 1) // 2 + 1 == ic and (jp - 1) // 2 + 1 == jc else 0.0
-    if kind[ic, jc] != 1:
-        return 0.0
-    return _w1(ip, ic, hc) * _w1(jp, jc, wc)
-
-
-@njit(**_OPTS)
 def classify(interior, hc, wc, kind, orphan):
     """Coarse ``kind`` (0 none, 1 point-active, 2 orphan parent) and fine ``orphan`` flags."""
     hp, wp = interior.shape
@@ -72,6 +62,23 @@ def classify(interior, hc, wc, kind, orphan):
         for jp in range(1, wp - 2):
             if orphan[ip, jp]:
                 kind[(ip - 1) // 2 + 1, (jp - 1) // 2 + 1] = 2
+
+
+@njit(**_OPTS)
+def orphan_index(orphan):
+    """(fine, coarse) index lists of the orphans (as ``np.argwhere``, without its cost)."""
+    count = 0
+    for ip in range(orphan.shape[0]):
+        for jp in range(orphan.shape[1]):
+            count += orphan[ip, jp]
+    fine = np.empty((count, 2), np.int64)
+    n = 0
+    for ip in range(orphan.shape[0]):
+        for jp in range(orphan.shape[1]):
+            if orphan[ip, jp]:
+                fine[n, 0], fine[n, 1] = ip, jp
+                n += 1
+    return fine, (fine - 1) // 2 + 1
 
 
 @njit(**_OPTS)
@@ -109,25 +116,40 @@ def parents(ip, jp, orphan, kind, hc, wc, pi, pj, pw):
 
 
 @njit(**_OPTS)
-def galerkin_point(stencil, diag, orphan, kind, ic, jc, out, scratch):
-    """out[9] = row (ic, jc) of P^T A P, gathered from the fine pixels around 2K."""
+def _window_parents(diag, orphan, kind, ic, jc, parent_lists):
+    """Parents (rows of P) of the 5 x 5 fine pixels around 2K, each computed once."""
     hc, wc = kind.shape[0] - 3, kind.shape[1] - 3
-    qi, qj, qw = scratch
+    pi, pj, pw, pn = parent_lists
+    for a in range(5):
+        for b in range(5):
+            ip, jp, t = 2 * ic - 3 + a, 2 * jc - 3 + b, 5 * a + b
+            pn[t] = 0
+            if 0 <= ip < diag.shape[0] and 0 <= jp < diag.shape[1] and diag[ip, jp] > 0:
+                pn[t] = parents(ip, jp, orphan, kind, hc, wc, pi[t], pj[t], pw[t])
+
+
+@njit(**_OPTS)
+def galerkin_point(stencil, diag, orphan, kind, ic, jc, out, parent_lists):
+    """out[9] = row (ic, jc) of P^T A P, gathered from the fine pixels around 2K."""
+    pi, pj, pw, pn = parent_lists
+    _window_parents(diag, orphan, kind, ic, jc, parent_lists)
     out[:] = 0.0
-    for ip in range(2 * ic - 2, 2 * ic + 1):
-        for jp in range(2 * jc - 2, 2 * jc + 1):
-            if diag[ip, jp] == 0:
-                continue
-            wk = weight(ip, jp, ic, jc, orphan, kind, hc, wc)
+    for a in range(1, 4):
+        for b in range(1, 4):
+            ip, jp, t = 2 * ic - 3 + a, 2 * jc - 3 + b, 5 * a + b
+            wk = 0.0  # P[p, K]
+            for s in range(pn[t]):
+                if pi[t, s] == ic and pj[t, s] == jc:
+                    wk = pw[t, s]
             if wk == 0:
                 continue
             for kk in range(9):
-                a = _fine_coefficient(stencil, diag, ip, jp, kk)
-                if a == 0:
+                coef = _fine_coefficient(stencil, diag, ip, jp, kk)
+                if coef == 0:
                     continue
-                n = parents(ip + kk // 3 - 1, jp + kk % 3 - 1, orphan, kind, hc, wc, qi, qj, qw)
-                for t in range(n):
-                    out[(qi[t] - ic + 1) * 3 + (qj[t] - jc + 1)] += wk * a * qw[t]
+                q = t + 5 * (kk // 3 - 1) + (kk % 3 - 1)
+                for s in range(pn[q]):
+                    out[(pi[q, s] - ic + 1) * 3 + (pj[q, s] - jc + 1)] += wk * coef * pw[q, s]
 
 
 @njit(**_OPTS)
@@ -139,20 +161,27 @@ def galerkin(stencil, diag, orphan, kind, far, coarse):
     """
     hc, wc = kind.shape[0] - 3, kind.shape[1] - 3
     row, common = np.empty(9), np.empty(9)
-    scratch = (np.empty(4, np.int64), np.empty(4, np.int64), np.empty(4))
-    common_done = False
+    scratch = (np.empty((25, 4), np.int64), np.empty((25, 4), np.int64),
+               np.empty((25, 4)), np.empty(25, np.int64))
+    for ic in range(1, hc + 1):  # the far points' row, from the first of them
+        for jc in range(1, wc + 1):
+            if far[ic, jc] and kind[ic, jc] != 0:
+                galerkin_point(stencil, diag, orphan, kind, ic, jc, common, scratch)
+                break
+        else:
+            continue
+        break
     for ic in range(1, hc + 1):
         for jc in range(1, wc + 1):
             if kind[ic, jc] == 0:
                 continue
             if far[ic, jc]:
-                if not common_done:
-                    galerkin_point(stencil, diag, orphan, kind, ic, jc, common, scratch)
-                    common_done = True
-                coarse[:, ic, jc] = common
-            else:
-                galerkin_point(stencil, diag, orphan, kind, ic, jc, row, scratch)
-                coarse[:, ic, jc] = row
+                for kk in range(9):  # element by element: a slice per point costs more
+                    coarse[kk, ic, jc] = common[kk]
+                continue
+            galerkin_point(stencil, diag, orphan, kind, ic, jc, row, scratch)
+            for kk in range(9):
+                coarse[kk, ic, jc] = row[kk]
 
 
 @njit(**_OPTS)
@@ -199,28 +228,32 @@ def restrict(r, m1, fine_h, out):
 
 @njit(**_PAR)
 def prolong_add(xc, m1, fine_diag, x):
-    """``x += P xc`` on the fine region without the orphans' part."""
+    """``x += P xc`` on the fine region without the orphans' part.
+
+    Each fine row is first spelled out in full (``u``), then added in one
+    vectorised pass.
+    """
     nc, hp, wp = x.shape
     hc, wc = xc.shape[1] - 3, xc.shape[2] - 3
     half = np.float32(0.5)
-    last_odd = (wp - 3) % 2 == 0  # an even width ends on an odd column: copy
+    wf = wp - 3
     for ip in prange(1, hp - 2):
         t = np.empty(wc + 3, np.float32)
+        u = np.zeros(wp, np.float32)
         lo = (ip - 1) // 2 + 1  # even row: itself; odd row: its lower neighbour...
         hi = lo + 1 if (ip - 1) % 2 == 1 and ip // 2 < hc else lo  # ...and upper one
         wlo = np.float32(1.0 if hi == lo else 0.5)
         for c in range(nc):
             for jc in range(wc + 3):
                 t[jc] = wlo * m1[lo, jc] * xc[c, lo, jc] + (1 - wlo) * m1[hi, jc] * xc[c, hi, jc]
-            for jl in range(1, (wp - 3 + 1) // 2 + 1):
-                jp = 2 * jl - 1  # even column 2 (jl - 1): its own coarse value
-                if fine_diag[ip, jp] > 0:
-                    x[c, ip, jp] += t[jl]
-            for jl in range(1, (wp - 3) // 2 + 1):
-                jp = 2 * jl  # odd column: between coarse jl and jl + 1
-                v = t[jl] if last_odd and jl == (wp - 3) // 2 else half * (t[jl] + t[jl + 1])
-                if fine_diag[ip, jp] > 0:
-                    x[c, ip, jp] += v
+            for jl in range(1, (wf + 1) // 2 + 1):
+                u[2 * jl - 1] = t[jl]
+            for jl in range(1, wf // 2 + 1):
+                u[2 * jl] = half * (t[jl] + t[jl + 1])
+            if wf % 2 == 0:  # an even width ends on an odd column: copy
+                u[wf] = t[wf // 2]
+            for jp in range(1, wp - 2):
+                x[c, ip, jp] += u[jp] if fine_diag[ip, jp] > 0 else np.float32(0.0)
 
 
 @njit(**_OPTS)

@@ -101,38 +101,52 @@ def smooth_back(x, b, invd, blocks):
     return out.sum(axis=0)
 
 
+@njit(inline="always", **_SERIAL)
+def _residual_row(x, b, diag, c, i, out):
+    """``out`` = row i of channel c of ``b - A x`` (0 off the region and off the grid)."""
+    if i < 1 or i > x.shape[1] - 3:
+        out[:] = 0
+        return
+    for j in range(1, x.shape[2] - 2):
+        v = b[c, i, j] - (diag[i, j] * x[c, i, j] - x[c, i - 1, j] - x[c, i + 1, j]
+                          - x[c, i, j - 1] - x[c, i, j + 1])
+        out[j] = v if diag[i, j] > 0 else np.float32(0.0)
+
+
 @njit(**_OPTS)
-def restrict_residual(x, b, diag, m1, out):
+def restrict_residual(x, b, diag, m1, out, blocks):
     """``out = P^T (b - A x)`` on point-active coarse cells (orphans: see mg_coarse).
 
-    The fine residual rows are formed on the fly (three per coarse row), never
-    stored.  Vertex-centred transfer: coarse point K is fine pixel 2K.
+    The fine residual rows are formed on the fly, never stored; each block of
+    coarse rows forms each fine row once (the row shared by two coarse rows is
+    kept).  Vertex-centred transfer: coarse point K is fine pixel 2K.
     """
     nc, hp, wp = x.shape
     hc, wc = out.shape[1] - 3, out.shape[2] - 3
     half = np.float32(0.5)
     wr_last = np.float32(1.0 if (hp - 3) % 2 == 0 else 0.5)  # far-edge copy, transposed
     wc_last = np.float32(1.0 if (wp - 3) % 2 == 0 else 0.5)
-    for ic in prange(1, hc + 1):
-        rows = np.zeros((3, wp), np.float32)
-        i0 = 2 * ic - 2
-        w2 = wr_last if ic == hc else half
-        for c in range(nc):
-            for a in range(3):
-                i = i0 + a
-                if i < 1 or i > hp - 3:
-                    rows[a] = 0
-                    continue
-                for j in range(1, wp - 2):
-                    v = b[c, i, j] - (diag[i, j] * x[c, i, j] - x[c, i - 1, j] - x[c, i + 1, j]
-                                      - x[c, i, j - 1] - x[c, i, j + 1])
-                    rows[a, j] = v if diag[i, j] > 0 else np.float32(0.0)
-            t = half * rows[0] + rows[1] + w2 * rows[2]
-            for jc in range(1, wc):
-                j0 = 2 * jc - 2
-                out[c, ic, jc] = m1[ic, jc] * (half * (t[j0] + t[j0 + 2]) + t[j0 + 1])
-            j0 = 2 * wc - 2
-            out[c, ic, wc] = m1[ic, wc] * (half * t[j0] + t[j0 + 1] + wc_last * t[j0 + 2])
+    for blk in prange(blocks):
+        ic0, ic1 = 1 + blk * hc // blocks, 1 + (blk + 1) * hc // blocks
+        rows = np.zeros((nc, 3, wp), np.float32)
+        t = np.empty(wp, np.float32)
+        for ic in range(ic0, ic1):
+            i0 = 2 * ic - 2
+            w2 = wr_last if ic == hc else half
+            for c in range(nc):
+                if ic == ic0:
+                    _residual_row(x, b, diag, c, i0, rows[c, 0])
+                else:
+                    rows[c, 0, :] = rows[c, 2, :]
+                _residual_row(x, b, diag, c, i0 + 1, rows[c, 1])
+                _residual_row(x, b, diag, c, i0 + 2, rows[c, 2])
+                for j in range(wp):
+                    t[j] = half * rows[c, 0, j] + rows[c, 1, j] + w2 * rows[c, 2, j]
+                for jc in range(1, wc):
+                    j0 = 2 * jc - 2
+                    out[c, ic, jc] = m1[ic, jc] * (half * (t[j0] + t[j0 + 2]) + t[j0 + 1])
+                j0 = 2 * wc - 2
+                out[c, ic, wc] = m1[ic, wc] * (half * t[j0] + t[j0 + 1] + wc_last * t[j0 + 2])
 
 
 @njit(**_SERIAL)
@@ -168,23 +182,6 @@ def residual_norms(x, b, diag, r):
 
 
 @njit(**_OPTS)
-def p_dot_ap(p, diag):
-    """Per channel <p, A p> (float64); A p itself is not stored."""
-    nc, hp, wp = p.shape
-    out = np.zeros((hp, nc))
-    for i in prange(1, hp - 2):
-        for c in range(nc):
-            s = 0.0
-            for j in range(1, wp - 2):
-                d = diag[i, j]
-                v = d * p[c, i, j] - p[c, i - 1, j] - p[c, i + 1, j] - p[c, i, j - 1] \
-                    - p[c, i, j + 1]
-                s += p[c, i, j] * v if d > 0 else 0.0
-            out[i, c] = s
-    return out.sum(axis=0)
-
-
-@njit(**_OPTS)
 def step(x, r, p, diag, alpha):
     """``x += alpha p``, ``r -= alpha A p`` per channel (A p recomputed); returns ||r||^2."""
     nc, hp, wp = x.shape
@@ -205,15 +202,49 @@ def step(x, r, p, diag, alpha):
     return out.sum(axis=0)
 
 
+@njit(inline="always", **_SERIAL)
+def _row_pap(p, diag, i, out):
+    """Row i's share of <p, A p> per channel (A p is not stored)."""
+    for c in range(p.shape[0]):
+        s = 0.0
+        for j in range(1, p.shape[2] - 2):
+            d = diag[i, j]
+            v = d * p[c, i, j] - p[c, i - 1, j] - p[c, i + 1, j] - p[c, i, j - 1] \
+                - p[c, i, j + 1]
+            s += p[c, i, j] * v if d > 0 else 0.0
+        out[i, c] = s
+
+
 @njit(**_OPTS)
-def update_direction(p, z, beta):
-    """``p = z + beta p`` per channel."""
+def new_direction(p, z, beta, diag, blocks):
+    """``p = z + beta p`` per channel; returns <p, A p> of the new p (CG's next step).
+
+    One pass over memory, as :func:`smooth_back`: each block of rows updates
+    row i, then forms row i - 1's share (its neighbours are then final); a
+    block's first and last rows wait for a second pass.
+    """
     nc, hp, wp = p.shape
-    for i in prange(1, hp - 2):
-        for c in range(nc):
-            bt = beta[c]
-            for j in range(1, wp - 2):
-                p[c, i, j] = z[c, i, j] + bt * p[c, i, j]
+    n = hp - 3
+    out = np.zeros((hp, nc))
+    for blk in prange(blocks):
+        r0, r1 = 1 + blk * n // blocks, 1 + (blk + 1) * n // blocks
+        for i in range(r0, r1):
+            for c in range(nc):
+                bt = beta[c]
+                if bt == 0:  # the first direction: nothing of the old p (whatever it holds)
+                    p[c, i, 1:wp - 2] = z[c, i, 1:wp - 2]
+                    continue
+                for j in range(1, wp - 2):
+                    p[c, i, j] = z[c, i, j] + bt * p[c, i, j]
+            if i - 1 > r0:
+                _row_pap(p, diag, i - 1, out)
+    for blk in prange(blocks):
+        r0, r1 = 1 + blk * n // blocks, 1 + (blk + 1) * n // blocks
+        if r1 > r0:
+            _row_pap(p, diag, r0, out)
+        if r1 - 1 > r0:
+            _row_pap(p, diag, r1 - 1, out)
+    return out.sum(axis=0)
 
 
 @njit(**_OPTS)
@@ -262,3 +293,25 @@ def divergence_rhs(region, fstar, gh, gv, out):
                     if not region[i - 1, j]:
                         s += fstar[i - 1, j, c]
                 out[c, i + 1, j + 1] = s
+
+
+@njit(**_OPTS)
+def region_to_padded(image, region, x):
+    """``x[c, i + 1, j + 1] = image[i, j, c]`` on the region (x padded, channels first)."""
+    h, w, nc = image.shape
+    for i in prange(h):
+        for j in range(w):
+            if region[i, j]:
+                for c in range(nc):
+                    x[c, i + 1, j + 1] = image[i, j, c]
+
+
+@njit(**_OPTS)
+def padded_to_region(x, region, image):
+    """The converse: ``image[i, j, c] = x[c, i + 1, j + 1]`` on the region."""
+    h, w, nc = image.shape
+    for i in prange(h):
+        for j in range(w):
+            if region[i, j]:
+                for c in range(nc):
+                    image[i, j, c] = x[c, i + 1, j + 1]

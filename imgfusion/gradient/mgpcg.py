@@ -32,7 +32,9 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   residual meets ``tol``.
 * **Reuse.** The levels depend only on the region: :func:`levels_for` keeps
   them in :mod:`.mask_cache`, so new images under the same mask (video
-  frames, channels, sweeps) skip all setup.
+  frames, channels, sweeps) skip all setup.  Work arrays depend only on the
+  grid's size: :func:`scratch` keeps them for the next solve of that size,
+  whatever its mask.
 * **Threads.** :data:`THREADS` (None: numba's own setting).  It is 1: on the
   shared 2-core machine one thread was much faster than two (1024^2, same
   thread count for OpenCV: 0.9x vs 2.5-2.8x OpenCV's time, load 5-11):
@@ -42,7 +44,9 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -58,6 +62,8 @@ THREADS: int | None = 1  # see "Threads" above
 SERIAL_CELLS = 60_000  # smaller levels run on one thread: no barrier waits
 INNER_REDUCTION = 1e-4   # float32 PCG reliably reduces its residual this far
 MAX_ITERATIONS = 500
+SCRATCH_BYTES = 512 * 2 ** 20
+_SCRATCH: OrderedDict = OrderedDict()
 
 
 @dataclass
@@ -76,7 +82,6 @@ class Level:
     far: np.ndarray
     m1: np.ndarray | None = None
     orphans: tuple | None = None
-    buffers: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.invd = np.zeros_like(self.diag)
@@ -87,11 +92,8 @@ class Level:
         return self.diag.shape[0] - 3, self.diag.shape[1] - 3
 
     def buffer(self, name: str, channels: int) -> np.ndarray:
-        """A float32 work array (C, h + 3, w + 3), zeroed once and reused across calls."""
-        key = (name, channels)
-        if key not in self.buffers:
-            self.buffers[key] = np.zeros((channels, *self.diag.shape), np.float32)
-        return self.buffers[key]
+        """A float32 work array (C, h + 3, w + 3) from :func:`scratch` (padding zero)."""
+        return scratch(name, (channels, *self.diag.shape), np.float32)
 
     def vcycle_coarse(self, b, x, coarse: "Level", below):
         """One V-cycle from x = 0 on a Galerkin level; ``below(bc, xc)`` solves the next."""
@@ -121,7 +123,7 @@ class Level:
         nc = b.shape[0]
         k.smooth_from_zero(x, b, self.invd)
         bc, xc = coarse.buffer("b", nc), coarse.buffer("x", nc)
-        k.restrict_residual(x, b, self.diag, coarse.m1, bc)
+        k.restrict_residual(x, b, self.diag, coarse.m1, bc, 4 * numba.get_num_threads())
         k.orphan_residuals(x, b, self.diag, *self.orphans, bc)
         below(bc, xc)
         self.prolong_add(xc, coarse, x)
@@ -130,6 +132,26 @@ class Level:
     def prolong_add(self, xc, coarse: "Level", x):
         mc.prolong_add(xc, coarse.m1, self.diag, x)
         mc.orphans_prolong(xc, *self.orphans, x)
+
+
+def scratch(name: str, shape: tuple, dtype) -> np.ndarray:
+    """A work array kept between calls, per thread, whatever the mask.
+
+    Fresh pages cost more than the passes a solve makes over them (at 2048^2 a
+    solve's ~350 MB of work arrays took 0.2-1 s to fault in on the shared
+    machine), so work arrays of the same name and shape are reused; the pool
+    keeps at most :data:`SCRATCH_BYTES`, least recently used going first.  An
+    array starts zeroed; its users write every cell they read (the padding
+    stays zero: no kernel writes it).
+    """
+    key = (threading.get_ident(), name, shape, np.dtype(dtype).str)
+    array = _SCRATCH.pop(key, None)
+    if array is None:
+        array = np.zeros(shape, dtype)
+    _SCRATCH[key] = array
+    while sum(a.nbytes for a in _SCRATCH.values()) > SCRATCH_BYTES and len(_SCRATCH) > 1:
+        _SCRATCH.popitem(last=False)
+    return array
 
 
 def truncated_sides(region: np.ndarray) -> tuple[bool, bool, bool, bool]:
@@ -163,8 +185,7 @@ def coarser_level(fine: Level) -> Level:
     kind = np.zeros((hc + 3, wc + 3), np.int8)
     orphan = np.zeros(fine.diag.shape, bool)
     mc.classify(fine.diag > 0, hc, wc, kind, orphan)
-    fine_idx = np.argwhere(orphan)
-    fine.orphans = (fine_idx, (fine_idx - 1) // 2 + 1)
+    fine.orphans = mc.orphan_index(orphan)
     far = np.zeros(kind.shape, bool)
     mc.far_points(fine.far, hc, wc, far)
     far &= kind == 1
@@ -191,6 +212,7 @@ class Hierarchy:
         cells = self.coarse_cells
         inner = np.s_[:, 1:cells.shape[0] + 1, 1:cells.shape[1] + 1]
         view = x[inner]
+        x.fill(0)
         view[:, cells] = self.coarse_lu.solve(b[inner][:, cells].T.astype(np.float64)).T
 
     def vcycle(self, b: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -247,13 +269,13 @@ def pcg32(hier: Hierarchy, r: np.ndarray, reduction: np.ndarray, budget: int):
     finest, nc = hier.levels[0], r.shape[0]
     e, z, p = (finest.buffer(name, nc) for name in ("e", "z", "p"))
     e.fill(0)
+    blocks = 4 * numba.get_num_threads()
     rz = hier.vcycle(r, z)
-    np.copyto(p, z)
+    pap = k.new_direction(p, z, np.zeros(nc, np.float32), finest.diag, blocks)  # p = z
     goal = k.dot(r, r) * reduction ** 2
     active = goal > 0
     its = np.zeros(nc, int)
     while active.any() and its.max() < budget:
-        pap = k.p_dot_ap(p, finest.diag)
         alpha = np.where(active & (pap > 0), rz / np.where(pap > 0, pap, 1), 0.0)
         rr = k.step(e, r, p, finest.diag, alpha.astype(np.float32))
         its += active
@@ -262,7 +284,7 @@ def pcg32(hier: Hierarchy, r: np.ndarray, reduction: np.ndarray, budget: int):
             break
         rz_next = hier.vcycle(r, z)
         beta = np.where(active & (rz > 0), rz_next / np.where(rz > 0, rz, 1), 0.0)
-        k.update_direction(p, z, beta.astype(np.float32))
+        pap = k.new_direction(p, z, beta.astype(np.float32), finest.diag, blocks)
         rz = rz_next
     return e, its
 
@@ -290,23 +312,25 @@ def solve(hier: Hierarchy, b: np.ndarray, x: np.ndarray, tol: float):
 
 
 def solve_grid(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.ndarray,
-               tol: float, start: np.ndarray | None = None):
+               tol: float, start: np.ndarray | None = None, out: np.ndarray | None = None):
     """Solve Pérez Eq. 7 on a cropped region; returns (x (h, w, C), residual, iterations).
 
-    ``x`` equals the solution on the region (and is 0 elsewhere); ``start`` is
-    the initial guess on the grid (default f*).
+    ``x`` is ``out`` with the solution written on the region (default: a
+    float64 copy of f*); ``start`` is the initial guess on the grid (default f*).
     """
     threads = numba.get_num_threads()
     numba.set_num_threads(THREADS or threads)
     try:
         h, w, nc = fstar.shape
         hier = levels_for(region)
-        b = np.zeros((nc, h + 3, w + 3))
+        b, x = (scratch(name, (nc, h + 3, w + 3), np.float64) for name in ("b64", "x64"))
+        b.fill(0)
         k.divergence_rhs(region, fstar, gh, gv, b)
-        x = np.zeros_like(b)
-        guess = fstar if start is None else start
-        np.copyto(x[:, 1:h + 1, 1:w + 1], guess.transpose(2, 0, 1), where=region)
+        x.fill(0)
+        k.region_to_padded(fstar if start is None else start, region, x)
         residual, iterations = solve(hier, b, x, tol)
+        out = np.array(fstar, dtype=np.float64) if out is None else out
+        k.padded_to_region(x, region, out)
     finally:
         numba.set_num_threads(threads)
-    return x[:, 1:h + 1, 1:w + 1].transpose(1, 2, 0), residual, iterations
+    return out, residual, iterations

@@ -182,8 +182,11 @@ def pcg32(dh: DeviceHierarchy, r, reduction, budget):
     return e, its
 
 
-def solve_grid(region, fstar, gh, gv, tol, device="cuda"):
-    """:func:`.mgpcg.solve_grid` on a torch device; returns (x (h, w, C) numpy, residual, its)."""
+def solve_grid(region, fstar, gh, gv, tol, device="cuda", out=None):
+    """:func:`.mgpcg.solve_grid` on a torch device; returns (x (h, w, C) numpy, residual, its).
+
+    ``x`` is ``out`` (default: a float64 copy of f*) with the solution on the region.
+    """
     from . import mg_kernels as k
 
     h, w, nc = fstar.shape
@@ -213,5 +216,6 @@ def solve_grid(region, fstar, gh, gv, tol, device="cuda"):
                          MAX_ITERATIONS - int(its.max()))
         its += inner
         x64 += e.double()
-    x = x64[_IN].permute(1, 2, 0).cpu().numpy()
+    x = np.array(fstar, dtype=np.float64) if out is None else out
+    x[region] = x64[_IN].permute(1, 2, 0).cpu().numpy()[region]
     return x, float(rel.max()), its.tolist()

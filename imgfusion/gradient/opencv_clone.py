@@ -27,6 +27,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from numba import njit
 from scipy import ndimage
 
 from .fast_poisson import solve_dirichlet
@@ -52,14 +53,14 @@ def eroded_weight(alpha: np.ndarray) -> np.ndarray:
                                   mode="constant", cval=0.0)
 
 
-def clone_fft(alpha: np.ndarray, placed: np.ndarray, target: np.ndarray, change,
+def clone_fft(alpha: np.ndarray, placed: np.ndarray, target: np.ndarray, mixed: bool,
               ) -> tuple[np.ndarray, dict]:
     """Steps 2-4 above, all in the target's frame; returns (image, info).
 
     ``alpha`` (H x W) is the placed mask with its frames already cleared,
-    ``placed`` the source pasted over the target (H x W x C), and
-    ``change(s, t)`` gives ``v - t`` from the source's and the target's forward
-    differences (both C x h x w-1 or C x h-1 x w, float32).
+    ``placed`` the source pasted over the target (H x W x C), and ``mixed``
+    picks the mixed guidance (the stronger of the two differences) over the
+    source's.
     """
     start = time.perf_counter()
     out = target.copy()
@@ -70,18 +71,46 @@ def clone_fft(alpha: np.ndarray, placed: np.ndarray, target: np.ndarray, change,
         info["seconds"] = time.perf_counter() - start
         return out, info  # no interior to solve: OpenCV leaves the target as is
     box = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    weight = eroded_weight(alpha[box])
-    src = np.ascontiguousarray(placed[box].transpose(2, 0, 1), dtype=np.float32)
-    tgt = np.ascontiguousarray(target[box].transpose(2, 0, 1), dtype=np.float32)
-    b = np.zeros_like(tgt)  # minus the divergence of (field - grad target), C x h x w
-    for lo, hi in ((np.s_[:, :, :-1], np.s_[:, :, 1:]), (np.s_[:, :-1, :], np.s_[:, 1:, :])):
-        d = change(src[hi] - src[lo], tgt[hi] - tgt[lo])
-        d *= np.ascontiguousarray(weight[lo[1:]])  # m at the left/top pixel of each edge
-        b[lo] -= d
-        b[hi] += d
-    delta = solve_dirichlet(b[:, 1:-1, 1:-1])  # zero on the box's rim
-    inner = out[box][1:-1, 1:-1]
-    inner += delta.transpose(1, 2, 0)
-    info["unknowns"] = delta.shape[1] * delta.shape[2]
+    h, w = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    b = np.empty((out.shape[2], h - 2, w - 2), np.float32)  # zero on the box's rim
+    weighted_divergence(placed[box], target[box], eroded_weight(alpha[box]), mixed, b)
+    add_channels_last(out[box][1:-1, 1:-1], solve_dirichlet(b))
+    info["unknowns"] = b.shape[1] * b.shape[2]
     info["seconds"] = time.perf_counter() - start
     return out, info
+
+
+@njit(cache=True, fastmath=True, nogil=True)
+def _edge(s, t, m, i0, j0, i1, j1, c, mixed):
+    """m at (i0, j0) times (v - grad target) on the edge (i0, j0) -> (i1, j1)."""
+    ds = np.float32(s[i1, j1, c]) - np.float32(s[i0, j0, c])
+    dt = np.float32(t[i1, j1, c]) - np.float32(t[i0, j0, c])
+    drop = mixed and abs(dt) > abs(ds)  # the target's difference is the stronger: no change
+    return m[i0, j0] * (ds - dt) * np.float32(0.0 if drop else 1.0)
+
+
+@njit(cache=True, fastmath=True, nogil=True)
+def weighted_divergence(s, t, m, mixed, out):
+    """``out`` (C x h-2 x w-2) = minus the divergence of m (v - grad t) inside the box.
+
+    ``s``, ``t``: the placed source and the target on the box (h x w x C);
+    the edge field is taken at its left/top pixel's weight ``m``, as OpenCV does.
+    """
+    h, w, nc = s.shape
+    for i in range(1, h - 1):
+        for c in range(nc):
+            for j in range(1, w - 1):
+                out[c, i - 1, j - 1] = (_edge(s, t, m, i, j - 1, i, j, c, mixed)
+                                        - _edge(s, t, m, i, j, i, j + 1, c, mixed)
+                                        + _edge(s, t, m, i - 1, j, i, j, c, mixed)
+                                        - _edge(s, t, m, i, j, i + 1, j, c, mixed))
+
+
+@njit(cache=True, fastmath=True, nogil=True)
+def add_channels_last(out, delta):
+    """``out`` (h x w x C, any strides) += ``delta`` (C x h x w)."""
+    h, w, nc = out.shape
+    for i in range(h):
+        for j in range(w):
+            for c in range(nc):
+                out[i, j, c] += delta[c, i, j]

@@ -41,13 +41,17 @@ cost follows the region, not the image), then solves all channels with
     (:mod:`imgfusion.gradient.mgpcg`); with ``device="cuda"`` the same
     algorithm in torch (:mod:`imgfusion.gradient.mgpcg_torch`).  Measured
     (``python bench/poisson_speed.py --sizes 1024 2048 --solvers direct mgpcg
-    mgpcg+reuse cg cg+reuse multigrid fft auto --repeat 3 --threads 1``,
-    shared 2-core machine under load, interleaved with OpenCV, best of 3,
-    mask setup included): 0.92x OpenCV's seamlessClone at 1024^2 and 0.83x
-    at 2048^2 (0.53x / 0.48x with the mask's setup cached), 6 CG steps to
-    1e-6, 2048^2 / 1024^2 time 4.2; cg 3.8x / 4.2x, fft 0.36x / 0.25x.  A
-    second run: 1.00x / 0.93x; near idle, 1024^2 only: 0.99x (OpenCV 0.375 s),
-    fft 0.59x.  The margin is thin and the load moves it by +-20%;
+    mgpcg+reuse cg cg+reuse multigrid fft auto --repeat 3 --threads 1``: one
+    thread for OpenCV, scipy.fft and numba alike; shared 2-core machine,
+    interleaved with OpenCV, best of 3, mask setup included), three runs at
+    load 2-8: 0.79x / 0.94x / 0.64x OpenCV's seamlessClone at 1024^2 (``auto``,
+    the same code: 0.69x / 0.66x / 0.62x) and 0.56x / 0.41x / 0.65x at 2048^2,
+    2048^2 / 1024^2 time 2.7-3.0, 6 CG steps (residual <= 3.2e-7), cg 4.4-8.8x,
+    fft 0.12-0.27x.  Near idle (load 1): 0.65x / 0.53x, growth 4.3 (OpenCV's
+    5.3); with two threads each 0.74x / 0.56x, growth 4.5.  Starting
+    from the fft solution was measured and not kept: its residual is still
+    0.15-0.24 of ||b|| (0.56-0.82 from f*), which saves at most one of the 6
+    steps, about what the box solve costs;
 ``auto``
     ``direct`` up to :data:`AUTO_DIRECT_MAX` unknowns, ``mgpcg`` above (and
     always ``mgpcg`` on a GPU).
@@ -95,7 +99,7 @@ def check_solver(solver: str, tol: float, device: str = "cpu") -> None:
 
 def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.ndarray,
                  *, solver: str = "auto", tol: float = 1e-8, device: str = "cpu",
-                 ) -> tuple[np.ndarray, dict]:
+                 out: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """Solve Pérez Eq. 7 on ``region`` and return (image, info).
 
     Parameters
@@ -111,10 +115,14 @@ def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.n
         Relative residual the iterative solvers stop at.
     device : {"cpu", "cuda", "cuda:N"}
         Where ``mgpcg`` runs (torch on a GPU); the other solvers are CPU-only.
+    out : (H, W, C) array, optional
+        Receives the solution on the region and is left as it is elsewhere
+        (so it should hold f* there); default: a new float64 copy of f*.
 
     Returns
     -------
-    image : (H, W, C) float64 array
+    image : (H, W, C) array
+        ``out``: float64 unless the caller passed another.
     info : dict
         ``solver`` (the one used), ``unknowns``, ``residual`` (None for fft),
         ``iterations`` (per channel, iterative solvers), ``seconds``.
@@ -128,23 +136,26 @@ def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.n
     reg, fs = region[crop], fstar[crop]
     gh, gv = gh[crop[0], crop[1].start:crop[1].stop - 1], gv[crop[0].start:crop[0].stop - 1,
                                                               crop[1]]
-    out = fstar.copy()
     solver = _resolve(solver, reg, device)
-    if solver == "fft":
-        values = _solve_fft(reg, fs, gh, gv)
-        info = {"solver": "fft", "unknowns": values.shape[0], "residual": None}
-    elif solver == "mgpcg":
-        grid, info = _solve_mgpcg(reg, fs, gh, gv, tol, device)
-        np.copyto(out[crop], grid, where=reg[:, :, None])
+    out = fstar.astype(np.float64) if out is None else out
+    if solver == "mgpcg":
+        info = _solve_mgpcg(reg, fs, gh, gv, tol, device, out[crop])
     else:
-        a = cached("matrix", reg, lambda: matrix(reg))
-        b = divergence_rhs(reg, fs, gh, gv)[0][reg]
-        values, info = solve_system(a, b, fs[reg], solver=solver, tol=tol,
-                                    coords=np.nonzero(reg), region=reg)
-    if solver != "mgpcg":
+        values, info = _solve_values(reg, fs, gh, gv, solver, tol)
         out[crop][reg] = values
     info["seconds"] = time.perf_counter() - start
     return out, info
+
+
+def _solve_values(reg, fs, gh, gv, solver, tol):
+    """The region's values (n x C) by ``fft`` or a sparse solver, and the info."""
+    if solver == "fft":
+        values = _solve_fft(reg, fs, gh, gv)
+        return values, {"solver": "fft", "unknowns": values.shape[0], "residual": None}
+    a = cached("matrix", reg, lambda: matrix(reg))
+    b = divergence_rhs(reg, fs, gh, gv)[0][reg]
+    return solve_system(a, b, fs[reg], solver=solver, tol=tol, coords=np.nonzero(reg),
+                        region=reg)
 
 
 def _resolve(solver: str, reg: np.ndarray, device: str) -> str:
@@ -155,20 +166,20 @@ def _resolve(solver: str, reg: np.ndarray, device: str) -> str:
     return "direct" if np.count_nonzero(reg) <= AUTO_DIRECT_MAX else "mgpcg"
 
 
-def _solve_mgpcg(reg, fs, gh, gv, tol, device):
-    """The multigrid-preconditioned CG (numba on the CPU, torch on a GPU)."""
+def _solve_mgpcg(reg, fs, gh, gv, tol, device, out):
+    """The multigrid-preconditioned CG (numba on the CPU, torch on a GPU), into ``out``."""
     if device == "cpu":
         from .mgpcg import solve_grid
     else:
         from .mgpcg_torch import solve_grid
-    grid, residual, iterations = (solve_grid(reg, fs, gh, gv, tol) if device == "cpu" else
-                                  solve_grid(reg, fs, gh, gv, tol, device=device))
+    _, residual, iterations = (solve_grid(reg, fs, gh, gv, tol, out=out) if device == "cpu" else
+                               solve_grid(reg, fs, gh, gv, tol, device=device, out=out))
     info = {"solver": "mgpcg", "unknowns": int(np.count_nonzero(reg)), "residual": residual,
             "iterations": iterations, "device": device}
     if residual > tol * 10:
         warnings.warn(f"mgpcg stopped at relative residual {residual:.2e} (asked for {tol:g})",
                       RuntimeWarning, stacklevel=4)
-    return grid, info
+    return info
 
 
 def solve_in_crop(region: np.ndarray, fstar: np.ndarray, fields, *, solver: str = "auto",

@@ -21,9 +21,14 @@ import scipy.sparse as sp
 EDGES = ((np.s_[:, :-1], np.s_[:, 1:]), (np.s_[:-1, :], np.s_[1:, :]))
 
 
-def forward_differences(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Edge fields (gh, gv) of an H x W x C image: its own forward differences."""
-    return image[:, 1:] - image[:, :-1], image[1:, :] - image[:-1, :]
+def forward_differences(image: np.ndarray, dtype=None) -> tuple[np.ndarray, np.ndarray]:
+    """Edge fields (gh, gv) of an H x W x C image: its own forward differences.
+
+    ``dtype`` (default: the image's) is the one they are computed in; float64
+    differences of float32 pixels are exact.
+    """
+    return (np.subtract(image[:, 1:], image[:, :-1], dtype=dtype),
+            np.subtract(image[1:, :], image[:-1, :], dtype=dtype))
 
 
 def divergence_rhs(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.ndarray,

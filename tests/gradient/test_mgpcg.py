@@ -103,6 +103,26 @@ def test_the_same_mask_reuses_its_setup(smooth_image):
     assert mask_cache.stats["misses"] == 1 and mask_cache.stats["hits"] == 1
 
 
+def test_work_arrays_shared_by_masks_of_one_size_carry_nothing_over(smooth_image):
+    shape = (24, 27)
+    target = smooth_image(shape, seed=1, low=0.15, high=0.85).astype(np.float64)
+    fields = forward_differences(smooth_image(shape, seed=2, low=0.15, high=0.85).astype(np.float64))
+    framed = np.zeros(shape, bool)
+    framed[1:-1, 1:-1] = True  # every mask below spans this box: one crop size
+    solids = [framed, masks(*shape)["pepper holes"] | ~framed, framed & ~masks(*shape)["thin lines"]]
+    solids = [m & framed for m in solids]
+    solids[1][1, 1] = solids[1][-2, -2] = True
+    mgpcg._SCRATCH.clear()
+    results = {}
+    for region in solids + solids[::-1]:  # the second pass finds the others' work arrays
+        ref, _ = solve_region(region, target, *fields, solver="direct")
+        out, info = solve_region(region, target, *fields, solver="mgpcg", tol=1e-10)
+        assert info["residual"] <= 1e-10 and np.abs(out - ref).max() < 1e-8
+        results.setdefault(region.tobytes(), []).append(out)
+    assert all(np.array_equal(*pair) for pair in results.values())  # reused = fresh, bit for bit
+    assert len(results) == 3
+
+
 @pytest.mark.parametrize("blend", [poisson_blend, mixed_blend])
 def test_soft_masks_and_mixed_gradients_agree_with_direct(smooth_image, blend):
     source = smooth_image((26, 29), seed=3, low=0.3, high=0.7)
@@ -150,3 +170,17 @@ def test_a_gpu_device_is_refused_clearly_without_one_or_with_a_cpu_only_solver(s
         assert err.value.field == "device"
     with pytest.raises(ParameterError, match="device"):
         poisson_blend(img, img, region, device="tpu").image
+
+
+@pytest.mark.parametrize("solver", ["mgpcg", "direct"])
+def test_a_callers_out_array_gets_the_region_and_nothing_else(smooth_image, solver):
+    shape = (24, 27)
+    region = masks(*shape)["hole"] | masks(*shape)["borders"]
+    target = smooth_image(shape, seed=1, low=0.15, high=0.85).astype(np.float64)
+    fields = forward_differences(smooth_image(shape, seed=2, low=0.15, high=0.85).astype(np.float64))
+    ref, _ = solve_region(region, target, *fields, solver="direct")
+    out = np.full((*shape, 4), 7.0, np.float32)  # a float32 view with a fourth channel, as the blends pass
+    got, info = solve_region(region, target, *fields, solver=solver, tol=1e-10, out=out[:, :, :3])
+    assert np.shares_memory(got, out) and info["solver"] == solver
+    np.testing.assert_allclose(out[:, :, :3][region], ref[region], atol=1e-6)
+    assert (out[:, :, :3][~region] == 7).all() and (out[:, :, 3] == 7).all()
