@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..hookspecs import hookimpl
-from ..limits import ITERATIONS_MAX, LEARNING_RATE, SIDE_MAX
-from ..operators import Input, InputPath, Operator, Output, OutputPath, Param, problems
+from ..limits import ITERATIONS_MAX, LEARNING_RATE
+from ..operators import OutputPath, Param
 
 STEPS_MAX = 10_000_000
 BATCH_MAX = 4096
@@ -55,7 +55,16 @@ def training_params(**defaults) -> list[Param]:
 OPERATORS: list = []   # each family's block below appends its operators
 
 
+@hookimpl
+def imgfusion_register_operators(register):
+    for op in OPERATORS:
+        register(op)
+
+
 # == feed-forward style (Johnson et al. 2016, instance norm): train_fast_style, fast_style ==
+from ..limits import SIDE_MAX  # noqa: E402 - this block's own imports
+from ..operators import Input, InputPath, Operator, Output, problems  # noqa: E402
+
 FRAMES_MAX = 10_000_000
 IMAGES_MAX = 100_000
 FAST_MIN_SIDE = 16   # imgfusion.trained.fast_style.MIN_SIDE
@@ -137,9 +146,3 @@ FAST_STYLE = Operator(
 )
 OPERATORS += [TRAIN_FAST_STYLE, FAST_STYLE]
 # == end of feed-forward style ==
-
-
-@hookimpl
-def imgfusion_register_operators(register):
-    for op in OPERATORS:
-        register(op)
