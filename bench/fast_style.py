@@ -97,13 +97,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         trained = train_fast_style(
-            content, style, path=str(Path(tmp) / "m.safetensors"), size=args.size,
+            content, style, path=str(Path(tmp) / "m.safetensors"), train_size=args.size,
             width=args.width, residual_blocks=args.blocks, steps=args.steps,
             batch_size=args.batch, learning_rate=args.learning_rate, validation=0.0,
             validate_every=0, weights=args.weights, device=str(dev), progress=None)
         seconds = time.perf_counter() - t0
     hist = trained.report["loss_history"]
-    first, last = np.mean([h["total"] for h in hist[:10]]), np.mean([h["total"] for h in hist[-10:]])
+    first = np.mean([h["total"] for h in hist[:10]])
+    last = np.mean([h["total"] for h in hist[-10:]])
     print(f"training: {args.steps} steps of {args.batch} in {seconds:.0f} s "
           f"({seconds / args.steps:.2f} s/step); width {args.width}, {args.blocks} residual "
           f"blocks; total loss {first:.3f} (first 10 steps) -> {last:.3f} (last 10)")

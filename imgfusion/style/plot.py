@@ -65,8 +65,9 @@ def _names(rows: Sequence[dict]) -> list[str]:
 def plot_training_history(history: Sequence[dict], validation: Sequence[dict],
                           path: str | os.PathLike) -> Path:
     """Training losses per step (thin lines) and validation losses (dashed, with markers):
-    ``history`` and ``validation`` are dicts with ``step`` and loss values.  Log scale when
-    every value is positive.  Returns the path written."""
+    ``history`` and ``validation`` are dicts with ``step`` and loss values; losses that are 0
+    throughout are left out.  Log scale when every value shown is positive.  Returns the path
+    written."""
     fig, ax = _figure()
     colours = dict(LOSS_STYLES)
     values = []
@@ -75,6 +76,8 @@ def plot_training_history(history: Sequence[dict], validation: Sequence[dict],
         for name in _names(rows):
             xs = [r["step"] for r in rows if name in r]
             ys = [float(r[name]) for r in rows if name in r]
+            if not any(ys):   # a loss with weight 0 (tv by default) is left out
+                continue
             values += ys
             colour = colours.setdefault(name, f"C{len(colours) % 10}")
             label = name if rows is history else f"validation {name}"

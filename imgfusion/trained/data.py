@@ -92,7 +92,8 @@ def _items(value: Any) -> list:
     return [value]
 
 
-def gather(value: Any, *, field: str, every: int = 1, limit: int | None = None) -> list[np.ndarray]:
+def gather(value: Any, *, field: str, every: int = 1,
+           limit: int | None = None) -> list[np.ndarray]:
     """Images from an image, a Video, a folder path, or a list of these, in order."""
     from ..video.frames import Video
 

@@ -10,11 +10,9 @@ its meta, its file), and is stored as a ``fast_style`` model file
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -22,7 +20,7 @@ import torch
 from ..errors import ParameterError
 from ..style.devices import resolve_device
 from .modelfile import load_model, module_shapes, save_model
-from .transform_net import TransformNet, build, check_arch, stylise_tensor
+from .transform_net import TransformNet, build, stylise_tensor
 
 KIND, FORMAT = "fast_style", 1
 MIN_SIDE = 16   # px: the network halves twice and pads by reflection
@@ -91,7 +89,7 @@ def save_fast_style(model: FastStyleModel, path, *, overwrite=False, protect=())
                       protect=protect)
 
 
-def _model_of(model, model_path, workdir) -> FastStyleModel:
+def _model_of(model, model_path) -> FastStyleModel:
     if isinstance(model, FastStyleModel):
         if model_path is not None:
             raise ParameterError("model_path", "give the model as an input or as a file, "
@@ -107,7 +105,7 @@ def _model_of(model, model_path, workdir) -> FastStyleModel:
 
 
 def fast_style(image: np.ndarray, model: FastStyleModel | None = None, *, model_path=None,
-               device: str = "auto", workdir=None) -> np.ndarray:
+               device: str = "auto") -> np.ndarray:
     """Stylise ``image`` with a trained feed-forward network: one forward pass.
 
     ``model`` is a :class:`FastStyleModel` (``train_fast_style``'s output) or ``None``
@@ -116,10 +114,10 @@ def fast_style(image: np.ndarray, model: FastStyleModel | None = None, *, model_
     video the engine calls this once per frame; the model is loaded (and moved to the
     device) once.
     """
-    from ..checks import join_alpha, split_alpha
+    from ..checks import join_alpha
     from ..style.checks import as_rgb
 
-    m = _model_of(model, model_path, workdir)
+    m = _model_of(model, model_path)
     rgb, alpha = as_rgb(image, "image")
     if min(rgb.shape[:2]) < MIN_SIDE:
         raise ParameterError("image", f"{rgb.shape[0]} x {rgb.shape[1]} is too small for "

@@ -5,8 +5,7 @@ resume, Ctrl-C, validation, loss plot)."""
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -80,8 +79,8 @@ class _Spec:
 def _side_pair(size) -> tuple[int, int]:
     rows, cols = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
     if min(rows, cols) < MIN_SIDE:
-        raise ParameterError("size", f"training images of {rows} x {cols} are too small: "
-                                     f"sides of at least {MIN_SIDE} px")
+        raise ParameterError("train_size", f"training images of {rows} x {cols} are too "
+                                           f"small: sides of at least {MIN_SIDE} px")
     return rows, cols
 
 
@@ -125,7 +124,8 @@ def _report(result, data, measures: dict, spec: "_Spec") -> dict:
             "loss_history": result.history, "validation_history": result.validation}
 
 
-def train_fast_style(content=None, style=None, *, path, content_dir=None, size=128, crops=0,
+def train_fast_style(content=None, style=None, *, path, content_dir=None, train_size=128,
+                     crops: int = 0,
                      every: int = 1, max_images: int = 1000, width: int = 16,
                      residual_blocks: int = 3, steps: int = 1000, batch_size: int = 4,
                      learning_rate: float = 1e-3, validation: float = 0.1,
@@ -141,8 +141,8 @@ def train_fast_style(content=None, style=None, *, path, content_dir=None, size=1
     """Train a feed-forward style network (Johnson et al. 2016, instance norm) for ``style``.
 
     The content images (``content``: images and videos, every ``every``-th frame; and/or
-    the images of ``content_dir``; at most ``max_images``) are resized to ``size`` (or,
-    with ``crops`` > 0, that many seeded random crops of ``size`` are cut from them);
+    the images of ``content_dir``; at most ``max_images``) are resized to ``train_size``
+    (or, with ``crops`` > 0, that many seeded random crops of that size are cut from them);
     ``validation`` of them is held out.  Each of ``steps`` Adam steps styles
     ``batch_size`` random training images and descends ``neural_style``'s loss
     (``content_layers``, ``style_layers``, ``content_weight``, ``style_weight``,
@@ -163,7 +163,8 @@ def train_fast_style(content=None, style=None, *, path, content_dir=None, size=1
     if style is None:
         raise ParameterError("style", "train_fast_style needs a style image")
     style_rgb, dev = as_rgb(style, "style")[0], resolve_device(device)
-    data = image_set(_sources(content, content_dir), field="content", size=_side_pair(size),
+    data = image_set(_sources(content, content_dir), field="content",
+                     size=_side_pair(train_size),
                      crops=int(crops), validation=float(validation), minimum=MIN_TRAIN,
                      seed=int(seed), every=int(every), limit=int(max_images))
     signature = {"kind": KIND, "arch": arch, "size": list(data.size), "losses": o,
@@ -190,17 +191,12 @@ def train_fast_style(content=None, style=None, *, path, content_dir=None, size=1
 
 def check_training(p) -> None:
     """What recipe validation can know of a train_fast_style step (exit 2 before running):
-    the model file may be written, the checkpoint is not replaced unasked, a content
-    folder holds images, random crops leave enough training images."""
+    the model file's name, a content folder holds images, random crops leave enough
+    training images.  Existing outputs (model file, checkpoint, plot) are the plan's to
+    refuse (it knows --overwrite); the sidecar JSON is checked before training starts."""
     from .data import check_count, count_folder
 
-    overwrite = bool(p.get("overwrite", False))
-    model_destination(p["path"], overwrite, field="path")
-    ckpt = p.get("checkpoint")
-    if ckpt is not None and Path(ckpt).exists() and not (p.get("resume") or overwrite):
-        raise ParameterError("checkpoint", f"{ckpt} already exists; set resume: true to "
-                                           "continue that run, or overwrite: true to start "
-                                           "again")
+    model_destination(p["path"], True, field="path")
     if p.get("content_dir") is not None:
         check_count(count_folder(p["content_dir"], "content_dir"), 1, "content_dir",
                     "images in the folder")

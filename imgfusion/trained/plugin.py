@@ -33,7 +33,9 @@ TRAINING_PARAMS = (
                "atomically every checkpoint_every steps, at the end and on Ctrl-C"),
     Param("checkpoint_every", int, 100, min=0, max=ITERATIONS_MAX,
           help="steps between checkpoints (0: at the end and on Ctrl-C only)"),
-    Param("resume", bool, False, help="continue from the checkpoint when it exists"),
+    Param("resume", bool, False,
+          help="continue from the checkpoint when it exists (rewriting it, so a re-run needs "
+               "overwrite: true or --overwrite, as for any existing output)"),
     Param("loss_plot", OutputPath, None,
           help="PNG of the training and validation losses against step"),
     Param("overwrite", bool, False,
@@ -108,11 +110,11 @@ TRAIN_FAST_STYLE = Operator(
         Param("every", int, 1, min=1, max=FRAMES_MAX, help="take every every-th video frame"),
         Param("max_images", int, 1000, min=1, max=IMAGES_MAX,
               help="most content images (frames) taken"),
-        Param("size", int | tuple[int, int], 128, min=FAST_MIN_SIDE, max=SIDE_MAX,
-              help="training image side (or [rows, cols]): images are resized to it, or "
-                   "cropped with crops"),
+        Param("train_size", int | tuple[int, int], 128, min=FAST_MIN_SIDE, max=SIDE_MAX,
+              help="side of the training images (or [rows, cols]): the content images are "
+                   "resized to it, or cropped with crops"),
         Param("crops", int, 0, min=0, max=IMAGES_MAX,
-              help="train on this many seeded random crops of size from the content images "
+              help="train on this many seeded random crops of train_size from the content images "
                    "(0: the images resized)"),
         Param("width", int, 16, min=1, max=256,
               help="channels of the first layer (then 2x, 4x); Johnson et al.: 32"),
@@ -141,7 +143,7 @@ FAST_STYLE = Operator(
     params=[Param("model_path", InputPath, None,
                   help="a .safetensors model file written by train_fast_style (instead of "
                        "the model input)")],
-    context=("device", "workdir"),
+    context=("device",),
     check=problems(_check_fast),
 )
 OPERATORS += [TRAIN_FAST_STYLE, FAST_STYLE]

@@ -15,7 +15,7 @@ from imgfusion.trained.modelfile import ModelFileError, load_model, save_model
 from imgfusion.trained.training import TrainingInterrupted, read_checkpoint
 
 pytestmark = pytest.mark.filterwarnings("ignore::imgfusion.style.weights.RandomWeightsWarning")
-TINY = dict(size=16, width=4, residual_blocks=1, batch_size=2, weights="random",
+TINY = dict(train_size=16, width=4, residual_blocks=1, batch_size=2, weights="random",
             learning_rate=0.02, content_layers=["relu2_1"], style_layers=["relu1_1", "relu2_1"],
             device="cpu", validation=0.25)
 
@@ -116,6 +116,11 @@ def test_refuses_other_models_and_bad_input(trained, images, tmp_path):
         train_fast_style(content[:2], images[1], path=str(tmp_path / "x.safetensors"),
                          steps=1, progress=False, **TINY)
     assert not (tmp_path / "x.safetensors").exists()
+    (tmp_path / "y.json").write_text("mine")   # the sidecar's name: refused before training
+    with pytest.raises(ModelFileError, match="y.json already exists"):
+        train_fast_style(content, images[1], path=str(tmp_path / "y.safetensors"),
+                         steps=10_000, progress=False, **TINY)
+    assert (tmp_path / "y.json").read_text() == "mine"
 
 
 RECIPE = """
@@ -159,7 +164,6 @@ def test_recipe_validation_refuses_before_running(trained, images, tmp_path):
     with pytest.raises(RecipeError, match="step styled, field 'model_path': .*'style_vae'"):
         load_recipe(recipe)
     (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "m.json").write_text("mine")   # the sidecar's name
     (tmp_path / "empty").mkdir()
     from imgfusion.io.write import write_image
     write_image(tmp_path / "photo.png", images[0][0])
@@ -177,12 +181,14 @@ steps:
     crops: {crops}
 """
     for folder, crops, field, message in (
-            (".", 0, "path", "m.json already exists"),
+            (".", 0, "path", "m.safetensors exists; set 'overwrite: true'"),
             ("empty", 0, "content_dir", "0 images in the folder; at least 1"),
             (".", 2, "crops", "1 training crops after the validation split; at least 2")):
-        (tmp_path / "out" / "m.json").write_text("mine") if field == "path" else \
-            (tmp_path / "out" / "m.json").unlink(missing_ok=True)
+        (tmp_path / "out" / "m.safetensors").write_text("mine") if field == "path" else \
+            (tmp_path / "out" / "m.safetensors").unlink(missing_ok=True)
         recipe.write_text(train.format(folder=folder, crops=crops))
         with pytest.raises(RecipeError, match=f"step train, field '{field}': .*{message}"):
             load_recipe(recipe)
-    assert not (tmp_path / "out" / "m.safetensors").exists()
+    recipe.write_text(train.format(folder=".", crops=0).replace("m.safetensors", "m.pt"))
+    with pytest.raises(RecipeError, match="field 'path': .*ends in .safetensors"):
+        load_recipe(recipe)
