@@ -6,11 +6,8 @@ import pytest
 
 from imgfusion.errors import ParameterError
 from imgfusion.plugins import load_registry
-from imgfusion.trained.fast_style import FastStyleModel
-from imgfusion.trained.transform_net import build
 
 REGISTRY = load_registry(entry_points=False)
-TINY_NET = {"width": 2, "residual_blocks": 1}   # an untrained feed-forward style network
 SHAPE = (20, 24)
 STYLE = dict(weights="random", iterations=2, content_layers=["relu1_1"],
              style_layers=["relu1_1"], optimizer="adam", device="cpu", seed=0)
@@ -21,15 +18,13 @@ ARGS = {
     "neural_style": dict(STYLE, size=None), "content_reconstruction": dict(STYLE, size=None),
     "texture_synthesis": dict(STYLE, size=16), "masked_style": STYLE,
     "stylize_and_blend": dict(STYLE, margin=2),
-    "fast_style": dict(model=FastStyleModel(build(TINY_NET).eval(), {"arch": TINY_NET}),
-                       device="cpu"),
 }
 NOT_IMAGE_OPS = {"load", "load_mask", "save", "shape_mask"}  # paths or sizes in, not images
-# the video family's operators take videos (tests/video covers them); trainers return a
-# model, not an image (tests/trained covers them)
+# the video family's operators take videos (tests/video covers them), the trained family's
+# a model or a training set (tests/trained covers them)
+OTHER_FAMILIES = ("builtin plugin imgfusion.video.plugin", "builtin plugin imgfusion.trained.plugin")
 OPS = [n for n in REGISTRY.names() if n not in NOT_IMAGE_OPS
-       and REGISTRY[n].source != "builtin plugin imgfusion.video.plugin"
-       and REGISTRY[n].outputs[0].kind != "data"]
+       and REGISTRY[n].source not in OTHER_FAMILIES]
 
 
 def _inputs(op, smooth_image, channels):

@@ -65,6 +65,22 @@ def test_model_file_round_trip_and_apply(trained, images, tmp_path):
     assert out.shape == (20, 24, 4) and np.all(out[..., 3] == 0.5)
 
 
+def test_channels_and_bad_images(trained, images):
+    """What the operator battery asks of image operators (the trained family is left out of
+    it): grey in, RGB out; bad pixels refused naming the input."""
+    grey = images[0][0][..., 0]
+    for image in (grey, grey[..., None]):
+        out = fs.fast_style(image, trained.model)
+        assert out.shape == (20, 24, 3) and out.dtype == np.float32
+        assert np.isfinite(out).all() and 0 <= out.min() and out.max() <= 1
+    nan = images[0][0].copy()
+    nan[3, 4, 0] = np.nan
+    for bad in ((images[0][0] * 255).astype(np.uint8), nan, images[0][0][..., [0, 1, 2, 0, 1]]):
+        with pytest.raises(ParameterError) as err:
+            fs.fast_style(bad, trained.model)
+        assert err.value.field == "image"
+
+
 def test_resumed_training_equals_uninterrupted_bit_for_bit(images, tmp_path):
     content, style = images
     kw = dict(TINY, progress=False, validate_every=0)
