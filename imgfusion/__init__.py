@@ -63,6 +63,10 @@ _LAZY = {
     "temporal_errors": "imgfusion.video.measures",
     "temporal_error": "imgfusion.video.measures",
     "synthetic_video": "imgfusion.video.synthetic",
+    # --- trained networks: feed-forward style (imgfusion.trained) ---
+    "train_fast_style": "imgfusion.trained.fast_train",
+    "fast_style": "imgfusion.trained.fast_style",
+    "load_fast_style": "imgfusion.trained.fast_style",
 }
 
 
