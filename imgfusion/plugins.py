@@ -40,6 +40,7 @@ BUILTIN_PLUGINS = (
     "imgfusion.style.plugin",
     "imgfusion.masked.plugin",
     "imgfusion.video.plugin",
+    "imgfusion.trained.plugin",
     "imgfusion.batch.plugin",
 )
 ENTRY_POINT_GROUP = "imgfusion"
