@@ -137,7 +137,7 @@ def _style_video(model, video: Video, s: _Settings, tally: _Tally, store, progre
     return VaeStyleResult(load_video(store.folder, fps=video.fps), report)
 
 
-def _temporal(report: dict, styled: Video, content: Video, size, device) -> None:
+def _temporal(report: dict, styled: Video, content: Video) -> None:
     from ..video.measures import temporal_errors
 
     errors = temporal_errors(styled, content, device="cpu")
@@ -187,9 +187,10 @@ def vae_style(content, model=None, *, model_file=None, strength: float = 0.5,
         ``train_style_vae``'s model output; or give ``model_file``.
     strength : float in [0, 1]
         α of ``z' = μ + α (m_paintings − m_frames)`` (``mode: mean``).
-    mode : {"mean", "legacy"}
+    mode : {"mean", "legacy", "sampled"}
         ``legacy``: the seed's ``z − 0.25 m_frames + 0.5 m_paintings`` on a sampled z
-        (``strength`` unused; the noise comes from ``seed``).
+        (``strength`` unused; the noise comes from ``seed``); ``sampled``: the mean
+        shift on a sampled z (the ablation: what sampling costs).
     refine : bool
         Run the refiner (when the model has one).
     smoothing : float in [0, 1)
@@ -216,5 +217,5 @@ def vae_style(content, model=None, *, model_file=None, strength: float = 0.5,
     store = _store(frames_dir, workdir, settings, m, overwrite)
     result = _style_video(m, content, s, tally, store, progress)
     if measures:
-        _temporal(result.report, result.image, content, m.arch.size, m.device)
+        _temporal(result.report, result.image, content)
     return result

@@ -9,6 +9,8 @@
 - The seed's formula (``mode: legacy``, sunsided/vae-style-transfer
   ``mogrify_video.py``): ``z' = z − 0.25 m_frames + 0.5 m_paintings`` on a *sampled*
   z = μ + ε σ (which is why its frames flicker); ``strength`` is not used there.
+- ``mode: sampled``: the shift of ``mean`` applied to a sampled z = μ + ε σ instead
+  of μ, the ablation that measures what sampling costs (flicker, blur).
 - The probe: a logistic regression on μ (paintings 1, frames 0), L2-regularised,
   fitted with L-BFGS; its painting probability of a re-encoded output says how far
   the output has moved toward the paintings (White's "binary classification using
@@ -24,7 +26,7 @@ import torch
 
 from ..errors import ParameterError
 
-MODES = ("mean", "legacy")
+MODES = ("mean", "legacy", "sampled")
 LEGACY_FRAMES, LEGACY_PAINTINGS = 0.25, 0.5
 
 
@@ -40,7 +42,8 @@ def check_mode(mode: str) -> str:
     if mode not in MODES:
         raise ParameterError("mode", f"'{mode}' is not one of {', '.join(MODES)} (mean: "
                                      f"μ + strength · (m_paintings − m_frames); legacy: the "
-                                     f"seed's z − 0.25 m_frames + 0.5 m_paintings on a sampled z)")
+                                     f"seed's z − 0.25 m_frames + 0.5 m_paintings on a "
+                                     f"sampled z; sampled: the mean shift on a sampled z)")
     return mode
 
 
@@ -53,6 +56,8 @@ def shifted(mu: torch.Tensor, log_sigma: torch.Tensor, m_paintings: torch.Tensor
     from .vae_net import sample
 
     z = sample(mu, log_sigma, generator)
+    if mode == "sampled":
+        return z + strength * (m_paintings - m_frames)
     return z - LEGACY_FRAMES * m_frames + LEGACY_PAINTINGS * m_paintings
 
 

@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -44,7 +45,13 @@ def shift_distance(z_shifted: torch.Tensor, m_paintings: torch.Tensor,
 
 
 def vgg_encoder(weights: str = "original", seed: int = 0, device: str | torch.device = "cpu"):
-    """The VGG19 features the Gram and content measures read (relu1_1 ... relu4_2)."""
+    """The VGG19 features the Gram and content measures read (relu1_1 ... relu4_2); the
+    last two asked for are kept, so measuring run after run loads the weights once."""
+    return _vgg_encoder(str(weights), int(seed), str(device))
+
+
+@lru_cache(maxsize=2)
+def _vgg_encoder(weights: str, seed: int, device: str):
     from ..style.encoder import VGGEncoder
     from ..style.layers import deepest
     from ..style.weights import load_features, preprocessing_for

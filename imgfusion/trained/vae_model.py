@@ -119,16 +119,44 @@ def _prefixed(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Te
     return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
 
 
-def from_tensors(state: dict[str, torch.Tensor], arch: VaeArch, meta: dict) -> VaeStyleModel:
-    """Rebuild a model from :func:`tensors`' dict and its architecture (strict: a
-    missing or misshapen tensor raises, naming it)."""
-    vae = ConvVAE(arch)
+def from_tensors(state: dict[str, torch.Tensor], arch: dict, meta: dict) -> VaeStyleModel:
+    """Rebuild a model from :func:`tensors`' dict and the file's ``arch`` (see
+    :func:`file_arch`; strict: a missing or misshapen tensor raises, naming it)."""
+    net = VaeArch.from_dict(arch["vae"])
+    vae = ConvVAE(net)
     vae.load_state_dict(_prefixed(state, "vae."), strict=True)
     refiner = None
-    if arch.refiner_width > 0 and meta.get("refiner", False):
-        refiner = Refiner(arch.refiner_width, arch.channels)
+    if arch.get("refiner"):
+        refiner = Refiner(net.refiner_width, net.channels)
         refiner.load_state_dict(_prefixed(state, "refiner."), strict=True)
-    grams = {n: state[f"gram.{n}"] for n in GRAM_LAYERS if f"gram.{n}" in state} or None
+    grams = {n: state[f"gram.{n}"] for n in arch.get("gram_layers", ())} or None
     return VaeStyleModel(vae.eval(), refiner, state["m_paintings"], state["m_frames"],
                          Probe(state["probe.weight"], state["probe.bias"]), grams,
                          meta.get("gram_weights"), dict(meta))
+
+
+def file_arch(model: VaeStyleModel) -> dict:
+    """What a model file's ``arch`` records: the network, whether a refiner and which
+    Gram matrices come with it (together they fix every tensor's name and shape)."""
+    return {"vae": model.arch.as_dict(), "refiner": model.refiner is not None,
+            "gram_layers": sorted(model.grams or {})}
+
+
+def expected_shapes(arch: dict) -> dict[str, tuple[int, ...]]:
+    """Every tensor name and shape a model file of ``arch`` must hold."""
+    from .modelfile import module_shapes
+    from ..style.layers import LAYERS, INDEX
+
+    net = VaeArch.from_dict(arch["vae"])
+    out = {f"vae.{k}": v for k, v in module_shapes(ConvVAE(net)).items()}
+    if arch.get("refiner"):
+        out.update({f"refiner.{k}": v for k, v in
+                    module_shapes(Refiner(net.refiner_width, net.channels)).items()})
+    out.update({"m_paintings": (net.latent,), "m_frames": (net.latent,),
+                "probe.weight": (net.latent,), "probe.bias": ()})
+    for name in arch.get("gram_layers", ()):
+        if name not in GRAM_LAYERS:
+            raise ValueError(f"unknown Gram layer {name!r}")
+        c = LAYERS[INDEX[name]][3]
+        out[f"gram.{name}"] = (c, c)
+    return out
