@@ -8,10 +8,12 @@ refined; a video is then smoothed over time with an exponential moving average
 legacy`` is the seed's own formula, ``z − 0.25 m_frames + 0.5 m_paintings`` on a
 sampled z.
 
-A video streams: frames are encoded a chunk at a time, and each styled frame is
+A video streams: frames are encoded a chunk at a time and each styled frame is
 written (16-bit PNG) into ``frames_dir`` as it finishes, with the frame store of
-``video_style`` (a rerun with the same settings resumes after the last finished
-frame); the result is the video read back from that folder.  The report gives the
+``video_style`` (a rerun with the same settings skips the writes of finished frames);
+the result is the video read back from that folder.  Without ``frames_dir`` nothing
+is written: the result is a lazy video that styles the clip again each time it is
+iterated (by ``save_video``, say), one chunk in memory at a time.  The report gives the
 measures of :mod:`imgfusion.trained.vae_measures`.
 """
 from __future__ import annotations
@@ -43,14 +45,16 @@ class _Settings(NamedTuple):
     mode: str
     refine: bool
     smoothing: float
-    generator: torch.Generator
+    seed: int
 
 
-def style_tensor(model: VaeStyleModel, x: torch.Tensor, s: _Settings):
-    """(styled images, shifted codes, μ) of a batch of model-size images."""
+def style_tensor(model: VaeStyleModel, x: torch.Tensor, s: _Settings,
+                 generator: torch.Generator | None = None):
+    """(styled images, shifted codes, μ) of a batch of model-size images (``generator``:
+    the noise of the sampled modes)."""
     mu, log_sigma = encode(model, x)
     z = shifted(mu, log_sigma, model.m_paintings, model.m_frames, s.strength, s.mode,
-                s.generator)
+                generator)
     return decode(model, z, refine=s.refine), z, mu
 
 
@@ -99,7 +103,7 @@ def _measure_encoder(model: VaeStyleModel, measures: bool, weights: str | None):
 
 def _style_image(model, image: np.ndarray, s: _Settings, tally: _Tally):
     x = images_to_tensor([image], model.arch.size, model.device)
-    out, z, mu = style_tensor(model, x, s)
+    out, z, mu = style_tensor(model, x, s, torch.Generator(model.device).manual_seed(s.seed))
     tally.add(x, out, z, mu)
     return VaeStyleResult(tensor_to_images(out)[0], tally.report())
 
@@ -115,26 +119,42 @@ def _chunks(video: Video, size, device) -> Iterator[torch.Tensor]:
         yield images_to_tensor(buf, size, device)
 
 
-def _style_video(model, video: Video, s: _Settings, tally: _Tally, store, progress):
-    from ..video.reader import load_video
+def _styled_frames(model, video: Video, s: _Settings,
+                   tally: _Tally | None) -> Iterator[tuple[np.ndarray, float | None]]:
+    """(styled frame, probe of its re-encoding or None) per frame, in order: the noise of
+    the sampled modes seeded afresh, so every pass gives the same frames."""
     from ..video.store import quantised
 
-    smoother, t, rows = Smoother(s.smoothing), 0, []
+    gen, smoother = torch.Generator(model.device).manual_seed(s.seed), Smoother(s.smoothing)
     for x in _chunks(video, model.arch.size, model.device):
-        out, z, mu = style_tensor(model, x, s)
-        probes = tally.add(x, out, z, mu)
+        out, z, mu = style_tensor(model, x, s, gen)
+        probes = tally.add(x, out, z, mu) if tally is not None else [None] * len(out)
         for frame, p in zip(out, probes):
             image = quantised(tensor_to_images(smoother(frame)[None])[0])
-            if not store.finished(0, t):
-                store.write(t, image, {"frame": t, "probe_output": p}, 0, t)
             smoother.previous = torch.from_numpy(image).permute(2, 0, 1).to(frame.device)
-            rows.append({"frame": t, "probe_output": p})
-            t += 1
-            if progress is not None:
-                progress(t, video.frames, probe=p)
-    report = tally.report()
-    report["per_frame"] = rows
-    return VaeStyleResult(load_video(store.folder, fps=video.fps), report)
+            yield image, p
+
+
+def _style_video(model, video: Video, s: _Settings, tally: _Tally, store, progress):
+    """Style every frame once (the report's pass), writing each to ``store`` as it
+    finishes; the result reads the store back, or without one re-styles the clip
+    lazily whenever it is iterated (streaming, nothing on disk)."""
+    from ..video.reader import load_video
+
+    rows = []
+    for t, (image, p) in enumerate(_styled_frames(model, video, s, tally)):
+        if store is not None and not store.finished(0, t):
+            store.write(t, image, {"frame": t, "probe_output": p}, 0, t)
+        rows.append({"frame": t, "probe_output": p})
+        if progress is not None:
+            progress(t + 1, video.frames, probe=p)
+    report = {**tally.report(), "per_frame": rows}
+    if store is not None:
+        return VaeStyleResult(load_video(store.folder, fps=video.fps), report)
+    styled = Video(lambda: (im for im, _ in _styled_frames(model, video, s, None)),
+                   fps=video.fps, frames=len(rows), size=tuple(model.arch.size),
+                   audio=video.audio, source=f"vae_style over {video.source}")
+    return VaeStyleResult(styled, report)
 
 
 def _temporal(report: dict, styled: Video, content: Video) -> None:
@@ -148,7 +168,7 @@ def _store(frames_dir, workdir, settings: dict, model: VaeStyleModel, overwrite:
     from ..video.store import FrameStore, fingerprint
 
     if frames_dir is None:
-        raise ParameterError("frames_dir", "a video needs a folder for its styled frames")
+        return None
     folder = Path(frames_dir).expanduser()
     folder = folder if folder.is_absolute() or workdir is None else Path(workdir) / folder
     key = fingerprint({**settings, "model": repr(model), "m_p": model.m_paintings.tolist()})
@@ -174,7 +194,7 @@ def resolve_model(model, model_file, device: str) -> VaeStyleModel:
 
 def vae_style(content, model=None, *, model_file=None, strength: float = 0.5,
               mode: str = "mean", refine: bool = True, smoothing: float = 0.2,
-              frames_dir="vae_style_frames", overwrite: bool = False, measures: bool = True,
+              frames_dir=None, overwrite: bool = False, measures: bool = True,
               device: str = "auto", seed: int = 0, progress=None,
               workdir=None) -> VaeStyleResult:
     """Style an image or a video with a VAE trained by ``train_style_vae``.
@@ -196,16 +216,15 @@ def vae_style(content, model=None, *, model_file=None, strength: float = 0.5,
     smoothing : float in [0, 1)
         Video only: weight of the previous output in the moving average (0: none).
     frames_dir, overwrite :
-        Video only: folder of the styled frames (resumable), and whether another run's
-        frames there may be replaced.
+        Video only: folder of the styled frames (None: none, the result is styled
+        lazily as it is read), and whether another run's frames there may be replaced.
     measures : bool
         Add the VGG Gram and content distances to the report (when the model holds
         the paintings' Gram matrices) and, for a video, the temporal error.
     """
     strength, mode = check_strength(strength), check_mode(mode)
     m = resolve_model(model, model_file, device)
-    s = _Settings(strength, mode, bool(refine), float(smoothing),
-                  torch.Generator(m.device).manual_seed(int(seed)))
+    s = _Settings(strength, mode, bool(refine), float(smoothing), int(seed))
     Smoother(s.smoothing)  # checks the range before any work
     tally = _Tally(m, _measure_encoder(m, measures, None))
     if not isinstance(content, Video):

@@ -215,7 +215,7 @@ def _phases(net, data, arch, o: dict, seed: int, progress, workdir) -> tuple[Ref
     return refiner.eval(), rows
 
 
-def train_style_vae(paintings=None, frames=None, *, path="style_vae.safetensors",
+def train_style_vae(paintings=None, frames=None, *, path,
                     paintings_folder=None, frames_folder=None, frame_step: int = 1,
                     max_frames: int | None = None, preset: str = "default", size=None,
                     filters=None, kernels=None, latent: int | None = None, beta: float = 1.0,

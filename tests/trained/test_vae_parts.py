@@ -88,7 +88,7 @@ def test_strength_outside_zero_one_is_refused(bad):
 
 def test_unknown_mode_and_smoothing_are_refused():
     with pytest.raises(ParameterError, match="mode"):
-        check_mode("sampled")
+        check_mode("sample")
     with pytest.raises(ParameterError, match="smoothing"):
         Smoother(1.0)
 
