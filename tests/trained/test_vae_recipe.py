@@ -79,3 +79,11 @@ def test_too_few_training_images_and_bad_kernels_are_refused_at_validation(input
         load_recipe(_recipe(inputs, [{**TRAIN, "kernels": [3, 4]}]), out_dir=inputs / "out")
     found = {(p.step, p.field) for p in err.value.problems}
     assert ("vae", "kernels") in found or ("vae", "paintings_folder") in found
+
+
+def test_gallery_recipe_validates_with_the_alpha_sweep(tmp_path):
+    from imgfusion.demo import gallery_dir
+
+    recipe = load_recipe(gallery_dir() / "vae_style.yaml", out_dir=tmp_path)
+    styled = next(s for s in recipe.steps if s.id == "styled")
+    assert [v["strength"] for v in styled.variants] == [0.0, 0.25, 0.5, 0.75, 1.0]
