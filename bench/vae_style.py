@@ -6,7 +6,7 @@ clips (:mod:`imgfusion.video.synthetic`), the astronaut and Chelsea filmed by a 
 zooming camera with a disc sliding over them; a third clip (the coffee photo, never
 trained on) is the unseen test clip, as the seed's Pentatonix video was.
 
-Printed: the training figures (held-out frame PSNR at the first validation and at the
+Printed: the training figures (held-out frame PSNR after the first epoch and at the
 end, the probe's held-out accuracy, seconds), then per α in 0, .25, .5, .75, 1 on the
 training frames: the shift distance d(α) (must be 1 − α), the probe's painting
 probability of the re-encoded outputs (should rise), the normalised VGG Gram distance
@@ -125,12 +125,12 @@ def main() -> None:
         t0 = time.perf_counter()
         result = train(args, folder, paintings, frames)
         rep = result.report
-        first = rep["vae"]["psnr_heldout_frames_by_step"][0]
+        first = rep["psnr_heldout_frames_first_epoch"]
         print(f"conv-VAE style, {args.size} px, {args.latent} codes, {len(paintings)} painting "
               f"crops, {2 * args.frames} frames, {args.steps} + {args.refiner_steps} steps, "
               f"device {args.device}, torch threads {args.threads}, VGG {args.weights}")
         print(f"  trained in {time.perf_counter() - t0:.0f} s; held-out frame PSNR "
-              f"{first['psnr']:.2f} dB at step {first['step']} -> "
+              f"{first['psnr']:.2f} dB after the first epoch (step {first['step']}) -> "
               f"{rep['psnr_heldout_frames']:.2f} dB at the end "
               f"({rep.get('psnr_heldout_frames_refined', float('nan')):.2f} dB refined); probe "
               f"accuracy {rep['probe_accuracy']:.3f} on {rep['probe_on']}")

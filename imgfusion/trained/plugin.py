@@ -115,7 +115,7 @@ TRAIN_STYLE_VAE = Operator(
     ],
     outputs=[Output("model", "data", help="the trained model, for vae_style"),
              Output("path", "data", help="the model file written"),
-             Output("report", "data", help="held-out PSNR (first validation, end), probe "
+             Output("report", "data", help="held-out PSNR (first epoch, end), probe "
                                            "accuracy, class-mean distance, losses")],
     context=TRAINING_CONTEXT,
     check=problems(_check_train_vae),
