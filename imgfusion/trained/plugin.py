@@ -138,7 +138,8 @@ VAE_STYLE = Operator(
         Param("smoothing", float, 0.2, min=0, max=0.99,
               help="video: weight of the previous output in the moving average"),
         Param("frames_dir", OutputPath, None,
-              help="video: folder of the styled frames (null: none, styled as it is read)"),
+              help="video: folder of the styled frames, written as they finish (null: "
+                   "none, styled as it is read)"),
         Param("overwrite", bool, False, help="replace another run's frames in frames_dir"),
         Param("measures", bool, True,
               help="report VGG Gram and content distances and the temporal error"),

@@ -10,8 +10,10 @@ sampled z.
 
 A video streams: frames are encoded a chunk at a time and each styled frame is
 written (16-bit PNG) into ``frames_dir`` as it finishes, with the frame store of
-``video_style`` (a rerun with the same settings skips the writes of finished frames);
-the result is the video read back from that folder.  Without ``frames_dir`` nothing
+``video_style``, which refuses a folder holding another run's frames unless
+``overwrite``; a rerun with the same settings writes every frame again (a VAE frame
+costs milliseconds, and the content may have changed under the same name).  The
+result is the video read back from that folder.  Without ``frames_dir`` nothing
 is written: the result is a lazy video that styles the clip again each time it is
 iterated (by ``save_video``, say), one chunk in memory at a time.  The report gives the
 measures of :mod:`imgfusion.trained.vae_measures`.
@@ -143,7 +145,7 @@ def _style_video(model, video: Video, s: _Settings, tally: _Tally, store, progre
 
     rows = []
     for t, (image, p) in enumerate(_styled_frames(model, video, s, tally)):
-        if store is not None and not store.finished(0, t):
+        if store is not None:
             store.write(t, image, {"frame": t, "probe_output": p}, 0, t)
         rows.append({"frame": t, "probe_output": p})
         if progress is not None:
@@ -172,7 +174,9 @@ def _store(frames_dir, workdir, settings: dict, model: VaeStyleModel, overwrite:
     folder = Path(frames_dir).expanduser()
     folder = folder if folder.is_absolute() or workdir is None else Path(workdir) / folder
     key = fingerprint({**settings, "model": repr(model), "m_p": model.m_paintings.tolist()})
-    return FrameStore(folder, key, overwrite=overwrite)
+    store = FrameStore(folder, key, overwrite=overwrite)
+    store.report, store.state = [], {"key": key, "pass": 0, "done": 0}  # every frame rewritten
+    return store
 
 
 def resolve_model(model, model_file, device: str) -> VaeStyleModel:

@@ -99,6 +99,12 @@ def test_video_frames_are_written_as_they_finish_and_read_back(trained, tmp_path
     frames = list(result.image)
     assert len(frames) == 5 and frames[0].shape == (32, 32, 3)
     assert [r["frame"] for r in result.report["per_frame"]] == list(range(5))
+    with pytest.raises(ParameterError, match="other settings"):
+        vae_style(from_frames(FRAMES[:5]), trained[0].model, strength=0.9, measures=False,
+                  frames_dir="styled", workdir=tmp_path)
+    again = vae_style(from_frames(FRAMES[:5]), trained[0].model, strength=0.9, measures=False,
+                      frames_dir="styled", workdir=tmp_path, overwrite=True)
+    assert not np.array_equal(next(iter(again.image)), frames[0])
 
 
 def test_interrupted_training_leaves_a_checkpoint_and_no_model_file(tmp_path):
