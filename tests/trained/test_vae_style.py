@@ -24,7 +24,7 @@ PAINTINGS, FRAMES = stripes(16), gradients(16)
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("vae")
     result = train_style_vae(PAINTINGS, from_frames(FRAMES), path="tiny.safetensors",
-                             steps=200, validate_every=25, refiner_steps=40,
+                             steps=150, validate_every=50, refiner_steps=30,
                              vgg_weights="random", checkpoint="tiny.ckpt", loss_plot="loss.png",
                              workdir=out, **TINY)
     return result, out
@@ -40,7 +40,7 @@ def training_frames():
 def test_training_beats_its_first_epoch_and_writes_its_files(trained):
     result, out = trained
     rows = result.report["vae"]["psnr_heldout_frames_by_step"]
-    assert rows[0]["step"] == 25 and rows[-1]["step"] == 200
+    assert [r["step"] for r in rows] == [50, 100, 150]
     first = result.report["psnr_heldout_frames_first_epoch"]
     assert first["step"] == 3    # 24 training images, 8 a batch
     assert result.report["psnr_heldout_frames"] > first["psnr"] + 3.0
