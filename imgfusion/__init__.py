@@ -67,6 +67,10 @@ _LAZY = {
     "train_style_vae": "imgfusion.trained.vae_train",
     "vae_style": "imgfusion.trained.vae_apply",
     "load_vae_model": "imgfusion.trained.vae_io",
+    # --- trained networks: feed-forward style (imgfusion.trained) ---
+    "train_fast_style": "imgfusion.trained.fast_train",
+    "fast_style": "imgfusion.trained.fast_style",
+    "load_fast_style": "imgfusion.trained.fast_style",
 }
 
 

@@ -84,7 +84,9 @@ def _full_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
     return full
 
 
-def _destination(path, overwrite: bool, protect, field: str) -> Path:
+def model_destination(path, overwrite: bool = False, protect=(), field: str = "path") -> Path:
+    """The absolute path a model may be written to (and its sidecar): ModelFileError for a
+    name without .safetensors, a folder, an existing file (unless ``overwrite``), an input."""
     from ..io.write import _protected_by
 
     dest = Path(path).expanduser().absolute()
@@ -113,7 +115,7 @@ def save_model(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor],
     """
     from ..io.write import atomic_write
 
-    dest = _destination(path, overwrite, protect, field)
+    dest = model_destination(path, overwrite, protect, field)
     full = _full_meta(meta)
     blob = _serialise(tensors, json.dumps(full, sort_keys=True))
     text = json.dumps(full, indent=2, sort_keys=True) + "\n"

@@ -158,3 +158,90 @@ OPERATORS += [TRAIN_STYLE_VAE, VAE_STYLE]
 def imgfusion_register_operators(register):
     for op in OPERATORS:
         register(op)
+
+
+# == feed-forward style (Johnson et al. 2016, instance norm): train_fast_style, fast_style ==
+from ..limits import SIDE_MAX  # noqa: E402 - this block's own imports
+from ..operators import Input, InputPath, Operator, Output, problems  # noqa: E402
+
+FRAMES_MAX = 10_000_000
+IMAGES_MAX = 100_000
+FAST_MIN_SIDE = 16   # imgfusion.trained.fast_style.MIN_SIDE
+_LOSS_NAMES = ("content_layers", "style_layers", "content_weight", "style_weight", "tv_weight",
+               "style_scale", "weights", "pooling")
+
+
+def _neural_style_losses() -> list[Param]:
+    """neural_style's loss options, as that operator declares them."""
+    from ..style.plugin import PARAMS
+
+    shared = {p.name: p for p in PARAMS}
+    return [shared[n] for n in _LOSS_NAMES]
+
+
+def _check_train_fast(p) -> None:
+    from ..style.checks import check_weights
+    from .fast_train import check_training
+
+    check_weights(p.get("weights", "original"))
+    check_training(p)
+
+
+def _check_fast(p) -> None:
+    if p.get("model_path") is not None:
+        from .modelfile import check_model_file
+
+        check_model_file(p["model_path"], "fast_style", field="model_path")
+
+
+TRAIN_FAST_STYLE = Operator(
+    name="train_fast_style", func="imgfusion.trained.fast_train:train_fast_style",
+    summary="Train a feed-forward style network (Johnson et al. 2016, instance norm) for one "
+            "style image on content images, with neural_style's losses.",
+    inputs=[Input("content", "video", optional=True, many=True,
+                  help="content images and/or videos (every `every`-th frame); with "
+                       "content_dir or instead of it"),
+            Input("style", help="the style image the network learns")],
+    params=[
+        Param("content_dir", InputPath, None, help="a folder of content images"),
+        Param("every", int, 1, min=1, max=FRAMES_MAX, help="take every every-th video frame"),
+        Param("max_images", int, 1000, min=1, max=IMAGES_MAX,
+              help="most content images (frames) taken"),
+        Param("size", int | tuple[int, int], 128, min=FAST_MIN_SIDE, max=SIDE_MAX,
+              help="training image side (or [rows, cols]): images are resized to it, or "
+                   "cropped with crops"),
+        Param("crops", int, 0, min=0, max=IMAGES_MAX,
+              help="train on this many seeded random crops of size from the content images "
+                   "(0: the images resized)"),
+        Param("width", int, 16, min=1, max=256,
+              help="channels of the first layer (then 2x, 4x); Johnson et al.: 32"),
+        Param("residual_blocks", int, 3, min=0, max=32, help="Johnson et al.: 5"),
+        *training_params(steps=1000, batch_size=4, learning_rate=1e-3),
+        Param("compare_iterations", int, 0, min=0, max=ITERATIONS_MAX,
+              help="also run neural_style for this many iterations on the held-out images "
+                   "and report both losses and times (0: not run)"),
+        *_neural_style_losses(),
+    ],
+    outputs=[Output("model", "data", help="the trained model, for fast_style"),
+             Output("path", "data", help="the model file written"),
+             Output("report", "data", help="losses, validation losses, time per step; on "
+                                           "held-out images the losses and time per frame "
+                                           "(and neural_style's with compare_iterations)")],
+    context=TRAINING_CONTEXT,
+    check=problems(_check_train_fast),
+)
+
+FAST_STYLE = Operator(
+    name="fast_style", func="imgfusion.trained.fast_style:fast_style",
+    summary="Stylise an image (or every frame of a video) with a trained feed-forward style "
+            "network: one forward pass.",
+    inputs=[Input("image", help="the image (or video) to stylise"),
+            Input("model", "any", optional=True, help="train_fast_style's model")],
+    params=[Param("model_path", InputPath, None,
+                  help="a .safetensors model file written by train_fast_style (instead of "
+                       "the model input)")],
+    context=("device", "workdir"),
+    check=problems(_check_fast),
+)
+OPERATORS += [TRAIN_FAST_STYLE, FAST_STYLE]
+# == end of feed-forward style ==

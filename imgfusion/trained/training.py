@@ -41,7 +41,8 @@ and :func:`train` runs it::
     resumed CPU run gives bit for bit the modules an uninterrupted one gives.
 ``progress``
     ``None``: a tqdm bar on stderr (off when stderr is not a terminal) with the
-    current losses; ``False``: none; or the engine's ``progress(done, total, **info)``.
+    current losses (``total`` shown as ``loss``); ``False``: none; or the engine's
+    ``progress(done, total, **info)``.
 ``plot``
     PNG of the training and validation losses against step, written at the end
     (and on an interrupt).
@@ -280,7 +281,14 @@ class _Run:
         info = dict(losses)
         if self.validation and self.validation[-1]["step"] == self.done:
             info.update({f"val_{k}": v for k, v in self.validation[-1].items() if k != "step"})
-        self.show(self.done, self.steps, **info)
+        self.show(self.done, self.steps, **_shown(info))
+
+
+def _shown(info: dict[str, float]) -> dict[str, float]:
+    """Loss names as progress keywords: ``total`` (the progress callback's own argument)
+    is shown as ``loss``, as the style optimisation shows it."""
+    return {("loss" if k == "total" else f"{k}_loss" if k == "done" else k): v
+            for k, v in info.items()}
 
 
 def _progress(progress, desc: str):

@@ -279,9 +279,9 @@ def train_style_vae(paintings=None, frames=None, *, path,
     o = dict(locals())
     arch = build_arch(preset, size, filters, kernels, latent, refiner_width)
     dest = in_workdir(path, workdir)
-    from .modelfile import _destination
+    from .modelfile import model_destination
 
-    _destination(dest, overwrite, protect, "path")   # refused before any training
+    model_destination(dest, overwrite, protect, "path")   # refused before any training
     dev = resolve_device(device)
     torch.manual_seed(int(seed))
     sets = _sets(paintings, paintings_folder, frames, frames_folder, arch.size, validation,

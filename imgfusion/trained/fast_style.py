@@ -1,0 +1,128 @@
+"""Feed-forward style: :func:`train_fast_style` trains a transformation network
+(:mod:`~imgfusion.trained.transform_net`) for one style image on a set of content images,
+with ``neural_style``'s losses and weights; :func:`fast_style` applies it to an image, or
+(the engine maps it) to every frame of a video.
+
+The model travels between steps as a :class:`FastStyleModel` (the network on the CPU,
+its meta, its file), and is stored as a ``fast_style`` model file
+(:mod:`~imgfusion.trained.modelfile`, format 1).
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import ParameterError
+from ..style.devices import resolve_device
+from .modelfile import load_model, module_shapes, save_model
+from .transform_net import TransformNet, build, check_arch, stylise_tensor
+
+KIND, FORMAT = "fast_style", 1
+MIN_SIDE = 16   # px: the network halves twice and pads by reflection
+
+
+@dataclass(eq=False)
+class FastStyleModel:
+    """A trained transformation network (on the CPU), its ``meta`` and ``path``; moved to a
+    device once per device, however many frames it styles."""
+
+    net: TransformNet
+    meta: dict
+    path: str | None = None
+    _placed: dict = field(default_factory=dict, repr=False)
+
+    def on(self, device: torch.device) -> TransformNet:
+        key = str(device)
+        if key not in self._placed:
+            self._placed[key] = (self.net if device.type == "cpu"
+                                 else build(self.meta["arch"]).to(device).eval())
+            if device.type != "cpu":
+                self._placed[key].load_state_dict(self.net.state_dict())
+        return self._placed[key]
+
+    def __call__(self, image: np.ndarray, device: str | torch.device = "auto") -> np.ndarray:
+        """Stylise an RGB float32 H x W x 3 image; returns the same size."""
+        dev = device if isinstance(device, torch.device) else resolve_device(device)
+        x = torch.from_numpy(np.ascontiguousarray(image, np.float32)).permute(2, 0, 1)[None]
+        with torch.no_grad():
+            y = stylise_tensor(self.on(dev), x.to(dev))
+        return y[0].permute(1, 2, 0).float().cpu().numpy()
+
+    def __str__(self) -> str:
+        arch = self.meta.get("arch", {})
+        return f"<fast_style model {self.path or '(not saved)'} {arch}>"
+
+
+def _shapes(arch: dict) -> dict:
+    return module_shapes(build(arch))
+
+
+def _from_file(path: str, field_name: str) -> FastStyleModel:
+    tensors, meta = load_model(path, KIND, max_format=FORMAT, shapes=_shapes, field=field_name)
+    net = build(meta["arch"])
+    net.load_state_dict(tensors)
+    return FastStyleModel(net.eval(), meta, str(path))
+
+
+@lru_cache(maxsize=8)
+def _cached(real: str, mtime_ns: int, size: int, field_name: str) -> FastStyleModel:
+    return _from_file(real, field_name)
+
+
+def load_fast_style(path: str | os.PathLike, field_name: str = "model_path") -> FastStyleModel:
+    """The model in ``path``, read once while the file is unchanged (a video's frames share it)."""
+    p = Path(path).expanduser()
+    try:
+        st = p.stat()
+    except OSError:
+        return _from_file(str(p), field_name)   # reports the missing file by name
+    return _cached(os.path.realpath(p), st.st_mtime_ns, st.st_size, field_name)
+
+
+def save_fast_style(model: FastStyleModel, path, *, overwrite=False, protect=()) -> Path:
+    return save_model(path, model.net.state_dict(), model.meta, overwrite=overwrite,
+                      protect=protect)
+
+
+def _model_of(model, model_path, workdir) -> FastStyleModel:
+    if isinstance(model, FastStyleModel):
+        if model_path is not None:
+            raise ParameterError("model_path", "give the model as an input or as a file, "
+                                               "not both")
+        return model
+    if model is not None:
+        raise ParameterError("model", f"expected a fast_style model (train_fast_style's "
+                                      f"output), got {type(model).__name__}")
+    if model_path is None:
+        raise ParameterError("model", "fast_style needs a model: $step of train_fast_style, "
+                                      "or model_path")
+    return load_fast_style(model_path)
+
+
+def fast_style(image: np.ndarray, model: FastStyleModel | None = None, *, model_path=None,
+               device: str = "auto", workdir=None) -> np.ndarray:
+    """Stylise ``image`` with a trained feed-forward network: one forward pass.
+
+    ``model`` is a :class:`FastStyleModel` (``train_fast_style``'s output) or ``None``
+    with ``model_path``, a ``.safetensors`` file that :func:`train_fast_style` wrote.  The
+    output has the image's size; grey images are styled as RGB, alpha is kept.  On a
+    video the engine calls this once per frame; the model is loaded (and moved to the
+    device) once.
+    """
+    from ..checks import join_alpha, split_alpha
+    from ..style.checks import as_rgb
+
+    m = _model_of(model, model_path, workdir)
+    rgb, alpha = as_rgb(image, "image")
+    if min(rgb.shape[:2]) < MIN_SIDE:
+        raise ParameterError("image", f"{rgb.shape[0]} x {rgb.shape[1]} is too small for "
+                                      f"the network: sides of at least {MIN_SIDE} px")
+    out = m(rgb, device)
+    return np.ascontiguousarray(join_alpha(out, alpha), dtype=np.float32)

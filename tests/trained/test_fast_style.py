@@ -1,0 +1,188 @@
+"""Feed-forward style on the CPU with a seeded random VGG19 and tiny sizes."""
+import os
+import signal
+
+import numpy as np
+import pytest
+import torch
+
+from imgfusion.engine import run_recipe
+from imgfusion.errors import ParameterError, RecipeError
+from imgfusion.recipe import load_recipe
+from imgfusion.trained import fast_style as fs
+from imgfusion.trained.fast_train import train_fast_style
+from imgfusion.trained.modelfile import ModelFileError, load_model, save_model
+from imgfusion.trained.training import TrainingInterrupted, read_checkpoint
+
+pytestmark = pytest.mark.filterwarnings("ignore::imgfusion.style.weights.RandomWeightsWarning")
+TINY = dict(size=16, width=4, residual_blocks=1, batch_size=2, weights="random",
+            learning_rate=0.02, content_layers=["relu2_1"], style_layers=["relu1_1", "relu2_1"],
+            device="cpu", validation=0.25)
+
+
+@pytest.fixture(scope="module")
+def images(request):
+    rng = np.random.default_rng(0)
+    content = [rng.random((20, 24, 3)).astype(np.float32) for _ in range(8)]
+    yy, xx = np.mgrid[0:32, 0:32]
+    stripes = (np.sin(xx / 2.0)[..., None] * [0.5, 0.3, -0.4] + 0.5).astype(np.float32)
+    return content, np.clip(stripes + 0 * yy[..., None], 0, 1).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def trained(images, tmp_path_factory):
+    content, style = images
+    out = tmp_path_factory.mktemp("fast")
+    return train_fast_style(content, style, path=str(out / "m.safetensors"), steps=40,
+                            validate_every=20, progress=False, loss_plot=str(out / "loss.png"),
+                            **TINY)
+
+
+def _tensors(model):
+    return {k: v.clone() for k, v in model.net.state_dict().items()}
+
+
+def test_training_loss_and_validation_loss_fall(trained):
+    hist, val = trained.report["loss_history"], trained.report["validation_history"]
+    assert np.mean([h["total"] for h in hist[-5:]]) < 0.6 * np.mean([h["total"] for h in hist[:5]])
+    assert [v["step"] for v in val] == [20, 40] and val[0]["total"] > 0
+    held = trained.report["held_out"]
+    assert held["images"] == 2 and held["fast"]["total"] == pytest.approx(val[-1]["total"],
+                                                                         rel=1e-4)
+    assert os.path.exists(trained.report["loss_plot"])
+
+
+def test_model_file_round_trip_and_apply(trained, images, tmp_path):
+    content, _ = images
+    tensors, meta = load_model(trained.path, "fast_style")
+    assert meta["arch"] == {"width": 4, "residual_blocks": 1} and meta["training"]["steps"] == 40
+    from_file = fs.fast_style(content[0], model_path=trained.path)
+    direct = fs.fast_style(content[0], trained.model)
+    assert from_file.shape == (20, 24, 3) and np.array_equal(from_file, direct)
+    assert not np.allclose(direct, content[0], atol=0.05)   # it does something
+    rgba = np.dstack([content[1][:, :, :1], np.full((20, 24, 1), 0.5, np.float32)])
+    out = fs.fast_style(rgba[..., [0, 0, 0, 1]], trained.model)
+    assert out.shape == (20, 24, 4) and np.all(out[..., 3] == 0.5)
+
+
+def test_resumed_training_equals_uninterrupted_bit_for_bit(images, tmp_path):
+    content, style = images
+    kw = dict(TINY, progress=False, validate_every=0)
+    whole = train_fast_style(content, style, path=str(tmp_path / "a.safetensors"), steps=6, **kw)
+    ckpt = str(tmp_path / "ck.pt")
+    train_fast_style(content, style, path=str(tmp_path / "b.safetensors"), steps=3,
+                     checkpoint=ckpt, checkpoint_every=2, **kw)
+    again = train_fast_style(content, style, path=str(tmp_path / "c.safetensors"), steps=6,
+                             checkpoint=ckpt, resume=True, **kw)
+    assert again.report["resumed_from"] == 3
+    a, b = _tensors(whole.model), _tensors(again.model)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(ParameterError, match="another training run .*learning_rate"):
+        train_fast_style(content, style, path=str(tmp_path / "d.safetensors"), steps=6,
+                         checkpoint=ckpt, resume=True, **{**kw, "learning_rate": 0.5})
+
+
+def test_ctrl_c_leaves_checkpoint_and_no_model_file(images, tmp_path):
+    content, style = images
+
+    def progress(done, total, **info):
+        if done == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+    with pytest.raises(TrainingInterrupted) as err:
+        train_fast_style(content, style, path=str(tmp_path / "m.safetensors"), steps=5,
+                         checkpoint=str(tmp_path / "ck.pt"), progress=progress,
+                         **{k: v for k, v in TINY.items()})
+    assert err.value.step == 2 and read_checkpoint(tmp_path / "ck.pt")["step"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.pt"]
+
+
+def test_refuses_other_models_and_bad_input(trained, images, tmp_path):
+    content, _ = images
+    vae = save_model(tmp_path / "vae.safetensors", {"w": torch.zeros(3)},
+                     {"kind": "style_vae", "arch": {}})
+    with pytest.raises(ModelFileError, match="'style_vae' model; this step needs a "
+                                             "'fast_style'"):
+        fs.fast_style(content[0], model_path=str(vae))
+    tensors, meta = load_model(trained.path, "fast_style")
+    wrong = save_model(tmp_path / "wrong.safetensors", tensors,
+                       {**meta, "arch": {"width": 8, "residual_blocks": 1}})
+    with pytest.raises(ModelFileError, match="has shape .* its architecture needs"):
+        fs.fast_style(content[0], model_path=str(wrong))
+    with pytest.raises(ParameterError, match="too small"):
+        fs.fast_style(content[0][:8, :8], trained.model)
+    with pytest.raises(ParameterError, match="needs a model"):
+        fs.fast_style(content[0])
+    with pytest.raises(ParameterError, match="1 training images after the validation split"):
+        train_fast_style(content[:2], images[1], path=str(tmp_path / "x.safetensors"),
+                         steps=1, progress=False, **TINY)
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+RECIPE = """
+imgfusion: 1
+device: cpu
+steps:
+  - {{id: bg, op: load, path: "sample:coffee"}}
+  - {{id: clip, op: synthetic_video, background: $bg, frames: 4, size: [24, 32], zoom: 1.0}}
+  - id: styled
+    op: fast_style
+    image: $clip
+    model_path: {model}
+  - op: save_video
+    video: $styled
+    path: out/styled
+"""
+
+
+def test_fast_style_on_a_video_keeps_frames_and_loads_once(trained, tmp_path, monkeypatch):
+    from imgfusion.video.reader import load_video
+
+    loads = []
+    real = fs._from_file
+    monkeypatch.setattr(fs, "_from_file", lambda *a: loads.append(a) or real(*a))
+    fs._cached.cache_clear()
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(RECIPE.format(model=trained.path))
+    result = run_recipe(load_recipe(recipe), progress=False)
+    frames = list(load_video(tmp_path / "out" / "styled"))
+    assert len(frames) == 4 and frames[0].shape == (24, 32, 3) and len(loads) == 1
+    clip = list(result.output("clip"))
+    want = fs.fast_style(clip[2], trained.model)
+    assert np.abs(frames[2] - want).max() <= 0.5 / 255 + 1e-6
+
+
+def test_recipe_validation_refuses_before_running(trained, images, tmp_path):
+    vae = save_model(tmp_path / "vae.safetensors", {"w": torch.zeros(3)},
+                     {"kind": "style_vae", "arch": {}})
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(RECIPE.format(model=vae))
+    with pytest.raises(RecipeError, match="step styled, field 'model_path': .*'style_vae'"):
+        load_recipe(recipe)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "m.json").write_text("mine")   # the sidecar's name
+    (tmp_path / "empty").mkdir()
+    from imgfusion.io.write import write_image
+    write_image(tmp_path / "photo.png", images[0][0])
+    train = """
+imgfusion: 1
+steps:
+  - id: style
+    op: load
+    path: sample:coffee
+  - id: train
+    op: train_fast_style
+    style: $style
+    content_dir: {folder}
+    path: out/m.safetensors
+    crops: {crops}
+"""
+    for folder, crops, field, message in (
+            (".", 0, "path", "m.json already exists"),
+            ("empty", 0, "content_dir", "0 images in the folder; at least 1"),
+            (".", 2, "crops", "1 training crops after the validation split; at least 2")):
+        (tmp_path / "out" / "m.json").write_text("mine") if field == "path" else \
+            (tmp_path / "out" / "m.json").unlink(missing_ok=True)
+        recipe.write_text(train.format(folder=folder, crops=crops))
+        with pytest.raises(RecipeError, match=f"step train, field '{field}': .*{message}"):
+            load_recipe(recipe)
+    assert not (tmp_path / "out" / "m.safetensors").exists()
