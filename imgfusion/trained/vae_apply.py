@@ -225,6 +225,16 @@ def vae_style(content, model=None, *, model_file=None, strength: float = 0.5,
     measures : bool
         Add the VGG Gram and content distances to the report (when the model holds
         the paintings' Gram matrices) and, for a video, the temporal error.
+
+    Returns
+    -------
+    VaeStyleResult
+        ``image``: the styled image at the model's size (a video for a video);
+        ``report``: ``shift_distance`` (of the mean shifted code), the probe's mean
+        painting probability of the inputs' μ and of the re-encoded outputs, and with
+        ``measures`` the mean Gram distance of inputs and outputs to the paintings and
+        the content distance (all on the decoded frames, before smoothing), and for a
+        video ``per_frame`` rows and the ``temporal_error`` of the frames as written.
     """
     strength, mode = check_strength(strength), check_mode(mode)
     m = resolve_model(model, model_file, device)

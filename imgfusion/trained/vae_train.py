@@ -181,7 +181,7 @@ def _psnr_rows(rows: list[dict]) -> list[dict]:
             for r in rows if r.get("frames_mse")]
 
 
-def _summary(model: VaeStyleModel, data: _Data, vgg_weights, seed: int) -> dict:
+def _summary(model: VaeStyleModel, data: _Data, vgg_weights) -> dict:
     """Class means, probe and Gram matrices into ``model``; their figures returned."""
     split = "validation" if len(data.frames.validation) and len(data.paintings.validation) \
         else "train"
@@ -202,7 +202,7 @@ def _summary(model: VaeStyleModel, data: _Data, vgg_weights, seed: int) -> dict:
     if vgg_weights is not None:
         from .vae_measures import mean_grams, vgg_encoder
 
-        enc = vgg_encoder(vgg_weights, seed, data.device)
+        enc = vgg_encoder(vgg_weights, 0, data.device)   # the one vae_style measures with
         model.grams = mean_grams(enc, data.paintings.train + data.paintings.validation)
         model.gram_weights = vgg_weights
     return out
@@ -292,7 +292,7 @@ def train_style_vae(paintings=None, frames=None, *, path,
     ref, rows = _phases(net, data, arch, o, int(seed), progress, workdir)
     zero = torch.zeros(arch.latent, device=dev)   # means and probe: set by _summary
     model = VaeStyleModel(net.eval(), ref, zero, zero, Probe(zero, zero.sum()))
-    report = {**rows, **_summary(model, data, vgg_weights, int(seed)),
+    report = {**rows, **_summary(model, data, vgg_weights),
               "images": {"paintings": [len(sets[0].train), len(sets[0].validation)],
                          "frames": [len(sets[1].train), len(sets[1].validation)]},
               "device": str(dev), "seconds": round(time.perf_counter() - t0, 2)}

@@ -150,3 +150,12 @@ def test_model_file_of_another_kind_or_truncated_is_refused(trained, tmp_path):
         vae_style(FRAMES[0], model_file=cut)
     with pytest.raises(ParameterError, match="exactly one"):
         vae_style(FRAMES[0], trained[0].model, model_file=cut)
+
+
+def test_paintings_of_mixed_sizes_are_resized_to_the_models(tmp_path):
+    mixed = [np.ones((40, 56, 3), np.float32) * 0.3, *PAINTINGS[:3], PAINTINGS[3][:20, :28]]
+    result = train_style_vae(mixed, from_frames(FRAMES[:6]), path="m.safetensors", steps=2,
+                             refiner=False, vgg_weights=None, workdir=tmp_path, **TINY)
+    assert result.report["images"]["paintings"] == [4, 1]
+    assert result.model.refiner is None and result.model.grams is None
+    assert vae_style(mixed[0], result.model).image.shape == (32, 32, 3)
