@@ -22,7 +22,7 @@ distances use the original VGG19 (``--weights random`` for a seeded random one).
 Usage::
 
     python bench/vae_style.py                    # CPU, 64 px, 600 + 150 steps (minutes)
-    python bench/vae_style.py --steps 300 --gallery gallery/results/vae_style
+    python bench/vae_style.py --gallery gallery/results/vae_style_bench
 """
 from __future__ import annotations
 
