@@ -20,9 +20,11 @@ ARGS = {
     "stylize_and_blend": dict(STYLE, margin=2),
 }
 NOT_IMAGE_OPS = {"load", "load_mask", "save", "shape_mask"}  # paths or sizes in, not images
-# the video family's operators take videos (tests/video covers them)
+# the video family's operators take videos (tests/video covers them), the trained family's
+# a model or a training set (tests/trained covers them)
+OTHER_FAMILIES = ("builtin plugin imgfusion.video.plugin", "builtin plugin imgfusion.trained.plugin")
 OPS = [n for n in REGISTRY.names() if n not in NOT_IMAGE_OPS
-       and REGISTRY[n].source != "builtin plugin imgfusion.video.plugin"]
+       and REGISTRY[n].source not in OTHER_FAMILIES]
 
 
 def _inputs(op, smooth_image, channels):
