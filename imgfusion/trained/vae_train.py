@@ -283,6 +283,13 @@ def train_style_vae(paintings=None, frames=None, *, path,
 
     model_destination(dest, overwrite, protect, "path")   # refused before any training
     dev = resolve_device(device)
+    if vgg_weights is not None:   # a bad weights name fails now, not after the training
+        from .vae_measures import vgg_encoder
+
+        try:
+            vgg_encoder(vgg_weights, 0, dev)
+        except ParameterError as exc:
+            raise ParameterError("vgg_weights", exc.message) from None
     torch.manual_seed(int(seed))
     sets = _sets(paintings, paintings_folder, frames, frames_folder, arch.size, validation,
                  int(seed), frame_step, max_frames)

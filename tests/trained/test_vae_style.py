@@ -122,11 +122,13 @@ def test_interrupted_training_leaves_a_checkpoint_and_no_model_file(tmp_path):
     ({"paintings": PAINTINGS[:2]}, "paintings"),
     ({"paintings": None}, "paintings"),
     ({"frames": None}, "frames"),
-    ({"kernels": [4, 3, 3]}, "kernels")])
+    ({"kernels": [4, 3, 3]}, "kernels"),
+    ({"vgg_weights": "no/such/weights.pth"}, "vgg_weights")])
 def test_bad_training_input_is_refused_naming_the_field(args, field, tmp_path):
     kw = {"paintings": PAINTINGS, "frames": from_frames(FRAMES), **TINY, **args}
     with pytest.raises(ParameterError) as err:
-        train_style_vae(path="m.safetensors", steps=1, vgg_weights=None, workdir=tmp_path, **kw)
+        train_style_vae(path="m.safetensors", steps=1, workdir=tmp_path,
+                        **{"vgg_weights": None, **kw})
     assert err.value.field == field
     assert not (tmp_path / "m.safetensors").exists()
 
