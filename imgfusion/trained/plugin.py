@@ -64,11 +64,19 @@ VAE_MODES = ("mean", "legacy", "sampled")
 
 
 def _check_train_vae(p) -> None:
+    from pathlib import Path
+
+    from ..errors import ParameterError
     from .data import check_count, count_folder
     from .vae_train import build_arch
 
     build_arch(p.get("preset", "default"), p.get("size"), p.get("filters"), p.get("kernels"),
                p.get("latent"), p.get("refiner_width"))
+    weights = p.get("vgg_weights", "original")
+    if weights not in (None, "original", "imagenet", "random") and \
+            not Path(str(weights)).expanduser().is_file():
+        raise ParameterError("vgg_weights", f"'{weights}' is neither original, imagenet, "
+                                            "random nor an existing state-dict file")
     for name in ("paintings_folder", "frames_folder"):
         if p.get(name):
             check_count(count_folder(p[name], name), 3, name, "images (2 to train, 1 held out)")

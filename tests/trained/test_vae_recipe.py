@@ -79,6 +79,9 @@ def test_too_few_training_images_and_bad_kernels_are_refused_at_validation(input
         load_recipe(_recipe(inputs, [{**TRAIN, "kernels": [3, 4]}]), out_dir=inputs / "out")
     found = {(p.step, p.field) for p in err.value.problems}
     assert ("vae", "kernels") in found or ("vae", "paintings_folder") in found
+    with pytest.raises(RecipeError) as err:
+        load_recipe(_recipe(inputs, [{**TRAIN, "vgg_weights": "vgg.pth"}]), out_dir=inputs)
+    assert any(p.field == "vgg_weights" for p in err.value.problems)
 
 
 def test_gallery_recipe_validates_with_the_alpha_sweep(tmp_path):
