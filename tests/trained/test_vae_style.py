@@ -161,3 +161,25 @@ def test_paintings_of_mixed_sizes_are_resized_to_the_models(tmp_path):
     assert result.report["images"]["paintings"] == [4, 1]
     assert result.model.refiner is None and result.model.grams is None
     assert vae_style(mixed[0], result.model).image.shape == (32, 32, 3)
+
+
+def test_resumed_training_gives_the_uninterrupted_model_bit_for_bit(tmp_path):
+    from imgfusion.trained.vae_model import tensors
+
+    kw = dict(steps=8, refiner=False, vgg_weights=None, validate_every=4, checkpoint="c.ckpt",
+              checkpoint_every=2, **TINY)
+
+    def stop(done, total, **info):
+        if done == 5:
+            raise KeyboardInterrupt
+    whole = train_style_vae(PAINTINGS, from_frames(FRAMES), path="a.safetensors",
+                            workdir=tmp_path / "a", **kw)
+    with pytest.raises(TrainingInterrupted):
+        train_style_vae(PAINTINGS, from_frames(FRAMES), path="b.safetensors",
+                        workdir=tmp_path / "b", **{**kw, "progress": stop})
+    resumed = train_style_vae(PAINTINGS, from_frames(FRAMES), path="b.safetensors",
+                              workdir=tmp_path / "b", **{**kw, "resume": True})
+    a, b = tensors(whole.model), tensors(resumed.model)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert resumed.report["psnr_heldout_frames_first_epoch"] == \
+        whole.report["psnr_heldout_frames_first_epoch"]
