@@ -97,10 +97,11 @@ class _Tally:
         return out
 
 
-def _measure_encoder(model: VaeStyleModel, measures: bool, weights: str | None):
+def _measure_encoder(model: VaeStyleModel, measures: bool):
+    """The VGG the model's Gram matrices were computed with (None: no VGG measures)."""
     if not measures or model.grams is None:
         return None
-    return vm.vgg_encoder(weights or model.gram_weights or "original", 0, model.device)
+    return vm.vgg_encoder(model.gram_weights or "original", 0, model.device)
 
 
 def _style_image(model, image: np.ndarray, s: _Settings, tally: _Tally):
@@ -240,7 +241,7 @@ def vae_style(content, model=None, *, model_file=None, strength: float = 0.5,
     m = resolve_model(model, model_file, device)
     s = _Settings(strength, mode, bool(refine), float(smoothing), int(seed))
     Smoother(s.smoothing)  # checks the range before any work
-    tally = _Tally(m, _measure_encoder(m, measures, None))
+    tally = _Tally(m, _measure_encoder(m, measures))
     if not isinstance(content, Video):
         from ..style.checks import as_rgb
 
