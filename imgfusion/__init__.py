@@ -63,6 +63,10 @@ _LAZY = {
     "temporal_errors": "imgfusion.video.measures",
     "temporal_error": "imgfusion.video.measures",
     "synthetic_video": "imgfusion.video.synthetic",
+    # --- trained style networks, conv-VAE (imgfusion.trained) ---
+    "train_style_vae": "imgfusion.trained.vae_train",
+    "vae_style": "imgfusion.trained.vae_apply",
+    "load_vae_model": "imgfusion.trained.vae_io",
     # --- trained networks: feed-forward style (imgfusion.trained) ---
     "train_fast_style": "imgfusion.trained.fast_train",
     "fast_style": "imgfusion.trained.fast_style",

@@ -1,0 +1,311 @@
+"""``train_style_vae``: fit the conv VAE to paintings and frames, then the refiner.
+
+Phase 1 trains the VAE (reconstruction + β KL, the seed's objective) on batches
+drawn half from the paintings and half from the frames, so that neither class
+dominates the latent space however many frames a video gives.  Phase 2 (optional)
+trains the residual refiner on (decode(μ(x)), x) with the VAE frozen.  Both run in
+the shared loop (:func:`imgfusion.trained.training.train`: progress, checkpoints,
+resume, Ctrl-C, validation, loss plot).  Then the class means of μ, the linear probe
+and (with ``vgg_weights``) the paintings' mean Gram matrices are computed and stored
+with the model, and the report is made: reconstruction PSNR of the held-out frames
+after the first epoch, at every validation and at the end, the probe's held-out
+accuracy, the distance between the class means.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+
+from ..errors import ParameterError
+from .data import ImageSet, image_set
+from .training import train
+from .vae_latent import Probe, fit_probe
+from .vae_measures import psnr
+from .vae_model import VaeStyleModel, decode, encode
+from .vae_net import PRESETS, ConvVAE, Refiner, VaeArch, refiner_losses, vae_losses
+
+
+class TrainVaeResult(NamedTuple):
+    """The model (for later steps), the model file written, and the training report."""
+
+    model: VaeStyleModel
+    path: str
+    report: dict
+
+
+class _Data(NamedTuple):
+    paintings: ImageSet
+    frames: ImageSet
+    device: torch.device
+
+    def draw(self, g: torch.Generator, batch: int) -> torch.Tensor:
+        """Half paintings, half frames (with replacement), on the device."""
+        half = max(1, batch // 2)
+        ip = torch.randint(len(self.paintings.train), (half,), generator=g).tolist()
+        jf = torch.randint(len(self.frames.train), (batch - half or 1,), generator=g).tolist()
+        x = torch.cat([self.paintings.batch(ip), self.frames.batch(jf)])
+        return x.to(self.device)
+
+    def epoch_steps(self, batch: int) -> int:
+        """Steps of one epoch: every training image seen once, on average."""
+        n = len(self.paintings.train) + len(self.frames.train)
+        return max(1, -(-n // int(batch)))
+
+    def held_out(self, split: str = "validation") -> tuple[torch.Tensor, torch.Tensor]:
+        p, f = self.paintings, self.frames
+        return (p.batch(range(len(getattr(p, split))), split).to(self.device),
+                f.batch(range(len(getattr(f, split))), split).to(self.device))
+
+
+class VaeSpec:
+    """Phase 1 for :func:`~imgfusion.trained.training.train`."""
+
+    def __init__(self, net: ConvVAE, data: _Data, beta: float, lr: float, batch: int,
+                 seed: int, signature: dict):
+        self.net, self.data, self.beta, self.batch = net, data, float(beta), int(batch)
+        self.modules = {"vae": net}
+        self.optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+        self.generators = {"data": torch.Generator().manual_seed(int(seed) + 11)}
+        self.seed, self.signature = int(seed), signature
+
+    def step(self, index: int) -> dict[str, float]:
+        x = self.data.draw(self.generators["data"], self.batch)
+        self.optimizer.zero_grad()
+        losses = vae_losses(self.net, x, self.beta)
+        losses["loss"].backward()
+        self.optimizer.step()
+        out = {k: float(v.detach()) for k, v in losses.items()}
+        if index + 1 == self.data.epoch_steps(self.batch):
+            out.update(self.first_epoch())
+        return out
+
+    def first_epoch(self) -> dict[str, float]:
+        """The held-out frames' error after one epoch, the figure the end must beat
+        (recorded in the history, so a resumed run keeps it)."""
+        _, f = self.data.held_out()
+        if not len(f):
+            return {}
+        self.net.eval()
+        with torch.no_grad():
+            mse = float((self.net.decode(self.net.encode(f)[0]) - f).pow(2).mean())
+        self.net.train()
+        return {"first_epoch_frames_mse": mse}
+
+    def validate(self) -> dict[str, float]:
+        p, f = self.data.held_out()
+        if not len(p) + len(f):
+            return {}
+        g = torch.Generator(self.data.device).manual_seed(self.seed + 12)
+        losses = vae_losses(self.net, torch.cat([p, f]), self.beta, g)
+        out = {"loss": float(losses["loss"]), "mse": float(losses["mse"])}
+        if len(f):
+            out["frames_mse"] = float((self.net.decode(self.net.encode(f)[0]) - f).pow(2).mean())
+        return out
+
+
+class RefinerSpec:
+    """Phase 2: the refiner on (decode(μ(x)), x), the VAE frozen."""
+
+    def __init__(self, refiner: Refiner, net: ConvVAE, data: _Data, lr: float, batch: int,
+                 seed: int, signature: dict):
+        self.refiner, self.net, self.data, self.batch = refiner, net.eval(), data, int(batch)
+        self.modules = {"refiner": refiner}
+        self.optimizer = torch.optim.Adam(refiner.parameters(), lr=lr)
+        self.generators = {"data": torch.Generator().manual_seed(int(seed) + 21)}
+        self.signature = signature
+
+    def _decoded(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.net.decode(self.net.encode(x)[0])
+
+    def step(self, index: int) -> dict[str, float]:
+        x = self.data.draw(self.generators["data"], self.batch)
+        self.optimizer.zero_grad()
+        losses = refiner_losses(self.refiner, self._decoded(x), x)
+        losses["loss"].backward()
+        self.optimizer.step()
+        return {k: float(v.detach()) for k, v in losses.items()}
+
+    def validate(self) -> dict[str, float]:
+        _, f = self.data.held_out()
+        if not len(f):
+            return {}
+        return {"frames_mse": float((self.refiner(self._decoded(f)) - f).pow(2).mean())}
+
+
+def build_arch(preset: str, size, filters, kernels, latent, refiner_width) -> VaeArch:
+    if preset not in PRESETS:
+        raise ParameterError("preset", f"'{preset}' is not one of {', '.join(PRESETS)}")
+    base = PRESETS[preset].as_dict()
+    changes = {"size": size, "filters": filters, "kernels": kernels, "latent": latent,
+               "refiner_width": refiner_width}
+    if filters is not None and kernels is None and len(filters) != len(base["kernels"]):
+        changes["kernels"] = [3] * len(filters)
+    return VaeArch.from_dict({**base, **{k: v for k, v in changes.items() if v is not None}})
+
+
+def _sets(paintings, paintings_folder, frames, frames_folder, size, validation, seed,
+          frame_step, max_frames) -> tuple[ImageSet, ImageSet]:
+    p_in = [*(paintings or []), *([paintings_folder] if paintings_folder else [])]
+    f_in = [*([frames] if frames is not None else []), *([frames_folder] if frames_folder
+                                                          else [])]
+    if not p_in:
+        raise ParameterError("paintings", "give the paintings (images) or paintings_folder")
+    if not f_in:
+        raise ParameterError("frames", "give the frames (a video) or frames_folder")
+    p = image_set(p_in, field="paintings", size=size, validation=validation, minimum=2,
+                  seed=seed)
+    f = image_set(f_in, field="frames", size=size, validation=validation, minimum=2,
+                  seed=seed + 1, every=frame_step, limit=max_frames)
+    return p, f
+
+
+def in_workdir(path, workdir) -> Path | None:
+    """An output path as the run means it: relative to the run's output folder."""
+    if path is None:
+        return None
+    p = Path(path).expanduser()
+    return p if p.is_absolute() or workdir is None else Path(workdir) / p
+
+
+def _sibling(path: Path | None, tag: str) -> Path | None:
+    return None if path is None else path.with_name(f"{path.stem}_{tag}{path.suffix}")
+
+
+def _psnr_rows(rows: list[dict]) -> list[dict]:
+    return [{"step": r["step"], "psnr": round(10 * float(np.log10(1 / r["frames_mse"])), 3)}
+            for r in rows if r.get("frames_mse")]
+
+
+def _summary(model: VaeStyleModel, data: _Data, vgg_weights) -> dict:
+    """Class means, probe and Gram matrices into ``model``; their figures returned."""
+    split = "validation" if len(data.frames.validation) and len(data.paintings.validation) \
+        else "train"
+    tp, tf = data.held_out("train")
+    mu_p, mu_f = encode(model, tp)[0], encode(model, tf)[0]
+    model.m_paintings, model.m_frames = mu_p.mean(0), mu_f.mean(0)
+    model.probe = fit_probe(mu_p, mu_f)
+    hp, hf = data.held_out(split)
+    right = (model.probe.probability(encode(model, hp)[0]) > 0.5).sum() + \
+        (model.probe.probability(encode(model, hf)[0]) <= 0.5).sum()
+    out = {"probe_accuracy": float(right) / (len(hp) + len(hf)), "probe_on": split,
+           "class_mean_distance": float((model.m_paintings - model.m_frames).norm())}
+    _, f = data.held_out()
+    if len(f):
+        out["psnr_heldout_frames"] = psnr(decode(model, encode(model, f)[0], refine=False), f)
+        if model.refiner is not None:
+            out["psnr_heldout_frames_refined"] = psnr(decode(model, encode(model, f)[0]), f)
+    if vgg_weights is not None:
+        from .vae_measures import mean_grams, vgg_encoder
+
+        enc = vgg_encoder(vgg_weights, 0, data.device)   # the one vae_style measures with
+        model.grams = mean_grams(enc, data.paintings.train + data.paintings.validation)
+        model.gram_weights = vgg_weights
+    return out
+
+
+def _phases(net, data, arch, o: dict, seed: int, progress, workdir) -> tuple[Refiner | None,
+                                                                             dict]:
+    """Train the VAE, then the refiner; their loop results as report rows."""
+    sig = {"arch": arch.as_dict(), "beta": o["beta"], "lr": o["learning_rate"],
+           "batch": o["batch_size"], "seed": seed, "images": [len(data.paintings.train),
+                                                               len(data.frames.train)]}
+    ckpt, plot = in_workdir(o["checkpoint"], workdir), in_workdir(o["loss_plot"], workdir)
+    loop = {"checkpoint_every": o["checkpoint_every"], "resume": o["resume"],
+            "overwrite": o["overwrite"], "validate_every": o["validate_every"],
+            "progress": progress}
+    spec = VaeSpec(net, data, o["beta"], o["learning_rate"], o["batch_size"], seed, sig)
+    first = train(spec, steps=o["steps"], checkpoint=ckpt, plot=plot, desc="vae", **loop)
+    epoch = [r for r in first.history if "first_epoch_frames_mse" in r]
+    rows = {"vae": {"steps": first.steps, "seconds": round(first.seconds, 2),
+                    "last": first.history[-1] if first.history else None,
+                    "psnr_heldout_frames_by_step": _psnr_rows(first.validation)}}
+    if epoch:
+        rows["psnr_heldout_frames_first_epoch"] = _psnr_rows(
+            [{"step": epoch[0]["step"], "frames_mse": epoch[0]["first_epoch_frames_mse"]}])[0]
+    if not o["refiner"] or not o["refiner_steps"]:
+        return None, rows
+    refiner = Refiner(arch.refiner_width, arch.channels).to(data.device)
+    rspec = RefinerSpec(refiner, net, data, o["learning_rate"], o["batch_size"], seed,
+                        {**sig, "refiner_steps": o["refiner_steps"]})
+    second = train(rspec, steps=o["refiner_steps"], checkpoint=_sibling(ckpt, "refiner"),
+                   plot=_sibling(plot, "refiner"), desc="refiner", **loop)
+    rows["refiner"] = {"steps": second.steps, "seconds": round(second.seconds, 2),
+                       "psnr_heldout_frames_by_step": _psnr_rows(second.validation)}
+    return refiner.eval(), rows
+
+
+def train_style_vae(paintings=None, frames=None, *, path,
+                    paintings_folder=None, frames_folder=None, frame_step: int = 1,
+                    max_frames: int | None = None, preset: str = "default", size=None,
+                    filters=None, kernels=None, latent: int | None = None, beta: float = 1.0,
+                    refiner: bool = True, refiner_steps: int = 300,
+                    refiner_width: int | None = None, vgg_weights: str | None = "original",
+                    steps: int = 2000, batch_size: int = 16, learning_rate: float = 1e-3,
+                    validation: float = 0.1, validate_every: int = 100, checkpoint=None,
+                    checkpoint_every: int = 100, resume: bool = False, loss_plot=None,
+                    overwrite: bool = False, device: str = "auto", seed: int = 0,
+                    progress=None, workdir=None, protect=()) -> TrainVaeResult:
+    """Train the conv-VAE style model on paintings and frames; write its model file.
+
+    Parameters
+    ----------
+    paintings : list of ndarray, optional
+        The paintings (and/or ``paintings_folder``, a folder of images).
+    frames : Video, optional
+        The frames (and/or ``frames_folder``); every ``frame_step``-th frame, at most
+        ``max_frames``.
+    preset, size, filters, kernels, latent, refiner_width :
+        The network: ``default`` (128 px, 5 layers, 128 codes) or ``seed`` (the
+        original 180 x 320, 7 layers, 512 codes), with any of these changed.
+    beta : float
+        Weight of the KL term (1: the plain VAE).
+    refiner, refiner_steps :
+        Train the residual refiner afterwards, for so many steps.
+    vgg_weights : str or None
+        VGG19 of the Gram measure (the paintings' mean Gram matrices are stored with
+        the model); None: no Gram measure.
+    steps, batch_size, learning_rate, validation, validate_every, checkpoint,
+    checkpoint_every, resume, loss_plot, overwrite :
+        The shared training loop's options (:func:`imgfusion.trained.training.train`).
+    """
+    from .training import resolve_device
+    from .vae_io import save_vae_model
+
+    o = dict(locals())
+    arch = build_arch(preset, size, filters, kernels, latent, refiner_width)
+    dest = in_workdir(path, workdir)
+    from .modelfile import model_destination
+
+    model_destination(dest, overwrite, protect, "path")   # refused before any training
+    dev = resolve_device(device)
+    if vgg_weights is not None:   # a bad weights name fails now, not after the training
+        from .vae_measures import vgg_encoder
+
+        try:
+            vgg_encoder(vgg_weights, 0, dev)
+        except ParameterError as exc:
+            raise ParameterError("vgg_weights", exc.message) from None
+    torch.manual_seed(int(seed))
+    sets = _sets(paintings, paintings_folder, frames, frames_folder, arch.size, validation,
+                 int(seed), frame_step, max_frames)
+    data = _Data(*sets, dev)
+    t0 = time.perf_counter()
+    net = ConvVAE(arch).to(dev)
+    ref, rows = _phases(net, data, arch, o, int(seed), progress, workdir)
+    zero = torch.zeros(arch.latent, device=dev)   # means and probe: set by _summary
+    model = VaeStyleModel(net.eval(), ref, zero, zero, Probe(zero, zero.sum()))
+    report = {**rows, **_summary(model, data, vgg_weights),
+              "images": {"paintings": [len(sets[0].train), len(sets[0].validation)],
+                         "frames": [len(sets[1].train), len(sets[1].validation)]},
+              "device": str(dev), "seconds": round(time.perf_counter() - t0, 2)}
+    settings = {k: o[k] for k in ("beta", "steps", "batch_size", "learning_rate", "validation",
+                                  "refiner_steps", "frame_step", "max_frames", "seed")}
+    written = save_vae_model(dest, model, {"settings": settings, "report": report},
+                             overwrite=overwrite, protect=protect)
+    model.info = {"training": {"settings": settings, "report": report}}
+    return TrainVaeResult(model, str(written), report)
