@@ -118,15 +118,21 @@ def _our_warnings():
         yield
 
 
+def _ignore_signal(signum, frame) -> None:
+    """What SIGTERM does after the first one: nothing."""
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
     """SIGTERM raises :class:`Terminated`.  After the first one, SIGTERM stays ignored
-    (not restored) so that a second one can neither cut the clean-up short nor kill
-    the process on its way out with the exit code 143."""
+    (not restored) so that a second one can neither cut the clean-up short nor kill the
+    process on its way out with the exit code 143."""
     terminated = []
 
     def terminate(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # A handler that does nothing, not SIG_IGN: a SIGTERM already pending when the
+        # handler changes would make Python print "Signal 15 ignored due to race condition".
+        signal.signal(signal.SIGTERM, _ignore_signal)
         terminated.append(signum)
         raise Terminated()
 
@@ -137,9 +143,8 @@ def _sigterm_as_interrupt():
         return
     try:
         yield
-    finally:
-        if not terminated:
-            signal.signal(signal.SIGTERM, previous)
+    finally:  # after a SIGTERM, SIG_IGN from here on (finalisation resets Python handlers)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN if terminated else previous)
 
 
 def _silence_stdout() -> None:

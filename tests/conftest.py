@@ -26,3 +26,22 @@ def smooth_image():
     """``smooth_image(shape, seed=0, channels=3, low=0.0, high=1.0)``: the test image every
     folder uses (test folders are not packages, so it comes as a fixture)."""
     return _smooth_image
+
+
+@pytest.fixture(scope="module")
+def quiet_one_torch_thread():
+    """One torch thread and no RandomWeightsWarning for a whole module: tiny networks gain
+    nothing from threads on a shared 2-core machine, and a result compared across runs
+    must come from the same summation order.  Folders that want it make it autouse."""
+    import warnings
+
+    import torch
+
+    from imgfusion.style.weights import RandomWeightsWarning
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RandomWeightsWarning)
+        yield
+    torch.set_num_threads(before)

@@ -296,22 +296,15 @@ def divergence_rhs(region, fstar, gh, gv, out):
 
 
 @njit(**_OPTS)
-def region_to_padded(image, region, x):
-    """``x[c, i + 1, j + 1] = image[i, j, c]`` on the region (x padded, channels first)."""
+def copy_region(image, region, x, to_padded):
+    """``x[c, i + 1, j + 1] = image[i, j, c]`` on the region (x padded, channels first)
+    when ``to_padded``; the converse, ``image[i, j, c] = x[c, i + 1, j + 1]``, when not."""
     h, w, nc = image.shape
     for i in prange(h):
         for j in range(w):
             if region[i, j]:
                 for c in range(nc):
-                    x[c, i + 1, j + 1] = image[i, j, c]
-
-
-@njit(**_OPTS)
-def padded_to_region(x, region, image):
-    """The converse: ``image[i, j, c] = x[c, i + 1, j + 1]`` on the region."""
-    h, w, nc = image.shape
-    for i in prange(h):
-        for j in range(w):
-            if region[i, j]:
-                for c in range(nc):
-                    image[i, j, c] = x[c, i + 1, j + 1]
+                    if to_padded:
+                        x[c, i + 1, j + 1] = image[i, j, c]
+                    else:
+                        image[i, j, c] = x[c, i + 1, j + 1]

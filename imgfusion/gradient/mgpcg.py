@@ -327,10 +327,10 @@ def solve_grid(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.nda
         b.fill(0)
         k.divergence_rhs(region, fstar, gh, gv, b)
         x.fill(0)
-        k.region_to_padded(fstar if start is None else start, region, x)
+        k.copy_region(fstar if start is None else start, region, x, True)
         residual, iterations = solve(hier, b, x, tol)
         out = np.array(fstar, dtype=np.float64) if out is None else out
-        k.padded_to_region(x, region, out)
+        k.copy_region(out, region, x, False)
     finally:
         numba.set_num_threads(threads)
     return out, residual, iterations

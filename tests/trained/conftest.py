@@ -1,21 +1,13 @@
 import warnings
 
 import pytest
-import torch
 
 from imgfusion.style.weights import RandomWeightsWarning
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _quiet_and_one_thread():
-    """One thread (tiny networks gain nothing from more on a shared 2-core machine, and
-    a result compared across runs must come from the same summation order)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomWeightsWarning)
-        yield
-    torch.set_num_threads(before)
+def _quiet_and_one_thread(quiet_one_torch_thread):
+    """Every module here: one torch thread, no random-weights warning (tests/conftest.py)."""
 
 
 @pytest.fixture(scope="session")

@@ -81,7 +81,7 @@ def test_outputs_move_toward_the_paintings_as_alpha_rises(trained, training_fram
 def test_mean_codes_flicker_less_than_sampled_codes(trained, tmp_path):
     rng = np.random.default_rng(7)
     clip = synthetic_video(gradient(rng, 64), frames=8, size=(32, 32), pan=(0.3, 0.6),
-                           zoom=1.0, radius=0.2, velocity=(0.3, 0.6))
+                           zoom=1.0, radius=0.2, velocity=(0.3, 0.6)).video
     errors = {mode: vae_style(clip, trained[0].model, strength=0.5, mode=mode, smoothing=0.0,
                               frames_dir=mode, workdir=tmp_path).report["temporal_error"]
               for mode in ("mean", "sampled")}

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from imgfusion.engine import run_recipe
-from imgfusion.errors import RecipeError, ParameterError, StepFailed
+from imgfusion.errors import RecipeError, ParameterError
 from imgfusion.gradient.blending import poisson_blend
 from imgfusion.operators import Input, Operator, Output
 from imgfusion.plugins import load_registry
