@@ -83,6 +83,12 @@ class WriteSession:
         if path not in self.written:
             self.written.append(path)
 
+    def moved(self, source: str | os.PathLike, dest: str | os.PathLike) -> None:
+        """A recorded file was renamed: the record names where it is now."""
+        source = os.path.abspath(os.fspath(source))
+        self.written = [p for p in self.written if p != source]
+        self.record(dest)
+
 
 _SESSION: ContextVar[WriteSession | None] = ContextVar("imgfusion_write_session", default=None)
 
@@ -98,6 +104,14 @@ def write_session(root: str | os.PathLike,
         yield session
     finally:
         _SESSION.reset(token)
+
+
+def move_written(source: str | os.PathLike, dest: str | os.PathLike) -> None:
+    """``os.replace(source, dest)``, and the open session's record follows the file."""
+    os.replace(source, dest)
+    session = _SESSION.get()
+    if session is not None:
+        session.moved(source, dest)
 
 
 def check_destination(dest: str | os.PathLike) -> WriteSession | None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..io.write import atomic_write, write_image
 from ..io.read import read_image
+from ..paths import move_written
 
 STATE = "state.json"
 REPORT = "report.json"
@@ -73,7 +73,7 @@ class FrameStore:
         index = self.state.get("pending")
         pending = self.folder / PENDING
         if index is not None and (pending / self.frame_path(index).name).is_file():
-            os.replace(pending / self.frame_path(index).name, self.frame_path(index))
+            move_written(pending / self.frame_path(index).name, self.frame_path(index))
         if pending.is_dir():
             shutil.rmtree(pending)
 
@@ -125,7 +125,7 @@ class FrameStore:
         self.state = {"key": self.key, "pass": pass_index, "done": position + 1,
                       "pending": index}
         self._write_json(STATE, self.state)
-        os.replace(pending, final)
+        move_written(pending, final)
 
     def next_pass(self, pass_index: int) -> None:
         self.state = {"key": self.key, "pass": pass_index, "done": 0}

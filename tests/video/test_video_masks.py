@@ -4,6 +4,9 @@ refused before anything runs; a masked run resumes to the same pixels.
 
 Tiny frames (48 px), shallow layers and `weights: random`, as in test_video_style.
 """
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -201,7 +204,10 @@ def test_a_recipe_stylises_the_disc_of_its_clip(tmp_path):
     clip, discs = result.output("clip"), result.output("clip", "disc")
     styled = list(result.output("styled"))
     assert len(styled) == 4
-    assert (tmp_path / "out" / "video_style_frames" / "frame_00004.png").is_file()
+    frame4 = tmp_path / "out" / "video_style_frames" / "frame_00004.png"
+    assert frame4.is_file()
+    written = json.loads((tmp_path / "out" / "run.json").read_text())["written"]
+    assert str(frame4) in written and all(Path(p).is_file() for p in written)  # not pending/
     for got, frame, disc in zip(styled, clip, discs):
         assert np.abs(got[~disc] - frame[~disc]).max() <= 0.5 / 65535 + 1e-7   # 16-bit PNG
         assert np.abs(got[disc] - frame[disc]).mean() > 0.005
