@@ -203,11 +203,24 @@ def far_points(fine_far, hc, wc, far):
             far[ic, jc] = ok
 
 
+@njit(**_OPTS)
+def fold_columns(t, m1, ic, wc_last, out):
+    """Row ``ic`` of a restriction from ``t``, a fine row already folded over its three
+    rows: weights 1/2, 1, 1/2 across columns (``wc_last`` for the far-edge copy), times
+    the coarse mask ``m1``; ``out`` is one channel of the coarse grid (padded)."""
+    half = np.float32(0.5)
+    wc = out.shape[1] - 3
+    for jc in range(1, wc):
+        j0 = 2 * jc - 2
+        out[ic, jc] = m1[ic, jc] * (half * (t[j0] + t[j0 + 2]) + t[j0 + 1])
+    j0 = 2 * wc - 2
+    out[ic, wc] = m1[ic, wc] * (half * t[j0] + t[j0 + 1] + wc_last * t[j0 + 2])
+
+
 @njit(**_PAR)
 def restrict(r, m1, fine_h, out):
     """``out = P^T r`` without the orphans' part (see :func:`orphans_restrict`)."""
-    nc, hc3, wc3 = out.shape
-    hc, wc = hc3 - 3, wc3 - 3
+    nc, hc = out.shape[0], out.shape[1] - 3
     fine_w = r.shape[2] - 3
     half = np.float32(0.5)
     wr_last = np.float32(1.0 if fine_h % 2 == 0 else 0.5)  # the far-edge copy, transposed
@@ -219,11 +232,7 @@ def restrict(r, m1, fine_h, out):
         for c in range(nc):
             for jp in range(r.shape[2]):
                 t[jp] = half * r[c, i0, jp] + r[c, i0 + 1, jp] + w2 * r[c, i0 + 2, jp]
-            for jc in range(1, wc):
-                j0 = 2 * jc - 2
-                out[c, ic, jc] = m1[ic, jc] * (half * (t[j0] + t[j0 + 2]) + t[j0 + 1])
-            j0 = 2 * wc - 2
-            out[c, ic, wc] = m1[ic, wc] * (half * t[j0] + t[j0 + 1] + wc_last * t[j0 + 2])
+            fold_columns(t, m1, ic, wc_last, out[c])
 
 
 @njit(**_PAR)

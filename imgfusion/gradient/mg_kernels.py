@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .mg_coarse import fold_columns
+
 _SERIAL = dict(cache=True, fastmath=True, nogil=True)
 _OPTS = dict(parallel=True, **_SERIAL)
 
@@ -122,7 +124,7 @@ def restrict_residual(x, b, diag, m1, out, blocks):
     kept).  Vertex-centred transfer: coarse point K is fine pixel 2K.
     """
     nc, hp, wp = x.shape
-    hc, wc = out.shape[1] - 3, out.shape[2] - 3
+    hc = out.shape[1] - 3
     half = np.float32(0.5)
     wr_last = np.float32(1.0 if (hp - 3) % 2 == 0 else 0.5)  # far-edge copy, transposed
     wc_last = np.float32(1.0 if (wp - 3) % 2 == 0 else 0.5)
@@ -142,11 +144,7 @@ def restrict_residual(x, b, diag, m1, out, blocks):
                 _residual_row(x, b, diag, c, i0 + 2, rows[c, 2])
                 for j in range(wp):
                     t[j] = half * rows[c, 0, j] + rows[c, 1, j] + w2 * rows[c, 2, j]
-                for jc in range(1, wc):
-                    j0 = 2 * jc - 2
-                    out[c, ic, jc] = m1[ic, jc] * (half * (t[j0] + t[j0 + 2]) + t[j0 + 1])
-                j0 = 2 * wc - 2
-                out[c, ic, wc] = m1[ic, wc] * (half * t[j0] + t[j0 + 1] + wc_last * t[j0 + 2])
+                fold_columns(t, m1, ic, wc_last, out[c])
 
 
 @njit(**_SERIAL)
