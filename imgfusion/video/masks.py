@@ -81,8 +81,8 @@ class FrameMasks:
         if self.still is not None:
             while True:
                 yield self.still
-        for k, frame in enumerate(self.video):
-            yield self.settings.prepare(frame, f" (mask frame {k})")
+        for k, frame in enumerate(self.video):   # frame 0 was prepared for the check
+            yield self.first if k == 0 else self.settings.prepare(frame, f" (mask frame {k})")
 
 
 def frame_masks(mask: Any, clip: Video, settings: MaskSettings) -> FrameMasks | None:
@@ -118,7 +118,8 @@ def with_masks(frames: Iterator[np.ndarray], masks: FrameMasks | None, clip_fram
             raise ParameterError("mask", f"the mask video ended after {n} frames while the "
                                          f"clip went on; it runs in lockstep with the clip")
         yield frame, mask
-    known = None not in (clip_frames, masks.video and masks.video.frames)
-    if masks.video is not None and not known and next(source, None) is not None:
+    # bool(Video) would ask for a length an undecoded video does not know: test for None
+    known = masks.video is None or None not in (clip_frames, masks.video.frames)
+    if not known and next(source, None) is not None:
         raise ParameterError("mask", f"the mask video goes on after the clip's {n + 1} "
                                      f"frames; it runs in lockstep with the clip")

@@ -15,7 +15,7 @@ from imgfusion.errors import ParameterError, RecipeError
 from imgfusion.recipe import load_recipe
 from imgfusion.video.flow import consistency, dense_flow, warp
 from imgfusion.video.frames import Video, from_frames
-from imgfusion.video.masks import MaskSettings
+from imgfusion.video.masks import MaskSettings, frame_masks, with_masks
 from imgfusion.video.stylize import video_style
 from imgfusion.video.synthetic import camera_clip
 from imgfusion.video.temporal import neighbour_targets
@@ -211,3 +211,23 @@ def test_a_recipe_stylises_the_disc_of_its_clip(tmp_path):
     for got, frame, disc in zip(styled, clip, discs):
         assert np.abs(got[~disc] - frame[~disc]).max() <= 0.5 / 65535 + 1e-7   # 16-bit PNG
         assert np.abs(got[disc] - frame[disc]).mean() > 0.005
+
+
+@pytest.mark.parametrize("mask_frames, message", [
+    (4, None), (5, "goes on after the clip's 4 frames"), (3, "ended after 3 frames")])
+def test_a_mask_video_of_unknown_length_is_held_to_the_clip_as_it_plays(mask_frames, message):
+    """A decoded mask clip may not know its length: lockstep is checked frame by frame,
+    and the first mask frame is prepared once (the check's copy is the one yielded)."""
+    disc = np.zeros((8, 8), np.float32)
+    disc[2:6, 2:6] = 1
+    known = from_frames([disc] * mask_frames)
+    unknown = known.with_(frames=None)
+    clip = [np.zeros((8, 8, 3), np.float32)] * 4
+    masks = frame_masks(unknown, from_frames(clip), MaskSettings((8, 8), (8, 8)))
+    if message is None:
+        pairs = list(with_masks(iter(clip), masks, None))
+        assert len(pairs) == 4 and pairs[0][1] is masks.first
+        assert all(np.array_equal(m, disc) for _, m in pairs)
+    else:
+        with pytest.raises(ParameterError, match=message):
+            list(with_masks(iter(clip), masks, None))
