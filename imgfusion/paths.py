@@ -106,6 +106,16 @@ def write_session(root: str | os.PathLike,
         _SESSION.reset(token)
 
 
+def in_output_folder(path: str | os.PathLike | None,
+                     workdir: str | os.PathLike | None) -> Path | None:
+    """An output path as the run means it: ``~`` expanded, and a relative one inside the
+    run's output folder ``workdir`` (None stays None)."""
+    if path is None:
+        return None
+    p = Path(os.path.expanduser(os.fspath(path)))
+    return p if p.is_absolute() or workdir is None else Path(workdir) / p
+
+
 def move_written(source: str | os.PathLike, dest: str | os.PathLike) -> None:
     """``os.replace(source, dest)``, and the open session's record follows the file."""
     os.replace(source, dest)

@@ -7,7 +7,6 @@ or run.json, and is recorded in run.json's list of files written.
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 
@@ -15,14 +14,8 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..io.write import atomic_write, write_image
+from ..paths import in_output_folder as resolve
 from .plot import plot_loss_history
-
-
-def resolve(path, workdir) -> Path | None:
-    if path is None:
-        return None
-    p = Path(os.path.expanduser(str(path)))
-    return p if p.is_absolute() or workdir is None else Path(workdir) / p
 
 
 def write_png(path: Path, image: np.ndarray) -> None:

@@ -12,7 +12,7 @@ import torch
 
 from ..errors import ParameterError
 from ..style.devices import resolve_device
-from ..style.side_files import resolve
+from ..paths import in_output_folder as resolve
 from .data import image_set
 from .fast_style import FORMAT, KIND, MIN_SIDE, FastStyleModel
 from .measures import compare

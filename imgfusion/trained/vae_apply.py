@@ -20,13 +20,13 @@ measures of :mod:`imgfusion.trained.vae_measures`.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 import torch
 
 from ..errors import ParameterError
+from ..paths import in_output_folder
 from ..video.frames import Video
 from . import vae_measures as vm
 from .vae_latent import Smoother, check_mode, check_strength, shifted
@@ -172,8 +172,7 @@ def _store(frames_dir, workdir, settings: dict, model: VaeStyleModel, overwrite:
 
     if frames_dir is None:
         return None
-    folder = Path(frames_dir).expanduser()
-    folder = folder if folder.is_absolute() or workdir is None else Path(workdir) / folder
+    folder = in_output_folder(frames_dir, workdir)
     key = fingerprint({**settings, "model": repr(model), "m_p": model.m_paintings.tolist()})
     store = FrameStore(folder, key, overwrite=overwrite)
     store.report, store.state = [], {"key": key, "pass": 0, "done": 0}  # every frame rewritten

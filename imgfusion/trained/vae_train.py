@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from ..errors import ParameterError
+from ..paths import in_output_folder
 from .data import ImageSet, image_set
 from .training import train
 from .vae_latent import Probe, fit_probe
@@ -164,14 +165,6 @@ def _sets(paintings, paintings_folder, frames, frames_folder, size, validation, 
     return p, f
 
 
-def in_workdir(path, workdir) -> Path | None:
-    """An output path as the run means it: relative to the run's output folder."""
-    if path is None:
-        return None
-    p = Path(path).expanduser()
-    return p if p.is_absolute() or workdir is None else Path(workdir) / p
-
-
 def _sibling(path: Path | None, tag: str) -> Path | None:
     return None if path is None else path.with_name(f"{path.stem}_{tag}{path.suffix}")
 
@@ -214,7 +207,7 @@ def _phases(net, data, arch, o: dict, seed: int, progress, workdir) -> tuple[Ref
     sig = {"arch": arch.as_dict(), "beta": o["beta"], "lr": o["learning_rate"],
            "batch": o["batch_size"], "seed": seed, "images": [len(data.paintings.train),
                                                                len(data.frames.train)]}
-    ckpt, plot = in_workdir(o["checkpoint"], workdir), in_workdir(o["loss_plot"], workdir)
+    ckpt, plot = in_output_folder(o["checkpoint"], workdir), in_output_folder(o["loss_plot"], workdir)
     loop = {"checkpoint_every": o["checkpoint_every"], "resume": o["resume"],
             "overwrite": o["overwrite"], "validate_every": o["validate_every"],
             "progress": progress}
@@ -278,7 +271,7 @@ def train_style_vae(paintings=None, frames=None, *, path,
 
     o = dict(locals())
     arch = build_arch(preset, size, filters, kernels, latent, refiner_width)
-    dest = in_workdir(path, workdir)
+    dest = in_output_folder(path, workdir)
     from .modelfile import model_destination
 
     model_destination(dest, overwrite, protect, "path")   # refused before any training

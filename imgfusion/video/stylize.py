@@ -25,6 +25,7 @@ import numpy as np
 from ..checks import check_choice, check_non_negative
 from ..errors import ParameterError
 from ..layout.compose import composite
+from ..paths import in_output_folder
 from ..signatures import forwards
 from ..style import checks
 from ..style.transfer import neural_style
@@ -194,8 +195,7 @@ def _bar(total: int | None):
 def _frames_dir(frames_dir, workdir) -> Path:
     if frames_dir is None:
         raise ParameterError("frames_dir", "video_style needs a folder for its frames")
-    p = Path(frames_dir).expanduser()
-    return p if p.is_absolute() or workdir is None else Path(workdir) / p
+    return in_output_folder(frames_dir, workdir)
 
 
 def _guide_arrays(guides: dict | None) -> list[np.ndarray]:

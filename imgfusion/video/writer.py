@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..errors import ParameterError
+from ..paths import in_output_folder
 from .frames import Video, as_video
 
 CODECS = {".mp4": ("mp4", "libx264"), ".m4v": ("mp4", "libx264"), ".mov": ("mov", "libx264"),
@@ -141,10 +142,7 @@ def _write_folder(frames: Iterable[np.ndarray], tmp: Path, tick) -> None:
 
 
 def _destination(path, workdir, overwrite: bool, protect) -> Path:
-    dest = Path(path).expanduser()
-    if not dest.is_absolute() and workdir is not None:
-        dest = Path(workdir) / dest
-    dest = dest.absolute()
+    dest = in_output_folder(path, workdir).absolute()
     real = os.path.realpath(dest)
     if any(os.path.realpath(p) == real for p in protect):
         raise ParameterError("path", f"refusing to overwrite {dest}: it is an input of this run")
