@@ -203,10 +203,15 @@ def _check_meta(meta: dict, kind: str, max_format: int, p: Path, field: str) -> 
 def check_model_file(path: str | os.PathLike, kind: str, *, max_format: int = 1,
                      field: str = "model") -> dict:
     """The meta of the model file ``path``, reading its header only (recipe validation)."""
-    p = Path(path).expanduser()
-    meta = _meta_of(_read_header(p, field), p, field)
+    return _checked_header(Path(path).expanduser(), kind, max_format, field)[1]
+
+
+def _checked_header(p: Path, kind: str, max_format: int, field: str) -> tuple[dict, dict]:
+    """``(header, meta)`` of the model file ``p``, its meta checked against ``kind``."""
+    header = _read_header(p, field)
+    meta = _meta_of(header, p, field)
     _check_meta(meta, kind, max_format, p, field)
-    return meta
+    return header, meta
 
 
 def _check_shapes(tensors: Mapping[str, torch.Tensor], expected: Shapes, p: Path,
@@ -235,10 +240,10 @@ def load_model(path: str | os.PathLike, kind: str, *, max_format: int = 1,
     """
     from safetensors.torch import load
 
-    meta = check_model_file(path, kind, max_format=max_format, field=field)
     p = Path(path).expanduser()
+    header, meta = _checked_header(p, kind, max_format, field)
     blob = p.read_bytes()
-    digest = (_read_header(p, field).get("__metadata__") or {}).get(HASH_KEY)
+    digest = (header.get("__metadata__") or {}).get(HASH_KEY)
     if digest is not None and hashlib.sha256(_data_of(blob)).hexdigest() != digest:
         raise ModelFileError(field, f"{p} is corrupt: its tensor data does not match the "
                                     "checksum in its header")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..hookspecs import hookimpl
-from ..limits import ITERATIONS_MAX, LEARNING_RATE
-from ..operators import OutputPath, Param
+from ..limits import ITERATIONS_MAX, LEARNING_RATE, SIDE_MAX
+from ..operators import Input, InputPath, Operator, Output, OutputPath, Param, problems
 
 STEPS_MAX = 10_000_000
 BATCH_MAX = 4096
@@ -58,27 +58,25 @@ OPERATORS: list = []   # each family's block below appends its operators
 
 
 # -- conv-VAE: the latent-shift style (train_style_vae, vae_style) ---------------------------
-from ..limits import SIDE_MAX  # noqa: E402 - this block's own imports
-from ..operators import Input, InputPath, Operator, Output, problems  # noqa: E402
 
 _VAE = "imgfusion.trained"
 VAE_MODES = ("mean", "legacy", "sampled")
 
 
 def _check_train_vae(p) -> None:
-    from pathlib import Path
-
     from ..errors import ParameterError
+    from ..style.checks import check_weights
     from .data import check_count, count_folder
     from .vae_train import build_arch
 
     build_arch(p.get("preset", "default"), p.get("size"), p.get("filters"), p.get("kernels"),
                p.get("latent"), p.get("refiner_width"))
     weights = p.get("vgg_weights", "original")
-    if weights not in (None, "original", "imagenet", "random") and \
-            not Path(str(weights)).expanduser().is_file():
-        raise ParameterError("vgg_weights", f"'{weights}' is neither original, imagenet, "
-                                            "random nor an existing state-dict file")
+    if weights is not None:   # neural_style's own check, under this operator's field name
+        try:
+            check_weights(weights)
+        except ParameterError as exc:
+            raise ParameterError("vgg_weights", exc.message) from None
     for name in ("paintings_folder", "frames_folder"):
         if p.get(name):
             check_count(count_folder(p[name], name), 3, name, "images (2 to train, 1 held out)")
@@ -171,8 +169,6 @@ def imgfusion_register_operators(register):
 
 
 # == feed-forward style (Johnson et al. 2016, instance norm): train_fast_style, fast_style ==
-from ..limits import SIDE_MAX  # noqa: E402 - this block's own imports
-from ..operators import Input, InputPath, Operator, Output, problems  # noqa: E402
 
 FRAMES_MAX = 10_000_000
 IMAGES_MAX = 100_000
