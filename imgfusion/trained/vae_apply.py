@@ -79,10 +79,11 @@ class _Tally:
         self.sums["probe_output"] += float(p_out.sum())
         if self.encoder is not None:
             ins, outs = tensor_to_images(inputs), tensor_to_images(outputs)
+            f_in, f_out = vm.features(self.encoder, ins), vm.features(self.encoder, outs)
             k = len(ins)
-            self.sums["gram_input"] += k * vm.gram_distance(self.encoder, ins, m.grams)
-            self.sums["gram_output"] += k * vm.gram_distance(self.encoder, outs, m.grams)
-            self.sums["content"] += k * vm.content_distance(self.encoder, outs, ins)
+            self.sums["gram_input"] += k * vm.gram_distance_of(f_in, m.grams)
+            self.sums["gram_output"] += k * vm.gram_distance_of(f_out, m.grams)
+            self.sums["content"] += k * vm.content_distance_of(f_out, f_in)
         return [float(p) for p in p_out]
 
     def report(self) -> dict:

@@ -82,8 +82,18 @@ def mean_grams(encoder, images: Sequence[np.ndarray]) -> dict[str, torch.Tensor]
 def gram_distance(encoder, outputs: Sequence[np.ndarray],
                   targets: dict[str, torch.Tensor]) -> float:
     """Mean over ``outputs`` of Σ_l ||G_l(out) − Ḡ_l||² / ||Ḡ_l||² (Ḡ: :func:`mean_grams`)."""
-    feats = encoder(_batch(outputs, encoder.mean.device))
-    total = torch.zeros(len(outputs), dtype=torch.float64)
+    return gram_distance_of(features(encoder, outputs), targets)
+
+
+@torch.no_grad()
+def features(encoder, images: Sequence[np.ndarray]) -> dict[str, torch.Tensor]:
+    """The encoder's activations of ``images`` (one forward pass for every measure)."""
+    return encoder(_batch(images, encoder.mean.device))
+
+
+def gram_distance_of(feats: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> float:
+    """:func:`gram_distance` from the outputs' activations."""
+    total = torch.zeros(len(feats[GRAM_LAYERS[0]]), dtype=torch.float64)
     for name in GRAM_LAYERS:
         g, t = gram(feats[name]), targets[name]
         err = (g - t).pow(2).sum(dim=(-1, -2)) / squared_norm(t)
@@ -95,8 +105,11 @@ def gram_distance(encoder, outputs: Sequence[np.ndarray],
 def content_distance(encoder, outputs: Sequence[np.ndarray],
                      inputs: Sequence[np.ndarray]) -> float:
     """Mean over pairs of Σ (F − P)² / Σ P² at relu4_2 (0: the input's content kept)."""
-    dev = encoder.mean.device
-    f = encoder(_batch(outputs, dev))[CONTENT_LAYER].double()
-    p = encoder(_batch(inputs, dev))[CONTENT_LAYER].double()
+    return content_distance_of(features(encoder, outputs), features(encoder, inputs))
+
+
+def content_distance_of(f_out: dict[str, torch.Tensor], f_in: dict[str, torch.Tensor]) -> float:
+    """:func:`content_distance` from the outputs' and the inputs' activations."""
+    f, p = f_out[CONTENT_LAYER].double(), f_in[CONTENT_LAYER].double()
     err = (f - p).pow(2).flatten(1).sum(1) / p.pow(2).flatten(1).sum(1).clamp_min(1e-300)
     return float(err.mean())

@@ -189,9 +189,10 @@ def _summary(model: VaeStyleModel, data: _Data, vgg_weights) -> dict:
            "class_mean_distance": float((model.m_paintings - model.m_frames).norm())}
     _, f = data.held_out()
     if len(f):
-        out["psnr_heldout_frames"] = psnr(decode(model, encode(model, f)[0], refine=False), f)
+        mu = encode(model, f)[0]
+        out["psnr_heldout_frames"] = psnr(decode(model, mu, refine=False), f)
         if model.refiner is not None:
-            out["psnr_heldout_frames_refined"] = psnr(decode(model, encode(model, f)[0]), f)
+            out["psnr_heldout_frames_refined"] = psnr(decode(model, mu), f)
     if vgg_weights is not None:
         from .vae_measures import mean_grams, vgg_encoder
 
