@@ -19,7 +19,7 @@ import torch
 
 from ..errors import ParameterError
 from ..style.devices import resolve_device
-from .modelfile import load_model, module_shapes, save_model
+from .modelfile import load_model, module_shapes
 from .transform_net import TransformNet, build, stylise_tensor
 
 KIND, FORMAT = "fast_style", 1
@@ -82,11 +82,6 @@ def load_fast_style(path: str | os.PathLike, field_name: str = "model_path") -> 
     except OSError:
         return _from_file(str(p), field_name)   # reports the missing file by name
     return _cached(os.path.realpath(p), st.st_mtime_ns, st.st_size, field_name)
-
-
-def save_fast_style(model: FastStyleModel, path, *, overwrite=False, protect=()) -> Path:
-    return save_model(path, model.net.state_dict(), model.meta, overwrite=overwrite,
-                      protect=protect)
 
 
 def _model_of(model, model_path) -> FastStyleModel:

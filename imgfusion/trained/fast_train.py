@@ -15,7 +15,7 @@ from ..style.devices import resolve_device
 from ..paths import in_output_folder as resolve
 from .data import image_set
 from .fast_style import FORMAT, KIND, MIN_SIDE, FastStyleModel
-from .measures import compare
+from .measures import compare, mean_rows
 from .modelfile import model_destination, save_model
 from .perceptual import build_loss, loss_options
 from .training import train
@@ -73,7 +73,7 @@ class _Spec:
         for i in range(len(self.data.validation)):
             x, targets = self._content([i], "validation")
             rows.append({k: float(v) for k, v in self.loss(self.net(x), targets).items()})
-        return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} if rows else {}
+        return mean_rows(rows)
 
 
 def _side_pair(size) -> tuple[int, int]:

@@ -27,7 +27,8 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _mean(rows: Sequence[Mapping[str, float]]) -> dict[str, float]:
+def mean_rows(rows: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """Each key's mean over ``rows`` (dicts with the same keys); {} for none."""
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} if rows else {}
 
 
@@ -62,7 +63,7 @@ def compare(model, images: Sequence[np.ndarray], style_rgb: np.ndarray, loss, *,
         return {"images": 0}
     fast, fast_s = timed(lambda im: model(im, device), images, device)
     out: dict[str, Any] = {"images": len(images), "size": list(images[0].shape[:2]),
-                           "fast": _mean([loss.score(y, x) for y, x in zip(fast, images)]),
+                           "fast": mean_rows([loss.score(y, x) for y, x in zip(fast, images)]),
                            "fast_seconds_per_frame": fast_s}
     if iterations <= 0:
         return out
@@ -70,7 +71,7 @@ def compare(model, images: Sequence[np.ndarray], style_rgb: np.ndarray, loss, *,
     t0 = time.perf_counter()
     optimised = [runner(im) for im in images]
     ns_s = (time.perf_counter() - t0) / len(images)
-    ns = _mean([loss.score(y, x) for y, x in zip(optimised, images)])
+    ns = mean_rows([loss.score(y, x) for y, x in zip(optimised, images)])
     ratio = out["fast"]["total"] / max(ns["total"], 1e-30)
     out.update({"neural_style": ns, "neural_style_iterations": int(iterations),
                 "neural_style_seconds_per_frame": ns_s, "total_loss_ratio": ratio,

@@ -69,7 +69,6 @@ from typing import Any, Callable, Iterator, Mapping
 import torch
 
 from ..errors import ImgfusionError, ParameterError
-from ..style.devices import resolve_device  # noqa: F401 - device auto, for the trainers
 
 CHECKPOINT_FORMAT = 1
 

@@ -24,8 +24,6 @@ from .vae_latent import Probe
 from .vae_measures import GRAM_LAYERS
 from .vae_net import ConvVAE, Refiner, VaeArch
 
-KIND = "vae_style"
-
 
 @dataclass
 class VaeStyleModel:
