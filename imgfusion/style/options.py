@@ -188,12 +188,14 @@ def option_groups(func: Callable) -> dict[str, Any]:
 
 def from_flat(groups: Mapping[str, Any], flat: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments from flat keys: each group of ``groups`` (``{parameter: default
-    instance}``) with the fields the flat keys name set, then the other keys as given."""
+    instance}``, or the instance ``flat`` gives for that parameter) with the fields the flat
+    keys name set, then the other keys as given."""
     rest = dict(flat)
     built = {}
     for param, default in groups.items():
-        names = [f.name for f in fields(default) if f.name in rest]
-        built[param] = replace(default, **{n: rest.pop(n) for n in names})
+        base = rest.pop(param, default)
+        names = [f.name for f in fields(base) if f.name in rest]
+        built[param] = replace(base, **{n: rest.pop(n) for n in names})
     return {**rest, **built}
 
 
