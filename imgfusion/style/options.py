@@ -189,11 +189,12 @@ def option_groups(func: Callable) -> dict[str, Any]:
 def from_flat(groups: Mapping[str, Any], flat: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments from flat keys: each group of ``groups`` (``{parameter: default
     instance}``, or the instance ``flat`` gives for that parameter) with the fields the flat
-    keys name set, then the other keys as given."""
+    keys name set, then the other keys as given.  A flat key named like its group
+    (``init``, a field of the group ``init``) is the field."""
     rest = dict(flat)
     built = {}
     for param, default in groups.items():
-        base = rest.pop(param, default)
+        base = rest.pop(param) if is_option_group(rest.get(param)) else default
         names = [f.name for f in fields(base) if f.name in rest]
         built[param] = replace(base, **{n: rest.pop(n) for n in names})
     return {**rest, **built}

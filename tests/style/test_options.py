@@ -63,6 +63,7 @@ def test_from_flat_fills_the_groups_and_keeps_the_other_keys():
     assert out["size"] == 64 and set(out) == {"losses", "schedule", "size"}
     given = from_flat(groups, {"schedule": StyleSchedule(window=3), "iterations": 9})
     assert given["schedule"] == StyleSchedule(window=3, iterations=9)
+    assert from_flat({"init": StyleInit()}, {"init": "noise"}) == {"init": StyleInit("noise")}
 
 
 def test_flat_signature_lists_fields_with_the_default_instances_values():
