@@ -6,7 +6,7 @@ Files are written by :class:`~imgfusion.style.side_files.SideFiles`, never here.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, get_args
 
 import numpy as np
 import torch
@@ -22,8 +22,8 @@ from .guided import region_guides
 from .layers import deepest
 from .losses import GramStyleLoss, blended_gram_targets, content_loss, tv_loss
 from .optimize import NonFiniteLoss, StyleInterrupted, Watch, optimize
-from .options import (Speed, StyleColor, StyleFiles, StyleGuides, StyleInit, StyleLosses,
-                      StyleSchedule)
+from .options import (Optimizer, Pooling, Speed, StyleColor, StyleFiles, StyleGuides, StyleInit,
+                      StyleLosses, StyleSchedule)
 from .prepare import Setup, check_inputs
 from .pyramid import fit_size, levels, upsample
 from .weights import load_features, preprocessing_for
@@ -84,8 +84,8 @@ class StyleRun:
 
 def _check_run_options(s: StyleSettings) -> None:
     sched = s.schedule
-    check_choice(s.losses.pooling, "pooling", ("max", "avg"))
-    check_choice(sched.optimizer, "optimizer", ("lbfgs", "adam"))
+    check_choice(s.losses.pooling, "pooling", get_args(Pooling))
+    check_choice(sched.optimizer, "optimizer", get_args(Optimizer))
     for name, value, low in (("iterations", sched.iterations, 1), ("window", sched.window, 1),
                              ("snapshot_every", s.files.snapshot_every, 0)):
         if int(value) < low:
