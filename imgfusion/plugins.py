@@ -28,7 +28,9 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginError, Problem
+from .declare import is_operator, read_function
 from .operators import Operator
+from .static_decl import read_module
 
 # The built-in families, each registered from its own ``plugin.py`` through the
 # same hook as third-party plugins (as pytest loads its own plugins).  A new
@@ -109,7 +111,7 @@ class Registry:
             self.pm.register(module, name=name)
             for impl in self.pm.hook.imgfusion_register_operators.get_hookimpls():
                 if impl.plugin_name == name:
-                    impl.function(register=lambda op: self._add_from(op, info))
+                    impl.function(register=lambda what: self._register(what, info))
             for impl in self.pm.hook.imgfusion_register_executors.get_hookimpls():
                 if impl.plugin_name == name:
                     impl.function(register=lambda spec: self._add_executor(spec, info))
@@ -132,6 +134,12 @@ class Registry:
                           PluginLoadWarning, stacklevel=2)
         return info
 
+    def _register(self, what: Any, info: PluginInfo) -> None:
+        """``register(...)`` from a hook: a module path, an ``@operator`` function or an
+        :class:`Operator` record (the old way, until every family is converted)."""
+        for op in operators_of(what):
+            self._add_from(op, info)
+
     def _add_from(self, op: Operator, info: PluginInfo) -> None:
         self.add(op, f"{info.kind} plugin {info.name}")
         info.operators.append(op.name)
@@ -149,6 +157,17 @@ class Registry:
         spec.source = source
         self.executors[spec.name] = spec
         info.executors.append(spec.name)
+
+
+def operators_of(what: Any) -> list[Operator]:
+    """The operators ``register(what)`` means: every ``@operator`` of a module path (read
+    from its source, not imported), one ``@operator`` function (read at run time), or a
+    ready :class:`Operator`."""
+    if isinstance(what, str):
+        return read_module(what)
+    if is_operator(what):
+        return [read_function(what)]
+    return [what]
 
 
 def family_name(modname: str) -> str:
