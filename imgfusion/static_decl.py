@@ -17,6 +17,7 @@ import dataclasses
 import importlib
 import importlib.util
 import operator as _op
+import os
 import typing
 from typing import Any
 
@@ -52,28 +53,38 @@ def read_module(module: str) -> list:
     return [build_operator(reader.declared(node)) for node in reader.operator_defs()]
 
 
-_READERS: dict[str, "SourceReader"] = {}
+_READERS: dict[tuple, "SourceReader"] = {}   # by module, file and its modification time
 
 
 def reader_for(module: str) -> "SourceReader":
-    if module not in _READERS:
+    origin = source_file(module)
+    key = (module, origin, os.stat(origin).st_mtime_ns if origin else None)
+    if key not in _READERS:
         tree = module_ast(module)
         if tree is None:
             raise DeclarationError(f"cannot read the source of module {module!r}")
-        _READERS[module] = SourceReader(module, tree)
-    return _READERS[module]
+        _READERS[key] = SourceReader(module, tree)
+    return _READERS[key]
 
 
-def module_ast(module: str) -> ast.Module | None:
+def source_file(module: str) -> str | None:
+    """The ``.py`` file of ``module`` (its parent packages are imported to find it)."""
     try:
         spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):
         return None
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         return None
+    return spec.origin
+
+
+def module_ast(module: str) -> ast.Module | None:
+    origin = source_file(module)
+    if origin is None:
+        return None
     try:
-        with open(spec.origin, "rb") as fh:
-            return ast.parse(fh.read(), filename=spec.origin)
+        with open(origin, "rb") as fh:
+            return ast.parse(fh.read(), filename=origin)
     except (OSError, SyntaxError, ValueError):
         return None
 
