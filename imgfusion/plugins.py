@@ -31,7 +31,7 @@ from . import hookspecs
 from .errors import PluginError, Problem
 from .declare import is_operator, read_function
 from .operators import Operator
-from .static_decl import module_ast, read_module
+from .static_decl import read_module, source_file
 
 # The built-in families, each registered from its own ``plugin.py`` through the
 # same hook as third-party plugins (as pytest loads its own plugins).  A new
@@ -138,7 +138,7 @@ class Registry:
     def _register(self, what: Any, info: PluginInfo) -> None:
         """``register(...)`` from a hook: a module path, an ``@operator`` function or an
         :class:`Operator` record (the old way, until every family is converted)."""
-        if isinstance(what, str) and module_ast(what) is None:
+        if isinstance(what, str) and source_file(what) is None:
             raise PluginError(f"{info.kind} plugin {info.name} registered {what!r}, "
                               "which is not an Operator, an @operator function or the path "
                               "of a module with Python source")
