@@ -55,18 +55,30 @@ class Kind:
 
 
 Image = Annotated[Any, Kind("image")]
+"""An image input or output: float32 H x W x C in [0, 1] (an input mapped over a video's frames)."""
 Mask = Annotated[Any, Kind("mask")]
+"""A mask input or output: H x W, bool or float alpha in [0, 1]."""
 Images = Annotated[list, Kind("images")]
+"""An input taking a list of images (``$a`` or ``[$a, $b]``; a sweep's results)."""
 Video = Annotated[Any, Kind("video")]
+"""A video input or output, taken whole (not mapped per frame)."""
 Value = Annotated[Any, Kind("value")]
+"""An input of any kind (an image or a mask ...)."""
 Data = Annotated[Any, Kind("data")]
+"""A non-image output: a dict, list, number or string."""
 
 Device = Annotated[str, Context("device")]
+"""Run context: the torch device chosen for the step ("cpu", "cuda:0", ...)."""
 Seed = Annotated[int, Context("seed")]
+"""Run context: the step's seed."""
 Progress = Annotated[Any, Context("progress")]
+"""Run context: ``progress(done, total, **info)``, or None."""
 WorkDir = Annotated[Any, Context("workdir")]
+"""Run context: the run's output folder, a ``pathlib.Path`` (None from Python)."""
 Labels = Annotated[list, Context("labels")]
+"""Run context: one dict per image of an ``Images`` input (swept values, step ids)."""
 Protect = Annotated[tuple, Context("protect")]
+"""Run context: the run's input files (absolute paths), never to be overwritten."""
 
 OPERATOR_MARK = "__imgfusion_operator__"
 OPTIONS_MARK = "__imgfusion_options__"

@@ -12,7 +12,7 @@ import imgfusion
 from imgfusion.declare import is_operator, read_function
 from imgfusion.declare_build import members
 from imgfusion.errors import ParameterError
-from imgfusion.operators import Operator, Param
+from imgfusion.operators import Operator, OutputPath, Param
 from imgfusion.plugins import load_registry
 from imgfusion.signatures import signature_problems
 
@@ -192,3 +192,29 @@ def test_at_its_small_bounds_the_function_accepts_the_value(op, p):
             op.function(**_inputs(op), **_params(op, p.name, value))
         except ParameterError as exc:
             assert exc.field != p.name, f"{op.name} refuses {p.name}={value!r}: {exc}"
+
+
+CHOOSING = [(op, p) for op in declared_ops() for p in op.params if p.choices]
+# choices whose acceptance also depends on the data (checked in the body, by design)
+DATA_DEPENDENT_CHOICES = {("load_mask", "channel", "alpha"): "sample:camera has no alpha"}
+
+
+def _examples(op: Operator, tmp_path) -> dict:
+    """Required example values, and a fresh file for an operator that writes one."""
+    writes = any(p.type is OutputPath for p in op.params)
+    files = {"path": str(tmp_path / "x.png"), "overwrite": True} if writes else {}
+    return {**EXAMPLES.get(op.name, {}), **files}
+
+
+@pytest.mark.parametrize("op,p", CHOOSING, ids=[f"{o.name}.{p.name}" for o, p in CHOOSING])
+def test_the_choices_the_declaration_lists_are_the_ones_the_function_takes(op, p, tmp_path):
+    for choice in p.choices:
+        if (op.name, p.name, choice) in DATA_DEPENDENT_CHOICES:
+            continue
+        try:
+            op.function(**_inputs(op), **{**_examples(op, tmp_path), p.name: choice})
+        except ParameterError as exc:
+            assert exc.field != p.name, f"{op.name} refuses {p.name}={choice!r}: {exc}"
+    with pytest.raises(ParameterError) as err:
+        op.function(**_inputs(op), **{**_examples(op, tmp_path), p.name: "no such choice"})
+    assert err.value.field == p.name
