@@ -227,7 +227,7 @@ def cmd_ops(args) -> int:
 def cmd_info(args) -> int:
     reg = load_registry(strict=args.strict_plugins)
     if args.op not in reg:
-        from .recipe import did_you_mean
+        from .errors import did_you_mean
 
         hint = did_you_mean(args.op, reg.names())
         raise UsageError(f"unknown operator {args.op!r}"

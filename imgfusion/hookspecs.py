@@ -22,7 +22,7 @@ def imgfusion_register_operators(register):
 def imgfusion_register_executors(register):
     """Register batch executors (``imgfusion batch --executor NAME``).
 
-    Call ``register(spec)`` once per :class:`imgfusion.batch.executor.ExecutorSpec`.
+    Call ``register(spec)`` once per :class:`imgfusion.executors.ExecutorSpec`.
     The built-in ``local`` process pool uses this hook too; ``dask`` and ``ray``
     come from the separate distributions imgfusion-dask and imgfusion-ray.
     """

@@ -203,6 +203,7 @@ class Operator:
     context: Sequence[str] = ()
     check: Callable[[Mapping[str, Any]], list[tuple[str, str]]] | None = None
     source: str = field(default="", compare=False)
+    traits: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         self.inputs = tuple(self.inputs)

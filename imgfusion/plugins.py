@@ -28,6 +28,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginError, Problem
+from .executors import ExecutorSpec
 from .operators import Operator
 
 # The built-in families, each registered from its own ``plugin.py`` through the
@@ -72,7 +73,7 @@ class Registry:
     def __init__(self) -> None:
         self.operators: dict[str, Operator] = {}
         self.plugins: list[PluginInfo] = []
-        self.executors: dict[str, object] = {}  # name -> imgfusion.batch.executor.ExecutorSpec
+        self.executors: dict[str, ExecutorSpec] = {}
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
 
@@ -137,8 +138,6 @@ class Registry:
         info.operators.append(op.name)
 
     def _add_executor(self, spec, info: PluginInfo) -> None:
-        from .batch.executor import ExecutorSpec
-
         source = f"{info.kind} plugin {info.name}"
         if not isinstance(spec, ExecutorSpec):
             raise PluginError(f"plugin {source} registered {spec!r}, which is not an ExecutorSpec")

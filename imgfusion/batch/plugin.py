@@ -5,7 +5,7 @@ The Dask and Ray executors register the same way from their own distributions in
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from .executor import ExecutorSpec
+from ..executors import ExecutorSpec
 from .local import LocalExecutor
 
 

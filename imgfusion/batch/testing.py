@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .executor import Executor
+from ..executors import Executor
 from .job import PARTIAL, prepare
 from .runner import run_batch
 

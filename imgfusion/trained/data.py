@@ -95,7 +95,7 @@ def _items(value: Any) -> list:
 def gather(value: Any, *, field: str, every: int = 1,
            limit: int | None = None) -> list[np.ndarray]:
     """Images from an image, a Video, a folder path, or a list of these, in order."""
-    from ..video.frames import Video
+    from ..values import Video
 
     limit = MAX_IMAGES if limit is None else int(limit)
     out: list[np.ndarray] = []

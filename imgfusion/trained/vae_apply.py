@@ -27,7 +27,7 @@ import torch
 
 from ..errors import ParameterError
 from ..paths import in_output_folder
-from ..video.frames import Video
+from ..values import Video
 from . import vae_measures as vm
 from .vae_latent import Smoother, check_mode, check_strength, shifted
 from .vae_model import VaeStyleModel, decode, encode, images_to_tensor, tensor_to_images

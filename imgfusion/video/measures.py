@@ -14,7 +14,8 @@ import numpy as np
 
 from ..errors import ParameterError
 from .flow import consistency, dense_flow, warp
-from .frames import Video, as_video
+from ..values import Video
+from .frames import as_video
 
 
 class FramePair(NamedTuple):

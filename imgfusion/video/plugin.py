@@ -3,7 +3,7 @@ optical_flow, temporal_error, video_style).
 
 Functions are named as ``"module:function"`` strings, so listing operators imports
 neither torch nor OpenCV nor PyAV.  Any image operator also runs on a video, frame by
-frame (:mod:`imgfusion.video.mapping`).
+frame (the engine's rule, :mod:`imgfusion.per_frame`).
 """
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ import numpy as np
 from ..errors import ParameterError
 from ..layout.geometry import target_size
 from ..io.read import READ_EXTENSIONS, probe_image, read_image
-from .frames import Video, check_frame
+from ..values import Video
+from .frames import check_frame
 
 CONTAINER_EXTENSIONS = (".mp4", ".m4v", ".webm", ".mov", ".mkv", ".avi", ".gif")
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")

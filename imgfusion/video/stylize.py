@@ -29,7 +29,8 @@ from ..paths import in_output_folder
 from ..signatures import forwards
 from ..style import checks
 from ..style.transfer import neural_style
-from .frames import Video, as_video
+from ..values import Video
+from .frames import as_video
 from .masks import MASK_METHODS, FrameMasks, MaskSettings, frame_masks, with_masks
 from .reader import _resized, load_video, output_size
 from .store import FrameStore, fingerprint, quantised

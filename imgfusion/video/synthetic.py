@@ -15,7 +15,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import ParameterError
-from .frames import Video, from_frames
+from ..values import Video
+from .frames import from_frames
 
 
 @dataclass
