@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .errors import ImgfusionError, UsageError
-from .batch.cli import add_parser as add_batch_parser, cmd_batch
-from .plugins import PluginLoadWarning, load_registry
+from .plugins import Command, PluginLoadWarning, load_registry
 from .plan import MAX_VARIANTS
 
 if TYPE_CHECKING:  # the recipe module (and yaml) load only for run and validate
@@ -34,7 +33,8 @@ class Terminated(KeyboardInterrupt):
     temporary files removed, finished outputs kept, run.json written."""
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(commands: Sequence[Command] = ()) -> argparse.ArgumentParser:
+    """The core's subcommands, and those the plugins register (``imgfusion batch``)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show tracebacks")
     common.add_argument("--strict-plugins", action="store_true",
@@ -68,19 +68,30 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--overwrite", action="store_true", help="replace earlier demo output")
     demo.add_argument("--quick", action="store_true",
                       help="run only two fast recipes (seconds): check that an install works")
-    add_batch_parser(sub, [common])
+    for command in commands:
+        command.add_parser(sub, [common])
     return p
 
 
+def plugin_commands() -> dict[str, Command]:
+    """The subcommands the plugins register.  Their load failures are reported by the
+    command that loads them again (ops, run ...), not twice."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginLoadWarning)
+        return {n: c for n, c in load_registry().commands.items() if n not in COMMANDS}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    commands = plugin_commands()
+    args = _parser(list(commands.values())).parse_args(argv)
+    handlers = {**{n: c.run for n, c in commands.items()}, **COMMANDS}
     with _our_warnings(), _sigterm_as_interrupt():
-        return _dispatch(args)
+        return _dispatch(args, handlers)
 
 
-def _dispatch(args) -> int:
+def _dispatch(args, handlers) -> int:
     try:
-        code = COMMANDS[args.command](args)
+        code = handlers[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return code
     except BrokenPipeError:
@@ -295,7 +306,7 @@ def cmd_demo(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "ops": cmd_ops, "info": cmd_info,
-            "plugins": cmd_plugins, "demo": cmd_demo, "batch": cmd_batch}
+            "plugins": cmd_plugins, "demo": cmd_demo}
 
 
 if __name__ == "__main__":  # pragma: no cover

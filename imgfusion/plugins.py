@@ -22,7 +22,7 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pluggy
 
@@ -60,11 +60,23 @@ class PluginInfo:
     error: str | None = None
     operators: list[str] = field(default_factory=list)
     executors: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "status": self.status,
                 "version": self.version, "error": self.error, "operators": self.operators,
                 "executors": self.executors}
+
+
+@dataclass
+class Command:
+    """A subcommand of ``imgfusion`` that a plugin registers: ``add_parser(subparsers,
+    parents)`` adds its argparse parser, ``run(args)`` runs it and returns the exit status."""
+
+    name: str
+    add_parser: Callable[..., Any]
+    run: Callable[[Any], int]
+    source: str = ""
 
 
 class Registry:
@@ -74,6 +86,7 @@ class Registry:
         self.operators: dict[str, Operator] = {}
         self.plugins: list[PluginInfo] = []
         self.executors: dict[str, ExecutorSpec] = {}
+        self.commands: dict[str, Command] = {}
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
 
@@ -106,32 +119,50 @@ class Registry:
             info.status = "blocked"
             return info
         try:
-            module = importer()
-            self.pm.register(module, name=name)
-            for impl in self.pm.hook.imgfusion_register_operators.get_hookimpls():
-                if impl.plugin_name == name:
-                    impl.function(register=lambda op: self._add_from(op, info))
-            for impl in self.pm.hook.imgfusion_register_executors.get_hookimpls():
-                if impl.plugin_name == name:
-                    impl.function(register=lambda spec: self._add_executor(spec, info))
+            self.pm.register(importer(), name=name)
+            self._call_hooks(info)
         except PluginError:
             raise
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - isolation is the point
             info.status = "failed"
             info.error = _describe_failure(exc)
-            for op_name in info.operators:
-                self.operators.pop(op_name, None)
-            info.operators.clear()
-            for ex_name in info.executors:
-                self.executors.pop(ex_name, None)
-            info.executors.clear()
-            if self.pm.get_plugin(name) is not None:
-                self.pm.unregister(name=name)
+            self._forget(info)
             if strict:
                 raise PluginError(f"plugin {name} failed to load: {info.error}") from exc
             warnings.warn(f"plugin {name} failed to load: {info.error}",
                           PluginLoadWarning, stacklevel=2)
         return info
+
+    def _call_hooks(self, info: PluginInfo) -> None:
+        """Ask the plugin ``info.name`` for its operators, executors and commands."""
+        hooks = ((self.pm.hook.imgfusion_register_operators, lambda op: self._add_from(op, info)),
+                 (self.pm.hook.imgfusion_register_executors,
+                  lambda spec: self._add_executor(spec, info)),
+                 (self.pm.hook.imgfusion_register_commands,
+                  lambda *a: self._add_command(Command(*a), info)))
+        for hook, register in hooks:
+            for impl in hook.get_hookimpls():
+                if impl.plugin_name == info.name:
+                    impl.function(register=register)
+
+    def _forget(self, info: PluginInfo) -> None:
+        """Undo what a plugin that failed half-way registered."""
+        for table, names in ((self.operators, info.operators), (self.executors, info.executors),
+                             (self.commands, info.commands)):
+            for n in names:
+                table.pop(n, None)
+            names.clear()
+        if self.pm.get_plugin(info.name) is not None:
+            self.pm.unregister(name=info.name)
+
+    def _add_command(self, command: Command, info: PluginInfo) -> None:
+        command.source = f"{info.kind} plugin {info.name}"
+        other = self.commands.get(command.name)
+        if other is not None:
+            raise PluginError(f"command '{command.name}' is registered twice: by "
+                              f"{other.source} and by {command.source}")
+        self.commands[command.name] = command
+        info.commands.append(command.name)
 
     def _add_from(self, op: Operator, info: PluginInfo) -> None:
         self.add(op, f"{info.kind} plugin {info.name}")

@@ -21,13 +21,15 @@ def _check_save(p):
     output_format(p.get("path", ""), p.get("bits", 8))
 
 
+HEADER_SIZE = {"output_probe": "imgfusion.io.read:probe_output"}  # validation reads the size
+
 OPERATORS = [
     Operator(
         name="load", func="imgfusion.io.read:read_image",
         summary="Read an image file (png, jpg, tiff, bmp, webp; 8/16 bit) or sample:NAME.",
         params=[Param("path", InputPath, help="image file, or sample:NAME (e.g. "
                       "sample:astronaut) for a scikit-image bundled image")],
-        check=problems(_check_readable),
+        check=problems(_check_readable), traits=HEADER_SIZE,
     ),
     Operator(
         name="load_mask", func="imgfusion.io.read:read_mask",
@@ -41,7 +43,7 @@ OPERATORS = [
             Param("invert", bool, False, help="swap inside and outside"),
         ],
         outputs=[Output("mask", "mask")],
-        check=problems(_check_readable),
+        check=problems(_check_readable), traits=HEADER_SIZE,
     ),
     Operator(
         name="save", func="imgfusion.io.write:save",
@@ -54,7 +56,7 @@ OPERATORS = [
         ],
         outputs=[Output("path", "data", help="the path written")],
         context=("workdir", "protect"),
-        check=problems(_check_save),
+        check=problems(_check_save), traits={"for_video": "save_video"},
     ),
 ]
 

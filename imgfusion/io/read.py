@@ -35,6 +35,7 @@ import numpy as np
 
 from ..checks import luminance
 from ..errors import ParameterError
+from ..values import Shape
 from .headers import check_pixels, max_pixels, png_header
 from .write import save, write_image  # noqa: F401 - part of this module's API
 from .samples import is_sample, sample_names, sample_path  # noqa: F401
@@ -300,3 +301,11 @@ def read_mask(path, *, channel: str = "auto", threshold: float | None = None,
 
 
 load_mask = read_mask  # the ``load_mask`` operator
+
+
+def probe_output(params, inputs) -> Shape:
+    """The ``output_probe`` of ``load`` and ``load_mask``: the size the file's header
+    declares, read at validation without decoding the pixels."""
+    p = _resolve(params["path"], "path")
+    width, height = check_pixels(p, _sniff(p, "path"), "path")
+    return Shape((height, width))

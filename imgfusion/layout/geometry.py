@@ -6,6 +6,7 @@ import numpy as np
 from ..checks import check_image, check_mask, mask_alpha
 from .compose import blend_over
 from ..errors import ParameterError
+from ..values import Shape
 from ..memory import check_fits
 
 
@@ -155,3 +156,12 @@ def place(image: np.ndarray, onto: np.ndarray, *, offset: tuple[int, int] = (0, 
     full_weight = np.zeros((rows, cols), np.float32)
     full_weight[dst] = weight[src]
     return blend_over(layer, onto, full_weight)
+
+
+def probe_output(params, inputs) -> Shape | None:
+    """The ``output_probe`` of ``resize``: the size it makes of its input's known size."""
+    known = inputs.get("image")
+    if known is None or known.size is None:
+        return None
+    size = target_size(known.size, params.get("size"), params.get("scale"), params.get("longest"))
+    return Shape(size)

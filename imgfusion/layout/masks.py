@@ -5,6 +5,7 @@ import numpy as np
 
 from ..checks import check_feather
 from ..errors import ParameterError
+from ..values import Shape
 from ..memory import check_fits
 
 
@@ -85,3 +86,11 @@ def shape_mask(like: np.ndarray | None = None, *, size: tuple[int, int] | None =
 
     depth = distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1]
     return np.clip(depth / feather, 0, 1).astype(np.float32)
+
+
+def probe_output(params, inputs) -> Shape | None:
+    """The ``output_probe`` of ``shape_mask``: ``size``, else the size of ``like``."""
+    if params.get("size") is not None:
+        return Shape(_mask_size(None, params["size"]))
+    like = inputs.get("like")
+    return None if like is None or like.size is None else Shape(like.size)

@@ -39,6 +39,7 @@ OPERATORS = [
             Param("feather", float, 0.0, min=0, max=FEATHER_MAX, help="soft edge width in px (0 = hard)"),
         ],
         outputs=[Output("mask", "mask")],
+        traits={"output_probe": "imgfusion.layout.masks:probe_output"},
     ),
     Operator(
         name="resize", func="imgfusion.layout.geometry:resize",
@@ -51,6 +52,7 @@ OPERATORS = [
             Param("longest", int | None, None, min=1, max=SIDE_MAX, help="new longest side in px"),
         ],
         check=problems(_check_resize),
+        traits={"output_probe": "imgfusion.layout.geometry:probe_output"},
     ),
     Operator(
         name="crop", func="imgfusion.layout.geometry:crop",
@@ -77,11 +79,13 @@ OPERATORS = [
         params=[Param("offset", Pair, (0, 0), min=-COORD_MAX, max=COORD_MAX,
                       help="[row, col] of the pasted image's top-left corner; may be "
                            "negative")],
+        traits={"same_size": ("image", "mask"), "size_of": "onto"},
     ),
     Operator(
         name="to_gray", func="imgfusion.layout.compose:to_gray",
         summary="Convert to grey by luminance; RGBA stays RGBA with its alpha.",
         inputs=[Input("image")],
+        traits={"size_of": "image"},
     ),
     Operator(
         name="composite", func="imgfusion.layout.compose:composite",
@@ -89,6 +93,7 @@ OPERATORS = [
         inputs=[Input("foreground"), Input("background"),
                 Input("mask", "mask", optional=True,
                       help="where the foreground shows; default: its alpha channel")],
+        traits={"same_size": ("foreground", "mask")},
     ),
     Operator(
         name="contact_sheet", func="imgfusion.layout.contact_sheets:contact_sheet",

@@ -26,7 +26,7 @@ def check_inputs(content, style, o: dict) -> Setup:
     """Check the images, weights and colour options of ``neural_style``'s keywords ``o``,
     and apply the colour preprocessing (histogram / luminance)."""
     _check_weights(o)
-    content_w, style_w = _layer_weights(o)
+    content_w, style_w = content_and_style_weights(o)
     content, alpha, styles = _images(content, style, content_w, style_w, o["size"])
     blend = checks.blend_weights(o["style_blend_weights"], len(styles))
     _check_init(content, styles, o)
@@ -45,7 +45,7 @@ def _check_weights(o: dict) -> None:
     check_choice(o["histogram_mode"], "histogram_mode", color.HISTOGRAM_MODES)
 
 
-def _layer_weights(o: dict) -> tuple[dict, dict]:
+def content_and_style_weights(o: dict) -> tuple[dict, dict]:
     content_w = layer_weights(o["content_layers"], "content_layers")
     style_w = layer_weights(o["style_layers"], "style_layers")
     content_w = {k: v for k, v in content_w.items() if v > 0} if o["content_weight"] > 0 else {}

@@ -19,7 +19,7 @@ from ..style.encoder import VGGEncoder
 from ..style.layers import deepest
 from ..style.losses import GramStyleLoss, blended_gram_targets, content_loss, tv_loss
 from ..style.pipeline import resize, to_tensor
-from ..style.prepare import _layer_weights as layer_weights_of
+from ..style.prepare import content_and_style_weights as layer_weights_of
 from ..style.pyramid import fit_size
 from ..style.weights import load_features, preprocessing_for
 

@@ -16,6 +16,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ParameterError
+from ..values import Shape
 from ..layout.geometry import target_size
 from ..io.read import READ_EXTENSIONS, probe_image, read_image
 from ..values import Video
@@ -246,3 +247,11 @@ def check_load_video(params) -> None:
     info = probe_video(params["path"])
     _selection(info.frames, int(params.get("start", 0)), params.get("stop"),
                int(params.get("step", 1)))
+
+
+def probe_output(params, inputs) -> Shape:
+    """The ``output_probe`` of ``load_video``: frame count and size of the selected range."""
+    info = probe_video(params["path"])
+    chosen = _selection(info.frames, int(params.get("start", 0)), params.get("stop"),
+                        int(params.get("step", 1)))
+    return Shape(output_size(info.size, params.get("size")), len(chosen), True)

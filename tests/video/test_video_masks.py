@@ -180,8 +180,9 @@ steps:
 
 
 @pytest.mark.parametrize("frames, size, message", [
-    (3, "[48, 48]", r"mask video \(\$other.disc\) has 3 frames but the clip \(\$clip\) has 4"),
-    (4, "[40, 48]", r"mask video's frames \(\$other.disc\) are 40 x 48 but the clip's"),
+    (3, "[48, 48]", r"mask \(\$other.disc\) has 3 frames but video \(\$clip\) has 4; video "
+                    "and mask run in lockstep"),
+    (4, "[40, 48]", r"mask \(\$other.disc\) is 40 x 48 but video \(\$clip\) is 48 x 48"),
 ])
 def test_a_recipe_with_a_mismatched_mask_video_is_refused_at_validation(tmp_path, frames, size,
                                                                          message):
