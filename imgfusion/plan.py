@@ -30,7 +30,7 @@ _CLAMP = 10**18  # counts stop growing here: a chain of sweeps builds no huge in
 def variant_counts(steps: Iterable[Any]) -> dict[str, int]:
     """Step id -> number of variants (exact up to 10^18), in recipe order.
 
-    ``steps`` are :class:`~imgfusion.recipe.Step` records with ``sweep`` and
+    ``steps`` are :class:`~imgfusion.recipe.model.Step` records with ``sweep`` and
     ``inputs`` filled in; the count follows the engine's expansion: the product
     of the step's own list lengths and of each distinct upstream step's count
     (inputs that take ``many`` images gather all variants and do not multiply).

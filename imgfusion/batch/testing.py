@@ -1,7 +1,7 @@
 """Checks that any executor must pass, shared by imgfusion's tests and the executor plugins'.
 
 Each ``check_*`` takes a factory that returns a fresh (not started)
-:class:`~imgfusion.batch.executor.Executor` and a scratch folder, runs a real
+:class:`~imgfusion.executors.Executor` and a scratch folder, runs a real
 batch over ~20 tiny PNGs with a cheap recipe (load, resize, composite, save),
 and asserts with plain ``assert``:
 

@@ -113,7 +113,7 @@ def save_model(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor],
     ``tensors`` are copied to the CPU (contiguous); ``meta`` needs ``kind`` and
     ``arch`` (``format`` defaults to 1).  Returns the absolute path of the model file.
     """
-    from ..io.write import atomic_write
+    from ..paths import atomic_write
 
     dest = model_destination(path, overwrite, protect, field)
     full = _full_meta(meta)

@@ -182,7 +182,7 @@ def _store(frames_dir, workdir, settings: dict, model: VaeStyleModel, overwrite:
 
 def resolve_model(model, model_file, device: str) -> VaeStyleModel:
     """The model handed in by an earlier step, or read from ``model_file``."""
-    from ..style.devices import resolve_device
+    from ..devices import resolve_device
 
     if (model is None) == (model_file is None):
         raise ParameterError("model", "give exactly one of model (an earlier "

@@ -1,5 +1,5 @@
 """``load_video``: a container (mp4, webm, mov, mkv, avi, gif) through PyAV, or a folder
-of numbered frames, as a lazy :class:`~imgfusion.video.frames.Video`.
+of numbered frames, as a lazy :class:`~imgfusion.values.Video`.
 
 :func:`probe_video` reads the headers only (the container's streams, or each frame
 file's size) and decodes one frame, so that a missing or corrupt file, a video without
