@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .errors import ImgfusionError, UsageError
-from .plugins import Command, PluginLoadWarning, load_registry
+from .plugins import Command, PluginLoadWarning, Registry, load_registry
 from .plan import MAX_VARIANTS
 
 if TYPE_CHECKING:  # the recipe module (and yaml) load only for run and validate
@@ -73,17 +73,34 @@ def _parser(commands: Sequence[Command] = ()) -> argparse.ArgumentParser:
     return p
 
 
-def plugin_commands() -> dict[str, Command]:
-    """The subcommands the plugins register.  Their load failures are reported by the
-    command that loads them again (ops, run ...), not twice."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PluginLoadWarning)
-        return {n: c for n, c in load_registry().commands.items() if n not in COMMANDS}
+def _first_registry() -> tuple[Registry | None, list]:
+    """The registry the parser is built from (plugins may add subcommands), with the
+    warnings of its loading held back: a command that uses it reports them.  None when
+    loading fails (a name clash): the command loads again and reports the error."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PluginLoadWarning)
+        try:
+            registry = load_registry()
+        except ImgfusionError:
+            registry = None
+    return registry, [w for w in caught if issubclass(w.category, PluginLoadWarning)]
+
+
+def _registry(args) -> Registry:
+    """The parser's registry again (its load warnings now shown), or, for
+    ``--strict-plugins``, a fresh one that raises on the first failing plugin."""
+    if args.strict_plugins or args.registry is None:
+        return load_registry(strict=args.strict_plugins)
+    for w in args.held_warnings:
+        warnings.warn(w.message, PluginLoadWarning, stacklevel=2)
+    return args.registry
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    commands = plugin_commands()
+    registry, held = _first_registry()
+    commands = {n: c for n, c in getattr(registry, "commands", {}).items() if n not in COMMANDS}
     args = _parser(list(commands.values())).parse_args(argv)
+    args.registry, args.held_warnings = registry, held
     handlers = {**{n: c.run for n, c in commands.items()}, **COMMANDS}
     with _our_warnings(), _sigterm_as_interrupt():
         return _dispatch(args, handlers)
@@ -222,7 +239,7 @@ def _plan_entry(step) -> dict[str, Any]:
 
 
 def cmd_ops(args) -> int:
-    reg = load_registry(strict=args.strict_plugins)
+    reg = _registry(args)
     ops = [reg[n] for n in reg.names()]
     if args.json:
         json.dump([{"name": o.name, "summary": o.summary, "source": o.source} for o in ops],
@@ -236,7 +253,7 @@ def cmd_ops(args) -> int:
 
 
 def cmd_info(args) -> int:
-    reg = load_registry(strict=args.strict_plugins)
+    reg = _registry(args)
     if args.op not in reg:
         from .errors import did_you_mean
 
@@ -280,7 +297,7 @@ def _range(low, high) -> str:
 
 
 def cmd_plugins(args) -> int:
-    reg = load_registry(strict=args.strict_plugins)
+    reg = _registry(args)
     rows = [p.as_dict() for p in reg.plugins]
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
