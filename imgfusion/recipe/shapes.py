@@ -113,11 +113,11 @@ def output_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> dict[st
     like = inputs.get(traits(step.op).get("size_of", ""))
     frames = next((s.frames for s in fed.values() if s.frames is not None), None)
     shapes = {}
-    for out in step.op.outputs:
+    for out in (o for o in step.op.outputs if o.kind != "data"):
         shape = told.get(out.name) if isinstance(told, Mapping) else told
         if shape is None and like is not None:
             shape = Shape(like.size)
-        if fed and out.kind != "data":
+        if fed:
             shape = Shape(getattr(shape, "size", None), frames, True)
         if out.kind == "video":
             shape = replace(shape or Shape(), video=True)

@@ -120,6 +120,21 @@ def private_across_families(g) -> list[str]:
                   and family_of(m) != family_of(t))
 
 
+def family_edges(g) -> dict[str, set[str]]:
+    """Family -> the other families it imports (a family may import those below it)."""
+    edges: dict[str, set[str]] = {}
+    for m, targets in g.items():
+        for t, _ in targets:
+            if family_of(m) and family_of(t) and family_of(m) != family_of(t):
+                edges.setdefault(family_of(m), set()).add(family_of(t))
+    return edges
+
+
+def test_the_families_stand_on_floors():
+    """No two families import each other, through any chain: each stands on those below."""
+    assert cycles(family_edges(graph())) == []
+
+
 def test_the_core_imports_no_family():
     assert core_to_family(graph()) == []
 
@@ -152,3 +167,4 @@ def test_the_reader_finds_each_kind_of_fault(tmp_path):
     assert core_to_family(g) == ["imgfusion.engine imports imgfusion.video.mapping"]
     assert cycles(_plain_edges(g)) == [["imgfusion.a", "imgfusion.b"]]
     assert private_across_families(g) == ["imgfusion.style.s imports imgfusion.video.mapping:_hidden"]
+    assert family_edges(g) == {"style": {"video"}}
