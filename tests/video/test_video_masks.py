@@ -14,7 +14,8 @@ from imgfusion.engine import run_recipe
 from imgfusion.errors import ParameterError, RecipeError
 from imgfusion.recipe import load_recipe
 from imgfusion.video.flow import consistency, dense_flow, warp
-from imgfusion.video.frames import Video, from_frames
+from imgfusion.values import Video
+from imgfusion.video.frames import from_frames
 from imgfusion.video.masks import MaskSettings, frame_masks, with_masks
 from imgfusion.video.stylize import video_style
 from imgfusion.video.synthetic import camera_clip
