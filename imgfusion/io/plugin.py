@@ -12,7 +12,7 @@ from ..operators import InputPath, Input, Operator, Output, OutputPath, Param, p
 def _check_readable(p):
     from .read import probe_image
 
-    probe_image(p["path"])
+    probe_image(p["path"], float_range=p.get("float_range", "refuse"))
 
 
 def _check_save(p):
@@ -21,12 +21,15 @@ def _check_save(p):
     output_format(p.get("path", ""), p.get("bits", 8))
 
 
+FLOAT_RANGE = Param("float_range", str, "refuse", choices=("refuse", "clip", "stretch"),
+                    help="float samples outside [0, 1]: refuse (naming the range found), "
+                         "clip to [0, 1], or stretch the range found onto [0, 1]")
 OPERATORS = [
     Operator(
         name="load", func="imgfusion.io.read:read_image",
         summary="Read an image file (png, jpg, tiff, bmp, webp; 8/16 bit) or sample:NAME.",
         params=[Param("path", InputPath, help="image file, or sample:NAME (e.g. "
-                      "sample:astronaut) for a scikit-image bundled image")],
+                      "sample:astronaut) for a scikit-image bundled image"), FLOAT_RANGE],
         check=problems(_check_readable),
     ),
     Operator(
@@ -39,6 +42,7 @@ OPERATORS = [
             Param("threshold", float | None, None, min=0, max=1,
                   help="null keeps soft alpha; a number gives a hard mask (value > t)"),
             Param("invert", bool, False, help="swap inside and outside"),
+            FLOAT_RANGE,
         ],
         outputs=[Output("mask", "mask")],
         check=problems(_check_readable),
