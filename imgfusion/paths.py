@@ -97,10 +97,14 @@ class WriteSession:
             self.written.append(path)
 
     def moved(self, source: str | os.PathLike, dest: str | os.PathLike) -> None:
-        """A recorded file was renamed: the record names where it is now."""
+        """A recorded file, or a folder of recorded files, was renamed: the record names
+        where they are now (a temporary name is never what a run reports)."""
         source = os.path.abspath(os.fspath(source))
-        self.written = [p for p in self.written if p != source]
-        self.record(dest)
+        dest = os.path.abspath(os.fspath(dest))
+        inside = [p for p in self.written if _inside(p, source)]
+        self.written = [p for p in self.written if not _inside(p, source)]
+        for p in inside or [source]:
+            self.record(dest + p[len(source):])
 
 
 _SESSION: ContextVar[WriteSession | None] = ContextVar("imgfusion_write_session", default=None)
@@ -130,7 +134,8 @@ def in_output_folder(path: str | os.PathLike | None,
 
 
 def move_written(source: str | os.PathLike, dest: str | os.PathLike) -> None:
-    """``os.replace(source, dest)``, and the open session's record follows the file."""
+    """``os.replace(source, dest)``, and the open session's record follows the file (or
+    the files of the folder)."""
     os.replace(source, dest)
     session = _SESSION.get()
     if session is not None:
