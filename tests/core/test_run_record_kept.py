@@ -46,11 +46,10 @@ def test_each_run_keeps_the_earlier_runs_record(tmp_path):
     assert json.loads((tmp_path / "run.json").read_text())["status"] == "ok"
 
 
-def test_record_names_are_reserved_for_outputs(tmp_path, capsys):
-    recipe = tmp_path / "r.yaml"
-    recipe.write_text("imgfusion: 1\nsteps:\n  - op: shape_mask\n    size: [4, 4]\n"
-                      "  - op: save\n    path: run-20200913T122640Z.json.png\n"
-                      "  - op: save\n    path: run-20200913T122640Z.json\n")
+def test_record_names_are_reserved_for_outputs(write_recipe, capsys):
+    saves = ("  - op: save\n    path: run-20200913T122640Z.json.png\n"
+             "  - op: save\n    path: run-20200913T122640Z.json\n")
+    recipe = write_recipe("imgfusion: 1\nsteps:\n  - op: shape_mask\n    size: [4, 4]\n" + saves)
     assert main(["validate", str(recipe)]) == 2
     err = capsys.readouterr().err
     assert "step save2" not in err and "step save3, field 'path'" in err
