@@ -197,10 +197,11 @@ def _decode(p: Path, fmt: str, field: str) -> np.ndarray:
 
 
 def _int32_samples(arr: np.ndarray) -> np.ndarray:
-    """Pillow's mode I: 16-bit samples when they fit (as 16-bit files read), else int32."""
+    """Pillow's mode I: 16-bit samples when they fit (as 16-bit files read), else floats
+    on the same scale (k / 65535), for the range rule to refuse or map (never clipped)."""
     if arr.size and 0 <= arr.min() and arr.max() <= 65535:
         return arr.astype(np.uint16)
-    return arr.astype(np.int32)
+    return (arr / 65535.0).astype(np.float32)
 
 
 def in_unit_range(samples: np.ndarray, p, field: str, float_range: str = "refuse"
