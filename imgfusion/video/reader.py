@@ -113,10 +113,13 @@ def _stream(container, p: Path):
 def _count_frames(container, stream, p: Path, allow_short: bool) -> int:
     """The frames the file holds: its packets (demuxed, not decoded), checked against the
     count its header declares (a truncated clip is refused unless ``allow_short``)."""
-    held = sum(1 for packet in container.demux(stream) if packet.size)
+    held = present = 0
+    for packet in container.demux(stream):
+        held += bool(packet.size)
+        present += bool(packet.size) or packet.dts is not None  # an AVI's dropped frame too
     declared = int(stream.frames or 0)
-    if declared > held and not allow_short:
-        raise ParameterError("path", short_clip(p, declared, held, "holds"))
+    if declared > present and not allow_short:
+        raise ParameterError("path", short_clip(p, declared, present, "holds"))
     return held
 
 
