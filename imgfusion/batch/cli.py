@@ -15,7 +15,7 @@ examples:
 Each input runs the recipe once, into OUT/<name of the input>/.  OUT/manifest.jsonl has one
 line per item (input, status, seconds, outputs, error); a rerun (or --resume) skips the items
 that are complete.  Exit 0: all done; 1: some items failed (named); 2: bad input, nothing run;
-130: interrupted (the manifest is written)."""
+130: interrupted by Ctrl-C, 143: terminated by SIGTERM (either way the manifest is written)."""
 
 
 def add_parser(sub, parents) -> argparse.ArgumentParser:
@@ -88,7 +88,8 @@ def cmd_batch(args) -> int:
           + f" in {s['seconds']:.1f} s; manifest {result.manifest}")
     for r in result.failed:
         print(f"imgfusion: failed: {r['input']}: {r['error']}", file=sys.stderr)
-    if result.interrupted:
-        print("imgfusion: interrupted; rerun the same command to finish", file=sys.stderr)
+    if result.interruption is not None:   # the CLI names it and exits 130 (Ctrl-C) or 143
+        print("imgfusion: rerun the same command to finish the batch", file=sys.stderr)
+        raise result.interruption
     return result.exit_code
 

@@ -34,6 +34,7 @@ class BatchResult:
     skipped: list[Item] = field(default_factory=list)
     not_run: int = 0
     interrupted: bool = False
+    interruption: BaseException | None = None   # the KeyboardInterrupt (or SIGTERM's subclass)
     seconds: float = 0.0
     manifest: Path | None = None
 
@@ -82,8 +83,8 @@ def run_batch(job: BatchJob, items: list[Item], executor: Executor, *, chunk: in
         write_summary(out, job, {"status": "running", **result.summary()})
         size = chunk or auto_chunk(len(todo), getattr(executor, "workers", None) or 2)
         _drive(job, chunked(todo, size), executor, manifest, result, bar)
-    except KeyboardInterrupt:
-        result.interrupted = True
+    except KeyboardInterrupt as exc:
+        result.interrupted, result.interruption = True, exc
     finally:
         if todo:
             executor.close()
