@@ -41,6 +41,7 @@ class BatchJob:
     retries: int = 0
     plugin_files: tuple[str, ...] = ()
     primary: int = 0                  # the bind that names the items
+    run: str = ""                     # this run's id (set by run_batch), on its records
 
     @property
     def bind_keys(self) -> list[str]:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+import uuid
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,8 @@ from tqdm import tqdm
 
 from .executor import Executor
 from .job import PARTIAL, BatchJob, Item
-from .manifest import Manifest, check_folder, write_summary
-from .work import record, run_chunk
+from .manifest import Manifest, append_record, check_folder, item_key, write_summary
+from .work import published_record, record, run_chunk
 
 MAX_DEATHS = 3
 
@@ -68,11 +69,12 @@ def run_batch(job: BatchJob, items: list[Item], executor: Executor, *, chunk: in
     """Run every item that is not complete yet; the manifest is written on every exit."""
     out = Path(job.out)
     check_folder(out, job, resume)
+    job = replace(job, run=uuid.uuid4().hex[:12])
     manifest = Manifest(out)
     result = BatchResult(manifest=manifest.path)
-    todo = [i for i in items if not manifest.is_complete(job, i)]
-    pending = set(todo)
-    result.skipped = [i for i in items if i not in pending]
+    result.skipped = skip_complete(job, items, manifest)
+    skipped = {i.index for i in result.skipped}
+    todo = [i for i in items if i.index not in skipped]
     if todo:
         executor.start()           # an unreachable cluster fails here, before anything is written
     bar = tqdm(total=len(items), initial=len(result.skipped), unit="item", desc="batch",
@@ -90,12 +92,39 @@ def run_batch(job: BatchJob, items: list[Item], executor: Executor, *, chunk: in
             executor.close()
         bar.close()
         result.seconds = time.perf_counter() - t0
-        finished = {r["index"] for r in result.done + result.failed}
-        result.not_run = sum(1 for i in todo if i.index not in finished)
+        count_run(job, todo, manifest, result)
         manifest.compact(items)
         write_summary(out, job, {"executor": executor.describe(), **result.summary()})
         clear_work_folders(out / PARTIAL, settle=SETTLE_S if result.interrupted else 0.0)
     return result
+
+
+def skip_complete(job: BatchJob, items: list[Item], manifest: Manifest) -> list[Item]:
+    """The items whose folders this batch completed (their markers say so), whatever the
+    manifest says; one that lacks its line (its run was stopped) gets it now."""
+    skipped = []
+    for item in items:
+        rec = published_record(job, item)
+        if rec is None:
+            continue
+        skipped.append(item)
+        known = manifest.records.get(item_key(item.inputs), {})
+        if (known.get("status"), known.get("sha"), known.get("folder")) != \
+                ("done", job.sha, item.folder):
+            manifest.append(rec)
+    return skipped
+
+
+def count_run(job: BatchJob, todo: list[Item], manifest: Manifest, result: BatchResult) -> None:
+    """Count every item this run finished, from the manifest's lines: also those whose
+    task never came back (a Ctrl-C stops a chunk whose first items are done)."""
+    seen = {r["index"] for r in result.done + result.failed}
+    lines = manifest.lines_of_run(job.run)
+    for item in todo:
+        rec = lines.get(item_key(item.inputs))
+        if rec is not None and item.index not in seen:
+            (result.done if rec["status"] == "done" else result.failed).append(rec)
+    result.not_run = len(todo) - len(result.done) - len(result.failed)
 
 
 def clear_work_folders(folder: Path, *, settle: float) -> None:
@@ -165,6 +194,8 @@ def _drive(job: BatchJob, chunks: list[list[Item]], executor: Executor, manifest
                     records = executor.result(handle)
                 except Exception as exc:  # noqa: BLE001 - the task as a whole was lost
                     records = q.lost(job, part, suspect, exc)
+                    for rec in records:        # made here: no worker appended their lines
+                        append_record(job.out, rec)
                 for rec in records:
                     _note(rec, manifest, result, bar)
     except BaseException:
@@ -173,7 +204,7 @@ def _drive(job: BatchJob, chunks: list[list[Item]], executor: Executor, manifest
 
 
 def _note(rec: dict[str, Any], manifest: Manifest, result: BatchResult, bar) -> None:
-    manifest.append(rec)
+    manifest.note(rec)
     (result.done if rec["status"] == "done" else result.failed).append(rec)
     bar.update()
     if rec["status"] != "done":
