@@ -11,12 +11,12 @@ When a worker dies (killed, out of memory, ``os._exit``) the pool is broken and
 every call in flight fails with ``BrokenProcessPool``; the runner resubmits
 those items and the next ``submit`` starts a fresh pool.
 
-Stopping: workers ignore SIGINT (Ctrl-C in a terminal reaches the whole process
-group; the driver alone decides).  After an interrupt the driver sends each worker
-SIGTERM, which interrupts a running item inside Python (its work folder is removed)
-or ends an idle worker through its exit handlers, so the named semaphores a worker
-made (tqdm's lock) are unlinked: no "leaked semaphore" warning.  A worker that has
-not left after ``STOP_S`` seconds is killed.
+Stopping: workers ignore SIGINT and SIGTERM (Ctrl-C in a terminal, or a service
+manager, signals the whole process group; the driver alone decides).  After an
+interrupt the driver sends each worker ``STOP`` (SIGUSR1), which interrupts a running
+item inside Python (its work folder is removed) and then ends the worker through its
+exit handlers, so the named semaphores a worker made (tqdm's lock) are unlinked: no
+"leaked semaphore" warning.  A worker that has not left after ``STOP_S`` s is killed.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ import math
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -32,6 +33,7 @@ from ..errors import UsageError
 from .executor import Executor, ExecutorOptions
 
 
+STOP = signal.SIGUSR1   # the driver's "stop" to its workers
 STOP_S = 5.0   # how long stopped workers get to leave before they are killed
 _WORKER = {"busy": False, "stopping": False}   # this worker process's state
 
@@ -40,7 +42,8 @@ def _worker_init(counter=None, n_gpus: int = 0) -> None:
     """Pool initializer: the signals as the module says; with GPUs, one GPU per worker
     process, round robin."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(STOP, _on_stop)
     if counter is not None:
         with counter.get_lock():
             index = counter.value
@@ -48,11 +51,23 @@ def _worker_init(counter=None, n_gpus: int = 0) -> None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(index % n_gpus)
 
 
-def _on_sigterm(signum, frame) -> None:
-    _WORKER["stopping"] = True
+def _on_stop(signum, frame) -> None:
+    if not _WORKER["stopping"]:
+        _WORKER["stopping"] = True
+        threading.Thread(target=_leave_soon, daemon=True).start()
     if _WORKER["busy"]:
         raise KeyboardInterrupt      # the item stops, its clean-up runs; the call reports it
+    signal.signal(STOP, signal.SIG_IGN)   # nothing may cut the exit handlers short
     raise SystemExit(0)              # idle: leave through the exit handlers
+
+
+def _leave_soon() -> None:
+    """A stopped worker leaves even when no shutdown reaches it (a SIGTERM to the whole
+    process group also ends the fork server and the driver): it repeats the signal to
+    itself until it finds itself idle."""
+    while True:
+        time.sleep(0.2)
+        os.kill(os.getpid(), STOP)
 
 
 def _call(fn, *args):
@@ -119,7 +134,7 @@ class LocalExecutor(Executor):
 
     def result(self, handle):
         if isinstance(handle.exception(), KeyboardInterrupt):   # its worker was stopped
-            raise BrokenProcessPool("its worker process was stopped (SIGTERM)")
+            raise BrokenProcessPool("its worker process was stopped")
         return handle.result()
 
     def cancel(self, handles) -> None:
@@ -135,7 +150,7 @@ class LocalExecutor(Executor):
         if self._abandon:
             for p in processes:
                 if p.is_alive():
-                    p.terminate()    # SIGTERM: see the module's docstring
+                    os.kill(p.pid, STOP)   # see the module's docstring
         pool.shutdown(wait=not self._abandon, cancel_futures=True)
         _join(processes, STOP_S)
 
@@ -144,13 +159,24 @@ class LocalExecutor(Executor):
 
 
 def _join(processes, timeout: float) -> None:
-    """Wait for the processes to leave, ``timeout`` s in all; kill those that stay."""
+    """Wait for the processes to leave, ``timeout`` s in all; kill those that stay.  By
+    pid: once the fork server is gone, a worker's handle no longer knows it is alive."""
     deadline = time.monotonic() + timeout
-    for p in processes:
-        p.join(timeout=max(0.0, deadline - time.monotonic()))
-        if p.is_alive():
-            p.kill()
-            p.join()
+    pids = [p.pid for p in processes]
+    while any(map(_exists, pids)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for pid in filter(_exists, pids):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _visible_gpus() -> int:

@@ -117,12 +117,16 @@ def skip_complete(job: BatchJob, items: list[Item], manifest: Manifest) -> list[
 
 def count_run(job: BatchJob, todo: list[Item], manifest: Manifest, result: BatchResult) -> None:
     """Count every item this run finished, from the manifest's lines: also those whose
-    task never came back (a Ctrl-C stops a chunk whose first items are done)."""
+    task never came back (a Ctrl-C stops a chunk whose first items are done), and a
+    folder published by a worker stopped before it appended its line (that line is
+    appended now)."""
     seen = {r["index"] for r in result.done + result.failed}
     lines = manifest.lines_of_run(job.run)
-    for item in todo:
+    for item in (i for i in todo if i.index not in seen):
         rec = lines.get(item_key(item.inputs))
-        if rec is not None and item.index not in seen:
+        if rec is None and (rec := published_record(job, item)) is not None:
+            manifest.append(rec)
+        if rec is not None:
             (result.done if rec["status"] == "done" else result.failed).append(rec)
     result.not_run = len(todo) - len(result.done) - len(result.failed)
 
