@@ -37,7 +37,8 @@ def add_parser(sub, parents) -> argparse.ArgumentParser:
     p.add_argument("--retries", type=_non_negative_int, default=0, metavar="R",
                    help="retry an item whose recipe fails R more times")
     p.add_argument("--chunk", type=_positive(int), metavar="K",
-                   help="items per task (default: about 4 tasks per worker, at most 32)")
+                   help="items per task (default: guided, the remaining items over twice "
+                        "the workers, at most 32: large tasks first, single items at the end)")
     p.add_argument("--resume", action="store_true",
                    help="continue the batch in --out (a rerun does too; this insists on it)")
     p.add_argument("--set", dest="overrides", action="append", default=[],

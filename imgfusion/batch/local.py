@@ -20,13 +20,14 @@ exit handlers, so the named semaphores a worker made (tqdm's lock) are unlinked:
 """
 from __future__ import annotations
 
+import concurrent.futures
 import math
 import multiprocessing
 import os
 import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from ..errors import UsageError
@@ -81,10 +82,15 @@ def _call(fn, *args):
         _WORKER["busy"] = False
 
 
-# Imported once by the fork server, so that each worker forks warm (numpy, pydantic,
-# the recipe machinery and the I/O operators; not torch, which only style recipes need).
+# Imported once by the fork server, so that each worker forks warm: numpy, pydantic, the
+# recipe machinery, the I/O and layout operators and what they import when first called
+# (PIL's codecs, skimage.transform, scipy.ndimage: half a second a worker paid at its first
+# item), and the registry of the built-in operators (imgfusion.batch.warm); not torch,
+# which only style recipes need.  A module that fails to import is skipped.
 PRELOAD = ["imgfusion.batch.work", "imgfusion.engine", "imgfusion.recipe", "imgfusion.io.read",
-           "imgfusion.io.write", "imgfusion.layout.geometry"]
+           "imgfusion.io.write", "imgfusion.layout.geometry", "imgfusion.layout.masks",
+           "PIL.Image", "PIL.PngImagePlugin", "PIL.JpegImagePlugin", "PIL.TiffImagePlugin",
+           "skimage.transform", "scipy.ndimage", "imgfusion.batch.warm"]
 
 
 def _context():
@@ -132,6 +138,11 @@ class LocalExecutor(Executor):
             self._new_pool()
             return self._pool.submit(_call, fn, *args)
 
+    def wait(self, handles, timeout: float) -> list:
+        """Block until a call finishes (no polling)."""
+        done, _ = concurrent.futures.wait(list(handles), timeout, FIRST_COMPLETED)
+        return list(done)
+
     def result(self, handle):
         if isinstance(handle.exception(), KeyboardInterrupt):   # its worker was stopped
             raise BrokenProcessPool("its worker process was stopped")
@@ -148,9 +159,8 @@ class LocalExecutor(Executor):
         pool, self._pool = self._pool, None
         processes = list((getattr(pool, "_processes", None) or {}).values())
         if self._abandon:
-            for p in processes:
-                if p.is_alive():
-                    os.kill(p.pid, STOP)   # see the module's docstring
+            for pid in filter(_exists, (p.pid for p in processes)):
+                os.kill(pid, STOP)         # see the module's docstring
         pool.shutdown(wait=not self._abandon, cancel_futures=True)
         _join(processes, STOP_S)
 

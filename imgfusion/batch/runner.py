@@ -26,6 +26,7 @@ from .manifest import Manifest, append_record, check_folder, item_key, write_sum
 from .work import published_record, record, run_chunk
 
 MAX_DEATHS = 3
+MAX_CHUNK = 32      # items per task at most
 
 
 @dataclass
@@ -59,9 +60,24 @@ def chunked(items: list[Item], size: int) -> list[list[Item]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def auto_chunk(n_items: int, workers: int) -> int:
-    """About four chunks per worker, at most 32 items each."""
-    return max(1, min(32, -(-n_items // (4 * max(1, workers)))))
+@dataclass
+class Chunks:
+    """The items still to hand out, a chunk at a time: ``fixed`` items (``--chunk``), or
+    guided: the remaining items over twice the workers, at most ``MAX_CHUNK``, so that
+    tasks are large while much is left (little per-task cost) and shrink to single
+    items at the end (the workers finish together: no worker idles while another
+    works through a long last chunk)."""
+
+    items: deque
+    workers: int
+    fixed: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def take(self) -> list[Item]:
+        size = self.fixed or -(-len(self.items) // (2 * self.workers))
+        return [self.items.popleft() for _ in range(min(size, MAX_CHUNK, len(self.items)))]
 
 
 def run_batch(job: BatchJob, items: list[Item], executor: Executor, *, chunk: int | None = None,
@@ -83,8 +99,8 @@ def run_batch(job: BatchJob, items: list[Item], executor: Executor, *, chunk: in
     t0 = time.perf_counter()
     try:
         write_summary(out, job, {"status": "running", **result.summary()})
-        size = chunk or auto_chunk(len(todo), getattr(executor, "workers", None) or 2)
-        _drive(job, chunked(todo, size), executor, manifest, result, bar)
+        workers = max(1, getattr(executor, "workers", None) or 2)
+        _drive(job, Chunks(deque(todo), workers, chunk), executor, manifest, result, bar)
     except KeyboardInterrupt as exc:
         result.interrupted, result.interruption = True, exc
     finally:
@@ -155,19 +171,21 @@ class _Queue:
     is reported failed.
     """
 
-    chunks: deque
+    chunks: Chunks
     suspects: deque = field(default_factory=deque)
     deaths: Counter = field(default_factory=Counter)
     inflight: dict = field(default_factory=dict)   # handle -> (items, is_suspect)
 
     def submit(self, job: BatchJob, executor: Executor) -> None:
+        """Keep each worker busy with one task running and one waiting, no more: later
+        chunks are sized when they are taken, and a Ctrl-C has little to cancel."""
         if self.suspects:
             if not any(suspect for _, suspect in self.inflight.values()):
                 part = [self.suspects.popleft()]
                 self.inflight[executor.submit(run_chunk, job, part)] = (part, True)
             return
-        while self.chunks:
-            part = self.chunks.popleft()
+        while self.chunks and len(self.inflight) < 2 * self.chunks.workers:
+            part = self.chunks.take()
             self.inflight[executor.submit(run_chunk, job, part)] = (part, False)
 
     def lost(self, job: BatchJob, part: list[Item], suspect: bool,
@@ -186,9 +204,9 @@ class _Queue:
         return [record(job, item, "failed", 0.0, [], error, n)]
 
 
-def _drive(job: BatchJob, chunks: list[list[Item]], executor: Executor, manifest: Manifest,
+def _drive(job: BatchJob, chunks: Chunks, executor: Executor, manifest: Manifest,
            result: BatchResult, bar) -> None:
-    q = _Queue(deque(chunks))
+    q = _Queue(chunks)
     try:
         while q.chunks or q.suspects or q.inflight:
             q.submit(job, executor)
