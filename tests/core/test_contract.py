@@ -137,7 +137,8 @@ RANGED = [(op, p) for op in declared_ops() for p in op.params
 SAMPLE = np.random.default_rng(0).random((16, 16, 3), dtype=np.float32)
 SAMPLE_INPUTS = {"image": SAMPLE, "mask": np.ones((16, 16), bool), "any": SAMPLE}
 # required parameters of the converted operators, for calling them
-EXAMPLES = {"crop": {"origin": (0, 0), "size": (2, 2)}, "load_mask": {"path": "sample:camera"}}
+EXAMPLES = {"crop": {"origin": (0, 0), "size": (2, 2)}, "load_mask": {"path": "sample:camera"},
+            "load": {"path": "sample:camera"}}
 # bounds whose legality also depends on the data (checked in the body, by design)
 DATA_DEPENDENT = {("shape_mask", "extent"): "a shape smaller than a pixel covers none"}
 
