@@ -6,8 +6,10 @@ An annotation, default or trait is evaluated here from: the core markers and
 ``typing`` (imported: both are light), module-level assignments in the same module,
 ``from X import name`` followed into X's source, and literals with arithmetic on
 them.  A NamedTuple or ``@options`` class becomes a stand-in built from its source.
-Anything else is a :class:`~imgfusion.declare.DeclarationError` naming module,
+Anything else is a :class:`~imgfusion.markers.DeclarationError` naming module,
 function and parameter; such a module registers its functions at run time instead.
+The records come from the same builder as the runtime reader's
+(:mod:`imgfusion.declare_build`); the source files from :mod:`imgfusion.sources`.
 """
 from __future__ import annotations
 
@@ -21,10 +23,15 @@ import os
 import typing
 from typing import Any
 
-from .declare import (OPTIONS_MARK, REQUIRED_MARK, Context, Declared,
-                      DeclarationError, Kind, Range, is_options, operator)
+from .declare import operator
+from .declare_build import build_operator
+from .markers import (OPTIONS_MARK, REQUIRED_MARK, Context, Declared, DeclarationError, Kind,
+                      Range, is_options, options)
+from .sources import module_ast, source_file
 
-LIGHT_MODULES = ("typing", "__future__", "imgfusion.declare", "imgfusion.operators")
+__all__ = ["read_module", "source_file"]
+LIGHT_MODULES = ("typing", "__future__", "imgfusion.markers", "imgfusion.declare",
+                 "imgfusion.operators")
 BUILTIN_NAMES = ("int", "float", "str", "bool", "bytes", "tuple", "list", "dict", "set",
                  "frozenset", "object", "type")
 CALLABLE_MARKERS = (Range, Context, Kind)
@@ -47,8 +54,6 @@ class ModuleRef:
 
 def read_module(module: str) -> list:
     """Every ``@operator`` function of ``module``, as Operator records, from its source."""
-    from .declare_build import build_operator
-
     reader = reader_for(module)
     return [build_operator(reader.declared(node)) for node in reader.operator_defs()]
 
@@ -65,28 +70,6 @@ def reader_for(module: str) -> "SourceReader":
             raise DeclarationError(f"cannot read the source of module {module!r}")
         _READERS[key] = SourceReader(module, tree)
     return _READERS[key]
-
-
-def source_file(module: str) -> str | None:
-    """The ``.py`` file of ``module`` (its parent packages are imported to find it)."""
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        return None
-    return spec.origin
-
-
-def module_ast(module: str) -> ast.Module | None:
-    origin = source_file(module)
-    if origin is None:
-        return None
-    try:
-        with open(origin, "rb") as fh:
-            return ast.parse(fh.read(), filename=origin)
-    except (OSError, SyntaxError, ValueError):
-        return None
 
 
 class SourceReader:
@@ -191,7 +174,7 @@ class SourceReader:
         bases = [self.eval(b) for b in node.bases]
         if typing.NamedTuple in bases:
             cls = typing.NamedTuple(node.name, [(n, t) for n, t, _ in fields])
-        elif any(self.eval(d) is options_marker() for d in node.decorator_list):
+        elif any(self.eval(d) is options for d in node.decorator_list):
             cls = self.options_stand_in(node.name, fields)
         else:
             raise Unreadable(f"class {node.name} is neither a NamedTuple nor @options")
@@ -257,12 +240,6 @@ class SourceReader:
                     **{k.arg: self.eval(k.value) for k in node.keywords})
 
 
-def options_marker():
-    from .declare import options
-
-    return options
-
-
 def bound_names(node: ast.AST) -> list[str]:
     if isinstance(node, ast.Assign):
         return [t.id for t in node.targets if isinstance(t, ast.Name)]
@@ -296,60 +273,3 @@ def attribute_of(module: str, name: str) -> Any:
     if module in LIGHT_MODULES or module.startswith("typing"):
         return getattr(importlib.import_module(module), name)
     return reader_for(module).value(name)
-
-
-def static_docstring(target: str, depth: int = 4) -> str | None:
-    """The docstring of ``"module:name"``, read from the source without importing it.
-
-    Cleaned as :func:`inspect.getdoc` cleans it.  Follows what a module-level
-    name is bound to: a ``def`` or ``class``, ``from .mod import name``, or a
-    wrapper call such as ``name = with_info(mod.name)`` (a wrapper is assumed to
-    keep the docstring, as ``functools.wraps`` does).  None when the chain
-    cannot be followed; the caller then imports the function.
-    """
-    module, _, attr = target.partition(":")
-    tree = module_ast(module)
-    if tree is None or depth <= 0:
-        return None
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-                and node.name == attr:
-            return ast.get_docstring(node)
-    follow = _binding(tree, module, attr)
-    return None if follow is None else static_docstring(follow, depth - 1)
-
-
-def _binding(tree: ast.Module, module: str, attr: str) -> str | None:
-    """``"module:name"`` that ``attr`` is bound to at module level, if known."""
-    imports = _imported_names(tree, module)
-    for node in reversed(tree.body):
-        if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == attr for t in node.targets):
-            value = node.value
-            if isinstance(value, ast.Call) and len(value.args) == 1:
-                value = value.args[0]
-            if isinstance(value, ast.Name):
-                return imports.get(value.id, f"{module}:{value.id}")
-            if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
-                owner = imports.get(value.value.id)
-                return f"{owner.replace(':', '.')}:{value.attr}" if owner else None
-            return None
-    return imports.get(attr)
-
-
-def _imported_names(tree: ast.Module, module: str) -> dict[str, str]:
-    """Names bound by ``from X import a`` at module level, as ``"X:a"``."""
-    names: dict[str, str] = {}
-    package = module.rpartition(".")[0]
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                parent = ".".join(parts[:len(parts) - node.level + 1])
-                base = f"{parent}.{base}" if base else parent
-            for alias in node.names:
-                names[alias.asname or alias.name] = f"{base}:{alias.name}"
-    return names
-
-
