@@ -23,6 +23,7 @@ import os
 import typing
 from typing import Any
 
+from .decl_cache import cached_records, keep_records
 from .declare import operator
 from .declare_build import build_operator
 from .markers import (OPTIONS_MARK, REQUIRED_MARK, Context, Declared, DeclarationError, Kind,
@@ -53,9 +54,32 @@ class ModuleRef:
 
 
 def read_module(module: str) -> list:
-    """Every ``@operator`` function of ``module``, as Operator records, from its source."""
+    """Every ``@operator`` function of ``module``, as Operator records, from its source.
+
+    Kept between runs by :mod:`imgfusion.decl_cache` until a file the reading followed
+    changes.
+    """
+    origin = source_file(module)
+    cached = None if origin is None else cached_records(module, origin)
+    if cached is not None:
+        return cached
     reader = reader_for(module)
-    return [build_operator(reader.declared(node)) for node in reader.operator_defs()]
+    ops = [build_operator(reader.declared(node)) for node in reader.operator_defs()]
+    keep_records(module, origin, ops, files_read(module))
+    return ops
+
+
+def files_read(module: str) -> list[str]:
+    """The source files reading ``module`` followed: its own and those it took names from."""
+    seen, todo, files = set(), [module], []
+    while todo:
+        name = todo.pop()
+        origin = None if name in seen or is_light(name) else source_file(name)
+        seen.add(name)
+        if origin is not None:
+            files.append(origin)
+            todo.extend(reader_for(name).deps)
+    return files
 
 
 _READERS: dict[tuple, "SourceReader"] = {}   # by module, file and its modification time
@@ -81,6 +105,7 @@ class SourceReader:
         self.tree = tree
         self.bindings: dict[str, ast.AST] = {}
         self.values: dict[str, Any] = {}
+        self.deps: set[str] = set()        # modules whose source gave a name
         for node in tree.body:
             for name in bound_names(node):
                 self.bindings[name] = node
@@ -164,6 +189,7 @@ class SourceReader:
     def imported(self, node: ast.ImportFrom, name: str) -> Any:
         alias = next(a for a in node.names if (a.asname or a.name) == name)
         source = absolute(self.module, self.is_package, node.module, node.level)
+        self.deps.add(source)
         return attribute_of(source, alias.name)
 
     # -- classes -----------------------------------------------------------------
@@ -205,6 +231,7 @@ class SourceReader:
     def eval_Attribute(self, node):
         owner = self.eval(node.value)
         if isinstance(owner, ModuleRef):
+            self.deps.add(owner.name)
             return attribute_of(owner.name, node.attr)
         raise Unreadable(f"attribute '{node.attr}' of a non-module")
 
@@ -268,8 +295,13 @@ def module_ast_is_package(module: str) -> bool:
     return bool(spec and spec.submodule_search_locations is not None)
 
 
+def is_light(module: str) -> bool:
+    """Imported to read a name from (the core markers, typing), not read from source."""
+    return module in LIGHT_MODULES or module.startswith("typing")
+
+
 def attribute_of(module: str, name: str) -> Any:
     """``module.name``: imported for the light core and typing, else read from source."""
-    if module in LIGHT_MODULES or module.startswith("typing"):
+    if is_light(module):
         return getattr(importlib.import_module(module), name)
     return reader_for(module).value(name)
