@@ -31,6 +31,9 @@ class _Required:
     def __repr__(self) -> str:
         return "REQUIRED"
 
+    def __reduce__(self) -> str:
+        return "REQUIRED"    # unpickled (from the declaration cache) as the one sentinel
+
 
 REQUIRED: Any = _Required()
 

@@ -46,6 +46,13 @@ def test_a_second_reading_comes_from_the_cache_and_equals_the_first(cache, monke
     assert [op.traits for op in second] == [op.traits for op in first]
 
 
+def test_a_required_parameter_stays_required_through_the_cache(cache, monkeypatch):
+    read_module("imgfusion.layout.geometry")
+    monkeypatch.setattr(static_decl, "reader_for", _unreadable)
+    crop = {op.name: op for op in read_module("imgfusion.layout.geometry")}["crop"]
+    assert crop.param("origin").required and crop.param("size").required
+
+
 def test_two_checkouts_of_a_module_do_not_share_an_entry(cache, tmp_path, monkeypatch):
     for hi in (1, 2):
         root = tmp_path / f"checkout{hi}"
