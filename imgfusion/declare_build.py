@@ -1,7 +1,10 @@
-"""From a :class:`~imgfusion.declare.Declared` (run time or source) to an Operator record.
+"""From a :class:`~imgfusion.markers.Declared` (run time or source) to an Operator record.
 
-One builder for both readers, so that the static and the runtime declaration of an
-operator cannot differ by construction, only by what the two readers see.
+One builder for both readers (:mod:`imgfusion.declare` at run time,
+:mod:`imgfusion.static_decl` from source), so that the static and the runtime
+declaration of an operator cannot differ by construction, only by what the two
+readers see.  It stands on the two base floors, :mod:`imgfusion.markers` and
+:mod:`imgfusion.records`, and imports neither reader.
 """
 from __future__ import annotations
 
@@ -12,9 +15,9 @@ import types
 import typing
 from typing import Annotated, Any, Literal, Union
 
-from .declare import (REQUIRED_MARK, Context, Declared, DeclarationError, Kind, Range,
+from .markers import (REQUIRED_MARK, Context, Declared, DeclarationError, Kind, Range,
                       class_hints, is_options)
-from .operators import REQUIRED, Input, Operator, Output, Param
+from .records import REQUIRED, Input, Operator, Output, Param
 
 INPUT_KIND = {"image": ("image", False), "mask": ("mask", False), "images": ("image", True),
               "video": ("video", False), "value": ("any", False)}

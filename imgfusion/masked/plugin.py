@@ -3,7 +3,7 @@
 Registration only; the functions live in :mod:`imgfusion.masked` (each registration names
 its flat-key twin, which gathers the flat options into the style option groups).  The neural-style
 parameters are the ones :mod:`imgfusion.style.plugin` declares for ``neural_style``,
-and the blend's solver parameters those of :mod:`imgfusion.gradient.plugin`, shared
+and the blend's solver parameters those of ``poisson_blend``, shared
 rather than copied.
 """
 from __future__ import annotations
@@ -12,9 +12,14 @@ from dataclasses import replace
 
 from ..hookspecs import hookimpl
 from ..operators import Input, Operator, Output, Param
-from ..gradient.plugin import SOLVER_PARAM, TOL_PARAM
 from ..limits import COORD_MAX, FEATHER_MAX
+from ..static_decl import read_module
 from ..style.plugin import CHECK, CONTEXT, OUTPUTS, PARAMS
+
+# the blend's solver parameters as poisson_blend declares them (until this family converts:
+# then its signature takes imgfusion.gradient.options.Solver and Tol)
+_BLEND = {op.name: op for op in read_module("imgfusion.gradient.blending")}["poisson_blend"]
+SOLVER_PARAM, TOL_PARAM = _BLEND.param("solver"), _BLEND.param("tol")
 
 _KEEP_SIZE = "output size: longest side or [rows, cols]; null keeps the content's size"
 _STYLE_PARAMS = tuple(replace(p, default=None, help=_KEEP_SIZE) if p.name == "size" else p

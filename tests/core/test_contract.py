@@ -20,7 +20,7 @@ REGISTRY = load_registry(entry_points=False)
 PACKAGE = Path(imgfusion.__file__).parent
 # Families still registering Operator/Param records (the old way); the lead empties this
 # as each family is converted, and then the old construction path goes.
-OLD_WAY_FAMILIES = ("gradient", "style", "masked", "video", "trained", "batch")
+OLD_WAY_FAMILIES = ("style", "masked", "video", "trained")
 
 
 def declared_ops() -> list[Operator]:
@@ -128,7 +128,7 @@ def test_the_allowlist_names_only_families_that_still_need_it():
 
 
 def test_the_scan_sees_an_old_way_family():
-    assert second_declarations(PACKAGE / "gradient") or "gradient" not in OLD_WAY_FAMILIES
+    assert second_declarations(PACKAGE / "style") or "style" not in OLD_WAY_FAMILIES
 
 
 # -- ranges: declaration, engine and function agree -------------------------------
@@ -140,7 +140,8 @@ SAMPLE_INPUTS = {"image": SAMPLE, "mask": np.ones((16, 16), bool), "any": SAMPLE
 EXAMPLES = {"crop": {"origin": (0, 0), "size": (2, 2)}, "load_mask": {"path": "sample:camera"},
             "load": {"path": "sample:camera"}}
 # bounds whose legality also depends on the data (checked in the body, by design)
-DATA_DEPENDENT = {("shape_mask", "extent"): "a shape smaller than a pixel covers none"}
+DATA_DEPENDENT = {("shape_mask", "extent"): "a shape smaller than a pixel covers none",
+                  ("color_change", "color"): "black (every channel 0) has no shading to keep"}
 
 
 def _just_outside(p: Param) -> list[float]:
@@ -200,7 +201,13 @@ def test_at_its_small_bounds_the_function_accepts_the_value(op, p):
 
 CHOOSING = [(op, p) for op in declared_ops() for p in op.params if p.choices]
 # choices whose acceptance also depends on the data (checked in the body, by design)
-DATA_DEPENDENT_CHOICES = {("load_mask", "channel", "alpha"): "sample:camera has no alpha"}
+DATA_DEPENDENT_CHOICES = {
+    ("load_mask", "channel", "alpha"): "sample:camera has no alpha",
+    **{(blend, "device", "cuda"): "needs a CUDA GPU on this machine"
+       for blend in ("poisson_blend", "mixed_blend", "monochrome_transfer")},
+    **{("color_change", "solver", s): "with transition > 0 (the default) the screened solve "
+       "takes a matrix" for s in ("fft", "mgpcg")},
+}
 
 
 def _examples(op: Operator, tmp_path) -> dict:
