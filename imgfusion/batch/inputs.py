@@ -31,6 +31,9 @@ from pathlib import Path
 from ..errors import UsageError
 from .frames import frame_paths, is_frames_source
 
+MANIFEST = "manifest.jsonl"   # what a batch writes at the top of --out
+SUMMARY = "batch.json"
+
 RESERVED = {"manifest", "batch"}   # the stems of the batch's own files in --out
 
 
@@ -178,8 +181,6 @@ def _reaches_below(pattern: tuple[str, ...], folder: tuple[str, ...]) -> bool:
 def _matches_own(rest: tuple[str, ...]) -> bool:
     """Can the rest of a glob, below --out, match what the batch writes there: its own
     files at the top, any name deeper (the items' folders and outputs)?"""
-    from .manifest import MANIFEST, SUMMARY
-
     if len(rest) > 1 or rest[0] == "**":
         return True
     return any(fnmatch.fnmatch(name, rest[0]) for name in (MANIFEST, SUMMARY))

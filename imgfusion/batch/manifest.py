@@ -20,10 +20,9 @@ from typing import Any, Iterable
 
 from ..errors import UsageError
 from ..paths import atomic_write
+from .inputs import MANIFEST, SUMMARY  # noqa: F401 - named here too
 from .job import BatchJob, Item
 
-MANIFEST = "manifest.jsonl"
-SUMMARY = "batch.json"
 
 
 def item_key(inputs: Iterable[str]) -> tuple[str, ...]:
