@@ -60,6 +60,8 @@ Mask = Annotated[Any, Kind("mask")]
 """A mask input or output: H x W, bool or float alpha in [0, 1]."""
 Images = Annotated[list, Kind("images")]
 """An input taking a list of images (``$a`` or ``[$a, $b]``; a sweep's results)."""
+Masks = Annotated[list, Kind("masks")]
+"""An input taking a list of masks (``$a`` or ``[$a, $b]``)."""
 Video = Annotated[Any, Kind("video")]
 """A video input or output, taken whole (not mapped per frame)."""
 Value = Annotated[Any, Kind("value")]
@@ -118,7 +120,9 @@ def operator(func: Callable | None = None, /, *, name: str | None = None, **trai
     """Declare ``func`` an imgfusion operator (``@operator`` or ``@operator(name=..., ...)``).
 
     The returned wrapper checks the keyword parameters as the engine does (a
-    :class:`~imgfusion.errors.ParameterError` naming the field) and calls ``func``;
+    :class:`~imgfusion.errors.ParameterError` naming the field), gathers flat option
+    keys into their groups (``style_weight=3`` or ``losses=StyleLosses(...)``) and calls
+    ``func``;
     ``wrapper.__wrapped__`` is ``func``.  Keyword arguments other than ``name`` are
     stored verbatim in ``Operator.traits``.
     """
@@ -127,7 +131,8 @@ def operator(func: Callable | None = None, /, *, name: str | None = None, **trai
     def decorate(raw: Callable) -> Callable:
         @functools.wraps(raw)
         def wrapper(*args, **kwargs):
-            return raw(*args, **read_function(wrapper).checked(kwargs))
+            op = read_function(wrapper)
+            return raw(*args, **op.grouped(op.checked(kwargs)))
         setattr(wrapper, OPERATOR_MARK, settings)
         return wrapper
     return decorate if func is None else decorate(func)

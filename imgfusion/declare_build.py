@@ -17,7 +17,7 @@ from .declare import (REQUIRED_MARK, Context, Declared, DeclarationError, Kind, 
 from .operators import REQUIRED, Input, Operator, Output, Param
 
 INPUT_KIND = {"image": ("image", False), "mask": ("mask", False), "images": ("image", True),
-              "video": ("video", False), "value": ("any", False)}
+              "masks": ("mask", True), "video": ("video", False), "value": ("any", False)}
 RETURN, RETURN_NAME = " return", " return name"   # keys no parameter can have
 OUTPUT_KIND = {"image": "image", "mask": "mask", "video": "video", "data": "data"}
 
@@ -34,7 +34,8 @@ def build_operator(decl: Declared) -> Operator:
         elif context_name(ann) is not None:
             context.append(check_context(decl, name, ann))
         elif is_options(strip(ann)):
-            groups[name] = (options_target(decl, ann), group_params(decl, strip(ann), params))
+            groups[name] = (options_target(decl, ann),
+                            group_params(decl, strip(ann), default, params))
         else:
             params.append(make_param(decl, name, ann, default, doc.get(name, "")))
     check_unique(decl, [i.name for i in inputs] + [p.name for p in params])
@@ -116,7 +117,7 @@ def make_input(decl: Declared, name: str, ann: Any, default: Any, doc: dict) -> 
     kind = marker(ann, Kind)
     if kind is None or kind.name not in INPUT_KIND:
         raise DeclarationError(f"{decl.where(name)}: an input (before '*') is annotated "
-                               "Image, Mask, Images, Video or Value")
+                               "Image, Mask, Images, Masks, Video or Value")
     optional = type(None) in members(strip(ann))
     if optional and default is not None:
         raise DeclarationError(f"{decl.where(name)}: an optional input defaults to None")
@@ -156,12 +157,16 @@ def options_target(decl: Declared, ann: Any) -> Any:
     return getattr(cls, "__imgfusion_target__", cls)
 
 
-def group_params(decl: Declared, cls: type, params: list) -> tuple[str, ...]:
+def group_params(decl: Declared, cls: type, instance: Any, params: list) -> tuple[str, ...]:
+    """The group's fields as flat parameters, each defaulting to the value the parameter's
+    default instance holds (``StyleSchedule(iterations=200)`` -> 200)."""
     hints = class_hints(cls)
     doc = parse_doc(cls.__doc__ or "")
     names = []
     for f in dataclasses.fields(cls):
         default = f.default if f.default is not dataclasses.MISSING else REQUIRED_MARK
+        if dataclasses.is_dataclass(instance):
+            default = getattr(instance, f.name)
         params.append(make_param(decl, f.name, hints[f.name], default, doc.get(f.name, "")))
         names.append(f.name)
     return tuple(names)

@@ -278,11 +278,21 @@ class Operator:
         return self.split_outputs(result)
 
     def grouped(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Flat parameters with each option group's fields gathered into its dataclass."""
+        """Flat parameters with each option group's fields gathered into its dataclass.
+
+        A group starts from the instance given whole (a Python call), else from its
+        fields' declared defaults (the parameter's default instance's values); a flat key
+        named like its group (``init`` of the group ``init``) is the field.
+        """
         out = dict(params)
         for group, (cls, names) in self.groups.items():
+            base = out.pop(group) if dataclasses.is_dataclass(out.get(group)) else None
             given = {n: out.pop(n) for n in names if n in out}
-            out[group] = _resolving(cls)(**given)
+            if base is not None:
+                out[group] = dataclasses.replace(base, **given)
+                continue
+            defaults = {n: self.param(n).default for n in names if not self.param(n).required}
+            out[group] = _resolving(cls)(**{**defaults, **given})
         return out
 
     def checked(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -296,10 +306,10 @@ class Operator:
         for key, value in kwargs.items():
             p = self.param(key)
             try:
-                if p is not None:
-                    out[key] = p.convert(value)
-                elif key in self.groups:
+                if key in self.groups and dataclasses.is_dataclass(value):
                     out[key] = self._checked_group(key, value)
+                elif p is not None:
+                    out[key] = p.convert(value)
             except ValueError as exc:
                 raise ParameterError(getattr(exc, "field", key), str(exc)) from None
         return out
@@ -379,6 +389,6 @@ def _jsonable(v: Any) -> Any:
 
 
 from .declare import (Context, Data, DeclarationError, Device, Image, Images,  # noqa: E402
-                      Labels, Mask, Progress, Protect, Range, Seed, Value, Video, WorkDir,
+                      Labels, Mask, Masks, Progress, Protect, Range, Seed, Value, Video, WorkDir,
                       operator, options)
 from .static_decl import static_docstring  # noqa: E402,F401 - old path, until all convert
