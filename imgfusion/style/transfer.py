@@ -17,7 +17,8 @@ from ..operators import (Data, Device, Image, Images, Masks, Progress, Seed, Wor
                          operator)
 from .optimize import NonFiniteLoss, StyleInterrupted
 from .options import (OutputSize, Speed, StyleColor, StyleFiles, StyleGuides, StyleInit,
-                      StyleLosses, StyleSchedule, check_style)
+                      StyleLosses, StyleSchedule, check_content_reconstruction, check_style,
+                      check_texture_synthesis)
 from .pipeline import (StyleContext, StyleInputs, StyleRun, StyleSettings, finish, prepare,
                        resize, run_level)
 from .pyramid import run_pyramid
@@ -153,7 +154,7 @@ def _with_alpha(run: StyleRun, out: np.ndarray) -> np.ndarray:
     return np.concatenate([out, a[..., None]], axis=-1)
 
 
-@operator(check=check_style)
+@operator(check=check_content_reconstruction)
 def content_reconstruction(content: Image, *, size: OutputSize = None,
                            losses: StyleLosses = StyleLosses(),
                            schedule: StyleSchedule = StyleSchedule(),
@@ -183,7 +184,7 @@ def content_reconstruction(content: Image, *, size: OutputSize = None,
     return stylise(StyleInputs(content), settings, StyleContext(device, seed, progress), workdir)
 
 
-@operator(check=check_style)
+@operator(check=check_texture_synthesis)
 def texture_synthesis(style: Images, *, size: OutputSize = 256,
                       losses: StyleLosses = StyleLosses(),
                       schedule: StyleSchedule = StyleSchedule(), files: StyleFiles = StyleFiles(),
