@@ -162,7 +162,8 @@ BAD = [
      "style_guides", "9 x 9 but its image is 36 x 36"),
     ("guided", 1, [box_mask(SHAPE, 0, 0, 5, 5)], {"style_guides": [None, None]},
      "style_guides", "2 style guide"),
-    ("composite", 1, [box_mask(SHAPE, 0, 0, 5, 5)], {"feather": -1.0}, "feather", ">= 0|or more"),
+    ("composite", 1, [box_mask(SHAPE, 0, 0, 5, 5)], {"feather": -1.0}, "feather",
+     ">= 0|or more|below the minimum"),
 ]
 
 
