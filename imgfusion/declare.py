@@ -47,6 +47,18 @@ class Context:
     name: str
 
 
+@dataclass(frozen=True, init=False)
+class Fields:
+    """On an option group parameter: only these of the group's fields are the operator's
+    flat parameters (``Annotated[StyleLosses, Fields("content_weight")]``); the others
+    keep the default instance's values."""
+
+    names: tuple[str, ...]
+
+    def __init__(self, *names: str):
+        object.__setattr__(self, "names", names)
+
+
 @dataclass(frozen=True)
 class Kind:
     """Marks what an input or output is: image, mask, images, video, value or data."""

@@ -12,8 +12,8 @@ import types
 import typing
 from typing import Annotated, Any, Literal, Union
 
-from .declare import (REQUIRED_MARK, Context, Declared, DeclarationError, Kind, Range,
-                      class_hints, is_options)
+from .declare import (REQUIRED_MARK, Context, Declared, DeclarationError, Fields, Kind,
+                      Range, class_hints, is_options)
 from .operators import REQUIRED, Input, Operator, Output, Param
 
 INPUT_KIND = {"image": ("image", False), "mask": ("mask", False), "images": ("image", True),
@@ -35,7 +35,7 @@ def build_operator(decl: Declared) -> Operator:
             context.append(check_context(decl, name, ann))
         elif is_options(strip(ann)):
             groups[name] = (options_target(decl, ann),
-                            group_params(decl, strip(ann), default, params))
+                            group_params(decl, name, ann, default, params))
         else:
             params.append(make_param(decl, name, ann, default, doc.get(name, "")))
     check_unique(decl, [i.name for i in inputs] + [p.name for p in params])
@@ -157,19 +157,32 @@ def options_target(decl: Declared, ann: Any) -> Any:
     return getattr(cls, "__imgfusion_target__", cls)
 
 
-def group_params(decl: Declared, cls: type, instance: Any, params: list) -> tuple[str, ...]:
-    """The group's fields as flat parameters, each defaulting to the value the parameter's
-    default instance holds (``StyleSchedule(iterations=200)`` -> 200)."""
+def group_params(decl: Declared, name: str, ann: Any, instance: Any,
+                 params: list) -> tuple[str, ...]:
+    """The group's fields (those ``Fields`` names, else all) as flat parameters, each
+    defaulting to the value the parameter's default instance holds
+    (``StyleSchedule(iterations=200)`` -> 200)."""
+    cls = strip(ann)
     hints = class_hints(cls)
     doc = parse_doc(cls.__doc__ or "")
     names = []
-    for f in dataclasses.fields(cls):
+    for f in chosen_fields(decl, name, cls, marker(ann, Fields)):
         default = f.default if f.default is not dataclasses.MISSING else REQUIRED_MARK
         if dataclasses.is_dataclass(instance):
             default = getattr(instance, f.name)
         params.append(make_param(decl, f.name, hints[f.name], default, doc.get(f.name, "")))
         names.append(f.name)
     return tuple(names)
+
+
+def chosen_fields(decl: Declared, name: str, cls: type, only: Fields | None) -> list:
+    every = dataclasses.fields(cls)
+    if only is None:
+        return list(every)
+    unknown = sorted(set(only.names) - {f.name for f in every})
+    if unknown:
+        raise DeclarationError(f"{decl.where(name)}: {cls.__name__} has no fields {unknown}")
+    return [f for f in every if f.name in only.names]
 
 
 def check_unique(decl: Declared, names: list[str]) -> None:

@@ -388,7 +388,7 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-from .declare import (Context, Data, DeclarationError, Device, Image, Images,  # noqa: E402
-                      Labels, Mask, Masks, Progress, Protect, Range, Seed, Value, Video, WorkDir,
-                      operator, options)
+from .declare import (Context, Data, DeclarationError, Device, Fields, Image,  # noqa: E402
+                      Images, Labels, Mask, Masks, Progress, Protect, Range, Seed, Value,
+                      Video, WorkDir, operator, options)
 from .static_decl import static_docstring  # noqa: E402,F401 - old path, until all convert

@@ -8,13 +8,13 @@ written here, by :class:`~imgfusion.style.side_files.SideFiles`, not inside the 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 import numpy as np
 import torch
 
-from ..operators import (Data, Device, Image, Images, Masks, Progress, Seed, WorkDir,
-                         operator)
+from ..operators import (Data, Device, Fields, Image, Images, Masks, Progress, Seed,
+                         WorkDir, operator)
 from .optimize import NonFiniteLoss, StyleInterrupted
 from .options import (OutputSize, Speed, StyleColor, StyleFiles, StyleGuides, StyleInit,
                       StyleLosses, StyleSchedule, check_content_reconstruction, check_style,
@@ -154,12 +154,19 @@ def _with_alpha(run: StyleRun, out: np.ndarray) -> np.ndarray:
     return np.concatenate([out, a[..., None]], axis=-1)
 
 
+# The presets' loss options: the other loss's layers and weight are not theirs.
+CONTENT_LOSSES = Fields("content_layers", "content_weight", "tv_weight", "pooling", "weights")
+STYLE_LOSSES = Fields("style_layers", "style_weight", "style_blend_weights", "style_scale",
+                      "tv_weight", "pooling", "weights")
+
+
 @operator(check=check_content_reconstruction)
 def content_reconstruction(content: Image, *, size: OutputSize = None,
-                           losses: StyleLosses = StyleLosses(),
+                           losses: Annotated[StyleLosses, CONTENT_LOSSES] = StyleLosses(),
                            schedule: StyleSchedule = StyleSchedule(),
                            files: StyleFiles = StyleFiles(),
-                           init: StyleInit = StyleInit(init="noise"), speed: Speed = Speed(),
+                           init: Annotated[StyleInit, Fields("init")] = StyleInit(init="noise"),
+                           speed: Speed = Speed(),
                            device: Device = "auto", seed: Seed = 0, progress: Progress = None,
                            workdir: WorkDir = None) -> StyleResult:
     """Reconstruct an image from noise using its VGG19 features at the content layers (style weight 0).
@@ -175,7 +182,7 @@ def content_reconstruction(content: Image, *, size: OutputSize = None,
         longest side of the output, or [rows, cols]; null (default) keeps the content's
         size
     losses, schedule, files, init, speed
-        as for neural_style
+        as for neural_style (of losses and init, the fields the preset uses)
     device, seed, progress, workdir
         engine context, as for neural_style
     """
@@ -186,9 +193,10 @@ def content_reconstruction(content: Image, *, size: OutputSize = None,
 
 @operator(check=check_texture_synthesis)
 def texture_synthesis(style: Images, *, size: OutputSize = 256,
-                      losses: StyleLosses = StyleLosses(),
+                      losses: Annotated[StyleLosses, STYLE_LOSSES] = StyleLosses(),
                       schedule: StyleSchedule = StyleSchedule(), files: StyleFiles = StyleFiles(),
-                      init: StyleInit = StyleInit(init="noise"), speed: Speed = Speed(),
+                      init: Annotated[StyleInit, Fields("init")] = StyleInit(init="noise"),
+                      speed: Speed = Speed(),
                       device: Device = "auto", seed: Seed = 0, progress: Progress = None,
                       workdir: WorkDir = None) -> StyleResult:
     """Synthesise a texture from noise matching a style image's Gram matrices (content weight 0).
@@ -205,7 +213,7 @@ def texture_synthesis(style: Images, *, size: OutputSize = 256,
         longest side of the output, or [rows, cols]; null (default) keeps the content's
         size
     losses, schedule, files, init, speed
-        as for neural_style
+        as for neural_style (of losses and init, the fields the preset uses)
     device, seed, progress, workdir
         engine context, as for neural_style
     """

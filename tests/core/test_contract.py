@@ -141,9 +141,10 @@ SAMPLE_INPUTS = {"image": SAMPLE, "mask": np.ones((16, 16), bool), "any": SAMPLE
 EXAMPLES = {"crop": {"origin": (0, 0), "size": (2, 2)}, "load_mask": {"path": "sample:camera"}}
 FAST_STYLE = {"weights": "random", "iterations": 1, "content_layers": ["relu1_1"],
               "style_layers": ["relu1_1"], "device": "cpu"}   # cheap runs, not required values
-EXAMPLES.update({name: FAST_STYLE for name in ("neural_style", "content_reconstruction",
-                                                "texture_synthesis", "masked_style",
-                                                "stylize_and_blend")})
+EXAMPLES.update({name: {k: v for k, v in FAST_STYLE.items()
+                        if k == "device" or REGISTRY[name].param(k) is not None}
+                 for name in ("neural_style", "content_reconstruction", "texture_synthesis",
+                              "masked_style", "stylize_and_blend")})
 # bounds whose legality also depends on the data (checked in the body, by design)
 DATA_DEPENDENT = {("shape_mask", "extent"): "a shape smaller than a pixel covers none",
                   ("texture_synthesis", "style_weight"): "with no content loss, style "
