@@ -28,6 +28,7 @@ import importlib
 import dataclasses
 import inspect
 import math
+import os
 import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -126,6 +127,7 @@ class Param:
         if isinstance(self.type, type) and issubclass(self.type, str) and self.type is not str:
             if value is None and self.default is None:  # an optional path, e.g. loss_plot: null
                 return None
+            value = os.fspath(value) if isinstance(value, os.PathLike) else value  # Python
             if not isinstance(value, str) or not value:
                 raise ValueError(f"expected a {self.type_name()} (a string), got {value!r}")
             return self.type(value)

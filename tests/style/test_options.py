@@ -34,7 +34,7 @@ def _declared(cls, name):
 @pytest.mark.parametrize("cls", GROUPS, ids=lambda c: c.__name__)
 def test_each_group_is_a_frozen_option_group_with_help_for_every_field(cls):
     assert cls.__dataclass_params__.frozen and options.is_option_group(cls())
-    documented = set(re.findall(r"^    (\w+)$", cls.__doc__, flags=re.M))
+    documented = set(re.findall(r"^    ([a-z_]+)$", cls.__doc__, flags=re.M))
     assert documented == {f.name for f in dataclasses.fields(cls)}
     with pytest.raises(dataclasses.FrozenInstanceError):
         cls().__setattr__(dataclasses.fields(cls)[0].name, None)

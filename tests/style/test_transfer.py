@@ -160,9 +160,13 @@ def test_interrupt_keeps_snapshot_and_history(content, style, tmp_path):
 
 
 def test_nan_loss_stops_and_keeps_last_finite_image(content, style, tmp_path):
+    from imgfusion.declare import read_function
+
+    # the declaration caps learning_rate; the raw function is given 1e30 to provoke a NaN
+    flat = dict(FAST, optimizer="adam", learning_rate=1e30, iterations=5)
     with pytest.raises(NonFiniteLoss) as err:
-        transfer.neural_style(content, style, optimizer="adam", learning_rate=1e30,
-                              iterations=5, workdir=tmp_path, **FAST)
+        transfer.neural_style.__wrapped__(content, style, workdir=tmp_path,
+                                          **read_function(transfer.neural_style).grouped(flat))
     assert "iteration 1" in str(err.value)
     assert np.allclose(err.value.image, content, atol=1e-6)
     assert (tmp_path / "nonfinite_last_good.png").is_file()
