@@ -13,10 +13,10 @@ from typing import Annotated, NamedTuple
 import numpy as np
 import torch
 
-from ..operators import (Data, Device, Fields, Image, Images, Masks, Progress, Seed,
-                         WorkDir, operator)
+from ..operators import (Data, Device, Fields, Image, Images, Progress, Seed, WorkDir,
+                         operator)
 from .optimize import NonFiniteLoss, StyleInterrupted
-from .options import (OutputSize, Speed, StyleColor, StyleFiles, StyleGuides, StyleInit,
+from .options import (OutputSize, Speed, StyleColor, StyleFiles, StyleInit,
                       StyleLosses, StyleSchedule, check_content_reconstruction, check_style,
                       check_texture_synthesis)
 from .pipeline import (StyleContext, StyleInputs, StyleRun, StyleSettings, finish, prepare,
@@ -42,20 +42,20 @@ class StyleResult(NamedTuple):
 
 
 @operator(check=check_style)
-def neural_style(content: Image, style: Images = None, init_image: Image | None = None,
-                 content_guides: Masks | None = None, style_guides: Masks | None = None, *,
+def neural_style(content: Image, style: Images = None, init_image: Image | None = None, *,
                  size: OutputSize = None,
                  losses: StyleLosses = StyleLosses(), schedule: StyleSchedule = StyleSchedule(),
                  files: StyleFiles = StyleFiles(), color: StyleColor = StyleColor(),
-                 init: StyleInit = StyleInit(), speed: Speed = Speed(),
-                 guides: StyleGuides = StyleGuides(), device: Device = "auto", seed: Seed = 0,
-                 progress: Progress = None, workdir: WorkDir = None) -> StyleResult:
+                 init: StyleInit = StyleInit(), speed: Speed = Speed(), device: Device = "auto",
+                 seed: Seed = 0, progress: Progress = None,
+                 workdir: WorkDir = None) -> StyleResult:
     """Gatys et al. neural style transfer: optimise an image to match content and style VGG19 features.
 
     Neural style transfer (Gatys, Ecker, Bethge 2016) by optimising the image's pixels.
-    The option groups (``losses``, ``schedule``, ``files``, ``color``, ``init``, ``speed``,
-    ``guides``; :mod:`imgfusion.style.options`) are flat keys in a recipe
-    (``style_weight: 3``).
+    The option groups (``losses``, ``schedule``, ``files``, ``color``, ``init``, ``speed``;
+    :mod:`imgfusion.style.options`) are flat keys in a recipe (``style_weight: 3``).
+    Spatial control (region guides) is :func:`imgfusion.masked.spatial_style.masked_style`
+    (``method: guided`` or ``regions``), through :func:`stylise`.
 
     Parameters
     ----------
@@ -65,11 +65,6 @@ def neural_style(content: Image, style: Images = None, init_image: Image | None 
         one style image or a list (style_blend_weights)
     init_image
         starting image for init: image
-    content_guides
-        spatial control (Gatys 2017): one region mask per style image, at the content's
-        size; region r takes the style of style r
-    style_guides
-        with content_guides: the part of each style image to take its style from
     size
         longest side of the output, or [rows, cols]; null (default) keeps the content's
         size
@@ -96,8 +91,6 @@ def neural_style(content: Image, style: Images = None, init_image: Image | None 
     speed : Speed
         Precision (TF32 or bf16 autocast are opt-ins on CUDA), channels-last, reading the
         losses back every ``sync_every`` iterations, ``torch.compile``.
-    guides : StyleGuides
-        How ``content_guides`` and ``style_guides`` reach each layer.
     device, seed, progress, workdir
         Engine context: "auto" picks cuda, mps, cpu; ``seed`` drives the noise and random
         weights; ``progress(done, total, **info)``; the folder outputs are relative to.
@@ -106,9 +99,6 @@ def neural_style(content: Image, style: Images = None, init_image: Image | None 
     -----
     ``content`` is H x W x C float in [0, 1] (C = 1, 3 or 4; an alpha channel is passed
     through to the output).  ``style`` may be None from Python when ``style_weight=0``.
-    ``content_guides`` (R x H x W, or a list of H x W masks): region r takes the style of
-    ``style[r]`` (``style_blend_weights`` is not used), restricted to ``style_guides[r]``
-    (a mask at that style image's size, or None); :mod:`imgfusion.style.guided`.
 
     Raises
     ------
@@ -118,15 +108,17 @@ def neural_style(content: Image, style: Images = None, init_image: Image | None 
         The loss became NaN: names the iteration; ``.image`` is the last finite image
         (also written to ``workdir`` as ``nonfinite_last_good.png`` when there is one).
     """
-    settings = StyleSettings(size, losses, schedule, files, color, init, speed, guides)
-    return stylise(StyleInputs(content, style, init_image, content_guides, style_guides),
-                   settings, StyleContext(device, seed, progress), workdir)
+    settings = StyleSettings(size, losses, schedule, files, color, init, speed)
+    return stylise(StyleInputs(content, style, init_image), settings,
+                   StyleContext(device, seed, progress), workdir)
 
 
 def stylise(inputs: StyleInputs, settings: StyleSettings, context: StyleContext = StyleContext(),
             workdir=None) -> StyleResult:
     """:func:`neural_style` on its inputs, options and context as they travel inside the
-    family (video adds its temporal loss as ``context.extra_loss``)."""
+    family: region guides (``inputs.content_guides``/``style_guides``, Gatys 2017,
+    :mod:`imgfusion.style.guided`; ``settings.guides`` carries them to each layer) come
+    from masked_style, the temporal loss (``context.extra_loss``) from video_style."""
     run = prepare(inputs, settings, context)
     f = settings.files
     side = SideFiles(f.snapshot_every, f.snapshot_dir, f.loss_plot, workdir)

@@ -7,7 +7,9 @@ from imgfusion.masked.region_masks import check_disjoint, feathered
 from imgfusion.masked.spatial_style import masked_style
 from imgfusion.style.encoder import VGGEncoder
 from imgfusion.style.guided import region_guides
-from imgfusion.style.transfer import neural_style
+from imgfusion.style.options import StyleLosses, StyleSchedule
+from imgfusion.style.pipeline import StyleInputs, StyleSettings
+from imgfusion.style.transfer import neural_style, stylise
 from imgfusion.style.weights import random_features
 from masked_helpers import FAST, box_mask
 
@@ -176,9 +178,12 @@ def test_bad_input_names_the_field(content, style, method, n_styles, masks, extr
 
 
 def test_neural_style_guides_are_checked(content, style):
+    """The guides reach neural_style's pipeline (stylise) from masked_style; checked there."""
+    settings = StyleSettings(losses=StyleLosses(weights="random"),
+                             schedule=StyleSchedule(iterations=1))
     with pytest.raises(ParameterError) as err:
-        neural_style(content, style, style_guides=[None], **FAST)
+        stylise(StyleInputs(content, style, style_guides=[None]), settings)
     assert err.value.field == "style_guides"
     with pytest.raises(ParameterError) as err:
-        neural_style(content, style, content_guides=np.ones((5, 5)), **FAST)
+        stylise(StyleInputs(content, style, content_guides=np.ones((5, 5))), settings)
     assert err.value.field == "content_guides"

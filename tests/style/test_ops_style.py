@@ -16,8 +16,7 @@ def registry():
 def test_operators_registered_with_the_issue_params(registry):
     assert {"neural_style", "content_reconstruction", "texture_synthesis"} <= set(registry.names())
     op = registry["neural_style"]
-    assert [i.name for i in op.inputs] == ["content", "style", "init_image", "content_guides",
-                                          "style_guides"]   # guides: spatial control
+    assert [i.name for i in op.inputs] == ["content", "style", "init_image"]
     assert op.input("style").many and op.input("init_image").optional
     assert [o.name for o in op.outputs] == ["image", "loss_history"]
     assert op.output("loss_history").kind == "data"
