@@ -284,12 +284,15 @@ class Operator:
 
         A group starts from the instance given whole (a Python call), else from its
         fields' declared defaults (the parameter's default instance's values); a flat key
-        named like its group (``init`` of the group ``init``) is the field.
+        named like its group (``init`` of the group ``init``) is the field.  A Python call
+        may also name a field the declaration leaves out (``Fields``): the function takes
+        the whole group.
         """
         out = dict(params)
         for group, (cls, names) in self.groups.items():
             base = out.pop(group) if dataclasses.is_dataclass(out.get(group)) else None
-            given = {n: out.pop(n) for n in names if n in out}
+            every = [f.name for f in dataclasses.fields(_resolving(cls))]
+            given = {n: out.pop(n) for n in every if n in out}
             if base is not None:
                 out[group] = dataclasses.replace(base, **given)
                 continue

@@ -22,8 +22,9 @@ from ..gradient.blending import mixed_blend, poisson_blend
 from ..limits import COORD_MAX, FEATHER_MAX
 from ..operators import (Data, Device, Image, Images, Mask, Progress, Range, Seed, WorkDir,
                          operator)
+from ..style.checks import check_style
 from ..style.options import (Speed, StyleColor, StyleFiles, StyleInit, StyleLosses,
-                             StyleSchedule, check_style)
+                             StyleSchedule)
 from ..style.pipeline import StyleContext, StyleInputs, StyleSettings
 from ..style.transfer import stylise
 

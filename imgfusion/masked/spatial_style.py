@@ -9,12 +9,12 @@ from ..checks import check_image, split_alpha
 from ..layout.compose import composite
 from ..errors import ParameterError
 from ..layout.geometry import resize
-from ..style.checks import style_list
+from ..style.checks import check_style, style_list
 from ..limits import FEATHER_MAX
 from ..operators import (Device, Image, Images, Masks, Progress, Range, Seed, WorkDir,
                          operator)
 from ..style.options import (OutputSize, Speed, StyleColor, StyleFiles, StyleGuides,
-                             StyleInit, StyleLosses, StyleSchedule, check_style)
+                             StyleInit, StyleLosses, StyleSchedule)
 from ..style.pipeline import StyleContext, StyleInputs, StyleSettings
 from ..style.pyramid import fit_size, levels
 from ..style.transfer import StyleResult, stylise

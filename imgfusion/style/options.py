@@ -30,36 +30,6 @@ GuideMode = Literal["simple", "all", "inside"]
 OutputSize = Annotated[int | tuple[int, int] | None, Range(1, SIDE_MAX)]
 
 
-def check_style(params: Mapping[str, Any]) -> None:
-    """What validation can know of a stylising step: the weights load, the pyramid's sizes
-    are in range (a :class:`~imgfusion.errors.ParameterError` names the field)."""
-    from .checks import check_pyramid, check_weights
-
-    check_weights(params.get("weights", "original"))
-    check_pyramid(params.get("pyramid"), SIDE_MAX)
-
-
-def check_content_reconstruction(params: Mapping[str, Any]) -> None:
-    """:func:`check_style`, and an ``init`` the preset can start from (it has no style)."""
-    check_style(params)
-    _preset_init(params, ("noise", "white", "content"))
-
-
-def check_texture_synthesis(params: Mapping[str, Any]) -> None:
-    """:func:`check_style`, and an ``init`` the preset can start from (it has no content)."""
-    check_style(params)
-    _preset_init(params, ("noise", "white", "style"))
-
-
-def _preset_init(params: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
-    from ..errors import ParameterError
-
-    if params.get("init", allowed[0]) not in allowed:
-        raise ParameterError("init", f"{params['init']!r} is not one of "
-                                     f"{', '.join(map(repr, allowed))} (this preset has "
-                                     "only one input image)")
-
-
 @options
 @dataclass(frozen=True)
 class StyleLosses:

@@ -16,9 +16,9 @@ import torch
 from ..operators import (Data, Device, Fields, Image, Images, Progress, Seed, WorkDir,
                          operator)
 from .optimize import NonFiniteLoss, StyleInterrupted
-from .options import (OutputSize, Speed, StyleColor, StyleFiles, StyleInit,
-                      StyleLosses, StyleSchedule, check_content_reconstruction, check_style,
-                      check_texture_synthesis)
+from .checks import check_content_reconstruction, check_style, check_texture_synthesis
+from .options import (OutputSize, Speed, StyleColor, StyleFiles, StyleInit, StyleLosses,
+                      StyleSchedule)
 from .pipeline import (StyleContext, StyleInputs, StyleRun, StyleSettings, finish, prepare,
                        resize, run_level)
 from .pyramid import run_pyramid
