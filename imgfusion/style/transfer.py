@@ -202,12 +202,11 @@ def texture_synthesis(style: Images, *, size: OutputSize = 256,
     style
         the texture (or textures, blended)
     size
-        longest side of the output, or [rows, cols]; null (default) keeps the content's
-        size
+        longest side of the output (with the first style image's aspect), or [rows, cols]
     losses, schedule, files, init, speed
-        as for neural_style (of losses and init, the fields the preset uses)
+        neural_style's options; of the losses only the style loss's and tv, of init init
     device, seed, progress, workdir
-        engine context, as for neural_style
+        the engine's context
     """
     settings = StyleSettings(size, replace(losses, content_weight=0.0), schedule, files,
                              init=init, speed=speed)
