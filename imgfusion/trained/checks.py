@@ -13,7 +13,7 @@ def check_train_vae(params) -> None:
     """train_style_vae: the network the sizes make, the VGG weights, the folders' counts."""
     from ..style.checks import check_weights
     from .data import check_count, count_folder
-    from .vae_train import build_arch
+    from .vae_net import build_arch
 
     p = params
     build_arch(p.get("preset", "default"), p.get("size"), p.get("filters"), p.get("kernels"),

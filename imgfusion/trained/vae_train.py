@@ -33,7 +33,7 @@ from .training import train
 from .vae_latent import Probe, fit_probe
 from .vae_measures import psnr
 from .vae_model import VaeStyleModel, decode, encode
-from .vae_net import PRESETS, ConvVAE, Refiner, VaeArch, refiner_losses, vae_losses
+from .vae_net import ConvVAE, Refiner, build_arch, refiner_losses, vae_losses
 
 
 class TrainVaeResult(NamedTuple):
@@ -149,17 +149,6 @@ class RefinerSpec:
         if not len(f):
             return {}
         return {"frames_mse": float((self.refiner(self._decoded(f)) - f).pow(2).mean())}
-
-
-def build_arch(preset: str, size, filters, kernels, latent, refiner_width) -> VaeArch:
-    if preset not in PRESETS:
-        raise ParameterError("preset", f"'{preset}' is not one of {', '.join(PRESETS)}")
-    base = PRESETS[preset].as_dict()
-    changes = {"size": size, "filters": filters, "kernels": kernels, "latent": latent,
-               "refiner_width": refiner_width}
-    if filters is not None and kernels is None and len(filters) != len(base["kernels"]):
-        changes["kernels"] = [3] * len(filters)
-    return VaeArch.from_dict({**base, **{k: v for k, v in changes.items() if v is not None}})
 
 
 def _sets(paintings, paintings_folder, frames, frames_folder, size, validation, seed,
