@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..operators import Data, OutputPath, Progress, Protect, Range, WorkDir, operator
 from ..operators import Video as VideoKind
-from ..paths import in_output_folder
+from ..paths import in_output_folder, move_written
 from ..values import Video
 from .frames import as_video
 from .limits import FPS_MAX
@@ -165,7 +165,7 @@ def _publish(tmp: Path, dest: Path, overwrite: bool) -> None:
             raise ParameterError("path", f"{dest} appeared meanwhile; not replacing it")
         if dest.is_dir():
             shutil.rmtree(dest)
-    os.replace(tmp, dest)
+    move_written(tmp, dest)   # the run records the frames' final paths, not temporary ones
 
 
 @operator(check="imgfusion.video.writer:check_save_video")
