@@ -142,6 +142,7 @@ SAMPLE_INPUTS = {"image": SAMPLE, "mask": np.ones((16, 16), bool), "any": SAMPLE
 WRITTEN = Path(tempfile.mkdtemp(prefix="imgfusion-contract-"))   # files the calls write
 # required parameters of the converted operators, for calling them
 EXAMPLES = {"crop": {"origin": (0, 0), "size": (2, 2)}, "load_mask": {"path": "sample:camera"},
+            "load": {"path": "sample:camera"},
             "load_video": {"path": str(Path(__file__).parent / "fixtures" / "clip")},
             "save_video": {"path": str(WRITTEN / "clip"), "overwrite": True},
             "train_style_vae": {"path": str(WRITTEN / "vae.safetensors"), "vgg_weights": None}}
