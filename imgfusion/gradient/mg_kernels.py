@@ -264,16 +264,17 @@ def divergence_rhs(region, fstar, gh, gv, out):
     """Padded right-hand side of Pérez Eq. 7 (channels first) from (h, w, C) inputs.
 
     ``out[c, p] = sum_q v_pq + sum_{q outside the region} f*_q`` on the region's
-    cells, with v_pq read off ``gh``/``gv`` as in :mod:`.system`; image-edge
+    cells (0 on the others), with v_pq read off ``gh``/``gv`` as in :mod:`.system`; image-edge
     neighbours are skipped (truncated neighbourhood).
     """
     h, w, nc = fstar.shape
     for i in prange(h):
         for j in range(w):
-            if not region[i, j]:
-                continue
             for c in range(nc):
                 s = 0.0
+                if not region[i, j]:
+                    out[c, i + 1, j + 1] = s
+                    continue
                 if j + 1 < w:
                     s -= gh[i, j, c]
                     if not region[i, j + 1]:
@@ -294,15 +295,39 @@ def divergence_rhs(region, fstar, gh, gv, out):
 
 
 @njit(**_OPTS)
-def copy_region(image, region, x, to_padded):
-    """``x[c, i + 1, j + 1] = image[i, j, c]`` on the region (x padded, channels first)
-    when ``to_padded``; the converse, ``image[i, j, c] = x[c, i + 1, j + 1]``, when not."""
+def guide_rhs(region, fstar, g, out):
+    """:func:`divergence_rhs` for the field of ``g``'s own gradient (v_pq = g_p - g_q),
+    formed from ``g`` in float64 without spelling the differences out."""
+    h, w, nc = fstar.shape
+    for i in prange(h):
+        for j in range(w):
+            for c in range(nc):
+                gp = np.float64(g[i, j, c])
+                s = 0.0
+                if not region[i, j]:
+                    out[c, i + 1, j + 1] = s
+                    continue
+                for di, dj in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+                    ii, jj = i + di, j + dj
+                    if 0 <= ii < h and 0 <= jj < w:
+                        s += gp - g[ii, jj, c]
+                        if not region[ii, jj]:
+                            s += fstar[ii, jj, c]
+                out[c, i + 1, j + 1] = s
+
+
+@njit(**_OPTS)
+def copy_region(image, region, x, to_padded, clip=False):
+    """``x[c, i + 1, j + 1] = image[i, j, c]`` on the region and 0 off it (x padded,
+    channels first) when ``to_padded``; the converse, ``image[i, j, c] = x[c, i + 1,
+    j + 1]`` on the region only, when not (clipped to [0, 1] when ``clip``)."""
     h, w, nc = image.shape
     for i in prange(h):
         for j in range(w):
-            if region[i, j]:
-                for c in range(nc):
-                    if to_padded:
-                        x[c, i + 1, j + 1] = image[i, j, c]
-                    else:
-                        image[i, j, c] = x[c, i + 1, j + 1]
+            for c in range(nc):
+                if to_padded:
+                    x[c, i + 1, j + 1] = image[i, j, c] if region[i, j] else 0.0
+                elif region[i, j] and clip:
+                    image[i, j, c] = min(max(x[c, i + 1, j + 1], 0.0), 1.0)
+                elif region[i, j]:
+                    image[i, j, c] = x[c, i + 1, j + 1]

@@ -56,6 +56,7 @@ import scipy.sparse.linalg as spla
 from . import mg_coarse as mc
 from . import mg_kernels as k
 from .mask_cache import cached
+from .system import EdgeField
 
 COARSEST_CELLS = 1024
 THREADS: int | None = 1  # see "Threads" above
@@ -318,19 +319,25 @@ def solve_grid(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.nda
     ``x`` is ``out`` with the solution written on the region (default: a
     float64 copy of f*); ``start`` is the initial guess on the grid (default f*).
     """
+    return solve_field(region, fstar, EdgeField(gh, gv), tol, start, out)
+
+
+def solve_field(region: np.ndarray, fstar: np.ndarray, field, tol: float,
+                start: np.ndarray | None = None, out: np.ndarray | None = None,
+                clip: bool = False):
+    """:func:`solve_grid` for any field of :mod:`.system` (``clip``: the values written
+    into ``out`` are clipped to [0, 1])."""
     threads = numba.get_num_threads()
     numba.set_num_threads(THREADS or threads)
     try:
         h, w, nc = fstar.shape
         hier = levels_for(region)
         b, x = (scratch(name, (nc, h + 3, w + 3), np.float64) for name in ("b64", "x64"))
-        b.fill(0)
-        k.divergence_rhs(region, fstar, gh, gv, b)
-        x.fill(0)
+        field.padded_rhs(region, fstar, b)  # the padding and off-region cells stay 0
         k.copy_region(fstar if start is None else start, region, x, True)
         residual, iterations = solve(hier, b, x, tol)
         out = np.array(fstar, dtype=np.float64) if out is None else out
-        k.copy_region(out, region, x, False)
+        k.copy_region(out, region, x, False, clip)
     finally:
         numba.set_num_threads(threads)
     return out, residual, iterations

@@ -73,7 +73,8 @@ from ..errors import ParameterError
 from . import DEVICE_SOLVERS, SOLVERS
 from .fast_poisson import solve_rectangle
 from .mask_cache import cached
-from .system import EDGES, divergence_rhs, forward_differences, matrix, relative_residual
+from .system import (EDGES, EdgeField, GuideField, divergence_rhs, forward_differences, matrix,
+                     relative_residual)
 
 AUTO_DIRECT_MAX = 40_000
 MAX_ITERATIONS = 500
@@ -99,7 +100,7 @@ def check_solver(solver: str, tol: float, device: str = "cpu") -> None:
 
 def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.ndarray,
                  *, solver: str = "auto", tol: float = 1e-8, device: str = "cpu",
-                 out: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+                 out: np.ndarray | None = None, clip: bool = False) -> tuple[np.ndarray, dict]:
     """Solve Pérez Eq. 7 on ``region`` and return (image, info).
 
     Parameters
@@ -118,6 +119,8 @@ def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.n
     out : (H, W, C) array, optional
         Receives the solution on the region and is left as it is elsewhere
         (so it should hold f* there); default: a new float64 copy of f*.
+    clip : bool
+        Clip the solution to [0, 1] as it is written into ``out``.
 
     Returns
     -------
@@ -127,22 +130,37 @@ def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.n
         ``solver`` (the one used), ``unknowns``, ``residual`` (None for fft),
         ``iterations`` (per channel, iterative solvers), ``seconds``.
     """
+    return solve_field(region, fstar, EdgeField(gh, gv), solver=solver, tol=tol, device=device,
+                       out=out, clip=clip)
+
+
+def solve_guided(region: np.ndarray, fstar: np.ndarray, guide: np.ndarray, **options):
+    """:func:`solve_region` for the field of ``guide``'s own gradient (Pérez Eq. 11).
+
+    ``guide`` is (H, W, C) like f*; the field's differences are never stored
+    for ``mgpcg`` on the CPU (:class:`.system.GuideField`), which saves two
+    float64 arrays of the region's box per channel.
+    """
+    return solve_field(region, fstar, GuideField(guide), **options)
+
+
+def solve_field(region, fstar, field, *, solver="auto", tol=1e-8, device="cpu", out=None,
+                clip=False):
+    """:func:`solve_region` for a field of :mod:`.system` (EdgeField or GuideField)."""
     check_solver(solver, tol, device)
     if region.all():
         raise ParameterError("mask", "covers the whole image, so no boundary pixel anchors "
                                      "the solution; leave at least one pixel unselected")
     start = time.perf_counter()
     crop = bounding_crop(region)
-    reg, fs = region[crop], fstar[crop]
-    gh, gv = gh[crop[0], crop[1].start:crop[1].stop - 1], gv[crop[0].start:crop[0].stop - 1,
-                                                              crop[1]]
+    reg, fs, field = region[crop], fstar[crop], field.cropped(crop)
     solver = _resolve(solver, reg, device)
     out = fstar.astype(np.float64) if out is None else out
     if solver == "mgpcg":
-        info = _solve_mgpcg(reg, fs, gh, gv, tol, device, out[crop])
+        info = _solve_mgpcg(reg, fs, field, tol, device, out[crop], clip)
     else:
-        values, info = _solve_values(reg, fs, gh, gv, solver, tol)
-        out[crop][reg] = values
+        values, info = _solve_values(reg, fs, *field.edges(), solver, tol)
+        out[crop][reg] = np.clip(values, 0.0, 1.0) if clip else values
     info["seconds"] = time.perf_counter() - start
     return out, info
 
@@ -166,14 +184,17 @@ def _resolve(solver: str, reg: np.ndarray, device: str) -> str:
     return "direct" if np.count_nonzero(reg) <= AUTO_DIRECT_MAX else "mgpcg"
 
 
-def _solve_mgpcg(reg, fs, gh, gv, tol, device, out):
+def _solve_mgpcg(reg, fs, field, tol, device, out, clip):
     """The multigrid-preconditioned CG (numba on the CPU, torch on a GPU), into ``out``."""
     if device == "cpu":
-        from .mgpcg import solve_grid
+        from .mgpcg import solve_field as solve
+        _, residual, iterations = solve(reg, fs, field, tol, out=out, clip=clip)
     else:
         from .mgpcg_torch import solve_grid
-    _, residual, iterations = (solve_grid(reg, fs, gh, gv, tol, out=out) if device == "cpu" else
-                               solve_grid(reg, fs, gh, gv, tol, device=device, out=out))
+        _, residual, iterations = solve_grid(reg, fs, *field.edges(), tol, device=device,
+                                             out=out)
+        if clip:
+            out[reg] = np.clip(out[reg], 0.0, 1.0)
     info = {"solver": "mgpcg", "unknowns": int(np.count_nonzero(reg)), "residual": residual,
             "iterations": iterations, "device": device}
     if residual > tol * 10:

@@ -14,6 +14,8 @@ symmetric positive-definite whenever the region is not the whole image.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -29,6 +31,48 @@ def forward_differences(image: np.ndarray, dtype=None) -> tuple[np.ndarray, np.n
     """
     return (np.subtract(image[:, 1:], image[:, :-1], dtype=dtype),
             np.subtract(image[1:, :], image[:-1, :], dtype=dtype))
+
+
+class EdgeField(NamedTuple):
+    """A guidance field as desired forward differences (gh, gv), see the module's docstring."""
+    gh: np.ndarray
+    gv: np.ndarray
+
+    def cropped(self, crop: tuple[slice, slice]) -> "EdgeField":
+        rows, cols = crop
+        return EdgeField(self.gh[rows, cols.start:cols.stop - 1],
+                         self.gv[rows.start:rows.stop - 1, cols])
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.gh, self.gv
+
+    def padded_rhs(self, region: np.ndarray, fstar: np.ndarray, out: np.ndarray) -> None:
+        """Write Eq. 7's right-hand side into ``out`` (padded, see :mod:`.mg_kernels`)."""
+        from .mg_kernels import divergence_rhs as fill
+
+        fill(region, fstar, self.gh, self.gv, out)
+
+
+class GuideField(NamedTuple):
+    """The guidance field of an image's own gradient: v_pq = g_p - g_q (Pérez Eq. 11).
+
+    Kept as the image (C values a pixel) rather than as its float64 differences
+    (2C values a pixel): :meth:`padded_rhs` forms the right-hand side from it
+    directly, and :meth:`edges` spells the differences out only for the
+    solvers that take them.
+    """
+    image: np.ndarray
+
+    def cropped(self, crop: tuple[slice, slice]) -> "GuideField":
+        return GuideField(self.image[crop])
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray]:
+        return forward_differences(self.image, np.float64)
+
+    def padded_rhs(self, region: np.ndarray, fstar: np.ndarray, out: np.ndarray) -> None:
+        from .mg_kernels import guide_rhs
+
+        guide_rhs(region, fstar, self.image, out)
 
 
 def divergence_rhs(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.ndarray,
