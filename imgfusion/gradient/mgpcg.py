@@ -121,14 +121,13 @@ class Level:
 
     def vcycle_finest(self, b, x, coarse: "Level", below) -> np.ndarray:
         """The same on the 5-point finest level; returns <b, x> per channel (CG's <r, z>)."""
-        nc = b.shape[0]
-        k.smooth_from_zero(x, b, self.invd)
+        nc, blocks = b.shape[0], 4 * numba.get_num_threads()
         bc, xc = coarse.buffer("b", nc), coarse.buffer("x", nc)
-        k.restrict_residual(x, b, self.diag, coarse.m1, bc, 4 * numba.get_num_threads())
+        k.smooth_restrict(x, b, self.invd, self.diag, coarse.m1, bc, blocks)
         k.orphan_residuals(x, b, self.diag, *self.orphans, bc)
         below(bc, xc)
-        self.prolong_add(xc, coarse, x)
-        return k.smooth_back(x, b, self.invd, 4 * numba.get_num_threads())
+        mc.orphans_prolong(xc, *self.orphans, x)
+        return k.prolong_smooth_back(xc, coarse.m1, self.diag, x, b, self.invd, blocks)
 
     def prolong_add(self, xc, coarse: "Level", x):
         mc.prolong_add(xc, coarse.m1, self.diag, x)
