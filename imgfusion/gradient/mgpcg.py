@@ -64,7 +64,13 @@ SERIAL_CELLS = 60_000  # smaller levels run on one thread: no barrier waits
 INNER_REDUCTION = 1e-4   # float32 PCG reliably reduces its residual this far
 MAX_ITERATIONS = 500
 SCRATCH_BYTES = 512 * 2 ** 20
+CACHED_CELLS = 4096 ** 2  # larger regions' levels are not kept in the mask cache
+BATCHED_CELLS = 2048 ** 2  # larger boxes solve their channels one at a time (memory)
+# Peak bytes of a Poisson blend per cell of the region's box and per channel, beyond the
+# result (tracemalloc, channels together: 70-77; one at a time about a third less)
+BYTES_PER_CELL = 96
 _SCRATCH: OrderedDict = OrderedDict()
+_IN_USE: set = set()  # the keys of the solve under way
 
 
 @dataclass
@@ -139,8 +145,9 @@ def scratch(name: str, shape: tuple, dtype) -> np.ndarray:
 
     Fresh pages cost more than the passes a solve makes over them (at 2048^2 a
     solve's ~350 MB of work arrays took 0.2-1 s to fault in on the shared
-    machine), so work arrays of the same name and shape are reused; the pool
-    keeps at most :data:`SCRATCH_BYTES`, least recently used going first.  An
+    machine), so work arrays of the same name and shape are reused.  Between
+    solves the pool keeps at most :data:`SCRATCH_BYTES`, least recently used
+    going first (:func:`trim`); during one, the arrays it uses stay.  An
     array starts zeroed; its users write every cell they read (the padding
     stays zero: no kernel writes it).
     """
@@ -149,9 +156,20 @@ def scratch(name: str, shape: tuple, dtype) -> np.ndarray:
     if array is None:
         array = np.zeros(shape, dtype)
     _SCRATCH[key] = array
-    while sum(a.nbytes for a in _SCRATCH.values()) > SCRATCH_BYTES and len(_SCRATCH) > 1:
-        _SCRATCH.popitem(last=False)
+    _IN_USE.add(key)
+    trim(_IN_USE)
     return array
+
+
+def trim(keep=frozenset()) -> None:
+    """Drop pooled work arrays, least recently used first, down to :data:`SCRATCH_BYTES`
+    (sparing ``keep``): at 8192^2 a solve's arrays are gigabytes, and go once it ends."""
+    total = sum(a.nbytes for a in _SCRATCH.values())
+    for key in list(_SCRATCH):
+        if total <= SCRATCH_BYTES:
+            return
+        if key not in keep:
+            total -= _SCRATCH.pop(key).nbytes
 
 
 def truncated_sides(region: np.ndarray) -> tuple[bool, bool, bool, bool]:
@@ -256,7 +274,10 @@ def _matrix(level: Level, cells: np.ndarray) -> sp.csr_matrix:
 
 
 def levels_for(region: np.ndarray) -> Hierarchy:
-    """The (cached) hierarchy of a cropped region."""
+    """The hierarchy of a cropped region, cached up to :data:`CACHED_CELLS` cells
+    (a larger one would hold gigabytes after its solve)."""
+    if region.size > CACHED_CELLS:
+        return Hierarchy(region)
     return cached("mgpcg", region, lambda: Hierarchy(region))
 
 
@@ -325,18 +346,35 @@ def solve_field(region: np.ndarray, fstar: np.ndarray, field, tol: float,
                 start: np.ndarray | None = None, out: np.ndarray | None = None,
                 clip: bool = False):
     """:func:`solve_grid` for any field of :mod:`.system` (``clip``: the values written
-    into ``out`` are clipped to [0, 1])."""
+    into ``out`` are clipped to [0, 1]).
+
+    Boxes over :data:`BATCHED_CELLS` cells solve one channel at a time, which
+    divides the work arrays (~32 bytes a cell per channel) by the channels.
+    """
+    out = np.array(fstar, dtype=np.float64) if out is None else out
+    nc = fstar.shape[2]
+    groups = [np.s_[:]] if region.size <= BATCHED_CELLS else [np.s_[c:c + 1] for c in range(nc)]
     threads = numba.get_num_threads()
     numba.set_num_threads(THREADS or threads)
+    _IN_USE.clear()
     try:
-        h, w, nc = fstar.shape
         hier = levels_for(region)
-        b, x = (scratch(name, (nc, h + 3, w + 3), np.float64) for name in ("b64", "x64"))
-        field.padded_rhs(region, fstar, b)  # the padding and off-region cells stay 0
-        k.copy_region(fstar if start is None else start, region, x, True)
-        residual, iterations = solve(hier, b, x, tol)
-        out = np.array(fstar, dtype=np.float64) if out is None else out
-        k.copy_region(out, region, x, False, clip)
+        runs = [_solve_channels(hier, region, fstar[:, :, ch], field.channels(ch), tol,
+                                None if start is None else start[:, :, ch], out[:, :, ch], clip)
+                for ch in groups]
     finally:
         numba.set_num_threads(threads)
-    return out, residual, iterations
+        _IN_USE.clear()
+        trim()
+    return out, max(r for r, _ in runs), [i for _, its in runs for i in its]
+
+
+def _solve_channels(hier, region, fstar, field, tol, start, out, clip):
+    """Solve the channels of ``fstar`` together into ``out``; (residual, iterations)."""
+    h, w, nc = fstar.shape
+    b, x = (scratch(name, (nc, h + 3, w + 3), np.float64) for name in ("b64", "x64"))
+    field.padded_rhs(region, fstar, b)  # the padding and off-region cells stay 0
+    k.copy_region(fstar if start is None else start, region, x, True)
+    residual, iterations = solve(hier, b, x, tol)
+    k.copy_region(out, region, x, False, clip)
+    return residual, iterations

@@ -46,6 +46,9 @@ class EdgeField(NamedTuple):
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
         return self.gh, self.gv
 
+    def channels(self, which) -> "EdgeField":
+        return EdgeField(self.gh[:, :, which], self.gv[:, :, which])
+
     def padded_rhs(self, region: np.ndarray, fstar: np.ndarray, out: np.ndarray) -> None:
         """Write Eq. 7's right-hand side into ``out`` (padded, see :mod:`.mg_kernels`)."""
         from .mg_kernels import divergence_rhs as fill
@@ -68,6 +71,9 @@ class GuideField(NamedTuple):
 
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
         return forward_differences(self.image, np.float64)
+
+    def channels(self, which) -> "GuideField":
+        return GuideField(self.image[:, :, which])
 
     def padded_rhs(self, region: np.ndarray, fstar: np.ndarray, out: np.ndarray) -> None:
         from .mg_kernels import guide_rhs

@@ -184,3 +184,18 @@ def test_a_callers_out_array_gets_the_region_and_nothing_else(smooth_image, solv
     assert np.shares_memory(got, out) and info["solver"] == solver
     np.testing.assert_allclose(out[:, :, :3][region], ref[region], atol=1e-6)
     assert (out[:, :, :3][~region] == 7).all() and (out[:, :, 3] == 7).all()
+
+
+def test_channels_solved_one_at_a_time_agree_and_the_pool_is_trimmed_after(smooth_image,
+                                                                           monkeypatch):
+    shape = (24, 27)
+    region = masks(*shape)["hole"] | masks(*shape)["borders"]
+    target = smooth_image(shape, seed=1, low=0.15, high=0.85).astype(np.float64)
+    fields = forward_differences(smooth_image(shape, seed=2, low=0.15, high=0.85).astype(np.float64))
+    ref, _ = solve_region(region, target, *fields, solver="direct")
+    monkeypatch.setattr(mgpcg, "BATCHED_CELLS", 0)  # every box is "large"
+    monkeypatch.setattr(mgpcg, "SCRATCH_BYTES", 4096)
+    out, info = solve_region(region, target, *fields, solver="mgpcg", tol=1e-10)
+    assert info["residual"] <= 1e-10 and len(info["iterations"]) == 3
+    assert np.abs(out - ref).max() < 1e-8
+    assert sum(a.nbytes for a in mgpcg._SCRATCH.values()) <= 4096
