@@ -8,7 +8,9 @@ fine pixel is in the region ("point-active", ``kind`` 1), otherwise it is a
 Dirichlet zero.  Two repairs keep P exact where it would fail:
 
 * at the array's far edge an odd last pixel has no upper neighbour; it copies
-  its lower one (weight 1), so constants survive at truncated image edges;
+  its lower one (weight 1), so constants survive at truncated image edges
+  (elsewhere the coarse grid gets one more point, outside the region:
+  :func:`.mgpcg.coarse_size`);
 * a region pixel none of whose even neighbours lies in the region (a one-pixel
   line on odd rows, say) would get no coarse correction at all; such
   *orphans* hang on their floor pixel ``(i // 2, j // 2)`` with weight 1, which
@@ -265,7 +267,7 @@ def prolong_row(xc, m1, fine_diag, x, ip, c, t, u):
         u[2 * jl - 1] = t[jl]
     for jl in range(1, wf // 2 + 1):
         u[2 * jl] = half * (t[jl] + t[jl + 1])
-    if wf % 2 == 0:  # an even width ends on an odd column: copy
+    if wf % 2 == 0 and wc == wf // 2:  # an even width ends on an odd column: copy
         u[wf] = t[wf // 2]
     for jp in range(1, wp - 2):
         x[c, ip, jp] += u[jp] if fine_diag[ip, jp] > 0 else np.float32(0.0)
