@@ -326,6 +326,13 @@ def divergence_rhs(region, fstar, gh, gv, out):
                 out[c, i + 1, j + 1] = s
 
 
+@njit(inline="always", **_SERIAL)
+def _pull(s, gp, region, fstar, g, i, j, c):
+    """``s`` plus neighbour (i, j)'s share of Eq. 7's right-hand side (v_pq = g_p - g_q)."""
+    s += gp - g[i, j, c]
+    return s + fstar[i, j, c] if not region[i, j] else s
+
+
 @njit(**_OPTS)
 def guide_rhs(region, fstar, g, out):
     """:func:`divergence_rhs` for the field of ``g``'s own gradient (v_pq = g_p - g_q),
@@ -334,17 +341,17 @@ def guide_rhs(region, fstar, g, out):
     for i in prange(h):
         for j in range(w):
             for c in range(nc):
-                gp = np.float64(g[i, j, c])
                 s = 0.0
-                if not region[i, j]:
-                    out[c, i + 1, j + 1] = s
-                    continue
-                for di, dj in ((0, 1), (0, -1), (1, 0), (-1, 0)):
-                    ii, jj = i + di, j + dj
-                    if 0 <= ii < h and 0 <= jj < w:
-                        s += gp - g[ii, jj, c]
-                        if not region[ii, jj]:
-                            s += fstar[ii, jj, c]
+                if region[i, j]:
+                    gp = np.float64(g[i, j, c])
+                    if j + 1 < w:
+                        s = _pull(s, gp, region, fstar, g, i, j + 1, c)
+                    if j > 0:
+                        s = _pull(s, gp, region, fstar, g, i, j - 1, c)
+                    if i + 1 < h:
+                        s = _pull(s, gp, region, fstar, g, i + 1, j, c)
+                    if i > 0:
+                        s = _pull(s, gp, region, fstar, g, i - 1, j, c)
                 out[c, i + 1, j + 1] = s
 
 

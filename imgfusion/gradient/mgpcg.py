@@ -153,11 +153,12 @@ def scratch(name: str, shape: tuple, dtype) -> np.ndarray:
     """
     key = (threading.get_ident(), name, shape, np.dtype(dtype).str)
     array = _SCRATCH.pop(key, None)
+    _IN_USE.add(key)
     if array is None:
         array = np.zeros(shape, dtype)
+        _SCRATCH[key] = array
+        trim(_IN_USE)  # only a new array can take the pool over its bound
     _SCRATCH[key] = array
-    _IN_USE.add(key)
-    trim(_IN_USE)
     return array
 
 
