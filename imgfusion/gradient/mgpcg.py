@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
@@ -169,8 +170,8 @@ def trim(keep=frozenset()) -> None:
     for key in list(_SCRATCH):
         if total <= SCRATCH_BYTES:
             return
-        if key not in keep:
-            total -= _SCRATCH.pop(key).nbytes
+        if key not in keep:  # another thread may have taken it already
+            total -= getattr(_SCRATCH.pop(key, None), "nbytes", 0)
 
 
 def truncated_sides(region: np.ndarray) -> tuple[bool, bool, bool, bool]:
@@ -364,25 +365,51 @@ def solve_field(region: np.ndarray, fstar: np.ndarray, field, tol: float,
     """:func:`solve_grid` for any field of :mod:`.system` (``clip``: the values written
     into ``out`` are clipped to [0, 1]).
 
-    Boxes over :data:`BATCHED_CELLS` cells solve one channel at a time, which
-    divides the work arrays (~32 bytes a cell per channel) by the channels.
+    The channels are split into groups (:func:`channel_groups`) solved side
+    by side on :data:`THREADS` threads, each group's kernels on its share.
     """
     out = np.array(fstar, dtype=np.float64) if out is None else out
-    nc = fstar.shape[2]
-    groups = [np.s_[:]] if region.size <= BATCHED_CELLS else [np.s_[c:c + 1] for c in range(nc)]
-    threads = numba.get_num_threads()
-    numba.set_num_threads(THREADS or threads)
+    threads = THREADS or numba.get_num_threads()
+    groups = channel_groups(fstar.shape[2], region.size, threads)
+    side_by_side = min(threads, len(groups))
+    hier = levels_for(region)
+
+    def run(ch):
+        numba.set_num_threads(max(1, threads // side_by_side))  # this thread's setting only
+        return _solve_channels(hier, region, fstar[:, :, ch], field.channels(ch), tol,
+                               None if start is None else start[:, :, ch], out[:, :, ch], clip)
+
+    before = numba.get_num_threads()
     _IN_USE.clear()
     try:
-        hier = levels_for(region)
-        runs = [_solve_channels(hier, region, fstar[:, :, ch], field.channels(ch), tol,
-                                None if start is None else start[:, :, ch], out[:, :, ch], clip)
-                for ch in groups]
+        runs = (list(_pool(side_by_side).map(run, groups)) if side_by_side > 1 else
+                [run(ch) for ch in groups])
     finally:
-        numba.set_num_threads(threads)
+        numba.set_num_threads(before)
         _IN_USE.clear()
         trim()
     return out, max(r for r, _ in runs), [i for _, its in runs for i in its]
+
+
+def channel_groups(channels: int, cells: int, threads: int) -> list[slice]:
+    """Channel slices solved together: one group per thread (kernels on several threads
+    wait at a barrier after every pass, channels side by side never do); one channel a
+    group above :data:`BATCHED_CELLS` cells, which divides the work arrays (~32 bytes a
+    cell per channel) by the channels."""
+    if cells > BATCHED_CELLS:
+        return [np.s_[c:c + 1] for c in range(channels)]
+    bounds = np.linspace(0, channels, min(threads, channels) + 1).round().astype(int)
+    return [np.s_[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+_POOLS: dict = {}
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """A lasting pool of ``workers`` threads (work arrays are pooled per thread)."""
+    if workers not in _POOLS:
+        _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="mgpcg")
+    return _POOLS[workers]
 
 
 def _solve_channels(hier, region, fstar, field, tol, start, out, clip):
