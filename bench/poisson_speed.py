@@ -15,7 +15,7 @@ gigabytes slowed whichever solver came next by up to 40%).  Every timed call sta
 new mask: setup included); ``<solver>+reuse`` lines time the same call again
 with the mask's setup cached (video frames, channels, sweeps).  mgpcg keeps its
 work arrays between calls by size, whatever the mask (:func:`imgfusion.gradient.
-mgpcg.scratch`); ``<solver>+fresh`` lines also drop those, as the first solve
+mg_memory.scratch`); ``<solver>+fresh`` lines also drop those, as the first solve
 of its size in a process would.
 
 For each size it prints the wall time, the ratio to OpenCV, the relative
@@ -43,7 +43,7 @@ from skimage import data
 from skimage.transform import resize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's imgfusion
-from imgfusion.gradient import mask_cache, mgpcg  # noqa: E402
+from imgfusion.gradient import mask_cache, mg_memory, mgpcg  # noqa: E402
 from imgfusion.gradient.blending import poisson_blend  # noqa: E402
 
 
@@ -94,7 +94,7 @@ def solver_runner(source, target, mask, name, tol, device):
         if not reuse:
             mask_cache.clear()
         if fresh:
-            mgpcg._SCRATCH.clear()
+            mg_memory._SCRATCH.clear()
         out = poisson_blend(source, target, mask, solver=solver, tol=tol,
                             device=device if solver in ("mgpcg", "auto") else "cpu")
         sync()

@@ -44,9 +44,6 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
@@ -57,6 +54,7 @@ import scipy.sparse.linalg as spla
 from . import mg_coarse as mc
 from . import mg_kernels as k
 from .mask_cache import cached
+from .mg_memory import in_use, pool, scratch, trim
 from .system import EdgeField
 
 COARSEST_CELLS = 1024
@@ -64,14 +62,11 @@ THREADS: int | None = 1  # see "Threads" above
 SERIAL_CELLS = 60_000  # smaller levels run on one thread: no barrier waits
 INNER_REDUCTION = 1e-4   # float32 PCG reliably reduces its residual this far
 MAX_ITERATIONS = 500
-SCRATCH_BYTES = 512 * 2 ** 20
 CACHED_CELLS = 4096 ** 2  # larger regions' levels are not kept in the mask cache
 BATCHED_CELLS = 2048 ** 2  # larger boxes solve their channels one at a time (memory)
 # Peak bytes of a Poisson blend per cell of the region's box and per channel, beyond the
 # result (tracemalloc, channels together: 70-77; one at a time about a third less)
 BYTES_PER_CELL = 96
-_SCRATCH: OrderedDict = OrderedDict()
-_IN_USE: set = set()  # the keys of the solve under way
 
 
 @dataclass
@@ -139,39 +134,6 @@ class Level:
     def prolong_add(self, xc, coarse: "Level", x):
         mc.prolong_add(xc, coarse.m1, self.diag, x)
         mc.orphans_prolong(xc, *self.orphans, x)
-
-
-def scratch(name: str, shape: tuple, dtype) -> np.ndarray:
-    """A work array kept between calls, per thread, whatever the mask.
-
-    Fresh pages cost more than the passes a solve makes over them (at 2048^2 a
-    solve's ~350 MB of work arrays took 0.2-1 s to fault in on the shared
-    machine), so work arrays of the same name and shape are reused.  Between
-    solves the pool keeps at most :data:`SCRATCH_BYTES`, least recently used
-    going first (:func:`trim`); during one, the arrays it uses stay.  An
-    array starts zeroed; its users write every cell they read (the padding
-    stays zero: no kernel writes it).
-    """
-    key = (threading.get_ident(), name, shape, np.dtype(dtype).str)
-    array = _SCRATCH.pop(key, None)
-    _IN_USE.add(key)
-    if array is None:
-        array = np.zeros(shape, dtype)
-        _SCRATCH[key] = array
-        trim(_IN_USE)  # only a new array can take the pool over its bound
-    _SCRATCH[key] = array
-    return array
-
-
-def trim(keep=frozenset()) -> None:
-    """Drop pooled work arrays, least recently used first, down to :data:`SCRATCH_BYTES`
-    (sparing ``keep``): at 8192^2 a solve's arrays are gigabytes, and go once it ends."""
-    total = sum(a.nbytes for a in _SCRATCH.values())
-    for key in list(_SCRATCH):
-        if total <= SCRATCH_BYTES:
-            return
-        if key not in keep:  # another thread may have taken it already
-            total -= getattr(_SCRATCH.pop(key, None), "nbytes", 0)
 
 
 def truncated_sides(region: np.ndarray) -> tuple[bool, bool, bool, bool]:
@@ -380,13 +342,13 @@ def solve_field(region: np.ndarray, fstar: np.ndarray, field, tol: float,
                                None if start is None else start[:, :, ch], out[:, :, ch], clip)
 
     before = numba.get_num_threads()
-    _IN_USE.clear()
+    in_use.clear()
     try:
-        runs = (list(_pool(side_by_side).map(run, groups)) if side_by_side > 1 else
+        runs = (list(pool(side_by_side).map(run, groups)) if side_by_side > 1 else
                 [run(ch) for ch in groups])
     finally:
         numba.set_num_threads(before)
-        _IN_USE.clear()
+        in_use.clear()
         trim()
     return out, max(r for r, _ in runs), [i for _, its in runs for i in its]
 
@@ -400,16 +362,6 @@ def channel_groups(channels: int, cells: int, threads: int) -> list[slice]:
         return [np.s_[c:c + 1] for c in range(channels)]
     bounds = np.linspace(0, channels, min(threads, channels) + 1).round().astype(int)
     return [np.s_[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-
-
-_POOLS: dict = {}
-
-
-def _pool(workers: int) -> ThreadPoolExecutor:
-    """A lasting pool of ``workers`` threads (work arrays are pooled per thread)."""
-    if workers not in _POOLS:
-        _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="mgpcg")
-    return _POOLS[workers]
 
 
 def _solve_channels(hier, region, fstar, field, tol, start, out, clip):

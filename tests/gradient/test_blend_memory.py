@@ -9,7 +9,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from imgfusion.gradient import mask_cache, mgpcg
+from imgfusion.gradient import mask_cache, mg_memory, mgpcg
 from imgfusion.gradient.blending import poisson_blend
 
 
@@ -22,7 +22,7 @@ def blend_peak(n_target, n_region, solver="mgpcg"):
     mask[0, 0] = False  # not a plain rectangle
     at = ((n_target - n_region) // 2,) * 2
     mask_cache.clear()
-    mgpcg._SCRATCH.clear()  # no pooled work array from an earlier test is counted as free
+    mg_memory._SCRATCH.clear()  # no pooled work array from an earlier test is counted as free
     tracemalloc.start()
     try:
         result = poisson_blend(source, target, mask, offset=at, solver=solver, tol=1e-6)

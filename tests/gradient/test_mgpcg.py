@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gradient_helpers import ellipse_with_hole
-from imgfusion.gradient import mask_cache, mgpcg
+from imgfusion.gradient import mask_cache, mg_memory, mgpcg
 from imgfusion.gradient.blending import mixed_blend, poisson_blend
 from imgfusion.gradient.solvers import solve_region
 from imgfusion.gradient.system import forward_differences
@@ -112,7 +112,7 @@ def test_work_arrays_shared_by_masks_of_one_size_carry_nothing_over(smooth_image
     solids = [framed, masks(*shape)["pepper holes"] | ~framed, framed & ~masks(*shape)["thin lines"]]
     solids = [m & framed for m in solids]
     solids[1][1, 1] = solids[1][-2, -2] = True
-    mgpcg._SCRATCH.clear()
+    mg_memory._SCRATCH.clear()
     results = {}
     for region in solids + solids[::-1]:  # the second pass finds the others' work arrays
         ref, _ = solve_region(region, target, *fields, solver="direct")
@@ -194,8 +194,8 @@ def test_channels_solved_one_at_a_time_agree_and_the_pool_is_trimmed_after(smoot
     fields = forward_differences(smooth_image(shape, seed=2, low=0.15, high=0.85).astype(np.float64))
     ref, _ = solve_region(region, target, *fields, solver="direct")
     monkeypatch.setattr(mgpcg, "BATCHED_CELLS", 0)  # every box is "large"
-    monkeypatch.setattr(mgpcg, "SCRATCH_BYTES", 4096)
+    monkeypatch.setattr(mg_memory, "SCRATCH_BYTES", 4096)
     out, info = solve_region(region, target, *fields, solver="mgpcg", tol=1e-10)
     assert info["residual"] <= 1e-10 and len(info["iterations"]) == 3
     assert np.abs(out - ref).max() < 1e-8
-    assert sum(a.nbytes for a in mgpcg._SCRATCH.values()) <= 4096
+    assert sum(a.nbytes for a in mg_memory._SCRATCH.values()) <= 4096
