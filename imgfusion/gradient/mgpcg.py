@@ -18,13 +18,21 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   re-discretised coarse stencils on "any child" masks (the coarse Dirichlet
   walls sit in the wrong place), 9 with a Galerkin row-sum repair, 5-6 with
   the Galerkin levels here, independent of the size (~0.07 per step).
-* **V-cycle.** Red-black Gauss-Seidel on the finest level (the first sweep
-  from zero in one pass, the adjoint sweep after the correction fused into
-  one pass that also yields CG's <r, z>), four-colour Gauss-Seidel on the
-  9-point levels, restriction P^T (the fine residual formed on the fly): a
-  symmetric positive-definite preconditioner, float32, channels batched,
-  compiled with numba (:mod:`.mg_kernels`).  Levels under
-  :data:`SERIAL_CELLS` run on one thread.
+* **V-cycle.** Red-black Gauss-Seidel on the finest level in two passes
+  over memory: the sweep from zero fused with the restricted residual (each
+  block of rows keeps a ring of three swept rows, the residual is never
+  stored), and the prolongation fused with the adjoint sweep, which also
+  yields CG's <r, z> (:mod:`.mg_kernels`); four-colour Gauss-Seidel on the
+  9-point levels, restriction P^T: a symmetric positive-definite
+  preconditioner, float32, channels batched, compiled with numba.  Levels
+  under :data:`SERIAL_CELLS` run on one thread.  Measured and not kept
+  (thread CPU time at 1024^2, load 5-9): the far points' shared 9-point
+  stencil held in registers instead of read per point (level 1 sweep 0.92 ->
+  0.88 ms: the sweeps are bound by arithmetic, not memory), the terms from
+  the rows above and below shared by a row's two colours (0.84 -> 1.24 ms: the
+  strided half-row loop does not vectorise), red-black SOR (omega 1.05-1.3:
+  6 -> 6-8 CG steps; 0.9-0.95: no fewer), a coarsest level of 4096 or 16384
+  cells instead of 1024 (no faster).
 * **Precision.** Mixed-precision iterative refinement: the residual of the
   float64 iterate is formed in float64, the correction is solved by float32
   PCG (float64 dot products) to a relative reduction of at least
@@ -33,14 +41,18 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
 * **Reuse.** The levels depend only on the region: :func:`levels_for` keeps
   them in :mod:`.mask_cache`, so new images under the same mask (video
   frames, channels, sweeps) skip all setup.  Work arrays depend only on the
-  grid's size: :func:`scratch` keeps them for the next solve of that size,
-  whatever its mask.
-* **Threads.** :data:`THREADS` (None: numba's own setting).  It is 1: on the
-  shared 2-core machine one thread was much faster than two (1024^2, same
-  thread count for OpenCV: 0.9x vs 2.5-2.8x OpenCV's time, load 5-11):
-  every parallel loop ends at a barrier, a V-cycle has about 25 of them, and
-  a thread the OS has descheduled stalls each one.  On an idle machine more
-  threads may pay; the kernels are parallel loops either way.
+  grid's size: :func:`.mg_memory.scratch` keeps them for the next solve of
+  that size, whatever its mask.
+* **Memory.** Boxes over :data:`BATCHED_CELLS` cells solve one channel at a
+  time; levels of boxes over :data:`CACHED_CELLS` are not cached, and the
+  work arrays are trimmed when a solve ends, so an 8192^2 blend keeps only
+  its result (bench/poisson_big.py; :data:`BYTES_PER_CELL`).
+* **Threads.** :data:`THREADS` (None: numba's own setting), 1 by default.
+  More threads solve groups of channels side by side (:func:`channel_groups`),
+  each group's kernels on one thread.  Splitting every pass across the
+  threads instead was 2.1x OpenCV's time at 1024^2 (two threads each, load
+  6-8; 0.48x this way): every parallel loop ends at a barrier, a V-cycle has
+  about 25 of them, and a thread the OS has descheduled stalls each one.
 """
 from __future__ import annotations
 

@@ -199,3 +199,23 @@ def test_channels_solved_one_at_a_time_agree_and_the_pool_is_trimmed_after(smoot
     assert info["residual"] <= 1e-10 and len(info["iterations"]) == 3
     assert np.abs(out - ref).max() < 1e-8
     assert sum(a.nbytes for a in mg_memory._SCRATCH.values()) <= 4096
+
+
+def test_channel_groups_follow_threads_and_size(monkeypatch):
+    monkeypatch.setattr(mgpcg, "BATCHED_CELLS", 100)
+    assert mgpcg.channel_groups(3, 50, 1) == [np.s_[0:3]]
+    assert mgpcg.channel_groups(3, 50, 2) == [np.s_[0:2], np.s_[2:3]]
+    assert mgpcg.channel_groups(1, 50, 2) == [np.s_[0:1]]
+    assert mgpcg.channel_groups(3, 101, 1) == [np.s_[0:1], np.s_[1:2], np.s_[2:3]]
+
+
+def test_channel_groups_on_two_threads_give_the_one_thread_result(smooth_image, monkeypatch):
+    shape = (31, 30)
+    region = masks(*shape)["hole"] | masks(*shape)["thin lines"]
+    target = smooth_image(shape, seed=1, low=0.15, high=0.85).astype(np.float64)
+    fields = forward_differences(smooth_image(shape, seed=2, low=0.15, high=0.85).astype(np.float64))
+    one, _ = solve_region(region, target, *fields, solver="mgpcg", tol=1e-10)
+    monkeypatch.setattr(mgpcg, "THREADS", 2)
+    two, info = solve_region(region, target, *fields, solver="mgpcg", tol=1e-10)
+    assert info["residual"] <= 1e-10 and len(info["iterations"]) == 3
+    np.testing.assert_allclose(two, one, rtol=0, atol=1e-12)
