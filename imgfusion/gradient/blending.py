@@ -118,8 +118,9 @@ def _blend(source, target, mask, offset, how, choose):
     result = join_alpha(tgt, keep_alpha, 3)  # f* off the region, clipped as the result
     solved = result[placed.crop][:, :, :tgt.shape[2]]
     options = dict(solver=solver, tol=tol, device=device, out=solved, clip=True)
-    if hard and choose is _imported and has_source.all():  # the common case: v = grad g
-        _, info = solve_guided(a > 0, fstar, g, **options)
+    if hard and choose is _imported:  # the common case: v = grad g where the source lands
+        inside = None if has_source.all() else has_source
+        _, info = solve_guided(a > 0, fstar, g, inside, **options)
     else:
         _, info = solve_region(a > 0, fstar, *_fields(placed, fstar, choose, hard), **options)
     return GradientResult(result[:, :, 0] if ndim == 2 else result, info)

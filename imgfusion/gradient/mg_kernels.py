@@ -327,31 +327,37 @@ def divergence_rhs(region, fstar, gh, gv, out):
 
 
 @njit(inline="always", **_SERIAL)
-def _pull(s, gp, region, fstar, g, i, j, c):
-    """``s`` plus neighbour (i, j)'s share of Eq. 7's right-hand side (v_pq = g_p - g_q)."""
-    s += gp - g[i, j, c]
-    return s + fstar[i, j, c] if not region[i, j] else s
+def _pull(s, region, fstar, g, inside, i, j, ii, jj, c):
+    """``s`` plus neighbour (ii, jj)'s share of the right-hand side at (i, j): g's
+    difference, or f*'s where the edge leaves ``inside`` (None: everywhere inside)."""
+    if inside is None:
+        s += np.float64(g[i, j, c]) - g[ii, jj, c]
+    elif inside[i, j] and inside[ii, jj]:
+        s += np.float64(g[i, j, c]) - g[ii, jj, c]
+    else:
+        s += np.float64(fstar[i, j, c]) - fstar[ii, jj, c]
+    return s + fstar[ii, jj, c] if not region[ii, jj] else s
 
 
 @njit(**_OPTS)
-def guide_rhs(region, fstar, g, out):
-    """:func:`divergence_rhs` for the field of ``g``'s own gradient (v_pq = g_p - g_q),
-    formed from ``g`` in float64 without spelling the differences out."""
+def guide_rhs(region, fstar, g, inside, out):
+    """:func:`divergence_rhs` for the field of ``g``'s own gradient (v_pq = g_p - g_q;
+    f*'s own difference on edges leaving ``inside``, when it is not None), formed in
+    float64 without spelling the differences out."""
     h, w, nc = fstar.shape
     for i in prange(h):
         for j in range(w):
             for c in range(nc):
                 s = 0.0
                 if region[i, j]:
-                    gp = np.float64(g[i, j, c])
                     if j + 1 < w:
-                        s = _pull(s, gp, region, fstar, g, i, j + 1, c)
+                        s = _pull(s, region, fstar, g, inside, i, j, i, j + 1, c)
                     if j > 0:
-                        s = _pull(s, gp, region, fstar, g, i, j - 1, c)
+                        s = _pull(s, region, fstar, g, inside, i, j, i, j - 1, c)
                     if i + 1 < h:
-                        s = _pull(s, gp, region, fstar, g, i + 1, j, c)
+                        s = _pull(s, region, fstar, g, inside, i, j, i + 1, j, c)
                     if i > 0:
-                        s = _pull(s, gp, region, fstar, g, i - 1, j, c)
+                        s = _pull(s, region, fstar, g, inside, i, j, i - 1, j, c)
                 out[c, i + 1, j + 1] = s
 
 

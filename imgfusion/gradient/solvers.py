@@ -127,14 +127,16 @@ def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.n
                        out=out, clip=clip)
 
 
-def solve_guided(region: np.ndarray, fstar: np.ndarray, guide: np.ndarray, **options):
-    """:func:`solve_region` for the field of ``guide``'s own gradient (Pérez Eq. 11).
+def solve_guided(region: np.ndarray, fstar: np.ndarray, guide: np.ndarray,
+                 inside: np.ndarray | None = None, **options):
+    """:func:`solve_region` for the field of ``guide``'s own gradient (Pérez Eq. 11),
+    and f*'s own on the edges that leave ``inside`` (H x W bool, where the guide holds).
 
     ``guide`` is (H, W, C) like f*; the field's differences are never stored
     for ``mgpcg`` on the CPU (:class:`.system.GuideField`), which saves two
     float64 arrays of the region's box per channel.
     """
-    return solve_field(region, fstar, GuideField(guide), **options)
+    return solve_field(region, fstar, GuideField(guide, inside), **options)
 
 
 def solve_field(region, fstar, field, *, solver="auto", tol=1e-8, device="cpu", out=None,
@@ -152,7 +154,7 @@ def solve_field(region, fstar, field, *, solver="auto", tol=1e-8, device="cpu", 
     if solver == "mgpcg":
         info = _solve_mgpcg(reg, fs, field, tol, device, out[crop], clip)
     else:
-        values, info = _solve_values(reg, fs, *field.edges(), solver, tol)
+        values, info = _solve_values(reg, fs, *field.edges(fs), solver, tol)
         out[crop][reg] = np.clip(values, 0.0, 1.0) if clip else values
     info["seconds"] = time.perf_counter() - start
     return out, info
@@ -184,7 +186,7 @@ def _solve_mgpcg(reg, fs, field, tol, device, out, clip):
         _, residual, iterations = solve(reg, fs, field, tol, out=out, clip=clip)
     else:
         from .mgpcg_torch import solve_grid
-        _, residual, iterations = solve_grid(reg, fs, *field.edges(), tol, device=device,
+        _, residual, iterations = solve_grid(reg, fs, *field.edges(fs), tol, device=device,
                                              out=out)
         if clip:
             out[reg] = np.clip(out[reg], 0.0, 1.0)

@@ -89,15 +89,20 @@ def test_prolong_smooth_back_adds_the_correction_then_sweeps_black_then_red(two_
     np.testing.assert_allclose(dot, (b.astype(np.float64) * ref).sum(axis=(1, 2)), rtol=1e-5)
 
 
-def test_the_guide_field_gives_the_right_hand_side_of_its_differences(smooth_image):
+@pytest.mark.parametrize("partial", [False, True], ids=["guide everywhere", "guide inside"])
+def test_the_guide_field_gives_the_right_hand_side_of_its_differences(smooth_image, partial):
     from imgfusion.gradient.system import EdgeField, GuideField
     region = region_of("lines", 31, 30)
     fstar = smooth_image((31, 30), seed=1).astype(np.float64)
-    guide = smooth_image((31, 30), seed=2)
+    inside = None
+    if partial:  # the guide (a pasted source) misses a band that the region crosses
+        inside = np.ones((31, 30), bool)
+        inside[:, 20:23] = False
+    field = GuideField(smooth_image((31, 30), seed=2), inside)
     via_guide, via_edges = (np.full((3, 34, 33), 7.0) for _ in range(2))
     for arr in (via_guide, via_edges):
         arr[:, 0], arr[:, -2:], arr[:, :, 0], arr[:, :, -2:] = 0, 0, 0, 0
-    GuideField(guide).padded_rhs(region, fstar, via_guide)
-    EdgeField(*GuideField(guide).edges()).padded_rhs(region, fstar, via_edges)
+    field.padded_rhs(region, fstar, via_guide)
+    EdgeField(*field.edges(fstar)).padded_rhs(region, fstar, via_edges)
     np.testing.assert_allclose(via_guide, via_edges, rtol=1e-12, atol=1e-15)
     assert (via_guide[:, 1:-2, 1:-2][:, ~region] == 0).all()
