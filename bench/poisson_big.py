@@ -12,8 +12,8 @@ it adds (VmHWM, reset through /proc/self/clear_refs once the inputs are made)
 and, for ours, tracemalloc's peak of the arrays it allocates.  The rule the
 test (tests/gradient/test_blend_memory.py) checks on small cases is printed
 beside it: 1.5 x the target's bytes (the result) + mgpcg.BYTES_PER_CELL per
-box cell and channel.  A case whose estimate does not fit in 80 % of the
-memory available now is skipped and says so.
+box cell and channel.  A case whose estimate does not fit in 70 % of the
+memory available now is skipped and says so (70 %: the machine is shared).
 """
 from __future__ import annotations
 
@@ -138,18 +138,19 @@ def available() -> int:
 def estimate(n, fraction) -> int:
     """Bytes a case needs: inputs and result, and the solve's working set: the test's
     rule (mgpcg.BYTES_PER_CELL per cell and channel) where channels are solved together,
-    150 bytes a cell where they go one at a time (measured 130-170 at 8192^2)."""
+    100 bytes a cell where they go one at a time (tracemalloc: 84 at 512^2, the result
+    aside)."""
     from imgfusion.gradient import mgpcg
     side = n - 2 if fraction >= 1 else int(round(np.sqrt(fraction) * n))
     cells = (side + 2) ** 2
-    per_cell = 150 if cells > mgpcg.BATCHED_CELLS else 3 * mgpcg.BYTES_PER_CELL
+    per_cell = 100 if cells > mgpcg.BATCHED_CELLS else 3 * mgpcg.BYTES_PER_CELL
     return 12 * (2 * n * n + side * side) + per_cell * cells
 
 
 def report(n, fraction, args) -> None:
     need, free = estimate(n, fraction), available()
     head = f"{n:6d}^2 region {100 * fraction:3.0f}%"
-    if need > 0.8 * free:
+    if need > 0.7 * free:
         print(f"{head}  skipped: needs about {need / 2**30:.1f} GiB, "
               f"{free / 2**30:.1f} GiB available now", flush=True)
         return
