@@ -47,6 +47,16 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   time; levels of boxes over :data:`CACHED_CELLS` are not cached, and the
   work arrays are trimmed when a solve ends, so an 8192^2 blend keeps only
   its result (bench/poisson_big.py; :data:`BYTES_PER_CELL`).
+* **Speed.** ``python bench/poisson_speed.py --sizes 1024 2048 --solvers mgpcg
+  mgpcg+reuse --repeat 7 --threads 1`` (one thread for OpenCV and numba,
+  interleaved rounds, medians, setup included; shared 2-core machine, load
+  5-7): 0.60x / 0.39x OpenCV's seamlessClone at 1024^2 / 2048^2 (+reuse 0.53x
+  / 0.33x), 2048^2 / 1024^2 time 2.9 (OpenCV's 4.5), 6 CG steps, residual
+  <= 3.2e-7; the code before the fused passes, the stored-free field and the
+  write-back clip, run right after: 0.79x / 0.50x.  With two threads each:
+  0.62x / 0.41x, growth 4.0.  8192^2 (bench/poisson_big.py, one thread, load
+  6-8): a quarter of the target 8.6 s and +2.0 GiB against OpenCV's 18.9 s
+  and +2.9 GiB; the whole target 67 s and +5.9 GiB against 190 s and +10.9 GiB.
 * **Threads.** :data:`THREADS` (None: numba's own setting), 1 by default.
   More threads solve groups of channels side by side (:func:`channel_groups`),
   each group's kernels on one thread.  Splitting every pass across the
