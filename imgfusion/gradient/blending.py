@@ -35,7 +35,7 @@ from ..checks import (check_image, check_mask, check_pair, join_alpha, luminance
 from .opencv_clone import clone_fft, without_frame
 from .options import Offset, SolveDevice, Solver, Tol
 from .result import GradientResult
-from .solvers import check_solver, solve_region
+from .solvers import check_solver, solve_guided, solve_region
 from .system import EDGES, forward_differences
 
 
@@ -159,8 +159,7 @@ def _blend(source, target, mask, offset, how, choose):
     tgt, keep_alpha = split_alpha(check_image(target, "target", grey_2d=True))
     src, _ = split_alpha(check_image(source, "source", grey_2d=True))
     src = match_channels(src, tgt.shape[2])
-    alpha = check_mask(mask, src.shape[:2], "mask", "the source's size",
-                       nonempty=True).astype(np.float64)
+    alpha = check_mask(mask, src.shape[:2], "mask", "the source's size", nonempty=True)
     offset = check_pair(offset, "offset")
     if solver == "fft":
         return _opencv_fft(src, alpha, tgt, offset, choose, (keep_alpha, ndim))
@@ -169,29 +168,32 @@ def _blend(source, target, mask, offset, how, choose):
     g, has_source, a = placed.g, placed.has_source, placed.alpha
     fstar = tgt[placed.crop]
     hard = bool(np.isin(a, (0.0, 1.0)).all())
-
-    def fields():
-        if hard and choose is _imported and has_source.all():
-            return forward_differences(g, np.float64)  # the common case, in two subtractions
-        out = []
-        for (lo, hi), s, t in zip(EDGES, forward_differences(g, np.float64),
-                                  forward_differences(fstar, np.float64)):
-            if not has_source.all():
-                s = np.where((has_source[lo] & has_source[hi])[:, :, None], s, t)
-            v = choose(s, t)
-            if hard:  # an edge off the region (weight 0) does not enter Eq. 7
-                out.append(v)
-            else:
-                w = np.maximum(a[lo], a[hi])[:, :, None]
-                out.append(t + w * (v - t))
-        return out
-
     result = join_alpha(tgt, keep_alpha, 3)  # f* off the region, clipped as the result
     solved = result[placed.crop][:, :, :tgt.shape[2]]
-    _, info = solve_region(a > 0, fstar, *fields(), solver=solver, tol=tol, device=device,
-                           out=solved)
-    np.clip(solved, 0.0, 1.0, out=solved)
+    options = dict(solver=solver, tol=tol, device=device, out=solved, clip=True)
+    if hard and choose is _imported:  # the common case: v = grad g where the source lands
+        inside = None if has_source.all() else has_source
+        _, info = solve_guided(a > 0, fstar, g, inside, **options)
+    else:
+        _, info = solve_region(a > 0, fstar, *_fields(placed, fstar, choose, hard), **options)
     return GradientResult(result[:, :, 0] if ndim == 2 else result, info)
+
+
+def _fields(placed, fstar, choose, hard):
+    """The guidance (gh, gv): ``choose``'s field where the source lands, the target's
+    own elsewhere, faded into the target's by a soft mask."""
+    out = []
+    for (lo, hi), s, t in zip(EDGES, forward_differences(placed.g, np.float64),
+                              forward_differences(fstar, np.float64)):
+        if not placed.has_source.all():
+            s = np.where((placed.has_source[lo] & placed.has_source[hi])[:, :, None], s, t)
+        v = choose(s, t)
+        if hard:  # an edge off the region (weight 0) does not enter Eq. 7
+            out.append(v)
+        else:
+            w = np.maximum(placed.alpha[lo], placed.alpha[hi])[:, :, None]
+            out.append(t + w * (v - t))
+    return out
 
 
 def _assemble(tgt, keep_alpha, ndim, crop, solved):
