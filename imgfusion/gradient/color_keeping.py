@@ -21,8 +21,8 @@ import numpy as np
 
 from ..checks import check_image, match_channels, split_alpha
 from ..limits import FEATHER_MAX
-from ..layout.placement import Placement, resolve_placement
-from .blend_measures import blend_scores, landed
+from ..layout.placement import Placement, landed, resolve_placement
+from .blend_measures import blend_scores
 from .blending import poisson_blend
 from .result import GradientResult
 

@@ -130,3 +130,14 @@ def resolve_placement(placement: Placement, source: np.ndarray, mask: np.ndarray
     offset = tuple(round_half_up(g - p) + int(n)
                    for g, p, n in zip(goal, point, placement.offset))
     return Placed(source, alpha, offset)
+
+
+def landed(layer: np.ndarray, offset: tuple[int, int], target_hw: tuple[int, int]):
+    """``layer`` (H x W or H x W x C) placed at ``offset`` on a zero canvas of ``target_hw``."""
+    canvas = np.zeros(tuple(target_hw) + layer.shape[2:], np.float32)
+    (h, w), (r, c) = layer.shape[:2], offset
+    top, left = max(r, 0), max(c, 0)
+    bottom, right = min(r + h, target_hw[0]), min(c + w, target_hw[1])
+    if top < bottom and left < right:
+        canvas[top:bottom, left:right] = layer[top - r:bottom - r, left - c:right - c]
+    return canvas
