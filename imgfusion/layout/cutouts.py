@@ -36,7 +36,7 @@ def _box_pixels(box, units: str, hw: tuple[int, int]) -> tuple[int, int, int, in
     return top, left, bottom, right
 
 
-def _labels(hw, box, units, hint) -> np.ndarray:
+def _labels(hw, box, units, hint, sure) -> np.ndarray:
     """GrabCut's starting labels from the box and/or the rough mask."""
     inside = np.ones(hw, bool)
     if box is not None:
@@ -49,7 +49,9 @@ def _labels(hw, box, units, hint) -> np.ndarray:
         labels[:] = GC_BGD
         labels[inside & (alpha > 0)] = GC_PR_BGD
         labels[inside & (alpha >= 0.5)] = GC_PR_FGD
-    if not (labels == GC_BGD).any() or not (labels == GC_PR_FGD).any():
+    if sure is not None:
+        labels[check_mask(sure, hw, "sure", "the image", nonempty=True) >= 0.5] = GC_FGD
+    if not (labels == GC_BGD).any() or not (labels & 1).any():
         raise ParameterError("box" if hint is None else "hint",
                              "GrabCut needs some background outside the hint and some "
                              "object (alpha >= 0.5) inside it")
@@ -86,7 +88,7 @@ def _rgb8(colour: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
 
 
-def cut_out(image: Image, hint: Mask | None = None, *,
+def cut_out(image: Image, hint: Mask | None = None, sure: Mask | None = None, *,
             box: Annotated[tuple[float, float, float, float] | None,
                            Range(-COORD_MAX, COORD_MAX)] = None,
             units: Literal["fraction", "px"] = "fraction",
@@ -96,13 +98,15 @@ def cut_out(image: Image, hint: Mask | None = None, *,
 
     Give ``box``, ``hint`` or both (then the hint counts only inside the box).  The
     object is the part of the image whose colours GrabCut finds more like the inside
-    of the hint than the outside; combine with ``mask_largest`` or ``mask_fill_holes``
-    to clean up.
+    of the hint than the outside; where the object shares its colours with the
+    background (a cup on a saucer of its colour), mark a part of it as ``sure``.
+    Combine with ``mask_largest`` or ``mask_fill_holes`` to clean up.
 
     Parameters
     ----------
     image : the image the object is cut out of (its alpha is ignored)
     hint : a rough mask around the object: outside it is background, inside (alpha >= 0.5) probably the object, its soft fringe probably background
+    sure : pixels (alpha >= 0.5) that are certainly the object, wherever the hint or box says
     box : [top, left, bottom, right] around the object, in ``units``; outside it is background
     units : fraction (of the image's height and width) or px, for ``box``
     iterations : rounds of GrabCut's model update and graph cut
@@ -111,7 +115,7 @@ def cut_out(image: Image, hint: Mask | None = None, *,
     colour, _ = split_alpha(check_image(image))
     if box is None and hint is None:
         raise ParameterError("box", "give a box around the object, a rough mask as hint, or both")
-    labels = _labels(colour.shape[:2], box, units, hint)
+    labels = _labels(colour.shape[:2], box, units, hint, sure)
     hard = _grabcut(_rgb8(colour), labels, iterations)
     if edge == 0 or not hard.any():
         return hard
