@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 import numpy as np
 
 from ..checks import check_image, match_channels, split_alpha
-from ..limits import FEATHER_MAX
+from ..limits import COORD_MAX, FEATHER_MAX
 from ..layout.placement import Placement, landed, resolve_placement
 from .blend_measures import blend_scores
 from .blending import poisson_blend
@@ -47,6 +47,7 @@ def paste_core(source: np.ndarray, target: np.ndarray, core: np.ndarray, offset)
 
 
 def keep_colors_blend(source: Image, target: Image, mask: Mask, *,
+                      offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
                       placement: Placement = Placement(),
                       band: Annotated[int, Range(1, FEATHER_MAX)] = 6,
                       solver: Literal["auto", "direct", "cg", "multigrid", "mgpcg"] = "auto",
@@ -64,6 +65,7 @@ def keep_colors_blend(source: Image, target: Image, mask: Mask, *,
     source : image the piece comes from
     target : image pasted into; the result has its size, channels and alpha
     mask : the piece, in the source's frame (alpha: its fringe is blended softly)
+    offset : (row, col) of the source's top-left pixel in the target; with ``at``, a nudge in pixels
     placement : where the piece lands (see :class:`~imgfusion.layout.placement.Placement`)
     band : width in pixels of the ring inside the outline where the seam is solved away
     solver : the ring's solver (:mod:`imgfusion.gradient.solvers`)
@@ -71,7 +73,7 @@ def keep_colors_blend(source: Image, target: Image, mask: Mask, *,
     """
     check_image(source, "source")
     check_image(target, "target")
-    src, alpha, offset = resolve_placement(placement, source, mask, target.shape[:2])
+    src, alpha, offset = resolve_placement(placement, source, mask, target.shape[:2], offset)
     core = solid_core(alpha, band)
     base = paste_core(src, target, core, offset)
     ring = np.where(core, 0.0, alpha).astype(np.float32)

@@ -1,9 +1,10 @@
 """Placement by anchor: where a cutout lands in the target, declared once.
 
-Every blending and compositing operator takes a :class:`Placement`.  Without
-``at`` it is the old rule: ``offset`` = (row, col) is where the source's top-left
-pixel lands.  With ``at`` a named point of the object (its ``anchor``) lands on
-the target point ``at``, and ``offset`` nudges it by whole pixels.
+Every blending and compositing operator takes a :class:`Placement` beside its
+own ``offset``.  Without ``at`` it is the old rule: ``offset`` = (row, col) is
+where the source's top-left pixel lands.  With ``at`` a named point of the object
+(its ``anchor``) lands on the target point ``at``, and ``offset`` nudges it by
+whole pixels.
 
 Coordinates are pixel indices (row, col): a point (r, c) is the centre of pixel
 (r, c).  Fractions of the target's size name continuous positions, so
@@ -38,7 +39,6 @@ class Placement:
 
     Parameters
     ----------
-    offset : (row, col) of the source's top-left pixel in the target when ``at`` is not given; with ``at``, a nudge in pixels added to the anchored position
     at : (row, col) point of the target where the object's anchor lands, in ``units``; not given: ``offset`` alone places the source
     anchor : the point of the object put at ``at``: mask_center (the mask's centre of mass), bbox_center (its bounding box's centre) or a corner of the bounding box (top_left, top_right, bottom_left, bottom_right)
     units : px (pixels) or fraction (of the target's height and width) for ``at`` and ``fit``
@@ -46,7 +46,6 @@ class Placement:
     fit : (rows, cols) box, in ``units``, that the object's bounding box is scaled to fit into, keeping its aspect ratio; replaces ``scale``
     """
 
-    offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0)
     at: Annotated[tuple[float, float] | None, Range(-COORD_MAX, COORD_MAX)] = None
     anchor: Anchor = "mask_center"
     units: Units = "px"
@@ -111,25 +110,26 @@ def round_half_up(value: float) -> int:
 
 
 def resolve_placement(placement: Placement, source: np.ndarray, mask: np.ndarray | None,
-                      target_hw: tuple[int, int]) -> Placed:
+                      target_hw: tuple[int, int], offset=(0, 0)) -> Placed:
     """Rescale ``source`` and ``mask`` as ``placement`` asks and find the integer offset.
 
     ``mask`` (in the source's frame; None: the whole source) gives the object whose
-    anchor is placed.  The returned mask is float32 alpha of the returned source's size.
+    anchor is placed.  ``offset`` is the operator's own: the top-left corner without
+    ``at``, a nudge with it.  The returned mask is float32 alpha of the returned
+    source's size.
     """
     hw = source.shape[:2]
     alpha = np.ones(hw, np.float32) if mask is None else check_mask(mask, hw, "mask",
                                                                     "the source")
     if placement.at is None and placement.scale == 1.0 and placement.fit is None:
-        return Placed(source, alpha, tuple(int(v) for v in placement.offset))
+        return Placed(source, alpha, (int(offset[0]), int(offset[1])))
     source, alpha = rescaled(source, alpha, fit_factor(placement, alpha, target_hw))
     if placement.at is None:
-        return Placed(source, alpha, tuple(int(v) for v in placement.offset))
+        return Placed(source, alpha, (int(offset[0]), int(offset[1])))
     point = anchor_point(alpha, placement.anchor)
     goal = target_point(placement, target_hw)
-    offset = tuple(round_half_up(g - p) + int(n)
-                   for g, p, n in zip(goal, point, placement.offset))
-    return Placed(source, alpha, offset)
+    return Placed(source, alpha, tuple(round_half_up(g - p) + int(n)
+                                       for g, p, n in zip(goal, point, offset)))
 
 
 def landed(layer: np.ndarray, offset: tuple[int, int], target_hw: tuple[int, int]):

@@ -11,7 +11,7 @@ from typing import Annotated
 import numpy as np
 
 from ..checks import check_image, check_mask, split_alpha, to_colour
-from ..limits import FEATHER_MAX
+from ..limits import COORD_MAX, FEATHER_MAX
 from .placement import Placement, landed, resolve_placement, target_point
 
 Colour = tuple[float, float, float]
@@ -82,6 +82,7 @@ def _side_by_side(left: np.ndarray, right: np.ndarray, gap: int = 8) -> np.ndarr
 
 
 def placement_preview(source: Image, target: Image, mask: Mask | None = None, *,
+                      offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
                       placement: Placement = Placement(),
                       color: Annotated[Colour, Range(0, 1)] = (1.0, 0.0, 0.3),
                       width: Annotated[int, Range(1, FEATHER_MAX)] = 2) -> Image:
@@ -89,20 +90,22 @@ def placement_preview(source: Image, target: Image, mask: Mask | None = None, *,
     with the cutout's outline drawn where the placement puts it.
 
     The anchor's target point (``at``) is marked with a cross.  Give the same
-    placement keys as to the blend that follows.
+    ``offset`` and placement keys as to the blend that follows.
 
     Parameters
     ----------
     source : the image the cutout comes from (shown left, at the target's height)
     target : the image it lands in (shown right, at its own size)
     mask : the cutout, in the source's frame (none: the whole source)
+    offset : (row, col) of the source's top-left pixel in the target; with ``at``, a nudge in pixels
     placement : where the cutout lands, as the blend will place it
     color : [r, g, b] in [0, 1] of the tint, the outlines and the cross
     width : outline width in pixels
     """
     check_image(source, "source")
     check_image(target, "target")
-    src, alpha, offset = resolve_placement(placement, source, mask, target.shape[:2])
+    src, alpha, offset = resolve_placement(placement, source, mask, target.shape[:2],
+                                           offset)
     left = mask_overlay(src, alpha, color=color, width=width)
     right = _tint(_rgb(target), outline(landed(alpha, offset, target.shape[:2]), width),
                   color, 1.0)

@@ -29,7 +29,7 @@ def pictures():
 def test_keeps_colours_better_than_poisson_and_hides_the_seam_better_than_alpha():
     piece, target, mask = pictures()
     offset = (20, 30)
-    kept = keep_colors_blend(piece, target, mask, placement=Placement(offset=offset), band=6)
+    kept = keep_colors_blend(piece, target, mask, offset=offset, band=6)
     poisson = poisson_blend(piece, target, mask, offset=offset).image
     alpha = place(piece, target, offset=offset, mask=mask)
     ours = blend_scores(kept.image, piece, target, mask, offset)
@@ -60,7 +60,7 @@ def test_solid_core_is_band_deep():
 
 def test_a_band_wider_than_the_piece_is_plain_poisson():
     piece, target, mask = pictures()
-    kept = keep_colors_blend(piece, target, mask, placement=Placement(offset=(5, 5)), band=100)
+    kept = keep_colors_blend(piece, target, mask, offset=(5, 5), band=100)
     plain = poisson_blend(piece, target, mask, offset=(5, 5)).image
     np.testing.assert_allclose(kept.image, plain, atol=1e-6)
 

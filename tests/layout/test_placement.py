@@ -50,7 +50,7 @@ def test_fractions_name_the_target_centre_and_offset_nudges():
         placed = resolve_placement(Placement(at=(0.5, 0.5), units="fraction"), source, mask, hw)
         landed = np.add((4, 4), placed.offset)
         assert np.all(np.abs(landed - expected) <= 0.5)
-    nudged = resolve_placement(Placement(at=(5, 10), offset=(2, -3)), source, mask, (11, 21))
+    nudged = resolve_placement(Placement(at=(5, 10)), source, mask, (11, 21), offset=(2, -3))
     assert nudged.offset == (5 - 4 + 2, 10 - 4 - 3)
 
 
@@ -66,7 +66,7 @@ def test_corner_anchor_is_exact():
 
 def test_without_at_the_offset_is_the_old_rule():
     source = np.zeros((8, 8, 3), np.float32)
-    placed = resolve_placement(Placement(offset=(-3, 7)), source, None, (4, 4))
+    placed = resolve_placement(Placement(), source, None, (4, 4), offset=(-3, 7))
     assert placed.offset == (-3, 7) and placed.source is source
     assert placed.mask.shape == (8, 8) and placed.mask.min() == 1
 
