@@ -74,11 +74,35 @@ def keep_colors_blend(source: Image, target: Image, mask: Mask, *,
     check_image(source, "source")
     check_image(target, "target")
     src, alpha, offset = resolve_placement(placement, source, mask, target.shape[:2], offset)
+    return banded_blend(src, target, alpha, offset, band, (solver, tol))
+
+
+def banded_blend(src, target, alpha, offset, band, how) -> GradientResult:
+    """:func:`keep_colors_blend` on a placed piece (``offset`` resolved, ``how`` = solver, tol)."""
+    solver, tol = how
     core = solid_core(alpha, band)
     base = paste_core(src, target, core, offset)
     ring = np.where(core, 0.0, alpha).astype(np.float32)
-    if not (ring > 0).any():
-        return GradientResult(base, {"solver": None, "unknowns": 0, "band": band})
-    image, info = poisson_blend(src, base, ring, offset=offset, solver=solver, tol=tol)
+    if (ring > 0).any():
+        image, info = poisson_blend(src, base, ring, offset=offset, solver=solver, tol=tol)
+    else:
+        image, info = base, {"solver": None, "unknowns": 0}
     scores = blend_scores(image, src, target, alpha, offset)
     return GradientResult(image, {**info, "band": band, **scores})
+
+
+def best_blend(src, target, alpha, offset, band, how) -> GradientResult:
+    """The colour-keeping blend when it beats plain Poisson on colour fidelity and the alpha
+    composite on seam visibility, else plain Poisson; ``info`` says which and why."""
+    from ..layout.geometry import place
+
+    kept = banded_blend(src, target, alpha, offset, band, how)
+    plain = poisson_blend(src, target, alpha, offset=offset, solver=how[0], tol=how[1])
+    scores = {"keep_colors": {k: kept.info[k] for k in ("colour_distance", "seam_visibility")},
+              "poisson": blend_scores(plain.image, src, target, alpha, offset),
+              "alpha": blend_scores(place(src, target, mask=alpha, offset=offset), src, target,
+                                    alpha, offset)}
+    better = (scores["keep_colors"]["colour_distance"] < scores["poisson"]["colour_distance"]
+              and scores["keep_colors"]["seam_visibility"] < scores["alpha"]["seam_visibility"])
+    chosen, result = ("keep_colors", kept) if better else ("poisson", plain)
+    return GradientResult(result.image, {**result.info, "blend": chosen, "scores": scores})

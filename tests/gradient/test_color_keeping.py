@@ -5,7 +5,7 @@ from scipy.ndimage import gaussian_filter
 
 from imgfusion.gradient.blend_measures import blend_scores, colour_distance, seam_visibility
 from imgfusion.gradient.blending import poisson_blend
-from imgfusion.gradient.color_keeping import keep_colors_blend, solid_core
+from imgfusion.gradient.color_keeping import best_blend, keep_colors_blend, solid_core
 from imgfusion.layout.geometry import place
 from imgfusion.layout.masks import shape_mask
 from imgfusion.layout.placement import Placement
@@ -73,3 +73,15 @@ def test_bad_inputs_name_the_field(field, kwargs):
     with pytest.raises(Exception) as err:
         keep_colors_blend(**args)
     assert getattr(err.value, "field", None) == field
+
+
+def test_best_blend_takes_the_colour_keeping_blend_when_it_wins_on_both():
+    piece, target, mask = pictures()
+    chosen = best_blend(piece, target, mask, (20, 30), 6, ("auto", 1e-8))
+    scores = chosen.info["scores"]
+    assert chosen.info["blend"] == "keep_colors"
+    assert scores["keep_colors"]["colour_distance"] < scores["poisson"]["colour_distance"]
+    assert scores["keep_colors"]["seam_visibility"] < scores["alpha"]["seam_visibility"]
+    flat = np.full_like(piece, 0.5)      # nothing to keep: Poisson's colours are as close
+    chosen = best_blend(flat, np.full_like(target, 0.5), mask, (20, 30), 6, ("auto", 1e-8))
+    assert chosen.info["blend"] == "poisson"
