@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "imgfusion"
-MODULE_MAX, BODY_MAX, MEDIAN_MAX = 400, 80, 15
+MODULE_MAX, BODY_MAX, MEDIAN_MAX = 400, 60, 10
 
 
 def modules(root: Path = ROOT) -> dict[str, int]:

@@ -15,11 +15,13 @@ from typing import NamedTuple
 import numpy as np
 
 from ..checks import bounding_box, check_image, check_mask
-from ..signatures import forwards
 from ..errors import ParameterError
 from ..layout.geometry import crop
 from ..gradient.blending import mixed_blend, poisson_blend
-from ..style.transfer import neural_style
+from ..style.options import (Speed, StyleColor, StyleFiles, StyleInit, StyleLosses,
+                             StyleSchedule, flat_adapter)
+from ..style.pipeline import StyleContext, StyleInputs, StyleSettings
+from ..style.transfer import stylise
 
 BLENDS = {"poisson": poisson_blend, "mixed": mixed_blend}
 
@@ -45,11 +47,15 @@ def _check_landing(box, offset, target_hw) -> None:
                       f"keep it inside")
 
 
-@forwards(neural_style, exclude=("size",))
 def stylize_and_blend(source: np.ndarray, target: np.ndarray, mask: np.ndarray, style, *,
                       offset: tuple[int, int] = (0, 0), blend: str = "poisson",
                       margin: int = 16, solver: str = "auto", tol: float = 1e-8,
-                      **style_kwargs) -> CutoutResult:
+                      losses: StyleLosses = StyleLosses(),
+                      schedule: StyleSchedule = StyleSchedule(),
+                      files: StyleFiles = StyleFiles(), color: StyleColor = StyleColor(),
+                      init: StyleInit = StyleInit(), speed: Speed = Speed(),
+                      device: str = "auto", seed: int = 0, progress=None,
+                      workdir=None) -> CutoutResult:
     """Stylise the masked part of ``source`` and blend it into ``target`` at ``offset``.
 
     Parameters
@@ -74,9 +80,11 @@ def stylize_and_blend(source: np.ndarray, target: np.ndarray, mask: np.ndarray, 
         Pixels of context around the mask's bounding box that are stylised with it.
     solver, tol :
         The blend's solver (:mod:`imgfusion.gradient.solvers`).
-    **style_kwargs
-        Any :func:`neural_style` keyword except ``size`` and ``pyramid`` (the piece
-        is stylised at its own size): weights, iterations, style_weight, device, seed ...
+    losses, schedule, files, color, init, speed :
+        As for :func:`neural_style`, but for ``schedule.pyramid`` (the piece is stylised
+        at its own size).
+    device, seed, progress, workdir :
+        Engine context, as for ``neural_style``.
 
     Returns
     -------
@@ -97,9 +105,8 @@ def stylize_and_blend(source: np.ndarray, target: np.ndarray, mask: np.ndarray, 
         raise ParameterError("mask", "the mask is empty (no pixel above 0): nothing to cut out")
     if blend not in BLENDS:
         raise ParameterError("blend", f"'{blend}' is not one of {', '.join(BLENDS)}")
-    for field in ("size", "pyramid"):
-        if field in style_kwargs:
-            raise ParameterError(field, "the cutout is stylised at its own size; resize the "
+    if schedule.pyramid is not None:
+        raise ParameterError("pyramid", "the cutout is stylised at its own size; resize the "
                                         "source (and its mask) first")
     if int(margin) != margin or margin < 0:
         raise ParameterError("margin", f"must be a whole number >= 0, got {margin!r}")
@@ -110,7 +117,13 @@ def stylize_and_blend(source: np.ndarray, target: np.ndarray, mask: np.ndarray, 
     bottom = min(box[2] + margin, source.shape[0])
     right = min(box[3] + margin, source.shape[1])
     window = dict(origin=(top, left), size=(bottom - top, right - left))
-    styled = neural_style(crop(source, **window), style, size=None, **style_kwargs)
+    settings = StyleSettings(None, losses, schedule, files, color, init, speed)
+    styled = stylise(StyleInputs(crop(source, **window), style), settings,
+                     StyleContext(device, seed, progress), workdir)
     image, info = BLENDS[blend](styled.image, target, crop(alpha, **window),
                                 offset=(r + top, c + left), solver=solver, tol=tol)
     return CutoutResult(image, styled.loss_history, info)
+
+
+# The registration (plugin.py) names one Param per option and calls this with flat keys.
+stylize_and_blend_flat = flat_adapter(stylize_and_blend)

@@ -1,6 +1,7 @@
 """The masked family's registrations: the mask-guided operators, masked_style and stylize_and_blend.
 
-Registration only; the functions live in :mod:`imgfusion.masked`.  The neural-style
+Registration only; the functions live in :mod:`imgfusion.masked` (each registration names
+its flat-key twin, which gathers the flat options into the style option groups).  The neural-style
 parameters are the ones :mod:`imgfusion.style.plugin` declares for ``neural_style``,
 and the blend's solver parameters those of :mod:`imgfusion.gradient.plugin`, shared
 rather than copied.
@@ -29,7 +30,7 @@ _GUIDE_PARAMS = (
 
 
 def _op(module: str, name: str, summary: str, inputs, params, outputs=OUTPUTS) -> Operator:
-    return Operator(name=name, func=f"imgfusion.masked.{module}:{name}", summary=summary,
+    return Operator(name=name, func=f"imgfusion.masked.{module}:{name}_flat", summary=summary,
                     inputs=inputs, params=params, outputs=outputs, context=CONTEXT, check=CHECK)
 
 

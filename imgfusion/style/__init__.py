@@ -14,6 +14,8 @@ Modules, each named after what it does:
 - ``color``: original_colors, luminance-only transfer, colour histogram matching;
 - ``pyramid``: coarse-to-fine levels; ``optimize``: the L-BFGS / Adam loop;
 - ``devices``: device choice and precision modes; ``plot``: loss curves;
+- ``options``: the option groups every stylising operator takes (losses, schedule, side
+  files, colour, initialisation, speed, guides), each option declared once;
 - ``checks``: input validation; ``transfer``: :func:`neural_style` and its presets.
 
 Importing this package does not import torch; the modules do.

@@ -6,16 +6,17 @@ import socket
 import sys
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, get_args
 
 import numpy as np
 
 from ..checks import check_image, split_alpha
 from ..errors import ParameterError
 from .layers import INDEX, LAYERS, min_input_size
+from .options import ColorControl, InitMode
 
-INIT_MODES = ("content", "style", "noise", "white", "image")
-COLOR_CONTROLS = ("none", "luminance", "histogram")
+INIT_MODES = get_args(InitMode)
+COLOR_CONTROLS = get_args(ColorControl)
 
 
 def as_rgb(image, field: str) -> tuple[np.ndarray, np.ndarray | None]:

@@ -7,17 +7,20 @@ float numpy arrays H x W x 3 in [0, 1] and never modify their arguments.
 """
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 
 from ..checks import LUMA_STANDARDS
 from ..errors import ParameterError
+from .options import HistogramMode
 
 # YIQ's Y row is BT.601 luma (imgfusion.checks names the standards).
 RGB_TO_YIQ = np.array([LUMA_STANDARDS["bt601"],
                        [0.59590059, -0.27455667, -0.32134392],
                        [0.21153661, -0.52273617, 0.31119955]])
 YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ)
-HISTOGRAM_MODES = ("chol", "pca", "sym")
+HISTOGRAM_MODES = get_args(HistogramMode)
 
 
 def rgb_to_yiq(rgb: np.ndarray) -> np.ndarray:

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from typing import Iterator, get_args
 
 import torch
 
 from ..errors import ParameterError
 from ..memory import available_ram
+from .options import Precision
 
-PRECISIONS = ("fp32", "tf32", "bf16")
+PRECISIONS = get_args(Precision)
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:

@@ -16,13 +16,16 @@ nor leaves one, so a guide of all ones stays all ones in every mode.
 """
 from __future__ import annotations
 
+from typing import get_args
+
 import torch
 import torch.nn.functional as F
 
 from ..errors import ParameterError
 from .layers import geometry
+from .options import GuideMode
 
-GUIDE_MODES = ("simple", "all", "inside")
+GUIDE_MODES = get_args(GuideMode)
 
 
 def _window_max(m: torch.Tensor, name: str, out_hw: tuple[int, int]) -> torch.Tensor:

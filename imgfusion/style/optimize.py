@@ -8,6 +8,7 @@ from typing import Callable, Mapping
 import torch
 
 from ..errors import ImgfusionError
+from .options import StyleSchedule
 
 LOSS_NAMES = ("content", "style", "tv", "total")
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
@@ -52,83 +53,118 @@ def make_optimizer(name: str, x: torch.Tensor, learning_rate: float | None,
     return torch.optim.Adam([x], lr=lr)
 
 
-def optimize(x0: torch.Tensor, loss_fn: Callable[[torch.Tensor], Mapping[str, torch.Tensor]], *,
-             optimizer: str = "lbfgs", learning_rate: float | None = None, iterations: int = 500,
-             tolerance: float = 0.0, window: int = 50, snapshot_every: int = 0,
-             on_snapshot: Callable[[int, torch.Tensor], None] | None = None,
-             progress: Callable[..., None] | None = None, sync_every: int = 1,
-             start: int = 0, total: int | None = None, level: int = 0,
-             history: list[dict] | None = None) -> Optimized:
+@dataclass
+class Watch:
+    """What one optimisation reports, and where it sits in the run: its iterations are
+    ``start`` ... of ``total`` (a pyramid level's), recorded in ``history`` as level
+    ``level``; ``progress(done, total, loss=..., level=...)`` and the losses are read back
+    every ``sync_every`` iterations; ``on_snapshot(k, x)`` every ``snapshot_every``."""
+
+    progress: Callable[..., None] | None = None
+    on_snapshot: Callable[[int, torch.Tensor], None] | None = None
+    snapshot_every: int = 0
+    sync_every: int = 1
+    start: int = 0
+    total: int | None = None
+    level: int = 0
+    history: list[dict] = field(default_factory=list)
+
+
+class _Loop:
+    """The state of one optimisation: the image, the optimiser, the losses not yet read
+    back (``pending``) and the last image with a finite loss (``good``)."""
+
+    def __init__(self, x0: torch.Tensor, loss_fn: Callable, schedule: StyleSchedule,
+                 watch: Watch):
+        self.x = x0.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
+        self.opt = make_optimizer(schedule.optimizer, self.x, schedule.learning_rate)
+        self.loss_fn, self.schedule, self.watch = loss_fn, schedule, watch
+        self.total = watch.start + schedule.iterations if watch.total is None else watch.total
+        self.pending: list[tuple[int, torch.Tensor]] = []
+        self.good = (None, x0.detach().clone())
+        self.last_parts: dict[str, torch.Tensor] = {}
+
+    def closure(self) -> torch.Tensor:
+        self.opt.zero_grad(set_to_none=True)
+        parts = self.loss_fn(self.x)
+        parts["total"].backward()
+        if not self.x.grad.is_contiguous():  # L-BFGS flattens the gradient with view()
+            self.x.grad = self.x.grad.contiguous()
+        self.last_parts.update(parts)
+        return parts["total"]
+
+    def flush(self, before: torch.Tensor | None) -> None:
+        """Move pending losses to the history; raise on the first one that is not finite."""
+        if not self.pending:
+            return
+        history = self.watch.history
+        values = torch.stack([v for _, v in self.pending]).detach().double().cpu().tolist()
+        for (k, _), row in zip(self.pending, values):
+            if not all(math.isfinite(v) for v in row):
+                self.pending.clear()
+                raise NonFiniteLoss(k, self.good[0], self.good[1], history)
+            history.append({"iteration": k, "level": self.watch.level,
+                            **dict(zip(LOSS_NAMES, row))})
+        if before is not None:
+            self.good = (self.pending[-1][0], before)
+        self.pending.clear()
+
+    def step(self, k: int) -> bool:
+        """Iteration ``k``; True when the early stop says to stop."""
+        w = self.watch
+        done = k - w.start + 1
+        sync = done % w.sync_every == 0 or done == self.schedule.iterations
+        before = self.x.detach().clone() if sync else None
+        self.opt.step(self.closure)
+        self.pending.append((k, torch.stack([torch.as_tensor(self.last_parts[n],
+                                                             device=self.x.device)
+                                             .detach().float() for n in LOSS_NAMES])))
+        if sync and self._synced(k, before):
+            return True
+        if w.snapshot_every and w.on_snapshot is not None and (k + 1) % w.snapshot_every == 0:
+            w.on_snapshot(k + 1, self.x.detach())
+        return False
+
+    def _synced(self, k: int, before: torch.Tensor) -> bool:
+        """Read the losses back, report progress; whether the loss has converged."""
+        w, s = self.watch, self.schedule
+        self.flush(before)
+        if w.progress is not None:
+            w.progress(k + 1, self.total, loss=w.history[-1]["total"], level=w.level)
+        return s.tolerance > 0 and _converged(w.history, s.window, s.tolerance, w.start)
+
+
+def optimize(x0: torch.Tensor, loss_fn: Callable[[torch.Tensor], Mapping[str, torch.Tensor]],
+             schedule: StyleSchedule = StyleSchedule(), watch: Watch | None = None) -> Optimized:
     """Minimise ``loss_fn(x)["total"]`` over the image ``x``, starting from ``x0``.
 
-    ``loss_fn`` returns a mapping with "content", "style", "tv" and "total".
-    Iteration k is one loss-and-gradient evaluation; the history records the
-    losses of the image each iteration started from.  Loss values are read back
-    from the device every ``sync_every`` iterations only (so the closure never waits
-    for the device); the NaN check, the early stop and the progress callback run
-    then.  Early stop: the relative change of the total loss over the last
+    ``loss_fn`` returns a mapping with "content", "style", "tv" and "total";
+    ``schedule`` gives the optimiser, its step, the iterations and the early stop (its
+    ``pyramid`` is the caller's).  Iteration k is one loss-and-gradient evaluation; the
+    history records the losses of the image each iteration started from.  Loss values
+    are read back from the device every ``watch.sync_every`` iterations only (so the
+    closure never waits for the device); the NaN check, the early stop and the progress
+    callback run then.  Early stop: the relative change of the total loss over the last
     ``window`` iterations is below ``tolerance`` (0 disables it).
 
     Raises :class:`NonFiniteLoss` with the last finite image, and turns a
     ``KeyboardInterrupt`` into :class:`StyleInterrupted` with the latest image and history.
     """
-    x = x0.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
-    opt = make_optimizer(optimizer, x, learning_rate)
-    history = [] if history is None else history
-    total = start + iterations if total is None else total
-    pending: list[tuple[int, torch.Tensor]] = []
-    good = (None, x0.detach().clone())
-    last_parts: dict[str, torch.Tensor] = {}
-
-    def closure():
-        opt.zero_grad(set_to_none=True)
-        parts = loss_fn(x)
-        parts["total"].backward()
-        if not x.grad.is_contiguous():  # L-BFGS flattens the gradient with view()
-            x.grad = x.grad.contiguous()
-        last_parts.update(parts)
-        return parts["total"]
-
-    def flush(before: torch.Tensor | None) -> None:
-        """Move pending losses to the history; raise on the first one that is not finite."""
-        nonlocal good
-        if not pending:
-            return
-        values = torch.stack([v for _, v in pending]).detach().double().cpu().tolist()
-        for (k, _), row in zip(pending, values):
-            if not all(math.isfinite(v) for v in row):
-                pending.clear()
-                raise NonFiniteLoss(k, good[0], good[1], history)
-            history.append({"iteration": k, "level": level, **dict(zip(LOSS_NAMES, row))})
-        if before is not None:
-            good = (pending[-1][0], before)
-        pending.clear()
-
+    watch = Watch() if watch is None else watch
+    loop = _Loop(x0, loss_fn, schedule, watch)
     stopped = "iterations"
     try:
-        for k in range(start, start + iterations):
-            done = k - start + 1
-            sync = done % sync_every == 0 or done == iterations
-            before = x.detach().clone() if sync else None
-            opt.step(closure)
-            pending.append((k, torch.stack([torch.as_tensor(last_parts[n], device=x.device)
-                                            .detach().float() for n in LOSS_NAMES])))
-            if sync:
-                flush(before)
-                if progress is not None:
-                    progress(k + 1, total, loss=history[-1]["total"], level=level)
-                if tolerance > 0 and _converged(history, window, tolerance, start):
-                    stopped = "tolerance"
-                    break
-            if snapshot_every and on_snapshot is not None and (k + 1) % snapshot_every == 0:
-                on_snapshot(k + 1, x.detach())
+        for k in range(watch.start, watch.start + schedule.iterations):
+            if loop.step(k):
+                stopped = "tolerance"
+                break
     except KeyboardInterrupt as exc:
         try:
-            flush(None)
+            loop.flush(None)
         except NonFiniteLoss:
             pass
-        raise StyleInterrupted(x.detach().clone(), history) from exc
-    return Optimized(x.detach(), history, stopped)
+        raise StyleInterrupted(loop.x.detach().clone(), watch.history) from exc
+    return Optimized(loop.x.detach(), watch.history, stopped)
 
 
 def _converged(history: list[dict], window: int, tolerance: float, start: int) -> bool:

@@ -5,8 +5,8 @@ calls them: :func:`prepare` (check everything, load the network: a :class:`Style
 Files are written by :class:`~imgfusion.style.side_files.SideFiles`, never here."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, replace
+from typing import Any, Callable, NamedTuple, get_args
 
 import numpy as np
 import torch
@@ -21,21 +21,46 @@ from .estimates import warn_if_large
 from .guided import region_guides
 from .layers import deepest
 from .losses import GramStyleLoss, blended_gram_targets, content_loss, tv_loss
-from .optimize import NonFiniteLoss, StyleInterrupted, optimize
+from .optimize import NonFiniteLoss, StyleInterrupted, Watch, optimize
+from .options import (Optimizer, Pooling, Speed, StyleColor, StyleFiles, StyleGuides, StyleInit,
+                      StyleLosses, StyleSchedule)
 from .prepare import Setup, check_inputs
 from .pyramid import fit_size, levels, upsample
 from .weights import load_features, preprocessing_for
 
 
-@dataclass(frozen=True)
-class Speed:
-    """The speed options of one run, none of them an operator parameter: channels-last
-    memory format, reading the losses back from the device every ``sync_every``
-    iterations only, and ``torch.compile`` of the encoder."""
+class StyleInputs(NamedTuple):
+    """The images of one run: content, style(s), the start image, region guides."""
 
-    channels_last: bool = False
-    sync_every: int = 1
-    compile: bool = False
+    content: Any
+    style: Any = None
+    init_image: Any = None
+    content_guides: Any = None
+    style_guides: Any = None
+
+
+class StyleContext(NamedTuple):
+    """What the caller supplies besides options: device, seed, ``progress(done, total,
+    **info)``, and a loss term ``extra_loss(x)`` added to the total (video's temporal loss)."""
+
+    device: str = "auto"
+    seed: int = 0
+    progress: Callable | None = None
+    extra_loss: Callable | None = None
+
+
+@dataclass(frozen=True)
+class StyleSettings:
+    """The options of one run: the output size and the option groups."""
+
+    size: Any = None
+    losses: StyleLosses = StyleLosses()
+    schedule: StyleSchedule = StyleSchedule()
+    files: StyleFiles = StyleFiles()
+    color: StyleColor = StyleColor()
+    init: StyleInit = StyleInit()
+    speed: Speed = Speed()
+    guides: StyleGuides = StyleGuides()
 
 
 @dataclass
@@ -43,7 +68,8 @@ class StyleRun:
     """Everything one optimisation needs once the inputs are checked."""
 
     setup: Setup
-    options: dict[str, Any]    # the neural_style keywords the levels read
+    settings: StyleSettings
+    context: StyleContext
     regions: Any               # region guides (guided style) or None
     device: torch.device
     plan: list                 # [(size, iterations)] per level
@@ -55,54 +81,55 @@ class StyleRun:
     generator: torch.Generator
     init_rgb: np.ndarray | None
 
-    def __getattr__(self, name: str) -> Any:  # the options, as attributes
-        try:
-            return self.__dict__["options"][name]
-        except KeyError:
-            raise AttributeError(name) from None
+
+def _check_run_options(s: StyleSettings) -> None:
+    sched = s.schedule
+    check_choice(s.losses.pooling, "pooling", get_args(Pooling))
+    check_choice(sched.optimizer, "optimizer", get_args(Optimizer))
+    for name, value, low in (("iterations", sched.iterations, 1), ("window", sched.window, 1),
+                             ("snapshot_every", s.files.snapshot_every, 0)):
+        if int(value) < low:
+            raise ParameterError(name, f"must be >= {low}, got {value!r}")
+    check_non_negative(tolerance=sched.tolerance)
+    if sched.learning_rate is not None and not sched.learning_rate > 0:
+        raise ParameterError("learning_rate", f"must be > 0, got {sched.learning_rate!r}")
 
 
-def _check_run_options(o: dict) -> None:
-    check_choice(o["pooling"], "pooling", ("max", "avg"))
-    check_choice(o["optimizer"], "optimizer", ("lbfgs", "adam"))
-    for name, low in (("iterations", 1), ("window", 1), ("snapshot_every", 0)):
-        if int(o[name]) < low:
-            raise ParameterError(name, f"must be >= {low}, got {o[name]!r}")
-    check_non_negative(tolerance=o["tolerance"])
-    if o["learning_rate"] is not None and not o["learning_rate"] > 0:
-        raise ParameterError("learning_rate", f"must be > 0, got {o['learning_rate']!r}")
+def _regions(inputs: StyleInputs, setup: Setup, guides: StyleGuides):
+    return region_guides(inputs.content_guides, inputs.style_guides,
+                         None if setup.content is None else setup.content.shape[:2],
+                         [s.shape[:2] for s in setup.styles], guides.guide_mode,
+                         guides.guide_dilation)
 
 
-def prepare(content, style, speed: Speed, o: dict) -> StyleRun:
+def prepare(inputs: StyleInputs, s: StyleSettings, ctx: StyleContext) -> StyleRun:
     """Check the inputs and the plan (sizes, memory), load the weights: a ready run."""
-    setup = check_inputs(content, style, o)
-    regions = region_guides(o["content_guides"], o["style_guides"],
-                            None if setup.content is None else setup.content.shape[:2],
-                            [s.shape[:2] for s in setup.styles], o["guide_mode"],
-                            o["guide_dilation"])
-    _check_run_options(o)
-    init_rgb = (None if o["init_image"] is None
-                else checks.as_rgb(o["init_image"], "init_image")[0])
-    dev = resolve_device(o["device"])
-    check_precision(o["precision"], dev)
-    plan = levels(o["pyramid"], o["size"], int(o["iterations"]))
+    setup = check_inputs(inputs, s)
+    regions = _regions(inputs, setup, s.guides)
+    _check_run_options(s)
+    init_rgb = (None if inputs.init_image is None
+                else checks.as_rgb(inputs.init_image, "init_image")[0])
+    dev = resolve_device(ctx.device)
+    check_precision(s.speed.precision, dev)
+    plan = levels(s.schedule.pyramid, s.size, int(s.schedule.iterations))
     base_hw = (setup.content if setup.content is not None else setup.styles[0]).shape[:2]
     layers = list(dict.fromkeys([*setup.content_w, *setup.style_w]))
-    field = "pyramid" if o["pyramid"] else ("content" if o["size"] is None else "size")
+    field = "pyramid" if s.schedule.pyramid else ("content" if s.size is None else "size")
     final_hw = check_plan(base_hw, plan, styles=setup.styles, layers=layers,
-                          style_layers=setup.style_w, style_scale=o["style_scale"],
-                          optimizer=o["optimizer"], device=dev, field=field)
+                          style_layers=setup.style_w, style_scale=s.losses.style_scale,
+                          optimizer=s.schedule.optimizer, device=dev, field=field)
     if init_rgb is not None:
-        checks.init_image_size(init_rgb.shape[:2], base_hw, final_hw, o["init_resize"])
-    warn_if_large(final_hw, deepest(layers), plan[-1][1], o["optimizer"], dev)
-    encoder, forward, memory_format = _network(o, layers, dev, speed)
-    return StyleRun(setup, o, regions, dev, plan, base_hw, final_hw, encoder, forward,
-                    memory_format, torch.Generator().manual_seed(int(o["seed"])), init_rgb)
+        checks.init_image_size(init_rgb.shape[:2], base_hw, final_hw, s.init.init_resize)
+    warn_if_large(final_hw, deepest(layers), plan[-1][1], s.schedule.optimizer, dev)
+    encoder, forward, memory_format = _network(s.losses, layers, dev, s.speed, ctx.seed)
+    return StyleRun(setup, s, ctx, regions, dev, plan, base_hw, final_hw, encoder, forward,
+                    memory_format, torch.Generator().manual_seed(int(ctx.seed)), init_rgb)
 
 
-def _network(o: dict, layers, dev, speed: Speed):
-    state = load_features(o["weights"], upto=deepest(layers) + 1, seed=o["seed"])
-    encoder = VGGEncoder(state, layers, o["pooling"], preprocessing_for(o["weights"])).to(dev)
+def _network(losses: StyleLosses, layers, dev, speed: Speed, seed: int):
+    state = load_features(losses.weights, upto=deepest(layers) + 1, seed=seed)
+    encoder = VGGEncoder(state, layers, losses.pooling,
+                         preprocessing_for(losses.weights)).to(dev)
     memory_format = torch.channels_last if speed.channels_last else torch.contiguous_format
     if speed.channels_last:
         encoder = encoder.to(memory_format=memory_format)
@@ -140,28 +167,29 @@ def finish(run: StyleRun, x: torch.Tensor, hw) -> np.ndarray:
         1, 2, 0).cpu().numpy()
     if run.setup.luminance:
         return color.combine_luminance(img[..., 0], ref)
-    if run.original_colors:
+    if run.settings.color.original_colors:
         return color.original_colors(img, ref)
     return img.astype(np.float32)
 
 
 def start_image(run: StyleRun, hw) -> torch.Tensor:
     channels = 1 if run.setup.luminance else 3
-    if run.init == "noise":
+    init = run.settings.init.init
+    if init == "noise":
         return torch.rand((1, channels, *hw), generator=run.generator).to(run.device)
-    if run.init == "white":
+    if init == "white":
         return torch.ones((1, channels, *hw), device=run.device)
     setup = run.setup
     src = {"content": setup.content, "style": setup.styles[0] if setup.styles else None,
-           "image": run.init_rgb}[run.init]
+           "image": run.init_rgb}[init]
     t = resize(to_tensor(src, run.device), hw)
     return luminance_rgb(t)[:, :1].contiguous() if setup.luminance else t
 
 
 def level_targets(run: StyleRun, hw) -> tuple[dict, Callable]:
     """(content features, style loss) of the content and style images at size ``hw``."""
-    setup, dev = run.setup, run.device
-    with torch.no_grad(), precision_context(run.precision, dev):
+    setup, dev, scale = run.setup, run.device, run.settings.losses.style_scale
+    with torch.no_grad(), precision_context(run.settings.speed.precision, dev):
         c_targets = {}
         if setup.content_w:
             c_img = resize(to_tensor(setup.content, dev), hw)
@@ -170,49 +198,50 @@ def level_targets(run: StyleRun, hw) -> tuple[dict, Callable]:
             c_targets = {k: v.float() for k, v in run.encoder(to_input(run, c_img)).items()}
         s_targets = {}
         if setup.style_w:
-            style_hw = [fit_size(s.shape[:2], round(max(hw) * run.style_scale))
+            style_hw = [fit_size(s.shape[:2], round(max(hw) * scale))
                         for s in setup.styles]
             feats = [run.encoder(to_input(run, resize(to_tensor(s, dev), shw)))
                      for s, shw in zip(setup.styles, style_hw)]
             s_targets = (blended_gram_targets(feats, setup.blend, setup.style_w)
                          if run.regions is None else feats)
     style_loss = (GramStyleLoss(s_targets, setup.style_w) if run.regions is None
-                  else run.regions.loss(s_targets, hw, run.style_scale, setup.style_w, dev))
+                  else run.regions.loss(s_targets, hw, scale, setup.style_w, dev))
     return c_targets, style_loss
 
 
 def loss_function(run: StyleRun, c_targets: dict, style_loss: Callable) -> Callable:
     """x -> {"content", "style", "tv", "total"}, each already weighted."""
     setup, zero = run.setup, torch.zeros((), device=run.device)
+    w, extra = run.settings.losses, run.context.extra_loss
 
     def loss_fn(x: torch.Tensor) -> dict[str, torch.Tensor]:
-        with precision_context(run.precision, run.device):
+        with precision_context(run.settings.speed.precision, run.device):
             feats = run.forward(to_input(run, x))
-        c = run.content_weight * content_loss(feats, c_targets, setup.content_w) \
+        c = w.content_weight * content_loss(feats, c_targets, setup.content_w) \
             if setup.content_w else zero
-        s = run.style_weight * style_loss(feats) if setup.style_w else zero
-        t = run.tv_weight * tv_loss(x) if run.tv_weight > 0 else zero
-        e = run.extra_loss(x) if run.extra_loss is not None else zero  # video's temporal loss
+        s = w.style_weight * style_loss(feats) if setup.style_w else zero
+        t = w.tv_weight * tv_loss(x) if w.tv_weight > 0 else zero
+        e = extra(x) if extra is not None else zero  # video's temporal loss
         return {"content": c, "style": s, "tv": t, "total": c + s + t + e}
     return loss_fn
 
 
-def run_level(run: StyleRun, speed: Speed, i: int, size_i, iters: int,
-              prev: torch.Tensor | None, history: list, on_snapshot) -> torch.Tensor:
+def run_level(run: StyleRun, i: int, size_i, iters: int, prev: torch.Tensor | None,
+              history: list, on_snapshot) -> torch.Tensor:
     """Optimise pyramid level ``i`` from the upsampled ``prev`` (or the start image);
     ``on_snapshot(k, x, hw)`` is called every ``snapshot_every`` iterations."""
     hw = fit_size(run.base_hw, size_i)
     loss_fn = loss_function(run, *level_targets(run, hw))
     x0 = start_image(run, hw) if prev is None else upsample(prev, hw)
+    watch = Watch(progress=run.context.progress, on_snapshot=lambda k, x: on_snapshot(k, x, hw),
+                  snapshot_every=int(run.settings.files.snapshot_every),
+                  sync_every=int(run.settings.speed.sync_every),
+                  start=sum(n for _, n in run.plan[:i]), total=sum(n for _, n in run.plan),
+                  level=i, history=history)
+    sched = run.settings.schedule
+    schedule = replace(sched, iterations=iters, window=int(sched.window))
     try:
-        result = optimize(x0, loss_fn, optimizer=run.optimizer,
-                          learning_rate=run.learning_rate, iterations=iters,
-                          tolerance=run.tolerance, window=int(run.window),
-                          snapshot_every=int(run.snapshot_every),
-                          on_snapshot=lambda k, x: on_snapshot(k, x, hw),
-                          progress=run.progress, sync_every=int(speed.sync_every),
-                          start=sum(n for _, n in run.plan[:i]),
-                          total=sum(n for _, n in run.plan), level=i, history=history)
+        result = optimize(x0, loss_fn, schedule, watch)
     except (NonFiniteLoss, StyleInterrupted) as exc:
         exc.image = finish(run, exc.image, hw)  # the output image, for the caller to keep
         raise

@@ -1,7 +1,9 @@
 """Registration of the neural-style operators: neural_style and its two reconstruction presets.
 
 The functions live in :mod:`imgfusion.style.transfer` (named as strings so that
-listing operators does not import torch).  The presets call the same function.
+listing operators does not import torch).  The presets call the same function.  Each
+registration names its flat-key twin (``neural_style_flat``), which gathers the flat
+options into the option groups of :mod:`imgfusion.style.options` that the function takes.
 """
 from __future__ import annotations
 
@@ -99,7 +101,7 @@ def _pick(*names: str, **defaults) -> list[Param]:
 
 def _style_op(name: str, summary: str, inputs, params) -> Operator:
     """A neural-style operator: same function module, outputs, context and check."""
-    return Operator(name=name, func=f"imgfusion.style.transfer:{name}", summary=summary,
+    return Operator(name=name, func=f"imgfusion.style.transfer:{name}_flat", summary=summary,
                     inputs=inputs, params=params, outputs=OUTPUTS, context=CONTEXT,
                     check=CHECK)
 

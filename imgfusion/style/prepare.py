@@ -10,6 +10,7 @@ from ..checks import check_choice, check_non_negative
 from ..errors import ParameterError
 from . import checks, color
 from .layers import layer_weights
+from .options import StyleColor, StyleLosses
 
 
 class Setup(NamedTuple):
@@ -22,34 +23,38 @@ class Setup(NamedTuple):
     luminance: bool
 
 
-def check_inputs(content, style, o: dict) -> Setup:
-    """Check the images, weights and colour options of ``neural_style``'s keywords ``o``,
-    and apply the colour preprocessing (histogram / luminance)."""
-    _check_weights(o)
-    content_w, style_w = _layer_weights(o)
-    content, alpha, styles = _images(content, style, content_w, style_w, o["size"])
-    blend = checks.blend_weights(o["style_blend_weights"], len(styles))
-    _check_init(content, styles, o)
-    styles = _colour_preprocessed(styles, content, o["color_control"], o["histogram_mode"])
+def check_inputs(inputs, s) -> Setup:
+    """Check the images, weights and colour options of one run (``inputs``: a
+    :class:`~imgfusion.style.pipeline.StyleInputs`, ``s``: its ``StyleSettings``), and
+    apply the colour preprocessing (histogram / luminance)."""
+    losses, colour = s.losses, s.color
+    _check_weights(losses, s.init.init, colour)
+    content_w, style_w = layer_weights_of(losses)
+    content, alpha, styles = _images(inputs.content, inputs.style, content_w, style_w, s.size)
+    blend = checks.blend_weights(losses.style_blend_weights, len(styles))
+    _check_init(content, styles, s.init.init, inputs.init_image, colour)
+    styles = _colour_preprocessed(styles, content, colour.color_control, colour.histogram_mode)
     return Setup(content, alpha, styles, blend, content_w, style_w,
-                 o["color_control"] == "luminance")
+                 colour.color_control == "luminance")
 
 
-def _check_weights(o: dict) -> None:
-    check_non_negative(content_weight=o["content_weight"], style_weight=o["style_weight"],
-                       tv_weight=o["tv_weight"])
-    if not o["style_scale"] > 0:
-        raise ParameterError("style_scale", f"must be > 0, got {o['style_scale']!r}")
-    check_choice(o["init"], "init", checks.INIT_MODES)
-    check_choice(o["color_control"], "color_control", checks.COLOR_CONTROLS)
-    check_choice(o["histogram_mode"], "histogram_mode", color.HISTOGRAM_MODES)
+def _check_weights(losses: StyleLosses, init: str, colour: StyleColor) -> None:
+    check_non_negative(content_weight=losses.content_weight, style_weight=losses.style_weight,
+                       tv_weight=losses.tv_weight)
+    if not losses.style_scale > 0:
+        raise ParameterError("style_scale", f"must be > 0, got {losses.style_scale!r}")
+    check_choice(init, "init", checks.INIT_MODES)
+    check_choice(colour.color_control, "color_control", checks.COLOR_CONTROLS)
+    check_choice(colour.histogram_mode, "histogram_mode", color.HISTOGRAM_MODES)
 
 
-def _layer_weights(o: dict) -> tuple[dict, dict]:
-    content_w = layer_weights(o["content_layers"], "content_layers")
-    style_w = layer_weights(o["style_layers"], "style_layers")
-    content_w = {k: v for k, v in content_w.items() if v > 0} if o["content_weight"] > 0 else {}
-    style_w = {k: v for k, v in style_w.items() if v > 0} if o["style_weight"] > 0 else {}
+def layer_weights_of(losses: StyleLosses) -> tuple[dict, dict]:
+    """(content, style) {layer: weight} of ``losses``; a loss of weight 0 has no layers."""
+    content_w = layer_weights(losses.content_layers, "content_layers")
+    style_w = layer_weights(losses.style_layers, "style_layers")
+    content_w = {k: v for k, v in content_w.items() if v > 0} if losses.content_weight > 0 \
+        else {}
+    style_w = {k: v for k, v in style_w.items() if v > 0} if losses.style_weight > 0 else {}
     if not content_w and not style_w:
         raise ParameterError("style_weight", "nothing to optimise: the content and style "
                                              "losses both have weight 0")
@@ -70,16 +75,15 @@ def _images(content, style, content_w, style_w, size):
     return content, alpha, styles
 
 
-def _check_init(content, styles, o: dict) -> None:
-    init = o["init"]
-    needs_content = {"init": init == "content", "original_colors": bool(o["original_colors"]),
-                     "color_control": o["color_control"] != "none"}
+def _check_init(content, styles, init: str, init_image, colour: StyleColor) -> None:
+    needs_content = {"init": init == "content", "original_colors": bool(colour.original_colors),
+                     "color_control": colour.color_control != "none"}
     for field, needed in needs_content.items():
         if needed and content is None:
             raise ParameterError(field, "this needs a content image")
     if init == "style" and not styles:
         raise ParameterError("init", "init: style needs a style image")
-    if (init == "image") != (o["init_image"] is not None):
+    if (init == "image") != (init_image is not None):
         raise ParameterError("init_image" if init == "image" else "init",
                              "init: image and an init_image go together")
 

@@ -7,16 +7,17 @@ written here, by :class:`~imgfusion.style.side_files.SideFiles`, not inside the 
 """
 from __future__ import annotations
 
-import os
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from dataclasses import replace
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import torch
 
-from ..signatures import forwards
-from .layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS
 from .optimize import NonFiniteLoss, StyleInterrupted
-from .pipeline import Speed, StyleRun, finish, prepare, resize, run_level
+from .options import (Speed, StyleColor, StyleFiles, StyleGuides, StyleInit, StyleLosses,
+                      StyleSchedule, flat_adapter)
+from .pipeline import (StyleContext, StyleInputs, StyleRun, StyleSettings, finish, prepare,
+                       resize, run_level)
 from .pyramid import run_pyramid
 from .side_files import SideFiles
 
@@ -30,24 +31,14 @@ class StyleResult(NamedTuple):
     loss_history: list[dict]
 
 
-def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarray | None = None,
-                 content_layers: Sequence[str] | Mapping[str, float] = DEFAULT_CONTENT_LAYERS,
-                 style_layers: Sequence[str] | Mapping[str, float] = DEFAULT_STYLE_LAYERS,
-                 content_weight: float = 1.0, style_weight: float = 3.0, tv_weight: float = 0.0,
-                 style_blend_weights: Sequence[float] | None = None, pooling: str = "max",
-                 size: int | tuple[int, int] | None = None, style_scale: float = 1.0,
-                 init: str = "content", init_resize: bool = False, optimizer: str = "lbfgs",
-                 learning_rate: float | None = None, iterations: int = 300,
-                 tolerance: float = 0.0, window: int = 50, original_colors: bool = False,
-                 color_control: str = "none", histogram_mode: str = "pca",
-                 pyramid: Sequence[Sequence[int]] | None = None, snapshot_every: int = 0,
-                 snapshot_dir: str | os.PathLike | None = None,
-                 loss_plot: str | os.PathLike | None = None, weights: str = "original",
-                 precision: str = "fp32", device: str = "auto", seed: int = 0,
-                 progress: Callable[..., Any] | None = None, workdir=None,
-                 speed: Speed = Speed(), content_guides=None, style_guides=None,
-                 guide_mode: str = "simple", guide_dilation: int = 0,
-                 extra_loss: Callable | None = None) -> StyleResult:
+def neural_style(content: np.ndarray | None, style=None, init_image: np.ndarray | None = None,
+                 content_guides=None, style_guides=None, *,
+                 size: int | tuple[int, int] | None = None,
+                 losses: StyleLosses = StyleLosses(), schedule: StyleSchedule = StyleSchedule(),
+                 files: StyleFiles = StyleFiles(), color: StyleColor = StyleColor(),
+                 init: StyleInit = StyleInit(), speed: Speed = Speed(),
+                 guides: StyleGuides = StyleGuides(), device: str = "auto", seed: int = 0,
+                 progress: Callable[..., Any] | None = None, workdir=None) -> StyleResult:
     """Neural style transfer (Gatys, Ecker, Bethge 2016) by optimising the image's pixels.
 
     Parameters
@@ -60,68 +51,42 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         when ``style_weight=0`` (content reconstruction).
     init_image : ndarray, optional
         Starting image for ``init="image"``.
-    content_layers, style_layers : list of str or {str: float}
-        VGG19 layer names (relu1_1 ... relu5_4, conv1_1 ..., pool1 ...); a list gets
-        equal weights 1/n, a mapping gives each layer its weight.
-    content_weight, style_weight, tv_weight : float
-        α, β, tv weight; scale-free losses (:mod:`.losses`), defaults: gallery/README.md.
-    style_blend_weights : list of float, optional
-        One weight per style image, normalised to sum to 1 (equal by default).
-    pooling : {"max", "avg"}
-    size : int, (rows, cols) or None
-        Longest side of the output (or its exact shape); None (default): the content's.
-    style_scale : float
-        The style images are resized to ``style_scale`` x the output's longest side.
-    init : {"content", "style", "noise", "white", "image"}
-        Start from the content, the (resized) style, uniform white noise, a plain
-        white canvas, or ``init_image``.
-    init_resize : bool
-        Stretch an ``init_image`` whose size is neither the content's nor the output's
-        (otherwise that is an error naming both sizes).
-    optimizer : {"lbfgs", "adam"}
-    learning_rate : float, optional
-        Default 1 for L-BFGS, 0.02 for Adam.
-    iterations : int
-        Loss evaluations (per level when ``pyramid`` is given).
-    tolerance, window : float, int
-        Stop early when the total loss changed by less than ``tolerance`` (relative)
-        over the last ``window`` iterations; 0 disables it.
-    original_colors : bool
-        Post-hoc: keep the output's luminance and put back the content's chroma.
-    color_control : {"none", "luminance", "histogram"}
-        Gatys et al. 2017: optimise the luminance only and recombine the content's
-        chroma exactly, or match the style's colour histogram (mean and covariance)
-        to the content's before the transfer (``histogram_mode``: chol, pca, sym).
-    pyramid : list of [size, iterations], optional
-        Coarse to fine; each level starts from the upsampled previous result.
-        Replaces ``size`` and ``iterations``.
-    snapshot_every, snapshot_dir :
-        Every N iterations write ``iter_NNNNN.png`` and ``loss_history.json`` into the folder
-        (relative to ``workdir``; default ``workdir/snapshots``).  Ctrl-C writes the latest
-        image and the history there (or into ``workdir``) and raises
-        :class:`~imgfusion.style.optimize.StyleInterrupted` (a ``KeyboardInterrupt``) with
-        ``.image`` and ``.history``.
-    loss_plot : path, optional
-        PNG of the loss curves (content, style, tv, total against iteration).
-    weights : {"original", "imagenet", "random"} or path
-        VGG19 weights (:mod:`imgfusion.style.weights`); the original (Caffe) one by default.
-    precision : {"fp32", "tf32", "bf16"}
-        TF32 or bf16 autocast are opt-ins on CUDA.
-    device, seed, progress, workdir :
-        Engine context: "auto" picks cuda, mps, cpu; ``seed`` drives the noise and random
-        weights; ``progress(done, total, **info)``; the folder outputs are relative to.
-    speed : Speed
-        The speed options, not operator parameters (:class:`~imgfusion.style.pipeline.Speed`):
-        ``Speed(channels_last=True, sync_every=10, compile=True)``.
-    content_guides, style_guides, guide_mode, guide_dilation :
+    content_guides, style_guides :
         Spatial control (Gatys et al. 2017, :mod:`imgfusion.style.guided`): R region
         guides at the content's size (R x H x W, or a list of H x W masks); region r takes
         the style of ``style[r]`` (one style image per region; ``style_blend_weights`` is
         not used), restricted to ``style_guides[r]`` (a mask at that style image's size, or
-        None).  ``guide_mode`` (simple, all, inside) and ``guide_dilation`` (neurons, < 0
-        erodes) carry the guides to each layer.  None (default): unguided.
-    extra_loss : callable, optional
-        ``extra_loss(x)`` -> a tensor added to the total (``x``: the image optimised).
+        None).  ``guides`` carries them to each layer.  None (default): unguided.
+    size : int, (rows, cols) or None
+        Longest side of the output (or its exact shape); None (default): the content's.
+    losses : StyleLosses
+        Layers, weights (α, β, tv; scale-free losses, :mod:`.losses`), style blend and
+        scale, pooling and the VGG19 weights (:mod:`imgfusion.style.weights`).
+    schedule : StyleSchedule
+        Optimiser (L-BFGS or Adam), learning rate, iterations (per level), early stop
+        (``tolerance`` over ``window`` iterations), coarse-to-fine ``pyramid``.
+    files : StyleFiles
+        Every ``snapshot_every`` iterations write ``iter_NNNNN.png`` and
+        ``loss_history.json`` into ``snapshot_dir`` (relative to ``workdir``; default
+        ``workdir/snapshots``).  Ctrl-C writes the latest image and the history there (or
+        into ``workdir``) and raises :class:`~imgfusion.style.optimize.StyleInterrupted`
+        (a ``KeyboardInterrupt``) with ``.image`` and ``.history``.  ``loss_plot``: PNG of
+        the loss curves.
+    color : StyleColor
+        ``original_colors`` (post-hoc), or Gatys et al. 2017's ``color_control``:
+        optimise the luminance only, or match the style's colour histogram to the
+        content's before the transfer (``histogram_mode``).
+    init : StyleInit
+        Start from the content, the (resized) style, uniform white noise, a plain white
+        canvas, or ``init_image`` (stretched with ``init_resize``).
+    speed : Speed
+        Precision (TF32 or bf16 autocast are opt-ins on CUDA), channels-last, reading the
+        losses back every ``sync_every`` iterations, ``torch.compile``.
+    guides : StyleGuides
+        How ``content_guides`` and ``style_guides`` reach each layer.
+    device, seed, progress, workdir :
+        Engine context: "auto" picks cuda, mps, cpu; ``seed`` drives the noise and random
+        weights; ``progress(done, total, **info)``; the folder outputs are relative to.
 
     Returns
     -------
@@ -136,13 +101,22 @@ def neural_style(content: np.ndarray | None, style=None, *, init_image: np.ndarr
         The loss became NaN: names the iteration; ``.image`` is the last finite image
         (also written to ``workdir`` as ``nonfinite_last_good.png`` when there is one).
     """
-    options = {k: v for k, v in locals().items() if k not in ("content", "style", "speed")}
-    run = prepare(content, style, speed, options)
-    side = SideFiles(snapshot_every, snapshot_dir, loss_plot, workdir)
+    settings = StyleSettings(size, losses, schedule, files, color, init, speed, guides)
+    return stylise(StyleInputs(content, style, init_image, content_guides, style_guides),
+                   settings, StyleContext(device, seed, progress), workdir)
+
+
+def stylise(inputs: StyleInputs, settings: StyleSettings, context: StyleContext = StyleContext(),
+            workdir=None) -> StyleResult:
+    """:func:`neural_style` on its inputs, options and context as they travel inside the
+    family (video adds its temporal loss as ``context.extra_loss``)."""
+    run = prepare(inputs, settings, context)
+    f = settings.files
+    side = SideFiles(f.snapshot_every, f.snapshot_dir, f.loss_plot, workdir)
     history: list[dict] = []
     try:
         x = run_pyramid(run.plan, lambda i, size_i, iters, prev: run_level(
-            run, speed, i, size_i, iters, prev, history,
+            run, i, size_i, iters, prev, history,
             lambda k, x, hw: side.snapshot(k, lambda: finish(run, x, hw), history)))
     except NonFiniteLoss as exc:
         side.rescue("nonfinite_last_good", exc.image, history)
@@ -163,17 +137,37 @@ def _with_alpha(run: StyleRun, out: np.ndarray) -> np.ndarray:
     return np.concatenate([out, a[..., None]], axis=-1)
 
 
-@forwards(neural_style, exclude=("style_weight",))
-def content_reconstruction(content: np.ndarray, *, init: str = "noise", **kwargs) -> StyleResult:
+def content_reconstruction(content: np.ndarray, *, size: int | tuple[int, int] | None = None,
+                           losses: StyleLosses = StyleLosses(),
+                           schedule: StyleSchedule = StyleSchedule(),
+                           files: StyleFiles = StyleFiles(),
+                           init: StyleInit = StyleInit(init="noise"), speed: Speed = Speed(),
+                           device: str = "auto", seed: int = 0, progress=None,
+                           workdir=None) -> StyleResult:
     """Reconstruct the content from noise with the content loss alone (β = 0):
-    :func:`neural_style` with ``style_weight=0`` and ``init="noise"``."""
-    return neural_style(content, None, init=init, style_weight=0.0, **kwargs)
+    :func:`neural_style` with ``style_weight=0`` (whatever ``losses`` says) and
+    ``init="noise"``."""
+    settings = StyleSettings(size, replace(losses, style_weight=0.0), schedule, files,
+                             init=init, speed=speed)
+    return stylise(StyleInputs(content), settings, StyleContext(device, seed, progress), workdir)
 
 
-@forwards(neural_style, exclude=("content_weight",))
-def texture_synthesis(style, *, size: int | tuple[int, int] = 256, init: str = "noise",
-                      **kwargs) -> StyleResult:
+def texture_synthesis(style, *, size: int | tuple[int, int] = 256,
+                      losses: StyleLosses = StyleLosses(),
+                      schedule: StyleSchedule = StyleSchedule(), files: StyleFiles = StyleFiles(),
+                      init: StyleInit = StyleInit(init="noise"), speed: Speed = Speed(),
+                      device: str = "auto", seed: int = 0, progress=None,
+                      workdir=None) -> StyleResult:
     """Synthesise a texture from the style alone (α = 0): :func:`neural_style` with no
-    content, ``content_weight=0``, ``init="noise"`` and an output ``size`` (the longest side
-    with the first style image's aspect, or (rows, cols))."""
-    return neural_style(None, style, init=init, content_weight=0.0, size=size, **kwargs)
+    content, ``content_weight=0`` (whatever ``losses`` says), ``init="noise"`` and an output
+    ``size`` (the longest side with the first style image's aspect, or (rows, cols))."""
+    settings = StyleSettings(size, replace(losses, content_weight=0.0), schedule, files,
+                             init=init, speed=speed)
+    return stylise(StyleInputs(None, style), settings, StyleContext(device, seed, progress),
+                   workdir)
+
+
+# The registrations (plugin.py) name one Param per option and call these with flat keys.
+neural_style_flat = flat_adapter(neural_style)
+content_reconstruction_flat = flat_adapter(content_reconstruction)
+texture_synthesis_flat = flat_adapter(texture_synthesis)

@@ -12,12 +12,13 @@ import torch
 
 from ..errors import ParameterError
 from ..style.devices import resolve_device
+from ..style.options import StyleLosses, flat_adapter
 from ..paths import in_output_folder as resolve
 from .data import image_set
 from .fast_style import FORMAT, KIND, MIN_SIDE, FastStyleModel
 from .measures import compare, mean_rows
 from .modelfile import model_destination, save_model
-from .perceptual import build_loss, loss_options
+from .perceptual import build_loss, loss_record
 from .training import train
 from .transform_net import build, check_arch
 
@@ -133,11 +134,7 @@ def train_fast_style(content=None, style=None, *, path, content_dir=None, train_
                      resume: bool = False, loss_plot=None, overwrite: bool = False,
                      compare_iterations: int = 0, device: str = "auto", seed: int = 0,
                      progress=None, workdir=None, protect=(),
-                     content_layers=("relu4_2",),
-                     style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
-                     content_weight: float = 1.0, style_weight: float = 3.0,
-                     tv_weight: float = 0.0, style_scale: float = 1.0, weights: str = "original",
-                     pooling: str = "max") -> FastStyleTraining:
+                     losses: StyleLosses = StyleLosses()) -> FastStyleTraining:
     """Train a feed-forward style network (Johnson et al. 2016, instance norm) for ``style``.
 
     The content images (``content``: images and videos, every ``every``-th frame; and/or
@@ -145,19 +142,15 @@ def train_fast_style(content=None, style=None, *, path, content_dir=None, train_
     (or, with ``crops`` > 0, that many seeded random crops of that size are cut from them);
     ``validation`` of them is held out.  Each of ``steps`` Adam steps styles
     ``batch_size`` random training images and descends ``neural_style``'s loss
-    (``content_layers``, ``style_layers``, ``content_weight``, ``style_weight``,
-    ``tv_weight``, ``style_scale``, ``weights``, ``pooling``: same meaning, same
-    defaults).  Writes the model to ``path`` (``.safetensors`` and a ``.json``) and
+    (``losses``: the same :class:`~imgfusion.style.options.StyleLosses`, but one style
+    image, so no blend weights).  Writes the model to ``path`` (``.safetensors`` and a ``.json``) and
     returns it with the path and a report: losses, validation losses, and on the
     held-out images the losses and time per frame, next to ``neural_style`` run for
     ``compare_iterations`` (0: not run).
     """
     from ..style.checks import as_rgb
 
-    o = loss_options({"content_layers": content_layers, "style_layers": style_layers,
-                      "content_weight": content_weight, "style_weight": style_weight,
-                      "tv_weight": tv_weight, "style_scale": style_scale, "weights": weights,
-                      "pooling": pooling})
+    o = loss_record(losses)
     arch = _arch(width, residual_blocks)
     dest = model_destination(resolve(path, workdir), overwrite, protect, "path")
     if style is None:
@@ -170,7 +163,7 @@ def train_fast_style(content=None, style=None, *, path, content_dir=None, train_
     signature = {"kind": KIND, "arch": arch, "size": list(data.size), "losses": o,
                  "learning_rate": float(learning_rate), "batch_size": int(batch_size),
                  "seed": int(seed), "content": _digest(data.train), "style": _digest([style_rgb])}
-    spec = _Spec(data, build_loss(style_rgb, data.size, o, dev, int(seed)), arch,
+    spec = _Spec(data, build_loss(style_rgb, data.size, losses, dev, int(seed)), arch,
                  float(learning_rate), int(batch_size), int(seed), dev, signature)
     result = train(spec, steps=int(steps), checkpoint=resolve(checkpoint, workdir),
                    checkpoint_every=int(checkpoint_every), resume=bool(resume),
@@ -181,7 +174,7 @@ def train_fast_style(content=None, style=None, *, path, content_dir=None, train_
             "training": {**training, "steps": result.steps, "train_images": len(data.train),
                          "loss": result.history[-1] if result.history else None}}
     model = FastStyleModel(spec.net.to("cpu").eval(), meta)
-    measures = compare(model, data.validation, style_rgb, spec.loss, options=o,
+    measures = compare(model, data.validation, style_rgb, spec.loss, losses=losses,
                        iterations=int(compare_iterations), device=dev, seed=int(seed))
     written = save_model(dest, model.net.state_dict(), meta, overwrite=overwrite,
                          protect=protect)
@@ -205,3 +198,7 @@ def check_training(p) -> None:
         held = max(1, round(share * crops)) if share > 0 else 0
         check_count(crops - held, MIN_TRAIN, "crops", "training crops after the validation "
                                                       "split")
+
+
+# The registration (plugin.py) names one Param per option and calls this with flat keys.
+train_fast_style_flat = flat_adapter(train_fast_style)

@@ -18,8 +18,6 @@ import torch
 
 LOSS_RATIO_GOAL = 1.5
 SPEEDUP_GOAL = 100.0
-NEURAL_STYLE_OPTIONS = ("content_layers", "style_layers", "content_weight", "style_weight",
-                        "tv_weight", "style_scale", "weights", "pooling")
 
 
 def _sync(device: torch.device) -> None:
@@ -43,18 +41,19 @@ def timed(run: Callable[[np.ndarray], np.ndarray], images: Sequence[np.ndarray],
     return out, (time.perf_counter() - t0) / len(images)
 
 
-def neural_style_runner(style_rgb: np.ndarray, options: Mapping[str, Any], iterations: int,
+def neural_style_runner(style_rgb: np.ndarray, losses, iterations: int,
                         device: torch.device, seed: int) -> Callable[[np.ndarray], np.ndarray]:
     """content -> ``neural_style``'s result with the same losses, ``iterations`` L-BFGS steps."""
+    from ..style.options import StyleSchedule
     from ..style.transfer import neural_style
 
-    kwargs = {k: options[k] for k in NEURAL_STYLE_OPTIONS if k in options}
-    return lambda im: neural_style(im, style_rgb, iterations=int(iterations), device=str(device),
-                                   seed=seed, **kwargs).image
+    schedule = StyleSchedule(iterations=int(iterations))
+    return lambda im: neural_style(im, style_rgb, losses=losses, schedule=schedule,
+                                   device=str(device), seed=seed).image
 
 
 def compare(model, images: Sequence[np.ndarray], style_rgb: np.ndarray, loss, *,
-            options: Mapping[str, Any], iterations: int, device: torch.device,
+            losses, iterations: int, device: torch.device,
             seed: int = 0) -> dict[str, Any]:
     """The held-out measures: mean weighted losses and seconds per frame of the model, and,
     when ``iterations`` > 0, of ``neural_style`` on the same images, their ratios, and
@@ -67,7 +66,7 @@ def compare(model, images: Sequence[np.ndarray], style_rgb: np.ndarray, loss, *,
                            "fast_seconds_per_frame": fast_s}
     if iterations <= 0:
         return out
-    runner = neural_style_runner(style_rgb, options, iterations, device, seed)
+    runner = neural_style_runner(style_rgb, losses, iterations, device, seed)
     t0 = time.perf_counter()
     optimised = [runner(im) for im in images]
     ns_s = (time.perf_counter() - t0) / len(images)

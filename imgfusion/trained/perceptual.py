@@ -19,24 +19,33 @@ from ..style.encoder import VGGEncoder
 from ..style.layers import deepest
 from ..style.losses import GramStyleLoss, blended_gram_targets, content_loss, tv_loss
 from ..style.pipeline import resize, to_tensor
-from ..style.prepare import _layer_weights as layer_weights_of
+from ..style.options import StyleLosses
+from ..style.prepare import layer_weights_of
 from ..style.pyramid import fit_size
 from ..style.weights import load_features, preprocessing_for
 
-# neural_style's loss options and their defaults (its registration declares the same)
-LOSS_DEFAULTS = {"content_layers": ["relu4_2"],
-                 "style_layers": ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"],
-                 "content_weight": 1.0, "style_weight": 3.0, "tv_weight": 0.0,
-                 "style_scale": 1.0, "weights": "original", "pooling": "max"}
+# what a model file records of its losses, in this order (lists, not tuples: the same in
+# JSON and back); a feed-forward network learns one style image, so no blend weights
+RECORDED = ("content_layers", "style_layers", "content_weight", "style_weight", "tv_weight",
+            "style_scale", "weights", "pooling")
 
 
-def loss_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """``options`` completed with :data:`LOSS_DEFAULTS`; an unknown key is an error."""
-    unknown = sorted(set(options) - set(LOSS_DEFAULTS))
+def loss_options(options: Mapping[str, Any]) -> StyleLosses:
+    """The losses that flat ``options`` name (the others at their defaults); a key that is
+    not a recorded loss option is an error."""
+    unknown = sorted(set(options) - set(RECORDED))
     if unknown:
         raise ParameterError(unknown[0], "not a loss option of train_fast_style")
-    merged = {**LOSS_DEFAULTS, **options}   # lists, not tuples: the same in JSON and back
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in merged.items()}
+    return StyleLosses(**options)
+
+
+def loss_record(losses: StyleLosses) -> dict[str, Any]:
+    """``losses`` as the model file records them; blend weights are refused (one style)."""
+    if losses.style_blend_weights is not None:
+        raise ParameterError("style_blend_weights", "a feed-forward network learns one style "
+                                                    "image: no blend weights")
+    values = {k: getattr(losses, k) for k in RECORDED}
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
 
 
 @dataclass
@@ -72,19 +81,19 @@ class PerceptualLoss:
             return {k: float(v) for k, v in self(y, self.content_features(x)).items()}
 
 
-def build_loss(style_rgb: np.ndarray, image_hw: tuple[int, int], options: Mapping[str, Any],
+def build_loss(style_rgb: np.ndarray, image_hw: tuple[int, int], losses: StyleLosses,
                device: torch.device, seed: int = 0) -> PerceptualLoss:
     """The loss for outputs of size ``image_hw``: the style image is resized to
     ``style_scale`` x their longest side, as ``neural_style`` does."""
-    o = loss_options(options)
-    content_w, style_w = layer_weights_of(o)
+    content_w, style_w = layer_weights_of(losses)
     layers = list(dict.fromkeys([*content_w, *style_w]))
-    state = load_features(o["weights"], upto=deepest(layers) + 1, seed=seed)
-    encoder = VGGEncoder(state, layers, o["pooling"], preprocessing_for(o["weights"])).to(device)
-    style_hw = fit_size(style_rgb.shape[:2], round(max(image_hw) * float(o["style_scale"])))
+    state = load_features(losses.weights, upto=deepest(layers) + 1, seed=seed)
+    encoder = VGGEncoder(state, layers, losses.pooling,
+                         preprocessing_for(losses.weights)).to(device)
+    style_hw = fit_size(style_rgb.shape[:2], round(max(image_hw) * float(losses.style_scale)))
     with torch.no_grad():
         feats = encoder(resize(to_tensor(style_rgb, device), style_hw))
     targets = blended_gram_targets([feats], [1.0], style_w)
     return PerceptualLoss(encoder, content_w, GramStyleLoss(targets, style_w),
-                          (float(o["content_weight"]), float(o["style_weight"]),
-                           float(o["tv_weight"])), device)
+                          (float(losses.content_weight), float(losses.style_weight),
+                           float(losses.tv_weight)), device)

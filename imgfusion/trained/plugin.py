@@ -201,7 +201,7 @@ def _check_fast(p) -> None:
 
 
 TRAIN_FAST_STYLE = Operator(
-    name="train_fast_style", func="imgfusion.trained.fast_train:train_fast_style",
+    name="train_fast_style", func="imgfusion.trained.fast_train:train_fast_style_flat",
     summary="Train a feed-forward style network (Johnson et al. 2016, instance norm) for one "
             "style image on content images, with neural_style's losses.",
     inputs=[Input("content", "video", optional=True, many=True,

@@ -270,7 +270,11 @@ def train_style_vae(paintings=None, frames=None, *, path,
     from ..style.devices import resolve_device
     from .vae_io import save_vae_model
 
-    o = dict(locals())
+    o = {"beta": beta, "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
+         "validation": validation, "validate_every": validate_every, "checkpoint": checkpoint,
+         "checkpoint_every": checkpoint_every, "resume": resume, "loss_plot": loss_plot,
+         "overwrite": overwrite, "refiner": refiner, "refiner_steps": refiner_steps,
+         "frame_step": frame_step, "max_frames": max_frames, "seed": seed}
     arch = build_arch(preset, size, filters, kernels, latent, refiner_width)
     dest = in_output_folder(path, workdir)
     from .modelfile import model_destination

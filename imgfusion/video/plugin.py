@@ -148,7 +148,7 @@ def _style_params() -> list[Param]:
 
 
 VIDEO_STYLE = Operator(
-    name="video_style", func=f"{_PKG}.stylize:video_style",
+    name="video_style", func=f"{_PKG}.stylize:video_style_flat",
     summary="Neural style on every frame with Ruder et al.'s temporal loss (optical flow), "
             "resumable.",
     inputs=[VIDEO_IN, Input("style", many=True, help="one style image or a list"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
@@ -26,9 +27,11 @@ from ..checks import check_choice, check_non_negative
 from ..errors import ParameterError
 from ..layout.compose import composite
 from ..paths import in_output_folder
-from ..signatures import forwards
 from ..style import checks
-from ..style.transfer import neural_style
+from ..style.options import (Speed, StyleColor, StyleFiles, StyleGuides, StyleInit,
+                             StyleLosses, StyleSchedule, flat_adapter)
+from ..style.pipeline import StyleContext, StyleInputs, StyleSettings
+from ..style.transfer import stylise
 from .frames import Video, as_video
 from .masks import MASK_METHODS, FrameMasks, MaskSettings, frame_masks, with_masks
 from .reader import _resized, load_video, output_size
@@ -49,16 +52,25 @@ class VideoStyleResult(NamedTuple):
 
 class _Run(NamedTuple):
     style: Any
-    options: dict
-    iterations: int
+    settings: StyleSettings     # neural_style's options per frame (its iterations: per call)
+    context: StyleContext
     first_iterations: int
     temporal_weight: float
     frame_init: str
-    init: str
     flow: dict
     progress: Callable | None
     total: int | None
-    guides: dict | None = None   # with a mask and mask_method guided: neural_style's guides
+    style_guides: Any = None    # with a mask and mask_method guided: the style's guide
+    guided: bool = False
+
+    def iterations(self, first: bool) -> int:
+        return self.first_iterations if first else int(self.settings.schedule.iterations)
+
+
+def _frame_settings(run: _Run, iterations: int, start: np.ndarray | None) -> StyleSettings:
+    s = run.settings
+    init = replace(s.init, init="image") if start is not None else s.init
+    return replace(s, schedule=replace(s.schedule, iterations=iterations), init=init)
 
 
 def _stylise(run: _Run, content: np.ndarray, targets: Sequence[Target], iterations: int,
@@ -72,12 +84,12 @@ def _stylise(run: _Run, content: np.ndarray, targets: Sequence[Target], iteratio
                                                   "iterations", "seconds", "mask_fraction"), 0)
     loss = TemporalLoss(targets, run.temporal_weight) if temporal and targets and \
         run.temporal_weight > 0 else None
-    guides = {"content_guides": mask[None], **run.guides} \
-        if mask is not None and run.guides is not None else {}
+    guided = mask is not None and run.guided
+    inputs = StyleInputs(content, run.style, start, mask[None] if guided else None,
+                         run.style_guides if guided else None)
     t0 = time.perf_counter()
-    result = neural_style(content, run.style, init="image" if start is not None else run.init,
-                          init_image=start, size=None, iterations=iterations,
-                          extra_loss=loss, **run.options, **guides)
+    result = stylise(inputs, _frame_settings(run, iterations, start),
+                     run.context._replace(extra_loss=loss))
     image = result.image[..., :3]
     image = quantised(image if mask is None else composite(image, content, mask))
     last = result.loss_history[-1]
@@ -122,7 +134,7 @@ def _single_pass(run: _Run, frames: Iterator[tuple], store: FrameStore,
         start = _start(run, targets, None)
         if run.frame_init == "prev" and past:
             start = past[-1][1]
-        iters = run.first_iterations if t == 0 else run.iterations
+        iters = run.iterations(t == 0)
         image, row = _stylise(run, content, targets, iters, start, True, mask)
         store.write(t, image, {"frame": t, "pass": 0, **row}, 0, t)
         past.append((content, image, mask))
@@ -156,7 +168,7 @@ def _multi_pass(run: _Run, frames: Iterator[tuple], store: FrameStore, passes: i
             targets = neighbour_targets(content, near, **run.flow, region=mask) if near else []
             current = store.read(i) if p > 0 else None
             start = _start(run, targets, current)
-            iters = run.first_iterations if p == 0 and k == 0 else run.iterations
+            iters = run.iterations(p == 0 and k == 0)
             image, row = _stylise(run, content, targets, iters, start, p >= temporal_from, mask)
             store.write(i, image, {"frame": i, "pass": p, **row}, p, k)
             _tick(run, done, row)
@@ -198,8 +210,8 @@ def _frames_dir(frames_dir, workdir) -> Path:
     return in_output_folder(frames_dir, workdir)
 
 
-def _guide_arrays(guides: dict | None) -> list[np.ndarray]:
-    sg = (guides or {}).get("style_guides")
+def _guide_arrays(style_guides) -> list[np.ndarray]:
+    sg = style_guides
     return [np.asarray(g) for g in (sg if isinstance(sg, list) else [sg]) if g is not None]
 
 
@@ -220,8 +232,8 @@ def _check(neighbours, passes, temporal_from_pass, frame_init, temporal_weight) 
 
 
 def _mask_plan(mask, video: Video, hw, clip_hw, styles, *, method, threshold, feather,
-               style_guides, guide_mode, guide_dilation) -> tuple[FrameMasks | None, dict | None]:
-    """The checked masks and, for ``mask_method: guided``, neural_style's guide options."""
+               style_guides) -> tuple[FrameMasks | None, bool]:
+    """The checked masks, and whether they guide the style loss (``mask_method: guided``)."""
     check_choice(method, "mask_method", MASK_METHODS)
     if threshold is not None and not 0 <= threshold <= 1:
         raise ParameterError("mask_threshold", f"{threshold!r} is outside [0, 1]")
@@ -235,22 +247,36 @@ def _mask_plan(mask, video: Video, hw, clip_hw, styles, *, method, threshold, fe
                                       f"{len(styles)}")
     masks = frame_masks(mask, video, MaskSettings(tuple(clip_hw), tuple(hw), threshold,
                                                   float(feather)))
-    guides = {"style_guides": style_guides, "guide_mode": guide_mode,
-              "guide_dilation": guide_dilation} if guided else None
-    return masks, guides
+    return masks, guided
 
 
-@forwards(neural_style, exclude=("init_image", "extra_loss", "content_guides"))
-def video_style(video: Video, style, mask=None, *, frames_dir="video_style_frames", size=None,
-                iterations: int = 200, first_iterations: int | None = None,
+def _style_key(s: StyleSettings, device: str, seed: int) -> dict:
+    """The per-frame style options in the resume fingerprint (as the registration's flat
+    keys name them)."""
+    sched = s.schedule
+    return {**asdict(s.losses), **asdict(s.color), "optimizer": sched.optimizer,
+            "learning_rate": sched.learning_rate, "tolerance": sched.tolerance,
+            "window": sched.window, "precision": s.speed.precision, "device": device,
+            "seed": int(seed)}
+
+
+def _store(folder: Path, settings: dict, arrays: list, overwrite: bool) -> FrameStore:
+    return FrameStore(folder, fingerprint(settings, arrays), overwrite=overwrite)
+
+
+def video_style(video: Video, style, mask=None, style_guides=None, *,
+                frames_dir="video_style_frames", size=None, first_iterations: int | None = None,
                 temporal_weight: float = 1e3, neighbours: Sequence[int] = (1,),
-                frame_init: str = "prev_warped", init: str = "content", passes: int = 1,
+                frame_init: str = "prev_warped", passes: int = 1,
                 temporal_from_pass: int | None = None, flow_method: str = "dis",
                 flow_preset: str = "medium", mask_method: str = "composite",
-                mask_threshold: float | None = None, feather: float = 0.0, style_guides=None,
-                guide_mode: str = "simple", guide_dilation: int = 0, overwrite: bool = False,
-                device: str = "auto", seed: int = 0, progress=None, workdir=None,
-                **style_options) -> VideoStyleResult:
+                mask_threshold: float | None = None, feather: float = 0.0,
+                overwrite: bool = False, losses: StyleLosses = StyleLosses(),
+                schedule: StyleSchedule = StyleSchedule(iterations=200),
+                color: StyleColor = StyleColor(), init: StyleInit = StyleInit(),
+                speed: Speed = Speed(), guides: StyleGuides = StyleGuides(),
+                device: str = "auto", seed: int = 0, progress=None,
+                workdir=None) -> VideoStyleResult:
     """Stylise every frame of ``video`` with temporal consistency (Ruder et al. 2016).
 
     Parameters
@@ -267,11 +293,13 @@ def video_style(video: Video, style, mask=None, *, frames_dir="video_style_frame
         mask blends.  The temporal loss holds a pixel only inside the mask and where
         its warped earlier result was inside that frame's mask; a frame whose mask is
         empty is its content frame.  None: the whole frame.
+    style_guides : mask, optional
+        ``mask_method: guided``: the part of the style image to take the style from.
     mask_method : {"composite", "guided"}
         ``composite``: stylise the whole frame, then put it over the content through
         the mask.  ``guided``: Gatys et al. 2017 spatial control (the style loss
         inside the mask only; one style image, optionally limited to ``style_guides``,
-        ``guide_mode``, ``guide_dilation`` as in ``masked_style``), then the same
+        carried to each layer as ``guides`` says, as in ``masked_style``), then the same
         composite.
     mask_threshold : float or None
         Binarise each mask at this level first (a mask clip decoded from H.264 is never
@@ -283,8 +311,9 @@ def video_style(video: Video, style, mask=None, *, frames_dir="video_style_frame
         ``workdir``).
     size : int, (rows, cols) or None
         Output frame size (longest side, exact, or None, the default: the video's own).
-    iterations, first_iterations :
-        Per frame (per pass), and for the first frame (default 2 x ``iterations``).
+    first_iterations : int, optional
+        For the first frame (default 2 x ``schedule.iterations``, the iterations per
+        frame and pass).
     temporal_weight : float
         Weight of the temporal loss, a mean squared pixel error like the content loss
         is a mean squared feature error (0: frames stylised independently).
@@ -293,8 +322,6 @@ def video_style(video: Video, style, mask=None, *, frames_dir="video_style_frame
     frame_init : {"prev_warped", "prev", "init"}
         Start of frames after the first: the previous result warped by the flow, the
         previous result as it is, or ``init`` like the first frame.
-    init : {"content", "noise", "style", "white"}
-        Start of the first frame.
     passes, temporal_from_pass :
         Multi-pass variant: sweeps alternating in direction; the temporal loss is on
         from pass ``temporal_from_pass`` (default: the middle pass).
@@ -302,42 +329,43 @@ def video_style(video: Video, style, mask=None, *, frames_dir="video_style_frame
         :func:`imgfusion.video.flow.dense_flow`.
     overwrite : bool
         Start again when ``frames_dir`` holds another run's frames.
-    **style_options :
-        Any per-frame option of ``neural_style``: layers, weights, pooling,
-        style_scale, optimizer, learning_rate, tolerance, window, original_colors,
-        color_control, histogram_mode, weights, precision.
+    losses, schedule, color, init, speed, guides :
+        ``neural_style``'s options, per frame (:mod:`imgfusion.style.options`); no
+        ``pyramid``; ``init`` starts the first frame.
     """
     video = as_video(video, "video")
     passes = int(passes)
     temporal_from = passes // 2 if temporal_from_pass is None else int(temporal_from_pass)
     js = _check(neighbours, passes, temporal_from, frame_init, temporal_weight)
+    if schedule.pyramid is not None:
+        raise ParameterError("pyramid", "video_style stylises every frame at the output size")
     clip_hw = video.size or video.first().shape[:2]
     hw = output_size(clip_hw, size)
     styles = [checks.as_rgb(s, "style")[0] for s in checks.style_list(style)]
-    masks, guides = _mask_plan(mask, video, hw, clip_hw, styles, method=mask_method,
+    masks, guided = _mask_plan(mask, video, hw, clip_hw, styles, method=mask_method,
                                threshold=mask_threshold, feather=feather,
-                               style_guides=style_guides, guide_mode=guide_mode,
-                               guide_dilation=guide_dilation)
+                               style_guides=style_guides)
     mask_key, mask_arrays = masks.key() if masks is not None else (None, [])
-    options = {**style_options, "device": device, "seed": int(seed)}
-    first = int(first_iterations) if first_iterations is not None else 2 * int(iterations)
+    settings = StyleSettings(None, losses, schedule, StyleFiles(), color, init, speed, guides)
+    first = int(first_iterations) if first_iterations is not None \
+        else 2 * int(schedule.iterations)
     flow = {"method": flow_method, "preset": flow_preset,
             "device": "cpu" if device == "auto" else device}
-    settings = {"source": video.source, "frames": video.frames, "hw": hw, "options": options,
-                "iterations": int(iterations), "first": first, "tw": temporal_weight,
-                "neighbours": js, "frame_init": frame_init, "init": init, "passes": passes,
-                "temporal_from": temporal_from, "flow": flow}
+    key = {"source": video.source, "frames": video.frames, "hw": hw,
+           "options": _style_key(settings, device, seed),
+           "iterations": int(schedule.iterations), "first": first, "tw": temporal_weight,
+           "neighbours": js, "frame_init": frame_init, "init": init.init, "passes": passes,
+           "temporal_from": temporal_from, "flow": flow}
     if masks is not None:   # (a run without a mask keeps the fingerprint it always had)
-        settings.update(mask=mask_key, guides=guides and {k: v for k, v in guides.items()
-                                                          if k != "style_guides"})
+        key.update(mask=mask_key, guides=asdict(guides) if guided else None)
     folder = _frames_dir(frames_dir, workdir)
-    store = FrameStore(folder, fingerprint(settings, [*styles, *mask_arrays,
-                                                      *_guide_arrays(guides)]),
-                       overwrite=overwrite)
+    store = _store(folder, key, [*styles, *mask_arrays,
+                                 *(_guide_arrays(style_guides) if guided else [])], overwrite)
     total = None if video.frames is None else video.frames * passes
     bar = _bar(total) if progress is None else None
-    run = _Run(styles if len(styles) > 1 else styles[0], options, int(iterations), first,
-               float(temporal_weight), frame_init, init, flow, progress or bar, total, guides)
+    run = _Run(styles if len(styles) > 1 else styles[0], settings,
+               StyleContext(device, int(seed)), first, float(temporal_weight), frame_init, flow,
+               progress or bar, total, style_guides, guided)
     frames = with_masks(_frames_at(video, hw), masks, video.frames)
     try:
         if passes == 1:
@@ -348,3 +376,7 @@ def video_style(video: Video, style, mask=None, *, frames_dir="video_style_frame
         if bar is not None:
             bar.close()
     return VideoStyleResult(load_video(folder, fps=video.fps), store.report)
+
+
+# The registration (plugin.py) names one Param per option and calls this with flat keys.
+video_style_flat = flat_adapter(video_style)

@@ -65,7 +65,7 @@ def neighbour_targets(frame: np.ndarray, neighbours: Sequence[tuple], *, method:
 
 @dataclass
 class TemporalLoss:
-    """Callable ``loss(x)`` for ``neural_style(extra_loss=...)``: the weighted sum of the
+    """Callable ``loss(x)``, the style run's ``StyleContext.extra_loss``: the weighted sum of the
     per-target masked mean squared errors, at whatever size ``x`` is optimised."""
 
     targets: Sequence[Target]

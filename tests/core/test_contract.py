@@ -30,7 +30,9 @@ def test_a_drifted_default_and_an_unknown_name_are_reported():
     assert "'j' is not a parameter" in signature_problems(unknown)[0]
 
 
-def test_forwarded_style_parameters_show_in_the_public_signature():
+def test_style_options_show_as_groups_in_the_public_signature_and_flat_when_registered():
     for name in ("masked_style", "stylize_and_blend"):
         params = inspect.signature(getattr(imgfusion, name)).parameters
-        assert {"iterations", "style_weight", "optimizer"} <= set(params), name
+        assert {"losses", "schedule"} <= set(params), name
+        flat = inspect.signature(REGISTRY[name].function).parameters
+        assert {"iterations", "style_weight", "optimizer"} <= set(flat), name

@@ -4,8 +4,8 @@ import pytest
 from imgfusion.errors import ParameterError
 from imgfusion.gradient.blending import poisson_blend
 from imgfusion.checks import bounding_box as region_box
-from imgfusion.masked.cutout import stylize_and_blend
-from imgfusion.style.transfer import neural_style
+from imgfusion.masked.cutout import stylize_and_blend_flat as stylize_and_blend
+from imgfusion.style.transfer import neural_style_flat as neural_style
 from masked_helpers import FAST
 
 pytestmark = pytest.mark.filterwarnings("ignore::imgfusion.style.weights.RandomWeightsWarning")
@@ -109,7 +109,7 @@ def test_cutout_landing_outside_the_photo_is_refused(source, target, style, elli
     ({"blend": "average"}, "blend"),
     ({"margin": -1}, "margin"),
     ({"source": np.zeros((40, 44))}, "source"),
-    ({"size": 32}, "size"),
+    ({"pyramid": [[16, 2]]}, "pyramid"),
 ])
 def test_bad_input_names_the_field(source, target, style, ellipse, change, field):
     args = dict(source=source, target=target, mask=ellipse, style=style, offset=(6, 9))

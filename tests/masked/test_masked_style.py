@@ -4,10 +4,10 @@ import torch
 
 from imgfusion.errors import ParameterError
 from imgfusion.masked.region_masks import check_disjoint, feathered
-from imgfusion.masked.spatial_style import masked_style
+from imgfusion.masked.spatial_style import masked_style_flat as masked_style
 from imgfusion.style.encoder import VGGEncoder
 from imgfusion.style.guided import region_guides
-from imgfusion.style.transfer import neural_style
+from imgfusion.style.transfer import neural_style_flat as neural_style
 from imgfusion.style.weights import random_features
 from masked_helpers import FAST, box_mask
 

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -118,6 +120,7 @@ def test_gram_gradient_matches_plain_autograd(guided):
 def test_guided_loss_gives_each_region_its_own_style(encoder):
     """Left half styled after one image, right half after another (Gatys 2017 spatial control)."""
     from imgfusion.style.optimize import optimize
+    from imgfusion.style.options import StyleSchedule
 
     torch.manual_seed(1)
     layers = {"relu1_1": 0.5, "relu2_1": 0.5}
@@ -133,7 +136,7 @@ def test_guided_loss_gives_each_region_its_own_style(encoder):
         s = 1e3 * loss(encoder(x))
         z = torch.zeros(())
         return {"content": z, "style": s, "tv": z, "total": s}
-    res = optimize(torch.rand(1, 3, 24, 48), loss_fn, iterations=60)
+    res = optimize(torch.rand(1, 3, 24, 48), loss_fn, StyleSchedule(iterations=60))
     out = encoder(res.image)
     for name in layers:
         left, right = gram(out[name][..., : out[name].shape[-1] // 2]), gram(
@@ -150,6 +153,7 @@ def test_optimisation_unchanged_when_every_feature_is_scaled(tmp_path, scale, sm
     convolution and every bias multiplied by it) gives the same optimisation, so the
     same content_weight and style_weight fit any weights set.  (L-BFGS amplifies
     rounding, so the constants are powers of two, which scale floats exactly.)"""
+    from imgfusion.style.options import StyleInit, StyleLosses, StyleSchedule
     from imgfusion.style.transfer import neural_style
 
     gen = torch.Generator().manual_seed(5)
@@ -162,10 +166,11 @@ def test_optimisation_unchanged_when_every_feature_is_scaled(tmp_path, scale, sm
         paths.append(tmp_path / f"{name}.pth")
         torch.save(sd, paths[-1])
     content, style = smooth_image((32, 32), 3), smooth_image((32, 32), 4)
-    kw = dict(content_layers=["relu2_2"], style_layers=["relu1_1", "relu2_1", "relu3_1"],
-              style_weight=10.0, tv_weight=1.0, iterations=10, device="cpu", init="noise")
-    a = neural_style(content, style, weights=str(paths[0]), **kw)
-    b = neural_style(content, style, weights=str(paths[1]), **kw)
+    losses = StyleLosses(content_layers=["relu2_2"], style_layers=["relu1_1", "relu2_1", "relu3_1"],
+                         style_weight=10.0, tv_weight=1.0)
+    kw = dict(schedule=StyleSchedule(iterations=10), device="cpu", init=StyleInit("noise"))
+    a = neural_style(content, style, losses=replace(losses, weights=str(paths[0])), **kw)
+    b = neural_style(content, style, losses=replace(losses, weights=str(paths[1])), **kw)
     assert np.abs(a.image - b.image).max() < 1e-6
     for ha, hb in zip(a.loss_history, b.loss_history):
         assert ha["total"] == pytest.approx(hb["total"], rel=1e-6)

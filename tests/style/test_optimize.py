@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from imgfusion.style.optimize import NonFiniteLoss, optimize
+from imgfusion.style.optimize import NonFiniteLoss, Watch, optimize
+from imgfusion.style.options import StyleSchedule as Schedule
 
 
 def quadratic(target):
@@ -15,8 +16,8 @@ def quadratic(target):
 @pytest.mark.parametrize("opt", ["lbfgs", "adam"])
 def test_loss_falls_and_history_is_complete(opt):
     target = torch.rand(1, 3, 8, 8)
-    res = optimize(torch.zeros(1, 3, 8, 8), quadratic(target), optimizer=opt,
-                   learning_rate=None if opt == "lbfgs" else 0.05, iterations=30)
+    res = optimize(torch.zeros(1, 3, 8, 8), quadratic(target),
+                   Schedule(opt, None if opt == "lbfgs" else 0.05, iterations=30))
     totals = [h["total"] for h in res.history]
     assert len(totals) == 30 and [h["iteration"] for h in res.history] == list(range(30))
     assert totals[-1] < 0.05 * totals[0]
@@ -24,8 +25,8 @@ def test_loss_falls_and_history_is_complete(opt):
 
 def test_early_stop_on_tolerance():
     target = torch.rand(1, 3, 8, 8)
-    res = optimize(torch.zeros(1, 3, 8, 8), quadratic(target), iterations=200,
-                   tolerance=1e-3, window=5)
+    res = optimize(torch.zeros(1, 3, 8, 8), quadratic(target),
+                   Schedule(iterations=200, tolerance=1e-3, window=5))
     assert res.stopped == "tolerance" and len(res.history) < 200
 
 
@@ -43,8 +44,8 @@ def test_nan_stops_names_the_iteration_and_keeps_last_finite_image():
 
     seen = []
     with pytest.raises(NonFiniteLoss, match="iteration 3") as err:
-        optimize(torch.zeros(1, 1, 4, 4), loss_fn, optimizer="adam", learning_rate=0.1,
-                 iterations=10, snapshot_every=1, on_snapshot=lambda k, x: seen.append(x.clone()))
+        optimize(torch.zeros(1, 1, 4, 4), loss_fn, Schedule("adam", 0.1, iterations=10),
+                 Watch(snapshot_every=1, on_snapshot=lambda k, x: seen.append(x.clone())))
     assert err.value.iteration == 3 and err.value.good_iteration == 2
     assert torch.equal(err.value.image, seen[1])  # the image iteration 2 started from
     assert len(err.value.history) == 3
@@ -61,7 +62,7 @@ def test_interrupt_keeps_latest_image_and_history():
         return quadratic(target)(x)
 
     with pytest.raises(KeyboardInterrupt) as err:
-        optimize(torch.zeros(1, 3, 4, 4), loss_fn, optimizer="adam", iterations=10)
+        optimize(torch.zeros(1, 3, 4, 4), loss_fn, Schedule("adam", iterations=10))
     assert len(err.value.history) == 5 and err.value.image.shape == (1, 3, 4, 4)
     assert not torch.equal(err.value.image, torch.zeros(1, 3, 4, 4))
 
@@ -69,6 +70,7 @@ def test_interrupt_keeps_latest_image_and_history():
 def test_progress_and_sync_every():
     calls = []
     target = torch.rand(1, 3, 4, 4)
-    res = optimize(torch.zeros(1, 3, 4, 4), quadratic(target), optimizer="adam", iterations=10,
-                   sync_every=4, progress=lambda done, total, **info: calls.append((done, total)))
+    res = optimize(torch.zeros(1, 3, 4, 4), quadratic(target), Schedule("adam", iterations=10),
+                   Watch(sync_every=4, progress=lambda done, total, **info: calls.append((done,
+                                                                                         total))))
     assert calls == [(4, 10), (8, 10), (10, 10)] and len(res.history) == 10

@@ -1,0 +1,234 @@
+"""The options of every operator that stylises, in a few frozen dataclasses.
+
+Each option is declared once, as a field here: its type (with its range or choices), its
+default and its help (the class's numpydoc ``Parameters``).  The operators take the
+groups as keyword parameters (``losses: StyleLosses = StyleLosses()``) and hand them on
+whole; a recipe names the fields flat (``style_weight: 3``).  :func:`from_flat` builds
+the groups from such flat keys, and :func:`flat_adapter` gives an operator function the
+flat-keyword twin its registration calls.
+
+Imports neither torch nor numpy: listing operators reads this module.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import Annotated, Any, Callable, Literal, Mapping
+
+from ..limits import ITERATIONS_MAX, LEARNING_RATE, SCALE_MAX, WEIGHT_MAX
+from ..operators import OutputPath
+from ._contract_shim import Range, options
+
+LayerSpec = Annotated[list[str] | dict[str, float], Range(0, WEIGHT_MAX)]
+Weight = Annotated[float, Range(0, WEIGHT_MAX)]
+Pooling = Literal["max", "avg"]
+Optimizer = Literal["lbfgs", "adam"]
+InitMode = Literal["content", "style", "noise", "white", "image"]
+ColorControl = Literal["none", "luminance", "histogram"]
+HistogramMode = Literal["chol", "pca", "sym"]
+Precision = Literal["fp32", "tf32", "bf16"]
+GuideMode = Literal["simple", "all", "inside"]
+
+
+@options
+@dataclass(frozen=True)
+class StyleLosses:
+    """The losses an image is scored by, and the network that measures them.
+
+    Parameters
+    ----------
+    content_layers : VGG19 layers of the content loss: a list (equal weights) or {layer: weight}
+    style_layers : VGG19 layers of the style loss: a list (weights 1/n) or {layer: weight}
+    content_weight : alpha: weight of the content loss (per layer: squared feature distance
+        relative to the content's)
+    style_weight : beta: weight of the style loss (per layer: squared Gram distance relative
+        to the style's Gram)
+    tv_weight : weight of the total-variation smoothing loss
+    style_blend_weights : one weight per style image, normalised to sum to 1 (default: equal)
+    style_scale : style images are resized to style_scale x the output's longest side
+    pooling : VGG19 pooling
+    weights : VGG19 weights: original (Simonyan & Zisserman's Caffe VGG19, installed with
+        imgfusion), imagenet (torchvision's, downloaded once), random (tests only: not
+        artistic), or the path of a local state dict
+    """
+
+    content_layers: LayerSpec = ("relu4_2",)
+    style_layers: LayerSpec = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+    content_weight: Weight = 1.0
+    style_weight: Weight = 3.0
+    tv_weight: Weight = 0.0
+    style_blend_weights: Annotated[list[float] | None, Range(0, WEIGHT_MAX)] = None
+    style_scale: Annotated[float, Range(1e-3, SCALE_MAX)] = 1.0
+    pooling: Pooling = "max"
+    weights: str = "original"
+
+
+@options
+@dataclass(frozen=True)
+class StyleSchedule:
+    """How the image is optimised: method, step, length, early stop, coarse to fine.
+
+    Parameters
+    ----------
+    optimizer : optimisation method
+    learning_rate : step size; default 1 for lbfgs, 0.02 for adam
+    iterations : loss evaluations (per pyramid level)
+    tolerance : stop when the total loss changed less than this (relative) over `window`
+        iterations; 0 never stops early
+    window : iterations over which `tolerance` is checked
+    pyramid : coarse to fine [[size, iterations], ...]; replaces size and iterations
+    """
+
+    optimizer: Optimizer = "lbfgs"
+    learning_rate: Annotated[float | None, Range(LEARNING_RATE[0], LEARNING_RATE[1])] = None
+    iterations: Annotated[int, Range(1, ITERATIONS_MAX)] = 300
+    tolerance: Annotated[float, Range(0, 1)] = 0.0
+    window: Annotated[int, Range(1, ITERATIONS_MAX)] = 50
+    pyramid: Annotated[list[tuple[int, int]] | None, Range(1, ITERATIONS_MAX)] = None
+
+
+@options
+@dataclass(frozen=True)
+class StyleFiles:
+    """What an optimisation writes besides its result.
+
+    Parameters
+    ----------
+    snapshot_every : write a snapshot every N iterations (0: never)
+    snapshot_dir : folder of the snapshots, the loss history and interrupted runs
+    loss_plot : PNG of the loss curves (content, style, tv, total) against iteration
+    """
+
+    snapshot_every: Annotated[int, Range(0, ITERATIONS_MAX)] = 0
+    snapshot_dir: OutputPath | None = None
+    loss_plot: OutputPath | None = None
+
+
+@options
+@dataclass(frozen=True)
+class StyleColor:
+    """Colour control (Gatys et al. 2017).
+
+    Parameters
+    ----------
+    original_colors : post-hoc: keep the output's luminance, put back the content's colours
+    color_control : Gatys 2017: luminance-only transfer, or match the style's colours to the
+        content's
+    histogram_mode : matrix square root of color_control: histogram
+    """
+
+    original_colors: bool = False
+    color_control: ColorControl = "none"
+    histogram_mode: HistogramMode = "pca"
+
+
+@options
+@dataclass(frozen=True)
+class StyleInit:
+    """The image the optimisation starts from.
+
+    Parameters
+    ----------
+    init : starting image: content, style, white noise, a white canvas, or init_image
+    init_resize : stretch an init_image whose size is neither the content's nor the
+        output's (otherwise an error)
+    """
+
+    init: InitMode = "content"
+    init_resize: bool = False
+
+
+@options
+@dataclass(frozen=True)
+class Speed:
+    """How fast it runs, never what it computes (but for bf16's rounding).
+
+    Parameters
+    ----------
+    precision : tf32 or bf16 autocast: opt-ins on CUDA
+    channels_last : channels-last memory format for the network and its input
+    sync_every : read the losses back from the device every this many iterations only
+    compile : torch.compile the network
+    """
+
+    precision: Precision = "fp32"
+    channels_last: bool = False
+    sync_every: Annotated[int, Range(1, ITERATIONS_MAX)] = 1
+    compile: bool = False
+
+
+@options
+@dataclass(frozen=True)
+class StyleGuides:
+    """How region masks (guides) reach each VGG layer (:mod:`imgfusion.style.guides`).
+
+    Parameters
+    ----------
+    guide_mode : carry masks to each layer by resampling, any overlap of the receptive
+        field (all), or receptive field wholly inside (inside)
+    guide_dilation : grow (> 0) or shrink (< 0) the layer guides by that many neurons
+    """
+
+    guide_mode: GuideMode = "simple"
+    guide_dilation: Annotated[int, Range(-1024, 1024)] = 0
+
+
+# -- flat recipe keys <-> option groups ---------------------------------------------------
+
+def is_option_group(value: Any) -> bool:
+    """Whether ``value`` is an instance of an option group (an ``@options`` dataclass)."""
+    return is_dataclass(value) and getattr(type(value), "__imgfusion_options__", False)
+
+
+def option_groups(func: Callable) -> dict[str, Any]:
+    """``{parameter: default instance}`` of ``func``'s option-group parameters."""
+    return {p.name: p.default for p in inspect.signature(func).parameters.values()
+            if is_option_group(p.default)}
+
+
+def from_flat(groups: Mapping[str, Any], flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments from flat keys: each group of ``groups`` (``{parameter: default
+    instance}``, or the instance ``flat`` gives for that parameter) with the fields the flat
+    keys name set, then the other keys as given.  A flat key named like its group
+    (``init``, a field of the group ``init``) is the field."""
+    rest = dict(flat)
+    built = {}
+    for param, default in groups.items():
+        base = rest.pop(param) if is_option_group(rest.get(param)) else default
+        names = [f.name for f in fields(base) if f.name in rest]
+        built[param] = replace(base, **{n: rest.pop(n) for n in names})
+    return {**rest, **built}
+
+
+def flat_signature(func: Callable, groups: Mapping[str, Any]) -> inspect.Signature:
+    """``func``'s signature with each option group replaced by its fields (keyword-only,
+    defaulting to the group's default instance's values)."""
+    sig = inspect.signature(func)
+    taken = set(sig.parameters) - set(groups)
+    out = []
+    for p in sig.parameters.values():
+        if p.name not in groups:
+            out.append(p)
+            continue
+        for f in fields(groups[p.name]):
+            if f.name in taken:
+                raise ValueError(f"{func.__qualname__}: option {f.name!r} of {p.name!r} "
+                                 f"collides with another parameter")
+            taken.add(f.name)
+            out.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY,
+                                         default=getattr(groups[p.name], f.name),
+                                         annotation=f.type))
+    return sig.replace(parameters=out)
+
+
+def flat_adapter(func: Callable) -> Callable:
+    """``func`` called with flat option keys (what a registration with one ``Param`` per
+    option passes): the keys are gathered into ``func``'s option groups first."""
+    groups = option_groups(func)
+
+    def call(*args, **flat):
+        return func(*args, **from_flat(groups, flat))
+    call.__name__ = call.__qualname__ = func.__name__
+    call.__module__, call.__doc__ = func.__module__, func.__doc__
+    call.__signature__ = flat_signature(func, groups)
+    return call
