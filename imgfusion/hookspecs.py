@@ -12,9 +12,12 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def imgfusion_register_operators(register):
     """Register operators.
 
-    Call ``register(operator)`` once per :class:`imgfusion.operators.Operator`.
-    The built-in operators use this hook too.  Two operators with the same name
-    are an error that names both plugins.
+    ``register("package.module")`` registers every ``@operator`` function of that
+    module, read from its source without importing it (so listing and validating
+    stay free of the module's heavy imports); ``register(func)`` registers one
+    ``@operator`` function object, read at run time.  The built-in families use
+    this hook too.  Two operators with the same name are an error that names both
+    plugins.
     """
 
 

@@ -1,31 +1,31 @@
-"""The operator contract: name, help, image inputs, typed parameters, outputs.
+"""The operator contract: the record the engine and validation read, and the markers.
 
-An operator is a plain function (arrays in, arrays out, keyword parameters) plus
-an :class:`Operator` record that a plugin hands to ``register`` from its
-``imgfusion_register_operators`` hook::
+An operator is declared once, by its typed function (see :mod:`imgfusion.declare`)::
 
-    from imgfusion import hookimpl, Operator, Input, Param, Output
+    from typing import Annotated
+    from imgfusion.operators import operator, Image, Range
 
-    def invert(image, *, amount=1.0):
+    @operator
+    def invert(image: Image, *, amount: Annotated[float, Range(0, 1)] = 1.0) -> Image:
+        '''Invert the colours.
+
+        Parameters
+        ----------
+        amount : how far to invert
+        '''
         return (1 - amount) * image + amount * (1 - image)
 
-    @hookimpl
-    def imgfusion_register_operators(register):
-        register(Operator(
-            name="invert", func=invert, summary="Invert the colours.",
-            inputs=[Input("image")],
-            params=[Param("amount", float, 1.0, min=0, max=1, help="how far to invert")],
-        ))
-
-Parameter types are Python annotations (``int``, ``float``, ``tuple[int, int]``,
-``list[str]``, ``float | None`` ...), checked and converted with pydantic;
-``InputPath`` and ``OutputPath`` mark file names that the recipe resolves.
+and registered by its family's hook: ``register("package.module")`` reads every
+``@operator`` of a module from its source (:mod:`imgfusion.static_decl`) without
+importing it; ``register(invert)`` reads a function at run time.  Either gives the
+:class:`Operator` record below (inputs, typed :class:`Param` s with ranges and
+choices, outputs, run context, traits), which the engine checks values against.
+Parameter types are Python annotations, checked and converted with pydantic.
 """
 from __future__ import annotations
 
-import ast
 import importlib
-import importlib.util
+import dataclasses
 import inspect
 import math
 import textwrap
@@ -203,6 +203,8 @@ class Operator:
     context: Sequence[str] = ()
     check: Callable[[Mapping[str, Any]], list[tuple[str, str]]] | None = None
     source: str = field(default="", compare=False)
+    traits: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, tuple[Any, tuple[str, ...]]] = field(default_factory=dict)
 
     def __post_init__(self):
         self.inputs = tuple(self.inputs)
@@ -218,6 +220,9 @@ class Operator:
             raise ValueError(f"operator {self.name!r}: duplicate names {sorted(dup)}")
         if not self.outputs:
             raise ValueError(f"operator {self.name!r}: needs at least one output")
+        if self.check is None and self.traits.get("check") is not None:
+            target = self.traits["check"]
+            self.check = problems(lambda params: _resolving(target)(params))
 
     # -- lookup -----------------------------------------------------------------
     @property
@@ -226,6 +231,11 @@ class Operator:
             module, _, attr = self.func.partition(":")
             self.func = getattr(importlib.import_module(module), attr)
         return self.func
+
+    @property
+    def raw(self) -> Callable[..., Any]:
+        """The function itself, under the checking wrapper ``@operator`` puts around it."""
+        return getattr(self.function, "__wrapped__", self.function)
 
     def input(self, name: str) -> Input | None:
         return next((i for i in self.inputs if i.name == name), None)
@@ -248,6 +258,8 @@ class Operator:
             return textwrap.dedent(self.description).strip()
         doc = None
         if isinstance(self.func, str):
+            from .static_decl import static_docstring
+
             doc = static_docstring(self.func)
         if doc is None:
             doc = inspect.getdoc(self.function)
@@ -256,14 +268,50 @@ class Operator:
     # -- calling ----------------------------------------------------------------
     def call(self, inputs: Mapping[str, Any], params: Mapping[str, Any],
              context: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Call the function and return its outputs as ``{name: value}``."""
+        """Call the raw function with checked values; return its outputs as ``{name: value}``."""
         kwargs = dict(inputs)
-        kwargs.update(params)
+        kwargs.update(self.grouped(params))
         for key in self.context:
             if context and key in context:
                 kwargs[key] = context[key]
-        result = self.function(**kwargs)
+        result = self.raw(**kwargs)
         return self.split_outputs(result)
+
+    def grouped(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Flat parameters with each option group's fields gathered into its dataclass."""
+        out = dict(params)
+        for group, (cls, names) in self.groups.items():
+            given = {n: out.pop(n) for n in names if n in out}
+            out[group] = _resolving(cls)(**given)
+        return out
+
+    def checked(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """Keyword arguments of a Python call, each parameter converted as the engine does.
+
+        Raises :class:`~imgfusion.errors.ParameterError` naming the field.
+        """
+        from .errors import ParameterError
+
+        out = dict(kwargs)
+        for key, value in kwargs.items():
+            p = self.param(key)
+            try:
+                if p is not None:
+                    out[key] = p.convert(value)
+                elif key in self.groups:
+                    out[key] = self._checked_group(key, value)
+            except ValueError as exc:
+                raise ParameterError(getattr(exc, "field", key), str(exc)) from None
+        return out
+
+    def _checked_group(self, group: str, value: Any) -> Any:
+        changes = {}
+        for n in self.groups[group][1]:
+            try:
+                changes[n] = self.param(n).convert(getattr(value, n))
+            except ValueError as exc:
+                raise _FieldError(n, str(exc)) from None
+        return dataclasses.replace(value, **changes)
 
     def split_outputs(self, result: Any) -> dict[str, Any]:
         names = [o.name for o in self.outputs]
@@ -310,76 +358,27 @@ def problems(probe: Callable[[Mapping[str, Any]], object]):
     return check
 
 
-def static_docstring(target: str, depth: int = 4) -> str | None:
-    """The docstring of ``"module:name"``, read from the source without importing it.
+class _FieldError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
 
-    Cleaned as :func:`inspect.getdoc` cleans it.  Follows what a module-level
-    name is bound to: a ``def`` or ``class``, ``from .mod import name``, or a
-    wrapper call such as ``name = with_info(mod.name)`` (a wrapper is assumed to
-    keep the docstring, as ``functools.wraps`` does).  None when the chain
-    cannot be followed; the caller then imports the function.
-    """
+
+def _resolving(target: Any) -> Any:
+    """``target``, or the object that a ``"module:name"`` string names (imported now)."""
+    if not isinstance(target, str):
+        return target
     module, _, attr = target.partition(":")
-    tree = _module_ast(module)
-    if tree is None or depth <= 0:
-        return None
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-                and node.name == attr:
-            return ast.get_docstring(node)
-    follow = _binding(tree, module, attr)
-    return None if follow is None else static_docstring(follow, depth - 1)
-
-
-def _module_ast(module: str) -> ast.Module | None:
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        return None
-    try:
-        with open(spec.origin, "rb") as fh:
-            return ast.parse(fh.read(), filename=spec.origin)
-    except (OSError, SyntaxError, ValueError):
-        return None
-
-
-def _binding(tree: ast.Module, module: str, attr: str) -> str | None:
-    """``"module:name"`` that ``attr`` is bound to at module level, if known."""
-    imports = _imported_names(tree, module)
-    for node in reversed(tree.body):
-        if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == attr for t in node.targets):
-            value = node.value
-            if isinstance(value, ast.Call) and len(value.args) == 1:
-                value = value.args[0]
-            if isinstance(value, ast.Name):
-                return imports.get(value.id, f"{module}:{value.id}")
-            if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
-                owner = imports.get(value.value.id)
-                return f"{owner.replace(':', '.')}:{value.attr}" if owner else None
-            return None
-    return imports.get(attr)
-
-
-def _imported_names(tree: ast.Module, module: str) -> dict[str, str]:
-    """Names bound by ``from X import a`` at module level, as ``"X:a"``."""
-    names: dict[str, str] = {}
-    package = module.rpartition(".")[0]
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                parent = ".".join(parts[:len(parts) - node.level + 1])
-                base = f"{parent}.{base}" if base else parent
-            for alias in node.names:
-                names[alias.asname or alias.name] = f"{base}:{alias.name}"
-    return names
+    return getattr(importlib.import_module(module), attr)
 
 
 def _jsonable(v: Any) -> Any:
     if isinstance(v, tuple):
         return list(v)
     return v
+
+
+from .declare import (Context, Data, DeclarationError, Device, Image, Images,  # noqa: E402
+                      Labels, Mask, Progress, Protect, Range, Seed, Value, Video, WorkDir,
+                      operator, options)
+from .static_decl import static_docstring  # noqa: E402,F401 - old path, until all convert

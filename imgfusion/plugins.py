@@ -13,6 +13,7 @@ only ``KeyboardInterrupt`` passes through.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import importlib
 import importlib.metadata
@@ -28,7 +29,9 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginError, Problem
+from .declare import is_operator, read_function
 from .operators import Operator
+from .static_decl import read_module, source_file
 
 # The built-in families, each registered from its own ``plugin.py`` through the
 # same hook as third-party plugins (as pytest loads its own plugins).  A new
@@ -109,7 +112,7 @@ class Registry:
             self.pm.register(module, name=name)
             for impl in self.pm.hook.imgfusion_register_operators.get_hookimpls():
                 if impl.plugin_name == name:
-                    impl.function(register=lambda op: self._add_from(op, info))
+                    impl.function(register=lambda what: self._register(what, info))
             for impl in self.pm.hook.imgfusion_register_executors.get_hookimpls():
                 if impl.plugin_name == name:
                     impl.function(register=lambda spec: self._add_executor(spec, info))
@@ -132,6 +135,16 @@ class Registry:
                           PluginLoadWarning, stacklevel=2)
         return info
 
+    def _register(self, what: Any, info: PluginInfo) -> None:
+        """``register(...)`` from a hook: a module path, an ``@operator`` function or an
+        :class:`Operator` record (the old way, until every family is converted)."""
+        if isinstance(what, str) and source_file(what) is None:
+            raise PluginError(f"{info.kind} plugin {info.name} registered {what!r}, "
+                              "which is not an Operator, an @operator function or the path "
+                              "of a module with Python source")
+        for op in operators_of(what):
+            self._add_from(op, info)
+
     def _add_from(self, op: Operator, info: PluginInfo) -> None:
         self.add(op, f"{info.kind} plugin {info.name}")
         info.operators.append(op.name)
@@ -149,6 +162,17 @@ class Registry:
         spec.source = source
         self.executors[spec.name] = spec
         info.executors.append(spec.name)
+
+
+def operators_of(what: Any) -> list[Operator]:
+    """The operators ``register(what)`` means: every ``@operator`` of a module path (read
+    from its source, not imported), one ``@operator`` function (read at run time), or a
+    ready :class:`Operator`."""
+    if isinstance(what, str):
+        return read_module(what)
+    if is_operator(what):
+        return [read_function(what)]
+    return [what]
 
 
 def family_name(modname: str) -> str:
@@ -184,6 +208,26 @@ def _import_file(path: Path):
     return module
 
 
+def _load_builtins(reg: Registry) -> None:
+    for modname in BUILTIN_PLUGINS:
+        if reg.pm.is_blocked(family_name(modname)):
+            reg.pm.set_blocked(modname)
+        reg.load_plugin(modname, "builtin",
+                        lambda m=modname: importlib.import_module(m), strict=True)
+
+
+@functools.cache
+def builtin_registry() -> Registry:
+    """The built-in families' operators, read once: what ``imgfusion.NAME`` looks up.
+
+    Unlike :func:`load_registry` it ignores ``IMGFUSION_DISABLE_PLUGINS``, entry points
+    and plugin files: the Python API is the same in every environment.
+    """
+    reg = Registry()
+    _load_builtins(reg)
+    return reg
+
+
 def load_registry(plugin_files: Iterable[str | os.PathLike] = (), *, strict: bool = False,
                   entry_points: bool = True) -> Registry:
     """Build a fresh registry: built-ins, entry points, then plugin files.
@@ -194,11 +238,7 @@ def load_registry(plugin_files: Iterable[str | os.PathLike] = (), *, strict: boo
     reg = Registry()
     for name in _split_env("IMGFUSION_DISABLE_PLUGINS", ","):
         reg.pm.set_blocked(name)
-    for modname in BUILTIN_PLUGINS:
-        if reg.pm.is_blocked(family_name(modname)):
-            reg.pm.set_blocked(modname)
-        reg.load_plugin(modname, "builtin",
-                        lambda m=modname: importlib.import_module(m), strict=True)
+    _load_builtins(reg)
     if entry_points:
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             version = ep.dist.version if ep.dist is not None else None

@@ -30,11 +30,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 
 from ..checks import luminance
 from ..errors import ParameterError
+from ..operators import Image, InputPath, Mask, Range, operator
 from .headers import check_pixels, max_pixels, png_header
 from .write import save, write_image  # noqa: F401 - part of this module's API
 from .samples import is_sample, sample_names, sample_path  # noqa: F401
@@ -240,7 +242,29 @@ def read_image(path, *, field: str = "path") -> np.ndarray:
     return _to_float(arr, p, field)
 
 
-load = read_image  # the ``load`` operator
+def check_readable(params) -> None:
+    """Validation's check of ``load`` and ``load_mask``: the file decodes."""
+    probe_image(params["path"])
+
+
+@operator(check=check_readable)
+def load(*, path: InputPath) -> Image:
+    """Read an image file (png, jpg, tiff, bmp, webp; 8/16 bit) or sample:NAME.
+
+    Grey gives 1 channel, colour 3, a file with alpha 4 (grey + alpha becomes RGBA);
+    samples are divided by their type's maximum, so values lie in [0, 1].
+
+    Parameters
+    ----------
+    path
+        image file, or sample:NAME (e.g. sample:astronaut) for a scikit-image
+        bundled image
+
+    Returns
+    -------
+    image : the image, float32 H x W x C in [0, 1]
+    """
+    return read_image(path)
 
 
 def probe_image(path, *, field: str = "path") -> ImageInfo:
@@ -259,31 +283,30 @@ def probe_image(path, *, field: str = "path") -> ImageInfo:
 
 def read_mask(path, *, channel: str = "auto", threshold: float | None = None,
               invert: bool = False) -> np.ndarray:
-    """Read a mask (H x W) from an image file.
+    """Read a mask (H x W) from an image file: :func:`load_mask` for any path-like."""
+    return load_mask(path=os.fspath(path), channel=channel, threshold=threshold,
+                     invert=invert)
+
+
+@operator(check=check_readable)
+def load_mask(*, path: InputPath, channel: Literal["auto", "alpha", "gray"] = "auto",
+              threshold: Annotated[float, Range(0, 1)] | None = None,
+              invert: bool = False) -> Mask:
+    """Read a mask from an image's alpha channel or grey levels.
 
     Parameters
     ----------
-    path : str or os.PathLike
-        Any image :func:`read_image` accepts.
-    channel : {"auto", "alpha", "gray"}
-        ``alpha`` takes the alpha channel (an error if there is none);
-        ``gray`` the luminance of the colour channels (alpha ignored);
-        ``auto`` the alpha channel when the image has one that is not fully
-        opaque, else the luminance.
-    threshold : float in [0, 1] or None
-        None keeps a float alpha in [0, 1]; a number gives a bool mask,
-        ``value > threshold``.
-    invert : bool
-        Swap inside and outside (after thresholding).
+    path : image file or sample:NAME
+    channel
+        alpha, gray (luminance), or auto: alpha if not fully opaque
+    threshold
+        null keeps soft alpha; a number gives a hard mask (value > t)
+    invert : swap inside and outside
 
     Returns
     -------
-    mask : (H, W) float32 ndarray, or bool when ``threshold`` is given.
+    mask : float32 H x W alpha in [0, 1], or bool when threshold is given
     """
-    if channel not in ("auto", "alpha", "gray"):
-        raise ParameterError("channel", f"{channel!r} is not one of 'auto', 'alpha', 'gray'")
-    if threshold is not None and not 0 <= threshold <= 1:
-        raise ParameterError("threshold", f"{threshold!r} is outside [0, 1]")
     image = read_image(path)
     has_alpha = image.shape[2] == 4
     if channel == "alpha" and not has_alpha:
@@ -297,6 +320,3 @@ def read_mask(path, *, channel: str = "auto", threshold: float | None = None,
     if invert:
         mask = ~mask if mask.dtype == bool else (1 - mask).astype(np.float32)
     return np.ascontiguousarray(mask)
-
-
-load_mask = read_mask  # the ``load_mask`` operator

@@ -17,11 +17,12 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Literal
 
 import numpy as np
 
 from ..errors import ParameterError
+from ..operators import Data, OutputPath, Protect, Value, WorkDir, operator
 from ..paths import UnsafePath, check_destination
 
 WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
@@ -230,12 +231,29 @@ def write_image(path, image, *, bits: int = 8, overwrite: bool = False,
     return dest
 
 
-def save(image, *, path, bits: int = 8, overwrite: bool = False, workdir=None,
-         protect: Iterable = ()) -> str:
-    """Save an image or mask (the ``save`` operator); returns the path written.
+def check_save(params) -> None:
+    """Validation's check of ``save``: the extension's format holds ``bits``."""
+    output_format(params.get("path", ""), params.get("bits", 8))
+
+
+@operator(check=check_save)
+def save(image: Value, *, path: OutputPath, bits: Literal[8, 16] = 8, overwrite: bool = False,
+         workdir: WorkDir = None, protect: Protect = ()) -> Data:
+    """Write an image or mask (format by extension), atomically.
 
     A relative ``path`` is taken relative to ``workdir`` (the run's output
     folder) when given.  See :func:`write_image` for formats and guarantees.
+
+    Parameters
+    ----------
+    image : image or mask to write
+    path : file name, relative to the output folder
+    bits : bits per sample (16: png, tif)
+    overwrite : replace an existing file (never an input)
+
+    Returns
+    -------
+    path : the path written
     """
     dest = Path(path)
     if not dest.is_absolute() and workdir is not None:
