@@ -302,7 +302,16 @@ class Operator:
                     out[key] = self._checked_group(key, value)
             except ValueError as exc:
                 raise ParameterError(getattr(exc, "field", key), str(exc)) from None
-        return out
+        return self._gathered(out)
+
+    def _gathered(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """A Python call's flat option keys put into their group (given whole, or the default)."""
+        for group, (cls, names) in self.groups.items():
+            flat = {n: kwargs.pop(n) for n in names if n in kwargs}
+            if flat:
+                base = kwargs.get(group) or _resolving(cls)()
+                kwargs[group] = dataclasses.replace(base, **flat)
+        return kwargs
 
     def _checked_group(self, group: str, value: Any) -> Any:
         changes = {}

@@ -19,6 +19,7 @@ import numpy as np
 from ..checks import check_image, check_mask, luminance, split_alpha
 from ..errors import ParameterError
 from ..limits import COORD_MAX, FEATHER_MAX
+from ..operators import Image, Mask, Range, operator
 
 GC_BGD, GC_FGD, GC_PR_BGD, GC_PR_FGD = 0, 1, 2, 3
 
@@ -88,6 +89,7 @@ def _rgb8(colour: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
 
 
+@operator
 def cut_out(image: Image, hint: Mask | None = None, sure: Mask | None = None, *,
             box: Annotated[tuple[float, float, float, float] | None,
                            Range(-COORD_MAX, COORD_MAX)] = None,
@@ -136,6 +138,7 @@ def _select(alpha: np.ndarray, invert: bool) -> np.ndarray:
     return ~alpha if alpha.dtype == bool else (1 - alpha).astype(np.float32)
 
 
+@operator
 def color_key(image: Image, *,
               color: Annotated[tuple[float, float, float], Range(0, 1)] = (0.0, 1.0, 0.0),
               tolerance: Annotated[float, Range(0, 2)] = 0.2,
@@ -162,6 +165,7 @@ def color_key(image: Image, *,
     return _select(_ramp(distance, tolerance, softness), invert)
 
 
+@operator
 def channel_key(image: Image, *,
                 channel: Literal["luminance", "alpha", "red", "green", "blue"] = "luminance",
                 threshold: Annotated[float, Range(0, 1)] = 0.5,
@@ -187,9 +191,9 @@ def _channel(image: np.ndarray, channel: str) -> np.ndarray:
         return luminance(colour)
     if channel == "alpha":
         if alpha is None:
-            raise ParameterError("channel", "the image has no alpha channel")
+            raise ParameterError("image", "has no alpha channel to key (channel: alpha)")
         return alpha
     if colour.shape[2] == 1:
-        raise ParameterError("channel", f"a grey image has no {channel} channel; "
-                                        "key its luminance")
+        raise ParameterError("image", f"a grey image has no {channel} channel; "
+                                      "key its luminance")
     return colour[..., ("red", "green", "blue").index(channel)]

@@ -19,7 +19,6 @@ is allowed here; each operator decides what it clips or refuses.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Annotated, Literal, NamedTuple
 
 import numpy as np
@@ -27,13 +26,14 @@ import numpy as np
 from ..checks import bounding_box, check_mask
 from ..errors import ParameterError
 from ..limits import COORD_MAX, RESIZE_SCALE
+from ..operators import Range, options
 
 Anchor = Literal["mask_center", "bbox_center", "top_left", "top_right",
                  "bottom_left", "bottom_right"]
 Units = Literal["px", "fraction"]
 
 
-@dataclass(frozen=True)
+@options
 class Placement:
     """Where the source (and its mask) lands in the target.
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..checks import check_image, check_mask, split_alpha, to_colour
 from ..limits import COORD_MAX, FEATHER_MAX
+from ..operators import Image, Mask, Range, operator
 from .placement import Placement, landed, resolve_placement, target_point
 
 Colour = tuple[float, float, float]
@@ -40,6 +41,7 @@ def _tint(rgb: np.ndarray, where: np.ndarray, colour, opacity) -> np.ndarray:
     return (rgb * (1 - weight) + np.asarray(colour, np.float32) * weight).astype(np.float32)
 
 
+@operator
 def mask_overlay(image: Image, mask: Mask, *,
                  color: Annotated[Colour, Range(0, 1)] = (1.0, 0.0, 0.3),
                  opacity: Annotated[float, Range(0, 1)] = 0.4,
@@ -81,14 +83,16 @@ def _side_by_side(left: np.ndarray, right: np.ndarray, gap: int = 8) -> np.ndarr
     return np.concatenate([left, spacer, right], axis=1)
 
 
+@operator
 def placement_preview(source: Image, target: Image, mask: Mask | None = None, *,
                       offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
                       placement: Placement = Placement(),
                       color: Annotated[Colour, Range(0, 1)] = (1.0, 0.0, 0.3),
                       width: Annotated[int, Range(1, FEATHER_MAX)] = 2) -> Image:
-    """Show a cutout and where it will land: the mask over the source, beside the target
-    with the cutout's outline drawn where the placement puts it.
+    """Show a cutout and where it will land: its mask over the source, its outline on the target.
 
+    Left, the source with the mask drawn over it; right, the target with the
+    cutout's outline drawn where the placement puts it.
     The anchor's target point (``at``) is marked with a cross.  Give the same
     ``offset`` and placement keys as to the blend that follows.
 

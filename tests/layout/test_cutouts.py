@@ -92,4 +92,4 @@ def test_channel_key_luminance_and_alpha():
     np.testing.assert_allclose(channel_key(image, softness=0.4)[0], [0, 0.25, 0.75, 1])
     with pytest.raises(ParameterError) as err:
         channel_key(image[..., :3], channel="alpha")
-    assert err.value.field == "channel"
+    assert err.value.field == "image" and "alpha" in str(err.value)

@@ -97,3 +97,20 @@ def test_mask_of_another_size_names_the_field():
         resolve_placement(Placement(at=(1, 1)), np.zeros((4, 4, 3), np.float32),
                           np.ones((5, 4), bool), (9, 9))
     assert err.value.field == "mask"
+
+
+def test_place_and_composite_take_the_placement_flat_or_whole():
+    from imgfusion.layout.compose import composite
+    from imgfusion.layout.geometry import place
+
+    image = np.ones((6, 8, 3), np.float32)
+    onto = np.zeros((20, 30, 3), np.float32)
+    mask = blob((6, 8), 1, 2, 3, 3)                      # centre (2, 3)
+    flat = place(image, onto, mask, at=(10, 20))
+    whole = place(image, onto, mask, placement=Placement(at=(10, 20)))
+    assert np.array_equal(flat, whole)
+    assert np.array_equal(np.argwhere(flat[..., 0] > 0), np.argwhere(blob((20, 30), 9, 19, 3, 3)))
+    nudged = composite(image, onto, mask, at=(0.5, 0.5), units="fraction", anchor="top_left")
+    assert np.argwhere(nudged[..., 0] > 0).min(0).tolist() == [10, 15]
+    bigger = place(image, onto, mask, at=(10, 20), scale=2.0)
+    assert (bigger[..., 0] > 0.5).sum() == pytest.approx(36, abs=8)
