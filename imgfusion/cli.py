@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .errors import ImgfusionError, UsageError
-from .batch.cli import add_parser as add_batch_parser, cmd_batch
-from .plugins import PluginLoadWarning, load_registry
+from .plugins import Command, PluginLoadWarning, Registry, load_registry
 from .plan import MAX_VARIANTS
 
 if TYPE_CHECKING:  # the recipe module (and yaml) load only for run and validate
@@ -34,7 +33,8 @@ class Terminated(KeyboardInterrupt):
     temporary files removed, finished outputs kept, run.json written."""
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(commands: Sequence[Command] = ()) -> argparse.ArgumentParser:
+    """The core's subcommands, and those the plugins register (``imgfusion batch``)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show tracebacks")
     common.add_argument("--strict-plugins", action="store_true",
@@ -68,19 +68,47 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--overwrite", action="store_true", help="replace earlier demo output")
     demo.add_argument("--quick", action="store_true",
                       help="run only two fast recipes (seconds): check that an install works")
-    add_batch_parser(sub, [common])
+    for command in commands:
+        command.add_parser(sub, [common])
     return p
 
 
+def _first_registry() -> tuple[Registry | None, list]:
+    """The registry the parser is built from (plugins may add subcommands), with the
+    warnings of its loading held back: a command that uses it reports them.  None when
+    loading fails (a name clash): the command loads again and reports the error."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PluginLoadWarning)
+        try:
+            registry = load_registry()
+        except ImgfusionError:
+            registry = None
+    return registry, [w for w in caught if issubclass(w.category, PluginLoadWarning)]
+
+
+def _registry(args) -> Registry:
+    """The parser's registry again (its load warnings now shown), or, for
+    ``--strict-plugins``, a fresh one that raises on the first failing plugin."""
+    if args.strict_plugins or args.registry is None:
+        return load_registry(strict=args.strict_plugins)
+    for w in args.held_warnings:
+        warnings.warn(w.message, PluginLoadWarning, stacklevel=2)
+    return args.registry
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    registry, held = _first_registry()
+    commands = {n: c for n, c in getattr(registry, "commands", {}).items() if n not in COMMANDS}
+    args = _parser(list(commands.values())).parse_args(argv)
+    args.registry, args.held_warnings = registry, held
+    handlers = {**{n: c.run for n, c in commands.items()}, **COMMANDS}
     with _our_warnings(), _sigterm_as_interrupt():
-        return _dispatch(args)
+        return _dispatch(args, handlers)
 
 
-def _dispatch(args) -> int:
+def _dispatch(args, handlers) -> int:
     try:
-        code = COMMANDS[args.command](args)
+        code = handlers[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return code
     except BrokenPipeError:
@@ -211,7 +239,7 @@ def _plan_entry(step) -> dict[str, Any]:
 
 
 def cmd_ops(args) -> int:
-    reg = load_registry(strict=args.strict_plugins)
+    reg = _registry(args)
     ops = [reg[n] for n in reg.names()]
     if args.json:
         json.dump([{"name": o.name, "summary": o.summary, "source": o.source} for o in ops],
@@ -225,9 +253,9 @@ def cmd_ops(args) -> int:
 
 
 def cmd_info(args) -> int:
-    reg = load_registry(strict=args.strict_plugins)
+    reg = _registry(args)
     if args.op not in reg:
-        from .recipe import did_you_mean
+        from .errors import did_you_mean
 
         hint = did_you_mean(args.op, reg.names())
         raise UsageError(f"unknown operator {args.op!r}"
@@ -269,7 +297,7 @@ def _range(low, high) -> str:
 
 
 def cmd_plugins(args) -> int:
-    reg = load_registry(strict=args.strict_plugins)
+    reg = _registry(args)
     rows = [p.as_dict() for p in reg.plugins]
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
@@ -295,7 +323,7 @@ def cmd_demo(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "ops": cmd_ops, "info": cmd_info,
-            "plugins": cmd_plugins, "demo": cmd_demo, "batch": cmd_batch}
+            "plugins": cmd_plugins, "demo": cmd_demo}
 
 
 if __name__ == "__main__":  # pragma: no cover

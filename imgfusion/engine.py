@@ -22,14 +22,13 @@ from typing import Any, Mapping
 import numpy as np
 from tqdm import tqdm
 
+from .devices import device_name
 from .errors import ImgfusionError, StepFailed
-from .io.write import atomic_write
 from .operators import Input, InputPath, OutputPath
-from .paths import RUN_RECORD, WriteSession, write_session
+from .paths import RUN_RECORD, WriteSession, atomic_write, is_sample, write_session
+from .per_frame import as_kind, call_operator
 from .plan import variant_path
-from .recipe import Recipe, Ref, Step
-from .io.samples import is_sample
-from .video.mapping import call_operator  # issue 12: image operators run per video frame
+from .recipe.model import Recipe, Ref, Step
 
 
 @dataclass
@@ -135,7 +134,7 @@ def _run_step(recipe: Recipe, step: Step, result: RunResult, session: WriteSessi
     device = None
     if "device" in step.op.context:
         try:
-            device = resolve_device(step.device or recipe.device)
+            device = device_name(step.device or recipe.device)
         except ImgfusionError as exc:
             raise StepFailed(step.id, step.op.name, exc) from exc
         entry["device"] = result.report["device"] = device
@@ -164,21 +163,6 @@ def _add_files(written: list[str], files: list[str]) -> None:
     written.extend(f for f in files if f not in written)
 
 
-def resolve_device(name: str) -> str:
-    """``auto`` (or ``cuda``) -> the device torch will really use: cpu, cuda:N or mps.
-
-    Imports torch, so the engine calls it only for a step that takes a device.
-    """
-    import torch
-
-    from .style.devices import resolve_device as _resolve
-
-    dev = _resolve(name)
-    if dev.type == "cuda" and dev.index is None:
-        dev = torch.device("cuda", torch.cuda.current_device())
-    return str(dev)
-
-
 def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
                  results: Mapping[str, list[Variant]], disable: bool | None,
                  device: str | None = None) -> Variant:
@@ -190,7 +174,7 @@ def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
             images, many_labels = _gather_many(value, results, spec)
             inputs[name] = images
         else:
-            inputs[name] = _convert(_pick(value, labels, results), spec)
+            inputs[name] = as_kind(_pick(value, labels, results), spec.kind)
     params = dict(step.params)
     params.update({k: labels[k] for k in step.sweep})
     for p in step.op.params:
@@ -208,7 +192,7 @@ def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
         "protect": frozenset([*recipe.input_files, recipe.out_dir / RUN_RECORD]),
     }
     try:
-        outputs = call_operator(step.op, inputs, params, context)  # issue 12: was step.op.call
+        outputs = call_operator(step.op, inputs, params, context)
     except Exception as exc:  # KeyboardInterrupt passes through untouched
         raise StepFailed(step.id, step.op.name, exc) from exc
     finally:
@@ -234,21 +218,10 @@ def _gather_many(refs: list[Ref], results, spec: Input):
     images, labels = [], []
     for ref in refs:
         for v in results[ref.step]:
-            images.append(_convert(_value(ref, v), spec))
+            images.append(as_kind(_value(ref, v), spec.kind))
             tag = {"step": ref.step} if len(refs) > 1 or not v.labels else {}
             labels.append({**tag, **v.labels})
     return images, labels
-
-
-def _convert(value: Any, spec: Input) -> Any:
-    """Masks arrive H x W, images H x W x C, whatever produced them."""
-    if not isinstance(value, np.ndarray) or spec.kind == "any":
-        return value
-    if spec.kind == "mask" and value.ndim == 3 and value.shape[2] == 1:
-        return value[..., 0]
-    if spec.kind == "image" and value.ndim == 2:
-        return value[..., None].astype(np.float32, copy=False)
-    return value
 
 
 def _jsonable(value: Any) -> Any:

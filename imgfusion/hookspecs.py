@@ -25,7 +25,18 @@ def imgfusion_register_operators(register):
 def imgfusion_register_executors(register):
     """Register batch executors (``imgfusion batch --executor NAME``).
 
-    Call ``register(spec)`` once per :class:`imgfusion.batch.executor.ExecutorSpec`.
+    Call ``register(spec)`` once per :class:`imgfusion.executors.ExecutorSpec`.
     The built-in ``local`` process pool uses this hook too; ``dask`` and ``ray``
     come from the separate distributions imgfusion-dask and imgfusion-ray.
+    """
+
+
+@hookspec
+def imgfusion_register_commands(register):
+    """Register subcommands of the ``imgfusion`` command line.
+
+    Call ``register(name, add_parser, run)``: ``add_parser(subparsers, parents)`` adds
+    the subcommand's argparse parser (``parents`` carry the common options such as
+    ``--debug``), ``run(args)`` runs it and returns the exit status.  The batch family
+    registers ``imgfusion batch`` this way, so the core's CLI names no family.
     """

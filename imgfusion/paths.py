@@ -7,7 +7,7 @@ One check, :func:`confine`, serves both lines of defence:
   is absolute, climbs out with ``..``, holds a NUL byte, has a name longer than
   :data:`MAX_NAME_BYTES` or a total length over :data:`MAX_PATH_BYTES`, leads out
   of the folder through a symbolic link, or names ``run.json`` or a recipe input;
-* at run time, :func:`imgfusion.io.write.atomic_write` asks :func:`check_destination`
+* at run time, :func:`atomic_write` (here, for every family) asks :func:`check_destination`
   about every file it is about to publish, while the engine holds a
   :func:`write_session` open, and records what it wrote (side files such as style
   snapshots and loss plots included).
@@ -16,15 +16,24 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
+
+from .errors import ParameterError
 
 RUN_RECORD = "run.json"
+SAMPLE_PREFIX = "sample:"  # an input path naming an image bundled with scikit-image
 # A file is written as ".NAME.XXXXXXXX.part" first, 15 bytes more than NAME: 255 - 15.
 MAX_NAME_BYTES = 240
 MAX_PATH_BYTES = 4000
+
+
+def is_sample(path) -> bool:
+    """``sample:NAME``, an input path the I/O family resolves to a bundled image."""
+    return isinstance(path, str) and path.startswith(SAMPLE_PREFIX)
 
 
 class UnsafePath(ValueError):
@@ -97,7 +106,7 @@ _SESSION: ContextVar[WriteSession | None] = ContextVar("imgfusion_write_session"
 def write_session(root: str | os.PathLike,
                   protect: Iterable[str | os.PathLike] = ()) -> Iterator[WriteSession]:
     """While open, every :func:`atomic_write` must land inside ``root`` and is recorded."""
-    items = [p for p in protect if not str(p).startswith("sample:")]
+    items = [p for p in protect if not is_sample(str(p))]
     session = WriteSession(_real(root), frozenset(_real(p) for p in items))
     token = _SESSION.set(session)
     try:
@@ -130,3 +139,86 @@ def check_destination(dest: str | os.PathLike) -> WriteSession | None:
     if session is not None:
         confine(os.path.abspath(os.fspath(dest)), session.root, session.protect)
     return session
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# -- the atomic file dance ----------------------------------------------------
+def protected_by(dest: Path, protect: Iterable) -> str | None:
+    real = os.path.realpath(dest)
+    for item in protect:
+        if not isinstance(item, (str, os.PathLike)) or is_sample(item):
+            continue
+        if os.path.realpath(item) == real:
+            return str(item)
+        with contextlib.suppress(OSError):
+            if os.path.samefile(item, dest):
+                return str(item)
+    return None
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _publish(tmp: str, dest: Path, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(tmp, dest)
+        return
+    try:  # a hard link fails if dest appeared meanwhile: no silent clobbering
+        os.link(tmp, dest)
+    except FileExistsError:
+        raise ParameterError("path", f"{dest} already exists; set overwrite: true to "
+                                     "replace it") from None
+    except OSError:  # file system without hard links
+        if dest.exists():
+            raise ParameterError("path", f"{dest} already exists; set overwrite: true to "
+                                         "replace it") from None
+        os.replace(tmp, dest)
+        return
+    os.unlink(tmp)
+
+
+def atomic_write(dest: Path, write: Callable, *, overwrite: bool = False) -> None:
+    """Call ``write(binary_file)`` on a temporary file, then move it to ``dest``.
+
+    While a run's :func:`~imgfusion.paths.write_session` is open, ``dest`` must lie
+    inside its output folder and not be a protected file (a recipe input, run.json):
+    the second line of defence behind validation.  The file written is recorded.
+    """
+    dest = Path(dest)
+    try:
+        session = check_destination(dest)
+    except UnsafePath as exc:
+        raise ParameterError("path", f"refusing to write {dest}: {exc}") from None
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    except OSError as exc:
+        raise ParameterError("path", f"cannot write {dest}: {exc.strerror or exc}") from None
+    try:
+        os.close(fd)
+        with open(tmp, "wb") as f:  # a named file: tifffile wants f.name to be a path
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        _publish(tmp, dest, overwrite)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(dest.parent)
+    if session is not None:
+        session.record(dest)

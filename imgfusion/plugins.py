@@ -23,13 +23,14 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pluggy
 
 from . import hookspecs
 from .errors import PluginError, Problem
 from .declare import is_operator, read_function
+from .executors import ExecutorSpec
 from .operators import Operator
 from .static_decl import read_module, source_file
 
@@ -62,11 +63,23 @@ class PluginInfo:
     error: str | None = None
     operators: list[str] = field(default_factory=list)
     executors: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "status": self.status,
                 "version": self.version, "error": self.error, "operators": self.operators,
                 "executors": self.executors}
+
+
+@dataclass
+class Command:
+    """A subcommand of ``imgfusion`` that a plugin registers: ``add_parser(subparsers,
+    parents)`` adds its argparse parser, ``run(args)`` runs it and returns the exit status."""
+
+    name: str
+    add_parser: Callable[..., Any]
+    run: Callable[[Any], int]
+    source: str = ""
 
 
 class Registry:
@@ -75,7 +88,8 @@ class Registry:
     def __init__(self) -> None:
         self.operators: dict[str, Operator] = {}
         self.plugins: list[PluginInfo] = []
-        self.executors: dict[str, object] = {}  # name -> imgfusion.batch.executor.ExecutorSpec
+        self.executors: dict[str, ExecutorSpec] = {}
+        self.commands: dict[str, Command] = {}
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
 
@@ -108,27 +122,14 @@ class Registry:
             info.status = "blocked"
             return info
         try:
-            module = importer()
-            self.pm.register(module, name=name)
-            for impl in self.pm.hook.imgfusion_register_operators.get_hookimpls():
-                if impl.plugin_name == name:
-                    impl.function(register=lambda what: self._register(what, info))
-            for impl in self.pm.hook.imgfusion_register_executors.get_hookimpls():
-                if impl.plugin_name == name:
-                    impl.function(register=lambda spec: self._add_executor(spec, info))
+            self.pm.register(importer(), name=name)
+            self._call_hooks(info)
         except PluginError:
             raise
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - isolation is the point
             info.status = "failed"
             info.error = _describe_failure(exc)
-            for op_name in info.operators:
-                self.operators.pop(op_name, None)
-            info.operators.clear()
-            for ex_name in info.executors:
-                self.executors.pop(ex_name, None)
-            info.executors.clear()
-            if self.pm.get_plugin(name) is not None:
-                self.pm.unregister(name=name)
+            self._forget(info)
             if strict:
                 raise PluginError(f"plugin {name} failed to load: {info.error}") from exc
             warnings.warn(f"plugin {name} failed to load: {info.error}",
@@ -145,13 +146,43 @@ class Registry:
         for op in operators_of(what):
             self._add_from(op, info)
 
+    def _call_hooks(self, info: PluginInfo) -> None:
+        """Ask the plugin ``info.name`` for its operators, executors and commands."""
+        hooks = ((self.pm.hook.imgfusion_register_operators,
+                  lambda what: self._register(what, info)),
+                 (self.pm.hook.imgfusion_register_executors,
+                  lambda spec: self._add_executor(spec, info)),
+                 (self.pm.hook.imgfusion_register_commands,
+                  lambda *a: self._add_command(Command(*a), info)))
+        for hook, register in hooks:
+            for impl in hook.get_hookimpls():
+                if impl.plugin_name == info.name:
+                    impl.function(register=register)
+
+    def _forget(self, info: PluginInfo) -> None:
+        """Undo what a plugin that failed half-way registered."""
+        for table, names in ((self.operators, info.operators), (self.executors, info.executors),
+                             (self.commands, info.commands)):
+            for n in names:
+                table.pop(n, None)
+            names.clear()
+        if self.pm.get_plugin(info.name) is not None:
+            self.pm.unregister(name=info.name)
+
+    def _add_command(self, command: Command, info: PluginInfo) -> None:
+        command.source = f"{info.kind} plugin {info.name}"
+        other = self.commands.get(command.name)
+        if other is not None:
+            raise PluginError(f"command '{command.name}' is registered twice: by "
+                              f"{other.source} and by {command.source}")
+        self.commands[command.name] = command
+        info.commands.append(command.name)
+
     def _add_from(self, op: Operator, info: PluginInfo) -> None:
         self.add(op, f"{info.kind} plugin {info.name}")
         info.operators.append(op.name)
 
     def _add_executor(self, spec, info: PluginInfo) -> None:
-        from .batch.executor import ExecutorSpec
-
         source = f"{info.kind} plugin {info.name}"
         if not isinstance(spec, ExecutorSpec):
             raise PluginError(f"plugin {source} registered {spec!r}, which is not an ExecutorSpec")

@@ -71,7 +71,8 @@ def _non_negative_int(text: str) -> int:
 
 def cmd_batch(args) -> int:
     """Validate everything, then run; prints the summary on stdout."""
-    from .executor import ExecutorOptions, resolve_executor
+    from ..executors import ExecutorOptions
+    from .executor import resolve_executor
     from .job import prepare
     from .runner import run_batch
 

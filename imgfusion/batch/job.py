@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import Problem, RecipeError, UsageError
+from ..errors import Problem, RecipeError, UsageError, did_you_mean
 from ..operators import InputPath, OutputPath
-from ..recipe import Recipe, did_you_mean, load_recipe, read_yaml
+from ..recipe import Recipe, load_recipe
+from ..yaml_safe import read_yaml
 from .inputs import Bind, check_out_folder, expand, folder_names, parse_bind, primary, zip_binds
 
 PARTIAL = ".partial"   # per-item work folders inside --out, renamed into place when complete

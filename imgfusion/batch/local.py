@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from ..errors import UsageError
-from .executor import Executor, ExecutorOptions
+from ..executors import Executor, ExecutorOptions
 
 
 def _pin_gpu(counter, n_gpus: int) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import UsageError
-from ..io.write import atomic_write
+from ..paths import atomic_write
 from .job import BatchJob, Item
 from .work import stamps
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .executor import Executor
+from ..executors import Executor
 from .job import PARTIAL, BatchJob, Item
 from .manifest import Manifest, check_folder, write_summary
 from .work import record, run_chunk

@@ -20,9 +20,9 @@ _MODULES = {"gradient_reconstruct": "reconstruct", "poisson_blend": "blending",
 _OUTPUTS = (Output("image"),
             Output("info", "data", "solver used, unknowns, relative residual (None for fft), "
                                    "iterations, seconds"))
-_TOL = Param("tol", float, 1e-8, min=1e-15, max=0.5,
+TOL_PARAM = Param("tol", float, 1e-8, min=1e-15, max=0.5,
              help="relative residual at which cg and multigrid stop")
-_SOLVER = Param("solver", str, "auto", choices=SOLVERS,
+SOLVER_PARAM = Param("solver", str, "auto", choices=SOLVERS,
                 help="auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, "
                      "mgpcg (matrix-free multigrid CG), fft (fast, approximate)")
 _IMAGE = Input("image", help="float image in [0, 1]; an alpha channel is kept")
@@ -36,15 +36,22 @@ _BLEND_PARAMS = (
     Param("offset", tuple[int, int], (0, 0), min=-COORD_MAX, max=COORD_MAX,
           help="(row, col) of the source's top-left corner in the target; may be negative "
                "or partly outside (clipped)"),
-    _SOLVER, _TOL,
+    SOLVER_PARAM, TOL_PARAM,
     Param("device", str, "cpu", choices=DEVICES,
           help="where mgpcg/auto solve: cpu, or cuda (torch, a GPU)"),
 )
 
 
+def _traits(inputs) -> dict:
+    """What validation reads: a mask matches its image; the result has the target's size."""
+    names = [i.name for i in inputs]
+    same = {"same_size": (names[0], "mask")} if "mask" in names else {}
+    return {**same, "size_of": "target" if "target" in names else names[0]}
+
+
 def _op(name: str, summary: str, inputs, params) -> Operator:
     return Operator(name=name, func=f"imgfusion.gradient.{_MODULES[name]}:{name}", summary=summary, inputs=inputs,
-                    params=params, outputs=_OUTPUTS)
+                    params=params, outputs=_OUTPUTS, traits=_traits(inputs))
 
 
 @hookimpl
@@ -77,7 +84,7 @@ def imgfusion_register_operators(register):
                   Param("high_threshold", float, 0.2, min=0, max=100,
                         help="Canny high hysteresis threshold (higher: flatter)"),
                   Param("sigma", float, 1.0, min=0, max=100, help="Canny Gaussian smoothing"),
-                  _SOLVER, _TOL]))
+                  SOLVER_PARAM, TOL_PARAM]))
     register(_op("illumination_change",
                  "Soften highlights and lift shadows inside a mask (log-domain gradients).",
                  [_IMAGE, _SELECTION],
@@ -85,7 +92,7 @@ def imgfusion_register_operators(register):
                         help="alpha as a fraction of the mean log-gradient norm in the mask"),
                   Param("beta", float, 0.2, min=0, max=0.99,
                         help="compression exponent (0: no change)"),
-                  _SOLVER, _TOL]))
+                  SOLVER_PARAM, TOL_PARAM]))
     register(_op("color_change",
                  "Recolour a selection seamlessly, optionally turning the background grey.",
                  [_IMAGE, _SELECTION],
@@ -100,7 +107,7 @@ def imgfusion_register_operators(register):
                         help="px over which the recoloured selection blends into its "
                              "surroundings; 0: Pérez's pure Poisson solve (colour only "
                              "relative to the boundary)"),
-                  _SOLVER, _TOL]))
+                  SOLVER_PARAM, TOL_PARAM]))
     register(_op("seamless_tile",
                  "Make an image tile seamlessly (opposite borders averaged, interior "
-                 "re-solved).", [_IMAGE], [_SOLVER, _TOL]))
+                 "re-solved).", [_IMAGE], [SOLVER_PARAM, TOL_PARAM]))

@@ -37,6 +37,7 @@ import numpy as np
 from ..checks import luminance
 from ..errors import ParameterError
 from ..operators import Image, InputPath, Mask, Range, operator
+from ..values import Shape
 from .headers import check_pixels, max_pixels, png_header
 from .write import save, write_image  # noqa: F401 - part of this module's API
 from .samples import is_sample, sample_names, sample_path  # noqa: F401
@@ -247,7 +248,7 @@ def check_readable(params) -> None:
     probe_image(params["path"])
 
 
-@operator(check=check_readable)
+@operator(check=check_readable, output_probe="imgfusion.io.read:probe_output")
 def load(*, path: InputPath) -> Image:
     """Read an image file (png, jpg, tiff, bmp, webp; 8/16 bit) or sample:NAME.
 
@@ -288,7 +289,7 @@ def read_mask(path, *, channel: str = "auto", threshold: float | None = None,
                      invert=invert)
 
 
-@operator(check=check_readable)
+@operator(check=check_readable, output_probe="imgfusion.io.read:probe_output")
 def load_mask(*, path: InputPath, channel: Literal["auto", "alpha", "gray"] = "auto",
               threshold: Annotated[float, Range(0, 1)] | None = None,
               invert: bool = False) -> Mask:
@@ -320,3 +321,11 @@ def load_mask(*, path: InputPath, channel: Literal["auto", "alpha", "gray"] = "a
     if invert:
         mask = ~mask if mask.dtype == bool else (1 - mask).astype(np.float32)
     return np.ascontiguousarray(mask)
+
+
+def probe_output(params, inputs) -> Shape:
+    """The ``output_probe`` of ``load`` and ``load_mask``: the size the file's header
+    declares, read at validation without decoding the pixels."""
+    p = _resolve(params["path"], "path")
+    width, height = check_pixels(p, _sniff(p, "path"), "path")
+    return Shape((height, width))

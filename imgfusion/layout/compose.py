@@ -47,7 +47,7 @@ def blend_over(fg: np.ndarray, bg: np.ndarray, weight: np.ndarray) -> np.ndarray
     return np.clip(out, 0, 1).astype(np.float32)
 
 
-@operator
+@operator(same_size=("foreground", "mask"))
 def composite(foreground: Image, background: Image, mask: Mask | None = None, *,
               placement: Placement = Placement()) -> Image:
     """Alpha-blend a foreground over a background through a mask.
@@ -84,7 +84,7 @@ def composite(foreground: Image, background: Image, mask: Mask | None = None, *,
     return blend_over(foreground, background, weight)
 
 
-@operator
+@operator(size_of="image")
 def to_gray(image: Image) -> Image:
     """Convert to grey by luminance; RGBA stays RGBA with its alpha.
 

@@ -89,7 +89,7 @@ def _rgb8(colour: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
 
 
-@operator
+@operator(size_of="image", same_size=("image", "hint", "sure"))
 def cut_out(image: Image, hint: Mask | None = None, sure: Mask | None = None, *,
             box: Annotated[tuple[float, float, float, float] | None,
                            Range(-COORD_MAX, COORD_MAX)] = None,
@@ -138,7 +138,7 @@ def _select(alpha: np.ndarray, invert: bool) -> np.ndarray:
     return ~alpha if alpha.dtype == bool else (1 - alpha).astype(np.float32)
 
 
-@operator
+@operator(size_of="image")
 def color_key(image: Image, *,
               color: Annotated[tuple[float, float, float], Range(0, 1)] = (0.0, 1.0, 0.0),
               tolerance: Annotated[float, Range(0, 2)] = 0.2,
@@ -165,7 +165,7 @@ def color_key(image: Image, *,
     return _select(_ramp(distance, tolerance, softness), invert)
 
 
-@operator
+@operator(size_of="image")
 def channel_key(image: Image, *,
                 channel: Literal["luminance", "alpha", "red", "green", "blue"] = "luminance",
                 threshold: Annotated[float, Range(0, 1)] = 0.5,

@@ -9,6 +9,7 @@ from ..checks import check_image, check_mask, mask_alpha
 from .compose import blend_over
 from ..errors import ParameterError
 from ..limits import COORD_MAX, RESIZE_SCALE, SIDE_MAX
+from ..values import Shape
 from ..memory import check_fits
 from ..operators import Image, Mask, Range, Value, operator
 from .placement import Placement, resolve_placement
@@ -41,7 +42,7 @@ def check_resize(params) -> None:
     target_size((1, 1), params.get("size"), params.get("scale"), params.get("longest"))
 
 
-@operator(check=check_resize)
+@operator(check=check_resize, output_probe="imgfusion.layout.geometry:probe_output")
 def resize(image: Value, *, size: Size | None = None,
            scale: Annotated[float, Range(RESIZE_SCALE[0], RESIZE_SCALE[1])] | None = None,
            longest: Annotated[int, Range(1, SIDE_MAX)] | None = None) -> Image:
@@ -123,7 +124,7 @@ def repeat(image: Value, *,
     return np.tile(image, reps)
 
 
-@operator
+@operator(same_size=("image", "mask"), size_of="onto")
 def place(image: Image, onto: Image, mask: Mask | None = None, *,
           offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
           placement: Placement = Placement()) -> Image:
@@ -158,3 +159,12 @@ def place(image: Image, onto: Image, mask: Mask | None = None, *,
     full_weight = np.zeros((rows, cols), np.float32)
     full_weight[dst] = weight[src]
     return blend_over(layer, onto, full_weight)
+
+
+def probe_output(params, inputs) -> Shape | None:
+    """The ``output_probe`` of ``resize``: the size it makes of its input's known size."""
+    known = inputs.get("image")
+    if known is None or known.size is None:
+        return None
+    size = target_size(known.size, params.get("size"), params.get("scale"), params.get("longest"))
+    return Shape(size)

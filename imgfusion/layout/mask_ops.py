@@ -40,7 +40,7 @@ def _is_hard(alpha: np.ndarray) -> bool:
     return bool(np.isin(alpha, (0.0, 1.0)).all())
 
 
-@operator
+@operator(size_of="a", same_size=("a", "b"))
 def mask_union(a: Mask, b: Mask) -> Mask:
     """Add two masks: a pixel is in the result if it is in either (soft: the maximum).
 
@@ -53,7 +53,7 @@ def mask_union(a: Mask, b: Mask) -> Mask:
     return _like(np.maximum(alpha, beta), hard)
 
 
-@operator
+@operator(size_of="a", same_size=("a", "b"))
 def mask_intersection(a: Mask, b: Mask) -> Mask:
     """Intersect two masks: a pixel is in the result if it is in both (soft: the minimum).
 
@@ -66,7 +66,7 @@ def mask_intersection(a: Mask, b: Mask) -> Mask:
     return _like(np.minimum(alpha, beta), hard)
 
 
-@operator
+@operator(size_of="a", same_size=("a", "b"))
 def mask_difference(a: Mask, b: Mask) -> Mask:
     """Subtract ``b`` from ``a``: in ``a`` and not in ``b`` (soft: min(a, 1 - b)).
 
@@ -79,7 +79,7 @@ def mask_difference(a: Mask, b: Mask) -> Mask:
     return _like(np.minimum(alpha, 1.0 - beta), hard)
 
 
-@operator
+@operator(size_of="mask")
 def mask_invert(mask: Mask) -> Mask:
     """Swap inside and outside (soft: 1 - alpha).
 
@@ -115,7 +115,7 @@ def _morphed(alpha: np.ndarray, pixels: int, grow: bool) -> np.ndarray:
     return morph(alpha, footprint=disc(pixels), mode="constant", cval=0.0 if grow else 1.0)
 
 
-@operator
+@operator(size_of="mask")
 def mask_grow(mask: Mask, *, pixels: Pixels = 1) -> Mask:
     """Grow a mask by ``pixels``: every pixel within that distance of the mask joins it.
 
@@ -127,7 +127,7 @@ def mask_grow(mask: Mask, *, pixels: Pixels = 1) -> Mask:
     return _like(_morphed(_alpha(mask), pixels, True), np.asarray(mask).dtype == bool)
 
 
-@operator
+@operator(size_of="mask")
 def mask_shrink(mask: Mask, *, pixels: Pixels = 1) -> Mask:
     """Shrink a mask by ``pixels``: every pixel within that distance of the outside leaves it.
 
@@ -142,7 +142,7 @@ def mask_shrink(mask: Mask, *, pixels: Pixels = 1) -> Mask:
     return _like(_morphed(_alpha(mask), pixels, False), np.asarray(mask).dtype == bool)
 
 
-@operator
+@operator(size_of="mask")
 def mask_fill_holes(mask: Mask) -> Mask:
     """Fill the holes of a mask: regions of outside pixels not connected to the border.
 
@@ -158,7 +158,7 @@ def mask_fill_holes(mask: Mask) -> Mask:
     return _like(filled, np.asarray(mask).dtype == bool)
 
 
-@operator
+@operator(size_of="mask")
 def mask_largest(mask: Mask, *, count: Annotated[int, Range(1, 1_000_000)] = 1) -> Mask:
     """Keep the ``count`` largest connected parts of a mask (8-connected), drop the rest.
 
@@ -185,7 +185,7 @@ def inner_ramp(inside: np.ndarray, width: float) -> np.ndarray:
     return np.clip(depth / width, 0, 1).astype(np.float32)
 
 
-@operator
+@operator(size_of="mask")
 def mask_feather(mask: Mask, *, pixels: Annotated[float, Range(0, FEATHER_MAX)] = 4.0) -> Mask:
     """Soften a mask's edge: alpha rises from 0 at the outline to 1 at ``pixels`` inside.
 
@@ -203,7 +203,7 @@ def mask_feather(mask: Mask, *, pixels: Annotated[float, Range(0, FEATHER_MAX)] 
     return np.minimum(alpha, inner_ramp(alpha >= 0.5, pixels))
 
 
-@operator
+@operator(size_of="mask")
 def mask_threshold(mask: Mask, *, level: Annotated[float, Range(0, 1)] = 0.5) -> Mask:
     """Make a soft mask hard: the pixels whose alpha is ``level`` or more.
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..limits import FEATHER_MAX, SIDE_MAX
+from ..values import Shape
 from ..memory import check_fits
 from ..operators import Mask, Range, Value, operator
 
@@ -23,7 +24,7 @@ def _mask_size(like, size) -> tuple[int, int]:
     return int(like.shape[0]), int(like.shape[1])
 
 
-@operator
+@operator(output_probe="imgfusion.layout.masks:probe_output")
 def shape_mask(like: Value | None = None, *,
                size: Annotated[tuple[int, int], Range(1, SIDE_MAX)] | None = None,
                shape: Literal["ellipse", "rectangle"] = "ellipse",
@@ -69,3 +70,11 @@ def shape_mask(like: Value | None = None, *,
 
     depth = distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1]
     return np.clip(depth / feather, 0, 1).astype(np.float32)
+
+
+def probe_output(params, inputs) -> Shape | None:
+    """The ``output_probe`` of ``shape_mask``: ``size``, else the size of ``like``."""
+    if params.get("size") is not None:
+        return Shape(_mask_size(None, params["size"]))
+    like = inputs.get("like")
+    return None if like is None or like.size is None else Shape(like.size)

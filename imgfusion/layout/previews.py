@@ -41,7 +41,7 @@ def _tint(rgb: np.ndarray, where: np.ndarray, colour, opacity) -> np.ndarray:
     return (rgb * (1 - weight) + np.asarray(colour, np.float32) * weight).astype(np.float32)
 
 
-@operator
+@operator(size_of="image", same_size=("image", "mask"))
 def mask_overlay(image: Image, mask: Mask, *,
                  color: Annotated[Colour, Range(0, 1)] = (1.0, 0.0, 0.3),
                  opacity: Annotated[float, Range(0, 1)] = 0.4,
@@ -83,7 +83,7 @@ def _side_by_side(left: np.ndarray, right: np.ndarray, gap: int = 8) -> np.ndarr
     return np.concatenate([left, spacer, right], axis=1)
 
 
-@operator
+@operator(same_size=("source", "mask"))
 def placement_preview(source: Image, target: Image, mask: Mask | None = None, *,
                       offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
                       placement: Placement = Placement(),

@@ -12,14 +12,14 @@ from dataclasses import replace
 
 from ..hookspecs import hookimpl
 from ..operators import Input, Operator, Output, Param
-from ..gradient.plugin import _SOLVER, _TOL
+from ..gradient.plugin import SOLVER_PARAM, TOL_PARAM
 from ..limits import COORD_MAX, FEATHER_MAX
 from ..style.plugin import CHECK, CONTEXT, OUTPUTS, PARAMS
 
 _KEEP_SIZE = "output size: longest side or [rows, cols]; null keeps the content's size"
 _STYLE_PARAMS = tuple(replace(p, default=None, help=_KEEP_SIZE) if p.name == "size" else p
                       for p in PARAMS)
-_GUIDE_PARAMS = (
+GUIDE_PARAMS = (
     Param("guide_mode", str, "simple", choices=("simple", "all", "inside"),
           help="guided/regions: carry masks to each layer by resampling, any overlap of the "
                "receptive field (all), or receptive field wholly inside (inside)"),
@@ -29,9 +29,11 @@ _GUIDE_PARAMS = (
 )
 
 
-def _op(module: str, name: str, summary: str, inputs, params, outputs=OUTPUTS) -> Operator:
+def _op(module: str, name: str, summary: str, inputs, params, outputs=OUTPUTS,
+        traits=None) -> Operator:
     return Operator(name=name, func=f"imgfusion.masked.{module}:{name}_flat", summary=summary,
-                    inputs=inputs, params=params, outputs=outputs, context=CONTEXT, check=CHECK)
+                    inputs=inputs, params=params, outputs=outputs, context=CONTEXT, check=CHECK,
+                    traits=traits or {})
 
 
 MASKED_STYLE = _op(
@@ -51,7 +53,7 @@ MASKED_STYLE = _op(
                 "guided: guided Gram matrices; regions: one style per mask"),
      Param("feather", float, 0.0, min=0, max=FEATHER_MAX,
            help="soften each mask over this many pixels inside its outline"),
-     *_GUIDE_PARAMS, *_STYLE_PARAMS),
+     *GUIDE_PARAMS, *_STYLE_PARAMS),
 )
 
 STYLIZE_AND_BLEND = _op(
@@ -70,10 +72,11 @@ STYLIZE_AND_BLEND = _op(
                 "per pixel pair"),
      Param("margin", int, 16, min=0, max=FEATHER_MAX,
            help="pixels of context around the mask's bounding box stylised with it"),
-     _SOLVER, _TOL,
+     SOLVER_PARAM, TOL_PARAM,
      *(p for p in PARAMS if p.name not in ("size", "pyramid"))),
     (*OUTPUTS, Output("info", "data", "the blend's solver, unknowns, relative residual, "
                                       "iterations, seconds")),
+    {"same_size": ("source", "mask"), "size_of": "target"},
 )
 
 

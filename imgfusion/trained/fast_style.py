@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..errors import ParameterError
-from ..style.devices import resolve_device
+from ..devices import resolve_device
 from .modelfile import load_model, module_shapes
 from .transform_net import TransformNet, build, stylise_tensor
 

@@ -87,13 +87,13 @@ def _full_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
 def model_destination(path, overwrite: bool = False, protect=(), field: str = "path") -> Path:
     """The absolute path a model may be written to (and its sidecar): ModelFileError for a
     name without .safetensors, a folder, an existing file (unless ``overwrite``), an input."""
-    from ..io.write import _protected_by
+    from ..paths import protected_by
 
     dest = Path(path).expanduser().absolute()
     if dest.suffix != SUFFIX:
         raise ModelFileError(field, f"a model file name ends in {SUFFIX}, got '{dest.name}'")
     for p in (dest, sidecar_path(dest)):
-        guard = _protected_by(p, protect)
+        guard = protected_by(p, protect)
         if guard is not None:
             raise ModelFileError(field, f"refusing to overwrite {p}: it is an input of this "
                                         f"run ({guard})")
@@ -113,7 +113,7 @@ def save_model(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor],
     ``tensors`` are copied to the CPU (contiguous); ``meta`` needs ``kind`` and
     ``arch`` (``format`` defaults to 1).  Returns the absolute path of the model file.
     """
-    from ..io.write import atomic_write
+    from ..paths import atomic_write
 
     dest = model_destination(path, overwrite, protect, field)
     full = _full_meta(meta)

@@ -27,7 +27,7 @@ import torch
 
 from ..errors import ParameterError
 from ..paths import in_output_folder
-from ..video.frames import Video
+from ..values import Video
 from . import vae_measures as vm
 from .vae_latent import Smoother, check_mode, check_strength, shifted
 from .vae_model import VaeStyleModel, decode, encode, images_to_tensor, tensor_to_images
@@ -182,7 +182,7 @@ def _store(frames_dir, workdir, settings: dict, model: VaeStyleModel, overwrite:
 
 def resolve_model(model, model_file, device: str) -> VaeStyleModel:
     """The model handed in by an earlier step, or read from ``model_file``."""
-    from ..style.devices import resolve_device
+    from ..devices import resolve_device
 
     if (model is None) == (model_file is None):
         raise ParameterError("model", "give exactly one of model (an earlier "

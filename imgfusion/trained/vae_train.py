@@ -267,7 +267,7 @@ def train_style_vae(paintings=None, frames=None, *, path,
     checkpoint_every, resume, loss_plot, overwrite :
         The shared training loop's options (:func:`imgfusion.trained.training.train`).
     """
-    from ..style.devices import resolve_device
+    from ..devices import resolve_device
     from .vae_io import save_vae_model
 
     o = {"beta": beta, "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,

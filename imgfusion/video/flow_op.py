@@ -15,7 +15,8 @@ from typing import Iterator
 import numpy as np
 
 from .flow import check_method, consistency, dense_flow, flow_to_rgb
-from .frames import PerFrame, Video, as_video
+from ..values import PerFrame, Video
+from .frames import as_video
 
 
 def _pairs(video: Video, method: str, preset: str, device: str) -> Iterator[tuple]:

@@ -3,13 +3,13 @@ optical_flow, temporal_error, video_style).
 
 Functions are named as ``"module:function"`` strings, so listing operators imports
 neither torch nor OpenCV nor PyAV.  Any image operator also runs on a video, frame by
-frame (:mod:`imgfusion.video.mapping`).
+frame (the engine's rule, :mod:`imgfusion.per_frame`).
 """
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
 from ..operators import Input, InputPath, Operator, Output, OutputPath, Param
-from ..masked.plugin import _GUIDE_PARAMS  # guide_mode, guide_dilation, as masked_style's
+from ..masked.plugin import GUIDE_PARAMS  # guide_mode, guide_dilation, as masked_style's
 from ..limits import COORD_MAX, FEATHER_MAX, ITERATIONS_MAX, SIDE_MAX, WEIGHT_MAX
 from ..operators import problems as _problems  # ParameterError -> (field, message)
 
@@ -60,6 +60,7 @@ LOAD_VIDEO = Operator(
     ],
     outputs=[Output("video", "video")],
     check=_problems(_check_load),
+    traits={"output_probe": f"{_PKG}.reader:probe_output"},
 )
 
 SAVE_VIDEO = Operator(
@@ -97,6 +98,7 @@ SYNTHETIC_VIDEO = Operator(
     ],
     outputs=[Output("video", "video"),
              Output("disc", "video", help="the disc's masks, frame for frame (a mask video)")],
+    traits={"output_probe": f"{_PKG}.synthetic:probe_output"},
 )
 
 OPTICAL_FLOW = Operator(
@@ -186,7 +188,7 @@ VIDEO_STYLE = Operator(
                    "exactly 0 or 1); null keeps it soft"),
         Param("feather", float, 0.0, min=0, max=FEATHER_MAX,
               help="soften the mask over this many pixels inside its outline"),
-        *_GUIDE_PARAMS,
+        *GUIDE_PARAMS,
         Param("overwrite", bool, False,
               help="start again when frames_dir holds another run's frames"),
         *_style_params(),
@@ -196,6 +198,7 @@ VIDEO_STYLE = Operator(
                                            "fraction with c = 0, temporal error, "
                                            "mask fraction")],
     context=("device", "seed", "progress", "workdir"),
+    traits={"lockstep": ("video", "mask"), "same_size": ("video", "mask")},
     check=_problems(lambda p: _check_flow({"method": p.get("flow_method", "dis"),
                                            "preset": p.get("flow_preset", "medium")})),
 )

@@ -1,5 +1,5 @@
 """``load_video``: a container (mp4, webm, mov, mkv, avi, gif) through PyAV, or a folder
-of numbered frames, as a lazy :class:`~imgfusion.video.frames.Video`.
+of numbered frames, as a lazy :class:`~imgfusion.values.Video`.
 
 :func:`probe_video` reads the headers only (the container's streams, or each frame
 file's size) and decodes one frame, so that a missing or corrupt file, a video without
@@ -16,9 +16,11 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ParameterError
+from ..values import Shape
 from ..layout.geometry import target_size
 from ..io.read import READ_EXTENSIONS, probe_image, read_image
-from .frames import Video, check_frame
+from ..values import Video
+from .frames import check_frame
 
 CONTAINER_EXTENSIONS = (".mp4", ".m4v", ".webm", ".mov", ".mkv", ".avi", ".gif")
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")
@@ -245,3 +247,11 @@ def check_load_video(params) -> None:
     info = probe_video(params["path"])
     _selection(info.frames, int(params.get("start", 0)), params.get("stop"),
                int(params.get("step", 1)))
+
+
+def probe_output(params, inputs) -> Shape:
+    """The ``output_probe`` of ``load_video``: frame count and size of the selected range."""
+    info = probe_video(params["path"])
+    chosen = _selection(info.frames, int(params.get("start", 0)), params.get("stop"),
+                        int(params.get("step", 1)))
+    return Shape(output_size(info.size, params.get("size")), len(chosen), True)

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError
-from ..io.write import atomic_write, write_image
+from ..paths import atomic_write
+from ..io.write import write_image
 from ..io.read import read_image
 from ..paths import move_written
 

@@ -32,7 +32,8 @@ from ..style.options import (Speed, StyleColor, StyleFiles, StyleGuides, StyleIn
                              StyleLosses, StyleSchedule, flat_adapter)
 from ..style.pipeline import StyleContext, StyleInputs, StyleSettings
 from ..style.transfer import stylise
-from .frames import Video, as_video
+from ..values import Video
+from .frames import as_video
 from .masks import MASK_METHODS, FrameMasks, MaskSettings, frame_masks, with_masks
 from .reader import _resized, load_video, output_size
 from .store import FrameStore, fingerprint, quantised

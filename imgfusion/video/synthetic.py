@@ -15,7 +15,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import ParameterError
-from .frames import Video, from_frames
+from ..values import Shape, Video
+from .frames import from_frames
 
 
 @dataclass
@@ -150,3 +151,9 @@ def synthetic_video(background: np.ndarray, cutout: np.ndarray | None = None, *,
     clip = camera_clip(background, cutout, frames=frames, size=size, pan=pan, zoom=zoom,
                        radius=radius, velocity=velocity, fps=fps)
     return SyntheticVideo(clip.video(), clip.disc_video())
+
+
+def probe_output(params, inputs) -> Shape:
+    """The ``output_probe`` of ``synthetic_video``: its parameters say frames and size."""
+    size = params.get("size", (128, 128))
+    return Shape(tuple(int(v) for v in size), int(params.get("frames", 0)) or None, True)

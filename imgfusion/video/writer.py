@@ -19,7 +19,8 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..paths import in_output_folder
-from .frames import Video, as_video
+from ..values import Video
+from .frames import as_video
 
 CODECS = {".mp4": ("mp4", "libx264"), ".m4v": ("mp4", "libx264"), ".mov": ("mov", "libx264"),
           ".mkv": ("matroska", "libx264"), ".webm": ("webm", "libvpx-vp9")}

@@ -119,7 +119,7 @@ def test_name_and_confinement(tmp_path):
 
 
 def test_interrupted_sidecar_leaves_no_model(tmp_path, monkeypatch):
-    import imgfusion.io.write as w
+    import imgfusion.paths as w   # where atomic_write lives (the core)
 
     real = w.atomic_write
     calls = []

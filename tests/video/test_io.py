@@ -7,7 +7,8 @@ import pytest
 from imgfusion.errors import ParameterError, RecipeError
 from imgfusion.io.write import write_image
 from imgfusion.recipe import load_recipe
-from imgfusion.video.frames import Video, from_frames
+from imgfusion.values import Video
+from imgfusion.video.frames import from_frames
 from imgfusion.video.reader import load_video, probe_video
 from imgfusion.video.writer import save_video
 

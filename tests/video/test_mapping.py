@@ -8,8 +8,9 @@ from imgfusion.gradient.blending import poisson_blend
 from imgfusion.operators import Input, Operator, Output
 from imgfusion.plugins import load_registry
 from imgfusion.recipe import load_recipe
-from imgfusion.video.frames import Video, from_frames
-from imgfusion.video.mapping import call_operator
+from imgfusion.values import Video
+from imgfusion.video.frames import from_frames
+from imgfusion.per_frame import call_operator
 from imgfusion.video.reader import load_video
 
 from video_helpers import noise_frames
