@@ -20,7 +20,7 @@ import numpy as np
 from ..checks import check_image, check_mask, luminance, split_alpha, to_colour
 from ..errors import ParameterError
 from ..operators import Image, Mask, operator
-from .placement import Placement
+from .placement import Placement, landed, resolve_placement
 
 
 def blend_over(fg: np.ndarray, bg: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -70,9 +70,9 @@ def composite(foreground: Image, background: Image, mask: Mask | None = None, *,
         raise ParameterError("mask", "composite needs a mask, or a foreground with an "
                                      "alpha channel")
     if placement != Placement():
-        from .geometry import place
-
-        return place(foreground, background, mask, placement=placement)
+        fg, weight, offset = resolve_placement(placement, foreground, mask, background.shape[:2])
+        hw = background.shape[:2]
+        return blend_over(landed(fg, offset, hw), background, landed(weight, offset, hw))
     if foreground.shape[:2] != background.shape[:2]:
         raise ParameterError("foreground", f"the foreground is {foreground.shape[0]} x "
                              f"{foreground.shape[1]} but the background is "

@@ -26,6 +26,7 @@ import numpy as np
 from ..checks import bounding_box, check_mask
 from ..errors import ParameterError
 from ..limits import COORD_MAX, RESIZE_SCALE
+from ..memory import check_fits
 from ..operators import Range, options
 
 Anchor = Literal["mask_center", "bbox_center", "top_left", "top_right",
@@ -95,13 +96,21 @@ def fit_factor(placement: Placement, alpha: np.ndarray, target_hw) -> float:
 
 
 def rescaled(source: np.ndarray, alpha: np.ndarray, factor: float):
-    """``source`` and ``alpha`` resized by ``factor`` (untouched when it is 1)."""
+    """``source`` and ``alpha`` resized by ``factor`` (untouched when it is 1): bilinear,
+    anti-aliased when shrinking, as the ``resize`` operator (which this module cannot
+    import: ``place`` beside it imports this one)."""
     if factor == 1.0:
         return source, alpha
-    from .geometry import resize
+    from skimage.transform import resize
 
-    source = resize(source, scale=factor)
-    return source, resize(alpha, size=source.shape[:2])
+    size = tuple(max(1, round(n * factor)) for n in source.shape[:2])
+    check_fits(4 * (source.size + alpha.size) * 4 + 16 * size[0] * size[1] * 5, "scale",
+               f"rescaling the source to {size[0]} x {size[1]}")
+    shrinking = factor < 1
+    out = [np.clip(resize(a.astype(np.float32), size + a.shape[2:], order=1, mode="edge",
+                          anti_aliasing=shrinking, preserve_range=True), 0, 1)
+           for a in (source, alpha)]
+    return out[0].astype(np.float32), out[1].astype(np.float32)
 
 
 def round_half_up(value: float) -> int:
