@@ -15,7 +15,7 @@ an optimised path).  A soft mask's fringe is part of the ring and weighted as in
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import numpy as np
 
@@ -24,7 +24,18 @@ from ..limits import COORD_MAX, FEATHER_MAX
 from ..layout.placement import Placement, landed, resolve_placement
 from .blend_measures import blend_scores
 from .blending import poisson_blend
-from .result import GradientResult
+from ..operators import Data, Image, Mask, Range, operator
+
+
+class KeptBlend(NamedTuple):
+    """Attributes
+    ----------
+    image : the blended image, shaped like the target
+    info : the ring's solver info, the band, and the blend's colour_distance and seam_visibility
+    """
+
+    image: Image
+    info: Data
 
 
 def solid_core(alpha: np.ndarray, band: int) -> np.ndarray:
@@ -46,12 +57,13 @@ def paste_core(source: np.ndarray, target: np.ndarray, core: np.ndarray, offset)
     return out if alpha is None else np.concatenate([out, alpha[..., None]], axis=2)
 
 
+@operator(same_size=("source", "mask"), size_of="target")
 def keep_colors_blend(source: Image, target: Image, mask: Mask, *,
                       offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
                       placement: Placement = Placement(),
                       band: Annotated[int, Range(1, FEATHER_MAX)] = 6,
                       solver: Literal["auto", "direct", "cg", "multigrid", "mgpcg"] = "auto",
-                      tol: Annotated[float, Range(1e-15, 0.5)] = 1e-8) -> GradientResult:
+                      tol: Annotated[float, Range(1e-15, 0.5)] = 1e-8) -> KeptBlend:
     """Paste a piece keeping its own colours inside; only a band along its outline is re-solved.
 
     The piece's core is composited as it is; a ring ``band`` pixels wide inside the
@@ -77,7 +89,7 @@ def keep_colors_blend(source: Image, target: Image, mask: Mask, *,
     return banded_blend(src, target, alpha, offset, band, (solver, tol))
 
 
-def banded_blend(src, target, alpha, offset, band, how) -> GradientResult:
+def banded_blend(src, target, alpha, offset, band, how) -> KeptBlend:
     """:func:`keep_colors_blend` on a placed piece (``offset`` resolved, ``how`` = solver, tol)."""
     solver, tol = how
     core = solid_core(alpha, band)
@@ -88,10 +100,10 @@ def banded_blend(src, target, alpha, offset, band, how) -> GradientResult:
     else:
         image, info = base, {"solver": None, "unknowns": 0}
     scores = blend_scores(image, src, target, alpha, offset)
-    return GradientResult(image, {**info, "band": band, **scores})
+    return KeptBlend(image, {**info, "band": band, **scores})
 
 
-def best_blend(src, target, alpha, offset, band, how) -> GradientResult:
+def best_blend(src, target, alpha, offset, band, how) -> KeptBlend:
     """The colour-keeping blend when it beats plain Poisson on colour fidelity and the alpha
     composite on seam visibility, else plain Poisson; ``info`` says which and why."""
     from ..layout.geometry import place
@@ -105,4 +117,4 @@ def best_blend(src, target, alpha, offset, band, how) -> GradientResult:
     better = (scores["keep_colors"]["colour_distance"] < scores["poisson"]["colour_distance"]
               and scores["keep_colors"]["seam_visibility"] < scores["alpha"]["seam_visibility"])
     chosen, result = ("keep_colors", kept) if better else ("poisson", plain)
-    return GradientResult(result.image, {**result.info, "blend": chosen, "scores": scores})
+    return KeptBlend(result.image, {**result.info, "blend": chosen, "scores": scores})

@@ -56,6 +56,7 @@ def _op(name: str, summary: str, inputs, params) -> Operator:
 
 @hookimpl
 def imgfusion_register_operators(register):
+    register("imgfusion.gradient.color_keeping")
     register(_op("gradient_reconstruct",
                  "Rebuild an image from its x/y gradients and one anchor pixel (toy problem).",
                  [_IMAGE],
