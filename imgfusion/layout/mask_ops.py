@@ -25,19 +25,20 @@ def _alpha(mask, field: str = "mask") -> np.ndarray:
     return check_mask(arr, arr.shape[:2], field)
 
 
-def _pair(a, b) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Both alphas (b checked against a's size) and whether both were bool."""
-    alpha = _alpha(a, "a")
-    beta = check_mask(b, alpha.shape, "b", "mask a")
-    return alpha, beta, np.asarray(a).dtype == bool and np.asarray(b).dtype == bool
-
-
 def _like(alpha: np.ndarray, hard: bool) -> np.ndarray:
     return alpha >= 0.5 if hard else alpha.astype(np.float32)
 
 
 def _is_hard(alpha: np.ndarray) -> bool:
     return bool(np.isin(alpha, (0.0, 1.0)).all())
+
+
+def _combined(a, b, how) -> np.ndarray:
+    """``how`` (a fuzzy-set operation on alphas) of two masks, ``b`` checked against ``a``."""
+    alpha = _alpha(a, "a")
+    beta = check_mask(b, alpha.shape, "b", "mask a")
+    hard = np.asarray(a).dtype == bool and np.asarray(b).dtype == bool
+    return _like(how(alpha, beta), hard)
 
 
 @operator(size_of="a", same_size=("a", "b"))
@@ -49,21 +50,25 @@ def mask_union(a: Mask, b: Mask) -> Mask:
     a : a mask
     b : a mask of the same size as ``a``
     """
-    alpha, beta, hard = _pair(a, b)
-    return _like(np.maximum(alpha, beta), hard)
+    return _combined(a, b, np.maximum)
 
 
 @operator(size_of="a", same_size=("a", "b"))
 def mask_intersection(a: Mask, b: Mask) -> Mask:
-    """Intersect two masks: a pixel is in the result if it is in both (soft: the minimum).
+    """Intersect two masks: in the result if in both (soft: the minimum, the fuzzy AND).
+
+    Use it to keep a cut-out's part inside a region, e.g. a shape from ``shape_mask``.
 
     Parameters
     ----------
     a : a mask
-    b : a mask of the same size as ``a``
+    b : the mask it is intersected with, of the same size as ``a``
     """
-    alpha, beta, hard = _pair(a, b)
-    return _like(np.minimum(alpha, beta), hard)
+    return _combined(a, b, np.minimum)
+
+
+def _without(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    return np.minimum(alpha, 1.0 - beta)
 
 
 @operator(size_of="a", same_size=("a", "b"))
@@ -73,10 +78,9 @@ def mask_difference(a: Mask, b: Mask) -> Mask:
     Parameters
     ----------
     a : the mask subtracted from
-    b : the mask taken away, of the same size as ``a``
+    b : the mask taken away, of the same size as ``a``; soft values take away part of ``a``'s alpha
     """
-    alpha, beta, hard = _pair(a, b)
-    return _like(np.minimum(alpha, 1.0 - beta), hard)
+    return _combined(a, b, _without)
 
 
 @operator(size_of="mask")
@@ -119,12 +123,14 @@ def _morphed(alpha: np.ndarray, pixels: int, grow: bool) -> np.ndarray:
 def mask_grow(mask: Mask, *, pixels: Pixels = 1) -> Mask:
     """Grow a mask by ``pixels``: every pixel within that distance of the mask joins it.
 
+    Beyond the image's border is outside: nothing grows in from there.
+
     Parameters
     ----------
     mask : the mask grown (soft: the maximum over a disc of that radius)
     pixels : the radius in pixels (Euclidean)
     """
-    return _like(_morphed(_alpha(mask), pixels, True), np.asarray(mask).dtype == bool)
+    return _like(_morphed(_alpha(mask), pixels, grow=True), np.asarray(mask).dtype == bool)
 
 
 @operator(size_of="mask")
@@ -139,7 +145,8 @@ def mask_shrink(mask: Mask, *, pixels: Pixels = 1) -> Mask:
     mask : the mask shrunk (soft: the minimum over a disc of that radius)
     pixels : the radius in pixels (Euclidean)
     """
-    return _like(_morphed(_alpha(mask), pixels, False), np.asarray(mask).dtype == bool)
+    shrunk = _morphed(_alpha(mask), pixels, grow=False)
+    return _like(shrunk, np.asarray(mask).dtype == bool)
 
 
 @operator(size_of="mask")

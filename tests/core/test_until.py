@@ -7,18 +7,10 @@ RECIPE = """
     imgfusion: 1
     plugins: [TOY]
     steps:
-      - id: a
-        op: const
-        value: 0.25
-      - id: first
-        op: write
-        path: out/a.npy
-      - id: later
-        op: write
-        image: $a
-        path: out/b.npy
+      - {id: a, op: const, value: 0.25}
+      - {id: first, op: write, path: out/a.npy}
+      - {id: later, op: write, image: $a, path: out/b.npy}
 """
-
 
 def test_until_stops_after_the_step_and_records_it(write_recipe, tmp_path, capsys):
     out = tmp_path / "o"
