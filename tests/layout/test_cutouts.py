@@ -53,6 +53,8 @@ def test_grabcut_recovers_the_object_from_a_box_or_a_rough_mask(seed):
     soft = (from_box > 0.05) & (from_box < 0.95)
     to_outline = np.maximum(distance_transform_edt(truth), distance_transform_edt(~truth))
     assert soft.any() and to_outline[soft].max() <= 2 * 2 + 1   # only along the edge (2 windows)
+    grown = distance_transform_edt(~(box_px >= 0.5)) <= 2 * 2
+    assert not from_box[~grown].any()        # no faint halo far from the cut
 
 
 def test_grabcut_hint_errors_name_the_field():
