@@ -8,7 +8,7 @@ from imgfusion.layout.cutouts import channel_key, color_key, cut_out
 from imgfusion.layout.masks import shape_mask
 
 # measured on seeds 0-5 of this scene: IoU 0.9957-0.9997 (box and rough-ellipse hints);
-# the box itself scores 0.24-0.45
+# the hints themselves score 0.46 (box) and 0.59 (ellipse)
 IOU_MIN = 0.97
 
 
