@@ -1,8 +1,8 @@
 """Pictures to look at before a long step: a mask over its image, and where a cutout lands.
 
-Save them with ``save`` early in a recipe and stop there with
-``imgfusion run --until STEP`` to check a cut-out and its placement before a
-stylisation of minutes runs.
+Save them with a ``save`` step that has an ``id`` early in a recipe, and stop
+after it with ``imgfusion run --until THAT_ID`` to check a cut-out and its
+placement before a stylisation of minutes runs.
 """
 from __future__ import annotations
 
