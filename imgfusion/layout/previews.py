@@ -108,9 +108,9 @@ def placement_preview(source: Image, target: Image, mask: Mask | None = None, *,
     """
     check_image(source, "source")
     check_image(target, "target")
-    src, alpha, offset = resolve_placement(placement, source, mask, target.shape[:2],
-                                           offset)
-    left = mask_overlay(src, alpha, color=color, width=width)
+    _, alpha, offset = resolve_placement(placement, source, mask, target.shape[:2], offset)
+    own = np.ones(source.shape[:2], np.float32) if mask is None else mask
+    left = mask_overlay(source, own, color=color, width=width)
     right = _tint(_rgb(target), outline(landed(alpha, offset, target.shape[:2]), width),
                   color, 1.0)
     if placement.at is not None:
