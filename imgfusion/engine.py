@@ -25,7 +25,7 @@ from tqdm import tqdm
 from .devices import device_name
 from .errors import ImgfusionError, StepFailed, UsageError, did_you_mean
 from .operators import Input, InputPath, OutputPath
-from .paths import RUN_RECORD, WriteSession, atomic_write, is_sample, write_session
+from .paths import RUN_RECORD, WriteSession, atomic_write, is_sample, next_record, write_session
 from .per_frame import as_kind, call_operator
 from .plan import variant_path
 from .recipe.model import Recipe, Ref, Step
@@ -269,8 +269,9 @@ def versions() -> dict[str, str | None]:
 
 
 def write_run_json(folder: Path, report: Mapping[str, Any]) -> Path:
-    """Write ``run.json`` atomically into ``folder`` (replacing the previous run's)."""
-    path = folder / RUN_RECORD
+    """Write the run record atomically into ``folder``: ``run.json``, the earlier one kept
+    (:func:`imgfusion.paths.next_record`; no file is ever replaced)."""
+    path = next_record(folder)
     text = json.dumps(_jsonable(report), indent=2) + "\n"
-    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")), overwrite=True)
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")), overwrite=False)
     return path

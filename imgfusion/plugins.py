@@ -6,9 +6,10 @@ entry points of the group ``imgfusion``, then plugin files from
 ``IMGFUSION_PLUGINS`` and from the recipe's ``plugins:``.  Each plugin is
 imported and asked for its operators inside its own ``try``: one that fails is
 reported (a warning line, and "failed" in ``imgfusion plugins``) and the others
-keep working, unless ``strict`` is set.  Failing includes raising any exception
-and calling ``sys.exit`` (``SystemExit``), while importing or while registering;
-only ``KeyboardInterrupt`` passes through.
+keep working, unless ``strict`` is set or the recipe's ``plugins:`` named it (a
+recipe asked for it: an error).  Failing includes raising any exception and
+calling ``sys.exit`` (``SystemExit``), while importing or while registering; only
+``KeyboardInterrupt`` passes through.
 """
 from __future__ import annotations
 
@@ -264,7 +265,8 @@ def load_registry(plugin_files: Iterable[str | os.PathLike] = (), *, strict: boo
     """Build a fresh registry: built-ins, entry points, then plugin files.
 
     Each call makes a new registry, so a recipe's plugins never leak into
-    another run in the same process.
+    another run in the same process.  ``plugin_files`` are the recipe's ``plugins:``:
+    one that fails to load is an error (PluginError, exit 2) whatever ``strict`` says.
     """
     reg = Registry()
     for name in _split_env("IMGFUSION_DISABLE_PLUGINS", ","):
@@ -274,10 +276,10 @@ def load_registry(plugin_files: Iterable[str | os.PathLike] = (), *, strict: boo
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             version = ep.dist.version if ep.dist is not None else None
             reg.load_plugin(ep.name, "entrypoint", ep.load, strict, version)
-    files = [*_split_env("IMGFUSION_PLUGINS", os.pathsep), *map(str, plugin_files)]
-    for f in files:
+    named = [(f, strict) for f in _split_env("IMGFUSION_PLUGINS", os.pathsep)]
+    for f, must in [*named, *((str(f), True) for f in plugin_files)]:  # a recipe's: must load
         path = Path(f).expanduser().resolve()
-        reg.load_plugin(str(path), "file", lambda p=path: _import_file(p), strict)
+        reg.load_plugin(str(path), "file", lambda p=path: _import_file(p), must)
     return reg
 
 

@@ -195,6 +195,10 @@ def check_weights(weights: str) -> None:
     if head[:2] != b"PK" and head[:1] != b"\x80":
         raise ParameterError("weights", f"{path} is not a torch state dict (neither a zip "
                                         f"archive nor a pickle)")
+    if head[:2] == b"PK":
+        from .weights import check_archive
+
+        check_archive(path)
 
 
 def check_pyramid(pyramid, side_max: int) -> None:

@@ -58,12 +58,15 @@ class FastStyleModel:
         return f"<fast_style model {self.path or '(not saved)'} {arch}>"
 
 
-def _shapes(arch: dict) -> dict:
+def file_shapes(arch: dict) -> dict:
+    """The tensors a fast_style file of ``arch`` holds (the model file checks them against
+    its header on torch's meta device, before anything is built)."""
     return module_shapes(build(arch))
 
 
 def _from_file(path: str, field_name: str) -> FastStyleModel:
-    tensors, meta = load_model(path, KIND, max_format=FORMAT, shapes=_shapes, field=field_name)
+    tensors, meta = load_model(path, KIND, max_format=FORMAT, shapes=file_shapes,
+                               field=field_name)
     net = build(meta["arch"])
     net.load_state_dict(tensors)
     return FastStyleModel(net.eval(), meta, str(path))

@@ -57,6 +57,8 @@ LOAD_VIDEO = Operator(
               help="longest side in px, or [rows, cols]; null keeps the size"),
         Param("fps", float | None, None, min=1e-3, max=FPS_MAX,
               help="frame rate (default: the file's, divided by step; a folder: 25)"),
+        Param("allow_short", bool, False,
+              help="accept a clip with fewer frames than its header declares (truncated)"),
     ],
     outputs=[Output("video", "video")],
     check=_problems(_check_load),

@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..errors import ParameterError
-from ..paths import in_output_folder
+from ..paths import in_output_folder, move_written
 from ..values import Video
 from .frames import as_video
 
@@ -162,7 +162,7 @@ def _publish(tmp: Path, dest: Path, overwrite: bool) -> None:
             raise ParameterError("path", f"{dest} appeared meanwhile; not replacing it")
         if dest.is_dir():
             shutil.rmtree(dest)
-    os.replace(tmp, dest)
+    move_written(tmp, dest)   # the run records the frames' final paths, not temporary ones
 
 
 def save_video(video: Video, *, path, fps: float | None = None, crf: int = 18,

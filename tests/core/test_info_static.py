@@ -84,4 +84,6 @@ def test_validate_without_style_steps_imports_neither_torch_nor_scipy(cli_env, t
     done = subprocess.run([sys.executable, "-c", modules_code], capture_output=True, text=True,
                           cwd=tmp_path, env=cli_env, timeout=120)
     layout = json.loads(done.stdout.strip().splitlines()[-1])
-    assert "imgfusion.layout.masks" not in layout      # shape_mask has no data check
+    # shape_mask's output probe (its size, for validation) lives in layout.masks; an operator
+    # the recipe does not use is never imported
+    assert "imgfusion.layout.contact_sheets" not in layout

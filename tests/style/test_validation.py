@@ -70,9 +70,13 @@ def test_a_weights_file_that_is_no_state_dict_fails_validation(tmp_path):
 
 def test_a_real_state_dict_file_passes(tmp_path):
     import torch
+    from imgfusion.style.layers import LAYERS
     from imgfusion.style.weights import random_features
-    torch.save(random_features(0, 4), tmp_path / "vgg.pth")
+    torch.save(random_features(0, len(LAYERS)), tmp_path / "vgg.pth")
     load_recipe(_recipe(tmp_path, str(tmp_path / "vgg.pth")), registry=REGISTRY)
+    torch.save(random_features(0, 4), tmp_path / "vgg4.pth")  # 4 layers: fails at validation
+    with pytest.raises(RecipeError, match="not a VGG19 state dict: no 5.weight"):
+        load_recipe(_recipe(tmp_path, str(tmp_path / "vgg4.pth")), registry=REGISTRY)
 
 
 @pytest.fixture
