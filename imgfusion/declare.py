@@ -44,7 +44,8 @@ def operator(func: Callable | None = None, /, *, name: str | None = None, **trai
     def decorate(raw: Callable) -> Callable:
         @functools.wraps(raw)
         def wrapper(*args, **kwargs):
-            return raw(*args, **read_function(wrapper).checked(kwargs))
+            op = read_function(wrapper)
+            return raw(*args, **op.grouped(op.checked(kwargs)))
         setattr(wrapper, OPERATOR_MARK, settings)
         return wrapper
     return decorate if func is None else decorate(func)

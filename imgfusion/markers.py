@@ -39,6 +39,18 @@ class Context:
     name: str
 
 
+@dataclass(frozen=True, init=False)
+class Fields:
+    """On an option group parameter: only these of the group's fields are the operator's
+    flat parameters (``Annotated[StyleLosses, Fields("content_weight")]``); the others
+    keep the default instance's values."""
+
+    names: tuple[str, ...]
+
+    def __init__(self, *names: str):
+        object.__setattr__(self, "names", names)
+
+
 @dataclass(frozen=True)
 class Kind:
     """Marks what an input or output is: image, mask, images, video, value or data."""
@@ -52,6 +64,8 @@ Mask = Annotated[Any, Kind("mask")]
 """A mask input or output: H x W, bool or float alpha in [0, 1]."""
 Images = Annotated[list, Kind("images")]
 """An input taking a list of images (``$a`` or ``[$a, $b]``; a sweep's results)."""
+Masks = Annotated[list, Kind("masks")]
+"""An input taking a list of masks (``$a`` or ``[$a, $b]``)."""
 Video = Annotated[Any, Kind("video")]
 """A video input or output, taken whole (not mapped per frame)."""
 Value = Annotated[Any, Kind("value")]

@@ -28,15 +28,17 @@ the two readers on top of it.  None of them imports this facade.
 from __future__ import annotations
 
 from .declare import is_operator, operator, read_function
-from .markers import (Context, Data, DeclarationError, Device, Image, Images, Labels, Mask,
-                      Progress, Protect, Range, Seed, Value, Video, WorkDir, options)
+from .markers import (Context, Data, DeclarationError, Device, Fields, Image, Images, Labels,
+                      Mask, Masks, Progress, Protect, Range, Seed, Value, Video, WorkDir,
+                      options)
 from .records import (CONTEXT_NAMES, INPUT_KINDS, OUTPUT_KINDS, REQUIRED, Input, InputPath,
                       Operator, Output, OutputPath, Param, problems)
 from .sources import static_docstring
 
 __all__ = [
     "CONTEXT_NAMES", "INPUT_KINDS", "OUTPUT_KINDS", "REQUIRED", "Context", "Data",
-    "DeclarationError", "Device", "Image", "Images", "Input", "InputPath", "Labels", "Mask",
+    "DeclarationError", "Device", "Fields", "Image", "Images", "Input", "InputPath", "Labels",
+    "Mask", "Masks",
     "Operator", "Output", "OutputPath", "Param", "Progress", "Protect", "Range", "Seed",
     "Value", "Video", "WorkDir", "is_operator", "operator", "options", "problems",
     "read_function", "static_docstring",

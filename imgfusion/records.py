@@ -14,6 +14,7 @@ import importlib
 import dataclasses
 import inspect
 import math
+import os
 import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -115,6 +116,7 @@ class Param:
         if isinstance(self.type, type) and issubclass(self.type, str) and self.type is not str:
             if value is None and self.default is None:  # an optional path, e.g. loss_plot: null
                 return None
+            value = os.fspath(value) if isinstance(value, os.PathLike) else value  # Python
             if not isinstance(value, str) or not value:
                 raise ValueError(f"expected a {self.type_name()} (a string), got {value!r}")
             return self.type(value)
@@ -267,11 +269,24 @@ class Operator:
         return self.split_outputs(result)
 
     def grouped(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Flat parameters with each option group's fields gathered into its dataclass."""
+        """Flat parameters with each option group's fields gathered into its dataclass.
+
+        A group starts from the instance given whole (a Python call), else from its
+        fields' declared defaults (the parameter's default instance's values); a flat key
+        named like its group (``init`` of the group ``init``) is the field.  A Python call
+        may also name a field the declaration leaves out (``Fields``): the function takes
+        the whole group.
+        """
         out = dict(params)
         for group, (cls, names) in self.groups.items():
-            given = {n: out.pop(n) for n in names if n in out}
-            out[group] = _resolving(cls)(**given)
+            base = out.pop(group) if dataclasses.is_dataclass(out.get(group)) else None
+            every = [f.name for f in dataclasses.fields(_resolving(cls))]
+            given = {n: out.pop(n) for n in every if n in out}
+            if base is not None:
+                out[group] = dataclasses.replace(base, **given)
+                continue
+            defaults = {n: self.param(n).default for n in names if not self.param(n).required}
+            out[group] = _resolving(cls)(**{**defaults, **given})
         return out
 
     def checked(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -285,10 +300,10 @@ class Operator:
         for key, value in kwargs.items():
             p = self.param(key)
             try:
-                if p is not None:
-                    out[key] = p.convert(value)
-                elif key in self.groups:
+                if key in self.groups and dataclasses.is_dataclass(value):
                     out[key] = self._checked_group(key, value)
+                elif p is not None:
+                    out[key] = p.convert(value)
             except ValueError as exc:
                 raise ParameterError(getattr(exc, "field", key), str(exc)) from None
         return out
