@@ -30,7 +30,7 @@ MIB = 2 ** 20
 # canvas (3), the weighted sum (3), the weight sum (1), the content at full size (3) and
 # the output being assembled (3).
 FULL_SIZE_BUFFERS = 13
-BUDGET_SHARE = 0.8          # of the free memory, when no limit is given
+BUDGET_SHARE = 0.9          # of the free memory, when no limit is given (memory.check_fits')
 TILE_STEP = 16              # tile sides are multiples of this (VGG19 pools four times
                             # before relu5_1: features of a tile line up with the image's)
 SMALLEST_TILE = 64
@@ -119,9 +119,9 @@ def choose_tile(hw: tuple[int, int], deepest: int, optimizer: str, budget: int,
         side += TILE_STEP
     if best is None:
         need = run_bytes(hw, SMALLEST_TILE, deepest, optimizer)
-        raise ParameterError(field, f"a {hw[0]} x {hw[1]} px output in {SMALLEST_TILE} px "
-                                    f"tiles needs about {need / MIB:.0f} MiB; the budget is "
-                                    f"{budget / MIB:.0f} MiB")
+        raise ParameterError(field, f"a {hw[0]} x {hw[1]} px output needs about "
+                                    f"{need / 2 ** 30:.2f} GiB even in {SMALLEST_TILE} px "
+                                    f"tiles; the budget is {budget / 2 ** 30:.2f} GiB")
     return min(best, longest)
 
 

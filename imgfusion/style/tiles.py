@@ -26,9 +26,9 @@ import numpy as np
 import torch
 
 from ..errors import ParameterError
-from .budget import style_sizes
 from .checks import estimate_bytes, style_list
-from .devices import available_memory, precision_context, resolve_device
+from . import budget
+from .devices import precision_context, resolve_device
 from .layers import deepest, pools_before
 from .losses import GramStyleLoss, content_loss
 from .optimize import Watch, optimize
@@ -46,14 +46,10 @@ STYLE_HALO = 32        # pixels of context around each window of the style image
 
 @dataclass(frozen=True)
 class Tiling:
-    """How a run larger than the memory is split: ``memory_limit`` MiB (None: most of the
-    free memory), the ``overlap`` of neighbouring tiles as a fraction of their side, the
-    ``iterations`` of each tile, ``tile`` (a side in pixels; None: from the budget) and the
-    ``coarse`` pass's longest side (None: from the budget)."""
+    """Overrides of what the budget decides, for tests and benchmarks: the ``tile`` side and
+    the ``coarse`` pass's longest side, in pixels (None: from the budget).  The budget
+    (``speed.memory_limit``), the tiles' overlap and iterations are the run's options."""
 
-    memory_limit: float | None = None
-    overlap: float = 0.25
-    iterations: int = 100
     tile: int | None = None
     coarse: int | None = None
 
@@ -83,37 +79,56 @@ def layers_deepest(settings: StyleSettings) -> int:
     return deepest([*content_w, *style_w])
 
 
-def fits_untiled(inputs, settings: StyleSettings, device, tiling: Tiling) -> bool:
+def run_budget(settings: StyleSettings, device) -> int:
+    """Bytes the run may use: ``speed.memory_limit``, or most of the device's free memory."""
+    return memory_budget(settings.speed.memory_limit,
+                         budget.available_memory(resolve_device(device)))
+
+
+def fits_untiled(inputs, settings: StyleSettings, device) -> bool:
     """Whether the run fits the budget without tiles."""
-    budget = memory_budget(tiling.memory_limit, available_memory(resolve_device(device)))
     hw = output_size(inputs, settings)
-    return estimate_bytes(hw, layers_deepest(settings), settings.schedule.optimizer) <= budget
+    need = estimate_bytes(hw, layers_deepest(settings), settings.schedule.optimizer)
+    return need <= run_budget(settings, device)
 
 
-def coarse_side(full_hw, deepest_index: int, optimizer: str, budget: int) -> int:
-    """The largest longest side <= :data:`COARSE_SIDE` whose untiled run fits ``budget``."""
+def tileable(inputs: StyleInputs, settings: StyleSettings, context: StyleContext) -> bool:
+    """Whether a run can be tiled: no region guides, no extra loss (video), no snapshots."""
+    return (inputs.content_guides is None and inputs.style_guides is None
+            and context.extra_loss is None and not settings.files.snapshot_every)
+
+
+def wants_tiles(inputs, settings: StyleSettings, context: StyleContext) -> bool:
+    """Whether :func:`tiled_stylise` should make this run: it does not fit untiled and can
+    be tiled (otherwise the untiled run's own memory check speaks)."""
+    return tileable(inputs, settings, context) and not fits_untiled(inputs, settings,
+                                                                    context.device)
+
+
+def coarse_side(full_hw, deepest_index: int, optimizer: str, limit: int) -> int:
+    """The largest longest side <= :data:`COARSE_SIDE` whose untiled run fits ``limit``."""
     side = min(COARSE_SIDE, max(full_hw))
     while side > TILE_STEP:
-        if estimate_bytes(fit_size(full_hw, side), deepest_index, optimizer) <= budget:
+        if estimate_bytes(fit_size(full_hw, side), deepest_index, optimizer) <= limit:
             return side
         side -= TILE_STEP
-    raise ParameterError("memory_limit", f"the budget of {budget / 2 ** 20:.0f} MiB is too "
+    raise ParameterError("memory_limit", f"the budget of {limit / 2 ** 20:.0f} MiB is too "
                                          f"small for even a {TILE_STEP} px coarse pass")
 
 
-def make_plan(inputs, settings: StyleSettings, device, tiling: Tiling) -> TilePlan:
+def make_plan(inputs, settings: StyleSettings, device, tiling: Tiling = Tiling()) -> TilePlan:
     """Sizes, tiles and memory of a tiled run, decided before anything runs."""
-    if not 0 <= tiling.overlap < 0.5:
-        raise ParameterError("tile_overlap", f"must be in [0, 0.5), got {tiling.overlap!r}")
-    dev = resolve_device(device)
-    budget = memory_budget(tiling.memory_limit, available_memory(dev))
+    fraction = settings.schedule.tile_overlap
+    if not 0 <= fraction < 0.5:
+        raise ParameterError("tile_overlap", f"must be in [0, 0.5), got {fraction!r}")
+    limit = run_budget(settings, device)
     full_hw, d = output_size(inputs, settings), layers_deepest(settings)
     opt = settings.schedule.optimizer
-    tile = tiling.tile or choose_tile(full_hw, d, opt, budget)
-    overlap = overlap_pixels(tile, tiling.overlap)
-    coarse = tiling.coarse or coarse_side(full_hw, d, opt, budget)
-    return TilePlan(full_hw, coarse, tile, overlap,
-                    plan_tiles(full_hw, tile, overlap), budget,
+    field = "memory_limit" if settings.speed.memory_limit else "size"
+    tile = tiling.tile or choose_tile(full_hw, d, opt, limit, field)
+    overlap = overlap_pixels(tile, fraction)
+    coarse = tiling.coarse or coarse_side(full_hw, d, opt, limit)
+    return TilePlan(full_hw, coarse, tile, overlap, plan_tiles(full_hw, tile, overlap), limit,
                     run_bytes(full_hw, tile, d, opt))
 
 
@@ -125,16 +140,6 @@ def coarse_settings(settings: StyleSettings, side: int) -> StyleSettings:
     return replace(settings, size=side, schedule=replace(settings.schedule, pyramid=kept))
 
 
-def _check_tileable(inputs: StyleInputs, settings: StyleSettings, context: StyleContext):
-    if inputs.content_guides is not None or inputs.style_guides is not None:
-        raise ParameterError("memory_limit", "region guides are not tiled: the output must "
-                                             "fit untiled (raise memory_limit or lower size)")
-    if context.extra_loss is not None:
-        raise ParameterError("memory_limit", "an extra loss (video) is not tiled")
-    if settings.files.snapshot_every:
-        raise ParameterError("snapshot_every", "snapshots are not written by a tiled run")
-
-
 def tiled_stylise(inputs: StyleInputs, settings: StyleSettings,
                   context: StyleContext = StyleContext(), tiling: Tiling = Tiling(),
                   on_plan: Callable[[TilePlan], None] | None = None):
@@ -142,7 +147,10 @@ def tiled_stylise(inputs: StyleInputs, settings: StyleSettings,
 
     ``on_plan(plan)`` is called with the :class:`TilePlan` before the optimisation starts.
     """
-    _check_tileable(inputs, settings, context)
+    if not tileable(inputs, settings, context):
+        raise ParameterError("memory_limit", "region guides, video's temporal loss and "
+                                             "snapshots are not tiled: this run must fit "
+                                             "untiled (raise memory_limit or lower size)")
     plan = make_plan(inputs, settings, context.device, tiling)
     if on_plan is not None:
         on_plan(plan)
@@ -151,7 +159,7 @@ def tiled_stylise(inputs: StyleInputs, settings: StyleSettings,
     coarse = run_pyramid(run.plan, lambda i, size_i, iters, prev: run_level(
         run, i, size_i, iters, prev, history, lambda *_: None))
     canvas = upsample(coarse.detach().cpu(), plan.full_hw)
-    x = refine(run, canvas, plan, tiling.iterations, history)
+    x = refine(run, canvas, plan, settings.schedule.tile_iterations, history)
     return with_alpha(run, finish(run, x, plan.full_hw), plan.full_hw), history
 
 
@@ -249,7 +257,7 @@ def style_targets(run: StyleRun, full_hw, window: int) -> dict[str, torch.Tensor
     setup = run.setup
     if not setup.style_w:
         return {}
-    sizes = style_sizes(setup.styles, full_hw, run.settings.losses.style_scale)
+    sizes = budget.style_sizes(setup.styles, full_hw, run.settings.losses.style_scale)
     core = max(TILE_STEP, window // TILE_STEP * TILE_STEP)
     grams = [whole_gram(run, resize(to_tensor(s, "cpu"), hw), core)
              for s, hw in zip(setup.styles, sizes)]

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from imgfusion.errors import ParameterError
-from imgfusion.style import tile_plan, tiles
+from imgfusion.style import tile_plan, tiles, transfer
 from imgfusion.style.checks import estimate_bytes
 from imgfusion.style.layers import INDEX
-from imgfusion.style.options import StyleLosses, StyleSchedule
+from imgfusion.style.options import Speed, StyleLosses, StyleSchedule
 from imgfusion.style.pyramid import fit_size
 from imgfusion.style.pipeline import StyleContext, StyleInputs, StyleSettings, prepare
 from imgfusion.style.transfer import stylise
@@ -62,22 +62,22 @@ def test_chosen_tile_is_the_largest_that_fits_the_budget():
         assert tile % tile_plan.TILE_STEP == 0
         assert tile_plan.run_bytes(hw, tile, deepest, "lbfgs") <= budget
         assert tile_plan.run_bytes(hw, tile + tile_plan.TILE_STEP, deepest, "lbfgs") > budget
-    with pytest.raises(ParameterError, match="memory_limit.*MiB"):
+    with pytest.raises(ParameterError, match="memory_limit.*needs about"):
         tile_plan.choose_tile(hw, deepest, "lbfgs", 300 * tile_plan.MIB)
 
 
 def test_budget_is_the_limit_or_most_of_the_free_memory():
     assert tile_plan.memory_budget(512, 10 * 2 ** 30) == 512 * tile_plan.MIB
-    assert tile_plan.memory_budget(None, 10 * 2 ** 30) == int(0.8 * 10 * 2 ** 30)
+    assert tile_plan.memory_budget(None, 10 * 2 ** 30) == int(0.9 * 10 * 2 ** 30)
     assert tile_plan.memory_budget(None, None) == 4 * 2 ** 30
 
 
 def test_plan_tiles_a_run_that_does_not_fit_and_respects_the_limit(content, style):
-    settings = StyleSettings(size=1024, losses=StyleLosses(weights="random"))
+    settings = StyleSettings(size=1024, losses=StyleLosses(weights="random"),
+                             speed=Speed(memory_limit=1200))
     inputs = StyleInputs(content, style)
-    limit = tiles.Tiling(memory_limit=1200)
-    assert not tiles.fits_untiled(inputs, settings, "cpu", limit)
-    plan = tiles.make_plan(inputs, settings, "cpu", limit)
+    assert tiles.wants_tiles(inputs, settings, CPU)
+    plan = tiles.make_plan(inputs, settings, "cpu")
     assert plan.full_hw == (819, 1024) and len(plan.tiles) > 1
     assert plan.estimate <= plan.budget == 1200 * tile_plan.MIB
     untiled = estimate_bytes(plan.full_hw, INDEX["relu5_1"], "lbfgs")
@@ -104,9 +104,10 @@ def test_tiled_run_agrees_with_untiled_and_shows_no_seam(smooth_image):
     """12 tiles of 32 px after a 48 px coarse pass against one 64 x 96 px run; the bounds
     sit above what was measured (printed with -s)."""
     content, style = smooth_image((64, 96), 1), smooth_image((48, 48), 2)
-    settings = StyleSettings(size=None, losses=SHALLOW, schedule=StyleSchedule(iterations=15))
+    settings = StyleSettings(size=None, losses=SHALLOW, schedule=StyleSchedule(
+        iterations=15, tile_iterations=15, tile_overlap=0.25))
     inputs = StyleInputs(content, style)
-    tiling = tiles.Tiling(tile=32, overlap=0.25, iterations=15, coarse=48)
+    tiling = tiles.Tiling(tile=32, coarse=48)
     image, _ = tiles.tiled_stylise(inputs, settings, CPU, tiling)
     untiled = stylise(inputs, settings, CPU).image
     assert image.shape == untiled.shape == (64, 96, 3)
@@ -134,3 +135,30 @@ def test_seam_ratio_sees_a_seam(smooth_image):
         cover[t.slices] += 1
     assert tile_plan.seam_ratio(image, layout) < 1.25
     assert tile_plan.seam_ratio(image + 0.05 * cover, layout) > 1.5
+
+
+def test_neural_style_tiles_an_output_over_its_memory_limit(smooth_image, monkeypatch):
+    content, style = smooth_image((96, 128), 1), smooth_image((48, 48), 2)
+    sizes, real = [], tiles.optimize
+
+    def spy(x0, *args):
+        sizes.append(tuple(x0.shape[-2:]))
+        return real(x0, *args)
+    monkeypatch.setattr(tiles, "optimize", spy)
+    schedule = StyleSchedule(iterations=2, tile_iterations=2)
+    out = transfer.neural_style(content, style, losses=SHALLOW, schedule=schedule,
+                                speed=Speed(memory_limit=30), device="cpu")
+    assert out.image.shape == (96, 128, 3)
+    assert len(sizes) > 1 and all(max(hw) < 128 for hw in sizes)     # tiles, not the whole
+    budget = 30 * tile_plan.MIB
+    assert all(tile_plan.run_bytes((96, 128), max(hw), INDEX["relu3_1"], "lbfgs") <= budget
+               for hw in sizes)
+    assert {h["level"] for h in out.loss_history} == set(range(len(sizes) + 1))
+
+
+def test_memory_limit_and_tile_options_are_recipe_keys():
+    from imgfusion.plugins import load_registry
+    op = load_registry(entry_points=False)["neural_style"]
+    assert op.param("memory_limit").default is None
+    assert op.param("tile_iterations").default == 100
+    assert op.param("tile_overlap").default == 0.25
