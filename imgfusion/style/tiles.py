@@ -184,7 +184,8 @@ def refine(run: StyleRun, canvas: torch.Tensor, plan: TilePlan, iterations: int,
         rows, cols = tile.slices
         margins = inner_margins(tile, plan.full_hw, edge_margin(plan.overlap))
         out = refine_tile(run, margins, canvas[..., rows, cols], _crop(content, tile),
-                          gram_loss, schedule, Watch(level=1 + k, history=history))
+                          gram_loss, schedule, Watch(level=len(run.plan) + k,
+                                                     history=history))
         w = torch.from_numpy(blend_weights(tile, plan.full_hw, plan.overlap))[None, None]
         total[..., rows, cols] += w * out.cpu()
         weight[..., rows, cols] += w
