@@ -1,6 +1,8 @@
 """Tiled neural style: peak memory at a large size, seams, and tiled against untiled.
 
     OMP_NUM_THREADS=2 python bench/style_tiles.py memory --size 2048 --limit 1536 --tiles 2
+    OMP_NUM_THREADS=2 python bench/style_tiles.py memory --size 4096 --limit 1536 --tiles 1 \
+        --style-scale 0.25
     OMP_NUM_THREADS=2 python bench/style_tiles.py quality --size 256 --tile 128
 
 memory: one fresh process per size runs ``neural_style`` through the tiled path (astronaut
@@ -33,11 +35,12 @@ import numpy as np, torch, skimage.data
 from imgfusion.style import tiles
 from imgfusion.style.checks import estimate_bytes
 from imgfusion.style.layers import INDEX
-from imgfusion.style.options import Speed, StyleSchedule
+from imgfusion.style.options import Speed, StyleLosses, StyleSchedule
 from imgfusion.style.pipeline import StyleContext, StyleInputs, StyleSettings
 from imgfusion.style.weights import load_features
 warnings.simplefilter("ignore")
 size, limit, coarse, iters, keep = map(int, sys.argv[1:6])
+style_scale = float(sys.argv[6])
 content = skimage.data.astronaut().astype(np.float32) / 255
 style = skimage.data.coffee().astype(np.float32) / 255
 load_features("original", upto=30)
@@ -48,7 +51,8 @@ def on_plan(plan):
     seen.update(tile=plan.tile, tiles=len(plan.tiles), estimate=plan.estimate,
                 budget=plan.budget, coarse=plan.coarse_side)
     del plan.tiles[keep:]
-settings = StyleSettings(size=size, schedule=StyleSchedule(iterations=iters,
+settings = StyleSettings(size=size, losses=StyleLosses(style_scale=style_scale),
+                         schedule=StyleSchedule(iterations=iters,
                          tile_iterations=iters), speed=Speed(memory_limit=limit))
 start = time.perf_counter()
 image, _ = tiles.tiled_stylise(StyleInputs(content, style), settings, StyleContext("cpu", 0),
@@ -67,7 +71,8 @@ def memory(args) -> None:
           f"{'est/meas':>8} {'untiled est':>11} {'seconds':>8}")
     for size in args.size:
         out = subprocess.run([sys.executable, "-c", CHILD, str(size), str(args.limit),
-                              str(args.coarse), str(args.tile_iterations), str(args.tiles)],
+                              str(args.coarse), str(args.tile_iterations), str(args.tiles),
+                              str(args.style_scale)],
                              capture_output=True, text=True, check=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
         print(f"{size:>5} {args.limit:>6} {r['tile']:>5} {r['ran']:>3}/{r['tiles']:<3} "
@@ -123,6 +128,8 @@ def main() -> None:
     m.add_argument("--coarse", type=int, default=256)
     m.add_argument("--tile-iterations", type=int, default=1)
     m.add_argument("--tiles", type=int, default=2, help="stop after this many tiles")
+    m.add_argument("--style-scale", type=float, default=1.0,
+                   help="below 1: a smaller style image (its Gram is a forward pass over it)")
     q = sub.add_parser("quality")
     q.add_argument("--size", type=int, default=256)
     q.add_argument("--tile", type=int, default=128)
