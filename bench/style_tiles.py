@@ -81,16 +81,15 @@ def memory(args) -> None:
               f"{r['seconds']:>8.0f}")
 
 
-def quality(args) -> None:
+def quality_runs(args):
+    """(inputs, settings, context, untiled image, tiled image, seconds of each)."""
     import numpy as np
     import skimage.data
-    import torch
 
-    from imgfusion.style import tile_plan, tiles
+    from imgfusion.style import tiles
     from imgfusion.style.options import StyleLosses, StyleSchedule
     from imgfusion.style.pipeline import StyleContext, StyleInputs, StyleSettings
     from imgfusion.style.transfer import stylise
-    torch.manual_seed(0)
     inputs = StyleInputs(skimage.data.astronaut().astype(np.float32) / 255,
                          skimage.data.coffee().astype(np.float32) / 255)
     settings = StyleSettings(size=args.size, losses=StyleLosses(weights=args.weights),
@@ -102,13 +101,20 @@ def quality(args) -> None:
     t1 = time.perf_counter()
     tiled, _ = tiles.tiled_stylise(inputs, settings, ctx,
                                    tiles.Tiling(tile=args.tile, coarse=args.size // 2))
-    t2 = time.perf_counter()
+    return inputs, settings, ctx, untiled, tiled, (t1 - t0, time.perf_counter() - t1)
+
+
+def quality(args) -> None:
+    import numpy as np
+
+    from imgfusion.style import tile_plan, tiles
+    inputs, settings, ctx, untiled, tiled, seconds = quality_runs(args)
     layout = tile_plan.plan_tiles(tiled.shape[:2], args.tile,
                                   tile_plan.overlap_pixels(args.tile, 0.25))
     d_u, d_t = (tiles.distances(inputs, settings, im, ctx) for im in (untiled, tiled))
     print(f"size {args.size}, {len(layout)} tiles of {args.tile} px, {args.iterations} "
           f"iterations per level/tile, weights {args.weights}")
-    print(f"seconds: untiled {t1 - t0:.0f}, tiled {t2 - t1:.0f}")
+    print(f"seconds: untiled {seconds[0]:.0f}, tiled {seconds[1]:.0f}")
     for name in ("content", "style"):
         print(f"{name} distance: untiled {d_u[name]:.4f}, tiled {d_t[name]:.4f}, "
               f"tiled/untiled {d_t[name] / d_u[name]:.2f}")

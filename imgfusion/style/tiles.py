@@ -187,14 +187,23 @@ def refine(run: StyleRun, canvas: torch.Tensor, plan: TilePlan, iterations: int,
                           gram_loss, schedule, Watch(level=len(run.plan) + k,
                                                      history=history))
         w = torch.from_numpy(blend_weights(tile, plan.full_hw, plan.overlap))[None, None]
-        total[..., rows, cols] += w * out.cpu()
-        weight[..., rows, cols] += w
-        have = weight[..., rows, cols]
-        canvas[..., rows, cols] = torch.where(have > 0, total[..., rows, cols] / have.clamp_min(
-            1e-12), canvas[..., rows, cols])
+        blend_in(tile, out.cpu(), w, (canvas, total, weight))
         if run.context.progress is not None:
             run.context.progress(k + 1, len(plan.tiles), tile=tile._asdict())
     return canvas
+
+
+def blend_in(tile: Tile, out: torch.Tensor, w: torch.Tensor, planes) -> None:
+    """Add ``out`` with weights ``w`` to the weighted sum and the weight sum of ``planes``
+    (canvas, total, weight); the canvas under the tile becomes the blend so far (where a
+    weight is still 0 it keeps what it had)."""
+    canvas, total, weight = planes
+    rows, cols = tile.slices
+    total[..., rows, cols] += w * out
+    weight[..., rows, cols] += w
+    have = weight[..., rows, cols]
+    canvas[..., rows, cols] = torch.where(have > 0, total[..., rows, cols] / have.clamp_min(
+        1e-12), canvas[..., rows, cols])
 
 
 def _crop(t: torch.Tensor | None, tile: Tile) -> torch.Tensor | None:
