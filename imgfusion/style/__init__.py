@@ -17,6 +17,8 @@ Modules, each named after what it does:
 - ``options``: the option groups every stylising operator takes (losses, schedule, side
   files, colour, initialisation, speed, guides), each option declared once;
 - ``checks``: input validation; ``transfer``: :func:`neural_style` and its presets.
+- ``tile_plan``, ``tiles``: outputs larger than ``memory_limit``, stylised at a size that
+  fits, then refined at full size in overlapping, blended tiles against the whole style.
 
 Importing this package does not import torch; the modules do.
 """

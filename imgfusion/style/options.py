@@ -92,6 +92,11 @@ class StyleSchedule:
         iterations over which `tolerance` is checked
     pyramid
         coarse to fine [[size, iterations], ...]; replaces size and iterations
+    tile_iterations
+        loss evaluations per tile when an output larger than memory_limit is refined
+        in overlapping tiles at its full size (:mod:`imgfusion.style.tiles`)
+    tile_overlap
+        overlap of neighbouring tiles, as a fraction of the tile's side
     """
 
     optimizer: Optimizer = "lbfgs"
@@ -100,6 +105,8 @@ class StyleSchedule:
     tolerance: Annotated[float, Range(0, 1)] = 0.0
     window: Annotated[int, Range(1, ITERATIONS_MAX)] = 50
     pyramid: Annotated[list[tuple[int, int]] | None, Range(1, ITERATIONS_MAX)] = None
+    tile_iterations: Annotated[int, Range(1, ITERATIONS_MAX)] = 100
+    tile_overlap: Annotated[float, Range(0, 0.45)] = 0.25
 
 
 @options
@@ -176,12 +183,18 @@ class Speed:
         read the losses back from the device every this many iterations only
     compile
         torch.compile the network
+    memory_limit
+        MiB a run may use (null: 90% of the free RAM, or of the GPU's free memory on
+        CUDA); an output whose optimisation needs more is stylised at a size that fits,
+        then refined in overlapping tiles at its full size, which changes the result a
+        little (:mod:`imgfusion.style.tiles`)
     """
 
     precision: Precision = "fp32"
     channels_last: bool = False
     sync_every: Annotated[int, Range(1, ITERATIONS_MAX)] = 1
     compile: bool = False
+    memory_limit: Annotated[float | None, Range(16, 2 ** 30)] = None
 
 
 @options

@@ -11,7 +11,6 @@ from dataclasses import replace
 from typing import Annotated, NamedTuple
 
 import numpy as np
-import torch
 
 from ..operators import (Data, Device, Fields, Image, Images, Progress, Seed, WorkDir,
                          operator)
@@ -19,8 +18,8 @@ from .optimize import NonFiniteLoss, StyleInterrupted
 from .checks import check_content_reconstruction, check_style, check_texture_synthesis
 from .options import (OutputSize, Speed, StyleColor, StyleFiles, StyleInit, StyleLosses,
                       StyleSchedule)
-from .pipeline import (StyleContext, StyleInputs, StyleRun, StyleSettings, finish, prepare,
-                       resize, run_level)
+from .pipeline import StyleContext, StyleInputs, StyleSettings, finish, prepare, run_level
+from . import tiles
 from .pyramid import run_pyramid
 from .side_files import SideFiles
 
@@ -90,7 +89,9 @@ def neural_style(content: Image, style: Images = None, init_image: Image | None 
         canvas, or ``init_image`` (stretched with ``init_resize``).
     speed : Speed
         Precision (TF32 or bf16 autocast are opt-ins on CUDA), channels-last, reading the
-        losses back every ``sync_every`` iterations, ``torch.compile``.
+        losses back every ``sync_every`` iterations, ``torch.compile``; ``memory_limit``:
+        an output whose optimisation needs more is stylised at a size that fits, then
+        refined at full size in overlapping tiles (``tile_iterations``, ``tile_overlap``).
     device, seed, progress, workdir
         Engine context: "auto" picks cuda, mps, cpu; ``seed`` drives the noise and random
         weights; ``progress(done, total, **info)``; the folder outputs are relative to.
@@ -118,7 +119,11 @@ def stylise(inputs: StyleInputs, settings: StyleSettings, context: StyleContext 
     """:func:`neural_style` on its inputs, options and context as they travel inside the
     family: region guides (``inputs.content_guides``/``style_guides``, Gatys 2017,
     :mod:`imgfusion.style.guided`; ``settings.guides`` carries them to each layer) come
-    from masked_style, the temporal loss (``context.extra_loss``) from video_style."""
+    from masked_style, the temporal loss (``context.extra_loss``) from video_style.  A run
+    larger than ``speed.memory_limit`` is tiled (:func:`.tiles.tiled_stylise`)."""
+    if tiles.wants_tiles(inputs, settings, context):
+        image, history = tiles.tiled_stylise(inputs, settings, context)
+        return StyleResult(np.ascontiguousarray(image, dtype=np.float32), history)
     run = prepare(inputs, settings, context)
     f = settings.files
     side = SideFiles(f.snapshot_every, f.snapshot_dir, f.loss_plot, workdir)
@@ -133,17 +138,9 @@ def stylise(inputs: StyleInputs, settings: StyleSettings, context: StyleContext 
     except StyleInterrupted as exc:
         side.rescue("interrupted", exc.image, history)
         raise
-    out = _with_alpha(run, finish(run, x, run.final_hw))
+    out = tiles.with_alpha(run, finish(run, x, run.final_hw), run.final_hw)
     side.plot(history)
     return StyleResult(np.ascontiguousarray(out, dtype=np.float32), history)
-
-
-def _with_alpha(run: StyleRun, out: np.ndarray) -> np.ndarray:
-    """The content's alpha, resized to the output, put back."""
-    if run.setup.alpha is None:
-        return out
-    a = resize(torch.from_numpy(run.setup.alpha)[None, None], run.final_hw)[0, 0].numpy()
-    return np.concatenate([out, a[..., None]], axis=-1)
 
 
 # The presets' loss options: the other loss's layers and weight are not theirs.

@@ -161,6 +161,10 @@ DATA_DEPENDENT = {("shape_mask", "extent"): "a shape smaller than a pixel covers
                                                          "weight 0 leaves nothing to optimise",
                   ("stylize_and_blend", "pyramid"): "the cutout is stylised at its own "
                                                     "size: any pyramid is refused",
+                  **{(op, "memory_limit"): "whether a limit holds the run, even in "
+                                           "tiles, depends on the output's size"
+                     for op in ("neural_style", "content_reconstruction", "texture_synthesis",
+                                "masked_style", "stylize_and_blend")},
                   **{(op, "style_blend_weights"): "one weight per style image"
                      for op in ("neural_style", "content_reconstruction", "texture_synthesis",
                                 "masked_style", "stylize_and_blend")}}

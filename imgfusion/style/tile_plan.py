@@ -1,0 +1,174 @@
+"""Where the tiles of a tiled style run lie, how their overlaps blend, and how large a tile
+the memory allows.
+
+A tile run optimises overlapping windows of the full-size image one after another, so its
+peak memory is one window's optimisation (:func:`~imgfusion.style.checks.estimate_bytes`:
+VGG19 activations per pixel for the layers used, float32, forward and backward, the
+optimiser's history) plus the few full-size float buffers the run keeps
+(:data:`FULL_SIZE_BUFFERS`).  :func:`choose_tile` takes the largest square tile whose total
+fits the budget; :func:`memory_budget` is the budget when none is given: most of the free
+RAM, or of the GPU's free memory on CUDA.
+
+Tiles are (top, left, height, width), coordinates (row, col).  Along each axis the starts
+are spread evenly so that neighbours overlap by at least ``overlap`` pixels and the last
+tile ends on the image's edge.  Blend weights ramp as a raised cosine across each side
+that faces a neighbour and are 1 elsewhere; the blended image divides the weighted sum
+by the summed weights, so the blend is a partition of unity whatever the overlaps.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from ..errors import ParameterError
+from .checks import estimate_bytes
+
+MIB = 2 ** 20
+# Full-size float32 buffers a tiled run holds, in image-channel planes of H x W: the
+# canvas (3), the weighted sum (3), the weight sum (1), the content at full size (3) and
+# the output being assembled (3).
+FULL_SIZE_BUFFERS = 13
+BUDGET_SHARE = 0.9          # of the free memory, when no limit is given (memory.check_fits')
+TILE_STEP = 16              # tile sides are multiples of this (VGG19 pools four times
+                            # before relu5_1: features of a tile line up with the image's)
+SMALLEST_TILE = 64
+
+
+class Tile(NamedTuple):
+    top: int
+    left: int
+    height: int
+    width: int
+
+    @property
+    def slices(self) -> tuple[slice, slice]:
+        return slice(self.top, self.top + self.height), slice(self.left, self.left + self.width)
+
+
+def axis_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Starts of the windows of size ``tile`` covering ``[0, length)``, neighbours
+    overlapping by at least ``overlap`` (one window when ``tile >= length``)."""
+    if tile >= length:
+        return [0]
+    if not 0 <= overlap < tile:
+        raise ValueError(f"overlap {overlap} must be in [0, tile={tile})")
+    n = math.ceil((length - overlap) / (tile - overlap))
+    n = max(n, 2)
+    return [round(i * (length - tile) / (n - 1)) for i in range(n)]
+
+
+def plan_tiles(hw: tuple[int, int], tile: int, overlap: int) -> list[Tile]:
+    """The tiles (row-major) of an image of size ``hw`` for square tiles of side ``tile``."""
+    rows = axis_starts(hw[0], tile, overlap)
+    cols = axis_starts(hw[1], tile, overlap)
+    th, tw = min(tile, hw[0]), min(tile, hw[1])
+    return [Tile(r, c, th, tw) for r in rows for c in cols]
+
+
+def edge_margin(overlap: int) -> int:
+    """Pixels along a tile's inner edge that neither its losses nor its blend weight count:
+    the network sees the tile's zero padding there, not the neighbour."""
+    return overlap // 4
+
+
+def _ramp(n: int, width: int, rising_start: bool, rising_end: bool) -> np.ndarray:
+    """1-D weights of length ``n``: at each end that faces a neighbour, 0 over the
+    :func:`edge_margin` and a raised cosine up to 1 over the rest of ``width``; 1 elsewhere."""
+    w = np.ones(n, dtype=np.float32)
+    width = min(width, n // 2)
+    if width <= 0:
+        return w
+    skip = edge_margin(width)
+    rise = width - skip
+    up = np.zeros(width, dtype=np.float32)
+    up[skip:] = 0.5 - 0.5 * np.cos(np.pi * (np.arange(rise) + 0.5) / rise)
+    if rising_start:
+        w[:width] = up
+    if rising_end:
+        w[n - width:] = up[::-1]
+    return w
+
+
+def blend_weights(tile: Tile, hw: tuple[int, int], overlap: int) -> np.ndarray:
+    """height x width weights of ``tile``: ramps on the sides inside the image.  Neighbours
+    overlap by at least ``overlap`` > 2 :func:`edge_margin`, so every pixel has a tile of
+    weight > 0."""
+    rows = _ramp(tile.height, overlap, tile.top > 0, tile.top + tile.height < hw[0])
+    cols = _ramp(tile.width, overlap, tile.left > 0, tile.left + tile.width < hw[1])
+    return np.outer(rows, cols)
+
+
+def run_bytes(hw: tuple[int, int], tile: int, deepest: int, optimizer: str) -> int:
+    """Peak bytes of a tiled run at ``hw`` with square tiles of side ``tile``."""
+    side = (min(tile, hw[0]), min(tile, hw[1]))
+    return estimate_bytes(side, deepest, optimizer) + 4 * FULL_SIZE_BUFFERS * hw[0] * hw[1]
+
+
+def choose_tile(hw: tuple[int, int], deepest: int, optimizer: str, budget: int,
+                field: str = "memory_limit") -> int:
+    """The largest tile side (a multiple of :data:`TILE_STEP`, at most the image's longest
+    side) whose run fits ``budget`` bytes; ParameterError naming ``field`` when even
+    :data:`SMALLEST_TILE` does not."""
+    longest = max(hw)
+    best = None
+    side = SMALLEST_TILE
+    while side < longest + TILE_STEP and run_bytes(hw, side, deepest, optimizer) <= budget:
+        best = side
+        side += TILE_STEP
+    if best is None:
+        need = run_bytes(hw, SMALLEST_TILE, deepest, optimizer)
+        raise ParameterError(field, f"a {hw[0]} x {hw[1]} px output needs about "
+                                    f"{need / 2 ** 30:.2f} GiB even in {SMALLEST_TILE} px "
+                                    f"tiles; the budget is {budget / 2 ** 30:.2f} GiB")
+    return min(best, longest)
+
+
+def memory_budget(limit_mib: float | None, available: int | None) -> int:
+    """Bytes a run may use: ``limit_mib`` when given (> 0), else :data:`BUDGET_SHARE` of
+    ``available`` (the device's free memory), else 4 GiB."""
+    if limit_mib:
+        return int(limit_mib * MIB)
+    if available is None:
+        return 4 * 1024 * MIB
+    return int(BUDGET_SHARE * available)
+
+
+def overlap_pixels(tile: int, fraction: float) -> int:
+    """Overlap of neighbouring tiles in pixels: ``fraction`` of the tile side, at least 8."""
+    return max(8, min(tile - 1, round(tile * fraction)))
+
+
+def inner_edges(tiles: list[Tile], hw: tuple[int, int]) -> tuple[list[int], list[int]]:
+    """Rows and columns where some tile's edge lies inside the image (where a seam would
+    show): each is the index of the first pixel past the edge."""
+    rows = {t.top for t in tiles if t.top > 0} | {t.top + t.height for t in tiles
+                                                  if t.top + t.height < hw[0]}
+    cols = {t.left for t in tiles if t.left > 0} | {t.left + t.width for t in tiles
+                                                    if t.left + t.width < hw[1]}
+    return sorted(rows), sorted(cols)
+
+
+def seam_ratio(image: np.ndarray, tiles: list[Tile], period: int = TILE_STEP) -> float:
+    """Mean squared jump across the tiles' inner edges over that across the other lines of
+    the same phase modulo ``period`` (the network's pooling grid, whose lines differ from
+    the rest even without tiles): 1 when the edges look like the interior, larger when a
+    seam shows.  NaN when no edge lies inside the image."""
+    img = np.asarray(image, dtype=np.float64)
+    rows, cols = inner_edges(tiles, img.shape[:2])
+    dv = ((img[1:] - img[:-1]) ** 2).sum(-1).mean(1)     # jump into row r: dv[r - 1]
+    dh = ((img[:, 1:] - img[:, :-1]) ** 2).sum(-1).mean(0)
+    edge, ref = _edge_and_reference(dv, rows, period), _edge_and_reference(dh, cols, period)
+    if not edge[0] + ref[0]:
+        return float("nan")
+    return float(np.mean(edge[0] + ref[0]) / np.mean(edge[1] + ref[1]))
+
+
+def _edge_and_reference(jumps: np.ndarray, edges: list[int], period: int):
+    """(jumps across ``edges``, jumps across the other lines of the edges' phases)."""
+    phases = {e % period for e in edges}
+    ref = [i for i in range(1, len(jumps) + 1) if i % period in phases and i not in edges]
+    if edges and not ref:
+        ref = [i for i in range(1, len(jumps) + 1) if i not in edges]
+    return [jumps[e - 1] for e in edges], [jumps[i - 1] for i in ref]
