@@ -129,7 +129,7 @@ def store_image(root: Path, rel: str, data: bytes, overwrite: bool = False) -> P
 
 
 def _publish_checked(dest: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=dest.suffix)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -142,8 +142,10 @@ def _publish_checked(dest: Path, data: bytes) -> None:
             os.unlink(tmp)
 
 
-async def read_body(request, limit: int = MAX_UPLOAD_BYTES) -> bytes:
-    """The request's body, refused (413) as soon as it is known to exceed ``limit``."""
+async def read_body(request, limit: int | None = None) -> bytes:
+    """The request's body, refused (413) as soon as it is known to exceed ``limit``
+    (default :data:`MAX_UPLOAD_BYTES`)."""
+    limit = MAX_UPLOAD_BYTES if limit is None else limit
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise Refused(f"the body is {declared} bytes; the limit is {limit}", 413)

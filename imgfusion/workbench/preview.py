@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImgfusionError
-from .files import Refused, image_source, png_bytes
+from .files import NAME_PATTERN, Refused, image_source, png_bytes
 from .recipes import Settings
 
 MODES = {"fast": "fft", "exact": "auto"}
@@ -68,5 +68,7 @@ def blend(settings: Settings, request: dict) -> bytes:
 
 
 def mask_path(step_id: str) -> str:
-    """Where the page's drawn mask of a step goes in FOLDER."""
+    """Where the page's drawn mask of a step goes in FOLDER: ``masks/STEP.png``."""
+    if not NAME_PATTERN.match(step_id) or "." in step_id:
+        raise Refused(f"{step_id[:80]!r} is not a step id (letters, digits, '_', '-')")
     return Path("masks", f"{step_id}.png").as_posix()

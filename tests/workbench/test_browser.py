@@ -1,0 +1,129 @@
+"""The workbench in a real browser: Playwright for Python driving the system's Chromium,
+headless (``apt-get install chromium``; Playwright's own browser download is not used).
+
+Skipped, with the reason, only where Playwright or Chromium is absent; ``.ci/run``
+installs both, so CI runs these."""
+import shutil
+import socket
+import threading
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+from conftest import TOKEN, make_app
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None
+
+pytestmark = pytest.mark.skipif(
+    sync_playwright is None or CHROMIUM is None,
+    reason="browser tests need Playwright (pip install -e '.[test]') and Chromium "
+           "(apt-get install chromium); .ci/run installs both")
+
+
+@pytest.fixture
+def server(folders, registry):
+    """The workbench on a free port of 127.0.0.1, in a thread; yields its URL."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = make_app(folders[0], registry, port=port)
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    while not srv.started:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}/?token={TOKEN}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def page(server):
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        tab = browser.new_page(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+        errors = []
+        tab.on("pageerror", lambda error: errors.append(error))
+        tab.goto(server)
+        tab.wait_for_selector("body[data-ready=yes]")
+        yield tab
+        browser.close()
+        assert not errors
+
+
+def _drag(tab, start, end):
+    tab.mouse.move(*start)
+    tab.mouse.down()
+    tab.mouse.move(*end, steps=6)
+    tab.mouse.up()
+
+
+def _image_to_screen(tab, rows, cols, row, col):
+    """Where image pixel (row, col) of a rows x cols image lies on the screen (the view
+    fits the image to the canvas, centred)."""
+    box = tab.locator("#canvas").bounding_box()
+    z = min(box["width"] / cols, box["height"] / rows)
+    return (box["x"] + (box["width"] - cols * z) / 2 + (col + 0.5) * z,
+            box["y"] + (box["height"] - rows * z) / 2 + (row + 0.5) * z)
+
+
+def test_mask_drag_run_download_then_the_command_line_gives_the_same_pixels(page, folders,
+                                                                          tmp_path):
+    from imgfusion.cli import main
+    from imgfusion.io.read import read_image, read_mask
+
+    page.click('#image-list li:text-is("target.png")')
+    page.click('#image-list li:text-is("cat.png")')
+    page.wait_for_selector('#view-status:has-text("cat: cat.png (48 x 48")')
+    page.click("[data-tool=ellipse]")
+    _drag(page, _image_to_screen(page, 48, 48, 8, 10), _image_to_screen(page, 48, 48, 40, 38))
+    page.click("#save-mask")
+    page.wait_for_selector('#message:has-text("mask saved as masks/cat_mask.png")')
+    mask = read_mask(folders[0] / "masks" / "cat_mask.png")
+    ellipse = np.pi * 16 * 14 / 48 ** 2  # rows 8..40, cols 10..38
+    assert mask[24, 24] > 0.99 and mask[2, 2] < 0.01 and abs(mask.mean() - ellipse) < 0.04
+
+    page.select_option("#place-source", "cat")
+    page.select_option("#place-target", "target")
+    page.click("#place")
+    page.wait_for_selector('#message:has-text("blend at offset [0,0]")')
+    _drag(page, _image_to_screen(page, 64, 80, 20, 20), _image_to_screen(page, 64, 80, 26, 30))
+    page.wait_for_selector('#message:has-text("blend at offset [6,10]")')
+    assert page.locator('.field[data-step="cat_on_target"][data-field="offset"] input'
+                        ).input_value() == "[6,10]"
+
+    page.click("#run")
+    page.wait_for_selector("body[data-run=done]", timeout=60_000)
+    page.wait_for_selector('#outputs img[alt="out/cat_on_target.png"]')
+    result = read_image(folders[0] / "out" / "cat_on_target.png")
+    target = read_image(folders[0] / "target.png")
+    assert result.shape == target.shape and not np.array_equal(result, target)
+
+    with page.expect_download() as download:
+        page.click("#download")
+    bundle = tmp_path / "bundle.zip"
+    download.value.save_as(bundle)
+    home = tmp_path / "home"
+    zipfile.ZipFile(bundle).extractall(home)
+    assert sorted(zipfile.ZipFile(bundle).namelist()) == [
+        "cat.png", "masks/cat_mask.png", "target.png", "workbench.yaml"]
+    assert main(["run", str(home / "workbench.yaml"), "--out", str(tmp_path / "cli")]) == 0
+    assert np.array_equal(read_image(tmp_path / "cli" / "out" / "cat_on_target.png"), result)
+
+
+def test_a_form_from_the_declaration_shows_the_error_next_to_its_field(page):
+    page.select_option("#add-op", "resize")
+    scale = page.locator('.field[data-step="resize"][data-field="scale"]')
+    assert scale.locator("input").get_attribute("max") == "64"
+    scale.locator("input").fill("1000")
+    scale.locator("input").dispatch_event("change")
+    page.wait_for_selector('.field[data-step="resize"][data-field="scale"] .error:has-text("64")')
+    assert "1000" in scale.locator(".error").inner_text()

@@ -1,0 +1,59 @@
+"""One run at a time: it goes on when every tab has closed, stops when asked (what
+finished stays), and every subscribed tab hears its events."""
+import asyncio
+import time
+
+from imgfusion.workbench.recipes import Settings, checked
+from imgfusion.workbench.runs import Runs
+
+
+def _recipe(folder, registry):
+    raw = {"imgfusion": 1, "steps": [
+        {"id": "a", "op": "load", "path": "cat.png"},
+        {"id": "s", "op": "save", "path": "out/a.png"},
+        {"id": "g", "op": "to_gray", "image": "$a"},
+        {"id": "t", "op": "save", "path": "out/gray.png"}]}
+    return checked(raw, Settings(folder, folder, registry))
+
+
+def test_a_run_without_any_tab_finishes_and_lists_its_outputs(folders, registry):
+    runs = Runs(folders[0])
+    runs.start(_recipe(folders[0], registry), "t.yaml")
+    runs.thread.join(60)
+    assert runs.state["status"] == "done"
+    assert runs.state["outputs"] == ["out/a.png", "out/gray.png"]
+
+
+def test_stop_ends_the_run_at_its_next_step_and_keeps_what_finished(folders, registry):
+    runs = Runs(folders[0])
+    seen = []
+    runs.emit = lambda event: (seen.append(event), runs.state.update(event))
+    recipe = _recipe(folders[0], registry)
+
+    def stop_at_gray(event, since, observe=runs._observe):
+        runs.stop_asked = event.get("step") == "g"
+        observe(event, since)
+    runs._observe = stop_at_gray
+    runs._run(recipe, time.time())
+    assert seen[-1]["status"] == "stopped" and seen[-1]["outputs"] == ["out/a.png"]
+    assert (folders[0] / "out" / "a.png").is_file()
+    assert not (folders[0] / "out" / "gray.png").exists()
+
+
+def test_every_tab_hears_the_run_and_a_closed_tab_stops_listening(folders, registry):
+    async def watch():
+        runs = Runs(folders[0])
+        first, second = runs.subscribe(), runs.subscribe()
+        assert (await first.get())["status"] == "idle"  # each tab starts from the state
+        await second.get()
+        runs.unsubscribe(second)  # this tab closed
+        runs.start(_recipe(folders[0], registry), "t.yaml", asyncio.get_running_loop())
+        events = []
+        while not events or events[-1]["event"] != "end":
+            events.append(await asyncio.wait_for(first.get(), 60))
+        return events, second
+    events, closed = asyncio.run(watch())
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "end"
+    assert [e["step"] for e in events if e["event"] == "step"] == ["a", "s", "g", "t"]
+    assert closed.empty()
