@@ -84,8 +84,9 @@ class Runs:
             self.loop = loop or self.loop
             self.count += 1
             self.stop_asked = False
-            self.state = {"status": "running", "outputs": [], "run": self.count}
-            self.emit({"event": "start", "run": self.count, "recipe": name,
+            self.state = {}
+            self.emit({"event": "start", "status": "running", "outputs": [], "run": self.count,
+                       "recipe": name,
                        "steps": [s.id for s in recipe.steps], "step": None, "done": 0,
                        "total": None, "loss": None, "snapshot": None, "error": None})
             self.thread = threading.Thread(target=self._run, args=(recipe, time.time()),

@@ -7,6 +7,7 @@ import {Viewer} from "./viewer.js";
 const $ = (id) => document.getElementById(id);
 const state = {steps: [], ops: {}, current: null};
 let previewBusy = false;
+let previewSeq = 0;
 
 function recipe() {
   return {imgfusion: 1, seed: 0, steps: state.steps};
@@ -64,7 +65,7 @@ async function showStep(id) {
   const s = step(id);
   state.current = id;
   const mask = step(id + "_mask");
-  await viewer.show(imageURL(s.path), mask ? imageURL(mask.path) + "&t=" + Date.now() : null);
+  if (!await viewer.show(imageURL(s.path), mask ? imageURL(mask.path) + "&t=" + Date.now() : null)) return;
   $("view-status").textContent = `${id}: ${s.path} (${viewer.image.height} x ${viewer.image.width}, rows x cols)`;
 }
 
@@ -117,11 +118,14 @@ function placementSteps(src, dst, offset, scale) {
   return blend;
 }
 
+// While dragging: one fast preview at a time; on release: the exact blend.  A reply older
+// than the latest request is dropped (an exact blend can take longer than a fast one).
 async function preview(offset, exact) {
   const p = viewer.place;
   placementSteps(p.src, p.dst, offset, p.scale);
   if (exact) refresh();
   if (previewBusy && !exact) return;
+  const seq = ++previewSeq;
   previewBusy = true;
   try {
     const response = await postJSON("/api/preview", {source: step(p.src).path, mask: step(p.src + "_mask").path,
@@ -129,6 +133,7 @@ async function preview(offset, exact) {
     const img = new Image();
     img.src = URL.createObjectURL(await response.blob());
     await img.decode();
+    if (seq !== previewSeq) return;
     viewer.setPreview(img);
     if (exact) say(`blend at offset [${offset}] (row, col), scale ${p.scale}`);
   } finally {
@@ -176,8 +181,11 @@ async function upload(file) {
   await addImage(path);
 }
 
+// A step that can write snapshots (the style operators) shows its current image while it
+// runs: snapshot_every starts at 10 (the form shows it; clear it for none).
 function addOp(name) {
-  upsert({id: uniqueId(name), op: name});
+  const watchable = state.ops[name].params.some((p) => p.name === "snapshot_every");
+  upsert({id: uniqueId(name), op: name, ...(watchable ? {snapshot_every: 10} : {})});
   refresh();
 }
 

@@ -59,15 +59,17 @@ export class Viewer {
     if (this.image) this.fit(this.image.width, this.image.height); else this.render();
   }
 
+  // Show an image (and its mask); of overlapping calls the last one wins.
   async show(url, maskURL) {
-    this.place = null;
-    this.image = await loadImage(url);
-    this.mask = layer(this.image.width, this.image.height);
-    if (maskURL) {
-      try { this.mask.getContext("2d").drawImage(alphaFromGrey(await loadImage(maskURL)), 0, 0); }
-      catch (e) { /* no mask drawn yet */ }
-    }
-    this.fit(this.image.width, this.image.height);
+    const ticket = this.ticket = (this.ticket || 0) + 1;
+    const [image, maskImage] = await Promise.all([loadImage(url),
+      maskURL ? loadImage(maskURL).catch(() => null) : null]);
+    if (ticket !== this.ticket) return false;
+    [this.place, this.image] = [null, image];
+    this.mask = layer(image.width, image.height);
+    if (maskImage) this.mask.getContext("2d").drawImage(alphaFromGrey(maskImage), 0, 0);
+    this.fit(image.width, image.height);
+    return true;
   }
 
   fit(width, height) {
@@ -179,7 +181,9 @@ export class Viewer {
 
   // Placement: the target shown, the cutout (source through its mask) over it at offset.
   async startPlace(target, source, mask, place) {
+    const ticket = this.ticket = (this.ticket || 0) + 1;
     const [t, s, m] = await Promise.all([loadImage(target), loadImage(source), loadImage(mask)]);
+    if (ticket !== this.ticket) return;
     this.image = t;
     this.mask = null;
     const cut = layer(s.width, s.height);
