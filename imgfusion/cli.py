@@ -266,7 +266,7 @@ def cmd_info(args) -> int:
         print()
         return EXIT_OK
     print(f"{desc['name']}: {desc['summary']}\n  from {desc['source']}\n")
-    print(desc["help"] + "\n")
+    print(_prose(desc["help"]) + "\n")
     print("inputs:")
     for i in desc["inputs"]:
         flags = ", ".join(f for f, on in (("optional", i["optional"]), ("list", i["many"])) if on)
@@ -288,6 +288,17 @@ def cmd_info(args) -> int:
     for o in desc["outputs"]:
         print(f"  {o['name']} ({o['kind']})  {o['help']}")
     return EXIT_OK
+
+
+def _prose(text: str) -> str:
+    """``text`` without its numpydoc Parameters and Returns sections (listed after it)."""
+    lines, keep, skipping = text.splitlines(), [], False
+    for k, line in enumerate(lines):
+        if k + 1 < len(lines) and line.strip() and set(lines[k + 1].strip()) == {"-"}:
+            skipping = line.strip() in ("Parameters", "Returns")
+        if not skipping:
+            keep.append(line)
+    return "\n".join(keep).strip()
 
 
 def _range(low, high) -> str:

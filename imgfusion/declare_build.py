@@ -1,7 +1,10 @@
-"""From a :class:`~imgfusion.declare.Declared` (run time or source) to an Operator record.
+"""From a :class:`~imgfusion.markers.Declared` (run time or source) to an Operator record.
 
-One builder for both readers, so that the static and the runtime declaration of an
-operator cannot differ by construction, only by what the two readers see.
+One builder for both readers (:mod:`imgfusion.declare` at run time,
+:mod:`imgfusion.static_decl` from source), so that the static and the runtime
+declaration of an operator cannot differ by construction, only by what the two
+readers see.  It stands on the two base floors, :mod:`imgfusion.markers` and
+:mod:`imgfusion.records`, and imports neither reader.
 """
 from __future__ import annotations
 
@@ -12,12 +15,12 @@ import types
 import typing
 from typing import Annotated, Any, Literal, Union
 
-from .declare import (REQUIRED_MARK, Context, Declared, DeclarationError, Kind, Range,
-                      class_hints, is_options)
-from .operators import REQUIRED, Input, Operator, Output, Param
+from .markers import (REQUIRED_MARK, Context, Declared, DeclarationError, Fields, Kind,
+                      Range, class_hints, is_options)
+from .records import REQUIRED, Input, Operator, Output, Param
 
 INPUT_KIND = {"image": ("image", False), "mask": ("mask", False), "images": ("image", True),
-              "video": ("video", False), "value": ("any", False)}
+              "masks": ("mask", True), "video": ("video", False), "value": ("any", False)}
 RETURN, RETURN_NAME = " return", " return name"   # keys no parameter can have
 OUTPUT_KIND = {"image": "image", "mask": "mask", "video": "video", "data": "data"}
 
@@ -34,7 +37,8 @@ def build_operator(decl: Declared) -> Operator:
         elif context_name(ann) is not None:
             context.append(check_context(decl, name, ann))
         elif is_options(strip(ann)):
-            groups[name] = (options_target(decl, ann), group_params(decl, strip(ann), params))
+            groups[name] = (options_target(decl, ann),
+                            group_params(decl, name, ann, default, params))
         else:
             params.append(make_param(decl, name, ann, default, doc.get(name, "")))
     check_unique(decl, [i.name for i in inputs] + [p.name for p in params])
@@ -116,7 +120,7 @@ def make_input(decl: Declared, name: str, ann: Any, default: Any, doc: dict) -> 
     kind = marker(ann, Kind)
     if kind is None or kind.name not in INPUT_KIND:
         raise DeclarationError(f"{decl.where(name)}: an input (before '*') is annotated "
-                               "Image, Mask, Images, Video or Value")
+                               "Image, Mask, Images, Masks, Video or Value")
     optional = type(None) in members(strip(ann))
     if optional and default is not None:
         raise DeclarationError(f"{decl.where(name)}: an optional input defaults to None")
@@ -156,15 +160,32 @@ def options_target(decl: Declared, ann: Any) -> Any:
     return getattr(cls, "__imgfusion_target__", cls)
 
 
-def group_params(decl: Declared, cls: type, params: list) -> tuple[str, ...]:
+def group_params(decl: Declared, name: str, ann: Any, instance: Any,
+                 params: list) -> tuple[str, ...]:
+    """The group's fields (those ``Fields`` names, else all) as flat parameters, each
+    defaulting to the value the parameter's default instance holds
+    (``StyleSchedule(iterations=200)`` -> 200)."""
+    cls = strip(ann)
     hints = class_hints(cls)
     doc = parse_doc(cls.__doc__ or "")
     names = []
-    for f in dataclasses.fields(cls):
+    for f in chosen_fields(decl, name, cls, marker(ann, Fields)):
         default = f.default if f.default is not dataclasses.MISSING else REQUIRED_MARK
+        if dataclasses.is_dataclass(instance):
+            default = getattr(instance, f.name)
         params.append(make_param(decl, f.name, hints[f.name], default, doc.get(f.name, "")))
         names.append(f.name)
     return tuple(names)
+
+
+def chosen_fields(decl: Declared, name: str, cls: type, only: Fields | None) -> list:
+    every = dataclasses.fields(cls)
+    if only is None:
+        return list(every)
+    unknown = sorted(set(only.names) - {f.name for f in every})
+    if unknown:
+        raise DeclarationError(f"{decl.where(name)}: {cls.__name__} has no fields {unknown}")
+    return [f for f in every if f.name in only.names]
 
 
 def check_unique(decl: Declared, names: list[str]) -> None:

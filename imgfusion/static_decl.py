@@ -6,8 +6,10 @@ An annotation, default or trait is evaluated here from: the core markers and
 ``typing`` (imported: both are light), module-level assignments in the same module,
 ``from X import name`` followed into X's source, and literals with arithmetic on
 them.  A NamedTuple or ``@options`` class becomes a stand-in built from its source.
-Anything else is a :class:`~imgfusion.declare.DeclarationError` naming module,
+Anything else is a :class:`~imgfusion.markers.DeclarationError` naming module,
 function and parameter; such a module registers its functions at run time instead.
+The records come from the same builder as the runtime reader's
+(:mod:`imgfusion.declare_build`); the source files from :mod:`imgfusion.sources`.
 """
 from __future__ import annotations
 
@@ -21,13 +23,19 @@ import os
 import typing
 from typing import Any
 
-from .declare import (OPTIONS_MARK, REQUIRED_MARK, Context, Declared,
-                      DeclarationError, Kind, Range, is_options, operator)
+from .decl_cache import cached_records, keep_records
+from .declare import operator
+from .declare_build import build_operator
+from .markers import (OPTIONS_MARK, REQUIRED_MARK, Context, Declared, DeclarationError,
+                      Fields, Kind, Range, is_options, options)
+from .sources import module_ast, source_file
 
-LIGHT_MODULES = ("typing", "__future__", "imgfusion.declare", "imgfusion.operators")
+__all__ = ["read_module", "source_file"]
+LIGHT_MODULES = ("typing", "__future__", "imgfusion.markers", "imgfusion.declare",
+                 "imgfusion.operators")
 BUILTIN_NAMES = ("int", "float", "str", "bool", "bytes", "tuple", "list", "dict", "set",
                  "frozenset", "object", "type")
-CALLABLE_MARKERS = (Range, Context, Kind)
+CALLABLE_MARKERS = (Range, Context, Kind, Fields)
 BINARY = {ast.BitOr: _op.or_, ast.Add: _op.add, ast.Sub: _op.sub, ast.Mult: _op.mul,
           ast.Div: _op.truediv, ast.FloorDiv: _op.floordiv, ast.Pow: _op.pow,
           ast.Mod: _op.mod}
@@ -46,11 +54,32 @@ class ModuleRef:
 
 
 def read_module(module: str) -> list:
-    """Every ``@operator`` function of ``module``, as Operator records, from its source."""
-    from .declare_build import build_operator
+    """Every ``@operator`` function of ``module``, as Operator records, from its source.
 
+    Kept between runs by :mod:`imgfusion.decl_cache` until a file the reading followed
+    changes.
+    """
+    origin = source_file(module)
+    cached = None if origin is None else cached_records(module, origin)
+    if cached is not None:
+        return cached
     reader = reader_for(module)
-    return [build_operator(reader.declared(node)) for node in reader.operator_defs()]
+    ops = [build_operator(reader.declared(node)) for node in reader.operator_defs()]
+    keep_records(module, origin, ops, files_read(module))
+    return ops
+
+
+def files_read(module: str) -> list[str]:
+    """The source files reading ``module`` followed: its own and those it took names from."""
+    seen, todo, files = set(), [module], []
+    while todo:
+        name = todo.pop()
+        origin = None if name in seen or is_light(name) else source_file(name)
+        seen.add(name)
+        if origin is not None:
+            files.append(origin)
+            todo.extend(reader_for(name).deps)
+    return files
 
 
 _READERS: dict[tuple, "SourceReader"] = {}   # by module, file and its modification time
@@ -67,28 +96,6 @@ def reader_for(module: str) -> "SourceReader":
     return _READERS[key]
 
 
-def source_file(module: str) -> str | None:
-    """The ``.py`` file of ``module`` (its parent packages are imported to find it)."""
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        return None
-    return spec.origin
-
-
-def module_ast(module: str) -> ast.Module | None:
-    origin = source_file(module)
-    if origin is None:
-        return None
-    try:
-        with open(origin, "rb") as fh:
-            return ast.parse(fh.read(), filename=origin)
-    except (OSError, SyntaxError, ValueError):
-        return None
-
-
 class SourceReader:
     """One module's source: its module-level bindings, evaluated on demand."""
 
@@ -98,6 +105,7 @@ class SourceReader:
         self.tree = tree
         self.bindings: dict[str, ast.AST] = {}
         self.values: dict[str, Any] = {}
+        self.deps: set[str] = set()        # modules whose source gave a name
         for node in tree.body:
             for name in bound_names(node):
                 self.bindings[name] = node
@@ -181,6 +189,7 @@ class SourceReader:
     def imported(self, node: ast.ImportFrom, name: str) -> Any:
         alias = next(a for a in node.names if (a.asname or a.name) == name)
         source = absolute(self.module, self.is_package, node.module, node.level)
+        self.deps.add(source)
         return attribute_of(source, alias.name)
 
     # -- classes -----------------------------------------------------------------
@@ -191,7 +200,7 @@ class SourceReader:
         bases = [self.eval(b) for b in node.bases]
         if typing.NamedTuple in bases:
             cls = typing.NamedTuple(node.name, [(n, t) for n, t, _ in fields])
-        elif any(self.eval(d) is options_marker() for d in node.decorator_list):
+        elif any(self.eval(d) is options for d in node.decorator_list):
             cls = self.options_stand_in(node.name, fields)
         else:
             raise Unreadable(f"class {node.name} is neither a NamedTuple nor @options")
@@ -222,6 +231,7 @@ class SourceReader:
     def eval_Attribute(self, node):
         owner = self.eval(node.value)
         if isinstance(owner, ModuleRef):
+            self.deps.add(owner.name)
             return attribute_of(owner.name, node.attr)
         raise Unreadable(f"attribute '{node.attr}' of a non-module")
 
@@ -252,15 +262,10 @@ class SourceReader:
     def eval_Call(self, node):
         func = self.eval(node.func)
         if func not in CALLABLE_MARKERS and not is_options(func):
-            raise Unreadable("a call of anything but Range, Context or an @options class")
+            raise Unreadable("a call of anything but Range, Context, Fields or an @options "
+                            "class")
         return func(*[self.eval(a) for a in node.args],
                     **{k.arg: self.eval(k.value) for k in node.keywords})
-
-
-def options_marker():
-    from .declare import options
-
-    return options
 
 
 def bound_names(node: ast.AST) -> list[str]:
@@ -291,65 +296,13 @@ def module_ast_is_package(module: str) -> bool:
     return bool(spec and spec.submodule_search_locations is not None)
 
 
+def is_light(module: str) -> bool:
+    """Imported to read a name from (the core markers, typing), not read from source."""
+    return module in LIGHT_MODULES or module.startswith("typing")
+
+
 def attribute_of(module: str, name: str) -> Any:
     """``module.name``: imported for the light core and typing, else read from source."""
-    if module in LIGHT_MODULES or module.startswith("typing"):
+    if is_light(module):
         return getattr(importlib.import_module(module), name)
     return reader_for(module).value(name)
-
-
-def static_docstring(target: str, depth: int = 4) -> str | None:
-    """The docstring of ``"module:name"``, read from the source without importing it.
-
-    Cleaned as :func:`inspect.getdoc` cleans it.  Follows what a module-level
-    name is bound to: a ``def`` or ``class``, ``from .mod import name``, or a
-    wrapper call such as ``name = with_info(mod.name)`` (a wrapper is assumed to
-    keep the docstring, as ``functools.wraps`` does).  None when the chain
-    cannot be followed; the caller then imports the function.
-    """
-    module, _, attr = target.partition(":")
-    tree = module_ast(module)
-    if tree is None or depth <= 0:
-        return None
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-                and node.name == attr:
-            return ast.get_docstring(node)
-    follow = _binding(tree, module, attr)
-    return None if follow is None else static_docstring(follow, depth - 1)
-
-
-def _binding(tree: ast.Module, module: str, attr: str) -> str | None:
-    """``"module:name"`` that ``attr`` is bound to at module level, if known."""
-    imports = _imported_names(tree, module)
-    for node in reversed(tree.body):
-        if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == attr for t in node.targets):
-            value = node.value
-            if isinstance(value, ast.Call) and len(value.args) == 1:
-                value = value.args[0]
-            if isinstance(value, ast.Name):
-                return imports.get(value.id, f"{module}:{value.id}")
-            if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
-                owner = imports.get(value.value.id)
-                return f"{owner.replace(':', '.')}:{value.attr}" if owner else None
-            return None
-    return imports.get(attr)
-
-
-def _imported_names(tree: ast.Module, module: str) -> dict[str, str]:
-    """Names bound by ``from X import a`` at module level, as ``"X:a"``."""
-    names: dict[str, str] = {}
-    package = module.rpartition(".")[0]
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                parent = ".".join(parts[:len(parts) - node.level + 1])
-                base = f"{parent}.{base}" if base else parent
-            for alias in node.names:
-                names[alias.asname or alias.name] = f"{base}:{alias.name}"
-    return names
-
-

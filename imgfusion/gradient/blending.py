@@ -29,61 +29,114 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import ParameterError
+from ..operators import Image, Mask, operator
 from ..checks import (check_image, check_mask, check_pair, join_alpha, luminance,
                       match_channels, split_alpha)
 from .opencv_clone import clone_fft, without_frame
+from .options import Offset, SolveDevice, Solver, Tol
 from .result import GradientResult
 from .solvers import check_solver, solve_region
 from .system import EDGES, forward_differences
 
 
-def poisson_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8, device="cpu"):
-    """Paste ``source`` into ``target`` by importing its gradients (Pérez Eq. 7, 11).
+@operator(same_size=("source", "mask"), size_of="target")
+def poisson_blend(source: Image, target: Image, mask: Mask, *, offset: Offset = (0, 0),
+                  solver: Solver = "auto", tol: Tol = 1e-8,
+                  device: SolveDevice = "cpu") -> GradientResult:
+    """Paste a masked source into a target seamlessly by importing its gradients.
+
+    Pérez Eq. 7 and 11.  The images are (H, W, C) float arrays in [0, 1] (C = 1,
+    3 or 4; a 2-D array is a grey image and a 2-D result is returned).  Solvers:
+    see :mod:`imgfusion.gradient.solvers`; ``fft`` is OpenCV's seamlessClone
+    algorithm (:mod:`imgfusion.gradient.opencv_clone`): fast but approximate, it
+    erodes the mask by 3 pixels (OpenCV #17450) and re-solves the whole bounding
+    box; the exact solvers are the default.  A GPU (``device``) takes ``mgpcg``
+    (torch) and ``auto``.
 
     Parameters
     ----------
-    source, target : (H, W, C) float arrays in [0, 1]
-        C = 1, 3 or 4; a 2-D array is a grey image and a 2-D result is returned.
-    mask : (Hs, Ws) bool or float alpha array
-        The region to paste, in the source's frame.
-    offset : (int, int)
-        (row, col) of the source's top-left corner in the target.
-    solver : {"auto", "direct", "cg", "multigrid", "mgpcg", "fft"}
-        See :mod:`imgfusion.gradient.solvers`.  ``fft`` is OpenCV's seamlessClone
-        algorithm (:mod:`imgfusion.gradient.opencv_clone`): fast but approximate,
-        it erodes the mask by 3 pixels (OpenCV #17450) and re-solves the whole
-        bounding box; the exact solvers are the default.
-    tol : float
-        Relative residual at which the iterative solvers stop.
-    device : {"cpu", "cuda", "cuda:N"}
-        Where the solve runs; a GPU takes ``mgpcg`` (torch) and ``auto``.
-
-    Returns
-    -------
-    image, info : float32 array shaped like ``target``
-        The result; ``info`` says how it was solved (:class:`GradientResult`).
+    source
+        image whose gradients are pasted
+    target
+        image pasted into; its alpha channel is kept
+    mask
+        region to paste, in the source's frame (alpha: soft blend)
+    offset
+        (row, col) of the source's top-left corner in the target; may be negative or
+        partly outside (clipped)
+    solver
+        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
+        multigrid CG), fft (fast, approximate)
+    tol
+        relative residual at which cg and multigrid stop
+    device
+        where mgpcg/auto solve: cpu, or cuda (torch, a GPU)
     """
     return _blend(source, target, mask, offset, (solver, tol, device), _imported)
 
 
-def mixed_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8, device="cpu"):
-    """Paste ``source`` into ``target`` keeping, per neighbour pair and channel, the
-    stronger of the two gradients (Pérez Eq. 13): holes and transparent parts let
-    the target's texture through.
+@operator(same_size=("source", "mask"), size_of="target")
+def mixed_blend(source: Image, target: Image, mask: Mask, *, offset: Offset = (0, 0),
+                solver: Solver = "auto", tol: Tol = 1e-8,
+                device: SolveDevice = "cpu") -> GradientResult:
+    """Seamless paste keeping the stronger gradient per pixel pair (holes, transparency).
 
+    Per neighbour pair and channel the stronger of the two gradients is kept
+    (Pérez Eq. 13): holes and transparent parts let the target's texture through.
     Unlike OpenCV's MIXED_CLONE (which compares ``|gx - gy|`` per pixel), this is
     the paper's magnitude test ``|f*_p - f*_q| > |g_p - g_q|`` on every pair.
-    Parameters and result as :func:`poisson_blend`.
+    Images and solvers as :func:`poisson_blend`.
+
+    Parameters
+    ----------
+    source
+        image whose gradients are pasted
+    target
+        image pasted into; its alpha channel is kept
+    mask
+        region to paste, in the source's frame (alpha: soft blend)
+    offset
+        (row, col) of the source's top-left corner in the target; may be negative or
+        partly outside (clipped)
+    solver
+        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
+        multigrid CG), fft (fast, approximate)
+    tol
+        relative residual at which cg and multigrid stop
+    device
+        where mgpcg/auto solve: cpu, or cuda (torch, a GPU)
     """
     return _blend(source, target, mask, offset, (solver, tol, device), _mixed)
 
 
-def monochrome_transfer(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8,
-                        device="cpu"):
-    """Paste only the *texture* of ``source``: its luminance gradients, imported
-    into every channel of ``target``, so the source's colour is not carried over
-    (Pérez Fig. 5).  Parameters and result as :func:`poisson_blend`; any source
-    channel count is accepted.
+@operator(same_size=("source", "mask"), size_of="target")
+def monochrome_transfer(source: Image, target: Image, mask: Mask, *, offset: Offset = (0, 0),
+                        solver: Solver = "auto", tol: Tol = 1e-8,
+                        device: SolveDevice = "cpu") -> GradientResult:
+    """Seamless paste of the source's luminance texture only, not its colour.
+
+    The source's luminance gradients are imported into every channel of the
+    target, so the source's colour is not carried over (Pérez Fig. 5); any source
+    channel count is accepted.  Images and solvers as :func:`poisson_blend`.
+
+    Parameters
+    ----------
+    source
+        image whose gradients are pasted
+    target
+        image pasted into; its alpha channel is kept
+    mask
+        region to paste, in the source's frame (alpha: soft blend)
+    offset
+        (row, col) of the source's top-left corner in the target; may be negative or
+        partly outside (clipped)
+    solver
+        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
+        multigrid CG), fft (fast, approximate)
+    tol
+        relative residual at which cg and multigrid stop
+    device
+        where mgpcg/auto solve: cpu, or cuda (torch, a GPU)
     """
     src, _ = split_alpha(check_image(source, "source", grey_2d=True).astype(np.float64))
     grey = luminance(src, "bt601")[:, :, None]

@@ -70,7 +70,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from ..errors import ParameterError
-from . import DEVICE_SOLVERS, SOLVERS
+from . import DEVICE_SOLVERS
 from .fast_poisson import solve_rectangle
 from .mask_cache import cached
 from .system import EDGES, divergence_rhs, forward_differences, matrix, relative_residual
@@ -80,10 +80,11 @@ MAX_ITERATIONS = 500
 
 
 def check_solver(solver: str, tol: float, device: str = "cpu") -> None:
-    if solver not in SOLVERS:
-        raise ParameterError("solver", f"{solver!r} is not one of {', '.join(SOLVERS)}")
-    if not (0 < tol < 1):
-        raise ParameterError("tol", f"must lie strictly between 0 and 1, got {tol!r}")
+    """What the operators' declarations cannot say: the device's form and machine.
+
+    The choices of ``solver`` and the range of ``tol`` are declared once, by the
+    operators' signatures (:mod:`imgfusion.gradient.options`), and not checked here.
+    """
     if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
         raise ParameterError("device", f"expected 'cpu' or 'cuda' (or 'cuda:N'), got {device!r}")
     if device != "cpu" and solver not in DEVICE_SOLVERS:

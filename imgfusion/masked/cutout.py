@@ -10,16 +10,21 @@ same pipeline as separate recipe steps.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
 import numpy as np
 
 from ..checks import bounding_box, check_image, check_mask
 from ..errors import ParameterError
 from ..layout.geometry import crop
+from ..gradient import SOLVERS
 from ..gradient.blending import mixed_blend, poisson_blend
+from ..limits import COORD_MAX, FEATHER_MAX
+from ..operators import (Data, Device, Image, Images, Mask, Progress, Range, Seed, WorkDir,
+                         operator)
+from ..style.checks import check_style
 from ..style.options import (Speed, StyleColor, StyleFiles, StyleInit, StyleLosses,
-                             StyleSchedule, flat_adapter)
+                             StyleSchedule)
 from ..style.pipeline import StyleContext, StyleInputs, StyleSettings
 from ..style.transfer import stylise
 
@@ -27,11 +32,22 @@ BLENDS = {"poisson": poisson_blend, "mixed": mixed_blend}
 
 
 class CutoutResult(NamedTuple):
-    """The blended photo, the style loss history and the blend's solver info."""
+    """The blended photo, the style loss history and the blend's solver info.
 
-    image: np.ndarray
-    loss_history: list[dict]
-    info: dict
+    Attributes
+    ----------
+    image
+        the blended photo
+    loss_history
+        per iteration: iteration, level and the weighted content, style, tv and total
+        losses
+    info
+        the blend's solver, unknowns, relative residual, iterations, seconds
+    """
+
+    image: Image
+    loss_history: Data
+    info: Data
 
 
 def _check_landing(box, offset, target_hw) -> None:
@@ -47,69 +63,79 @@ def _check_landing(box, offset, target_hw) -> None:
                       f"keep it inside")
 
 
-def stylize_and_blend(source: np.ndarray, target: np.ndarray, mask: np.ndarray, style, *,
-                      offset: tuple[int, int] = (0, 0), blend: str = "poisson",
-                      margin: int = 16, solver: str = "auto", tol: float = 1e-8,
+Solver = Literal[SOLVERS]
+Blend = Literal["poisson", "mixed"]
+
+
+@operator(check=check_style, same_size=("source", "mask"), size_of="target")
+def stylize_and_blend(source: Image, target: Image, mask: Mask, style: Images, *,
+                      offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
+                      blend: Blend = "poisson",
+                      margin: Annotated[int, Range(0, FEATHER_MAX)] = 16,
+                      solver: Solver = "auto", tol: Annotated[float, Range(1e-15, 0.5)] = 1e-8,
                       losses: StyleLosses = StyleLosses(),
                       schedule: StyleSchedule = StyleSchedule(),
                       files: StyleFiles = StyleFiles(), color: StyleColor = StyleColor(),
                       init: StyleInit = StyleInit(), speed: Speed = Speed(),
-                      device: str = "auto", seed: int = 0, progress=None,
-                      workdir=None) -> CutoutResult:
-    """Stylise the masked part of ``source`` and blend it into ``target`` at ``offset``.
+                      device: Device = "auto", seed: Seed = 0, progress: Progress = None,
+                      workdir: WorkDir = None) -> CutoutResult:
+    """Stylise a cutout (its bounding box plus a margin) and blend it seamlessly into a photo at an offset.
+
+    The masked part of ``source`` is stylised and blended into ``target`` at ``offset``:
+    import the stylised gradients (Pérez Eq. 11) or keep the stronger of the stylised and
+    the photo's gradients (Eq. 13).  The source's alpha channel is not used (pass it as
+    ``mask``); the mask may be bool, or float alpha for a soft blend.  The result has the
+    target's size and channels; pixels outside the region's bounding box (at ``offset``)
+    are the target's, unchanged.  ``schedule.pyramid`` is refused: the piece is stylised
+    at its own size.
 
     Parameters
     ----------
-    source : (H, W, C) float32 ndarray
-        The image the cutout comes from (its alpha channel is not used: pass it as
-        ``mask``).
-    target : (Ht, Wt, C) float32 ndarray
-        The photo the stylised cutout is blended into; the result has its size and
-        channels.
-    mask : (H, W) ndarray
-        The cutout, in the source's frame (bool, or float alpha for a soft blend).
-    style : ndarray or list of ndarray
-        Style image(s) for :func:`neural_style`.
-    offset : (row, col)
-        Where the source's top-left pixel lands in the target.  Every selected mask
-        pixel must land inside the target.
-    blend : {"poisson", "mixed"}
-        Import the stylised gradients (Pérez Eq. 11) or keep the stronger of the
-        stylised and the photo's gradients (Eq. 13).
-    margin : int
-        Pixels of context around the mask's bounding box that are stylised with it.
-    solver, tol :
-        The blend's solver (:mod:`imgfusion.gradient.solvers`).
-    losses, schedule, files, color, init, speed :
-        As for :func:`neural_style`, but for ``schedule.pyramid`` (the piece is stylised
-        at its own size).
-    device, seed, progress, workdir :
-        Engine context, as for ``neural_style``.
+    source
+        the image the cutout comes from
+    target
+        the photo it is blended into
+    mask
+        the cutout, in the source's frame
+    style
+        style image(s) for neural_style
+    offset
+        (row, col) of the source's top-left pixel in the photo; the whole cutout must land
+        inside
+    blend
+        poisson: import the stylised gradients; mixed: keep the stronger gradient per
+        pixel pair
+    margin
+        pixels of context around the mask's bounding box stylised with it
+    solver
+        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
+        multigrid CG), fft (fast, approximate)
+    tol
+        relative residual at which cg and multigrid stop
+    losses, schedule, files, color, init, speed
+        as for neural_style, but for schedule.pyramid
+    device, seed, progress, workdir
+        engine context, as for neural_style
 
     Returns
     -------
     CutoutResult
-        ``(image, loss_history, info)``.  Pixels outside the region's bounding box
-        (at ``offset``) are the target's, unchanged.
+        ``(image, loss_history, info)``.
 
     Raises
     ------
     ParameterError
         An empty mask or one of another size than the source, a cutout that lands
-        (partly) outside the photo, an unknown blend, a negative margin.
+        (partly) outside the photo, a pyramid.
     """
     check_image(source, "source")
     check_image(target, "target")
     alpha = check_mask(mask, source.shape[:2])
     if not (alpha > 0).any():
         raise ParameterError("mask", "the mask is empty (no pixel above 0): nothing to cut out")
-    if blend not in BLENDS:
-        raise ParameterError("blend", f"'{blend}' is not one of {', '.join(BLENDS)}")
     if schedule.pyramid is not None:
         raise ParameterError("pyramid", "the cutout is stylised at its own size; resize the "
                                         "source (and its mask) first")
-    if int(margin) != margin or margin < 0:
-        raise ParameterError("margin", f"must be a whole number >= 0, got {margin!r}")
     r, c = (int(v) for v in offset)
     box = bounding_box(alpha)
     _check_landing(box, (r, c), target.shape[:2])
@@ -124,6 +150,3 @@ def stylize_and_blend(source: np.ndarray, target: np.ndarray, mask: np.ndarray, 
                                 offset=(r + top, c + left), solver=solver, tol=tol)
     return CutoutResult(image, styled.loss_history, info)
 
-
-# The registration (plugin.py) names one Param per option and calls this with flat keys.
-stylize_and_blend_flat = flat_adapter(stylize_and_blend)

@@ -15,9 +15,8 @@ import inspect
 from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Annotated, Any, Callable, Literal, Mapping
 
-from ..limits import ITERATIONS_MAX, LEARNING_RATE, SCALE_MAX, WEIGHT_MAX
-from ..operators import OutputPath
-from ._contract_shim import Range, options
+from ..limits import ITERATIONS_MAX, LEARNING_RATE, SCALE_MAX, SIDE_MAX, WEIGHT_MAX
+from ..operators import OutputPath, Range, options
 
 LayerSpec = Annotated[list[str] | dict[str, float], Range(0, WEIGHT_MAX)]
 Weight = Annotated[float, Range(0, WEIGHT_MAX)]
@@ -28,6 +27,7 @@ ColorControl = Literal["none", "luminance", "histogram"]
 HistogramMode = Literal["chol", "pca", "sym"]
 Precision = Literal["fp32", "tf32", "bf16"]
 GuideMode = Literal["simple", "all", "inside"]
+OutputSize = Annotated[int | tuple[int, int] | None, Range(1, SIDE_MAX)]
 
 
 @options
@@ -37,17 +37,26 @@ class StyleLosses:
 
     Parameters
     ----------
-    content_layers : VGG19 layers of the content loss: a list (equal weights) or {layer: weight}
-    style_layers : VGG19 layers of the style loss: a list (weights 1/n) or {layer: weight}
-    content_weight : alpha: weight of the content loss (per layer: squared feature distance
+    content_layers
+        VGG19 layers of the content loss: a list (equal weights) or {layer: weight}
+    style_layers
+        VGG19 layers of the style loss: a list (weights 1/n) or {layer: weight}
+    content_weight
+        alpha: weight of the content loss (per layer: squared feature distance
         relative to the content's)
-    style_weight : beta: weight of the style loss (per layer: squared Gram distance relative
+    style_weight
+        beta: weight of the style loss (per layer: squared Gram distance relative
         to the style's Gram)
-    tv_weight : weight of the total-variation smoothing loss
-    style_blend_weights : one weight per style image, normalised to sum to 1 (default: equal)
-    style_scale : style images are resized to style_scale x the output's longest side
-    pooling : VGG19 pooling
-    weights : VGG19 weights: original (Simonyan & Zisserman's Caffe VGG19, installed with
+    tv_weight
+        weight of the total-variation smoothing loss
+    style_blend_weights
+        one weight per style image, normalised to sum to 1 (default: equal)
+    style_scale
+        style images are resized to style_scale x the output's longest side
+    pooling
+        VGG19 pooling
+    weights
+        VGG19 weights: original (Simonyan & Zisserman's Caffe VGG19, installed with
         imgfusion), imagenet (torchvision's, downloaded once), random (tests only: not
         artistic), or the path of a local state dict
     """
@@ -70,13 +79,19 @@ class StyleSchedule:
 
     Parameters
     ----------
-    optimizer : optimisation method
-    learning_rate : step size; default 1 for lbfgs, 0.02 for adam
-    iterations : loss evaluations (per pyramid level)
-    tolerance : stop when the total loss changed less than this (relative) over `window`
+    optimizer
+        optimisation method
+    learning_rate
+        step size; default 1 for lbfgs, 0.02 for adam
+    iterations
+        loss evaluations (per pyramid level)
+    tolerance
+        stop when the total loss changed less than this (relative) over `window`
         iterations; 0 never stops early
-    window : iterations over which `tolerance` is checked
-    pyramid : coarse to fine [[size, iterations], ...]; replaces size and iterations
+    window
+        iterations over which `tolerance` is checked
+    pyramid
+        coarse to fine [[size, iterations], ...]; replaces size and iterations
     """
 
     optimizer: Optimizer = "lbfgs"
@@ -94,14 +109,17 @@ class StyleFiles:
 
     Parameters
     ----------
-    snapshot_every : write a snapshot every N iterations (0: never)
-    snapshot_dir : folder of the snapshots, the loss history and interrupted runs
-    loss_plot : PNG of the loss curves (content, style, tv, total) against iteration
+    snapshot_every
+        write a snapshot every N iterations (0: never)
+    snapshot_dir
+        folder of the snapshots, the loss history and interrupted runs
+    loss_plot
+        PNG of the loss curves (content, style, tv, total) against iteration
     """
 
     snapshot_every: Annotated[int, Range(0, ITERATIONS_MAX)] = 0
-    snapshot_dir: OutputPath | None = None
-    loss_plot: OutputPath | None = None
+    snapshot_dir: OutputPath = None
+    loss_plot: OutputPath = None
 
 
 @options
@@ -111,10 +129,13 @@ class StyleColor:
 
     Parameters
     ----------
-    original_colors : post-hoc: keep the output's luminance, put back the content's colours
-    color_control : Gatys 2017: luminance-only transfer, or match the style's colours to the
+    original_colors
+        post-hoc: keep the output's luminance, put back the content's colours
+    color_control
+        Gatys 2017: luminance-only transfer, or match the style's colours to the
         content's
-    histogram_mode : matrix square root of color_control: histogram
+    histogram_mode
+        matrix square root of color_control: histogram
     """
 
     original_colors: bool = False
@@ -129,8 +150,10 @@ class StyleInit:
 
     Parameters
     ----------
-    init : starting image: content, style, white noise, a white canvas, or init_image
-    init_resize : stretch an init_image whose size is neither the content's nor the
+    init
+        starting image: content, style, white noise, a white canvas, or init_image
+    init_resize
+        stretch an init_image whose size is neither the content's nor the
         output's (otherwise an error)
     """
 
@@ -145,10 +168,14 @@ class Speed:
 
     Parameters
     ----------
-    precision : tf32 or bf16 autocast: opt-ins on CUDA
-    channels_last : channels-last memory format for the network and its input
-    sync_every : read the losses back from the device every this many iterations only
-    compile : torch.compile the network
+    precision
+        tf32 or bf16 autocast: opt-ins on CUDA
+    channels_last
+        channels-last memory format for the network and its input
+    sync_every
+        read the losses back from the device every this many iterations only
+    compile
+        torch.compile the network
     """
 
     precision: Precision = "fp32"
@@ -164,9 +191,11 @@ class StyleGuides:
 
     Parameters
     ----------
-    guide_mode : carry masks to each layer by resampling, any overlap of the receptive
+    guide_mode
+        carry masks to each layer by resampling, any overlap of the receptive
         field (all), or receptive field wholly inside (inside)
-    guide_dilation : grow (> 0) or shrink (< 0) the layer guides by that many neurons
+    guide_dilation
+        grow (> 0) or shrink (< 0) the layer guides by that many neurons
     """
 
     guide_mode: GuideMode = "simple"

@@ -20,7 +20,7 @@ REGISTRY = load_registry(entry_points=False)
 PACKAGE = Path(imgfusion.__file__).parent
 # Families still registering Operator/Param records (the old way); the lead empties this
 # as each family is converted, and then the old construction path goes.
-OLD_WAY_FAMILIES = ("gradient", "style", "masked", "video", "trained", "batch")
+OLD_WAY_FAMILIES = ("video", "trained")
 
 
 def declared_ops() -> list[Operator]:
@@ -85,13 +85,14 @@ def test_a_drifted_default_and_an_unknown_name_are_reported():
     assert "'j' is not a parameter" in signature_problems(unknown)[0]
 
 
-def test_style_options_show_as_groups_in_the_public_signature_and_flat_when_registered():
+def test_style_options_show_as_groups_in_the_signature_and_flat_when_registered():
     from imgfusion.masked import cutout, spatial_style
     for name, module in (("masked_style", spatial_style), ("stylize_and_blend", cutout)):
         params = inspect.signature(getattr(module, name)).parameters
         assert {"losses", "schedule"} <= set(params), name
-        flat = inspect.signature(REGISTRY[name].function).parameters
-        assert {"iterations", "style_weight", "optimizer"} <= set(flat), name
+        op = REGISTRY[name]
+        assert {"iterations", "style_weight", "optimizer"} <= {p.name for p in op.params}, name
+        assert {"iterations", "optimizer"} <= set(op.groups["schedule"][1]), name
 
 
 # -- declared nowhere but in the signature ----------------------------------------
@@ -128,7 +129,7 @@ def test_the_allowlist_names_only_families_that_still_need_it():
 
 
 def test_the_scan_sees_an_old_way_family():
-    assert second_declarations(PACKAGE / "gradient") or "gradient" not in OLD_WAY_FAMILIES
+    assert second_declarations(PACKAGE / "style") or "style" not in OLD_WAY_FAMILIES
 
 
 # -- ranges: declaration, engine and function agree -------------------------------
@@ -137,9 +138,24 @@ RANGED = [(op, p) for op in declared_ops() for p in op.params
 SAMPLE = np.random.default_rng(0).random((16, 16, 3), dtype=np.float32)
 SAMPLE_INPUTS = {"image": SAMPLE, "mask": np.ones((16, 16), bool), "any": SAMPLE}
 # required parameters of the converted operators, for calling them
-EXAMPLES = {"crop": {"origin": (0, 0), "size": (2, 2)}, "load_mask": {"path": "sample:camera"}}
+EXAMPLES = {"crop": {"origin": (0, 0), "size": (2, 2)}, "load_mask": {"path": "sample:camera"},
+            "load": {"path": "sample:camera"}}
+FAST_STYLE = {"weights": "random", "iterations": 1, "content_layers": ["relu1_1"],
+              "style_layers": ["relu1_1"], "device": "cpu"}   # cheap runs, not required values
+EXAMPLES.update({name: {k: v for k, v in FAST_STYLE.items()
+                        if k == "device" or REGISTRY[name].param(k) is not None}
+                 for name in ("neural_style", "content_reconstruction", "texture_synthesis",
+                              "masked_style", "stylize_and_blend")})
 # bounds whose legality also depends on the data (checked in the body, by design)
-DATA_DEPENDENT = {("shape_mask", "extent"): "a shape smaller than a pixel covers none"}
+DATA_DEPENDENT = {("shape_mask", "extent"): "a shape smaller than a pixel covers none",
+                  ("color_change", "color"): "black (every channel 0) has no shading to keep",
+                  ("texture_synthesis", "style_weight"): "with no content loss, style "
+                                                         "weight 0 leaves nothing to optimise",
+                  ("stylize_and_blend", "pyramid"): "the cutout is stylised at its own "
+                                                    "size: any pyramid is refused",
+                  **{(op, "style_blend_weights"): "one weight per style image"
+                     for op in ("neural_style", "content_reconstruction", "texture_synthesis",
+                                "masked_style", "stylize_and_blend")}}
 
 
 def _just_outside(p: Param) -> list[float]:
@@ -156,11 +172,27 @@ def _integer(p: Param) -> bool:
 
 
 def _shaped(op: Operator, p: Param, x):
-    """``x`` in the parameter's shape: a pair of it for ``tuple[int, int]`` ..."""
-    for member in members(p.type):
-        if typing.get_origin(member) is tuple and typing.get_args(member)[-1] is not Ellipsis:
-            return [x] * len(typing.get_args(member))
-    return x
+    """``x`` in the parameter's shape: a pair of it for ``tuple[int, int]``, a list of
+    pairs for ``list[tuple[int, int]]``, ``{layer: x}`` for ``dict[str, float]`` ..."""
+    shaped = _shaped_as(p.type, x)
+    return x if shaped is None else shaped
+
+
+def _shaped_as(t, x):
+    """``x`` as a value of type ``t`` (None when ``t`` holds no number)."""
+    origin, args = typing.get_origin(t), typing.get_args(t)
+    if t in (int, float):
+        return x
+    if origin is tuple and args and args[-1] is not Ellipsis:
+        return [_shaped_as(a, x) for a in args]
+    if origin is list and args:
+        inner = _shaped_as(args[0], x)
+        return None if inner is None else [inner]
+    if origin is dict and args:
+        inner = _shaped_as(args[1], x)
+        return None if inner is None else {"relu1_1": inner}   # a key every layer map takes
+    shaped = [_shaped_as(m, x) for m in members(t) if m is not t]
+    return next((v for v in shaped if v is not None), None)
 
 
 def _params(op: Operator, name: str, value) -> dict:
@@ -199,12 +231,27 @@ def test_at_its_small_bounds_the_function_accepts_the_value(op, p):
 
 CHOOSING = [(op, p) for op in declared_ops() for p in op.params if p.choices]
 # choices whose acceptance also depends on the data (checked in the body, by design)
-DATA_DEPENDENT_CHOICES = {("load_mask", "channel", "alpha"): "sample:camera has no alpha"}
+DATA_DEPENDENT_CHOICES = {
+    ("load_mask", "channel", "alpha"): "sample:camera has no alpha",
+    **{(blend, "device", "cuda"): "needs a CUDA GPU on this machine"
+       for blend in ("poisson_blend", "mixed_blend", "monochrome_transfer")},
+    **{("color_change", "solver", s): "with transition > 0 (the default) the screened solve "
+       "takes a matrix" for s in ("fft", "mgpcg")},
+}
+STYLISING = ("neural_style", "content_reconstruction", "texture_synthesis", "masked_style",
+             "stylize_and_blend")
+DATA_DEPENDENT_CHOICES.update({(op, "precision", p): "an opt-in for CUDA devices only"
+                               for op in STYLISING for p in ("tf32", "bf16")})
+DATA_DEPENDENT_CHOICES.update({  # refused at validation by the preset's check, naming init
+    ("content_reconstruction", "init", "style"): "the preset has no style image",
+    ("content_reconstruction", "init", "image"): "the preset has no init_image",
+    ("texture_synthesis", "init", "content"): "the preset has no content image",
+    ("texture_synthesis", "init", "image"): "the preset has no init_image"})
 
 
 def _examples(op: Operator, tmp_path) -> dict:
     """Required example values, and a fresh file for an operator that writes one."""
-    writes = any(p.type is OutputPath for p in op.params)
+    writes = any(p.type is OutputPath and p.required for p in op.params)
     files = {"path": str(tmp_path / "x.png"), "overwrite": True} if writes else {}
     return {**EXAMPLES.get(op.name, {}), **files}
 

@@ -152,7 +152,7 @@ def test_the_engine_gets_the_group_built_and_python_calls_are_checked(package):
     ("def f(image: Image, *, k=1) -> Image:", "'k': every parameter needs an annotation"),
     ("def f(image: Image, *, k: int = bump(1)) -> Image:", "f, parameter 'k': 'bump(1)' is not"),
     ("def f(image: Image, *, dev: Device = 'cpu') -> Image:", "passes this context as 'device'"),
-    ("def f(image: int) -> Image:", "annotated Image, Mask, Images, Video or Value"),
+    ("def f(image: int) -> Image:", "annotated Image, Mask, Images, Masks, Video or Value"),
     ("def f(image: Image) -> int:", "an output is annotated"),
     ("def f(image: Image, *, losses: L = L(), w: int = 1) -> Image:", "declared twice"),
 ])

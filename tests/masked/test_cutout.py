@@ -4,8 +4,8 @@ import pytest
 from imgfusion.errors import ParameterError
 from imgfusion.gradient.blending import poisson_blend
 from imgfusion.checks import bounding_box as region_box
-from imgfusion.masked.cutout import stylize_and_blend_flat as stylize_and_blend
-from imgfusion.style.transfer import neural_style_flat as neural_style
+from imgfusion.masked.cutout import stylize_and_blend
+from imgfusion.style.transfer import neural_style
 from masked_helpers import FAST
 
 pytestmark = pytest.mark.filterwarnings("ignore::imgfusion.style.weights.RandomWeightsWarning")

@@ -23,15 +23,20 @@ def _params(op, **given):
 
 
 def test_both_operators_share_the_neural_style_parameters(registry):
+    """The same option groups as neural_style (masked_style adds the guides), so the same
+    flat parameters (declared once, as the groups' fields); stylize_and_blend has no size."""
     shared = {p.name: p for p in PARAMS}
-    for name, dropped in (("masked_style", {"size"}), ("stylize_and_blend", {"size", "pyramid"})):
+    style_groups = registry["neural_style"].groups
+    for name, dropped in (("masked_style", {"size"}),
+                          ("stylize_and_blend", {"size"})):
         op = registry[name]
         assert op.source == "builtin plugin imgfusion.masked.plugin"
+        assert all(op.groups[g] == style_groups[g] for g in op.groups if g != "guides"), name
         declared = {p.name: p for p in op.params}
         for pname, p in shared.items():
             if pname in dropped:
                 continue
-            assert declared[pname] is p, pname  # the same declaration, not a copy
+            assert declared[pname] == p, pname
     assert registry["masked_style"].param("size").default is None
     assert "size" not in {p.name for p in registry["stylize_and_blend"].params}
 
