@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 from imgfusion.plugins import load_registry
 from imgfusion.workbench.app import create_app
 from imgfusion.workbench.recipes import Settings
+from imgfusion.workbench.testing import drag, on_image, served
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "gallery"
@@ -38,32 +36,6 @@ steps:
    iterations: 30, style_weight: 20, snapshot_every: 5}
 - {id: keep, op: save, image: $styled, path: out/styled.png}
 """
-
-
-def serve(folder: Path) -> tuple[str, uvicorn.Server]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(Settings(folder, folder, load_registry()), TOKEN, port)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}/?token={TOKEN}", server
-
-
-def on_image(tab, rows, cols, row, col):
-    box = tab.locator("#canvas").bounding_box()
-    z = min(box["width"] / cols, box["height"] / rows)
-    return (box["x"] + (box["width"] - cols * z) / 2 + col * z,
-            box["y"] + (box["height"] - rows * z) / 2 + row * z)
-
-
-def drag(tab, start, end):
-    tab.mouse.move(*start)
-    tab.mouse.down()
-    tab.mouse.move(*end, steps=8)
-    tab.mouse.up()
 
 
 def blend(tab) -> None:
@@ -108,17 +80,18 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="workbench-gallery-"))
     (folder / "style.yaml").write_text(STYLE)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    settings = Settings(folder, folder, load_registry())
     try:
-        with sync_playwright() as p:
+        with served(lambda port: create_app(settings, TOKEN, port)) as base, \
+                sync_playwright() as p:
+            url = f"{base}/?token={TOKEN}"
             browser = p.chromium.launch(executable_path=chromium, headless=True)
             tab = browser.new_page(viewport={"width": 1280, "height": 800})
-            url, server = serve(folder)
             tab.goto(url)
             tab.wait_for_selector("body[data-ready=yes]")
             blend(tab)
             style_run(tab)
             browser.close()
-            server.should_exit = True
     finally:
         shutil.rmtree(folder)
     print(HERE / "workbench-blend.png", HERE / "workbench-running.png", sep="\n")

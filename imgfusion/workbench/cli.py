@@ -33,7 +33,7 @@ def add_parser(sub, parents) -> argparse.ArgumentParser:
     return p
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -56,7 +56,7 @@ def cmd_serve(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if not 0 <= args.port < 65536:
         raise UsageError(f"--port {args.port} is not a port number")
-    port = args.port or _free_port()
+    port = args.port or free_port()
     token = new_token()
     settings = Settings(folder, out, load_registry(), args.allow_plugins)
     url = f"http://127.0.0.1:{port}/?token={token}"

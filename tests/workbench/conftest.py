@@ -6,9 +6,7 @@ import pytest
 
 from imgfusion.io.write import write_image
 from imgfusion.plugins import load_registry
-
-TOKEN = "t" * 48
-PORT = 8765
+from imgfusion.workbench.testing import PORT, TOKEN, make_app
 
 
 @pytest.fixture(scope="session")
@@ -31,13 +29,6 @@ def folders(tmp_path, smooth_image):
     return folder, outside
 
 
-def make_app(folder, registry, allow_plugins=False, port=PORT, token=TOKEN):
-    from imgfusion.workbench.app import create_app
-    from imgfusion.workbench.recipes import Settings
-
-    return create_app(Settings(folder, folder, registry, allow_plugins), token, port)
-
-
 @pytest.fixture
 def client(folders, registry):
     """A TestClient with the token cookie set (as after the first page load)."""
@@ -46,14 +37,3 @@ def client(folders, registry):
     with TestClient(make_app(folders[0], registry), base_url=f"http://127.0.0.1:{PORT}") as c:
         assert c.get(f"/?token={TOKEN}").status_code == 200
         yield c
-
-
-def snapshot(root):
-    """Every path under ``root`` (links not followed) with its size and mtime."""
-    found = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            p = os.path.join(folder, name)
-            st = os.lstat(p)
-            found[p] = (st.st_size, st.st_mtime_ns)
-    return found

@@ -4,15 +4,12 @@ headless (``apt-get install chromium``; Playwright's own browser download is not
 Skipped, with the reason, only where Playwright or Chromium is absent; ``.ci/run``
 installs both, so CI runs these."""
 import shutil
-import socket
-import threading
-import time
 import zipfile
 
 import numpy as np
 import pytest
 
-from conftest import TOKEN, make_app
+from imgfusion.workbench.testing import TOKEN, drag, make_app, on_image, served
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 try:
@@ -29,20 +26,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def server(folders, registry):
     """The workbench on a free port of 127.0.0.1, in a thread; yields its URL."""
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = make_app(folders[0], registry, port=port)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/?token={TOKEN}"
-    srv.should_exit = True
-    thread.join(10)
+    with served(lambda port: make_app(folders[0], registry, port=port)) as base:
+        yield f"{base}/?token={TOKEN}"
 
 
 @pytest.fixture
@@ -59,22 +44,6 @@ def page(server):
         assert not errors
 
 
-def _drag(tab, start, end):
-    tab.mouse.move(*start)
-    tab.mouse.down()
-    tab.mouse.move(*end, steps=6)
-    tab.mouse.up()
-
-
-def _image_to_screen(tab, rows, cols, row, col):
-    """Where image pixel (row, col) of a rows x cols image lies on the screen (the view
-    fits the image to the canvas, centred)."""
-    box = tab.locator("#canvas").bounding_box()
-    z = min(box["width"] / cols, box["height"] / rows)
-    return (box["x"] + (box["width"] - cols * z) / 2 + (col + 0.5) * z,
-            box["y"] + (box["height"] - rows * z) / 2 + (row + 0.5) * z)
-
-
 def test_mask_drag_run_download_then_the_command_line_gives_the_same_pixels(page, folders,
                                                                           tmp_path):
     from imgfusion.cli import main
@@ -84,7 +53,7 @@ def test_mask_drag_run_download_then_the_command_line_gives_the_same_pixels(page
     page.click('#image-list li:text-is("cat.png")')
     page.wait_for_selector('#view-status:has-text("cat: cat.png (48 x 48")')
     page.click("[data-tool=ellipse]")
-    _drag(page, _image_to_screen(page, 48, 48, 8, 10), _image_to_screen(page, 48, 48, 40, 38))
+    drag(page, on_image(page, 48, 48, 8, 10), on_image(page, 48, 48, 40, 38))
     page.click("#save-mask")
     page.wait_for_selector('#message:has-text("mask saved as masks/cat_mask.png")')
     mask = read_mask(folders[0] / "masks" / "cat_mask.png")
@@ -95,7 +64,7 @@ def test_mask_drag_run_download_then_the_command_line_gives_the_same_pixels(page
     page.select_option("#place-target", "target")
     page.click("#place")
     page.wait_for_selector('#message:has-text("blend at offset [0,0]")')
-    _drag(page, _image_to_screen(page, 64, 80, 20, 20), _image_to_screen(page, 64, 80, 26, 30))
+    drag(page, on_image(page, 64, 80, 20, 20), on_image(page, 64, 80, 26, 30))
     page.wait_for_selector('#message:has-text("blend at offset [6,10]")')
     assert page.locator('.field[data-step="cat_on_target"][data-field="offset"] input'
                         ).input_value() == "[6,10]"

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import PORT, TOKEN, make_app, snapshot
+from imgfusion.workbench.testing import PORT, TOKEN, make_app, snapshot
 
 from imgfusion.workbench import files
 
