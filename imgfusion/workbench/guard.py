@@ -79,10 +79,13 @@ class Guard:
         self.app, self.token, self.port = app, token, port
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
             return
-        why = refusal(scope, self.token, self.port)
+        why = refusal({**scope, "method": scope.get("method", "GET")}, self.token, self.port)
+        if why is not None and scope["type"] == "websocket":  # none is served; none passes
+            await send({"type": "websocket.close", "code": 1008, "reason": why[:120]})
+            return
         if why is not None:
             await _forbidden(send, why)
             return

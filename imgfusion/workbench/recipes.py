@@ -19,6 +19,7 @@ import yaml
 
 from ..errors import ImgfusionError, Problem, RecipeError
 from ..operators import InputPath
+from ..paths import atomic_write
 from ..plugins import Registry
 from ..recipe import Recipe, load_recipe
 from ..yaml_safe import decode_recipe, read_yaml
@@ -115,9 +116,8 @@ def yaml_text(raw: dict) -> str:
 def save(raw: dict, name: Any, settings: Settings) -> Path:
     """Write the recipe as FOLDER/NAME.yaml (the page's recipe file: replaced)."""
     dest = inside(settings.folder, recipe_name(name))
-    tmp = dest.with_name(f".{dest.name}.part")
-    tmp.write_text(yaml_text(raw), encoding="utf-8")
-    tmp.replace(dest)
+    text = yaml_text(raw).encode("utf-8")
+    atomic_write(dest, lambda f: f.write(text), overwrite=True)
     return dest
 
 

@@ -233,3 +233,23 @@ def test_preview_equals_the_exact_blend(client, folders, registry):
 def test_events_stream_is_guarded_too(bare):
     r = bare.get("/api/events", headers={"Origin": "null"})
     assert r.status_code == 403
+
+
+def test_a_websocket_without_the_token_is_closed(bare):
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect) as closed:
+        with bare.websocket_connect("/api/events"):
+            pass
+    assert closed.value.code == 1008
+
+
+def test_run_saves_the_recipe_in_the_folder_and_refuses_a_name_with_a_path(client, folders):
+    body = _recipe({"id": "a", "op": "load", "path": "cat.png"})
+    r = client.post("/api/run", json={**body, "name": "../evil"})
+    assert r.status_code == 400 and "recipe name" in r.json()["error"]
+    assert not (folders[0].parent / "evil.yaml").exists()
+    r = client.post("/api/run", json={**body, "name": "mine"})
+    assert r.json()["recipe"] == "mine.yaml"
+    client.app.state.runs.thread.join(30)
+    assert "cat.png" in (folders[0] / "mine.yaml").read_text()

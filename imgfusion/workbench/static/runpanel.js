@@ -7,7 +7,9 @@ function describe(s) {
       (s.outputs && s.outputs.length ? ` (${s.outputs.length} outputs)` : "");
   }
   let text = `running run ${s.run}: step ${s.step || "…"}`;
-  if (s.total) text += `, iteration ${s.done}/${s.total}`;
+  // style steps report a loss per iteration; other long steps (video) count frames or items
+  const unit = s.loss !== null && s.loss !== undefined ? "iteration" : "progress";
+  if (s.total) text += `, ${unit} ${s.done}/${s.total}`;
   if (s.loss !== null && s.loss !== undefined) text += `, loss ${Number(s.loss).toPrecision(4)}`;
   return text;
 }
