@@ -57,3 +57,30 @@ def test_every_tab_hears_the_run_and_a_closed_tab_stops_listening(folders, regis
     assert kinds[0] == "start" and kinds[-1] == "end"
     assert [e["step"] for e in events if e["event"] == "step"] == ["a", "s", "g", "t"]
     assert closed.empty()
+
+
+def test_a_tab_that_closes_its_event_stream_is_forgotten(folders, registry):
+    import socket
+    from urllib.parse import urlsplit
+
+    from imgfusion.workbench.testing import TOKEN, make_app, served
+
+    apps = []
+
+    def build(port):
+        apps.append(make_app(folders[0], registry, port=port))
+        return apps[0]
+    with served(build) as base:
+        url = urlsplit(base)
+        with socket.create_connection((url.hostname, url.port), timeout=10) as tab:
+            tab.sendall(f"GET /api/events?token={TOKEN} HTTP/1.1\r\nHost: {url.netloc}"
+                        "\r\n\r\n".encode())
+            heard = b""
+            while b"\n\n" not in heard.partition(b"data:")[2]:
+                heard += tab.recv(4096)
+            assert b'"status": "idle"' in heard
+            assert len(apps[0].state.runs.subscribers) == 1
+        deadline = time.time() + 10
+        while apps[0].state.runs.subscribers and time.time() < deadline:
+            time.sleep(0.05)
+        assert not apps[0].state.runs.subscribers
