@@ -55,9 +55,12 @@ function refresh() {
   validate();
 }
 
+// Validation replies can cross (reading a file's header takes time): only the latest shows.
+let validateSeq = 0;
 async function validate() {
+  const seq = ++validateSeq;
   const {problems} = await (await postJSON("/api/validate", {recipe: recipe()})).json();
-  showProblems($("steps"), $("recipe-problems"), problems);
+  if (seq === validateSeq) showProblems($("steps"), $("recipe-problems"), problems);
   return problems;
 }
 
