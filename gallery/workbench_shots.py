@@ -22,7 +22,7 @@ from playwright.sync_api import sync_playwright
 from imgfusion.plugins import load_registry
 from imgfusion.workbench.app import create_app
 from imgfusion.workbench.recipes import Settings
-from imgfusion.workbench.testing import drag, on_image, served
+from imgfusion.workbench.testing import drag, on_image, place, served
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "gallery"
@@ -46,12 +46,8 @@ def blend(tab) -> None:
     drag(tab, on_image(tab, 300, 451, 40, 110), on_image(tab, 300, 451, 200, 280))
     tab.click("#save-mask")
     tab.wait_for_selector('#message:has-text("mask saved")')
-    tab.select_option("#place-source", "chelsea")
-    tab.select_option("#place-target", "astronaut")
-    tab.click("#place")
-    tab.wait_for_selector('#message:has-text("blend at offset")')
-    drag(tab, on_image(tab, 512, 512, 120, 200), on_image(tab, 512, 512, 300, 380))
-    tab.wait_for_selector('#message:has-text("blend at offset [180,180]")')
+    place(tab, "chelsea", "astronaut", on_image(tab, 512, 512, 120, 200),
+          on_image(tab, 512, 512, 300, 380), (180, 180))
     tab.click("#run")
     tab.wait_for_selector("body[data-run=done]", timeout=120_000)
     tab.wait_for_selector("#outputs img")

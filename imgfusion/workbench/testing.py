@@ -68,3 +68,14 @@ def drag(tab, start: tuple[float, float], end: tuple[float, float], steps: int =
     tab.mouse.down()
     tab.mouse.move(*end, steps=steps)
     tab.mouse.up()
+
+
+def place(tab, source: str, target: str, start, end, offset: tuple[int, int]) -> None:
+    """Place the cutout of step ``source`` onto step ``target``, drag it from ``start`` to
+    ``end`` (screen points) and wait for the exact blend at ``offset`` (row, col)."""
+    tab.select_option("#place-source", source)
+    tab.select_option("#place-target", target)
+    tab.click("#place")
+    tab.wait_for_selector('#message:has-text("blend at offset")')
+    drag(tab, start, end)
+    tab.wait_for_selector(f'#message:has-text("blend at offset [{offset[0]},{offset[1]}]")')

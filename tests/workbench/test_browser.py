@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from imgfusion.workbench.testing import TOKEN, drag, make_app, on_image, served
+from imgfusion.workbench.testing import TOKEN, drag, make_app, on_image, place, served
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 try:
@@ -60,12 +60,8 @@ def test_mask_drag_run_download_then_the_command_line_gives_the_same_pixels(page
     ellipse = np.pi * 16 * 14 / 48 ** 2  # rows 8..40, cols 10..38
     assert mask[24, 24] > 0.99 and mask[2, 2] < 0.01 and abs(mask.mean() - ellipse) < 0.04
 
-    page.select_option("#place-source", "cat")
-    page.select_option("#place-target", "target")
-    page.click("#place")
-    page.wait_for_selector('#message:has-text("blend at offset [0,0]")')
-    drag(page, on_image(page, 64, 80, 20, 20), on_image(page, 64, 80, 26, 30))
-    page.wait_for_selector('#message:has-text("blend at offset [6,10]")')
+    place(page, "cat", "target", on_image(page, 64, 80, 20, 20), on_image(page, 64, 80, 26, 30),
+          (6, 10))
     assert page.locator('.field[data-step="cat_on_target"][data-field="offset"] input'
                         ).input_value() == "[6,10]"
 
