@@ -92,3 +92,25 @@ def test_a_form_from_the_declaration_shows_the_error_next_to_its_field(page):
     scale.locator("input").dispatch_event("change")
     page.wait_for_selector('.field[data-step="resize"][data-field="scale"] .error:has-text("64")')
     assert "1000" in scale.locator(".error").inner_text()
+
+
+def test_an_existing_recipe_opens_for_editing_and_comes_back_whole(page, folders, tmp_path):
+    import yaml
+
+    old = {"imgfusion": 1, "description": "kept", "device": "cpu", "seed": 7,
+           "steps": [{"id": "cat", "op": "load", "path": "cat.png"},
+                     {"id": "small", "op": "resize", "image": "$cat", "scale": 0.5}]}
+    (folders[0] / "old.yaml").write_text(yaml.safe_dump(old))
+    page.reload()
+    page.wait_for_selector("body[data-ready=yes]")
+    page.select_option("#recipes", "old.yaml")
+    field = page.locator('.field[data-step="small"][data-field="scale"] input')
+    field.wait_for()
+    assert field.input_value() == "0.5"
+    field.fill("0.25")
+    field.dispatch_event("change")
+    with page.expect_download() as download:
+        page.click("#download")
+    download.value.save_as(tmp_path / "old.zip")
+    back = yaml.safe_load(zipfile.ZipFile(tmp_path / "old.zip").read("old.yaml"))
+    assert back == {**old, "steps": [old["steps"][0], {**old["steps"][1], "scale": 0.25}]}

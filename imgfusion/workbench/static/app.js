@@ -5,12 +5,13 @@ import {RunPanel} from "./runpanel.js";
 import {Viewer} from "./viewer.js";
 
 const $ = (id) => document.getElementById(id);
-const state = {steps: [], ops: {}, current: null};
+const state = {top: {imgfusion: 1, seed: 0}, steps: [], ops: {}, current: null};
 let previewBusy = false;
 let previewSeq = 0;
 
+// The recipe: an opened recipe's top-level keys (device, seed, description...) kept.
 function recipe() {
-  return {imgfusion: 1, seed: 0, steps: state.steps};
+  return {...state.top, steps: state.steps};
 }
 
 function say(text) {
@@ -171,7 +172,9 @@ async function download() {
 
 async function openRecipe(path) {
   const {recipe: raw} = await getJSON("/api/recipe?path=" + encodeURIComponent(path));
-  state.steps = (raw.steps || []).map((s, n) => ({id: s.id || `step${n + 1}`, ...s}));
+  const {steps, ...top} = raw;
+  state.top = top;
+  state.steps = (steps || []).map((s, n) => ({id: s.id || `step${n + 1}`, ...s}));
   $("name").value = path.replace(/\.yaml$/, "");
   refresh();
   const first = state.steps.find((s) => s.op === "load");
