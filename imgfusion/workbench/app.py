@@ -14,6 +14,7 @@ GET  /api/events            server-sent events of the run (every tab)
 GET  /api/recipe?path=      a recipe of FOLDER, parsed (safe loading)
 POST /api/download          {recipe, name} -> zip of NAME.yaml and the files it reads
 POST /api/preview           {source, mask, target, offset, scale, mode} -> PNG
+POST /api/refine            {op, image, mask, params} -> the mask tool's mask, as PNG
 """
 from __future__ import annotations
 
@@ -77,7 +78,8 @@ async def list_files(request: Request, settings: Settings) -> Response:
     return JSONResponse({"folder": str(settings.folder), "out": str(settings.out),
                          "images": images, "samples": files.samples(),
                          "recipes": files.list_recipes(settings.folder),
-                         "allow_plugins": settings.allow_plugins})
+                         "allow_plugins": settings.allow_plugins,
+                         "mask_tools": preview.mask_tools(settings.registry)})
 
 
 async def image(request: Request, settings: Settings) -> Response:
@@ -177,6 +179,11 @@ async def blend_preview(request: Request, settings: Settings) -> Response:
     return _png(await run_in_threadpool(preview.blend, settings, body))
 
 
+async def refine_mask(request: Request, settings: Settings) -> Response:
+    body = await _json(request)
+    return _png(await run_in_threadpool(preview.refine, settings, body))
+
+
 def _static() -> Path:
     return Path(str(resources.files("imgfusion.workbench") / "static"))
 
@@ -187,7 +194,7 @@ ROUTES = (("/", page, "GET"), ("/api/files", list_files, "GET"), ("/api/image", 
           ("/api/validate", validate, "POST"), ("/api/run", run, "POST"),
           ("/api/stop", stop, "POST"), ("/api/events", events, "GET"),
           ("/api/recipe", open_recipe, "GET"), ("/api/download", download, "POST"),
-          ("/api/preview", blend_preview, "POST"))
+          ("/api/preview", blend_preview, "POST"), ("/api/refine", refine_mask, "POST"))
 
 
 def create_app(settings: Settings, token: str, port: int) -> Guard:

@@ -91,16 +91,28 @@ async function loadFiles() {
   const f = await getJSON("/api/files");
   $("image-list").replaceChildren(...f.images.map(fileItem));
   $("sample-list").replaceChildren(...f.samples.map(fileItem));
+  $("refine-op").replaceChildren(...f.mask_tools.map((n) => new Option(n, n)));
+  $("refine-tools").hidden = !f.mask_tools.length;
   $("recipes").replaceChildren(new Option("open a recipe…", ""), ...f.recipes.map((r) => new Option(r, r)));
 }
 
 async function saveMask() {
   const id = state.current;
-  if (!id || viewer.place) return say("show an image to draw its mask");
+  if (!id || viewer.place) throw new Error("show an image to draw its mask");
   const {path} = await postBytes(`/api/mask?step=${encodeURIComponent(id + "_mask")}`, await viewer.maskPNG());
   upsert({id: id + "_mask", op: "load_mask", path});
   refresh();
   say(`mask saved as ${path}`);
+}
+
+// A mask tool (an operator taking a mask and giving one: a cut-out, mask algebra) applied
+// to the saved mask; the result is drawn in for more editing, and kept by Save mask.
+async function refineMask() {
+  await saveMask();
+  const [id, op] = [state.current, $("refine-op").value];
+  const response = await postJSON("/api/refine", {op, image: step(id).path, mask: step(id + "_mask").path});
+  await viewer.replaceMask(URL.createObjectURL(await response.blob()));
+  say(`mask refined with ${op}: Save mask to keep it`);
 }
 
 // Placement: resize (when scaled), poisson_blend at the offset, save; kept in the recipe.
@@ -209,6 +221,7 @@ function wire() {
   on("brush-size", "input", (e) => { viewer.size = Number(e.target.value); });
   on("clear-mask", "click", () => viewer.clearMask());
   on("save-mask", "click", saveMask);
+  on("refine", "click", refineMask);
   on("place", "click", place);
   on("place-scale", "change", (e) => {
     $("place-scale-value").textContent = e.target.value;

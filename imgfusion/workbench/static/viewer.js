@@ -169,6 +169,16 @@ export class Viewer {
     this.render();
   }
 
+  // Replace the mask by a grey mask image (a mask tool's result).
+  async replaceMask(url) {
+    const g = this.mask.getContext("2d");
+    const grey = alphaFromGrey(await loadImage(url));
+    g.globalCompositeOperation = "source-over";
+    g.clearRect(0, 0, this.mask.width, this.mask.height);
+    g.drawImage(grey, 0, 0);
+    this.render();
+  }
+
   // The mask as a grey PNG (white inside, black outside), the file load_mask reads.
   maskPNG() {
     const c = layer(this.mask.width, this.mask.height);
