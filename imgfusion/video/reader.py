@@ -18,17 +18,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Annotated, Iterator
 
 import numpy as np
 
 from ..errors import ParameterError
+from ..limits import SIDE_MAX
+from ..operators import InputPath, Range, operator
+from ..operators import Video as VideoKind
 from ..values import Shape
 from ..layout.geometry import target_size
 from ..io.headers import check_declared
 from ..io.read import READ_EXTENSIONS, probe_image, read_image
 from ..values import Video
 from .frames import check_frame
+from .limits import FPS_MAX, FRAMES_MAX
 
 CONTAINER_EXTENSIONS = (".mp4", ".m4v", ".webm", ".mov", ".mkv", ".avi", ".gif")
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")
@@ -223,26 +227,37 @@ def _selection(n: int, start: int, stop: int | None, step: int) -> range:
     return chosen
 
 
-def load_video(path, *, start: int = 0, stop: int | None = None, step: int = 1,
-               size: int | tuple[int, int] | None = None, fps: float | None = None,
-               allow_short: bool = False) -> Video:
-    """Open a video file or a folder of numbered frames as a lazy :class:`Video`.
+@operator(check="imgfusion.video.reader:check_load_video",
+          output_probe="imgfusion.video.reader:probe_output")
+def load_video(*, path: InputPath, start: Annotated[int, Range(0, FRAMES_MAX)] = 0,
+               stop: Annotated[int | None, Range(0, FRAMES_MAX)] = None,
+               step: Annotated[int, Range(1, FRAMES_MAX)] = 1,
+               size: Annotated[int | tuple[int, int] | None, Range(1, SIDE_MAX)] = None,
+               fps: Annotated[float | None, Range(1e-3, FPS_MAX)] = None,
+               allow_short: bool = False) -> VideoKind:
+    """Open a video (mp4, webm, mov, mkv, gif) or a folder of numbered frames, lazily.
+
+    A video file is read by PyAV (FFmpeg inside its wheel: mp4, m4v, webm, mov, mkv,
+    avi, gif); a folder holds numbered image frames (consecutive numbers, one size).
+    Frames ``start, start + step, ...`` before ``stop`` are taken; with ``step`` > 1
+    the frame rate is divided by ``step`` so the clip keeps its duration.
 
     Parameters
     ----------
-    path : path
-        mp4, m4v, webm, mov, mkv, avi, gif (PyAV, FFmpeg inside its wheel), or a folder
-        of numbered image frames (consecutive numbers, one size).
-    start, stop, step : int
-        Frames ``start, start + step, ...`` before ``stop`` (exclusive; None: the end).
-    size : int, (rows, cols) or None
-        Resize every frame: longest side, exact size, or None to keep it.
-    fps : float, optional
-        Override the frame rate (a folder has none: 25 by default).  With ``step`` > 1
-        the rate is divided by ``step`` so the clip keeps its duration.
-    allow_short : bool
-        Accept a clip with fewer frames than its header declares (a truncated file):
-        the frames there are.  False (default): that is an error naming the file.
+    path
+        video file, or a folder of numbered image frames
+    start
+        first frame (0-based)
+    stop
+        stop before this frame (null: the end)
+    step
+        take every step-th frame
+    size
+        longest side in px, or [rows, cols]; null keeps the size
+    fps
+        frame rate (default: the file's, divided by step; a folder: 25)
+    allow_short
+        accept a clip with fewer frames than its header declares (truncated)
     """
     info = probe_video(path, bool(allow_short))
     chosen = _selection(info.frames, int(start), stop, int(step))

@@ -376,7 +376,7 @@ def video_style(video: Video, style, mask=None, style_guides=None, *,
     finally:
         if bar is not None:
             bar.close()
-    return VideoStyleResult(load_video(folder, fps=video.fps), store.report)
+    return VideoStyleResult(load_video(path=str(folder), fps=video.fps), store.report)
 
 
 # The registration (plugin.py) names one Param per option and calls this with flat keys.

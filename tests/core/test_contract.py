@@ -2,6 +2,7 @@
 import ast
 import inspect
 import math
+import tempfile
 import typing
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from imgfusion.errors import ParameterError
 from imgfusion.operators import Operator, OutputPath, Param
 from imgfusion.plugins import load_registry
 from imgfusion.signatures import signature_problems
+from imgfusion.values import Video
 
 REGISTRY = load_registry(entry_points=False)
 PACKAGE = Path(imgfusion.__file__).parent
@@ -136,10 +138,15 @@ def test_the_scan_sees_an_old_way_family():
 RANGED = [(op, p) for op in declared_ops() for p in op.params
           if p.min is not None or p.max is not None]
 SAMPLE = np.random.default_rng(0).random((16, 16, 3), dtype=np.float32)
-SAMPLE_INPUTS = {"image": SAMPLE, "mask": np.ones((16, 16), bool), "any": SAMPLE}
+SAMPLE_INPUTS = {"image": SAMPLE, "mask": np.ones((16, 16), bool), "any": SAMPLE,
+                 "video": Video(lambda: iter([SAMPLE] * 3), fps=5.0, frames=3, size=(16, 16))}
+WRITTEN = Path(tempfile.mkdtemp(prefix="imgfusion-contract-"))   # files the calls write
 # required parameters of the converted operators, for calling them
 EXAMPLES = {"crop": {"origin": (0, 0), "size": (2, 2)}, "load_mask": {"path": "sample:camera"},
-            "load": {"path": "sample:camera"}}
+            "load": {"path": "sample:camera"},
+            "load_video": {"path": str(Path(__file__).parent / "fixtures" / "clip")},
+            "save_video": {"path": str(WRITTEN / "clip"), "overwrite": True},
+            "train_style_vae": {"path": str(WRITTEN / "vae.safetensors"), "vgg_weights": None}}
 FAST_STYLE = {"weights": "random", "iterations": 1, "content_layers": ["relu1_1"],
               "style_layers": ["relu1_1"], "device": "cpu"}   # cheap runs, not required values
 EXAMPLES.update({name: {k: v for k, v in FAST_STYLE.items()
@@ -149,6 +156,7 @@ EXAMPLES.update({name: {k: v for k, v in FAST_STYLE.items()
 # bounds whose legality also depends on the data (checked in the body, by design)
 DATA_DEPENDENT = {("shape_mask", "extent"): "a shape smaller than a pixel covers none",
                   ("color_change", "color"): "black (every channel 0) has no shading to keep",
+                  ("train_style_vae", "kernels"): "one kernel size per layer of filters",
                   ("texture_synthesis", "style_weight"): "with no content loss, style "
                                                          "weight 0 leaves nothing to optimise",
                   ("stylize_and_blend", "pyramid"): "the cutout is stylised at its own "
@@ -233,6 +241,8 @@ CHOOSING = [(op, p) for op in declared_ops() for p in op.params if p.choices]
 # choices whose acceptance also depends on the data (checked in the body, by design)
 DATA_DEPENDENT_CHOICES = {
     ("load_mask", "channel", "alpha"): "sample:camera has no alpha",
+    ("optical_flow", "method", "raft_small"): "needs local weights",
+    ("optical_flow", "method", "raft_large"): "needs local weights",
     **{(blend, "device", "cuda"): "needs a CUDA GPU on this machine"
        for blend in ("poisson_blend", "mixed_blend", "monochrome_transfer")},
     **{("color_change", "solver", s): "with transition > 0 (the default) the screened solve "
@@ -251,7 +261,7 @@ DATA_DEPENDENT_CHOICES.update({  # refused at validation by the preset's check, 
 
 def _examples(op: Operator, tmp_path) -> dict:
     """Required example values, and a fresh file for an operator that writes one."""
-    writes = any(p.type is OutputPath and p.required for p in op.params)
+    writes = op.param("path") is not None and op.param("path").type is OutputPath
     files = {"path": str(tmp_path / "x.png"), "overwrite": True} if writes else {}
     return {**EXAMPLES.get(op.name, {}), **files}
 

@@ -38,7 +38,7 @@ def test_declared_frame_sizes_are_held_to_the_still_image_limit(tmp_path, monkey
 def test_a_frame_larger_than_the_limit_is_refused_while_decoding(tmp_path, monkeypatch):
     small = tmp_path / "small.mp4"
     files.encode(small, "libx264", 3, size=(16, 16))
-    video = load_video(small)
+    video = load_video(path=str(small))
     monkeypatch.setattr(reader, "_check_frame_size", lambda stream, p: None)
     monkeypatch.setenv("IMGFUSION_MAX_PIXELS", "200")
     with pytest.raises(ParameterError, match="decoded frame declares 16 x 16"):
@@ -68,9 +68,9 @@ def test_a_clip_that_decodes_short_is_an_error_unless_allowed(tmp_path, monkeypa
     monkeypatch.setattr(reader, "_container_frames",
                         lambda p: (f for _, f in zip(range(3), real(p))))
     with pytest.raises(ParameterError, match="declares 5 frames, the file decodes only 3"):
-        list(load_video(clip))
-    assert len(list(load_video(clip, allow_short=True))) == 3
-    assert len(list(load_video(clip, stop=3))) == 3
+        list(load_video(path=str(clip)))
+    assert len(list(load_video(path=str(clip), allow_short=True))) == 3
+    assert len(list(load_video(path=str(clip), stop=3))) == 3
 
 
 # -- the resume folder ------------------------------------------------------------------------
