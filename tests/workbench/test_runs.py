@@ -84,3 +84,21 @@ def test_a_tab_that_closes_its_event_stream_is_forgotten(folders, registry):
         while apps[0].state.runs.subscribers and time.time() < deadline:
             time.sleep(0.05)
         assert not apps[0].state.runs.subscribers
+
+
+def test_a_style_step_reports_iterations_losses_and_its_current_image(folders, registry,
+                                                                   quiet_one_torch_thread):
+    raw = {"imgfusion": 1, "device": "cpu", "steps": [
+        {"id": "a", "op": "load", "path": "cat.png"},
+        {"id": "s", "op": "neural_style", "content": "$a", "style": "$a", "size": 32,
+         "iterations": 6, "weights": "random", "snapshot_every": 2}]}
+    runs = Runs(folders[0])
+    seen = []
+    runs.emit = lambda event: (seen.append(dict(event)), runs.state.update(event))
+    runs._run(checked(raw, Settings(folders[0], folders[0], registry)), time.time())
+    progress = [e for e in seen if e["event"] == "progress"]
+    assert progress and progress[-1]["done"] == progress[-1]["total"] == 6
+    assert all(isinstance(e["loss"], float) for e in progress)
+    shots = [e["snapshot"] for e in progress if e.get("snapshot")]
+    assert shots and all(s.startswith("snapshots/") for s in shots)
+    assert (folders[0] / shots[-1]).is_file() and seen[-1]["status"] == "done"
