@@ -12,6 +12,7 @@ line: what finished stays, a style step writes its latest image, run.json is wri
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from pathlib import Path
@@ -133,8 +134,6 @@ class Runs:
     def written(self) -> list[str]:
         """The images the last run wrote (from its run.json), relative to the output
         folder: what it finished stays listed, whatever stopped it."""
-        import json
-
         record = self.out / RUN_RECORD
         if not is_run_record(record):
             return []
