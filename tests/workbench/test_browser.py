@@ -59,6 +59,18 @@ def test_mask_drag_run_download_then_the_command_line_gives_the_same_pixels(page
     mask = read_mask(folders[0] / "masks" / "cat_mask.png")
     ellipse = np.pi * 16 * 14 / 48 ** 2  # rows 8..40, cols 10..38
     assert mask[24, 24] > 0.99 and mask[2, 2] < 0.01 and abs(mask.mean() - ellipse) < 0.04
+    page.focus("#brush-size")
+    for _ in range(8):  # 12 -> 4 image pixels
+        page.keyboard.press("ArrowLeft")
+    page.click("[data-tool=brush]")
+    drag(page, on_image(page, 48, 48, 44, 6), on_image(page, 48, 48, 44, 40))
+    page.click("[data-tool=erase]")
+    drag(page, on_image(page, 48, 48, 24, 0), on_image(page, 48, 48, 24, 47))
+    page.wait_for_selector('#message:has-text("mask edited")')
+    page.click("#save-mask")
+    page.wait_for_selector('#message:has-text("mask saved as masks/cat_mask.png")')
+    mask = read_mask(folders[0] / "masks" / "cat_mask.png")
+    assert mask[44, 20] > 0.99 and mask[24, 24] < 0.01 and mask[15, 24] > 0.99
 
     place(page, "cat", "target", on_image(page, 64, 80, 20, 20), on_image(page, 64, 80, 26, 30),
           (6, 10))
