@@ -55,7 +55,9 @@ def _parser(commands: Sequence[Command] = ()) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="imgfusion", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"imgfusion {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("run", parents=[common, recipe], help="run a recipe")
+    run = sub.add_parser("run", parents=[common, recipe], help="run a recipe")
+    run.add_argument("--until", metavar="STEP",
+                     help="stop after this step (save a preview before a long step, look, go on)")
     sub.add_parser("validate", parents=[common, recipe, listing],
                    help="check a recipe and print the resolved plan")
     sub.add_parser("ops", parents=[common, listing], help="list operators")
@@ -197,7 +199,7 @@ def cmd_run(args) -> int:
     from .engine import run_recipe
 
     recipe = _load(args)
-    result = run_recipe(recipe)
+    result = run_recipe(recipe, until=args.until)
     for path in result.written:
         print(path)
     return EXIT_OK

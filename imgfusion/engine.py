@@ -24,7 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .devices import device_name
-from .errors import ImgfusionError, StepFailed
+from .errors import ImgfusionError, StepFailed, UsageError, did_you_mean
 from .operators import Input, InputPath, OutputPath
 from .paths import RUN_RECORD, WriteSession, atomic_write, is_sample, next_record, write_session
 from .per_frame import as_kind, call_operator
@@ -94,8 +94,10 @@ def _short(v: Any) -> Any:
 
 
 def run_recipe(recipe: Recipe, *, progress: bool | None = None, write_report: bool = True,
+               until: str | None = None,
                observer: Callable[[dict], None] | None = None) -> RunResult:
-    """Run every step; return the outputs, the files written and the report.
+    """Run every step (or those up to and including step ``until``); return the outputs,
+    the files written and the report.
 
     ``progress`` None shows bars only when stderr is a terminal.  On a failing
     operator raises :class:`StepFailed` (outputs already saved stay, temporary
@@ -107,12 +109,13 @@ def run_recipe(recipe: Recipe, *, progress: bool | None = None, write_report: bo
     """
     token = _OBSERVER.set(observer)
     try:
-        return _run(recipe, progress, write_report)
+        return _run(recipe, progress, write_report, until)
     finally:
         _OBSERVER.reset(token)
 
 
-def _run(recipe: Recipe, progress: bool | None, write_report: bool) -> RunResult:
+def _run(recipe: Recipe, progress: bool | None, write_report: bool,
+         until: str | None) -> RunResult:
     disable = None if progress is None else not progress
     written: list[str] = []
     report: dict[str, Any] = {
@@ -127,11 +130,13 @@ def _run(recipe: Recipe, progress: bool | None, write_report: bool) -> RunResult
     }
     result = RunResult({}, written, report)
     protect = [*recipe.input_files, recipe.out_dir / RUN_RECORD]
-    outer = tqdm(total=sum(len(s.variants) for s in recipe.steps), desc="recipe", unit="step",
+    steps = steps_until(recipe, until)
+    outer = tqdm(total=sum(len(s.variants) for s in steps), desc="recipe", unit="step",
                  file=sys.stderr, disable=disable, dynamic_ncols=True)
+    report["until"] = until
     try:
         with write_session(recipe.out_dir, protect) as session:
-            for step in recipe.steps:
+            for step in steps:
                 outer.set_description(f"{step.id} ({step.op.name})")
                 _tell({"event": "step", "step": step.id, "op": step.op.name})
                 _run_step(recipe, step, result, session, disable, outer)
@@ -149,6 +154,18 @@ def _run(recipe: Recipe, progress: bool | None, write_report: bool) -> RunResult
         if write_report:
             result.report_path = write_run_json(recipe.out_dir, report)
     return result
+
+
+def steps_until(recipe: Recipe, until: str | None) -> tuple[Step, ...]:
+    """The recipe's steps up to and including the one with id ``until`` (None: all)."""
+    ids = [s.id for s in recipe.steps]
+    if until is None:
+        return recipe.steps
+    if until not in ids:
+        hint = did_you_mean(until, ids)
+        raise UsageError(f"--until: no step {until!r} in the recipe"
+                         + (f"; did you mean {hint!r}?" if hint else f" (steps: {', '.join(ids)})"))
+    return recipe.steps[:ids.index(until) + 1]
 
 
 def _run_step(recipe: Recipe, step: Step, result: RunResult, session: WriteSession,

@@ -32,15 +32,17 @@ from ..errors import ParameterError
 from ..operators import Image, Mask, operator
 from ..checks import (check_image, check_mask, check_pair, join_alpha, luminance,
                       match_channels, split_alpha)
+from ..layout.placement import Placement, resolve_placement
 from .opencv_clone import clone_fft, without_frame
 from .options import Offset, SolveDevice, Solver, Tol
 from .result import GradientResult
-from .solvers import check_solver, solve_region
+from .solvers import check_solver, solve_guided, solve_region
 from .system import EDGES, forward_differences
 
 
 @operator(same_size=("source", "mask"), size_of="target")
 def poisson_blend(source: Image, target: Image, mask: Mask, *, offset: Offset = (0, 0),
+                  placement: Placement = Placement(),
                   solver: Solver = "auto", tol: Tol = 1e-8,
                   device: SolveDevice = "cpu") -> GradientResult:
     """Paste a masked source into a target seamlessly by importing its gradients.
@@ -64,6 +66,9 @@ def poisson_blend(source: Image, target: Image, mask: Mask, *, offset: Offset = 
     offset
         (row, col) of the source's top-left corner in the target; may be negative or
         partly outside (clipped)
+    placement
+        by anchor: which point of the source's mask lands where (``at``, with ``offset``
+        then a nudge), optionally rescaled (scale, fit)
     solver
         auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
         multigrid CG), fft (fast, approximate)
@@ -72,11 +77,12 @@ def poisson_blend(source: Image, target: Image, mask: Mask, *, offset: Offset = 
     device
         where mgpcg/auto solve: cpu, or cuda (torch, a GPU)
     """
-    return _blend(source, target, mask, offset, (solver, tol, device), _imported)
+    return _blend(source, target, mask, (offset, placement), (solver, tol, device), _imported)
 
 
 @operator(same_size=("source", "mask"), size_of="target")
 def mixed_blend(source: Image, target: Image, mask: Mask, *, offset: Offset = (0, 0),
+                placement: Placement = Placement(),
                 solver: Solver = "auto", tol: Tol = 1e-8,
                 device: SolveDevice = "cpu") -> GradientResult:
     """Seamless paste keeping the stronger gradient per pixel pair (holes, transparency).
@@ -98,6 +104,9 @@ def mixed_blend(source: Image, target: Image, mask: Mask, *, offset: Offset = (0
     offset
         (row, col) of the source's top-left corner in the target; may be negative or
         partly outside (clipped)
+    placement
+        by anchor: which point of the source's mask lands where (``at``, with ``offset``
+        then a nudge), optionally rescaled (scale, fit)
     solver
         auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
         multigrid CG), fft (fast, approximate)
@@ -106,11 +115,12 @@ def mixed_blend(source: Image, target: Image, mask: Mask, *, offset: Offset = (0
     device
         where mgpcg/auto solve: cpu, or cuda (torch, a GPU)
     """
-    return _blend(source, target, mask, offset, (solver, tol, device), _mixed)
+    return _blend(source, target, mask, (offset, placement), (solver, tol, device), _mixed)
 
 
 @operator(same_size=("source", "mask"), size_of="target")
 def monochrome_transfer(source: Image, target: Image, mask: Mask, *, offset: Offset = (0, 0),
+                        placement: Placement = Placement(),
                         solver: Solver = "auto", tol: Tol = 1e-8,
                         device: SolveDevice = "cpu") -> GradientResult:
     """Seamless paste of the source's luminance texture only, not its colour.
@@ -130,6 +140,9 @@ def monochrome_transfer(source: Image, target: Image, mask: Mask, *, offset: Off
     offset
         (row, col) of the source's top-left corner in the target; may be negative or
         partly outside (clipped)
+    placement
+        by anchor: which point of the source's mask lands where (``at``, with ``offset``
+        then a nudge), optionally rescaled (scale, fit)
     solver
         auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
         multigrid CG), fft (fast, approximate)
@@ -140,7 +153,7 @@ def monochrome_transfer(source: Image, target: Image, mask: Mask, *, offset: Off
     """
     src, _ = split_alpha(check_image(source, "source", grey_2d=True).astype(np.float64))
     grey = luminance(src, "bt601")[:, :, None]
-    return _blend(grey, target, mask, offset, (solver, tol, device), _imported)
+    return _blend(grey, target, mask, (offset, placement), (solver, tol, device), _imported)
 
 
 def _imported(src_field, tgt_field):
@@ -151,7 +164,7 @@ def _mixed(src_field, tgt_field):
     return np.where(np.abs(tgt_field) > np.abs(src_field), tgt_field, src_field)
 
 
-def _blend(source, target, mask, offset, how, choose):
+def _blend(source, target, mask, where, how, choose):
     solver, tol, device = how
     check_solver(solver, tol, device)
     ndim = np.ndim(target)
@@ -159,9 +172,9 @@ def _blend(source, target, mask, offset, how, choose):
     tgt, keep_alpha = split_alpha(check_image(target, "target", grey_2d=True))
     src, _ = split_alpha(check_image(source, "source", grey_2d=True))
     src = match_channels(src, tgt.shape[2])
-    alpha = check_mask(mask, src.shape[:2], "mask", "the source's size",
-                       nonempty=True).astype(np.float64)
-    offset = check_pair(offset, "offset")
+    check_mask(mask, src.shape[:2], "mask", "the source's size", nonempty=True)
+    src, alpha, offset = resolve_placement(where[1], src, mask, tgt.shape[:2],
+                                           check_pair(where[0], "offset"))
     if solver == "fft":
         return _opencv_fft(src, alpha, tgt, offset, choose, (keep_alpha, ndim))
     # the inputs' own precision (float32 differences are exact in float64)
@@ -169,29 +182,32 @@ def _blend(source, target, mask, offset, how, choose):
     g, has_source, a = placed.g, placed.has_source, placed.alpha
     fstar = tgt[placed.crop]
     hard = bool(np.isin(a, (0.0, 1.0)).all())
-
-    def fields():
-        if hard and choose is _imported and has_source.all():
-            return forward_differences(g, np.float64)  # the common case, in two subtractions
-        out = []
-        for (lo, hi), s, t in zip(EDGES, forward_differences(g, np.float64),
-                                  forward_differences(fstar, np.float64)):
-            if not has_source.all():
-                s = np.where((has_source[lo] & has_source[hi])[:, :, None], s, t)
-            v = choose(s, t)
-            if hard:  # an edge off the region (weight 0) does not enter Eq. 7
-                out.append(v)
-            else:
-                w = np.maximum(a[lo], a[hi])[:, :, None]
-                out.append(t + w * (v - t))
-        return out
-
     result = join_alpha(tgt, keep_alpha, 3)  # f* off the region, clipped as the result
     solved = result[placed.crop][:, :, :tgt.shape[2]]
-    _, info = solve_region(a > 0, fstar, *fields(), solver=solver, tol=tol, device=device,
-                           out=solved)
-    np.clip(solved, 0.0, 1.0, out=solved)
+    options = dict(solver=solver, tol=tol, device=device, out=solved, clip=True)
+    if hard and choose is _imported:  # the common case: v = grad g where the source lands
+        inside = None if has_source.all() else has_source
+        _, info = solve_guided(a > 0, fstar, g, inside, **options)
+    else:
+        _, info = solve_region(a > 0, fstar, *_fields(placed, fstar, choose, hard), **options)
     return GradientResult(result[:, :, 0] if ndim == 2 else result, info)
+
+
+def _fields(placed, fstar, choose, hard):
+    """The guidance (gh, gv): ``choose``'s field where the source lands, the target's
+    own elsewhere, faded into the target's by a soft mask."""
+    out = []
+    for (lo, hi), s, t in zip(EDGES, forward_differences(placed.g, np.float64),
+                              forward_differences(fstar, np.float64)):
+        if not placed.has_source.all():
+            s = np.where((placed.has_source[lo] & placed.has_source[hi])[:, :, None], s, t)
+        v = choose(s, t)
+        if hard:  # an edge off the region (weight 0) does not enter Eq. 7
+            out.append(v)
+        else:
+            w = np.maximum(placed.alpha[lo], placed.alpha[hi])[:, :, None]
+            out.append(t + w * (v - t))
+    return out
 
 
 def _assemble(tgt, keep_alpha, ndim, crop, solved):

@@ -16,3 +16,4 @@ def imgfusion_register_operators(register):
     register("imgfusion.gradient.blending")
     register("imgfusion.gradient.local_edits")
     register("imgfusion.gradient.tiling")
+    register("imgfusion.gradient.color_keeping")

@@ -12,6 +12,7 @@ from ..limits import COORD_MAX, RESIZE_SCALE, SIDE_MAX
 from ..values import Shape
 from ..memory import check_fits
 from ..operators import Image, Mask, Range, Value, operator
+from .placement import Placement, resolve_placement
 
 Size = Annotated[tuple[int, int], Range(1, SIDE_MAX)]
 
@@ -125,7 +126,8 @@ def repeat(image: Value, *,
 
 @operator(same_size=("image", "mask"), size_of="onto")
 def place(image: Image, onto: Image, mask: Mask | None = None, *,
-          offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0)) -> Image:
+          offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
+          placement: Placement = Placement()) -> Image:
     """Paste an image onto another at [row, col], clipped at the borders.
 
     The part of ``image`` outside ``onto`` is clipped off; entirely outside is an
@@ -137,13 +139,13 @@ def place(image: Image, onto: Image, mask: Mask | None = None, *,
     image : what is pasted (its alpha, if any, is used)
     onto : the background; the result has its size
     mask : alpha in the pasted image's coordinates
-    offset : [row, col] of the pasted image's top-left corner; may be negative
+    offset : [row, col] of the pasted image's top-left corner; may be negative; with ``at``, a nudge
+    placement : by anchor: which point of the image (or its mask) lands where, optionally rescaled
     """
     check_image(image)
     check_image(onto, "onto")
+    image, weight, (r0, c0) = resolve_placement(placement, image, mask, onto.shape[:2], offset)
     h, w = image.shape[:2]
-    weight = np.ones((h, w), np.float32) if mask is None else check_mask(mask, (h, w))
-    r0, c0 = (int(v) for v in offset)
     rows, cols = onto.shape[:2]
     top, left = max(r0, 0), max(c0, 0)
     bottom, right = min(r0 + h, rows), min(c0 + w, cols)

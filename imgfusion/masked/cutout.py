@@ -14,11 +14,13 @@ from typing import Annotated, Literal, NamedTuple
 
 import numpy as np
 
-from ..checks import bounding_box, check_image, check_mask
+from ..checks import bounding_box, check_image
 from ..errors import ParameterError
 from ..layout.geometry import crop
+from ..layout.placement import Placement, resolve_placement
 from ..gradient import SOLVERS
 from ..gradient.blending import mixed_blend, poisson_blend
+from ..gradient.color_keeping import banded_blend, best_blend
 from ..limits import COORD_MAX, FEATHER_MAX
 from ..operators import (Data, Device, Image, Images, Mask, Progress, Range, Seed, WorkDir,
                          operator)
@@ -38,25 +40,33 @@ class CutoutResult(NamedTuple):
     ----------
     image
         the blended photo
+    piece
+        the stylised piece: the cutout's box plus the margin, stylised, before blending
+    piece_mask
+        the cutout's mask in the piece's frame (use both to blend the piece again)
     loss_history
         per iteration: iteration, level and the weighted content, style, tv and total
         losses
     info
-        the blend's solver, unknowns, relative residual, iterations, seconds
+        the blend's solver, unknowns, relative residual, iterations, seconds; with
+        blend auto, the blend chosen and every candidate's colour distance and seam
+        visibility
     """
 
     image: Image
+    piece: Image
+    piece_mask: Mask
     loss_history: Data
     info: Data
 
 
-def _check_landing(box, offset, target_hw) -> None:
+def _check_landing(box, offset, target_hw, field) -> None:
     top, left, bottom, right = box
     r, c = offset
     rows, cols = target_hw
     if top + r < 0 or left + c < 0 or bottom + r > rows or right + c > cols:
         raise ParameterError(
-            "offset", f"{tuple(offset)} puts the cutout's region (rows {top}..{bottom - 1}, cols "
+            field, f"{tuple(offset)} puts the cutout's region (rows {top}..{bottom - 1}, cols "
                       f"{left}..{right - 1} of the source) at rows {top + r}..{bottom + r - 1}, "
                       f"cols {left + c}..{right + c - 1}, outside the {rows} x {cols} photo; "
                       f"offsets from ({-top}, {-left}) to ({rows - bottom}, {cols - right}) "
@@ -64,13 +74,24 @@ def _check_landing(box, offset, target_hw) -> None:
 
 
 Solver = Literal[SOLVERS]
-Blend = Literal["poisson", "mixed"]
+Blend = Literal["auto", "keep_colors", "poisson", "mixed"]
+
+
+def _blended(blend, piece, target, alpha, offset, band, how):
+    """The piece blended in as ``blend`` says (:mod:`imgfusion.gradient.color_keeping`)."""
+    if blend == "auto":
+        return best_blend(piece, target, alpha, offset, band, how)
+    if blend == "keep_colors":
+        return banded_blend(piece, target, alpha, offset, band, how)
+    return BLENDS[blend](piece, target, alpha, offset=offset, solver=how[0], tol=how[1])
 
 
 @operator(check=check_style, same_size=("source", "mask"), size_of="target")
 def stylize_and_blend(source: Image, target: Image, mask: Mask, style: Images, *,
                       offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
-                      blend: Blend = "poisson",
+                      placement: Placement = Placement(),
+                      blend: Blend = "auto",
+                      band: Annotated[int, Range(1, FEATHER_MAX)] = 6,
                       margin: Annotated[int, Range(0, FEATHER_MAX)] = 16,
                       solver: Solver = "auto", tol: Annotated[float, Range(1e-15, 0.5)] = 1e-8,
                       losses: StyleLosses = StyleLosses(),
@@ -79,9 +100,11 @@ def stylize_and_blend(source: Image, target: Image, mask: Mask, style: Images, *
                       init: StyleInit = StyleInit(), speed: Speed = Speed(),
                       device: Device = "auto", seed: Seed = 0, progress: Progress = None,
                       workdir: WorkDir = None) -> CutoutResult:
-    """Stylise a cutout (its bounding box plus a margin) and blend it seamlessly into a photo at an offset.
+    """Stylise a cutout (its box plus a margin) and blend it into a photo, keeping its colours.
 
-    The masked part of ``source`` is stylised and blended into ``target`` at ``offset``:
+    The masked part of ``source`` is stylised and blended into ``target`` where the
+    placement puts it (``at`` by an anchor, or ``offset``): by default keeping the
+    stylised colours inside with only a band along the outline solved, or
     import the stylised gradients (Pérez Eq. 11) or keep the stronger of the stylised and
     the photo's gradients (Eq. 13).  The source's alpha channel is not used (pass it as
     ``mask``); the mask may be bool, or float alpha for a soft blend.  The result has the
@@ -100,11 +123,17 @@ def stylize_and_blend(source: Image, target: Image, mask: Mask, style: Images, *
     style
         style image(s) for neural_style
     offset
-        (row, col) of the source's top-left pixel in the photo; the whole cutout must land
-        inside
+        (row, col) of the source's top-left pixel in the photo (with ``at``, a nudge); the
+        whole cutout must land inside
+    placement
+        by anchor: which point of the cutout lands where, optionally rescaled (scale, fit)
     blend
-        poisson: import the stylised gradients; mixed: keep the stronger gradient per
-        pixel pair
+        auto: keep_colors when it beats plain Poisson on colour fidelity and plain alpha on
+        seam visibility, else poisson; keep_colors: paste the stylised core as it is and
+        solve only a band along the outline; poisson: import the stylised gradients;
+        mixed: keep the stronger gradient per pixel pair
+    band
+        keep_colors and auto: width in pixels of the band solved along the outline
     margin
         pixels of context around the mask's bounding box stylised with it
     solver
@@ -120,7 +149,7 @@ def stylize_and_blend(source: Image, target: Image, mask: Mask, style: Images, *
     Returns
     -------
     CutoutResult
-        ``(image, loss_history, info)``.
+        ``(image, piece, piece_mask, loss_history, info)``.
 
     Raises
     ------
@@ -130,15 +159,15 @@ def stylize_and_blend(source: Image, target: Image, mask: Mask, style: Images, *
     """
     check_image(source, "source")
     check_image(target, "target")
-    alpha = check_mask(mask, source.shape[:2])
+    source, alpha, (r, c) = resolve_placement(placement, source, mask, target.shape[:2],
+                                              offset)
     if not (alpha > 0).any():
         raise ParameterError("mask", "the mask is empty (no pixel above 0): nothing to cut out")
     if schedule.pyramid is not None:
         raise ParameterError("pyramid", "the cutout is stylised at its own size; resize the "
                                         "source (and its mask) first")
-    r, c = (int(v) for v in offset)
     box = bounding_box(alpha)
-    _check_landing(box, (r, c), target.shape[:2])
+    _check_landing(box, (r, c), target.shape[:2], "offset" if placement.at is None else "at")
     top, left = max(box[0] - margin, 0), max(box[1] - margin, 0)
     bottom = min(box[2] + margin, source.shape[0])
     right = min(box[3] + margin, source.shape[1])
@@ -146,7 +175,8 @@ def stylize_and_blend(source: Image, target: Image, mask: Mask, style: Images, *
     settings = StyleSettings(None, losses, schedule, files, color, init, speed)
     styled = stylise(StyleInputs(crop(source, **window), style), settings,
                      StyleContext(device, seed, progress), workdir)
-    image, info = BLENDS[blend](styled.image, target, crop(alpha, **window),
-                                offset=(r + top, c + left), solver=solver, tol=tol)
-    return CutoutResult(image, styled.loss_history, info)
+    piece_mask = crop(alpha, **window)
+    image, info = _blended(blend, styled.image, target, piece_mask, (r + top, c + left), band,
+                           (solver, tol))
+    return CutoutResult(image, styled.image, piece_mask, styled.loss_history, info)
 

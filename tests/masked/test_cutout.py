@@ -72,7 +72,7 @@ def test_is_crop_then_neural_style_then_blend(source, target, style, ellipse):
     """One code path: the same as cropping the box plus margin, stylising it, blending it."""
     offset, margin = (6, 9), 4
     got = stylize_and_blend(source, target, ellipse, style, offset=offset, margin=margin,
-                            **FAST).image
+                            blend="poisson", **FAST).image
     top, left, bottom, right = region_box(ellipse)
     t, lft = top - margin, left - margin
     piece = source[t:bottom + margin, lft:right + margin]

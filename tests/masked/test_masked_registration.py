@@ -31,7 +31,8 @@ def test_both_operators_share_the_neural_style_parameters(registry):
                           ("stylize_and_blend", {"size"})):
         op = registry[name]
         assert op.source == "builtin plugin imgfusion.masked.plugin"
-        assert all(op.groups[g] == style_groups[g] for g in op.groups if g != "guides"), name
+        assert all(op.groups[g] == style_groups[g] for g in op.groups
+                   if g not in ("guides", "placement")), name
         declared = {p.name: p for p in op.params}
         for pname, p in shared.items():
             if pname in dropped:
@@ -61,8 +62,9 @@ def test_stylize_and_blend_through_the_registry(registry):
     mask = np.zeros((24, 28), bool)
     mask[4:16, 6:20] = True
     out = op.call({"source": source, "target": target, "mask": mask, "style": [source]},
-                  _params(op, offset=[2, 3], margin=2, **SMALL), CONTEXT)
-    assert set(out) == {"image", "loss_history", "info"}
+                  _params(op, offset=[2, 3], margin=2, blend="poisson", **SMALL), CONTEXT)
+    assert set(out) == {"image", "piece", "piece_mask", "loss_history", "info"}
+    assert out["piece"].shape == (12 + 4, 14 + 4, 3) and out["piece_mask"].shape == (16, 18)
     assert out["info"]["unknowns"] == int(mask.sum())
     assert np.array_equal(out["image"][:6], target[:6])
 
