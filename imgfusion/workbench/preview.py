@@ -5,8 +5,8 @@ mask algebra).
 The page asks for the fast preview while the cutout follows the mouse (the ``fft``
 Poisson mode: OpenCV's seamlessClone algorithm, approximate, tens of milliseconds on a
 few hundred pixels) and for the exact blend (the default solver) on release.  Both call
-the registered operators the recipe will run (``resize`` by the scale, then
-``poisson_blend`` at the offset), so the exact preview is the recipe's result.
+the registered ``poisson_blend`` the recipe will run, with its ``offset`` and ``scale``, so
+the exact preview is the recipe's result.
 """
 from __future__ import annotations
 
@@ -36,12 +36,6 @@ def _read(settings: Settings, op: str, rel: str) -> np.ndarray:
     return _decoded(settings.registry[op].function, os.fspath(source), stamp)
 
 
-def _scaled(settings: Settings, value: np.ndarray, scale: float) -> np.ndarray:
-    if scale == 1:
-        return value
-    return settings.registry["resize"].function(value, scale=scale)
-
-
 def _offset(value: Any) -> tuple[int, int]:
     try:
         row, col = (int(round(float(v))) for v in value)
@@ -57,12 +51,12 @@ def blend(settings: Settings, request: dict) -> bytes:
     if mode is None:
         raise Refused(f"mode must be one of {', '.join(MODES)}")
     try:
-        scale = float(request.get("scale", 1.0))
-        source = _scaled(settings, _read(settings, "load", request["source"]), scale)
-        mask = _scaled(settings, _read(settings, "load_mask", request["mask"]), scale)
+        source = _read(settings, "load", request["source"])
+        mask = _read(settings, "load_mask", request["mask"])
         target = _read(settings, "load", request["target"])
         result = settings.registry["poisson_blend"].function(
-            source, target, mask, offset=_offset(request.get("offset", (0, 0))), solver=mode)
+            source, target, mask, offset=_offset(request.get("offset", (0, 0))),
+            scale=float(request.get("scale", 1.0)), solver=mode)
     except KeyError as exc:
         raise Refused(f"the preview needs {exc}") from None
     except (ImgfusionError, ValueError) as exc:

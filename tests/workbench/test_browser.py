@@ -46,6 +46,8 @@ def page(server):
 
 def test_mask_drag_run_download_then_the_command_line_gives_the_same_pixels(page, folders,
                                                                           tmp_path):
+    import yaml
+
     from imgfusion.cli import main
     from imgfusion.io.read import read_image, read_mask
 
@@ -76,6 +78,10 @@ def test_mask_drag_run_download_then_the_command_line_gives_the_same_pixels(page
           (6, 10))
     assert page.locator('.field[data-step="cat_on_target"][data-field="offset"] input'
                         ).input_value() == "[6,10]"
+    page.focus("#place-scale")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector('#message:has-text("scale 1.1")')
 
     page.click("#run")
     page.wait_for_selector("body[data-run=done]", timeout=60_000)
@@ -92,6 +98,8 @@ def test_mask_drag_run_download_then_the_command_line_gives_the_same_pixels(page
     zipfile.ZipFile(bundle).extractall(home)
     assert sorted(zipfile.ZipFile(bundle).namelist()) == [
         "cat.png", "masks/cat_mask.png", "target.png", "workbench.yaml"]
+    blend = yaml.safe_load((home / "workbench.yaml").read_text())["steps"][3]
+    assert (blend["op"], blend["offset"], blend["scale"]) == ("poisson_blend", [6, 10], 1.1)
     assert main(["run", str(home / "workbench.yaml"), "--out", str(tmp_path / "cli")]) == 0
     assert np.array_equal(read_image(tmp_path / "cli" / "out" / "cat_on_target.png"), result)
 
@@ -126,3 +134,20 @@ def test_an_existing_recipe_opens_for_editing_and_comes_back_whole(page, folders
     download.value.save_as(tmp_path / "old.zip")
     back = yaml.safe_load(zipfile.ZipFile(tmp_path / "old.zip").read("old.yaml"))
     assert back == {**old, "steps": [old["steps"][0], {**old["steps"][1], "scale": 0.25}]}
+
+
+def test_a_mask_tool_refines_the_drawn_mask(page, folders):
+    from imgfusion.io.read import read_mask
+
+    page.click('#image-list li:text-is("cat.png")')
+    page.wait_for_selector('#view-status:has-text("cat: cat.png")')
+    page.click("[data-tool=rect]")
+    drag(page, on_image(page, 48, 48, 20, 20), on_image(page, 48, 48, 27, 27))
+    page.select_option("#refine-op", "mask_grow")
+    page.click("#refine")
+    page.wait_for_selector('#message:has-text("refined with mask_grow")')
+    drawn = read_mask(folders[0] / "masks" / "cat_mask.png") > 0.5
+    page.click("#save-mask")
+    page.wait_for_selector('#message:has-text("mask saved")')
+    grown = read_mask(folders[0] / "masks" / "cat_mask.png") > 0.5
+    assert drawn.sum() > 0 and grown.sum() > drawn.sum() and (grown | drawn).sum() == grown.sum()

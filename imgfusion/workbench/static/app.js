@@ -115,22 +115,13 @@ async function refineMask() {
   say(`mask refined with ${op}: Save mask to keep it`);
 }
 
-// Placement: resize (when scaled), poisson_blend at the offset, save; kept in the recipe.
+// Placement: a poisson_blend step at the offset (and scale), and its save; kept in the recipe.
 function placementSteps(src, dst, offset, scale) {
   const blend = `${src}_on_${dst}`;
-  const steps = [];
-  let [image, mask] = [src, src + "_mask"];
-  state.steps = state.steps.filter((s) => ![blend + "_src", blend + "_mask"].includes(s.id));
-  if (scale !== 1) {
-    steps.push({id: blend + "_src", op: "resize", image: "$" + src, scale});
-    steps.push({id: blend + "_mask", op: "resize", image: "$" + src + "_mask", scale});
-    [image, mask] = [blend + "_src", blend + "_mask"];
-  }
-  const old = step(blend) || {};
-  steps.push({...old, id: blend, op: "poisson_blend", source: "$" + image, target: "$" + dst,
-              mask: "$" + mask, offset});
-  if (!step(blend + "_save")) steps.push({id: blend + "_save", op: "save", image: "$" + blend, path: `out/${blend}.png`});
-  steps.forEach((s) => upsert(s, s.id === blend ? blend + "_save" : (s.op === "resize" ? blend : null)));
+  const {scale: _, ...old} = step(blend) || {};
+  upsert({...old, id: blend, op: "poisson_blend", source: "$" + src, target: "$" + dst,
+          mask: "$" + src + "_mask", offset, ...(scale !== 1 ? {scale} : {})});
+  if (!step(blend + "_save")) upsert({id: blend + "_save", op: "save", image: "$" + blend, path: `out/${blend}.png`});
   return blend;
 }
 
