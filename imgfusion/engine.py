@@ -14,10 +14,11 @@ import os
 import platform
 import sys
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 from tqdm import tqdm
@@ -49,6 +50,19 @@ class RunResult:
         return variant.outputs[name] if name else next(iter(variant.outputs.values()))
 
 
+# Who hears the run's events besides the bars (the workbench): ``observer(event)`` with
+# {"event": "step", "step", "op"} as each step starts and {"event": "progress", "step",
+# "done", "total", **info} as an operator reports.  An exception it raises stops the run there.
+_OBSERVER: ContextVar[Callable[[dict], None] | None] = ContextVar("imgfusion_observer",
+                                                                  default=None)
+
+
+def _tell(event: dict) -> None:
+    observer = _OBSERVER.get()
+    if observer is not None:
+        observer(event)
+
+
 @dataclass
 class _Progress:
     """The nested progress bar handed to long operators as ``progress(done, total, **info)``."""
@@ -67,6 +81,8 @@ class _Progress:
         if info:
             self.bar.set_postfix({k: _short(v) for k, v in info.items()}, refresh=False)
         self.bar.refresh()
+        _tell({"event": "progress", "step": self.desc.strip(), "done": done, "total": total,
+               **info})
 
     def close(self) -> None:
         if self.bar is not None:
@@ -77,8 +93,9 @@ def _short(v: Any) -> Any:
     return f"{v:.4g}" if isinstance(v, float) else v
 
 
-def run_recipe(recipe: Recipe, *, progress: bool | None = None,
-               write_report: bool = True, until: str | None = None) -> RunResult:
+def run_recipe(recipe: Recipe, *, progress: bool | None = None, write_report: bool = True,
+               until: str | None = None,
+               observer: Callable[[dict], None] | None = None) -> RunResult:
     """Run every step (or those up to and including step ``until``); return the outputs,
     the files written and the report.
 
@@ -87,7 +104,18 @@ def run_recipe(recipe: Recipe, *, progress: bool | None = None,
     files are gone); on Ctrl-C lets ``KeyboardInterrupt`` through; run.json is
     written in every case, with the status, the error, the device really used and
     every file written (side files such as snapshots and loss plots included).
+    ``observer(event)`` hears each step start and each operator's progress (see
+    :data:`_OBSERVER`).
     """
+    token = _OBSERVER.set(observer)
+    try:
+        return _run(recipe, progress, write_report, until)
+    finally:
+        _OBSERVER.reset(token)
+
+
+def _run(recipe: Recipe, progress: bool | None, write_report: bool,
+         until: str | None) -> RunResult:
     disable = None if progress is None else not progress
     written: list[str] = []
     report: dict[str, Any] = {
@@ -110,6 +138,7 @@ def run_recipe(recipe: Recipe, *, progress: bool | None = None,
         with write_session(recipe.out_dir, protect) as session:
             for step in steps:
                 outer.set_description(f"{step.id} ({step.op.name})")
+                _tell({"event": "step", "step": step.id, "op": step.op.name})
                 _run_step(recipe, step, result, session, disable, outer)
         report["status"] = "ok"
     except KeyboardInterrupt:

@@ -47,6 +47,7 @@ BUILTIN_PLUGINS = (
     "imgfusion.video.plugin",
     "imgfusion.trained.plugin",
     "imgfusion.batch.plugin",
+    "imgfusion.workbench.plugin",
 )
 ENTRY_POINT_GROUP = "imgfusion"
 

@@ -23,10 +23,11 @@ from .shapes import shape_problems
 from .steps import all_steps, top_level
 
 
-def read_source(source: str | os.PathLike | Mapping[str, Any]):
-    """``(raw mapping, recipe path or None, the folder its paths are relative to)``."""
+def read_source(source: str | os.PathLike | Mapping[str, Any], base_dir=None):
+    """``(raw mapping, recipe path or None, the folder its paths are relative to)``: a
+    mapping's paths are relative to ``base_dir`` (default: the current folder)."""
     if isinstance(source, Mapping):
-        return dict(source), None, Path.cwd()
+        return dict(source), None, Path(base_dir or Path.cwd()).resolve()
     path = Path(source).resolve()
     try:
         data = path.read_bytes()
@@ -74,12 +75,14 @@ def _forced(step: Step, overwrite: bool) -> Step:
 def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Iterable[str] = (),
                 out_dir: str | os.PathLike | None = None, device: str | None = None,
                 overwrite: bool = False, strict_plugins: bool = False,
-                registry: Registry | None = None, max_variants: int = MAX_VARIANTS) -> Recipe:
-    """Read and validate a recipe (a path or an already-parsed mapping).
+                registry: Registry | None = None, max_variants: int = MAX_VARIANTS,
+                base_dir: str | os.PathLike | None = None) -> Recipe:
+    """Read and validate a recipe (a path or an already-parsed mapping, whose paths are
+    relative to ``base_dir``, default the current folder).
 
     Raises :class:`RecipeError` listing every problem found.
     """
-    raw, path, base_dir = read_source(source)
+    raw, path, base_dir = read_source(source, base_dir)
     problems: list[Problem] = apply_overrides(raw, overrides)
     if device is not None:
         raw["device"] = device

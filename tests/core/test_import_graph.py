@@ -8,7 +8,8 @@ from pathlib import Path
 import imgfusion
 
 PACKAGE = Path(imgfusion.__file__).resolve().parent
-FAMILIES = ("io", "layout", "gradient", "style", "masked", "video", "trained", "batch")
+FAMILIES = ("io", "layout", "gradient", "style", "masked", "video", "trained", "batch",
+            "workbench")
 
 
 def module_name(path: Path, root: Path = PACKAGE) -> str:

@@ -1,0 +1,15 @@
+"""``imgfusion serve`` comes from the workbench family's plugin, and refuses bad input
+before it listens."""
+from imgfusion.cli import main
+
+
+def test_serve_is_registered_by_the_workbench_plugin(registry):
+    assert registry.commands["serve"].source == "builtin plugin imgfusion.workbench.plugin"
+
+
+def test_serve_refuses_a_file_as_folder_and_a_bad_port(tmp_path, capsys):
+    (tmp_path / "a.png").write_bytes(b"x")
+    assert main(["serve", str(tmp_path / "a.png"), "--no-browser"]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    assert main(["serve", str(tmp_path), "--port", "70000", "--no-browser"]) == 2
+    assert "not a port number" in capsys.readouterr().err
