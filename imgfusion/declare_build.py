@@ -20,7 +20,8 @@ from .markers import (REQUIRED_MARK, Context, Declared, DeclarationError, Fields
 from .records import REQUIRED, Input, Operator, Output, Param
 
 INPUT_KIND = {"image": ("image", False), "mask": ("mask", False), "images": ("image", True),
-              "masks": ("mask", True), "video": ("video", False), "value": ("any", False)}
+              "masks": ("mask", True), "video": ("video", False), "videos": ("video", True),
+              "value": ("any", False)}
 RETURN, RETURN_NAME = " return", " return name"   # keys no parameter can have
 OUTPUT_KIND = {"image": "image", "mask": "mask", "video": "video", "data": "data"}
 
@@ -120,7 +121,7 @@ def make_input(decl: Declared, name: str, ann: Any, default: Any, doc: dict) -> 
     kind = marker(ann, Kind)
     if kind is None or kind.name not in INPUT_KIND:
         raise DeclarationError(f"{decl.where(name)}: an input (before '*') is annotated "
-                               "Image, Mask, Images, Masks, Video or Value")
+                               "Image, Mask, Images, Masks, Video, Videos or Value")
     optional = type(None) in members(strip(ann))
     if optional and default is not None:
         raise DeclarationError(f"{decl.where(name)}: an optional input defaults to None")

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 from .declare import is_operator, operator, read_function
 from .markers import (Context, Data, DeclarationError, Device, Fields, Image, Images, Labels,
-                      Mask, Masks, Progress, Protect, Range, Seed, Value, Video, WorkDir,
-                      options)
+                      Mask, Masks, Progress, Protect, Range, Seed, Value, Video, Videos,
+                      WorkDir, options)
 from .records import (CONTEXT_NAMES, INPUT_KINDS, OUTPUT_KINDS, REQUIRED, Input, InputPath,
                       Operator, Output, OutputPath, Param, problems)
 from .sources import static_docstring
@@ -40,6 +40,6 @@ __all__ = [
     "DeclarationError", "Device", "Fields", "Image", "Images", "Input", "InputPath", "Labels",
     "Mask", "Masks",
     "Operator", "Output", "OutputPath", "Param", "Progress", "Protect", "Range", "Seed",
-    "Value", "Video", "WorkDir", "is_operator", "operator", "options", "problems",
+    "Value", "Video", "Videos", "WorkDir", "is_operator", "operator", "options", "problems",
     "read_function", "static_docstring",
 ]
