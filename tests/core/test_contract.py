@@ -22,7 +22,7 @@ REGISTRY = load_registry(entry_points=False)
 PACKAGE = Path(imgfusion.__file__).parent
 # Families still registering Operator/Param records (the old way); the lead empties this
 # as each family is converted, and then the old construction path goes.
-OLD_WAY_FAMILIES = ("video", "trained")
+OLD_WAY_FAMILIES = ("trained",)
 
 
 def declared_ops() -> list[Operator]:
@@ -146,13 +146,15 @@ EXAMPLES = {"crop": {"origin": (0, 0), "size": (2, 2)}, "load_mask": {"path": "s
             "load": {"path": "sample:camera"},
             "load_video": {"path": str(Path(__file__).parent / "fixtures" / "clip")},
             "save_video": {"path": str(WRITTEN / "clip"), "overwrite": True},
-            "train_style_vae": {"path": str(WRITTEN / "vae.safetensors"), "vgg_weights": None}}
+            "train_style_vae": {"path": str(WRITTEN / "vae.safetensors"), "vgg_weights": None},
+            "video_style": {"frames_dir": str(WRITTEN / "frames"), "overwrite": True}}
 FAST_STYLE = {"weights": "random", "iterations": 1, "content_layers": ["relu1_1"],
               "style_layers": ["relu1_1"], "device": "cpu"}   # cheap runs, not required values
-EXAMPLES.update({name: {k: v for k, v in FAST_STYLE.items()
-                        if k == "device" or REGISTRY[name].param(k) is not None}
+EXAMPLES.update({name: {**EXAMPLES.get(name, {}),
+                        **{k: v for k, v in FAST_STYLE.items()
+                           if k == "device" or REGISTRY[name].param(k) is not None}}
                  for name in ("neural_style", "content_reconstruction", "texture_synthesis",
-                              "masked_style", "stylize_and_blend")})
+                              "masked_style", "stylize_and_blend", "video_style")})
 # bounds whose legality also depends on the data (checked in the body, by design)
 DATA_DEPENDENT = {("shape_mask", "extent"): "a shape smaller than a pixel covers none",
                   ("color_change", "color"): "black (every channel 0) has no shading to keep",
@@ -161,9 +163,10 @@ DATA_DEPENDENT = {("shape_mask", "extent"): "a shape smaller than a pixel covers
                                                          "weight 0 leaves nothing to optimise",
                   ("stylize_and_blend", "pyramid"): "the cutout is stylised at its own "
                                                     "size: any pyramid is refused",
+                  ("video_style", "size"): "the optical flow needs frames of 12 px or more",
                   **{(op, "style_blend_weights"): "one weight per style image"
                      for op in ("neural_style", "content_reconstruction", "texture_synthesis",
-                                "masked_style", "stylize_and_blend")}}
+                                "masked_style", "stylize_and_blend", "video_style")}}
 
 
 def _just_outside(p: Param) -> list[float]:
@@ -243,20 +246,25 @@ DATA_DEPENDENT_CHOICES = {
     ("load_mask", "channel", "alpha"): "sample:camera has no alpha",
     ("optical_flow", "method", "raft_small"): "needs local weights",
     ("optical_flow", "method", "raft_large"): "needs local weights",
+    **{(op, field, raft): "needs local weights" for op, field in (
+        ("video_style", "flow_method"), ("temporal_error", "method"))
+       for raft in ("raft_small", "raft_large")},
+    ("video_style", "mask_method", "guided"): "needs a mask",
     **{(blend, "device", "cuda"): "needs a CUDA GPU on this machine"
        for blend in ("poisson_blend", "mixed_blend", "monochrome_transfer")},
     **{("color_change", "solver", s): "with transition > 0 (the default) the screened solve "
        "takes a matrix" for s in ("fft", "mgpcg")},
 }
 STYLISING = ("neural_style", "content_reconstruction", "texture_synthesis", "masked_style",
-             "stylize_and_blend")
+             "stylize_and_blend", "video_style")
 DATA_DEPENDENT_CHOICES.update({(op, "precision", p): "an opt-in for CUDA devices only"
                                for op in STYLISING for p in ("tf32", "bf16")})
 DATA_DEPENDENT_CHOICES.update({  # refused at validation by the preset's check, naming init
     ("content_reconstruction", "init", "style"): "the preset has no style image",
     ("content_reconstruction", "init", "image"): "the preset has no init_image",
     ("texture_synthesis", "init", "content"): "the preset has no content image",
-    ("texture_synthesis", "init", "image"): "the preset has no init_image"})
+    ("texture_synthesis", "init", "image"): "the preset has no init_image",
+    ("video_style", "init", "image"): "a clip has no init_image"})
 
 
 def _examples(op: Operator, tmp_path) -> dict:
