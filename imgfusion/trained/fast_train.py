@@ -5,17 +5,21 @@ resume, Ctrl-C, validation, loss plot)."""
 from __future__ import annotations
 
 import hashlib
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 import numpy as np
 import torch
 
 from ..errors import ParameterError
 from ..devices import resolve_device
-from ..style.options import StyleLosses, flat_adapter
+from ..limits import ITERATIONS_MAX, LEARNING_RATE, SIDE_MAX
+from ..operators import (Data, Device, Fields, Image, InputPath, OutputPath, Progress, Protect,
+                         Range, Seed, Videos, WorkDir, operator)
+from ..style.options import StyleLosses
 from ..paths import in_output_folder as resolve
 from .data import image_set
 from .fast_style import FORMAT, KIND, MIN_SIDE, FastStyleModel
+from .limits import BATCH_MAX, FRAMES_MAX, IMAGES_MAX, STEPS_MAX
 from .measures import compare, mean_rows
 from .modelfile import model_destination, save_model
 from .perceptual import build_loss, loss_record
@@ -23,14 +27,27 @@ from .training import train
 from .transform_net import build, check_arch
 
 MIN_TRAIN = 2    # training images after the validation split
+ONE_STYLE_LOSSES = Fields("content_layers", "style_layers", "content_weight", "style_weight",
+                          "tv_weight", "style_scale", "weights", "pooling")
 
 
 class FastStyleTraining(NamedTuple):
-    """``train_fast_style``'s outputs: the model, the file written, and the report."""
+    """``train_fast_style``'s outputs: the model, the file written, and the report.
 
-    model: FastStyleModel
-    path: str
-    report: dict
+    Attributes
+    ----------
+    model
+        the trained model, for fast_style
+    path
+        the model file written
+    report
+        losses, validation losses, time per step; on held-out images the losses and time
+        per frame (and neural_style's with compare_iterations)
+    """
+
+    model: Data
+    path: Data
+    report: Data
 
 
 class _Spec:
@@ -78,11 +95,7 @@ class _Spec:
 
 
 def _side_pair(size) -> tuple[int, int]:
-    rows, cols = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
-    if min(rows, cols) < MIN_SIDE:
-        raise ParameterError("train_size", f"training images of {rows} x {cols} are too "
-                                           f"small: sides of at least {MIN_SIDE} px")
-    return rows, cols
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
 
 
 def _sources(content, content_dir) -> list:
@@ -125,17 +138,54 @@ def _report(result, data, measures: dict, spec: "_Spec") -> dict:
             "loss_history": result.history, "validation_history": result.validation}
 
 
-def train_fast_style(content=None, style=None, *, path, content_dir=None, train_size=128,
-                     crops: int = 0,
-                     every: int = 1, max_images: int = 1000, width: int = 16,
-                     residual_blocks: int = 3, steps: int = 1000, batch_size: int = 4,
-                     learning_rate: float = 1e-3, validation: float = 0.1,
-                     validate_every: int = 100, checkpoint=None, checkpoint_every: int = 100,
-                     resume: bool = False, loss_plot=None, overwrite: bool = False,
-                     compare_iterations: int = 0, device: str = "auto", seed: int = 0,
-                     progress=None, workdir=None, protect=(),
-                     losses: StyleLosses = StyleLosses()) -> FastStyleTraining:
-    """Train a feed-forward style network (Johnson et al. 2016, instance norm) for ``style``.
+def check_training(p) -> None:
+    """What recipe validation can know of a train_fast_style step (exit 2 before running):
+    the model file's name, a content folder holds images, random crops leave enough
+    training images.  Existing outputs (model file, checkpoint, plot) are the plan's to
+    refuse (it knows --overwrite); the sidecar JSON is checked before training starts."""
+    from .data import check_count, count_folder
+
+    model_destination(p["path"], True, field="path")
+    if p.get("content_dir") is not None:
+        check_count(count_folder(p["content_dir"], "content_dir"), 1, "content_dir",
+                    "images in the folder")
+    crops, share = int(p.get("crops", 0)), float(p.get("validation", 0.1))
+    if crops:
+        held = max(1, round(share * crops)) if share > 0 else 0
+        check_count(crops - held, MIN_TRAIN, "crops", "training crops after the validation "
+                                                      "split")
+
+
+def check_train_fast(p) -> None:
+    """Validation's check: the VGG19 weights load, and :func:`check_training`."""
+    from ..style.checks import check_weights
+
+    check_weights(p.get("weights", "original"))
+    check_training(p)
+
+
+@operator(check=check_train_fast)
+def train_fast_style(
+        content: Videos | None = None, style: Image = None, *,
+        content_dir: InputPath = None, every: Annotated[int, Range(1, FRAMES_MAX)] = 1,
+        max_images: Annotated[int, Range(1, IMAGES_MAX)] = 1000,
+        train_size: Annotated[int | tuple[int, int], Range(MIN_SIDE, SIDE_MAX)] = 128,
+        crops: Annotated[int, Range(0, IMAGES_MAX)] = 0,
+        width: Annotated[int, Range(1, 256)] = 16,
+        residual_blocks: Annotated[int, Range(0, 32)] = 3, path: OutputPath,
+        steps: Annotated[int, Range(1, STEPS_MAX)] = 1000,
+        batch_size: Annotated[int, Range(1, BATCH_MAX)] = 4,
+        learning_rate: Annotated[float, Range(LEARNING_RATE[0], LEARNING_RATE[1])] = 1e-3,
+        validation: Annotated[float, Range(0, 0.9)] = 0.1,
+        validate_every: Annotated[int, Range(0, ITERATIONS_MAX)] = 100,
+        checkpoint: OutputPath = None,
+        checkpoint_every: Annotated[int, Range(0, ITERATIONS_MAX)] = 100,
+        resume: bool = False, loss_plot: OutputPath = None, overwrite: bool = False,
+        compare_iterations: Annotated[int, Range(0, ITERATIONS_MAX)] = 0,
+        losses: Annotated[StyleLosses, ONE_STYLE_LOSSES] = StyleLosses(),
+        device: Device = "auto", seed: Seed = 0, progress: Progress = None,
+        workdir: WorkDir = None, protect: Protect = ()) -> FastStyleTraining:
+    """Train a feed-forward style network (Johnson et al. 2016, instance norm) for one style image on content images, with neural_style's losses.
 
     The content images (``content``: images and videos, every ``every``-th frame; and/or
     the images of ``content_dir``; at most ``max_images``) are resized to ``train_size``
@@ -143,10 +193,66 @@ def train_fast_style(content=None, style=None, *, path, content_dir=None, train_
     ``validation`` of them is held out.  Each of ``steps`` Adam steps styles
     ``batch_size`` random training images and descends ``neural_style``'s loss
     (``losses``: the same :class:`~imgfusion.style.options.StyleLosses`, but one style
-    image, so no blend weights).  Writes the model to ``path`` (``.safetensors`` and a ``.json``) and
-    returns it with the path and a report: losses, validation losses, and on the
-    held-out images the losses and time per frame, next to ``neural_style`` run for
-    ``compare_iterations`` (0: not run).
+    image, so no blend weights).  Writes the model to ``path`` (``.safetensors`` and a
+    ``.json``) and returns it with the path and a report: losses, validation losses, and
+    on the held-out images the losses and time per frame, next to ``neural_style`` run
+    for ``compare_iterations`` (0: not run).
+
+    Parameters
+    ----------
+    content
+        content images and/or videos (every `every`-th frame); with content_dir or
+        instead of it
+    style
+        the style image the network learns
+    content_dir
+        a folder of content images
+    every
+        take every every-th video frame
+    max_images
+        most content images (frames) taken
+    train_size
+        side of the training images (or [rows, cols]): the content images are resized to
+        it, or cropped with crops
+    crops
+        train on this many seeded random crops of train_size from the content images (0:
+        the images resized)
+    width
+        channels of the first layer (then 2x, 4x); Johnson et al.: 32
+    residual_blocks
+        Johnson et al.: 5
+    path
+        the model file to write (.safetensors; a .json of its architecture and training
+        is written next to it)
+    steps
+        training steps (optimizer updates)
+    batch_size
+        images per step
+    learning_rate
+        Adam step size
+    validation
+        share of the training images held out to measure the validation loss
+    validate_every
+        steps between validation losses (0: at the end only)
+    checkpoint
+        checkpoint file (model, optimizer, step, random state, losses), written
+        atomically every checkpoint_every steps, at the end and on Ctrl-C
+    checkpoint_every
+        steps between checkpoints (0: at the end and on Ctrl-C only)
+    resume
+        continue from the checkpoint when it exists (rewriting it, so a re-run needs
+        overwrite: true or --overwrite, as for any existing output)
+    loss_plot
+        PNG of the training and validation losses against step
+    overwrite
+        replace an existing model file (and start over an existing checkpoint)
+    compare_iterations
+        also run neural_style for this many iterations on the held-out images and report
+        both losses and times (0: not run)
+    losses
+        neural_style's losses, one style image (no style_blend_weights)
+    device, seed, progress, workdir, protect
+        engine context
     """
     from ..style.checks import as_rgb
 
@@ -180,25 +286,3 @@ def train_fast_style(content=None, style=None, *, path, content_dir=None, train_
                          protect=protect)
     model.path = str(written)
     return FastStyleTraining(model, str(written), _report(result, data, measures, spec))
-
-
-def check_training(p) -> None:
-    """What recipe validation can know of a train_fast_style step (exit 2 before running):
-    the model file's name, a content folder holds images, random crops leave enough
-    training images.  Existing outputs (model file, checkpoint, plot) are the plan's to
-    refuse (it knows --overwrite); the sidecar JSON is checked before training starts."""
-    from .data import check_count, count_folder
-
-    model_destination(p["path"], True, field="path")
-    if p.get("content_dir") is not None:
-        check_count(count_folder(p["content_dir"], "content_dir"), 1, "content_dir",
-                    "images in the folder")
-    crops, share = int(p.get("crops", 0)), float(p.get("validation", 0.1))
-    if crops:
-        held = max(1, round(share * crops)) if share > 0 else 0
-        check_count(crops - held, MIN_TRAIN, "crops", "training crops after the validation "
-                                                      "split")
-
-
-# The registration (plugin.py) names one Param per option and calls this with flat keys.
-train_fast_style_flat = flat_adapter(train_fast_style)
