@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import dataclasses
-import inspect
 import math
 import os
 import textwrap
@@ -213,7 +212,7 @@ class Operator:
             raise ValueError(f"operator {self.name!r}: needs at least one output")
         if self.check is None and self.traits.get("check") is not None:
             target = self.traits["check"]
-            self.check = problems(lambda params: _resolving(target)(params))
+            self.check = _as_problems(lambda params: _resolving(target)(params))
 
     # -- lookup -----------------------------------------------------------------
     @property
@@ -239,22 +238,9 @@ class Operator:
 
     @property
     def long_help(self) -> str:
-        """The description, else the function's docstring, else the summary.
-
-        A function named as ``"module:attr"`` has its docstring read from the
-        module's source without importing it, so that ``imgfusion info`` does not
-        import torch or scipy.
-        """
-        if self.description:
-            return textwrap.dedent(self.description).strip()
-        doc = None
-        if isinstance(self.func, str):
-            from .sources import static_docstring
-
-            doc = static_docstring(self.func)
-        if doc is None:
-            doc = inspect.getdoc(self.function)
-        return doc or self.summary
+        """The description (the function's docstring, as the declaration read it), else
+        the summary."""
+        return textwrap.dedent(self.description).strip() or self.summary
 
     # -- calling ----------------------------------------------------------------
     def call(self, inputs: Mapping[str, Any], params: Mapping[str, Any],
@@ -349,8 +335,9 @@ class Operator:
         }
 
 
-def problems(probe: Callable[[Mapping[str, Any]], object]):
-    """Turn a function that raises ParameterError into an :attr:`Operator.check`."""
+def _as_problems(probe: Callable[[Mapping[str, Any]], object]):
+    """Turn a function that raises ParameterError (the ``check`` trait) into an
+    :attr:`Operator.check`."""
     from .errors import ParameterError
 
     def check(params: Mapping[str, Any]) -> list[tuple[str, str]]:
