@@ -46,6 +46,11 @@ class OutputPath(str):
     """A file or folder to write: relative to the run's output folder."""
 
 
+def _check_kind(record: Any, kinds: tuple[str, ...]) -> None:
+    if record.kind not in kinds:
+        raise ValueError(f"{type(record).__name__} {record.name!r}: kind must be one of {kinds}")
+
+
 @dataclass(frozen=True)
 class Input:
     """An image input.  ``kind`` is image, mask or any; ``many`` takes a list."""
@@ -57,8 +62,7 @@ class Input:
     many: bool = False
 
     def __post_init__(self):
-        if self.kind not in INPUT_KINDS:
-            raise ValueError(f"Input {self.name!r}: kind must be one of {INPUT_KINDS}")
+        _check_kind(self, INPUT_KINDS)
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,7 @@ class Output:
     help: str = ""
 
     def __post_init__(self):
-        if self.kind not in OUTPUT_KINDS:
-            raise ValueError(f"Output {self.name!r}: kind must be one of {OUTPUT_KINDS}")
+        _check_kind(self, OUTPUT_KINDS)
 
 
 @dataclass(frozen=True)
