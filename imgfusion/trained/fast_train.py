@@ -12,14 +12,15 @@ import torch
 
 from ..errors import ParameterError
 from ..devices import resolve_device
-from ..limits import ITERATIONS_MAX, LEARNING_RATE, SIDE_MAX
+from ..limits import ITERATIONS_MAX, SIDE_MAX
 from ..operators import (Data, Device, Fields, Image, InputPath, OutputPath, Progress, Protect,
                          Range, Seed, Videos, WorkDir, operator)
 from ..style.options import StyleLosses
 from ..paths import in_output_folder as resolve
 from .data import image_set
 from .fast_style import FORMAT, KIND, MIN_SIDE, FastStyleModel
-from .limits import BATCH_MAX, FRAMES_MAX, IMAGES_MAX, STEPS_MAX
+from .limits import FRAMES_MAX, IMAGES_MAX
+from .options import Training
 from .measures import compare, mean_rows
 from .modelfile import model_destination, save_model
 from .perceptual import build_loss, loss_record
@@ -173,14 +174,7 @@ def train_fast_style(
         crops: Annotated[int, Range(0, IMAGES_MAX)] = 0,
         width: Annotated[int, Range(1, 256)] = 16,
         residual_blocks: Annotated[int, Range(0, 32)] = 3, path: OutputPath,
-        steps: Annotated[int, Range(1, STEPS_MAX)] = 1000,
-        batch_size: Annotated[int, Range(1, BATCH_MAX)] = 4,
-        learning_rate: Annotated[float, Range(LEARNING_RATE[0], LEARNING_RATE[1])] = 1e-3,
-        validation: Annotated[float, Range(0, 0.9)] = 0.1,
-        validate_every: Annotated[int, Range(0, ITERATIONS_MAX)] = 100,
-        checkpoint: OutputPath = None,
-        checkpoint_every: Annotated[int, Range(0, ITERATIONS_MAX)] = 100,
-        resume: bool = False, loss_plot: OutputPath = None, overwrite: bool = False,
+        training: Training = Training(),
         compare_iterations: Annotated[int, Range(0, ITERATIONS_MAX)] = 0,
         losses: Annotated[StyleLosses, ONE_STYLE_LOSSES] = StyleLosses(),
         device: Device = "auto", seed: Seed = 0, progress: Progress = None,
@@ -224,28 +218,8 @@ def train_fast_style(
     path
         the model file to write (.safetensors; a .json of its architecture and training
         is written next to it)
-    steps
-        training steps (optimizer updates)
-    batch_size
-        images per step
-    learning_rate
-        Adam step size
-    validation
-        share of the training images held out to measure the validation loss
-    validate_every
-        steps between validation losses (0: at the end only)
-    checkpoint
-        checkpoint file (model, optimizer, step, random state, losses), written
-        atomically every checkpoint_every steps, at the end and on Ctrl-C
-    checkpoint_every
-        steps between checkpoints (0: at the end and on Ctrl-C only)
-    resume
-        continue from the checkpoint when it exists (rewriting it, so a re-run needs
-        overwrite: true or --overwrite, as for any existing output)
-    loss_plot
-        PNG of the training and validation losses against step
-    overwrite
-        replace an existing model file (and start over an existing checkpoint)
+    training
+        the shared training loop's options (:class:`~imgfusion.trained.options.Training`)
     compare_iterations
         also run neural_style for this many iterations on the held-out images and report
         both losses and times (0: not run)
@@ -256,33 +230,33 @@ def train_fast_style(
     """
     from ..style.checks import as_rgb
 
-    o = loss_record(losses)
+    o, t = loss_record(losses), training
     arch = _arch(width, residual_blocks)
-    dest = model_destination(resolve(path, workdir), overwrite, protect, "path")
+    dest = model_destination(resolve(path, workdir), t.overwrite, protect, "path")
     if style is None:
         raise ParameterError("style", "train_fast_style needs a style image")
     style_rgb, dev = as_rgb(style, "style")[0], resolve_device(device)
     data = image_set(_sources(content, content_dir), field="content",
                      size=_side_pair(train_size),
-                     crops=int(crops), validation=float(validation), minimum=MIN_TRAIN,
+                     crops=int(crops), validation=float(t.validation), minimum=MIN_TRAIN,
                      seed=int(seed), every=int(every), limit=int(max_images))
     signature = {"kind": KIND, "arch": arch, "size": list(data.size), "losses": o,
-                 "learning_rate": float(learning_rate), "batch_size": int(batch_size),
+                 "learning_rate": float(t.learning_rate), "batch_size": int(t.batch_size),
                  "seed": int(seed), "content": _digest(data.train), "style": _digest([style_rgb])}
     spec = _Spec(data, build_loss(style_rgb, data.size, losses, dev, int(seed)), arch,
-                 float(learning_rate), int(batch_size), int(seed), dev, signature)
-    result = train(spec, steps=int(steps), checkpoint=resolve(checkpoint, workdir),
-                   checkpoint_every=int(checkpoint_every), resume=bool(resume),
-                   overwrite=bool(overwrite), validate_every=int(validate_every),
-                   progress=progress, plot=resolve(loss_plot, workdir), desc="train_fast_style")
-    training = {k: signature[k] for k in ("size", "losses", "learning_rate", "batch_size", "seed")}
+                 float(t.learning_rate), int(t.batch_size), int(seed), dev, signature)
+    result = train(spec, steps=int(t.steps), checkpoint=resolve(t.checkpoint, workdir),
+                   checkpoint_every=int(t.checkpoint_every), resume=bool(t.resume),
+                   overwrite=bool(t.overwrite), validate_every=int(t.validate_every),
+                   progress=progress, plot=resolve(t.loss_plot, workdir), desc="train_fast_style")
+    kept = {k: signature[k] for k in ("size", "losses", "learning_rate", "batch_size", "seed")}
     meta = {"kind": KIND, "format": FORMAT, "arch": arch,
-            "training": {**training, "steps": result.steps, "train_images": len(data.train),
+            "training": {**kept, "steps": result.steps, "train_images": len(data.train),
                          "loss": result.history[-1] if result.history else None}}
     model = FastStyleModel(spec.net.to("cpu").eval(), meta)
     measures = compare(model, data.validation, style_rgb, spec.loss, losses=losses,
                        iterations=int(compare_iterations), device=dev, seed=int(seed))
-    written = save_model(dest, model.net.state_dict(), meta, overwrite=overwrite,
+    written = save_model(dest, model.net.state_dict(), meta, overwrite=t.overwrite,
                          protect=protect)
     model.path = str(written)
     return FastStyleTraining(model, str(written), _report(result, data, measures, spec))
