@@ -41,8 +41,8 @@ def test_each_group_is_a_frozen_option_group_with_help_for_every_field(cls):
 
 @pytest.mark.parametrize("name", STYLISING)
 def test_registration_agrees_with_the_fields_ranges_and_choices(name):
-    """Until the core reads the groups, each Param of a group field says what the field says
-    (a preset may narrow ``init``'s choices)."""
+    """Each flat parameter of a group field says what the field says (the core reads the
+    groups: a check, not the declaration, narrows a preset's ``init``)."""
     op = REGISTRY[name]
     shared = [p for p in op.params if p.name in FIELDS]
     assert len(shared) >= 8
