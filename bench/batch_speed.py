@@ -48,12 +48,15 @@ steps:
 
 
 BURN_PLUGIN = """\
+from typing import Annotated
+
 import numpy as np
 from imgfusion import hookimpl
-from imgfusion.operators import Input, Operator, Output, Param
+from imgfusion.operators import Image, Range, operator
 
 
-def burn(image, *, rounds: int = 1):
+@operator
+def burn(image: Image, *, rounds: Annotated[int, Range(1, 10**7)] = 1) -> Image:
     \"\"\"Fixed CPU work (sorting 200k numbers ``rounds`` times); the image unchanged.\"\"\"
     data = np.random.default_rng(0).random(200_000)
     for _ in range(rounds):
@@ -63,9 +66,7 @@ def burn(image, *, rounds: int = 1):
 
 @hookimpl
 def imgfusion_register_operators(register):
-    register(Operator(name="burn", func=burn, summary="fixed CPU work (bench)",
-                      inputs=[Input("image")], outputs=[Output("image")],
-                      params=[Param("rounds", int, 1, min=1, max=10**7, help="work")]))
+    register(burn)
 """
 LONG_RECIPE = """\
 imgfusion: 1

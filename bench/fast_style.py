@@ -39,7 +39,7 @@ from imgfusion.style.checks import as_rgb  # noqa: E402
 from imgfusion.style.devices import resolve_device  # noqa: E402
 from imgfusion.style.weights import RandomWeightsWarning  # noqa: E402
 from imgfusion.trained.data import random_crops  # noqa: E402
-from imgfusion.trained.fast_train import train_fast_style_flat as train_fast_style  # noqa: E402
+from imgfusion.trained.fast_train import train_fast_style  # noqa: E402
 from imgfusion.trained.measures import compare, timed  # noqa: E402
 from imgfusion.trained.perceptual import build_loss, loss_options  # noqa: E402
 

@@ -44,7 +44,7 @@ from imgfusion.io.samples import sample_path  # noqa: E402
 from imgfusion.style.weights import RandomWeightsWarning  # noqa: E402
 from imgfusion.video.flow import consistency, dense_flow  # noqa: E402
 from imgfusion.video.measures import temporal_errors  # noqa: E402
-from imgfusion.video.stylize import video_style_flat as video_style  # noqa: E402
+from imgfusion.video.stylize import video_style  # noqa: E402
 from imgfusion.video.synthetic import camera_clip  # noqa: E402
 
 

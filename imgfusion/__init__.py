@@ -16,7 +16,7 @@ from .errors import ImgfusionError, ParameterError, RecipeError
 from .hookspecs import hookimpl
 from .operators import (Context, Data, Device, Image, Images, Input, InputPath, Labels, Mask,
                         Masks, Operator, Output, OutputPath, Param, Progress, Protect, Range, Seed,
-                        Value, WorkDir, operator, options)
+                        Value, Videos, WorkDir, operator, options)
 
 __version__ = "0.1.0"
 
@@ -63,5 +63,5 @@ def __dir__():
 
 __all__ = ["ImgfusionError", "ParameterError", "RecipeError", "hookimpl", "Input",
            "InputPath", "Operator", "Output", "OutputPath", "Param", "operator", "options",
-           "Range", "Context", "Image", "Mask", "Masks", "Images", "Value", "Data", "Device", "Seed",
-           "Progress", "WorkDir", "Labels", "Protect", *_HELPERS]
+           "Range", "Context", "Image", "Mask", "Masks", "Images", "Videos", "Value", "Data",
+           "Device", "Seed", "Progress", "WorkDir", "Labels", "Protect", *_HELPERS]

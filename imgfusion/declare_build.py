@@ -17,12 +17,14 @@ from typing import Annotated, Any, Literal, Union
 
 from .markers import (REQUIRED_MARK, Context, Declared, DeclarationError, Fields, Kind,
                       Range, class_hints, is_options)
-from .records import REQUIRED, Input, Operator, Output, Param
+from .records import OUTPUT_KINDS, REQUIRED, Input, Operator, Output, Param
 
+# marker kind -> (record kind, many): the markers' names (images, value) are not the
+# record's kinds (image + many, any), so this map cannot be the records' list
 INPUT_KIND = {"image": ("image", False), "mask": ("mask", False), "images": ("image", True),
-              "masks": ("mask", True), "video": ("video", False), "value": ("any", False)}
+              "masks": ("mask", True), "video": ("video", False), "videos": ("video", True),
+              "value": ("any", False)}
 RETURN, RETURN_NAME = " return", " return name"   # keys no parameter can have
-OUTPUT_KIND = {"image": "image", "mask": "mask", "video": "video", "data": "data"}
 
 
 def build_operator(decl: Declared) -> Operator:
@@ -120,7 +122,7 @@ def make_input(decl: Declared, name: str, ann: Any, default: Any, doc: dict) -> 
     kind = marker(ann, Kind)
     if kind is None or kind.name not in INPUT_KIND:
         raise DeclarationError(f"{decl.where(name)}: an input (before '*') is annotated "
-                               "Image, Mask, Images, Masks, Video or Value")
+                               "Image, Mask, Images, Masks, Video, Videos or Value")
     optional = type(None) in members(strip(ann))
     if optional and default is not None:
         raise DeclarationError(f"{decl.where(name)}: an optional input defaults to None")
@@ -211,7 +213,7 @@ def make_outputs(decl: Declared, doc: dict) -> list[Output]:
 
 def output_kind(decl: Declared, ann: Any) -> str:
     kind = marker(ann, Kind)
-    if kind is None or kind.name not in OUTPUT_KIND:
+    if kind is None or kind.name not in OUTPUT_KINDS:   # output markers name record kinds
         raise DeclarationError(f"{decl.where()}: an output is annotated Image, Mask, Video "
                                "or Data")
-    return OUTPUT_KIND[kind.name]
+    return kind.name

@@ -1,7 +1,7 @@
 """The markers an operator's signature is written with, and what a reader hands the builder.
 
 ``Range`` and ``Literal`` bound a parameter, the kinds (:data:`Image`, :data:`Mask`,
-:data:`Images`, :data:`Video`, :data:`Value`, :data:`Data`) type inputs and outputs,
+:data:`Images`, :data:`Masks`, :data:`Video`, :data:`Videos`, :data:`Value`, :data:`Data`) type inputs and outputs,
 the context aliases (:data:`Device`, :data:`Seed`, ...) mark what the engine fills,
 and :func:`options` makes a frozen dataclass an option group.  :class:`Declared` is a
 function's declaration as either reader sees it (:mod:`imgfusion.declare` at run time,
@@ -53,7 +53,7 @@ class Fields:
 
 @dataclass(frozen=True)
 class Kind:
-    """Marks what an input or output is: image, mask, images, video, value or data."""
+    """Marks what an input or output is: image(s), mask(s), video(s), value or data."""
 
     name: str
 
@@ -68,6 +68,8 @@ Masks = Annotated[list, Kind("masks")]
 """An input taking a list of masks (``$a`` or ``[$a, $b]``)."""
 Video = Annotated[Any, Kind("video")]
 """A video input or output, taken whole (not mapped per frame)."""
+Videos = Annotated[list, Kind("videos")]
+"""An input taking a list of videos, each taken whole (not mapped per frame)."""
 Value = Annotated[Any, Kind("value")]
 """An input of any kind (an image or a mask ...)."""
 Data = Annotated[Any, Kind("data")]

@@ -29,17 +29,16 @@ from __future__ import annotations
 
 from .declare import is_operator, operator, read_function
 from .markers import (Context, Data, DeclarationError, Device, Fields, Image, Images, Labels,
-                      Mask, Masks, Progress, Protect, Range, Seed, Value, Video, WorkDir,
-                      options)
+                      Mask, Masks, Progress, Protect, Range, Seed, Value, Video, Videos,
+                      WorkDir, options)
 from .records import (CONTEXT_NAMES, INPUT_KINDS, OUTPUT_KINDS, REQUIRED, Input, InputPath,
-                      Operator, Output, OutputPath, Param, problems)
-from .sources import static_docstring
+                      Operator, Output, OutputPath, Param)
 
 __all__ = [
     "CONTEXT_NAMES", "INPUT_KINDS", "OUTPUT_KINDS", "REQUIRED", "Context", "Data",
     "DeclarationError", "Device", "Fields", "Image", "Images", "Input", "InputPath", "Labels",
     "Mask", "Masks",
     "Operator", "Output", "OutputPath", "Param", "Progress", "Protect", "Range", "Seed",
-    "Value", "Video", "WorkDir", "is_operator", "operator", "options", "problems",
-    "read_function", "static_docstring",
+    "Value", "Video", "Videos", "WorkDir", "is_operator", "operator", "options",
+    "read_function",
 ]

@@ -139,12 +139,11 @@ class Registry:
         return info
 
     def _register(self, what: Any, info: PluginInfo) -> None:
-        """``register(...)`` from a hook: a module path, an ``@operator`` function or an
-        :class:`Operator` record (the old way, until every family is converted)."""
-        if isinstance(what, str) and source_file(what) is None:
+        """``register(...)`` from a hook: a module path or an ``@operator`` function."""
+        if not is_operator(what) and not (isinstance(what, str) and source_file(what)):
             raise PluginError(f"{info.kind} plugin {info.name} registered {what!r}, "
-                              "which is not an Operator, an @operator function or the path "
-                              "of a module with Python source")
+                              "which is not an @operator function or the path of a module "
+                              "with Python source")
         for op in operators_of(what):
             self._add_from(op, info)
 
@@ -199,13 +198,10 @@ class Registry:
 
 def operators_of(what: Any) -> list[Operator]:
     """The operators ``register(what)`` means: every ``@operator`` of a module path (read
-    from its source, not imported), one ``@operator`` function (read at run time), or a
-    ready :class:`Operator`."""
+    from its source, not imported), or one ``@operator`` function (read at run time)."""
     if isinstance(what, str):
         return read_module(what)
-    if is_operator(what):
-        return [read_function(what)]
-    return [what]
+    return [read_function(what)]
 
 
 def family_name(modname: str) -> str:

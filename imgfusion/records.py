@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import dataclasses
-import inspect
 import math
 import os
 import textwrap
@@ -47,6 +46,11 @@ class OutputPath(str):
     """A file or folder to write: relative to the run's output folder."""
 
 
+def _check_kind(record: Any, kinds: tuple[str, ...]) -> None:
+    if record.kind not in kinds:
+        raise ValueError(f"{type(record).__name__} {record.name!r}: kind must be one of {kinds}")
+
+
 @dataclass(frozen=True)
 class Input:
     """An image input.  ``kind`` is image, mask or any; ``many`` takes a list."""
@@ -58,8 +62,7 @@ class Input:
     many: bool = False
 
     def __post_init__(self):
-        if self.kind not in INPUT_KINDS:
-            raise ValueError(f"Input {self.name!r}: kind must be one of {INPUT_KINDS}")
+        _check_kind(self, INPUT_KINDS)
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,7 @@ class Output:
     help: str = ""
 
     def __post_init__(self):
-        if self.kind not in OUTPUT_KINDS:
-            raise ValueError(f"Output {self.name!r}: kind must be one of {OUTPUT_KINDS}")
+        _check_kind(self, OUTPUT_KINDS)
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,7 @@ class Operator:
             raise ValueError(f"operator {self.name!r}: needs at least one output")
         if self.check is None and self.traits.get("check") is not None:
             target = self.traits["check"]
-            self.check = problems(lambda params: _resolving(target)(params))
+            self.check = _as_problems(lambda params: _resolving(target)(params))
 
     # -- lookup -----------------------------------------------------------------
     @property
@@ -239,22 +241,9 @@ class Operator:
 
     @property
     def long_help(self) -> str:
-        """The description, else the function's docstring, else the summary.
-
-        A function named as ``"module:attr"`` has its docstring read from the
-        module's source without importing it, so that ``imgfusion info`` does not
-        import torch or scipy.
-        """
-        if self.description:
-            return textwrap.dedent(self.description).strip()
-        doc = None
-        if isinstance(self.func, str):
-            from .sources import static_docstring
-
-            doc = static_docstring(self.func)
-        if doc is None:
-            doc = inspect.getdoc(self.function)
-        return doc or self.summary
+        """The description (the function's docstring, as the declaration read it), else
+        the summary."""
+        return textwrap.dedent(self.description).strip() or self.summary
 
     # -- calling ----------------------------------------------------------------
     def call(self, inputs: Mapping[str, Any], params: Mapping[str, Any],
@@ -349,8 +338,9 @@ class Operator:
         }
 
 
-def problems(probe: Callable[[Mapping[str, Any]], object]):
-    """Turn a function that raises ParameterError into an :attr:`Operator.check`."""
+def _as_problems(probe: Callable[[Mapping[str, Any]], object]):
+    """Turn a function that raises ParameterError (the ``check`` trait) into an
+    :attr:`Operator.check`."""
     from .errors import ParameterError
 
     def check(params: Mapping[str, Any]) -> list[tuple[str, str]]:

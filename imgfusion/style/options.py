@@ -3,17 +3,15 @@
 Each option is declared once, as a field here: its type (with its range or choices), its
 default and its help (the class's numpydoc ``Parameters``).  The operators take the
 groups as keyword parameters (``losses: StyleLosses = StyleLosses()``) and hand them on
-whole; a recipe names the fields flat (``style_weight: 3``).  :func:`from_flat` builds
-the groups from such flat keys, and :func:`flat_adapter` gives an operator function the
-flat-keyword twin its registration calls.
+whole; a recipe names the fields flat (``style_weight: 3``), and the core builds the groups
+from them (:meth:`imgfusion.records.Operator.grouped`).
 
 Imports neither torch nor numpy: listing operators reads this module.
 """
 from __future__ import annotations
 
-import inspect
-from dataclasses import dataclass, fields, is_dataclass, replace
-from typing import Annotated, Any, Callable, Literal, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
 from ..limits import ITERATIONS_MAX, LEARNING_RATE, SCALE_MAX, SIDE_MAX, WEIGHT_MAX
 from ..operators import OutputPath, Range, options
@@ -213,64 +211,3 @@ class StyleGuides:
 
     guide_mode: GuideMode = "simple"
     guide_dilation: Annotated[int, Range(-1024, 1024)] = 0
-
-
-# -- flat recipe keys <-> option groups ---------------------------------------------------
-
-def is_option_group(value: Any) -> bool:
-    """Whether ``value`` is an instance of an option group (an ``@options`` dataclass)."""
-    return is_dataclass(value) and getattr(type(value), "__imgfusion_options__", False)
-
-
-def option_groups(func: Callable) -> dict[str, Any]:
-    """``{parameter: default instance}`` of ``func``'s option-group parameters."""
-    return {p.name: p.default for p in inspect.signature(func).parameters.values()
-            if is_option_group(p.default)}
-
-
-def from_flat(groups: Mapping[str, Any], flat: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments from flat keys: each group of ``groups`` (``{parameter: default
-    instance}``, or the instance ``flat`` gives for that parameter) with the fields the flat
-    keys name set, then the other keys as given.  A flat key named like its group
-    (``init``, a field of the group ``init``) is the field."""
-    rest = dict(flat)
-    built = {}
-    for param, default in groups.items():
-        base = rest.pop(param) if is_option_group(rest.get(param)) else default
-        names = [f.name for f in fields(base) if f.name in rest]
-        built[param] = replace(base, **{n: rest.pop(n) for n in names})
-    return {**rest, **built}
-
-
-def flat_signature(func: Callable, groups: Mapping[str, Any]) -> inspect.Signature:
-    """``func``'s signature with each option group replaced by its fields (keyword-only,
-    defaulting to the group's default instance's values)."""
-    sig = inspect.signature(func)
-    taken = set(sig.parameters) - set(groups)
-    out = []
-    for p in sig.parameters.values():
-        if p.name not in groups:
-            out.append(p)
-            continue
-        for f in fields(groups[p.name]):
-            if f.name in taken:
-                raise ValueError(f"{func.__qualname__}: option {f.name!r} of {p.name!r} "
-                                 f"collides with another parameter")
-            taken.add(f.name)
-            out.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY,
-                                         default=getattr(groups[p.name], f.name),
-                                         annotation=f.type))
-    return sig.replace(parameters=out)
-
-
-def flat_adapter(func: Callable) -> Callable:
-    """``func`` called with flat option keys (what a registration with one ``Param`` per
-    option passes): the keys are gathered into ``func``'s option groups first."""
-    groups = option_groups(func)
-
-    def call(*args, **flat):
-        return func(*args, **from_flat(groups, flat))
-    call.__name__ = call.__qualname__ = func.__name__
-    call.__module__, call.__doc__ = func.__module__, func.__doc__
-    call.__signature__ = flat_signature(func, groups)
-    return call

@@ -7,12 +7,6 @@ does not import torch.
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from ..static_decl import read_module
-
-# neural_style's flat parameters as its function declares them, for the registrations not
-# yet declared by their functions (video, trained) that pick options from it by name.
-PARAMS = next(op for op in read_module("imgfusion.style.transfer")
-              if op.name == "neural_style").params
 
 
 @hookimpl

@@ -5,17 +5,22 @@ resume, Ctrl-C, validation, loss plot)."""
 from __future__ import annotations
 
 import hashlib
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 import numpy as np
 import torch
 
 from ..errors import ParameterError
 from ..devices import resolve_device
-from ..style.options import StyleLosses, flat_adapter
+from ..limits import ITERATIONS_MAX, SIDE_MAX
+from ..operators import (Data, Device, Fields, Image, InputPath, OutputPath, Progress, Protect,
+                         Range, Seed, Videos, WorkDir, operator)
+from ..style.options import StyleLosses
 from ..paths import in_output_folder as resolve
 from .data import image_set
 from .fast_style import FORMAT, KIND, MIN_SIDE, FastStyleModel
+from .limits import FRAMES_MAX, IMAGES_MAX
+from .options import Training
 from .measures import compare, mean_rows
 from .modelfile import model_destination, save_model
 from .perceptual import build_loss, loss_record
@@ -23,14 +28,27 @@ from .training import train
 from .transform_net import build, check_arch
 
 MIN_TRAIN = 2    # training images after the validation split
+ONE_STYLE_LOSSES = Fields("content_layers", "style_layers", "content_weight", "style_weight",
+                          "tv_weight", "style_scale", "weights", "pooling")
 
 
 class FastStyleTraining(NamedTuple):
-    """``train_fast_style``'s outputs: the model, the file written, and the report."""
+    """``train_fast_style``'s outputs: the model, the file written, and the report.
 
-    model: FastStyleModel
-    path: str
-    report: dict
+    Attributes
+    ----------
+    model
+        the trained model, for fast_style
+    path
+        the model file written
+    report
+        losses, validation losses, time per step; on held-out images the losses and time
+        per frame (and neural_style's with compare_iterations)
+    """
+
+    model: Data
+    path: Data
+    report: Data
 
 
 class _Spec:
@@ -78,11 +96,7 @@ class _Spec:
 
 
 def _side_pair(size) -> tuple[int, int]:
-    rows, cols = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
-    if min(rows, cols) < MIN_SIDE:
-        raise ParameterError("train_size", f"training images of {rows} x {cols} are too "
-                                           f"small: sides of at least {MIN_SIDE} px")
-    return rows, cols
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
 
 
 def _sources(content, content_dir) -> list:
@@ -125,63 +139,6 @@ def _report(result, data, measures: dict, spec: "_Spec") -> dict:
             "loss_history": result.history, "validation_history": result.validation}
 
 
-def train_fast_style(content=None, style=None, *, path, content_dir=None, train_size=128,
-                     crops: int = 0,
-                     every: int = 1, max_images: int = 1000, width: int = 16,
-                     residual_blocks: int = 3, steps: int = 1000, batch_size: int = 4,
-                     learning_rate: float = 1e-3, validation: float = 0.1,
-                     validate_every: int = 100, checkpoint=None, checkpoint_every: int = 100,
-                     resume: bool = False, loss_plot=None, overwrite: bool = False,
-                     compare_iterations: int = 0, device: str = "auto", seed: int = 0,
-                     progress=None, workdir=None, protect=(),
-                     losses: StyleLosses = StyleLosses()) -> FastStyleTraining:
-    """Train a feed-forward style network (Johnson et al. 2016, instance norm) for ``style``.
-
-    The content images (``content``: images and videos, every ``every``-th frame; and/or
-    the images of ``content_dir``; at most ``max_images``) are resized to ``train_size``
-    (or, with ``crops`` > 0, that many seeded random crops of that size are cut from them);
-    ``validation`` of them is held out.  Each of ``steps`` Adam steps styles
-    ``batch_size`` random training images and descends ``neural_style``'s loss
-    (``losses``: the same :class:`~imgfusion.style.options.StyleLosses`, but one style
-    image, so no blend weights).  Writes the model to ``path`` (``.safetensors`` and a ``.json``) and
-    returns it with the path and a report: losses, validation losses, and on the
-    held-out images the losses and time per frame, next to ``neural_style`` run for
-    ``compare_iterations`` (0: not run).
-    """
-    from ..style.checks import as_rgb
-
-    o = loss_record(losses)
-    arch = _arch(width, residual_blocks)
-    dest = model_destination(resolve(path, workdir), overwrite, protect, "path")
-    if style is None:
-        raise ParameterError("style", "train_fast_style needs a style image")
-    style_rgb, dev = as_rgb(style, "style")[0], resolve_device(device)
-    data = image_set(_sources(content, content_dir), field="content",
-                     size=_side_pair(train_size),
-                     crops=int(crops), validation=float(validation), minimum=MIN_TRAIN,
-                     seed=int(seed), every=int(every), limit=int(max_images))
-    signature = {"kind": KIND, "arch": arch, "size": list(data.size), "losses": o,
-                 "learning_rate": float(learning_rate), "batch_size": int(batch_size),
-                 "seed": int(seed), "content": _digest(data.train), "style": _digest([style_rgb])}
-    spec = _Spec(data, build_loss(style_rgb, data.size, losses, dev, int(seed)), arch,
-                 float(learning_rate), int(batch_size), int(seed), dev, signature)
-    result = train(spec, steps=int(steps), checkpoint=resolve(checkpoint, workdir),
-                   checkpoint_every=int(checkpoint_every), resume=bool(resume),
-                   overwrite=bool(overwrite), validate_every=int(validate_every),
-                   progress=progress, plot=resolve(loss_plot, workdir), desc="train_fast_style")
-    training = {k: signature[k] for k in ("size", "losses", "learning_rate", "batch_size", "seed")}
-    meta = {"kind": KIND, "format": FORMAT, "arch": arch,
-            "training": {**training, "steps": result.steps, "train_images": len(data.train),
-                         "loss": result.history[-1] if result.history else None}}
-    model = FastStyleModel(spec.net.to("cpu").eval(), meta)
-    measures = compare(model, data.validation, style_rgb, spec.loss, losses=losses,
-                       iterations=int(compare_iterations), device=dev, seed=int(seed))
-    written = save_model(dest, model.net.state_dict(), meta, overwrite=overwrite,
-                         protect=protect)
-    model.path = str(written)
-    return FastStyleTraining(model, str(written), _report(result, data, measures, spec))
-
-
 def check_training(p) -> None:
     """What recipe validation can know of a train_fast_style step (exit 2 before running):
     the model file's name, a content folder holds images, random crops leave enough
@@ -200,5 +157,106 @@ def check_training(p) -> None:
                                                       "split")
 
 
-# The registration (plugin.py) names one Param per option and calls this with flat keys.
-train_fast_style_flat = flat_adapter(train_fast_style)
+def check_train_fast(p) -> None:
+    """Validation's check: the VGG19 weights load, and :func:`check_training`."""
+    from ..style.checks import check_weights
+
+    check_weights(p.get("weights", "original"))
+    check_training(p)
+
+
+@operator(check=check_train_fast)
+def train_fast_style(
+        content: Videos | None = None, style: Image = None, *,
+        content_dir: InputPath = None, every: Annotated[int, Range(1, FRAMES_MAX)] = 1,
+        max_images: Annotated[int, Range(1, IMAGES_MAX)] = 1000,
+        train_size: Annotated[int | tuple[int, int], Range(MIN_SIDE, SIDE_MAX)] = 128,
+        crops: Annotated[int, Range(0, IMAGES_MAX)] = 0,
+        width: Annotated[int, Range(1, 256)] = 16,
+        residual_blocks: Annotated[int, Range(0, 32)] = 3, path: OutputPath,
+        training: Training = Training(),
+        compare_iterations: Annotated[int, Range(0, ITERATIONS_MAX)] = 0,
+        losses: Annotated[StyleLosses, ONE_STYLE_LOSSES] = StyleLosses(),
+        device: Device = "auto", seed: Seed = 0, progress: Progress = None,
+        workdir: WorkDir = None, protect: Protect = ()) -> FastStyleTraining:
+    """Train a feed-forward style network (Johnson et al. 2016, instance norm) for one style image on content images, with neural_style's losses.
+
+    The content images (``content``: images and videos, every ``every``-th frame; and/or
+    the images of ``content_dir``; at most ``max_images``) are resized to ``train_size``
+    (or, with ``crops`` > 0, that many seeded random crops of that size are cut from them);
+    ``validation`` of them is held out.  Each of ``steps`` Adam steps styles
+    ``batch_size`` random training images and descends ``neural_style``'s loss
+    (``losses``: the same :class:`~imgfusion.style.options.StyleLosses`, but one style
+    image, so no blend weights).  Writes the model to ``path`` (``.safetensors`` and a
+    ``.json``) and returns it with the path and a report: losses, validation losses, and
+    on the held-out images the losses and time per frame, next to ``neural_style`` run
+    for ``compare_iterations`` (0: not run).
+
+    Parameters
+    ----------
+    content
+        content images and/or videos (every `every`-th frame); with content_dir or
+        instead of it
+    style
+        the style image the network learns
+    content_dir
+        a folder of content images
+    every
+        take every every-th video frame
+    max_images
+        most content images (frames) taken
+    train_size
+        side of the training images (or [rows, cols]): the content images are resized to
+        it, or cropped with crops
+    crops
+        train on this many seeded random crops of train_size from the content images (0:
+        the images resized)
+    width
+        channels of the first layer (then 2x, 4x); Johnson et al.: 32
+    residual_blocks
+        Johnson et al.: 5
+    path
+        the model file to write (.safetensors; a .json of its architecture and training
+        is written next to it)
+    training
+        the shared training loop's options (:class:`~imgfusion.trained.options.Training`)
+    compare_iterations
+        also run neural_style for this many iterations on the held-out images and report
+        both losses and times (0: not run)
+    losses
+        neural_style's losses, one style image (no style_blend_weights)
+    device, seed, progress, workdir, protect
+        engine context
+    """
+    from ..style.checks import as_rgb
+
+    o, t = loss_record(losses), training
+    arch = _arch(width, residual_blocks)
+    dest = model_destination(resolve(path, workdir), t.overwrite, protect, "path")
+    if style is None:
+        raise ParameterError("style", "train_fast_style needs a style image")
+    style_rgb, dev = as_rgb(style, "style")[0], resolve_device(device)
+    data = image_set(_sources(content, content_dir), field="content",
+                     size=_side_pair(train_size),
+                     crops=int(crops), validation=float(t.validation), minimum=MIN_TRAIN,
+                     seed=int(seed), every=int(every), limit=int(max_images))
+    signature = {"kind": KIND, "arch": arch, "size": list(data.size), "losses": o,
+                 "learning_rate": float(t.learning_rate), "batch_size": int(t.batch_size),
+                 "seed": int(seed), "content": _digest(data.train), "style": _digest([style_rgb])}
+    spec = _Spec(data, build_loss(style_rgb, data.size, losses, dev, int(seed)), arch,
+                 float(t.learning_rate), int(t.batch_size), int(seed), dev, signature)
+    result = train(spec, steps=int(t.steps), checkpoint=resolve(t.checkpoint, workdir),
+                   checkpoint_every=int(t.checkpoint_every), resume=bool(t.resume),
+                   overwrite=bool(t.overwrite), validate_every=int(t.validate_every),
+                   progress=progress, plot=resolve(t.loss_plot, workdir), desc="train_fast_style")
+    kept = {k: signature[k] for k in ("size", "losses", "learning_rate", "batch_size", "seed")}
+    meta = {"kind": KIND, "format": FORMAT, "arch": arch,
+            "training": {**kept, "steps": result.steps, "train_images": len(data.train),
+                         "loss": result.history[-1] if result.history else None}}
+    model = FastStyleModel(spec.net.to("cpu").eval(), meta)
+    measures = compare(model, data.validation, style_rgb, spec.loss, losses=losses,
+                       iterations=int(compare_iterations), device=dev, seed=int(seed))
+    written = save_model(dest, model.net.state_dict(), meta, overwrite=t.overwrite,
+                         protect=protect)
+    model.path = str(written)
+    return FastStyleTraining(model, str(written), _report(result, data, measures, spec))

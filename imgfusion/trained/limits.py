@@ -3,3 +3,5 @@ from __future__ import annotations
 
 STEPS_MAX = 10_000_000
 BATCH_MAX = 4096
+FRAMES_MAX = 10_000_000
+IMAGES_MAX = 100_000

@@ -14,6 +14,7 @@ accuracy, the distance between the class means.
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Literal, NamedTuple
 
@@ -21,14 +22,15 @@ import numpy as np
 import torch
 
 from ..errors import ParameterError
-from ..limits import ITERATIONS_MAX, LEARNING_RATE, SIDE_MAX
+from ..limits import SIDE_MAX
 from ..operators import (Data, Device, Images, InputPath, OutputPath, Progress, Protect,
                          Range, Seed, WorkDir, operator)
 from ..operators import Video as VideoKind
 from ..paths import in_output_folder
 from .data import ImageSet, image_set
 from .checks import check_train_vae
-from .limits import BATCH_MAX, STEPS_MAX
+from .limits import STEPS_MAX
+from .options import Training
 from .training import train
 from .vae_latent import Probe, fit_probe
 from .vae_measures import psnr
@@ -250,14 +252,7 @@ def train_style_vae(
         refiner_steps: Annotated[int, Range(0, STEPS_MAX)] = 300,
         refiner_width: Annotated[int | None, Range(1, 1024)] = None,
         vgg_weights: str | None = "original", path: OutputPath,
-        steps: Annotated[int, Range(1, STEPS_MAX)] = 2000,
-        batch_size: Annotated[int, Range(1, BATCH_MAX)] = 16,
-        learning_rate: Annotated[float, Range(LEARNING_RATE[0], LEARNING_RATE[1])] = 1e-3,
-        validation: Annotated[float, Range(0, 0.9)] = 0.1,
-        validate_every: Annotated[int, Range(0, ITERATIONS_MAX)] = 100,
-        checkpoint: OutputPath = None,
-        checkpoint_every: Annotated[int, Range(0, ITERATIONS_MAX)] = 100,
-        resume: bool = False, loss_plot: OutputPath = None, overwrite: bool = False,
+        training: Training = Training(steps=2000, batch_size=16),
         device: Device = "auto", seed: Seed = 0, progress: Progress = None,
         workdir: WorkDir = None, protect: Protect = ()) -> TrainVaeResult:
     """Train the conv-VAE latent-shift style on paintings and video frames (and its refiner); write the model file.
@@ -307,42 +302,19 @@ def train_style_vae(
     path
         the model file to write (.safetensors; a .json of its architecture and training
         is written next to it)
-    steps
-        training steps (optimizer updates)
-    batch_size
-        images per step
-    learning_rate
-        Adam step size
-    validation
-        share of the training images held out to measure the validation loss
-    validate_every
-        steps between validation losses (0: at the end only)
-    checkpoint
-        checkpoint file (model, optimizer, step, random state, losses), written
-        atomically every checkpoint_every steps, at the end and on Ctrl-C
-    checkpoint_every
-        steps between checkpoints (0: at the end and on Ctrl-C only)
-    resume
-        continue from the checkpoint when it exists (rewriting it, so a re-run needs
-        overwrite: true or --overwrite, as for any existing output)
-    loss_plot
-        PNG of the training and validation losses against step
-    overwrite
-        replace an existing model file (and start over an existing checkpoint)
+    training
+        the shared training loop's options (:class:`~imgfusion.trained.options.Training`)
     """
     from ..devices import resolve_device
     from .vae_io import save_vae_model
 
-    o = {"beta": beta, "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
-         "validation": validation, "validate_every": validate_every, "checkpoint": checkpoint,
-         "checkpoint_every": checkpoint_every, "resume": resume, "loss_plot": loss_plot,
-         "overwrite": overwrite, "refiner": refiner, "refiner_steps": refiner_steps,
+    o = {"beta": beta, **asdict(training), "refiner": refiner, "refiner_steps": refiner_steps,
          "frame_step": frame_step, "max_frames": max_frames, "seed": seed}
     arch = build_arch(preset, size, filters, kernels, latent, refiner_width)
     dest = in_output_folder(path, workdir)
     from .modelfile import model_destination
 
-    model_destination(dest, overwrite, protect, "path")   # refused before any training
+    model_destination(dest, training.overwrite, protect, "path")   # refused before training
     dev = resolve_device(device)
     if vgg_weights is not None:   # a bad weights name fails now, not after the training
         from .vae_measures import vgg_encoder
@@ -352,8 +324,8 @@ def train_style_vae(
         except ParameterError as exc:
             raise ParameterError("vgg_weights", exc.message) from None
     torch.manual_seed(int(seed))
-    sets = _sets(paintings, paintings_folder, frames, frames_folder, arch.size, validation,
-                 int(seed), frame_step, max_frames)
+    sets = _sets(paintings, paintings_folder, frames, frames_folder, arch.size,
+                 training.validation, int(seed), frame_step, max_frames)
     data = _Data(*sets, dev)
     t0 = time.perf_counter()
     net = ConvVAE(arch).to(dev)
@@ -367,6 +339,6 @@ def train_style_vae(
     settings = {k: o[k] for k in ("beta", "steps", "batch_size", "learning_rate", "validation",
                                   "refiner_steps", "frame_step", "max_frames", "seed")}
     written = save_vae_model(dest, model, {"settings": settings, "report": report},
-                             overwrite=overwrite, protect=protect)
+                             overwrite=training.overwrite, protect=protect)
     model.info = {"training": {"settings": settings, "report": report}}
     return TrainVaeResult(model, str(written), report)

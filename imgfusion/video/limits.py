@@ -10,3 +10,5 @@ FRAMES_MAX = 10_000_000  # frames: over 46 days at 25 fps
 FPS_MAX = 1000.0
 FlowMethod = Literal["dis", "farneback", "raft_small", "raft_large"]
 FlowPreset = Literal["ultrafast", "fast", "medium"]
+FrameInit = Literal["prev_warped", "prev", "init"]
+MaskMethod = Literal["composite", "guided"]

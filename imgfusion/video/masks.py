@@ -26,9 +26,6 @@ from ..layout.geometry import resize
 from ..masked.region_masks import feathered
 from ..values import Video
 
-MASK_METHODS = ("composite", "guided")
-
-
 @dataclass(frozen=True)
 class MaskSettings:
     """How each mask frame is prepared (checked, thresholded, resized, feathered)."""

@@ -8,14 +8,18 @@ error; one whose style sticks to the moving scene has a low one.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator, NamedTuple, Sequence
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
 from ..errors import ParameterError
+from ..operators import Data, Device, Labels, OutputPath, Videos, WorkDir, operator
+from ..operators import Video as VideoKind
 from .flow import consistency, dense_flow, warp
+from .flow_op import check_flow
 from ..values import Video
 from .frames import as_video
+from .limits import FlowMethod, FlowPreset
 
 
 class FramePair(NamedTuple):
@@ -77,11 +81,33 @@ def _fit(pair: FramePair, hw) -> FramePair:
     return FramePair(pair.index, flow, c)
 
 
-def temporal_error(videos: Sequence[Video], content: Video, *, method: str = "dis",
-                   preset: str = "medium", plot=None, workdir=None, labels=None,
-                   device: str = "cpu") -> dict:
-    """The ``temporal_error`` operator: per-frame temporal errors of each stylised video
-    against the content clip's flow, their means, and optionally a plot (PNG)."""
+@operator(check=check_flow)
+def temporal_error(videos: Videos, content: VideoKind, *, method: FlowMethod = "dis",
+                   preset: FlowPreset = "medium", plot: OutputPath = None,
+                   workdir: WorkDir = None, labels: Labels = None,
+                   device: Device = "cpu") -> Data:
+    """Per-frame temporal error of stylised clips (mean over c = 1 of the squared difference to the warped previous frame).
+
+    Per-frame temporal errors of each stylised video against the content clip's flow,
+    their means, and optionally a plot (PNG).
+
+    Parameters
+    ----------
+    videos
+        the stylised clips
+    content
+        the unstylised clip (flow and c come from it)
+    method
+        dis (OpenCV, no weights), farneback, or torchvision RAFT (local weights only)
+    preset
+        DIS preset
+    plot
+        PNG of the error per frame, one line per clip
+
+    Returns
+    -------
+    errors : per_frame and mean errors, by clip
+    """
     names = [_label(lab, i) for i, lab in enumerate(labels or [{}] * len(videos))]
     series = {n: temporal_errors(v, content, method=method, preset=preset, device=device)
               for n, v in zip(names, videos)}

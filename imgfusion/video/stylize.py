@@ -19,36 +19,48 @@ import time
 from collections import deque
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple, Sequence
+from typing import Annotated, Any, Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
-from ..checks import check_choice, check_non_negative
 from ..errors import ParameterError
 from ..layout.compose import composite
 from ..paths import in_output_folder
 from ..style import checks
-from ..style.options import (Speed, StyleColor, StyleFiles, StyleGuides, StyleInit,
-                             StyleLosses, StyleSchedule, flat_adapter)
+from ..limits import FEATHER_MAX, ITERATIONS_MAX, WEIGHT_MAX
+from ..operators import (Data, Device, Fields, Images, Masks, OutputPath, Progress, Range, Seed,
+                         WorkDir, operator)
+from ..operators import Video as VideoKind
+from ..style.options import (OutputSize, Speed, StyleColor, StyleFiles, StyleGuides, StyleInit,
+                             StyleLosses, StyleSchedule)
 from ..style.pipeline import StyleContext, StyleInputs, StyleSettings
 from ..style.transfer import stylise
 from ..values import Video
 from .frames import as_video
-from .masks import MASK_METHODS, FrameMasks, MaskSettings, frame_masks, with_masks
+from .limits import FRAMES_MAX, FlowMethod, FlowPreset, FrameInit, MaskMethod
+from .masks import FrameMasks, MaskSettings, frame_masks, with_masks
 from .reader import _resized, load_video, output_size
 from .store import FrameStore, fingerprint, quantised
+from .style_checks import check_video_style, checked_neighbours, guided_masks, refuse_image_init
 from .temporal import Target, TemporalLoss, blended_init, neighbour_targets
 
-FRAME_INITS = ("prev_warped", "prev", "init")
+PER_FRAME_SCHEDULE = Fields("optimizer", "learning_rate", "iterations", "tolerance", "window")
 
 
 class VideoStyleResult(NamedTuple):
-    """The stylised clip (read from ``frames_dir``) and one report row per frame (and
-    pass): losses, iterations, seconds, the fraction of pixels with c = 0 and the
-    temporal error against the previous result."""
+    """The stylised clip (read from ``frames_dir``) and one report row per frame (and pass).
 
-    video: Video
-    report: list[dict]
+    Attributes
+    ----------
+    video
+        the stylised frames, read from frames_dir
+    report
+        per frame: losses, iterations, seconds, fraction with c = 0, temporal error, mask
+        fraction
+    """
+
+    video: VideoKind
+    report: Data
 
 
 class _Run(NamedTuple):
@@ -216,36 +228,11 @@ def _guide_arrays(style_guides) -> list[np.ndarray]:
     return [np.asarray(g) for g in (sg if isinstance(sg, list) else [sg]) if g is not None]
 
 
-def _check(neighbours, passes, temporal_from_pass, frame_init, temporal_weight) -> list[int]:
-    js = sorted({int(j) for j in neighbours})
-    if not js or js[0] < 1:
-        raise ParameterError("neighbours", f"earlier frames are 1, 2, ... back; got "
-                                           f"{list(neighbours)}")
-    if passes > 1 and js != [1]:
-        raise ParameterError("neighbours", "the multi-pass variant uses the next frame in "
-                                           "each direction only: neighbours [1]")
-    if passes < 1 or not 0 <= temporal_from_pass < max(passes, 1):
-        raise ParameterError("temporal_from_pass", f"must be in [0, passes - 1], got "
-                                                   f"{temporal_from_pass} for {passes} passes")
-    check_choice(frame_init, "frame_init", FRAME_INITS)
-    check_non_negative(temporal_weight=temporal_weight)
-    return js
-
-
 def _mask_plan(mask, video: Video, hw, clip_hw, styles, *, method, threshold, feather,
                style_guides) -> tuple[FrameMasks | None, bool]:
     """The checked masks, and whether they guide the style loss (``mask_method: guided``)."""
-    check_choice(method, "mask_method", MASK_METHODS)
-    if threshold is not None and not 0 <= threshold <= 1:
-        raise ParameterError("mask_threshold", f"{threshold!r} is outside [0, 1]")
     guided = method == "guided"
-    if guided and mask is None:
-        raise ParameterError("mask_method", "guided needs a mask (the region to stylise)")
-    if style_guides is not None and not guided:
-        raise ParameterError("style_guides", "style guides go with mask_method: guided")
-    if guided and len(styles) != 1:
-        raise ParameterError("style", f"mask_method guided takes one style image, got "
-                                      f"{len(styles)}")
+    guided_masks(mask, styles, guided=guided, style_guides=style_guides)
     masks = frame_masks(mask, video, MaskSettings(tuple(clip_hw), tuple(hw), threshold,
                                                   float(feather)))
     return masks, guided
@@ -265,79 +252,98 @@ def _store(folder: Path, settings: dict, arrays: list, overwrite: bool) -> Frame
     return FrameStore(folder, fingerprint(settings, arrays), overwrite=overwrite)
 
 
-def video_style(video: Video, style, mask=None, style_guides=None, *,
-                frames_dir="video_style_frames", size=None, first_iterations: int | None = None,
-                temporal_weight: float = 1e3, neighbours: Sequence[int] = (1,),
-                frame_init: str = "prev_warped", passes: int = 1,
-                temporal_from_pass: int | None = None, flow_method: str = "dis",
-                flow_preset: str = "medium", mask_method: str = "composite",
-                mask_threshold: float | None = None, feather: float = 0.0,
-                overwrite: bool = False, losses: StyleLosses = StyleLosses(),
-                schedule: StyleSchedule = StyleSchedule(iterations=200),
-                color: StyleColor = StyleColor(), init: StyleInit = StyleInit(),
-                speed: Speed = Speed(), guides: StyleGuides = StyleGuides(),
-                device: str = "auto", seed: int = 0, progress=None,
-                workdir=None) -> VideoStyleResult:
-    """Stylise every frame of ``video`` with temporal consistency (Ruder et al. 2016).
+@operator(check=check_video_style, lockstep=("video", "mask"), same_size=("video", "mask"))
+def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
+                style_guides: Masks | None = None, *,
+                frames_dir: OutputPath = "video_style_frames",
+                first_iterations: Annotated[int | None, Range(1, ITERATIONS_MAX)] = None,
+                temporal_weight: Annotated[float, Range(0, WEIGHT_MAX)] = 1e3,
+                neighbours: Annotated[list[int], Range(1, FRAMES_MAX)] = (1,),
+                frame_init: FrameInit = "prev_warped", passes: Annotated[int, Range(1, 1000)] = 1,
+                temporal_from_pass: Annotated[int | None, Range(0, 1000)] = None,
+                flow_method: FlowMethod = "dis", flow_preset: FlowPreset = "medium",
+                mask_method: MaskMethod = "composite",
+                mask_threshold: Annotated[float | None, Range(0, 1)] = None,
+                feather: Annotated[float, Range(0, FEATHER_MAX)] = 0.0,
+                guides: StyleGuides = StyleGuides(), overwrite: bool = False,
+                size: OutputSize = None,
+                init: Annotated[StyleInit, Fields("init")] = StyleInit(),
+                losses: StyleLosses = StyleLosses(),
+                schedule: Annotated[StyleSchedule, PER_FRAME_SCHEDULE] = StyleSchedule(
+                    iterations=200),
+                color: StyleColor = StyleColor(),
+                speed: Annotated[Speed, Fields("precision")] = Speed(),
+                device: Device = "auto", seed: Seed = 0, progress: Progress = None,
+                workdir: WorkDir = None) -> VideoStyleResult:
+    """Neural style on every frame with Ruder et al.'s temporal loss (optical flow), resumable.
+
+    Stylises every frame of ``video`` with temporal consistency (Ruder et al. 2016):
+    :func:`~imgfusion.style.transfer.neural_style`'s options per frame (no ``pyramid``;
+    ``init`` starts the first frame, never ``image``), ``iterations`` per frame and
+    pass, ``first_iterations`` (default 2 x ``iterations``) for the first frame.  The
+    temporal loss is a mean squared pixel error like the content loss is a mean squared
+    feature error, held where c = 1.  A mask (a still mask or a mask video in lockstep,
+    bool or float in [0, 1]; luminance of pictures) limits the style: outside it each
+    frame is the content frame (exactly where the mask is 0, as a 16-bit PNG stores it);
+    the temporal loss holds a pixel only inside the mask and where its warped earlier
+    result was inside that frame's mask; a frame whose mask is empty is its content
+    frame.  ``mask_method: guided`` is Gatys et al. 2017 spatial control (one style
+    image, optionally limited to ``style_guides``, carried to each layer as
+    ``guide_mode`` says, as in ``masked_style``), then the same composite.
 
     Parameters
     ----------
-    video : Video
-    style : ndarray or list of ndarray
-        The style image(s), as for :func:`~imgfusion.style.transfer.neural_style`.
-    mask : (H, W) ndarray, Video of masks, or None
-        Where to stylise, at the clip's frame size: a still mask (every frame), or a
-        mask video in lockstep with the clip (same frame count; its frames masks, or
-        pictures read by their luminance).  bool or float in [0, 1] (anything else is
-        refused).  Outside the mask each frame is the content frame (exactly, where the
-        mask is 0, as a 16-bit PNG stores it: any 8-bit source bit for bit); a soft
-        mask blends.  The temporal loss holds a pixel only inside the mask and where
-        its warped earlier result was inside that frame's mask; a frame whose mask is
-        empty is its content frame.  None: the whole frame.
-    style_guides : mask, optional
-        ``mask_method: guided``: the part of the style image to take the style from.
-    mask_method : {"composite", "guided"}
-        ``composite``: stylise the whole frame, then put it over the content through
-        the mask.  ``guided``: Gatys et al. 2017 spatial control (the style loss
-        inside the mask only; one style image, optionally limited to ``style_guides``,
-        carried to each layer as ``guides`` says, as in ``masked_style``), then the same
-        composite.
-    mask_threshold : float or None
-        Binarise each mask at this level first (a mask clip decoded from H.264 is never
-        exactly 0 or 1); None keeps a soft mask.
-    feather : float
-        Soften the mask over this many pixels inside its outline (at the output size).
-    frames_dir : path
-        Folder of the finished frames, the report and the resume state (relative to
-        ``workdir``).
-    size : int, (rows, cols) or None
-        Output frame size (longest side, exact, or None, the default: the video's own).
-    first_iterations : int, optional
-        For the first frame (default 2 x ``schedule.iterations``, the iterations per
-        frame and pass).
-    temporal_weight : float
-        Weight of the temporal loss, a mean squared pixel error like the content loss
-        is a mean squared feature error (0: frames stylised independently).
-    neighbours : list of int
-        Earlier frames the temporal loss looks at: [1] short-term, [1, 2, 4] long-term.
-    frame_init : {"prev_warped", "prev", "init"}
-        Start of frames after the first: the previous result warped by the flow, the
-        previous result as it is, or ``init`` like the first frame.
-    passes, temporal_from_pass :
-        Multi-pass variant: sweeps alternating in direction; the temporal loss is on
-        from pass ``temporal_from_pass`` (default: the middle pass).
-    flow_method, flow_preset :
-        :func:`imgfusion.video.flow.dense_flow`.
-    overwrite : bool
-        Start again when ``frames_dir`` holds another run's frames.
-    losses, schedule, color, init, speed, guides :
-        ``neural_style``'s options, per frame (:mod:`imgfusion.style.options`); no
-        ``pyramid``; ``init`` starts the first frame.
+    video
+        a video (load_video, or an operator run over one)
+    style
+        one style image or a list
+    mask
+        where to stylise: a still mask (every frame) or a mask video in lockstep with the
+        clip; outside it the frames stay the content's
+    style_guides
+        mask_method guided: the part of the style image to take the style from
+    frames_dir
+        folder of the finished frames, report and resume state
+    first_iterations
+        for the first frame (default: 2 x iterations)
+    temporal_weight
+        weight of the temporal loss, a mean squared pixel error masked by c (0:
+        independent frames)
+    neighbours
+        earlier frames held: [1] short-term, [1, 2, 4] long-term
+    frame_init
+        start of later frames: previous result warped, unwarped, or as frame 1
+    passes
+        multi-pass: sweeps alternating in direction
+    temporal_from_pass
+        multi-pass: first pass with the temporal loss (default: the middle one)
+    flow_method
+        optical flow method
+    flow_preset
+        DIS preset
+    mask_method
+        composite: stylise all, keep it inside the mask; guided: Gatys 2017 guided Gram
+        matrices (style loss inside the mask), then the same
+    mask_threshold
+        binarise each mask at this level (a mask clip from H.264 is never exactly 0 or
+        1); null keeps it soft
+    feather
+        soften the mask over this many pixels inside its outline
+    overwrite
+        start again when frames_dir holds another run's frames
+    size
+        longest side of the output, or [rows, cols]; null (default) keeps the content's
+        size
+    init, losses, schedule, color, speed, guides
+        neural_style's options, per frame (:mod:`imgfusion.style.options`)
+    device, seed, progress, workdir
+        engine context, as for neural_style
     """
     video = as_video(video, "video")
     passes = int(passes)
     temporal_from = passes // 2 if temporal_from_pass is None else int(temporal_from_pass)
-    js = _check(neighbours, passes, temporal_from, frame_init, temporal_weight)
+    js = checked_neighbours(neighbours, passes, temporal_from)
+    refuse_image_init(init.init)
     if schedule.pyramid is not None:
         raise ParameterError("pyramid", "video_style stylises every frame at the output size")
     clip_hw = video.size or video.first().shape[:2]
@@ -377,7 +383,3 @@ def video_style(video: Video, style, mask=None, style_guides=None, *,
         if bar is not None:
             bar.close()
     return VideoStyleResult(load_video(path=str(folder), fps=video.fps), store.report)
-
-
-# The registration (plugin.py) names one Param per option and calls this with flat keys.
-video_style_flat = flat_adapter(video_style)

@@ -15,25 +15,15 @@ from imgfusion.declare_build import members
 from imgfusion.errors import ParameterError
 from imgfusion.operators import Operator, OutputPath, Param
 from imgfusion.plugins import load_registry
-from imgfusion.signatures import signature_problems
 from imgfusion.values import Video
 
 REGISTRY = load_registry(entry_points=False)
 PACKAGE = Path(imgfusion.__file__).parent
-# Families still registering Operator/Param records (the old way); the lead empties this
-# as each family is converted, and then the old construction path goes.
-OLD_WAY_FAMILIES = ("video", "trained")
 
 
 def declared_ops() -> list[Operator]:
-    """The built-in operators registered by module path (declared by their functions)."""
-    ops = [REGISTRY[n] for n in REGISTRY.names()]
-    return [op for op in ops if is_operator(op.function)]
-
-
-def old_way_ops() -> list[Operator]:
-    declared = {op.name for op in declared_ops()}
-    return [REGISTRY[n] for n in REGISTRY.names() if n not in declared]
+    """The built-in operators (every one declared by its function)."""
+    return [REGISTRY[n] for n in REGISTRY.names()]
 
 
 def portrait(op: Operator) -> dict:
@@ -73,18 +63,8 @@ def test_the_source_reading_equals_the_runtime_reading(op):
     assert getattr(imgfusion, op.name) is op.function
 
 
-@pytest.mark.parametrize("op", old_way_ops(), ids=lambda op: op.name)
-def test_an_old_way_registration_agrees_with_its_signature(op):
-    assert signature_problems(op) == []
-
-
-def test_a_drifted_default_and_an_unknown_name_are_reported():
-    def f(image, *, k=3):
-        """F."""
-    drifted = Operator("f", f, "F.", params=[Param("k", int, 4)])
-    unknown = Operator("f", f, "F.", params=[Param("j", int, 4)])
-    assert "defaults to 4" in signature_problems(drifted)[0]
-    assert "'j' is not a parameter" in signature_problems(unknown)[0]
+def test_every_built_in_operator_is_an_operator_function():
+    assert [op.name for op in declared_ops() if not is_operator(op.function)] == []
 
 
 def test_style_options_show_as_groups_in_the_signature_and_flat_when_registered():
@@ -98,14 +78,14 @@ def test_style_options_show_as_groups_in_the_signature_and_flat_when_registered(
 
 
 # -- declared nowhere but in the signature ----------------------------------------
-def second_declarations(family: Path) -> list[str]:
+def second_declarations(family: Path, root: Path = PACKAGE) -> list[str]:
     """``file:line`` of every Param/Input/Output/Operator record built in a family."""
     found = []
     for path in sorted(family.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             if isinstance(node, ast.Call) and _callee(node) in ("Param", "Input", "Output",
                                                                  "Operator"):
-                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {_callee(node)}(")
+                found.append(f"{path.relative_to(root)}:{node.lineno} {_callee(node)}(")
     return found
 
 
@@ -119,19 +99,14 @@ def families() -> list[Path]:
 
 
 def test_no_family_declares_a_parameter_outside_its_functions():
-    offenders = [hit for fam in families() if fam.name not in OLD_WAY_FAMILIES
-                 for hit in second_declarations(fam)]
+    offenders = [hit for fam in families() for hit in second_declarations(fam)]
     assert offenders == [], "declare these in the function's signature instead"
 
 
-def test_the_allowlist_names_only_families_that_still_need_it():
-    stale = [f.name for f in families() if f.name in OLD_WAY_FAMILIES
-             and not second_declarations(f)]
-    assert stale == [], "converted: remove them from OLD_WAY_FAMILIES"
-
-
-def test_the_scan_sees_an_old_way_family():
-    assert second_declarations(PACKAGE / "style") or "style" not in OLD_WAY_FAMILIES
+def test_the_scan_sees_a_record_built_in_a_family(tmp_path):
+    (tmp_path / "plugin.py").write_text("from imgfusion.operators import Param\n"
+                                        "P = Param('k', int, 4)\n")
+    assert second_declarations(tmp_path, tmp_path) == ["plugin.py:2 Param("]
 
 
 # -- ranges: declaration, engine and function agree -------------------------------
@@ -146,13 +121,18 @@ EXAMPLES = {"crop": {"origin": (0, 0), "size": (2, 2)}, "load_mask": {"path": "s
             "load": {"path": "sample:camera"},
             "load_video": {"path": str(Path(__file__).parent / "fixtures" / "clip")},
             "save_video": {"path": str(WRITTEN / "clip"), "overwrite": True},
-            "train_style_vae": {"path": str(WRITTEN / "vae.safetensors"), "vgg_weights": None}}
+            "train_style_vae": {"path": str(WRITTEN / "vae.safetensors"), "vgg_weights": None},
+            "video_style": {"frames_dir": str(WRITTEN / "frames"), "overwrite": True},
+            "train_fast_style": {"path": str(WRITTEN / "fast.safetensors"), "overwrite": True,
+                                 "steps": 1, "train_size": 16, "validation": 0}}
 FAST_STYLE = {"weights": "random", "iterations": 1, "content_layers": ["relu1_1"],
               "style_layers": ["relu1_1"], "device": "cpu"}   # cheap runs, not required values
-EXAMPLES.update({name: {k: v for k, v in FAST_STYLE.items()
-                        if k == "device" or REGISTRY[name].param(k) is not None}
+EXAMPLES.update({name: {**EXAMPLES.get(name, {}),
+                        **{k: v for k, v in FAST_STYLE.items()
+                           if k == "device" or REGISTRY[name].param(k) is not None}}
                  for name in ("neural_style", "content_reconstruction", "texture_synthesis",
-                              "masked_style", "stylize_and_blend")})
+                              "masked_style", "stylize_and_blend", "video_style",
+                              "train_fast_style")})
 # bounds whose legality also depends on the data (checked in the body, by design)
 DATA_DEPENDENT = {("shape_mask", "extent"): "a shape smaller than a pixel covers none",
                   ("color_change", "color"): "black (every channel 0) has no shading to keep",
@@ -165,9 +145,10 @@ DATA_DEPENDENT = {("shape_mask", "extent"): "a shape smaller than a pixel covers
                                            "tiles, depends on the output's size"
                      for op in ("neural_style", "content_reconstruction", "texture_synthesis",
                                 "masked_style", "stylize_and_blend")},
+                  ("video_style", "size"): "the optical flow needs frames of 12 px or more",
                   **{(op, "style_blend_weights"): "one weight per style image"
                      for op in ("neural_style", "content_reconstruction", "texture_synthesis",
-                                "masked_style", "stylize_and_blend")}}
+                                "masked_style", "stylize_and_blend", "video_style")}}
 
 
 def _just_outside(p: Param) -> list[float]:
@@ -247,20 +228,25 @@ DATA_DEPENDENT_CHOICES = {
     ("load_mask", "channel", "alpha"): "sample:camera has no alpha",
     ("optical_flow", "method", "raft_small"): "needs local weights",
     ("optical_flow", "method", "raft_large"): "needs local weights",
+    **{(op, field, raft): "needs local weights" for op, field in (
+        ("video_style", "flow_method"), ("temporal_error", "method"))
+       for raft in ("raft_small", "raft_large")},
+    ("video_style", "mask_method", "guided"): "needs a mask",
     **{(blend, "device", "cuda"): "needs a CUDA GPU on this machine"
        for blend in ("poisson_blend", "mixed_blend", "monochrome_transfer")},
     **{("color_change", "solver", s): "with transition > 0 (the default) the screened solve "
        "takes a matrix" for s in ("fft", "mgpcg")},
 }
 STYLISING = ("neural_style", "content_reconstruction", "texture_synthesis", "masked_style",
-             "stylize_and_blend")
+             "stylize_and_blend", "video_style")
 DATA_DEPENDENT_CHOICES.update({(op, "precision", p): "an opt-in for CUDA devices only"
                                for op in STYLISING for p in ("tf32", "bf16")})
 DATA_DEPENDENT_CHOICES.update({  # refused at validation by the preset's check, naming init
     ("content_reconstruction", "init", "style"): "the preset has no style image",
     ("content_reconstruction", "init", "image"): "the preset has no init_image",
     ("texture_synthesis", "init", "content"): "the preset has no content image",
-    ("texture_synthesis", "init", "image"): "the preset has no init_image"})
+    ("texture_synthesis", "init", "image"): "the preset has no init_image",
+    ("video_style", "init", "image"): "a clip has no init_image"})
 
 
 def _examples(op: Operator, tmp_path) -> dict:

@@ -152,7 +152,7 @@ def test_the_engine_gets_the_group_built_and_python_calls_are_checked(package):
     ("def f(image: Image, *, k=1) -> Image:", "'k': every parameter needs an annotation"),
     ("def f(image: Image, *, k: int = bump(1)) -> Image:", "f, parameter 'k': 'bump(1)' is not"),
     ("def f(image: Image, *, dev: Device = 'cpu') -> Image:", "passes this context as 'device'"),
-    ("def f(image: int) -> Image:", "annotated Image, Mask, Images, Masks, Video or Value"),
+    ("def f(image: int) -> Image:", "annotated Image, Mask, Images, Masks, Video, Videos or Value"),
     ("def f(image: Image) -> int:", "an output is annotated"),
     ("def f(image: Image, *, losses: L = L(), w: int = 1) -> Image:", "declared twice"),
 ])
@@ -167,3 +167,32 @@ def test_a_wrong_declaration_is_an_error_naming_module_function_and_parameter(
     with pytest.raises(DeclarationError) as err:
         read_module("badops")
     assert "badops.f" in str(err.value) and message in str(err.value)
+
+
+VIDEOS = '''
+from imgfusion.operators import Data, Video, Videos, operator
+
+
+@operator
+def compare(videos: Videos, content: Video, extra: Videos | None = None) -> Data:
+    """Compare clips.
+
+    Parameters
+    ----------
+    videos : the clips, each taken whole
+    """
+    return len(videos)
+'''
+
+
+def test_videos_is_a_list_of_whole_videos_in_both_readings(tmp_path, monkeypatch):
+    (tmp_path / "vidops.py").write_text(textwrap.dedent(VIDEOS))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    [static] = read_module("vidops")
+    runtime = read_function(importlib.import_module("vidops").compare)
+    for op in (static, runtime):
+        assert [(i.name, i.kind, i.many, i.optional) for i in op.inputs] == [
+            ("videos", "video", True, False), ("content", "video", False, False),
+            ("extra", "video", True, True)]
+        assert op.inputs[0].help == "the clips, each taken whole"
+    del sys.modules["vidops"]

@@ -16,10 +16,12 @@ from imgfusion.plugins import PluginLoadWarning, load_registry
 SLOW_PLUGIN = """
     import time
     from pathlib import Path
-    from imgfusion import Input, Operator, Output, OutputPath, Param, hookimpl
+    from imgfusion import Data, Image, OutputPath, WorkDir, hookimpl, operator
     from imgfusion.io.write import atomic_write
 
-    def slow_save(image, *, path, workdir):
+    @operator
+    def slow_save(image: Image, *, path: OutputPath, workdir: WorkDir = None) -> Data:
+        '''Write slowly.'''
         def write(fh):
             fh.write(b"half of it")
             fh.flush()
@@ -30,9 +32,7 @@ SLOW_PLUGIN = """
 
     @hookimpl
     def imgfusion_register_operators(register):
-        register(Operator("slow_save", slow_save, "Write slowly.", inputs=[Input("image")],
-                          params=[Param("path", OutputPath, help="where")],
-                          outputs=[Output("path", "data")], context=("workdir",)))
+        register(slow_save)
 """
 
 SLOW_RECIPE = """

@@ -9,14 +9,16 @@ from imgfusion.plugins import PluginLoadWarning, load_registry
 
 GOOD = """
     import numpy as np
-    from imgfusion import Operator, Input, hookimpl
+    from imgfusion import Image, hookimpl, operator
 
-    def negate(image):
+    @operator(name="{name}")
+    def negate(image: Image) -> Image:
+        '''Negate.'''
         return 1 - image
 
     @hookimpl
     def imgfusion_register_operators(register):
-        register(Operator("{name}", negate, "Negate.", inputs=[Input("image")]))
+        register(negate)
 """
 
 
@@ -94,7 +96,7 @@ def test_an_operator_declaration_is_checked(tmp_path):
         def imgfusion_register_operators(register):
             register("not an operator")
     """)
-    with pytest.raises(PluginError, match="not an Operator"):
+    with pytest.raises(PluginError, match="not an @operator function"):
         load_registry([wrong], entry_points=False)
 
 

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from imgfusion import plugins
-from imgfusion.style.plugin import PARAMS
 
 pytestmark = pytest.mark.filterwarnings("ignore::imgfusion.style.weights.RandomWeightsWarning")
 SMALL = {"weights": "random", "iterations": 2, "optimizer": "adam",
@@ -25,7 +24,7 @@ def _params(op, **given):
 def test_both_operators_share_the_neural_style_parameters(registry):
     """The same option groups as neural_style (masked_style adds the guides), so the same
     flat parameters (declared once, as the groups' fields); stylize_and_blend has no size."""
-    shared = {p.name: p for p in PARAMS}
+    shared = {p.name: p for p in registry["neural_style"].params}
     style_groups = registry["neural_style"].groups
     for name, dropped in (("masked_style", {"size"}),
                           ("stylize_and_blend", {"size"})):

@@ -1,7 +1,6 @@
 """The style option groups: declared once (type, range, choices, default, help), built from a
-recipe's flat keys, and the typed call is the flat call."""
+recipe's flat keys by the core, and the typed call is the flat call."""
 import dataclasses
-import inspect
 import re
 import typing
 from pathlib import Path
@@ -11,8 +10,8 @@ import pytest
 
 from imgfusion.plugins import load_registry
 from imgfusion.style import options
-from imgfusion.style.options import (StyleInit, StyleLosses, StyleSchedule, flat_adapter,
-                                     flat_signature, from_flat, option_groups)
+from imgfusion.markers import is_options
+from imgfusion.style.options import StyleInit, StyleLosses, StyleSchedule
 
 GROUPS = [options.StyleLosses, options.StyleSchedule, options.StyleFiles, options.StyleColor,
           options.StyleInit, options.Speed, options.StyleGuides]
@@ -33,7 +32,7 @@ def _declared(cls, name):
 
 @pytest.mark.parametrize("cls", GROUPS, ids=lambda c: c.__name__)
 def test_each_group_is_a_frozen_option_group_with_help_for_every_field(cls):
-    assert cls.__dataclass_params__.frozen and options.is_option_group(cls())
+    assert cls.__dataclass_params__.frozen and is_options(cls)
     documented = set(re.findall(r"^    ([a-z_]+)$", cls.__doc__, flags=re.M))
     assert documented == {f.name for f in dataclasses.fields(cls)}
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -42,8 +41,8 @@ def test_each_group_is_a_frozen_option_group_with_help_for_every_field(cls):
 
 @pytest.mark.parametrize("name", STYLISING)
 def test_registration_agrees_with_the_fields_ranges_and_choices(name):
-    """Until the core reads the groups, each Param of a group field says what the field says
-    (a preset may narrow ``init``'s choices)."""
+    """Each flat parameter of a group field says what the field says (the core reads the
+    groups: a check, not the declaration, narrows a preset's ``init``)."""
     op = REGISTRY[name]
     shared = [p for p in op.params if p.name in FIELDS]
     assert len(shared) >= 8
@@ -55,32 +54,21 @@ def test_registration_agrees_with_the_fields_ranges_and_choices(name):
             assert p.name == "init" or set(p.choices) == set(choices), p.name
 
 
-def test_from_flat_fills_the_groups_and_keeps_the_other_keys():
-    groups = {"losses": StyleLosses(), "schedule": StyleSchedule(iterations=200)}
-    out = from_flat(groups, {"style_weight": 5.0, "window": 7, "size": 64})
+def test_the_core_builds_the_groups_from_flat_keys_and_keeps_the_other_keys():
+    op = REGISTRY["video_style"]
+    out = op.grouped({"style_weight": 5.0, "window": 7, "size": 64, "init": "noise"})
     assert out["losses"] == StyleLosses(style_weight=5.0)
     assert out["schedule"] == StyleSchedule(iterations=200, window=7)
-    assert out["size"] == 64 and set(out) == {"losses", "schedule", "size"}
-    given = from_flat(groups, {"schedule": StyleSchedule(window=3), "iterations": 9})
+    assert out["init"] == StyleInit("noise") and out["size"] == 64
+    given = op.grouped({"schedule": StyleSchedule(window=3), "iterations": 9})
     assert given["schedule"] == StyleSchedule(window=3, iterations=9)
-    assert from_flat({"init": StyleInit()}, {"init": "noise"}) == {"init": StyleInit("noise")}
 
 
-def test_flat_signature_lists_fields_with_the_default_instances_values():
-    from imgfusion.video.stylize import video_style
-
-    params = inspect.signature(flat_adapter(video_style)).parameters
-    assert params["iterations"].default == 200 and params["style_weight"].default == 3.0
-    assert "schedule" not in params and "losses" not in params
-    assert set(option_groups(video_style)) == {"losses", "schedule", "color", "init", "speed",
-                                               "guides"}
-
-
-def test_a_field_named_like_another_parameter_is_refused():
-    def f(image, *, window=3, schedule: StyleSchedule = StyleSchedule()):
-        """F."""
-    with pytest.raises(ValueError, match="'window' of 'schedule' collides"):
-        flat_signature(f, option_groups(f))
+def test_the_flat_parameters_default_to_the_default_instances_values():
+    op = REGISTRY["video_style"]
+    assert op.param("iterations").default == 200 and op.param("style_weight").default == 3.0
+    assert op.param("schedule") is None and op.param("pyramid") is None
+    assert set(op.groups) == {"losses", "schedule", "color", "init", "speed", "guides"}
 
 
 def test_the_typed_call_is_the_flat_call(smooth_image):

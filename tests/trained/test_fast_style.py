@@ -10,7 +10,7 @@ from imgfusion.engine import run_recipe
 from imgfusion.errors import ParameterError, RecipeError
 from imgfusion.recipe import load_recipe
 from imgfusion.trained import fast_style as fs
-from imgfusion.trained.fast_train import train_fast_style_flat as train_fast_style
+from imgfusion.trained.fast_train import train_fast_style
 from imgfusion.trained.modelfile import ModelFileError, load_model, save_model
 from imgfusion.trained.training import TrainingInterrupted, read_checkpoint
 

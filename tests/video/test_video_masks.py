@@ -17,7 +17,7 @@ from imgfusion.video.flow import consistency, dense_flow, warp
 from imgfusion.values import Video
 from imgfusion.video.frames import from_frames
 from imgfusion.video.masks import MaskSettings, frame_masks, with_masks
-from imgfusion.video.stylize import video_style_flat as video_style
+from imgfusion.video.stylize import video_style
 from imgfusion.video.synthetic import camera_clip
 from imgfusion.video.temporal import neighbour_targets
 

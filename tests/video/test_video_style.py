@@ -12,7 +12,7 @@ import pytest
 from imgfusion.errors import ParameterError
 from imgfusion.style.weights import RandomWeightsWarning
 from imgfusion.video.measures import temporal_errors
-from imgfusion.video.stylize import video_style_flat as video_style
+from imgfusion.video.stylize import video_style
 from imgfusion.video.synthetic import camera_clip
 
 from video_helpers import FAST
