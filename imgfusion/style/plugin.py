@@ -49,7 +49,7 @@ PARAMS = (
           help="step size; default 1 for lbfgs, 0.02 for adam"),
     Param("iterations", int, 300, min=1, max=ITERATIONS_MAX,
           help="loss evaluations (per pyramid level)"),
-    Param("tolerance", float, 0.0, min=0, max=1,
+    Param("tolerance", float, 1e-3, min=0, max=1,
           help="stop when the total loss changed less than this (relative) over `window` "
                "iterations; 0 never stops early"),
     Param("window", int, 50, min=1, max=ITERATIONS_MAX, help="iterations over which `tolerance` is checked"),
@@ -62,6 +62,14 @@ PARAMS = (
           help="matrix square root of color_control: histogram"),
     Param("pyramid", list[tuple[int, int]] | None, None, min=1, max=ITERATIONS_MAX,
           help="coarse to fine [[size, iterations], ...]; replaces size and iterations"),
+    Param("coarse_to_fine", int, 512, min=0, max=1 << 16,
+          help="without a pyramid, an output whose longest side is above this many px is "
+               "optimised at half size first (iterations), then at full size (0.4 x "
+               "iterations); 0 never"),
+    Param("quality", str, "custom", choices=("custom", "draft", "standard", "best"),
+          help="preset for the schedule fields left at their defaults: draft (100 "
+               "iterations, stop at 1e-3 over 20, coarse to fine above 256 px), standard "
+               "(300, 1e-3 over 50, above 512), best (1000, 1e-4 over 50, above 1024)"),
     Param("snapshot_every", int, 0, min=0, max=ITERATIONS_MAX,
           help="write a snapshot every N iterations (0: never)"),
     Param("snapshot_dir", OutputPath, None,
@@ -91,7 +99,7 @@ def _check_style(p):
 
 CHECK = problems(_check_style)
 _RUN = ("pooling", "size", "optimizer", "learning_rate", "iterations", "tolerance", "window",
-        "tv_weight", "pyramid", "snapshot_every", "snapshot_dir", "loss_plot", "weights",
+        "tv_weight", "pyramid", "coarse_to_fine", "quality", "snapshot_every", "snapshot_dir", "loss_plot", "weights",
         "precision")
 
 

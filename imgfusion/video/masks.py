@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..checks import check_mask, luminance
+from ..checks import check_choice, check_mask, luminance
 from ..errors import ParameterError
 from ..layout.geometry import resize
 from ..masked.region_masks import feathered
@@ -123,3 +123,28 @@ def with_masks(frames: Iterator[np.ndarray], masks: FrameMasks | None, clip_fram
     if not known and next(source, None) is not None:
         raise ParameterError("mask", f"the mask video goes on after the clip's {n + 1} "
                                      f"frames; it runs in lockstep with the clip")
+
+
+def guide_arrays(style_guides) -> list[np.ndarray]:
+    """The style guide masks as arrays (for the resume fingerprint)."""
+    sg = style_guides
+    return [np.asarray(g) for g in (sg if isinstance(sg, list) else [sg]) if g is not None]
+
+
+def mask_plan(mask, video: Video, hw, clip_hw, styles, *, method, threshold, feather,
+             style_guides) -> tuple[FrameMasks | None, bool]:
+    """The checked masks, and whether they guide the style loss (``mask_method: guided``)."""
+    check_choice(method, "mask_method", MASK_METHODS)
+    if threshold is not None and not 0 <= threshold <= 1:
+        raise ParameterError("mask_threshold", f"{threshold!r} is outside [0, 1]")
+    guided = method == "guided"
+    if guided and mask is None:
+        raise ParameterError("mask_method", "guided needs a mask (the region to stylise)")
+    if style_guides is not None and not guided:
+        raise ParameterError("style_guides", "style guides go with mask_method: guided")
+    if guided and len(styles) != 1:
+        raise ParameterError("style", f"mask_method guided takes one style image, got "
+                                      f"{len(styles)}")
+    masks = frame_masks(mask, video, MaskSettings(tuple(clip_hw), tuple(hw), threshold,
+                                                  float(feather)))
+    return masks, guided

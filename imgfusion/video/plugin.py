@@ -169,8 +169,15 @@ VIDEO_STYLE = Operator(
                    "(0: independent frames)"),
         Param("neighbours", list[int], [1], min=1, max=FRAMES_MAX,
               help="earlier frames held: [1] short-term, [1, 2, 4] long-term"),
-        Param("frame_init", str, "prev_warped", choices=("prev_warped", "prev", "init"),
-              help="start of later frames: previous result warped, unwarped, or as frame 1"),
+        Param("frame_init", str, "auto", choices=("auto", "prev_warped", "prev", "init"),
+              help="start of later frames: previous result warped, unwarped, or as frame 1 "
+                   "(with first_iterations); auto: init without the temporal loss "
+                   "(independent frames, each a single-image run), else prev_warped"),
+        Param("carry", str, "sharpened", choices=("sharpened", "image", "stylisation"),
+              help="what an earlier result carries forward (temporal target, warped start): "
+                   "warped bicubically with the detail the warp lost put back, warped "
+                   "bilinearly (Ruder's; blur compounds), or its stylisation on this "
+                   "frame's content"),
         Param("passes", int, 1, min=1, max=1000, help="multi-pass: sweeps alternating in direction"),
         Param("temporal_from_pass", int | None, None, min=0, max=1000,
               help="multi-pass: first pass with the temporal loss (default: the middle one)"),

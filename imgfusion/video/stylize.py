@@ -33,12 +33,13 @@ from ..style.options import (Speed, StyleColor, StyleFiles, StyleGuides, StyleIn
 from ..style.pipeline import StyleContext, StyleInputs, StyleSettings
 from ..style.transfer import stylise
 from .frames import Video, as_video
-from .masks import MASK_METHODS, FrameMasks, MaskSettings, frame_masks, with_masks
+from .masks import guide_arrays, mask_plan, with_masks
 from .reader import _resized, load_video, output_size
 from .store import FrameStore, fingerprint, quantised
 from .temporal import Target, TemporalLoss, blended_init, neighbour_targets
 
-FRAME_INITS = ("prev_warped", "prev", "init")
+FRAME_INITS = ("auto", "prev_warped", "prev", "init")
+CARRIES = ("sharpened", "image", "stylisation")
 
 
 class VideoStyleResult(NamedTuple):
@@ -62,9 +63,15 @@ class _Run(NamedTuple):
     total: int | None
     style_guides: Any = None    # with a mask and mask_method guided: the style's guide
     guided: bool = False
+    carry: str = "image"        # what a stylised neighbour carries forward (temporal.carried)
 
-    def iterations(self, first: bool) -> int:
-        return self.first_iterations if first else int(self.settings.schedule.iterations)
+    def iterations(self, from_init: bool) -> int:
+        """A frame started like a single image (from ``init``) gets ``first_iterations``."""
+        return self.first_iterations if from_init else int(self.settings.schedule.iterations)
+
+    def needs_flow(self) -> bool:
+        """Independent frames (no temporal loss, each started from ``init``) need no flow."""
+        return self.temporal_weight > 0 or self.frame_init != "init"
 
 
 def _frame_settings(run: _Run, iterations: int, start: np.ndarray | None) -> StyleSettings:
@@ -114,6 +121,12 @@ def _consistency_row(image: np.ndarray, target: Target, mask: np.ndarray | None)
     return row
 
 
+def _targets(run: _Run, content: np.ndarray, near: list, mask) -> list[Target]:
+    """The neighbours ``near`` carried into ``content`` (none when there are none)."""
+    return neighbour_targets(content, near, **run.flow, region=mask, carry=run.carry) \
+        if near else []
+
+
 def _start(run: _Run, targets: Sequence[Target], current: np.ndarray | None):
     if current is not None:  # multi-pass: the frame's own result, blended with its neighbour
         return blended_init(current, targets[0]) if targets else current
@@ -129,12 +142,13 @@ def _single_pass(run: _Run, frames: Iterator[tuple], store: FrameStore,
         if store.finished(0, t):
             past.append((content, store.read(t), mask))
             continue
-        near = [(j, *past[-j]) for j in sorted(neighbours) if j <= len(past)]
-        targets = neighbour_targets(content, near, **run.flow, region=mask) if near else []
+        near = [(j, *past[-j]) for j in sorted(neighbours) if j <= len(past)] \
+            if run.needs_flow() else []
+        targets = _targets(run, content, near, mask)
         start = _start(run, targets, None)
         if run.frame_init == "prev" and past:
             start = past[-1][1]
-        iters = run.iterations(t == 0)
+        iters = run.iterations(start is None)
         image, row = _stylise(run, content, targets, iters, start, True, mask)
         store.write(t, image, {"frame": t, "pass": 0, **row}, 0, t)
         past.append((content, image, mask))
@@ -165,10 +179,10 @@ def _multi_pass(run: _Run, frames: Iterator[tuple], store: FrameStore, passes: i
             near = [(step, store.content(i - step), store.read(i - step), mask_at(i - step))] \
                 if have and 0 <= i - step < n else []
             mask = mask_at(i)
-            targets = neighbour_targets(content, near, **run.flow, region=mask) if near else []
+            targets = _targets(run, content, near, mask)
             current = store.read(i) if p > 0 else None
             start = _start(run, targets, current)
-            iters = run.iterations(p == 0 and k == 0)
+            iters = run.iterations(start is None)
             image, row = _stylise(run, content, targets, iters, start, p >= temporal_from, mask)
             store.write(i, image, {"frame": i, "pass": p, **row}, p, k)
             _tick(run, done, row)
@@ -210,11 +224,6 @@ def _frames_dir(frames_dir, workdir) -> Path:
     return in_output_folder(frames_dir, workdir)
 
 
-def _guide_arrays(style_guides) -> list[np.ndarray]:
-    sg = style_guides
-    return [np.asarray(g) for g in (sg if isinstance(sg, list) else [sg]) if g is not None]
-
-
 def _check(neighbours, passes, temporal_from_pass, frame_init, temporal_weight) -> list[int]:
     js = sorted({int(j) for j in neighbours})
     if not js or js[0] < 1:
@@ -231,23 +240,11 @@ def _check(neighbours, passes, temporal_from_pass, frame_init, temporal_weight) 
     return js
 
 
-def _mask_plan(mask, video: Video, hw, clip_hw, styles, *, method, threshold, feather,
-               style_guides) -> tuple[FrameMasks | None, bool]:
-    """The checked masks, and whether they guide the style loss (``mask_method: guided``)."""
-    check_choice(method, "mask_method", MASK_METHODS)
-    if threshold is not None and not 0 <= threshold <= 1:
-        raise ParameterError("mask_threshold", f"{threshold!r} is outside [0, 1]")
-    guided = method == "guided"
-    if guided and mask is None:
-        raise ParameterError("mask_method", "guided needs a mask (the region to stylise)")
-    if style_guides is not None and not guided:
-        raise ParameterError("style_guides", "style guides go with mask_method: guided")
-    if guided and len(styles) != 1:
-        raise ParameterError("style", f"mask_method guided takes one style image, got "
-                                      f"{len(styles)}")
-    masks = frame_masks(mask, video, MaskSettings(tuple(clip_hw), tuple(hw), threshold,
-                                                  float(feather)))
-    return masks, guided
+def _frame_init(frame_init: str, temporal_weight: float) -> str:
+    """``auto``: independent frames without the temporal loss, else the warped start."""
+    if frame_init != "auto":
+        return frame_init
+    return "init" if temporal_weight == 0 else "prev_warped"
 
 
 def _style_key(s: StyleSettings, device: str, seed: int) -> dict:
@@ -267,7 +264,7 @@ def _store(folder: Path, settings: dict, arrays: list, overwrite: bool) -> Frame
 def video_style(video: Video, style, mask=None, style_guides=None, *,
                 frames_dir="video_style_frames", size=None, first_iterations: int | None = None,
                 temporal_weight: float = 1e3, neighbours: Sequence[int] = (1,),
-                frame_init: str = "prev_warped", passes: int = 1,
+                frame_init: str = "auto", carry: str = "sharpened", passes: int = 1,
                 temporal_from_pass: int | None = None, flow_method: str = "dis",
                 flow_preset: str = "medium", mask_method: str = "composite",
                 mask_threshold: float | None = None, feather: float = 0.0,
@@ -319,9 +316,19 @@ def video_style(video: Video, style, mask=None, style_guides=None, *,
         is a mean squared feature error (0: frames stylised independently).
     neighbours : list of int
         Earlier frames the temporal loss looks at: [1] short-term, [1, 2, 4] long-term.
-    frame_init : {"prev_warped", "prev", "init"}
+    frame_init : {"auto", "prev_warped", "prev", "init"}
         Start of frames after the first: the previous result warped by the flow, the
-        previous result as it is, or ``init`` like the first frame.
+        previous result as it is, or ``init`` like the first frame (then with
+        ``first_iterations``).  ``auto``: ``init`` when ``temporal_weight`` is 0, so that
+        every frame is exactly a single-image run on that frame (the independent
+        baseline; no flow is computed), else ``prev_warped``.
+    carry : {"sharpened", "image", "stylisation"}
+        What an earlier result carries into the frame (the temporal loss's target and the
+        ``prev_warped`` start; :func:`imgfusion.video.temporal.carried`): the result
+        warped bicubically with the detail the warp lost put back (``sharpened``, the
+        default: the warp's blur does not compound frame after frame), the result warped
+        bilinearly (``image``, Ruder et al.'s), or only its stylisation (the result minus
+        its content frame) warped onto this frame's content.
     passes, temporal_from_pass :
         Multi-pass variant: sweeps alternating in direction; the temporal loss is on
         from pass ``temporal_from_pass`` (default: the middle pass).
@@ -337,16 +344,19 @@ def video_style(video: Video, style, mask=None, style_guides=None, *,
     passes = int(passes)
     temporal_from = passes // 2 if temporal_from_pass is None else int(temporal_from_pass)
     js = _check(neighbours, passes, temporal_from, frame_init, temporal_weight)
+    check_choice(carry, "carry", CARRIES)
+    frame_init = _frame_init(frame_init, temporal_weight)
     if schedule.pyramid is not None:
         raise ParameterError("pyramid", "video_style stylises every frame at the output size")
     clip_hw = video.size or video.first().shape[:2]
     hw = output_size(clip_hw, size)
     styles = [checks.as_rgb(s, "style")[0] for s in checks.style_list(style)]
-    masks, guided = _mask_plan(mask, video, hw, clip_hw, styles, method=mask_method,
+    masks, guided = mask_plan(mask, video, hw, clip_hw, styles, method=mask_method,
                                threshold=mask_threshold, feather=feather,
                                style_guides=style_guides)
     mask_key, mask_arrays = masks.key() if masks is not None else (None, [])
-    settings = StyleSettings(None, losses, schedule, StyleFiles(), color, init, speed, guides)
+    settings = StyleSettings(None, losses, replace(schedule, coarse_to_fine=0), StyleFiles(),
+                             color, init, speed, guides)     # (every frame at the output size)
     first = int(first_iterations) if first_iterations is not None \
         else 2 * int(schedule.iterations)
     flow = {"method": flow_method, "preset": flow_preset,
@@ -358,14 +368,16 @@ def video_style(video: Video, style, mask=None, style_guides=None, *,
            "temporal_from": temporal_from, "flow": flow}
     if masks is not None:   # (a run without a mask keeps the fingerprint it always had)
         key.update(mask=mask_key, guides=asdict(guides) if guided else None)
+    if carry != "image":    # (the carry every run had before it could be chosen)
+        key["carry"] = carry
     folder = _frames_dir(frames_dir, workdir)
     store = _store(folder, key, [*styles, *mask_arrays,
-                                 *(_guide_arrays(style_guides) if guided else [])], overwrite)
+                                 *(guide_arrays(style_guides) if guided else [])], overwrite)
     total = None if video.frames is None else video.frames * passes
     bar = _bar(total) if progress is None else None
     run = _Run(styles if len(styles) > 1 else styles[0], settings,
                StyleContext(device, int(seed)), first, float(temporal_weight), frame_init, flow,
-               progress or bar, total, style_guides, guided)
+               progress or bar, total, style_guides, guided, carry)
     frames = with_masks(_frames_at(video, hw), masks, video.frames)
     try:
         if passes == 1:

@@ -1,0 +1,64 @@
+"""video_style without drift: independent frames are single-image runs, and a clip keeps
+its brightness and sharpness while the temporal loss holds it together.
+
+Tiny frames (48 px), shallow layers and ``weights: random``: the properties, not the look.
+"""
+import numpy as np
+import pytest
+
+from imgfusion.style.transfer import neural_style_flat as neural_style
+from imgfusion.video.drift import drift, sharpness
+from imgfusion.video.measures import temporal_errors
+from imgfusion.video.store import quantised
+from imgfusion.video.stylize import video_style_flat as video_style
+from imgfusion.video.synthetic import camera_clip
+
+from video_helpers import FAST
+
+STYLE_KEYS = ("weights", "device", "content_layers", "style_layers", "seed")
+
+
+@pytest.fixture(scope="module")
+def pan(astronaut, coffee):
+    return camera_clip(astronaut, coffee, frames=6, size=(48, 48), pan=(1.0, 2.0), zoom=1.01,
+                       velocity=(0.5, 2.0)).video()
+
+
+@pytest.fixture(scope="module")
+def style(hubble):
+    return hubble[:160, :160]
+
+
+def test_independent_frames_are_single_image_runs(pan, style, tmp_path):
+    """temporal_weight 0: every frame is neural_style on that frame alone, started from
+    ``init`` with the first frame's iterations, whatever comes before it."""
+    out = list(video_style(pan, style, frames_dir=tmp_path, temporal_weight=0, **FAST).video)
+    frames = list(pan)
+    for k in (0, 3):
+        single = neural_style(frames[k], style, iterations=FAST["first_iterations"],
+                              **{n: FAST[n] for n in STYLE_KEYS})
+        assert np.abs(out[k] - quantised(single.image)).max() <= 1 / 65535, k
+
+
+def test_sharpness_is_the_variance_of_the_laplacian():
+    flat = np.full((16, 16, 3), 0.5, np.float32)
+    ramp = np.tile(np.linspace(0, 1, 16, dtype=np.float32)[None, :, None], (16, 1, 3))
+    checker = (np.indices((16, 16)).sum(0) % 2).astype(np.float32)[..., None].repeat(3, -1)
+    assert sharpness(flat) == 0 and sharpness(ramp) < 1e-3 < sharpness(checker)
+    d = drift([checker, checker * 0.5, checker * 0.5])
+    assert d.luminance_ratio == pytest.approx(0.5) and d.sharpness_ratio == pytest.approx(0.25)
+
+
+def test_drift_stays_bounded_with_the_temporal_loss(pan, style, tmp_path):
+    """The default single pass keeps the last frames' brightness within 5 % and their
+    sharpness within 15 % of the first frame's, and at most a quarter of independent
+    frames' temporal error."""
+    held = video_style(pan, style, frames_dir=tmp_path / "held", **FAST)
+    free = video_style(pan, style, frames_dir=tmp_path / "free", temporal_weight=0, **FAST)
+    d = drift(held.video)
+    e_held = np.mean(temporal_errors(held.video, pan, preset="fast"))
+    e_free = np.mean(temporal_errors(free.video, pan, preset="fast"))
+    print(f"luminance x{d.luminance_ratio:.3f}, sharpness x{d.sharpness_ratio:.3f}, "
+          f"temporal error {e_held:.2e} against {e_free:.2e} independent")
+    assert abs(d.luminance_ratio - 1) <= 0.05 and abs(d.sharpness_ratio - 1) <= 0.15
+    assert e_held <= e_free / 4
