@@ -1,19 +1,25 @@
 """Does the style cover the whole picture?  Tile-wise style distances.
 
 The image is cut into a ``grid`` x ``grid`` array of tiles (rows and columns split as
-evenly as the pixels allow); each tile goes through VGG19 on its own and its Gram
-matrices are compared with the whole style image's: per layer
-``Σ (G_tile - A)² / Σ A²`` (the style loss of :mod:`imgfusion.style.losses`), averaged
-over the layers.  :func:`unevenness` is the worst tile's distance over the median's:
+evenly as the pixels allow); each tile goes through VGG19 on its own and the mean and
+standard deviation of each channel are compared with the whole style image's: per
+layer ``(|μ - μ_s|² + |σ - σ_s|²) / (|μ_s|² + |σ_s|²)`` (the statistics Risser et al.
+2017 and AdaIN match), averaged over the layers.  Not the Gram distance of the style
+loss: over the few positions of a small tile it is too noisy (measured: a flat grey
+64 px tile scored 0.95 against the Hubble deep field, its own textured tiles 0.7 to
+1.8; with means and deviations, 0.8 against 0.06 to 0.2).  :func:`unevenness` is the
+worst tile's distance over the median's:
 
 - the median, not the mean, so that one badly styled tile cannot hide by raising the
   reference it is compared with, and a few well styled ones cannot lower it;
 - the worst tile, because a user sees the one dull patch (issue 21: a dimmed, barely
   styled left half next to a star field).
 
-Every tile has the same size, so the bias of a Gram matrix taken over few positions is
+Every tile has the same size, so the bias of statistics taken over few positions is
 common to all of them and cancels in the ratio; the style image's own tiles give the
-unevenness the style itself has (a star field is not uniform either).
+unevenness the style itself has (a star field is not uniform either: the Hubble deep
+field's own 64 px tiles have a worst over median of 3.9).  A picture half unstyled has
+its median among the unstyled tiles, so read the grid, not the ratio alone.
 """
 from __future__ import annotations
 
@@ -23,7 +29,6 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import torch
 
-from .losses import gram, squared_norm
 
 LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 
@@ -53,15 +58,21 @@ def tiles(image: np.ndarray, grid: int) -> list[np.ndarray]:
 
 
 @torch.no_grad()
-def _grams(encoder, image: np.ndarray) -> dict[str, torch.Tensor]:
+def _statistics(encoder, image: np.ndarray) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Per layer, each channel's mean and standard deviation over the positions."""
     x = torch.from_numpy(np.ascontiguousarray(image[..., :3], np.float32)).permute(2, 0, 1)
     feats = encoder(x[None])
-    return {n: gram(feats[n])[0] for n in LAYERS}
+    return {n: (feats[n][0].flatten(1).mean(1), feats[n][0].flatten(1).std(1))
+            for n in LAYERS}
 
 
-def _distance(g: dict[str, torch.Tensor], a: dict[str, torch.Tensor]) -> float:
-    return float(np.mean([float((g[n] - a[n]).pow(2).sum() / squared_norm(a[n]))
-                          for n in LAYERS]))
+def _distance(tile: dict, style: dict) -> float:
+    per_layer = []
+    for n in LAYERS:
+        (m, s), (ms, ss) = tile[n], style[n]
+        err = (m - ms).pow(2).sum() + (s - ss).pow(2).sum()
+        per_layer.append(float(err / (ms.pow(2).sum() + ss.pow(2).sum()).clamp_min(1e-30)))
+    return float(np.mean(per_layer))
 
 
 def tile_distances(image: np.ndarray, style: np.ndarray, *, grid: int = 4,
@@ -72,8 +83,8 @@ def tile_distances(image: np.ndarray, style: np.ndarray, *, grid: int = 4,
         raise ValueError(f"tiles of at least 16 px need an image of {16 * grid} px or more "
                          f"for a {grid} x {grid} grid, got {image.shape[:2]}")
     encoder = _encoder(str(weights), int(seed))
-    target = _grams(encoder, np.asarray(style, np.float32))
-    d = np.array([_distance(_grams(encoder, t), target) for t in tiles(image, grid)])
+    target = _statistics(encoder, np.asarray(style, np.float32))
+    d = np.array([_distance(_statistics(encoder, t), target) for t in tiles(image, grid)])
     return Evenness(d.reshape(grid, grid), unevenness(d))
 
 

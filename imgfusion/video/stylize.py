@@ -39,7 +39,7 @@ from .store import FrameStore, fingerprint, quantised
 from .temporal import Target, TemporalLoss, blended_init, neighbour_targets
 
 FRAME_INITS = ("auto", "prev_warped", "prev", "init")
-CARRIES = ("sharpened", "image", "stylisation")
+CARRIES = ("sharp", "sharpened", "image", "stylisation")
 
 
 class VideoStyleResult(NamedTuple):

@@ -45,16 +45,18 @@ def carried(frame: np.ndarray, content: np.ndarray, styled: np.ndarray, flow: np
             carry: str) -> np.ndarray:
     """What a stylised neighbour carries into ``frame`` through ``flow``:
 
-    - ``image``: the result warped (bilinear), as Ruder et al. do: its blur compounds
-      warp after warp;
-    - ``sharpened``: the result warped bicubically, then the detail the warp lost put
-      back (:func:`restore_detail`);
+    - ``image``: the result warped bilinearly, as Ruder et al. do: a sub-pixel shift
+      blurs it, and the blur compounds warp after warp;
+    - ``sharp``: the result warped with a Lanczos kernel, which blurs far less;
+    - ``sharpened``: that, with the detail the warp still lost put back
+      (:func:`restore_detail`);
     - ``stylisation``: only the stylisation (the result minus its content frame) warped
-      and added to this frame's own content."""
+      bilinearly and added to this frame's own content."""
     if carry == "image":
         return warp(styled[..., :3], flow)
-    if carry == "sharpened":
-        return restore_detail(warp(styled[..., :3], flow, cubic=True), styled[..., :3])
+    if carry in ("sharp", "sharpened"):
+        out = warp(styled[..., :3], flow, sharp=True)
+        return out if carry == "sharp" else restore_detail(out, styled[..., :3])
     delta = warp(styled[..., :3] - content[..., :3], flow)
     return np.clip(frame[..., :3] + delta, 0, 1).astype(np.float32)
 
@@ -63,7 +65,9 @@ def restore_detail(warped: np.ndarray, source: np.ndarray, max_gain: float = 3.0
     """``warped + a · (warped - G_1 * warped)``, its high frequencies (a Gaussian of
     σ = 1 px taken away) amplified by the gain a >= 0 that gives it the sharpness
     (variance of the Laplacian of the luminance) of the unwarped ``source``; a = 0 when
-    the warp lost none.  The Laplacian is linear, so a solves a quadratic."""
+    the warp lost none.  The Laplacian is linear, so a solves a quadratic.  Clipped to
+    [0, 1], then shifted back to the warped image's channel means (clipping alone would
+    lighten a dark image)."""
     import cv2
 
     high = warped - cv2.GaussianBlur(warped, (0, 0), 1.0,
@@ -75,7 +79,9 @@ def restore_detail(warped: np.ndarray, source: np.ndarray, max_gain: float = 3.0
     if qc >= 0 or qa <= 0:
         return warped
     gain = (-qb + np.sqrt(qb * qb - 4 * qa * qc)) / (2 * qa)
-    return np.clip(warped + min(gain, max_gain) * high, 0, 1).astype(np.float32)
+    out = np.clip(warped + min(gain, max_gain) * high, 0, 1)
+    out += warped.mean(axis=(0, 1)) - out.mean(axis=(0, 1))
+    return np.clip(out, 0, 1).astype(np.float32)
 
 
 def neighbour_targets(frame: np.ndarray, neighbours: Sequence[tuple], *, method: str,

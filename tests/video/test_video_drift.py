@@ -49,16 +49,35 @@ def test_sharpness_is_the_variance_of_the_laplacian():
     assert d.luminance_ratio == pytest.approx(0.5) and d.sharpness_ratio == pytest.approx(0.25)
 
 
-def test_drift_stays_bounded_with_the_temporal_loss(pan, style, tmp_path):
-    """The default single pass keeps the last frames' brightness within 5 % and their
-    sharpness within 15 % of the first frame's, and at most a quarter of independent
-    frames' temporal error."""
-    held = video_style(pan, style, frames_dir=tmp_path / "held", **FAST)
-    free = video_style(pan, style, frames_dir=tmp_path / "free", temporal_weight=0, **FAST)
-    d = drift(held.video)
-    e_held = np.mean(temporal_errors(held.video, pan, preset="fast"))
-    e_free = np.mean(temporal_errors(free.video, pan, preset="fast"))
-    print(f"luminance x{d.luminance_ratio:.3f}, sharpness x{d.sharpness_ratio:.3f}, "
-          f"temporal error {e_held:.2e} against {e_free:.2e} independent")
-    assert abs(d.luminance_ratio - 1) <= 0.05 and abs(d.sharpness_ratio - 1) <= 0.15
-    assert e_held <= e_free / 4
+REAL = {**FAST, "weights": "original", "iterations": 15, "first_iterations": 30}
+
+
+def _figures(clip, style, folder, **options):
+    out = video_style(clip, style, frames_dir=folder, **{**REAL, **options})
+    return drift(out.video), float(np.mean(temporal_errors(out.video, clip, preset="fast")))
+
+
+@pytest.mark.parametrize("motion", ["pan", "still"])
+def test_drift_stays_bounded_with_the_temporal_loss(motion, astronaut, coffee, style,
+                                                    tmp_path):
+    """On the original VGG19: with the default carry the last frames lose at most 15 %
+    more sharpness than single-image runs on the same frames do (Ruder's bilinear carry
+    loses most of it on the pan) and gain none over the first frame's, their brightness within 5 % of the bilinear carry's (the
+    sharpening adds no light), and at most 0.3 x independent frames' temporal error (the
+    measure's own floor, the content clip against itself, is about a quarter of it)."""
+    pan = (1.0, 2.0) if motion == "pan" else (0.0, 0.0)
+    clip = camera_clip(astronaut, coffee, frames=6, size=(48, 48), pan=pan,
+                       zoom=1.01 if motion == "pan" else 1.0, velocity=(0.5, 2.0)).video()
+    free, e_free = _figures(clip, style, tmp_path / "free", temporal_weight=0)
+    held, e_held = _figures(clip, style, tmp_path / "held")
+    ruder, _ = _figures(clip, style, tmp_path / "ruder", carry="image")
+    kept = held.sharpness_ratio / free.sharpness_ratio
+    print(f"{motion}: sharpness kept x{kept:.2f} (bilinear carry "
+          f"x{ruder.sharpness_ratio / free.sharpness_ratio:.2f}), luminance "
+          f"x{held.luminance_ratio:.3f} (independent x{free.luminance_ratio:.3f}), "
+          f"temporal error x{e_held / e_free:.3f} of independent frames'")
+    assert kept >= 0.85 and held.sharpness_ratio <= 1.15
+    assert abs(held.luminance_ratio / ruder.luminance_ratio - 1) <= 0.05
+    assert e_held <= 0.3 * e_free
+    if motion == "pan":
+        assert ruder.sharpness_ratio / free.sharpness_ratio < 0.5
