@@ -18,20 +18,19 @@ from video_helpers import FAST
 STYLE_KEYS = ("weights", "device", "content_layers", "style_layers", "seed")
 
 
-@pytest.fixture(scope="module")
-def pan(astronaut, coffee):
-    return camera_clip(astronaut, coffee, frames=6, size=(48, 48), pan=(1.0, 2.0), zoom=1.01,
+def six_frames(astronaut, coffee, motion: str):
+    """The astronaut filmed by a panning, zooming camera, or a still one; the coffee
+    cup's disc slides over it."""
+    moving = motion == "pan"
+    return camera_clip(astronaut, coffee, frames=6, size=(48, 48),
+                       pan=(1.0, 2.0) if moving else (0.0, 0.0), zoom=1.01 if moving else 1.0,
                        velocity=(0.5, 2.0)).video()
 
 
-@pytest.fixture(scope="module")
-def style(hubble):
-    return hubble[:160, :160]
-
-
-def test_independent_frames_are_single_image_runs(pan, style, tmp_path):
+def test_independent_frames_are_single_image_runs(astronaut, coffee, hubble, tmp_path):
     """temporal_weight 0: every frame is neural_style on that frame alone, started from
     ``init`` with the first frame's iterations, whatever comes before it."""
+    pan, style = six_frames(astronaut, coffee, "pan"), hubble[:160, :160]
     out = list(video_style(pan, style, frames_dir=tmp_path, temporal_weight=0, **FAST).video)
     frames = list(pan)
     for k in (0, 3):
@@ -58,16 +57,14 @@ def _figures(clip, style, folder, **options):
 
 
 @pytest.mark.parametrize("motion", ["pan", "still"])
-def test_drift_stays_bounded_with_the_temporal_loss(motion, astronaut, coffee, style,
+def test_drift_stays_bounded_with_the_temporal_loss(motion, astronaut, coffee, hubble,
                                                     tmp_path):
     """On the original VGG19: with the default carry the last frames lose at most 15 %
     more sharpness than single-image runs on the same frames do (Ruder's bilinear carry
     loses most of it on the pan) and gain none over the first frame's, their brightness within 5 % of the bilinear carry's (the
     sharpening adds no light), and at most 0.3 x independent frames' temporal error (the
     measure's own floor, the content clip against itself, is about a quarter of it)."""
-    pan = (1.0, 2.0) if motion == "pan" else (0.0, 0.0)
-    clip = camera_clip(astronaut, coffee, frames=6, size=(48, 48), pan=pan,
-                       zoom=1.01 if motion == "pan" else 1.0, velocity=(0.5, 2.0)).video()
+    clip, style = six_frames(astronaut, coffee, motion), hubble[:160, :160]
     free, e_free = _figures(clip, style, tmp_path / "free", temporal_weight=0)
     held, e_held = _figures(clip, style, tmp_path / "held")
     ruder, _ = _figures(clip, style, tmp_path / "ruder", carry="image")
