@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's imgfusion
 from imgfusion import load, poisson_blend, resize, shape_mask  # noqa: E402
-from imgfusion.masked.cutout import region_box, stylize_and_blend_flat as stylize_and_blend  # noqa: E402
-from imgfusion.style.transfer import neural_style_flat as neural_style  # noqa: E402
+from imgfusion.masked.cutout import region_box, stylize_and_blend  # noqa: E402
+from imgfusion.style.transfer import neural_style  # noqa: E402
 
 
 def best_of(repeat: int, *runs) -> list[float]:

@@ -8,13 +8,14 @@ resized to N x N; the mask is an ellipse over about 45% of the area, pasted at
 the same place.  Each round runs OpenCV's NORMAL_CLONE (when opencv-python is
 installed: the ``bench`` extra) and then every solver once, on the same inputs,
 so that load from other programs hits all of them alike; the figure kept is
-each one's best round.  Rounds after the first run in a seeded random order,
+each one's median round (its best, and the median of the per-round ratios to
+OpenCV, beside it).  Rounds after the first run in a seeded random order,
 so that no runner always runs right after the same other (the sparse LU's
 gigabytes slowed whichever solver came next by up to 40%).  Every timed call starts from an empty mask cache (a
 new mask: setup included); ``<solver>+reuse`` lines time the same call again
 with the mask's setup cached (video frames, channels, sweeps).  mgpcg keeps its
 work arrays between calls by size, whatever the mask (:func:`imgfusion.gradient.
-mgpcg.scratch`); ``<solver>+fresh`` lines also drop those, as the first solve
+mg_memory.scratch`); ``<solver>+fresh`` lines also drop those, as the first solve
 of its size in a process would.
 
 For each size it prints the wall time, the ratio to OpenCV, the relative
@@ -42,7 +43,7 @@ from skimage import data
 from skimage.transform import resize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's imgfusion
-from imgfusion.gradient import mask_cache, mgpcg  # noqa: E402
+from imgfusion.gradient import mask_cache, mg_memory, mgpcg  # noqa: E402
 from imgfusion.gradient.blending import poisson_blend  # noqa: E402
 
 
@@ -93,7 +94,7 @@ def solver_runner(source, target, mask, name, tol, device):
         if not reuse:
             mask_cache.clear()
         if fresh:
-            mgpcg._SCRATCH.clear()
+            mg_memory._SCRATCH.clear()
         out = poisson_blend(source, target, mask, solver=solver, tol=tol,
                             device=device if solver in ("mgpcg", "auto") else "cpu")
         sync()
@@ -110,8 +111,9 @@ def _synchroniser(device):
 
 
 def interleaved(runners: dict, rounds: int) -> tuple[dict, dict]:
-    """Best wall time and last result of each runner over ``rounds`` round-robin rounds."""
-    best = {name: float("inf") for name in runners}
+    """Wall times (one per round) and last result of each runner over ``rounds``
+    round-robin rounds."""
+    times = {name: [] for name in runners}
     results = {}
     for k in range(rounds):  # the first round in order, the others shuffled (seeded)
         order = list(runners) if k == 0 else np.random.default_rng(k).permutation(list(runners))
@@ -119,8 +121,8 @@ def interleaved(runners: dict, rounds: int) -> tuple[dict, dict]:
             run = runners[name]
             start = time.perf_counter()
             results[name] = run()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best, results
+            times[name].append(time.perf_counter() - start)
+    return times, results
 
 
 def report_size(n, args, times):
@@ -136,19 +138,28 @@ def report_size(n, args, times):
         if name.startswith("direct") and n > args.direct_max:
             continue
         runners[name] = solver_runner(source, target, mask, name, args.tol, args.device)
-    best, results = interleaved(runners, args.repeat)
+    rounds, results = interleaved(runners, args.repeat)
     reference = args.reference or ("cg" if n <= 2048 else "mgpcg")
     exact = poisson_blend(source, target, mask, solver=reference, tol=1e-10).image
     opencv8 = results["opencv"] * 255 if cv is not None else None
-    for name, seconds in best.items():
+    median = {name: float(np.median(ts)) for name, ts in rounds.items()}
+    for name, seconds in median.items():
         times[(name, n)] = seconds
-        line = f"  {name:14s} {seconds:8.3f} s"
+        line = f"  {name:14s} {seconds:8.3f} s (best {min(rounds[name]):6.3f})"
         if cv is not None and name != "opencv":
-            line += f"  {seconds / best['opencv']:5.2f}x opencv"
+            line += (f"  {seconds / median['opencv']:5.2f}x opencv"
+                     f" (best {min(rounds[name]) / min(rounds['opencv']):4.2f}x,"
+                     f" per round {_round_ratios(rounds[name], rounds['opencv'])})")
         if name != "opencv":
             out, info = results[name]
             line += describe(out, info, exact, opencv8)
         print(line, flush=True)
+
+
+def _round_ratios(ours, theirs) -> str:
+    """Median and spread of the per-round ratios (each round's pair ran close in time)."""
+    ratios = np.array(ours) / np.array(theirs)
+    return f"median {np.median(ratios):4.2f}, {ratios.min():4.2f}-{ratios.max():4.2f}"
 
 
 def describe(out, info, exact, opencv8) -> str:
@@ -204,12 +215,14 @@ def main() -> None:
     if args.threads:
         set_threads(args.threads)
     warm_up(args)
-    print(f"threads {args.threads or 'each library default'}, device {args.device}, best of {args.repeat} interleaved "
-          f"rounds, tol {args.tol:g}")
+    print(f"threads {args.threads or 'each library default'}, device {args.device}, median "
+          f"(and best) of {args.repeat} interleaved rounds, tol {args.tol:g}, load "
+          f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     times: dict[tuple[str, int], float] = {}
     for n in args.sizes:
         report_size(n, args, times)
     print_growth(args, times)
+    print(f"load at the end {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
 
 
 def warm_up(args) -> None:
@@ -223,7 +236,7 @@ def warm_up(args) -> None:
 def print_growth(args, times) -> None:
     pairs = [(a, b) for a, b in zip(args.sizes, args.sizes[1:]) if b == 2 * a]
     for small, large in pairs:
-        print(f"\n{large}^2 time / {small}^2 time:")
+        print(f"\n{large}^2 time / {small}^2 time (medians):")
         for name in ["opencv", *args.solvers]:
             if (name, small) in times and (name, large) in times:
                 print(f"  {name:14s} {times[(name, large)] / times[(name, small)]:5.2f}")

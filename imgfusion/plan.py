@@ -1,6 +1,7 @@
 """What a validated recipe will do: its sweep variants, the files it writes, and the checks
-on those writes.  :mod:`imgfusion.recipe` validates the YAML and then calls :func:`plan_run`;
-the engine names each variant's files with :func:`variant_path`.
+on those writes.  :mod:`imgfusion.recipe` validates the YAML and then calls :func:`plan_run`,
+which returns new steps (it changes none); the engine names each variant's files with
+:func:`variant_path`.
 
 A step with ``sweep:`` runs once per combination of its value lists; a step fed by
 swept steps runs once per combination of their variants.  :func:`variant_counts`
@@ -14,9 +15,12 @@ import itertools
 import math
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
+from .errors import Problem
+from .operators import OutputPath
 from .paths import UnsafePath, confine
 
 MAX_VARIANTS = 10_000
@@ -26,7 +30,7 @@ _CLAMP = 10**18  # counts stop growing here: a chain of sweeps builds no huge in
 def variant_counts(steps: Iterable[Any]) -> dict[str, int]:
     """Step id -> number of variants (exact up to 10^18), in recipe order.
 
-    ``steps`` are :class:`~imgfusion.recipe.Step` records with ``sweep`` and
+    ``steps`` are :class:`~imgfusion.recipe.model.Step` records with ``sweep`` and
     ``inputs`` filled in; the count follows the engine's expansion: the product
     of the step's own list lengths and of each distinct upstream step's count
     (inputs that take ``many`` images gather all variants and do not multiply).
@@ -52,27 +56,31 @@ def too_many(n: int, cap: int) -> str:
             "or raise the limit with --max-variants")
 
 
-def expand_variants(steps: list[Any], cap: int, error: Callable[..., None]) -> bool:
-    """Fill in each step's ``variants`` (label dicts); False, after ``error``, if over ``cap``."""
+def _variants(s: Any, planned: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The label dicts of ``s``: its own sweep combinations times its upstream variants."""
+    upstream: list[tuple[dict, ...]] = []
+    seen = set()
+    for name, value in s.inputs.items():
+        src = None if s.op.input(name).many else planned.get(value.step)
+        if src is not None and src.id not in seen and len(src.variants) > 1:
+            seen.add(src.id)
+            upstream.append(src.variants)
+    own = [dict(zip(s.sweep, combo)) for combo in itertools.product(*s.sweep.values())]
+    combos = itertools.product(*upstream, own or [{}])
+    return tuple({k: v for d in combo for k, v in d.items()} for combo in combos)
+
+
+def expand_variants(steps: list[Any], cap: int) -> tuple[list[Any], list[Problem]]:
+    """New steps with their ``variants`` (label dicts), or the problems if over ``cap``."""
     counts = variant_counts(steps)
-    over = [s for s in steps if counts[s.id] > cap]
-    for s in over:
-        error(s.id, "sweep", too_many(counts[s.id], cap))
+    over = [Problem(s.id, "sweep", too_many(counts[s.id], cap))
+            for s in steps if counts[s.id] > cap]
     if over:
-        return False
-    by_id = {s.id: s for s in steps}
+        return list(steps), over
+    planned: dict[str, Any] = {}
     for s in steps:
-        upstream: list[list[dict]] = []
-        seen = set()
-        for name, value in s.inputs.items():
-            src = None if s.op.input(name).many else by_id.get(value.step)
-            if src is not None and src.id not in seen and len(src.variants) > 1:
-                seen.add(src.id)
-                upstream.append(src.variants)
-        own = [dict(zip(s.sweep, combo)) for combo in itertools.product(*s.sweep.values())]
-        combos = itertools.product(*upstream, own or [{}])
-        s.variants = [{k: v for d in combo for k, v in d.items()} for combo in combos]
-    return True
+        planned[s.id] = replace(s, variants=_variants(s, planned))
+    return list(planned.values()), []
 
 
 def variant_path(path: str, labels: Mapping[str, Any]) -> str:
@@ -108,15 +116,23 @@ def output_path(value: str, out_dir: Path, protect: Iterable[str | os.PathLike] 
     return Path(os.path.normpath(out_dir / text))
 
 
+def _clash(path: Path, written: dict[Path, str], overwrite: bool) -> str | None:
+    if path in written:
+        return f"{path} is also written by step '{written[path]}'"
+    if path.is_file() and not overwrite:
+        return (f"{path} exists; set 'overwrite: true' on this step (or run with "
+                "--overwrite) to replace it")
+    return None
+
+
 def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterable,
-                 overwrite: bool, error: Callable[..., None]) -> None:
-    """Check every file a validated step will write, for each of its sweep variants.
+                 overwrite: bool) -> list[Problem]:
+    """The problems of every file a validated step will write, for each of its variants.
 
-    ``written`` maps the paths claimed by earlier steps to their step id; ``error``
-    is called as ``error(step_id, field, message)``.
+    ``written`` maps the paths claimed by earlier steps to their step id (this step's
+    paths are added to it).
     """
-    from .operators import OutputPath
-
+    problems = []
     for p in step.op.params:
         value = step.params.get(p.name)
         if p.type is not OutputPath or value is None:
@@ -126,21 +142,21 @@ def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterabl
             try:
                 output_path(path.relative_to(out_dir), out_dir, protect)
             except (UnsafePath, ValueError) as exc:
-                error(step.id, p.name, str(exc))
-                return
-            if path in written:
-                error(step.id, p.name, f"{path} is also written by step '{written[path]}'")
-            elif path.is_file() and not overwrite:
-                error(step.id, p.name, f"{path} exists; set 'overwrite: true' on this step (or "
-                                       "run with --overwrite) to replace it")
+                return [*problems, Problem(step.id, p.name, str(exc))]
+            clash = _clash(path, written, overwrite)
+            problems += [Problem(step.id, p.name, clash)] if clash else []
             written[path] = step.id
+    return problems
 
 
-def plan_run(steps: list[Any], cap: int, out_dir: Path, protect: Iterable, overwrite: bool,
-             error: Callable[..., None]) -> None:
-    """Expand each step's variants (refusing more than ``cap``), then check every write."""
-    if expand_variants(steps, cap, error):
-        written: dict[Path, str] = {}
-        for s in steps:
-            forced = overwrite or bool(s.params.get("overwrite", False))
-            check_writes(s, written, out_dir, protect, forced, error)
+def plan_run(steps: list[Any], cap: int, out_dir: Path, protect: Iterable,
+             overwrite: bool) -> tuple[list[Any], list[Problem]]:
+    """New steps with their variants (refusing more than ``cap``), and every write checked."""
+    planned, problems = expand_variants(steps, cap)
+    if problems:
+        return planned, problems
+    written: dict[Path, str] = {}
+    for s in planned:
+        forced = overwrite or bool(s.params.get("overwrite", False))
+        problems += check_writes(s, written, out_dir, protect, forced)
+    return planned, problems

@@ -6,13 +6,15 @@ entry points of the group ``imgfusion``, then plugin files from
 ``IMGFUSION_PLUGINS`` and from the recipe's ``plugins:``.  Each plugin is
 imported and asked for its operators inside its own ``try``: one that fails is
 reported (a warning line, and "failed" in ``imgfusion plugins``) and the others
-keep working, unless ``strict`` is set.  Failing includes raising any exception
-and calling ``sys.exit`` (``SystemExit``), while importing or while registering;
-only ``KeyboardInterrupt`` passes through.
+keep working, unless ``strict`` is set or the recipe's ``plugins:`` named it (a
+recipe asked for it: an error).  Failing includes raising any exception and
+calling ``sys.exit`` (``SystemExit``), while importing or while registering; only
+``KeyboardInterrupt`` passes through.
 """
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import importlib
 import importlib.metadata
@@ -22,13 +24,16 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pluggy
 
 from . import hookspecs
 from .errors import PluginError, Problem
+from .declare import is_operator, read_function
+from .executors import ExecutorSpec
 from .operators import Operator
+from .static_decl import read_module, source_file
 
 # The built-in families, each registered from its own ``plugin.py`` through the
 # same hook as third-party plugins (as pytest loads its own plugins).  A new
@@ -59,11 +64,23 @@ class PluginInfo:
     error: str | None = None
     operators: list[str] = field(default_factory=list)
     executors: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "status": self.status,
                 "version": self.version, "error": self.error, "operators": self.operators,
                 "executors": self.executors}
+
+
+@dataclass
+class Command:
+    """A subcommand of ``imgfusion`` that a plugin registers: ``add_parser(subparsers,
+    parents)`` adds its argparse parser, ``run(args)`` runs it and returns the exit status."""
+
+    name: str
+    add_parser: Callable[..., Any]
+    run: Callable[[Any], int]
+    source: str = ""
 
 
 class Registry:
@@ -72,7 +89,8 @@ class Registry:
     def __init__(self) -> None:
         self.operators: dict[str, Operator] = {}
         self.plugins: list[PluginInfo] = []
-        self.executors: dict[str, object] = {}  # name -> imgfusion.batch.executor.ExecutorSpec
+        self.executors: dict[str, ExecutorSpec] = {}
+        self.commands: dict[str, Command] = {}
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
 
@@ -105,40 +123,67 @@ class Registry:
             info.status = "blocked"
             return info
         try:
-            module = importer()
-            self.pm.register(module, name=name)
-            for impl in self.pm.hook.imgfusion_register_operators.get_hookimpls():
-                if impl.plugin_name == name:
-                    impl.function(register=lambda op: self._add_from(op, info))
-            for impl in self.pm.hook.imgfusion_register_executors.get_hookimpls():
-                if impl.plugin_name == name:
-                    impl.function(register=lambda spec: self._add_executor(spec, info))
+            self.pm.register(importer(), name=name)
+            self._call_hooks(info)
         except PluginError:
             raise
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - isolation is the point
             info.status = "failed"
             info.error = _describe_failure(exc)
-            for op_name in info.operators:
-                self.operators.pop(op_name, None)
-            info.operators.clear()
-            for ex_name in info.executors:
-                self.executors.pop(ex_name, None)
-            info.executors.clear()
-            if self.pm.get_plugin(name) is not None:
-                self.pm.unregister(name=name)
+            self._forget(info)
             if strict:
                 raise PluginError(f"plugin {name} failed to load: {info.error}") from exc
             warnings.warn(f"plugin {name} failed to load: {info.error}",
                           PluginLoadWarning, stacklevel=2)
         return info
 
+    def _register(self, what: Any, info: PluginInfo) -> None:
+        """``register(...)`` from a hook: a module path, an ``@operator`` function or an
+        :class:`Operator` record (the old way, until every family is converted)."""
+        if isinstance(what, str) and source_file(what) is None:
+            raise PluginError(f"{info.kind} plugin {info.name} registered {what!r}, "
+                              "which is not an Operator, an @operator function or the path "
+                              "of a module with Python source")
+        for op in operators_of(what):
+            self._add_from(op, info)
+
+    def _call_hooks(self, info: PluginInfo) -> None:
+        """Ask the plugin ``info.name`` for its operators, executors and commands."""
+        hooks = ((self.pm.hook.imgfusion_register_operators,
+                  lambda what: self._register(what, info)),
+                 (self.pm.hook.imgfusion_register_executors,
+                  lambda spec: self._add_executor(spec, info)),
+                 (self.pm.hook.imgfusion_register_commands,
+                  lambda *a: self._add_command(Command(*a), info)))
+        for hook, register in hooks:
+            for impl in hook.get_hookimpls():
+                if impl.plugin_name == info.name:
+                    impl.function(register=register)
+
+    def _forget(self, info: PluginInfo) -> None:
+        """Undo what a plugin that failed half-way registered."""
+        for table, names in ((self.operators, info.operators), (self.executors, info.executors),
+                             (self.commands, info.commands)):
+            for n in names:
+                table.pop(n, None)
+            names.clear()
+        if self.pm.get_plugin(info.name) is not None:
+            self.pm.unregister(name=info.name)
+
+    def _add_command(self, command: Command, info: PluginInfo) -> None:
+        command.source = f"{info.kind} plugin {info.name}"
+        other = self.commands.get(command.name)
+        if other is not None:
+            raise PluginError(f"command '{command.name}' is registered twice: by "
+                              f"{other.source} and by {command.source}")
+        self.commands[command.name] = command
+        info.commands.append(command.name)
+
     def _add_from(self, op: Operator, info: PluginInfo) -> None:
         self.add(op, f"{info.kind} plugin {info.name}")
         info.operators.append(op.name)
 
     def _add_executor(self, spec, info: PluginInfo) -> None:
-        from .batch.executor import ExecutorSpec
-
         source = f"{info.kind} plugin {info.name}"
         if not isinstance(spec, ExecutorSpec):
             raise PluginError(f"plugin {source} registered {spec!r}, which is not an ExecutorSpec")
@@ -149,6 +194,17 @@ class Registry:
         spec.source = source
         self.executors[spec.name] = spec
         info.executors.append(spec.name)
+
+
+def operators_of(what: Any) -> list[Operator]:
+    """The operators ``register(what)`` means: every ``@operator`` of a module path (read
+    from its source, not imported), one ``@operator`` function (read at run time), or a
+    ready :class:`Operator`."""
+    if isinstance(what, str):
+        return read_module(what)
+    if is_operator(what):
+        return [read_function(what)]
+    return [what]
 
 
 def family_name(modname: str) -> str:
@@ -184,29 +240,46 @@ def _import_file(path: Path):
     return module
 
 
-def load_registry(plugin_files: Iterable[str | os.PathLike] = (), *, strict: bool = False,
-                  entry_points: bool = True) -> Registry:
-    """Build a fresh registry: built-ins, entry points, then plugin files.
-
-    Each call makes a new registry, so a recipe's plugins never leak into
-    another run in the same process.
-    """
-    reg = Registry()
-    for name in _split_env("IMGFUSION_DISABLE_PLUGINS", ","):
-        reg.pm.set_blocked(name)
+def _load_builtins(reg: Registry) -> None:
     for modname in BUILTIN_PLUGINS:
         if reg.pm.is_blocked(family_name(modname)):
             reg.pm.set_blocked(modname)
         reg.load_plugin(modname, "builtin",
                         lambda m=modname: importlib.import_module(m), strict=True)
+
+
+@functools.cache
+def builtin_registry() -> Registry:
+    """The built-in families' operators, read once: what ``imgfusion.NAME`` looks up.
+
+    Unlike :func:`load_registry` it ignores ``IMGFUSION_DISABLE_PLUGINS``, entry points
+    and plugin files: the Python API is the same in every environment.
+    """
+    reg = Registry()
+    _load_builtins(reg)
+    return reg
+
+
+def load_registry(plugin_files: Iterable[str | os.PathLike] = (), *, strict: bool = False,
+                  entry_points: bool = True) -> Registry:
+    """Build a fresh registry: built-ins, entry points, then plugin files.
+
+    Each call makes a new registry, so a recipe's plugins never leak into
+    another run in the same process.  ``plugin_files`` are the recipe's ``plugins:``:
+    one that fails to load is an error (PluginError, exit 2) whatever ``strict`` says.
+    """
+    reg = Registry()
+    for name in _split_env("IMGFUSION_DISABLE_PLUGINS", ","):
+        reg.pm.set_blocked(name)
+    _load_builtins(reg)
     if entry_points:
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             version = ep.dist.version if ep.dist is not None else None
             reg.load_plugin(ep.name, "entrypoint", ep.load, strict, version)
-    files = [*_split_env("IMGFUSION_PLUGINS", os.pathsep), *map(str, plugin_files)]
-    for f in files:
+    named = [(f, strict) for f in _split_env("IMGFUSION_PLUGINS", os.pathsep)]
+    for f, must in [*named, *((str(f), True) for f in plugin_files)]:  # a recipe's: must load
         path = Path(f).expanduser().resolve()
-        reg.load_plugin(str(path), "file", lambda p=path: _import_file(p), strict)
+        reg.load_plugin(str(path), "file", lambda p=path: _import_file(p), must)
     return reg
 
 

@@ -12,7 +12,8 @@ built-in plugin, so nothing heavy is imported here.
 """
 from __future__ import annotations
 
-from .executor import Executor, ExecutorOptions, ExecutorSpec, resolve_executor
+from ..executors import Executor, ExecutorOptions, ExecutorSpec
+from .executor import resolve_executor
 
 __all__ = ["Executor", "ExecutorOptions", "ExecutorSpec", "resolve_executor", "prepare",
            "run_batch", "LocalExecutor"]

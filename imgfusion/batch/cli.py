@@ -15,7 +15,7 @@ examples:
 Each input runs the recipe once, into OUT/<name of the input>/.  OUT/manifest.jsonl has one
 line per item (input, status, seconds, outputs, error); a rerun (or --resume) skips the items
 that are complete.  Exit 0: all done; 1: some items failed (named); 2: bad input, nothing run;
-130: interrupted (the manifest is written)."""
+130: interrupted by Ctrl-C, 143: terminated by SIGTERM (either way the manifest is written)."""
 
 
 def add_parser(sub, parents) -> argparse.ArgumentParser:
@@ -37,7 +37,8 @@ def add_parser(sub, parents) -> argparse.ArgumentParser:
     p.add_argument("--retries", type=_non_negative_int, default=0, metavar="R",
                    help="retry an item whose recipe fails R more times")
     p.add_argument("--chunk", type=_positive(int), metavar="K",
-                   help="items per task (default: about 4 tasks per worker, at most 32)")
+                   help="items per task (default: guided, the remaining items over twice "
+                        "the workers, at most 32: large tasks first, single items at the end)")
     p.add_argument("--resume", action="store_true",
                    help="continue the batch in --out (a rerun does too; this insists on it)")
     p.add_argument("--set", dest="overrides", action="append", default=[],
@@ -71,7 +72,8 @@ def _non_negative_int(text: str) -> int:
 
 def cmd_batch(args) -> int:
     """Validate everything, then run; prints the summary on stdout."""
-    from .executor import ExecutorOptions, resolve_executor
+    from ..executors import ExecutorOptions
+    from .executor import resolve_executor
     from .job import prepare
     from .runner import run_batch
 
@@ -88,7 +90,8 @@ def cmd_batch(args) -> int:
           + f" in {s['seconds']:.1f} s; manifest {result.manifest}")
     for r in result.failed:
         print(f"imgfusion: failed: {r['input']}: {r['error']}", file=sys.stderr)
-    if result.interrupted:
-        print("imgfusion: interrupted; rerun the same command to finish", file=sys.stderr)
+    if result.interruption is not None:   # the CLI names it and exits 130 (Ctrl-C) or 143
+        print("imgfusion: rerun the same command to finish the batch", file=sys.stderr)
+        raise result.interruption
     return result.exit_code
 

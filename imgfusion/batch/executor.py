@@ -1,24 +1,16 @@
-"""The executor contract that ``imgfusion batch`` drives, and how names are resolved.
+"""How ``imgfusion batch`` resolves an executor name, and the address probe clusters use.
 
-An executor runs ``fn(*args)`` somewhere (a local process pool, a Dask cluster,
-a Ray cluster) and hands back a handle per call.  The batch runner only needs
-five things from it: start (connect, or start a local cluster), submit, wait
-for some handles to finish, fetch a result (which raises when the task's
-worker died), and cancel/close.  Executors are registered through the
-``imgfusion_register_executors`` hook with an :class:`ExecutorSpec`.
-
-What is sent is paths, never pixels: ``fn`` receives the batch job (the
-validated recipe as a small dict) and a chunk of input paths.
+The contract itself (:class:`ExecutorSpec`, :class:`Executor`, :class:`ExecutorOptions`)
+is the core's, :mod:`imgfusion.executors`; it is imported here for the plugins that
+take it from this module.
 """
 from __future__ import annotations
 
 import socket
-import time
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
-from ..errors import UsageError
+from ..errors import UsageError, did_you_mean
+from ..executors import Executor, ExecutorOptions, ExecutorSpec  # noqa: F401 - see above
 
 # Executors that live in separate distributions: name -> what to install.
 KNOWN_PACKAGES = {
@@ -27,72 +19,8 @@ KNOWN_PACKAGES = {
 }
 
 
-@dataclass(frozen=True)
-class ExecutorOptions:
-    """What the command line says about where and how wide to run."""
-
-    workers: int | None = None       # worker processes to start (local clusters only)
-    address: str | None = None       # an existing cluster's scheduler / head address
-    gpus_per_task: float = 0.0       # GPU share each task asks for
-    connect_timeout: float = 10.0    # seconds to wait for --address
-
-
-class Executor:
-    """Base class: submit calls, wait for handles, fetch results.
-
-    ``wait`` polls ``handle.done()`` by default, which suits
-    ``concurrent.futures`` and Dask futures; Ray overrides it.
-    """
-
-    name = "?"
-
-    def __init__(self, options: ExecutorOptions):
-        self.options = options
-
-    def start(self) -> None:
-        """Connect or start workers; raise UsageError when that cannot work."""
-
-    def submit(self, fn: Callable, *args: Any) -> Any:
-        raise NotImplementedError
-
-    def wait(self, handles: Iterable[Any], timeout: float) -> list[Any]:
-        """The handles among ``handles`` that have finished, waiting up to ``timeout`` s."""
-        handles = list(handles)
-        deadline = time.monotonic() + timeout
-        while True:
-            done = [h for h in handles if h.done()]
-            if done or time.monotonic() >= deadline:
-                return done
-            time.sleep(0.02)
-
-    def result(self, handle: Any) -> Any:
-        return handle.result()
-
-    def cancel(self, handles: Iterable[Any]) -> None:
-        for h in handles:
-            h.cancel()
-
-    def close(self) -> None:
-        """Release workers and connections (the runner calls it on every exit path)."""
-
-    def describe(self) -> str:
-        return self.name
-
-
-@dataclass
-class ExecutorSpec:
-    """What a plugin registers: a name, a one-line summary and a factory."""
-
-    name: str
-    create: Callable[[ExecutorOptions], Executor]
-    summary: str = ""
-    source: str = ""
-
-
 def resolve_executor(registry, name: str) -> ExecutorSpec:
     """The registered executor ``name``, or a UsageError that says what to install."""
-    from ..recipe import did_you_mean
-
     spec = registry.executors.get(name)
     if spec is not None:
         return spec

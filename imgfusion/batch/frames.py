@@ -81,7 +81,7 @@ def _decode_into(video: Path, folder: Path, frames: int) -> None:
     bar = tqdm(total=frames, desc=f"frames of {video.name}", unit="frame", file=sys.stderr,
                disable=None, leave=False)
     with bar:
-        for i, frame in enumerate(load_video(video), 1):
+        for i, frame in enumerate(load_video(path=str(video)), 1):
             bits = 16 if np.any(np.round(frame * 255) != frame * 255) else 8
             write_image(folder / f"frame_{i:0{width}d}.png", frame, bits=bits)
             bar.update()

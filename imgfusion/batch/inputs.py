@@ -18,6 +18,7 @@ path (``cat-3f2a91c0``).
 """
 from __future__ import annotations
 
+import fnmatch
 import glob
 import hashlib
 import itertools
@@ -29,6 +30,9 @@ from pathlib import Path
 
 from ..errors import UsageError
 from .frames import frame_paths, is_frames_source
+
+MANIFEST = "manifest.jsonl"   # what a batch writes at the top of --out
+SUMMARY = "batch.json"
 
 RESERVED = {"manifest", "batch"}   # the stems of the batch's own files in --out
 
@@ -136,9 +140,47 @@ def _slug(rel: Path) -> str:
 
 
 def check_out_folder(out: Path, binds: list[Bind]) -> None:
-    """--out may not be a folder that holds inputs (nor contain them)."""
+    """--out may not be a folder that holds inputs (nor contain them), nor lie where a
+    bind's glob reads: a rerun would take the batch's own files for inputs."""
     for b in binds:
         for p in b.paths:
             if p.parent == out or out in p.parents:
                 raise UsageError(f"--out {out} is an input folder (it holds {p}, bound by "
                                  f"--bind {b.key}); give the batch an output folder of its own")
+        if _is_glob(b.source) and _reaches_below(_glob_parts(b.source), out.parts):
+            raise UsageError(f"--out {out} lies inside the tree that the glob {b.source!r} "
+                             f"of --bind {b.key} reads, so a rerun would take the batch's own "
+                             "outputs for inputs; give --out a folder outside it")
+
+
+def _is_glob(source: str) -> bool:
+    return not (source.startswith("@") or is_frames_source(source))
+
+
+def _glob_parts(source: str) -> tuple[str, ...]:
+    """The glob's components, absolute: its fixed folder resolved (as --out is), then
+    the rest as written."""
+    pattern = os.path.expanduser(source)
+    parts = Path(pattern).parts
+    fixed = len(list(itertools.takewhile(lambda p: not glob.has_magic(p), parts[:-1])))
+    return _glob_base(pattern).parts + parts[fixed:]
+
+
+def _reaches_below(pattern: tuple[str, ...], folder: tuple[str, ...]) -> bool:
+    """Whether a glob (its components) can match a file the batch writes in ``folder``."""
+    if not pattern:
+        return False
+    if not folder:
+        return _matches_own(pattern)
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return _reaches_below(rest, folder) or _reaches_below(pattern, folder[1:])
+    return fnmatch.fnmatch(folder[0], head) and _reaches_below(rest, folder[1:])
+
+
+def _matches_own(rest: tuple[str, ...]) -> bool:
+    """Can the rest of a glob, below --out, match what the batch writes there: its own
+    files at the top, any name deeper (the items' folders and outputs)?"""
+    if len(rest) > 1 or rest[0] == "**":
+        return True
+    return any(fnmatch.fnmatch(name, rest[0]) for name in (MANIFEST, SUMMARY))

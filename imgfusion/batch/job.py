@@ -1,10 +1,15 @@
 """Validate a batch once, in the driver, and reduce it to a small picklable job.
 
-The recipe is validated in full (:func:`imgfusion.recipe.load_recipe`, every
-problem at once) with the first item's inputs bound.  Then its relative input
-paths and plugin files are made absolute, so that a worker anywhere (another
-process, another machine sharing the file system) can rebuild the recipe from
-the dict alone, and the bound parameters are left out: each item sets them.
+The recipe is validated once (:func:`imgfusion.recipe.load_recipe`, every
+problem at once: structure, steps, parameters, references, the files it names
+itself) without opening any item's file: the first item's paths are bound, but the
+operator checks that would read them (``load``'s header probe, a model file's
+header) are deferred to the item (:func:`deferring`).  Each worker validates its
+item in full, so an unreadable or bad input fails that item alone, in the
+manifest, wherever it sorts.  Then the recipe's relative input paths and plugin
+files are made absolute, so that a worker anywhere (another process, another
+machine sharing the file system) can rebuild the recipe from the dict alone, and
+the bound parameters are left out: each item sets them.
 """
 from __future__ import annotations
 
@@ -17,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import Problem, RecipeError, UsageError
-from ..operators import InputPath, OutputPath
-from ..recipe import Recipe, did_you_mean, load_recipe, read_yaml
+from ..errors import Problem, RecipeError, UsageError, did_you_mean
+from ..operators import InputPath, Operator, OutputPath
+from ..plugins import Registry, load_registry, recipe_plugin_files
+from ..recipe import Recipe, load_recipe
+from ..yaml_safe import read_yaml
 from .inputs import Bind, check_out_folder, expand, folder_names, parse_bind, primary, zip_binds
 
 PARTIAL = ".partial"   # per-item work folders inside --out, renamed into place when complete
@@ -41,6 +48,7 @@ class BatchJob:
     retries: int = 0
     plugin_files: tuple[str, ...] = ()
     primary: int = 0                  # the bind that names the items
+    run: str = ""                     # this run's id (set by run_batch), on its records
 
     @property
     def bind_keys(self) -> list[str]:
@@ -82,8 +90,10 @@ def prepare(recipe_path: str | os.PathLike, bind_texts: Sequence[str], out: str 
     probe = out_dir / PARTIAL / "validate"
     first = bind_values(raw, [(b.step, b.param) for b in binds], rows[0])
     with _chdir(Path(recipe_path).resolve().parent):   # relative paths mean the recipe's folder
+        registry = load_registry(recipe_plugin_files(raw.get("plugins"), Path.cwd(), []),
+                                 strict=strict_plugins)
         recipe = load_recipe(first, overrides=overrides, out_dir=probe, device=device,
-                             strict_plugins=strict_plugins)
+                             registry=deferring(registry, {str(p) for p in rows[0]}))
     _check_bound_params(recipe, binds)
     _check_outputs_inside(recipe, probe)
     raw = _portable(recipe, binds)
@@ -95,6 +105,29 @@ def prepare(recipe_path: str | os.PathLike, bind_texts: Sequence[str], out: str 
     names = folder_names([row[lead] for row in rows], binds[lead].base)
     items = [Item(i, tuple(map(str, row)), name) for i, (row, name) in enumerate(zip(rows, names))]
     return job, items, recipe
+
+
+def deferring(registry: Registry, bound: set[str]) -> Registry:
+    """A copy of ``registry`` whose operator checks skip a step given a bound path: what
+    they check needs the item's file, so each item's own validation does it."""
+    view = copy.copy(registry)
+    view.operators = {name: _deferred(op, bound) for name, op in registry.operators.items()}
+    return view
+
+
+def _deferred(op: Operator, bound: set[str]) -> Operator:
+    if op.check is None:
+        return op
+    check = op.check
+
+    def check_unless_bound(params):
+        if any(isinstance(v, str) and v in bound for v in params.values()):
+            return []
+        return check(params)
+
+    deferred = copy.copy(op)
+    deferred.check = check_unless_bound
+    return deferred
 
 
 def _read(recipe_path) -> dict[str, Any]:

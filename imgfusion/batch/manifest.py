@@ -1,27 +1,28 @@
 """The batch's records in ``--out``: ``manifest.jsonl`` and ``batch.json``.
 
 ``manifest.jsonl`` holds one JSON object per item (input, inputs, folder,
-status, seconds, outputs, error, attempts, sha).  While a batch runs, each
-finished item is appended and flushed, so a killed driver loses at most the
-line it was writing (a torn last line is ignored on reading).  When the batch
-ends, normally or by Ctrl-C, the file is rewritten atomically with the latest
-line per input, in input order.  ``batch.json`` says which recipe the folder
-belongs to (its hash), how the last run went, and which items failed.
+status, seconds, outputs, error, attempts, sha, run).  Each item's line is
+appended by the worker that finished it, at once (one ``write`` on an
+``O_APPEND`` descriptor, then ``fsync``), so whatever stops the batch (Ctrl-C,
+SIGTERM, a killed driver) the manifest already holds every finished item; a
+torn last line is ignored on reading.  When the batch ends, the driver reads the
+file back (its counts are the lines of this run), then rewrites it atomically with
+the latest line per input, in input order.  ``batch.json`` says which recipe the
+folder belongs to (its hash), how the last run went, and which items failed.
 """
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import UsageError
-from ..io.write import atomic_write
+from ..paths import atomic_write
+from .inputs import MANIFEST, SUMMARY  # noqa: F401 - named here too
 from .job import BatchJob, Item
-from .work import stamps
 
-MANIFEST = "manifest.jsonl"
-SUMMARY = "batch.json"
 
 
 def item_key(inputs: Iterable[str]) -> tuple[str, ...]:
@@ -33,35 +34,39 @@ class Manifest:
         self.out = out
         self.path = out / MANIFEST
         self.records: dict[tuple[str, ...], dict[str, Any]] = read_manifest(self.path)
-        self._fh = None
-
-    def is_complete(self, job: BatchJob, item: Item) -> bool:
-        """Done by this recipe into this folder from the inputs as they are now, with
-        every output still there."""
-        rec = self.records.get(item_key(item.inputs))
-        return (rec is not None and rec.get("status") == "done" and rec.get("sha") == job.sha
-                and rec.get("folder") == item.folder
-                and rec.get("stamps") == stamps(item.inputs)
-                and all((self.out / o).is_file() for o in rec.get("outputs", ())))
 
     def append(self, rec: dict[str, Any]) -> None:
+        """Record ``rec`` and append its line (for records the driver makes itself)."""
+        self.note(rec)
+        append_record(self.out, rec)
+
+    def note(self, rec: dict[str, Any]) -> None:
+        """Record ``rec``, whose line its worker has already appended."""
         self.records[item_key(rec["inputs"].values())] = rec
-        if self._fh is None:
-            self.out.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "a", encoding="utf-8")
-        self._fh.write(json.dumps(rec) + "\n")
-        self._fh.flush()
+
+    def lines_of_run(self, run: str) -> dict[tuple[str, ...], dict[str, Any]]:
+        """Read the file back: the latest line per input, kept; those of ``run`` returned."""
+        self.records.update(read_manifest(self.path))
+        return {k: r for k, r in self.records.items() if r.get("run") == run}
 
     def compact(self, items: list[Item]) -> None:
         """Rewrite atomically: this batch's items in order, then older records kept."""
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
         keys = [item_key(i.inputs) for i in items]
         order = [k for k in keys if k in self.records]
         order += [k for k in self.records if k not in set(keys)]
         text = "".join(json.dumps(self.records[k]) + "\n" for k in order)
         atomic_write(self.path, lambda fh: fh.write(text.encode("utf-8")), overwrite=True)
+
+
+def append_record(out: str | os.PathLike, rec: dict[str, Any]) -> None:
+    """Append ``rec`` to ``out``'s manifest durably: one write on an O_APPEND descriptor
+    (lines of concurrent writers never interleave on a local file system), then fsync."""
+    fd = os.open(Path(out) / MANIFEST, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, (json.dumps(rec) + "\n").encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def read_manifest(path: Path) -> dict[tuple[str, ...], dict[str, Any]]:

@@ -12,19 +12,21 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+import uuid
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from .executor import Executor
+from ..executors import Executor
 from .job import PARTIAL, BatchJob, Item
-from .manifest import Manifest, check_folder, write_summary
-from .work import record, run_chunk
+from .manifest import Manifest, append_record, check_folder, item_key, write_summary
+from .work import published_record, record, run_chunk
 
 MAX_DEATHS = 3
+MAX_CHUNK = 32      # items per task at most
 
 
 @dataclass
@@ -34,6 +36,7 @@ class BatchResult:
     skipped: list[Item] = field(default_factory=list)
     not_run: int = 0
     interrupted: bool = False
+    interruption: BaseException | None = None   # the KeyboardInterrupt (or SIGTERM's subclass)
     seconds: float = 0.0
     manifest: Path | None = None
 
@@ -57,9 +60,24 @@ def chunked(items: list[Item], size: int) -> list[list[Item]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def auto_chunk(n_items: int, workers: int) -> int:
-    """About four chunks per worker, at most 32 items each."""
-    return max(1, min(32, -(-n_items // (4 * max(1, workers)))))
+@dataclass
+class Chunks:
+    """The items still to hand out, a chunk at a time: ``fixed`` items (``--chunk``), or
+    guided: the remaining items over twice the workers, at most ``MAX_CHUNK``, so that
+    tasks are large while much is left (little per-task cost) and shrink to single
+    items at the end (the workers finish together: no worker idles while another
+    works through a long last chunk)."""
+
+    items: deque
+    workers: int
+    fixed: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def take(self) -> list[Item]:
+        size = self.fixed or -(-len(self.items) // (2 * self.workers))
+        return [self.items.popleft() for _ in range(min(size, MAX_CHUNK, len(self.items)))]
 
 
 def run_batch(job: BatchJob, items: list[Item], executor: Executor, *, chunk: int | None = None,
@@ -67,11 +85,12 @@ def run_batch(job: BatchJob, items: list[Item], executor: Executor, *, chunk: in
     """Run every item that is not complete yet; the manifest is written on every exit."""
     out = Path(job.out)
     check_folder(out, job, resume)
+    job = replace(job, run=uuid.uuid4().hex[:12])
     manifest = Manifest(out)
     result = BatchResult(manifest=manifest.path)
-    todo = [i for i in items if not manifest.is_complete(job, i)]
-    pending = set(todo)
-    result.skipped = [i for i in items if i not in pending]
+    result.skipped = skip_complete(job, items, manifest)
+    skipped = {i.index for i in result.skipped}
+    todo = [i for i in items if i.index not in skipped]
     if todo:
         executor.start()           # an unreachable cluster fails here, before anything is written
     bar = tqdm(total=len(items), initial=len(result.skipped), unit="item", desc="batch",
@@ -80,21 +99,52 @@ def run_batch(job: BatchJob, items: list[Item], executor: Executor, *, chunk: in
     t0 = time.perf_counter()
     try:
         write_summary(out, job, {"status": "running", **result.summary()})
-        size = chunk or auto_chunk(len(todo), getattr(executor, "workers", None) or 2)
-        _drive(job, chunked(todo, size), executor, manifest, result, bar)
-    except KeyboardInterrupt:
-        result.interrupted = True
+        workers = max(1, getattr(executor, "workers", None) or 2)
+        _drive(job, Chunks(deque(todo), workers, chunk), executor, manifest, result, bar)
+    except KeyboardInterrupt as exc:
+        result.interrupted, result.interruption = True, exc
     finally:
         if todo:
             executor.close()
         bar.close()
         result.seconds = time.perf_counter() - t0
-        finished = {r["index"] for r in result.done + result.failed}
-        result.not_run = sum(1 for i in todo if i.index not in finished)
+        count_run(job, todo, manifest, result)
         manifest.compact(items)
         write_summary(out, job, {"executor": executor.describe(), **result.summary()})
         clear_work_folders(out / PARTIAL, settle=SETTLE_S if result.interrupted else 0.0)
     return result
+
+
+def skip_complete(job: BatchJob, items: list[Item], manifest: Manifest) -> list[Item]:
+    """The items whose folders this batch completed (their markers say so), whatever the
+    manifest says; one that lacks its line (its run was stopped) gets it now."""
+    skipped = []
+    for item in items:
+        rec = published_record(job, item)
+        if rec is None:
+            continue
+        skipped.append(item)
+        known = manifest.records.get(item_key(item.inputs), {})
+        if (known.get("status"), known.get("sha"), known.get("folder")) != \
+                ("done", job.sha, item.folder):
+            manifest.append(rec)
+    return skipped
+
+
+def count_run(job: BatchJob, todo: list[Item], manifest: Manifest, result: BatchResult) -> None:
+    """Count every item this run finished, from the manifest's lines: also those whose
+    task never came back (a Ctrl-C stops a chunk whose first items are done), and a
+    folder published by a worker stopped before it appended its line (that line is
+    appended now)."""
+    seen = {r["index"] for r in result.done + result.failed}
+    lines = manifest.lines_of_run(job.run)
+    for item in (i for i in todo if i.index not in seen):
+        rec = lines.get(item_key(item.inputs))
+        if rec is None and (rec := published_record(job, item)) is not None:
+            manifest.append(rec)
+        if rec is not None:
+            (result.done if rec["status"] == "done" else result.failed).append(rec)
+    result.not_run = len(todo) - len(result.done) - len(result.failed)
 
 
 def clear_work_folders(folder: Path, *, settle: float) -> None:
@@ -121,19 +171,21 @@ class _Queue:
     is reported failed.
     """
 
-    chunks: deque
+    chunks: Chunks
     suspects: deque = field(default_factory=deque)
     deaths: Counter = field(default_factory=Counter)
     inflight: dict = field(default_factory=dict)   # handle -> (items, is_suspect)
 
     def submit(self, job: BatchJob, executor: Executor) -> None:
+        """Keep each worker busy with one task running and one waiting, no more: later
+        chunks are sized when they are taken, and a Ctrl-C has little to cancel."""
         if self.suspects:
             if not any(suspect for _, suspect in self.inflight.values()):
                 part = [self.suspects.popleft()]
                 self.inflight[executor.submit(run_chunk, job, part)] = (part, True)
             return
-        while self.chunks:
-            part = self.chunks.popleft()
+        while self.chunks and len(self.inflight) < 2 * self.chunks.workers:
+            part = self.chunks.take()
             self.inflight[executor.submit(run_chunk, job, part)] = (part, False)
 
     def lost(self, job: BatchJob, part: list[Item], suspect: bool,
@@ -152,9 +204,9 @@ class _Queue:
         return [record(job, item, "failed", 0.0, [], error, n)]
 
 
-def _drive(job: BatchJob, chunks: list[list[Item]], executor: Executor, manifest: Manifest,
+def _drive(job: BatchJob, chunks: Chunks, executor: Executor, manifest: Manifest,
            result: BatchResult, bar) -> None:
-    q = _Queue(deque(chunks))
+    q = _Queue(chunks)
     try:
         while q.chunks or q.suspects or q.inflight:
             q.submit(job, executor)
@@ -164,6 +216,8 @@ def _drive(job: BatchJob, chunks: list[list[Item]], executor: Executor, manifest
                     records = executor.result(handle)
                 except Exception as exc:  # noqa: BLE001 - the task as a whole was lost
                     records = q.lost(job, part, suspect, exc)
+                    for rec in records:        # made here: no worker appended their lines
+                        append_record(job.out, rec)
                 for rec in records:
                     _note(rec, manifest, result, bar)
     except BaseException:
@@ -172,7 +226,7 @@ def _drive(job: BatchJob, chunks: list[list[Item]], executor: Executor, manifest
 
 
 def _note(rec: dict[str, Any], manifest: Manifest, result: BatchResult, bar) -> None:
-    manifest.append(rec)
+    manifest.note(rec)
     (result.done if rec["status"] == "done" else result.failed).append(rec)
     bar.update()
     if rec["status"] != "done":

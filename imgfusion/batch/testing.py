@@ -1,7 +1,7 @@
 """Checks that any executor must pass, shared by imgfusion's tests and the executor plugins'.
 
 Each ``check_*`` takes a factory that returns a fresh (not started)
-:class:`~imgfusion.batch.executor.Executor` and a scratch folder, runs a real
+:class:`~imgfusion.executors.Executor` and a scratch folder, runs a real
 batch over ~20 tiny PNGs with a cheap recipe (load, resize, composite, save),
 and asserts with plain ``assert``:
 
@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .executor import Executor
+from ..executors import Executor
 from .job import PARTIAL, prepare
 from .runner import run_batch
 

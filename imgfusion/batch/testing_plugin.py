@@ -16,9 +16,10 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Annotated
 
 from imgfusion import hookimpl
-from imgfusion.operators import InputPath, Operator, Output, Param
+from imgfusion.operators import Image, InputPath, Range, operator
 
 
 def _first_time(marker: Path) -> bool:
@@ -29,8 +30,27 @@ def _first_time(marker: Path) -> bool:
         return False
 
 
-def test_load(*, path: str, log_dir: str, kill: str = "", fail: str = "", times: int = 1,
-              sleep: float = 0.0):
+@operator
+def test_load(*, path: InputPath, log_dir: str, kill: str = "", fail: str = "",
+              times: Annotated[int, Range(0)] = 1,
+              sleep: Annotated[float, Range(0)] = 0.0) -> Image:
+    """load, plus faults on cue (for executor tests).
+
+    Parameters
+    ----------
+    path
+        image file
+    log_dir
+        folder for runs.log and the fault markers
+    kill
+        file name whose first run kills the worker
+    fail
+        file name whose first runs raise
+    times
+        how many runs of 'kill' / 'fail' misbehave
+    sleep
+        seconds of work per item
+    """
     from imgfusion.io.read import read_image
 
     name = Path(path).name
@@ -50,14 +70,4 @@ test_load.__test__ = False   # not a pytest test, despite the name
 
 @hookimpl
 def imgfusion_register_operators(register):
-    register(Operator(
-        name="test_load", func=test_load,
-        summary="load, plus faults on cue (for executor tests).",
-        params=[Param("path", InputPath, help="image file"),
-                Param("log_dir", str, help="folder for runs.log and the fault markers"),
-                Param("kill", str, "", help="file name whose first run kills the worker"),
-                Param("fail", str, "", help="file name whose first runs raise"),
-                Param("times", int, 1, min=0, help="how many runs of 'kill' / 'fail' misbehave"),
-                Param("sleep", float, 0.0, min=0, help="seconds of work per item")],
-        outputs=[Output("image")],
-    ))
+    register(test_load)

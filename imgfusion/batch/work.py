@@ -25,6 +25,7 @@ from typing import Any
 from ..errors import ParameterError, RecipeError, StepFailed
 from ..plugins import Registry, load_registry
 from .job import PARTIAL, BatchJob, Item
+from .manifest import append_record
 
 MARKER = ".imgfusion-batch.json"
 _REGISTRIES: dict[tuple[str, ...], Registry] = {}
@@ -44,11 +45,23 @@ def run_chunk(job: BatchJob, items: list[Item]) -> list[dict[str, Any]]:
 
 
 def run_item(job: BatchJob, item: Item) -> dict[str, Any]:
+    """Run one item (unless its folder is already complete) and append its manifest line."""
+    rec = published_record(job, item) or _compute(job, item)
+    append_record(job.out, rec)
+    return rec
+
+
+def published_record(job: BatchJob, item: Item) -> dict[str, Any] | None:
+    """The "done" record of an item whose folder this batch completed, else None."""
+    marker = complete_marker(Path(job.out) / item.folder, job, item)
+    if marker is None:
+        return None
+    return record(job, item, "done", marker["seconds"], marker["outputs"], None, 0,
+                  marker["stamps"])
+
+
+def _compute(job: BatchJob, item: Item) -> dict[str, Any]:
     final = Path(job.out) / item.folder
-    marker = complete_marker(final, job, item)
-    if marker is not None:
-        return record(job, item, "done", marker["seconds"], marker["outputs"], None, 0,
-                      marker["stamps"])
     t0 = time.perf_counter()
     before = stamps(item.inputs)
     error, attempts = None, 0
@@ -141,7 +154,8 @@ def record(job: BatchJob, item: Item, status: str, seconds: float, outputs: list
             "inputs": dict(zip(job.bind_keys, item.inputs)),
             "folder": item.folder, "status": status, "seconds": round(seconds, 4),
             "outputs": [f"{item.folder}/{o}" for o in outputs], "error": error,
-            "attempts": attempts, "sha": job.sha, "index": item.index, "stamps": stamped}
+            "attempts": attempts, "sha": job.sha, "index": item.index, "stamps": stamped,
+            "run": job.run}
 
 
 def _describe(exc: BaseException) -> str:

@@ -29,65 +29,131 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import ParameterError
+from ..operators import Image, Mask, operator
 from ..checks import (check_image, check_mask, check_pair, join_alpha, luminance,
                       match_channels, split_alpha)
+from ..layout.placement import Placement, resolve_placement
 from .opencv_clone import clone_fft, without_frame
+from .options import Offset, SolveDevice, Solver, Tol
 from .result import GradientResult
-from .solvers import check_solver, solve_region
+from .solvers import check_solver, solve_guided, solve_region
 from .system import EDGES, forward_differences
 
 
-def poisson_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8, device="cpu"):
-    """Paste ``source`` into ``target`` by importing its gradients (Pérez Eq. 7, 11).
+@operator(same_size=("source", "mask"), size_of="target")
+def poisson_blend(source: Image, target: Image, mask: Mask, *, offset: Offset = (0, 0),
+                  placement: Placement = Placement(),
+                  solver: Solver = "auto", tol: Tol = 1e-8,
+                  device: SolveDevice = "cpu") -> GradientResult:
+    """Paste a masked source into a target seamlessly by importing its gradients.
+
+    Pérez Eq. 7 and 11.  The images are (H, W, C) float arrays in [0, 1] (C = 1,
+    3 or 4; a 2-D array is a grey image and a 2-D result is returned).  Solvers:
+    see :mod:`imgfusion.gradient.solvers`; ``fft`` is OpenCV's seamlessClone
+    algorithm (:mod:`imgfusion.gradient.opencv_clone`): fast but approximate, it
+    erodes the mask by 3 pixels (OpenCV #17450) and re-solves the whole bounding
+    box; the exact solvers are the default.  A GPU (``device``) takes ``mgpcg``
+    (torch) and ``auto``.
 
     Parameters
     ----------
-    source, target : (H, W, C) float arrays in [0, 1]
-        C = 1, 3 or 4; a 2-D array is a grey image and a 2-D result is returned.
-    mask : (Hs, Ws) bool or float alpha array
-        The region to paste, in the source's frame.
-    offset : (int, int)
-        (row, col) of the source's top-left corner in the target.
-    solver : {"auto", "direct", "cg", "multigrid", "mgpcg", "fft"}
-        See :mod:`imgfusion.gradient.solvers`.  ``fft`` is OpenCV's seamlessClone
-        algorithm (:mod:`imgfusion.gradient.opencv_clone`): fast but approximate,
-        it erodes the mask by 3 pixels (OpenCV #17450) and re-solves the whole
-        bounding box; the exact solvers are the default.
-    tol : float
-        Relative residual at which the iterative solvers stop.
-    device : {"cpu", "cuda", "cuda:N"}
-        Where the solve runs; a GPU takes ``mgpcg`` (torch) and ``auto``.
-
-    Returns
-    -------
-    image, info : float32 array shaped like ``target``
-        The result; ``info`` says how it was solved (:class:`GradientResult`).
+    source
+        image whose gradients are pasted
+    target
+        image pasted into; its alpha channel is kept
+    mask
+        region to paste, in the source's frame (alpha: soft blend)
+    offset
+        (row, col) of the source's top-left corner in the target; may be negative or
+        partly outside (clipped)
+    placement
+        by anchor: which point of the source's mask lands where (``at``, with ``offset``
+        then a nudge), optionally rescaled (scale, fit)
+    solver
+        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
+        multigrid CG), fft (fast, approximate)
+    tol
+        relative residual at which cg and multigrid stop
+    device
+        where mgpcg/auto solve: cpu, or cuda (torch, a GPU)
     """
-    return _blend(source, target, mask, offset, (solver, tol, device), _imported)
+    return _blend(source, target, mask, (offset, placement), (solver, tol, device), _imported)
 
 
-def mixed_blend(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8, device="cpu"):
-    """Paste ``source`` into ``target`` keeping, per neighbour pair and channel, the
-    stronger of the two gradients (Pérez Eq. 13): holes and transparent parts let
-    the target's texture through.
+@operator(same_size=("source", "mask"), size_of="target")
+def mixed_blend(source: Image, target: Image, mask: Mask, *, offset: Offset = (0, 0),
+                placement: Placement = Placement(),
+                solver: Solver = "auto", tol: Tol = 1e-8,
+                device: SolveDevice = "cpu") -> GradientResult:
+    """Seamless paste keeping the stronger gradient per pixel pair (holes, transparency).
 
+    Per neighbour pair and channel the stronger of the two gradients is kept
+    (Pérez Eq. 13): holes and transparent parts let the target's texture through.
     Unlike OpenCV's MIXED_CLONE (which compares ``|gx - gy|`` per pixel), this is
     the paper's magnitude test ``|f*_p - f*_q| > |g_p - g_q|`` on every pair.
-    Parameters and result as :func:`poisson_blend`.
+    Images and solvers as :func:`poisson_blend`.
+
+    Parameters
+    ----------
+    source
+        image whose gradients are pasted
+    target
+        image pasted into; its alpha channel is kept
+    mask
+        region to paste, in the source's frame (alpha: soft blend)
+    offset
+        (row, col) of the source's top-left corner in the target; may be negative or
+        partly outside (clipped)
+    placement
+        by anchor: which point of the source's mask lands where (``at``, with ``offset``
+        then a nudge), optionally rescaled (scale, fit)
+    solver
+        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
+        multigrid CG), fft (fast, approximate)
+    tol
+        relative residual at which cg and multigrid stop
+    device
+        where mgpcg/auto solve: cpu, or cuda (torch, a GPU)
     """
-    return _blend(source, target, mask, offset, (solver, tol, device), _mixed)
+    return _blend(source, target, mask, (offset, placement), (solver, tol, device), _mixed)
 
 
-def monochrome_transfer(source, target, mask, *, offset=(0, 0), solver="auto", tol=1e-8,
-                        device="cpu"):
-    """Paste only the *texture* of ``source``: its luminance gradients, imported
-    into every channel of ``target``, so the source's colour is not carried over
-    (Pérez Fig. 5).  Parameters and result as :func:`poisson_blend`; any source
-    channel count is accepted.
+@operator(same_size=("source", "mask"), size_of="target")
+def monochrome_transfer(source: Image, target: Image, mask: Mask, *, offset: Offset = (0, 0),
+                        placement: Placement = Placement(),
+                        solver: Solver = "auto", tol: Tol = 1e-8,
+                        device: SolveDevice = "cpu") -> GradientResult:
+    """Seamless paste of the source's luminance texture only, not its colour.
+
+    The source's luminance gradients are imported into every channel of the
+    target, so the source's colour is not carried over (Pérez Fig. 5); any source
+    channel count is accepted.  Images and solvers as :func:`poisson_blend`.
+
+    Parameters
+    ----------
+    source
+        image whose gradients are pasted
+    target
+        image pasted into; its alpha channel is kept
+    mask
+        region to paste, in the source's frame (alpha: soft blend)
+    offset
+        (row, col) of the source's top-left corner in the target; may be negative or
+        partly outside (clipped)
+    placement
+        by anchor: which point of the source's mask lands where (``at``, with ``offset``
+        then a nudge), optionally rescaled (scale, fit)
+    solver
+        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
+        multigrid CG), fft (fast, approximate)
+    tol
+        relative residual at which cg and multigrid stop
+    device
+        where mgpcg/auto solve: cpu, or cuda (torch, a GPU)
     """
     src, _ = split_alpha(check_image(source, "source", grey_2d=True).astype(np.float64))
     grey = luminance(src, "bt601")[:, :, None]
-    return _blend(grey, target, mask, offset, (solver, tol, device), _imported)
+    return _blend(grey, target, mask, (offset, placement), (solver, tol, device), _imported)
 
 
 def _imported(src_field, tgt_field):
@@ -98,7 +164,7 @@ def _mixed(src_field, tgt_field):
     return np.where(np.abs(tgt_field) > np.abs(src_field), tgt_field, src_field)
 
 
-def _blend(source, target, mask, offset, how, choose):
+def _blend(source, target, mask, where, how, choose):
     solver, tol, device = how
     check_solver(solver, tol, device)
     ndim = np.ndim(target)
@@ -106,9 +172,9 @@ def _blend(source, target, mask, offset, how, choose):
     tgt, keep_alpha = split_alpha(check_image(target, "target", grey_2d=True))
     src, _ = split_alpha(check_image(source, "source", grey_2d=True))
     src = match_channels(src, tgt.shape[2])
-    alpha = check_mask(mask, src.shape[:2], "mask", "the source's size",
-                       nonempty=True).astype(np.float64)
-    offset = check_pair(offset, "offset")
+    check_mask(mask, src.shape[:2], "mask", "the source's size", nonempty=True)
+    src, alpha, offset = resolve_placement(where[1], src, mask, tgt.shape[:2],
+                                           check_pair(where[0], "offset"))
     if solver == "fft":
         return _opencv_fft(src, alpha, tgt, offset, choose, (keep_alpha, ndim))
     # the inputs' own precision (float32 differences are exact in float64)
@@ -116,29 +182,32 @@ def _blend(source, target, mask, offset, how, choose):
     g, has_source, a = placed.g, placed.has_source, placed.alpha
     fstar = tgt[placed.crop]
     hard = bool(np.isin(a, (0.0, 1.0)).all())
-
-    def fields():
-        if hard and choose is _imported and has_source.all():
-            return forward_differences(g, np.float64)  # the common case, in two subtractions
-        out = []
-        for (lo, hi), s, t in zip(EDGES, forward_differences(g, np.float64),
-                                  forward_differences(fstar, np.float64)):
-            if not has_source.all():
-                s = np.where((has_source[lo] & has_source[hi])[:, :, None], s, t)
-            v = choose(s, t)
-            if hard:  # an edge off the region (weight 0) does not enter Eq. 7
-                out.append(v)
-            else:
-                w = np.maximum(a[lo], a[hi])[:, :, None]
-                out.append(t + w * (v - t))
-        return out
-
     result = join_alpha(tgt, keep_alpha, 3)  # f* off the region, clipped as the result
     solved = result[placed.crop][:, :, :tgt.shape[2]]
-    _, info = solve_region(a > 0, fstar, *fields(), solver=solver, tol=tol, device=device,
-                           out=solved)
-    np.clip(solved, 0.0, 1.0, out=solved)
+    options = dict(solver=solver, tol=tol, device=device, out=solved, clip=True)
+    if hard and choose is _imported:  # the common case: v = grad g where the source lands
+        inside = None if has_source.all() else has_source
+        _, info = solve_guided(a > 0, fstar, g, inside, **options)
+    else:
+        _, info = solve_region(a > 0, fstar, *_fields(placed, fstar, choose, hard), **options)
     return GradientResult(result[:, :, 0] if ndim == 2 else result, info)
+
+
+def _fields(placed, fstar, choose, hard):
+    """The guidance (gh, gv): ``choose``'s field where the source lands, the target's
+    own elsewhere, faded into the target's by a soft mask."""
+    out = []
+    for (lo, hi), s, t in zip(EDGES, forward_differences(placed.g, np.float64),
+                              forward_differences(fstar, np.float64)):
+        if not placed.has_source.all():
+            s = np.where((placed.has_source[lo] & placed.has_source[hi])[:, :, None], s, t)
+        v = choose(s, t)
+        if hard:  # an edge off the region (weight 0) does not enter Eq. 7
+            out.append(v)
+        else:
+            w = np.maximum(placed.alpha[lo], placed.alpha[hi])[:, :, None]
+            out.append(t + w * (v - t))
+    return out
 
 
 def _assemble(tgt, keep_alpha, ndim, crop, solved):

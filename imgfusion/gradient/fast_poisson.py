@@ -18,6 +18,8 @@ import numpy as np
 import scipy.fft as fft
 from numba import njit
 
+from .system import EDGES, forward_differences
+
 WORKERS = -1
 
 
@@ -110,3 +112,26 @@ def solve_rectangle(b: np.ndarray, dirichlet: tuple[bool, bool, bool, bool]) -> 
     coef /= lam.astype(np.float32)
     x = _inverse(_inverse(coef, 2, cols_d), 1, rows_d)
     return x[:, rcrop, ccrop].transpose(1, 2, 0).astype(np.float64)
+
+
+def solve_box(reg, fs, gh, gv):
+    """Re-solve the region's bounding box with f*'s own gradients outside the region.
+
+    Solved as a correction: ``x = f* + delta`` with ``L delta = -div(v - grad f*)``
+    and delta = 0 on the box's frame, so the transform only carries the change
+    (float32 is then ample, and a field equal to grad f* changes nothing).
+    """
+    change = np.zeros(fs.shape)
+    for (lo, hi), g, t in zip(EDGES, (gh, gv), forward_differences(fs)):
+        d = np.where((reg[lo] | reg[hi])[:, :, None], g - t, 0.0)
+        change[lo] -= d
+        change[hi] += d
+    rows = np.flatnonzero(reg.any(axis=1))
+    cols = np.flatnonzero(reg.any(axis=0))
+    box = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = reg.shape  # the crop meets the array's edge only at the image's edge
+    dirichlet = (rows[0] > 0, rows[-1] < h - 1, cols[0] > 0, cols[-1] < w - 1)
+    delta = solve_rectangle(change[box], dirichlet)
+    if not any(dirichlet):  # only known up to a constant: keep f* off the region
+        delta -= delta[~reg[box]].mean(axis=0)
+    return fs[box][reg[box]] + delta[reg[box]]

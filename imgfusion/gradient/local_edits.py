@@ -8,48 +8,62 @@ soft mask only selects, it does not weight).  An RGBA image keeps its alpha.
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import ParameterError
 from ..checks import (LUMA_STANDARDS, check_image, check_mask, join_alpha, luminance,
                       split_alpha)
+from ..errors import ParameterError
+from ..limits import FEATHER_MAX
+from ..operators import Image, Mask, Range, operator
+from .options import Solver, Tol
 from .result import GradientResult
-from .solvers import bounding_crop, check_solver, solve_in_crop, solve_system
+from .solvers import bounding_crop, solve_in_crop, solve_system
 from .system import EDGES, assemble, forward_differences
 
 LOG_OFFSET = 1e-3  # log(f + offset): keeps black pixels finite in the log domain
+Canny = Annotated[float, Range(0, 100)]
 
 
-def texture_flatten(image, mask, *, low_threshold=0.1, high_threshold=0.2, sigma=1.0,
-                    solver="auto", tol=1e-8):
-    """Wash out texture inside ``mask``, keeping only gradients across edges (Pérez Eq. 15).
+@operator(same_size=("image", "mask"), size_of="image")
+def texture_flatten(image: Image, mask: Mask, *, low_threshold: Canny = 0.1,
+                    high_threshold: Canny = 0.2, sigma: Canny = 1.0, solver: Solver = "auto",
+                    tol: Tol = 1e-8) -> GradientResult:
+    """Flatten texture inside a mask, keeping gradients only across Canny edges.
 
-    The edge map is :func:`skimage.feature.canny` of the image's luminance;
-    an edge between neighbours p and q exists when either pixel is an edge
-    pixel.  Higher thresholds give a sparser edge map and a flatter result.
+    Pérez Eq. 15.  The edge map is :func:`skimage.feature.canny` of the image's
+    luminance (thresholds on the gradient magnitude of the float image); an edge
+    between neighbours p and q exists when either pixel is an edge pixel.  Higher
+    thresholds give a sparser edge map and a flatter result; ``low_threshold`` is
+    at most ``high_threshold``.
 
     Parameters
     ----------
-    image : (H, W, C) float array in [0, 1]
-    mask : (H, W) bool or float array
-        Region to flatten.
-    low_threshold, high_threshold : float
-        Canny hysteresis thresholds on the gradient magnitude (float image).
-    sigma : float
-        Canny's Gaussian smoothing.
-    solver, tol
-        As :func:`imgfusion.gradient.blending.poisson_blend`.
+    image
+        float image in [0, 1]; an alpha channel is kept
+    mask
+        pixels to re-solve, in the image's frame
+    low_threshold
+        Canny low hysteresis threshold
+    high_threshold
+        Canny high hysteresis threshold (higher: flatter)
+    sigma
+        Canny Gaussian smoothing
+    solver
+        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
+        multigrid CG), fft (fast, approximate)
+    tol
+        relative residual at which cg and multigrid stop
     """
+
     from skimage.feature import canny
 
-    if not (0 <= low_threshold <= high_threshold):
-        raise ParameterError("low_threshold", f"need 0 <= low_threshold <= high_threshold, got "
+    if low_threshold > high_threshold:
+        raise ParameterError("low_threshold", f"need low_threshold <= high_threshold, got "
                                               f"{low_threshold!r} and {high_threshold!r}")
-    if sigma < 0:
-        raise ParameterError("sigma", f"must be >= 0, got {sigma!r}")
-    colour, alpha, region, ndim = _prepare(image, mask, solver, tol)
+    colour, alpha, region, ndim = _prepare(image, mask)
     edges = canny(luminance(colour, "bt601"), sigma=sigma, low_threshold=low_threshold,
                   high_threshold=high_threshold)
 
@@ -62,29 +76,34 @@ def texture_flatten(image, mask, *, low_threshold=0.1, high_threshold=0.2, sigma
                    alpha, ndim)
 
 
-def illumination_change(image, mask, *, alpha=0.2, beta=0.2, solver="auto", tol=1e-8):
-    """Soften highlights and lift shadows inside ``mask`` (Pérez Eq. 16, log domain).
+@operator(same_size=("image", "mask"), size_of="image")
+def illumination_change(image: Image, mask: Mask, *,
+                        alpha: Annotated[float, Range(1e-6, 100)] = 0.2,
+                        beta: Annotated[float, Range(0, 0.99)] = 0.2, solver: Solver = "auto",
+                        tol: Tol = 1e-8) -> GradientResult:
+    """Soften highlights and lift shadows inside a mask (log-domain gradients).
 
-    In log space the field is ``a**beta * |grad f|**-beta * grad f`` with
-    ``a = alpha`` times the mean gradient norm over the mask (per channel), so
+    Pérez Eq. 16.  In log space the field is ``a**beta * |grad f|**-beta * grad f``
+    with ``a = alpha`` times the mean gradient norm over the mask (per channel), so
     large gradients shrink and small ones grow; the result is exponentiated back.
 
     Parameters
     ----------
-    image : (H, W, C) float array in [0, 1]
-    mask : (H, W) bool or float array
-    alpha : float
-        The paper's alpha as a fraction of the mean log-gradient norm in the mask.
-    beta : float
-        Compression exponent; 0 leaves the image unchanged.
-    solver, tol
-        As :func:`imgfusion.gradient.blending.poisson_blend`.
+    image
+        float image in [0, 1]; an alpha channel is kept
+    mask
+        pixels to re-solve, in the image's frame
+    alpha
+        alpha as a fraction of the mean log-gradient norm in the mask
+    beta
+        compression exponent (0: no change)
+    solver
+        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
+        multigrid CG), fft (fast, approximate)
+    tol
+        relative residual at which cg and multigrid stop
     """
-    if not alpha > 0:
-        raise ParameterError("alpha", f"must be > 0, got {alpha!r}")
-    if not 0 <= beta < 1:
-        raise ParameterError("beta", f"must lie in [0, 1), got {beta!r}")
-    colour, keep_alpha, region, ndim = _prepare(image, mask, solver, tol)
+    colour, keep_alpha, region, ndim = _prepare(image, mask)
     logs = np.log(colour + LOG_OFFSET)
     gh, gv = forward_differences(logs)
     norm = np.zeros_like(logs)  # per-pixel norm of the forward-difference gradient
@@ -104,15 +123,23 @@ def illumination_change(image, mask, *, alpha=0.2, beta=0.2, solver="auto", tol=
     return _finish((np.exp(out) - LOG_OFFSET, info), keep_alpha, ndim)
 
 
-def color_change(image, mask, *, multipliers=(1.5, 0.5, 0.5), color=None,
-                 decolorize_background=False, transition=8.0, solver="auto", tol=1e-8):
-    """Recolour the selection seamlessly, its shading kept (Pérez Fig. 11).
+@operator(same_size=("image", "mask"), size_of="image")
+def color_change(image: Image, mask: Mask, *,
+                 multipliers: Annotated[tuple[float, float, float], Range(0.01, 100)] = (
+                     1.5, 0.5, 0.5),
+                 color: Annotated[tuple[float, float, float] | None, Range(0, 1)] = None,
+                 decolorize_background: bool = False,
+                 transition: Annotated[float, Range(0, FEATHER_MAX)] = 8.0,
+                 solver: Solver = "auto", tol: Tol = 1e-8) -> GradientResult:
+    """Recolour a selection seamlessly, optionally turning the background grey.
 
-    The source is the image with its colour channels multiplied: by ``multipliers``,
-    or, when ``color`` is given, its luminance times ``color / luminance(color)``
-    (every pixel takes the asked hue with its own luminance, so the shading is
-    kept exactly).  The source's gradients are imported inside ``mask`` with the
-    image (or, with ``decolorize_background``, its luminance) as the boundary.
+    Pérez Fig. 11.  The source is the image (RGB or RGBA) with its colour channels
+    multiplied: by ``multipliers``, or, when ``color`` is given, its luminance times
+    ``color / luminance(color)`` (every pixel takes the asked hue with its own
+    luminance, so the shading is kept exactly; black has none to keep).  The
+    source's gradients are imported inside ``mask`` with the image (or, with
+    ``decolorize_background``, its luminance) as the boundary; use
+    ``multipliers=(1, 1, 1)`` to keep the selection's own colours there.
 
     Pérez's pure Poisson solve (``transition=0``) only moves the selection's colour
     *relative to its boundary*: a red object on a reddish background stays red
@@ -121,33 +148,37 @@ def color_change(image, mask, *, multipliers=(1.5, 0.5, 0.5), color=None,
     weight ``(3 / transition)**2``, so the selection takes the source's colours and
     blends into its surroundings over about ``transition`` pixels (the boundary's
     pull decays as ``exp(-3 d / transition)`` at depth d: 5% at ``transition``).
+    The screened solve takes an assembled matrix: ``fft`` and ``mgpcg`` need
+    ``transition=0``.
 
     Parameters
     ----------
-    image : (H, W, 3 or 4) float array in [0, 1]
-    mask : (H, W) bool or float array in [0, 1]
-    multipliers : (float, float, float)
-        Per-channel factors (R, G, B), each > 0; ignored when ``color`` is given.
-    color : (float, float, float), optional
-        The colour asked for (R, G, B in [0, 1], not black).
-    decolorize_background : bool
-        Boundary values from the luminance: everything outside the selection turns
-        grey; use ``multipliers=(1, 1, 1)`` to keep the selection's own colours.
-    transition : float
-        Width in pixels of the blend into the surroundings; 0 is Pérez's pure
-        gradient-domain solve.
-    solver, tol
-        As :func:`imgfusion.gradient.blending.poisson_blend` (``fft`` needs
-        ``transition=0``).
+    image
+        float image in [0, 1]; an alpha channel is kept
+    mask
+        pixels to re-solve, in the image's frame
+    multipliers
+        factors for R, G, B inside the mask (unless color is given)
+    color
+        [r, g, b] asked for: the selection's luminance times this colour (shading
+        kept); replaces multipliers
+    decolorize_background
+        boundary from the luminance: grey outside the selection
+    transition
+        px over which the recoloured selection blends into its surroundings; 0: Pérez's
+        pure Poisson solve (colour only relative to the boundary)
+    solver
+        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
+        multigrid CG), fft (fast, approximate)
+    tol
+        relative residual at which cg and multigrid stop
     """
-    colour, alpha, region, ndim = _prepare(image, mask, solver, tol)
+    colour, alpha, region, ndim = _prepare(image, mask)
     if colour.shape[2] != 3:
         raise ParameterError("image", "color_change needs a colour (RGB or RGBA) image")
-    if not (np.isfinite(transition) and transition >= 0):
-        raise ParameterError("transition", f"must be 0 or more, got {transition!r}")
-    if transition > 0 and solver == "fft":
-        raise ParameterError("solver", "fft solves the pure Poisson system only; use auto, "
-                                       "direct, cg or multigrid, or transition: 0")
+    if transition > 0 and solver in ("fft", "mgpcg"):
+        raise ParameterError("solver", f"{solver} solves the pure Poisson system only; use "
+                                       "auto, direct, cg or multigrid, or transition: 0")
     source = _recoloured(colour, multipliers, color)
     grey = luminance(colour, "bt601")[:, :, None]
     fstar = np.repeat(grey, 3, axis=2) if decolorize_background else colour
@@ -166,15 +197,8 @@ def color_change(image, mask, *, multipliers=(1.5, 0.5, 0.5), color=None,
 def _recoloured(colour, multipliers, color):
     """The source of color_change: the image's channels multiplied (see there)."""
     if color is None:
-        factors = np.asarray(multipliers, dtype=float)
-        if factors.shape != (3,) or not np.isfinite(factors).all() or (factors <= 0).any():
-            raise ParameterError("multipliers", f"expected three positive numbers, got "
-                                                f"{multipliers!r}")
-        return colour * factors
+        return colour * np.asarray(multipliers, dtype=float)
     asked = np.asarray(color, dtype=float)
-    if asked.shape != (3,) or not np.isfinite(asked).all() or asked.min() < 0 \
-            or asked.max() > 1:
-        raise ParameterError("color", f"expected [r, g, b] in [0, 1], got {color!r}")
     grey = float(asked @ LUMA_STANDARDS["bt601"])
     if grey <= 0:
         raise ParameterError("color", "black has no shading to keep; ask for a colour "
@@ -199,8 +223,7 @@ def _solve_screened(region, fstar, source, fields, weight, solver, tol):
     return out, info
 
 
-def _prepare(image, mask, solver, tol):
-    check_solver(solver, tol)
+def _prepare(image, mask):
     ndim = np.ndim(image)
     colour, alpha = split_alpha(check_image(image, "image", grey_2d=True).astype(np.float64))
     region = check_mask(mask, colour.shape[:2], "mask", "the image", nonempty=True) > 0

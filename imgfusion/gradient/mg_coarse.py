@@ -8,7 +8,9 @@ fine pixel is in the region ("point-active", ``kind`` 1), otherwise it is a
 Dirichlet zero.  Two repairs keep P exact where it would fail:
 
 * at the array's far edge an odd last pixel has no upper neighbour; it copies
-  its lower one (weight 1), so constants survive at truncated image edges;
+  its lower one (weight 1), so constants survive at truncated image edges
+  (elsewhere the coarse grid gets one more point, outside the region:
+  :func:`.mgpcg.coarse_size`);
 * a region pixel none of whose even neighbours lies in the region (a one-pixel
   line on odd rows, say) would get no coarse correction at all; such
   *orphans* hang on their floor pixel ``(i // 2, j // 2)`` with weight 1, which
@@ -237,32 +239,38 @@ def restrict(r, m1, fine_h, out):
 
 @njit(**_PAR)
 def prolong_add(xc, m1, fine_diag, x):
-    """``x += P xc`` on the fine region without the orphans' part.
+    """``x += P xc`` on the fine region without the orphans' part."""
+    for ip in prange(1, x.shape[1] - 2):
+        t = np.empty(xc.shape[2], np.float32)
+        u = np.zeros(x.shape[2], np.float32)
+        for c in range(x.shape[0]):
+            prolong_row(xc, m1, fine_diag, x, ip, c, t, u)
 
-    Each fine row is first spelled out in full (``u``), then added in one
-    vectorised pass.
+
+@njit(inline="always", **_OPTS)
+def prolong_row(xc, m1, fine_diag, x, ip, c, t, u):
+    """Row ``ip`` of channel c of ``x += P xc`` (no orphans); ``t``, ``u`` are work rows.
+
+    The fine row is first spelled out in full (``u``, whose two pad cells at
+    each end stay 0), then added in one vectorised pass.
     """
-    nc, hp, wp = x.shape
+    wp = x.shape[2]
     hc, wc = xc.shape[1] - 3, xc.shape[2] - 3
     half = np.float32(0.5)
     wf = wp - 3
-    for ip in prange(1, hp - 2):
-        t = np.empty(wc + 3, np.float32)
-        u = np.zeros(wp, np.float32)
-        lo = (ip - 1) // 2 + 1  # even row: itself; odd row: its lower neighbour...
-        hi = lo + 1 if (ip - 1) % 2 == 1 and ip // 2 < hc else lo  # ...and upper one
-        wlo = np.float32(1.0 if hi == lo else 0.5)
-        for c in range(nc):
-            for jc in range(wc + 3):
-                t[jc] = wlo * m1[lo, jc] * xc[c, lo, jc] + (1 - wlo) * m1[hi, jc] * xc[c, hi, jc]
-            for jl in range(1, (wf + 1) // 2 + 1):
-                u[2 * jl - 1] = t[jl]
-            for jl in range(1, wf // 2 + 1):
-                u[2 * jl] = half * (t[jl] + t[jl + 1])
-            if wf % 2 == 0:  # an even width ends on an odd column: copy
-                u[wf] = t[wf // 2]
-            for jp in range(1, wp - 2):
-                x[c, ip, jp] += u[jp] if fine_diag[ip, jp] > 0 else np.float32(0.0)
+    lo = (ip - 1) // 2 + 1  # even row: itself; odd row: its lower neighbour...
+    hi = lo + 1 if (ip - 1) % 2 == 1 and ip // 2 < hc else lo  # ...and upper one
+    wlo = np.float32(1.0 if hi == lo else 0.5)
+    for jc in range(wc + 3):
+        t[jc] = wlo * m1[lo, jc] * xc[c, lo, jc] + (1 - wlo) * m1[hi, jc] * xc[c, hi, jc]
+    for jl in range(1, (wf + 1) // 2 + 1):
+        u[2 * jl - 1] = t[jl]
+    for jl in range(1, wf // 2 + 1):
+        u[2 * jl] = half * (t[jl] + t[jl + 1])
+    if wf % 2 == 0 and wc == wf // 2:  # an even width ends on an odd column: copy
+        u[wf] = t[wf // 2]
+    for jp in range(1, wp - 2):
+        x[c, ip, jp] += u[jp] if fine_diag[ip, jp] > 0 else np.float32(0.0)
 
 
 @njit(**_OPTS)

@@ -20,32 +20,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .mg_coarse import fold_columns
+from .mg_coarse import fold_columns, prolong_row
 
 _SERIAL = dict(cache=True, fastmath=True, nogil=True)
 _OPTS = dict(parallel=True, **_SERIAL)
-
-
-@njit(**_OPTS)
-def smooth_from_zero(x, b, invd):
-    """A red-black Gauss-Seidel sweep (red, then black) from x = 0, in one pass.
-
-    Red cells ((row + col) even, padded) become ``invd b``; black cells, whose
-    neighbours are all red, ``invd (b + sum of the neighbours' invd b)``.
-    """
-    nc, hp, wp = x.shape
-    for i in prange(1, hp - 2):
-        t = np.empty(wp, np.float32)
-        for c in range(nc):
-            for j in range(1, wp - 2):
-                t[j] = invd[i, j] * (b[c, i, j] + invd[i - 1, j] * b[c, i - 1, j]
-                                     + invd[i + 1, j] * b[c, i + 1, j]
-                                     + invd[i, j - 1] * b[c, i, j - 1]
-                                     + invd[i, j + 1] * b[c, i, j + 1])
-            for j in range(1 + (i + 1) % 2, wp - 2, 2):  # red
-                x[c, i, j] = invd[i, j] * b[c, i, j]
-            for j in range(1 + i % 2, wp - 2, 2):  # black
-                x[c, i, j] = t[j]
 
 
 @njit(inline="always", **_SERIAL)
@@ -69,24 +47,40 @@ def _row_dot(x, b, i, out):
         out[i, c] = s
 
 
-@njit(**_OPTS)
-def smooth_back(x, b, invd, blocks):
-    """The adjoint of :func:`smooth_from_zero`: black, then red; returns <b, x>.
+@njit(inline="always", **_SERIAL)
+def _prolong_rows(xc, m1, diag, x, i, lo, hi, work):
+    """``x += P xc`` on row i when lo <= i <= hi (every channel)."""
+    if lo <= i <= hi:
+        for c in range(x.shape[0]):
+            prolong_row(xc, m1, diag, x, i, c, work[0], work[1])
 
-    Run after the coarse correction it makes the V-cycle symmetric, as
-    conjugate gradients need; <b, x> is CG's <r, z>.  Both colours go in one
-    pass over memory: each block of rows updates black row i, then red row
-    i - 1 (whose black neighbours are then final).  A block's first and last
-    red rows wait for a second pass, since they border black rows of the
-    neighbouring blocks; the result is the two-pass sweep's, exactly.
+
+@njit(**_OPTS)
+def prolong_smooth_back(xc, m1, diag, x, b, invd, blocks):
+    """``x += P xc`` (no orphans), then the adjoint of :func:`smooth_restrict`'s sweep
+    (black, then red); returns <b, x>.  One pass over memory for the three.
+
+    After the coarse correction the sweep makes the V-cycle symmetric, as
+    conjugate gradients need; <b, x> is CG's <r, z>.  Each block of rows
+    prolongs row i + 1, updates black row i, then red row i - 1 (whose black
+    neighbours are then final).  A block's first and last rows are prolonged
+    first, since the neighbouring blocks read them, and its first and last red
+    rows wait for a last pass; the result is the separate passes', exactly.
     """
     nc, hp, wp = x.shape
     n = hp - 3
     out = np.zeros((hp, nc))
     for blk in prange(blocks):
         r0, r1 = 1 + blk * n // blocks, 1 + (blk + 1) * n // blocks
+        work = np.zeros((2, max(wp, xc.shape[2])), np.float32)
+        _prolong_rows(xc, m1, diag, x, r0, r0, r1 - 1, work)
+        _prolong_rows(xc, m1, diag, x, r1 - 1, r0 + 1, r1 - 1, work)
+    for blk in prange(blocks):
+        r0, r1 = 1 + blk * n // blocks, 1 + (blk + 1) * n // blocks
         t = np.empty(wp, np.float32)
+        work = np.zeros((2, max(wp, xc.shape[2])), np.float32)
         for i in range(r0, r1):
+            _prolong_rows(xc, m1, diag, x, i + 1, r0 + 1, r1 - 2, work)
             _update_row(x, b, invd, i, 1, t)
             if i - 1 > r0:
                 _update_row(x, b, invd, i - 1, 0, t)
@@ -104,44 +98,82 @@ def smooth_back(x, b, invd, blocks):
 
 
 @njit(inline="always", **_SERIAL)
-def _residual_row(x, b, diag, c, i, out):
-    """``out`` = row i of channel c of ``b - A x`` (0 off the region and off the grid)."""
-    if i < 1 or i > x.shape[1] - 3:
+def _zero_sweep_row(b, invd, c, i, out):
+    """Row i of channel c of a red-black Gauss-Seidel sweep from x = 0 (0 off the grid).
+
+    Red cells ((row + col) even, padded) become ``invd b``; black cells, whose
+    neighbours are all red, ``invd (b + sum of the neighbours' invd b)``: a
+    row needs b alone, no other row of x.
+    """
+    if i < 1 or i > b.shape[1] - 3:
         out[:] = 0
         return
-    for j in range(1, x.shape[2] - 2):
-        v = b[c, i, j] - (diag[i, j] * x[c, i, j] - x[c, i - 1, j] - x[c, i + 1, j]
-                          - x[c, i, j - 1] - x[c, i, j + 1])
+    for j in range(1, b.shape[2] - 2):
+        black = invd[i, j] * (b[c, i, j] + invd[i - 1, j] * b[c, i - 1, j]
+                              + invd[i + 1, j] * b[c, i + 1, j]
+                              + invd[i, j - 1] * b[c, i, j - 1]
+                              + invd[i, j + 1] * b[c, i, j + 1])
+        out[j] = black if (i + j) % 2 else invd[i, j] * b[c, i, j]
+
+
+@njit(inline="always", **_SERIAL)
+def _window_residual(xw, b, diag, c, i, out):
+    """``out`` = row i of channel c of ``b - A x``, x's rows i - 1..i + 1 read from the
+    ring ``xw`` (row k in slot k % 3); 0 off the region and off the grid."""
+    if i < 1 or i > b.shape[1] - 3:
+        out[:] = 0
+        return
+    lo, mid, hi = xw[c, (i + 2) % 3], xw[c, i % 3], xw[c, (i + 1) % 3]
+    for j in range(1, b.shape[2] - 2):
+        v = b[c, i, j] - (diag[i, j] * mid[j] - lo[j] - hi[j] - mid[j - 1] - mid[j + 1])
         out[j] = v if diag[i, j] > 0 else np.float32(0.0)
 
 
-@njit(**_OPTS)
-def restrict_residual(x, b, diag, m1, out, blocks):
-    """``out = P^T (b - A x)`` on point-active coarse cells (orphans: see mg_coarse).
+@njit(inline="always", **_SERIAL)
+def _sweep_into(x, xw, b, invd, c, i, own):
+    """Row i of the sweep from zero into the ring, and into x when block ``own``s it."""
+    _zero_sweep_row(b, invd, c, i, xw[c, i % 3])
+    if own[0] <= i <= own[1]:
+        x[c, i, 1:x.shape[2] - 2] = xw[c, i % 3, 1:x.shape[2] - 2]
 
-    The fine residual rows are formed on the fly, never stored; each block of
-    coarse rows forms each fine row once (the row shared by two coarse rows is
-    kept).  Vertex-centred transfer: coarse point K is fine pixel 2K.
+
+@njit(**_OPTS)
+def smooth_restrict(x, b, invd, diag, m1, out, blocks):
+    """A red-black sweep from x = 0 (:func:`_zero_sweep_row`), then ``out = P^T (b - A x)``
+    on point-active coarse cells (orphans: :func:`orphan_residuals`), in one pass.
+
+    Each block of coarse rows sweeps the fine rows it needs into a ring of
+    three rows and forms the residual rows from the ring, never storing them
+    (the row shared by two coarse rows is kept); it writes into x only the
+    fine rows it owns, so blocks never race.  Vertex-centred transfer: coarse
+    point K is fine pixel 2K.
     """
     nc, hp, wp = x.shape
     hc = out.shape[1] - 3
     half = np.float32(0.5)
-    wr_last = np.float32(1.0 if (hp - 3) % 2 == 0 else 0.5)  # far-edge copy, transposed
+    wr_last = np.float32(1.0 if (hp - 3) % 2 == 0 else 0.5)
     wc_last = np.float32(1.0 if (wp - 3) % 2 == 0 else 0.5)
     for blk in prange(blocks):
         ic0, ic1 = 1 + blk * hc // blocks, 1 + (blk + 1) * hc // blocks
+        own = (1 if blk == 0 else 2 * ic0 - 1, hp - 3 if blk == blocks - 1 else 2 * ic1 - 2)
+        xw = np.zeros((nc, 3, wp), np.float32)
         rows = np.zeros((nc, 3, wp), np.float32)
         t = np.empty(wp, np.float32)
+        for c in range(nc if ic1 > ic0 else 0):
+            for i in range(2 * ic0 - 3, 2 * ic0):
+                _sweep_into(x, xw, b, invd, c, i, own)
         for ic in range(ic0, ic1):
             i0 = 2 * ic - 2
             w2 = wr_last if ic == hc else half
             for c in range(nc):
                 if ic == ic0:
-                    _residual_row(x, b, diag, c, i0, rows[c, 0])
+                    _window_residual(xw, b, diag, c, i0, rows[c, 0])
                 else:
                     rows[c, 0, :] = rows[c, 2, :]
-                _residual_row(x, b, diag, c, i0 + 1, rows[c, 1])
-                _residual_row(x, b, diag, c, i0 + 2, rows[c, 2])
+                _sweep_into(x, xw, b, invd, c, i0 + 2, own)
+                _window_residual(xw, b, diag, c, i0 + 1, rows[c, 1])
+                _sweep_into(x, xw, b, invd, c, i0 + 3, own)
+                _window_residual(xw, b, diag, c, i0 + 2, rows[c, 2])
                 for j in range(wp):
                     t[j] = half * rows[c, 0, j] + rows[c, 1, j] + w2 * rows[c, 2, j]
                 fold_columns(t, m1, ic, wc_last, out[c])
@@ -217,7 +249,7 @@ def _row_pap(p, diag, i, out):
 def new_direction(p, z, beta, diag, blocks):
     """``p = z + beta p`` per channel; returns <p, A p> of the new p (CG's next step).
 
-    One pass over memory, as :func:`smooth_back`: each block of rows updates
+    One pass over memory, as :func:`prolong_smooth_back`: each block of rows updates
     row i, then forms row i - 1's share (its neighbours are then final); a
     block's first and last rows wait for a second pass.
     """
@@ -264,16 +296,17 @@ def divergence_rhs(region, fstar, gh, gv, out):
     """Padded right-hand side of Pérez Eq. 7 (channels first) from (h, w, C) inputs.
 
     ``out[c, p] = sum_q v_pq + sum_{q outside the region} f*_q`` on the region's
-    cells, with v_pq read off ``gh``/``gv`` as in :mod:`.system`; image-edge
+    cells (0 on the others), with v_pq read off ``gh``/``gv`` as in :mod:`.system`; image-edge
     neighbours are skipped (truncated neighbourhood).
     """
     h, w, nc = fstar.shape
     for i in prange(h):
         for j in range(w):
-            if not region[i, j]:
-                continue
             for c in range(nc):
                 s = 0.0
+                if not region[i, j]:
+                    out[c, i + 1, j + 1] = s
+                    continue
                 if j + 1 < w:
                     s -= gh[i, j, c]
                     if not region[i, j + 1]:
@@ -293,16 +326,53 @@ def divergence_rhs(region, fstar, gh, gv, out):
                 out[c, i + 1, j + 1] = s
 
 
+@njit(inline="always", **_SERIAL)
+def _pull(s, region, fstar, g, inside, i, j, ii, jj, c):
+    """``s`` plus neighbour (ii, jj)'s share of the right-hand side at (i, j): g's
+    difference, or f*'s where the edge leaves ``inside`` (None: everywhere inside)."""
+    if inside is None:
+        s += np.float64(g[i, j, c]) - g[ii, jj, c]
+    elif inside[i, j] and inside[ii, jj]:
+        s += np.float64(g[i, j, c]) - g[ii, jj, c]
+    else:
+        s += np.float64(fstar[i, j, c]) - fstar[ii, jj, c]
+    return s + fstar[ii, jj, c] if not region[ii, jj] else s
+
+
 @njit(**_OPTS)
-def copy_region(image, region, x, to_padded):
-    """``x[c, i + 1, j + 1] = image[i, j, c]`` on the region (x padded, channels first)
-    when ``to_padded``; the converse, ``image[i, j, c] = x[c, i + 1, j + 1]``, when not."""
+def guide_rhs(region, fstar, g, inside, out):
+    """:func:`divergence_rhs` for the field of ``g``'s own gradient (v_pq = g_p - g_q;
+    f*'s own difference on edges leaving ``inside``, when it is not None), formed in
+    float64 without spelling the differences out."""
+    h, w, nc = fstar.shape
+    for i in prange(h):
+        for j in range(w):
+            for c in range(nc):
+                s = 0.0
+                if region[i, j]:
+                    if j + 1 < w:
+                        s = _pull(s, region, fstar, g, inside, i, j, i, j + 1, c)
+                    if j > 0:
+                        s = _pull(s, region, fstar, g, inside, i, j, i, j - 1, c)
+                    if i + 1 < h:
+                        s = _pull(s, region, fstar, g, inside, i, j, i + 1, j, c)
+                    if i > 0:
+                        s = _pull(s, region, fstar, g, inside, i, j, i - 1, j, c)
+                out[c, i + 1, j + 1] = s
+
+
+@njit(**_OPTS)
+def copy_region(image, region, x, to_padded, clip=False):
+    """``x[c, i + 1, j + 1] = image[i, j, c]`` on the region and 0 off it (x padded,
+    channels first) when ``to_padded``; the converse, ``image[i, j, c] = x[c, i + 1,
+    j + 1]`` on the region only, when not (clipped to [0, 1] when ``clip``)."""
     h, w, nc = image.shape
     for i in prange(h):
         for j in range(w):
-            if region[i, j]:
-                for c in range(nc):
-                    if to_padded:
-                        x[c, i + 1, j + 1] = image[i, j, c]
-                    else:
-                        image[i, j, c] = x[c, i + 1, j + 1]
+            for c in range(nc):
+                if to_padded:
+                    x[c, i + 1, j + 1] = image[i, j, c] if region[i, j] else 0.0
+                elif region[i, j] and clip:
+                    image[i, j, c] = min(max(x[c, i + 1, j + 1], 0.0), 1.0)
+                elif region[i, j]:
+                    image[i, j, c] = x[c, i + 1, j + 1]

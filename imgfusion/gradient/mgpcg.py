@@ -18,13 +18,21 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   re-discretised coarse stencils on "any child" masks (the coarse Dirichlet
   walls sit in the wrong place), 9 with a Galerkin row-sum repair, 5-6 with
   the Galerkin levels here, independent of the size (~0.07 per step).
-* **V-cycle.** Red-black Gauss-Seidel on the finest level (the first sweep
-  from zero in one pass, the adjoint sweep after the correction fused into
-  one pass that also yields CG's <r, z>), four-colour Gauss-Seidel on the
-  9-point levels, restriction P^T (the fine residual formed on the fly): a
-  symmetric positive-definite preconditioner, float32, channels batched,
-  compiled with numba (:mod:`.mg_kernels`).  Levels under
-  :data:`SERIAL_CELLS` run on one thread.
+* **V-cycle.** Red-black Gauss-Seidel on the finest level in two passes
+  over memory: the sweep from zero fused with the restricted residual (each
+  block of rows keeps a ring of three swept rows, the residual is never
+  stored), and the prolongation fused with the adjoint sweep, which also
+  yields CG's <r, z> (:mod:`.mg_kernels`); four-colour Gauss-Seidel on the
+  9-point levels, restriction P^T: a symmetric positive-definite
+  preconditioner, float32, channels batched, compiled with numba.  Levels
+  under :data:`SERIAL_CELLS` run on one thread.  Measured and not kept
+  (thread CPU time at 1024^2, load 5-9): the far points' shared 9-point
+  stencil held in registers instead of read per point (level 1 sweep 0.92 ->
+  0.88 ms: the sweeps are bound by arithmetic, not memory), the terms from
+  the rows above and below shared by a row's two colours (0.84 -> 1.24 ms: the
+  strided half-row loop does not vectorise), red-black SOR (omega 1.05-1.3:
+  6 -> 6-8 CG steps; 0.9-0.95: no fewer), a coarsest level of 4096 or 16384
+  cells instead of 1024 (no faster).
 * **Precision.** Mixed-precision iterative refinement: the residual of the
   float64 iterate is formed in float64, the correction is solved by float32
   PCG (float64 dot products) to a relative reduction of at least
@@ -33,19 +41,33 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
 * **Reuse.** The levels depend only on the region: :func:`levels_for` keeps
   them in :mod:`.mask_cache`, so new images under the same mask (video
   frames, channels, sweeps) skip all setup.  Work arrays depend only on the
-  grid's size: :func:`scratch` keeps them for the next solve of that size,
-  whatever its mask.
-* **Threads.** :data:`THREADS` (None: numba's own setting).  It is 1: on the
-  shared 2-core machine one thread was much faster than two (1024^2, same
-  thread count for OpenCV: 0.9x vs 2.5-2.8x OpenCV's time, load 5-11):
-  every parallel loop ends at a barrier, a V-cycle has about 25 of them, and
-  a thread the OS has descheduled stalls each one.  On an idle machine more
-  threads may pay; the kernels are parallel loops either way.
+  grid's size: :func:`.mg_memory.scratch` keeps them for the next solve of
+  that size, whatever its mask.
+* **Memory.** Boxes over :data:`BATCHED_CELLS` cells solve one channel at a
+  time; levels of boxes over :data:`CACHED_CELLS` are not cached, and the
+  work arrays are trimmed when a solve ends, so an 8192^2 blend keeps only
+  its result (bench/poisson_big.py; :data:`BYTES_PER_CELL`).
+* **Speed.** ``python bench/poisson_speed.py --sizes 1024 2048 --solvers mgpcg
+  mgpcg+reuse --repeat 7 --threads 1`` (one thread for OpenCV and numba,
+  interleaved rounds, medians, setup included; shared 2-core machine): at
+  load 5-7 0.60x / 0.39x OpenCV's seamlessClone at 1024^2 / 2048^2 (+reuse
+  0.53x / 0.33x), 2048^2 / 1024^2 time 2.9 (OpenCV's 4.5); at load 9-11
+  0.60x / 0.40x, growth 4.35 (OpenCV's 6.5); 6 CG steps, residual <= 3.2e-7.
+  The code before the fused passes, the field never stored and the clipped
+  write-back, run right after the first: 0.79x / 0.50x.  Two threads each
+  (``--threads 2``): 0.62x / 0.41x (growth 4.0), 0.65x / 0.40x (3.3).
+  bench/poisson_big.py, one thread, load 6-8: 8192^2 with a quarter of it
+  8.6 s, +2.0 GiB (OpenCV 18.9 s, +2.9 GiB), the whole 67 s, +5.9 GiB (190 s,
+  +10.9 GiB); 16384^2 with a quarter 45 s, +8.1 GiB (162 s, +11.4 GiB).
+* **Threads.** :data:`THREADS` (None: numba's own setting), 1 by default.
+  More threads solve groups of channels side by side (:func:`channel_groups`),
+  each group's kernels on one thread.  Splitting every pass across the
+  threads instead was 2.1x OpenCV's time at 1024^2 (two threads each, load
+  6-8; 0.48x this way): every parallel loop ends at a barrier, a V-cycle has
+  about 25 of them, and a thread the OS has descheduled stalls each one.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numba
@@ -56,14 +78,19 @@ import scipy.sparse.linalg as spla
 from . import mg_coarse as mc
 from . import mg_kernels as k
 from .mask_cache import cached
+from .mg_memory import in_use, pool, scratch, trim
+from .system import EdgeField
 
 COARSEST_CELLS = 1024
 THREADS: int | None = 1  # see "Threads" above
 SERIAL_CELLS = 60_000  # smaller levels run on one thread: no barrier waits
 INNER_REDUCTION = 1e-4   # float32 PCG reliably reduces its residual this far
 MAX_ITERATIONS = 500
-SCRATCH_BYTES = 512 * 2 ** 20
-_SCRATCH: OrderedDict = OrderedDict()
+CACHED_CELLS = 4096 ** 2  # larger regions' levels are not kept in the mask cache
+BATCHED_CELLS = 2048 ** 2  # larger boxes solve their channels one at a time (memory)
+# Peak bytes of a Poisson blend per cell of the region's box and per channel, beyond the
+# result: a bound; tracemalloc measured 52-53 with the channels together, 28 one at a time
+BYTES_PER_CELL = 96
 
 
 @dataclass
@@ -120,38 +147,17 @@ class Level:
 
     def vcycle_finest(self, b, x, coarse: "Level", below) -> np.ndarray:
         """The same on the 5-point finest level; returns <b, x> per channel (CG's <r, z>)."""
-        nc = b.shape[0]
-        k.smooth_from_zero(x, b, self.invd)
+        nc, blocks = b.shape[0], 4 * numba.get_num_threads()
         bc, xc = coarse.buffer("b", nc), coarse.buffer("x", nc)
-        k.restrict_residual(x, b, self.diag, coarse.m1, bc, 4 * numba.get_num_threads())
+        k.smooth_restrict(x, b, self.invd, self.diag, coarse.m1, bc, blocks)
         k.orphan_residuals(x, b, self.diag, *self.orphans, bc)
         below(bc, xc)
-        self.prolong_add(xc, coarse, x)
-        return k.smooth_back(x, b, self.invd, 4 * numba.get_num_threads())
+        mc.orphans_prolong(xc, *self.orphans, x)
+        return k.prolong_smooth_back(xc, coarse.m1, self.diag, x, b, self.invd, blocks)
 
     def prolong_add(self, xc, coarse: "Level", x):
         mc.prolong_add(xc, coarse.m1, self.diag, x)
         mc.orphans_prolong(xc, *self.orphans, x)
-
-
-def scratch(name: str, shape: tuple, dtype) -> np.ndarray:
-    """A work array kept between calls, per thread, whatever the mask.
-
-    Fresh pages cost more than the passes a solve makes over them (at 2048^2 a
-    solve's ~350 MB of work arrays took 0.2-1 s to fault in on the shared
-    machine), so work arrays of the same name and shape are reused; the pool
-    keeps at most :data:`SCRATCH_BYTES`, least recently used going first.  An
-    array starts zeroed; its users write every cell they read (the padding
-    stays zero: no kernel writes it).
-    """
-    key = (threading.get_ident(), name, shape, np.dtype(dtype).str)
-    array = _SCRATCH.pop(key, None)
-    if array is None:
-        array = np.zeros(shape, dtype)
-    _SCRATCH[key] = array
-    while sum(a.nbytes for a in _SCRATCH.values()) > SCRATCH_BYTES and len(_SCRATCH) > 1:
-        _SCRATCH.popitem(last=False)
-    return array
 
 
 def truncated_sides(region: np.ndarray) -> tuple[bool, bool, bool, bool]:
@@ -181,7 +187,7 @@ def finest_level(region: np.ndarray) -> Level:
 def coarser_level(fine: Level) -> Level:
     """The Galerkin level P^T A P below ``fine`` (sets ``fine.orphans``)."""
     h, w = fine.shape
-    hc, wc = (h + 1) // 2, (w + 1) // 2
+    hc, wc = coarse_size(h, fine.diag[h, 1:w + 1]), coarse_size(w, fine.diag[1:h + 1, w])
     kind = np.zeros((hc + 3, wc + 3), np.int8)
     orphan = np.zeros(fine.diag.shape, bool)
     mc.classify(fine.diag > 0, hc, wc, kind, orphan)
@@ -194,6 +200,21 @@ def coarser_level(fine: Level) -> Level:
     level = Level(stencil[4], stencil, far)
     level.m1 = (kind == 1).astype(np.float32)
     return level
+
+
+def coarse_size(n: int, last_line: np.ndarray) -> int:
+    """Coarse points along a side of n fine ones (coarse K is fine 2K).
+
+    An even side whose last line holds region cells (a truncated image edge)
+    gets n / 2, its odd last line taking the last coarse point alone (the
+    far-edge copy: constants survive there).  Otherwise the side gets
+    n // 2 + 1: for an even side, a coarse point beyond the grid, outside the
+    region, so that the last line interpolates halfway to the Dirichlet zero.
+    Measured: a square region leaving only the frame of an even-sized target
+    took 10-11 CG steps with the copy everywhere (its coarse levels lost their
+    Dirichlet frame), 5 with this.
+    """
+    return n // 2 if n % 2 == 0 and last_line.any() else n // 2 + 1
 
 
 class Hierarchy:
@@ -256,7 +277,10 @@ def _matrix(level: Level, cells: np.ndarray) -> sp.csr_matrix:
 
 
 def levels_for(region: np.ndarray) -> Hierarchy:
-    """The (cached) hierarchy of a cropped region."""
+    """The hierarchy of a cropped region, cached up to :data:`CACHED_CELLS` cells
+    (a larger one would hold gigabytes after its solve)."""
+    if region.size > CACHED_CELLS:
+        return Hierarchy(region)
     return cached("mgpcg", region, lambda: Hierarchy(region))
 
 
@@ -318,19 +342,58 @@ def solve_grid(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.nda
     ``x`` is ``out`` with the solution written on the region (default: a
     float64 copy of f*); ``start`` is the initial guess on the grid (default f*).
     """
-    threads = numba.get_num_threads()
-    numba.set_num_threads(THREADS or threads)
+    return solve_field(region, fstar, EdgeField(gh, gv), tol, start, out)
+
+
+def solve_field(region: np.ndarray, fstar: np.ndarray, field, tol: float,
+                start: np.ndarray | None = None, out: np.ndarray | None = None,
+                clip: bool = False):
+    """:func:`solve_grid` for any field of :mod:`.system` (``clip``: the values written
+    into ``out`` are clipped to [0, 1]).
+
+    The channels are split into groups (:func:`channel_groups`) solved side
+    by side on :data:`THREADS` threads, each group's kernels on its share.
+    """
+    out = np.array(fstar, dtype=np.float64) if out is None else out
+    threads = THREADS or numba.get_num_threads()
+    groups = channel_groups(fstar.shape[2], region.size, threads)
+    side_by_side = min(threads, len(groups))
+    hier = levels_for(region)
+
+    def run(ch):
+        numba.set_num_threads(max(1, threads // side_by_side))  # this thread's setting only
+        return _solve_channels(hier, region, fstar[:, :, ch], field.channels(ch), tol,
+                               None if start is None else start[:, :, ch], out[:, :, ch], clip)
+
+    before = numba.get_num_threads()
+    in_use.clear()
     try:
-        h, w, nc = fstar.shape
-        hier = levels_for(region)
-        b, x = (scratch(name, (nc, h + 3, w + 3), np.float64) for name in ("b64", "x64"))
-        b.fill(0)
-        k.divergence_rhs(region, fstar, gh, gv, b)
-        x.fill(0)
-        k.copy_region(fstar if start is None else start, region, x, True)
-        residual, iterations = solve(hier, b, x, tol)
-        out = np.array(fstar, dtype=np.float64) if out is None else out
-        k.copy_region(out, region, x, False)
+        runs = (list(pool(side_by_side).map(run, groups)) if side_by_side > 1 else
+                [run(ch) for ch in groups])
     finally:
-        numba.set_num_threads(threads)
-    return out, residual, iterations
+        numba.set_num_threads(before)
+        in_use.clear()
+        trim()
+    return out, max(r for r, _ in runs), [i for _, its in runs for i in its]
+
+
+def channel_groups(channels: int, cells: int, threads: int) -> list[slice]:
+    """Channel slices solved together: one group per thread (kernels on several threads
+    wait at a barrier after every pass, channels side by side never do); one channel a
+    group above :data:`BATCHED_CELLS` cells, which divides the work arrays (~32 bytes a
+    cell per channel) by the channels."""
+    if cells > BATCHED_CELLS:
+        return [np.s_[c:c + 1] for c in range(channels)]
+    bounds = np.linspace(0, channels, min(threads, channels) + 1).round().astype(int)
+    return [np.s_[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _solve_channels(hier, region, fstar, field, tol, start, out, clip):
+    """Solve the channels of ``fstar`` together into ``out``; (residual, iterations)."""
+    h, w, nc = fstar.shape
+    b, x = (scratch(name, (nc, h + 3, w + 3), np.float64) for name in ("b64", "x64"))
+    field.padded_rhs(region, fstar, b)  # the padding and off-region cells stay 0
+    k.copy_region(fstar if start is None else start, region, x, True)
+    residual, iterations = solve(hier, b, x, tol)
+    k.copy_region(out, region, x, False, clip)
+    return residual, iterations

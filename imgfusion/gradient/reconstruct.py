@@ -14,59 +14,54 @@ reconstruction is exact up to the solver's tolerance.
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 import numpy as np
 import scipy.sparse as sp
 
+from ..checks import check_image, join_alpha, split_alpha
 from ..errors import ParameterError
-from . import EXACT_SOLVERS
-from ..checks import check_image, check_pair, join_alpha, split_alpha
+from ..limits import COORD_MAX
+from ..operators import Image, Range, operator
+from .options import ExactSolver, Tol
 from .result import GradientResult
 from .solvers import solve_system
 from .system import assemble, forward_differences
 
+Anchor = Annotated[tuple[int, int], Range(0, COORD_MAX)]
 
-def gradient_reconstruct(image, *, anchor=(0, 0), anchor_value=None, solver="direct",
-                         tol=1e-10):
-    """Rebuild ``image`` from its forward differences and one anchor pixel.
+
+@operator(size_of="image")
+def gradient_reconstruct(image: Image, *, anchor: Anchor = (0, 0),
+                         anchor_value: Annotated[float | None, Range(0, 1)] = None,
+                         solver: ExactSolver = "direct", tol: Tol = 1e-10) -> GradientResult:
+    """Rebuild an image from its x/y gradients and one anchor pixel (toy problem).
+
+    A 2-D array is a grey image; an alpha channel is kept as is, not
+    reconstructed.  Without ``anchor_value`` the anchor keeps the image's own
+    value, which makes the reconstruction exact.
 
     Parameters
     ----------
-    image : (H, W, C) float array in [0, 1]
-        The image whose gradients are used (a 2-D array is grey; an alpha
-        channel is kept as is, not reconstructed).
-    anchor : (int, int)
-        (row, col) of the pixel whose value pins the free constant.
-    anchor_value : float or None
-        Value for the anchor in every channel; None takes the image's own,
-        which makes the reconstruction exact.
-    solver : {"auto", "direct", "cg", "multigrid"}
-    tol : float
-        Relative residual at which the iterative solvers stop.
-
-    Returns
-    -------
-    image, info : float32 array shaped like ``image``
-        The result; ``info`` says how it was solved (:class:`GradientResult`).
+    image
+        float image in [0, 1]; an alpha channel is kept
+    anchor
+        (row, col) of the pixel that pins the free constant
+    anchor_value
+        value at the anchor; empty takes the image's own (exact)
+    solver
+        direct (sparse LU), cg, multigrid or auto
+    tol
+        relative residual at which cg and multigrid stop
     """
-    if solver not in EXACT_SOLVERS:
-        raise ParameterError("solver", f"{solver!r} is not one of "
-                                       f"{', '.join(EXACT_SOLVERS)}")
-    if not (0 < tol < 1):
-        raise ParameterError("tol", f"must lie strictly between 0 and 1, got {tol!r}")
     start = time.perf_counter()
     ndim = np.ndim(image)
     colour, alpha = split_alpha(check_image(image, "image", grey_2d=True).astype(np.float64))
     h, w, channels = colour.shape
-    r, c = check_pair(anchor, "anchor")
-    if not (0 <= r < h and 0 <= c < w):
+    r, c = anchor
+    if not (r < h and c < w):
         raise ParameterError("anchor", f"({r}, {c}) lies outside the {h}x{w} image")
-    if anchor_value is None:
-        value = colour[r, c]
-    elif np.isfinite(anchor_value):
-        value = np.full(channels, float(anchor_value))
-    else:
-        raise ParameterError("anchor_value", f"must be finite, got {anchor_value!r}")
+    value = colour[r, c] if anchor_value is None else np.full(channels, float(anchor_value))
     gh, gv = forward_differences(colour)
     everything = np.ones((h, w), dtype=bool)
     a, b = assemble(everything, colour, gh, gv)  # Neumann Laplacian and -div

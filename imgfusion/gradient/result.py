@@ -1,17 +1,23 @@
 """What every gradient-domain operator returns."""
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-import numpy as np
+from ..operators import Data, Image
 
 
 class GradientResult(NamedTuple):
     """The edited image (float32, shaped like the input) and how it was solved.
 
-    ``info`` holds the solver used, the unknowns, the relative residual (None for
-    fft), the iterations and the seconds.  Unpacks as ``image, info = ...``.
+    Unpacks as ``image, info = ...``.
+
+    Attributes
+    ----------
+    image
+        the edited image (float32, shaped like the input; an alpha channel is kept)
+    info
+        solver used, unknowns, relative residual (None for fft), iterations, seconds
     """
 
-    image: np.ndarray
-    info: dict[str, Any]
+    image: Image
+    info: Data

@@ -1,7 +1,8 @@
 """Solve the masked Poisson system of :mod:`imgfusion.gradient.system`.
 
-:func:`solve_region` is the one entry point of every gradient-domain operator.
-It crops the problem to the region's bounding box plus a one-pixel frame (so the
+:func:`solve_region` is the one entry point of every gradient-domain operator
+(:func:`solve_guided` when the field is an image's own gradient, which then
+need not be stored).  It crops the problem to the region's bounding box plus a one-pixel frame (so the
 cost follows the region, not the image), then solves all channels with
 
 ``direct``
@@ -38,20 +39,13 @@ cost follows the region, not the image), then solves all channels with
     matrix-free geometric multigrid as the preconditioner of conjugate
     gradients on the region's own grid (McAdams et al. 2010), compiled with
     numba, channels batched, float32 V-cycles refined in float64
-    (:mod:`imgfusion.gradient.mgpcg`); with ``device="cuda"`` the same
-    algorithm in torch (:mod:`imgfusion.gradient.mgpcg_torch`).  Measured
-    (``python bench/poisson_speed.py --sizes 1024 2048 --solvers direct mgpcg
-    mgpcg+reuse cg cg+reuse multigrid fft auto --repeat 3 --threads 1``: one
-    thread for OpenCV, scipy.fft and numba alike; shared 2-core machine,
-    interleaved with OpenCV, best of 3, mask setup included), three runs at
-    load 2-8: 0.79x / 0.94x / 0.64x OpenCV's seamlessClone at 1024^2 (``auto``,
-    the same code: 0.69x / 0.66x / 0.62x) and 0.56x / 0.41x / 0.65x at 2048^2,
-    2048^2 / 1024^2 time 2.7-3.0, 6 CG steps (residual <= 3.2e-7), cg 4.4-8.8x,
-    fft 0.12-0.27x.  Near idle (load 1): 0.65x / 0.53x, growth 4.3 (OpenCV's
-    5.3); with two threads each 0.74x / 0.56x, growth 4.5.  Starting
-    from the fft solution was measured and not kept: its residual is still
-    0.15-0.24 of ||b|| (0.56-0.82 from f*), which saves at most one of the 6
-    steps, about what the box solve costs;
+    (:mod:`imgfusion.gradient.mgpcg`, which lists its measured speed against
+    OpenCV's seamlessClone, ``python bench/poisson_speed.py``); with
+    ``device="cuda"`` the same algorithm in torch
+    (:mod:`imgfusion.gradient.mgpcg_torch`).  Starting from the fft solution
+    was measured and not kept: its residual is still 0.15-0.24 of ||b||
+    (0.56-0.82 from f*), which saves at most one of the 6 steps, about what
+    the box solve costs;
 ``auto``
     ``direct`` up to :data:`AUTO_DIRECT_MAX` unknowns, ``mgpcg`` above (and
     always ``mgpcg`` on a GPU).
@@ -70,20 +64,21 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from ..errors import ParameterError
-from . import DEVICE_SOLVERS, SOLVERS
-from .fast_poisson import solve_rectangle
+from . import DEVICE_SOLVERS
+from .fast_poisson import solve_box
 from .mask_cache import cached
-from .system import EDGES, divergence_rhs, forward_differences, matrix, relative_residual
+from .system import EdgeField, GuideField, divergence_rhs, matrix, relative_residual
 
 AUTO_DIRECT_MAX = 40_000
 MAX_ITERATIONS = 500
 
 
 def check_solver(solver: str, tol: float, device: str = "cpu") -> None:
-    if solver not in SOLVERS:
-        raise ParameterError("solver", f"{solver!r} is not one of {', '.join(SOLVERS)}")
-    if not (0 < tol < 1):
-        raise ParameterError("tol", f"must lie strictly between 0 and 1, got {tol!r}")
+    """What the operators' declarations cannot say: the device's form and machine.
+
+    The choices of ``solver`` and the range of ``tol`` are declared once, by the
+    operators' signatures (:mod:`imgfusion.gradient.options`), and not checked here.
+    """
     if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
         raise ParameterError("device", f"expected 'cpu' or 'cuda' (or 'cuda:N'), got {device!r}")
     if device != "cpu" and solver not in DEVICE_SOLVERS:
@@ -99,7 +94,7 @@ def check_solver(solver: str, tol: float, device: str = "cpu") -> None:
 
 def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.ndarray,
                  *, solver: str = "auto", tol: float = 1e-8, device: str = "cpu",
-                 out: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+                 out: np.ndarray | None = None, clip: bool = False) -> tuple[np.ndarray, dict]:
     """Solve Pérez Eq. 7 on ``region`` and return (image, info).
 
     Parameters
@@ -118,6 +113,8 @@ def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.n
     out : (H, W, C) array, optional
         Receives the solution on the region and is left as it is elsewhere
         (so it should hold f* there); default: a new float64 copy of f*.
+    clip : bool
+        Clip the solution to [0, 1] as it is written into ``out``.
 
     Returns
     -------
@@ -127,22 +124,39 @@ def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.n
         ``solver`` (the one used), ``unknowns``, ``residual`` (None for fft),
         ``iterations`` (per channel, iterative solvers), ``seconds``.
     """
+    return solve_field(region, fstar, EdgeField(gh, gv), solver=solver, tol=tol, device=device,
+                       out=out, clip=clip)
+
+
+def solve_guided(region: np.ndarray, fstar: np.ndarray, guide: np.ndarray,
+                 inside: np.ndarray | None = None, **options):
+    """:func:`solve_region` for the field of ``guide``'s own gradient (Pérez Eq. 11),
+    and f*'s own on the edges that leave ``inside`` (H x W bool, where the guide holds).
+
+    ``guide`` is (H, W, C) like f*; the field's differences are never stored
+    for ``mgpcg`` on the CPU (:class:`.system.GuideField`), which saves two
+    float64 arrays of the region's box per channel.
+    """
+    return solve_field(region, fstar, GuideField(guide, inside), **options)
+
+
+def solve_field(region, fstar, field, *, solver="auto", tol=1e-8, device="cpu", out=None,
+                clip=False):
+    """:func:`solve_region` for a field of :mod:`.system` (EdgeField or GuideField)."""
     check_solver(solver, tol, device)
     if region.all():
         raise ParameterError("mask", "covers the whole image, so no boundary pixel anchors "
                                      "the solution; leave at least one pixel unselected")
     start = time.perf_counter()
     crop = bounding_crop(region)
-    reg, fs = region[crop], fstar[crop]
-    gh, gv = gh[crop[0], crop[1].start:crop[1].stop - 1], gv[crop[0].start:crop[0].stop - 1,
-                                                              crop[1]]
+    reg, fs, field = region[crop], fstar[crop], field.cropped(crop)
     solver = _resolve(solver, reg, device)
     out = fstar.astype(np.float64) if out is None else out
     if solver == "mgpcg":
-        info = _solve_mgpcg(reg, fs, gh, gv, tol, device, out[crop])
+        info = _solve_mgpcg(reg, fs, field, tol, device, out[crop], clip)
     else:
-        values, info = _solve_values(reg, fs, gh, gv, solver, tol)
-        out[crop][reg] = values
+        values, info = _solve_values(reg, fs, *field.edges(fs), solver, tol)
+        out[crop][reg] = np.clip(values, 0.0, 1.0) if clip else values
     info["seconds"] = time.perf_counter() - start
     return out, info
 
@@ -150,7 +164,7 @@ def solve_region(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.n
 def _solve_values(reg, fs, gh, gv, solver, tol):
     """The region's values (n x C) by ``fft`` or a sparse solver, and the info."""
     if solver == "fft":
-        values = _solve_fft(reg, fs, gh, gv)
+        values = solve_box(reg, fs, gh, gv)
         return values, {"solver": "fft", "unknowns": values.shape[0], "residual": None}
     a = cached("matrix", reg, lambda: matrix(reg))
     b = divergence_rhs(reg, fs, gh, gv)[0][reg]
@@ -166,14 +180,17 @@ def _resolve(solver: str, reg: np.ndarray, device: str) -> str:
     return "direct" if np.count_nonzero(reg) <= AUTO_DIRECT_MAX else "mgpcg"
 
 
-def _solve_mgpcg(reg, fs, gh, gv, tol, device, out):
+def _solve_mgpcg(reg, fs, field, tol, device, out, clip):
     """The multigrid-preconditioned CG (numba on the CPU, torch on a GPU), into ``out``."""
     if device == "cpu":
-        from .mgpcg import solve_grid
+        from .mgpcg import solve_field as solve
+        _, residual, iterations = solve(reg, fs, field, tol, out=out, clip=clip)
     else:
         from .mgpcg_torch import solve_grid
-    _, residual, iterations = (solve_grid(reg, fs, gh, gv, tol, out=out) if device == "cpu" else
-                               solve_grid(reg, fs, gh, gv, tol, device=device, out=out))
+        _, residual, iterations = solve_grid(reg, fs, *field.edges(fs), tol, device=device,
+                                             out=out)
+        if clip:
+            out[reg] = np.clip(out[reg], 0.0, 1.0)
     info = {"solver": "mgpcg", "unknowns": int(np.count_nonzero(reg)), "residual": residual,
             "iterations": iterations, "device": device}
     if residual > tol * 10:
@@ -371,27 +388,3 @@ def _multigrid(a, b, x0, tol, precond):
 _EXACT = {"direct": _direct, "cg": _cg, "multigrid": _multigrid}
 _SETUP = {"direct": _factor, "cg": lambda a, coords: _vcycle(a),
           "multigrid": lambda a, coords: _vcycle(a)}
-
-
-# -- the fast approximation ---------------------------------------------------------
-def _solve_fft(reg, fs, gh, gv):
-    """Re-solve the region's bounding box with f*'s own gradients outside the region.
-
-    Solved as a correction: ``x = f* + delta`` with ``L delta = -div(v - grad f*)``
-    and delta = 0 on the box's frame, so the transform only carries the change
-    (float32 is then ample, and a field equal to grad f* changes nothing).
-    """
-    change = np.zeros(fs.shape)
-    for (lo, hi), g, t in zip(EDGES, (gh, gv), forward_differences(fs)):
-        d = np.where((reg[lo] | reg[hi])[:, :, None], g - t, 0.0)
-        change[lo] -= d
-        change[hi] += d
-    rows = np.flatnonzero(reg.any(axis=1))
-    cols = np.flatnonzero(reg.any(axis=0))
-    box = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    h, w = reg.shape  # the crop meets the array's edge only at the image's edge
-    dirichlet = (rows[0] > 0, rows[-1] < h - 1, cols[0] > 0, cols[-1] < w - 1)
-    delta = solve_rectangle(change[box], dirichlet)
-    if not any(dirichlet):  # only known up to a constant: keep f* off the region
-        delta -= delta[~reg[box]].mean(axis=0)
-    return fs[box][reg[box]] + delta[reg[box]]

@@ -14,6 +14,8 @@ symmetric positive-definite whenever the region is not the whole image.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -29,6 +31,61 @@ def forward_differences(image: np.ndarray, dtype=None) -> tuple[np.ndarray, np.n
     """
     return (np.subtract(image[:, 1:], image[:, :-1], dtype=dtype),
             np.subtract(image[1:, :], image[:-1, :], dtype=dtype))
+
+
+class EdgeField(NamedTuple):
+    """A guidance field as desired forward differences (gh, gv), see the module's docstring."""
+    gh: np.ndarray
+    gv: np.ndarray
+
+    def cropped(self, crop: tuple[slice, slice]) -> "EdgeField":
+        rows, cols = crop
+        return EdgeField(self.gh[rows, cols.start:cols.stop - 1],
+                         self.gv[rows.start:rows.stop - 1, cols])
+
+    def edges(self, fstar: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        return self.gh, self.gv
+
+    def channels(self, which) -> "EdgeField":
+        return EdgeField(self.gh[:, :, which], self.gv[:, :, which])
+
+    def padded_rhs(self, region: np.ndarray, fstar: np.ndarray, out: np.ndarray) -> None:
+        """Write Eq. 7's right-hand side into ``out`` (padded, see :mod:`.mg_kernels`)."""
+        from .mg_kernels import divergence_rhs as fill
+
+        fill(region, fstar, self.gh, self.gv, out)
+
+
+class GuideField(NamedTuple):
+    """The guidance field of an image's own gradient: v_pq = g_p - g_q (Pérez Eq. 11),
+    and f*'s own difference f*_p - f*_q on the edges that leave ``inside`` (where g
+    holds: the pasted source), when it is given.
+
+    Kept as the image (C values a pixel) rather than as its float64 differences
+    (2C values a pixel): :meth:`padded_rhs` forms the right-hand side from it
+    directly, and :meth:`edges` spells the differences out only for the
+    solvers that take them.
+    """
+    image: np.ndarray
+    inside: np.ndarray | None = None
+
+    def cropped(self, crop: tuple[slice, slice]) -> "GuideField":
+        return GuideField(self.image[crop], None if self.inside is None else self.inside[crop])
+
+    def edges(self, fstar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        own = forward_differences(self.image, np.float64)
+        if self.inside is None:
+            return own
+        return tuple(np.where((self.inside[lo] & self.inside[hi])[:, :, None], g, t)
+                     for (lo, hi), g, t in zip(EDGES, own, forward_differences(fstar, np.float64)))
+
+    def channels(self, which) -> "GuideField":
+        return GuideField(self.image[:, :, which], self.inside)
+
+    def padded_rhs(self, region: np.ndarray, fstar: np.ndarray, out: np.ndarray) -> None:
+        from .mg_kernels import guide_rhs
+
+        guide_rhs(region, fstar, self.image, self.inside, out)
 
 
 def divergence_rhs(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.ndarray,

@@ -3,34 +3,34 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ParameterError
 from ..checks import check_image, join_alpha, split_alpha
+from ..errors import ParameterError
+from ..operators import Image, operator
+from .options import Solver, Tol
 from .result import GradientResult
-from .solvers import check_solver, solve_region
+from .solvers import solve_region
 from .system import forward_differences
 
 
-def seamless_tile(image, *, solver="auto", tol=1e-8):
-    """Make ``image`` tile without seams.
+@operator(size_of="image")
+def seamless_tile(image: Image, *, solver: Solver = "auto", tol: Tol = 1e-8) -> GradientResult:
+    """Make an image tile seamlessly (opposite borders averaged, interior re-solved).
 
     The border is fixed to the mean of opposite sides (north = south =
     (north + south) / 2, likewise east and west, corners the mean of all four)
     and the interior is re-solved with the image's own gradients, so opposite
-    edges match when the result is repeated.
+    edges match when the result is repeated.  The image needs at least 3x3 pixels.
 
     Parameters
     ----------
-    image : (H, W, C) float array in [0, 1], H and W at least 3
-        An alpha channel is kept as is.
-    solver, tol
-        As :func:`imgfusion.gradient.blending.poisson_blend`.
-
-    Returns
-    -------
-    image, info : float32 array shaped like ``image``
-        The result; ``info`` says how it was solved (:class:`GradientResult`).
+    image
+        float image in [0, 1]; an alpha channel is kept
+    solver
+        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
+        multigrid CG), fft (fast, approximate)
+    tol
+        relative residual at which cg and multigrid stop
     """
-    check_solver(solver, tol)
     ndim = np.ndim(image)
     colour, alpha = split_alpha(check_image(image, "image", grey_2d=True).astype(np.float64))
     h, w = colour.shape[:2]

@@ -1,4 +1,5 @@
-"""Image sizes read from file headers, and the pixel limit checked before any decoding.
+"""Image sizes read from file headers, and the pixel limit checked before any decoding
+(of an image, or of a video's frames: :func:`check_declared`).
 
 A PNG of a few hundred bytes can declare 100000 x 100000 pixels; decoding it would
 ask for tens of gigabytes.  Pillow guards itself (``Image.MAX_IMAGE_PIXELS``) but
@@ -123,10 +124,18 @@ def declared_size(p: Path, fmt: str) -> tuple[int, int, int]:
 def check_pixels(p: Path, fmt: str, field: str) -> tuple[int, int]:
     """Refuse, before decoding, an image whose header declares more than the limit."""
     width, height, samples = declared_size(p, fmt)
+    return check_declared(p, f"{fmt} header", width, height, field, samples)
+
+
+def check_declared(p, what: str, width: int, height: int, field: str,
+                   samples: int | None = None) -> tuple[int, int]:
+    """The one pixel limit, for an image or a video frame whose ``what`` (a header)
+    declares ``width`` x ``height``: refused above :func:`max_pixels`, before decoding."""
     limit = max_pixels()
+    samples = width * height if samples is None else samples
     if width * height > limit or samples > limit * MAX_CHANNELS:
         raise ParameterError(
-            field, f"{p}: the {fmt} header declares {width} x {height} pixels "
+            field, f"{p}: the {what} declares {width} x {height} pixels "
                    f"({width * height / 1e6:,.1f} megapixels), above the limit of "
                    f"{limit / 1e6:,.1f} megapixels; not decoded (set {ENV_MAX_PIXELS} to "
                    "raise the limit)")

@@ -12,8 +12,12 @@ RGBA                      C = 4, straight (unassociated) alpha
 ========================  ====================================================
 
 Integer samples are divided by their type's maximum (255, 65535, ...), so an
-8- or 16-bit file written back with the same bit depth is reproduced exactly;
-float TIFFs are clipped to [0, 1].  Formats: PNG, JPEG, TIFF (first page),
+8- or 16-bit file written back with the same bit depth is reproduced exactly.
+Samples are never silently changed: float samples (a float TIFF, a 32-bit float
+image) or negative integers outside [0, 1] are refused, naming the range found,
+unless the step asks (``float_range``: ``clip`` cuts to [0, 1], ``stretch`` maps
+the range found onto [0, 1]); :func:`in_unit_range` is that one rule, for images
+and masks alike, at validation (:func:`probe_image`) and when read.  Formats: PNG, JPEG, TIFF (first page),
 BMP and WebP, recognised by their content.  Pillow reads all but TIFF
 (tifffile) and 16-bit colour PNG (pypng: Pillow would reduce it to 8 bits).
 ``sample:NAME`` reads one of scikit-image's bundled images.
@@ -30,15 +34,20 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 
 from ..checks import luminance
 from ..errors import ParameterError
+from ..operators import Image, InputPath, Mask, Range, operator
+from ..values import Shape
 from .headers import check_pixels, max_pixels, png_header
 from .write import save, write_image  # noqa: F401 - part of this module's API
 from .samples import is_sample, sample_names, sample_path  # noqa: F401
 
+FloatRange = Literal["refuse", "clip", "stretch"]
+FLOAT_RANGES = ("refuse", "clip", "stretch")
 READ_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "PNG"),
@@ -119,7 +128,7 @@ def _decode_pillow(p: Path) -> np.ndarray:
         elif mode in ("RGBa",):
             im = im.convert("RGBA")
         elif mode == "I":
-            return np.clip(np.asarray(im), 0, 65535).astype(np.uint16)
+            return _int32_samples(np.asarray(im))
         elif mode == "F":
             return np.asarray(im, dtype=np.float32)
         else:  # CMYK, YCbCr, LAB, HSV, RGBX
@@ -191,15 +200,45 @@ def _decode(p: Path, fmt: str, field: str) -> np.ndarray:
     return arr
 
 
-def _to_float(arr: np.ndarray, p: Path, field: str) -> np.ndarray:
+def _int32_samples(arr: np.ndarray) -> np.ndarray:
+    """Pillow's mode I: 16-bit samples when they fit (as 16-bit files read), else floats
+    on the same scale (k / 65535), for the range rule to refuse or map (never clipped)."""
+    if arr.size and 0 <= arr.min() and arr.max() <= 65535:
+        return arr.astype(np.uint16)
+    return (arr / 65535.0).astype(np.float32)
+
+
+def in_unit_range(samples: np.ndarray, p, field: str, float_range: str = "refuse"
+                  ) -> np.ndarray:
+    """``samples`` (float32) if they lie in [0, 1]; else refused naming the range found,
+    or, as the step asks, clipped (``clip``) or mapped from their range (``stretch``)."""
+    if not np.all(np.isfinite(samples)):
+        raise ParameterError(field, f"{p}: the image contains NaN or infinite values")
+    lo, hi = float(samples.min()), float(samples.max())
+    if 0 <= lo and hi <= 1:
+        return samples
+    if float_range == "clip":
+        return np.clip(samples, 0, 1)
+    if float_range == "stretch" and hi > lo:
+        return ((samples - lo) / np.float32(hi - lo)).astype(np.float32)
+    if float_range == "stretch":
+        raise ParameterError("float_range", f"{p}: every sample is {lo:.6g}; a constant "
+                                            "image has no range to stretch (use clip)")
+    raise ParameterError(field, f"{p}: its samples range over [{lo:.6g}, {hi:.6g}], outside "
+                                "[0, 1]; imgfusion never clips them silently: set float_range:"
+                                " clip (cut to [0, 1]) or stretch (map the range found to "
+                                "[0, 1]) on this step, or rescale the file")
+
+
+def _to_float(arr: np.ndarray, p: Path, field: str, float_range: str = "refuse"
+              ) -> np.ndarray:
     if arr.dtype == bool:
         out = arr.astype(np.float32)
-    elif arr.dtype.kind in "ui":
-        out = np.clip(arr, 0, None).astype(np.float32) / np.float32(np.iinfo(arr.dtype).max)
-    elif arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)):
-            raise ParameterError(field, f"{p}: the image contains NaN or infinite values")
-        out = np.clip(arr, 0, 1).astype(np.float32)
+    elif arr.dtype.kind == "u":
+        out = arr.astype(np.float32) / np.float32(np.iinfo(arr.dtype).max)
+    elif arr.dtype.kind in "if":
+        scale = np.iinfo(arr.dtype).max if arr.dtype.kind == "i" else 1
+        out = in_unit_range(arr.astype(np.float32) / np.float32(scale), p, field, float_range)
     else:
         raise ParameterError(field, f"{p}: unsupported sample type {arr.dtype}")
     if out.shape[2] == 2:  # grey + alpha -> RGBA
@@ -212,7 +251,7 @@ def _bits(arr: np.ndarray) -> int:
 
 
 # -- public API ------------------------------------------------------------------
-def read_image(path, *, field: str = "path") -> np.ndarray:
+def read_image(path, *, float_range: str = "refuse", field: str = "path") -> np.ndarray:
     """Read an image file (or ``sample:NAME``) as float32 H x W x C in [0, 1].
 
     Parameters
@@ -221,6 +260,9 @@ def read_image(path, *, field: str = "path") -> np.ndarray:
         PNG, JPEG, TIFF, BMP or WebP file (8 or 16 bit; grey, grey + alpha,
         RGB or RGBA), or ``sample:NAME`` for a scikit-image bundled image
         (see :func:`sample_names`).
+    float_range : {"refuse", "clip", "stretch"}
+        Float (or negative integer) samples outside [0, 1]: refused, naming the range
+        found (default); cut to [0, 1]; or mapped from the range found to [0, 1].
     field : str
         The parameter name used in error messages.
 
@@ -233,58 +275,97 @@ def read_image(path, *, field: str = "path") -> np.ndarray:
     Raises
     ------
     ParameterError
-        Missing, empty, corrupt or unsupported file; an image without pixels.
+        Missing, empty, corrupt or unsupported file; an image without pixels; samples
+        outside [0, 1] with ``float_range`` refuse.
     """
+    check_float_range(float_range)
     p = _resolve(path, field)
     arr = _decode(p, _sniff(p, field), field)
-    return _to_float(arr, p, field)
+    return _to_float(arr, p, field, float_range)
 
 
-load = read_image  # the ``load`` operator
+def check_float_range(float_range: str) -> None:
+    if float_range not in FLOAT_RANGES:
+        raise ParameterError("float_range", f"{float_range!r} is not one of "
+                                            f"{', '.join(FLOAT_RANGES)}")
 
 
-def probe_image(path, *, field: str = "path") -> ImageInfo:
+def check_readable(params) -> None:
+    """Validation's check of ``load`` and ``load_mask``: the file decodes (and its float
+    samples lie in [0, 1] unless ``float_range`` says what to do with them)."""
+    probe_image(params["path"], float_range=params.get("float_range", "refuse"))
+
+
+@operator(check=check_readable, output_probe="imgfusion.io.read:probe_output")
+def load(*, path: InputPath, float_range: FloatRange = "refuse") -> Image:
+    """Read an image file (png, jpg, tiff, bmp, webp; 8/16 bit) or sample:NAME.
+
+    Grey gives 1 channel, colour 3, a file with alpha 4 (grey + alpha becomes RGBA);
+    samples are divided by their type's maximum, so values lie in [0, 1].
+
+    Parameters
+    ----------
+    path
+        image file, or sample:NAME (e.g. sample:astronaut) for a scikit-image
+        bundled image
+    float_range
+        float samples outside [0, 1] (HDR, a float TIFF): refuse (naming the range
+        found), clip, or stretch the range found to [0, 1]
+
+    Returns
+    -------
+    image : the image, float32 H x W x C in [0, 1]
+    """
+    return read_image(path, float_range=float_range)
+
+
+def probe_image(path, *, field: str = "path", float_range: str = "refuse") -> ImageInfo:
     """Check that ``path`` is a readable image, before a run starts.
 
-    Decodes the file (without the conversion to float) so that corrupt or
-    truncated data fails here, with the same :class:`ParameterError` that
-    :func:`read_image` would raise later.
+    Decodes the file so that corrupt or truncated data, or samples outside [0, 1]
+    (with ``float_range`` refuse), fail here, with the same :class:`ParameterError`
+    that :func:`read_image` would raise later.
     """
+    check_float_range(float_range)
     p = _resolve(path, field)
     fmt = _sniff(p, field)
     arr = _decode(p, fmt, field)
+    if arr.dtype.kind in "if":
+        _to_float(arr, p, field, float_range)
     channels = 4 if arr.shape[2] == 2 else arr.shape[2]
     return ImageInfo(str(p), arr.shape[0], arr.shape[1], channels, fmt, _bits(arr))
 
 
 def read_mask(path, *, channel: str = "auto", threshold: float | None = None,
-              invert: bool = False) -> np.ndarray:
-    """Read a mask (H x W) from an image file.
+              invert: bool = False, float_range: FloatRange = "refuse") -> np.ndarray:
+    """Read a mask (H x W) from an image file: :func:`load_mask` for any path-like."""
+    return load_mask(path=os.fspath(path), channel=channel, threshold=threshold,
+                     invert=invert, float_range=float_range)
+
+
+@operator(check=check_readable, output_probe="imgfusion.io.read:probe_output")
+def load_mask(*, path: InputPath, channel: Literal["auto", "alpha", "gray"] = "auto",
+              threshold: Annotated[float, Range(0, 1)] | None = None,
+              invert: bool = False, float_range: FloatRange = "refuse") -> Mask:
+    """Read a mask from an image's alpha channel or grey levels.
 
     Parameters
     ----------
-    path : str or os.PathLike
-        Any image :func:`read_image` accepts.
-    channel : {"auto", "alpha", "gray"}
-        ``alpha`` takes the alpha channel (an error if there is none);
-        ``gray`` the luminance of the colour channels (alpha ignored);
-        ``auto`` the alpha channel when the image has one that is not fully
-        opaque, else the luminance.
-    threshold : float in [0, 1] or None
-        None keeps a float alpha in [0, 1]; a number gives a bool mask,
-        ``value > threshold``.
-    invert : bool
-        Swap inside and outside (after thresholding).
+    path : image file or sample:NAME
+    channel
+        alpha, gray (luminance), or auto: alpha if not fully opaque
+    threshold
+        null keeps soft alpha; a number gives a hard mask (value > t)
+    invert : swap inside and outside
+    float_range
+        float samples outside [0, 1] (a float mask stored in 0..255): refuse (naming the
+        range found), clip, or stretch the range found to [0, 1]
 
     Returns
     -------
-    mask : (H, W) float32 ndarray, or bool when ``threshold`` is given.
+    mask : float32 H x W alpha in [0, 1], or bool when threshold is given
     """
-    if channel not in ("auto", "alpha", "gray"):
-        raise ParameterError("channel", f"{channel!r} is not one of 'auto', 'alpha', 'gray'")
-    if threshold is not None and not 0 <= threshold <= 1:
-        raise ParameterError("threshold", f"{threshold!r} is outside [0, 1]")
-    image = read_image(path)
+    image = read_image(path, float_range=float_range)
     has_alpha = image.shape[2] == 4
     if channel == "alpha" and not has_alpha:
         raise ParameterError("channel", f"{path} has no alpha channel (it has "
@@ -299,4 +380,9 @@ def read_mask(path, *, channel: str = "auto", threshold: float | None = None,
     return np.ascontiguousarray(mask)
 
 
-load_mask = read_mask  # the ``load_mask`` operator
+def probe_output(params, inputs) -> Shape:
+    """The ``output_probe`` of ``load`` and ``load_mask``: the size the file's header
+    declares, read at validation without decoding the pixels."""
+    p = _resolve(params["path"], "path")
+    width, height = check_pixels(p, _sniff(p, "path"), "path")
+    return Shape((height, width))

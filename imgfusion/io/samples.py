@@ -10,8 +10,7 @@ import importlib.util
 from pathlib import Path
 
 from ..errors import ParameterError
-
-PREFIX = "sample:"
+from ..paths import SAMPLE_PREFIX as PREFIX, is_sample  # noqa: F401 - the core knows the prefix
 
 # name (as in skimage.data) -> file in skimage/data/
 _FILES = {
@@ -51,10 +50,6 @@ def sample_names() -> list[str]:
     """The ``sample:`` names whose image ships with the installed scikit-image."""
     folder = _data_dir()
     return sorted(n for n, f in _FILES.items() if (folder / f).is_file())
-
-
-def is_sample(path) -> bool:
-    return isinstance(path, str) and path.startswith(PREFIX)
 
 
 def sample_path(spec: str, field: str = "path") -> Path:

@@ -13,27 +13,19 @@ and TIFF only; JPEG and BMP cannot hold alpha.
 """
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Literal
 
 import numpy as np
 
 from ..errors import ParameterError
-from ..paths import UnsafePath, check_destination
+from ..operators import Data, OutputPath, Protect, Value, WorkDir, operator
+from ..paths import UnsafePath, atomic_write, check_destination, protected_by  # noqa: F401 (re-exported)
 
 WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
                  ".tiff": "TIFF", ".bmp": "BMP", ".webp": "WEBP"}
 SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
 NO_ALPHA_FORMATS = ("JPEG", "BMP")
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def quantise(image, bits: int = 8, field: str = "image") -> np.ndarray:
@@ -93,83 +85,6 @@ def _encoder(fmt: str, bits: int) -> Callable:
     return lambda f, px: _encode_pillow(f, px, fmt)
 
 
-# -- the atomic file dance ----------------------------------------------------
-def _protected_by(dest: Path, protect: Iterable) -> str | None:
-    real = os.path.realpath(dest)
-    for item in protect:
-        if not isinstance(item, (str, os.PathLike)) or str(item).startswith("sample:"):
-            continue
-        if os.path.realpath(item) == real:
-            return str(item)
-        with contextlib.suppress(OSError):
-            if os.path.samefile(item, dest):
-                return str(item)
-    return None
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _publish(tmp: str, dest: Path, overwrite: bool) -> None:
-    if overwrite:
-        os.replace(tmp, dest)
-        return
-    try:  # a hard link fails if dest appeared meanwhile: no silent clobbering
-        os.link(tmp, dest)
-    except FileExistsError:
-        raise ParameterError("path", f"{dest} already exists; set overwrite: true to "
-                                     "replace it") from None
-    except OSError:  # file system without hard links
-        if dest.exists():
-            raise ParameterError("path", f"{dest} already exists; set overwrite: true to "
-                                         "replace it") from None
-        os.replace(tmp, dest)
-        return
-    os.unlink(tmp)
-
-
-def atomic_write(dest: Path, write: Callable, *, overwrite: bool = False) -> None:
-    """Call ``write(binary_file)`` on a temporary file, then move it to ``dest``.
-
-    While a run's :func:`~imgfusion.paths.write_session` is open, ``dest`` must lie
-    inside its output folder and not be a protected file (a recipe input, run.json):
-    the second line of defence behind validation.  The file written is recorded.
-    """
-    dest = Path(dest)
-    try:
-        session = check_destination(dest)
-    except UnsafePath as exc:
-        raise ParameterError("path", f"refusing to write {dest}: {exc}") from None
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    except OSError as exc:
-        raise ParameterError("path", f"cannot write {dest}: {exc.strerror or exc}") from None
-    try:
-        os.close(fd)
-        with open(tmp, "wb") as f:  # a named file: tifffile wants f.name to be a path
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        _publish(tmp, dest, overwrite)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(dest.parent)
-    if session is not None:
-        session.record(dest)
-
-
 def output_format(path, bits: int = 8) -> str:
     """The format that ``path`` is written in; ParameterError if it cannot hold ``bits``."""
     suffix = Path(path).suffix.lower()
@@ -217,7 +132,7 @@ def write_image(path, image, *, bits: int = 8, overwrite: bool = False,
     if fmt in NO_ALPHA_FORMATS and pixels.ndim == 3 and pixels.shape[2] == 4:
         raise ParameterError("path", f"{fmt} cannot store an alpha channel; save as .png, "
                                      ".tif or .webp, or composite the image onto a background")
-    guard = _protected_by(dest, protect)
+    guard = protected_by(dest, protect)
     if guard is not None:
         raise ParameterError("path", f"refusing to overwrite {dest}: it is an input of this "
                                      f"run ({guard})")
@@ -230,12 +145,29 @@ def write_image(path, image, *, bits: int = 8, overwrite: bool = False,
     return dest
 
 
-def save(image, *, path, bits: int = 8, overwrite: bool = False, workdir=None,
-         protect: Iterable = ()) -> str:
-    """Save an image or mask (the ``save`` operator); returns the path written.
+def check_save(params) -> None:
+    """Validation's check of ``save``: the extension's format holds ``bits``."""
+    output_format(params.get("path", ""), params.get("bits", 8))
+
+
+@operator(check=check_save, for_video="save_video")
+def save(image: Value, *, path: OutputPath, bits: Literal[8, 16] = 8, overwrite: bool = False,
+         workdir: WorkDir = None, protect: Protect = ()) -> Data:
+    """Write an image or mask (format by extension), atomically.
 
     A relative ``path`` is taken relative to ``workdir`` (the run's output
     folder) when given.  See :func:`write_image` for formats and guarantees.
+
+    Parameters
+    ----------
+    image : image or mask to write
+    path : file name, relative to the output folder
+    bits : bits per sample (16: png, tif)
+    overwrite : replace an existing file (never an input)
+
+    Returns
+    -------
+    path : the path written
     """
     dest = Path(path)
     if not dest.is_absolute() and workdir is not None:

@@ -19,6 +19,8 @@ import numpy as np
 
 from ..checks import check_image, check_mask, luminance, split_alpha, to_colour
 from ..errors import ParameterError
+from ..operators import Image, Mask, operator
+from .placement import Placement, landed, resolve_placement
 
 
 def blend_over(fg: np.ndarray, bg: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -45,53 +47,50 @@ def blend_over(fg: np.ndarray, bg: np.ndarray, weight: np.ndarray) -> np.ndarray
     return np.clip(out, 0, 1).astype(np.float32)
 
 
-def composite(foreground: np.ndarray, background: np.ndarray,
-              mask: np.ndarray | None = None) -> np.ndarray:
-    """Alpha-blend ``foreground`` over ``background`` through ``mask``.
+@operator(same_size=("foreground", "mask"))
+def composite(foreground: Image, background: Image, mask: Mask | None = None, *,
+              placement: Placement = Placement()) -> Image:
+    """Alpha-blend a foreground over a background through a mask.
+
+    The images have the same size unless ``placement`` places the foreground.  See
+    the module's channel rules: colour if either input has colour, alpha if the
+    background has alpha.  Pixels where the mask (times the foreground alpha) is 0
+    are the background's, unchanged.
 
     Parameters
     ----------
-    foreground, background : (H, W, C) float32 ndarray
-        Images of the same size (C = 1, 3 or 4).
-    mask : (H, W) ndarray, bool or float in [0, 1], optional
-        Where the foreground shows.  Without it the foreground's own alpha
-        channel is used (an error when it has none).
-
-    Returns
-    -------
-    (H, W, C) float32 ndarray
-        See the module's channel rules: colour if either input has colour,
-        alpha if the background has alpha.  Pixels where the mask (times the
-        foreground alpha) is 0 are the background's, unchanged.
+    foreground : the image shown where the mask is on
+    background : the image shown elsewhere
+    mask : where the foreground shows; default: its alpha channel
+    placement : by anchor: the foreground (of any size) placed by a point of its mask, as ``place``
     """
     check_image(foreground, "foreground")
     check_image(background, "background")
+    if mask is None and foreground.shape[2] != 4:
+        raise ParameterError("mask", "composite needs a mask, or a foreground with an "
+                                     "alpha channel")
+    if placement != Placement():
+        fg, weight, offset = resolve_placement(placement, foreground, mask, background.shape[:2])
+        hw = background.shape[:2]
+        return blend_over(landed(fg, offset, hw), background, landed(weight, offset, hw))
     if foreground.shape[:2] != background.shape[:2]:
         raise ParameterError("foreground", f"the foreground is {foreground.shape[0]} x "
                              f"{foreground.shape[1]} but the background is "
                              f"{background.shape[0]} x {background.shape[1]}")
     if mask is None:
-        if foreground.shape[2] != 4:
-            raise ParameterError("mask", "composite needs a mask, or a foreground with an "
-                                         "alpha channel")
         weight = np.ones(foreground.shape[:2], np.float32)
     else:
         weight = check_mask(mask, foreground.shape[:2])
     return blend_over(foreground, background, weight)
 
 
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """Convert to grey by luminance (ITU-R BT.709 weights, as skimage.color.rgb2gray).
+@operator(size_of="image")
+def to_gray(image: Image) -> Image:
+    """Convert to grey by luminance; RGBA stays RGBA with its alpha.
 
-    Parameters
-    ----------
-    image : (H, W, C) float32 ndarray
-
-    Returns
-    -------
-    ndarray
-        (H, W, 1) for a grey or RGB image; for RGBA, an RGBA image with
-        R = G = B = luminance and the alpha kept (imgfusion's grey + alpha).
+    ITU-R BT.709 weights, as skimage.color.rgb2gray.  H x W x 1 for a grey or RGB
+    image; for RGBA, an RGBA image with R = G = B = luminance and the alpha kept
+    (imgfusion's grey + alpha).
     """
     check_image(image)
     grey = luminance(image)[..., None]

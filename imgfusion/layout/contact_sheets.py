@@ -19,6 +19,7 @@ RGB: grey images are replicated, RGBA ones are composited over ``background``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 
@@ -26,6 +27,8 @@ from ..checks import check_image
 from .compose import blend_over
 from ..errors import ParameterError
 from .geometry import resize
+from ..limits import FEATHER_MAX, SIDE_MAX
+from ..operators import Image, Images, Labels, Range, operator
 
 
 @dataclass
@@ -105,42 +108,32 @@ def _fit(image: np.ndarray, cell: int, background: np.ndarray) -> np.ndarray:
     return blend_over(image, opaque, np.ones(image.shape[:2], np.float32))
 
 
-def contact_sheet(images: list[np.ndarray], *, labels: list[dict] | None = None,
-                  rows: str | None = None, cols: str | None = None, columns: int = 4,
-                  cell: int = 256, padding: int = 8, label: bool = True,
-                  background: float | tuple[float, float, float] = 1.0,
-                  font_size: int = 14) -> np.ndarray:
-    """Lay images out in a labelled grid (see the module docstring for the layout).
+@operator
+def contact_sheet(images: Images, *, labels: Labels = None, rows: str | None = None,
+                  cols: str | None = None, columns: Annotated[int, Range(1, 1000)] = 4,
+                  cell: Annotated[int, Range(8, SIDE_MAX)] = 256,
+                  padding: Annotated[int, Range(0, FEATHER_MAX)] = 8, label: bool = True,
+                  background: Annotated[float | tuple[float, float, float], Range(0, 1)] = 1.0,
+                  font_size: Annotated[int, Range(6, 200)] = 14) -> Image:
+    """Lay images out in a grid labelled with their (swept) values.
+
+    See the module docstring for the layout.  ``labels`` (from the engine) holds
+    one dict per image, e.g. ``{"style_weight": 1000.0}``.
 
     Parameters
     ----------
-    images : list of (H, W, C) float32 ndarray
-    labels : list of dict, optional
-        One dict per image, e.g. ``{"style_weight": 1000.0}``.
-    rows, cols : str, optional
-        The label keys that index the grid's rows and columns.
-    columns : int
-        Images per row when the images are wrapped.
-    cell : int
-        Longest side of each image in the sheet, in pixels.
-    padding : int
-        Pixels between cells and around the sheet.
-    label : bool
-        Draw the labels.
-    background : float or (r, g, b)
-        Sheet colour in [0, 1].
-    font_size : int
-        Label text height in pixels (Pillow's default font).
-
-    Returns
-    -------
-    (H, W, 3) float32 ndarray
+    images : the images, e.g. a sweep's results
+    rows : label key down the rows
+    cols : label key across the columns
+    columns : images per row when wrapping
+    cell : longest side of each image in px
+    padding : px between and around cells
+    label : draw the labels
+    background : sheet colour: grey level or [r, g, b] in [0, 1]
+    font_size : label text size in px
     """
     if not images:
         raise ParameterError("images", "no images to lay out")
-    if cell < 1 or padding < 0 or columns < 1:
-        field = "cell" if cell < 1 else "padding" if padding < 0 else "columns"
-        raise ParameterError(field, "must be positive")
     bg = np.broadcast_to(np.asarray(background, np.float32), (3,)).copy()
     lay = _layout(len(images), labels, rows, cols, columns)
     tiles = [_fit(im, cell, bg) for im in images]

@@ -1,12 +1,20 @@
 """Resizing, cropping and placing images (coordinates are (row, col))."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 
 from ..checks import check_image, check_mask, mask_alpha
 from .compose import blend_over
 from ..errors import ParameterError
+from ..limits import COORD_MAX, RESIZE_SCALE, SIDE_MAX
+from ..values import Shape
 from ..memory import check_fits
+from ..operators import Image, Mask, Range, Value, operator
+from .placement import Placement, resolve_placement
+
+Size = Annotated[tuple[int, int], Range(1, SIDE_MAX)]
 
 
 def _check_array(image, field: str = "image") -> np.ndarray:
@@ -24,43 +32,33 @@ def target_size(shape, size, scale, longest) -> tuple[int, int]:
                              + (f" (got {', '.join(given)})" if given else ""))
     rows, cols = shape[:2]
     if size is not None:
-        if len(size) != 2 or min(size) < 1:
-            raise ParameterError("size", f"expected [rows, cols] of at least 1, got {size!r}")
         return int(size[0]), int(size[1])
-    if scale is not None:
-        if not scale > 0:
-            raise ParameterError("scale", f"must be above 0, got {scale!r}")
-        factor = float(scale)
-    else:
-        if longest < 1:
-            raise ParameterError("longest", f"must be at least 1, got {longest!r}")
-        factor = longest / max(rows, cols)
+    factor = float(scale) if scale is not None else longest / max(rows, cols)
     return max(1, round(rows * factor)), max(1, round(cols * factor))
 
 
-def resize(image: np.ndarray, *, size: tuple[int, int] | None = None,
-           scale: float | None = None, longest: int | None = None) -> np.ndarray:
-    """Resize an image or mask, anti-aliased when shrinking.
+def check_resize(params) -> None:
+    """Validation's check of ``resize``: exactly one of size, scale and longest."""
+    target_size((1, 1), params.get("size"), params.get("scale"), params.get("longest"))
+
+
+@operator(check=check_resize, output_probe="imgfusion.layout.geometry:probe_output")
+def resize(image: Value, *, size: Size | None = None,
+           scale: Annotated[float, Range(RESIZE_SCALE[0], RESIZE_SCALE[1])] | None = None,
+           longest: Annotated[int, Range(1, SIDE_MAX)] | None = None) -> Image:
+    """Resize (anti-aliased) to a size, by a scale, or to a longest side.
+
+    Exactly one of ``size``, ``scale`` and ``longest`` is given.  The result is
+    float32 (bool for a bool mask: resized as alpha, then thresholded at 0.5),
+    bilinear, with a Gaussian pre-filter when shrinking
+    (``skimage.transform.resize(anti_aliasing=True)``).
 
     Parameters
     ----------
-    image : (H, W, C) or (H, W) ndarray
-        An image, or a mask (bool masks stay bool: resized as alpha, then
-        thresholded at 0.5).
-    size : (rows, cols), optional
-        The new size.
-    scale : float, optional
-        Factor applied to both sides.
-    longest : int, optional
-        The new length of the longest side; the aspect ratio is kept.
-
-    Exactly one of ``size``, ``scale`` and ``longest`` is given.
-
-    Returns
-    -------
-    ndarray
-        float32 (bool for a bool mask), bilinear, with a Gaussian pre-filter
-        when shrinking (``skimage.transform.resize(anti_aliasing=True)``).
+    image : image or mask
+    size : [rows, cols]
+    scale : factor for both sides
+    longest : new longest side in px
     """
     _check_array(image)
     if image.ndim == 2 and image.dtype != bool:
@@ -82,66 +80,72 @@ def resize(image: np.ndarray, *, size: tuple[int, int] | None = None,
     return np.clip(out, 0, 1).astype(np.float32)
 
 
-def crop(image: np.ndarray, *, origin: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
-    """Cut out ``size`` = (rows, cols) starting at ``origin`` = (row, col).
+@operator
+def crop(image: Value, *, origin: Annotated[tuple[int, int], Range(0, COORD_MAX)],
+         size: Annotated[tuple[int, int], Range(1, COORD_MAX)]) -> Image:
+    """Cut out a window given by origin [row, col] and size [rows, cols].
 
     The window must lie inside the image (ParameterError otherwise).  Works on
     images and masks; returns a copy.
+
+    Parameters
+    ----------
+    image : image or mask
+    origin : [row, col] of the top-left corner
+    size : [rows, cols] of the window
     """
     _check_array(image)
     r0, c0 = (int(v) for v in origin)
     h, w = (int(v) for v in size)
     rows, cols = image.shape[:2]
-    if r0 < 0 or c0 < 0 or r0 >= rows or c0 >= cols:
+    if r0 >= rows or c0 >= cols:
         raise ParameterError("origin", f"({r0}, {c0}) is outside the {rows} x {cols} image")
-    if h < 1 or w < 1:
-        raise ParameterError("size", f"expected [rows, cols] of at least 1, got {size!r}")
     if r0 + h > rows or c0 + w > cols:
         raise ParameterError("size", f"rows {r0}..{r0 + h - 1} x cols {c0}..{c0 + w - 1} reach "
                                      f"outside the {rows} x {cols} image")
     return image[r0:r0 + h, c0:c0 + w].copy()
 
 
-def repeat(image: np.ndarray, *, grid: tuple[int, int] = (2, 2)) -> np.ndarray:
-    """Lay ``grid`` = (rows, cols) copies of an image side by side, to preview tiling.
+@operator
+def repeat(image: Value, *,
+           grid: Annotated[tuple[int, int], Range(1, 256)] = (2, 2)) -> Image:
+    """Lay copies of an image side by side in a grid, to preview tiling.
 
     Works on images and masks; the result is ``rows * H`` x ``cols * W``.
+
+    Parameters
+    ----------
+    image : image or mask
+    grid : [rows, cols] of copies
     """
     _check_array(image)
     r, c = (int(v) for v in grid)
-    if r < 1 or c < 1:
-        raise ParameterError("grid", f"expected [rows, cols] of at least 1, got {grid!r}")
     reps = (r, c) + (1,) * (image.ndim - 2)
     return np.tile(image, reps)
 
 
-def place(image: np.ndarray, onto: np.ndarray, *, offset: tuple[int, int] = (0, 0),
-          mask: np.ndarray | None = None) -> np.ndarray:
-    """Paste ``image`` onto ``onto`` with its top-left corner at ``offset`` = (row, col).
+@operator(same_size=("image", "mask"), size_of="onto")
+def place(image: Image, onto: Image, mask: Mask | None = None, *,
+          offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
+          placement: Placement = Placement()) -> Image:
+    """Paste an image onto another at [row, col], clipped at the borders.
+
+    The part of ``image`` outside ``onto`` is clipped off; entirely outside is an
+    error.  Blended by the rules of :mod:`imgfusion.layout.compose`; pixels not
+    covered keep ``onto``'s exact values.
 
     Parameters
     ----------
-    image : (h, w, C) float32 ndarray
-        What is pasted; its alpha channel, if any, is used as weight.
-    onto : (H, W, C) float32 ndarray
-        The background; the result has its size.
-    offset : (row, col)
-        May be negative or reach past the borders: the part of ``image``
-        outside ``onto`` is clipped off.  Entirely outside is an error.
-    mask : (h, w) ndarray, optional
-        Alpha in ``image``'s coordinates (bool or float in [0, 1]).
-
-    Returns
-    -------
-    (H, W, C) float32 ndarray
-        Blended by the rules of :mod:`imgfusion.layout.compose`; pixels not covered
-        keep ``onto``'s exact values.
+    image : what is pasted (its alpha, if any, is used)
+    onto : the background; the result has its size
+    mask : alpha in the pasted image's coordinates
+    offset : [row, col] of the pasted image's top-left corner; may be negative; with ``at``, a nudge
+    placement : by anchor: which point of the image (or its mask) lands where, optionally rescaled
     """
     check_image(image)
     check_image(onto, "onto")
+    image, weight, (r0, c0) = resolve_placement(placement, image, mask, onto.shape[:2], offset)
     h, w = image.shape[:2]
-    weight = np.ones((h, w), np.float32) if mask is None else check_mask(mask, (h, w))
-    r0, c0 = (int(v) for v in offset)
     rows, cols = onto.shape[:2]
     top, left = max(r0, 0), max(c0, 0)
     bottom, right = min(r0 + h, rows), min(c0 + w, cols)
@@ -155,3 +159,12 @@ def place(image: np.ndarray, onto: np.ndarray, *, offset: tuple[int, int] = (0, 
     full_weight = np.zeros((rows, cols), np.float32)
     full_weight[dst] = weight[src]
     return blend_over(layer, onto, full_weight)
+
+
+def probe_output(params, inputs) -> Shape | None:
+    """The ``output_probe`` of ``resize``: the size it makes of its input's known size."""
+    known = inputs.get("image")
+    if known is None or known.size is None:
+        return None
+    size = target_size(known.size, params.get("size"), params.get("scale"), params.get("longest"))
+    return Shape(size)

@@ -1,67 +1,73 @@
 """``masked_style``: neural style only where a mask says, three ways."""
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 import numpy as np
 
 from ..checks import check_image, split_alpha
 from ..layout.compose import composite
 from ..errors import ParameterError
 from ..layout.geometry import resize
-from ..style.checks import style_list
-from ..style.options import (Speed, StyleColor, StyleFiles, StyleGuides, StyleInit,
-                             StyleLosses, StyleSchedule, flat_adapter)
+from ..style.checks import check_style, style_list
+from ..limits import FEATHER_MAX
+from ..operators import (Device, Image, Images, Masks, Progress, Range, Seed, WorkDir,
+                         operator)
+from ..style.options import (OutputSize, Speed, StyleColor, StyleFiles, StyleGuides,
+                             StyleInit, StyleLosses, StyleSchedule)
 from ..style.pipeline import StyleContext, StyleInputs, StyleSettings
 from ..style.pyramid import fit_size, levels
 from ..style.transfer import StyleResult, stylise
 from .region_masks import check_disjoint, feathered, mask_list
 
-METHODS = ("composite", "guided", "regions")
 
 
-def masked_style(content: np.ndarray, style, mask, style_guides=None, *,
-                 method: str = "composite", feather: float = 0.0, size=None,
+Method = Literal["composite", "guided", "regions"]
+
+
+@operator(check=check_style)
+def masked_style(content: Image, style: Images, mask: Masks, style_guides: Masks | None = None,
+                 *, method: Method = "composite",
+                 feather: Annotated[float, Range(0, FEATHER_MAX)] = 0.0, size: OutputSize = None,
                  losses: StyleLosses = StyleLosses(), schedule: StyleSchedule = StyleSchedule(),
                  files: StyleFiles = StyleFiles(), color: StyleColor = StyleColor(),
                  init: StyleInit = StyleInit(), speed: Speed = Speed(),
-                 guides: StyleGuides = StyleGuides(), device: str = "auto", seed: int = 0,
-                 progress=None, workdir=None) -> StyleResult:
-    """Stylise ``content`` only inside ``mask``.
+                 guides: StyleGuides = StyleGuides(), device: Device = "auto", seed: Seed = 0,
+                 progress: Progress = None, workdir: WorkDir = None) -> StyleResult:
+    """Neural style only where a mask says: composite, Gatys 2017 guided Gram matrices, or one style per region.
+
+    ``composite`` stylises the whole frame with :func:`neural_style`, then blends it over
+    the content through the (feathered) mask; pixels where the mask is 0 are exactly the
+    content's.  ``guided``: Gatys et al. 2017 spatial control: the style loss uses Gram
+    matrices of the guided features inside the mask only, and the content loss holds the
+    rest of the image.  ``regions``: the same with several masks, region i taking the
+    style of ``style[i]``.  Region masks must not overlap (they are refused where two of
+    them sum to more than 1: no pixel is silently given to one region).  The content and
+    masks are resized to ``size`` first, so the output and mask always agree; with a
+    ``pyramid`` the last level's size is the output's.
 
     Parameters
     ----------
-    content : (H, W, C) float32 ndarray
-        The photograph (C = 1, 3 or 4; an alpha channel is kept as it is).
-    style : ndarray or list of ndarray
-        Style image(s).  ``composite``: one or several, blended by
-        ``style_blend_weights``; ``guided``: one; ``regions``: one per mask, in order.
-    mask : (H, W) ndarray or list of them
-        bool or float alpha at the content's size.  ``composite`` and ``guided`` take
-        one mask; ``regions`` one per style image.  Region masks must not overlap
-        (they are refused where two of them sum to more than 1: no pixel is silently
-        given to one region).
-    method : {"composite", "guided", "regions"}
-        ``composite``: stylise the whole frame with :func:`neural_style`, then blend it
-        over the content through the (feathered) mask; pixels where the mask is 0 are
-        exactly the content's.  ``guided``: Gatys et al. 2017 spatial control: the style
-        loss uses Gram matrices of the guided features inside the mask only, and the
-        content loss holds the rest of the image.  ``regions``: the same with several
-        masks, region i taking the style of ``style[i]``.
-    feather : float
-        Soften each mask over this many pixels inside its outline (0: as given).
-    style_guides : list of (h, w) masks, optional
-        ``guided``/``regions``: for each style image, the part of it to take the style
-        from (at that style image's size); None uses all of it.
-    size : int, (rows, cols) or None
-        Output size (longest side, or exact); None keeps the content's.  The content
-        and masks are resized to it first, so the output and mask always agree.
-    losses, schedule, files, color, init, speed :
-        As for :func:`imgfusion.style.transfer.neural_style`; with a ``pyramid`` the last
-        level's size is the output's.
-    guides : StyleGuides
-        ``guided``/``regions``: how the masks reach each VGG layer
-        (:mod:`imgfusion.style.guides`).
-    device, seed, progress, workdir :
-        Engine context, as for ``neural_style``.
+    content
+        the photograph
+    style
+        composite: one or several (blended); guided: one; regions: one per mask
+    mask
+        where the style goes, at the content's size; regions: one per style, not
+        overlapping
+    style_guides
+        guided/regions: the part of each style image to take the style from
+    method
+        composite: stylise all, blend through the mask (outside unchanged); guided:
+        guided Gram matrices; regions: one style per mask
+    feather
+        soften each mask over this many pixels inside its outline
+    size
+        output size: longest side or [rows, cols]; null keeps the content's size
+    losses, schedule, files, color, init, speed, guides
+        as for neural_style (guides: guided/regions only)
+    device, seed, progress, workdir
+        engine context, as for neural_style
 
     Returns
     -------
@@ -71,11 +77,9 @@ def masked_style(content: np.ndarray, style, mask, style_guides=None, *,
     Raises
     ------
     ParameterError
-        Unknown method, a mask whose size differs from the content's, an empty mask,
+        A mask whose size differs from the content's, an empty mask,
         overlapping region masks, more styles than masks (or more masks than styles).
     """
-    if method not in METHODS:
-        raise ParameterError("method", f"'{method}' is not one of {', '.join(METHODS)}")
     check_image(content, "content")
     masks = mask_list(mask, content.shape[:2])
     styles = style_list(style)
@@ -115,6 +119,3 @@ def _check_pairs(method: str, masks: list, styles: list) -> None:
                                      f"image(s): give one style image per mask")
     check_disjoint(masks)
 
-
-# The registration (plugin.py) names one Param per option and calls this with flat keys.
-masked_style_flat = flat_adapter(masked_style)

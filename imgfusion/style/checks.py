@@ -6,12 +6,13 @@ import socket
 import sys
 import threading
 from pathlib import Path
-from typing import Sequence, get_args
+from typing import Any, Mapping, Sequence, get_args
 
 import numpy as np
 
 from ..checks import check_image, split_alpha
 from ..errors import ParameterError
+from ..limits import SIDE_MAX
 from .layers import INDEX, LAYERS, min_input_size
 from .options import ColorControl, InitMode
 
@@ -195,6 +196,10 @@ def check_weights(weights: str) -> None:
     if head[:2] != b"PK" and head[:1] != b"\x80":
         raise ParameterError("weights", f"{path} is not a torch state dict (neither a zip "
                                         f"archive nor a pickle)")
+    if head[:2] == b"PK":
+        from .weights import check_archive
+
+        check_archive(path)
 
 
 def check_pyramid(pyramid, side_max: int) -> None:
@@ -206,3 +211,32 @@ def check_pyramid(pyramid, side_max: int) -> None:
                                         f"{side_max}")
     if sides != sorted(sides):
         raise ParameterError("pyramid", f"sizes must grow from coarse to fine, got {sides}")
+
+
+# -- validation-time checks of the stylising operators (their ``check`` trait) ---------
+
+def check_style(params: Mapping[str, Any]) -> None:
+    """What validation can know of a stylising step: the weights load, the pyramid's sizes
+    are in range (a :class:`~imgfusion.errors.ParameterError` names the field)."""
+    check_weights(params.get("weights", "original"))
+    check_pyramid(params.get("pyramid"), SIDE_MAX)
+
+
+def check_content_reconstruction(params: Mapping[str, Any]) -> None:
+    """:func:`check_style`, and an ``init`` the preset can start from (it has no style)."""
+    check_style(params)
+    _preset_init(params, ("noise", "white", "content"))
+
+
+def check_texture_synthesis(params: Mapping[str, Any]) -> None:
+    """:func:`check_style`, and an ``init`` the preset can start from (it has no content)."""
+    check_style(params)
+    _preset_init(params, ("noise", "white", "style"))
+
+
+def _preset_init(params: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    if params.get("init", allowed[0]) not in allowed:
+        raise ParameterError("init", f"{params['init']!r} is not one of "
+                                     f"{', '.join(map(repr, allowed))} (this preset has "
+                                     "only one input image)")
+

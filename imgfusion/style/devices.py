@@ -6,37 +6,12 @@ from typing import Iterator, get_args
 
 import torch
 
+from ..devices import resolve_device  # noqa: F401 - the core's; this family's modules take it here
 from ..errors import ParameterError
 from ..memory import available_ram
 from .options import Precision
 
 PRECISIONS = get_args(Precision)
-
-
-def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu; other names must be available."""
-    name = "auto" if device is None else str(device)
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        dev = torch.device(name)
-    except RuntimeError as exc:
-        raise ParameterError("device", f"'{name}' is not a device name "
-                                       f"(auto, cpu, cuda, cuda:N, mps)") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ParameterError("device", f"'{name}' asked for, but CUDA is not available here")
-    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise ParameterError("device", f"'{name}': only {torch.cuda.device_count()} CUDA "
-                                       f"device(s) here")
-    if dev.type == "mps" and not (getattr(torch.backends, "mps", None)
-                                  and torch.backends.mps.is_available()):
-        raise ParameterError("device", "'mps' asked for, but MPS is not available here")
-    return dev
 
 
 def check_precision(precision: str, device: torch.device) -> str:

@@ -15,9 +15,8 @@ import inspect
 from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Annotated, Any, Callable, Literal, Mapping
 
-from ..limits import ITERATIONS_MAX, LEARNING_RATE, SCALE_MAX, WEIGHT_MAX
-from ..operators import OutputPath
-from ._contract_shim import Range, options
+from ..limits import ITERATIONS_MAX, LEARNING_RATE, SCALE_MAX, SIDE_MAX, WEIGHT_MAX
+from ..operators import OutputPath, Range, options
 
 LayerSpec = Annotated[list[str] | dict[str, float], Range(0, WEIGHT_MAX)]
 Weight = Annotated[float, Range(0, WEIGHT_MAX)]
@@ -28,6 +27,7 @@ ColorControl = Literal["none", "luminance", "histogram"]
 HistogramMode = Literal["chol", "pca", "sym"]
 Precision = Literal["fp32", "tf32", "bf16"]
 GuideMode = Literal["simple", "all", "inside"]
+OutputSize = Annotated[int | tuple[int, int] | None, Range(1, SIDE_MAX)]
 Quality = Literal["custom", "draft", "standard", "best"]
 
 
@@ -38,17 +38,26 @@ class StyleLosses:
 
     Parameters
     ----------
-    content_layers : VGG19 layers of the content loss: a list (equal weights) or {layer: weight}
-    style_layers : VGG19 layers of the style loss: a list (weights 1/n) or {layer: weight}
-    content_weight : alpha: weight of the content loss (per layer: squared feature distance
+    content_layers
+        VGG19 layers of the content loss: a list (equal weights) or {layer: weight}
+    style_layers
+        VGG19 layers of the style loss: a list (weights 1/n) or {layer: weight}
+    content_weight
+        alpha: weight of the content loss (per layer: squared feature distance
         relative to the content's)
-    style_weight : beta: weight of the style loss (per layer: squared Gram distance relative
+    style_weight
+        beta: weight of the style loss (per layer: squared Gram distance relative
         to the style's Gram)
-    tv_weight : weight of the total-variation smoothing loss
-    style_blend_weights : one weight per style image, normalised to sum to 1 (default: equal)
-    style_scale : style images are resized to style_scale x the output's longest side
-    pooling : VGG19 pooling
-    weights : VGG19 weights: original (Simonyan & Zisserman's Caffe VGG19, installed with
+    tv_weight
+        weight of the total-variation smoothing loss
+    style_blend_weights
+        one weight per style image, normalised to sum to 1 (default: equal)
+    style_scale
+        style images are resized to style_scale x the output's longest side
+    pooling
+        VGG19 pooling
+    weights
+        VGG19 weights: original (Simonyan & Zisserman's Caffe VGG19, installed with
         imgfusion), imagenet (torchvision's, downloaded once), random (tests only: not
         artistic), or the path of a local state dict
     """
@@ -71,20 +80,28 @@ class StyleSchedule:
 
     Parameters
     ----------
-    optimizer : optimisation method
-    learning_rate : step size; default 1 for lbfgs, 0.02 for adam
-    iterations : loss evaluations (per pyramid level)
-    tolerance : stop when the total loss changed less than this (relative) over `window`
+    optimizer
+        optimisation method
+    learning_rate
+        step size; default 1 for lbfgs, 0.02 for adam
+    iterations
+        loss evaluations (per pyramid level)
+    tolerance
+        stop when the total loss changed less than this (relative) over `window`
         iterations; 0 never stops early
-    window : iterations over which `tolerance` is checked
-    pyramid : coarse to fine [[size, iterations], ...]; replaces size and iterations
-    coarse_to_fine : without a pyramid, an output whose longest side is above this many px
-        is optimised first at half size (`iterations`), then at full size (0.4 x
+    window
+        iterations over which `tolerance` is checked
+    pyramid
+        coarse to fine [[size, iterations], ...]; replaces size and iterations
+    coarse_to_fine
+        without a pyramid, an output whose longest side is above this many px is
+        optimised first at half size (`iterations`), then at full size (0.4 x
         `iterations`, as Gatys et al. 2017's 500 + 200); 0 never
-    quality : a preset for the fields above left at their defaults: draft (100
-        iterations, stop at 1e-3 over 20, coarse to fine above 256 px), standard (the
-        defaults: 300, 1e-3 over 50, above 512 px), best (1000, 1e-4 over 50, above
-        1024 px); custom: the fields as given
+    quality
+        a preset for the fields above left at their defaults: draft (100 iterations,
+        stop at 1e-3 over 20, coarse to fine above 256 px), standard (the defaults: 300,
+        1e-3 over 50, above 512 px), best (1000, 1e-4 over 50, above 1024 px); custom:
+        the fields as given
     """
 
     optimizer: Optimizer = "lbfgs"
@@ -93,7 +110,7 @@ class StyleSchedule:
     tolerance: Annotated[float, Range(0, 1)] = 1e-3
     window: Annotated[int, Range(1, ITERATIONS_MAX)] = 50
     pyramid: Annotated[list[tuple[int, int]] | None, Range(1, ITERATIONS_MAX)] = None
-    coarse_to_fine: Annotated[int, Range(0, 1 << 16)] = 512
+    coarse_to_fine: Annotated[int, Range(0, SIDE_MAX)] = 512
     quality: Quality = "custom"
 
 
@@ -123,14 +140,17 @@ class StyleFiles:
 
     Parameters
     ----------
-    snapshot_every : write a snapshot every N iterations (0: never)
-    snapshot_dir : folder of the snapshots, the loss history and interrupted runs
-    loss_plot : PNG of the loss curves (content, style, tv, total) against iteration
+    snapshot_every
+        write a snapshot every N iterations (0: never)
+    snapshot_dir
+        folder of the snapshots, the loss history and interrupted runs
+    loss_plot
+        PNG of the loss curves (content, style, tv, total) against iteration
     """
 
     snapshot_every: Annotated[int, Range(0, ITERATIONS_MAX)] = 0
-    snapshot_dir: OutputPath | None = None
-    loss_plot: OutputPath | None = None
+    snapshot_dir: OutputPath = None
+    loss_plot: OutputPath = None
 
 
 @options
@@ -140,10 +160,13 @@ class StyleColor:
 
     Parameters
     ----------
-    original_colors : post-hoc: keep the output's luminance, put back the content's colours
-    color_control : Gatys 2017: luminance-only transfer, or match the style's colours to the
+    original_colors
+        post-hoc: keep the output's luminance, put back the content's colours
+    color_control
+        Gatys 2017: luminance-only transfer, or match the style's colours to the
         content's
-    histogram_mode : matrix square root of color_control: histogram
+    histogram_mode
+        matrix square root of color_control: histogram
     """
 
     original_colors: bool = False
@@ -158,8 +181,10 @@ class StyleInit:
 
     Parameters
     ----------
-    init : starting image: content, style, white noise, a white canvas, or init_image
-    init_resize : stretch an init_image whose size is neither the content's nor the
+    init
+        starting image: content, style, white noise, a white canvas, or init_image
+    init_resize
+        stretch an init_image whose size is neither the content's nor the
         output's (otherwise an error)
     """
 
@@ -174,10 +199,14 @@ class Speed:
 
     Parameters
     ----------
-    precision : tf32 or bf16 autocast: opt-ins on CUDA
-    channels_last : channels-last memory format for the network and its input
-    sync_every : read the losses back from the device every this many iterations only
-    compile : torch.compile the network
+    precision
+        tf32 or bf16 autocast: opt-ins on CUDA
+    channels_last
+        channels-last memory format for the network and its input
+    sync_every
+        read the losses back from the device every this many iterations only
+    compile
+        torch.compile the network
     """
 
     precision: Precision = "fp32"
@@ -193,9 +222,11 @@ class StyleGuides:
 
     Parameters
     ----------
-    guide_mode : carry masks to each layer by resampling, any overlap of the receptive
+    guide_mode
+        carry masks to each layer by resampling, any overlap of the receptive
         field (all), or receptive field wholly inside (inside)
-    guide_dilation : grow (> 0) or shrink (< 0) the layer guides by that many neurons
+    guide_dilation
+        grow (> 0) or shrink (< 0) the layer guides by that many neurons
     """
 
     guide_mode: GuideMode = "simple"

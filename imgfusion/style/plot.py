@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from ..io.write import atomic_write
+from ..paths import atomic_write
 
 LOSS_STYLES = {"content": "tab:blue", "style": "tab:orange", "tv": "tab:green", "total": "black"}
 

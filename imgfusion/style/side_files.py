@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ParameterError
-from ..io.write import atomic_write, write_image
+from ..paths import atomic_write
+from ..io.write import write_image
 from ..paths import in_output_folder as resolve
 from .plot import plot_loss_history
 

@@ -8,14 +8,17 @@ written here, by :class:`~imgfusion.style.side_files.SideFiles`, not inside the 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Callable, NamedTuple
+from typing import Annotated, NamedTuple
 
 import numpy as np
 import torch
 
+from ..operators import (Data, Device, Fields, Image, Images, Progress, Seed, WorkDir,
+                         operator)
 from .optimize import NonFiniteLoss, StyleInterrupted
-from .options import (Speed, StyleColor, StyleFiles, StyleGuides, StyleInit, StyleLosses,
-                      StyleSchedule, flat_adapter)
+from .checks import check_content_reconstruction, check_style, check_texture_synthesis
+from .options import (OutputSize, Speed, StyleColor, StyleFiles, StyleInit, StyleLosses,
+                      StyleSchedule)
 from .pipeline import (StyleContext, StyleInputs, StyleRun, StyleSettings, finish, prepare,
                        resize, run_level)
 from .pyramid import run_pyramid
@@ -23,42 +26,48 @@ from .side_files import SideFiles
 
 
 class StyleResult(NamedTuple):
-    """The stylised image (H x W x 3, or 4 with the content's alpha) and the loss history:
-    one dict per iteration with ``iteration``, ``level`` and the weighted ``content``,
-    ``style``, ``tv`` losses and their ``total``."""
+    """The stylised image and its loss history.
 
-    image: np.ndarray
-    loss_history: list[dict]
+    Attributes
+    ----------
+    image
+        the stylised image (H x W x 3, or 4 with the content's alpha)
+    loss_history
+        per iteration: iteration, level and the weighted content, style, tv and total
+        losses
+    """
+
+    image: Image
+    loss_history: Data
 
 
-def neural_style(content: np.ndarray | None, style=None, init_image: np.ndarray | None = None,
-                 content_guides=None, style_guides=None, *,
-                 size: int | tuple[int, int] | None = None,
+@operator(check=check_style)
+def neural_style(content: Image, style: Images = None, init_image: Image | None = None, *,
+                 size: OutputSize = None,
                  losses: StyleLosses = StyleLosses(), schedule: StyleSchedule = StyleSchedule(),
                  files: StyleFiles = StyleFiles(), color: StyleColor = StyleColor(),
-                 init: StyleInit = StyleInit(), speed: Speed = Speed(),
-                 guides: StyleGuides = StyleGuides(), device: str = "auto", seed: int = 0,
-                 progress: Callable[..., Any] | None = None, workdir=None) -> StyleResult:
-    """Neural style transfer (Gatys, Ecker, Bethge 2016) by optimising the image's pixels.
+                 init: StyleInit = StyleInit(), speed: Speed = Speed(), device: Device = "auto",
+                 seed: Seed = 0, progress: Progress = None,
+                 workdir: WorkDir = None) -> StyleResult:
+    """Gatys et al. neural style transfer: optimise an image to match content and style VGG19 features.
+
+    Neural style transfer (Gatys, Ecker, Bethge 2016) by optimising the image's pixels.
+    The option groups (``losses``, ``schedule``, ``files``, ``color``, ``init``, ``speed``;
+    :mod:`imgfusion.style.options`) are flat keys in a recipe (``style_weight: 3``).
+    Spatial control (region guides) is :func:`imgfusion.masked.spatial_style.masked_style`
+    (``method: guided`` or ``regions``), through :func:`stylise`.
 
     Parameters
     ----------
-    content : ndarray or None
-        H x W x C float image in [0, 1] (C = 1, 3 or 4; an alpha channel is passed
-        through to the output).  None for texture synthesis (``content_weight=0``).
-    style : ndarray or list of ndarray
-        One style image or several, blended by ``style_blend_weights``.  May be None
-        when ``style_weight=0`` (content reconstruction).
-    init_image : ndarray, optional
-        Starting image for ``init="image"``.
-    content_guides, style_guides :
-        Spatial control (Gatys et al. 2017, :mod:`imgfusion.style.guided`): R region
-        guides at the content's size (R x H x W, or a list of H x W masks); region r takes
-        the style of ``style[r]`` (one style image per region; ``style_blend_weights`` is
-        not used), restricted to ``style_guides[r]`` (a mask at that style image's size, or
-        None).  ``guides`` carries them to each layer.  None (default): unguided.
-    size : int, (rows, cols) or None
-        Longest side of the output (or its exact shape); None (default): the content's.
+    content
+        the photograph whose layout is kept
+    style
+        one style image or a list (style_blend_weights)
+    init_image
+        starting image for init: image
+    size
+        longest side of the output, or [rows, cols]; null (default) keeps the content's
+        size
     losses : StyleLosses
         Layers, weights (α, β, tv; scale-free losses, :mod:`.losses`), style blend and
         scale, pooling and the VGG19 weights (:mod:`imgfusion.style.weights`).
@@ -82,16 +91,14 @@ def neural_style(content: np.ndarray | None, style=None, init_image: np.ndarray 
     speed : Speed
         Precision (TF32 or bf16 autocast are opt-ins on CUDA), channels-last, reading the
         losses back every ``sync_every`` iterations, ``torch.compile``.
-    guides : StyleGuides
-        How ``content_guides`` and ``style_guides`` reach each layer.
-    device, seed, progress, workdir :
+    device, seed, progress, workdir
         Engine context: "auto" picks cuda, mps, cpu; ``seed`` drives the noise and random
         weights; ``progress(done, total, **info)``; the folder outputs are relative to.
 
-    Returns
-    -------
-    StyleResult
-        ``(image, loss_history)``.
+    Notes
+    -----
+    ``content`` is H x W x C float in [0, 1] (C = 1, 3 or 4; an alpha channel is passed
+    through to the output).  ``style`` may be None from Python when ``style_weight=0``.
 
     Raises
     ------
@@ -101,15 +108,17 @@ def neural_style(content: np.ndarray | None, style=None, init_image: np.ndarray 
         The loss became NaN: names the iteration; ``.image`` is the last finite image
         (also written to ``workdir`` as ``nonfinite_last_good.png`` when there is one).
     """
-    settings = StyleSettings(size, losses, schedule, files, color, init, speed, guides)
-    return stylise(StyleInputs(content, style, init_image, content_guides, style_guides),
-                   settings, StyleContext(device, seed, progress), workdir)
+    settings = StyleSettings(size, losses, schedule, files, color, init, speed)
+    return stylise(StyleInputs(content, style, init_image), settings,
+                   StyleContext(device, seed, progress), workdir)
 
 
 def stylise(inputs: StyleInputs, settings: StyleSettings, context: StyleContext = StyleContext(),
             workdir=None) -> StyleResult:
     """:func:`neural_style` on its inputs, options and context as they travel inside the
-    family (video adds its temporal loss as ``context.extra_loss``)."""
+    family: region guides (``inputs.content_guides``/``style_guides``, Gatys 2017,
+    :mod:`imgfusion.style.guided`; ``settings.guides`` carries them to each layer) come
+    from masked_style, the temporal loss (``context.extra_loss``) from video_style."""
     run = prepare(inputs, settings, context)
     f = settings.files
     side = SideFiles(f.snapshot_every, f.snapshot_dir, f.loss_plot, workdir)
@@ -137,37 +146,69 @@ def _with_alpha(run: StyleRun, out: np.ndarray) -> np.ndarray:
     return np.concatenate([out, a[..., None]], axis=-1)
 
 
-def content_reconstruction(content: np.ndarray, *, size: int | tuple[int, int] | None = None,
-                           losses: StyleLosses = StyleLosses(),
+# The presets' loss options: the other loss's layers and weight are not theirs.
+CONTENT_LOSSES = Fields("content_layers", "content_weight", "tv_weight", "pooling", "weights")
+STYLE_LOSSES = Fields("style_layers", "style_weight", "style_blend_weights", "style_scale",
+                      "tv_weight", "pooling", "weights")
+
+
+@operator(check=check_content_reconstruction)
+def content_reconstruction(content: Image, *, size: OutputSize = None,
+                           losses: Annotated[StyleLosses, CONTENT_LOSSES] = StyleLosses(),
                            schedule: StyleSchedule = StyleSchedule(),
                            files: StyleFiles = StyleFiles(),
-                           init: StyleInit = StyleInit(init="noise"), speed: Speed = Speed(),
-                           device: str = "auto", seed: int = 0, progress=None,
-                           workdir=None) -> StyleResult:
-    """Reconstruct the content from noise with the content loss alone (β = 0):
+                           init: Annotated[StyleInit, Fields("init")] = StyleInit(init="noise"),
+                           speed: Speed = Speed(),
+                           device: Device = "auto", seed: Seed = 0, progress: Progress = None,
+                           workdir: WorkDir = None) -> StyleResult:
+    """Reconstruct an image from noise using its VGG19 features at the content layers (style weight 0).
+
     :func:`neural_style` with ``style_weight=0`` (whatever ``losses`` says) and
-    ``init="noise"``."""
+    ``init="noise"``.
+
+    Parameters
+    ----------
+    content
+        the image to reconstruct
+    size
+        longest side of the output, or [rows, cols]; null (default) keeps the content's
+        size
+    losses, schedule, files, init, speed
+        as for neural_style (of losses and init, the fields the preset uses)
+    device, seed, progress, workdir
+        engine context, as for neural_style
+    """
     settings = StyleSettings(size, replace(losses, style_weight=0.0), schedule, files,
                              init=init, speed=speed)
     return stylise(StyleInputs(content), settings, StyleContext(device, seed, progress), workdir)
 
 
-def texture_synthesis(style, *, size: int | tuple[int, int] = 256,
-                      losses: StyleLosses = StyleLosses(),
+@operator(check=check_texture_synthesis)
+def texture_synthesis(style: Images, *, size: OutputSize = 256,
+                      losses: Annotated[StyleLosses, STYLE_LOSSES] = StyleLosses(),
                       schedule: StyleSchedule = StyleSchedule(), files: StyleFiles = StyleFiles(),
-                      init: StyleInit = StyleInit(init="noise"), speed: Speed = Speed(),
-                      device: str = "auto", seed: int = 0, progress=None,
-                      workdir=None) -> StyleResult:
-    """Synthesise a texture from the style alone (α = 0): :func:`neural_style` with no
-    content, ``content_weight=0`` (whatever ``losses`` says), ``init="noise"`` and an output
-    ``size`` (the longest side with the first style image's aspect, or (rows, cols))."""
+                      init: Annotated[StyleInit, Fields("init")] = StyleInit(init="noise"),
+                      speed: Speed = Speed(),
+                      device: Device = "auto", seed: Seed = 0, progress: Progress = None,
+                      workdir: WorkDir = None) -> StyleResult:
+    """Synthesise a texture from noise matching a style image's Gram matrices (content weight 0).
+
+    :func:`neural_style` with no content, ``content_weight=0`` (whatever ``losses``
+    says), ``init="noise"`` and an output ``size`` (the longest side with the first style
+    image's aspect, or (rows, cols)).
+
+    Parameters
+    ----------
+    style
+        the texture (or textures, blended)
+    size
+        longest side of the output (with the first style image's aspect), or [rows, cols]
+    losses, schedule, files, init, speed
+        neural_style's options; of the losses only the style loss's and tv, of init init
+    device, seed, progress, workdir
+        the engine's context
+    """
     settings = StyleSettings(size, replace(losses, content_weight=0.0), schedule, files,
                              init=init, speed=speed)
     return stylise(StyleInputs(None, style), settings, StyleContext(device, seed, progress),
                    workdir)
-
-
-# The registrations (plugin.py) name one Param per option and call these with flat keys.
-neural_style_flat = flat_adapter(neural_style)
-content_reconstruction_flat = flat_adapter(content_reconstruction)
-texture_synthesis_flat = flat_adapter(texture_synthesis)

@@ -102,11 +102,12 @@ def _imagenet_features() -> dict[str, torch.Tensor]:
     return _features_only(state, "imagenet")
 
 
-def _read_state_dict(path: Path) -> dict:
+def _read_state_dict(path: Path, mmap: bool = False) -> dict:
     """``torch.load(weights_only=True)`` with our own message: never torch's advice to
-    load with ``weights_only=False`` (which would run code from the file)."""
+    load with ``weights_only=False`` (which would run code from the file).  ``mmap``
+    (a zip archive only) maps the tensors instead of reading them."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
         raise ParameterError(
             "weights", f"cannot read {path} as a state dict of tensors ({type(exc).__name__}): "
@@ -118,6 +119,13 @@ def _read_state_dict(path: Path) -> dict:
     if not isinstance(state, dict):
         raise ParameterError("weights", f"{path} holds a {type(state).__name__}, not a state dict")
     return state
+
+
+def check_archive(path: Path) -> None:
+    """A local weights archive (torch's zip format) is whole and holds VGG19's tensors:
+    its structure read and its tensors mapped, not read (validation; a truncated or
+    damaged archive raises ParameterError('weights'))."""
+    _features_only(_read_state_dict(path, mmap=True), str(path))
 
 
 @lru_cache(maxsize=2)

@@ -4,7 +4,7 @@ crops; brought to one size; split into training and validation images.
 Every image comes out RGB float32 H x W x 3 in [0, 1] (grey replicated, alpha dropped).
 
 * :func:`gather` turns what a recipe gives (an image, a list of images and videos, a
-  :class:`~imgfusion.video.frames.Video`, or the path of a folder of images) into a list
+  :class:`~imgfusion.values.Video`, or the path of a folder of images) into a list
   of images, taking every ``every``-th frame of a video and at most ``limit`` images;
 * :func:`common_size` resizes them to one size, or refuses mixed sizes naming them;
 * :func:`random_crops` cuts seeded random crops (sample images as training data);
@@ -95,7 +95,7 @@ def _items(value: Any) -> list:
 def gather(value: Any, *, field: str, every: int = 1,
            limit: int | None = None) -> list[np.ndarray]:
     """Images from an image, a Video, a folder path, or a list of these, in order."""
-    from ..video.frames import Video
+    from ..values import Video
 
     limit = MAX_IMAGES if limit is None else int(limit)
     out: list[np.ndarray] = []

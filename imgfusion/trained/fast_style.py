@@ -18,7 +18,9 @@ import numpy as np
 import torch
 
 from ..errors import ParameterError
-from ..style.devices import resolve_device
+from ..operators import Device, Image, InputPath, Value, operator
+from ..devices import resolve_device
+from .checks import check_fast_model_path
 from .modelfile import load_model, module_shapes
 from .transform_net import TransformNet, build, stylise_tensor
 
@@ -58,12 +60,15 @@ class FastStyleModel:
         return f"<fast_style model {self.path or '(not saved)'} {arch}>"
 
 
-def _shapes(arch: dict) -> dict:
+def file_shapes(arch: dict) -> dict:
+    """The tensors a fast_style file of ``arch`` holds (the model file checks them against
+    its header on torch's meta device, before anything is built)."""
     return module_shapes(build(arch))
 
 
 def _from_file(path: str, field_name: str) -> FastStyleModel:
-    tensors, meta = load_model(path, KIND, max_format=FORMAT, shapes=_shapes, field=field_name)
+    tensors, meta = load_model(path, KIND, max_format=FORMAT, shapes=file_shapes,
+                               field=field_name)
     net = build(meta["arch"])
     net.load_state_dict(tensors)
     return FastStyleModel(net.eval(), meta, str(path))
@@ -99,15 +104,25 @@ def _model_of(model, model_path) -> FastStyleModel:
     return load_fast_style(model_path)
 
 
-def fast_style(image: np.ndarray, model: FastStyleModel | None = None, *, model_path=None,
-               device: str = "auto") -> np.ndarray:
-    """Stylise ``image`` with a trained feed-forward network: one forward pass.
+@operator(check=check_fast_model_path)
+def fast_style(image: Image, model: Value | None = None, *, model_path: InputPath = None,
+               device: Device = "auto") -> Image:
+    """Stylise an image (or every frame of a video) with a trained feed-forward style network: one forward pass.
 
     ``model`` is a :class:`FastStyleModel` (``train_fast_style``'s output) or ``None``
     with ``model_path``, a ``.safetensors`` file that :func:`train_fast_style` wrote.  The
     output has the image's size; grey images are styled as RGB, alpha is kept.  On a
     video the engine calls this once per frame; the model is loaded (and moved to the
     device) once.
+
+    Parameters
+    ----------
+    image
+        the image (or video) to stylise
+    model
+        train_fast_style's model
+    model_path
+        a .safetensors model file written by train_fast_style (instead of the model input)
     """
     from ..checks import join_alpha
     from ..style.checks import as_rgb

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..errors import ParameterError
-from ..style.devices import resolve_device
+from ..devices import resolve_device
 from ..style.options import StyleLosses, flat_adapter
 from ..paths import in_output_folder as resolve
 from .data import image_set

@@ -33,12 +33,23 @@ with the step, exit status 2 at validation, 1 at run time) a file that is missin
 not a safetensors file or corrupt, of another kind, of a newer format, or whose
 tensors are missing, extra, or of the wrong shape for its ``arch``.
 :func:`check_model_file` reads only the header, for recipe validation.
+
+What a file declares is checked before anything is built or read (one rule, in
+:func:`_checked_header`, for validation and loading alike): a JSON header or meta
+nested deeper than :data:`NESTING_MAX` levels is refused naming the field; the
+architecture's tensors are computed without allocating them (on torch's ``meta``
+device, through the kind's shapes function, :data:`KIND_SHAPES`), bounded by
+:data:`PARAMS_MAX` parameters, and compared with the tensors the header lists, whose
+byte ranges must lie in the file.  So a file of a few hundred bytes declaring a wide,
+deep network is refused in milliseconds instead of allocating gigabytes.
 """
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
+import math
 import os
 import struct
 from pathlib import Path
@@ -52,7 +63,14 @@ META_KEY = "imgfusion_model"
 HASH_KEY = "imgfusion_sha256"  # of the tensor data after the header: catches bit rot
 SUFFIX = ".safetensors"
 HEADER_MAX = 100 * 2**20      # bytes of safetensors header we are willing to parse
+NESTING_MAX = 32              # levels of JSON nesting in a header or a model's meta
+PARAMS_MAX = 2**28            # numbers an architecture may declare (1 GiB of float32)
 Shapes = Mapping[str, tuple[int, ...]]
+_DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2,
+                "I8": 1, "U8": 1, "BOOL": 1}
+# each kind's shapes function: the tensors its ``arch`` needs (see :func:`declared_shapes`)
+KIND_SHAPES = {"fast_style": "imgfusion.trained.fast_style:file_shapes",
+               "style_vae": "imgfusion.trained.vae_model:expected_shapes"}
 
 
 class ModelFileError(ParameterError):
@@ -87,13 +105,13 @@ def _full_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
 def model_destination(path, overwrite: bool = False, protect=(), field: str = "path") -> Path:
     """The absolute path a model may be written to (and its sidecar): ModelFileError for a
     name without .safetensors, a folder, an existing file (unless ``overwrite``), an input."""
-    from ..io.write import _protected_by
+    from ..paths import protected_by
 
     dest = Path(path).expanduser().absolute()
     if dest.suffix != SUFFIX:
         raise ModelFileError(field, f"a model file name ends in {SUFFIX}, got '{dest.name}'")
     for p in (dest, sidecar_path(dest)):
-        guard = _protected_by(p, protect)
+        guard = protected_by(p, protect)
         if guard is not None:
             raise ModelFileError(field, f"refusing to overwrite {p}: it is an input of this "
                                         f"run ({guard})")
@@ -113,7 +131,7 @@ def save_model(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor],
     ``tensors`` are copied to the CPU (contiguous); ``meta`` needs ``kind`` and
     ``arch`` (``format`` defaults to 1).  Returns the absolute path of the model file.
     """
-    from ..io.write import atomic_write
+    from ..paths import atomic_write
 
     dest = model_destination(path, overwrite, protect, field)
     full = _full_meta(meta)
@@ -146,8 +164,9 @@ def _serialise(tensors: Mapping[str, torch.Tensor], meta_json: str) -> bytes:
 
 
 # -- reading -------------------------------------------------------------------------
-def _read_header(p: Path, field: str) -> dict:
-    """The safetensors header (JSON) of ``p``, read without touching the tensors."""
+def _read_header(p: Path, field: str) -> tuple[dict, int]:
+    """The safetensors header (JSON) of ``p``, read without touching the tensors, and the
+    size in bytes of the data after it."""
     try:
         with open(p, "rb") as f:
             head = f.read(8)
@@ -165,22 +184,45 @@ def _read_header(p: Path, field: str) -> dict:
         raise ModelFileError(field, f"{p} is a folder, not a model file") from None
     except PermissionError:
         raise ModelFileError(field, f"{p} cannot be read (permission denied)") from None
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ModelFileError(field, f"{p} is not a safetensors model file (its header is "
-                                    "not JSON)") from None
+    header = _json(raw, p, field, "header")
     if not isinstance(header, dict):
         raise ModelFileError(field, f"{p} is not a safetensors model file")
-    return header
+    return header, size - 8 - n
+
+
+def _json(raw: bytes | str, p: Path, field: str, what: str):
+    """``raw`` parsed, nested at most :data:`NESTING_MAX` deep (ModelFileError otherwise)."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise ModelFileError(field, _too_deep(p, what)) from None
+    except (UnicodeDecodeError, ValueError):
+        raise ModelFileError(field, f"{p} is not a safetensors model file (its {what} is "
+                                    "not JSON)") from None
+    if _depth(value) > NESTING_MAX:
+        raise ModelFileError(field, _too_deep(p, what))
+    return value
+
+
+def _too_deep(p: Path, what: str) -> str:
+    return f"{p}: its {what} nests JSON deeper than {NESTING_MAX} levels; not a model file"
+
+
+def _depth(value) -> int:
+    """How deep ``value`` (parsed JSON) nests lists and dicts, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in
+                         (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _meta_of(header: dict, p: Path, field: str) -> dict:
-    text = (header.get("__metadata__") or {}).get(META_KEY)
-    try:
-        meta = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
-        meta = None
+    text = _metadata(header).get(META_KEY)
+    meta = _json(text, p, field, "model description") if isinstance(text, str) else None
     if not isinstance(meta, dict) or not isinstance(meta.get("arch"), dict):
         raise ModelFileError(field, f"{p} is a safetensors file but not an imgfusion model "
                                     "(no model description in its header)")
@@ -206,16 +248,81 @@ def check_model_file(path: str | os.PathLike, kind: str, *, max_format: int = 1,
     return _checked_header(Path(path).expanduser(), kind, max_format, field)[1]
 
 
-def _checked_header(p: Path, kind: str, max_format: int, field: str) -> tuple[dict, dict]:
-    """``(header, meta)`` of the model file ``p``, its meta checked against ``kind``."""
-    header = _read_header(p, field)
+def _checked_header(p: Path, kind: str, max_format: int, field: str,
+                    shapes: Callable[[dict], Shapes] | None = None) -> tuple[dict, dict]:
+    """``(header, meta)`` of the model file ``p``: its meta checked against ``kind``, and
+    the tensors its architecture needs (``shapes``, else the kind's) against the header's."""
+    header, data_size = _read_header(p, field)
     meta = _meta_of(header, p, field)
     _check_meta(meta, kind, max_format, p, field)
+    expected = declared_shapes(meta["arch"], shapes or _kind_shapes(kind), p, field)
+    if expected is not None:
+        _check_shapes(_header_shapes(header, data_size, p, field), expected, p, field)
     return header, meta
 
 
-def _check_shapes(tensors: Mapping[str, torch.Tensor], expected: Shapes, p: Path,
+def _metadata(header: dict) -> dict:
+    meta = header.get("__metadata__")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _kind_shapes(kind: str) -> Callable[[dict], Shapes] | None:
+    target = KIND_SHAPES.get(kind)
+    if target is None:
+        return None
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def declared_shapes(arch: dict, shapes: Callable[[dict], Shapes] | None, p: Path,
+                    field: str) -> dict[str, tuple[int, ...]] | None:
+    """The tensors ``arch`` needs, computed on torch's meta device (nothing allocated),
+    bounded by :data:`PARAMS_MAX`; None without a ``shapes`` function."""
+    if shapes is None:
+        return None
+    try:
+        with torch.device("meta"):
+            expected = {k: tuple(int(n) for n in v) for k, v in shapes(arch).items()}
+    except (TypeError, ValueError, KeyError, OverflowError, RuntimeError,
+            RecursionError) as exc:
+        raise ModelFileError(field, f"{p}: its architecture cannot be built: "
+                                    f"{str(exc)[:300]}") from None
+    total = sum(math.prod(shape) for shape in expected.values())
+    if total > PARAMS_MAX:
+        raise ModelFileError(field, f"{p}: its architecture declares {total:,} parameters, "
+                                    f"above the limit of {PARAMS_MAX:,}; not built")
+    return expected
+
+
+def _header_shapes(header: dict, size: int, p: Path, field: str
+                   ) -> dict[str, tuple[int, ...]]:
+    """The shape of every tensor the header lists, its bytes checked to lie in the
+    ``size`` bytes of data the file holds."""
+    out = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        out[name] = _entry_shape(name, entry, size, p, field)
+    return out
+
+
+def _entry_shape(name: str, entry, size: int, p: Path, field: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(entry["shape"])
+        begin, end = entry["data_offsets"]
+        width = _DTYPE_BYTES[entry["dtype"]]
+        ok = all(type(n) is int and n >= 0 for n in (*shape, begin, end))
+    except (TypeError, KeyError, ValueError):
+        ok = False
+    if not ok or not 0 <= begin <= end <= size or end - begin != math.prod(shape) * width:
+        raise ModelFileError(field, f"{p} is corrupt or truncated: the header's entry for "
+                                    f"tensor {name[:80]!r} does not describe data in the file")
+    return shape
+
+
+def _check_shapes(tensors: Mapping[str, tuple[int, ...]], expected: Shapes, p: Path,
                   field: str) -> None:
+    """The tensors (name -> shape) the file holds are exactly those ``expected``."""
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
     if missing or extra:
@@ -224,9 +331,9 @@ def _check_shapes(tensors: Mapping[str, torch.Tensor], expected: Shapes, p: Path
         raise ModelFileError(field, f"{p}: tensors do not match its architecture "
                                     f"({'; '.join(parts)})")
     for name, shape in expected.items():
-        if tuple(tensors[name].shape) != tuple(shape):
+        if tuple(tensors[name]) != tuple(shape):
             raise ModelFileError(field, f"{p}: tensor {name} has shape "
-                                        f"{tuple(tensors[name].shape)}, its architecture "
+                                        f"{tuple(tensors[name])}, its architecture "
                                         f"needs {tuple(shape)}")
 
 
@@ -235,15 +342,17 @@ def load_model(path: str | os.PathLike, kind: str, *, max_format: int = 1,
                field: str = "model") -> tuple[dict[str, torch.Tensor], dict]:
     """``(tensors, meta)`` of the model file ``path``, checked; tensors on the CPU.
 
-    ``shapes(arch)`` (e.g. :func:`module_shapes` of the network built from ``arch``)
-    gives the tensor names and shapes the architecture needs; any difference is an error.
+    ``shapes(arch)`` (e.g. :func:`module_shapes` of the network built from ``arch``;
+    default: the kind's, :data:`KIND_SHAPES`) gives the tensor names and shapes the
+    architecture needs; any difference from the header's is an error, found before the
+    tensors are read.
     """
     from safetensors.torch import load
 
     p = Path(path).expanduser()
-    header, meta = _checked_header(p, kind, max_format, field)
+    header, meta = _checked_header(p, kind, max_format, field, shapes)
     blob = p.read_bytes()
-    digest = (header.get("__metadata__") or {}).get(HASH_KEY)
+    digest = _metadata(header).get(HASH_KEY)
     if digest is not None and hashlib.sha256(_data_of(blob)).hexdigest() != digest:
         raise ModelFileError(field, f"{p} is corrupt: its tensor data does not match the "
                                     "checksum in its header")
@@ -251,13 +360,6 @@ def load_model(path: str | os.PathLike, kind: str, *, max_format: int = 1,
         tensors = load(blob)
     except Exception as exc:  # noqa: BLE001 - the library's errors are not one class
         raise ModelFileError(field, f"{p} is corrupt: {exc}") from None
-    if shapes is not None:
-        try:
-            expected = shapes(meta["arch"])
-        except (TypeError, ValueError, KeyError) as exc:
-            raise ModelFileError(field, f"{p}: its architecture {meta['arch']} cannot be "
-                                        f"built: {exc}") from None
-        _check_shapes(tensors, expected, p, field)
     return tensors, meta
 
 

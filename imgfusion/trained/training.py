@@ -150,7 +150,7 @@ def checkpoint_state(spec, step: int, history: list, validation: list) -> dict[s
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> Path:
     """Write ``state`` to ``path`` atomically (our own file: replaced each time)."""
-    from ..io.write import atomic_write
+    from ..paths import atomic_write
 
     atomic_write(path, lambda f: torch.save(state, f), overwrite=True)
     return path

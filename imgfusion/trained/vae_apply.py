@@ -20,26 +20,36 @@ measures of :mod:`imgfusion.trained.vae_measures`.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, NamedTuple
+from typing import Annotated, Iterator, NamedTuple
 
 import numpy as np
 import torch
 
 from ..errors import ParameterError
+from ..operators import (Data, Device, Image, InputPath, OutputPath, Progress, Range, Seed,
+                         Value, WorkDir, operator)
+from ..operators import Video as VideoKind
 from ..paths import in_output_folder
-from ..video.frames import Video
+from ..values import Video
 from . import vae_measures as vm
-from .vae_latent import Smoother, check_mode, check_strength, shifted
+from .checks import check_vae_model_file
+from .vae_latent import Smoother, VaeMode, shifted
 from .vae_model import VaeStyleModel, decode, encode, images_to_tensor, tensor_to_images
 
 CHUNK = 8  # frames encoded and decoded together
 
 
 class VaeStyleResult(NamedTuple):
-    """The styled image (or video, read back from ``frames_dir``) and the measures."""
+    """The styled image (or video, read back from ``frames_dir``) and the measures.
 
-    image: Any
-    report: dict
+    Attributes
+    ----------
+    image : the styled image (a video for a video)
+    report : shift distance, probe, Gram, content and temporal measures
+    """
+
+    image: Image
+    report: Data
 
 
 class _Settings(NamedTuple):
@@ -154,7 +164,7 @@ def _style_video(model, video: Video, s: _Settings, tally: _Tally, store, progre
             progress(t + 1, video.frames, probe=p)
     report = {**tally.report(), "per_frame": rows}
     if store is not None:
-        return VaeStyleResult(load_video(store.folder, fps=video.fps), report)
+        return VaeStyleResult(load_video(path=str(store.folder), fps=video.fps), report)
     styled = Video(lambda: (im for im, _ in _styled_frames(model, video, s, None)),
                    fps=video.fps, frames=len(rows), size=tuple(model.arch.size),
                    audio=video.audio, source=f"vae_style over {video.source}")
@@ -182,7 +192,7 @@ def _store(frames_dir, workdir, settings: dict, model: VaeStyleModel, overwrite:
 
 def resolve_model(model, model_file, device: str) -> VaeStyleModel:
     """The model handed in by an earlier step, or read from ``model_file``."""
-    from ..style.devices import resolve_device
+    from ..devices import resolve_device
 
     if (model is None) == (model_file is None):
         raise ParameterError("model", "give exactly one of model (an earlier "
@@ -197,49 +207,53 @@ def resolve_model(model, model_file, device: str) -> VaeStyleModel:
     return model.to(resolve_device(device))
 
 
-def vae_style(content, model=None, *, model_file=None, strength: float = 0.5,
-              mode: str = "mean", refine: bool = True, smoothing: float = 0.2,
-              frames_dir=None, overwrite: bool = False, measures: bool = True,
-              device: str = "auto", seed: int = 0, progress=None,
-              workdir=None) -> VaeStyleResult:
-    """Style an image or a video with a VAE trained by ``train_style_vae``.
+@operator(check=check_vae_model_file)
+def vae_style(content: VideoKind, model: Value | None = None, *, model_file: InputPath = None,
+              strength: Annotated[float, Range(0, 1)] = 0.5, mode: VaeMode = "mean",
+              refine: bool = True, smoothing: Annotated[float, Range(0, 0.99)] = 0.2,
+              frames_dir: OutputPath = None, overwrite: bool = False, measures: bool = True,
+              device: Device = "auto", seed: Seed = 0, progress: Progress = None,
+              workdir: WorkDir = None) -> VaeStyleResult:
+    """Shift an image's or a video's VAE codes toward the paintings: z' = mu + strength (m_paintings - m_frames), decoded and refined.
+
+    Style an image or a video with a VAE trained by ``train_style_vae``; the content
+    is resized to the model's size (the output has that size).  ``mode: legacy`` is
+    the seed's ``z − 0.25 m_frames + 0.5 m_paintings`` on a sampled z (``strength``
+    unused; the noise comes from ``seed``); ``sampled`` the mean shift on a sampled z
+    (the ablation: what sampling costs).  The report gives ``shift_distance`` (of the
+    mean shifted code), the probe's mean painting probability of the inputs' μ and of
+    the re-encoded outputs, and with ``measures`` the mean Gram distance of inputs and
+    outputs to the paintings and the content distance (all on the decoded frames,
+    before smoothing), and for a video ``per_frame`` rows and the ``temporal_error`` of
+    the frames as written.
 
     Parameters
     ----------
-    content : ndarray or Video
-        The image or the clip (resized to the model's size; the output has that size).
-    model : VaeStyleModel, optional
-        ``train_style_vae``'s model output; or give ``model_file``.
-    strength : float in [0, 1]
-        α of ``z' = μ + α (m_paintings − m_frames)`` (``mode: mean``).
-    mode : {"mean", "legacy", "sampled"}
-        ``legacy``: the seed's ``z − 0.25 m_frames + 0.5 m_paintings`` on a sampled z
-        (``strength`` unused; the noise comes from ``seed``); ``sampled``: the mean
-        shift on a sampled z (the ablation: what sampling costs).
-    refine : bool
-        Run the refiner (when the model has one).
-    smoothing : float in [0, 1)
-        Video only: weight of the previous output in the moving average (0: none).
-    frames_dir, overwrite :
-        Video only: folder of the styled frames (None: none, the result is styled
-        lazily as it is read), and whether another run's frames there may be replaced.
-    measures : bool
-        Add the VGG Gram and content distances to the report (when the model holds
-        the paintings' Gram matrices) and, for a video, the temporal error.
-
-    Returns
-    -------
-    VaeStyleResult
-        ``image``: the styled image at the model's size (a video for a video);
-        ``report``: ``shift_distance`` (of the mean shifted code), the probe's mean
-        painting probability of the inputs' μ and of the re-encoded outputs, and with
-        ``measures`` the mean Gram distance of inputs and outputs to the paintings and
-        the content distance (all on the decoded frames, before smoothing), and for a
-        video ``per_frame`` rows and the ``temporal_error`` of the frames as written.
+    content
+        an image, or a video (streamed)
+    model
+        train_style_vae's model output
+    model_file
+        a style_vae model file (instead of model)
+    strength
+        alpha: 0 the frame's own code, 1 moved by the whole class difference
+    mode
+        mean: shift mu; legacy: the seed's z - 0.25 m_frames + 0.5 m_paintings on a
+        sampled z; sampled: the mean shift on a sampled z
+    refine
+        run the refiner (when the model has one)
+    smoothing
+        video: weight of the previous output in the moving average
+    frames_dir
+        video: folder of the styled frames, written as they finish (null: none, styled
+        as it is read)
+    overwrite
+        replace another run's frames in frames_dir
+    measures
+        report VGG Gram and content distances and the temporal error
     """
-    strength, mode = check_strength(strength), check_mode(mode)
     m = resolve_model(model, model_file, device)
-    s = _Settings(strength, mode, bool(refine), float(smoothing), int(seed))
+    s = _Settings(float(strength), mode, bool(refine), float(smoothing), int(seed))
     Smoother(s.smoothing)  # checks the range before any work
     tally = _Tally(m, _measure_encoder(m, measures))
     if not isinstance(content, Video):

@@ -20,13 +20,14 @@
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 import torch
 
 from ..errors import ParameterError
 
-MODES = ("mean", "legacy", "sampled")
+VaeMode = Literal["mean", "legacy", "sampled"]
+MODES = get_args(VaeMode)
 LEGACY_FRAMES, LEGACY_PAINTINGS = 0.25, 0.5
 
 

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from ..limits import SIDE_MAX
 from .vae_latent import Probe
 from .vae_measures import GRAM_LAYERS
 from .vae_net import ConvVAE, Refiner, VaeArch
@@ -140,12 +141,34 @@ def file_arch(model: VaeStyleModel) -> dict:
             "gram_layers": sorted(model.grams or {})}
 
 
+# What a model file's ``arch["vae"]`` may declare: beyond these no trained model goes, and
+# a file claiming more is refused before a network is built (or even laid out).
+FILE_BOUNDS = {"size": SIDE_MAX, "filters": 4096, "kernels": 31, "latent": 65536,
+               "refiner_width": 1024, "channels": 4}
+LAYERS_MAX = 16
+
+
+def bounded_arch(d) -> VaeArch:
+    """The network a model file's ``arch["vae"]`` declares, every number in
+    :data:`FILE_BOUNDS` (ValueError naming the setting otherwise)."""
+    if not isinstance(d, dict) or set(d) - set(FILE_BOUNDS):
+        raise ValueError(f"arch.vae must be a mapping of {', '.join(FILE_BOUNDS)}")
+    for name, value in d.items():
+        values = value if isinstance(value, list) else [value]
+        if name in ("filters", "kernels") and len(values) > LAYERS_MAX:
+            raise ValueError(f"arch.vae.{name}: {len(values)} layers, above {LAYERS_MAX}")
+        if not all(type(v) is int and 0 <= v <= FILE_BOUNDS[name] for v in values):
+            raise ValueError(f"arch.vae.{name} must hold integers in 0 .. "
+                             f"{FILE_BOUNDS[name]}, got {str(value)[:80]}")
+    return VaeArch.from_dict(d)
+
+
 def expected_shapes(arch: dict) -> dict[str, tuple[int, ...]]:
     """Every tensor name and shape a model file of ``arch`` must hold."""
     from .modelfile import module_shapes
     from ..style.layers import LAYERS, INDEX
 
-    net = VaeArch.from_dict(arch["vae"])
+    net = bounded_arch(arch["vae"])
     out = {f"vae.{k}": v for k, v in module_shapes(ConvVAE(net)).items()}
     if arch.get("refiner"):
         out.update({f"refiner.{k}": v for k, v in

@@ -98,6 +98,16 @@ DEFAULT_ARCH = VaeArch()
 PRESETS = {"default": DEFAULT_ARCH, "seed": SEED_ARCH}
 
 
+def build_arch(preset: str, size, filters, kernels, latent, refiner_width) -> VaeArch:
+    """The preset's architecture with the sizes given (not None) changed."""
+    base = PRESETS[preset].as_dict()
+    changes = {"size": size, "filters": filters, "kernels": kernels, "latent": latent,
+               "refiner_width": refiner_width}
+    if filters is not None and kernels is None and len(filters) != len(base["kernels"]):
+        changes["kernels"] = [3] * len(filters)
+    return VaeArch.from_dict({**base, **{k: v for k, v in changes.items() if v is not None}})
+
+
 def _block(cin: int, cout: int, k: int, stride: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2),
                          nn.BatchNorm2d(cout), nn.ELU())

@@ -15,27 +15,40 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
 import numpy as np
 import torch
 
 from ..errors import ParameterError
+from ..limits import ITERATIONS_MAX, LEARNING_RATE, SIDE_MAX
+from ..operators import (Data, Device, Images, InputPath, OutputPath, Progress, Protect,
+                         Range, Seed, WorkDir, operator)
+from ..operators import Video as VideoKind
 from ..paths import in_output_folder
 from .data import ImageSet, image_set
+from .checks import check_train_vae
+from .limits import BATCH_MAX, STEPS_MAX
 from .training import train
 from .vae_latent import Probe, fit_probe
 from .vae_measures import psnr
 from .vae_model import VaeStyleModel, decode, encode
-from .vae_net import PRESETS, ConvVAE, Refiner, VaeArch, refiner_losses, vae_losses
+from .vae_net import ConvVAE, Refiner, build_arch, refiner_losses, vae_losses
 
 
 class TrainVaeResult(NamedTuple):
-    """The model (for later steps), the model file written, and the training report."""
+    """The model (for later steps), the model file written, and the training report.
 
-    model: VaeStyleModel
-    path: str
-    report: dict
+    Attributes
+    ----------
+    model : the trained model, for vae_style
+    path : the model file written
+    report : held-out PSNR (first epoch, end), probe accuracy, class-mean distance, losses
+    """
+
+    model: Data
+    path: Data
+    report: Data
 
 
 class _Data(NamedTuple):
@@ -138,17 +151,6 @@ class RefinerSpec:
         return {"frames_mse": float((self.refiner(self._decoded(f)) - f).pow(2).mean())}
 
 
-def build_arch(preset: str, size, filters, kernels, latent, refiner_width) -> VaeArch:
-    if preset not in PRESETS:
-        raise ParameterError("preset", f"'{preset}' is not one of {', '.join(PRESETS)}")
-    base = PRESETS[preset].as_dict()
-    changes = {"size": size, "filters": filters, "kernels": kernels, "latent": latent,
-               "refiner_width": refiner_width}
-    if filters is not None and kernels is None and len(filters) != len(base["kernels"]):
-        changes["kernels"] = [3] * len(filters)
-    return VaeArch.from_dict({**base, **{k: v for k, v in changes.items() if v is not None}})
-
-
 def _sets(paintings, paintings_folder, frames, frames_folder, size, validation, seed,
           frame_step, max_frames) -> tuple[ImageSet, ImageSet]:
     p_in = [*(paintings or []), *([paintings_folder] if paintings_folder else [])]
@@ -233,41 +235,102 @@ def _phases(net, data, arch, o: dict, seed: int, progress, workdir) -> tuple[Ref
     return refiner.eval(), rows
 
 
-def train_style_vae(paintings=None, frames=None, *, path,
-                    paintings_folder=None, frames_folder=None, frame_step: int = 1,
-                    max_frames: int | None = None, preset: str = "default", size=None,
-                    filters=None, kernels=None, latent: int | None = None, beta: float = 1.0,
-                    refiner: bool = True, refiner_steps: int = 300,
-                    refiner_width: int | None = None, vgg_weights: str | None = "original",
-                    steps: int = 2000, batch_size: int = 16, learning_rate: float = 1e-3,
-                    validation: float = 0.1, validate_every: int = 100, checkpoint=None,
-                    checkpoint_every: int = 100, resume: bool = False, loss_plot=None,
-                    overwrite: bool = False, device: str = "auto", seed: int = 0,
-                    progress=None, workdir=None, protect=()) -> TrainVaeResult:
-    """Train the conv-VAE style model on paintings and frames; write its model file.
+@operator(check=check_train_vae)
+def train_style_vae(
+        paintings: Images | None = None, frames: VideoKind | None = None, *,
+        paintings_folder: InputPath = None, frames_folder: InputPath = None,
+        frame_step: Annotated[int, Range(1, STEPS_MAX)] = 1,
+        max_frames: Annotated[int | None, Range(2, STEPS_MAX)] = None,
+        preset: Literal["default", "seed"] = "default",
+        size: Annotated[tuple[int, int] | None, Range(4, SIDE_MAX)] = None,
+        filters: Annotated[list[int] | None, Range(1, 4096)] = None,
+        kernels: Annotated[list[int] | None, Range(1, 31)] = None,
+        latent: Annotated[int | None, Range(1, 65536)] = None,
+        beta: Annotated[float, Range(0, 1e6)] = 1.0, refiner: bool = True,
+        refiner_steps: Annotated[int, Range(0, STEPS_MAX)] = 300,
+        refiner_width: Annotated[int | None, Range(1, 1024)] = None,
+        vgg_weights: str | None = "original", path: OutputPath,
+        steps: Annotated[int, Range(1, STEPS_MAX)] = 2000,
+        batch_size: Annotated[int, Range(1, BATCH_MAX)] = 16,
+        learning_rate: Annotated[float, Range(LEARNING_RATE[0], LEARNING_RATE[1])] = 1e-3,
+        validation: Annotated[float, Range(0, 0.9)] = 0.1,
+        validate_every: Annotated[int, Range(0, ITERATIONS_MAX)] = 100,
+        checkpoint: OutputPath = None,
+        checkpoint_every: Annotated[int, Range(0, ITERATIONS_MAX)] = 100,
+        resume: bool = False, loss_plot: OutputPath = None, overwrite: bool = False,
+        device: Device = "auto", seed: Seed = 0, progress: Progress = None,
+        workdir: WorkDir = None, protect: Protect = ()) -> TrainVaeResult:
+    """Train the conv-VAE latent-shift style on paintings and video frames (and its refiner); write the model file.
+
+    The paintings (and/or ``paintings_folder``) and the frames (and/or
+    ``frames_folder``; every ``frame_step``-th, at most ``max_frames``) are the two
+    classes.  The network is the preset's, with any of size, filters, kernels, latent
+    and refiner_width changed.  The training loop (steps ... overwrite) is the shared
+    one of :func:`imgfusion.trained.training.train`.
 
     Parameters
     ----------
-    paintings : list of ndarray, optional
-        The paintings (and/or ``paintings_folder``, a folder of images).
-    frames : Video, optional
-        The frames (and/or ``frames_folder``); every ``frame_step``-th frame, at most
-        ``max_frames``.
-    preset, size, filters, kernels, latent, refiner_width :
-        The network: ``default`` (128 px, 5 layers, 128 codes) or ``seed`` (the
-        original 180 x 320, 7 layers, 512 codes), with any of these changed.
-    beta : float
-        Weight of the KL term (1: the plain VAE).
-    refiner, refiner_steps :
-        Train the residual refiner afterwards, for so many steps.
-    vgg_weights : str or None
-        VGG19 of the Gram measure (the paintings' mean Gram matrices are stored with
-        the model); None: no Gram measure.
-    steps, batch_size, learning_rate, validation, validate_every, checkpoint,
-    checkpoint_every, resume, loss_plot, overwrite :
-        The shared training loop's options (:func:`imgfusion.trained.training.train`).
+    paintings
+        the paintings (images)
+    frames
+        a video whose frames are the "content" class
+    paintings_folder
+        folder of painting images
+    frames_folder
+        folder of frame images
+    frame_step
+        take every n-th frame
+    max_frames
+        at most this many frames (null: all)
+    preset
+        default: 128 px, 5 layers, 128 codes; seed: the original 180 x 320, 7 layers
+        (64 ... 256 filters, kernels 7 ... 3), 512 codes
+    size
+        [rows, cols] the images are resized to (null: the preset's)
+    filters
+        channels per encoder layer, each halving the size (null: the preset's)
+    kernels
+        odd kernel size per layer (null: the preset's, or 3s)
+    latent
+        number of codes
+    beta
+        weight of the KL term
+    refiner
+        train the residual refiner after the VAE
+    refiner_steps
+        refiner training steps
+    refiner_width
+        refiner channels
+    vgg_weights
+        VGG19 of the Gram measure (paintings' Gram matrices stored with the model);
+        null: none
+    path
+        the model file to write (.safetensors; a .json of its architecture and training
+        is written next to it)
+    steps
+        training steps (optimizer updates)
+    batch_size
+        images per step
+    learning_rate
+        Adam step size
+    validation
+        share of the training images held out to measure the validation loss
+    validate_every
+        steps between validation losses (0: at the end only)
+    checkpoint
+        checkpoint file (model, optimizer, step, random state, losses), written
+        atomically every checkpoint_every steps, at the end and on Ctrl-C
+    checkpoint_every
+        steps between checkpoints (0: at the end and on Ctrl-C only)
+    resume
+        continue from the checkpoint when it exists (rewriting it, so a re-run needs
+        overwrite: true or --overwrite, as for any existing output)
+    loss_plot
+        PNG of the training and validation losses against step
+    overwrite
+        replace an existing model file (and start over an existing checkpoint)
     """
-    from ..style.devices import resolve_device
+    from ..devices import resolve_device
     from .vae_io import save_vae_model
 
     o = {"beta": beta, "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,

@@ -2,8 +2,8 @@
 
 Modules, each named after what it does:
 
-- ``frames``: the :class:`~imgfusion.video.frames.Video` value (lazy, re-iterable, with
-  fps, frame count when known, size) and per-frame series of data;
+- ``frames``: building and checking :class:`~imgfusion.values.Video` values (the lazy
+  frame sequence is a core value type, as is the per-frame series of data);
 - ``reader`` / ``writer``: ``load_video`` (mp4, webm, mov, gif, a folder of numbered
   frames; range, step, resize) and ``save_video`` (mp4/H.264, webm, gif, a folder of
   frames; audio copied on request), written to a temporary file and renamed;
@@ -13,8 +13,8 @@ Modules, each named after what it does:
 - ``stylize``: ``video_style``, Gatys style per frame with the temporal loss;
 - ``masks``: ``video_style``'s region: a still mask or a mask video in lockstep;
 - ``store``: the folder of ``video_style``'s finished frames, so a rerun resumes;
-- ``mapping``: any image operator run over the frames of its video inputs;
 - ``synthetic``: clips with known motion (tests, bench, gallery);
+- (any image operator runs over a video's frames by the engine's rule, in the core);
 - ``plugin``: the registrations (functions named as strings: listing operators
   imports neither torch nor OpenCV nor PyAV).
 

@@ -10,12 +10,17 @@ Its outputs are videos of one frame per consecutive pair (N - 1 frames for N):
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Annotated, Iterator, NamedTuple
 
 import numpy as np
 
+from ..limits import COORD_MAX
+from ..operators import Data, Device, Range, operator
+from ..operators import Video as VideoKind
 from .flow import check_method, consistency, dense_flow, flow_to_rgb
-from .frames import PerFrame, Video, as_video
+from ..values import PerFrame, Video
+from .frames import as_video
+from .limits import FlowMethod, FlowPreset
 
 
 def _pairs(video: Video, method: str, preset: str, device: str) -> Iterator[tuple]:
@@ -28,12 +33,49 @@ def _pairs(video: Video, method: str, preset: str, device: str) -> Iterator[tupl
         prev = frame
 
 
-def optical_flow(video: Video, *, method: str = "dis", preset: str = "medium",
-                 max_motion: float | None = None, device: str = "cpu") -> dict:
-    """Forward and backward flow pictures, consistency masks and per-pair statistics.
+class FlowOutputs(NamedTuple):
+    """``optical_flow``'s outputs (returned as a dict of these names).
 
-    ``max_motion`` (px) fixes the colour wheel's saturation scale across frames
-    (default: each picture's own largest motion).
+    Attributes
+    ----------
+    forward : flow t -> t+1 on the colour wheel
+    backward : flow t+1 -> t on the colour wheel
+    consistency : c of frame t+1: 0 at disocclusions, motion boundaries, out of frame
+    info : per pair: fraction with c = 0, largest motion
+    """
+
+    forward: VideoKind
+    backward: VideoKind
+    consistency: VideoKind
+    info: Data
+
+
+def check_flow(params) -> None:
+    """Validation's check: a RAFT method's weights are on disk (offline)."""
+    check_method(params.get("method", "dis"), params.get("preset", "medium"))
+
+
+@operator(check=check_flow)
+def optical_flow(video: VideoKind, *, method: FlowMethod = "dis", preset: FlowPreset = "medium",
+                 max_motion: Annotated[float | None, Range(1e-3, COORD_MAX)] = None,
+                 device: Device = "cpu") -> FlowOutputs:
+    """Dense forward/backward flow between consecutive frames and Ruder's consistency masks.
+
+    Forward and backward flow pictures, consistency masks and per-pair statistics,
+    one frame per consecutive pair (N - 1 for N).  ``max_motion`` (px) fixes the
+    colour wheel's saturation scale across frames (default: each picture's own
+    largest motion).
+
+    Parameters
+    ----------
+    video
+        a video (load_video, or an operator run over one)
+    method
+        dis (OpenCV, no weights), farneback, or torchvision RAFT (local weights only)
+    preset
+        DIS preset
+    max_motion
+        px of full saturation in the flow pictures (default: per picture)
     """
     video = as_video(video, "video")
     check_method(method, preset)

@@ -24,7 +24,7 @@ from ..checks import check_choice, check_mask, luminance
 from ..errors import ParameterError
 from ..layout.geometry import resize
 from ..masked.region_masks import feathered
-from .frames import Video
+from ..values import Video
 
 MASK_METHODS = ("composite", "guided")
 

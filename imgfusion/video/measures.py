@@ -14,7 +14,8 @@ import numpy as np
 
 from ..errors import ParameterError
 from .flow import consistency, dense_flow, warp
-from .frames import Video, as_video
+from ..values import Video
+from .frames import as_video
 
 
 class FramePair(NamedTuple):
@@ -107,7 +108,7 @@ def plot_errors(series: dict[str, list[float]], dest: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..io.write import atomic_write
+    from ..paths import atomic_write
 
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
     for name, values in series.items():

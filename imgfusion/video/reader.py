@@ -1,24 +1,38 @@
 """``load_video``: a container (mp4, webm, mov, mkv, avi, gif) through PyAV, or a folder
-of numbered frames, as a lazy :class:`~imgfusion.video.frames.Video`.
+of numbered frames, as a lazy :class:`~imgfusion.values.Video`.
 
 :func:`probe_video` reads the headers only (the container's streams, or each frame
 file's size) and decodes one frame, so that a missing or corrupt file, a video without
 frames, an unreadable codec, a folder with gaps in its numbering or frames of mixed
 sizes fail at validation, before anything runs.  Each error names the parameter.
+
+Two promises on what a file declares: frames larger than the pixel limit
+(:func:`imgfusion.io.headers.check_declared`, as for still images) are refused from the
+container's header, before a frame is decoded; and a clip holding fewer frames than
+its header declares (a truncated file) is an error, at validation when the packets are
+missing and at run time when they do not decode, unless ``allow_short`` accepts the
+shorter clip.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Annotated, Iterator
 
 import numpy as np
 
 from ..errors import ParameterError
+from ..limits import SIDE_MAX
+from ..operators import InputPath, Range, operator
+from ..operators import Video as VideoKind
+from ..values import Shape
 from ..layout.geometry import target_size
+from ..io.headers import check_declared
 from ..io.read import READ_EXTENSIONS, probe_image, read_image
-from .frames import Video, check_frame
+from ..values import Video
+from .frames import check_frame
+from .limits import FPS_MAX, FRAMES_MAX
 
 CONTAINER_EXTENSIONS = (".mp4", ".m4v", ".webm", ".mov", ".mkv", ".avi", ".gif")
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")
@@ -102,17 +116,35 @@ def _stream(container, p: Path):
     return stream
 
 
-def _count_frames(container, stream) -> int:
-    if stream.frames:
-        return int(stream.frames)
-    return sum(1 for packet in container.demux(stream) if packet.size)
+def _count_frames(container, stream, p: Path, allow_short: bool) -> int:
+    """The frames the file holds: its packets (demuxed, not decoded), checked against the
+    count its header declares (a truncated clip is refused unless ``allow_short``)."""
+    held = present = 0
+    for packet in container.demux(stream):
+        held += bool(packet.size)
+        present += bool(packet.size) or packet.dts is not None  # an AVI's dropped frame too
+    declared = int(stream.frames or 0)
+    if declared > present and not allow_short:
+        raise ParameterError("path", short_clip(p, declared, present, "holds"))
+    return held
 
 
-def _probe_container(p: Path) -> VideoInfo:
+def short_clip(p: Path, declared: int, found: int, how: str) -> str:
+    return (f"{p}: its header declares {declared} frames, the file {how} only {found} "
+            "(truncated?); set allow_short: true to accept the shorter clip")
+
+
+def _check_frame_size(stream, p: Path) -> None:
+    ctx = stream.codec_context
+    check_declared(p, f"{ctx.name} video stream", ctx.width, ctx.height, "path")
+
+
+def _probe_container(p: Path, allow_short: bool = False) -> VideoInfo:
     import av
 
     with _open(p) as container:
         stream = _stream(container, p)
+        _check_frame_size(stream, p)
         codec = stream.codec_context.name
         fps = float(stream.average_rate or stream.guessed_rate or 25)
         try:
@@ -123,13 +155,14 @@ def _probe_container(p: Path) -> VideoInfo:
             raise ParameterError("path", f"{p} has no frames")
     with _open(p) as container:
         stream = _stream(container, p)
-        n = _count_frames(container, stream)
+        n = _count_frames(container, stream, p, allow_short)
         audio = bool(container.streams.audio)
     return VideoInfo(str(p), "container", n, fps, (frame.height, frame.width), codec, audio)
 
 
-def probe_video(path) -> VideoInfo:
-    """Check that ``path`` is a readable video or frame folder; return its headers."""
+def probe_video(path, allow_short: bool = False) -> VideoInfo:
+    """Check that ``path`` is a readable video or frame folder; return its headers
+    (``allow_short``: a clip with fewer frames than its header declares is accepted)."""
     p = _path(path)
     if p.is_dir():
         return _probe_folder(p)
@@ -138,7 +171,7 @@ def probe_video(path) -> VideoInfo:
                                      f"{', '.join(CONTAINER_EXTENSIONS)} or a folder of frames")
     if p.stat().st_size == 0:
         raise ParameterError("path", f"{p} is empty (0 bytes)")
-    return _probe_container(p)
+    return _probe_container(p, allow_short)
 
 
 def _to_float(frame) -> np.ndarray:
@@ -153,9 +186,11 @@ def _container_frames(p: Path) -> Iterator[np.ndarray]:
 
     with _open(p) as container:
         stream = _stream(container, p)
+        _check_frame_size(stream, p)
         stream.thread_type = "AUTO"
         try:
             for frame in container.decode(stream):
+                check_declared(p, "decoded frame", frame.width, frame.height, "path")
                 yield _to_float(frame)
         except av.error.FFmpegError as exc:
             raise ParameterError("path", f"{p}: decoding failed: {exc}") from None
@@ -192,24 +227,39 @@ def _selection(n: int, start: int, stop: int | None, step: int) -> range:
     return chosen
 
 
-def load_video(path, *, start: int = 0, stop: int | None = None, step: int = 1,
-               size: int | tuple[int, int] | None = None, fps: float | None = None) -> Video:
-    """Open a video file or a folder of numbered frames as a lazy :class:`Video`.
+@operator(check="imgfusion.video.reader:check_load_video",
+          output_probe="imgfusion.video.reader:probe_output")
+def load_video(*, path: InputPath, start: Annotated[int, Range(0, FRAMES_MAX)] = 0,
+               stop: Annotated[int | None, Range(0, FRAMES_MAX)] = None,
+               step: Annotated[int, Range(1, FRAMES_MAX)] = 1,
+               size: Annotated[int | tuple[int, int] | None, Range(1, SIDE_MAX)] = None,
+               fps: Annotated[float | None, Range(1e-3, FPS_MAX)] = None,
+               allow_short: bool = False) -> VideoKind:
+    """Open a video (mp4, webm, mov, mkv, gif) or a folder of numbered frames, lazily.
+
+    A video file is read by PyAV (FFmpeg inside its wheel: mp4, m4v, webm, mov, mkv,
+    avi, gif); a folder holds numbered image frames (consecutive numbers, one size).
+    Frames ``start, start + step, ...`` before ``stop`` are taken; with ``step`` > 1
+    the frame rate is divided by ``step`` so the clip keeps its duration.
 
     Parameters
     ----------
-    path : path
-        mp4, m4v, webm, mov, mkv, avi, gif (PyAV, FFmpeg inside its wheel), or a folder
-        of numbered image frames (consecutive numbers, one size).
-    start, stop, step : int
-        Frames ``start, start + step, ...`` before ``stop`` (exclusive; None: the end).
-    size : int, (rows, cols) or None
-        Resize every frame: longest side, exact size, or None to keep it.
-    fps : float, optional
-        Override the frame rate (a folder has none: 25 by default).  With ``step`` > 1
-        the rate is divided by ``step`` so the clip keeps its duration.
+    path
+        video file, or a folder of numbered image frames
+    start
+        first frame (0-based)
+    stop
+        stop before this frame (null: the end)
+    step
+        take every step-th frame
+    size
+        longest side in px, or [rows, cols]; null keeps the size
+    fps
+        frame rate (default: the file's, divided by step; a folder: 25)
+    allow_short
+        accept a clip with fewer frames than its header declares (truncated)
     """
-    info = probe_video(path)
+    info = probe_video(path, bool(allow_short))
     chosen = _selection(info.frames, int(start), stop, int(step))
     hw = output_size(info.size, size)
     p = Path(info.path)
@@ -224,16 +274,25 @@ def load_video(path, *, start: int = 0, stop: int | None = None, step: int = 1,
             for k, frame in enumerate(source):
                 yield _resized(check_frame(_rgb(frame), k, info.size, str(p)), hw)
             return
-        wanted = iter(chosen)
-        target = next(wanted)
-        for i, frame in enumerate(_container_frames(p)):
-            if i == target:
-                yield _resized(frame, hw)
-                target = next(wanted, None)
-                if target is None:
-                    return
+        yield from _chosen_frames(p, chosen, hw, None if allow_short else info.frames)
 
     return Video(frames, fps=rate, frames=len(chosen), size=hw, audio=audio, source=str(p))
+
+
+def _chosen_frames(p: Path, chosen: range, hw, declared: int | None
+                   ) -> Iterator[np.ndarray]:
+    """The ``chosen`` frames of the container ``p``; the clip ending before the last of
+    them is an error when the clip must hold its ``declared`` frames (None: accepted)."""
+    wanted = iter(chosen)
+    target, decoded = next(wanted), 0
+    for decoded, frame in enumerate(_container_frames(p), 1):
+        if decoded - 1 == target:
+            yield _resized(frame, hw)
+            target = next(wanted, None)
+            if target is None:
+                return
+    if declared is not None:
+        raise ParameterError("path", short_clip(p, declared, decoded, "decodes"))
 
 
 def _rgb(frame: np.ndarray) -> np.ndarray:
@@ -242,6 +301,14 @@ def _rgb(frame: np.ndarray) -> np.ndarray:
 
 def check_load_video(params) -> None:
     """Operator check: probe the file and the frame range at validation."""
-    info = probe_video(params["path"])
+    info = probe_video(params["path"], bool(params.get("allow_short", False)))
     _selection(info.frames, int(params.get("start", 0)), params.get("stop"),
                int(params.get("step", 1)))
+
+
+def probe_output(params, inputs) -> Shape:
+    """The ``output_probe`` of ``load_video``: frame count and size of the selected range."""
+    info = probe_video(params["path"])
+    chosen = _selection(info.frames, int(params.get("start", 0)), params.get("stop"),
+                        int(params.get("step", 1)))
+    return Shape(output_size(info.size, params.get("size")), len(chosen), True)

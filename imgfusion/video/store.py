@@ -11,6 +11,9 @@ the old one while the state still asks for the frame to be redone.
 
 A rerun with the same settings continues after the last finished frame; with other
 settings it is refused unless ``overwrite`` is set (which clears the folder's frames).
+A ``state.json`` or ``report.json`` that cannot be read (corrupt, cut short, edited)
+is refused naming that file (:meth:`FrameStore._read`): the folder was written by
+video_style, but its record of progress cannot be trusted.
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError
-from ..io.write import atomic_write, write_image
+from ..paths import atomic_write
+from ..io.write import write_image
 from ..io.read import read_image
 from ..paths import move_written
 
@@ -45,11 +49,21 @@ def quantised(image: np.ndarray) -> np.ndarray:
     return (np.round(np.clip(image, 0, 1) * 65535) / 65535).astype(np.float32)
 
 
+def _well_formed(name: str, value) -> bool:
+    """Does ``value`` have the shape of the store's file ``name`` (state or report)?"""
+    if name == REPORT:
+        return isinstance(value, list) and all(isinstance(r, dict) for r in value)
+    if not isinstance(value, dict):
+        return False
+    counts = [value.get("pass"), value.get("done"), value.get("pending", 0)]
+    return all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)
+
+
 class FrameStore:
     def __init__(self, folder: Path, key: str, *, overwrite: bool = False):
         self.folder = folder
         self.key = key
-        state = self._read(STATE, None)
+        state = self._state(overwrite)
         if state is not None and state.get("key") != key:
             if not overwrite:
                 raise ParameterError("frames_dir", f"{folder} holds frames of a run with other "
@@ -68,6 +82,15 @@ class FrameStore:
         self.report: list[dict] = self._read(REPORT, []) if state else []
         self._settle_pending()
 
+    def _state(self, overwrite: bool) -> dict | None:
+        """``state.json``, or None; a damaged one is refused unless ``overwrite``."""
+        try:
+            return self._read(STATE, None)
+        except ParameterError:
+            if not overwrite:
+                raise
+            return None
+
     def _settle_pending(self) -> None:
         """Finish the move of a frame the state counts; drop one it does not."""
         index = self.state.get("pending")
@@ -78,13 +101,24 @@ class FrameStore:
             shutil.rmtree(pending)
 
     def _read(self, name: str, default):
+        """The JSON file ``name`` of the folder (``default`` when absent); one that
+        cannot be read, or not of ``default``'s shape, is refused naming it."""
         path = self.folder / name
         if not path.is_file():
             return default
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return default
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:
+            raise self._damaged(path, f"{type(exc).__name__}: {exc}") from None
+        if not _well_formed(name, value):
+            raise self._damaged(path, "its content is not what video_style writes")
+        return value
+
+    def _damaged(self, path: Path, why: str) -> ParameterError:
+        return ParameterError("frames_dir", f"the resume file {path} cannot be read ({why}), "
+                                            "so the frames there cannot be resumed; set "
+                                            "overwrite: true to start again, or choose another "
+                                            "frames_dir")
 
     def _write_json(self, name: str, value) -> None:
         text = json.dumps(value, indent=1, default=float)

@@ -32,7 +32,8 @@ from ..style.options import (Speed, StyleColor, StyleFiles, StyleGuides, StyleIn
                              StyleLosses, StyleSchedule, flat_adapter)
 from ..style.pipeline import StyleContext, StyleInputs, StyleSettings
 from ..style.transfer import stylise
-from .frames import Video, as_video
+from ..values import Video
+from .frames import as_video
 from .masks import guide_arrays, mask_plan, with_masks
 from .reader import _resized, load_video, output_size
 from .store import FrameStore, fingerprint, quantised
@@ -322,13 +323,14 @@ def video_style(video: Video, style, mask=None, style_guides=None, *,
         ``first_iterations``).  ``auto``: ``init`` when ``temporal_weight`` is 0, so that
         every frame is exactly a single-image run on that frame (the independent
         baseline; no flow is computed), else ``prev_warped``.
-    carry : {"sharpened", "image", "stylisation"}
+    carry : {"sharpened", "sharp", "image", "stylisation"}
         What an earlier result carries into the frame (the temporal loss's target and the
         ``prev_warped`` start; :func:`imgfusion.video.temporal.carried`): the result
-        warped bicubically with the detail the warp lost put back (``sharpened``, the
-        default: the warp's blur does not compound frame after frame), the result warped
-        bilinearly (``image``, Ruder et al.'s), or only its stylisation (the result minus
-        its content frame) warped onto this frame's content.
+        warped with a Lanczos kernel and the detail the warp still lost put back
+        (``sharpened``, the default: the warp's blur does not compound frame after
+        frame), the Lanczos warp alone (``sharp``), the result warped bilinearly
+        (``image``, Ruder et al.'s), or only its stylisation (the result minus its
+        content frame) warped onto this frame's content.
     passes, temporal_from_pass :
         Multi-pass variant: sweeps alternating in direction; the temporal loss is on
         from pass ``temporal_from_pass`` (default: the middle pass).
@@ -387,7 +389,7 @@ def video_style(video: Video, style, mask=None, style_guides=None, *,
     finally:
         if bar is not None:
             bar.close()
-    return VideoStyleResult(load_video(folder, fps=video.fps), store.report)
+    return VideoStyleResult(load_video(path=str(folder), fps=video.fps), store.report)
 
 
 # The registration (plugin.py) names one Param per option and calls this with flat keys.

@@ -10,12 +10,17 @@ px per frame in frame coordinates and carries its own texture rigidly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 import numpy as np
 
 from ..errors import ParameterError
-from .frames import Video, from_frames
+from ..limits import COORD_MAX, SIDE_MAX
+from ..operators import Image, Range, operator
+from ..operators import Video as VideoKind
+from ..values import Shape, Video
+from .frames import from_frames
+from .limits import FPS_MAX, FRAMES_MAX
 
 
 @dataclass
@@ -40,8 +45,16 @@ class Clip:
 
 
 class SyntheticVideo(NamedTuple):
-    video: Video
-    disc: Video
+    """``synthetic_video``'s outputs.
+
+    Attributes
+    ----------
+    video : the frames
+    disc : the disc's masks, frame for frame (a mask video)
+    """
+
+    video: VideoKind
+    disc: VideoKind
 
 
 def _camera(t: int, hw, image_hw, pan, zoom, scale0):
@@ -140,13 +153,48 @@ def camera_clip(background: np.ndarray, cutout: np.ndarray | None = None, *, fra
     return clip
 
 
-def synthetic_video(background: np.ndarray, cutout: np.ndarray | None = None, *,
-                    frames: int = 24, size: tuple[int, int] = (128, 128),
-                    pan: tuple[float, float] = (1.0, 2.0), zoom: float = 1.01,
-                    radius: float = 0.18, velocity: tuple[float, float] = (0.5, 2.5),
-                    fps: float = 12.0) -> SyntheticVideo:
-    """The ``synthetic_video`` operator: :func:`camera_clip`'s frames as a video, and
-    the disc's masks as a mask video (e.g. the region for ``video_style``'s mask)."""
+@operator(output_probe="imgfusion.video.synthetic:probe_output")
+def synthetic_video(background: Image, cutout: Image | None = None, *,
+                    frames: Annotated[int, Range(2, FRAMES_MAX)] = 24,
+                    size: Annotated[tuple[int, int], Range(8, SIDE_MAX)] = (128, 128),
+                    pan: Annotated[tuple[float, float], Range(-COORD_MAX, COORD_MAX)] = (1.0, 2.0),
+                    zoom: Annotated[float, Range(0.5, 2)] = 1.01,
+                    radius: Annotated[float, Range(0, 0.5)] = 0.18,
+                    velocity: Annotated[tuple[float, float],
+                                        Range(-COORD_MAX, COORD_MAX)] = (0.5, 2.5),
+                    fps: Annotated[float, Range(1e-3, FPS_MAX)] = 12.0) -> SyntheticVideo:
+    """Film a still image with a panning, zooming camera and a disc sliding over it.
+
+    :func:`camera_clip`'s frames as a video, and the disc's masks as a mask video
+    (e.g. the region for ``video_style``'s mask).
+
+    Parameters
+    ----------
+    background
+        the still image the camera films
+    cutout
+        texture of the moving disc (default: the background's)
+    frames
+        number of frames
+    size
+        [rows, cols] of the frames
+    pan
+        camera motion, image px per frame [row, col]
+    zoom
+        camera scale factor per frame
+    radius
+        disc radius, fraction of the shorter side (0: no disc)
+    velocity
+        disc motion, frame px per frame
+    fps
+        frame rate
+    """
     clip = camera_clip(background, cutout, frames=frames, size=size, pan=pan, zoom=zoom,
                        radius=radius, velocity=velocity, fps=fps)
     return SyntheticVideo(clip.video(), clip.disc_video())
+
+
+def probe_output(params, inputs) -> Shape:
+    """The ``output_probe`` of ``synthetic_video``: its parameters say frames and size."""
+    size = params.get("size", (128, 128))
+    return Shape(tuple(int(v) for v in size), int(params.get("frames", 0)) or None, True)

@@ -13,13 +13,17 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Annotated, Callable, Iterable
 
 import numpy as np
 
 from ..errors import ParameterError
-from ..paths import in_output_folder
-from .frames import Video, as_video
+from ..operators import Data, OutputPath, Progress, Protect, Range, WorkDir, operator
+from ..operators import Video as VideoKind
+from ..paths import in_output_folder, move_written
+from ..values import Video
+from .frames import as_video
+from .limits import FPS_MAX
 
 CODECS = {".mp4": ("mp4", "libx264"), ".m4v": ("mp4", "libx264"), ".mov": ("mov", "libx264"),
           ".mkv": ("matroska", "libx264"), ".webm": ("webm", "libvpx-vp9")}
@@ -161,28 +165,41 @@ def _publish(tmp: Path, dest: Path, overwrite: bool) -> None:
             raise ParameterError("path", f"{dest} appeared meanwhile; not replacing it")
         if dest.is_dir():
             shutil.rmtree(dest)
-    os.replace(tmp, dest)
+    move_written(tmp, dest)   # the run records the frames' final paths, not temporary ones
 
 
-def save_video(video: Video, *, path, fps: float | None = None, crf: int = 18,
-               audio: bool = False, overwrite: bool = False, workdir=None, protect=(),
-               progress=None) -> str:
-    """Write a video, atomically; returns the path written.
+@operator(check="imgfusion.video.writer:check_save_video")
+def save_video(video: VideoKind, *, path: OutputPath,
+               fps: Annotated[float | None, Range(1e-3, FPS_MAX)] = None,
+               crf: Annotated[int, Range(0, 51)] = 18, audio: bool = False,
+               overwrite: bool = False, workdir: WorkDir = None, protect: Protect = (),
+               progress: Progress = None) -> Data:
+    """Write a video (mp4/H.264, webm, gif, or a folder of PNG frames), atomically.
+
+    .mp4/.m4v/.mov/.mkv are H.264, .webm VP9; a name without an extension is a folder
+    of ``frame_00001.png`` ... (relative to the run's folder).  ``crf`` 18 is visually
+    lossless.  ``audio`` copies the audio stream of the video's source file (a whole
+    clip, loaded without a range or step).  ``overwrite`` and ``protect`` work as for
+    ``save``: an existing file is replaced only with overwrite, an input never.
 
     Parameters
     ----------
-    video : Video
-    path : path
-        .mp4/.m4v/.mov/.mkv (H.264), .webm (VP9), .gif, or a name without an extension
-        for a folder of ``frame_00001.png`` ... Relative to ``workdir``.
-    fps : float, optional
-        Frame rate; default: the video's own.
-    crf : int
-        H.264 / VP9 constant rate factor (lower: better; 18 is visually lossless).
-    audio : bool
-        Copy the audio stream of the video's source file (a whole clip, loaded without
-        a range or step).
-    overwrite, protect, workdir, progress : see :func:`imgfusion.io.write.save`.
+    video
+        a video (load_video, or an operator run over one)
+    path
+        .mp4 .mov .mkv .webm .gif, or a folder name (no extension) for numbered PNG frames
+    fps
+        frame rate (default: the video's)
+    crf
+        H.264/VP9 quality (lower: better)
+    audio
+        copy the source file's audio stream
+    overwrite
+        replace an existing file (never an input)
+
+    Returns
+    -------
+    path : the path written
     """
     video = as_video(video, "video")
     kind = output_kind(path)

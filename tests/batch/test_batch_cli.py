@@ -169,7 +169,7 @@ def _clip(path: Path, frames: int = 5) -> Path:
 
     rng = np.random.default_rng(0)
     images = [rng.random((16, 16, 3)).astype(np.float32) for _ in range(frames)]
-    save_video(from_frames(images, fps=5.0), path=path)
+    save_video(from_frames(images, fps=5.0), path=str(path))
     return path
 
 

@@ -18,7 +18,8 @@ def test_tasks_carry_paths_not_pixels(tmp_path):
     (tmp_path / "in").mkdir()
     for k in range(3):
         Image.fromarray(np.zeros((1024, 1024, 3), np.uint8)).save(tmp_path / "in" / f"{k}.png")
-    recipe = testing.write_recipe(tmp_path)
+    recipe = testing.write_recipe(tmp_path)   # its mask must match the 16 x 16 foreground
+    recipe.write_text(recipe.read_text().replace("like: $photo", "like: $big"))
     job, items, _ = prepare(recipe, [f"photo.path={tmp_path / 'in'}/*.png"], tmp_path / "out")
     payload = pickle.dumps((job, chunked(items, 3)[0]))
     assert len(payload) < 4000       # a 1024^2 image alone is 3 MB

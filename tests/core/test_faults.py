@@ -99,13 +99,15 @@ EXITS_IN_HOOK = """
 
 
 def test_a_plugin_that_calls_sys_exit_is_reported_broken_and_the_others_load(
-        tmp_path, toy_plugin):
+        tmp_path, toy_plugin, monkeypatch):
     on_import = tmp_path / "exits_on_import.py"
     on_import.write_text(EXITS_ON_IMPORT)
     in_hook = tmp_path / "exits_in_hook.py"
     in_hook.write_text(textwrap.dedent(EXITS_IN_HOOK))
+    ambient = os.pathsep.join(map(str, [on_import, toy_plugin, in_hook]))
+    monkeypatch.setenv("IMGFUSION_PLUGINS", ambient)
     with pytest.warns(PluginLoadWarning) as caught:
-        reg = load_registry([on_import, toy_plugin, in_hook], entry_points=False)
+        reg = load_registry(entry_points=False)  # ambient: IMGFUSION_PLUGINS
     assert "const" in reg and "load" in reg
     status = {p.name.rsplit(os.sep, 1)[-1]: (p.status, p.error) for p in reg.plugins}
     assert status["exits_on_import.py"] == ("failed", "it called sys.exit(3)")

@@ -10,7 +10,8 @@ from imgfusion.plugins import load_registry
 HEAVY = ("torch", "torchvision", "scipy", "pyamg", "matplotlib", "pydantic")
 
 
-OPS = ["neural_style", "poisson_blend", "stylize_and_blend", "masked_style", "color_change"]
+OPS = ["neural_style", "poisson_blend", "stylize_and_blend", "masked_style", "color_change",
+       "load_mask", "resize", "contact_sheet", "save"]   # the last four: read from source (ast)
 
 
 def _cli_in_a_clean_process(commands, cli_env, tmp_path):
@@ -65,3 +66,24 @@ def test_ops_imports_neither_torch_nor_scipy(cli_env, tmp_path):
     names = [line.split()[0] for line in listing.splitlines() if line.strip()]
     for op in ("load", "resize", "poisson_blend", "neural_style", "masked_style"):
         assert op in names
+
+
+def test_validate_without_style_steps_imports_neither_torch_nor_scipy(cli_env, tmp_path):
+    """Operators registered by module path are validated from their source: a module is
+    imported only for an operator's data check (resize's, in geometry) or to run it."""
+    (tmp_path / "r.yaml").write_text(
+        "imgfusion: 1\nsteps:\n  - {id: a, op: load, path: 'sample:camera'}\n"
+        "  - {op: resize, longest: 32}\n  - {op: shape_mask, like: $a, feather: 2}\n"
+        "  - {op: save, path: out/m.png}\n")
+    (text,), heavy = _cli_in_a_clean_process([["validate", "r.yaml"]], cli_env, tmp_path)
+    assert set(heavy) <= {"pydantic"}      # validation converts values with pydantic
+    modules_code = ("import sys, json\nfrom imgfusion.cli import main\n"
+                    "main(['validate', 'r.yaml'])\n"
+                    "print(json.dumps(sorted(m for m in sys.modules if m.startswith("
+                    "'imgfusion.layout'))))")
+    done = subprocess.run([sys.executable, "-c", modules_code], capture_output=True, text=True,
+                          cwd=tmp_path, env=cli_env, timeout=120)
+    layout = json.loads(done.stdout.strip().splitlines()[-1])
+    # shape_mask's output probe (its size, for validation) lives in layout.masks; an operator
+    # the recipe does not use is never imported
+    assert "imgfusion.layout.contact_sheets" not in layout

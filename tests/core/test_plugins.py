@@ -1,4 +1,5 @@
 """Plugin loading: files, environment, blocking, isolation, failures, clashes."""
+import os
 import textwrap
 
 import pytest
@@ -43,7 +44,7 @@ def test_environment_plugin_list_and_deny_list(tmp_path, monkeypatch):
             if p.kind == "file"} == {"pa.py": "loaded", "pb.py": "blocked"}
 
 
-def test_broken_plugin_warns_and_the_others_keep_working(tmp_path, toy_plugin):
+def test_broken_plugin_warns_and_the_others_keep_working(tmp_path, toy_plugin, monkeypatch):
     broken = plugin(tmp_path, "broken", "import no_such_module_anywhere\n")
     bad_hook = plugin(tmp_path, "badhook", """
         from imgfusion import hookimpl
@@ -52,8 +53,10 @@ def test_broken_plugin_warns_and_the_others_keep_working(tmp_path, toy_plugin):
         def imgfusion_register_operators(register):
             raise RuntimeError("hook exploded")
     """)
+    ambient = os.pathsep.join(map(str, [broken, toy_plugin, bad_hook]))
+    monkeypatch.setenv("IMGFUSION_PLUGINS", ambient)
     with pytest.warns(PluginLoadWarning) as caught:
-        reg = load_registry([broken, toy_plugin, bad_hook], entry_points=False)
+        reg = load_registry(entry_points=False)  # ambient: IMGFUSION_PLUGINS
     assert len(caught) == 2
     assert "const" in reg
     status = {p.name.rsplit("/", 1)[-1]: (p.status, p.error) for p in reg.plugins}
@@ -93,3 +96,25 @@ def test_an_operator_declaration_is_checked(tmp_path):
     """)
     with pytest.raises(PluginError, match="not an Operator"):
         load_registry([wrong], entry_points=False)
+
+
+def test_a_plugin_the_recipe_names_that_fails_to_load_is_an_error(tmp_path, toy_plugin):
+    broken = plugin(tmp_path, "named_broken", "raise ImportError('nope')\n")
+    with pytest.raises(PluginError, match="named_broken.py failed to load: ImportError: nope"):
+        load_registry([toy_plugin, broken], entry_points=False)   # strict not set
+
+
+def test_a_recipe_naming_a_broken_plugin_exits_2_before_running(tmp_path, run_cli, cli_env):
+    plugin(tmp_path, "exits", "import sys\nsys.exit(4)\n")
+    ambient = plugin(tmp_path, "ambient", "raise RuntimeError('ambient broke')\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("imgfusion: 1\nplugins: [exits.py]\nsteps:\n  - op: shape_mask\n"
+                      "    size: [4, 4]\n  - op: save\n    path: m.png\n")
+    done = run_cli("run", str(recipe), env={**cli_env, "IMGFUSION_PLUGINS": str(ambient)})
+    assert done.returncode == 2, done.stderr
+    assert "exits.py failed to load: it called sys.exit(4)" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "m.png").exists()
+    recipe.write_text(recipe.read_text().replace("plugins: [exits.py]\n", ""))
+    done = run_cli("run", str(recipe), env={**cli_env, "IMGFUSION_PLUGINS": str(ambient)})
+    assert done.returncode == 0 and "warning: plugin" in done.stderr and "ambient broke" in \
+        done.stderr

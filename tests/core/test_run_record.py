@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from imgfusion.cli import main
-from imgfusion.engine import resolve_device, run_recipe
+from imgfusion.devices import device_name as resolve_device
+from imgfusion.engine import run_recipe
 from imgfusion.errors import StepFailed
 from imgfusion.io.write import write_image
 from imgfusion.recipe import load_recipe

@@ -60,7 +60,7 @@ def test_listing_operators_does_not_import_scipy():
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=root).stdout.split()
-    assert out == ["8", "False"]
+    assert out == ["9", "False"]   # the eight of Pérez et al. and keep_colors_blend
 
 
 def test_functions_are_exported_lazily():

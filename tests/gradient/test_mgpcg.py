@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gradient_helpers import ellipse_with_hole
-from imgfusion.gradient import mask_cache, mgpcg
+from imgfusion.gradient import mask_cache, mg_memory, mgpcg
 from imgfusion.gradient.blending import mixed_blend, poisson_blend
 from imgfusion.gradient.solvers import solve_region
 from imgfusion.gradient.system import forward_differences
@@ -112,7 +112,7 @@ def test_work_arrays_shared_by_masks_of_one_size_carry_nothing_over(smooth_image
     solids = [framed, masks(*shape)["pepper holes"] | ~framed, framed & ~masks(*shape)["thin lines"]]
     solids = [m & framed for m in solids]
     solids[1][1, 1] = solids[1][-2, -2] = True
-    mgpcg._SCRATCH.clear()
+    mg_memory._SCRATCH.clear()
     results = {}
     for region in solids + solids[::-1]:  # the second pass finds the others' work arrays
         ref, _ = solve_region(region, target, *fields, solver="direct")
@@ -184,3 +184,38 @@ def test_a_callers_out_array_gets_the_region_and_nothing_else(smooth_image, solv
     assert np.shares_memory(got, out) and info["solver"] == solver
     np.testing.assert_allclose(out[:, :, :3][region], ref[region], atol=1e-6)
     assert (out[:, :, :3][~region] == 7).all() and (out[:, :, 3] == 7).all()
+
+
+def test_channels_solved_one_at_a_time_agree_and_the_pool_is_trimmed_after(smooth_image,
+                                                                           monkeypatch):
+    shape = (24, 27)
+    region = masks(*shape)["hole"] | masks(*shape)["borders"]
+    target = smooth_image(shape, seed=1, low=0.15, high=0.85).astype(np.float64)
+    fields = forward_differences(smooth_image(shape, seed=2, low=0.15, high=0.85).astype(np.float64))
+    ref, _ = solve_region(region, target, *fields, solver="direct")
+    monkeypatch.setattr(mgpcg, "BATCHED_CELLS", 0)  # every box is "large"
+    monkeypatch.setattr(mg_memory, "SCRATCH_BYTES", 4096)
+    out, info = solve_region(region, target, *fields, solver="mgpcg", tol=1e-10)
+    assert info["residual"] <= 1e-10 and len(info["iterations"]) == 3
+    assert np.abs(out - ref).max() < 1e-8
+    assert sum(a.nbytes for a in mg_memory._SCRATCH.values()) <= 4096
+
+
+def test_channel_groups_follow_threads_and_size(monkeypatch):
+    monkeypatch.setattr(mgpcg, "BATCHED_CELLS", 100)
+    assert mgpcg.channel_groups(3, 50, 1) == [np.s_[0:3]]
+    assert mgpcg.channel_groups(3, 50, 2) == [np.s_[0:2], np.s_[2:3]]
+    assert mgpcg.channel_groups(1, 50, 2) == [np.s_[0:1]]
+    assert mgpcg.channel_groups(3, 101, 1) == [np.s_[0:1], np.s_[1:2], np.s_[2:3]]
+
+
+def test_channel_groups_on_two_threads_give_the_one_thread_result(smooth_image, monkeypatch):
+    shape = (31, 30)
+    region = masks(*shape)["hole"] | masks(*shape)["thin lines"]
+    target = smooth_image(shape, seed=1, low=0.15, high=0.85).astype(np.float64)
+    fields = forward_differences(smooth_image(shape, seed=2, low=0.15, high=0.85).astype(np.float64))
+    one, _ = solve_region(region, target, *fields, solver="mgpcg", tol=1e-10)
+    monkeypatch.setattr(mgpcg, "THREADS", 2)
+    two, info = solve_region(region, target, *fields, solver="mgpcg", tol=1e-10)
+    assert info["residual"] <= 1e-10 and len(info["iterations"]) == 3
+    np.testing.assert_allclose(two, one, rtol=0, atol=1e-12)

@@ -4,6 +4,7 @@ import pytest
 from gradient_helpers import ellipse_with_hole
 from imgfusion.errors import ParameterError
 from imgfusion.gradient.solvers import solve_region
+from imgfusion.gradient.tiling import seamless_tile
 from imgfusion.gradient.system import assemble, forward_differences
 
 EXACT = ["direct", "cg", "multigrid", "mgpcg"]
@@ -73,9 +74,10 @@ def test_whole_image_region_is_refused(smooth_image):
     assert err.value.field == "mask"
 
 
-def test_bad_solver_and_tol_are_named(smooth_image):
-    region, target, fields = problem(smooth_image, 6, 6)
-    with pytest.raises(ParameterError, match="solver"):
-        solve_region(region, target, *fields, solver="lsqr")
-    with pytest.raises(ParameterError, match="tol"):
-        solve_region(region, target, *fields, tol=0)
+@pytest.mark.parametrize("bad", [{"solver": "lsqr"}, {"tol": 0}, {"tol": 0.6}])
+def test_bad_solver_and_tol_are_named_by_the_declaration(smooth_image, bad):
+    """Checked once, by the operators' signatures: tol above 0.5 is refused like tol 0."""
+    image = smooth_image((6, 6), seed=0).astype(np.float32)
+    with pytest.raises(ParameterError) as err:
+        seamless_tile(image, **bad)
+    assert err.value.field == next(iter(bad))

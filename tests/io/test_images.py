@@ -117,7 +117,10 @@ def test_tiff_variants(tmp_path):
     np.testing.assert_array_equal(np.rint(read_image(tmp_path / "white.tif")[..., 0] * 255),
                                   255 - q[..., 0])
     tifffile.imwrite(tmp_path / "f.tif", np.array([[-0.5, 0.25], [0.75, 2.0]], np.float32))
-    np.testing.assert_array_equal(read_image(tmp_path / "f.tif")[..., 0], [[0, 0.25], [0.75, 1]])
+    with pytest.raises(ParameterError, match=r"range over \[-0.5, 2\]"):
+        read_image(tmp_path / "f.tif")  # never clipped unasked (issue 20)
+    np.testing.assert_array_equal(read_image(tmp_path / "f.tif", float_range="clip")[..., 0],
+                                  [[0, 0.25], [0.75, 1]])
 
 
 def test_format_follows_content_not_name(tmp_path):

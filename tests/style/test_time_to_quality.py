@@ -6,7 +6,7 @@ import pytest
 from imgfusion.style.evenness import tile_distances, tiles, unevenness
 from imgfusion.style.options import QUALITY_PRESETS, StyleSchedule, with_quality
 from imgfusion.style.pyramid import coarse_to_fine
-from imgfusion.style.transfer import neural_style_flat as neural_style
+from imgfusion.style.transfer import neural_style
 
 TINY = dict(weights="random", device="cpu", content_layers=["relu2_1"],
             style_layers=["relu1_1", "relu2_1"], seed=1)

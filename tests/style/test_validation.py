@@ -70,9 +70,13 @@ def test_a_weights_file_that_is_no_state_dict_fails_validation(tmp_path):
 
 def test_a_real_state_dict_file_passes(tmp_path):
     import torch
+    from imgfusion.style.layers import LAYERS
     from imgfusion.style.weights import random_features
-    torch.save(random_features(0, 4), tmp_path / "vgg.pth")
+    torch.save(random_features(0, len(LAYERS)), tmp_path / "vgg.pth")
     load_recipe(_recipe(tmp_path, str(tmp_path / "vgg.pth")), registry=REGISTRY)
+    torch.save(random_features(0, 4), tmp_path / "vgg4.pth")  # 4 layers: fails at validation
+    with pytest.raises(RecipeError, match="not a VGG19 state dict: no 5.weight"):
+        load_recipe(_recipe(tmp_path, str(tmp_path / "vgg4.pth")), registry=REGISTRY)
 
 
 @pytest.fixture
@@ -128,7 +132,7 @@ def test_pyramid_sizes_are_checked_at_validation(tmp_path):
 def test_an_init_image_of_another_size_is_an_error_naming_both_sizes(content, style):
     other = np.full((20, 50, 3), 0.5, np.float32)
     with pytest.raises(ParameterError) as err:
-        transfer.neural_style_flat(content, style, init="image", init_image=other, **FAST)
+        transfer.neural_style(content, style, init="image", init_image=other, **FAST)
     assert err.value.field == "init_image"
     assert "20 x 50" in str(err.value) and "32 x 40" in str(err.value)
     assert "init_resize" in str(err.value)
@@ -136,11 +140,11 @@ def test_an_init_image_of_another_size_is_an_error_naming_both_sizes(content, st
 
 def test_init_resize_stretches_and_matching_sizes_run(content, style):
     other = np.full((20, 50, 3), 0.5, np.float32)
-    out = transfer.neural_style_flat(content, style, init="image", init_image=other,
+    out = transfer.neural_style(content, style, init="image", init_image=other,
                                 init_resize=True, **FAST).image
     assert out.shape == (32, 40, 3)
     same = np.full((32, 40, 3), 0.5, np.float32)
-    assert transfer.neural_style_flat(content, style, init="image", init_image=same,
+    assert transfer.neural_style(content, style, init="image", init_image=same,
                                  **FAST).image.shape == (32, 40, 3)
 
 
@@ -156,7 +160,7 @@ def test_a_style_scale_whose_style_image_does_not_fit_names_the_estimate(
     optimise = checks.estimate_bytes((32, 40), 6, "lbfgs")
     assert optimise < need * 0.45  # so that the style image is what does not fit
     with pytest.raises(ParameterError) as err:
-        transfer.neural_style_flat(content, style, style_scale=8.0, **FAST)
+        transfer.neural_style(content, style, style_scale=8.0, **FAST)
     assert err.value.field == "style_scale"
     assert "GiB" in str(err.value) and "needs about" in str(err.value)
 
@@ -166,7 +170,7 @@ def test_the_memory_check_runs_before_the_weights_load(content, style, monkeypat
     monkeypatch.setattr(pipeline, "load_features",
                         lambda *a, **k: pytest.fail("weights loaded before the memory check"))
     with pytest.raises(ParameterError, match="needs about"):
-        transfer.neural_style_flat(content, style, **FAST)
+        transfer.neural_style(content, style, **FAST)
 
 
 def test_the_estimate_counts_pool_indices_and_grows_with_the_area():

@@ -165,7 +165,7 @@ def test_fast_style_on_a_video_keeps_frames_and_loads_once(trained, tmp_path, mo
     recipe = tmp_path / "r.yaml"
     recipe.write_text(RECIPE.format(model=trained.path))
     result = run_recipe(load_recipe(recipe), progress=False)
-    frames = list(load_video(tmp_path / "out" / "styled"))
+    frames = list(load_video(path=str(tmp_path / "out" / "styled")))
     assert len(frames) == 4 and frames[0].shape == (24, 32, 3) and len(loads) == 1
     clip = list(result.output("clip"))
     want = fs.fast_style(clip[2], trained.model)

@@ -22,19 +22,19 @@ def _shapes(arch):
     return module_shapes(_net(arch["width"]))
 
 
-def _save(tmp_path, name="m.safetensors", kind="fast_style", fmt=1, **kw):
+def _save(tmp_path, name="m.safetensors", kind="toy", fmt=1, **kw):
     return save_model(tmp_path / name, _net().state_dict(),
                       {"kind": kind, "format": fmt, "arch": ARCH, "training": {"steps": 3}}, **kw)
 
 
 def test_round_trip_exact_with_sidecar(tmp_path):
     path = _save(tmp_path)
-    tensors, meta = load_model(path, "fast_style", shapes=_shapes)
+    tensors, meta = load_model(path, "toy", shapes=_shapes)
     for k, v in _net().state_dict().items():
         assert torch.equal(tensors[k], v)
     assert meta["arch"] == ARCH and meta["training"] == {"steps": 3} and meta["format"] == 1
     assert json.loads(sidecar_path(path).read_text()) == meta
-    assert check_model_file(path, "fast_style") == meta
+    assert check_model_file(path, "toy") == meta
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.safetensors"]
 
 
@@ -54,15 +54,15 @@ def test_never_overwrites_unasked(tmp_path):
 
 
 def test_refuses_another_kind_and_newer_format(tmp_path):
-    vae = _save(tmp_path, "vae.safetensors", kind="style_vae")
-    with pytest.raises(ModelFileError, match="'style_vae' model; this step needs a "
-                                             "'fast_style'") as err:
-        load_model(vae, "fast_style")
+    vae = _save(tmp_path, "vae.safetensors", kind="toy_vae")
+    with pytest.raises(ModelFileError, match="'toy_vae' model; this step needs a "
+                                             "'toy'") as err:
+        load_model(vae, "toy")
     assert err.value.field == "model" and isinstance(err.value, ParameterError)
     new = _save(tmp_path, "new.safetensors", fmt=2)
     with pytest.raises(ModelFileError, match="format 2.*reads format 1 and older"):
-        check_model_file(new, "fast_style")
-    assert load_model(new, "fast_style", max_format=2)[1]["format"] == 2
+        check_model_file(new, "toy")
+    assert load_model(new, "toy", max_format=2)[1]["format"] == 2
 
 
 @pytest.mark.parametrize("damage", ["empty", "text", "truncated", "flipped", "header"])
@@ -81,7 +81,7 @@ def test_refuses_corrupt_files(tmp_path, damage):
         blob[8:12] = b"\xff\xfe\xfd\xfc"
     path.write_bytes(bytes(blob))
     with pytest.raises(ModelFileError, match="not a safetensors|corrupt"):
-        load_model(path, "fast_style")
+        load_model(path, "toy")
 
 
 def test_refuses_plain_safetensors_and_wrong_shapes(tmp_path):
@@ -90,24 +90,24 @@ def test_refuses_plain_safetensors_and_wrong_shapes(tmp_path):
     plain = tmp_path / "plain.safetensors"
     save_file({"w": torch.zeros(2)}, plain)
     with pytest.raises(ModelFileError, match="not an imgfusion model"):
-        check_model_file(plain, "fast_style")
+        check_model_file(plain, "toy")
     path = _save(tmp_path)
     with pytest.raises(ModelFileError, match=r"tensor 0.weight has shape \(4, 3, 3, 3\), its "
                                              r"architecture needs \(8, 3, 3, 3\)"):
-        load_model(path, "fast_style", shapes=lambda arch: _shapes({"width": 8}))
+        load_model(path, "toy", shapes=lambda arch: _shapes({"width": 8}))
     with pytest.raises(ModelFileError, match="missing extra.bias"):
-        load_model(path, "fast_style", shapes=lambda arch: {**_shapes(arch), "extra.bias": (1,)})
+        load_model(path, "toy", shapes=lambda arch: {**_shapes(arch), "extra.bias": (1,)})
 
 
 def test_header_read_only_and_missing_file(tmp_path):
     path = _save(tmp_path)
     (n,) = struct.unpack("<Q", path.read_bytes()[:8])
     path.write_bytes(path.read_bytes()[:8 + n])     # tensors gone, header intact
-    assert check_model_file(path, "fast_style")["kind"] == "fast_style"
+    assert check_model_file(path, "toy")["kind"] == "toy"
     with pytest.raises(ModelFileError, match="corrupt"):
-        load_model(path, "fast_style")
+        load_model(path, "toy")
     with pytest.raises(ModelFileError, match="not found"):
-        check_model_file(tmp_path / "nope.safetensors", "fast_style")
+        check_model_file(tmp_path / "nope.safetensors", "toy")
 
 
 def test_name_and_confinement(tmp_path):
@@ -119,7 +119,7 @@ def test_name_and_confinement(tmp_path):
 
 
 def test_interrupted_sidecar_leaves_no_model(tmp_path, monkeypatch):
-    import imgfusion.io.write as w
+    import imgfusion.paths as w   # where atomic_write lives (the core)
 
     real = w.atomic_write
     calls = []

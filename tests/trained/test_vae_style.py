@@ -145,13 +145,13 @@ def test_model_file_of_another_kind_or_truncated_is_refused(trained, tmp_path):
     other = save_model(tmp_path / "other.safetensors", {"w": torch.zeros(1)},
                        {"kind": "fast_style", "arch": {}})
     with pytest.raises(ParameterError, match="'fast_style' model"):
-        vae_style(FRAMES[0], model_file=other)
+        vae_style(FRAMES[0], model_file=str(other))
     cut = tmp_path / "cut.safetensors"
     cut.write_bytes((trained[1] / "tiny.safetensors").read_bytes()[:-100])
     with pytest.raises(ParameterError, match="corrupt"):
-        vae_style(FRAMES[0], model_file=cut)
+        vae_style(FRAMES[0], model_file=str(cut))
     with pytest.raises(ParameterError, match="exactly one"):
-        vae_style(FRAMES[0], trained[0].model, model_file=cut)
+        vae_style(FRAMES[0], trained[0].model, model_file=str(cut))
 
 
 def test_paintings_of_mixed_sizes_are_resized_to_the_models(tmp_path):

@@ -7,7 +7,8 @@ import pytest
 from imgfusion.errors import ParameterError, RecipeError
 from imgfusion.io.write import write_image
 from imgfusion.recipe import load_recipe
-from imgfusion.video.frames import Video, from_frames
+from imgfusion.values import Video
+from imgfusion.video.frames import from_frames
 from imgfusion.video.reader import load_video, probe_video
 from imgfusion.video.writer import save_video
 
@@ -23,7 +24,7 @@ def smooth_frames(n, hw=(24, 32)):
 def test_folder_round_trip_is_exact_to_8_bits(tmp_path):
     frames = noise_frames(5)
     out = save_video(from_frames(frames, 10), path="clip", workdir=tmp_path)
-    back = list(load_video(out))
+    back = list(load_video(path=str(out)))
     assert len(back) == 5
     assert max(np.abs(a - b).max() for a, b in zip(frames, back)) <= 0.5 / 255 + 1e-6
 
@@ -35,7 +36,7 @@ def test_container_round_trip_keeps_frames_rate_and_pixels(tmp_path, ext):
     info = probe_video(out)
     assert info.frames == 6 and info.size == (24, 32)
     assert abs(info.fps - 12) < 0.6          # GIF stores centiseconds: 12.5
-    back = list(load_video(out))
+    back = list(load_video(path=str(out)))
     err = np.mean([np.abs(a - b).mean() for a, b in zip(frames, back)])
     assert err < (0.04 if ext == ".gif" else 0.02)
     assert np.abs(back[5] - frames[5]).mean() < np.abs(back[5] - frames[0]).mean() / 2
@@ -49,13 +50,13 @@ def test_odd_sizes_are_padded_for_h264(tmp_path):
 def test_range_step_and_resize(tmp_path):
     frames = noise_frames(10, (20, 40))
     folder = save_video(from_frames(frames, 20), path="f", workdir=tmp_path)
-    video = load_video(folder, start=2, stop=9, step=3, size=20, fps=20)
+    video = load_video(path=str(folder), start=2, stop=9, step=3, size=20, fps=20)
     got = list(video)
     assert video.frames == len(got) == 3 and video.size == (10, 20)
     assert video.fps == 20
-    full = list(load_video(folder, start=2, stop=9, step=3))
+    full = list(load_video(path=str(folder), start=2, stop=9, step=3))
     assert np.allclose(full[1], frames[5], atol=0.5 / 255 + 1e-6)
-    assert load_video(folder, step=2).fps == 12.5   # folders: 25 fps, divided by step
+    assert load_video(path=str(folder), step=2).fps == 12.5   # folders: 25 fps, divided by step
 
 
 def test_frames_are_streamed_not_stored(tmp_path):
@@ -89,7 +90,7 @@ def test_bad_inputs_name_the_field(tmp_path):
         assert words in str(err.value), name
     two = save_video(from_frames(noise_frames(2), 5), path="two", workdir=tmp_path)
     with pytest.raises(ParameterError, match="start: .*selects no frame"):
-        load_video(two, start=5)
+        load_video(path=str(two), start=5)
 
 
 def test_recipe_validation_fails_before_running(tmp_path):
@@ -151,11 +152,11 @@ def test_audio_is_copied_from_the_source(tmp_path):
 
     src = tmp_path / "talk.mp4"
     _with_audio(src)
-    video = load_video(src)
+    video = load_video(path=str(src))
     assert probe_video(src).audio and video.audio == src
     out = save_video(video, path="copy.mp4", workdir=tmp_path, audio=True)
     with av.open(out) as c:
         assert len(c.streams.audio) == 1
         assert sum(1 for p in c.demux(c.streams.audio[0]) if p.size) > 5
     with pytest.raises(ParameterError, match="audio"):
-        save_video(load_video(src, start=1), path="x.mp4", workdir=tmp_path, audio=True)
+        save_video(load_video(path=str(src), start=1), path="x.mp4", workdir=tmp_path, audio=True)

@@ -8,8 +8,9 @@ from imgfusion.gradient.blending import poisson_blend
 from imgfusion.operators import Input, Operator, Output
 from imgfusion.plugins import load_registry
 from imgfusion.recipe import load_recipe
-from imgfusion.video.frames import Video, from_frames
-from imgfusion.video.mapping import call_operator
+from imgfusion.values import Video
+from imgfusion.video.frames import from_frames
+from imgfusion.per_frame import call_operator
 from imgfusion.video.reader import load_video
 
 from video_helpers import noise_frames
@@ -53,7 +54,7 @@ def test_poisson_blend_into_every_frame(tmp_path):
     result = run_recipe(load_recipe(recipe), progress=False)
     clip = list(result.output("clip"))
     logo, disc = result.output("small"), result.output("disc")
-    saved = list(load_video(tmp_path / "out" / "blended"))
+    saved = list(load_video(path=str(tmp_path / "out" / "blended")))
     assert len(saved) == 3
     for frame, got in zip(clip, saved):
         want = poisson_blend(logo, frame, disc, offset=(3, 5)).image
@@ -192,4 +193,4 @@ def test_a_long_clip_streams_through_an_operator_in_bounded_memory(tmp_path):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 12 * frame_bytes, peak / frame_bytes
-    assert load_video(tmp_path / "long.mp4").frames == 300
+    assert load_video(path=str(tmp_path / "long.mp4")).frames == 300

@@ -6,7 +6,7 @@ Tiny frames (48 px), shallow layers and ``weights: random``: the properties, not
 import numpy as np
 import pytest
 
-from imgfusion.style.transfer import neural_style_flat as neural_style
+from imgfusion.style.transfer import neural_style
 from imgfusion.video.drift import drift, sharpness
 from imgfusion.video.measures import temporal_errors
 from imgfusion.video.store import quantised

@@ -14,7 +14,8 @@ from imgfusion.engine import run_recipe
 from imgfusion.errors import ParameterError, RecipeError
 from imgfusion.recipe import load_recipe
 from imgfusion.video.flow import consistency, dense_flow, warp
-from imgfusion.video.frames import Video, from_frames
+from imgfusion.values import Video
+from imgfusion.video.frames import from_frames
 from imgfusion.video.masks import MaskSettings, frame_masks, with_masks
 from imgfusion.video.stylize import video_style_flat as video_style
 from imgfusion.video.synthetic import camera_clip
@@ -180,8 +181,9 @@ steps:
 
 
 @pytest.mark.parametrize("frames, size, message", [
-    (3, "[48, 48]", r"mask video \(\$other.disc\) has 3 frames but the clip \(\$clip\) has 4"),
-    (4, "[40, 48]", r"mask video's frames \(\$other.disc\) are 40 x 48 but the clip's"),
+    (3, "[48, 48]", r"mask \(\$other.disc\) has 3 frames but video \(\$clip\) has 4; video "
+                    "and mask run in lockstep"),
+    (4, "[40, 48]", r"mask \(\$other.disc\) is 40 x 48 but video \(\$clip\) is 48 x 48"),
 ])
 def test_a_recipe_with_a_mismatched_mask_video_is_refused_at_validation(tmp_path, frames, size,
                                                                          message):

@@ -1,0 +1,51 @@
+"""Device choice for the operators that take a device: auto is cuda, then mps, then cpu.
+
+The core's, because the engine resolves a step's device (and records it in run.json)
+before the operator runs; torch is imported only when a device is resolved.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import ParameterError
+
+
+def resolve_device(device: Any = "auto") -> Any:
+    """``auto`` picks cuda, then mps, then cpu; other names must be available.
+
+    Returns a ``torch.device``; torch is imported here, when a step needs a device.
+    """
+    import torch
+
+    name = "auto" if device is None else str(device)
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError as exc:
+        raise ParameterError("device", f"'{name}' is not a device name "
+                                       f"(auto, cpu, cuda, cuda:N, mps)") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ParameterError("device", f"'{name}' asked for, but CUDA is not available here")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ParameterError("device", f"'{name}': only {torch.cuda.device_count()} CUDA "
+                                       f"device(s) here")
+    if dev.type == "mps" and not (getattr(torch.backends, "mps", None)
+                                  and torch.backends.mps.is_available()):
+        raise ParameterError("device", "'mps' asked for, but MPS is not available here")
+    return dev
+
+
+def device_name(name: str) -> str:
+    """``auto`` (or ``cuda``) -> the device torch will really use: cpu, cuda:N or mps."""
+    import torch
+
+    dev = resolve_device(name)
+    if dev.type == "cuda" and dev.index is None:
+        dev = torch.device("cuda", torch.cuda.current_device())
+    return str(dev)

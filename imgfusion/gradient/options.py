@@ -1,0 +1,29 @@
+"""The gradient family's shared parameter types, for operators' signatures.
+
+Every gradient-domain operator (and ``stylize_and_blend``, whose blend solves the
+same system) declares its solver parameters with these aliases, so that their
+choices and ranges are written once::
+
+    def seamless_tile(image: Image, *, solver: Solver = "auto", tol: Tol = 1e-8) -> ...
+
+Light on purpose (typing and the core markers only): the static reader and the
+listing commands read it without importing the solvers.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from ..limits import COORD_MAX
+from ..operators import Range
+from . import DEVICES, EXACT_SOLVERS, SOLVERS
+
+Solver = Literal[SOLVERS]
+"""auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg, fft."""
+ExactSolver = Literal[EXACT_SOLVERS]
+"""The solvers that work on an assembled matrix (no mgpcg, no fft)."""
+Tol = Annotated[float, Range(1e-15, 0.5)]
+"""The relative residual at which cg, multigrid and mgpcg stop."""
+SolveDevice = Literal[DEVICES]
+"""Where mgpcg and auto solve: cpu, or cuda (torch, a GPU)."""
+Offset = Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)]
+"""(row, col) of a pasted source's top-left corner in the target (may be negative)."""

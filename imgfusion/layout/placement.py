@@ -1,0 +1,152 @@
+"""Placement by anchor: where a cutout lands in the target, declared once.
+
+Every blending and compositing operator takes a :class:`Placement` beside its
+own ``offset``.  Without ``at`` it is the old rule: ``offset`` = (row, col) is
+where the source's top-left pixel lands.  With ``at`` a named point of the object
+(its ``anchor``) lands on the target point ``at``, and ``offset`` nudges it by
+whole pixels.
+
+Coordinates are pixel indices (row, col): a point (r, c) is the centre of pixel
+(r, c).  Fractions of the target's size name continuous positions, so
+``at: [0.5, 0.5]`` with ``units: fraction`` is the target's centre for odd and
+even sizes alike: pixel ``0.5 * rows - 0.5``.
+
+The geometry is :func:`resolve_placement`: it rescales the source and its mask
+when ``scale`` or ``fit`` asks for it and returns the integer offset of the
+(rescaled) source's top-left pixel.  Landing partly or wholly outside the target
+is allowed here; each operator decides what it clips or refuses.
+"""
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, NamedTuple
+
+import numpy as np
+
+from ..checks import bounding_box, check_mask
+from ..errors import ParameterError
+from ..limits import COORD_MAX, RESIZE_SCALE
+from ..memory import check_fits
+from ..operators import Range, options
+
+Anchor = Literal["mask_center", "bbox_center", "top_left", "top_right",
+                 "bottom_left", "bottom_right"]
+Units = Literal["px", "fraction"]
+
+
+@options
+class Placement:
+    """Where the source (and its mask) lands in the target.
+
+    Parameters
+    ----------
+    at : (row, col) point of the target where the object's anchor lands, in ``units``; not given: ``offset`` alone places the source
+    anchor : the point of the object put at ``at``: mask_center (the mask's centre of mass), bbox_center (its bounding box's centre) or a corner of the bounding box (top_left, top_right, bottom_left, bottom_right)
+    units : px (pixels) or fraction (of the target's height and width) for ``at`` and ``fit``
+    scale : factor applied to the source and its mask before placing
+    fit : (rows, cols) box, in ``units``, that the object's bounding box is scaled to fit into, keeping its aspect ratio; replaces ``scale``
+    """
+
+    at: Annotated[tuple[float, float] | None, Range(-COORD_MAX, COORD_MAX)] = None
+    anchor: Anchor = "mask_center"
+    units: Units = "px"
+    scale: Annotated[float, Range(RESIZE_SCALE[0], RESIZE_SCALE[1])] = 1.0
+    fit: Annotated[tuple[float, float] | None, Range(1e-6, COORD_MAX)] = None
+
+
+class Placed(NamedTuple):
+    """A resolved placement: the (rescaled) source and mask, and the integer offset."""
+
+    source: np.ndarray
+    mask: np.ndarray
+    offset: tuple[int, int]
+
+
+def anchor_point(alpha: np.ndarray, anchor: str) -> tuple[float, float]:
+    """(row, col) of the named ``anchor`` of the mask ``alpha`` (pixel indices)."""
+    top, left, bottom, right = bounding_box(alpha)
+    if anchor == "mask_center":
+        weights = np.clip(alpha, 0, 1).astype(np.float64)
+        rows, cols = np.indices(alpha.shape)
+        return (float((weights * rows).sum() / weights.sum()),
+                float((weights * cols).sum() / weights.sum()))
+    corners = {"top_left": (top, left), "top_right": (top, right - 1),
+               "bottom_left": (bottom - 1, left), "bottom_right": (bottom - 1, right - 1),
+               "bbox_center": ((top + bottom - 1) / 2, (left + right - 1) / 2)}
+    return tuple(float(v) for v in corners[anchor])
+
+
+def target_point(placement: Placement, target_hw: tuple[int, int]) -> tuple[float, float]:
+    """``placement.at`` in target pixel indices."""
+    if placement.units == "px":
+        return float(placement.at[0]), float(placement.at[1])
+    return tuple(float(f) * n - 0.5 for f, n in zip(placement.at, target_hw))
+
+
+def fit_factor(placement: Placement, alpha: np.ndarray, target_hw) -> float:
+    """The rescaling factor asked for by ``scale`` or ``fit``."""
+    if placement.fit is None:
+        return float(placement.scale)
+    if placement.scale != 1.0:
+        raise ParameterError("fit", "give scale or fit, not both")
+    box = placement.fit if placement.units == "px" else [
+        f * n for f, n in zip(placement.fit, target_hw)]
+    top, left, bottom, right = bounding_box(alpha)
+    return min(box[0] / (bottom - top), box[1] / (right - left))
+
+
+def rescaled(source: np.ndarray, alpha: np.ndarray, factor: float):
+    """``source`` and ``alpha`` resized by ``factor`` (untouched when it is 1): bilinear,
+    anti-aliased when shrinking, as the ``resize`` operator (which this module cannot
+    import: ``place`` beside it imports this one)."""
+    if factor == 1.0:
+        return source, alpha
+    from skimage.transform import resize
+
+    size = tuple(max(1, round(n * factor)) for n in source.shape[:2])
+    check_fits(4 * (source.size + alpha.size) * 4 + 16 * size[0] * size[1] * 5, "scale",
+               f"rescaling the source to {size[0]} x {size[1]}")
+    shrinking = factor < 1
+    out = [np.clip(resize(a.astype(np.float32), size + a.shape[2:], order=1, mode="edge",
+                          anti_aliasing=shrinking, preserve_range=True), 0, 1)
+           for a in (source, alpha)]
+    return out[0].astype(np.float32), out[1].astype(np.float32)
+
+
+def round_half_up(value: float) -> int:
+    """Nearest integer, halves upwards (not to even), so a shift by one moves by one."""
+    return int(math.floor(value + 0.5))
+
+
+def resolve_placement(placement: Placement, source: np.ndarray, mask: np.ndarray | None,
+                      target_hw: tuple[int, int], offset=(0, 0)) -> Placed:
+    """Rescale ``source`` and ``mask`` as ``placement`` asks and find the integer offset.
+
+    ``mask`` (in the source's frame; None: the whole source) gives the object whose
+    anchor is placed.  ``offset`` is the operator's own: the top-left corner without
+    ``at``, a nudge with it.  The returned mask is float32 alpha of the returned
+    source's size.
+    """
+    hw = source.shape[:2]
+    alpha = np.ones(hw, np.float32) if mask is None else check_mask(mask, hw, "mask",
+                                                                    "the source")
+    if placement.at is None and placement.scale == 1.0 and placement.fit is None:
+        return Placed(source, alpha, (int(offset[0]), int(offset[1])))
+    source, alpha = rescaled(source, alpha, fit_factor(placement, alpha, target_hw))
+    if placement.at is None:
+        return Placed(source, alpha, (int(offset[0]), int(offset[1])))
+    point = anchor_point(alpha, placement.anchor)
+    goal = target_point(placement, target_hw)
+    return Placed(source, alpha, tuple(round_half_up(g - p) + int(n)
+                                       for g, p, n in zip(goal, point, offset)))
+
+
+def landed(layer: np.ndarray, offset: tuple[int, int], target_hw: tuple[int, int]):
+    """``layer`` (H x W or H x W x C) placed at ``offset`` on a zero canvas of ``target_hw``."""
+    canvas = np.zeros(tuple(target_hw) + layer.shape[2:], np.float32)
+    (h, w), (r, c) = layer.shape[:2], offset
+    top, left = max(r, 0), max(c, 0)
+    bottom, right = min(r + h, target_hw[0]), min(c + w, target_hw[1])
+    if top < bottom and left < right:
+        canvas[top:bottom, left:right] = layer[top - r:bottom - r, left - c:right - c]
+    return canvas

@@ -1,0 +1,52 @@
+"""Validation of the references between steps: cycles, order, outputs that exist, kinds."""
+from __future__ import annotations
+
+from graphlib import CycleError, TopologicalSorter
+
+from ..errors import Problem, did_you_mean
+from .model import Ref, Step
+
+
+def cycle_problems(steps: list[Step]) -> list[Problem]:
+    deps = {s.id: {r.step for r in s.refs()} for s in steps}
+    try:
+        tuple(TopologicalSorter(deps).static_order())
+    except CycleError as exc:
+        cycle = exc.args[1]
+        return [Problem(cycle[0], None, "cycle: " + " -> ".join(cycle))]
+    return []
+
+
+def output_problems(s: Step, name: str, r: Ref, src: Step) -> list[Problem]:
+    """The output ``r`` names exists on ``src`` and is not data fed to an image input."""
+    out = src.op.outputs[0] if r.output is None else src.op.output(r.output)
+    if out is None:
+        names = [o.name for o in src.op.outputs]
+        return [Problem(s.id, name, f"step '{src.id}' ({src.op.name}) has no output "
+                                    f"'{r.output}'; it has {', '.join(names)}",
+                        did_you_mean(r.output, names))]
+    want = s.op.input(name).kind
+    if out.kind == "data" and want != "any":
+        return [Problem(s.id, name, f"{r} is {src.op.name}'s '{out.name}' output, which is "
+                                    f"data, not an {want}")]
+    return []
+
+
+def _ref_problems(s: Step, name: str, r: Ref, order: dict, by_id: dict) -> list[Problem]:
+    if order[r.step] > order[s.id]:
+        return [Problem(s.id, name, f"refers to {r}, which comes later in the recipe; steps "
+                                    "may only use the outputs of earlier steps")]
+    src = by_id.get(r.step)
+    return [] if src is None else output_problems(s, name, r, src)
+
+
+def graph_problems(steps: list[Step], ids: list[str]) -> list[Problem]:
+    """Every reference points to an earlier step's existing output, and there is no cycle."""
+    found = cycle_problems(steps)
+    if found:
+        return found
+    order = {sid: k for k, sid in enumerate(ids)}
+    by_id = {s.id: s for s in steps}
+    return [problem for s in steps for name, value in s.inputs.items()
+            for r in (value if isinstance(value, list) else [value])
+            for problem in _ref_problems(s, name, r, order, by_id)]

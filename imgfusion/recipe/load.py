@@ -1,0 +1,95 @@
+"""Loading a recipe: read the YAML (safely), apply overrides, load its plugins, validate
+every part (plain functions returning problems), plan it, and build the :class:`Recipe`.
+
+Nothing runs until the whole recipe is valid; every problem is reported at once.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from ..errors import Problem, RecipeError
+from ..operators import InputPath
+from ..paths import is_sample
+from ..plan import MAX_VARIANTS, plan_run
+from ..plugins import Registry, load_registry, recipe_plugin_files
+from ..yaml_safe import apply_overrides, decode_recipe, read_yaml
+from .fields import Where, resolved_sweep
+from .graph import graph_problems
+from .model import FORMAT_VERSION, Recipe, Step
+from .shapes import shape_problems
+from .steps import all_steps, top_level
+
+
+def read_source(source: str | os.PathLike | Mapping[str, Any]):
+    """``(raw mapping, recipe path or None, the folder its paths are relative to)``."""
+    if isinstance(source, Mapping):
+        return dict(source), None, Path.cwd()
+    path = Path(source).resolve()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RecipeError(f"cannot read recipe {str(source)!r}: {exc.strerror}") from None
+    raw = read_yaml(decode_recipe(data, str(source)), str(source))
+    if not isinstance(raw, dict):
+        raise RecipeError(f"a recipe is a mapping with 'imgfusion: {FORMAT_VERSION}' and "
+                          f"'steps:', got {type(raw).__name__}")
+    return raw, path, path.parent
+
+
+def input_files(steps: Iterable[Step], path: Path | None, base_dir: Path) -> frozenset[Path]:
+    """The files the recipe reads: itself, and every input path (swept ones included)."""
+    found = {path} if path is not None else set()
+    for s in steps:
+        swept = resolved_sweep(s.op, s.sweep, base_dir)
+        for p in s.op.params:
+            values = [s.params.get(p.name), *swept.get(p.name, ())]
+            found.update(Path(v) for v in values
+                         if p.type is InputPath and isinstance(v, str) and not is_sample(v))
+    return frozenset(found)
+
+
+def validate(raw: dict, where: Where, path: Path | None, overwrite: bool):
+    """``(device, seed, planned steps, input files, problems)`` of a parsed recipe."""
+    device, seed, problems = top_level(raw)
+    steps, ids, found = all_steps(raw.get("steps"), where)
+    problems += found
+    files = input_files(steps, path, where.base_dir)
+    if not any(p.field == "steps" and p.step is None for p in problems):
+        problems += graph_problems(steps, ids)
+        steps, found = plan_run(steps, where.max_variants, where.out_dir, files, overwrite)
+        problems += found + shape_problems(steps)
+    return device, seed, steps, files, problems
+
+
+def _forced(step: Step, overwrite: bool) -> Step:
+    """``--overwrite`` sets each step's own ``overwrite`` parameter, where it has one."""
+    if overwrite and step.op.param("overwrite") is not None:
+        return replace(step, params={**step.params, "overwrite": True})
+    return step
+
+
+def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Iterable[str] = (),
+                out_dir: str | os.PathLike | None = None, device: str | None = None,
+                overwrite: bool = False, strict_plugins: bool = False,
+                registry: Registry | None = None, max_variants: int = MAX_VARIANTS) -> Recipe:
+    """Read and validate a recipe (a path or an already-parsed mapping).
+
+    Raises :class:`RecipeError` listing every problem found.
+    """
+    raw, path, base_dir = read_source(source)
+    problems: list[Problem] = apply_overrides(raw, overrides)
+    if device is not None:
+        raw["device"] = device
+    out = Path(out_dir).resolve() if out_dir is not None else base_dir
+    plugin_files = recipe_plugin_files(raw.get("plugins"), base_dir, problems)
+    if registry is None:
+        registry = load_registry(plugin_files, strict=strict_plugins)
+    where = Where(registry, base_dir, out, max_variants)
+    dev, seed, steps, files, found = validate(raw, where, path, overwrite)
+    if problems + found:
+        raise RecipeError(problems + found)
+    steps = tuple(_forced(s, overwrite) for s in steps)
+    return Recipe(steps, registry, raw, base_dir, out, path, dev, seed, files)

@@ -1,0 +1,142 @@
+"""What validation can tell from the declarations before anything runs: each step's output
+sizes and frame counts, and the problems they already show.
+
+One general rule, driven by the operators' traits (``imgfusion/operators`` stores them;
+the contract is documented in ``spec/operator-contract.md``, "Traits"); no operator is
+named here:
+
+- ``output_probe`` (``"module:function"``): ``function(params, inputs)`` returns a
+  :class:`~imgfusion.values.Shape` for every image, mask or video output, or a mapping
+  ``{output: Shape}``; ``inputs`` maps each single input to its known Shape (or None).
+- ``size_of`` (an input name): the outputs have that input's size.
+- ``same_size`` (input names): their sizes must match.
+- ``lockstep`` (input names): their frame counts must match.
+- ``for_video`` (an operator name): what to use on a video, named in the hint when an
+  operator writing one file per call receives one.
+
+A video reaching an image, mask or "any" input maps the operator over its frames (the
+engine's rule, :mod:`imgfusion.per_frame`): its outputs are videos of the same length.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import replace
+from typing import Any, Mapping
+
+from ..errors import ParameterError, Problem
+from ..per_frame import MAPPED_KINDS, instead_hint, traits, writes_per_call
+from ..values import Shape
+from .model import Ref, Step
+
+Known = dict[tuple[str, str | None], Shape]  # (step, output or None for its first) -> Shape
+
+
+def _shape(known: Known, ref: Ref) -> Shape | None:
+    return known.get((ref.step, ref.output))
+
+
+def single_inputs(step: Step, known: Known) -> dict[str, Shape | None]:
+    """Each input given one reference -> the Shape known of it (None: unknown)."""
+    return {name: _shape(known, value) for name, value in step.inputs.items()
+            if not isinstance(value, list)}
+
+
+def fed_videos(step: Step, known: Known) -> dict[str, Shape]:
+    """Inputs through which the operator is mapped over frames -> the video's Shape."""
+    fed = {}
+    for name, value in step.inputs.items():
+        spec = step.op.input(name)
+        if spec is None or spec.kind not in MAPPED_KINDS:
+            continue
+        shapes = [_shape(known, r) for r in (value if isinstance(value, list) else [value])]
+        fed.update({name: s for s in shapes if s is not None and s.video})
+    return fed
+
+
+def _writer_problems(step: Step, fed: Mapping[str, Shape]) -> list[Problem]:
+    if not fed or writes_per_call(step.op) is None:
+        return []
+    return [Problem(step.id, next(iter(fed)), f"receives a video, and {step.op.name} writes "
+                                              f"one file per call{instead_hint(step.op)}")]
+
+
+def _mapped_problems(step: Step, fed: Mapping[str, Shape]) -> list[Problem]:
+    counts = {n: s.frames for n, s in fed.items() if s.frames is not None}
+    if len(set(counts.values())) < 2:
+        return []
+    listed = ", ".join(f"{n}: {c}" for n, c in counts.items())
+    return [Problem(step.id, list(counts)[-1], "videos advanced in lockstep must have the "
+                                               f"same number of frames; got {listed}")]
+
+
+def _pairs(step: Step, known: Known, trait: str, attribute: str):
+    """``(first, other, their refs, their values)`` of a trait's inputs that disagree."""
+    names = [n for n in traits(step.op).get(trait, ()) if isinstance(step.inputs.get(n), Ref)]
+    values = {n: getattr(_shape(known, step.inputs[n]), attribute, None) for n in names}
+    values = {n: v for n, v in values.items() if v is not None}
+    first = next(iter(values), None)
+    return [(first, n, step.inputs[first], step.inputs[n], values[first], v)
+            for n, v in values.items() if tuple(_seq(v)) != tuple(_seq(values[first]))]
+
+
+def _seq(value: Any) -> tuple:
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
+def declared_problems(step: Step, known: Known) -> list[Problem]:
+    """The ``lockstep`` and ``same_size`` traits, where the sizes are already known."""
+    out = [Problem(step.id, n, f"{n} ({r}) has {v} frames but {a} ({ra}) has {va}; {a} and {n} "
+                               "run in lockstep, frame for frame")
+           for a, n, ra, r, va, v in _pairs(step, known, "lockstep", "frames")]
+    out += [Problem(step.id, n, f"{n} ({r}) is {v[0]} x {v[1]} but {a} ({ra}) is {va[0]} x "
+                                f"{va[1]} (rows x cols); they must match")
+            for a, n, ra, r, va, v in _pairs(step, known, "same_size", "size")]
+    return out
+
+
+def probe(step: Step, inputs: Mapping[str, Shape | None]) -> Any:
+    """What the operator's ``output_probe`` says of its outputs (None: nothing known)."""
+    target = traits(step.op).get("output_probe")
+    if not target or step.sweep:
+        return None
+    module, _, name = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)(step.params, inputs)
+    except (ParameterError, KeyError, TypeError, ValueError, OSError):
+        return None   # the step's own check reports a bad parameter or file
+
+
+def output_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> dict[str, Shape]:
+    """Each image, mask or video output of ``step`` -> what is known of it."""
+    inputs = single_inputs(step, known)
+    told = probe(step, inputs)
+    like = inputs.get(traits(step.op).get("size_of", ""))
+    frames = next((s.frames for s in fed.values() if s.frames is not None), None)
+    shapes = {}
+    for out in (o for o in step.op.outputs if o.kind != "data"):
+        shape = told.get(out.name) if isinstance(told, Mapping) else told
+        if shape is None and like is not None:
+            shape = Shape(like.size)
+        if fed:
+            shape = Shape(getattr(shape, "size", None), frames, True)
+        if out.kind == "video":
+            shape = replace(shape or Shape(), video=True)
+        if shape is not None:
+            shapes[out.name] = shape
+    return shapes
+
+
+def shape_problems(steps: list[Step]) -> list[Problem]:
+    """Problems the known sizes and frame counts already show, step by step in order."""
+    known: Known = {}
+    problems: list[Problem] = []
+    for step in steps:
+        fed = fed_videos(step, known)
+        problems += _writer_problems(step, fed) + _mapped_problems(step, fed)
+        problems += declared_problems(step, known)
+        shapes = output_shapes(step, known, fed)
+        known.update({(step.id, name): s for name, s in shapes.items()})
+        first = step.op.outputs[0].name
+        if first in shapes:
+            known[(step.id, None)] = shapes[first]
+    return problems

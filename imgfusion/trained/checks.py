@@ -1,0 +1,45 @@
+"""What recipe validation checks of the trained operators before anything runs.
+
+Each ``check(params)`` raises :class:`~imgfusion.errors.ParameterError` naming the field;
+the operators name them in ``@operator(check=...)``.  Light: the heavy modules (torch)
+are imported inside, when validation runs a check.
+"""
+from __future__ import annotations
+
+from ..errors import ParameterError
+
+
+def check_train_vae(params) -> None:
+    """train_style_vae: the network the sizes make, the VGG weights, the folders' counts."""
+    from ..style.checks import check_weights
+    from .data import check_count, count_folder
+    from .vae_net import build_arch
+
+    p = params
+    build_arch(p.get("preset", "default"), p.get("size"), p.get("filters"), p.get("kernels"),
+               p.get("latent"), p.get("refiner_width"))
+    weights = p.get("vgg_weights", "original")
+    if weights is not None:   # neural_style's own check, under this operator's field name
+        try:
+            check_weights(weights)
+        except ParameterError as exc:
+            raise ParameterError("vgg_weights", exc.message) from None
+    for name in ("paintings_folder", "frames_folder"):
+        if p.get(name):
+            check_count(count_folder(p[name], name), 3, name, "images (2 to train, 1 held out)")
+
+
+def check_vae_model_file(params) -> None:
+    """vae_style: ``model_file``'s header is a style_vae model's."""
+    if params.get("model_file"):
+        from .vae_io import check_vae_file
+
+        check_vae_file(params["model_file"])
+
+
+def check_fast_model_path(params) -> None:
+    """fast_style: ``model_path``'s header is a fast_style model's."""
+    if params.get("model_path") is not None:
+        from .modelfile import check_model_file
+
+        check_model_file(params["model_path"], "fast_style", field="model_path")

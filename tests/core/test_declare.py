@@ -1,0 +1,169 @@
+"""The operator contract: a typed function read at run time and from its source."""
+import importlib
+import sys
+import textwrap
+
+import pytest
+
+from imgfusion.declare import DeclarationError, read_function
+from imgfusion.errors import ParameterError
+from imgfusion.static_decl import read_module
+
+OPTIONS = '''
+from typing import Annotated, Literal
+from imgfusion.operators import Range, options
+
+Solver = Literal["cg", "direct"]
+
+
+@options
+class Losses:
+    """Weights of the losses.
+
+    Parameters
+    ----------
+    style_weight : how much the style counts
+    tv_weight : smoothness
+    """
+    style_weight: Annotated[float, Range(0, 1e6)] = 1e3
+    tv_weight: Annotated[float, Range(0, 10)] = 0.0
+'''
+OPS = '''
+from typing import Annotated, NamedTuple
+from imgfusion.limits import COORD_MAX
+from imgfusion.operators import (Data, Image, Images, Mask, Range, Seed, WorkDir, operator,
+                                 OutputPath)
+from .options import Losses, Solver
+
+HALF = 1 / 2
+
+
+class Blended(NamedTuple):
+    """What blend returns.
+
+    Attributes
+    ----------
+    image : the blended image
+    info : solver and residual
+    """
+    image: Image
+    info: Data
+
+
+def _check(params):
+    return None
+
+
+@operator(check=_check, lockstep=("source", "target"))
+def blend(source: Image, target: Image, mask: Mask | None = None, *,
+          offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
+          solver: Solver = "cg", tol: Annotated[float, Range(1e-15, HALF)] = 1e-8,
+          plot: OutputPath | None = None, losses: Losses = Losses(), seed: Seed = 0,
+          workdir: WorkDir = None) -> Blended:
+    """Blend source into target.
+
+    Longer text.
+
+    Parameters
+    ----------
+    source : pasted
+    target : pasted into
+    mask : where
+    offset : (row, col) of the corner
+    solver : which solver
+    tol
+        relative residual
+        at which cg stops
+    """
+    return Blended(source, {"tol": tol, "losses": losses, "seed": seed})
+
+
+@operator(name="sheet")
+def grid(images: Images, *, columns: int = 4) -> Image:
+    """Lay images out."""
+    return images[0]
+'''
+
+
+@pytest.fixture
+def package(tmp_path, monkeypatch):
+    """A package ``toyops`` with an options module and an operator module, importable."""
+    pkg = tmp_path / "toyops"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "options.py").write_text(textwrap.dedent(OPTIONS))
+    (pkg / "ops.py").write_text(textwrap.dedent(OPS))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield pkg
+    for name in [m for m in sys.modules if m.startswith("toyops")]:
+        del sys.modules[name]
+
+
+def test_the_source_reading_does_not_import_and_equals_the_runtime_one(package):
+    static = {op.name: op for op in read_module("toyops.ops")}
+    assert "toyops.ops" not in sys.modules
+    module = importlib.import_module("toyops.ops")
+    runtime = {"blend": read_function(module.blend), "sheet": read_function(module.grid)}
+    for name in ("blend", "sheet"):
+        s, r = static[name].describe(), runtime[name].describe()
+        s.pop("source"), r.pop("source")
+        assert s == r
+        assert static[name].context == runtime[name].context
+        assert static[name].groups["losses"][1] == runtime[name].groups["losses"][1] \
+            if name == "blend" else True
+
+
+def test_what_the_reader_derives(package):
+    op = {o.name: o for o in read_module("toyops.ops")}["blend"]
+    assert [(i.name, i.kind, i.optional) for i in op.inputs] == \
+        [("source", "image", False), ("target", "image", False), ("mask", "mask", True)]
+    p = {p.name: p for p in op.params}
+    assert (p["offset"].min, p["offset"].max, p["offset"].default) == (-65536, 65536, (0, 0))
+    assert (p["solver"].type, p["solver"].choices) == (str, ("cg", "direct"))
+    assert (p["tol"].max, p["tol"].help) == (0.5, "relative residual at which cg stops")
+    assert (p["style_weight"].max, p["style_weight"].help) == (1e6, "how much the style counts")
+    assert op.groups["losses"] == ("toyops.options:Losses", ("style_weight", "tv_weight"))
+    assert op.context == ("seed", "workdir")
+    assert op.traits == {"check": "toyops.ops:_check", "lockstep": ("source", "target")}
+    assert [(o.name, o.kind, o.help) for o in op.outputs] == \
+        [("image", "image", "the blended image"), ("info", "data", "solver and residual")]
+    assert op.summary == "Blend source into target." and "Longer text." in op.long_help
+    sheet = {o.name: o for o in read_module("toyops.ops")}["sheet"]
+    assert (sheet.inputs[0].many, sheet.func) == (True, "toyops.ops:grid")
+
+
+def test_the_engine_gets_the_group_built_and_python_calls_are_checked(package):
+    op = {o.name: o for o in read_module("toyops.ops")}["blend"]
+    out = op.call({"source": 1, "target": 2}, {"style_weight": 5.0, "tol": 0.1}, {"seed": 3})
+    assert out["image"] == 1
+    assert out["info"]["losses"].style_weight == 5.0 and out["info"]["seed"] == 3
+    blend = importlib.import_module("toyops.ops").blend
+    with pytest.raises(ParameterError) as err:
+        blend(1, 2, tol=0.75)
+    assert err.value.field == "tol" and "maximum 0.5" in str(err.value)
+    losses = importlib.import_module("toyops.options").Losses
+    with pytest.raises(ParameterError) as err:
+        blend(1, 2, losses=losses(tv_weight=11))
+    assert err.value.field == "tv_weight"
+    assert blend(1, 2, offset=[3, 4]).info["tol"] == 1e-8
+
+
+@pytest.mark.parametrize("code,message", [
+    ("def f(image: Image, *, k=1) -> Image:", "'k': every parameter needs an annotation"),
+    ("def f(image: Image, *, k: int = bump(1)) -> Image:", "f, parameter 'k': 'bump(1)' is not"),
+    ("def f(image: Image, *, dev: Device = 'cpu') -> Image:", "passes this context as 'device'"),
+    ("def f(image: int) -> Image:", "annotated Image, Mask, Images, Masks, Video or Value"),
+    ("def f(image: Image) -> int:", "an output is annotated"),
+    ("def f(image: Image, *, losses: L = L(), w: int = 1) -> Image:", "declared twice"),
+])
+def test_a_wrong_declaration_is_an_error_naming_module_function_and_parameter(
+        tmp_path, monkeypatch, code, message):
+    (tmp_path / "badops.py").write_text(
+        "from imgfusion.operators import Image, Device, operator, options\n"
+        "@options\nclass L:\n    w: int = 0\n"
+        "def bump(x):\n    return x\n"
+        f"@operator\n{code}\n    '''Doc.'''\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(DeclarationError) as err:
+        read_module("badops")
+    assert "badops.f" in str(err.value) and message in str(err.value)

@@ -1,0 +1,30 @@
+"""`imgfusion run --until STEP`: run up to a step (a preview, say), and stop there."""
+import json
+
+from imgfusion.cli import main
+
+RECIPE = """
+    imgfusion: 1
+    plugins: [TOY]
+    steps:
+      - {id: a, op: const, value: 0.25}
+      - {id: first, op: write, path: out/a.npy}
+      - {id: later, op: write, image: $a, path: out/b.npy}
+"""
+
+def test_until_stops_after_the_step_and_records_it(write_recipe, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["run", str(write_recipe(RECIPE)), "--out", str(out), "--until", "first"]) == 0
+    assert capsys.readouterr().out.split() == [str(out / "out" / "a.npy")]
+    assert not (out / "out" / "b.npy").exists()
+    report = json.loads((out / "run.json").read_text())
+    assert report["until"] == "first" and report["status"] == "ok"
+    assert [s["id"] for s in report["steps"]] == ["a", "first"]
+
+
+def test_an_unknown_step_exits_2_before_anything_runs(write_recipe, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["run", str(write_recipe(RECIPE)), "--out", str(out), "--until", "frist"]) == 2
+    err = capsys.readouterr().err
+    assert "--until" in err and "'first'" in err and "Traceback" not in err
+    assert not out.exists() or not any(out.rglob("*"))

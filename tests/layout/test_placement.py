@@ -1,0 +1,116 @@
+"""Placement by anchor: the resolved offset puts the named point where it was asked."""
+import numpy as np
+import pytest
+
+from imgfusion.errors import ParameterError
+from imgfusion.layout.placement import Placement, anchor_point, resolve_placement
+
+
+def blob(shape, top, left, rows, cols):
+    mask = np.zeros(shape, bool)
+    mask[top:top + rows, left:left + cols] = True
+    return mask
+
+
+def centre(mask):
+    r, c = np.nonzero(mask)
+    return r.mean(), c.mean()
+
+
+@pytest.mark.parametrize("size", [(5, 7), (6, 8), (4, 9), (1, 2)])
+@pytest.mark.parametrize("at", [(20.0, 30.0), (-6.0, -3.5), (55.2, 80.7), (-40.0, 120.0)])
+@pytest.mark.parametrize("anchor", ["mask_center", "bbox_center"])
+def test_centre_lands_on_the_point(size, at, anchor):
+    """Odd and even sizes, negative and out-of-frame targets, within a pixel."""
+    mask = blob((30, 40), 3, 11, *size)
+    source = np.zeros((30, 40, 3), np.float32)
+    placed = resolve_placement(Placement(at=at, anchor=anchor), source, mask, (50, 60))
+    r, c = centre(mask)
+    landed = (r + placed.offset[0], c + placed.offset[1])
+    assert abs(landed[0] - at[0]) <= 0.5 and abs(landed[1] - at[1]) <= 0.5
+
+
+def test_mask_centre_is_the_centre_of_mass():
+    mask = np.zeros((20, 20), np.float32)
+    mask[2, 3] = 1.0
+    mask[10, 15] = 1.0
+    mask[10, 3] = 0.5
+    row = (2 + 10 + 0.5 * 10) / 2.5
+    col = (3 + 15 + 0.5 * 3) / 2.5
+    assert anchor_point(mask, "mask_center") == pytest.approx((row, col))
+    assert anchor_point(mask, "bbox_center") == (6.0, 9.0)
+    assert anchor_point(mask, "bottom_right") == (10.0, 15.0)
+    assert anchor_point(mask, "top_right") == (2.0, 15.0)
+
+
+def test_fractions_name_the_target_centre_and_offset_nudges():
+    mask = blob((9, 9), 2, 2, 5, 5)      # centre (4, 4)
+    source = np.zeros((9, 9, 1), np.float32)
+    for hw, expected in (((11, 21), (5, 10)), ((10, 20), (4.5, 9.5))):
+        placed = resolve_placement(Placement(at=(0.5, 0.5), units="fraction"), source, mask, hw)
+        landed = np.add((4, 4), placed.offset)
+        assert np.all(np.abs(landed - expected) <= 0.5)
+    nudged = resolve_placement(Placement(at=(5, 10)), source, mask, (11, 21), offset=(2, -3))
+    assert nudged.offset == (5 - 4 + 2, 10 - 4 - 3)
+
+
+def test_corner_anchor_is_exact():
+    mask = blob((12, 12), 3, 5, 4, 6)
+    placed = resolve_placement(Placement(at=(0, 0), anchor="top_left"),
+                               np.zeros((12, 12, 3), np.float32), mask, (20, 20))
+    assert placed.offset == (-3, -5)
+    placed = resolve_placement(Placement(at=(19, 19), anchor="bottom_right"),
+                               np.zeros((12, 12, 3), np.float32), mask, (20, 20))
+    assert placed.offset == (19 - 6, 19 - 10)
+
+
+def test_without_at_the_offset_is_the_old_rule():
+    source = np.zeros((8, 8, 3), np.float32)
+    placed = resolve_placement(Placement(), source, None, (4, 4), offset=(-3, 7))
+    assert placed.offset == (-3, 7) and placed.source is source
+    assert placed.mask.shape == (8, 8) and placed.mask.min() == 1
+
+
+def test_fit_keeps_the_aspect_and_fills_the_box():
+    mask = blob((40, 60), 10, 10, 20, 40)   # a 20 x 40 object
+    source = np.random.default_rng(0).random((40, 60, 3)).astype(np.float32)
+    placed = resolve_placement(Placement(at=(50, 50), fit=(30, 30)), source, mask, (100, 100))
+    assert placed.source.shape[:2] == placed.mask.shape == (30, 45)
+    rows, cols = np.nonzero(placed.mask >= 0.5)
+    assert abs((cols.max() - cols.min() + 1) - 30) <= 1
+    assert abs((rows.max() - rows.min() + 1) - 15) <= 1
+    frac = resolve_placement(Placement(at=(0.5, 0.5), units="fraction", fit=(0.3, 0.3)),
+                             source, mask, (100, 100))
+    assert frac.source.shape[:2] == (30, 45)
+    assert resolve_placement(Placement(scale=0.5), source, mask, (9, 9)).mask.shape == (20, 30)
+
+
+def test_scale_and_fit_together_is_refused():
+    with pytest.raises(ParameterError) as err:
+        resolve_placement(Placement(at=(1, 1), scale=2.0, fit=(3, 3)),
+                          np.zeros((4, 4, 3), np.float32), None, (9, 9))
+    assert err.value.field == "fit"
+
+
+def test_mask_of_another_size_names_the_field():
+    with pytest.raises(ParameterError) as err:
+        resolve_placement(Placement(at=(1, 1)), np.zeros((4, 4, 3), np.float32),
+                          np.ones((5, 4), bool), (9, 9))
+    assert err.value.field == "mask"
+
+
+def test_place_and_composite_take_the_placement_flat_or_whole():
+    from imgfusion.layout.compose import composite
+    from imgfusion.layout.geometry import place
+
+    image = np.ones((6, 8, 3), np.float32)
+    onto = np.zeros((20, 30, 3), np.float32)
+    mask = blob((6, 8), 1, 2, 3, 3)                      # centre (2, 3)
+    flat = place(image, onto, mask, at=(10, 20))
+    whole = place(image, onto, mask, placement=Placement(at=(10, 20)))
+    assert np.array_equal(flat, whole)
+    assert np.array_equal(np.argwhere(flat[..., 0] > 0), np.argwhere(blob((20, 30), 9, 19, 3, 3)))
+    nudged = composite(image, onto, mask, at=(0.5, 0.5), units="fraction", anchor="top_left")
+    assert np.argwhere(nudged[..., 0] > 0).min(0).tolist() == [10, 15]
+    bigger = place(image, onto, mask, at=(10, 20), scale=2.0)
+    assert (bigger[..., 0] > 0.5).sum() == pytest.approx(36, abs=8)
