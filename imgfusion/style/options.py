@@ -10,7 +10,7 @@ Imports neither torch nor numpy: listing operators reads this module.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Literal
 
 from ..limits import ITERATIONS_MAX, LEARNING_RATE, SCALE_MAX, SIDE_MAX, WEIGHT_MAX
@@ -26,6 +26,7 @@ HistogramMode = Literal["chol", "pca", "sym"]
 Precision = Literal["fp32", "tf32", "bf16"]
 GuideMode = Literal["simple", "all", "inside"]
 OutputSize = Annotated[int | tuple[int, int] | None, Range(1, SIDE_MAX)]
+Quality = Literal["custom", "draft", "standard", "best"]
 
 
 @options
@@ -95,16 +96,46 @@ class StyleSchedule:
         in overlapping tiles at its full size (:mod:`imgfusion.style.tiles`)
     tile_overlap
         overlap of neighbouring tiles, as a fraction of the tile's side
+    coarse_to_fine
+        without a pyramid, an output whose longest side is above this many px is
+        optimised first at half size (`iterations`), then at full size (0.4 x
+        `iterations`, as Gatys et al. 2017's 500 + 200); 0 never
+    quality
+        a preset for the fields above left at their defaults: draft (100 iterations,
+        stop at 1e-3 over 20, coarse to fine above 256 px), standard (the defaults: 300,
+        1e-3 over 50, above 512 px), best (1000, 1e-4 over 50, above 1024 px); custom:
+        the fields as given
     """
 
     optimizer: Optimizer = "lbfgs"
     learning_rate: Annotated[float | None, Range(LEARNING_RATE[0], LEARNING_RATE[1])] = None
     iterations: Annotated[int, Range(1, ITERATIONS_MAX)] = 300
-    tolerance: Annotated[float, Range(0, 1)] = 0.0
+    tolerance: Annotated[float, Range(0, 1)] = 1e-3
     window: Annotated[int, Range(1, ITERATIONS_MAX)] = 50
     pyramid: Annotated[list[tuple[int, int]] | None, Range(1, ITERATIONS_MAX)] = None
     tile_iterations: Annotated[int, Range(1, ITERATIONS_MAX)] = 100
     tile_overlap: Annotated[float, Range(0, 0.45)] = 0.25
+    coarse_to_fine: Annotated[int, Range(0, SIDE_MAX)] = 512
+    quality: Quality = "custom"
+
+
+# What each ``quality`` preset sets (the fields a schedule leaves at their defaults).
+QUALITY_PRESETS = {
+    "draft": {"iterations": 100, "tolerance": 1e-3, "window": 20, "coarse_to_fine": 256},
+    "standard": {"iterations": 300, "tolerance": 1e-3, "window": 50, "coarse_to_fine": 512},
+    "best": {"iterations": 1000, "tolerance": 1e-4, "window": 50, "coarse_to_fine": 1024},
+}
+
+
+def with_quality(schedule: StyleSchedule) -> StyleSchedule:
+    """``schedule`` with its ``quality`` preset filled into the fields left at their
+    defaults (a field given another value keeps it); ``custom`` changes nothing."""
+    if schedule.quality == "custom":
+        return schedule
+    default = StyleSchedule()
+    preset = QUALITY_PRESETS[schedule.quality]
+    return replace(schedule, **{k: v for k, v in preset.items()
+                                if getattr(schedule, k) == getattr(default, k)})
 
 
 @options

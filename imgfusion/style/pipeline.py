@@ -23,9 +23,9 @@ from .layers import deepest
 from .losses import GramStyleLoss, blended_gram_targets, content_loss, tv_loss
 from .optimize import NonFiniteLoss, StyleInterrupted, Watch, optimize
 from .options import (Optimizer, Pooling, Speed, StyleColor, StyleFiles, StyleGuides, StyleInit,
-                      StyleLosses, StyleSchedule)
+                      StyleLosses, StyleSchedule, with_quality)
 from .prepare import Setup, check_inputs
-from .pyramid import fit_size, levels, upsample
+from .pyramid import coarse_to_fine, fit_size, levels, upsample
 from .weights import load_features, preprocessing_for
 
 
@@ -103,7 +103,9 @@ def _regions(inputs: StyleInputs, setup: Setup, guides: StyleGuides):
 
 
 def prepare(inputs: StyleInputs, s: StyleSettings, ctx: StyleContext) -> StyleRun:
-    """Check the inputs and the plan (sizes, memory), load the weights: a ready run."""
+    """Check the inputs and the plan (sizes, memory), load the weights: a ready run (its
+    schedule with the ``quality`` preset filled in)."""
+    s = replace(s, schedule=with_quality(s.schedule))
     setup = check_inputs(inputs, s)
     regions = _regions(inputs, setup, s.guides)
     _check_run_options(s)
@@ -111,8 +113,9 @@ def prepare(inputs: StyleInputs, s: StyleSettings, ctx: StyleContext) -> StyleRu
                 else checks.as_rgb(inputs.init_image, "init_image")[0])
     dev = resolve_device(ctx.device)
     check_precision(s.speed.precision, dev)
-    plan = levels(s.schedule.pyramid, s.size, int(s.schedule.iterations))
     base_hw = (setup.content if setup.content is not None else setup.styles[0]).shape[:2]
+    plan = coarse_to_fine(levels(s.schedule.pyramid, s.size, int(s.schedule.iterations)),
+                          base_hw, int(s.schedule.coarse_to_fine))
     layers = list(dict.fromkeys([*setup.content_w, *setup.style_w]))
     field = "pyramid" if s.schedule.pyramid else ("content" if s.size is None else "size")
     final_hw = check_plan(base_hw, plan, styles=setup.styles, layers=layers,

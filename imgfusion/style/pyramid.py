@@ -37,6 +37,20 @@ def levels(pyramid: Sequence[Sequence[int]] | None, size, iterations: int) -> li
     return out
 
 
+def coarse_to_fine(plan: list[tuple], base_hw: tuple[int, int], above: int) -> list[tuple]:
+    """A single-level ``plan`` whose output's longest side is above ``above`` px (0:
+    never) as two levels: half size for its iterations, then full size for 0.4 x them
+    (Gatys et al. 2017: 512 px x 500, then 1024 px x 200); other plans unchanged."""
+    if len(plan) != 1 or not above:
+        return plan
+    size, iterations = plan[0]
+    hw = fit_size(base_hw, size)
+    if max(hw) <= above:
+        return plan
+    half = (max(1, round(hw[0] / 2)), max(1, round(hw[1] / 2)))
+    return [(half, iterations), (hw, max(1, round(0.4 * iterations)))]
+
+
 def upsample(image: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
     """Bilinear resize of a B x C x H x W tensor to ``hw``."""
     if tuple(image.shape[-2:]) == tuple(hw):

@@ -10,5 +10,6 @@ FRAMES_MAX = 10_000_000  # frames: over 46 days at 25 fps
 FPS_MAX = 1000.0
 FlowMethod = Literal["dis", "farneback", "raft_small", "raft_large"]
 FlowPreset = Literal["ultrafast", "fast", "medium"]
-FrameInit = Literal["prev_warped", "prev", "init"]
+FrameInit = Literal["auto", "prev_warped", "prev", "init"]
+Carry = Literal["sharpened", "sharp", "image", "stylisation"]
 MaskMethod = Literal["composite", "guided"]

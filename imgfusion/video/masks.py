@@ -25,6 +25,7 @@ from ..errors import ParameterError
 from ..layout.geometry import resize
 from ..masked.region_masks import feathered
 from ..values import Video
+from .style_checks import guided_masks
 
 @dataclass(frozen=True)
 class MaskSettings:
@@ -120,3 +121,19 @@ def with_masks(frames: Iterator[np.ndarray], masks: FrameMasks | None, clip_fram
     if not known and next(source, None) is not None:
         raise ParameterError("mask", f"the mask video goes on after the clip's {n + 1} "
                                      f"frames; it runs in lockstep with the clip")
+
+
+def guide_arrays(style_guides) -> list[np.ndarray]:
+    """The style guide masks as arrays (for the resume fingerprint)."""
+    sg = style_guides
+    return [np.asarray(g) for g in (sg if isinstance(sg, list) else [sg]) if g is not None]
+
+
+def mask_plan(mask, video: Video, hw, clip_hw, styles, *, method, threshold, feather,
+              style_guides) -> tuple[FrameMasks | None, bool]:
+    """The checked masks, and whether they guide the style loss (``mask_method: guided``)."""
+    guided = method == "guided"
+    guided_masks(mask, styles, guided=guided, style_guides=style_guides)
+    masks = frame_masks(mask, video, MaskSettings(tuple(clip_hw), tuple(hw), threshold,
+                                                  float(feather)))
+    return masks, guided

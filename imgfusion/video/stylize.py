@@ -1,12 +1,10 @@
 """``video_style``: Gatys style on every frame, held together by Ruder et al.'s temporal loss.
 
-Single pass (default): frame 0 is stylised from ``init`` with ``first_iterations``; each
-next frame t starts from the previous result warped by the flow t -> t-1
-(``frame_init: prev_warped``) and is optimised with the content and style losses plus
-the temporal loss towards the warped earlier results (``neighbours``: 1 = short-term;
-1, 2, 4 = long-term).  Multi-pass (``passes`` > 1): the clip is swept forwards and
-backwards alternately, each frame starting from ``(x + c · warped neighbour) / (1 + c)``,
-with the temporal loss from pass ``temporal_from_pass`` on.
+Single pass: frame 0 is stylised from ``init`` with ``first_iterations``; frame t starts
+from the carried earlier result (``carry``, warped by the flow t -> t-1) and is optimised
+with the content, style and temporal losses (``neighbours``: 1 short-term, 1, 2, 4
+long-term); without the temporal loss every frame is a single-image run.  Multi-pass:
+sweeps alternating in direction, from ``(x + c · warped neighbour) / (1 + c)``.
 
 Every frame is written (16-bit PNG) to ``frames_dir`` as it finishes; a rerun with the
 same settings resumes after the last finished frame, and Ctrl-C keeps every finished
@@ -37,11 +35,11 @@ from ..style.pipeline import StyleContext, StyleInputs, StyleSettings
 from ..style.transfer import stylise
 from ..values import Video
 from .frames import as_video
-from .limits import FRAMES_MAX, FlowMethod, FlowPreset, FrameInit, MaskMethod
-from .masks import FrameMasks, MaskSettings, frame_masks, with_masks
+from .limits import FRAMES_MAX, Carry, FlowMethod, FlowPreset, FrameInit, MaskMethod
+from .masks import guide_arrays, mask_plan, with_masks
 from .reader import _resized, load_video, output_size
 from .store import FrameStore, fingerprint, quantised
-from .style_checks import check_video_style, checked_neighbours, guided_masks, refuse_image_init
+from .style_checks import check_video_style, checked_neighbours, refuse_image_init
 from .temporal import Target, TemporalLoss, blended_init, neighbour_targets
 
 PER_FRAME_SCHEDULE = Fields("optimizer", "learning_rate", "iterations", "tolerance", "window")
@@ -75,9 +73,15 @@ class _Run(NamedTuple):
     total: int | None
     style_guides: Any = None    # with a mask and mask_method guided: the style's guide
     guided: bool = False
+    carry: str = "image"        # what a stylised neighbour carries forward (temporal.carried)
 
-    def iterations(self, first: bool) -> int:
-        return self.first_iterations if first else int(self.settings.schedule.iterations)
+    def iterations(self, from_init: bool) -> int:
+        """A frame started like a single image (from ``init``) gets ``first_iterations``."""
+        return self.first_iterations if from_init else int(self.settings.schedule.iterations)
+
+    def needs_flow(self) -> bool:
+        """Independent frames (no temporal loss, each started from ``init``) need no flow."""
+        return self.temporal_weight > 0 or self.frame_init != "init"
 
 
 def _frame_settings(run: _Run, iterations: int, start: np.ndarray | None) -> StyleSettings:
@@ -127,6 +131,12 @@ def _consistency_row(image: np.ndarray, target: Target, mask: np.ndarray | None)
     return row
 
 
+def _targets(run: _Run, content: np.ndarray, near: list, mask) -> list[Target]:
+    """The neighbours ``near`` carried into ``content`` (none when there are none)."""
+    return neighbour_targets(content, near, **run.flow, region=mask, carry=run.carry) \
+        if near else []
+
+
 def _start(run: _Run, targets: Sequence[Target], current: np.ndarray | None):
     if current is not None:  # multi-pass: the frame's own result, blended with its neighbour
         return blended_init(current, targets[0]) if targets else current
@@ -142,12 +152,13 @@ def _single_pass(run: _Run, frames: Iterator[tuple], store: FrameStore,
         if store.finished(0, t):
             past.append((content, store.read(t), mask))
             continue
-        near = [(j, *past[-j]) for j in sorted(neighbours) if j <= len(past)]
-        targets = neighbour_targets(content, near, **run.flow, region=mask) if near else []
+        near = [(j, *past[-j]) for j in sorted(neighbours) if j <= len(past)] \
+            if run.needs_flow() else []
+        targets = _targets(run, content, near, mask)
         start = _start(run, targets, None)
         if run.frame_init == "prev" and past:
             start = past[-1][1]
-        iters = run.iterations(t == 0)
+        iters = run.iterations(start is None)
         image, row = _stylise(run, content, targets, iters, start, True, mask)
         store.write(t, image, {"frame": t, "pass": 0, **row}, 0, t)
         past.append((content, image, mask))
@@ -178,10 +189,10 @@ def _multi_pass(run: _Run, frames: Iterator[tuple], store: FrameStore, passes: i
             near = [(step, store.content(i - step), store.read(i - step), mask_at(i - step))] \
                 if have and 0 <= i - step < n else []
             mask = mask_at(i)
-            targets = neighbour_targets(content, near, **run.flow, region=mask) if near else []
+            targets = _targets(run, content, near, mask)
             current = store.read(i) if p > 0 else None
             start = _start(run, targets, current)
-            iters = run.iterations(p == 0 and k == 0)
+            iters = run.iterations(start is None)
             image, row = _stylise(run, content, targets, iters, start, p >= temporal_from, mask)
             store.write(i, image, {"frame": i, "pass": p, **row}, p, k)
             _tick(run, done, row)
@@ -223,19 +234,11 @@ def _frames_dir(frames_dir, workdir) -> Path:
     return in_output_folder(frames_dir, workdir)
 
 
-def _guide_arrays(style_guides) -> list[np.ndarray]:
-    sg = style_guides
-    return [np.asarray(g) for g in (sg if isinstance(sg, list) else [sg]) if g is not None]
-
-
-def _mask_plan(mask, video: Video, hw, clip_hw, styles, *, method, threshold, feather,
-               style_guides) -> tuple[FrameMasks | None, bool]:
-    """The checked masks, and whether they guide the style loss (``mask_method: guided``)."""
-    guided = method == "guided"
-    guided_masks(mask, styles, guided=guided, style_guides=style_guides)
-    masks = frame_masks(mask, video, MaskSettings(tuple(clip_hw), tuple(hw), threshold,
-                                                  float(feather)))
-    return masks, guided
+def _frame_init(frame_init: str, temporal_weight: float) -> str:
+    """``auto``: independent frames without the temporal loss, else the warped start."""
+    if frame_init != "auto":
+        return frame_init
+    return "init" if temporal_weight == 0 else "prev_warped"
 
 
 def _style_key(s: StyleSettings, device: str, seed: int) -> dict:
@@ -259,7 +262,7 @@ def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
                 first_iterations: Annotated[int | None, Range(1, ITERATIONS_MAX)] = None,
                 temporal_weight: Annotated[float, Range(0, WEIGHT_MAX)] = 1e3,
                 neighbours: Annotated[list[int], Range(1, FRAMES_MAX)] = (1,),
-                frame_init: FrameInit = "prev_warped", passes: Annotated[int, Range(1, 1000)] = 1,
+                frame_init: FrameInit = "auto", carry: Carry = "sharpened", passes: Annotated[int, Range(1, 1000)] = 1,
                 temporal_from_pass: Annotated[int | None, Range(0, 1000)] = None,
                 flow_method: FlowMethod = "dis", flow_preset: FlowPreset = "medium",
                 mask_method: MaskMethod = "composite",
@@ -312,7 +315,15 @@ def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
     neighbours
         earlier frames held: [1] short-term, [1, 2, 4] long-term
     frame_init
-        start of later frames: previous result warped, unwarped, or as frame 1
+        start of later frames: previous result warped, unwarped, or as frame 1 (with
+        first_iterations); auto: init without the temporal loss (independent frames, each
+        a single-image run on that frame, no flow computed), else prev_warped
+    carry
+        what an earlier result carries forward (temporal target, warped start): warped
+        with a Lanczos kernel and the detail the warp lost put back (sharpened: the warp's
+        blur does not compound), the Lanczos warp alone (sharp), warped bilinearly (image:
+        Ruder et al.'s; blur compounds frame after frame), or its stylisation (result
+        minus content) warped onto this frame's content
     passes
         multi-pass: sweeps alternating in direction
     temporal_from_pass
@@ -344,16 +355,18 @@ def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
     temporal_from = passes // 2 if temporal_from_pass is None else int(temporal_from_pass)
     js = checked_neighbours(neighbours, passes, temporal_from)
     refuse_image_init(init.init)
+    frame_init = _frame_init(frame_init, temporal_weight)
     if schedule.pyramid is not None:
         raise ParameterError("pyramid", "video_style stylises every frame at the output size")
     clip_hw = video.size or video.first().shape[:2]
     hw = output_size(clip_hw, size)
     styles = [checks.as_rgb(s, "style")[0] for s in checks.style_list(style)]
-    masks, guided = _mask_plan(mask, video, hw, clip_hw, styles, method=mask_method,
+    masks, guided = mask_plan(mask, video, hw, clip_hw, styles, method=mask_method,
                                threshold=mask_threshold, feather=feather,
                                style_guides=style_guides)
     mask_key, mask_arrays = masks.key() if masks is not None else (None, [])
-    settings = StyleSettings(None, losses, schedule, StyleFiles(), color, init, speed, guides)
+    settings = StyleSettings(None, losses, replace(schedule, coarse_to_fine=0), StyleFiles(),
+                             color, init, speed, guides)     # (every frame at the output size)
     first = int(first_iterations) if first_iterations is not None \
         else 2 * int(schedule.iterations)
     flow = {"method": flow_method, "preset": flow_preset,
@@ -365,14 +378,16 @@ def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
            "temporal_from": temporal_from, "flow": flow}
     if masks is not None:   # (a run without a mask keeps the fingerprint it always had)
         key.update(mask=mask_key, guides=asdict(guides) if guided else None)
+    if carry != "image":    # (the carry every run had before it could be chosen)
+        key["carry"] = carry
     folder = _frames_dir(frames_dir, workdir)
     store = _store(folder, key, [*styles, *mask_arrays,
-                                 *(_guide_arrays(style_guides) if guided else [])], overwrite)
+                                 *(guide_arrays(style_guides) if guided else [])], overwrite)
     total = None if video.frames is None else video.frames * passes
     bar = _bar(total) if progress is None else None
     run = _Run(styles if len(styles) > 1 else styles[0], settings,
                StyleContext(device, int(seed)), first, float(temporal_weight), frame_init, flow,
-               progress or bar, total, style_guides, guided)
+               progress or bar, total, style_guides, guided, carry)
     frames = with_masks(_frames_at(video, hw), masks, video.frames)
     try:
         if passes == 1:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .drift import laplacian, luminance
 from .flow import consistency, dense_flow, warp
 
 _LUMA = (0.299, 0.587, 0.114)
@@ -40,11 +41,55 @@ def long_term_weights(cs: Sequence[np.ndarray]) -> list[np.ndarray]:
     return out
 
 
+def carried(frame: np.ndarray, content: np.ndarray, styled: np.ndarray, flow: np.ndarray,
+            carry: str) -> np.ndarray:
+    """What a stylised neighbour carries into ``frame`` through ``flow``:
+
+    - ``image``: the result warped bilinearly, as Ruder et al. do: a sub-pixel shift
+      blurs it, and the blur compounds warp after warp;
+    - ``sharp``: the result warped with a Lanczos kernel, which blurs far less;
+    - ``sharpened``: that, with the detail the warp still lost put back
+      (:func:`restore_detail`);
+    - ``stylisation``: only the stylisation (the result minus its content frame) warped
+      bilinearly and added to this frame's own content."""
+    if carry == "image":
+        return warp(styled[..., :3], flow)
+    if carry in ("sharp", "sharpened"):
+        out = warp(styled[..., :3], flow, sharp=True)
+        return out if carry == "sharp" else restore_detail(out, styled[..., :3])
+    delta = warp(styled[..., :3] - content[..., :3], flow)
+    return np.clip(frame[..., :3] + delta, 0, 1).astype(np.float32)
+
+
+def restore_detail(warped: np.ndarray, source: np.ndarray, max_gain: float = 3.0) -> np.ndarray:
+    """``warped + a · (warped - G_1 * warped)``, its high frequencies (a Gaussian of
+    σ = 1 px taken away) amplified by the gain a >= 0 that gives it the sharpness
+    (variance of the Laplacian of the luminance) of the unwarped ``source``; a = 0 when
+    the warp lost none.  The Laplacian is linear, so a solves a quadratic.  Clipped to
+    [0, 1], then shifted back to the warped image's channel means (clipping alone would
+    lighten a dark image)."""
+    import cv2
+
+    high = warped - cv2.GaussianBlur(warped, (0, 0), 1.0,
+                                     borderType=cv2.BORDER_REPLICATE).reshape(warped.shape)
+    lw, lh = laplacian(luminance(warped)), laplacian(luminance(high))
+    lw, lh = lw - lw.mean(), lh - lh.mean()
+    qa, qb, qc = (lh * lh).mean(), 2 * (lw * lh).mean(), (lw * lw).mean() - \
+        laplacian(luminance(source)).var()
+    if qc >= 0 or qa <= 0:
+        return warped
+    gain = (-qb + np.sqrt(qb * qb - 4 * qa * qc)) / (2 * qa)
+    out = np.clip(warped + min(gain, max_gain) * high, 0, 1)
+    out += warped.mean(axis=(0, 1)) - out.mean(axis=(0, 1))
+    return np.clip(out, 0, 1).astype(np.float32)
+
+
 def neighbour_targets(frame: np.ndarray, neighbours: Sequence[tuple], *, method: str,
-                      preset: str, device: str = "cpu", region: np.ndarray | None = None
-                      ) -> list[Target]:
+                      preset: str, device: str = "cpu", region: np.ndarray | None = None,
+                      carry: str = "image") -> list[Target]:
     """For each (j, content of frame t - j, its stylised result[, its mask]), closest
-    first: the stylised neighbour warped into ``frame`` and its (long-term) weights.
+    first: the stylised neighbour carried into ``frame`` (:func:`carried`) and its
+    (long-term) weights.
 
     With masks (``region``: this frame's), a pixel is held only inside ``region`` and
     where its warped neighbour lay inside that frame's mask, i.e. was stylised: a pixel
@@ -56,7 +101,7 @@ def neighbour_targets(frame: np.ndarray, neighbours: Sequence[tuple], *, method:
         c = consistency(to_it, back)
         if mask and mask[0] is not None:
             c = c * warp(mask[0], to_it)
-        raw.append((j, warp(styled[..., :3], to_it), c))
+        raw.append((j, carried(frame, content, styled, to_it, carry), c))
     weights = long_term_weights([c for _, _, c in raw])
     if region is not None:
         weights = [(w * region).astype(np.float32) for w in weights]

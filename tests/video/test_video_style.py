@@ -38,9 +38,13 @@ def temporal(clip, style, tmp_path_factory):
 
 
 def test_temporal_loss_quarters_the_temporal_error(clip, style, temporal, tmp_path):
+    """With Ruder's carry (the warped result as it is); the default carry keeps the
+    detail the bilinear warp blurs away, which the measure (a bilinear warp too) counts
+    as error: tests/video/test_video_drift.py bounds it."""
     independent = video_style(clip, style, frames_dir=tmp_path, temporal_weight=0,
                               frame_init="init", **FAST)
-    held = np.mean(temporal_errors(temporal[0].video, clip, preset="fast"))
+    ruder = video_style(clip, style, frames_dir=tmp_path / "ruder", carry="image", **FAST)
+    held = np.mean(temporal_errors(ruder.video, clip, preset="fast"))
     free = np.mean(temporal_errors(independent.video, clip, preset="fast"))
     print(f"temporal error: {held:.2e} with the temporal loss, {free:.2e} without "
           f"(ratio {held / free:.3f})")

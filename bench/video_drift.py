@@ -1,0 +1,128 @@
+"""Drift of ``video_style`` over a clip: brightness, sharpness and temporal error per setting.
+
+Two synthetic clips with known motion (:mod:`imgfusion.video.synthetic`: the astronaut
+filmed by a camera, the coffee cup's disc sliding over it): a pan (the camera moves and
+zooms) and a still background (only the disc moves).  Each setting stylises both after
+the Hubble deep field with the same layers, weights, iterations per frame and seed, one
+after the other in this process.  Printed per clip and setting:
+
+- the mean luminance of the first and last frame (0-255), the ratio of the last two
+  frames' to the first's, and that ratio over the independent frames' (goal: within
+  5 %; the clips' own content grows darker as the camera pans and the disc moves, a
+  change the stylised frames should follow, so the drift is read against single-image
+  runs on the same frames; the content's own ratios are printed first);
+- the sharpness ratio, the variance of the Laplacian of the last two frames' luminance
+  over the first's, and over the independent frames' (goal: within 15 %;
+  :mod:`imgfusion.video.drift`);
+- the mean temporal error (Ruder et al.: the squared difference to the warped previous
+  frame where the content's flow is consistent; :mod:`imgfusion.video.measures`) and its
+  ratio to the independent frames' (goal: at most 0.25);
+- the seconds the setting took.
+
+The peer is ``independent``: ``temporal_weight: 0``, every frame a single-image run.
+The content row's temporal error is the measure's floor: the content clip against
+itself, which is not 0 because the bilinear warp of the measure blurs and DIS's flow
+errs; a stylised clip as sharp as its content cannot score much below it.
+
+Usage (one thread; the original VGG19; 96 px, 10 frames, 40 iterations per frame take
+a few minutes per setting on a shared 2-core machine)::
+
+    python bench/video_drift.py --threads 1
+    python bench/video_drift.py --size 128 --frames 12 --iterations 100 --clips pan
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from imgfusion.io.read import read_image  # noqa: E402
+from imgfusion.io.samples import sample_path  # noqa: E402
+from imgfusion.video.drift import drift  # noqa: E402
+from imgfusion.video.measures import temporal_errors  # noqa: E402
+from imgfusion.video.stylize import video_style  # noqa: E402
+from imgfusion.video.synthetic import camera_clip  # noqa: E402
+
+CLIPS = {"pan": dict(pan=(1.0, 2.0), zoom=1.01, velocity=(0.5, 3.0)),
+         "still": dict(pan=(0.0, 0.0), zoom=1.0, velocity=(0.5, 3.0))}
+
+SETTINGS = {
+    "independent": dict(temporal_weight=0),
+    "carry image (Ruder; the old default)": dict(carry="image"),
+    "carry sharp (Lanczos warp)": dict(carry="sharp"),
+    "carry stylisation": dict(carry="stylisation"),
+    "carry sharpened (the default)": dict(),
+}
+
+
+def sample(name: str) -> np.ndarray:
+    return read_image(sample_path(f"sample:{name}"))[..., :3]
+
+
+def stylise(clip, style, folder: Path, iterations: int, options: dict):
+    t0 = time.perf_counter()
+    result = video_style(clip, style, frames_dir=folder, iterations=iterations,
+                         device="cpu", weights="original", **options)
+    return result.video, time.perf_counter() - t0
+
+
+def row(clip_name, name, video, clip, seconds, peer) -> tuple:
+    """Print one setting's figures; returns (drift, temporal error) for the peer row."""
+    d = drift(video)
+    error = float(np.mean(temporal_errors(video, clip)))
+    p_drift, p_error = peer or (d, error)
+    print(f"{clip_name:<6} {name:<38} {255 * d.luminance[0]:5.1f} {255 * d.luminance[-1]:5.1f}"
+          f" {d.luminance_ratio:6.3f} {d.luminance_ratio / p_drift.luminance_ratio:6.3f}"
+          f" {d.sharpness_ratio:6.3f} {d.sharpness_ratio / p_drift.sharpness_ratio:6.3f}"
+          f" {error:9.2e} {error / p_error:6.3f} {seconds:7.1f}", flush=True)
+    return d, error
+
+
+def run_clip(clip_name, clip, style, names, iterations) -> None:
+    """Every setting in ``names`` on one clip; the independent one first (the peer)."""
+    peer = None
+    content = drift(clip)
+    floor = float(np.mean(temporal_errors(clip, clip)))
+    print(f"{clip_name:<6} {'(the content frames)':<38} {255 * content.luminance[0]:5.1f} "
+          f"{255 * content.luminance[-1]:5.1f} {content.luminance_ratio:6.3f} {'':>6} "
+          f"{content.sharpness_ratio:6.3f} {'':>6} {floor:9.2e}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, name in enumerate(["independent", *[n for n in names if n != "independent"]]):
+            video, seconds = stylise(clip, style, Path(tmp) / str(i), iterations,
+                                     SETTINGS[name])
+            figures = row(clip_name, name, video, clip, seconds, peer)
+            peer = peer or figures
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", type=int, default=96)
+    ap.add_argument("--frames", type=int, default=10)
+    ap.add_argument("--iterations", type=int, default=40, help="per frame (the first: 2x)")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--clips", nargs="+", default=list(CLIPS), choices=list(CLIPS))
+    ap.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    style = sample("hubble_deep_field")[:800, :800]
+    astronaut, coffee = sample("astronaut"), sample("coffee")
+    print(f"# cpu, {torch.get_num_threads()} thread(s); {args.size} px, {args.frames} frames, "
+          f"{args.iterations} iterations per frame; original VGG19")
+    print(f"{'clip':<6} {'setting':<38} {'lum0':>5} {'lumN':>5} {'lum x':>6} {'/indep':>6} "
+          f"{'sharp x':>6} {'/indep':>6} {'t.error':>9} {'/indep':>6} {'seconds':>7}")
+    for clip_name in args.clips:
+        clip = camera_clip(astronaut, coffee, frames=args.frames,
+                           size=(args.size, args.size), **CLIPS[clip_name]).video()
+        run_clip(clip_name, clip, style, args.settings, args.iterations)
+
+
+if __name__ == "__main__":
+    main()

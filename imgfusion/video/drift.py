@@ -1,0 +1,60 @@
+"""Drift of a stylised clip: does it keep its brightness and its sharpness?
+
+Carrying each frame's result forward (warped into the next frame) carries its blur and
+its optimisation forward too; over a clip the frames can grow darker or lighter and
+softer.  These measures compare each frame with the first:
+
+- brightness: the mean luminance (Y = .299 R + .587 G + .114 B);
+- sharpness: the variance of the Laplacian of the luminance (the 4-neighbour
+  Laplacian, borders replicated), the usual focus measure (Pech-Pacheco et al. 2000).
+
+:func:`drift` gives the ratios of the last frames to the first, the figures
+``bench/video_drift.py`` prints and the tests bound.
+"""
+from __future__ import annotations
+
+from typing import Iterable, NamedTuple
+
+import numpy as np
+
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def luminance(frame: np.ndarray) -> np.ndarray:
+    """H x W luminance of an H x W x C frame (C >= 3; a single channel is returned as is)."""
+    a = np.asarray(frame, np.float32)
+    return a[..., :3] @ _LUMA if a.ndim == 3 and a.shape[2] >= 3 else a.reshape(a.shape[:2])
+
+
+def laplacian(y: np.ndarray) -> np.ndarray:
+    """The 4-neighbour Laplacian of an H x W array, borders replicated."""
+    y = np.pad(y, 1, mode="edge")
+    return y[:-2, 1:-1] + y[2:, 1:-1] + y[1:-1, :-2] + y[1:-1, 2:] - 4 * y[1:-1, 1:-1]
+
+
+def sharpness(frame: np.ndarray) -> float:
+    """Variance of the Laplacian of the frame's luminance."""
+    return float(laplacian(luminance(frame)).var())
+
+
+class Drift(NamedTuple):
+    """Per-frame mean luminance and sharpness, and the last frames' ratios to the first."""
+
+    luminance: list[float]
+    sharpness: list[float]
+    luminance_ratio: float     # mean over the last ``tail`` frames / the first frame's
+    sharpness_ratio: float
+
+
+def drift(frames: Iterable[np.ndarray], tail: int = 2) -> Drift:
+    """Brightness and sharpness of each frame, and the ratios of the mean of the last
+    ``tail`` frames to the first frame's."""
+    lum, sharp = [], []
+    for frame in frames:
+        lum.append(float(luminance(frame).mean()))
+        sharp.append(sharpness(frame))
+    if len(lum) < 2:
+        raise ValueError("drift needs at least 2 frames")
+    k = max(1, min(int(tail), len(lum) - 1))
+    return Drift(lum, sharp, float(np.mean(lum[-k:]) / max(lum[0], 1e-12)),
+                 float(np.mean(sharp[-k:]) / max(sharp[0], 1e-12)))
