@@ -15,7 +15,7 @@ import types
 import typing
 from typing import Annotated, Any, Literal, Union
 
-from .markers import (REQUIRED_MARK, Context, Declared, DeclarationError, Fields, Kind,
+from .markers import (REQUIRED_MARK, Context, Declared, DeclarationError, Fields, Help, Kind,
                       Range, class_hints, is_options)
 from .records import OUTPUT_KINDS, REQUIRED, Input, Operator, Output, Param
 
@@ -79,6 +79,12 @@ def marker(ann: Any, kind: type) -> Any:
     return next((m for m in metadata(ann) if isinstance(m, kind)), None)
 
 
+def shared_help(ann: Any) -> str:
+    """The ``Help`` a shared type alias carries, else ''."""
+    found = marker(ann, Help)
+    return "" if found is None else found.text
+
+
 def context_name(ann: Any) -> str | None:
     found = marker(ann, Context)
     return None if found is None else found.name
@@ -127,7 +133,7 @@ def make_input(decl: Declared, name: str, ann: Any, default: Any, doc: dict) -> 
     if optional and default is not None:
         raise DeclarationError(f"{decl.where(name)}: an optional input defaults to None")
     kind_name, many = INPUT_KIND[kind.name]
-    return Input(name, kind_name, doc.get(name, ""), optional, many)
+    return Input(name, kind_name, doc.get(name) or shared_help(ann), optional, many)
 
 
 def make_param(decl: Declared, name: str, ann: Any, default: Any, help: str) -> Param:
@@ -136,7 +142,7 @@ def make_param(decl: Declared, name: str, ann: Any, default: Any, help: str) -> 
     bounds = marker(ann, Range) or Range()
     base, choices = literal_choices(strip(ann))
     value = REQUIRED if default is REQUIRED_MARK else default
-    return Param(name, base, value, help, bounds.lo, bounds.hi, choices)
+    return Param(name, base, value, help or shared_help(ann), bounds.lo, bounds.hi, choices)
 
 
 def literal_choices(t: Any) -> tuple[Any, tuple | None]:

@@ -39,6 +39,15 @@ class Context:
     name: str
 
 
+@dataclass(frozen=True)
+class Help:
+    """A parameter's or input's help on a type alias that several operators share
+    (``Tol = Annotated[float, Range(1e-15, 0.5), Help("...")]``): written once, used
+    where the function's docstring has no entry of its own (an entry there wins)."""
+
+    text: str
+
+
 @dataclass(frozen=True, init=False)
 class Fields:
     """On an option group parameter: only these of the group's fields are the operator's

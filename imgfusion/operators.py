@@ -28,7 +28,7 @@ the two readers on top of it.  None of them imports this facade.
 from __future__ import annotations
 
 from .declare import is_operator, operator, read_function
-from .markers import (Context, Data, DeclarationError, Device, Fields, Image, Images, Labels,
+from .markers import (Context, Data, DeclarationError, Device, Fields, Help, Image, Images, Labels,
                       Mask, Masks, Progress, Protect, Range, Seed, Value, Video, Videos,
                       WorkDir, options)
 from .records import (CONTEXT_NAMES, INPUT_KINDS, OUTPUT_KINDS, REQUIRED, Input, InputPath,
@@ -36,8 +36,8 @@ from .records import (CONTEXT_NAMES, INPUT_KINDS, OUTPUT_KINDS, REQUIRED, Input,
 
 __all__ = [
     "CONTEXT_NAMES", "INPUT_KINDS", "OUTPUT_KINDS", "REQUIRED", "Context", "Data",
-    "DeclarationError", "Device", "Fields", "Image", "Images", "Input", "InputPath", "Labels",
-    "Mask", "Masks",
+    "DeclarationError", "Device", "Fields", "Help", "Image", "Images", "Input", "InputPath",
+    "Labels", "Mask", "Masks",
     "Operator", "Output", "OutputPath", "Param", "Progress", "Protect", "Range", "Seed",
     "Value", "Video", "Videos", "WorkDir", "is_operator", "operator", "options",
     "read_function",

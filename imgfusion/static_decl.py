@@ -27,7 +27,7 @@ from .decl_cache import cached_records, keep_records
 from .declare import operator
 from .declare_build import build_operator
 from .markers import (OPTIONS_MARK, REQUIRED_MARK, Context, Declared, DeclarationError,
-                      Fields, Kind, Range, is_options, options)
+                      Fields, Help, Kind, Range, is_options, options)
 from .sources import module_ast, source_file
 
 __all__ = ["read_module", "source_file"]
@@ -35,7 +35,7 @@ LIGHT_MODULES = ("typing", "__future__", "imgfusion.markers", "imgfusion.declare
                  "imgfusion.operators")
 BUILTIN_NAMES = ("int", "float", "str", "bool", "bytes", "tuple", "list", "dict", "set",
                  "frozenset", "object", "type")
-CALLABLE_MARKERS = (Range, Context, Kind, Fields)
+CALLABLE_MARKERS = (Range, Context, Kind, Fields, Help)
 BINARY = {ast.BitOr: _op.or_, ast.Add: _op.add, ast.Sub: _op.sub, ast.Mult: _op.mul,
           ast.Div: _op.truediv, ast.FloorDiv: _op.floordiv, ast.Pow: _op.pow,
           ast.Mod: _op.mod}
@@ -262,7 +262,7 @@ class SourceReader:
     def eval_Call(self, node):
         func = self.eval(node.func)
         if func not in CALLABLE_MARKERS and not is_options(func):
-            raise Unreadable("a call of anything but Range, Context, Fields or an @options "
+            raise Unreadable("a call of anything but Range, Context, Fields, Help or an @options "
                             "class")
         return func(*[self.eval(a) for a in node.args],
                     **{k.arg: self.eval(k.value) for k in node.keywords})

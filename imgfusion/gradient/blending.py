@@ -29,19 +29,19 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import ParameterError
-from ..operators import Image, Mask, operator
+from ..operators import operator
 from ..checks import (check_image, check_mask, check_pair, join_alpha, luminance,
                       match_channels, split_alpha)
 from ..layout.placement import Placement, resolve_placement
 from .opencv_clone import clone_fft, without_frame
-from .options import Offset, SolveDevice, Solver, Tol
+from .options import Offset, PasteMask, SolveDevice, Solver, Source, Target, Tol
 from .result import GradientResult
 from .solvers import check_solver, solve_guided, solve_region
 from .system import EDGES, forward_differences
 
 
 @operator(same_size=("source", "mask"), size_of="target")
-def poisson_blend(source: Image, target: Image, mask: Mask, *, offset: Offset = (0, 0),
+def poisson_blend(source: Source, target: Target, mask: PasteMask, *, offset: Offset = (0, 0),
                   placement: Placement = Placement(),
                   solver: Solver = "auto", tol: Tol = 1e-8,
                   device: SolveDevice = "cpu") -> GradientResult:
@@ -57,31 +57,15 @@ def poisson_blend(source: Image, target: Image, mask: Mask, *, offset: Offset = 
 
     Parameters
     ----------
-    source
-        image whose gradients are pasted
-    target
-        image pasted into; its alpha channel is kept
-    mask
-        region to paste, in the source's frame (alpha: soft blend)
-    offset
-        (row, col) of the source's top-left corner in the target; may be negative or
-        partly outside (clipped)
     placement
         by anchor: which point of the source's mask lands where (``at``, with ``offset``
         then a nudge), optionally rescaled (scale, fit)
-    solver
-        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
-        multigrid CG), fft (fast, approximate)
-    tol
-        relative residual at which cg and multigrid stop
-    device
-        where mgpcg/auto solve: cpu, or cuda (torch, a GPU)
     """
     return _blend(source, target, mask, (offset, placement), (solver, tol, device), _imported)
 
 
 @operator(same_size=("source", "mask"), size_of="target")
-def mixed_blend(source: Image, target: Image, mask: Mask, *, offset: Offset = (0, 0),
+def mixed_blend(source: Source, target: Target, mask: PasteMask, *, offset: Offset = (0, 0),
                 placement: Placement = Placement(),
                 solver: Solver = "auto", tol: Tol = 1e-8,
                 device: SolveDevice = "cpu") -> GradientResult:
@@ -93,33 +77,13 @@ def mixed_blend(source: Image, target: Image, mask: Mask, *, offset: Offset = (0
     the paper's magnitude test ``|f*_p - f*_q| > |g_p - g_q|`` on every pair.
     Images and solvers as :func:`poisson_blend`.
 
-    Parameters
-    ----------
-    source
-        image whose gradients are pasted
-    target
-        image pasted into; its alpha channel is kept
-    mask
-        region to paste, in the source's frame (alpha: soft blend)
-    offset
-        (row, col) of the source's top-left corner in the target; may be negative or
-        partly outside (clipped)
-    placement
-        by anchor: which point of the source's mask lands where (``at``, with ``offset``
-        then a nudge), optionally rescaled (scale, fit)
-    solver
-        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
-        multigrid CG), fft (fast, approximate)
-    tol
-        relative residual at which cg and multigrid stop
-    device
-        where mgpcg/auto solve: cpu, or cuda (torch, a GPU)
     """
     return _blend(source, target, mask, (offset, placement), (solver, tol, device), _mixed)
 
 
 @operator(same_size=("source", "mask"), size_of="target")
-def monochrome_transfer(source: Image, target: Image, mask: Mask, *, offset: Offset = (0, 0),
+def monochrome_transfer(source: Source, target: Target, mask: PasteMask, *,
+                        offset: Offset = (0, 0),
                         placement: Placement = Placement(),
                         solver: Solver = "auto", tol: Tol = 1e-8,
                         device: SolveDevice = "cpu") -> GradientResult:
@@ -129,27 +93,6 @@ def monochrome_transfer(source: Image, target: Image, mask: Mask, *, offset: Off
     target, so the source's colour is not carried over (Pérez Fig. 5); any source
     channel count is accepted.  Images and solvers as :func:`poisson_blend`.
 
-    Parameters
-    ----------
-    source
-        image whose gradients are pasted
-    target
-        image pasted into; its alpha channel is kept
-    mask
-        region to paste, in the source's frame (alpha: soft blend)
-    offset
-        (row, col) of the source's top-left corner in the target; may be negative or
-        partly outside (clipped)
-    placement
-        by anchor: which point of the source's mask lands where (``at``, with ``offset``
-        then a nudge), optionally rescaled (scale, fit)
-    solver
-        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
-        multigrid CG), fft (fast, approximate)
-    tol
-        relative residual at which cg and multigrid stop
-    device
-        where mgpcg/auto solve: cpu, or cuda (torch, a GPU)
     """
     src, _ = split_alpha(check_image(source, "source", grey_2d=True).astype(np.float64))
     grey = luminance(src, "bt601")[:, :, None]

@@ -51,11 +51,6 @@ def texture_flatten(image: Image, mask: Mask, *, low_threshold: Canny = 0.1,
         Canny high hysteresis threshold (higher: flatter)
     sigma
         Canny Gaussian smoothing
-    solver
-        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
-        multigrid CG), fft (fast, approximate)
-    tol
-        relative residual at which cg and multigrid stop
     """
 
     from skimage.feature import canny
@@ -97,11 +92,6 @@ def illumination_change(image: Image, mask: Mask, *,
         alpha as a fraction of the mean log-gradient norm in the mask
     beta
         compression exponent (0: no change)
-    solver
-        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
-        multigrid CG), fft (fast, approximate)
-    tol
-        relative residual at which cg and multigrid stop
     """
     colour, keep_alpha, region, ndim = _prepare(image, mask)
     logs = np.log(colour + LOG_OFFSET)
@@ -167,11 +157,6 @@ def color_change(image: Image, mask: Mask, *,
     transition
         px over which the recoloured selection blends into its surroundings; 0: Pérez's
         pure Poisson solve (colour only relative to the boundary)
-    solver
-        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
-        multigrid CG), fft (fast, approximate)
-    tol
-        relative residual at which cg and multigrid stop
     """
     colour, alpha, region, ndim = _prepare(image, mask)
     if colour.shape[2] != 3:

@@ -25,11 +25,6 @@ def seamless_tile(image: Image, *, solver: Solver = "auto", tol: Tol = 1e-8) -> 
     ----------
     image
         float image in [0, 1]; an alpha channel is kept
-    solver
-        auto, direct (sparse LU), cg (AMG-preconditioned), multigrid, mgpcg (matrix-free
-        multigrid CG), fft (fast, approximate)
-    tol
-        relative residual at which cg and multigrid stop
     """
     ndim = np.ndim(image)
     colour, alpha = split_alpha(check_image(image, "image", grey_2d=True).astype(np.float64))

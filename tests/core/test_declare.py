@@ -196,3 +196,44 @@ def test_videos_is_a_list_of_whole_videos_in_both_readings(tmp_path, monkeypatch
             ("extra", "video", True, True)]
         assert op.inputs[0].help == "the clips, each taken whole"
     del sys.modules["vidops"]
+
+
+SHARED_HELP = '''
+from typing import Annotated
+
+from imgfusion.operators import Help, Image, Range, operator
+
+Tol = Annotated[float, Range(0, 1), Help("where the solve stops")]
+Source = Annotated[Image, Help("what is pasted")]
+
+
+@operator
+def first(source: Source, *, tol: Tol = 0.1) -> Image:
+    """First."""
+    return source
+
+
+@operator
+def second(source: Source, *, tol: Tol = 0.1) -> Image:
+    """Second.
+
+    Parameters
+    ----------
+    tol : its own words win
+    """
+    return source
+'''
+
+
+def test_a_shared_alias_carries_its_help_once_and_a_docstring_entry_wins(tmp_path, monkeypatch):
+    (tmp_path / "helpops.py").write_text(textwrap.dedent(SHARED_HELP))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    static = {op.name: op for op in read_module("helpops")}
+    module = importlib.import_module("helpops")
+    for op in (static["first"], read_function(module.first)):
+        assert op.inputs[0].help == "what is pasted"
+        assert op.param("tol").help == "where the solve stops"
+        assert (op.param("tol").min, op.param("tol").max) == (0, 1)
+    for op in (static["second"], read_function(module.second)):
+        assert op.param("tol").help == "its own words win"
+    del sys.modules["helpops"]
