@@ -108,10 +108,12 @@ def run_batch(job: BatchJob, items: list[Item], executor: Executor, *, chunk: in
             executor.close()
         bar.close()
         result.seconds = time.perf_counter() - t0
+        # after an interrupt, tasks an engine could not stop (Dask) may still finish and
+        # append their lines: let them settle before the count and the compacted manifest
+        clear_work_folders(out / PARTIAL, settle=SETTLE_S if result.interrupted else 0.0)
         count_run(job, todo, manifest, result)
         manifest.compact(items)
         write_summary(out, job, {"executor": executor.describe(), **result.summary()})
-        clear_work_folders(out / PARTIAL, settle=SETTLE_S if result.interrupted else 0.0)
     return result
 
 
