@@ -37,11 +37,6 @@ def as_kind(value: Any, kind: str) -> Any:
     return value
 
 
-def traits(op: Operator) -> Mapping[str, Any]:
-    """What ``op`` declares for the engine and validation (see operator-contract.md)."""
-    return getattr(op, "traits", None) or {}
-
-
 def video_inputs(op: Operator, inputs: Mapping[str, Any]) -> list[str]:
     """Names of the inputs through which ``op`` would be mapped over frames."""
     names = []
@@ -58,9 +53,10 @@ def video_inputs(op: Operator, inputs: Mapping[str, Any]) -> list[str]:
 def call_operator(op: Operator, inputs: Mapping[str, Any], params: Mapping[str, Any],
                   context: Mapping[str, Any]) -> dict[str, Any]:
     """``op.call``, or the operator mapped over the frames of its video inputs."""
-    if not video_inputs(op, inputs):
+    names = video_inputs(op, inputs)
+    if not names:
         return op.call(inputs, params, context)
-    return map_over_frames(op, inputs, params, context)
+    return map_over_frames(op, inputs, params, context, names)
 
 
 def writes_per_call(op: Operator) -> str | None:
@@ -70,7 +66,7 @@ def writes_per_call(op: Operator) -> str | None:
 
 def instead_hint(op: Operator) -> str:
     """"; use save_video" when ``op`` declares the operator to use on a video."""
-    other = traits(op).get("for_video")
+    other = op.traits.get("for_video")
     return f"; use {other}" if other else ""
 
 
@@ -94,6 +90,7 @@ def _frames(op: Operator, inputs: Mapping[str, Any],
             videos: list[tuple[tuple, Video]]) -> Iterator[dict[str, Any]]:
     """Per frame: the inputs with every video replaced by its current frame."""
     iters = {key: iter(v) for key, v in videos}
+    kinds = {name: spec.kind if (spec := op.input(name)) else "any" for name in inputs}
     for k in itertools.count():
         current = {key: next(it, None) for key, it in iters.items()}
         ended = [key for key, frame in current.items() if frame is None]
@@ -102,13 +99,14 @@ def _frames(op: Operator, inputs: Mapping[str, Any],
         if ended:
             raise ParameterError(ended[0][0], f"this video ended after {k} frames while "
                                               "another one running in lockstep went on")
-        yield _substitute(op, inputs, current)
+        yield _substitute(kinds, inputs, current)
 
 
-def _substitute(op: Operator, inputs: Mapping[str, Any], current: Mapping) -> dict[str, Any]:
+def _substitute(kinds: Mapping[str, str], inputs: Mapping[str, Any],
+                current: Mapping) -> dict[str, Any]:
     out = {}
     for name, value in inputs.items():
-        kind = op.input(name).kind if op.input(name) else "any"
+        kind = kinds[name]
         if isinstance(value, list):
             out[name] = [as_kind(current.get((name, i), v), kind) for i, v in enumerate(value)]
         else:
@@ -128,9 +126,9 @@ def _video_list(inputs: Mapping[str, Any], names: list[str]) -> list[tuple[tuple
 
 
 def map_over_frames(op: Operator, inputs: Mapping[str, Any], params: Mapping[str, Any],
-                    context: Mapping[str, Any]) -> dict[str, Any]:
-    """Return ``{output: Video or PerFrame}`` computing ``op`` frame by frame on demand."""
-    names = video_inputs(op, inputs)
+                    context: Mapping[str, Any], names: list[str]) -> dict[str, Any]:
+    """Return ``{output: Video or PerFrame}`` computing ``op`` frame by frame on demand,
+    mapped through the inputs ``names`` (:func:`video_inputs`)."""
     _check_mappable(op, names)
     videos = _video_list(inputs, names)
     n = _lockstep_length([(k[0], v) for k, v in videos])

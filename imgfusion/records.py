@@ -215,14 +215,12 @@ class Operator:
             raise ValueError(f"operator {self.name!r}: needs at least one output")
         if self.check is None and self.traits.get("check") is not None:
             target = self.traits["check"]
-            self.check = _as_problems(lambda params: _resolving(target)(params))
+            self.check = _as_problems(lambda params: resolve_target(target)(params))
 
     # -- lookup -----------------------------------------------------------------
     @property
     def function(self) -> Callable[..., Any]:
-        if isinstance(self.func, str):
-            module, _, attr = self.func.partition(":")
-            self.func = getattr(importlib.import_module(module), attr)
+        self.func = resolve_target(self.func)
         return self.func
 
     @property
@@ -267,15 +265,16 @@ class Operator:
         the whole group.
         """
         out = dict(params)
-        for group, (cls, names) in self.groups.items():
+        for group, (target, names) in self.groups.items():
+            cls = resolve_target(target)
             base = out.pop(group) if dataclasses.is_dataclass(out.get(group)) else None
-            every = [f.name for f in dataclasses.fields(_resolving(cls))]
+            every = [f.name for f in dataclasses.fields(cls)]
             given = {n: out.pop(n) for n in every if n in out}
             if base is not None:
                 out[group] = dataclasses.replace(base, **given)
                 continue
-            defaults = {n: self.param(n).default for n in names if not self.param(n).required}
-            out[group] = _resolving(cls)(**{**defaults, **given})
+            defaults = {n: p.default for n in names if not (p := self.param(n)).required}
+            out[group] = cls(**{**defaults, **given})
         return out
 
     def checked(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -358,7 +357,7 @@ class _FieldError(ValueError):
         self.field = field
 
 
-def _resolving(target: Any) -> Any:
+def resolve_target(target: Any) -> Any:
     """``target``, or the object that a ``"module:name"`` string names (imported now)."""
     if not isinstance(target, str):
         return target

@@ -19,12 +19,12 @@ engine's rule, :mod:`imgfusion.per_frame`): its outputs are videos of the same l
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import replace
 from typing import Any, Mapping
 
 from ..errors import ParameterError, Problem
-from ..per_frame import MAPPED_KINDS, instead_hint, traits, writes_per_call
+from ..records import resolve_target
+from ..per_frame import MAPPED_KINDS, instead_hint, writes_per_call
 from ..values import Shape
 from .model import Ref, Step
 
@@ -71,7 +71,7 @@ def _mapped_problems(step: Step, fed: Mapping[str, Shape]) -> list[Problem]:
 
 def _pairs(step: Step, known: Known, trait: str, attribute: str):
     """``(first, other, their refs, their values)`` of a trait's inputs that disagree."""
-    names = [n for n in traits(step.op).get(trait, ()) if isinstance(step.inputs.get(n), Ref)]
+    names = [n for n in step.op.traits.get(trait, ()) if isinstance(step.inputs.get(n), Ref)]
     values = {n: getattr(_shape(known, step.inputs[n]), attribute, None) for n in names}
     values = {n: v for n, v in values.items() if v is not None}
     first = next(iter(values), None)
@@ -96,12 +96,11 @@ def declared_problems(step: Step, known: Known) -> list[Problem]:
 
 def probe(step: Step, inputs: Mapping[str, Shape | None]) -> Any:
     """What the operator's ``output_probe`` says of its outputs (None: nothing known)."""
-    target = traits(step.op).get("output_probe")
+    target = step.op.traits.get("output_probe")
     if not target or step.sweep:
         return None
-    module, _, name = target.partition(":")
     try:
-        return getattr(importlib.import_module(module), name)(step.params, inputs)
+        return resolve_target(target)(step.params, inputs)
     except (ParameterError, KeyError, TypeError, ValueError, OSError):
         return None   # the step's own check reports a bad parameter or file
 
@@ -110,7 +109,7 @@ def output_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> dict[st
     """Each image, mask or video output of ``step`` -> what is known of it."""
     inputs = single_inputs(step, known)
     told = probe(step, inputs)
-    like = inputs.get(traits(step.op).get("size_of", ""))
+    like = inputs.get(step.op.traits.get("size_of", ""))
     frames = next((s.frames for s in fed.values() if s.frames is not None), None)
     shapes = {}
     for out in (o for o in step.op.outputs if o.kind != "data"):
