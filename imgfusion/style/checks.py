@@ -12,6 +12,7 @@ import numpy as np
 
 from ..checks import check_image, split_alpha
 from ..errors import ParameterError
+from ..memory import FREE_SHARE
 from ..limits import SIDE_MAX
 from .layers import INDEX, LAYERS, min_input_size
 from .options import ColorControl, InitMode
@@ -111,7 +112,7 @@ def estimate_forward_bytes(hw: tuple[int, int], layers) -> int:
 
 
 def fits_memory(required: int, available: int | None, device, field: str = "size") -> None:
-    if available is not None and required > 0.9 * available:
+    if available is not None and required > FREE_SHARE * available:
         gib = 2 ** 30
         raise ParameterError(field, f"this {field} needs about {required / gib:.1f} GiB on "
                                     f"{device}, which has {available / gib:.1f} GiB free "

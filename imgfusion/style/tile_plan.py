@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import ParameterError
+from ..memory import FREE_SHARE
 from .checks import estimate_bytes
 
 MIB = 2 ** 20
@@ -30,7 +31,7 @@ MIB = 2 ** 20
 # canvas (3), the weighted sum (3), the weight sum (1), the content at full size (3) and
 # the output being assembled (3).
 FULL_SIZE_BUFFERS = 13
-BUDGET_SHARE = 0.9          # of the free memory, when no limit is given (memory.check_fits')
+BUDGET_SHARE = FREE_SHARE   # of the free memory, when no limit is given (memory.check_fits')
 TILE_STEP = 16              # tile sides are multiples of this (VGG19 pools four times
                             # before relu5_1: features of a tile line up with the image's)
 SMALLEST_TILE = 64
