@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..operators import operator
-from ..checks import (check_image, check_mask, check_pair, join_alpha, luminance,
+from ..checks import (check_image, check_pair, join_alpha, luminance,
                       match_channels, split_alpha)
 from ..layout.placement import Placement, resolve_placement
 from .opencv_clone import clone_fft, without_frame
@@ -115,9 +115,9 @@ def _blend(source, target, mask, where, how, choose):
     tgt, keep_alpha = split_alpha(check_image(target, "target", grey_2d=True))
     src, _ = split_alpha(check_image(source, "source", grey_2d=True))
     src = match_channels(src, tgt.shape[2])
-    check_mask(mask, src.shape[:2], "mask", "the source's size", nonempty=True)
     src, alpha, offset = resolve_placement(where[1], src, mask, tgt.shape[:2],
-                                           check_pair(where[0], "offset"))
+                                           check_pair(where[0], "offset"), nonempty=True,
+                                           against="the source's size")
     if solver == "fft":
         return _opencv_fft(src, alpha, tgt, offset, choose, (keep_alpha, ndim))
     # the inputs' own precision (float32 differences are exact in float64)

@@ -20,10 +20,11 @@ from typing import Annotated, Literal, NamedTuple
 import numpy as np
 
 from ..checks import check_image, match_channels, split_alpha
-from ..limits import COORD_MAX, FEATHER_MAX
+from ..limits import FEATHER_MAX
 from ..layout.placement import Placement, landed, resolve_placement
 from .blend_measures import blend_scores
 from .blending import poisson_blend
+from .options import Offset, Tol
 from ..operators import Data, Image, Mask, Range, operator
 
 
@@ -59,11 +60,11 @@ def paste_core(source: np.ndarray, target: np.ndarray, core: np.ndarray, offset)
 
 @operator(same_size=("source", "mask"), size_of="target")
 def keep_colors_blend(source: Image, target: Image, mask: Mask, *,
-                      offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
+                      offset: Offset = (0, 0),
                       placement: Placement = Placement(),
                       band: Annotated[int, Range(1, FEATHER_MAX)] = 6,
                       solver: Literal["auto", "direct", "cg", "multigrid", "mgpcg"] = "auto",
-                      tol: Annotated[float, Range(1e-15, 0.5)] = 1e-8) -> KeptBlend:
+                      tol: Tol = 1e-8) -> KeptBlend:
     """Paste a piece keeping its own colours inside; only a band along its outline is re-solved.
 
     The piece's core is composited as it is; a ring ``band`` pixels wide inside the
@@ -81,7 +82,6 @@ def keep_colors_blend(source: Image, target: Image, mask: Mask, *,
     placement : where the piece lands (see :class:`~imgfusion.layout.placement.Placement`)
     band : width in pixels of the ring inside the outline where the seam is solved away
     solver : the ring's solver (:mod:`imgfusion.gradient.solvers`)
-    tol : relative residual at which cg and multigrid stop
     """
     check_image(source, "source")
     check_image(target, "target")

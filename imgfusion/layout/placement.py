@@ -119,17 +119,19 @@ def round_half_up(value: float) -> int:
 
 
 def resolve_placement(placement: Placement, source: np.ndarray, mask: np.ndarray | None,
-                      target_hw: tuple[int, int], offset=(0, 0)) -> Placed:
+                      target_hw: tuple[int, int], offset=(0, 0), *, nonempty: bool = False,
+                      against: str = "the source") -> Placed:
     """Rescale ``source`` and ``mask`` as ``placement`` asks and find the integer offset.
 
     ``mask`` (in the source's frame; None: the whole source) gives the object whose
     anchor is placed.  ``offset`` is the operator's own: the top-left corner without
-    ``at``, a nudge with it.  The returned mask is float32 alpha of the returned
-    source's size.
+    ``at``, a nudge with it.  The mask is checked here, once (``nonempty``: an empty one
+    is refused; ``against`` names the size it must have).  The returned mask is float32
+    alpha of the returned source's size.
     """
     hw = source.shape[:2]
-    alpha = np.ones(hw, np.float32) if mask is None else check_mask(mask, hw, "mask",
-                                                                    "the source")
+    alpha = np.ones(hw, np.float32) if mask is None else check_mask(
+        mask, hw, "mask", against, nonempty=nonempty)
     if placement.at is None and placement.scale == 1.0 and placement.fit is None:
         return Placed(source, alpha, (int(offset[0]), int(offset[1])))
     source, alpha = rescaled(source, alpha, fit_factor(placement, alpha, target_hw))
