@@ -299,16 +299,20 @@ def _rgb(frame: np.ndarray) -> np.ndarray:
     return np.repeat(frame, 3, -1) if frame.shape[2] == 1 else frame[..., :3]
 
 
+def _probed(params) -> tuple[VideoInfo, range]:
+    """The file's probe and the chosen frames, as ``load_video``'s parameters say."""
+    info = probe_video(params["path"], bool(params.get("allow_short", False)))
+    return info, _selection(info.frames, int(params.get("start", 0)), params.get("stop"),
+                            int(params.get("step", 1)))
+
+
 def check_load_video(params) -> None:
     """Operator check: probe the file and the frame range at validation."""
-    info = probe_video(params["path"], bool(params.get("allow_short", False)))
-    _selection(info.frames, int(params.get("start", 0)), params.get("stop"),
-               int(params.get("step", 1)))
+    _probed(params)
 
 
 def probe_output(params, inputs) -> Shape:
-    """The ``output_probe`` of ``load_video``: frame count and size of the selected range."""
-    info = probe_video(params["path"])
-    chosen = _selection(info.frames, int(params.get("start", 0)), params.get("stop"),
-                        int(params.get("step", 1)))
+    """The ``output_probe`` of ``load_video``: frame count and size of the selected range
+    (a short clip that ``allow_short`` accepts keeps its shape known)."""
+    info, chosen = _probed(params)
     return Shape(output_size(info.size, params.get("size")), len(chosen), True)

@@ -61,6 +61,16 @@ def test_a_truncated_clip_is_refused_at_validation_unless_allowed(tmp_path, caps
     assert probe_video(tmp_path / "out.mp4").frames == 6
 
 
+def test_a_short_clip_that_allow_short_accepts_keeps_its_shape_known_at_validation(tmp_path):
+    """Validation's output probe reads the clip as load_video will (it dropped allow_short,
+    and the clip's size and frame count became unknown)."""
+    path = files.truncated_mp4(tmp_path)
+    shape = reader.probe_output({"path": str(path), "allow_short": True}, {})
+    assert shape.frames == 6
+    with pytest.raises(ParameterError, match="allow_short"):
+        reader.probe_output({"path": str(path)}, {})
+
+
 def test_a_clip_that_decodes_short_is_an_error_unless_allowed(tmp_path, monkeypatch):
     clip = tmp_path / "c.mp4"
     files.encode(clip, "libx264", 5, size=(16, 16))
