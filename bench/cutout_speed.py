@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's imgfusion
 from imgfusion import load, poisson_blend, resize, shape_mask  # noqa: E402
-from imgfusion.masked.cutout import region_box, stylize_and_blend  # noqa: E402
+from imgfusion.checks import bounding_box  # noqa: E402
+from imgfusion.masked.cutout import stylize_and_blend  # noqa: E402
 from imgfusion.style.transfer import neural_style  # noqa: E402
 
 
@@ -46,9 +47,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="best of this many runs each")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
-    source = resize(load("sample:chelsea"), longest=args.size)
-    target = resize(load("sample:coffee"), longest=args.size)
-    style = load("sample:hubble_deep_field")
+    source = resize(load(path="sample:chelsea"), longest=args.size)
+    target = resize(load(path="sample:coffee"), longest=args.size)
+    style = load(path="sample:hubble_deep_field")
     mask = shape_mask(source, extent=(args.extent, args.extent))
     kw = dict(weights=args.weights, iterations=args.iterations, device=args.device, seed=0)
     neural_style(source[:64, :64], style, size=None, **dict(kw, iterations=1))  # warm-up
@@ -61,7 +62,7 @@ def main() -> None:
 
     crop_s, whole_s = best_of(args.repeat, crop_run, whole_run)
 
-    top, left, bottom, right = region_box(mask)
+    top, left, bottom, right = bounding_box(mask)
     box = (min(bottom + 16, source.shape[0]) - max(top - 16, 0)) * \
           (min(right + 16, source.shape[1]) - max(left - 16, 0))
     frame = source.shape[0] * source.shape[1]

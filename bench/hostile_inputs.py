@@ -3,7 +3,7 @@
     python bench/hostile_inputs.py [--repeat 1]
 
 Each case of ``tests/core/hostile/corpus.py`` (aliases, duplicate keys, a million-
-variant sweep, ...) and each image of ``tests/test_pixel_limit.py`` whose header
+variant sweep, ...) and each image of ``tests/io/test_pixel_limit.py`` whose header
 declares a huge size is validated by ``imgfusion validate`` in a fresh subprocess; the
 peer is the same command on a plain one-step recipe (interpreter start and imports).
 Prints, per case, the exit status, the wall time, its ratio to the peer's, the peak
@@ -62,7 +62,7 @@ def in_process(recipe: Path) -> float:
 
 def cases(folder: Path) -> list[tuple[str, Path]]:
     corpus = _module(ROOT / "tests" / "core" / "hostile" / "corpus.py", "corpus")
-    images = _module(ROOT / "tests" / "test_pixel_limit.py", "pixel_limit")
+    images = _module(ROOT / "tests" / "io" / "test_pixel_limit.py", "pixel_limit")
     out = []
     for name, content, _ in corpus.CASES:
         path = folder / f"{name}.yaml"
