@@ -8,7 +8,8 @@ from imgfusion.demo import demo_recipes
 from imgfusion.recipe import load_recipe
 
 GALLERY = Path(__file__).resolve().parents[2] / "imgfusion" / "gallery_recipes"
-RECIPES = ["stylized_cutout", "stylized_cutout_steps", "two_regions", "style_sweep", "stylized_cup"]
+RECIPES = ["stylized_cutout", "stylized_cutout_steps", "two_regions", "style_sweep", "stylized_cup",
+           "style_defaults"]
 
 
 @pytest.fixture(autouse=True)
