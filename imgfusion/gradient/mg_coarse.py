@@ -297,15 +297,19 @@ def _off_centre(s, x, c, i, j):
 
 
 @njit(**_PAR)
-def smooth9(x, b, stencil, invd, reverse):
-    """One four-colour Gauss-Seidel sweep of the 9-point ``stencil``.
+def smooth_rows(x, b, stencil, invr, reverse):
+    """One zebra sweep of the 9-point ``stencil``: even rows, then odd (backwards when
+    ``reverse``, the adjoint), each row updated at once from the old values (Jacobi
+    along the row) with the row-safe inverse diagonal ``invr``.
 
-    Colours by (row, column) parity, in the order (even, even), (even, odd),
-    (odd, even), (odd, odd) -- backwards when ``reverse``, so that the sweep
-    after the coarse correction is the adjoint of the one before.  Points of a
-    colour never neighbour each other, so rows run in parallel: one pass over
-    the even rows, one over the odd, each row updating its two column colours
-    in turn (the row is computed whole, vectorised, and half of it kept).
+    Rows of one parity never neighbour each other, so they run in parallel, and
+    each point is computed once, vectorised (a four-colour Gauss-Seidel sweep
+    computes every row twice and keeps half of each: measured at 1024^2, the
+    same CG steps in half the time).  Each half of the sweep is
+    ``x += R (b - S x)`` on its rows, and it is contracting in S's energy as
+    long as ``2 / invr`` exceeds the row's own part of S, which ``invr`` (see
+    :func:`row_safe_inverse`) makes sure of: the V-cycle stays symmetric
+    positive definite.
     """
     nc, hp, wp = x.shape
     rows = (hp - 3 + 1) // 2
@@ -317,12 +321,22 @@ def smooth9(x, b, stencil, invd, reverse):
                 continue
             t = np.empty(wp, np.float32)
             for c in range(nc):
-                for q in range(2):
-                    cj = 1 - q if reverse else q
-                    for jp in range(1, wp - 2):
-                        t[jp] = invd[ip, jp] * (b[c, ip, jp] - _off_centre(stencil, x, c, ip, jp))
-                    for jp in range(1 + cj, wp - 2, 2):
-                        x[c, ip, jp] = t[jp]
+                for jp in range(1, wp - 2):
+                    t[jp] = invr[ip, jp] * (b[c, ip, jp] - _off_centre(stencil, x, c, ip, jp))
+                x[c, ip, 1:wp - 2] = t[1:wp - 2]
+
+
+def row_safe_inverse(stencil: np.ndarray) -> np.ndarray:
+    """1 / max(S_centre, |S_left| + |S_right|), 0 off the level's points.
+
+    Where the row's neighbours weigh less than the centre (every Galerkin level
+    measured: at most 0.69 of it, 1/3 in the regular interior) this is 1 /
+    S_centre; elsewhere the larger diagonal keeps :func:`smooth_rows` contracting.
+    """
+    d = np.maximum(stencil[4], np.abs(stencil[3]) + np.abs(stencil[5]))
+    out = np.zeros_like(stencil[4])
+    np.divide(1.0, d, out=out, where=stencil[4] > 0)
+    return out
 
 
 @njit(**_PAR)

@@ -113,6 +113,7 @@ class Level:
     def __post_init__(self):
         self.invd = np.zeros_like(self.diag)
         np.divide(1.0, self.diag, out=self.invd, where=self.diag > 0)
+        self.invr = mc.row_safe_inverse(self.stencil) if self.stencil.shape[0] else None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -135,7 +136,7 @@ class Level:
 
     def _vcycle_coarse(self, b, x, coarse, below, nc):
         x.fill(0)
-        mc.smooth9(x, b, self.stencil, self.invd, False)
+        mc.smooth_rows(x, b, self.stencil, self.invr, False)
         r = self.buffer("r", nc)
         mc.residual9(x, b, self.stencil, r)
         bc, xc = coarse.buffer("b", nc), coarse.buffer("x", nc)
@@ -143,7 +144,7 @@ class Level:
         mc.orphans_restrict(r, *self.orphans, bc)
         below(bc, xc)
         self.prolong_add(xc, coarse, x)
-        mc.smooth9(x, b, self.stencil, self.invd, True)
+        mc.smooth_rows(x, b, self.stencil, self.invr, True)
 
     def vcycle_finest(self, b, x, coarse: "Level", below) -> np.ndarray:
         """The same on the 5-point finest level; returns <b, x> per channel (CG's <r, z>)."""
