@@ -188,19 +188,26 @@ def galerkin(stencil, diag, orphan, kind, far, coarse):
 
 @njit(**_OPTS)
 def far_points(fine_far, hc, wc, far):
-    """``far[K]``: every fine point within 3 of 2K is ``fine_far`` (a separable test)."""
+    """``far[K]``: every fine point within 2 of 2K (a 5 x 5 window) is ``fine_far`` (a
+    separable test).
+
+    Row K of P^T A P reads the fine rows within 1 of 2K, their neighbours (within
+    2) and those neighbours' parents; a ``fine_far`` point's row is the regular
+    one and all its neighbours are points, so the window decides the row (3, as
+    first written, left a third more points to compute one by one).
+    """
     hp, wp = fine_far.shape
     rows_ok = np.zeros((hp, wc + 3), np.bool_)
     for ip in range(hp):
         for jc in range(1, wc + 1):
             ok = True
-            for jp in range(2 * jc - 4, 2 * jc + 3):
+            for jp in range(2 * jc - 3, 2 * jc + 2):
                 ok &= 0 <= jp < wp and fine_far[ip, jp]
             rows_ok[ip, jc] = ok
     for ic in range(1, hc + 1):
         for jc in range(1, wc + 1):
             ok = True
-            for ip in range(2 * ic - 4, 2 * ic + 3):
+            for ip in range(2 * ic - 3, 2 * ic + 2):
                 ok &= 0 <= ip < hp and rows_ok[ip, jc]
             far[ic, jc] = ok
 

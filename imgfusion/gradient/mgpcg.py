@@ -33,11 +33,8 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   strided half-row loop does not vectorise), red-black SOR (omega 1.05-1.3:
   6 -> 6-8 CG steps; 0.9-0.95: no fewer), a coarsest level of 4096 or 16384
   cells instead of 1024 (no faster).
-* **Precision.** Mixed-precision iterative refinement: the residual of the
-  float64 iterate is formed in float64, the correction is solved by float32
-  PCG (float64 dot products) to a relative reduction of at least
-  :data:`INNER_REDUCTION`, and added back in float64, until the float64
-  residual meets ``tol``.
+* **Precision.** Mixed-precision iterative refinement (:mod:`.mg_cg`): float32
+  PCG corrections of the float64 iterate, until its float64 residual meets ``tol``.
 * **Reuse.** The levels depend only on the region: :func:`levels_for` keeps
   them in :mod:`.mask_cache`, so new images under the same mask (video
   frames, channels, sweeps) skip all setup.  Work arrays depend only on the
@@ -78,14 +75,13 @@ import scipy.sparse.linalg as spla
 from . import mg_coarse as mc
 from . import mg_kernels as k
 from .mask_cache import cached
+from .mg_cg import INNER_REDUCTION, MAX_ITERATIONS, dot, solve  # noqa: F401 (re-exported)
 from .mg_memory import in_use, pool, scratch, trim
 from .system import EdgeField
 
 COARSEST_CELLS = 1024
 THREADS: int | None = 1  # see "Threads" above
 SERIAL_CELLS = 60_000  # smaller levels run on one thread: no barrier waits
-INNER_REDUCTION = 1e-4   # float32 PCG reliably reduces its residual this far
-MAX_ITERATIONS = 500
 CACHED_CELLS = 4096 ** 2  # larger regions' levels are not kept in the mask cache
 BATCHED_CELLS = 2048 ** 2  # larger boxes solve their channels one at a time (memory)
 # Peak bytes of a Poisson blend per cell of the region's box and per channel, beyond the
@@ -241,7 +237,7 @@ class Hierarchy:
         """``x = M b``: one V-cycle from zero (b, x padded float32); returns <b, x>."""
         if len(self.levels) == 1:
             self.coarse_solve(b, x)
-            return k.dot(b, x)
+            return dot(b, x)
         return self.levels[0].vcycle_finest(b, x, self.levels[1], self._below(1))
 
     def _below(self, level: int):
@@ -283,57 +279,6 @@ def levels_for(region: np.ndarray) -> Hierarchy:
     if region.size > CACHED_CELLS:
         return Hierarchy(region)
     return cached("mgpcg", region, lambda: Hierarchy(region))
-
-
-def pcg32(hier: Hierarchy, r: np.ndarray, reduction: np.ndarray, budget: int):
-    """Solve ``A e = r`` (float32, padded) by PCG until ||r|| shrinks by ``reduction``.
-
-    ``r`` is overwritten; ``e`` is one of the finest level's buffers, valid
-    until the next call.  Returns (e, iterations per channel).
-    """
-    finest, nc = hier.levels[0], r.shape[0]
-    e, z, p = (finest.buffer(name, nc) for name in ("e", "z", "p"))
-    e.fill(0)
-    blocks = 4 * numba.get_num_threads()
-    rz = hier.vcycle(r, z)
-    pap = k.new_direction(p, z, np.zeros(nc, np.float32), finest.diag, blocks)  # p = z
-    goal = k.dot(r, r) * reduction ** 2
-    active = goal > 0
-    its = np.zeros(nc, int)
-    while active.any() and its.max() < budget:
-        alpha = np.where(active & (pap > 0), rz / np.where(pap > 0, pap, 1), 0.0)
-        rr = k.step(e, r, p, finest.diag, alpha.astype(np.float32))
-        its += active
-        active &= rr > goal
-        if not active.any():
-            break
-        rz_next = hier.vcycle(r, z)
-        beta = np.where(active & (rz > 0), rz_next / np.where(rz > 0, rz, 1), 0.0)
-        pap = k.new_direction(p, z, beta.astype(np.float32), finest.diag, blocks)
-        rz = rz_next
-    return e, its
-
-
-def solve(hier: Hierarchy, b: np.ndarray, x: np.ndarray, tol: float):
-    """Refine the float64 padded iterate ``x`` in place until max_c ||b - A x|| / ||b|| <= tol.
-
-    Returns (relative residual, iterations per channel).
-    """
-    finest = hier.levels[0]
-    r = finest.buffer("r32", b.shape[0])  # float32: the float64 residual, rounded
-    rr, bb = k.residual_norms(x, b, finest.diag, r)
-    nb = np.sqrt(np.where(bb > 0, bb, 1.0))
-    its = np.zeros(b.shape[0], int)
-    while True:
-        rel = np.sqrt(rr) / nb
-        if (rel <= tol).all() or its.max() >= MAX_ITERATIONS:
-            return float(rel.max()), its.tolist()
-        reduction = np.clip(0.5 * tol / np.where(rel > 0, rel, 1), INNER_REDUCTION, 1.0)
-        e, inner = pcg32(hier, r, np.where(rel > tol, reduction, 0.0),
-                         MAX_ITERATIONS - its.max())
-        its += inner
-        x += e
-        rr, bb = k.residual_norms(x, b, finest.diag, r)
 
 
 def solve_grid(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.ndarray,
