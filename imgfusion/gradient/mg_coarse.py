@@ -297,9 +297,14 @@ def orphans_prolong(xc, fine_idx, coarse_idx, x):
 @njit(inline="always", **_OPTS)
 def _off_centre(s, x, c, i, j):
     """sum over the 8 neighbours of S[k, i, j] x[neighbour k] (written out: vectorises)."""
+    return _off_row(s, x, c, i, j) + s[3, i, j] * x[c, i, j - 1] + s[5, i, j] * x[c, i, j + 1]
+
+
+@njit(inline="always", **_OPTS)
+def _off_row(s, x, c, i, j):
+    """The same over the 6 neighbours in the rows above and below."""
     return (s[0, i, j] * x[c, i - 1, j - 1] + s[1, i, j] * x[c, i - 1, j]
-            + s[2, i, j] * x[c, i - 1, j + 1] + s[3, i, j] * x[c, i, j - 1]
-            + s[5, i, j] * x[c, i, j + 1] + s[6, i, j] * x[c, i + 1, j - 1]
+            + s[2, i, j] * x[c, i - 1, j + 1] + s[6, i, j] * x[c, i + 1, j - 1]
             + s[7, i, j] * x[c, i + 1, j] + s[8, i, j] * x[c, i + 1, j + 1])
 
 
@@ -331,6 +336,25 @@ def smooth_rows(x, b, stencil, invr, reverse):
                 for jp in range(1, wp - 2):
                     t[jp] = invr[ip, jp] * (b[c, ip, jp] - _off_centre(stencil, x, c, ip, jp))
                 x[c, ip, 1:wp - 2] = t[1:wp - 2]
+
+
+@njit(**_PAR)
+def smooth_rows_from_zero(x, b, stencil, invr):
+    """:func:`smooth_rows` (forwards) from x = 0, which ``x`` need not hold: the even
+    rows become ``invr b``, then the odd ones read only the even rows around them."""
+    nc, hp, wp = x.shape
+    for k in prange((hp - 3 + 1) // 2):
+        ip = 2 * k + 1
+        for c in range(nc):
+            for jp in range(1, wp - 2):
+                x[c, ip, jp] = invr[ip, jp] * b[c, ip, jp]
+    for k in prange((hp - 3) // 2):
+        ip = 2 * k + 2
+        t = np.empty(wp, np.float32)
+        for c in range(nc):
+            for jp in range(1, wp - 2):
+                t[jp] = invr[ip, jp] * (b[c, ip, jp] - _off_row(stencil, x, c, ip, jp))
+            x[c, ip, 1:wp - 2] = t[1:wp - 2]
 
 
 def row_safe_inverse(stencil: np.ndarray) -> np.ndarray:

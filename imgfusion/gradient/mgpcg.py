@@ -131,8 +131,7 @@ class Level:
             numba.set_num_threads(threads)
 
     def _vcycle_coarse(self, b, x, coarse, below, nc):
-        x.fill(0)
-        mc.smooth_rows(x, b, self.stencil, self.invr, False)
+        mc.smooth_rows_from_zero(x, b, self.stencil, self.invr)
         r = self.buffer("r", nc)
         mc.residual9(x, b, self.stencil, r)
         bc, xc = coarse.buffer("b", nc), coarse.buffer("x", nc)
