@@ -48,27 +48,34 @@ def _residual_row(x, b, diag, r, i, out):
         out[i, c, 0], out[i, c, 1] = sr, sb
 
 
-@njit(**_OPTS)
-def residual_norms(x, b, diag, r):
-    """``r = b - A x`` (r's dtype; 0 off the region) and per channel ||r||^2, ||b||^2."""
-    nc, hp, wp = x.shape
-    out = np.zeros((hp, nc, 2))
-    for i in prange(1, hp - 2):
-        _residual_row(x, b, diag, r, i, out)
-    return out[:, :, 0].sum(axis=0), out[:, :, 1].sum(axis=0)
+@njit(inline="always", **_SERIAL)
+def _add_row(x, e, i):
+    for c in range(x.shape[0]):
+        for j in range(1, x.shape[2] - 2):
+            x[c, i, j] += e[c, i, j]
 
 
-@njit(**_OPTS)
-def add_residual_norms(x, e, b, diag, r, blocks):
-    """``x += e``, then :func:`residual_norms`, in one pass over memory."""
+@njit(inline="always", **_SERIAL)
+def _start_row(x, image, region, i):
+    """Row i of x (padded) = ``image``'s row i - 1 (channels last) on the region, 0 off it."""
+    for c in range(x.shape[0]):
+        for j in range(1, x.shape[2] - 2):
+            x[c, i, j] = image[i - 1, j - 1, c] if region[i - 1, j - 1] else 0.0
+
+
+@njit(inline="always", **_SERIAL)
+def _rows_then_residual(x, b, diag, r, blocks, image, e, region):
+    """Fill x row by row (``x = image`` on the region when ``e`` is empty, else ``x += e``)
+    and form the residual one row behind: (||b - A x||^2, ||b||^2) per channel."""
     nc, hp, wp = x.shape
     out = np.zeros((hp, nc, 2))
     for blk in prange(blocks):
         r0, r1 = _rows_of(blk, hp - 3, blocks)
         for i in range(r0, r1):
-            for c in range(nc):
-                for j in range(1, wp - 2):
-                    x[c, i, j] += e[c, i, j]
+            if e.shape[0]:
+                _add_row(x, e, i)
+            else:
+                _start_row(x, image, region, i)
             if i - 1 > r0:
                 _residual_row(x, b, diag, r, i - 1, out)
     for blk in prange(blocks):
@@ -78,6 +85,22 @@ def add_residual_norms(x, e, b, diag, r, blocks):
         if r1 - 1 > r0:
             _residual_row(x, b, diag, r, r1 - 1, out)
     return out[:, :, 0].sum(axis=0), out[:, :, 1].sum(axis=0)
+
+
+@njit(**_OPTS)
+def add_residual_norms(x, e, b, diag, r, blocks):
+    """``x += e``, then the residual's norms, in one pass over memory."""
+    none = np.zeros((0, 0), np.bool_)
+    return _rows_then_residual(x, b, diag, r, blocks, np.zeros((0, 0, 0), np.float32), e,
+                               none)
+
+
+@njit(**_OPTS)
+def start_residual_norms(image, region, x, b, diag, r, blocks):
+    """``x = image`` on the region (channels last, unpadded; 0 off it), then
+    the residual's norms, in one pass over memory."""
+    return _rows_then_residual(x, b, diag, r, blocks, image, np.zeros((0, 0, 0), x.dtype),
+                               region)
 
 
 @njit(**_OPTS)
@@ -193,14 +216,16 @@ def pcg32(hier, r: np.ndarray, rr: np.ndarray, reduction: np.ndarray, budget: in
     return e, its
 
 
-def solve(hier, b: np.ndarray, x: np.ndarray, tol: float):
-    """Refine the float64 padded iterate ``x`` in place until max_c ||b - A x|| / ||b|| <= tol.
+def solve(hier, b: np.ndarray, x: np.ndarray, tol: float, start: np.ndarray, region):
+    """Refine the float64 padded iterate ``x``, first ``start`` (h, w, C) on ``region``,
+    in place until max_c ||b - A x|| / ||b|| <= tol.
 
     Returns (relative residual, iterations per channel).
     """
     finest = hier.levels[0]
     r = finest.buffer("r32", b.shape[0])  # float32: the float64 residual, rounded
-    rr, bb = residual_norms(x, b, finest.diag, r)
+    blocks = 4 * numba.get_num_threads()
+    rr, bb = start_residual_norms(start, region, x, b, finest.diag, r, blocks)
     nb = np.sqrt(np.where(bb > 0, bb, 1.0))
     its = np.zeros(b.shape[0], int)
     while True:
@@ -211,4 +236,4 @@ def solve(hier, b: np.ndarray, x: np.ndarray, tol: float):
         e, inner = pcg32(hier, r, rr, np.where(rel > tol, reduction, 0.0),
                          MAX_ITERATIONS - its.max())
         its += inner
-        rr, _ = add_residual_norms(x, e, b, finest.diag, r, 4 * numba.get_num_threads())
+        rr, _ = add_residual_norms(x, e, b, finest.diag, r, blocks)

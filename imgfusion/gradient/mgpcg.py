@@ -338,7 +338,6 @@ def _solve_channels(hier, region, fstar, field, tol, start, out, clip):
     h, w, nc = fstar.shape
     b, x = (scratch(name, (nc, h + 3, w + 3), np.float64) for name in ("b64", "x64"))
     field.padded_rhs(region, fstar, b)  # the padding and off-region cells stay 0
-    k.copy_region(fstar if start is None else start, region, x, True)
-    residual, iterations = solve(hier, b, x, tol)
+    residual, iterations = solve(hier, b, x, tol, fstar if start is None else start, region)
     k.copy_region(out, region, x, False, clip)
     return residual, iterations
