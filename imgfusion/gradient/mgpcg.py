@@ -22,17 +22,22 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   over memory: the sweep from zero fused with the restricted residual (each
   block of rows keeps a ring of three swept rows, the residual is never
   stored), and the prolongation fused with the adjoint sweep, which also
-  yields CG's <r, z> (:mod:`.mg_kernels`); four-colour Gauss-Seidel on the
-  9-point levels, restriction P^T: a symmetric positive-definite
+  yields CG's <r, z> (:mod:`.mg_kernels`); zebra sweeps on the 9-point
+  levels (even rows, then odd, each row at once: :func:`.mg_coarse.smooth_rows`,
+  the first from zero), restriction P^T: a symmetric positive-definite
   preconditioner, float32, channels batched, compiled with numba.  Levels
   under :data:`SERIAL_CELLS` run on one thread.  Measured and not kept
-  (thread CPU time at 1024^2, load 5-9): the far points' shared 9-point
+  (thread CPU time at 1024^2, load 5-15): the far points' shared 9-point
   stencil held in registers instead of read per point (level 1 sweep 0.92 ->
-  0.88 ms: the sweeps are bound by arithmetic, not memory), the terms from
-  the rows above and below shared by a row's two colours (0.84 -> 1.24 ms: the
-  strided half-row loop does not vectorise), red-black SOR (omega 1.05-1.3:
-  6 -> 6-8 CG steps; 0.9-0.95: no fewer), a coarsest level of 4096 or 16384
-  cells instead of 1024 (no faster).
+  0.88 ms), the terms from the rows above and below shared by a row's two
+  colours (0.84 -> 1.24 ms: the strided half-row loop does not vectorise),
+  red-black SOR (omega 1.05-1.3: 6 -> 6-8 CG steps; 0.9-0.95: no fewer), a
+  coarsest level of 256, 2048, 4096 or 16384 cells instead of 1024 (no faster;
+  16384: +30%), two sweeps each way on the coarse levels (the same CG steps:
+  the finest level sets the rate), zebra sweeps on the finest level too (6 ->
+  7-8 CG steps), the red-black write-back as a blend of the whole row instead
+  of a stride-2 loop (no faster), one float32 PCG round to 1e-6 (float32 stalls
+  near 2e-6: 7 steps instead of 4 + 2).
 * **Precision.** Mixed-precision iterative refinement (:mod:`.mg_cg`): float32
   PCG corrections of the float64 iterate, until its float64 residual meets ``tol``.
 * **Reuse.** The levels depend only on the region: :func:`levels_for` keeps
