@@ -50,17 +50,19 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   work arrays are trimmed when a solve ends, so an 8192^2 blend keeps only
   its result (bench/poisson_big.py; :data:`BYTES_PER_CELL`).
 * **Speed.** ``python bench/poisson_speed.py --sizes 1024 2048 --solvers mgpcg
-  mgpcg+reuse --repeat 7 --threads 1`` (one thread for OpenCV and numba,
-  interleaved rounds, medians, setup included; shared 2-core machine): at
-  load 5-7 0.60x / 0.39x OpenCV's seamlessClone at 1024^2 / 2048^2 (+reuse
-  0.53x / 0.33x), 2048^2 / 1024^2 time 2.9 (OpenCV's 4.5); at load 9-11
-  0.60x / 0.40x, growth 4.35 (OpenCV's 6.5); 6 CG steps, residual <= 3.2e-7.
-  The code before the fused passes, the field never stored and the clipped
-  write-back, run right after the first: 0.79x / 0.50x.  Two threads each
-  (``--threads 2``): 0.62x / 0.41x (growth 4.0), 0.65x / 0.40x (3.3).
-  bench/poisson_big.py, one thread, load 6-8: 8192^2 with a quarter of it
-  8.6 s, +2.0 GiB (OpenCV 18.9 s, +2.9 GiB), the whole 67 s, +5.9 GiB (190 s,
-  +10.9 GiB); 16384^2 with a quarter 45 s, +8.1 GiB (162 s, +11.4 GiB).
+  --repeat 5 --threads 1`` (one thread for OpenCV and numba, interleaved
+  rounds, medians, setup included; shared 2-core machine, load 14-15): 0.52x
+  / 0.37x OpenCV's seamlessClone at 1024^2 / 2048^2 (process CPU time 0.50x /
+  0.38x), growth 3.42 (OpenCV's 4.70); another run 0.48x / 0.38x (CPU 0.50x /
+  0.37x), growth 3.97; 6 CG steps, residual <= 3.8e-7.  The code before the
+  zebra coarse sweeps and the fused refinement passes, run right before it:
+  0.56x / 0.39x, growth 3.66.  Two threads each (``--threads 2``, load 16):
+  0.51x / 0.43x, growth 5.1 (before: 0.61x / 0.39x).  Earlier (load 5-11):
+  0.60x / 0.39x, +reuse 0.53x / 0.33x.
+  bench/poisson_big.py (before the zebra sweeps), one thread, load 6-8:
+  8192^2 with a quarter of it 8.6 s, +2.0 GiB (OpenCV 18.9 s, +2.9 GiB), the
+  whole 67 s, +5.9 GiB (190 s, +10.9 GiB); 16384^2 with a quarter 45 s, +8.1
+  GiB (162 s, +11.4 GiB).
 * **Threads.** :data:`THREADS` (None: numba's own setting), 1 by default.
   More threads solve groups of channels side by side (:func:`channel_groups`),
   each group's kernels on one thread.  Splitting every pass across the
