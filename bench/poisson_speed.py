@@ -12,9 +12,10 @@ each one's median round (its best, and the median of the per-round ratios to
 OpenCV, beside it; then the ratio of the median process CPU times, which
 waits for no other program and so holds on a loaded machine: with one thread
 each it is the work, with several the sum over threads).  Rounds after the
-first run in a seeded random order, so that no runner always runs right after the same other (the sparse LU's
-gigabytes slowed whichever solver came next by up to 40%).  Every timed call starts from an empty mask cache (a
-new mask: setup included); ``<solver>+reuse`` lines time the same call again
+first run in a seeded random order, so that no runner always runs right after
+the same other (the sparse LU's gigabytes slowed whichever solver came next by
+up to 40%).  Every timed call starts from an empty mask cache (a new mask:
+setup included); ``<solver>+reuse`` lines time the same call again
 with the mask's setup cached (video frames, channels, sweeps).  mgpcg keeps its
 work arrays between calls by size, whatever the mask (:func:`imgfusion.gradient.
 mg_memory.scratch`); ``<solver>+fresh`` lines also drop those, as the first solve
