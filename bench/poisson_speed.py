@@ -9,10 +9,13 @@ the same place.  Each round runs OpenCV's NORMAL_CLONE (when opencv-python is
 installed: the ``bench`` extra) and then every solver once, on the same inputs,
 so that load from other programs hits all of them alike; the figure kept is
 each one's median round (its best, and the median of the per-round ratios to
-OpenCV, beside it).  Rounds after the first run in a seeded random order,
-so that no runner always runs right after the same other (the sparse LU's
-gigabytes slowed whichever solver came next by up to 40%).  Every timed call starts from an empty mask cache (a
-new mask: setup included); ``<solver>+reuse`` lines time the same call again
+OpenCV, beside it; then the ratio of the median process CPU times, which
+waits for no other program and so holds on a loaded machine: with one thread
+each it is the work, with several the sum over threads).  Rounds after the
+first run in a seeded random order, so that no runner always runs right after
+the same other (the sparse LU's gigabytes slowed whichever solver came next by
+up to 40%).  Every timed call starts from an empty mask cache (a new mask:
+setup included); ``<solver>+reuse`` lines time the same call again
 with the mask's setup cached (video frames, channels, sweeps).  mgpcg keeps its
 work arrays between calls by size, whatever the mask (:func:`imgfusion.gradient.
 mg_memory.scratch`); ``<solver>+fresh`` lines also drop those, as the first solve
@@ -110,19 +113,21 @@ def _synchroniser(device):
     return lambda: torch.cuda.synchronize(device)
 
 
-def interleaved(runners: dict, rounds: int) -> tuple[dict, dict]:
-    """Wall times (one per round) and last result of each runner over ``rounds``
-    round-robin rounds."""
+def interleaved(runners: dict, rounds: int) -> tuple[dict, dict, dict]:
+    """Wall times and process CPU times (one per round) and last result of each runner
+    over ``rounds`` round-robin rounds."""
     times = {name: [] for name in runners}
+    cpu = {name: [] for name in runners}
     results = {}
     for k in range(rounds):  # the first round in order, the others shuffled (seeded)
         order = list(runners) if k == 0 else np.random.default_rng(k).permutation(list(runners))
         for name in order:
             run = runners[name]
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             results[name] = run()
             times[name].append(time.perf_counter() - start)
-    return times, results
+            cpu[name].append(time.process_time() - start_cpu)
+    return times, cpu, results
 
 
 def report_size(n, args, times):
@@ -138,7 +143,7 @@ def report_size(n, args, times):
         if name.startswith("direct") and n > args.direct_max:
             continue
         runners[name] = solver_runner(source, target, mask, name, args.tol, args.device)
-    rounds, results = interleaved(runners, args.repeat)
+    rounds, cpu, results = interleaved(runners, args.repeat)
     reference = args.reference or ("cg" if n <= 2048 else "mgpcg")
     exact = poisson_blend(source, target, mask, solver=reference, tol=1e-10).image
     opencv8 = results["opencv"] * 255 if cv is not None else None
@@ -149,7 +154,8 @@ def report_size(n, args, times):
         if cv is not None and name != "opencv":
             line += (f"  {seconds / median['opencv']:5.2f}x opencv"
                      f" (best {min(rounds[name]) / min(rounds['opencv']):4.2f}x,"
-                     f" per round {_round_ratios(rounds[name], rounds['opencv'])})")
+                     f" per round {_round_ratios(rounds[name], rounds['opencv'])};"
+                     f" CPU {np.median(cpu[name]) / np.median(cpu['opencv']):4.2f}x)")
         if name != "opencv":
             out, info = results[name]
             line += describe(out, info, exact, opencv8)

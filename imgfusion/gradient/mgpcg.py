@@ -22,22 +22,24 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   over memory: the sweep from zero fused with the restricted residual (each
   block of rows keeps a ring of three swept rows, the residual is never
   stored), and the prolongation fused with the adjoint sweep, which also
-  yields CG's <r, z> (:mod:`.mg_kernels`); four-colour Gauss-Seidel on the
-  9-point levels, restriction P^T: a symmetric positive-definite
+  yields CG's <r, z> (:mod:`.mg_kernels`); zebra sweeps on the 9-point
+  levels (even rows, then odd, each row at once: :func:`.mg_coarse.smooth_rows`,
+  the first from zero), restriction P^T: a symmetric positive-definite
   preconditioner, float32, channels batched, compiled with numba.  Levels
   under :data:`SERIAL_CELLS` run on one thread.  Measured and not kept
-  (thread CPU time at 1024^2, load 5-9): the far points' shared 9-point
+  (thread CPU time at 1024^2, load 5-15): the far points' shared 9-point
   stencil held in registers instead of read per point (level 1 sweep 0.92 ->
-  0.88 ms: the sweeps are bound by arithmetic, not memory), the terms from
-  the rows above and below shared by a row's two colours (0.84 -> 1.24 ms: the
-  strided half-row loop does not vectorise), red-black SOR (omega 1.05-1.3:
-  6 -> 6-8 CG steps; 0.9-0.95: no fewer), a coarsest level of 4096 or 16384
-  cells instead of 1024 (no faster).
-* **Precision.** Mixed-precision iterative refinement: the residual of the
-  float64 iterate is formed in float64, the correction is solved by float32
-  PCG (float64 dot products) to a relative reduction of at least
-  :data:`INNER_REDUCTION`, and added back in float64, until the float64
-  residual meets ``tol``.
+  0.88 ms), the terms from the rows above and below shared by a row's two
+  colours (0.84 -> 1.24 ms: the strided half-row loop does not vectorise),
+  red-black SOR (omega 1.05-1.3: 6 -> 6-8 CG steps; 0.9-0.95: no fewer), a
+  coarsest level of 256, 2048, 4096 or 16384 cells instead of 1024 (no faster;
+  16384: +30%), two sweeps each way on the coarse levels (the same CG steps:
+  the finest level sets the rate), zebra sweeps on the finest level too (6 ->
+  7-8 CG steps), the red-black write-back as a blend of the whole row instead
+  of a stride-2 loop (no faster), one float32 PCG round to 1e-6 (float32 stalls
+  near 2e-6: 7 steps instead of 4 + 2).
+* **Precision.** Mixed-precision iterative refinement (:mod:`.mg_cg`): float32
+  PCG corrections of the float64 iterate, until its float64 residual meets ``tol``.
 * **Reuse.** The levels depend only on the region: :func:`levels_for` keeps
   them in :mod:`.mask_cache`, so new images under the same mask (video
   frames, channels, sweeps) skip all setup.  Work arrays depend only on the
@@ -48,17 +50,19 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   work arrays are trimmed when a solve ends, so an 8192^2 blend keeps only
   its result (bench/poisson_big.py; :data:`BYTES_PER_CELL`).
 * **Speed.** ``python bench/poisson_speed.py --sizes 1024 2048 --solvers mgpcg
-  mgpcg+reuse --repeat 7 --threads 1`` (one thread for OpenCV and numba,
-  interleaved rounds, medians, setup included; shared 2-core machine): at
-  load 5-7 0.60x / 0.39x OpenCV's seamlessClone at 1024^2 / 2048^2 (+reuse
-  0.53x / 0.33x), 2048^2 / 1024^2 time 2.9 (OpenCV's 4.5); at load 9-11
-  0.60x / 0.40x, growth 4.35 (OpenCV's 6.5); 6 CG steps, residual <= 3.2e-7.
-  The code before the fused passes, the field never stored and the clipped
-  write-back, run right after the first: 0.79x / 0.50x.  Two threads each
-  (``--threads 2``): 0.62x / 0.41x (growth 4.0), 0.65x / 0.40x (3.3).
-  bench/poisson_big.py, one thread, load 6-8: 8192^2 with a quarter of it
-  8.6 s, +2.0 GiB (OpenCV 18.9 s, +2.9 GiB), the whole 67 s, +5.9 GiB (190 s,
-  +10.9 GiB); 16384^2 with a quarter 45 s, +8.1 GiB (162 s, +11.4 GiB).
+  --repeat 5 --threads 1`` (one thread for OpenCV and numba, interleaved
+  rounds, medians, setup included; shared 2-core machine, load 14-15): 0.52x
+  / 0.37x OpenCV's seamlessClone at 1024^2 / 2048^2 (process CPU time 0.50x /
+  0.38x), growth 3.42 (OpenCV's 4.70); another run 0.48x / 0.38x (CPU 0.50x /
+  0.37x), growth 3.97; 6 CG steps, residual <= 3.8e-7.  The code before the
+  zebra coarse sweeps and the fused refinement passes, run right before it:
+  0.56x / 0.39x, growth 3.66.  Two threads each (``--threads 2``, load 16):
+  0.51x / 0.43x, growth 5.1 (before: 0.61x / 0.39x).  Earlier (load 5-11):
+  0.60x / 0.39x, +reuse 0.53x / 0.33x.
+  bench/poisson_big.py (before the zebra sweeps), one thread, load 6-8:
+  8192^2 with a quarter of it 8.6 s, +2.0 GiB (OpenCV 18.9 s, +2.9 GiB), the
+  whole 67 s, +5.9 GiB (190 s, +10.9 GiB); 16384^2 with a quarter 45 s, +8.1
+  GiB (162 s, +11.4 GiB).
 * **Threads.** :data:`THREADS` (None: numba's own setting), 1 by default.
   More threads solve groups of channels side by side (:func:`channel_groups`),
   each group's kernels on one thread.  Splitting every pass across the
@@ -78,14 +82,13 @@ import scipy.sparse.linalg as spla
 from . import mg_coarse as mc
 from . import mg_kernels as k
 from .mask_cache import cached
+from .mg_cg import INNER_REDUCTION, MAX_ITERATIONS, dot, solve  # noqa: F401 (re-exported)
 from .mg_memory import in_use, pool, scratch, trim
 from .system import EdgeField
 
 COARSEST_CELLS = 1024
 THREADS: int | None = 1  # see "Threads" above
 SERIAL_CELLS = 60_000  # smaller levels run on one thread: no barrier waits
-INNER_REDUCTION = 1e-4   # float32 PCG reliably reduces its residual this far
-MAX_ITERATIONS = 500
 CACHED_CELLS = 4096 ** 2  # larger regions' levels are not kept in the mask cache
 BATCHED_CELLS = 2048 ** 2  # larger boxes solve their channels one at a time (memory)
 # Peak bytes of a Poisson blend per cell of the region's box and per channel, beyond the
@@ -113,6 +116,7 @@ class Level:
     def __post_init__(self):
         self.invd = np.zeros_like(self.diag)
         np.divide(1.0, self.diag, out=self.invd, where=self.diag > 0)
+        self.invr = mc.row_safe_inverse(self.stencil) if self.stencil.shape[0] else None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -134,8 +138,7 @@ class Level:
             numba.set_num_threads(threads)
 
     def _vcycle_coarse(self, b, x, coarse, below, nc):
-        x.fill(0)
-        mc.smooth9(x, b, self.stencil, self.invd, False)
+        mc.smooth_rows_from_zero(x, b, self.stencil, self.invr)
         r = self.buffer("r", nc)
         mc.residual9(x, b, self.stencil, r)
         bc, xc = coarse.buffer("b", nc), coarse.buffer("x", nc)
@@ -143,7 +146,7 @@ class Level:
         mc.orphans_restrict(r, *self.orphans, bc)
         below(bc, xc)
         self.prolong_add(xc, coarse, x)
-        mc.smooth9(x, b, self.stencil, self.invd, True)
+        mc.smooth_rows(x, b, self.stencil, self.invr, True)
 
     def vcycle_finest(self, b, x, coarse: "Level", below) -> np.ndarray:
         """The same on the 5-point finest level; returns <b, x> per channel (CG's <r, z>)."""
@@ -240,7 +243,7 @@ class Hierarchy:
         """``x = M b``: one V-cycle from zero (b, x padded float32); returns <b, x>."""
         if len(self.levels) == 1:
             self.coarse_solve(b, x)
-            return k.dot(b, x)
+            return dot(b, x)
         return self.levels[0].vcycle_finest(b, x, self.levels[1], self._below(1))
 
     def _below(self, level: int):
@@ -282,57 +285,6 @@ def levels_for(region: np.ndarray) -> Hierarchy:
     if region.size > CACHED_CELLS:
         return Hierarchy(region)
     return cached("mgpcg", region, lambda: Hierarchy(region))
-
-
-def pcg32(hier: Hierarchy, r: np.ndarray, reduction: np.ndarray, budget: int):
-    """Solve ``A e = r`` (float32, padded) by PCG until ||r|| shrinks by ``reduction``.
-
-    ``r`` is overwritten; ``e`` is one of the finest level's buffers, valid
-    until the next call.  Returns (e, iterations per channel).
-    """
-    finest, nc = hier.levels[0], r.shape[0]
-    e, z, p = (finest.buffer(name, nc) for name in ("e", "z", "p"))
-    e.fill(0)
-    blocks = 4 * numba.get_num_threads()
-    rz = hier.vcycle(r, z)
-    pap = k.new_direction(p, z, np.zeros(nc, np.float32), finest.diag, blocks)  # p = z
-    goal = k.dot(r, r) * reduction ** 2
-    active = goal > 0
-    its = np.zeros(nc, int)
-    while active.any() and its.max() < budget:
-        alpha = np.where(active & (pap > 0), rz / np.where(pap > 0, pap, 1), 0.0)
-        rr = k.step(e, r, p, finest.diag, alpha.astype(np.float32))
-        its += active
-        active &= rr > goal
-        if not active.any():
-            break
-        rz_next = hier.vcycle(r, z)
-        beta = np.where(active & (rz > 0), rz_next / np.where(rz > 0, rz, 1), 0.0)
-        pap = k.new_direction(p, z, beta.astype(np.float32), finest.diag, blocks)
-        rz = rz_next
-    return e, its
-
-
-def solve(hier: Hierarchy, b: np.ndarray, x: np.ndarray, tol: float):
-    """Refine the float64 padded iterate ``x`` in place until max_c ||b - A x|| / ||b|| <= tol.
-
-    Returns (relative residual, iterations per channel).
-    """
-    finest = hier.levels[0]
-    r = finest.buffer("r32", b.shape[0])  # float32: the float64 residual, rounded
-    rr, bb = k.residual_norms(x, b, finest.diag, r)
-    nb = np.sqrt(np.where(bb > 0, bb, 1.0))
-    its = np.zeros(b.shape[0], int)
-    while True:
-        rel = np.sqrt(rr) / nb
-        if (rel <= tol).all() or its.max() >= MAX_ITERATIONS:
-            return float(rel.max()), its.tolist()
-        reduction = np.clip(0.5 * tol / np.where(rel > 0, rel, 1), INNER_REDUCTION, 1.0)
-        e, inner = pcg32(hier, r, np.where(rel > tol, reduction, 0.0),
-                         MAX_ITERATIONS - its.max())
-        its += inner
-        x += e
-        rr, bb = k.residual_norms(x, b, finest.diag, r)
 
 
 def solve_grid(region: np.ndarray, fstar: np.ndarray, gh: np.ndarray, gv: np.ndarray,
@@ -393,7 +345,6 @@ def _solve_channels(hier, region, fstar, field, tol, start, out, clip):
     h, w, nc = fstar.shape
     b, x = (scratch(name, (nc, h + 3, w + 3), np.float64) for name in ("b64", "x64"))
     field.padded_rhs(region, fstar, b)  # the padding and off-region cells stay 0
-    k.copy_region(fstar if start is None else start, region, x, True)
-    residual, iterations = solve(hier, b, x, tol)
+    residual, iterations = solve(hier, b, x, tol, fstar if start is None else start, region)
     k.copy_region(out, region, x, False, clip)
     return residual, iterations
