@@ -96,6 +96,18 @@ class StyleSchedule:
         in overlapping tiles at its full size (:mod:`imgfusion.style.tiles`)
     tile_overlap
         overlap of neighbouring tiles, as a fraction of the tile's side
+    tile_levels
+        tiled refinement levels: 1 refines at the full size only; k refines first at
+        the full size halved k-1 times, then at each doubling (levels no larger than
+        the untiled coarse pass are left out)
+    tile_depth
+        deepest VGG19 block (1-5) whose layers the full-size tiled level's losses use;
+        below 5 that level is cheaper and only sharpens the finer texture, the levels
+        before it having set the rest
+    tile_rounds
+        passes over the tiles per tiled level, sharing its tile_iterations: each pass
+        starts every tile from the blend of the pass before (ProGamerGov's blended
+        tiling), so that the tiles agree where they overlap
     coarse_to_fine
         without a pyramid, an output whose longest side is above this many px is
         optimised first at half size (`iterations`), then at full size (0.4 x
@@ -115,6 +127,9 @@ class StyleSchedule:
     pyramid: Annotated[list[tuple[int, int]] | None, Range(1, ITERATIONS_MAX)] = None
     tile_iterations: Annotated[int, Range(1, ITERATIONS_MAX)] = 100
     tile_overlap: Annotated[float, Range(0, 0.45)] = 0.25
+    tile_levels: Annotated[int, Range(1, 4)] = 1
+    tile_depth: Annotated[int, Range(1, 5)] = 5
+    tile_rounds: Annotated[int, Range(1, 10)] = 1
     coarse_to_fine: Annotated[int, Range(0, SIDE_MAX)] = 512
     quality: Quality = "custom"
 

@@ -101,25 +101,29 @@ def blend_weights(tile: Tile, hw: tuple[int, int], overlap: int) -> np.ndarray:
     return np.outer(rows, cols)
 
 
-def run_bytes(hw: tuple[int, int], tile: int, deepest: int, optimizer: str) -> int:
-    """Peak bytes of a tiled run at ``hw`` with square tiles of side ``tile``."""
+def run_bytes(hw: tuple[int, int], tile: int, deepest: int, optimizer: str,
+              lbfgs_history: int = 100) -> int:
+    """Peak bytes of a tiled run at ``hw`` with square tiles of side ``tile`` (L-BFGS
+    keeping ``lbfgs_history`` steps: at most the iterations of one tile)."""
     side = (min(tile, hw[0]), min(tile, hw[1]))
-    return estimate_bytes(side, deepest, optimizer) + 4 * FULL_SIZE_BUFFERS * hw[0] * hw[1]
+    return (estimate_bytes(side, deepest, optimizer, lbfgs_history)
+            + 4 * FULL_SIZE_BUFFERS * hw[0] * hw[1])
 
 
 def choose_tile(hw: tuple[int, int], deepest: int, optimizer: str, budget: int,
-                field: str = "memory_limit") -> int:
+                field: str = "memory_limit", lbfgs_history: int = 100) -> int:
     """The largest tile side (a multiple of :data:`TILE_STEP`, at most the image's longest
     side) whose run fits ``budget`` bytes; ParameterError naming ``field`` when even
     :data:`SMALLEST_TILE` does not."""
     longest = max(hw)
     best = None
     side = SMALLEST_TILE
-    while side < longest + TILE_STEP and run_bytes(hw, side, deepest, optimizer) <= budget:
+    while (side < longest + TILE_STEP
+           and run_bytes(hw, side, deepest, optimizer, lbfgs_history) <= budget):
         best = side
         side += TILE_STEP
     if best is None:
-        need = run_bytes(hw, SMALLEST_TILE, deepest, optimizer)
+        need = run_bytes(hw, SMALLEST_TILE, deepest, optimizer, lbfgs_history)
         raise ParameterError(field, f"a {hw[0]} x {hw[1]} px output needs about "
                                     f"{need / 2 ** 30:.2f} GiB even in {SMALLEST_TILE} px "
                                     f"tiles; the budget is {budget / 2 ** 30:.2f} GiB")

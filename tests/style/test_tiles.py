@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from imgfusion.errors import ParameterError
-from imgfusion.style import tile_plan, tiles, transfer
+from imgfusion.style import tile_plan, tile_targets, tiles, transfer
 from imgfusion.style.checks import estimate_bytes
 from imgfusion.style.layers import INDEX
 from imgfusion.style.options import Speed, StyleLosses, StyleSchedule
@@ -93,8 +93,8 @@ def test_style_gram_in_windows_matches_the_whole_image(content, style):
     run = prepare(StyleInputs(content, style), settings, CPU)
     big = np.kron(style, np.ones((2, 2, 1), np.float32))           # 72 x 72
     hw = big.shape[:2]
-    whole = tiles.style_targets(run, hw, 128)                       # one window
-    windows = tiles.style_targets(run, hw, 16)                      # 25 windows + halo
+    whole = tile_targets.style_targets(run, hw, 128)                       # one window
+    windows = tile_targets.style_targets(run, hw, 16)                      # 25 windows + halo
     for name, g in whole.items():
         rel = float((windows[name] - g).norm() / g.norm())
         assert rel < 0.02, (name, rel)
@@ -151,7 +151,7 @@ def test_neural_style_tiles_an_output_over_its_memory_limit(smooth_image, monkey
     assert out.image.shape == (96, 128, 3)
     assert len(sizes) > 1 and all(max(hw) < 128 for hw in sizes)     # tiles, not the whole
     budget = 30 * tile_plan.MIB
-    assert all(tile_plan.run_bytes((96, 128), max(hw), INDEX["relu3_1"], "lbfgs") <= budget
+    assert all(tile_plan.run_bytes((96, 128), max(hw), INDEX["relu3_1"], "lbfgs", 2) <= budget
                for hw in sizes)
     assert {h["level"] for h in out.loss_history} == set(range(len(sizes) + 1))
 
