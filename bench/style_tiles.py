@@ -95,7 +95,7 @@ def memory(args) -> None:
               f"{r['seconds']:>8.0f}")
 
 
-def quality_runs(args):
+def quality_runs(args, pair: str):
     """(inputs, settings, context, untiled image, tiled image, seconds of each)."""
     import numpy as np
     import skimage.data
@@ -104,11 +104,13 @@ def quality_runs(args):
     from imgfusion.style.options import StyleLosses, StyleSchedule
     from imgfusion.style.pipeline import StyleContext, StyleInputs, StyleSettings
     from imgfusion.style.transfer import stylise
-    inputs = StyleInputs(skimage.data.astronaut().astype(np.float32) / 255,
-                         skimage.data.coffee().astype(np.float32) / 255)
+    content, style = (getattr(skimage.data, n)()[..., :3].astype(np.float32) / 255
+                      for n in pair.split(","))
+    inputs = StyleInputs(content, style)
     settings = StyleSettings(size=args.size, losses=StyleLosses(weights=args.weights),
-                             schedule=StyleSchedule(iterations=args.iterations,
-                                                    tile_iterations=args.iterations))
+                             schedule=StyleSchedule(
+                                 iterations=args.iterations, tile_iterations=args.iterations,
+                                 tile_overlap=args.overlap, tile_joint=args.mode_tiles == "joint"))
     ctx = StyleContext("cpu", 0)
     t0 = time.perf_counter()
     untiled = stylise(inputs, settings, ctx).image
@@ -118,25 +120,34 @@ def quality_runs(args):
     return inputs, settings, ctx, untiled, tiled, (t1 - t0, time.perf_counter() - t1)
 
 
+def seams(image, layout) -> str:
+    from imgfusion.style import tile_plan
+    return (f"edges {tile_plan.edge_ratio(image, layout):.3f}, bands "
+            f"{tile_plan.band_ratio(image, layout):.3f}, seam "
+            f"{tile_plan.seam_ratio(image, layout):.3f}")
+
+
 def quality(args) -> None:
     import numpy as np
 
     from imgfusion.style import tile_plan, tiles
-    inputs, settings, ctx, untiled, tiled, seconds = quality_runs(args)
-    layout = tile_plan.plan_tiles(tiled.shape[:2], args.tile,
-                                  tile_plan.overlap_pixels(args.tile, 0.25))
-    d_u, d_t = (tiles.distances(inputs, settings, im, ctx) for im in (untiled, tiled))
-    print(f"size {args.size}, {len(layout)} tiles of {args.tile} px, {args.iterations} "
-          f"iterations per level/tile, weights {args.weights}")
-    print(f"seconds: untiled {seconds[0]:.0f}, tiled {seconds[1]:.0f}")
-    for name in ("content", "style"):
-        print(f"{name} distance: untiled {d_u[name]:.4f}, tiled {d_t[name]:.4f}, "
-              f"tiled/untiled {d_t[name] / d_u[name]:.2f}")
-    print(f"seam ratio on the tile edges: tiled {tile_plan.seam_ratio(tiled, layout):.3f}, "
-          f"untiled {tile_plan.seam_ratio(untiled, layout):.3f} (1 = like the interior)")
-    print(f"mean |tiled - untiled| {np.abs(tiled - untiled).mean():.4f}")
-    if args.save:
-        np.save(args.save, np.stack([untiled, tiled]))
+    for pair in args.pairs:
+        inputs, settings, ctx, untiled, tiled, seconds = quality_runs(args, pair)
+        layout = tile_plan.plan_tiles(tiled.shape[:2], args.tile,
+                                      tile_plan.overlap_pixels(args.tile, args.overlap))
+        d_u, d_t = (tiles.distances(inputs, settings, im, ctx) for im in (untiled, tiled))
+        print(f"{pair} at {args.size} px: {len(layout)} tiles of {args.tile} px, overlap "
+              f"{args.overlap}, {args.mode_tiles}, {args.iterations} iterations per "
+              f"level/tile, weights {args.weights}; seconds untiled {seconds[0]:.0f}, "
+              f"tiled {seconds[1]:.0f}")
+        print("  distance tiled/untiled: " + ", ".join(
+            f"{n} {d_t[n]:.4f}/{d_u[n]:.4f} = {d_t[n] / d_u[n]:.2f}"
+            for n in ("content", "style")))
+        print(f"  tiled:   {seams(tiled, layout)}")
+        print(f"  untiled: {seams(untiled, layout)} (same lines; 1 = like the interior)")
+        print(f"  mean |tiled - untiled| {np.abs(tiled - untiled).mean():.4f}", flush=True)
+        if args.save:
+            np.save(f"{args.save}_{pair.replace(',', '_')}.npy", np.stack([untiled, tiled]))
 
 
 def main() -> None:
@@ -155,7 +166,12 @@ def main() -> None:
     q.add_argument("--tile", type=int, default=128)
     q.add_argument("--iterations", type=int, default=10)
     q.add_argument("--weights", default="original")
-    q.add_argument("--save", help="write [untiled, tiled] to this .npy")
+    q.add_argument("--overlap", type=float, default=0.25, help="tile_overlap")
+    q.add_argument("--tiles-mode", dest="mode_tiles", choices=["joint", "sequential"],
+                   default="joint", help="tile_joint true or false")
+    q.add_argument("--pairs", nargs="+", default=["astronaut,coffee"],
+                   help="content,style names of skimage.data images")
+    q.add_argument("--save", help="write [untiled, tiled] to PREFIX_content_style.npy")
     args = ap.parse_args()
     memory(args) if args.mode == "memory" else quality(args)
 

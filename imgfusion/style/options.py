@@ -103,11 +103,15 @@ class StyleSchedule:
     tile_depth
         deepest VGG19 block (1-5) whose layers the full-size tiled level's losses use;
         below 5 that level is cheaper and only sharpens the finer texture, the levels
-        before it having set the rest
-    tile_rounds
-        passes over the tiles per tiled level, sharing its tile_iterations: each pass
-        starts every tile from the blend of the pass before (ProGamerGov's blended
-        tiling), so that the tiles agree where they overlap
+        before it having set the rest (content layers deeper than that move to the
+        deepest style layer within it)
+    tile_joint
+        optimise each tiled level as one image: every loss evaluation runs the network
+        tile by tile and sums the tiles' gradients, weighted by their blend (ProGamerGov's
+        blended tiling, blending at every step), so that no seam can form; its optimiser
+        keeps its history at the level's full size, and a level where that leaves no
+        room for 256 px tiles in memory_limit is tiled as with false.  False: each tile
+        is optimised in turn from the canvas under it and blended in
     coarse_to_fine
         without a pyramid, an output whose longest side is above this many px is
         optimised first at half size (`iterations`), then at full size (0.4 x
@@ -129,7 +133,7 @@ class StyleSchedule:
     tile_overlap: Annotated[float, Range(0, 0.45)] = 0.25
     tile_levels: Annotated[int, Range(1, 4)] = 1
     tile_depth: Annotated[int, Range(1, 5)] = 5
-    tile_rounds: Annotated[int, Range(1, 10)] = 1
+    tile_joint: bool = True
     coarse_to_fine: Annotated[int, Range(0, SIDE_MAX)] = 512
     quality: Quality = "custom"
 

@@ -16,8 +16,9 @@ blended tiling, crowsonkb's multi-scale style transfer).
    refined neighbours in the overlap, and is optimised against its own content features
    and the shared style targets, on features away from its inner edges; its result joins
    a weighted sum with raised-cosine weights, and the canvas under it becomes the blend so
-   far.  With ``tile_rounds`` > 1 the level's iterations are split over several passes,
-   each starting from the previous pass's blend.
+   far.  With ``tile_joint`` (the default) the level is instead optimised as one image
+   whose every loss evaluation runs the tiles in turn and sums their blended gradients
+   (:mod:`.tile_joint`).
 
 Memory: one tile's optimisation plus a few full-size planes (:func:`.tile_plan.run_bytes`),
 the largest over the levels.  Region guides, snapshots and a caller's extra loss (video)
@@ -25,7 +26,6 @@ are not tiled: a run that needs them must fit untiled.
 """
 from __future__ import annotations
 
-import math
 import typing
 from dataclasses import dataclass, replace
 from typing import Callable
@@ -37,7 +37,7 @@ from ..errors import ParameterError
 from .checks import estimate_bytes, style_list
 from . import budget
 from .devices import resolve_device
-from .layers import deepest, pools_before
+from .layers import INDEX, deepest, pools_before
 from .losses import GramStyleLoss, content_loss
 from .optimize import Watch, optimize
 from .options import StyleSchedule
@@ -48,10 +48,12 @@ from .prepare import layer_weights_of
 from .pyramid import fit_size, run_pyramid, upsample
 from .tile_plan import (TILE_STEP, Tile, blend_weights, choose_tile, edge_margin,
                         memory_budget, overlap_pixels, plan_tiles, run_bytes)
+from .tile_joint import joint_level
 from .tile_targets import InnerFeatures, inner_margins, style_targets, tile_content_targets
 
 COARSE_SIDE = 512      # Gatys et al. 2017 stylise at 512 px before refining larger
-LBFGS_HISTORY = 100    # optimize.make_optimizer's history: a tile keeps at most its iterations
+JOINT_TILE = 256       # the smallest tile worth a joint level: below, tile by tile
+LBFGS_HISTORY = 100    # optimize.make_optimizer's history: a run keeps at most its iterations
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,8 @@ class Tiling:
 
 @dataclass
 class TileLevel:
-    """One tiled level: its size, tiles, the deepest VGG19 block its losses use and the
-    estimated peak of its run."""
+    """One tiled level: its size, tiles, the deepest VGG19 block its losses use, the
+    estimated peak of its run and whether it is optimised jointly."""
 
     hw: tuple[int, int]
     tile: int
@@ -75,6 +77,7 @@ class TileLevel:
     tiles: list[Tile]
     depth: int
     estimate: int
+    joint: bool = False
 
 
 @dataclass
@@ -179,22 +182,28 @@ def level_sizes(full_hw, coarse: int, count: int) -> list[tuple[int, int]]:
     return [hw for hw in halves if max(hw) > coarse] + [tuple(full_hw)]
 
 
-def round_iterations(schedule: StyleSchedule) -> int:
-    """Iterations of each tile in one pass: ``tile_iterations`` over ``tile_rounds``."""
-    return max(1, math.ceil(int(schedule.tile_iterations) / int(schedule.tile_rounds)))
+def level_history(schedule: StyleSchedule) -> int:
+    """The L-BFGS history one optimisation of a tiled level keeps: at most its iterations."""
+    return min(LBFGS_HISTORY, int(schedule.tile_iterations))
 
 
 def make_level(hw, depth: int, settings: StyleSettings, limit: int, tile: int | None) -> TileLevel:
-    """One tiled level at ``hw`` whose losses use blocks 1 ... ``depth``: its tile (the
+    """One tiled level at ``hw`` whose losses use blocks 1 ... ``depth``: joint when asked
+    and its full-size state leaves room for a tile, else tile by tile; its tile (the
     largest that fits ``limit`` unless ``tile`` is given), overlap, tiles and estimate."""
     sched = settings.schedule
-    d, opt = layers_deepest(settings, depth), sched.optimizer
-    history = min(LBFGS_HISTORY, round_iterations(sched))
+    d, opt, history = layers_deepest(settings, depth), sched.optimizer, level_history(sched)
     field = "memory_limit" if settings.speed.memory_limit else "size"
-    tile = tile or choose_tile(hw, d, opt, limit, field, history)
+    joint = bool(sched.tile_joint) and fits_joint(hw, d, opt, history, limit)
+    tile = tile or choose_tile(hw, d, opt, limit, field, history, joint)
     overlap = overlap_pixels(tile, checked_overlap(sched))
     return TileLevel(tuple(hw), tile, overlap, plan_tiles(hw, tile, overlap), depth,
-                     run_bytes(hw, tile, d, opt, history))
+                     run_bytes(hw, tile, d, opt, history, joint), joint)
+
+
+def fits_joint(hw, deepest_index: int, optimizer: str, history: int, limit: int) -> bool:
+    """Whether a joint level at ``hw`` fits ``limit`` with tiles of :data:`JOINT_TILE` px."""
+    return run_bytes(hw, JOINT_TILE, deepest_index, optimizer, history, True) <= limit
 
 
 def make_plan(inputs, settings: StyleSettings, device, tiling: Tiling = Tiling()) -> TilePlan:
@@ -248,29 +257,40 @@ def with_alpha(run: StyleRun, out: np.ndarray, hw) -> np.ndarray:
 
 
 class Ticker:
-    """Counts the tiles optimised over all levels and passes: each tile's loss history is
-    its own level (after the coarse pass's), and ``progress`` hears of each tile."""
+    """Counts the optimisations of the tiled levels (a tile each, or a joint level each):
+    each one's loss history is its own level (after the coarse pass's), and ``progress``
+    hears of each tile."""
 
     def __init__(self, run: StyleRun, plan: TilePlan):
         self.progress, self.first = run.context.progress, len(run.plan)
-        rounds = int(run.settings.schedule.tile_rounds)
-        self.done, self.total = 0, rounds * sum(len(level.tiles) for level in plan.levels)
+        self.done = 0
+        self.total = sum(1 if level.joint else len(level.tiles) for level in plan.levels)
 
     def level(self) -> int:
         return self.first + self.done
 
-    def __call__(self, tile: Tile) -> None:
+    def __call__(self, **info) -> None:
         self.done += 1
         if self.progress is not None:
-            self.progress(self.done, self.total, tile=tile._asdict())
+            self.progress(self.done, self.total, **info)
+
+
+def depth_content(setup, depth: int) -> dict:
+    """The content layers in blocks 1 ... ``depth``; when the run has content layers but
+    none there, the deepest style layer there carries their whole weight (the content
+    still holds the tile, at the deepest features the level computes)."""
+    kept = within_depth(setup.content_w, depth)
+    style = within_depth(setup.style_w, depth)
+    if kept or not setup.content_w or not style:
+        return kept
+    return {max(style, key=INDEX.__getitem__): sum(setup.content_w.values())}
 
 
 def level_run(run: StyleRun, depth: int) -> StyleRun:
     """``run`` with only the layers in VGG19 blocks 1 ... ``depth``, and a network that
     stops after the deepest of them."""
     setup = run.setup
-    content_w, style_w = within_depth(setup.content_w, depth), within_depth(setup.style_w,
-                                                                            depth)
+    content_w, style_w = depth_content(setup, depth), within_depth(setup.style_w, depth)
     if (content_w, style_w) == (setup.content_w, setup.style_w):
         return run
     s = run.settings
@@ -284,22 +304,37 @@ def refine(run: StyleRun, canvas: torch.Tensor, plan: TilePlan, history: list) -
     """The coarse result (CPU, 1 x C x h x w) refined level by level: the full-size output."""
     tick = Ticker(run, plan)
     for level in plan.levels:
-        canvas = refine_level(level_run(run, level.depth), upsample(canvas, level.hw), level,
-                              history, tick)
+        start = upsample(canvas, level.hw) + content_detail(run, canvas.shape[-2:], level.hw)
+        canvas = refine_level(level_run(run, level.depth), start.clamp(0, 1), level, history,
+                              tick)
     return canvas
+
+
+def content_detail(run: StyleRun, low_hw, hw) -> torch.Tensor | float:
+    """What upsampling from ``low_hw`` to ``hw`` loses of the content: the content at
+    ``hw`` less its version at ``low_hw`` upsampled (0 without a content image).  Added to
+    the upsampled canvas, it gives the tiles the content's fine detail to start from,
+    which the coarse pass could not hold."""
+    if run.setup.content is None or run.setup.luminance:
+        return 0.0
+    content = to_tensor(run.setup.content, "cpu")
+    return resize(content, hw) - upsample(resize(content, tuple(low_hw)), hw)
 
 
 def refine_level(run: StyleRun, canvas: torch.Tensor, level: TileLevel, history: list,
                  tick: Ticker) -> torch.Tensor:
-    """``canvas`` (the level's size) refined in ``tile_rounds`` passes over the tiles."""
+    """``canvas`` (the level's size) refined: jointly, or one tile after another."""
     gram_loss = GramStyleLoss(style_targets(run, level.hw, level.tile), run.setup.style_w)
     content = (None if run.setup.content is None
                else resize(to_tensor(run.setup.content, "cpu"), level.hw))
     sched = run.settings.schedule
-    schedule = replace(sched, iterations=round_iterations(sched), pyramid=None)
-    for _ in range(int(sched.tile_rounds)):
-        canvas = tile_pass(run, canvas, level, (content, gram_loss, schedule),
-                           (history, tick))
+    schedule = replace(sched, iterations=int(sched.tile_iterations), pyramid=None)
+    if not level.joint:
+        return tile_pass(run, canvas, level, (content, gram_loss, schedule),
+                         (history, tick))
+    watch = Watch(progress=run.context.progress, level=tick.level(), history=history)
+    canvas = joint_level(run, canvas, level, (content, gram_loss), watch, schedule)
+    tick(level=list(level.hw))
     return canvas
 
 
@@ -318,7 +353,7 @@ def tile_pass(run: StyleRun, canvas: torch.Tensor, level: TileLevel, targets,
                           gram_loss, schedule, Watch(level=tick.level(), history=history))
         w = torch.from_numpy(blend_weights(tile, level.hw, level.overlap))[None, None]
         blend_in(tile, out.cpu(), w, (canvas, total, weight))
-        tick(tile)
+        tick(tile=tile._asdict())
     return canvas
 
 
