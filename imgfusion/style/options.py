@@ -133,7 +133,7 @@ class StyleSchedule:
     tile_overlap: Annotated[float, Range(0, 0.45)] = 0.25
     tile_levels: Annotated[int, Range(1, 4)] = 1
     tile_depth: Annotated[int, Range(1, 5)] = 5
-    tile_joint: bool = True
+    tile_joint: bool = False
     coarse_to_fine: Annotated[int, Range(0, SIDE_MAX)] = 512
     quality: Quality = "custom"
 

@@ -16,7 +16,7 @@ blended tiling, crowsonkb's multi-scale style transfer).
    refined neighbours in the overlap, and is optimised against its own content features
    and the shared style targets, on features away from its inner edges; its result joins
    a weighted sum with raised-cosine weights, and the canvas under it becomes the blend so
-   far.  With ``tile_joint`` (the default) the level is instead optimised as one image
+   far.  With ``tile_joint`` the level is instead optimised as one image
    whose every loss evaluation runs the tiles in turn and sums their blended gradients
    (:mod:`.tile_joint`).
 
