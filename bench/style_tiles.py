@@ -53,8 +53,8 @@ from imgfusion.style.options import Speed, StyleLosses, StyleSchedule
 from imgfusion.style.pipeline import StyleContext, StyleInputs, StyleSettings
 from imgfusion.style.weights import load_features
 warnings.simplefilter("ignore")
-size, limit, coarse, iters, keep = map(int, sys.argv[1:6])
-style_scale = float(sys.argv[6])
+size, limit, coarse, iters, keep, depth, joint = map(int, sys.argv[1:8])
+style_scale = float(sys.argv[8])
 content = skimage.data.astronaut().astype(np.float32) / 255
 style = skimage.data.coffee().astype(np.float32) / 255
 load_features("original", upto=30)
@@ -63,36 +63,47 @@ with open("/proc/self/statm") as fh:
 seen = {}
 def on_plan(plan):
     seen.update(tile=plan.tile, tiles=len(plan.tiles), estimate=plan.estimate,
-                budget=plan.budget, coarse=plan.coarse_side)
-    del plan.tiles[keep:]
+                budget=plan.budget, coarse=plan.coarse_side, joint=plan.levels[-1].joint)
+    if not plan.levels[-1].joint:
+        del plan.tiles[keep:]
+    timer["plan"] = time.perf_counter()
+def on_progress(done, total, **info):
+    if "tile" in info:
+        timer.setdefault("first", time.perf_counter())
+        timer["last"], timer["done"] = time.perf_counter(), done
 settings = StyleSettings(size=size, losses=StyleLosses(style_scale=style_scale),
-                         schedule=StyleSchedule(iterations=iters,
-                         tile_iterations=iters), speed=Speed(memory_limit=limit))
+                         schedule=StyleSchedule(iterations=iters, tile_iterations=iters,
+                         tile_depth=depth, tile_joint=bool(joint)),
+                         speed=Speed(memory_limit=limit))
+timer = {}
 start = time.perf_counter()
-image, _ = tiles.tiled_stylise(StyleInputs(content, style), settings, StyleContext("cpu", 0),
+image, _ = tiles.tiled_stylise(StyleInputs(content, style), settings,
+                               StyleContext("cpu", 0, on_progress),
                                tiles.Tiling(coarse=coarse), on_plan=on_plan)
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 untiled = estimate_bytes(image.shape[:2], INDEX["relu5_1"], "lbfgs")
+per_tile = (timer["last"] - timer["first"]) / max(timer["done"] - 1, 1) if timer.get("done", 0) > 1 else None
 print(json.dumps({**seen, "measured": peak - base, "untiled": untiled, "seconds": seconds,
-                  "ran": min(keep, seen["tiles"]), "shape": list(image.shape)}))
+                  "ran": seen["tiles"] if seen["joint"] else min(keep, seen["tiles"]),
+                  "per_tile": per_tile, "shape": list(image.shape)}))
 """
 
 
 def memory(args) -> None:
     mib = 2 ** 20
     print(f"{'size':>5} {'limit':>6} {'tile':>5} {'ran':>7} {'estimate':>9} {'measured':>9} "
-          f"{'est/meas':>8} {'untiled est':>11} {'seconds':>8}")
+          f"{'est/meas':>8} {'untiled est':>11} {'seconds':>8} {'s/tile':>7}")
     for size in args.size:
         out = subprocess.run([sys.executable, "-c", CHILD, str(size), str(args.limit),
                               str(args.coarse), str(args.tile_iterations), str(args.tiles),
-                              str(args.style_scale)],
+                              str(args.depth), str(int(args.joint)), str(args.style_scale)],
                              capture_output=True, text=True, check=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
         print(f"{size:>5} {args.limit:>6} {r['tile']:>5} {r['ran']:>3}/{r['tiles']:<3} "
               f"{r['estimate'] / mib:>8.0f}M {r['measured'] / mib:>8.0f}M "
               f"{r['estimate'] / r['measured']:>8.2f} {r['untiled'] / mib:>10.0f}M "
-              f"{r['seconds']:>8.0f}")
+              f"{r['seconds']:>8.0f} {r['per_tile'] or float('nan'):>7.0f}")
 
 
 def quality_runs(args, pair: str):
@@ -159,6 +170,8 @@ def main() -> None:
     m.add_argument("--coarse", type=int, default=256)
     m.add_argument("--tile-iterations", type=int, default=1)
     m.add_argument("--tiles", type=int, default=2, help="stop after this many tiles")
+    m.add_argument("--depth", type=int, default=5, help="tile_depth")
+    m.add_argument("--joint", action="store_true", help="tile_joint (runs every tile)")
     m.add_argument("--style-scale", type=float, default=1.0,
                    help="below 1: a smaller style image (its Gram is a forward pass over it)")
     q = sub.add_parser("quality")

@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..memory import FREE_SHARE
 from .checks import estimate_bytes
+from .layers import LAYERS
 
 MIB = 2 ** 20
 # Full-size float32 buffers a tiled run holds, in image-channel planes of H x W: the
@@ -36,6 +37,10 @@ FULL_SIZE_BUFFERS = 13
 # before a step (3-channel copies), and each tile's normalised blend weights (the tiles
 # cover the image up to twice over: 2 planes).
 JOINT_IMAGE_COPIES = 7
+# What a tile's losses add to the network's count (checks.estimate_bytes), per layer a
+# loss reads: the features away from the inner edges copied to be reshaped, the content
+# loss's difference, and their gradients: 1.27 x the count alone was measured at 320 px.
+LOSS_COPIES = 3
 JOINT_WEIGHT_PLANES = 2
 BUDGET_SHARE = FREE_SHARE   # of the free memory, when no limit is given (memory.check_fits')
 TILE_STEP = 16              # tile sides are multiples of this (VGG19 pools four times
@@ -114,12 +119,20 @@ def run_bytes(hw: tuple[int, int], tile: int, deepest: int, optimizer: str,
     ``joint`` run (:mod:`.tile_joint`) keeps the optimiser's state at the full size and
     none per tile."""
     side = (min(tile, hw[0]), min(tile, hw[1]))
+    copies = round(4 * LOSS_COPIES * loss_floats(side, deepest))
     if not joint:
-        return (estimate_bytes(side, deepest, optimizer, lbfgs_history)
+        return (estimate_bytes(side, deepest, optimizer, lbfgs_history) + copies
                 + 4 * FULL_SIZE_BUFFERS * hw[0] * hw[1])
     state = 2 * lbfgs_history if optimizer == "lbfgs" else 2
     planes = FULL_SIZE_BUFFERS + JOINT_WEIGHT_PLANES + 3 * (state + JOINT_IMAGE_COPIES)
-    return estimate_bytes(side, deepest, "adam") + 4 * planes * hw[0] * hw[1]
+    return estimate_bytes(side, deepest, "adam") + copies + 4 * planes * hw[0] * hw[1]
+
+
+def loss_floats(hw: tuple[int, int], deepest: int) -> int:
+    """Floats of one layer per VGG19 block up to the one of layer index ``deepest`` (the
+    first ReLU of each block: the default style layers, and as large as the content's)."""
+    blocks = sum(1 for _, kind, _, _ in LAYERS[:deepest + 1] if kind == "pool") + 1
+    return sum(min(64 * 2 ** k, 512) * (hw[0] >> k) * (hw[1] >> k) for k in range(blocks))
 
 
 def choose_tile(hw: tuple[int, int], deepest: int, optimizer: str, budget: int,

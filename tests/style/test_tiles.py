@@ -205,49 +205,53 @@ def test_levels_halve_up_to_the_full_size_and_only_the_last_is_shallow(content, 
 
 
 MEMORY_CHILD = r"""
-import json, resource, sys, warnings
-import numpy as np, torch
+import json, sys, warnings
+import torch
 sys.path.insert(0, sys.argv[1])
 from conftest import _smooth_image
 from imgfusion.style import tiles
 from imgfusion.style.options import Speed, StyleLosses, StyleSchedule
 from imgfusion.style.pipeline import StyleContext, StyleInputs, StyleSettings
-from imgfusion.style.weights import load_features
 warnings.simplefilter("ignore")
 torch.set_num_threads(1)
+def status(key):
+    line = [l for l in open("/proc/self/status").read().splitlines() if l.startswith(key)]
+    return int(line[0].split()[1]) * 1024
 losses = StyleLosses(weights="random", content_layers=["relu2_1"],
                      style_layers=["relu1_1", "relu2_1", "relu3_1"])
 inputs = StyleInputs(_smooth_image((192, 256), 1), _smooth_image((64, 64), 2))
-settings = StyleSettings(size=768, losses=losses, speed=Speed(memory_limit=300),
-                         schedule=StyleSchedule(iterations=2, tile_iterations=2,
-                                                tile_joint=sys.argv[2] == "joint"))
-load_features("random", upto=12)
-torch.nn.functional.conv2d(torch.rand(1, 3, 64, 64), torch.rand(8, 3, 3, 3)).sum()
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+settings = StyleSettings(size=768, losses=losses,
+                         speed=Speed(memory_limit=int(sys.argv[3])), schedule=StyleSchedule(
+                             iterations=2, tile_iterations=2,
+                             tile_joint=sys.argv[2] == "joint"))
 seen = {}
 def on_plan(plan):
     seen.update(estimate=plan.estimate, budget=plan.budget, tiles=len(plan.tiles),
                 joint=plan.levels[-1].joint)
     del plan.tiles[2:]
-tiles.tiled_stylise(inputs, settings, StyleContext("cpu", 0), tiles.Tiling(coarse=128),
-                    on_plan=on_plan)
-seen["measured"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+def on_progress(done, total, **info):
+    seen.setdefault("base", status("VmRSS:"))
+tiles.tiled_stylise(inputs, settings, StyleContext("cpu", 0, on_progress),
+                    tiles.Tiling(coarse=128), on_plan=on_plan)
+seen["measured"] = status("VmHWM:") - seen["base"]
 print(json.dumps(seen))
 """
 
 
-@pytest.mark.parametrize("mode", ["sequential", "joint"])
-def test_memory_estimate_bounds_the_measured_peak(mode):
-    """A 768 x 576 px run under a 300 MiB limit, in a fresh process: the peak resident
-    memory above the process's before the run stays under the plan's estimate, which
-    stays under the limit (two tiles run: every full-size plane is allocated before the
-    first, so the rest of the tiles add time, not memory)."""
+@pytest.mark.parametrize("mode, limit", [("sequential", 300), ("joint", 450)])
+def test_memory_estimate_bounds_the_measured_peak(mode, limit):
+    """A 768 x 576 px run under a limit of a few hundred MiB, in a fresh process: the peak resident
+    memory above the process's once the network is loaded (at the coarse pass's first
+    iteration) stays under the plan's estimate, which stays under the limit (two tiles
+    run: every full-size plane is allocated before the first, so the rest of the tiles
+    add time, not memory; joint levels run every tile).  Measured 227 of 278 MiB tile by
+    tile."""
     import json
     import subprocess
     import sys
     from pathlib import Path
     out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(Path(__file__).parents[1]),
-                          mode], capture_output=True, text=True, check=True).stdout
+                          mode, str(limit)], capture_output=True, text=True, check=True).stdout
     r = json.loads(out.strip().splitlines()[-1])
     print(r)
     assert r["joint"] == (mode == "joint") and r["tiles"] > 2
