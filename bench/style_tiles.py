@@ -156,6 +156,9 @@ def quality(args) -> None:
             for n in ("content", "style")))
         print(f"  tiled:   {seams(tiled, layout)}")
         print(f"  untiled: {seams(untiled, layout)} (same lines; 1 = like the interior)")
+        print("  tiled/untiled on the same lines: " + ", ".join(
+            f"{f.__name__} {f(tiled, layout) / f(untiled, layout):.3f}"
+            for f in (tile_plan.edge_ratio, tile_plan.band_ratio)))
         print(f"  mean |tiled - untiled| {np.abs(tiled - untiled).mean():.4f}", flush=True)
         if args.save:
             np.save(f"{args.save}_{pair.replace(',', '_')}.npy", np.stack([untiled, tiled]))
