@@ -34,9 +34,10 @@ MIB = 2 ** 20
 FULL_SIZE_BUFFERS = 13
 # A joint run also holds at the full size: the image, its gradient, the summed tiles'
 # gradient, L-BFGS's flat gradient and direction, the last good image and the image
-# before a step (3-channel copies), and each tile's normalised blend weights (the tiles
-# cover the image up to twice over: 2 planes).
-JOINT_IMAGE_COPIES = 7
+# before a step (7 3-channel copies; 5 more for the temporaries of the surrogate total
+# and the allocator's slack, measured: 438 MiB against 439 counted with 7), and each
+# tile's normalised blend weights (the tiles cover the image up to twice over: 2 planes).
+JOINT_IMAGE_COPIES = 12
 # What a tile's losses add to the network's count (checks.estimate_bytes), per layer a
 # loss reads: the features away from the inner edges copied to be reshaped, the content
 # loss's difference, and their gradients: 1.27 x the count alone was measured at 320 px.

@@ -206,9 +206,7 @@ def test_levels_halve_up_to_the_full_size_and_only_the_last_is_shallow(content, 
 
 MEMORY_CHILD = r"""
 import json, sys, warnings
-import torch
-sys.path.insert(0, sys.argv[1])
-from conftest import _smooth_image
+import numpy as np, torch
 from imgfusion.style import tiles
 from imgfusion.style.options import Speed, StyleLosses, StyleSchedule
 from imgfusion.style.pipeline import StyleContext, StyleInputs, StyleSettings
@@ -219,11 +217,12 @@ def status(key):
     return int(line[0].split()[1]) * 1024
 losses = StyleLosses(weights="random", content_layers=["relu2_1"],
                      style_layers=["relu1_1", "relu2_1", "relu3_1"])
-inputs = StyleInputs(_smooth_image((192, 256), 1), _smooth_image((64, 64), 2))
+rng = np.random.default_rng(1)
+inputs = StyleInputs(*(rng.random(hw + (3,), np.float32) for hw in ((192, 256), (64, 64))))
 settings = StyleSettings(size=768, losses=losses,
-                         speed=Speed(memory_limit=int(sys.argv[3])), schedule=StyleSchedule(
+                         speed=Speed(memory_limit=int(sys.argv[2])), schedule=StyleSchedule(
                              iterations=2, tile_iterations=2,
-                             tile_joint=sys.argv[2] == "joint"))
+                             tile_joint=sys.argv[1] == "joint"))
 seen = {}
 def on_plan(plan):
     seen.update(estimate=plan.estimate, budget=plan.budget, tiles=len(plan.tiles),
@@ -244,14 +243,13 @@ def test_memory_estimate_bounds_the_measured_peak(mode, limit):
     memory above the process's once the network is loaded (at the coarse pass's first
     iteration) stays under the plan's estimate, which stays under the limit (two tiles
     run: every full-size plane is allocated before the first, so the rest of the tiles
-    add time, not memory; joint levels run every tile).  Measured 227 of 278 MiB tile by
-    tile."""
+    add time, not memory).  Measured 227-244 of 278 MiB tile by tile, 339 of 427 MiB
+    joint (one joint run reached 438 MiB when the count was 439: the joint count was
+    raised)."""
     import json
     import subprocess
     import sys
-    from pathlib import Path
-    out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(Path(__file__).parents[1]),
-                          mode, str(limit)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, mode, str(limit)], capture_output=True, text=True, check=True).stdout
     r = json.loads(out.strip().splitlines()[-1])
     print(r)
     assert r["joint"] == (mode == "joint") and r["tiles"] > 2
