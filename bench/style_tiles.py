@@ -1,39 +1,61 @@
 """Tiled neural style: peak memory at a large size, seams, and tiled against untiled.
 
-    OMP_NUM_THREADS=2 python bench/style_tiles.py memory --size 2048 --limit 1536 --tiles 2
-    OMP_NUM_THREADS=2 python bench/style_tiles.py memory --size 4096 --limit 1536 --tiles 1 \
-        --style-scale 0.25
-    OMP_NUM_THREADS=2 python bench/style_tiles.py quality --size 256 --tile 128
+    OMP_NUM_THREADS=1 python bench/style_tiles.py memory --size 2048 --limit 1536 --tiles 2
+    OMP_NUM_THREADS=1 python bench/style_tiles.py memory --size 4096 --limit 3072 --tiles 2 \
+        --depth 2 --tile-iterations 4 --style-scale 0.5
+    OMP_NUM_THREADS=1 python bench/style_tiles.py quality --size 256 --tile 128 --iterations 8 \
+        --pairs astronaut,coffee chelsea,hubble_deep_field [--tiles-mode joint]
 
 memory: one fresh process per size runs ``neural_style`` through the tiled path (astronaut
 as content, coffee as style, the original VGG19, default layers) with ``memory_limit``
-MiB: a coarse pass at ``--coarse`` px, then ``--tile-iterations`` per tile.  ``--tiles K``
-stops after K tiles (all tiles are the same size and every full-size buffer is allocated
-before the first, so the peak of the first tiles is the run's: the rest is time, not
-memory; the report says how many of how many ran).  Prints the plan, the estimate
+MiB: a coarse pass at ``--coarse`` px, then ``--tile-iterations`` per tile at
+``--depth`` (tile_depth).  ``--tiles K`` stops after K tiles (all tiles are the same size
+and every full-size buffer is allocated before the first, so the peak of the first tiles
+is the run's: the rest is time, not memory; the report says how many of how many ran;
+``--joint`` runs every tile).  Prints the plan, the estimate
 (:func:`imgfusion.style.tile_plan.run_bytes`), the measured peak resident set above the
-process's after loading torch and the weights, and the untiled estimate at that size.
+process's after loading torch and the weights, the untiled estimate at that size, the
+seconds and the seconds per tile.
 
-quality: in one process, the same content and style at ``--size`` untiled and tiled (tiles
-of ``--tile`` px after a ``--size / 2`` coarse pass), both ``--iterations`` per level and
-per tile; prints the judged content and style distances of both (untiled losses at the
-full size, :func:`imgfusion.style.tiles.distances`) with their ratio, and the seam ratio
-(squared jump across the tiles' inner edges over that across the other lines of the same
-phase modulo 16; 1 = no seam) of the tiled and of the untiled output on the same lines.
+quality: in one process, per content,style pair, the run at ``--size`` untiled and tiled
+(tiles of ``--tile`` px after a ``--size / 2`` coarse pass, tile by tile or joint), both
+``--iterations`` per level and per tile; prints the judged content and style distances of
+both (untiled losses at the full size, :func:`imgfusion.style.tiles.distances`) with their
+ratio, and the seam ratios (:func:`imgfusion.style.tile_plan.edge_ratio`: lines along the
+tiles' edges against the other lines of the same phase modulo 16;
+:func:`~imgfusion.style.tile_plan.band_ratio`: the overlap strips against the rest, the
+image's 16 px frame left out) of the tiled output, of the untiled one on the same lines,
+and their quotient (the photo's own structure moves each ratio; the quotient is the
+tiles' share).
 
-Measured on the shared 2-core CPU machine (load ~10; no GPU was lent), original VGG19:
-memory, limit 1536 MiB, coarse 256 px, 1 iteration per tile:
-  2048 px: tiles of 448 px (36), 2 run; estimate 1478 MiB, measured 1051 MiB (1.41),
-           untiled estimate 25412 MiB; 213 s
-  4096 px (--style-scale 0.25): tiles of 320 px (289), 1 run; estimate 1508 MiB,
-           measured 1251 MiB (1.20), untiled estimate 101478 MiB; 104 s
-  (at 320 px with a 200 MiB limit the estimate was low: 187 against 282 MiB measured,
-  fixed costs the count leaves out; it is conservative from 2048 px up)
-quality, 8 iterations per level and per tile, tiles of 128 px after a size/2 coarse pass:
-  256 px, 9 tiles: content distance tiled/untiled 1.79, style 0.86; seam ratio tiled
-           1.124, untiled 1.450 on the same lines; mean |tiled - untiled| 0.046
-  384 px, 16 tiles: content 2.16, style 1.11; seam ratio tiled 0.914, untiled 1.110;
-           mean |tiled - untiled| 0.037
+Measured on the shared 2-core CPU machine (load 11-14, one thread; no GPU was lent),
+original VGG19:
+  4096 px, the whole gallery run (imgfusion/gallery_recipes/tiled_4k.yaml: coffee after
+    hubble_deep_field, limit 3072 MiB, style_scale 0.5, coarse 512 px x 40 iterations, 15
+    tiles of 1104 px at tile_depth 2 x 4 iterations, estimate 3004 MiB): every tile ran,
+    55 min wall (coarse pass and targets 676 s, then 125-250 s per tile), peak resident
+    set of the whole process 3902 MiB (torch and the weights included; /usr/bin/time -v);
+    untiled estimate about 100 GiB.  Seam ratios of that output on its plan: edges 1.059,
+    bands 0.822 (the same measure on the plan shifted by half a tile step, where no tile
+    edge lies: 0.931, 1.138: the photo's own structure moves it by as much).
+  2048 px (the first command, 1 iteration per tile, coarse 256 px): 25 tiles of 512 px, 2
+    run; estimate 1532 MiB, measured 1283 MiB (1.19); untiled estimate 25412 MiB; 275 s,
+    21 s per tile.
+quality, 8 iterations per level and per tile, 128 px tiles after a 128 px coarse pass, tile
+by tile (the default), 256 px:
+  astronaut,coffee (9 tiles): content distance tiled/untiled 1.55 (1.79 before the tiles
+    started from the content's detail), style 0.90; edges 1.242 vs untiled 1.450 (0.86),
+    bands 1.398 vs 1.501 (0.93); mean |tiled - untiled| 0.035
+  chelsea,hubble_deep_field (6 tiles): content 1.80 (1.96 before), style 0.82; edges 0.955
+    vs 1.087 (0.88), bands 1.943 vs 2.284 (0.85); mean |tiled - untiled| 0.031
+  joint (--tiles-mode joint): astronaut,coffee content 1.66, style 0.95, edges 0.88 and
+    bands 0.94 of the untiled; chelsea,hubble_deep_field content 1.71, style 0.89, edges
+    0.98, bands 0.81: no better than tile by tile, and slower.
+  The tiles match the style better than the untiled run (0.82-0.90) and hold the content
+  less (1.55-1.80: they start from an upsampled half-size result); their overlap strips
+  carry 7-15 % less gradient energy than the untiled output's same lines, against the
+  10 % goal.  On the test's toy case (tests/style/test_tiles.py, random weights, 64 x 96)
+  both modes stay within 2 % of the untiled output's ratios.
 """
 from __future__ import annotations
 
