@@ -105,7 +105,8 @@ image, _ = tiles.tiled_stylise(StyleInputs(content, style), settings,
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 untiled = estimate_bytes(image.shape[:2], INDEX["relu5_1"], "lbfgs")
-per_tile = (timer["last"] - timer["first"]) / max(timer["done"] - 1, 1) if timer.get("done", 0) > 1 else None
+per_tile = ((timer["last"] - timer["first"]) / (timer["done"] - 1)
+            if timer.get("done", 0) > 1 else None)
 print(json.dumps({**seen, "measured": peak - base, "untiled": untiled, "seconds": seconds,
                   "ran": seen["tiles"] if seen["joint"] else min(keep, seen["tiles"]),
                   "per_tile": per_tile, "shape": list(image.shape)}))
@@ -163,12 +164,12 @@ def seams(image, layout) -> str:
 def quality(args) -> None:
     import numpy as np
 
-    from imgfusion.style import tile_plan, tiles
+    from imgfusion.style import tile_plan, tile_targets
     for pair in args.pairs:
         inputs, settings, ctx, untiled, tiled, seconds = quality_runs(args, pair)
         layout = tile_plan.plan_tiles(tiled.shape[:2], args.tile,
                                       tile_plan.overlap_pixels(args.tile, args.overlap))
-        d_u, d_t = (tiles.distances(inputs, settings, im, ctx) for im in (untiled, tiled))
+        d_u, d_t = (tile_targets.distances(inputs, settings, im, ctx) for im in (untiled, tiled))
         print(f"{pair} at {args.size} px: {len(layout)} tiles of {args.tile} px, overlap "
               f"{args.overlap}, {args.mode_tiles}, {args.iterations} iterations per "
               f"level/tile, weights {args.weights}; seconds untiled {seconds[0]:.0f}, "

@@ -4,14 +4,18 @@ a tile's crop of the content's features, and the features away from a tile's inn
 edges (:class:`InnerFeatures`)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
+import numpy as np
 import torch
 
 from . import budget
 from .devices import precision_context
 from .layers import pools_before
-from .pipeline import StyleRun, luminance_rgb, resize, to_input, to_tensor
+from .losses import content_loss
+from .pipeline import (StyleContext, StyleInputs, StyleRun, StyleSettings, level_targets,
+                       luminance_rgb, prepare, resize, to_input, to_tensor)
 from .tile_plan import TILE_STEP, Tile
 
 STYLE_HALO = 32        # pixels of context around each window of the style image
@@ -101,3 +105,18 @@ def window_outer(run: StyleRun, image: torch.Tensor, window: Tile) -> dict:
         x = f.reshape(f.shape[0], -1)
         out[name] = (x @ x.T, x.shape[1])
     return out
+
+
+def distances(inputs: StyleInputs, settings: StyleSettings, image: np.ndarray,
+              context: StyleContext = StyleContext()) -> dict[str, float]:
+    """Unweighted content and style losses of ``image`` (H x W x 3) against the run's
+    content and style at ``image``'s size, untiled: how two outputs of one run compare."""
+    hw = image.shape[:2]
+    run = prepare(inputs, replace(settings, size=hw, schedule=replace(
+        settings.schedule, pyramid=None)), context)
+    c_targets, style_loss = level_targets(run, hw)
+    with torch.no_grad():
+        feats = run.encoder(to_input(run, to_tensor(image[..., :3], run.device)))
+        c = content_loss(feats, c_targets, run.setup.content_w) if c_targets else 0.0
+        s = style_loss(feats) if run.setup.style_w else 0.0
+    return {"content": float(c), "style": float(s)}

@@ -38,12 +38,11 @@ from .checks import estimate_bytes, style_list
 from . import budget
 from .devices import resolve_device
 from .layers import INDEX, deepest, pools_before
-from .losses import GramStyleLoss, content_loss
+from .losses import GramStyleLoss
 from .optimize import Watch, optimize
 from .options import StyleSchedule
 from .pipeline import (StyleContext, StyleInputs, StyleRun, StyleSettings, _network, finish,
-                       level_targets, loss_function, prepare, resize, run_level, to_input,
-                       to_tensor)
+                       loss_function, prepare, resize, run_level, to_tensor)
 from .prepare import layer_weights_of
 from .pyramid import fit_size, run_pyramid, upsample
 from .tile_plan import (TILE_STEP, Tile, blend_weights, choose_tile, edge_margin,
@@ -386,18 +385,3 @@ def refine_tile(run: StyleRun, margins, start: torch.Tensor, content: torch.Tens
                     forward=InnerFeatures(run.forward, margins))
     loss_fn = loss_function(inner, tile_content_targets(inner, content), style_loss)
     return optimize(start.to(run.device), loss_fn, schedule, watch).image
-
-
-def distances(inputs: StyleInputs, settings: StyleSettings, image: np.ndarray,
-              context: StyleContext = StyleContext()) -> dict[str, float]:
-    """Unweighted content and style losses of ``image`` (H x W x 3) against the run's
-    content and style at ``image``'s size, untiled: how two outputs of one run compare."""
-    hw = image.shape[:2]
-    run = prepare(inputs, replace(settings, size=hw, schedule=replace(
-        settings.schedule, pyramid=None)), context)
-    c_targets, style_loss = level_targets(run, hw)
-    with torch.no_grad():
-        feats = run.encoder(to_input(run, to_tensor(image[..., :3], run.device)))
-        c = content_loss(feats, c_targets, run.setup.content_w) if c_targets else 0.0
-        s = style_loss(feats) if run.setup.style_w else 0.0
-    return {"content": float(c), "style": float(s)}

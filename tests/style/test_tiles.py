@@ -119,7 +119,7 @@ def test_tiled_run_agrees_with_untiled_and_shows_no_seam(smooth_image, joint):
     assert image.shape == untiled.shape == (64, 96, 3)
     print("mean |tiled - untiled|", np.abs(image - untiled).mean())
     assert np.abs(image - untiled).mean() < 0.05              # measured 0.035, 0.039
-    d_tiled, d_untiled, d_content = (tiles.distances(inputs, settings, im, CPU)
+    d_tiled, d_untiled, d_content = (tile_targets.distances(inputs, settings, im, CPU)
                                      for im in (image, untiled, content))
     print(d_tiled, d_untiled, d_content)
     assert d_tiled["style"] < 0.5 * d_content["style"]        # it was stylised
@@ -249,7 +249,8 @@ def test_memory_estimate_bounds_the_measured_peak(mode, limit):
     import json
     import subprocess
     import sys
-    out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, mode, str(limit)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, mode, str(limit)],
+                         capture_output=True, text=True, check=True).stdout
     r = json.loads(out.strip().splitlines()[-1])
     print(r)
     assert r["joint"] == (mode == "joint") and r["tiles"] > 2
