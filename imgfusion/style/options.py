@@ -96,6 +96,23 @@ class StyleSchedule:
         in overlapping tiles at its full size (:mod:`imgfusion.style.tiles`)
     tile_overlap
         overlap of neighbouring tiles, as a fraction of the tile's side
+    tile_levels
+        tiled refinement levels: 1 refines at the full size only; k refines first at
+        the full size halved k-1 times, then at each doubling (levels no larger than
+        the untiled coarse pass are left out)
+    tile_depth
+        deepest VGG19 block (1-5) whose layers the full-size tiled level's losses use;
+        below 5 that level is cheaper and only sharpens the finer texture, the levels
+        before it having set the rest (content layers deeper than that move to the
+        deepest style layer within it)
+    tile_joint
+        optimise each tiled level as one image: every loss evaluation runs the network
+        tile by tile and sums the tiles' gradients, weighted by their blend (ProGamerGov's
+        blended tiling, blending at every step), so that tiles never meet at a hard seam
+        (bench/style_tiles.py measured it no better than false at 256 px); its optimiser
+        keeps its history at the level's full size, and a level where that leaves no
+        room for 256 px tiles in memory_limit is tiled as with false.  False: each tile
+        is optimised in turn from the canvas under it and blended in
     coarse_to_fine
         without a pyramid, an output whose longest side is above this many px is
         optimised first at half size (`iterations`), then at full size (0.4 x
@@ -118,6 +135,9 @@ class StyleSchedule:
     pyramid: Annotated[list[tuple[int, int]] | None, Range(1, ITERATIONS_MAX)] = None
     tile_iterations: Annotated[int, Range(1, ITERATIONS_MAX)] = 100
     tile_overlap: Annotated[float, Range(0, 0.45)] = 0.25
+    tile_levels: Annotated[int, Range(1, 4)] = 1
+    tile_depth: Annotated[int, Range(1, 5)] = 5
+    tile_joint: bool = False
     coarse_to_fine: Annotated[int, Range(0, SIDE_MAX)] = 128
     quality: Quality = "custom"
 

@@ -25,12 +25,24 @@ import numpy as np
 from ..errors import ParameterError
 from ..memory import FREE_SHARE
 from .checks import estimate_bytes
+from .layers import LAYERS
 
 MIB = 2 ** 20
 # Full-size float32 buffers a tiled run holds, in image-channel planes of H x W: the
 # canvas (3), the weighted sum (3), the weight sum (1), the content at full size (3) and
 # the output being assembled (3).
 FULL_SIZE_BUFFERS = 13
+# A joint run also holds at the full size: the image, its gradient, the summed tiles'
+# gradient, L-BFGS's flat gradient and direction, the last good image and the image
+# before a step (7 3-channel copies; 5 more for the temporaries of the surrogate total
+# and the allocator's slack, measured: 438 MiB against 439 counted with 7), and each
+# tile's normalised blend weights (the tiles cover the image up to twice over: 2 planes).
+JOINT_IMAGE_COPIES = 12
+# What a tile's losses add to the network's count (checks.estimate_bytes), per layer a
+# loss reads: the features away from the inner edges copied to be reshaped, the content
+# loss's difference, and their gradients: 1.27 x the count alone was measured at 320 px.
+LOSS_COPIES = 3
+JOINT_WEIGHT_PLANES = 2
 BUDGET_SHARE = FREE_SHARE   # of the free memory, when no limit is given (memory.check_fits')
 TILE_STEP = 16              # tile sides are multiples of this (VGG19 pools four times
                             # before relu5_1: features of a tile line up with the image's)
@@ -101,25 +113,44 @@ def blend_weights(tile: Tile, hw: tuple[int, int], overlap: int) -> np.ndarray:
     return np.outer(rows, cols)
 
 
-def run_bytes(hw: tuple[int, int], tile: int, deepest: int, optimizer: str) -> int:
-    """Peak bytes of a tiled run at ``hw`` with square tiles of side ``tile``."""
+def run_bytes(hw: tuple[int, int], tile: int, deepest: int, optimizer: str,
+              lbfgs_history: int = 100, joint: bool = False) -> int:
+    """Peak bytes of a tiled run at ``hw`` with square tiles of side ``tile``, L-BFGS
+    keeping ``lbfgs_history`` steps (at most the iterations of one optimisation).  A
+    ``joint`` run (:mod:`.tile_joint`) keeps the optimiser's state at the full size and
+    none per tile."""
     side = (min(tile, hw[0]), min(tile, hw[1]))
-    return estimate_bytes(side, deepest, optimizer) + 4 * FULL_SIZE_BUFFERS * hw[0] * hw[1]
+    copies = round(4 * LOSS_COPIES * loss_floats(side, deepest))
+    if not joint:
+        return (estimate_bytes(side, deepest, optimizer, lbfgs_history) + copies
+                + 4 * FULL_SIZE_BUFFERS * hw[0] * hw[1])
+    state = 2 * lbfgs_history if optimizer == "lbfgs" else 2
+    planes = FULL_SIZE_BUFFERS + JOINT_WEIGHT_PLANES + 3 * (state + JOINT_IMAGE_COPIES)
+    return estimate_bytes(side, deepest, "adam") + copies + 4 * planes * hw[0] * hw[1]
+
+
+def loss_floats(hw: tuple[int, int], deepest: int) -> int:
+    """Floats of one layer per VGG19 block up to the one of layer index ``deepest`` (the
+    first ReLU of each block: the default style layers, and as large as the content's)."""
+    blocks = sum(1 for _, kind, _, _ in LAYERS[:deepest + 1] if kind == "pool") + 1
+    return sum(min(64 * 2 ** k, 512) * (hw[0] >> k) * (hw[1] >> k) for k in range(blocks))
 
 
 def choose_tile(hw: tuple[int, int], deepest: int, optimizer: str, budget: int,
-                field: str = "memory_limit") -> int:
+                field: str = "memory_limit", lbfgs_history: int = 100,
+                joint: bool = False) -> int:
     """The largest tile side (a multiple of :data:`TILE_STEP`, at most the image's longest
     side) whose run fits ``budget`` bytes; ParameterError naming ``field`` when even
     :data:`SMALLEST_TILE` does not."""
     longest = max(hw)
     best = None
     side = SMALLEST_TILE
-    while side < longest + TILE_STEP and run_bytes(hw, side, deepest, optimizer) <= budget:
+    while (side < longest + TILE_STEP
+           and run_bytes(hw, side, deepest, optimizer, lbfgs_history, joint) <= budget):
         best = side
         side += TILE_STEP
     if best is None:
-        need = run_bytes(hw, SMALLEST_TILE, deepest, optimizer)
+        need = run_bytes(hw, SMALLEST_TILE, deepest, optimizer, lbfgs_history, joint)
         raise ParameterError(field, f"a {hw[0]} x {hw[1]} px output needs about "
                                     f"{need / 2 ** 30:.2f} GiB even in {SMALLEST_TILE} px "
                                     f"tiles; the budget is {budget / 2 ** 30:.2f} GiB")
@@ -141,6 +172,17 @@ def overlap_pixels(tile: int, fraction: float) -> int:
     return max(8, min(tile - 1, round(tile * fraction)))
 
 
+def overlap_lines(tiles: list[Tile], length: int, axis: int) -> np.ndarray:
+    """Booleans over the lines 1 ... ``length - 1`` along ``axis`` (line i: the jump from
+    pixel i - 1 to pixel i): True inside a strip where neighbouring tiles overlap, from the
+    later tile's first pixel to the first pixel past the earlier tile, both edges included."""
+    spans = sorted({(t[axis], t[axis] + t[axis + 2]) for t in tiles})
+    band = np.zeros(length + 1, bool)
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        band[start:end + 1] = True
+    return band[1:length]
+
+
 def inner_edges(tiles: list[Tile], hw: tuple[int, int]) -> tuple[list[int], list[int]]:
     """Rows and columns where some tile's edge lies inside the image (where a seam would
     show): each is the index of the first pixel past the edge."""
@@ -151,7 +193,7 @@ def inner_edges(tiles: list[Tile], hw: tuple[int, int]) -> tuple[list[int], list
     return sorted(rows), sorted(cols)
 
 
-def seam_ratio(image: np.ndarray, tiles: list[Tile], period: int = TILE_STEP) -> float:
+def edge_ratio(image: np.ndarray, tiles: list[Tile], period: int = TILE_STEP) -> float:
     """Mean squared jump across the tiles' inner edges over that across the other lines of
     the same phase modulo ``period`` (the network's pooling grid, whose lines differ from
     the rest even without tiles): 1 when the edges look like the interior, larger when a
@@ -173,3 +215,36 @@ def _edge_and_reference(jumps: np.ndarray, edges: list[int], period: int):
     if edges and not ref:
         ref = [i for i in range(1, len(jumps) + 1) if i not in edges]
     return [jumps[e - 1] for e in edges], [jumps[i - 1] for i in ref]
+
+
+def band_ratio(image: np.ndarray, tiles: list[Tile], frame: int = TILE_STEP) -> float:
+    """Gradient energy across the lines inside the tiles' overlap strips (where tiles are
+    blended, and where their edges lie) over that across the other lines, leaving out
+    ``frame`` lines along the image's border (zero padding marks them in any run).
+
+    Energy of a line: the mean over it of the squared jump across it (summed over the
+    channels).  1 when the strips look like the rest; above 1 when an edge or a mismatch
+    shows there, below 1 when the blend averages two textures into a duller band.  NaN
+    when no strip lies inside the image."""
+    img = np.asarray(image, dtype=np.float64)
+    img = img[..., None] if img.ndim == 2 else img
+    band, rest = [], []
+    for axis in (0, 1):
+        jumps = (np.diff(img, axis=axis) ** 2).sum(-1).mean(1 - axis)
+        inside = overlap_lines(tiles, img.shape[axis], axis)
+        keep = np.zeros_like(inside)
+        keep[frame:len(keep) - frame] = True
+        band.append(jumps[inside & keep])
+        rest.append(jumps[~inside & keep])
+    band, rest = np.concatenate(band), np.concatenate(rest)
+    if not band.size or not rest.size:
+        return float("nan")
+    return float(band.mean() / rest.mean())
+
+
+def seam_ratio(image: np.ndarray, tiles: list[Tile]) -> float:
+    """Of :func:`edge_ratio` (a line along the tiles' edges) and :func:`band_ratio` (a
+    duller or busier strip where they blend), the one farther from 1: a seam of either
+    kind shows as a value away from 1."""
+    ratios = [r for r in (edge_ratio(image, tiles), band_ratio(image, tiles)) if r == r]
+    return max(ratios, key=lambda r: abs(np.log(r)), default=float("nan"))

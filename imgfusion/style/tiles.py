@@ -1,24 +1,32 @@
-"""Style beyond memory: stylise at a size that fits, then refine at the full size in
-overlapping tiles (Gatys et al. 2017's coarse-to-fine, Neural-Tile's re-stylised tiles,
-ProGamerGov's blended tiling).
+"""Style beyond memory: stylise at a size that fits, then refine larger in overlapping
+tiles (Gatys et al. 2017's coarse-to-fine, Neural-Tile's re-stylised tiles, ProGamerGov's
+blended tiling, crowsonkb's multi-scale style transfer).
 
 1. :func:`coarse_side` is the largest output side, at most :data:`COARSE_SIDE`, whose
    untiled optimisation fits the memory budget; the ordinary pipeline stylises there.
-2. The result is upsampled to the full size: the canvas.
-3. The style's Gram targets are taken once, from the whole style image at the scale the
-   full-size output sees it (``style_scale`` x its longest side), accumulated over windows
-   of the style image so that no full-size forward pass is needed (:func:`style_targets`).
+2. Tiled levels (``tile_levels``): the full size halved ``tile_levels - 1`` times, then
+   each doubling up to the full size.  Each level starts from the level before,
+   upsampled: the canvas.  The full-size level may use only the shallower layers
+   (``tile_depth``): the levels below have set the coarse structure, and the shallow
+   layers cost a fraction of the deep ones per pixel.
+3. A level's Gram targets are taken once, from the whole style image at the scale the
+   level's output sees it, accumulated over windows of the style image
+   (:func:`.tile_targets.style_targets`).
 4. Each tile (:mod:`.tile_plan`) starts from the canvas under it, which already holds the
    refined neighbours in the overlap, and is optimised against its own content features
-   and the shared style targets; its result joins a weighted sum with raised-cosine
-   weights, and the canvas under it becomes the blend so far.  The output is the blend.
+   and the shared style targets, on features away from its inner edges; its result joins
+   a weighted sum with raised-cosine weights, and the canvas under it becomes the blend so
+   far.  With ``tile_joint`` the level is instead optimised as one image
+   whose every loss evaluation runs the tiles in turn and sums their blended gradients
+   (:mod:`.tile_joint`).
 
-Memory: one tile's optimisation plus a few full-size planes (:func:`.tile_plan.run_bytes`).
-Region guides, snapshots and a caller's extra loss (video) are not tiled: a run that needs
-them must fit untiled.
+Memory: one tile's optimisation plus a few full-size planes (:func:`.tile_plan.run_bytes`),
+the largest over the levels.  Region guides, snapshots and a caller's extra loss (video)
+are not tiled: a run that needs them must fit untiled.
 """
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -28,20 +36,23 @@ import torch
 from ..errors import ParameterError
 from .checks import estimate_bytes, style_list
 from . import budget
-from .devices import precision_context, resolve_device
-from .layers import deepest, pools_before
-from .losses import GramStyleLoss, content_loss
+from .devices import resolve_device
+from .layers import INDEX, deepest, pools_before
+from .losses import GramStyleLoss
 from .optimize import Watch, optimize
-from .pipeline import (StyleContext, StyleInputs, StyleRun, StyleSettings, finish,
-                       level_targets, loss_function, luminance_rgb, prepare, resize,
-                       run_level, to_input, to_tensor)
+from .options import StyleSchedule
+from .pipeline import (StyleContext, StyleInputs, StyleRun, StyleSettings, _network, finish,
+                       loss_function, prepare, resize, run_level, to_tensor)
 from .prepare import layer_weights_of
 from .pyramid import fit_size, run_pyramid, upsample
 from .tile_plan import (TILE_STEP, Tile, blend_weights, choose_tile, edge_margin,
                         memory_budget, overlap_pixels, plan_tiles, run_bytes)
+from .tile_joint import joint_level
+from .tile_targets import InnerFeatures, inner_margins, style_targets, tile_content_targets
 
 COARSE_SIDE = 512      # Gatys et al. 2017 stylise at 512 px before refining larger
-STYLE_HALO = 32        # pixels of context around each window of the style image
+JOINT_TILE = 256       # the smallest tile worth a joint level: below, tile by tile
+LBFGS_HISTORY = 100    # optimize.make_optimizer's history: a run keeps at most its iterations
 
 
 @dataclass(frozen=True)
@@ -55,16 +66,44 @@ class Tiling:
 
 
 @dataclass
-class TilePlan:
-    """What a tiled run decided before running: sizes, tiles and the memory estimate."""
+class TileLevel:
+    """One tiled level: its size, tiles, the deepest VGG19 block its losses use, the
+    estimated peak of its run and whether it is optimised jointly."""
 
-    full_hw: tuple[int, int]
-    coarse_side: int
+    hw: tuple[int, int]
     tile: int
     overlap: int
     tiles: list[Tile]
-    budget: int
+    depth: int
     estimate: int
+    joint: bool = False
+
+
+@dataclass
+class TilePlan:
+    """What a tiled run decided before running: sizes, levels and the memory estimate (the
+    largest level's); ``tile``, ``overlap`` and ``tiles`` are the full-size level's."""
+
+    full_hw: tuple[int, int]
+    coarse_side: int
+    levels: list[TileLevel]
+    budget: int
+
+    @property
+    def estimate(self) -> int:
+        return max(level.estimate for level in self.levels)
+
+    @property
+    def tile(self) -> int:
+        return self.levels[-1].tile
+
+    @property
+    def overlap(self) -> int:
+        return self.levels[-1].overlap
+
+    @property
+    def tiles(self) -> list[Tile]:
+        return self.levels[-1].tiles
 
 
 def output_size(inputs: StyleInputs, settings: StyleSettings) -> tuple[int, int]:
@@ -74,9 +113,18 @@ def output_size(inputs: StyleInputs, settings: StyleSettings) -> tuple[int, int]
     return fit_size(np.shape(base)[:2], last)
 
 
-def layers_deepest(settings: StyleSettings) -> int:
-    content_w, style_w = layer_weights_of(settings.losses)
-    return deepest([*content_w, *style_w])
+def within_depth(weights: dict, depth: int) -> dict:
+    """The layers of ``weights`` in VGG19 blocks 1 ... ``depth``."""
+    return {k: v for k, v in weights.items() if pools_before(k) < depth}
+
+
+def layers_deepest(settings: StyleSettings, depth: int = 5) -> int:
+    """Index of the deepest layer the losses use in blocks 1 ... ``depth``."""
+    kept = [name for w in layer_weights_of(settings.losses) for name in within_depth(w, depth)]
+    if not kept:
+        raise ParameterError("tile_depth", f"no content or style layer lies in VGG19 blocks "
+                                           f"1-{depth}: raise tile_depth")
+    return deepest(kept)
 
 
 def run_budget(settings: StyleSettings, device) -> int:
@@ -116,20 +164,57 @@ def coarse_side(full_hw, deepest_index: int, optimizer: str, limit: int) -> int:
                                          f"small for even a {TILE_STEP} px coarse pass")
 
 
-def make_plan(inputs, settings: StyleSettings, device, tiling: Tiling = Tiling()) -> TilePlan:
-    """Sizes, tiles and memory of a tiled run, decided before anything runs."""
-    fraction = settings.schedule.tile_overlap
-    if not 0 <= fraction < 0.5:
-        raise ParameterError("tile_overlap", f"must be in [0, 0.5), got {fraction!r}")
-    limit = run_budget(settings, device)
-    full_hw, d = output_size(inputs, settings), layers_deepest(settings)
-    opt = settings.schedule.optimizer
+def checked_overlap(schedule: StyleSchedule) -> float:
+    """``tile_overlap``, checked against its declared range."""
+    bounds = typing.get_type_hints(StyleSchedule, include_extras=True)["tile_overlap"]
+    lo, hi = bounds.__metadata__[0].lo, bounds.__metadata__[0].hi
+    if not lo <= schedule.tile_overlap <= hi:
+        raise ParameterError("tile_overlap", f"must be in [{lo}, {hi}], "
+                                             f"got {schedule.tile_overlap!r}")
+    return schedule.tile_overlap
+
+
+def level_sizes(full_hw, coarse: int, count: int) -> list[tuple[int, int]]:
+    """The tiled levels' sizes: ``full_hw`` halved ``count - 1`` times ... ``full_hw``,
+    without those no larger than the ``coarse`` pass."""
+    halves = [fit_size(full_hw, round(max(full_hw) / 2 ** k)) for k in range(count - 1, 0, -1)]
+    return [hw for hw in halves if max(hw) > coarse] + [tuple(full_hw)]
+
+
+def level_history(schedule: StyleSchedule) -> int:
+    """The L-BFGS history one optimisation of a tiled level keeps: at most its iterations."""
+    return min(LBFGS_HISTORY, int(schedule.tile_iterations))
+
+
+def make_level(hw, depth: int, settings: StyleSettings, limit: int, tile: int | None) -> TileLevel:
+    """One tiled level at ``hw`` whose losses use blocks 1 ... ``depth``: joint when asked
+    and its full-size state leaves room for a tile, else tile by tile; its tile (the
+    largest that fits ``limit`` unless ``tile`` is given), overlap, tiles and estimate."""
+    sched = settings.schedule
+    d, opt, history = layers_deepest(settings, depth), sched.optimizer, level_history(sched)
     field = "memory_limit" if settings.speed.memory_limit else "size"
-    tile = tiling.tile or choose_tile(full_hw, d, opt, limit, field)
-    overlap = overlap_pixels(tile, fraction)
-    coarse = tiling.coarse or coarse_side(full_hw, d, opt, limit)
-    return TilePlan(full_hw, coarse, tile, overlap, plan_tiles(full_hw, tile, overlap), limit,
-                    run_bytes(full_hw, tile, d, opt))
+    joint = bool(sched.tile_joint) and fits_joint(hw, d, opt, history, limit)
+    tile = tile or choose_tile(hw, d, opt, limit, field, history, joint)
+    overlap = overlap_pixels(tile, checked_overlap(sched))
+    return TileLevel(tuple(hw), tile, overlap, plan_tiles(hw, tile, overlap), depth,
+                     run_bytes(hw, tile, d, opt, history, joint), joint)
+
+
+def fits_joint(hw, deepest_index: int, optimizer: str, history: int, limit: int) -> bool:
+    """Whether a joint level at ``hw`` fits ``limit`` with tiles of :data:`JOINT_TILE` px."""
+    return run_bytes(hw, JOINT_TILE, deepest_index, optimizer, history, True) <= limit
+
+
+def make_plan(inputs, settings: StyleSettings, device, tiling: Tiling = Tiling()) -> TilePlan:
+    """Sizes, levels, tiles and memory of a tiled run, decided before anything runs."""
+    limit = run_budget(settings, device)
+    full_hw, sched = output_size(inputs, settings), settings.schedule
+    coarse = tiling.coarse or coarse_side(full_hw, layers_deepest(settings), sched.optimizer,
+                                          limit)
+    sizes = level_sizes(full_hw, coarse, int(sched.tile_levels))
+    depths = [5] * (len(sizes) - 1) + [int(sched.tile_depth)]
+    return TilePlan(full_hw, coarse, [make_level(hw, d, settings, limit, tiling.tile)
+                                      for hw, d in zip(sizes, depths)], limit)
 
 
 def coarse_settings(settings: StyleSettings, side: int) -> StyleSettings:
@@ -143,7 +228,7 @@ def coarse_settings(settings: StyleSettings, side: int) -> StyleSettings:
 def tiled_stylise(inputs: StyleInputs, settings: StyleSettings,
                   context: StyleContext = StyleContext(), tiling: Tiling = Tiling(),
                   on_plan: Callable[[TilePlan], None] | None = None):
-    """Stylise coarse, then refine at the full size tile by tile: ``(image, history)``.
+    """Stylise coarse, then refine level by level, tile by tile: ``(image, history)``.
 
     ``on_plan(plan)`` is called with the :class:`TilePlan` before the optimisation starts.
     """
@@ -158,8 +243,7 @@ def tiled_stylise(inputs: StyleInputs, settings: StyleSettings,
     history: list[dict] = []
     coarse = run_pyramid(run.plan, lambda i, size_i, iters, prev: run_level(
         run, i, size_i, iters, prev, history, lambda *_: None))
-    canvas = upsample(coarse.detach().cpu(), plan.full_hw)
-    x = refine(run, canvas, plan, settings.schedule.tile_iterations, history)
+    x = refine(run, coarse.detach().cpu(), plan, history)
     return with_alpha(run, finish(run, x, plan.full_hw), plan.full_hw), history
 
 
@@ -171,25 +255,104 @@ def with_alpha(run: StyleRun, out: np.ndarray, hw) -> np.ndarray:
     return np.concatenate([out, a[..., None]], axis=-1)
 
 
-def refine(run: StyleRun, canvas: torch.Tensor, plan: TilePlan, iterations: int,
-           history: list) -> torch.Tensor:
-    """The full-size canvas (CPU, 1 x C x H x W) refined tile by tile and blended."""
-    gram_loss = GramStyleLoss(style_targets(run, plan.full_hw, plan.tile), run.setup.style_w)
+class Ticker:
+    """Counts the optimisations of the tiled levels (a tile each, or a joint level each):
+    each one's loss history is its own level (after the coarse pass's), and ``progress``
+    hears of each tile."""
+
+    def __init__(self, run: StyleRun, plan: TilePlan):
+        self.progress, self.first = run.context.progress, len(run.plan)
+        self.done = 0
+        self.total = sum(1 if level.joint else len(level.tiles) for level in plan.levels)
+
+    def level(self) -> int:
+        return self.first + self.done
+
+    def __call__(self, **info) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total, **info)
+
+
+def depth_content(setup, depth: int) -> dict:
+    """The content layers in blocks 1 ... ``depth``; when the run has content layers but
+    none there, the deepest style layer there carries their whole weight (the content
+    still holds the tile, at the deepest features the level computes)."""
+    kept = within_depth(setup.content_w, depth)
+    style = within_depth(setup.style_w, depth)
+    if kept or not setup.content_w or not style:
+        return kept
+    return {max(style, key=INDEX.__getitem__): sum(setup.content_w.values())}
+
+
+def level_run(run: StyleRun, depth: int) -> StyleRun:
+    """``run`` with only the layers in VGG19 blocks 1 ... ``depth``, and a network that
+    stops after the deepest of them."""
+    setup = run.setup
+    content_w, style_w = depth_content(setup, depth), within_depth(setup.style_w, depth)
+    if (content_w, style_w) == (setup.content_w, setup.style_w):
+        return run
+    s = run.settings
+    encoder, forward, _ = _network(s.losses, [*content_w, *style_w], run.device, s.speed,
+                                   run.context.seed)
+    return replace(run, setup=setup._replace(content_w=content_w, style_w=style_w),
+                   encoder=encoder, forward=forward)
+
+
+def refine(run: StyleRun, canvas: torch.Tensor, plan: TilePlan, history: list) -> torch.Tensor:
+    """The coarse result (CPU, 1 x C x h x w) refined level by level: the full-size output."""
+    tick = Ticker(run, plan)
+    for level in plan.levels:
+        start = upsample(canvas, level.hw) + content_detail(run, canvas.shape[-2:], level.hw)
+        canvas = refine_level(level_run(run, level.depth), start.clamp(0, 1), level, history,
+                              tick)
+    return canvas
+
+
+def content_detail(run: StyleRun, low_hw, hw) -> torch.Tensor | float:
+    """What upsampling from ``low_hw`` to ``hw`` loses of the content: the content at
+    ``hw`` less its version at ``low_hw`` upsampled (0 without a content image).  Added to
+    the upsampled canvas, it gives the tiles the content's fine detail to start from,
+    which the coarse pass could not hold."""
+    if run.setup.content is None or run.setup.luminance:
+        return 0.0
+    content = to_tensor(run.setup.content, "cpu")
+    return resize(content, hw) - upsample(resize(content, tuple(low_hw)), hw)
+
+
+def refine_level(run: StyleRun, canvas: torch.Tensor, level: TileLevel, history: list,
+                 tick: Ticker) -> torch.Tensor:
+    """``canvas`` (the level's size) refined: jointly, or one tile after another."""
+    gram_loss = GramStyleLoss(style_targets(run, level.hw, level.tile), run.setup.style_w)
     content = (None if run.setup.content is None
-               else resize(to_tensor(run.setup.content, "cpu"), plan.full_hw))
+               else resize(to_tensor(run.setup.content, "cpu"), level.hw))
+    sched = run.settings.schedule
+    schedule = replace(sched, iterations=int(sched.tile_iterations), pyramid=None)
+    if not level.joint:
+        return tile_pass(run, canvas, level, (content, gram_loss, schedule),
+                         (history, tick))
+    watch = Watch(progress=run.context.progress, level=tick.level(), history=history)
+    canvas = joint_level(run, canvas, level, (content, gram_loss), watch, schedule)
+    tick(level=list(level.hw))
+    return canvas
+
+
+def tile_pass(run: StyleRun, canvas: torch.Tensor, level: TileLevel, targets,
+              record) -> torch.Tensor:
+    """One pass over the level's tiles, each started from the canvas under it and
+    blended in: the blend (the canvas, updated in place)."""
+    content, gram_loss, schedule = targets
+    history, tick = record
     total = torch.zeros_like(canvas)
-    weight = torch.zeros((1, 1, *plan.full_hw))
-    schedule = replace(run.settings.schedule, iterations=int(iterations), pyramid=None)
-    for k, tile in enumerate(plan.tiles):
+    weight = torch.zeros((1, 1, *level.hw))
+    for tile in level.tiles:
         rows, cols = tile.slices
-        margins = inner_margins(tile, plan.full_hw, edge_margin(plan.overlap))
+        margins = inner_margins(tile, level.hw, edge_margin(level.overlap))
         out = refine_tile(run, margins, canvas[..., rows, cols], _crop(content, tile),
-                          gram_loss, schedule, Watch(level=len(run.plan) + k,
-                                                     history=history))
-        w = torch.from_numpy(blend_weights(tile, plan.full_hw, plan.overlap))[None, None]
+                          gram_loss, schedule, Watch(level=tick.level(), history=history))
+        w = torch.from_numpy(blend_weights(tile, level.hw, level.overlap))[None, None]
         blend_in(tile, out.cpu(), w, (canvas, total, weight))
-        if run.context.progress is not None:
-            run.context.progress(k + 1, len(plan.tiles), tile=tile._asdict())
+        tick(tile=tile._asdict())
     return canvas
 
 
@@ -213,112 +376,12 @@ def _crop(t: torch.Tensor | None, tile: Tile) -> torch.Tensor | None:
     return t[..., rows, cols]
 
 
-def inner_margins(tile: Tile, hw, margin: int) -> tuple[int, int, int, int]:
-    """Pixels to leave out of the style loss on each side (top, bottom, left, right) of
-    ``tile``: ``margin`` where a neighbour takes over, 0 on the image's border."""
-    return (margin if tile.top > 0 else 0, margin if tile.top + tile.height < hw[0] else 0,
-            margin if tile.left > 0 else 0, margin if tile.left + tile.width < hw[1] else 0)
-
-
-class InnerFeatures:
-    """A network's features away from a tile's inner edges: there the network sees the
-    tile's zero padding instead of the neighbours, and losses taken over them would pull
-    the tile towards features the whole image does not have."""
-
-    def __init__(self, forward: Callable, margins: tuple[int, int, int, int]):
-        self.forward, self.margins = forward, margins
-
-    def __call__(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {name: self.crop(name, f) for name, f in self.forward(x).items()}
-
-    def crop(self, name: str, f: torch.Tensor) -> torch.Tensor:
-        s = 2 ** pools_before(name)
-        top, bottom, left, right = (-(-m // s) for m in self.margins)
-        h, w = f.shape[-2:]
-        if top + bottom >= h or left + right >= w:
-            return f
-        return f[..., top:h - bottom, left:w - right]
-
-
 def refine_tile(run: StyleRun, margins, start: torch.Tensor, content: torch.Tensor | None,
                 style_loss: GramStyleLoss, schedule, watch: Watch) -> torch.Tensor:
     """One tile optimised from ``start`` against its content and the shared style targets,
-    both on the features ``margins`` (:func:`inner_margins`) away from its inner edges."""
+    both on the features ``margins`` (:func:`.tile_targets.inner_margins`) away from its
+    inner edges."""
     inner = replace(run, encoder=InnerFeatures(run.encoder, margins),
                     forward=InnerFeatures(run.forward, margins))
     loss_fn = loss_function(inner, tile_content_targets(inner, content), style_loss)
     return optimize(start.to(run.device), loss_fn, schedule, watch).image
-
-
-def tile_content_targets(run: StyleRun, content: torch.Tensor | None) -> dict:
-    """The content features of one tile's crop of the full-size content."""
-    if content is None or not run.setup.content_w:
-        return {}
-    with torch.no_grad(), precision_context(run.settings.speed.precision, run.device):
-        c = content.to(run.device)
-        c = luminance_rgb(c) if run.setup.luminance else c
-        feats = run.encoder(to_input(run, c))
-        return {k: feats[k].float() for k in run.setup.content_w}
-
-
-def style_targets(run: StyleRun, full_hw, window: int) -> dict[str, torch.Tensor]:
-    """Blended Gram targets of the whole style image(s) at the full output's scale, each
-    accumulated over windows of side ``window`` (rounded to :data:`TILE_STEP`)."""
-    setup = run.setup
-    if not setup.style_w:
-        return {}
-    sizes = budget.style_sizes(setup.styles, full_hw, run.settings.losses.style_scale)
-    core = max(TILE_STEP, window // TILE_STEP * TILE_STEP)
-    grams = [whole_gram(run, resize(to_tensor(s, "cpu"), hw), core)
-             for s, hw in zip(setup.styles, sizes)]
-    return {name: sum(b * g[name] for g, b in zip(grams, setup.blend)) for name in setup.style_w}
-
-
-def whole_gram(run: StyleRun, image: torch.Tensor, core: int) -> dict[str, torch.Tensor]:
-    """Gram matrices ``F Fᵀ / M`` of ``image``'s features over the whole image, summed over
-    windows of side ``core`` seen with :data:`STYLE_HALO` pixels of context."""
-    hw = tuple(image.shape[-2:])
-    sums: dict[str, torch.Tensor] = {}
-    count = dict.fromkeys(run.setup.style_w, 0)
-    for r in range(0, hw[0], core):
-        for c in range(0, hw[1], core):
-            window = Tile(r, c, min(core, hw[0] - r), min(core, hw[1] - c))
-            for name, (outer, n) in window_outer(run, image, window).items():
-                sums[name] = sums.get(name, 0) + outer
-                count[name] += n
-    return {name: sums[name] / max(count[name], 1) for name in run.setup.style_w}
-
-
-def window_outer(run: StyleRun, image: torch.Tensor, window: Tile) -> dict:
-    """``{layer: (Σ f fᵀ over the window's feature positions, their number)}``."""
-    hw = tuple(image.shape[-2:])
-    top, left = max(0, window.top - STYLE_HALO), max(0, window.left - STYLE_HALO)
-    bottom = min(hw[0], window.top + window.height + STYLE_HALO)
-    right = min(hw[1], window.left + window.width + STYLE_HALO)
-    crop = image[..., top:bottom, left:right].to(run.device)
-    with torch.no_grad(), precision_context(run.settings.speed.precision, run.device):
-        feats = run.encoder(to_input(run, crop))
-    out = {}
-    for name in run.setup.style_w:
-        s = 2 ** pools_before(name)
-        f = feats[name].float()[0]
-        f = f[:, (window.top - top) // s:(window.top + window.height - top) // s,
-              (window.left - left) // s:(window.left + window.width - left) // s]
-        x = f.reshape(f.shape[0], -1)
-        out[name] = (x @ x.T, x.shape[1])
-    return out
-
-
-def distances(inputs: StyleInputs, settings: StyleSettings, image: np.ndarray,
-              context: StyleContext = StyleContext()) -> dict[str, float]:
-    """Unweighted content and style losses of ``image`` (H x W x 3) against the run's
-    content and style at ``image``'s size, untiled: how two outputs of one run compare."""
-    hw = image.shape[:2]
-    run = prepare(inputs, replace(settings, size=hw, schedule=replace(
-        settings.schedule, pyramid=None)), context)
-    c_targets, style_loss = level_targets(run, hw)
-    with torch.no_grad():
-        feats = run.encoder(to_input(run, to_tensor(image[..., :3], run.device)))
-        c = content_loss(feats, c_targets, run.setup.content_w) if c_targets else 0.0
-        s = style_loss(feats) if run.setup.style_w else 0.0
-    return {"content": float(c), "style": float(s)}

@@ -1,10 +1,13 @@
 """Tiled style: the planner's cover, overlaps and memory, the whole-style Gram taken in
 windows, agreement with an untiled run, and no visible seam."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
+import torch
 
 from imgfusion.errors import ParameterError
-from imgfusion.style import tile_plan, tiles, transfer
+from imgfusion.style import tile_plan, tile_targets, tiles, transfer
 from imgfusion.style.checks import estimate_bytes
 from imgfusion.style.layers import INDEX
 from imgfusion.style.options import Speed, StyleLosses, StyleSchedule
@@ -93,48 +96,62 @@ def test_style_gram_in_windows_matches_the_whole_image(content, style):
     run = prepare(StyleInputs(content, style), settings, CPU)
     big = np.kron(style, np.ones((2, 2, 1), np.float32))           # 72 x 72
     hw = big.shape[:2]
-    whole = tiles.style_targets(run, hw, 128)                       # one window
-    windows = tiles.style_targets(run, hw, 16)                      # 25 windows + halo
+    whole = tile_targets.style_targets(run, hw, 128)                       # one window
+    windows = tile_targets.style_targets(run, hw, 16)                      # 25 windows + halo
     for name, g in whole.items():
         rel = float((windows[name] - g).norm() / g.norm())
         assert rel < 0.02, (name, rel)
 
 
-def test_tiled_run_agrees_with_untiled_and_shows_no_seam(smooth_image):
+@pytest.mark.parametrize("joint", [False, True])
+def test_tiled_run_agrees_with_untiled_and_shows_no_seam(smooth_image, joint):
     """12 tiles of 32 px after a 48 px coarse pass against one 64 x 96 px run; the bounds
-    sit above what was measured (printed with -s)."""
+    sit above what was measured (printed with -s; tile by tile, then joint).  The seam
+    ratios compare the tiled output's lines along the tile edges and in the overlap
+    strips with the untiled output's same lines: the toy image's own structure moves each
+    ratio by about 10 % even untiled, the tiles by less than 5 % more."""
     content, style = smooth_image((64, 96), 1), smooth_image((48, 48), 2)
     settings = StyleSettings(size=None, losses=SHALLOW, schedule=StyleSchedule(
-        iterations=15, tile_iterations=15, tile_overlap=0.25))
+        iterations=15, tile_iterations=15, tile_overlap=0.25, tile_joint=joint))
     inputs = StyleInputs(content, style)
-    tiling = tiles.Tiling(tile=32, coarse=48)
-    image, _ = tiles.tiled_stylise(inputs, settings, CPU, tiling)
+    image, _ = tiles.tiled_stylise(inputs, settings, CPU, tiles.Tiling(tile=32, coarse=48))
     untiled = stylise(inputs, settings, CPU).image
     assert image.shape == untiled.shape == (64, 96, 3)
     print("mean |tiled - untiled|", np.abs(image - untiled).mean())
-    assert np.abs(image - untiled).mean() < 0.05              # measured 0.039
-    d_tiled, d_untiled, d_content = (tiles.distances(inputs, settings, im, CPU)
+    assert np.abs(image - untiled).mean() < 0.05              # measured 0.035, 0.039
+    d_tiled, d_untiled, d_content = (tile_targets.distances(inputs, settings, im, CPU)
                                      for im in (image, untiled, content))
     print(d_tiled, d_untiled, d_content)
     assert d_tiled["style"] < 0.5 * d_content["style"]        # it was stylised
-    assert d_tiled["style"] < 2.0 * d_untiled["style"]        # measured 1.46 x
-    assert d_tiled["content"] < 2.0 * d_untiled["content"]    # measured 1.59 x
+    assert d_tiled["style"] < 1.8 * d_untiled["style"]        # measured 1.58 x, 1.58 x
+    assert d_tiled["content"] < 1.8 * d_untiled["content"]    # measured 1.40 x, 1.62 x
     layout = tile_plan.plan_tiles((64, 96), 32, tile_plan.overlap_pixels(32, 0.25))
-    seam, seam_untiled = (tile_plan.seam_ratio(im, layout) for im in (image, untiled))
-    print("seam", seam, seam_untiled)
-    assert seam < 1.1                                         # measured 1.07
-    assert seam < 1.1 * seam_untiled                          # measured 0.98 x
+    for ratio in (tile_plan.edge_ratio, tile_plan.band_ratio, tile_plan.seam_ratio):
+        seam, seam_untiled = ratio(image, layout), ratio(untiled, layout)
+        print(ratio.__name__, seam, seam_untiled)
+        assert abs(np.log(seam / seam_untiled)) < np.log(1.1)  # measured within 1.8 %
+        assert abs(np.log(seam)) < np.log(1.15)                # measured 0.96-1.11
 
 
-def test_seam_ratio_sees_a_seam(smooth_image):
-    """A step of 0.05 (13 of 255 levels) at every tile edge: 1.68 against 1.16 without."""
-    image = smooth_image((96, 96), 3)
-    layout = tile_plan.plan_tiles((96, 96), 48, 8)
-    cover = np.zeros((96, 96, 1), np.float32)
+def test_seam_ratio_sees_a_step_at_the_edges_and_a_dull_band(smooth_image):
+    """A step of 0.05 (13 of 255 levels) at every tile edge, and the overlap strips
+    blurred (two textures averaged): each moves the seam ratio well away from 1."""
+    from scipy import ndimage
+    rng = np.random.default_rng(3)
+    image = ndimage.gaussian_filter(rng.random((128, 160, 3)), (1.5, 1.5, 0))
+    layout = tile_plan.plan_tiles((128, 160), 48, 12)
+    cover = np.zeros((128, 160, 1))
     for t in layout:
         cover[t.slices] += 1
-    assert tile_plan.seam_ratio(image, layout) < 1.25
-    assert tile_plan.seam_ratio(image + 0.05 * cover, layout) > 1.5
+    assert abs(np.log(tile_plan.seam_ratio(image, layout))) < np.log(1.1)
+    assert tile_plan.edge_ratio(image + 0.05 * cover, layout) > 1.5
+    blurred = ndimage.gaussian_filter(image, (1.5, 1.5, 0))
+    bands = [tile_plan.overlap_lines(layout, n, axis) for axis, n in enumerate((128, 160))]
+    dull = image.copy()
+    dull[1:][bands[0]] = blurred[1:][bands[0]]
+    dull[:, 1:][:, bands[1]] = blurred[:, 1:][:, bands[1]]
+    assert tile_plan.band_ratio(dull, layout) < 0.8
+    assert tile_plan.seam_ratio(dull, layout) < 0.8
 
 
 def test_neural_style_tiles_an_output_over_its_memory_limit(smooth_image, monkeypatch):
@@ -151,7 +168,7 @@ def test_neural_style_tiles_an_output_over_its_memory_limit(smooth_image, monkey
     assert out.image.shape == (96, 128, 3)
     assert len(sizes) > 1 and all(max(hw) < 128 for hw in sizes)     # tiles, not the whole
     budget = 30 * tile_plan.MIB
-    assert all(tile_plan.run_bytes((96, 128), max(hw), INDEX["relu3_1"], "lbfgs") <= budget
+    assert all(tile_plan.run_bytes((96, 128), max(hw), INDEX["relu3_1"], "lbfgs", 2) <= budget
                for hw in sizes)
     assert {h["level"] for h in out.loss_history} == set(range(len(sizes) + 1))
 
@@ -162,3 +179,79 @@ def test_memory_limit_and_tile_options_are_recipe_keys():
     assert op.param("memory_limit").default is None
     assert op.param("tile_iterations").default == 100
     assert op.param("tile_overlap").default == 0.25
+    assert (op.param("tile_levels").default, op.param("tile_depth").default) == (1, 5)
+    assert op.param("tile_joint").default is False
+
+
+def test_levels_halve_up_to_the_full_size_and_only_the_last_is_shallow(content, style):
+    settings = StyleSettings(size=2048, losses=StyleLosses(weights="random"),
+                             schedule=StyleSchedule(tile_levels=3, tile_depth=2,
+                                                    tile_iterations=4),
+                             speed=Speed(memory_limit=1500))
+    plan = tiles.make_plan(StyleInputs(content, style), settings, "cpu")
+    assert [lvl.hw for lvl in plan.levels] == [(819, 1024), (1638, 2048)]  # 512 is coarse
+    assert [lvl.depth for lvl in plan.levels] == [5, 2]
+    assert plan.levels[1].tile > plan.levels[0].tile       # shallow layers: larger tiles
+    assert plan.estimate <= plan.budget
+    run = prepare(StyleInputs(content, style), StyleSettings(losses=StyleLosses(
+        weights="random")), CPU)
+    shallow = tiles.level_run(run, 2)
+    assert set(shallow.setup.style_w) == {"relu1_1", "relu2_1"}
+    assert shallow.setup.content_w == {"relu2_1": 1.0}       # relu4_2 moves up
+    assert set(shallow.encoder(torch.rand(1, 3, 32, 32))) == {"relu1_1", "relu2_1"}
+    with pytest.raises(ParameterError, match="tile_depth"):
+        tiles.make_plan(StyleInputs(content, style), replace(settings, losses=StyleLosses(
+            weights="random", style_layers=["relu4_1"], content_layers=["relu4_2"])), "cpu")
+
+
+MEMORY_CHILD = r"""
+import json, sys, warnings
+import numpy as np, torch
+from imgfusion.style import tiles
+from imgfusion.style.options import Speed, StyleLosses, StyleSchedule
+from imgfusion.style.pipeline import StyleContext, StyleInputs, StyleSettings
+warnings.simplefilter("ignore")
+torch.set_num_threads(1)
+def status(key):
+    line = [l for l in open("/proc/self/status").read().splitlines() if l.startswith(key)]
+    return int(line[0].split()[1]) * 1024
+losses = StyleLosses(weights="random", content_layers=["relu2_1"],
+                     style_layers=["relu1_1", "relu2_1", "relu3_1"])
+rng = np.random.default_rng(1)
+inputs = StyleInputs(*(rng.random(hw + (3,), np.float32) for hw in ((192, 256), (64, 64))))
+settings = StyleSettings(size=768, losses=losses,
+                         speed=Speed(memory_limit=int(sys.argv[2])), schedule=StyleSchedule(
+                             iterations=2, tile_iterations=2,
+                             tile_joint=sys.argv[1] == "joint"))
+seen = {}
+def on_plan(plan):
+    seen.update(estimate=plan.estimate, budget=plan.budget, tiles=len(plan.tiles),
+                joint=plan.levels[-1].joint)
+    del plan.tiles[2:]
+def on_progress(done, total, **info):
+    seen.setdefault("base", status("VmRSS:"))
+tiles.tiled_stylise(inputs, settings, StyleContext("cpu", 0, on_progress),
+                    tiles.Tiling(coarse=128), on_plan=on_plan)
+seen["measured"] = status("VmHWM:") - seen["base"]
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("mode, limit", [("sequential", 300), ("joint", 450)])
+def test_memory_estimate_bounds_the_measured_peak(mode, limit):
+    """A 768 x 576 px run under a limit of a few hundred MiB, in a fresh process: the peak resident
+    memory above the process's once the network is loaded (at the coarse pass's first
+    iteration) stays under the plan's estimate, which stays under the limit (two tiles
+    run: every full-size plane is allocated before the first, so the rest of the tiles
+    add time, not memory).  Measured 227-244 of 278 MiB tile by tile, 339 of 427 MiB
+    joint (one joint run reached 438 MiB when the count was 439: the joint count was
+    raised)."""
+    import json
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, mode, str(limit)],
+                         capture_output=True, text=True, check=True).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    print(r)
+    assert r["joint"] == (mode == "joint") and r["tiles"] > 2
+    assert r["measured"] <= r["estimate"] <= r["budget"]
