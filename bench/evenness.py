@@ -14,14 +14,15 @@ already there is read back, not run again: delete it to re-run) and prints, per 
 - the seconds per iteration of the run and its iterations.
 
 ``--set key=value`` passes an option to every run (a recipe's flat key, e.g.
-``--set style_even_weight=0``), ``--tag`` names the set of runs in the file names.
+``--set style_grid=1``, one Gram), ``--tag`` names the set of runs in the file names.
 ``--sheet`` writes a contact sheet (content | style | result per row) of the runs listed.
 
 Usage (one thread: a shared 2-core machine)::
 
     python bench/evenness.py --sizes 256 --tag default
     python bench/evenness.py --sizes 512 --pairs astronaut:hubble_deep_field --tag default
-    python bench/evenness.py --sizes 256 --tag gram --set style_even_weight=0 --sheet
+    python bench/evenness.py --sizes 256 --tag gram --set style_grid=1 --sheet
+    python bench/evenness.py --sizes 256 512 --timing
 """
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ def report(pair: str, size: int, result: np.ndarray, info: dict, grid: bool) -> 
     own = tile_distances(style, style)
     dc, ds = style_distances(result, _resized(content, result.shape[:2]), style)
     row = dict(pair=pair, size=size, spread=even.spread, own=own.spread,
-               ratio=np.sqrt(even.ratio), content=dc, style=ds, per_it=info["per_iteration"],
+               ratio=even.ratio, content=dc, style=ds, per_it=info["per_iteration"],
                its=info["iterations"])
     print(f"{pair:28s} {size:4d}  spread {even.spread:4.2f} (style's own {own.spread:4.2f})"
           f"  worst/median {row['ratio']:4.2f}  content {dc:.3f}  style {ds:.3f}"
@@ -107,6 +108,29 @@ def report(pair: str, size: int, result: np.ndarray, info: dict, grid: bool) -> 
         for r in even.distances:
             print("      " + " ".join(f"{v:6.3f}" for v in r))
     return row
+
+
+def evaluation_seconds(size: int, grids=(1, 2), repeats: int = 5) -> dict[int, float]:
+    """Median seconds of one loss evaluation (VGG19 forward, content and style losses,
+    backward) at ``size`` px per ``style_grid``, the grids taking turns in this process."""
+    from imgfusion.style.evenness import CONTENT_LAYERS, STYLE_LAYERS, _batch, _encoder
+    from imgfusion.style.losses import GramStyleLoss, content_loss, gram
+    encoder = _encoder("original", 0, CONTENT_LAYERS + STYLE_LAYERS)
+    content = _resized(sample("astronaut"), (size, size))
+    style = _resized(sample("hubble_deep_field"), (size, size))
+    with torch.no_grad():
+        c, s = encoder(_batch(content)), encoder(_batch(style))
+    targets = {n: gram(s[n])[0] for n in STYLE_LAYERS}
+    times: dict[int, list[float]] = {g: [] for g in grids}
+    for _ in range(repeats):
+        for g in grids:
+            loss = GramStyleLoss(targets, dict.fromkeys(STYLE_LAYERS, 0.2), grid=g)
+            x = _batch(content).requires_grad_(True)
+            start = time.perf_counter()
+            f = encoder(x)
+            (content_loss(f, c, {"relu4_2": 1.0}) + 3 * loss(f)).backward()
+            times[g].append(time.perf_counter() - start)
+    return {g: float(np.median(t)) for g, t in times.items()}
 
 
 def contact_sheet(rows: list[tuple[str, np.ndarray]], path: Path, side: int = 256) -> None:
@@ -135,8 +159,16 @@ def main(argv=None) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--grid", action="store_true", help="print each 4 x 4 grid")
     p.add_argument("--sheet", action="store_true", help="write a contact sheet per size")
+    p.add_argument("--timing", action="store_true",
+                   help="only time one loss evaluation per style_grid (1, 2) at each size")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
+    if a.timing:
+        for size in a.sizes:
+            t = evaluation_seconds(size)
+            print(f"{size} px: one evaluation {t[1]:.3f} s with one Gram, {t[2]:.3f} s with "
+                  f"style_grid 2 ({t[2] / t[1]:.3f}x)")
+        return
     a.out.mkdir(parents=True, exist_ok=True)
     options = {k: _value(v) for k, v in (s.split("=", 1) for s in a.set)}
     rows = []

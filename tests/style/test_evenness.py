@@ -33,15 +33,14 @@ def test_spread_passes_an_even_texture_and_flags_half_styled_pictures(brick):
     flagged = [tile_distances(x, brick).spread for x in (half_photo, half_grey, quarter)]
     print(f"spread: even {even:.2f}, half photo / half grey / quarter photo "
           + " / ".join(f"{v:.2f}" for v in flagged))
-    assert even < 1.6
-    assert min(flagged) > 2
+    assert even < 2 < min(flagged)
 
 
 def test_spread_is_worst_over_lower_quartile_of_norms():
-    assert spread([1] * 15 + [4]) == 2
+    assert spread([1] * 15 + [4]) == 4 and spread([3] * 16) == 1
     # eight alike unstyled tiles: the median cannot see them, the lower quartile does
     half = [1] * 8 + [16] * 8
-    assert np.sqrt(max(half) / np.median(half)) < 2 < spread(half)
+    assert max(half) / np.median(half) < 2 < spread(half)
 
 
 def test_grid_cells_partition_the_positions():
@@ -86,7 +85,7 @@ def test_grid_loss_styles_the_half_a_global_gram_leaves_bare(brick):
     """Content: brick on the left, flat grey on the right; style: the brick.  One Gram is
     matched by overshooting on the left and leaves the right half grey (measured: its
     standard deviation 0.011 against the brick's 0.080); the style on a 2 x 2 grid asks
-    each half for the brick (0.076) and the tiles are more alike (spread 1.36 against 1.74)."""
+    each half for the brick (0.076) and the tiles are more alike (spread 1.8 against 3.0)."""
     content = brick.copy()
     content[:, 64:] = 0.5
     runs = {grid: neural_style(content, brick, style_grid=grid, iterations=30, tolerance=0,
