@@ -36,11 +36,14 @@ def test_spread_passes_an_even_texture_and_flags_half_styled_pictures(brick):
     assert even < 2 < min(flagged)
 
 
-def test_spread_is_worst_over_lower_quartile_of_norms():
-    assert spread([1] * 15 + [4]) == 4 and spread([3] * 16) == 1
-    # eight alike unstyled tiles: the median cannot see them, the lower quartile does
-    half = [1] * 8 + [16] * 8
-    assert max(half) / np.median(half) < 2 < spread(half)
+def test_spread_is_worst_over_best_quarter():
+    grid = np.ones((4, 4))
+    grid[3, 3] = 5                      # one tile: its quarter's mean is 2
+    assert spread(grid) == 2 and spread(np.full((4, 4), 3.0)) == 1
+    # an unstyled half: the median cannot see it, the quarters do
+    half = np.ones((4, 4))
+    half[:, :2] = 16
+    assert half.max() / np.median(half) < 2 < spread(half) == 16
 
 
 def test_grid_cells_partition_the_positions():
