@@ -63,6 +63,10 @@ def _value(text: str):
         return text
 
 
+def _to_pil(a: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.round(np.clip(a[..., :3], 0, 1) * 255).astype(np.uint8))
+
+
 def render(pair: str, size: int, options: dict, out: Path, tag: str) -> tuple[np.ndarray, dict]:
     """The result of one run (read back when already saved) and its timing."""
     path = out / f"{tag}_{size}_{pair.replace(':', '_')}.png"
@@ -76,7 +80,7 @@ def render(pair: str, size: int, options: dict, out: Path, tag: str) -> tuple[np
     iterations = len(result.loss_history)
     info = dict(seconds=seconds, iterations=iterations, per_iteration=seconds / iterations,
                 options=options)
-    Image.fromarray(np.round(np.clip(result.image[..., :3], 0, 1) * 255).astype(np.uint8)).save(path)
+    _to_pil(result.image).save(path)
     info_path.write_text(json.dumps(info))
     return read_image(path), info
 
@@ -136,7 +140,7 @@ def evaluation_seconds(size: int, grids=(1, 2), repeats: int = 5) -> dict[int, f
 def contact_sheet(rows: list[tuple[str, np.ndarray]], path: Path, side: int = 256) -> None:
     """One row per run: content | style | result, each fitted into ``side`` px."""
     def fit(a):
-        im = Image.fromarray(np.round(np.clip(a[..., :3], 0, 1) * 255).astype(np.uint8))
+        im = _to_pil(a)
         im.thumbnail((side, side))
         canvas = Image.new("RGB", (side, side), (255, 255, 255))
         canvas.paste(im, ((side - im.width) // 2, (side - im.height) // 2))
