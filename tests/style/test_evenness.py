@@ -47,11 +47,13 @@ def test_spread_is_worst_over_best_quarter():
 
 
 def test_grid_cells_partition_the_positions():
-    f = torch.arange(7 * 9, dtype=torch.float32).reshape(1, 1, 7, 9)
+    f = torch.arange(9 * 11, dtype=torch.float32).reshape(1, 1, 9, 11)
     cells = grid_cells(f, 2)
     assert len(cells) == 4 and sum(c.numel() for c in cells) == f.numel()
     assert torch.equal(torch.cat([c.flatten() for c in cells]).sort().values, f.flatten())
-    assert len(grid_cells(torch.zeros(1, 1, 1, 5), 3)) == 3  # a side shorter than the grid
+    # sides shorter than 4 positions per cell get fewer cells
+    assert len(grid_cells(torch.zeros(1, 1, 8, 20), 3)) == 2 * 3
+    assert len(grid_cells(torch.zeros(1, 1, 2, 2), 2)) == 1
 
 
 def _losses(f, target, grid):
@@ -66,14 +68,14 @@ def test_grid_loss_one_cell_is_the_gram_loss_and_more_cells_bound_it():
     # the global Gram is the cells' Grams averaged (equal cells): convexity bounds it
     assert _losses(f, target, 2) > plain
     # features even over the cells score as the global loss does
-    even = torch.rand(1, 5, 4, 5).repeat(1, 1, 2, 2)
+    even = torch.rand(1, 5, 4, 5).repeat(1, 1, 2, 2)  # 8 x 10: four 4 x 5 cells
     assert torch.allclose(_losses(even, target, 2), _losses(even, target, 1), rtol=1e-5)
 
 
 def test_grid_loss_gradient_matches_finite_differences_and_the_loss_falls():
     torch.manual_seed(1)
     target = gram(torch.rand(1, 4, 6, 6))[0]
-    f = torch.rand(1, 4, 9, 7, requires_grad=True)
+    f = torch.rand(1, 4, 13, 12, requires_grad=True)
     loss = _losses(f, target, 3)
     (grad,) = torch.autograd.grad(loss, f)
     d, h = torch.randn_like(f), 1e-2
