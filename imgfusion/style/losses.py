@@ -16,6 +16,15 @@ whole optimisation, unchanged.
   distance of the Gram matrices (1 for an output whose features are all zero).
   Total style loss ``Σ_l w_l E_l``, summed over regions for guided losses, each
   region relative to its own target.
+- Style loss on a grid (``grid`` n > 1, unguided): the layer's feature map is cut into
+  n x n cells (as evenly as its positions allow, fewer on a side of under 4n positions) and ``E_l`` is the mean over the cells
+  of each cell's Gram distance to the *whole* style's target.  One Gram over the whole
+  image lets the optimiser match the style's statistics with a strongly styled part
+  next to a barely styled one (issue 21: a star field on one half, a dimmed photo on
+  the other); the mean over cells cannot be small unless every cell carries the
+  style.  It bounds the global loss from above (the global Gram is the cells' Grams
+  averaged by size, and the squared distance is convex) and costs about as much (the
+  cells partition the positions).
 - Content loss of a layer: ``Σ (F - P)² / Σ P²`` (1 for an all-zero output).
 - Total variation: mean squared difference of vertical neighbours plus that of
   horizontal neighbours, on the [0, 1] image (it does not see the features).
@@ -112,11 +121,15 @@ class GramStyleLoss:
         R x H x W region guides of the image being optimised, at image resolution.
     mode, dilation :
         How the guides reach each layer (:func:`imgfusion.style.guides.propagate_guide`).
+    grid : int
+        Without guides, the mean of the loss over the cells of a ``grid`` x ``grid``
+        split of each layer (each cell against the whole target); 1: one Gram.
     """
 
     def __init__(self, targets: Mapping[str, torch.Tensor], weights: Mapping[str, float], *,
                  input_guides: torch.Tensor | None = None, mode: str = "simple",
-                 dilation: int = 0):
+                 dilation: int = 0, grid: int = 1):
+        self.grid = int(grid)
         self.targets = dict(targets)
         self.weights = dict(weights)
         self.norms = {k: squared_norm(t, dims=(-1, -2)) for k, t in self.targets.items()}
@@ -137,9 +150,38 @@ class GramStyleLoss:
         total = 0.0
         for name, w in self.weights.items():
             f = feats[name]
-            g = gram(f, self._guide(name, tuple(f.shape[-2:])))
-            total = total + w * _relative_error(g, self.targets[name], self.norms[name])
+            guide = self._guide(name, tuple(f.shape[-2:]))
+            if guide is None and self.grid > 1:
+                err = _cell_error(f, self.targets[name], self.norms[name], self.grid)
+            else:
+                err = _relative_error(gram(f, guide), self.targets[name], self.norms[name])
+            total = total + w * err
         return total
+
+
+# the fewest positions along a side of a grid cell: a cell of a few positions has a Gram
+# of rank a few, which cannot match the style's (a 2 x 2 grid on relu5_1's 2 x 2 map of a
+# 32 px image left the total loss of 12 iterations at 60 % of its start, not below 50 %)
+MIN_CELL = 4
+
+
+def grid_cells(f: torch.Tensor, grid: int) -> list[torch.Tensor]:
+    """The cells of a ``grid`` x ``grid`` split of ``f``'s last two dimensions, row by
+    row, as even as the positions allow; a side shorter than ``grid`` x :data:`MIN_CELL`
+    positions is cut into fewer cells (into none below 2 x MIN_CELL)."""
+    def bounds(n):
+        k = max(1, min(grid, n // MIN_CELL))
+        edges = [round(i * n / k) for i in range(k + 1)]
+        return list(zip(edges[:-1], edges[1:]))
+    return [f[..., r0:r1, c0:c1] for r0, r1 in bounds(f.shape[-2])
+            for c0, c1 in bounds(f.shape[-1])]
+
+
+def _cell_error(f: torch.Tensor, target: torch.Tensor, norm: torch.Tensor,
+                grid: int) -> torch.Tensor:
+    """Mean over the cells of ``f`` of their Gram's relative error to ``target``."""
+    cells = grid_cells(f, grid)
+    return sum(_relative_error(gram(c), target, norm) for c in cells) / len(cells)
 
 
 def _relative_error(g: torch.Tensor, target: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:

@@ -46,6 +46,11 @@ class StyleLosses:
     style_weight
         beta: weight of the style loss (per layer: squared Gram distance relative
         to the style's Gram)
+    style_grid
+        the style loss is the mean of that distance over the cells of a
+        style_grid x style_grid split of the image, each cell against the whole
+        style, so the style covers the whole picture (one Gram over the whole image
+        can leave a region barely styled); 1: one Gram (Gatys et al.)
     tv_weight
         weight of the total-variation smoothing loss
     style_blend_weights
@@ -64,6 +69,7 @@ class StyleLosses:
     style_layers: LayerSpec = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
     content_weight: Weight = 1.0
     style_weight: Weight = 3.0
+    style_grid: Annotated[int, Range(1, 8)] = 2
     tv_weight: Weight = 0.0
     style_blend_weights: Annotated[list[float] | None, Range(0, WEIGHT_MAX)] = None
     style_scale: Annotated[float, Range(1e-3, SCALE_MAX)] = 1.0

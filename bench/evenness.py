@@ -1,0 +1,193 @@
+"""Does the default ``neural_style`` cover the whole picture with the style?  (issue 21, item 2)
+
+Runs ``neural_style`` with its defaults (real VGG19 weights) on content/style pairs of
+scikit-image samples at the sizes asked, saves each result under ``--out`` (a result
+already there is read back, not run again: delete it to re-run) and prints, per pair:
+
+- the spread of the tiles' style distances on a 4 x 4 grid, the worst tile over the lower
+  quartile (:func:`imgfusion.style.evenness.tile_distances`, whose docstring says why
+  this statistic; goal <= 2), the worst over the median, and with ``--grid`` the grid;
+- the spread of the style image's own tiles at the same scale (the style's own
+  unevenness);
+- the content distance (relu4_2, Σ (F - P)² / Σ P², as the content loss) and the global
+  style distance (mean over relu1_1 ... relu5_1 of Σ (G - A)² / Σ A², as the style loss);
+- the seconds per iteration of the run and its iterations.
+
+``--set key=value`` passes an option to every run (a recipe's flat key, e.g.
+``--set style_grid=1``, one Gram), ``--tag`` names the set of runs in the file names.
+``--sheet`` writes a contact sheet (content | style | result per row) of the runs listed.
+
+Usage (one thread: a shared 2-core machine)::
+
+    python bench/evenness.py --sizes 256 --tag default
+    python bench/evenness.py --sizes 512 --pairs astronaut:hubble_deep_field --tag default
+    python bench/evenness.py --sizes 256 --tag gram --set style_grid=1 --sheet
+    python bench/evenness.py --sizes 256 512 --timing
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from imgfusion.io.read import read_image  # noqa: E402
+from imgfusion.io.samples import sample_path  # noqa: E402
+from imgfusion.style.evenness import style_distances, tile_distances  # noqa: E402
+from imgfusion.style.transfer import neural_style  # noqa: E402
+
+# dark style, textures, bright pictures as style, a logo's RGB; more: coffee:gravel,
+# rocket:astronaut
+PAIRS = ("astronaut:hubble_deep_field", "chelsea:brick", "rocket:grass", "chelsea:coffee",
+         "coffee:logo")
+
+
+def sample(name: str) -> np.ndarray:
+    """A scikit-image sample as RGB (grey repeated, alpha dropped: logo's RGB)."""
+    image = read_image(sample_path(f"sample:{name}"))
+    rgb = np.repeat(image[..., :1], 3, axis=2) if image.shape[2] < 3 else image[..., :3]
+    return np.ascontiguousarray(rgb)
+
+
+def _value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _to_pil(a: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.round(np.clip(a[..., :3], 0, 1) * 255).astype(np.uint8))
+
+
+def render(pair: str, size: int, options: dict, out: Path, tag: str) -> tuple[np.ndarray, dict]:
+    """The result of one run (read back when already saved) and its timing."""
+    path = out / f"{tag}_{size}_{pair.replace(':', '_')}.png"
+    info_path = path.with_suffix(".json")
+    if path.is_file() and info_path.is_file():
+        return read_image(path), json.loads(info_path.read_text())
+    content, style = (sample(n) for n in pair.split(":"))
+    start = time.perf_counter()
+    result = neural_style(content, style, size=size, device="cpu", **options)
+    seconds = time.perf_counter() - start
+    iterations = len(result.loss_history)
+    info = dict(seconds=seconds, iterations=iterations, per_iteration=seconds / iterations,
+                options=options)
+    _to_pil(result.image).save(path)
+    info_path.write_text(json.dumps(info))
+    return read_image(path), info
+
+
+def _resized(image: np.ndarray, hw) -> np.ndarray:
+    from imgfusion.style.pipeline import resize, to_tensor
+    return resize(to_tensor(image, "cpu"), hw)[0].permute(1, 2, 0).numpy()
+
+
+def _style_at_scale(style: np.ndarray, result: np.ndarray) -> np.ndarray:
+    """The style image as the run saw it: its longest side the output's."""
+    from imgfusion.style.pyramid import fit_size
+    return _resized(style, fit_size(style.shape[:2], max(result.shape[:2])))
+
+
+def report(pair: str, size: int, result: np.ndarray, info: dict, grid: bool) -> dict:
+    content, style = (sample(n) for n in pair.split(":"))
+    style = _style_at_scale(style, result)
+    even = tile_distances(result, style)
+    own = tile_distances(style, style)
+    dc, ds = style_distances(result, _resized(content, result.shape[:2]), style)
+    row = dict(pair=pair, size=size, spread=even.spread, own=own.spread,
+               ratio=even.ratio, content=dc, style=ds, per_it=info["per_iteration"],
+               its=info["iterations"])
+    print(f"{pair:28s} {size:4d}  spread {even.spread:4.2f} (style's own {own.spread:4.2f})"
+          f"  worst/median {row['ratio']:4.2f}  content {dc:.3f}  style {ds:.3f}"
+          f"  {info['per_iteration']:.2f} s/it x {info['iterations']}", flush=True)
+    if grid:
+        for r in even.distances:
+            print("      " + " ".join(f"{v:6.3f}" for v in r))
+    return row
+
+
+def evaluation_seconds(size: int, grids=(1, 2), repeats: int = 5) -> dict[int, float]:
+    """Median seconds of one loss evaluation (VGG19 forward, content and style losses,
+    backward) at ``size`` px per ``style_grid``, the grids taking turns in this process."""
+    from imgfusion.style.evenness import CONTENT_LAYERS, STYLE_LAYERS, _batch, _encoder
+    from imgfusion.style.losses import GramStyleLoss, content_loss, gram
+    encoder = _encoder("original", 0, CONTENT_LAYERS + STYLE_LAYERS)
+    content = _resized(sample("astronaut"), (size, size))
+    style = _resized(sample("hubble_deep_field"), (size, size))
+    with torch.no_grad():
+        c, s = encoder(_batch(content)), encoder(_batch(style))
+    targets = {n: gram(s[n])[0] for n in STYLE_LAYERS}
+    times: dict[int, list[float]] = {g: [] for g in grids}
+    for _ in range(repeats):
+        for g in grids:
+            loss = GramStyleLoss(targets, dict.fromkeys(STYLE_LAYERS, 0.2), grid=g)
+            x = _batch(content).requires_grad_(True)
+            start = time.perf_counter()
+            f = encoder(x)
+            (content_loss(f, c, {"relu4_2": 1.0}) + 3 * loss(f)).backward()
+            times[g].append(time.perf_counter() - start)
+    return {g: float(np.median(t)) for g, t in times.items()}
+
+
+def contact_sheet(rows: list[tuple[str, np.ndarray]], path: Path, side: int = 256) -> None:
+    """One row per run: content | style | result, each fitted into ``side`` px."""
+    def fit(a):
+        im = _to_pil(a)
+        im.thumbnail((side, side))
+        canvas = Image.new("RGB", (side, side), (255, 255, 255))
+        canvas.paste(im, ((side - im.width) // 2, (side - im.height) // 2))
+        return canvas
+    sheet = Image.new("RGB", (3 * side, side * len(rows)), (255, 255, 255))
+    for i, (pair, result) in enumerate(rows):
+        for j, a in enumerate((*(sample(n) for n in pair.split(":")), result)):
+            sheet.paste(fit(a), (j * side, i * side))
+    sheet.save(path)
+    print(f"contact sheet: {path}")
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[256])
+    p.add_argument("--pairs", nargs="+", default=list(PAIRS))
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
+    p.add_argument("--tag", default="default")
+    p.add_argument("--out", type=Path, default=Path("/tmp/even21"))
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--grid", action="store_true", help="print each 4 x 4 grid")
+    p.add_argument("--sheet", action="store_true", help="write a contact sheet per size")
+    p.add_argument("--timing", action="store_true",
+                   help="only time one loss evaluation per style_grid (1, 2) at each size")
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    if a.timing:
+        for size in a.sizes:
+            t = evaluation_seconds(size)
+            print(f"{size} px: one evaluation {t[1]:.3f} s with one Gram, {t[2]:.3f} s with "
+                  f"style_grid 2 ({t[2] / t[1]:.3f}x)")
+        return
+    a.out.mkdir(parents=True, exist_ok=True)
+    options = {k: _value(v) for k, v in (s.split("=", 1) for s in a.set)}
+    rows = []
+    for size in a.sizes:
+        shown = []
+        for pair in a.pairs:
+            result, info = render(pair, size, options, a.out, a.tag)
+            rows.append(report(pair, size, result, info, a.grid))
+            shown.append((pair, result))
+        if a.sheet:
+            contact_sheet(shown, a.out / f"sheet_{a.tag}_{size}.png")
+    ok = sum(r["spread"] <= 2 for r in rows)
+    print(f"{ok}/{len(rows)} runs with spread <= 2; median content distance "
+          f"{np.median([r['content'] for r in rows]):.3f}")
+
+
+if __name__ == "__main__":
+    main()
