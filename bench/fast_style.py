@@ -53,6 +53,7 @@ from imgfusion.trained.fast_balance import TrainingBalanceWarning  # noqa: E402
 from imgfusion.trained.fast_train import train_fast_style  # noqa: E402
 from imgfusion.trained.measures import compare  # noqa: E402
 from imgfusion.trained.perceptual import build_loss, loss_options  # noqa: E402
+from imgfusion.video.frames import from_frames  # noqa: E402
 from imgfusion.video.measures import temporal_errors  # noqa: E402
 from imgfusion.video.synthetic import camera_clip  # noqa: E402
 
@@ -117,7 +118,7 @@ def stills(name: str, model, style, loss, photos) -> None:
 
 
 def flicker(name: str, frames: list, clip) -> None:
-    error = float(np.mean(temporal_errors(frames, clip)))
+    error = float(np.mean(temporal_errors(from_frames(frames, clip.fps), clip)))
     contrast = float(np.mean([f.var() for f in frames]))
     print(f"{name:<34} {error:10.2e} {error / contrast:10.3f} "
           f"{255 * float(np.mean(frames)):7.1f}")

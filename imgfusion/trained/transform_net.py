@@ -19,8 +19,10 @@ reflection) and crops the result back.  ``arch`` (the model file's) is
 ``output``
     ``"residual"``: the last convolution's 3 channels are added to the input photo
     (the convolution starts at zero, so an untrained network is the identity and
-    training moves away from the photo only as far as the style loss pays for), with
-    no squashing while training and the result clipped to [0, 1] when applied;
+    training moves away from the photo only as far as the style loss pays for),
+    clipped to [0, 1]; while training the clip passes gradients through unchanged
+    (straight-through), so the loss sees the picture the user gets while a clipped
+    pixel still learns (no pixel is stuck the way a saturated sigmoid's is);
     ``"sigmoid"`` (files written before ``output`` existed): a sigmoid of the last
     convolution.  A sigmoid output trained toward a dark style (the Hubble deep field)
     saturates: once a pixel's logit is far below 0 its gradient vanishes and the
@@ -67,8 +69,7 @@ class ResidualBlock(nn.Module):
 
 class TransformNet(nn.Module):
     """RGB in [0, 1] (B x 3 x H x W, any size: padded by reflection, ``pad`` px and to
-    multiples of 4, and cropped back) -> stylised RGB: in [0, 1] with a sigmoid output
-    or in eval mode; unclipped while training a residual output (the loss sees what the network makes, gradients never vanish)."""
+    multiples of 4, and cropped back) -> stylised RGB in [0, 1]."""
 
     def __init__(self, width: int = 16, residual_blocks: int = 3, output: str = "sigmoid",
                  pad: int = 0):
@@ -92,7 +93,8 @@ class TransformNet(nn.Module):
         if not self.residual:
             return y
         y = x + y
-        return y if self.training else y.clamp(0, 1)
+        clipped = y.clamp(0, 1)
+        return y + (clipped - y).detach() if self.training else clipped
 
 
 def check_arch(arch: Mapping[str, Any], field: str = "arch") -> dict[str, int]:

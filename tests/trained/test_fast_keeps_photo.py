@@ -39,6 +39,7 @@ def real(tmp_path_factory):
     trained = train_fast_style(content, style, path=str(tmp_path_factory.mktemp("real") /
                                                         "m.safetensors"),
                                train_size=32, width=8, residual_blocks=1, steps=30,
+                               learning_rate=0.003, style_weight=10.0,
                                validation=0.25, validate_every=0, stability_weight=0,
                                device="cpu", progress=False)
     photo = resize_image(sample("chelsea")[60:300, 100:340], (48, 48))
@@ -117,11 +118,13 @@ def test_shifted_moves_content():
 
 
 def _clip_error(model, clip):
+    from imgfusion.video.frames import from_frames
     from imgfusion.video.measures import temporal_errors
 
     frames = [model(f, "cpu") for f in clip]
-    return float(np.mean(temporal_errors(frames, clip))) / float(np.mean(
-        [f.var() for f in frames]))
+    contrast = float(np.mean([f.var() for f in frames]))
+    assert contrast > 1e-3   # not a flat picture, which never flickers
+    return float(np.mean(temporal_errors(from_frames(frames, clip.fps), clip))) / contrast
 
 
 def test_stability_term_lowers_flicker_on_a_pan(tmp_path):
@@ -133,7 +136,7 @@ def test_stability_term_lowers_flicker_on_a_pan(tmp_path):
     clip = camera_clip(sample("astronaut"), frames=4, radius=0, pan=(0.7, 1.3), zoom=1.0,
                        size=(32, 32)).video()
     kw = dict(train_size=24, width=4, residual_blocks=1, steps=25, learning_rate=0.02,
-              weights="random", style_weight=30.0, validation=0.0, device="cpu",
+              weights="random", style_weight=3.0, validation=0.0, device="cpu",
               progress=False, content_layers=["relu2_1"], style_layers=["relu1_1", "relu2_1"])
     errors = [_clip_error(train_fast_style(content, style, stability_weight=w, path=str(
         tmp_path / f"{w}.safetensors"), **kw).model, clip) for w in (0.0, 300.0)]
