@@ -199,11 +199,11 @@ def train_fast_style(
         width: Annotated[int, Range(1, WIDTH_MAX)] = 16,
         residual_blocks: Annotated[int, Range(0, BLOCKS_MAX)] = 3,
         pad: Annotated[int, Range(0, PAD_MAX)] = 16,
-        stability_weight: Annotated[float, Range(0, WEIGHT_MAX)] = 0.0,
+        stability_weight: Annotated[float, Range(0, WEIGHT_MAX)] = 30.0,
         path: OutputPath,
-        training: Training = Training(),
+        training: Training = Training(learning_rate=3e-3),
         compare_iterations: Annotated[int, Range(0, ITERATIONS_MAX)] = 0,
-        losses: Annotated[StyleLosses, ONE_STYLE_LOSSES] = StyleLosses(),
+        losses: Annotated[StyleLosses, ONE_STYLE_LOSSES] = StyleLosses(style_weight=10.0),
         device: Device = "auto", seed: Seed = 0, progress: Progress = None,
         workdir: WorkDir = None, protect: Protect = ()) -> FastStyleTraining:
     """Train a feed-forward style network (Johnson et al. 2016, instance norm) for one style image on content images, with neural_style's losses.
@@ -218,6 +218,10 @@ def train_fast_style(
     ``.json``) and returns it with the path and a report: losses, validation losses, and
     on the held-out images the losses and time per frame, next to ``neural_style`` run
     for ``compare_iterations`` (0: not run).
+    The report's ``balance`` says whether content or style dominated on the held-out
+    images at the end and which weight to change
+    (:mod:`~imgfusion.trained.fast_balance`); the same line is logged, and warned
+    (``TrainingBalanceWarning``) when one loss dominates.
 
     Parameters
     ----------
@@ -258,7 +262,9 @@ def train_fast_style(
         also run neural_style for this many iterations on the held-out images and report
         both losses and times (0: not run)
     losses
-        neural_style's losses, one style image (no style_blend_weights)
+        neural_style's losses, one style image (no style_blend_weights); style_weight
+        10 (neural_style: 3): the network starts as the identity and has a few hundred
+        steps to move away from the photo
     device, seed, progress, workdir, protect
         engine context
     """
