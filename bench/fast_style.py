@@ -24,9 +24,13 @@ of ``bench/video_drift.py``, flow from the content clip); also divided by each c
 mean frame variance, since a flatter or darker result flickers less for that alone.
 The content clip against itself is the measure's floor.
 
-Usage (one thread; ~10 min on a loaded 2-core machine, ~3 min idle)::
+Usage (one thread).  At the defaults (128 px, 1000 steps, the peer and video_style) it
+runs for tens of minutes on a 2-core CPU; the figures of issue 21's note came from the
+short run below (one training of 150 steps at 64 px: ~10 min on a loaded 2-core machine)::
 
     OMP_NUM_THREADS=1 python bench/fast_style.py
+    OMP_NUM_THREADS=1 python bench/fast_style.py --no-peer --video-iterations 0 \
+        --set train_size=64 crops=48 steps=150
     python bench/fast_style.py --size 256 --video-iterations 0 --no-peer   # stills only
     python bench/fast_style.py --iterations 300                 # and neural_style's loss
 """
