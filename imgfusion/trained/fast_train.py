@@ -5,6 +5,7 @@ resume, Ctrl-C, validation, loss plot)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Annotated, NamedTuple
 
 import numpy as np
@@ -12,22 +13,25 @@ import torch
 
 from ..errors import ParameterError
 from ..devices import resolve_device
-from ..limits import ITERATIONS_MAX, SIDE_MAX
+from ..limits import ITERATIONS_MAX, SIDE_MAX, WEIGHT_MAX
 from ..operators import (Data, Device, Fields, Image, InputPath, OutputPath, Progress, Protect,
                          Range, Seed, Videos, WorkDir, operator)
 from ..style.options import StyleLosses
 from ..paths import in_output_folder as resolve
 from .data import image_set
+from .fast_balance import announce, balance, held_out_figures
 from .fast_style import FORMAT, KIND, MIN_SIDE, FastStyleModel
-from .limits import FRAMES_MAX, IMAGES_MAX
+from .limits import BLOCKS_MAX, FRAMES_MAX, IMAGES_MAX, PAD_MAX, WIDTH_MAX
 from .options import Training
 from .measures import compare, mean_rows
 from .modelfile import model_destination, save_model
 from .perceptual import build_loss, loss_record
+from .stability import stability_loss
 from .training import train
 from .transform_net import build, check_arch
 
 MIN_TRAIN = 2    # training images after the validation split
+LOG = logging.getLogger(__name__)
 ONE_STYLE_LOSSES = Fields("content_layers", "style_layers", "content_weight", "style_weight",
                           "tv_weight", "style_scale", "weights", "pooling")
 
@@ -55,14 +59,16 @@ class _Spec:
     """One training run, in the form :func:`imgfusion.trained.training.train` takes."""
 
     def __init__(self, data, loss, arch: dict, lr: float, batch: int, seed: int,
-                 device: torch.device, signature: dict):
+                 device: torch.device, signature: dict, stability: float = 0.0):
         with torch.random.fork_rng(devices=[]):   # seeded, leaving the caller's RNG alone
             torch.manual_seed(seed)
             self.net = build(arch).to(device)
         self.modules = {"net": self.net}
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr)
-        self.generators = {"batch": torch.Generator().manual_seed(seed)}
+        self.generators = {"batch": torch.Generator().manual_seed(seed),
+                           "stability": torch.Generator().manual_seed(seed + 1)}
         self.data, self.loss, self.batch, self.device = data, loss, batch, device
+        self.stability = float(stability)
         self.signature = signature
         self._targets: dict[int, dict] = {}
 
@@ -81,7 +87,12 @@ class _Spec:
         indices = torch.randint(n, (self.batch,), generator=self.generators["batch"]).tolist()
         x, targets = self._content(indices)
         self.optimizer.zero_grad(set_to_none=True)
-        parts = self.loss(self.net(x), targets)
+        y = self.net(x)
+        parts = self.loss(y, targets)
+        if self.stability > 0:
+            parts["stability"] = self.stability * stability_loss(
+                self.net, x, y, self.generators["stability"])
+            parts["total"] = parts["total"] + parts["stability"]
         parts["total"].backward()
         self.optimizer.step()
         return {k: float(v.detach()) for k, v in parts.items()}
@@ -117,15 +128,28 @@ def _digest(images) -> str:
     return h.hexdigest()[:16]
 
 
-def _arch(width: int, residual_blocks: int) -> dict:
+def _arch(width: int, residual_blocks: int, pad: int) -> dict:
     try:
-        return check_arch({"width": width, "residual_blocks": residual_blocks})
+        return check_arch({"width": width, "residual_blocks": residual_blocks,
+                           "output": "residual", "pad": pad})
     except ValueError as exc:
         raise ParameterError("width", str(exc)) from None
 
 
-def _report(result, data, measures: dict, spec: "_Spec") -> dict:
-    return {"steps": result.steps, "resumed_from": result.resumed_from,
+def _balance(result, data, model, style_rgb, spec: "_Spec", losses) -> dict | None:
+    """The balance verdict on the held-out images (None without any), logged."""
+    if not data.validation:
+        return None
+    figures = held_out_figures(spec.loss, model, data.validation, style_rgb)
+    entry = balance(result.history, result.validation, figures,
+                    {"style_weight": losses.style_weight,
+                     "content_weight": losses.content_weight})
+    LOG.info(announce(entry))
+    return entry
+
+
+def _report(result, data, measures: dict, spec: "_Spec", balance_entry) -> dict:
+    return {"balance": balance_entry, "steps": result.steps, "resumed_from": result.resumed_from,
             "seconds": round(result.seconds, 3),
             "seconds_per_step": round(result.seconds / max(1, result.steps -
                                                            (result.resumed_from or 0)), 4),
@@ -172,11 +196,14 @@ def train_fast_style(
         max_images: Annotated[int, Range(1, IMAGES_MAX)] = 1000,
         train_size: Annotated[int | tuple[int, int], Range(MIN_SIDE, SIDE_MAX)] = 128,
         crops: Annotated[int, Range(0, IMAGES_MAX)] = 0,
-        width: Annotated[int, Range(1, 256)] = 16,
-        residual_blocks: Annotated[int, Range(0, 32)] = 3, path: OutputPath,
-        training: Training = Training(),
+        width: Annotated[int, Range(1, WIDTH_MAX)] = 16,
+        residual_blocks: Annotated[int, Range(0, BLOCKS_MAX)] = 3,
+        pad: Annotated[int, Range(0, PAD_MAX)] = 16,
+        stability_weight: Annotated[float, Range(0, WEIGHT_MAX)] = 30.0,
+        path: OutputPath,
+        training: Training = Training(learning_rate=3e-3),
         compare_iterations: Annotated[int, Range(0, ITERATIONS_MAX)] = 0,
-        losses: Annotated[StyleLosses, ONE_STYLE_LOSSES] = StyleLosses(),
+        losses: Annotated[StyleLosses, ONE_STYLE_LOSSES] = StyleLosses(style_weight=10.0),
         device: Device = "auto", seed: Seed = 0, progress: Progress = None,
         workdir: WorkDir = None, protect: Protect = ()) -> FastStyleTraining:
     """Train a feed-forward style network (Johnson et al. 2016, instance norm) for one style image on content images, with neural_style's losses.
@@ -191,6 +218,10 @@ def train_fast_style(
     ``.json``) and returns it with the path and a report: losses, validation losses, and
     on the held-out images the losses and time per frame, next to ``neural_style`` run
     for ``compare_iterations`` (0: not run).
+    The report's ``balance`` says whether content or style dominated on the held-out
+    images at the end and which weight to change
+    (:mod:`~imgfusion.trained.fast_balance`); the same line is logged, and warned
+    (``TrainingBalanceWarning``) when one loss dominates.
 
     Parameters
     ----------
@@ -215,6 +246,13 @@ def train_fast_style(
         channels of the first layer (then 2x, 4x); Johnson et al.: 32
     residual_blocks
         Johnson et al.: 5
+    pad
+        px the input is padded by (reflection) and the output cropped back, so the
+        border pixels see an interior-like neighbourhood (no streaks along the borders)
+    stability_weight
+        weight of the stability term: the output of the photo moved by up to 2 px, with
+        a little noise, must be the output moved (Gupta et al. 2017; less flicker on
+        video); 0: off
     path
         the model file to write (.safetensors; a .json of its architecture and training
         is written next to it)
@@ -224,14 +262,16 @@ def train_fast_style(
         also run neural_style for this many iterations on the held-out images and report
         both losses and times (0: not run)
     losses
-        neural_style's losses, one style image (no style_blend_weights)
+        neural_style's losses, one style image (no style_blend_weights); style_weight
+        10 (neural_style: 3): the network starts as the identity and has a few hundred
+        steps to move away from the photo
     device, seed, progress, workdir, protect
         engine context
     """
     from ..style.checks import as_rgb
 
     o, t = loss_record(losses), training
-    arch = _arch(width, residual_blocks)
+    arch = _arch(width, residual_blocks, pad)
     dest = model_destination(resolve(path, workdir), t.overwrite, protect, "path")
     if style is None:
         raise ParameterError("style", "train_fast_style needs a style image")
@@ -242,21 +282,25 @@ def train_fast_style(
                      seed=int(seed), every=int(every), limit=int(max_images))
     signature = {"kind": KIND, "arch": arch, "size": list(data.size), "losses": o,
                  "learning_rate": float(t.learning_rate), "batch_size": int(t.batch_size),
-                 "seed": int(seed), "content": _digest(data.train), "style": _digest([style_rgb])}
+                 "stability_weight": float(stability_weight), "seed": int(seed), "content": _digest(data.train), "style": _digest([style_rgb])}
     spec = _Spec(data, build_loss(style_rgb, data.size, losses, dev, int(seed)), arch,
-                 float(t.learning_rate), int(t.batch_size), int(seed), dev, signature)
+                 float(t.learning_rate), int(t.batch_size), int(seed), dev, signature,
+                 float(stability_weight))
     result = train(spec, steps=int(t.steps), checkpoint=resolve(t.checkpoint, workdir),
                    checkpoint_every=int(t.checkpoint_every), resume=bool(t.resume),
                    overwrite=bool(t.overwrite), validate_every=int(t.validate_every),
                    progress=progress, plot=resolve(t.loss_plot, workdir), desc="train_fast_style")
-    kept = {k: signature[k] for k in ("size", "losses", "learning_rate", "batch_size", "seed")}
+    kept = {k: signature[k] for k in ("size", "losses", "learning_rate", "batch_size",
+                                      "stability_weight", "seed")}
     meta = {"kind": KIND, "format": FORMAT, "arch": arch,
             "training": {**kept, "steps": result.steps, "train_images": len(data.train),
                          "loss": result.history[-1] if result.history else None}}
     model = FastStyleModel(spec.net.to("cpu").eval(), meta)
     measures = compare(model, data.validation, style_rgb, spec.loss, losses=losses,
                        iterations=int(compare_iterations), device=dev, seed=int(seed))
+    verdict = _balance(result, data, model, style_rgb, spec, losses)
     written = save_model(dest, model.net.state_dict(), meta, overwrite=t.overwrite,
                          protect=protect)
     model.path = str(written)
-    return FastStyleTraining(model, str(written), _report(result, data, measures, spec))
+    return FastStyleTraining(model, str(written),
+                             _report(result, data, measures, spec, verdict))

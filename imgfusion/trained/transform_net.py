@@ -9,12 +9,30 @@ Layout, for ``width`` w and ``residual_blocks`` r (Johnson: w = 32, r = 5)::
     r residual blocks of two 3x3 convs, 4w, instance norm (ReLU between)
     nearest x2 upsample, conv 3x3, 2w   instance norm, ReLU      (Odena et al.: upsample +
     nearest x2 upsample, conv 3x3, w    instance norm, ReLU       conv, no checkerboard)
-    conv 9x9, 3                         sigmoid -> RGB in [0, 1]
+    conv 9x9, 3                         the output (below)
 
 Every convolution pads by reflection.  The network is fully convolutional: any image
 size works; :func:`stylise_tensor` pads a side that is not a multiple of 4 (by
 reflection) and crops the result back.  ``arch`` (the model file's) is
-``{"width": w, "residual_blocks": r}``.
+``{"width": w, "residual_blocks": r, "output": o, "pad": p}``:
+
+``output``
+    ``"residual"``: the last convolution's 3 channels are added to the input photo
+    (the convolution starts at zero, so an untrained network is the identity and
+    training moves away from the photo only as far as the style loss pays for),
+    clipped to [0, 1]; while training the clip passes gradients through unchanged
+    (straight-through), so the loss sees the picture the user gets while a clipped
+    pixel still learns (no pixel is stuck the way a saturated sigmoid's is);
+    ``"sigmoid"`` (files written before ``output`` existed): a sigmoid of the last
+    convolution.  A sigmoid output trained toward a dark style (the Hubble deep field)
+    saturates: once a pixel's logit is far below 0 its gradient vanishes and the
+    content loss can no longer pull it back, and a network started far from the photo
+    settles on the style's near-black mean (mean 16/255 in issue 21).
+``pad``
+    the input is padded by this many px by reflection and the output cropped back
+    (lengstrom/fast-style-transfer pad by 40 px and crop): the pixels near the border
+    see a neighbourhood like the interior's, so the residual layers do not learn
+    border patterns (streaks); 0 in older files.
 """
 from __future__ import annotations
 
@@ -23,8 +41,11 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-DEFAULT_ARCH = {"width": 16, "residual_blocks": 3}   # CPU-friendly; Johnson: 32 and 5
-WIDTH_MAX, BLOCKS_MAX = 256, 32
+from .limits import BLOCKS_MAX, PAD_MAX, WIDTH_MAX
+
+# what a file that does not name a setting meant (files before ``output`` and ``pad``)
+DEFAULT_ARCH = {"width": 16, "residual_blocks": 3, "output": "sigmoid", "pad": 0}
+OUTPUTS = ("sigmoid", "residual")
 
 
 def _conv(cin: int, cout: int, kernel: int, stride: int = 1) -> nn.Sequential:
@@ -47,34 +68,51 @@ class ResidualBlock(nn.Module):
 
 
 class TransformNet(nn.Module):
-    """RGB in [0, 1] (B x 3 x H x W, H and W multiples of 4) -> stylised RGB in [0, 1]."""
+    """RGB in [0, 1] (B x 3 x H x W, any size: padded by reflection, ``pad`` px and to
+    multiples of 4, and cropped back) -> stylised RGB in [0, 1]."""
 
-    def __init__(self, width: int = 16, residual_blocks: int = 3):
+    def __init__(self, width: int = 16, residual_blocks: int = 3, output: str = "sigmoid",
+                 pad: int = 0):
         super().__init__()
         w = int(width)
+        self.residual, self.pad = output == "residual", int(pad)
+        last = _conv(w, 3, 9)
+        if self.residual:   # the identity at the start
+            nn.init.zeros_(last[1].weight)
+            nn.init.zeros_(last[1].bias)
         self.net = nn.Sequential(
             *_norm_relu(3, w, 9), *_norm_relu(w, 2 * w, 3, 2), *_norm_relu(2 * w, 4 * w, 3, 2),
             *(ResidualBlock(4 * w) for _ in range(int(residual_blocks))),
             nn.Upsample(scale_factor=2, mode="nearest"), *_norm_relu(4 * w, 2 * w, 3),
             nn.Upsample(scale_factor=2, mode="nearest"), *_norm_relu(2 * w, w, 3),
-            _conv(w, 3, 9), nn.Sigmoid())
+            last, *(() if self.residual else (nn.Sigmoid(),)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        h, w = x.shape[-2:]
+        y = self.net(_padded(x, self.pad))[..., self.pad:self.pad + h, self.pad:self.pad + w]
+        if not self.residual:
+            return y
+        y = x + y
+        clipped = y.clamp(0, 1)
+        return y + (clipped - y).detach() if self.training else clipped
 
 
 def check_arch(arch: Mapping[str, Any], field: str = "arch") -> dict[str, int]:
-    """``arch`` with integer width and residual_blocks in range (ValueError otherwise)."""
+    """``arch`` with integer width, residual_blocks and pad in range and a known output
+    (ValueError otherwise); a setting not named takes its :data:`DEFAULT_ARCH` value."""
     out = {**DEFAULT_ARCH, **{k: arch[k] for k in DEFAULT_ARCH if k in arch}}
     extra = set(arch) - set(DEFAULT_ARCH)
     if extra:
         raise ValueError(f"{field}: unknown settings {sorted(extra)}")
-    for name, top in (("width", WIDTH_MAX), ("residual_blocks", BLOCKS_MAX)):
+    for name, low, top in (("width", 1, WIDTH_MAX), ("residual_blocks", 0, BLOCKS_MAX),
+                           ("pad", 0, PAD_MAX)):
         v = out[name]
-        if isinstance(v, bool) or not isinstance(v, int) or not (name == "residual_blocks"
-                                                               or v >= 1) or not 0 <= v <= top:
-            raise ValueError(f"{field}: {name} must be an integer in "
-                             f"{0 if name == 'residual_blocks' else 1} .. {top}, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= top:
+            raise ValueError(f"{field}: {name} must be an integer in {low} .. {top}, "
+                             f"got {v!r}")
+    if out["output"] not in OUTPUTS:
+        raise ValueError(f"{field}: output must be one of {', '.join(OUTPUTS)}, "
+                         f"got {out['output']!r}")
     return out
 
 
@@ -82,11 +120,18 @@ def build(arch: Mapping[str, Any]) -> TransformNet:
     return TransformNet(**check_arch(arch))
 
 
-def stylise_tensor(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """``net`` on B x 3 x H x W of any size: padded by reflection to multiples of 4, cropped."""
+def _padded(x: torch.Tensor, pad: int) -> torch.Tensor:
+    """``x`` padded by ``pad`` px on every side and further at the bottom and right to
+    sides that are multiples of 4; by reflection, or by replication where the image is
+    too small to reflect."""
     h, w = x.shape[-2:]
-    ph, pw = (-h) % 4, (-w) % 4
-    if ph or pw:
-        mode = "reflect" if h > ph and w > pw else "replicate"
-        x = nn.functional.pad(x, (0, pw, 0, ph), mode=mode)
-    return net(x)[..., :h, :w]
+    ph, pw = (-h - 2 * pad) % 4, (-w - 2 * pad) % 4
+    if not (pad or ph or pw):
+        return x
+    mode = "reflect" if h > pad + ph and w > pad + pw else "replicate"
+    return nn.functional.pad(x, (pad, pad + pw, pad, pad + ph), mode=mode)
+
+
+def stylise_tensor(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``net`` on B x 3 x H x W of any size (the network pads and crops)."""
+    return net(x)

@@ -14,7 +14,9 @@ from imgfusion.trained.fast_train import train_fast_style
 from imgfusion.trained.modelfile import ModelFileError, load_model, save_model
 from imgfusion.trained.training import TrainingInterrupted, read_checkpoint
 
-pytestmark = pytest.mark.filterwarnings("ignore::imgfusion.style.weights.RandomWeightsWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::imgfusion.style.weights.RandomWeightsWarning",
+    "ignore::imgfusion.trained.fast_balance.TrainingBalanceWarning")
 TINY = dict(train_size=16, width=4, residual_blocks=1, batch_size=2, weights="random",
             learning_rate=0.02, content_layers=["relu2_1"], style_layers=["relu1_1", "relu2_1"],
             device="cpu", validation=0.25)
@@ -55,7 +57,8 @@ def test_training_loss_and_validation_loss_fall(trained):
 def test_model_file_round_trip_and_apply(trained, images, tmp_path):
     content, _ = images
     tensors, meta = load_model(trained.path, "fast_style")
-    assert meta["arch"] == {"width": 4, "residual_blocks": 1} and meta["training"]["steps"] == 40
+    assert meta["arch"] == {"width": 4, "residual_blocks": 1, "output": "residual", "pad": 16}
+    assert meta["training"]["steps"] == 40
     from_file = fs.fast_style(content[0], model_path=trained.path)
     direct = fs.fast_style(content[0], trained.model)
     assert from_file.shape == (20, 24, 3) and np.array_equal(from_file, direct)

@@ -1,0 +1,101 @@
+"""Which loss won?  ``train_fast_style``'s verdict on the balance of content and style at
+the end of training, and the weight to change.
+
+Read on the held-out images (:mod:`~imgfusion.trained.fast_measures`), where a user sees
+the result:
+
+- ``content_share``: the result's content distance over the style image's (0: the photo's
+  features kept exactly; 1: as far from the photo as the style image itself is);
+- ``style_share``: the result's style distance over the photo's (1: no more style than
+  the photo had; 0: the style's Gram matrices exactly);
+- ``luminance_ratio``: the result's mean luminance over the photo's.
+
+Style dominates when the photo is lost (``content_share`` above :data:`LOST`) or its
+brightness collapsed (ratio below :data:`DARK`): lower ``style_weight`` (or raise
+``content_weight``).  Content dominates when the style barely took (``style_share``
+above :data:`FAINT`): raise ``style_weight``.  Also reported, from the training losses:
+the ratio of the weighted style loss to the weighted content loss over the last tenth of
+training, and the held-out content loss over the training one (above
+:data:`OVERFIT` the network learnt its training crops more than photos: more crops or
+images help, not a weight).
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+LOST = 0.75
+DARK = 0.5
+FAINT = 0.7
+OVERFIT = 1.5
+
+
+class TrainingBalanceWarning(UserWarning):
+    """One loss dominated a feed-forward style training: the photo or the style is lost."""
+
+
+def tail_mean(rows: Sequence[Mapping[str, float]], name: str) -> float:
+    """Mean of ``name`` over the last tenth of ``rows`` (at least one row)."""
+    k = max(1, len(rows) // 10)
+    values = [r[name] for r in rows[-k:] if name in r]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def held_out_figures(loss, model, images, style_rgb) -> dict[str, float]:
+    """Mean content and style shares and luminance ratio of ``model`` on ``images``."""
+    from .fast_measures import distances, luminance_ratio, style_image_distance
+
+    rows = []
+    for photo in images:
+        out = model(photo, loss.device)
+        d, mine = distances(loss, out, photo), distances(loss, photo, photo)
+        rows.append({"content_share": d.content / max(style_image_distance(
+                         loss, photo, style_rgb), 1e-12),
+                     "style_share": d.style / max(mine.style, 1e-12),
+                     "luminance_ratio": luminance_ratio(out, photo)})
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+
+def verdict(figures: Mapping[str, float], weights: Mapping[str, float]) -> tuple[str, str]:
+    """(which loss dominates: style, content or neither; what to do)."""
+    sw, cw = weights["style_weight"], weights["content_weight"]
+    if figures["content_share"] > LOST or figures["luminance_ratio"] < DARK:
+        return "style", (f"style dominates: the held-out photos are lost (content share "
+                         f"{figures['content_share']:.2f}, brightness x"
+                         f"{figures['luminance_ratio']:.2f}); lower style_weight (now "
+                         f"{sw:g}, try {sw / 3:.3g}) or raise content_weight (now {cw:g})")
+    if figures["style_share"] > FAINT:
+        return "content", (f"content dominates: little style on the held-out photos (style "
+                           f"share {figures['style_share']:.2f}); raise style_weight (now "
+                           f"{sw:g}, try {sw * 3:.3g})")
+    return "neither", (f"balanced: content share {figures['content_share']:.2f}, style share "
+                       f"{figures['style_share']:.2f}; raise style_weight (now {sw:g}) for "
+                       "more style, lower it to keep more of the photo")
+
+
+def balance(history, validation, figures: Mapping[str, float],
+            weights: Mapping[str, float]) -> dict[str, Any]:
+    """The report's ``balance`` entry: the figures, the verdict and the advice."""
+    dominates, advice = verdict(figures, weights)
+    content = tail_mean(history, "content")
+    held = validation[-1]["content"] if validation and "content" in validation[-1] else None
+    out = {"dominates": dominates, "advice": advice, **{k: round(v, 4) for k, v in
+                                                         figures.items()},
+           "style_over_content": tail_mean(history, "style") / max(content, 1e-12),
+           "validation_over_training_content": None if held is None
+           else held / max(content, 1e-12)}
+    ratio = out["validation_over_training_content"]
+    if ratio is not None and ratio > OVERFIT:
+        out["advice"] += (f"; the held-out content loss is {ratio:.1f}x the training one: "
+                          "more crops or content images")
+    return out
+
+
+def announce(entry: Mapping[str, Any]) -> str:
+    """The log line; a :class:`TrainingBalanceWarning` when one loss dominates."""
+    line = f"train_fast_style: {entry['advice']}"
+    if entry["dominates"] != "neither":
+        warnings.warn(line, TrainingBalanceWarning, stacklevel=3)
+    return line
