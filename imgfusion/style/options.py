@@ -50,7 +50,9 @@ class StyleLosses:
         the style loss is the mean of that distance over the cells of a
         style_grid x style_grid split of the image, each cell against the whole
         style, so the style covers the whole picture (one Gram over the whole image
-        can leave a region barely styled); 1: one Gram (Gatys et al.)
+        can leave a region barely styled); 1: one Gram (Gatys et al.).  Unguided
+        runs; guided and region runs (masked_style) and the tiled refinement of an
+        output larger than memory_limit keep one Gram per region or tile
     tv_weight
         weight of the total-variation smoothing loss
     style_blend_weights

@@ -160,8 +160,10 @@ def coarse_side(full_hw, deepest_index: int, optimizer: str, limit: int) -> int:
         if estimate_bytes(fit_size(full_hw, side), deepest_index, optimizer) <= limit:
             return side
         side -= TILE_STEP
+    need = estimate_bytes(fit_size(full_hw, TILE_STEP), deepest_index, optimizer)
     raise ParameterError("memory_limit", f"the budget of {limit / 2 ** 20:.0f} MiB is too "
-                                         f"small for even a {TILE_STEP} px coarse pass")
+                                         f"small: even a {TILE_STEP} px coarse pass needs "
+                                         f"about {need / 2 ** 20:.0f} MiB")
 
 
 def checked_overlap(schedule: StyleSchedule) -> float:
