@@ -58,3 +58,18 @@ def drift(frames: Iterable[np.ndarray], tail: int = 2) -> Drift:
     k = max(1, min(int(tail), len(lum) - 1))
     return Drift(lum, sharp, float(np.mean(lum[-k:]) / max(lum[0], 1e-12)),
                  float(np.mean(sharp[-k:]) / max(sharp[0], 1e-12)))
+
+
+def steady_pan(image: np.ndarray, *, frames: int, size: int, pan=(1.0, 2.0)):
+    """A pan whose content keeps its brightness and sharpness: the camera films one
+    period of ``image`` resized to ``size`` x ``size`` and tiled (wrapped), so every
+    frame is the same picture shifted cyclically and any drift is the stylisation's.
+    A :class:`~imgfusion.video.synthetic.Clip`."""
+    import cv2
+
+    from .synthetic import camera_clip
+
+    tile = cv2.resize(np.asarray(image[..., :3], np.float32), (size, size),
+                      interpolation=cv2.INTER_AREA)
+    return camera_clip(np.tile(tile, (3, 3, 1)), frames=frames, size=(size, size),
+                       scale=1.0, pan=pan, zoom=1.0, radius=0.0)
