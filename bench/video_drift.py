@@ -58,11 +58,11 @@ SETTINGS = {
     "independent": dict(temporal_weight=0),
     "carry image, no anchor (Ruder)": dict(carry="image", anchor="off"),
     "carry sharpened, no anchor (old)": dict(anchor="off"),
-    "carry sharpened, anchor mean (new)": dict(),
-    "carry sharpened, anchor moments": dict(anchor="moments"),
+    "carry sharpened, anchor mean": dict(anchor="mean"),
+    "anchor mean_sharpness (new)": dict(),
 }
-DEFAULT_SETTINGS = ["independent", "carry image, no anchor (Ruder)",
-                    "carry sharpened, no anchor (old)", "carry sharpened, anchor mean (new)"]
+DEFAULT_SETTINGS = ["independent", "carry sharpened, no anchor (old)",
+                    "carry sharpened, anchor mean", "anchor mean_sharpness (new)"]
 
 
 def clip_of(name: str, size: int, frames: int):

@@ -37,6 +37,27 @@ def sharpness(frame: np.ndarray) -> float:
     return float(laplacian(luminance(frame)).var())
 
 
+def detail(image: np.ndarray) -> np.ndarray:
+    """``image`` minus its Gaussian blur (σ = 1 px, borders replicated): its fine detail."""
+    import cv2
+
+    blur = cv2.GaussianBlur(image, (0, 0), 1.0, borderType=cv2.BORDER_REPLICATE)
+    return image - blur.reshape(image.shape)
+
+
+def sharpness_gain(image: np.ndarray, high: np.ndarray, target: float) -> float:
+    """The gain a closest to 0 for which ``image + a · high`` has the sharpness
+    ``target``; where none does, the a of the least sharpness.  The Laplacian is linear,
+    so a solves a quadratic."""
+    lw, lh = laplacian(luminance(image)), laplacian(luminance(high))
+    lw, lh = lw - lw.mean(), lh - lh.mean()
+    qa, qb, qc = (lh * lh).mean(), 2 * (lw * lh).mean(), (lw * lw).mean() - target
+    if qa <= 0:
+        return 0.0
+    disc = qb * qb - 4 * qa * qc
+    return float((-qb + np.sqrt(disc)) / (2 * qa) if disc >= 0 else -qb / (2 * qa))
+
+
 class Drift(NamedTuple):
     """Per-frame mean luminance and sharpness, and the last frames' ratios to the first."""
 

@@ -223,7 +223,7 @@ def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
                 temporal_weight: Annotated[float, Range(0, WEIGHT_MAX)] = 1e3,
                 neighbours: Annotated[list[int], Range(1, FRAMES_MAX)] = (1,),
                 frame_init: FrameInit = "auto", carry: Carry = "sharpened",
-                anchor: Anchor = "mean", passes: Annotated[int, Range(1, 1000)] = 1,
+                anchor: Anchor = "mean_sharpness", passes: Annotated[int, Range(1, 1000)] = 1,
                 temporal_from_pass: Annotated[int | None, Range(0, 1000)] = None,
                 flow_method: FlowMethod = "dis", flow_preset: FlowPreset = "medium",
                 mask_method: MaskMethod = "composite",
@@ -286,10 +286,11 @@ def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
         Ruder et al.'s; blur compounds frame after frame), or its stylisation (result
         minus content) warped onto this frame's content
     anchor
-        single pass: a frame started from an earlier result has its stylised channels
-        moved to the first frame's means, plus the share of the content's change that
-        the first frame's stylisation kept (moments: their deviations scaled too): an
-        unconverged optimisation carried on frame after frame otherwise grows darker
+        single pass: a frame started from an earlier result is moved back to the first
+        frame's channel means, plus the share of the content's change that the first
+        frame's stylisation kept, and (mean_sharpness, without a mask) to its
+        sharpness times the content's change: an unconverged optimisation carried on
+        frame after frame otherwise drifts darker or lighter, softer or sharper
         (:mod:`imgfusion.video.anchor`); off leaves them as optimised
     passes
         multi-pass: sweeps alternating in direction
