@@ -81,10 +81,11 @@ def drift(frames: Iterable[np.ndarray], tail: int = 2) -> Drift:
                  float(np.mean(sharp[-k:]) / max(sharp[0], 1e-12)))
 
 
-def steady_pan(image: np.ndarray, *, frames: int, size: int, pan=(1.0, 2.0)):
+def steady_pan(image: np.ndarray, *, frames: int, size: int, pan=(0.7, 1.7)):
     """A pan whose content keeps its brightness and sharpness: the camera films one
     period of ``image`` resized to ``size`` x ``size`` and tiled (wrapped), so every
-    frame is the same picture shifted cyclically and any drift is the stylisation's.
+    frame is the same picture shifted cyclically and any drift is the stylisation's
+    (``pan``: px per frame, sub-pixel so that a bilinear warp blurs).
     A :class:`~imgfusion.video.synthetic.Clip`."""
     import cv2
 
