@@ -50,7 +50,7 @@ from imgfusion.video.measures import temporal_errors  # noqa: E402
 from imgfusion.video.stylize import video_style  # noqa: E402
 from imgfusion.video.synthetic import camera_clip  # noqa: E402
 
-CLIPS = {"pan": dict(pan=(0.7, 1.7)),
+CLIPS = {"pan": dict(pan=(1.0, 2.0)),
          "still": dict(pan=(0.0, 0.0), zoom=1.0, velocity=(0.5, 3.0)),
          "zoom": dict(pan=(1.0, 2.0), zoom=1.01, velocity=(0.5, 3.0))}
 
