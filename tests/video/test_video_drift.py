@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from imgfusion.errors import ParameterError
 from imgfusion.style.transfer import neural_style
 from imgfusion.video.anchor import channel_means, content_share, reference
 from imgfusion.video.drift import drift, sharpness, steady_pan
@@ -121,3 +122,12 @@ def test_anchor_holds_the_first_frames_means_and_sharpness_as_the_content_moves(
     assert reference("off", sigma, content, styled, None) is None
     assert reference("mean", sigma, content, styled, np.zeros((32, 32))) is None
     assert np.allclose(content_share(np.full(3, .5), np.full(3, .3), np.full(3, .49)), 1)
+
+
+def test_the_anchor_is_part_of_the_resume_fingerprint(astronaut, coffee, hubble, tmp_path):
+    """Frames made with the anchor are not resumed by a run without it."""
+    clip = camera_clip(astronaut, coffee, frames=3, size=(32, 32)).video()
+    quick = {**FAST, "iterations": 2, "first_iterations": 2}
+    video_style(clip, hubble[:96, :96], frames_dir=tmp_path, **quick)
+    with pytest.raises(ParameterError, match="frames_dir: .*other settings"):
+        video_style(clip, hubble[:96, :96], frames_dir=tmp_path, anchor="off", **quick)
