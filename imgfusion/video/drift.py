@@ -37,6 +37,27 @@ def sharpness(frame: np.ndarray) -> float:
     return float(laplacian(luminance(frame)).var())
 
 
+def detail(image: np.ndarray) -> np.ndarray:
+    """``image`` minus its Gaussian blur (σ = 1 px, borders replicated): its fine detail."""
+    import cv2
+
+    blur = cv2.GaussianBlur(image, (0, 0), 1.0, borderType=cv2.BORDER_REPLICATE)
+    return image - blur.reshape(image.shape)
+
+
+def sharpness_gain(image: np.ndarray, high: np.ndarray, target: float) -> float:
+    """The gain a closest to 0 for which ``image + a · high`` has the sharpness
+    ``target``; where none does, the a of the least sharpness.  The Laplacian is linear,
+    so a solves a quadratic."""
+    lw, lh = laplacian(luminance(image)), laplacian(luminance(high))
+    lw, lh = lw - lw.mean(), lh - lh.mean()
+    qa, qb, qc = (lh * lh).mean(), 2 * (lw * lh).mean(), (lw * lw).mean() - target
+    if qa <= 0:
+        return 0.0
+    disc = qb * qb - 4 * qa * qc
+    return float((-qb + np.sqrt(disc)) / (2 * qa) if disc >= 0 else -qb / (2 * qa))
+
+
 class Drift(NamedTuple):
     """Per-frame mean luminance and sharpness, and the last frames' ratios to the first."""
 
@@ -58,3 +79,21 @@ def drift(frames: Iterable[np.ndarray], tail: int = 2) -> Drift:
     k = max(1, min(int(tail), len(lum) - 1))
     return Drift(lum, sharp, float(np.mean(lum[-k:]) / max(lum[0], 1e-12)),
                  float(np.mean(sharp[-k:]) / max(sharp[0], 1e-12)))
+
+
+def steady_pan(image: np.ndarray, *, frames: int, size: int, pan=(1.0, 2.0)):
+    """A pan whose content keeps its brightness and sharpness: the camera films one
+    period of ``image`` resized to ``size`` x ``size`` and tiled (wrapped), so every
+    frame is the same picture shifted cyclically and any drift is the stylisation's
+    (``pan``: px per frame; whole pixels by default, so that the temporal error's
+    bilinear warp is exact: a sub-pixel pan over so detailed a picture blurs it, and
+    the content clip against itself scores about as much as independent frames do).
+    A :class:`~imgfusion.video.synthetic.Clip`."""
+    import cv2
+
+    from .synthetic import camera_clip
+
+    tile = cv2.resize(np.asarray(image[..., :3], np.float32), (size, size),
+                      interpolation=cv2.INTER_AREA)
+    return camera_clip(np.tile(tile, (3, 3, 1)), frames=frames, size=(size, size),
+                       scale=1.0, pan=pan, zoom=1.0, radius=0.0)

@@ -3,7 +3,8 @@
 Single pass: frame 0 is stylised from ``init`` with ``first_iterations``; frame t starts
 from the carried earlier result (``carry``, warped by the flow t -> t-1) and is optimised
 with the content, style and temporal losses (``neighbours``: 1 short-term, 1, 2, 4
-long-term); without the temporal loss every frame is a single-image run.  Multi-pass:
+long-term), then its colours are re-anchored to the first frame's (``anchor``); without
+the temporal loss every frame is a single-image run.  Multi-pass:
 sweeps alternating in direction, from ``(x + c · warped neighbour) / (1 + c)``.
 
 Every frame is written (16-bit PNG) to ``frames_dir`` as it finishes; a rerun with the
@@ -16,14 +17,12 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import asdict, replace
-from pathlib import Path
 from typing import Annotated, Any, Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
 from ..errors import ParameterError
 from ..layout.compose import composite
-from ..paths import in_output_folder
 from ..style import checks
 from ..limits import FEATHER_MAX, ITERATIONS_MAX, WEIGHT_MAX
 from ..operators import (Data, Device, Fields, Images, Masks, OutputPath, Progress, Range, Seed,
@@ -33,13 +32,15 @@ from ..style.options import (OutputSize, Speed, StyleColor, StyleFiles, StyleGui
                              StyleLosses, StyleSchedule)
 from ..style.pipeline import StyleContext, StyleInputs, StyleSettings
 from ..style.transfer import stylise
-from ..values import Video
 from .frames import as_video
-from .limits import FRAMES_MAX, Carry, FlowMethod, FlowPreset, FrameInit, MaskMethod
+from .limits import FRAMES_MAX, Anchor, Carry, FlowMethod, FlowPreset, FrameInit, MaskMethod
 from .masks import guide_arrays, mask_plan, with_masks
-from .reader import _resized, load_video, output_size
-from .store import FrameStore, fingerprint, quantised
+from .reader import load_video, output_size
+from .store import FrameStore, quantised
 from .style_checks import check_video_style, checked_neighbours, refuse_image_init
+from .style_setup import (frame_store, frames_at, frames_folder, progress_bar,
+                          resolved_frame_init, style_key)
+from .anchor import reference, style_mean
 from .temporal import Target, TemporalLoss, blended_init, neighbour_targets
 
 PER_FRAME_SCHEDULE = Fields("optimizer", "learning_rate", "iterations", "tolerance", "window")
@@ -74,6 +75,7 @@ class _Run(NamedTuple):
     style_guides: Any = None    # with a mask and mask_method guided: the style's guide
     guided: bool = False
     carry: str = "image"        # what a stylised neighbour carries forward (temporal.carried)
+    anchor: str = "off"         # single pass: colours held to the first frame's (anchor.py)
 
     def iterations(self, from_init: bool) -> int:
         """A frame started like a single image (from ``init``) gets ``first_iterations``."""
@@ -92,10 +94,12 @@ def _frame_settings(run: _Run, iterations: int, start: np.ndarray | None) -> Sty
 
 def _stylise(run: _Run, content: np.ndarray, targets: Sequence[Target], iterations: int,
              start: np.ndarray | None, temporal: bool,
-             mask: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
-    """One frame: neural_style with the temporal loss, then (with a mask) the result
-    over the content frame through the mask, so that outside it the frame is the
-    content's; a frame whose mask is empty is the content frame, not optimised."""
+             mask: np.ndarray | None = None,
+             adjust: Callable | None = None) -> tuple[np.ndarray, dict]:
+    """One frame: neural_style with the temporal loss, its colours re-anchored
+    (``adjust``), then (with a mask) the result over the content frame through the
+    mask, so that outside it the frame is the content's; a frame whose mask is empty
+    is the content frame, not optimised."""
     if mask is not None and not (mask > 0).any():
         return quantised(content), dict.fromkeys(("content", "style", "tv", "total", "temporal",
                                                   "iterations", "seconds", "mask_fraction"), 0)
@@ -107,7 +111,7 @@ def _stylise(run: _Run, content: np.ndarray, targets: Sequence[Target], iteratio
     t0 = time.perf_counter()
     result = stylise(inputs, _frame_settings(run, iterations, start),
                      run.context._replace(extra_loss=loss))
-    image = result.image[..., :3]
+    image = result.image[..., :3] if adjust is None else adjust(result.image[..., :3])
     image = quantised(image if mask is None else composite(image, content, mask))
     last = result.loss_history[-1]
     row = {k: last[k] for k in ("content", "style", "tv", "total")}
@@ -148,9 +152,11 @@ def _start(run: _Run, targets: Sequence[Target], current: np.ndarray | None):
 def _single_pass(run: _Run, frames: Iterator[tuple], store: FrameStore,
                  neighbours: Sequence[int]) -> None:
     past: deque = deque(maxlen=max(neighbours))   # (content, stylised, mask), newest last
+    ref, sigma = None, style_mean(run.style)   # the first stylised frame's colours
     for t, (content, mask) in enumerate(frames):
         if store.finished(0, t):
             past.append((content, store.read(t), mask))
+            ref = ref or reference(run.anchor, sigma, *past[-1])
             continue
         near = [(j, *past[-j]) for j in sorted(neighbours) if j <= len(past)] \
             if run.needs_flow() else []
@@ -159,9 +165,11 @@ def _single_pass(run: _Run, frames: Iterator[tuple], store: FrameStore,
         if run.frame_init == "prev" and past:
             start = past[-1][1]
         iters = run.iterations(start is None)
-        image, row = _stylise(run, content, targets, iters, start, True, mask)
+        adjust = ref.adjuster(content, mask) if ref is not None and start is not None else None
+        image, row = _stylise(run, content, targets, iters, start, True, mask, adjust)
         store.write(t, image, {"frame": t, "pass": 0, **row}, 0, t)
         past.append((content, image, mask))
+        ref = ref or reference(run.anchor, sigma, *past[-1])
         _tick(run, t + 1, row)
 
 
@@ -206,54 +214,6 @@ def _tick(run: _Run, done: int, row: dict) -> None:
         run.progress(done, run.total, **info)
 
 
-def _frames_at(video: Video, hw: tuple[int, int]) -> Iterator[np.ndarray]:
-    for frame in video:
-        rgb = checks.as_rgb(frame, "video")[0]
-        yield _resized(rgb, hw)
-
-
-def _bar(total: int | None):
-    """Per-frame progress on stderr when no engine hands one in (off when not a terminal)."""
-    import sys
-
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, desc="video_style", unit="frame", file=sys.stderr, disable=None)
-
-    def update(done: int, total: int | None = None, **info) -> None:
-        bar.n = done
-        bar.set_postfix({k: f"{v:.4g}" for k, v in info.items()}, refresh=True)
-
-    update.close = bar.close
-    return update
-
-
-def _frames_dir(frames_dir, workdir) -> Path:
-    if frames_dir is None:
-        raise ParameterError("frames_dir", "video_style needs a folder for its frames")
-    return in_output_folder(frames_dir, workdir)
-
-
-def _frame_init(frame_init: str, temporal_weight: float) -> str:
-    """``auto``: independent frames without the temporal loss, else the warped start."""
-    if frame_init != "auto":
-        return frame_init
-    return "init" if temporal_weight == 0 else "prev_warped"
-
-
-def _style_key(s: StyleSettings, device: str, seed: int) -> dict:
-    """The per-frame style options in the resume fingerprint (as the registration's flat
-    keys name them)."""
-    sched = s.schedule
-    return {**asdict(s.losses), **asdict(s.color), "optimizer": sched.optimizer,
-            "learning_rate": sched.learning_rate, "tolerance": sched.tolerance,
-            "window": sched.window, "precision": s.speed.precision, "device": device,
-            "seed": int(seed)}
-
-
-def _store(folder: Path, settings: dict, arrays: list, overwrite: bool) -> FrameStore:
-    return FrameStore(folder, fingerprint(settings, arrays), overwrite=overwrite)
-
 
 @operator(check=check_video_style, lockstep=("video", "mask"), same_size=("video", "mask"))
 def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
@@ -262,7 +222,8 @@ def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
                 first_iterations: Annotated[int | None, Range(1, ITERATIONS_MAX)] = None,
                 temporal_weight: Annotated[float, Range(0, WEIGHT_MAX)] = 1e3,
                 neighbours: Annotated[list[int], Range(1, FRAMES_MAX)] = (1,),
-                frame_init: FrameInit = "auto", carry: Carry = "sharpened", passes: Annotated[int, Range(1, 1000)] = 1,
+                frame_init: FrameInit = "auto", carry: Carry = "sharpened",
+                anchor: Anchor = "mean_sharpness", passes: Annotated[int, Range(1, 1000)] = 1,
                 temporal_from_pass: Annotated[int | None, Range(0, 1000)] = None,
                 flow_method: FlowMethod = "dis", flow_preset: FlowPreset = "medium",
                 mask_method: MaskMethod = "composite",
@@ -324,6 +285,13 @@ def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
         blur does not compound), the Lanczos warp alone (sharp), warped bilinearly (image:
         Ruder et al.'s; blur compounds frame after frame), or its stylisation (result
         minus content) warped onto this frame's content
+    anchor
+        single pass: a frame started from an earlier result is moved back to the first
+        frame's channel means, plus the share of the content's change that the first
+        frame's stylisation kept, and (mean_sharpness, without a mask) to its
+        sharpness times the content's change: an unconverged optimisation carried on
+        frame after frame otherwise drifts darker or lighter, softer or sharper
+        (:mod:`imgfusion.video.anchor`); off leaves them as optimised
     passes
         multi-pass: sweeps alternating in direction
     temporal_from_pass
@@ -355,7 +323,7 @@ def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
     temporal_from = passes // 2 if temporal_from_pass is None else int(temporal_from_pass)
     js = checked_neighbours(neighbours, passes, temporal_from)
     refuse_image_init(init.init)
-    frame_init = _frame_init(frame_init, temporal_weight)
+    frame_init = resolved_frame_init(frame_init, temporal_weight)
     if schedule.pyramid is not None:
         raise ParameterError("pyramid", "video_style stylises every frame at the output size")
     clip_hw = video.size or video.first().shape[:2]
@@ -372,7 +340,7 @@ def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
     flow = {"method": flow_method, "preset": flow_preset,
             "device": "cpu" if device == "auto" else device}
     key = {"source": video.source, "frames": video.frames, "hw": hw,
-           "options": _style_key(settings, device, seed),
+           "options": style_key(settings, device, seed),
            "iterations": int(schedule.iterations), "first": first, "tw": temporal_weight,
            "neighbours": js, "frame_init": frame_init, "init": init.init, "passes": passes,
            "temporal_from": temporal_from, "flow": flow}
@@ -380,15 +348,17 @@ def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
         key.update(mask=mask_key, guides=asdict(guides) if guided else None)
     if carry != "image":    # (the carry every run had before it could be chosen)
         key["carry"] = carry
-    folder = _frames_dir(frames_dir, workdir)
-    store = _store(folder, key, [*styles, *mask_arrays,
+    if anchor != "off" and passes == 1:     # (no anchor before it could be chosen)
+        key["anchor"] = anchor
+    folder = frames_folder(frames_dir, workdir)
+    store = frame_store(folder, key, [*styles, *mask_arrays,
                                  *(guide_arrays(style_guides) if guided else [])], overwrite)
     total = None if video.frames is None else video.frames * passes
-    bar = _bar(total) if progress is None else None
+    bar = progress_bar(total) if progress is None else None
     run = _Run(styles if len(styles) > 1 else styles[0], settings,
                StyleContext(device, int(seed)), first, float(temporal_weight), frame_init, flow,
-               progress or bar, total, style_guides, guided, carry)
-    frames = with_masks(_frames_at(video, hw), masks, video.frames)
+               progress or bar, total, style_guides, guided, carry, anchor)
+    frames = with_masks(frames_at(video, hw), masks, video.frames)
     try:
         if passes == 1:
             _single_pass(run, frames, store, js)

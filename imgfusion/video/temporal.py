@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .drift import laplacian, luminance
+from .drift import detail, sharpness, sharpness_gain
 from .flow import consistency, dense_flow, warp
 
 _LUMA = (0.299, 0.587, 0.114)
@@ -65,20 +65,15 @@ def restore_detail(warped: np.ndarray, source: np.ndarray, max_gain: float = 3.0
     """``warped + a · (warped - G_1 * warped)``, its high frequencies (a Gaussian of
     σ = 1 px taken away) amplified by the gain a >= 0 that gives it the sharpness
     (variance of the Laplacian of the luminance) of the unwarped ``source``; a = 0 when
-    the warp lost none.  The Laplacian is linear, so a solves a quadratic.  Clipped to
-    [0, 1], then shifted back to the warped image's channel means (clipping alone would
-    lighten a dark image)."""
-    import cv2
-
-    high = warped - cv2.GaussianBlur(warped, (0, 0), 1.0,
-                                     borderType=cv2.BORDER_REPLICATE).reshape(warped.shape)
-    lw, lh = laplacian(luminance(warped)), laplacian(luminance(high))
-    lw, lh = lw - lw.mean(), lh - lh.mean()
-    qa, qb, qc = (lh * lh).mean(), 2 * (lw * lh).mean(), (lw * lw).mean() - \
-        laplacian(luminance(source)).var()
-    if qc >= 0 or qa <= 0:
+    the warp lost none.  Clipped to [0, 1], then shifted back to the warped image's
+    channel means (clipping alone would lighten a dark image)."""
+    target = sharpness(source)
+    if sharpness(warped) >= target:
         return warped
-    gain = (-qb + np.sqrt(qb * qb - 4 * qa * qc)) / (2 * qa)
+    high = detail(warped)
+    gain = sharpness_gain(warped, high, target)
+    if gain <= 0:
+        return warped
     out = np.clip(warped + min(gain, max_gain) * high, 0, 1)
     out += warped.mean(axis=(0, 1)) - out.mean(axis=(0, 1))
     return np.clip(out, 0, 1).astype(np.float32)
