@@ -153,12 +153,35 @@ def contact_sheet(rows: list[tuple[str, np.ndarray]], path: Path, side: int = 25
     print(f"contact sheet: {path}")
 
 
+def table(rows: list[dict]) -> None:
+    """The runs side by side, one line per pair, size and tag."""
+    print(f"\n{'pair':28s} size  {'tag':10s} spread  worst/median  content  style")
+    for r in sorted(rows, key=lambda r: (r["pair"], r["size"])):
+        print(f"{r['pair']:28s} {r['size']:4d}  {r['tag']:10s} {r['spread']:6.2f}  "
+              f"{r['ratio']:12.2f}  {r['content']:7.3f}  {r['style']:.3f}")
+
+
+def run_tag(a, tag: str, options: dict) -> list[dict]:
+    """Every pair at every size under one tag (a sheet per size with ``--sheet``)."""
+    rows = []
+    for size in a.sizes:
+        shown = []
+        for pair in a.pairs:
+            result, info = render(pair, size, options, a.out, tag)
+            rows.append(dict(report(pair, size, result, info, a.grid), tag=tag))
+            shown.append((pair, result))
+        if a.sheet:
+            contact_sheet(shown, a.out / f"sheet_{tag}_{size}.png")
+    return rows
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[256])
     p.add_argument("--pairs", nargs="+", default=list(PAIRS))
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
-    p.add_argument("--tag", default="default")
+    p.add_argument("--tag", nargs="+", default=["default"],
+                   help="names the runs' files; several: a table of them side by side")
     p.add_argument("--out", type=Path, default=Path("/tmp/even21"))
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--grid", action="store_true", help="print each 4 x 4 grid")
@@ -175,15 +198,9 @@ def main(argv=None) -> None:
         return
     a.out.mkdir(parents=True, exist_ok=True)
     options = {k: _value(v) for k, v in (s.split("=", 1) for s in a.set)}
-    rows = []
-    for size in a.sizes:
-        shown = []
-        for pair in a.pairs:
-            result, info = render(pair, size, options, a.out, a.tag)
-            rows.append(report(pair, size, result, info, a.grid))
-            shown.append((pair, result))
-        if a.sheet:
-            contact_sheet(shown, a.out / f"sheet_{a.tag}_{size}.png")
+    rows = [r for tag in a.tag for r in run_tag(a, tag, options)]
+    if len(a.tag) > 1:
+        table(rows)
     ok = sum(r["spread"] <= 2 for r in rows)
     print(f"{ok}/{len(rows)} runs with spread <= 2; median content distance "
           f"{np.median([r['content'] for r in rows]):.3f}")
