@@ -17,11 +17,28 @@ already there is read back, not run again: delete it to re-run) and prints, per 
 ``--set style_grid=1``, one Gram), ``--tag`` names the set of runs in the file names.
 ``--sheet`` writes a contact sheet (content | style | result per row) of the runs listed.
 
+Figures (256 px, real weights, 2026-12-05; gramold / grid2old: style_grid 1 / 2 before
+coarse_to_fine 128, c2f: the defaults since; sw1.5: the defaults with style_weight 1.5)::
+
+    pair                     tag       spread  worst/median  content  style
+    astronaut:hubble         gramold     2.70          1.55    0.374  0.369
+    astronaut:hubble         grid2old    1.50          2.47    0.599  0.118
+    astronaut:hubble         c2f         1.68          3.41    0.603  0.040
+    chelsea:brick            gramold     2.57          1.73    0.480  0.062
+    chelsea:brick            grid2old    1.59          1.95    0.585  0.060
+    chelsea:brick            c2f         1.23          2.35    0.653  0.045
+    chelsea:brick            sw1.5       2.03          2.10    0.473  0.107
+
+Halving style_weight under style_grid 2 gives the Gram run's content distance back but the
+cat's fur loses its bricks again (spread 2.03 > 2): style_weight stays 3.
+
 Usage (one thread: a shared 2-core machine)::
 
     python bench/evenness.py --sizes 256 --tag default
     python bench/evenness.py --sizes 512 --pairs astronaut:hubble_deep_field --tag default
     python bench/evenness.py --sizes 256 --tag gram --set style_grid=1 --sheet
+    python bench/evenness.py --pairs astronaut:hubble_deep_field chelsea:brick \\
+        --tag gramold grid2old c2f --out /tmp/even21b     # the table above, from cache
     python bench/evenness.py --sizes 256 512 --timing
 """
 from __future__ import annotations
