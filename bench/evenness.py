@@ -17,11 +17,31 @@ already there is read back, not run again: delete it to re-run) and prints, per 
 ``--set style_grid=1``, one Gram), ``--tag`` names the set of runs in the file names.
 ``--sheet`` writes a contact sheet (content | style | result per row) of the runs listed.
 
+Figures (256 px, real weights, 2026-12-05; gramold / grid2old: style_grid 1 / 2 before
+coarse_to_fine 128, c2f: the defaults since; sw1.5: the defaults with style_weight 1.5)::
+
+    pair                     tag       spread  worst/median  content  style
+    astronaut:hubble         gramold     2.70          1.55    0.374  0.369
+    astronaut:hubble         grid2old    1.50          2.47    0.599  0.118
+    astronaut:hubble         c2f         1.68          3.41    0.603  0.040
+    chelsea:brick            gramold     2.57          1.73    0.480  0.062
+    chelsea:brick            grid2old    1.59          1.95    0.585  0.060
+    chelsea:brick            c2f         1.23          2.35    0.653  0.045
+    chelsea:brick            sw1.5       2.03          2.10    0.473  0.107
+    astronaut:hubble         sw1.5       1.89          1.75    0.460  0.109
+    astronaut:hubble 512 px  c2f         1.67          3.33    0.573  0.127
+
+Halving style_weight under style_grid 2 gives the Gram run's content distance back but the
+cat's fur loses its bricks again (spread 2.03 > 2; the astronaut passes, 1.89): style_weight
+stays 3.
+
 Usage (one thread: a shared 2-core machine)::
 
     python bench/evenness.py --sizes 256 --tag default
     python bench/evenness.py --sizes 512 --pairs astronaut:hubble_deep_field --tag default
     python bench/evenness.py --sizes 256 --tag gram --set style_grid=1 --sheet
+    python bench/evenness.py --pairs astronaut:hubble_deep_field chelsea:brick \\
+        --tag gramold grid2old c2f --out /tmp/even21b     # the table above, from cache
     python bench/evenness.py --sizes 256 512 --timing
 """
 from __future__ import annotations
@@ -153,12 +173,35 @@ def contact_sheet(rows: list[tuple[str, np.ndarray]], path: Path, side: int = 25
     print(f"contact sheet: {path}")
 
 
+def table(rows: list[dict]) -> None:
+    """The runs side by side, one line per pair, size and tag."""
+    print(f"\n{'pair':28s} size  {'tag':10s} spread  worst/median  content  style")
+    for r in sorted(rows, key=lambda r: (r["pair"], r["size"])):
+        print(f"{r['pair']:28s} {r['size']:4d}  {r['tag']:10s} {r['spread']:6.2f}  "
+              f"{r['ratio']:12.2f}  {r['content']:7.3f}  {r['style']:.3f}")
+
+
+def run_tag(a, tag: str, options: dict) -> list[dict]:
+    """Every pair at every size under one tag (a sheet per size with ``--sheet``)."""
+    rows = []
+    for size in a.sizes:
+        shown = []
+        for pair in a.pairs:
+            result, info = render(pair, size, options, a.out, tag)
+            rows.append(dict(report(pair, size, result, info, a.grid), tag=tag))
+            shown.append((pair, result))
+        if a.sheet:
+            contact_sheet(shown, a.out / f"sheet_{tag}_{size}.png")
+    return rows
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[256])
     p.add_argument("--pairs", nargs="+", default=list(PAIRS))
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
-    p.add_argument("--tag", default="default")
+    p.add_argument("--tag", nargs="+", default=["default"],
+                   help="names the runs' files; several: a table of them side by side")
     p.add_argument("--out", type=Path, default=Path("/tmp/even21"))
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--grid", action="store_true", help="print each 4 x 4 grid")
@@ -175,15 +218,9 @@ def main(argv=None) -> None:
         return
     a.out.mkdir(parents=True, exist_ok=True)
     options = {k: _value(v) for k, v in (s.split("=", 1) for s in a.set)}
-    rows = []
-    for size in a.sizes:
-        shown = []
-        for pair in a.pairs:
-            result, info = render(pair, size, options, a.out, a.tag)
-            rows.append(report(pair, size, result, info, a.grid))
-            shown.append((pair, result))
-        if a.sheet:
-            contact_sheet(shown, a.out / f"sheet_{a.tag}_{size}.png")
+    rows = [r for tag in a.tag for r in run_tag(a, tag, options)]
+    if len(a.tag) > 1:
+        table(rows)
     ok = sum(r["spread"] <= 2 for r in rows)
     print(f"{ok}/{len(rows)} runs with spread <= 2; median content distance "
           f"{np.median([r['content'] for r in rows]):.3f}")
