@@ -192,8 +192,7 @@ def _load(args) -> Recipe:
 
     return load_recipe(args.recipe, overrides=args.overrides, out_dir=args.out,
                        device=args.device, overwrite=args.overwrite,
-                       strict_plugins=args.strict_plugins, max_variants=args.max_variants,
-                       registry=_registry(args))
+                       strict_plugins=args.strict_plugins, max_variants=args.max_variants)
 
 
 def cmd_run(args) -> int:

@@ -80,9 +80,7 @@ def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Ite
     """Read and validate a recipe (a path or an already-parsed mapping, whose paths are
     relative to ``base_dir``, default the current folder).
 
-    ``registry`` (the built-ins and installed plugins, already loaded) is used unless the
-    recipe names plugin files of its own.  Raises :class:`RecipeError` listing every
-    problem found.
+    Raises :class:`RecipeError` listing every problem found.
     """
     raw, path, base_dir = read_source(source, base_dir)
     problems: list[Problem] = apply_overrides(raw, overrides)
@@ -90,7 +88,7 @@ def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Ite
         raw["device"] = device
     out = Path(out_dir).resolve() if out_dir is not None else base_dir
     plugin_files = recipe_plugin_files(raw.get("plugins"), base_dir, problems)
-    if registry is None or plugin_files:  # a recipe's own plugin files make its registry
+    if registry is None:
         registry = load_registry(plugin_files, strict=strict_plugins)
     where = Where(registry, base_dir, out, max_variants)
     dev, seed, steps, files, found = validate(raw, where, path, overwrite)
