@@ -104,6 +104,8 @@ def arguments() -> argparse.Namespace:
                     help="also neural_style with this many iterations on the held-out photos")
     ap.add_argument("--no-peer", action="store_true", help="skip the stability_weight 0 peer")
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="folder for a strip per held-out photo: photo, result, blend")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
                     help="train_fast_style settings other than the defaults (numbers)")
     return ap.parse_args()
@@ -125,16 +127,30 @@ def train(style, settings: dict) -> tuple:
     return trained.model
 
 
-def stills(name: str, model, style, loss, photos) -> None:
+def stills(name: str, model, style, loss, photos, folder: Path | None = None) -> None:
     for label, photo in photos.items():
         out = model(photo, "cpu")
         d, own = fm.distances(loss, out, photo), fm.distances(loss, photo, photo)
         alpha, blend = fm.blend_peer(loss, photo, style, d.content)
+        if folder is not None:
+            colour = style.reshape(-1, 3).mean(axis=0)
+            save_strip(folder / f"{name.split()[0]}_{label}.png", photo, out,
+                       fm.pixel_blend(photo, colour, alpha))
         mine = fm.style_image_distance(loss, photo, style)
         print(f"{name:<16} {label:<8} {d.content:7.3f} {mine:7.3f} {d.content / mine:7.2f} "
               f"{d.style:7.3f} {own.style:7.3f} {alpha:6.2f} {blend.style:7.3f} "
               f"{fm.border_ratio(out):7.2f} {fm.border_ratio(photo):7.2f} "
               f"{fm.luminance_ratio(out, photo):6.2f}")
+
+
+def save_strip(path: Path, *images) -> None:
+    """The images side by side, 4 px apart, as an 8-bit PNG."""
+    import imageio.v3 as iio
+
+    gap = np.ones((images[0].shape[0], 4, 3), np.float32)
+    row = np.concatenate([x for im in images for x in (as_rgb(im, "image")[0], gap)][:-1], axis=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    iio.imwrite(path, (np.clip(row, 0, 1) * 255).round().astype(np.uint8))
 
 
 def flicker(name: str, frames: list, clip) -> None:
@@ -177,7 +193,7 @@ def main() -> None:
           f"{'style':>7} {'photo':>7} {'alpha':>6} {'blend':>7} {'border':>7} {'photo':>7} "
           f"{'lum x':>6}")
     for name, model in models.items():
-        stills(name, model, style, loss, photos)
+        stills(name, model, style, loss, photos, args.out)
     if args.iterations:
         m = compare(models["stability (default)"], list(photos.values()), style, loss,
                     losses=loss_options({}), iterations=args.iterations,

@@ -28,7 +28,7 @@ from .modelfile import model_destination, save_model
 from .perceptual import build_loss, loss_record
 from .stability import stability_loss
 from .training import train
-from .transform_net import build, check_arch
+from .transform_net import build, check_arch, parameter_groups
 
 MIN_TRAIN = 2    # training images after the validation split
 LOG = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class _Spec:
             torch.manual_seed(seed)
             self.net = build(arch).to(device)
         self.modules = {"net": self.net}
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr)
+        self.optimizer = torch.optim.Adam(parameter_groups(self.net, lr))
         self.generators = {"batch": torch.Generator().manual_seed(seed),
                            "stability": torch.Generator().manual_seed(seed + 1)}
         self.data, self.loss, self.batch, self.device = data, loss, batch, device
@@ -131,7 +131,7 @@ def _digest(images) -> str:
 def _arch(width: int, residual_blocks: int, pad: int) -> dict:
     try:
         return check_arch({"width": width, "residual_blocks": residual_blocks,
-                           "output": "residual", "pad": pad})
+                           "output": "colour_residual", "pad": pad})
     except ValueError as exc:
         raise ParameterError("width", str(exc)) from None
 

@@ -17,6 +17,13 @@ reflection) and crops the result back.  ``arch`` (the model file's) is
 ``{"width": w, "residual_blocks": r, "output": o, "pad": p}``:
 
 ``output``
+    ``"colour_residual"`` (the default of new files): ``"residual"`` after a learned
+    per-channel colour transform of the photo, ``scale x photo + shift`` (starting at 1
+    and 0, so the untrained network is still the identity).  A style's global colour
+    is then three numbers per channel that the network learns within tens of steps
+    (they train at :data:`COLOUR_LR_SCALE` x the learning rate), leaving the
+    convolutions the texture: without it, 150 steps barely moved the photo toward a
+    dark style's colours, and a plain colour blend scored a better style distance;
     ``"residual"``: the last convolution's 3 channels are added to the input photo
     (the convolution starts at zero, so an untrained network is the identity and
     training moves away from the photo only as far as the style loss pays for),
@@ -45,7 +52,8 @@ from .limits import BLOCKS_MAX, PAD_MAX, WIDTH_MAX
 
 # what a file that does not name a setting meant (files before ``output`` and ``pad``)
 DEFAULT_ARCH = {"width": 16, "residual_blocks": 3, "output": "sigmoid", "pad": 0}
-OUTPUTS = ("sigmoid", "residual")
+OUTPUTS = ("sigmoid", "residual", "colour_residual")
+COLOUR_LR_SCALE = 30  # the colour transform's learning rate, in multiples of the network's
 
 
 def _conv(cin: int, cout: int, kernel: int, stride: int = 1) -> nn.Sequential:
@@ -75,7 +83,11 @@ class TransformNet(nn.Module):
                  pad: int = 0):
         super().__init__()
         w = int(width)
-        self.residual, self.pad = output == "residual", int(pad)
+        self.residual, self.pad = output in ("residual", "colour_residual"), int(pad)
+        self.colour = output == "colour_residual"
+        if self.colour:
+            self.scale = nn.Parameter(torch.ones(1, 3, 1, 1))
+            self.shift = nn.Parameter(torch.zeros(1, 3, 1, 1))
         last = _conv(w, 3, 9)
         if self.residual:   # the identity at the start
             nn.init.zeros_(last[1].weight)
@@ -92,9 +104,17 @@ class TransformNet(nn.Module):
         y = self.net(_padded(x, self.pad))[..., self.pad:self.pad + h, self.pad:self.pad + w]
         if not self.residual:
             return y
-        y = x + y
+        y = (self.scale * x + self.shift if self.colour else x) + y
         clipped = y.clamp(0, 1)
         return y + (clipped - y).detach() if self.training else clipped
+
+
+def parameter_groups(net: TransformNet, lr: float) -> list[dict]:
+    """Adam's parameter groups: the colour transform at :data:`COLOUR_LR_SCALE` x ``lr``."""
+    colour = [p for n, p in net.named_parameters() if n in ("scale", "shift")]
+    rest = [p for n, p in net.named_parameters() if n not in ("scale", "shift")]
+    return [{"params": rest, "lr": lr}] + (
+        [{"params": colour, "lr": lr * COLOUR_LR_SCALE}] if colour else [])
 
 
 def check_arch(arch: Mapping[str, Any], field: str = "arch") -> dict[str, int]:
