@@ -1,8 +1,8 @@
 """Hostile recipes: each case is (name, recipe bytes, text its error must contain).
 
-``OPTIONS`` are wrong types and values out of range for the options of the style,
-video and fast-style families (added with them).  Every one must end quickly with exit status 2 and a message naming the field or
-the line, in ``validate`` and in ``run`` alike, and must write nothing.
+``OPTIONS`` are wrong types and values out of range for options of the style, video and
+fast-style families.  Every one must end quickly with exit status 2 and a message naming
+the field or the line, in ``validate`` and in ``run`` alike, and must write nothing.
 """
 LOAD = "imgfusion: 1\nsteps:\n  - id: photo\n    op: load\n    path: sample:astronaut\n"
 
