@@ -1,13 +1,13 @@
 """The markers an operator's signature is written with, and what a reader hands the builder.
 
 ``Range`` and ``Literal`` bound a parameter, the kinds (:data:`Image`, :data:`Mask`,
-:data:`Images`, :data:`Masks`, :data:`Video`, :data:`Videos`, :data:`Value`, :data:`Data`) type inputs and outputs,
-the context aliases (:data:`Device`, :data:`Seed`, ...) mark what the engine fills,
-and :func:`options` makes a frozen dataclass an option group.  :class:`Declared` is a
-function's declaration as either reader sees it (:mod:`imgfusion.declare` at run time,
-:mod:`imgfusion.static_decl` from source), the input of
-:func:`imgfusion.declare_build.build_operator`.  A base floor: it imports only
-:mod:`imgfusion.errors`.
+:data:`Images`, :data:`Masks`, :data:`Video`, :data:`Videos`, :data:`Value`,
+:data:`Data`) type inputs and outputs, the context aliases (:data:`Device`,
+:data:`Seed`, ...) mark what the engine fills, and :func:`options` makes a frozen
+dataclass an option group.  :class:`Declared` is a function's declaration as either
+reader sees it (:mod:`imgfusion.declare` at run time, :mod:`imgfusion.static_decl` from
+source), the input of :func:`imgfusion.declare_build.build_operator`.  A base floor: it
+imports only :mod:`imgfusion.errors`.
 """
 from __future__ import annotations
 

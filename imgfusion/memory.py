@@ -27,10 +27,10 @@ FREE_SHARE = 0.9   # of the free memory a run may take (the rest: the system, ot
 
 
 def check_fits(required: int, field: str, what: str, available: int | None = None) -> None:
-    """ParameterError naming ``field``, the estimate and the limit (90% of what is free)
-    when ``required`` bytes do not fit in RAM."""
+    """ParameterError naming ``field``, the estimate and the limit (:data:`FREE_SHARE`
+    of what is free) when ``required`` bytes do not fit in RAM."""
     available = available_ram() if available is None else available
     if available is not None and required > FREE_SHARE * available:
         raise ParameterError(field, f"{what} needs about {required / GIB:.1f} GiB, and "
                                     f"{available / GIB:.1f} GiB of memory is free (the limit "
-                                    f"is 90% of it); choose a smaller {field}")
+                                    f"is {FREE_SHARE:.0%} of it); choose a smaller {field}")

@@ -60,6 +60,11 @@ def _inside(real: str, root: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def lies_inside(path: str | os.PathLike, root: str | os.PathLike) -> bool:
+    """Does ``path`` resolve (links followed) to ``root`` or a place below it?"""
+    return _inside(_real(path), _real(root))
+
+
 def confine(path: str | os.PathLike, root: str | os.PathLike,
             protect: Iterable[str | os.PathLike] = ()) -> str:
     """The real path of ``path`` (absolute, or relative to ``root``) if it may be written.
@@ -208,8 +213,10 @@ def _publish(tmp: str, dest: Path, overwrite: bool) -> None:
     os.unlink(tmp)
 
 
-def atomic_write(dest: Path, write: Callable, *, overwrite: bool = False) -> None:
-    """Call ``write(binary_file)`` on a temporary file, then move it to ``dest``.
+def atomic_write(dest: Path, write: Callable, *, overwrite: bool = False,
+                 suffix: str = ".part") -> None:
+    """Call ``write(binary_file)`` on a temporary file (``.NAME.XXXXXXXX`` + ``suffix``),
+    then move it to ``dest``.
 
     While a run's :func:`~imgfusion.paths.write_session` is open, ``dest`` must lie
     inside its output folder and not be a protected file (a recipe input, run.json):
@@ -222,7 +229,7 @@ def atomic_write(dest: Path, write: Callable, *, overwrite: bool = False) -> Non
         raise ParameterError("path", f"refusing to write {dest}: {exc}") from None
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=suffix)
     except OSError as exc:
         raise ParameterError("path", f"cannot write {dest}: {exc.strerror or exc}") from None
     try:

@@ -262,8 +262,8 @@ class SourceReader:
     def eval_Call(self, node):
         func = self.eval(node.func)
         if func not in CALLABLE_MARKERS and not is_options(func):
-            raise Unreadable("a call of anything but Range, Context, Fields, Help or an @options "
-                            "class")
+            raise Unreadable("a call of anything but Range, Context, Fields, Help or an "
+                             "@options class")
         return func(*[self.eval(a) for a in node.args],
                     **{k.arg: self.eval(k.value) for k in node.keywords})
 

@@ -56,10 +56,6 @@ class BatchResult:
 SETTLE_S = 10.0  # the longest wait for cancelled tasks to stop writing after Ctrl-C
 
 
-def chunked(items: list[Item], size: int) -> list[list[Item]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
 @dataclass
 class Chunks:
     """The items still to hand out, a chunk at a time: ``fixed`` items (``--chunk``), or

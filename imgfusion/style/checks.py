@@ -116,7 +116,7 @@ def fits_memory(required: int, available: int | None, device, field: str = "size
         gib = 2 ** 30
         raise ParameterError(field, f"this {field} needs about {required / gib:.1f} GiB on "
                                     f"{device}, which has {available / gib:.1f} GiB free "
-                                    f"(the limit is 90% of it); choose a smaller {field}"
+                                    f"(the limit is {FREE_SHARE:.0%} of it); choose a smaller {field}"
                                     + (", optimizer: adam, or a pyramid"
                                        if field in ("size", "pyramid") else ""))
 

@@ -74,11 +74,15 @@ def tiles(image: np.ndarray, grid: int) -> list[np.ndarray]:
     return [image[r[0]:r[-1] + 1, c[0]:c[-1] + 1] for r in rows for c in cols]
 
 
+def _batch(image: np.ndarray) -> torch.Tensor:
+    """An H x W x C image's colour channels as a 1 x 3 x H x W float32 tensor."""
+    return torch.from_numpy(np.ascontiguousarray(image[..., :3], np.float32)).permute(2, 0, 1)[None]
+
+
 @torch.no_grad()
 def _statistics(encoder, image: np.ndarray) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """Per layer, each channel's mean and standard deviation over the positions."""
-    x = torch.from_numpy(np.ascontiguousarray(image[..., :3], np.float32)).permute(2, 0, 1)
-    feats = encoder(x[None])
+    feats = encoder(_batch(image))
     return {n: (feats[n][0].flatten(1).mean(1), feats[n][0].flatten(1).std(1))
             for n in LAYERS}
 
@@ -118,10 +122,6 @@ def spread(distances: np.ndarray) -> float:
     quarters = [q.mean() for half in np.array_split(d, 2, axis=0)
                 for q in np.array_split(half, 2, axis=1)]
     return float(max(quarters) / max(min(quarters), 1e-30))
-
-
-def _batch(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(image[..., :3], np.float32)).permute(2, 0, 1)[None]
 
 
 @torch.no_grad()

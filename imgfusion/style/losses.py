@@ -17,8 +17,9 @@ whole optimisation, unchanged.
   Total style loss ``Σ_l w_l E_l``, summed over regions for guided losses, each
   region relative to its own target.
 - Style loss on a grid (``grid`` n > 1, unguided): the layer's feature map is cut into
-  n x n cells (as evenly as its positions allow, fewer on a side of under 4n positions) and ``E_l`` is the mean over the cells
-  of each cell's Gram distance to the *whole* style's target.  One Gram over the whole
+  n x n cells (as evenly as its positions allow, fewer on a side of under 4n positions)
+  and ``E_l`` is the mean over the cells of each cell's Gram distance to the *whole*
+  style's target.  One Gram over the whole
   image lets the optimiser match the style's statistics with a strongly styled part
   next to a barely styled one (issue 21: a star field on one half, a dimmed photo on
   the other); the mean over cells cannot be small unless every cell carries the

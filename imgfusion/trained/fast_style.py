@@ -22,7 +22,7 @@ from ..operators import Device, Image, InputPath, Value, operator
 from ..devices import resolve_device
 from .checks import check_fast_model_path
 from .modelfile import load_model, module_shapes
-from .transform_net import TransformNet, build, stylise_tensor
+from .transform_net import TransformNet, build
 
 KIND, FORMAT = "fast_style", 1
 MIN_SIDE = 16   # px: the network halves twice and pads by reflection
@@ -52,7 +52,7 @@ class FastStyleModel:
         dev = device if isinstance(device, torch.device) else resolve_device(device)
         x = torch.from_numpy(np.ascontiguousarray(image, np.float32)).permute(2, 0, 1)[None]
         with torch.no_grad():
-            y = stylise_tensor(self.on(dev), x.to(dev))
+            y = self.on(dev)(x.to(dev))   # any size: the network pads and crops
         return y[0].permute(1, 2, 0).float().cpu().numpy()
 
     def __str__(self) -> str:

@@ -286,7 +286,8 @@ def train_fast_style(
                      seed=int(seed), every=int(every), limit=int(max_images))
     signature = {"kind": KIND, "arch": arch, "size": list(data.size), "losses": o,
                  "learning_rate": float(t.learning_rate), "batch_size": int(t.batch_size),
-                 "stability_weight": float(stability_weight), "seed": int(seed), "content": _digest(data.train), "style": _digest([style_rgb])}
+                 "stability_weight": float(stability_weight), "seed": int(seed),
+                 "content": _digest(data.train), "style": _digest([style_rgb])}
     spec = _Spec(data, build_loss(style_rgb, data.size, losses, dev, int(seed)), arch,
                  float(t.learning_rate), int(t.batch_size), int(seed), dev, signature,
                  float(stability_weight))

@@ -12,8 +12,8 @@ Layout, for ``width`` w and ``residual_blocks`` r (Johnson: w = 32, r = 5)::
     conv 9x9, 3                         the output (below)
 
 Every convolution pads by reflection.  The network is fully convolutional: any image
-size works; :func:`stylise_tensor` pads a side that is not a multiple of 4 (by
-reflection) and crops the result back.  ``arch`` (the model file's) is
+size works; the network pads a side that is not a multiple of 4 (by reflection, after
+``pad``) and crops the result back.  ``arch`` (the model file's) is
 ``{"width": w, "residual_blocks": r, "output": o, "pad": p}``:
 
 ``output``
@@ -150,8 +150,3 @@ def _padded(x: torch.Tensor, pad: int) -> torch.Tensor:
         return x
     mode = "reflect" if h > pad + ph and w > pad + pw else "replicate"
     return nn.functional.pad(x, (pad, pad + pw, pad, pad + ph), mode=mode)
-
-
-def stylise_tensor(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """``net`` on B x 3 x H x W of any size (the network pads and crops)."""
-    return net(x)

@@ -20,32 +20,14 @@
 """
 from __future__ import annotations
 
-from typing import Literal, NamedTuple, get_args
+from typing import Literal, NamedTuple
 
 import torch
 
 from ..errors import ParameterError
 
 VaeMode = Literal["mean", "legacy", "sampled"]
-MODES = get_args(VaeMode)
 LEGACY_FRAMES, LEGACY_PAINTINGS = 0.25, 0.5
-
-
-def check_strength(strength: float) -> float:
-    if not (isinstance(strength, (int, float)) and 0.0 <= float(strength) <= 1.0):
-        raise ParameterError("strength", f"must be in [0, 1] (0: the frames' own codes, 1: "
-                                         f"moved by the whole painting-minus-frame mean), got "
-                                         f"{strength!r}")
-    return float(strength)
-
-
-def check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise ParameterError("mode", f"'{mode}' is not one of {', '.join(MODES)} (mean: "
-                                     f"μ + strength · (m_paintings − m_frames); legacy: the "
-                                     f"seed's z − 0.25 m_frames + 0.5 m_paintings on a "
-                                     f"sampled z; sampled: the mean shift on a sampled z)")
-    return mode
 
 
 def shifted(mu: torch.Tensor, log_sigma: torch.Tensor, m_paintings: torch.Tensor,

@@ -17,13 +17,18 @@ from typing import Iterable, NamedTuple
 
 import numpy as np
 
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+from ..checks import LUMA_STANDARDS
+
+# float32 BT.601 weights, applied to the frame's own view: checks.luminance copies the
+# colour channels first, which changes the last bit of an RGBA frame's sums
+_BT601 = LUMA_STANDARDS["bt601"].astype(np.float32)
 
 
 def luminance(frame: np.ndarray) -> np.ndarray:
-    """H x W luminance of an H x W x C frame (C >= 3; a single channel is returned as is)."""
+    """H x W BT.601 luminance of an H x W x C frame (C >= 3; a single channel, or an H x W
+    frame, is returned as is)."""
     a = np.asarray(frame, np.float32)
-    return a[..., :3] @ _LUMA if a.ndim == 3 and a.shape[2] >= 3 else a.reshape(a.shape[:2])
+    return a[..., :3] @ _BT601 if a.ndim == 3 and a.shape[2] >= 3 else a.reshape(a.shape[:2])
 
 
 def laplacian(y: np.ndarray) -> np.ndarray:

@@ -28,17 +28,16 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import ParameterError
+from .drift import luminance
 
 METHODS = ("dis", "farneback", "raft_small", "raft_large")
 PRESETS = ("ultrafast", "fast", "medium")
 
 
 def _gray8(frame: np.ndarray) -> np.ndarray:
-    a = np.asarray(frame, dtype=np.float32)
-    if a.ndim == 3:
-        a = a[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32) if a.shape[2] >= 3 \
-            else a[..., 0]
-    return np.round(np.clip(a, 0, 1) * 255).astype(np.uint8)
+    """The frame's BT.601 luminance (OpenCV's RGB2GRAY) as 8-bit, what DIS and
+    Farneback take."""
+    return np.round(np.clip(luminance(frame), 0, 1) * 255).astype(np.uint8)
 
 
 @lru_cache(maxsize=4)

@@ -27,6 +27,7 @@ from ..masked.region_masks import feathered
 from ..values import Video
 from .style_checks import guided_masks
 
+
 @dataclass(frozen=True)
 class MaskSettings:
     """How each mask frame is prepared (checked, thresholded, resized, feathered)."""

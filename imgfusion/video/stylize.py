@@ -4,8 +4,9 @@ Single pass: frame 0 is stylised from ``init`` with ``first_iterations``; frame 
 from the carried earlier result (``carry``, warped by the flow t -> t-1) and is optimised
 with the content, style and temporal losses (``neighbours``: 1 short-term, 1, 2, 4
 long-term), then its colours are re-anchored to the first frame's (``anchor``); without
-the temporal loss every frame is a single-image run.  Multi-pass:
-sweeps alternating in direction, from ``(x + c · warped neighbour) / (1 + c)``.
+the temporal loss every frame is a single-image run.  Multi-pass (``passes`` > 1):
+sweeps alternating in direction, each frame starting from ``(x + c · warped neighbour)
+/ (1 + c)``, with the temporal loss from pass ``temporal_from_pass`` on (no anchor).
 
 Every frame is written (16-bit PNG) to ``frames_dir`` as it finishes; a rerun with the
 same settings resumes after the last finished frame, and Ctrl-C keeps every finished

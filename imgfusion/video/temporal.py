@@ -17,10 +17,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..checks import LUMA_STANDARDS
 from .drift import detail, sharpness, sharpness_gain
 from .flow import consistency, dense_flow, warp
-
-_LUMA = (0.299, 0.587, 0.114)
 
 
 @dataclass
@@ -124,7 +123,8 @@ class TemporalLoss:
                     w = F.interpolate(w, size=hw, mode="bilinear", align_corners=False)
                     c = F.interpolate(c, size=hw, mode="bilinear", align_corners=False)
                 if channels == 1:
-                    w = (w * torch.tensor(_LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
+                    w = (w * torch.tensor(LUMA_STANDARDS["bt601"], dtype=torch.float32)
+                         .view(1, 3, 1, 1)).sum(1, keepdim=True)
                 out.append((w.to(device), c.to(device)))
             self._cache[key] = out
         return self._cache[key]

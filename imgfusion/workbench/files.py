@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import tempfile
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -24,7 +23,8 @@ import numpy as np
 from ..errors import ImgfusionError
 from ..io.read import READ_EXTENSIONS, probe_image, read_image
 from ..io.samples import sample_names
-from ..paths import UnsafePath, confine, is_sample
+from ..io.write import quantise
+from ..paths import UnsafePath, atomic_write, confine, is_sample
 
 MAX_UPLOAD_BYTES = 64 * 2**20
 MAX_LISTED = 500
@@ -91,15 +91,15 @@ def _stays(root: Path, rel: str) -> bool:
 
 
 def png_bytes(image: np.ndarray) -> bytes:
-    """An image or mask as 8-bit PNG bytes (for display)."""
+    """An image or mask as 8-bit PNG bytes (for display), quantised as ``save`` does."""
     from PIL import Image as PILImage
 
-    arr = np.clip(np.asarray(image, dtype=np.float32), 0, 1)
-    arr = (arr * 255 + 0.5).astype(np.uint8)
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[..., 0]
+    try:
+        pixels = quantise(image, 8)
+    except ImgfusionError as exc:
+        raise Refused(str(exc), 422) from None
     out = io.BytesIO()
-    PILImage.fromarray(arr).save(out, format="PNG", compress_level=1)
+    PILImage.fromarray(pixels).save(out, format="PNG", compress_level=1)
     return out.getvalue()
 
 
@@ -124,22 +124,24 @@ def store_image(root: Path, rel: str, data: bytes, overwrite: bool = False) -> P
         raise Refused(f"{rel} already exists in the folder", 409)
     dest.parent.mkdir(parents=True, exist_ok=True)
     inside(root, rel)  # the folder just made must not have led out either
-    _publish_checked(dest, data)
+    _publish_checked(dest, data, overwrite)
     return dest
 
 
-def _publish_checked(dest: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=dest.suffix)
+def _publish_checked(dest: Path, data: bytes, overwrite: bool) -> None:
+    """``data`` written to ``dest`` atomically, once it has been probed as an image (the
+    temporary file keeps ``dest``'s extension, which the probe's messages name)."""
+    def write_probed(f) -> None:
+        f.write(data)
+        f.flush()
+        try:
+            probe_image(f.name, field="file")
+        except ImgfusionError as exc:
+            raise Refused(str(exc).replace(f.name, dest.name), 422) from None
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        probe_image(tmp, field="file")
-        os.replace(tmp, dest)
+        atomic_write(dest, write_probed, overwrite=overwrite, suffix=dest.suffix)
     except ImgfusionError as exc:
-        raise Refused(str(exc).replace(tmp, dest.name), 422) from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        raise Refused(str(exc), 422) from None
 
 
 async def read_body(request, limit: int | None = None) -> bytes:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..engine import run_recipe
 from ..errors import ImgfusionError
-from ..paths import RUN_RECORD, is_run_record
+from ..paths import RUN_RECORD, is_run_record, lies_inside
 from ..recipe import Recipe
 from .files import Refused
 
@@ -139,15 +139,7 @@ class Runs:
             return []
         files = json.loads(record.read_text(encoding="utf-8")).get("written", [])
         return [Path(f).relative_to(self.out.resolve()).as_posix() for f in files
-                if Path(f).suffix.lower() in SHOWN and _under(Path(f), self.out)]
-
-
-def _under(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True
+                if Path(f).suffix.lower() in SHOWN and lies_inside(f, self.out)]
 
 
 def _number(value: Any) -> float | None:

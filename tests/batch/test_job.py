@@ -10,7 +10,7 @@ from imgfusion.batch import testing
 from imgfusion.batch.executor import ExecutorOptions
 from imgfusion.batch.job import prepare
 from imgfusion.batch.local import LocalExecutor
-from imgfusion.batch.runner import run_batch, chunked
+from imgfusion.batch.runner import run_batch
 from imgfusion.cli import main
 
 
@@ -21,7 +21,7 @@ def test_tasks_carry_paths_not_pixels(tmp_path):
     recipe = testing.write_recipe(tmp_path)   # its mask must match the 16 x 16 foreground
     recipe.write_text(recipe.read_text().replace("like: $photo", "like: $big"))
     job, items, _ = prepare(recipe, [f"photo.path={tmp_path / 'in'}/*.png"], tmp_path / "out")
-    payload = pickle.dumps((job, chunked(items, 3)[0]))
+    payload = pickle.dumps((job, items[:3]))   # a task: the job and a chunk of items
     assert len(payload) < 4000       # a 1024^2 image alone is 3 MB
 
 

@@ -140,3 +140,16 @@ def test_an_operator_writing_outside_at_run_time_fails_with_exit_1(tmp_path, mon
     assert not (tmp_path / "escape.png").exists()
     report = json.loads((recipe.parent / "run.json").read_text())
     assert report["status"] == "failed" and "escape.png" in report["error"]
+
+
+def test_lies_inside_follows_links_and_does_not_match_a_name_prefix(tmp_path):
+    from imgfusion.paths import lies_inside
+
+    root, twin = tmp_path / "out", tmp_path / "out2"
+    (root / "sub").mkdir(parents=True)
+    twin.mkdir()
+    (root / "away").symlink_to(twin)
+    assert lies_inside(root, root) and lies_inside(root / "sub" / "x.png", root)
+    assert not lies_inside(twin / "x.png", root)          # "out2" starts with "out"
+    assert not lies_inside(root / "away" / "x.png", root)  # a link out of the folder
+    assert not lies_inside(root / ".." / "x.png", root)

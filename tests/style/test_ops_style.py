@@ -1,5 +1,6 @@
 import importlib
 
+import numpy as np
 import pytest
 
 from imgfusion.plugins import Registry
@@ -68,3 +69,17 @@ def test_listing_does_not_import_torch_modules_of_style():
             "print('imgfusion.style.transfer' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_texture_synthesis_takes_the_style_grid_its_style_loss_uses(registry, content):
+    """The preset keeps neural_style's style loss whole: its grid is a parameter too."""
+    op = registry["texture_synthesis"]
+
+    def synthesis(**grid):
+        return op.call({"style": content}, {"weights": "random", "size": 32, "iterations": 3,
+                                            "style_layers": ["relu1_1"], **grid},
+                       {"device": "cpu", "seed": 0})["image"]
+    default = synthesis()
+    assert op.param("style_grid").default == 2
+    assert np.array_equal(synthesis(style_grid=2), default)
+    assert not np.array_equal(synthesis(style_grid=1), default)

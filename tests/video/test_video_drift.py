@@ -43,6 +43,21 @@ def test_independent_frames_are_single_image_runs(astronaut, coffee, hubble, tmp
         assert np.abs(out[k] - quantised(single.image)).max() <= 1 / 65535, k
 
 
+def test_the_video_luminance_is_bt601_as_opencvs_grey(smooth_image):
+    """The flow sees OpenCV's RGB2GRAY grey, and the drift measures the project's BT.601
+    luminance, of RGB and RGBA frames alike."""
+    from imgfusion.checks import luminance as project_luminance
+    from imgfusion.video.drift import luminance
+    from imgfusion.video.flow import _gray8
+
+    for channels in (3, 4):
+        frame = smooth_image((40, 56), seed=channels, channels=channels)
+        eight = np.round(frame[..., :3] * 255).astype(np.uint8)
+        assert np.abs(_gray8(eight / np.float32(255)).astype(int)
+                      - cv2.cvtColor(eight, cv2.COLOR_RGB2GRAY)).max() <= 1
+        assert np.allclose(luminance(frame), project_luminance(frame, "bt601"), atol=1e-6)
+
+
 def test_sharpness_is_the_variance_of_the_laplacian():
     flat = np.full((16, 16, 3), 0.5, np.float32)
     ramp = np.tile(np.linspace(0, 1, 16, dtype=np.float32)[None, :, None], (16, 1, 3))

@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 
 from imgfusion.workbench.testing import PORT, TOKEN, make_app, snapshot
 
+from imgfusion.io.write import write_image
 from imgfusion.workbench import files
 
 LOCAL = f"127.0.0.1:{PORT}"
@@ -147,9 +148,26 @@ def test_a_good_upload_lands_in_uploads(client, folders):
                     headers={"Content-Type": "application/octet-stream"})
     assert r.json() == {"path": "uploads/mine.png"}
     assert (folders[0] / "uploads" / "mine.png").read_bytes() == data
+    saved = write_image(folders[0] / "saved.png", np.zeros((2, 2, 3), np.float32))
+    assert (folders[0] / "uploads" / "mine.png").stat().st_mode == saved.stat().st_mode
     r = client.post("/api/upload?name=mine.png", content=data,
                     headers={"Content-Type": "application/octet-stream"})
     assert r.status_code == 409  # never replaced
+
+
+def test_an_image_is_shown_with_the_pixels_save_writes(tmp_path):
+    """Halfway values and a grey H x W x 1 image: the page sees what ``save`` wrote."""
+    from PIL import Image
+    import io
+
+    for image in (np.arange(256 * 3, dtype=np.float32).reshape(16, 16, 3) / (255 * 3),
+                  np.full((4, 4, 1), 0.5 / 255, np.float32)):
+        shown = np.asarray(Image.open(io.BytesIO(files.png_bytes(image))))
+        saved = np.asarray(Image.open(write_image(tmp_path / f"{image.shape[2]}.png", image)))
+        assert np.array_equal(shown, saved)
+    with pytest.raises(files.Refused, match="NaN") as err:
+        files.png_bytes(np.full((2, 2, 3), np.nan, np.float32))
+    assert err.value.status == 422
 
 
 def _recipe(*steps, **top):

@@ -1,7 +1,8 @@
 """Hostile recipes: each case is (name, recipe bytes, text its error must contain).
 
-Every one must end quickly with exit status 2 and a message naming the field or
-the line, in ``validate`` and in ``run`` alike, and must write nothing.
+``OPTIONS`` are wrong types and values out of range for options of the style, video and
+fast-style families.  Every one must end quickly with exit status 2 and a message naming
+the field or the line, in ``validate`` and in ``run`` alike, and must write nothing.
 """
 LOAD = "imgfusion: 1\nsteps:\n  - id: photo\n    op: load\n    path: sample:astronaut\n"
 
@@ -17,6 +18,35 @@ def _sweep(n: int, key: str = "feather") -> str:
     values = ", ".join(str(i) for i in range(n))
     return f"  - op: shape_mask\n    size: [4, 4]\n    sweep:\n      {key}: [{values}]\n"
 
+
+def _option(op: str, field: str, value: str) -> str:
+    """A recipe whose step ``x`` (``op`` on the photo) sets ``field: value``."""
+    inputs = {"neural_style": "content: $photo, style: $photo",
+              "video_style": "video: $clip.video, style: $photo, frames_dir: frames",
+              "train_fast_style": "content: [$photo], style: $photo, path: m.safetensors"}[op]
+    clip = "  - {id: clip, op: synthetic_video, background: $photo, frames: 2}\n"
+    return (LOAD + (clip if op == "video_style" else "")
+            + f"  - {{id: x, op: {op}, {inputs}, {field}: {value}}}\n")
+
+
+# last session's options: a wrong type or a value out of range, refused before anything runs
+OPTIONS = [
+    ("video_style", "anchor", "sharp", "'sharp' is not one of 'mean_sharpness', 'mean', 'off'"),
+    ("video_style", "anchor", "[mean]", "expected str"),
+    ("video_style", "style_grid", "0", "0 is below the minimum 1"),
+    ("neural_style", "style_grid", "9", "9 is above the maximum 8"),
+    ("neural_style", "style_grid", "2.5", "expected int"),
+    ("neural_style", "tile_levels", "5", "5 is above the maximum 4"),
+    ("neural_style", "tile_levels", "two", "expected int"),
+    ("neural_style", "tile_depth", "0", "0 is below the minimum 1"),
+    ("neural_style", "tile_joint", "2", "expected bool"),
+    ("neural_style", "tile_overlap", "0.5", "0.5 is above the maximum 0.45"),
+    ("neural_style", "tile_overlap", "true", "expected float, got a boolean"),
+    ("neural_style", "coarse_to_fine", "-1", "-1 is below the minimum 0"),
+    ("neural_style", "coarse_to_fine", "[128]", "expected int"),
+    ("train_fast_style", "stability_weight", "-1", "-1.0 is below the minimum 0"),
+    ("train_fast_style", "stability_weight", "high", "expected float"),
+]
 
 CASES = [
     ("billion_laughs", _laughs(), "alias *a0 is not allowed"),
@@ -53,4 +83,5 @@ CASES = [
     ("op_is_a_huge_string", "imgfusion: 1\nsteps:\n  - op: " + "x" * 500_000 + "\n",
      "more characters)"),
     ("recipe_over_a_mebibyte", LOAD + "#" + "x" * (1 << 20) + "\n", "limited to 1 MiB"),
-]
+] + [(f"{op}_{field}_{value}", _option(op, field, value),
+       f"step x, field '{field}': {needle}") for op, field, value, needle in OPTIONS]
