@@ -19,7 +19,7 @@ from imgfusion.trained.data import random_crops, resize_image
 from imgfusion.trained.fast_train import train_fast_style
 from imgfusion.trained.perceptual import build_loss, loss_options
 from imgfusion.trained.stability import shifted
-from imgfusion.trained.transform_net import build
+from imgfusion.trained.transform_net import build, parameter_groups
 
 pytestmark = pytest.mark.filterwarnings("ignore::imgfusion.style.weights.RandomWeightsWarning",
                                         "ignore::imgfusion.trained.fast_balance."
@@ -83,13 +83,35 @@ def test_verdict_names_the_weight_to_change():
         fb.announce(fb.balance(history, [], lost, w))
 
 
-def test_untrained_residual_network_is_the_identity_and_old_files_keep_the_sigmoid():
+@pytest.mark.parametrize("output", ["residual", "colour_residual"])
+def test_untrained_residual_network_is_the_identity_and_old_files_keep_the_sigmoid(output):
     x = torch.rand(1, 3, 21, 30)
-    net = build({"width": 4, "residual_blocks": 1, "output": "residual", "pad": 8}).eval()
+    net = build({"width": 4, "residual_blocks": 1, "output": output, "pad": 8}).eval()
     with torch.no_grad():
         assert torch.equal(net(x), x)
     old = build({"width": 4, "residual_blocks": 1})
     assert isinstance(old.net[-1], torch.nn.Sigmoid) and old.pad == 0
+
+
+def test_colour_stage_learns_a_global_colour_in_tens_of_steps():
+    """Fitting "the photo, darker and bluer" (a colour the style might impose): the colour
+    stage's own learning rate gets there within 120 Adam steps at the default rate (error
+    3.6e-4), where the plain residual network has barely moved (8.6e-3)."""
+    torch.manual_seed(0)
+    x = torch.rand(4, 3, 24, 24)
+    target = x * torch.tensor([0.4, 0.5, 0.9]).view(1, 3, 1, 1) + 0.05
+    errors = {}
+    for output in ("residual", "colour_residual"):
+        torch.manual_seed(0)
+        net = build({"width": 4, "residual_blocks": 1, "output": output, "pad": 0})
+        opt = torch.optim.Adam(parameter_groups(net, 3e-4))
+        for _ in range(120):
+            opt.zero_grad()
+            loss = ((net(x) - target) ** 2).mean()
+            loss.backward()
+            opt.step()
+        errors[output] = float(loss.detach())
+    assert errors["colour_residual"] < 0.1 * errors["residual"]
 
 
 def test_border_ratio_sees_streaks_and_not_noise():

@@ -57,7 +57,8 @@ def test_training_loss_and_validation_loss_fall(trained):
 def test_model_file_round_trip_and_apply(trained, images, tmp_path):
     content, _ = images
     tensors, meta = load_model(trained.path, "fast_style")
-    assert meta["arch"] == {"width": 4, "residual_blocks": 1, "output": "residual", "pad": 16}
+    assert meta["arch"] == {"width": 4, "residual_blocks": 1, "output": "colour_residual",
+                            "pad": 16}
     assert meta["training"]["steps"] == 40
     from_file = fs.fast_style(content[0], model_path=trained.path)
     direct = fs.fast_style(content[0], trained.model)
@@ -124,9 +125,13 @@ def test_refuses_other_models_and_bad_input(trained, images, tmp_path):
         fs.fast_style(content[0], model_path=str(vae))
     tensors, meta = load_model(trained.path, "fast_style")
     wrong = save_model(tmp_path / "wrong.safetensors", tensors,
-                       {**meta, "arch": {"width": 8, "residual_blocks": 1}})
+                       {**meta, "arch": {**meta["arch"], "width": 8}})
     with pytest.raises(ModelFileError, match="has shape .* its architecture needs"):
         fs.fast_style(content[0], model_path=str(wrong))
+    older = save_model(tmp_path / "older.safetensors", tensors,
+                       {**meta, "arch": {**meta["arch"], "output": "residual"}})
+    with pytest.raises(ModelFileError, match="unexpected scale, shift"):
+        fs.fast_style(content[0], model_path=str(older))
     with pytest.raises(ParameterError, match="too small"):
         fs.fast_style(content[0][:8, :8], trained.model)
     with pytest.raises(ParameterError, match="needs a model"):
