@@ -129,29 +129,44 @@ def memory(args) -> None:
               f"{r['seconds']:>8.0f} {r['per_tile'] or float('nan'):>7.0f}")
 
 
-def quality_runs(args, pair: str):
-    """(inputs, settings, context, untiled image, tiled image, seconds of each)."""
+def rgb(image):
+    """A skimage.data picture as float32 RGB in [0, 1] (grey ones repeated, alpha dropped)."""
     import numpy as np
+    image = np.asarray(image, np.float32) / 255
+    return np.repeat(image[..., None], 3, -1) if image.ndim == 2 else image[..., :3]
+
+
+def quality_inputs(args, pair: str):
+    """(inputs, settings, context) of one content,style pair."""
     import skimage.data
 
-    from imgfusion.style import tiles
     from imgfusion.style.options import StyleLosses, StyleSchedule
     from imgfusion.style.pipeline import StyleContext, StyleInputs, StyleSettings
-    from imgfusion.style.transfer import stylise
-    content, style = (getattr(skimage.data, n)()[..., :3].astype(np.float32) / 255
-                      for n in pair.split(","))
-    inputs = StyleInputs(content, style)
+    content, style = (rgb(getattr(skimage.data, n)()) for n in pair.split(","))
     settings = StyleSettings(size=args.size, losses=StyleLosses(weights=args.weights),
                              schedule=StyleSchedule(
                                  iterations=args.iterations, tile_iterations=args.iterations,
                                  tile_overlap=args.overlap, tile_joint=args.mode_tiles == "joint"))
-    ctx = StyleContext("cpu", 0)
+    return StyleInputs(content, style), settings, StyleContext("cpu", 0)
+
+
+def tiled_run(args, inputs, settings, ctx, plain: bool):
+    """The tiled output; ``plain``: with the plain weighted average of the tiles
+    (``tile_blend.MAX_GAIN`` 1: no detail restored), as before the blend restored it."""
+    from imgfusion.style import tile_blend, tiles
+    gain = tile_blend.MAX_GAIN
+    tile_blend.MAX_GAIN = 1.0 if plain else gain
+    try:
+        return tiles.tiled_stylise(inputs, settings, ctx, tiles.Tiling(
+            tile=args.tile, coarse=args.size // 2))[0]
+    finally:
+        tile_blend.MAX_GAIN = gain
+
+
+def timed(fn):
     t0 = time.perf_counter()
-    untiled = stylise(inputs, settings, ctx).image
-    t1 = time.perf_counter()
-    tiled, _ = tiles.tiled_stylise(inputs, settings, ctx,
-                                   tiles.Tiling(tile=args.tile, coarse=args.size // 2))
-    return inputs, settings, ctx, untiled, tiled, (t1 - t0, time.perf_counter() - t1)
+    out = fn()
+    return out, time.perf_counter() - t0
 
 
 def seams(image, layout) -> str:
@@ -161,30 +176,55 @@ def seams(image, layout) -> str:
             f"{tile_plan.seam_ratio(image, layout):.3f}")
 
 
-def quality(args) -> None:
+def compare(name, image, untiled, layout, d_untiled, quotients, peer) -> None:
+    """Print one tiled output against the untiled one; its quotients join ``quotients``."""
     import numpy as np
 
     from imgfusion.style import tile_plan, tile_targets
+    d = tile_targets.distances(peer[0], peer[1], image, peer[2])
+    q = {f.__name__: f(image, layout) / f(untiled, layout)
+         for f in (tile_plan.edge_ratio, tile_plan.band_ratio)}
+    q.update({n: d[n] / d_untiled[n] for n in ("content", "style")})
+    quotients.setdefault(name, []).append(q)
+    print(f"  {name:>8}: {seams(image, layout)}; tiled/untiled: " + ", ".join(
+        f"{k} {v:.3f}" for k, v in q.items()) +
+        f"; mean |tiled - untiled| {np.abs(image - untiled).mean():.4f}", flush=True)
+
+
+def quality_pair(args, pair: str, quotients: dict) -> None:
+    import numpy as np
+
+    from imgfusion.style import tile_plan, tile_targets
+    from imgfusion.style.transfer import stylise
+    inputs, settings, ctx = quality_inputs(args, pair)
+    untiled, seconds = timed(lambda: stylise(inputs, settings, ctx).image)
+    layout = tile_plan.plan_tiles(untiled.shape[:2], args.tile,
+                                  tile_plan.overlap_pixels(args.tile, args.overlap))
+    print(f"{pair} at {args.size} px: {len(layout)} tiles of {args.tile} px, overlap "
+          f"{args.overlap}, {args.mode_tiles}, {args.iterations} iterations per level/tile, "
+          f"weights {args.weights}; untiled {seconds:.0f} s")
+    d_untiled = tile_targets.distances(inputs, settings, untiled, ctx)
+    print(f"  untiled: {seams(untiled, layout)} (1 = like the interior); distances "
+          f"content {d_untiled['content']:.4f}, style {d_untiled['style']:.4f}")
+    images = [untiled]
+    for name in ["restored"] + ["plain"] * args.plain:
+        tiled, seconds = timed(lambda: tiled_run(args, inputs, settings, ctx, name == "plain"))
+        print(f"  {name} blend, tiled {seconds:.0f} s")
+        compare(name, tiled, untiled, layout, d_untiled, quotients, (inputs, settings, ctx))
+        images.append(tiled)
+    if args.save:
+        np.save(f"{args.save}_{pair.replace(',', '_')}.npy", np.stack(images))
+
+
+def quality(args) -> None:
+    import numpy as np
+    quotients: dict = {}
     for pair in args.pairs:
-        inputs, settings, ctx, untiled, tiled, seconds = quality_runs(args, pair)
-        layout = tile_plan.plan_tiles(tiled.shape[:2], args.tile,
-                                      tile_plan.overlap_pixels(args.tile, args.overlap))
-        d_u, d_t = (tile_targets.distances(inputs, settings, im, ctx) for im in (untiled, tiled))
-        print(f"{pair} at {args.size} px: {len(layout)} tiles of {args.tile} px, overlap "
-              f"{args.overlap}, {args.mode_tiles}, {args.iterations} iterations per "
-              f"level/tile, weights {args.weights}; seconds untiled {seconds[0]:.0f}, "
-              f"tiled {seconds[1]:.0f}")
-        print("  distance tiled/untiled: " + ", ".join(
-            f"{n} {d_t[n]:.4f}/{d_u[n]:.4f} = {d_t[n] / d_u[n]:.2f}"
-            for n in ("content", "style")))
-        print(f"  tiled:   {seams(tiled, layout)}")
-        print(f"  untiled: {seams(untiled, layout)} (same lines; 1 = like the interior)")
-        print("  tiled/untiled on the same lines: " + ", ".join(
-            f"{f.__name__} {f(tiled, layout) / f(untiled, layout):.3f}"
-            for f in (tile_plan.edge_ratio, tile_plan.band_ratio)))
-        print(f"  mean |tiled - untiled| {np.abs(tiled - untiled).mean():.4f}", flush=True)
-        if args.save:
-            np.save(f"{args.save}_{pair.replace(',', '_')}.npy", np.stack([untiled, tiled]))
+        quality_pair(args, pair, quotients)
+    for name, rows in quotients.items():
+        print(f"{name} over {len(rows)} pairs, tiled/untiled geometric mean [min, max]: " +
+              ", ".join(f"{k} {np.exp(np.mean(np.log(v))):.3f} [{min(v):.3f}, {max(v):.3f}]"
+                        for k in rows[0] for v in [[r[k] for r in rows]]))
 
 
 def main() -> None:
@@ -207,10 +247,13 @@ def main() -> None:
     q.add_argument("--weights", default="original")
     q.add_argument("--overlap", type=float, default=0.25, help="tile_overlap")
     q.add_argument("--tiles-mode", dest="mode_tiles", choices=["joint", "sequential"],
-                   default="joint", help="tile_joint true or false")
+                   default="sequential", help="tile_joint true or false")
     q.add_argument("--pairs", nargs="+", default=["astronaut,coffee"],
                    help="content,style names of skimage.data images")
-    q.add_argument("--save", help="write [untiled, tiled] to PREFIX_content_style.npy")
+    q.add_argument("--plain", action="store_true",
+                   help="also tile with the plain weighted average of the tiles")
+    q.add_argument("--save", help="write [untiled, tiled, (plain)] to "
+                                  "PREFIX_content_style.npy")
     args = ap.parse_args()
     memory(args) if args.mode == "memory" else quality(args)
 

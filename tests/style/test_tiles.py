@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from imgfusion.errors import ParameterError
-from imgfusion.style import tile_plan, tile_targets, tiles, transfer
+from imgfusion.style import tile_blend, tile_plan, tile_targets, tiles, transfer
 from imgfusion.style.checks import estimate_bytes
 from imgfusion.style.layers import INDEX
 from imgfusion.style.options import Speed, StyleLosses, StyleSchedule
@@ -79,8 +79,9 @@ def test_plan_tiles_a_run_that_does_not_fit_and_respects_the_limit(content, styl
     settings = StyleSettings(size=1024, losses=StyleLosses(weights="random"),
                              speed=Speed(memory_limit=1200))
     inputs = StyleInputs(content, style)
-    assert tiles.wants_tiles(inputs, settings, CPU)
-    plan = tiles.make_plan(inputs, settings, "cpu")
+    plan = tiles.plan_if_too_large(inputs, settings, CPU)
+    assert plan == tiles.make_plan(inputs, settings, "cpu")
+    assert tiles.plan_if_too_large(inputs, replace(settings, size=128), CPU) is None
     assert plan.full_hw == (819, 1024) and len(plan.tiles) > 1
     assert plan.estimate <= plan.budget == 1200 * tile_plan.MIB
     untiled = estimate_bytes(plan.full_hw, INDEX["relu5_1"], "lbfgs")
@@ -152,6 +153,56 @@ def test_seam_ratio_sees_a_step_at_the_edges_and_a_dull_band(smooth_image):
     dull[:, 1:][:, bands[1]] = blurred[:, 1:][:, bands[1]]
     assert tile_plan.band_ratio(dull, layout) < 0.8
     assert tile_plan.seam_ratio(dull, layout) < 0.8
+
+
+def blend_tiles(start, layout, overlap, tile_out):
+    """The canvas, ``start`` (H x W x 3) at first, after :class:`tile_blend.TileBlend` took
+    ``tile_out(i, tile)`` (crops) for every tile of ``layout``; also their plain weighted
+    average."""
+    hw = start.shape[:2]
+    canvas = torch.from_numpy(start.transpose(2, 0, 1).copy())[None].float()
+    blend = tile_blend.TileBlend(canvas)
+    total, weight = np.zeros((*hw, 3)), np.zeros((*hw, 1))
+    for i, t in enumerate(layout):
+        out, w = tile_out(i, t), tile_plan.blend_weights(t, hw, overlap)
+        blend.add(t, torch.from_numpy(out.transpose(2, 0, 1).copy())[None].float(),
+                  torch.from_numpy(w)[None, None])
+        total[t.slices] += w[..., None] * out
+        weight[t.slices] += w[..., None]
+    return canvas[0].numpy().transpose(1, 2, 0), total / weight
+
+
+@pytest.mark.parametrize("shared", [0.0, 0.5])
+def test_blend_keeps_the_detail_energy_of_tiles_that_disagree(shared):
+    """Each tile's result: a smooth picture plus a texture that is its own (``shared``:
+    the share of the texture's energy common to all tiles).  Averaged plainly, the
+    overlap strips lose gradient energy (band_ratio 0.83 of one texture alone with
+    nothing shared, 0.91 with half); the detail-restoring blend keeps band_ratio and
+    edge_ratio within 5 % of it (measured 0.97-0.99)."""
+    from scipy import ndimage
+    hw, tile, overlap = (96, 160), 48, 16
+    rng = np.random.default_rng(5)
+    base = ndimage.gaussian_filter(rng.random((*hw, 3)), (6, 6, 0))
+    texture = lambda: ndimage.gaussian_filter(rng.standard_normal((*hw, 3)), (1, 1, 0))
+    common, own = texture(), [texture() for _ in range(20)]
+    mixed = lambda i: 0.1 * (np.sqrt(shared) * common + np.sqrt(1 - shared) * own[i])
+    layout = tile_plan.plan_tiles(hw, tile, overlap)
+    canvas, plain = blend_tiles(base, layout, overlap, lambda i, t: (base + mixed(i))[t.slices])
+    single = base + mixed(19)
+    for ratio in (tile_plan.band_ratio, tile_plan.edge_ratio):
+        kept, lost = (ratio(im, layout) / ratio(single, layout) for im in (canvas, plain))
+        print(ratio.__name__, kept, lost)
+        assert abs(np.log(kept)) < np.log(1.05)
+    assert tile_plan.band_ratio(plain, layout) < 0.93 * tile_plan.band_ratio(single, layout)
+
+
+def test_blend_of_tiles_that_agree_is_the_picture():
+    """Where the tiles agree the blend amplifies nothing: the picture comes back."""
+    hw, tile, overlap = (80, 112), 48, 16
+    image = np.random.default_rng(2).random((*hw, 3))
+    layout = tile_plan.plan_tiles(hw, tile, overlap)
+    canvas, _ = blend_tiles(image, layout, overlap, lambda i, t: image[t.slices])
+    np.testing.assert_allclose(canvas, image, atol=1e-5)
 
 
 def test_neural_style_tiles_an_output_over_its_memory_limit(smooth_image, monkeypatch):
