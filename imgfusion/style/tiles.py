@@ -47,7 +47,6 @@ from .prepare import layer_weights_of
 from .pyramid import fit_size, run_pyramid, upsample
 from .tile_plan import (TILE_STEP, Tile, blend_weights, choose_tile, edge_margin,
                         memory_budget, overlap_pixels, plan_tiles, run_bytes)
-from .tile_blend import TileBlend
 from .tile_joint import joint_level
 from .tile_targets import InnerFeatures, inner_margins, style_targets, tile_content_targets
 
@@ -351,20 +350,33 @@ def refine_level(run: StyleRun, canvas: torch.Tensor, level: TileLevel, history:
 def tile_pass(run: StyleRun, canvas: torch.Tensor, level: TileLevel, targets,
               record) -> torch.Tensor:
     """One pass over the level's tiles, each started from the canvas under it and
-    blended in (:class:`.tile_blend.TileBlend`): the blend (the canvas, updated in
-    place)."""
+    blended in: the blend (the canvas, updated in place)."""
     content, gram_loss, schedule = targets
     history, tick = record
-    blend = TileBlend(canvas)
+    total = torch.zeros_like(canvas)
+    weight = torch.zeros((1, 1, *level.hw))
     for tile in level.tiles:
         rows, cols = tile.slices
         margins = inner_margins(tile, level.hw, edge_margin(level.overlap))
         out = refine_tile(run, margins, canvas[..., rows, cols], _crop(content, tile),
                           gram_loss, schedule, Watch(level=tick.level(), history=history))
         w = torch.from_numpy(blend_weights(tile, level.hw, level.overlap))[None, None]
-        blend.add(tile, out.cpu(), w)
+        blend_in(tile, out.cpu(), w, (canvas, total, weight))
         tick(tile=tile._asdict())
     return canvas
+
+
+def blend_in(tile: Tile, out: torch.Tensor, w: torch.Tensor, planes) -> None:
+    """Add ``out`` with weights ``w`` to the weighted sum and the weight sum of ``planes``
+    (canvas, total, weight); the canvas under the tile becomes the blend so far (where a
+    weight is still 0 it keeps what it had)."""
+    canvas, total, weight = planes
+    rows, cols = tile.slices
+    total[..., rows, cols] += w * out
+    weight[..., rows, cols] += w
+    have = weight[..., rows, cols]
+    canvas[..., rows, cols] = torch.where(have > 0, total[..., rows, cols] / have.clamp_min(
+        1e-12), canvas[..., rows, cols])
 
 
 def _crop(t: torch.Tensor | None, tile: Tile) -> torch.Tensor | None:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from imgfusion.errors import ParameterError
-from imgfusion.style import tile_blend, tile_plan, tile_targets, tiles, transfer
+from imgfusion.style import tile_plan, tile_targets, tiles, transfer
 from imgfusion.style.checks import estimate_bytes
 from imgfusion.style.layers import INDEX
 from imgfusion.style.options import Speed, StyleLosses, StyleSchedule
@@ -110,7 +110,9 @@ def test_tiled_run_agrees_with_untiled_and_shows_no_seam(smooth_image, joint):
     sit above what was measured (printed with -s; tile by tile, then joint).  The seam
     ratios compare the tiled output's lines along the tile edges and in the overlap
     strips with the untiled output's same lines: the toy image's own structure moves each
-    ratio by about 10 % even untiled, the tiles by less than 5 % more."""
+    ratio by about 10 % even untiled, the tiles by at most 3.4 % more (edges 0.977, bands
+    1.021 tile by tile; 0.966, 1.031 joint): a blend that dulled its strips by the 7-15 %
+    once measured on photographs would fail."""
     content, style = smooth_image((64, 96), 1), smooth_image((48, 48), 2)
     settings = StyleSettings(size=None, losses=SHALLOW, schedule=StyleSchedule(
         iterations=15, tile_iterations=15, tile_overlap=0.25, tile_joint=joint))
@@ -130,7 +132,7 @@ def test_tiled_run_agrees_with_untiled_and_shows_no_seam(smooth_image, joint):
     for ratio in (tile_plan.edge_ratio, tile_plan.band_ratio, tile_plan.seam_ratio):
         seam, seam_untiled = ratio(image, layout), ratio(untiled, layout)
         print(ratio.__name__, seam, seam_untiled)
-        assert abs(np.log(seam / seam_untiled)) < np.log(1.1)  # measured within 1.8 %
+        assert abs(np.log(seam / seam_untiled)) < np.log(1.06)  # measured within 3.4 %
         assert abs(np.log(seam)) < np.log(1.15)                # measured 0.96-1.11
 
 
@@ -153,56 +155,6 @@ def test_seam_ratio_sees_a_step_at_the_edges_and_a_dull_band(smooth_image):
     dull[:, 1:][:, bands[1]] = blurred[:, 1:][:, bands[1]]
     assert tile_plan.band_ratio(dull, layout) < 0.8
     assert tile_plan.seam_ratio(dull, layout) < 0.8
-
-
-def blend_tiles(start, layout, overlap, tile_out):
-    """The canvas, ``start`` (H x W x 3) at first, after :class:`tile_blend.TileBlend` took
-    ``tile_out(i, tile)`` (crops) for every tile of ``layout``; also their plain weighted
-    average."""
-    hw = start.shape[:2]
-    canvas = torch.from_numpy(start.transpose(2, 0, 1).copy())[None].float()
-    blend = tile_blend.TileBlend(canvas)
-    total, weight = np.zeros((*hw, 3)), np.zeros((*hw, 1))
-    for i, t in enumerate(layout):
-        out, w = tile_out(i, t), tile_plan.blend_weights(t, hw, overlap)
-        blend.add(t, torch.from_numpy(out.transpose(2, 0, 1).copy())[None].float(),
-                  torch.from_numpy(w)[None, None])
-        total[t.slices] += w[..., None] * out
-        weight[t.slices] += w[..., None]
-    return canvas[0].numpy().transpose(1, 2, 0), total / weight
-
-
-@pytest.mark.parametrize("shared", [0.0, 0.5])
-def test_blend_keeps_the_detail_energy_of_tiles_that_disagree(shared):
-    """Each tile's result: a smooth picture plus a texture that is its own (``shared``:
-    the share of the texture's energy common to all tiles).  Averaged plainly, the
-    overlap strips lose gradient energy (band_ratio 0.83 of one texture alone with
-    nothing shared, 0.91 with half); the detail-restoring blend keeps band_ratio and
-    edge_ratio within 5 % of it (measured 0.97-0.99)."""
-    from scipy import ndimage
-    hw, tile, overlap = (96, 160), 48, 16
-    rng = np.random.default_rng(5)
-    base = ndimage.gaussian_filter(rng.random((*hw, 3)), (6, 6, 0))
-    texture = lambda: ndimage.gaussian_filter(rng.standard_normal((*hw, 3)), (1, 1, 0))
-    common, own = texture(), [texture() for _ in range(20)]
-    mixed = lambda i: 0.1 * (np.sqrt(shared) * common + np.sqrt(1 - shared) * own[i])
-    layout = tile_plan.plan_tiles(hw, tile, overlap)
-    canvas, plain = blend_tiles(base, layout, overlap, lambda i, t: (base + mixed(i))[t.slices])
-    single = base + mixed(19)
-    for ratio in (tile_plan.band_ratio, tile_plan.edge_ratio):
-        kept, lost = (ratio(im, layout) / ratio(single, layout) for im in (canvas, plain))
-        print(ratio.__name__, kept, lost)
-        assert abs(np.log(kept)) < np.log(1.05)
-    assert tile_plan.band_ratio(plain, layout) < 0.93 * tile_plan.band_ratio(single, layout)
-
-
-def test_blend_of_tiles_that_agree_is_the_picture():
-    """Where the tiles agree the blend amplifies nothing: the picture comes back."""
-    hw, tile, overlap = (80, 112), 48, 16
-    image = np.random.default_rng(2).random((*hw, 3))
-    layout = tile_plan.plan_tiles(hw, tile, overlap)
-    canvas, _ = blend_tiles(image, layout, overlap, lambda i, t: image[t.slices])
-    np.testing.assert_allclose(canvas, image, atol=1e-5)
 
 
 def test_neural_style_tiles_an_output_over_its_memory_limit(smooth_image, monkeypatch):
