@@ -58,13 +58,22 @@ the middle of another tile), 20 iterations per level and per tile, tiled/untiled
   The same blend computed as a sum of frequency bands (float rounding apart, the same)
   moved these quotients by up to 2.4 %; at 8 iterations they spread over 0.63-1.34 (the
   untiled run is far from converged there: no usable reference).  At 60 iterations
-  rocket,brick: edges 0.760, bands 1.038.  No seam shows in crops straddling the tile
-  edges and strips (astronaut, rocket: viewed at 3x).
-  Where the strips read busier (bands above 1 at 20 iterations), they were optimised by
-  two to four tiles each, the rest by one: with more iterations that fades (rocket 1.24 ->
-  1.04 at 60).  The edges read low mostly because their reference lines include the
-  busier strips' middles (the tile edges lie in single-tile middles), and because of the
-  photos' own lines (the untiled output's edge ratio on these lines: 0.62-1.68).
+  (rocket,brick: the plain blend computed as bands, as above; the rest --iterations 60):
+                               edges  bands  content  style
+  rocket,brick                 0.760  1.038   0.90    1.62
+  coffee,grass                 0.973  1.023   0.85    1.86
+  chelsea,hubble_deep_field    1.040  1.219   1.17    0.90
+  camera,chelsea               1.045  0.848   0.97    1.11
+  geometric mean: edges 0.947, bands 1.024, content 0.965, style 1.32.
+  No seam shows in crops straddling the tile edges and strips (astronaut, rocket,
+  coffee, immunohistochemistry at 20 iterations, viewed at 3x).
+  So at 60 iterations the seam ratios are within 6 % on average (at 20: edges 16 % low),
+  but not pair by pair: the untiled reference moves with the iterations (chelsea's bands
+  1.23 at 20, 0.77 at 60) and at 256 px only 2-3 edge lines per axis carry the edge
+  ratio, so a pair's quotient swings by 15-25 % between 20 and 60 iterations; showing
+  10 % pair by pair needs more lines (a larger size, or a reference that is a tiled run
+  with its tiles shifted).  At 20 iterations the strips, optimised by two to four tiles
+  each, read busier than the single-tile middles where the tile edges lie here.
   Measured and not kept (same pairs, 20 iterations): a blend that restores the detail
   energy the averaging loses (per difference-of-Gaussians band of 1-8 px, the tiles'
   correlation measured from their accumulated band energies, the gain following the
