@@ -68,11 +68,11 @@ the middle of another tile), 20 iterations per level and per tile, tiled/untiled
   No seam shows in crops straddling the tile edges and strips (astronaut, rocket,
   coffee, immunohistochemistry at 20 iterations, viewed at 3x).
   So at 60 iterations the seam ratios are within 6 % on average (at 20: edges 16 % low),
-  but not pair by pair: the untiled reference moves with the iterations (chelsea's bands
-  1.23 at 20, 0.77 at 60) and at 256 px only 2-3 edge lines per axis carry the edge
-  ratio, so a pair's quotient swings by 15-25 % between 20 and 60 iterations; showing
-  10 % pair by pair needs more lines (a larger size, or a reference that is a tiled run
-  with its tiles shifted).  At 20 iterations the strips, optimised by two to four tiles
+  but not pair by pair: the untiled reference moves with the iterations (chelsea's
+  untiled band ratio 1.23 at 20, 0.77 at 60) and at 256 px 2-3 edge lines per axis
+  carry the edge ratio, so a pair's quotient swings by 15-25 % between 20 and 60
+  iterations; showing 10 % pair by pair needs more lines (a larger size, or a reference
+  that is a tiled run with its tiles shifted).  At 20 iterations the strips, optimised by two to four tiles
   each, read busier than the single-tile middles where the tile edges lie here.
   Measured and not kept (same pairs, 20 iterations): a blend that restores the detail
   energy the averaging loses (per difference-of-Gaussians band of 1-8 px, the tiles'
