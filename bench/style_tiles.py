@@ -72,8 +72,9 @@ the middle of another tile), 20 iterations per level and per tile, tiled/untiled
   untiled band ratio 1.23 at 20, 0.77 at 60) and at 256 px 2-3 edge lines per axis
   carry the edge ratio, so a pair's quotient swings by 15-25 % between 20 and 60
   iterations; showing 10 % pair by pair needs more lines (a larger size, or a reference
-  that is a tiled run with its tiles shifted).  At 20 iterations the strips, optimised by two to four tiles
-  each, read busier than the single-tile middles where the tile edges lie here.
+  that is a tiled run with its tiles shifted).  At 20 iterations the strips, optimised by
+  two to four tiles each, read busier than the single-tile middles where the tile edges
+  lie here.
   Measured and not kept (same pairs, 20 iterations): a blend that restores the detail
   energy the averaging loses (per difference-of-Gaussians band of 1-8 px, the tiles'
   correlation measured from their accumulated band energies, the gain following the
