@@ -13,7 +13,10 @@ Tiles are (top, left, height, width), coordinates (row, col).  Along each axis t
 are spread evenly so that neighbours overlap by at least ``overlap`` pixels and the last
 tile ends on the image's edge.  Blend weights ramp as a raised cosine across each side
 that faces a neighbour and are 1 elsewhere; the blended image divides the weighted sum
-by the summed weights, so the blend is a partition of unity whatever the overlaps.
+by the summed weights, so the blend is a partition of unity whatever the overlaps.  That
+average of two tiles' textures loses at most 4 % of their detail energy on photographs
+(each tile starts from the canvas its neighbours left, so they agree in the overlap): a
+blend restoring it per frequency band was measured and not kept (bench/style_tiles.py).
 """
 from __future__ import annotations
 

@@ -133,11 +133,10 @@ def run_budget(settings: StyleSettings, device) -> int:
                          budget.available_memory(resolve_device(device)))
 
 
-def fits_untiled(inputs, settings: StyleSettings, device) -> bool:
-    """Whether the run fits the budget without tiles."""
+def fits_untiled(inputs, settings: StyleSettings, limit: int) -> bool:
+    """Whether the run fits ``limit`` bytes without tiles."""
     hw = output_size(inputs, settings)
-    need = estimate_bytes(hw, layers_deepest(settings), settings.schedule.optimizer)
-    return need <= run_budget(settings, device)
+    return estimate_bytes(hw, layers_deepest(settings), settings.schedule.optimizer) <= limit
 
 
 def tileable(inputs: StyleInputs, settings: StyleSettings, context: StyleContext) -> bool:
@@ -146,11 +145,16 @@ def tileable(inputs: StyleInputs, settings: StyleSettings, context: StyleContext
             and context.extra_loss is None and not settings.files.snapshot_every)
 
 
-def wants_tiles(inputs, settings: StyleSettings, context: StyleContext) -> bool:
-    """Whether :func:`tiled_stylise` should make this run: it does not fit untiled and can
-    be tiled (otherwise the untiled run's own memory check speaks)."""
-    return tileable(inputs, settings, context) and not fits_untiled(inputs, settings,
-                                                                    context.device)
+def plan_if_too_large(inputs, settings: StyleSettings,
+                      context: StyleContext) -> TilePlan | None:
+    """The plan :func:`tiled_stylise` should run when this run does not fit untiled and
+    can be tiled, else None (the untiled run's own memory check speaks); the budget is
+    measured once for both decisions."""
+    if not tileable(inputs, settings, context):
+        return None
+    limit = run_budget(settings, context.device)
+    return None if fits_untiled(inputs, settings, limit) else make_plan(
+        inputs, settings, context.device, limit=limit)
 
 
 def coarse_side(full_hw, deepest_index: int, optimizer: str, limit: int) -> int:
@@ -207,9 +211,11 @@ def fits_joint(hw, deepest_index: int, optimizer: str, history: int, limit: int)
     return run_bytes(hw, JOINT_TILE, deepest_index, optimizer, history, True) <= limit
 
 
-def make_plan(inputs, settings: StyleSettings, device, tiling: Tiling = Tiling()) -> TilePlan:
-    """Sizes, levels, tiles and memory of a tiled run, decided before anything runs."""
-    limit = run_budget(settings, device)
+def make_plan(inputs, settings: StyleSettings, device, tiling: Tiling = Tiling(),
+              limit: int | None = None) -> TilePlan:
+    """Sizes, levels, tiles and memory of a tiled run within ``limit`` bytes (None: the
+    run's budget on ``device``), decided before anything runs."""
+    limit = limit or run_budget(settings, device)
     full_hw, sched = output_size(inputs, settings), settings.schedule
     coarse = tiling.coarse or coarse_side(full_hw, layers_deepest(settings), sched.optimizer,
                                           limit)
@@ -229,16 +235,18 @@ def coarse_settings(settings: StyleSettings, side: int) -> StyleSettings:
 
 def tiled_stylise(inputs: StyleInputs, settings: StyleSettings,
                   context: StyleContext = StyleContext(), tiling: Tiling = Tiling(),
-                  on_plan: Callable[[TilePlan], None] | None = None):
+                  on_plan: Callable[[TilePlan], None] | None = None,
+                  plan: TilePlan | None = None):
     """Stylise coarse, then refine level by level, tile by tile: ``(image, history)``.
 
-    ``on_plan(plan)`` is called with the :class:`TilePlan` before the optimisation starts.
+    ``plan``: a :func:`make_plan` already made (None: made here).  ``on_plan(plan)`` is
+    called with the :class:`TilePlan` before the optimisation starts.
     """
     if not tileable(inputs, settings, context):
         raise ParameterError("memory_limit", "region guides, video's temporal loss and "
                                              "snapshots are not tiled: this run must fit "
                                              "untiled (raise memory_limit or lower size)")
-    plan = make_plan(inputs, settings, context.device, tiling)
+    plan = plan or make_plan(inputs, settings, context.device, tiling)
     if on_plan is not None:
         on_plan(plan)
     run = prepare(inputs, coarse_settings(settings, plan.coarse_side), context)

@@ -121,8 +121,9 @@ def stylise(inputs: StyleInputs, settings: StyleSettings, context: StyleContext 
     :mod:`imgfusion.style.guided`; ``settings.guides`` carries them to each layer) come
     from masked_style, the temporal loss (``context.extra_loss``) from video_style.  A run
     larger than ``speed.memory_limit`` is tiled (:func:`.tiles.tiled_stylise`)."""
-    if tiles.wants_tiles(inputs, settings, context):
-        image, history = tiles.tiled_stylise(inputs, settings, context)
+    plan = tiles.plan_if_too_large(inputs, settings, context)
+    if plan is not None:
+        image, history = tiles.tiled_stylise(inputs, settings, context, plan=plan)
         return StyleResult(np.ascontiguousarray(image, dtype=np.float32), history)
     run = prepare(inputs, settings, context)
     f = settings.files

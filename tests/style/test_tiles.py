@@ -79,8 +79,9 @@ def test_plan_tiles_a_run_that_does_not_fit_and_respects_the_limit(content, styl
     settings = StyleSettings(size=1024, losses=StyleLosses(weights="random"),
                              speed=Speed(memory_limit=1200))
     inputs = StyleInputs(content, style)
-    assert tiles.wants_tiles(inputs, settings, CPU)
-    plan = tiles.make_plan(inputs, settings, "cpu")
+    plan = tiles.plan_if_too_large(inputs, settings, CPU)
+    assert plan == tiles.make_plan(inputs, settings, "cpu")
+    assert tiles.plan_if_too_large(inputs, replace(settings, size=128), CPU) is None
     assert plan.full_hw == (819, 1024) and len(plan.tiles) > 1
     assert plan.estimate <= plan.budget == 1200 * tile_plan.MIB
     untiled = estimate_bytes(plan.full_hw, INDEX["relu5_1"], "lbfgs")
@@ -109,7 +110,9 @@ def test_tiled_run_agrees_with_untiled_and_shows_no_seam(smooth_image, joint):
     sit above what was measured (printed with -s; tile by tile, then joint).  The seam
     ratios compare the tiled output's lines along the tile edges and in the overlap
     strips with the untiled output's same lines: the toy image's own structure moves each
-    ratio by about 10 % even untiled, the tiles by less than 5 % more."""
+    ratio by about 10 % even untiled, the tiles by at most 3.4 % more (edges 0.977, bands
+    1.021 tile by tile; 0.966, 1.031 joint): a blend that dulled its strips by the 7-15 %
+    once measured on photographs would fail."""
     content, style = smooth_image((64, 96), 1), smooth_image((48, 48), 2)
     settings = StyleSettings(size=None, losses=SHALLOW, schedule=StyleSchedule(
         iterations=15, tile_iterations=15, tile_overlap=0.25, tile_joint=joint))
@@ -129,7 +132,7 @@ def test_tiled_run_agrees_with_untiled_and_shows_no_seam(smooth_image, joint):
     for ratio in (tile_plan.edge_ratio, tile_plan.band_ratio, tile_plan.seam_ratio):
         seam, seam_untiled = ratio(image, layout), ratio(untiled, layout)
         print(ratio.__name__, seam, seam_untiled)
-        assert abs(np.log(seam / seam_untiled)) < np.log(1.1)  # measured within 1.8 %
+        assert abs(np.log(seam / seam_untiled)) < np.log(1.06)  # measured within 3.4 %
         assert abs(np.log(seam)) < np.log(1.15)                # measured 0.96-1.11
 
 
