@@ -213,8 +213,14 @@ def level_targets(run: StyleRun, hw) -> tuple[dict, Callable]:
     return c_targets, style_loss
 
 
+def range_loss(x: torch.Tensor) -> torch.Tensor:
+    """Mean squared excursion of ``x`` outside [0, 1] (0 inside)."""
+    return (torch.relu(-x) ** 2 + torch.relu(x - 1) ** 2).mean()
+
+
 def loss_function(run: StyleRun, c_targets: dict, style_loss: Callable) -> Callable:
-    """x -> {"content", "style", "tv", "total"}, each already weighted."""
+    """x -> {"content", "style", "tv", "total"}, each already weighted; the total also
+    holds the range penalty and any extra loss (video's temporal loss)."""
     setup, zero = run.setup, torch.zeros((), device=run.device)
     w, extra = run.settings.losses, run.context.extra_loss
 
@@ -226,7 +232,8 @@ def loss_function(run: StyleRun, c_targets: dict, style_loss: Callable) -> Calla
         s = w.style_weight * style_loss(feats) if setup.style_w else zero
         t = w.tv_weight * tv_loss(x) if w.tv_weight > 0 else zero
         e = extra(x) if extra is not None else zero  # video's temporal loss
-        return {"content": c, "style": s, "tv": t, "total": c + s + t + e}
+        r = w.range_weight * range_loss(x) if w.range_weight > 0 else zero
+        return {"content": c, "style": s, "tv": t, "total": c + s + t + e + r}
     return loss_fn
 
 

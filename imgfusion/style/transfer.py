@@ -145,9 +145,10 @@ def stylise(inputs: StyleInputs, settings: StyleSettings, context: StyleContext 
 
 
 # The presets' loss options: the other loss's layers and weight are not theirs.
-CONTENT_LOSSES = Fields("content_layers", "content_weight", "tv_weight", "pooling", "weights")
+CONTENT_LOSSES = Fields("content_layers", "content_weight", "tv_weight", "range_weight",
+                        "pooling", "weights")
 STYLE_LOSSES = Fields("style_layers", "style_weight", "style_grid", "style_blend_weights",
-                      "style_scale", "tv_weight", "pooling", "weights")
+                      "style_scale", "tv_weight", "range_weight", "pooling", "weights")
 
 
 @operator(check=check_content_reconstruction)
