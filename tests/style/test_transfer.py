@@ -43,7 +43,11 @@ def test_total_loss_falls_with_default_layers(content, style):
     assert res.image.shape == (32, 40, 3) and res.image.dtype == np.float32
     assert 0 <= res.image.min() and res.image.max() <= 1
     assert np.array_equal(content, before[0]) and np.array_equal(style, before[1])
-    h = res.loss_history[-1]
+    h = res.loss_history[-1]   # the total also holds the range penalty (>= 0)
+    assert h["total"] >= h["content"] + h["style"] + h["tv"] - 1e-6
+    free = transfer.neural_style(content, style, weights="random", size=None, iterations=3,
+                                 range_weight=0)
+    h = free.loss_history[-1]
     assert h["total"] == pytest.approx(h["content"] + h["style"] + h["tv"], rel=1e-5)
 
 
