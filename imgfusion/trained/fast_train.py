@@ -128,10 +128,10 @@ def _digest(images) -> str:
     return h.hexdigest()[:16]
 
 
-def _arch(width: int, residual_blocks: int, pad: int) -> dict:
+def _arch(width: int, residual_blocks: int, pad: int, colour_stage: bool = False) -> dict:
     try:
-        return check_arch({"width": width, "residual_blocks": residual_blocks,
-                           "output": "colour_residual", "pad": pad})
+        return check_arch({"width": width, "residual_blocks": residual_blocks, "pad": pad,
+                           "output": "colour_residual" if colour_stage else "residual"})
     except ValueError as exc:
         raise ParameterError("width", str(exc)) from None
 
@@ -199,6 +199,7 @@ def train_fast_style(
         width: Annotated[int, Range(1, WIDTH_MAX)] = 16,
         residual_blocks: Annotated[int, Range(0, BLOCKS_MAX)] = 3,
         pad: Annotated[int, Range(0, PAD_MAX)] = 16,
+        colour_stage: bool = False,
         stability_weight: Annotated[float, Range(0, WEIGHT_MAX)] = 30.0,
         path: OutputPath,
         training: Training = Training(learning_rate=3e-4),
@@ -249,6 +250,12 @@ def train_fast_style(
     pad
         px the input is padded by (reflection) and the output cropped back, so the
         border pixels see an interior-like neighbourhood (no streaks along the borders)
+    colour_stage
+        learn a per-channel colour transform of the photo (scale and shift, at 30x the
+        learning rate) before the residual, so the style's colours come within tens of
+        steps: on held-out photos after the Hubble deep field (150 steps) the style
+        distance fell from 0.800 to 0.622, but over 300 steps the pictures darkened to
+        0.2x the photo's brightness, so it is off by default
     stability_weight
         weight of the stability term: the output of the photo moved by up to 2 px, with
         a little noise, must be the output moved (Gupta et al. 2017; less flicker on
@@ -275,7 +282,7 @@ def train_fast_style(
     from ..style.checks import as_rgb
 
     o, t = loss_record(losses), training
-    arch = _arch(width, residual_blocks, pad)
+    arch = _arch(width, residual_blocks, pad, colour_stage)
     dest = model_destination(resolve(path, workdir), t.overwrite, protect, "path")
     if style is None:
         raise ParameterError("style", "train_fast_style needs a style image")

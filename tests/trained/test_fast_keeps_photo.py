@@ -16,7 +16,7 @@ from imgfusion.io.samples import sample_path
 from imgfusion.trained import fast_balance as fb
 from imgfusion.trained import fast_measures as fm
 from imgfusion.trained.data import random_crops, resize_image
-from imgfusion.trained.fast_train import train_fast_style
+from imgfusion.trained.fast_train import _arch, train_fast_style
 from imgfusion.trained.perceptual import build_loss, loss_options
 from imgfusion.trained.stability import shifted
 from imgfusion.trained.transform_net import build, parameter_groups
@@ -112,6 +112,8 @@ def test_colour_stage_learns_a_global_colour_in_tens_of_steps():
             opt.step()
         errors[output] = float(loss.detach())
     assert errors["colour_residual"] < 0.1 * errors["residual"]
+    assert _arch(4, 1, 0, colour_stage=True)["output"] == "colour_residual"
+    assert _arch(4, 1, 0)["output"] == "residual"
 
 
 def test_border_ratio_sees_streaks_and_not_noise():
