@@ -91,6 +91,11 @@ def tv_loss(x: torch.Tensor) -> torch.Tensor:
     return dv.pow(2).mean() + dh.pow(2).mean()
 
 
+def range_loss(x: torch.Tensor) -> torch.Tensor:
+    """Mean squared excursion of ``x`` outside [0, 1] (0 inside)."""
+    return (torch.relu(-x) ** 2 + torch.relu(x - 1) ** 2).mean()
+
+
 def squared_norm(target: torch.Tensor, dims=None) -> torch.Tensor:
     """Σ target² over ``dims`` (all by default), never below the smallest normal float."""
     sq = target.float().pow(2)

@@ -20,7 +20,8 @@ from .encoder import VGGEncoder
 from .estimates import warn_if_large
 from .guided import region_guides
 from .layers import deepest
-from .losses import GramStyleLoss, blended_gram_targets, content_loss, tv_loss
+from .losses import (GramStyleLoss, blended_gram_targets, content_loss, range_loss,
+                     tv_loss)
 from .optimize import NonFiniteLoss, StyleInterrupted, Watch, optimize
 from .options import (Optimizer, Pooling, Speed, StyleColor, StyleFiles, StyleGuides, StyleInit,
                       StyleLosses, StyleSchedule, with_quality)
@@ -211,11 +212,6 @@ def level_targets(run: StyleRun, hw) -> tuple[dict, Callable]:
                   if run.regions is None
                   else run.regions.loss(s_targets, hw, scale, setup.style_w, dev))
     return c_targets, style_loss
-
-
-def range_loss(x: torch.Tensor) -> torch.Tensor:
-    """Mean squared excursion of ``x`` outside [0, 1] (0 inside)."""
-    return (torch.relu(-x) ** 2 + torch.relu(x - 1) ** 2).mean()
 
 
 def loss_function(run: StyleRun, c_targets: dict, style_loss: Callable) -> Callable:

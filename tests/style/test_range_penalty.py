@@ -8,7 +8,7 @@ import torch
 from imgfusion.io.read import read_image
 from imgfusion.io.samples import sample_path
 from imgfusion.style import pipeline
-from imgfusion.style.pipeline import range_loss
+from imgfusion.style.losses import range_loss
 from imgfusion.style.transfer import neural_style
 from imgfusion.trained import fast_measures as fm
 from imgfusion.trained.data import resize_image
