@@ -155,13 +155,13 @@ def stills(name: str, model, style, loss, photos, folder: Path | None = None) ->
 
 
 def save_strip(path: Path, *images) -> None:
-    """The images side by side, 4 px apart, as an 8-bit PNG."""
-    import imageio.v3 as iio
+    """The images side by side, 4 px apart, as an 8-bit PNG (replacing an earlier strip)."""
+    from imgfusion.io.write import write_image
 
     gap = np.ones((images[0].shape[0], 4, 3), np.float32)
-    row = np.concatenate([x for im in images for x in (as_rgb(im, "image")[0], gap)][:-1], axis=1)
+    cells = [x for im in images for x in (as_rgb(im, "image")[0], gap)][:-1]
     path.parent.mkdir(parents=True, exist_ok=True)
-    iio.imwrite(path, (np.clip(row, 0, 1) * 255).round().astype(np.uint8))
+    write_image(path, np.concatenate(cells, axis=1), overwrite=True)
 
 
 def flicker(name: str, frames: list, clip) -> None:
