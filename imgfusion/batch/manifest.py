@@ -8,7 +8,11 @@ SIGTERM, a killed driver) the manifest already holds every finished item; a
 torn last line is ignored on reading.  When the batch ends, the driver reads the
 file back (its counts are the lines of this run), then rewrites it atomically with
 the latest line per input, in input order.  ``batch.json`` says which recipe the
-folder belongs to (its hash), how the last run went, and which items failed.
+folder belongs to (its hash), which run holds it and how that run went
+(``running``, ``stopping`` from a Ctrl-C until the count is done, then ``ok``,
+``failed`` or ``interrupted``), and which items failed.  A worker publishes an item
+only while ``batch.json`` names its run as running: a task its engine could not
+stop (Dask) changes nothing after the driver has counted.
 """
 from __future__ import annotations
 
@@ -103,9 +107,22 @@ def check_folder(out: Path, job: BatchJob, resume: bool) -> None:
 
 
 def write_summary(out: Path, job: BatchJob, info: dict[str, Any]) -> Path:
-    body = {"sha": job.sha, "binds": job.bind_keys, "finished": time.strftime(
+    body = {"sha": job.sha, "binds": job.bind_keys, "run": job.run, "finished": time.strftime(
         "%Y-%m-%dT%H:%M:%S%z"), **info}
     path = out / SUMMARY
     text = json.dumps(body, indent=2) + "\n"
     atomic_write(path, lambda fh: fh.write(text.encode("utf-8")), overwrite=True)
     return path
+
+
+def run_is_current(out: Path, run: str) -> bool:
+    """Whether ``batch.json`` still names ``run`` as running: a task that outlived its
+    driver's Ctrl-C (Dask cannot stop a running task), or whose folder a newer run took
+    over, must not publish or record anything.  A job without a run id is always current."""
+    if not run:
+        return True
+    try:
+        body = json.loads((out / SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(body, dict) and body.get("run") == run and body.get("status") == "running"

@@ -94,11 +94,13 @@ def run_batch(job: BatchJob, items: list[Item], executor: Executor, *, chunk: in
                dynamic_ncols=True)
     t0 = time.perf_counter()
     try:
-        write_summary(out, job, {"status": "running", **result.summary()})
+        write_summary(out, job, {**result.summary(), "status": "running"})
         workers = max(1, getattr(executor, "workers", None) or 2)
         _drive(job, Chunks(deque(todo), workers, chunk), executor, manifest, result, bar)
     except KeyboardInterrupt as exc:
         result.interrupted, result.interruption = True, exc
+        # at once, before the settle: tasks still running read it and publish nothing more
+        write_summary(out, job, {**result.summary(), "status": "stopping"})
     finally:
         if todo:
             executor.close()

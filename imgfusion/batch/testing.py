@@ -16,6 +16,7 @@ and asserts with plain ``assert``:
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Callable
@@ -94,6 +95,10 @@ def runs(log_dir: Path) -> Counter:
 
 def manifest_lines(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+
+
+def _published(out: Path, items) -> set[str]:
+    return {i.folder for i in items if (out / i.folder).exists()}
 
 
 def _assert_clean(out: Path) -> None:
@@ -204,6 +209,9 @@ def check_resume_after_interrupt(make: Callable[[], Executor], tmp: Path) -> Non
     _assert_clean(tmp / "out")
     done_before = {ln["input"] for ln in manifest_lines(tmp / "out") if ln["status"] == "done"}
     assert done_before == {r["input"] for r in first.done}
+    time.sleep(1.0)   # a task its engine could not stop (Dask) must not publish after the return
+    assert _published(tmp / "out", items) == {r["folder"] for r in first.done}
+    assert len(manifest_lines(tmp / "out")) == len(first.done) + len(first.failed)
     _, _, second = batch(tmp, make, recipe, chunk=2)
     assert second.exit_code == 0 and len(second.skipped) == len(done_before)
     assert {r["input"] for r in second.done} == {i.inputs[0] for i in items} - done_before

@@ -25,7 +25,7 @@ from typing import Any
 from ..errors import ParameterError, RecipeError, StepFailed
 from ..plugins import Registry, load_registry
 from .job import PARTIAL, BatchJob, Item
-from .manifest import append_record
+from .manifest import append_record, run_is_current
 
 MARKER = ".imgfusion-batch.json"
 _REGISTRIES: dict[tuple[str, ...], Registry] = {}
@@ -39,14 +39,30 @@ def registry_for(plugin_files: tuple[str, ...]) -> Registry:
     return reg
 
 
+class RunStopped(Exception):
+    """This task's run is no longer the folder's running one (its driver was stopped, or a
+    newer run took the folder over): the task publishes and records nothing more."""
+
+
 def run_chunk(job: BatchJob, items: list[Item]) -> list[dict[str, Any]]:
-    """Run each item of a chunk; item failures are reported, not raised."""
-    return [run_item(job, item) for item in items]
+    """Run each item of a chunk; item failures are reported, not raised.  Once the run is
+    no longer current the chunk ends, its remaining items left for the next run."""
+    records = []
+    for item in items:
+        rec = run_item(job, item) if run_is_current(Path(job.out), job.run) else None
+        if rec is None:
+            break
+        records.append(rec)
+    return records
 
 
-def run_item(job: BatchJob, item: Item) -> dict[str, Any]:
-    """Run one item (unless its folder is already complete) and append its manifest line."""
-    rec = published_record(job, item) or _compute(job, item)
+def run_item(job: BatchJob, item: Item) -> dict[str, Any] | None:
+    """Run one item (unless its folder is already complete) and append its manifest line;
+    None if the run stopped before the item was published."""
+    try:
+        rec = published_record(job, item) or _compute(job, item)
+    except RunStopped:
+        return None
     append_record(job.out, rec)
     return rec
 
@@ -71,6 +87,8 @@ def _compute(job: BatchJob, item: Item) -> dict[str, Any]:
             outputs = _attempt(job, item, final, t0)
             return record(job, item, "done", time.perf_counter() - t0, outputs, None, attempts,
                           before)
+        except RunStopped:
+            raise
         except Exception as exc:  # noqa: BLE001 - reported in the manifest; KeyboardInterrupt passes
             error = _describe(exc)
             if _deterministic(exc):
@@ -92,6 +110,8 @@ def _attempt(job: BatchJob, item: Item, final: Path, t0: float) -> list[str]:
         marker = {"sha": job.sha, "inputs": list(item.inputs), "stamps": stamps(item.inputs),
                   "outputs": outputs, "seconds": round(time.perf_counter() - t0, 4)}
         (tmp / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
+        if not run_is_current(Path(job.out), job.run):
+            raise RunStopped(job.run)
         _publish(tmp, final, job, item)
         return outputs
     finally:
