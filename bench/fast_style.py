@@ -115,6 +115,9 @@ def arguments() -> argparse.Namespace:
                     help="also neural_style with this many iterations on the held-out photos")
     ap.add_argument("--no-peer", action="store_true", help="skip the stability_weight 0 peer")
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
+    ap.add_argument("--style", default="hubble_deep_field",
+                    help="scikit-image sample of the style (gravel: a texture, where the "
+                         "blend toward a flat mean colour is a fair peer)")
     ap.add_argument("--out", type=Path, default=None,
                     help="folder for a strip per held-out photo: photo, result, blend")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
@@ -191,10 +194,10 @@ def settings_of(pairs: list[str]) -> dict:
 def main() -> None:
     args = arguments()
     torch.set_num_threads(args.threads)
-    style, settings = sample("hubble_deep_field"), settings_of(args.set)
+    style, settings = sample(args.style), settings_of(args.set)
     photos = {n: square(sample(n), args.size) for n in HELD_OUT}
     print(f"fast_style: train_fast_style defaults{' with ' + str(settings) if settings else ''}"
-          f"; style hubble_deep_field; held out {', '.join(HELD_OUT)} at {args.size} px; "
+          f"; style {args.style}; held out {', '.join(HELD_OUT)} at {args.size} px; "
           f"cpu, {torch.get_num_threads()} thread(s)")
     models = {"stability (default)": train(style, settings)}
     if not args.no_peer:
