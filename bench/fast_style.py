@@ -81,6 +81,7 @@ from imgfusion.style.checks import as_rgb  # noqa: E402
 from imgfusion.trained import fast_measures as fm  # noqa: E402
 from imgfusion.trained.data import resize_image  # noqa: E402
 from imgfusion.trained.fast_balance import TrainingBalanceWarning  # noqa: E402
+from imgfusion.trained.fast_style import load_fast_style  # noqa: E402
 from imgfusion.trained.fast_train import train_fast_style  # noqa: E402
 from imgfusion.trained.measures import compare  # noqa: E402
 from imgfusion.trained.perceptual import build_loss, loss_options  # noqa: E402
@@ -120,18 +121,35 @@ def arguments() -> argparse.Namespace:
                          "blend toward a flat mean colour is a fair peer)")
     ap.add_argument("--out", type=Path, default=None,
                     help="folder for a strip per held-out photo: photo, result, blend")
+    ap.add_argument("--model", type=Path, default=None,
+                    help="the default-stability model's .safetensors: trained and saved "
+                         "there when missing, read from there (no training) when present")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
                     help="train_fast_style settings other than the defaults (numbers)")
     return ap.parse_args()
 
 
-def train(style, settings: dict) -> tuple:
+def train(style, settings: dict, path: Path | None = None):
+    """A model trained with ``settings``, saved to ``path`` (a temporary file when None)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return _train(style, settings, path or Path(tmp) / "m.safetensors")
+
+
+def saved_or_trained(style, settings: dict, path: Path | None):
+    """The model in ``path`` when it exists (no training), else trained and saved there."""
+    if path is not None and path.exists():
+        print(f"  model read from {path} (not trained: --set does not apply)")
+        return load_fast_style(path)
+    return train(style, settings, path)
+
+
+def _train(style, settings: dict, path: Path):
     content = [sample(n) for n in TRAIN]
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as said:
+    with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always", TrainingBalanceWarning)
         t0 = time.perf_counter()
-        trained = train_fast_style(content, style, path=str(Path(tmp) / "m.safetensors"),
-                                   device="cpu", progress=False, **settings)
+        trained = train_fast_style(content, style, path=str(path), device="cpu",
+                                   progress=False, **settings)
     seconds = time.perf_counter() - t0
     b = trained.report["balance"]
     print(f"  trained {trained.report['steps']} steps in {seconds:.0f} s; balance: "
@@ -199,7 +217,7 @@ def main() -> None:
     print(f"fast_style: train_fast_style defaults{' with ' + str(settings) if settings else ''}"
           f"; style {args.style}; held out {', '.join(HELD_OUT)} at {args.size} px; "
           f"cpu, {torch.get_num_threads()} thread(s)")
-    models = {"stability (default)": train(style, settings)}
+    models = {"stability (default)": saved_or_trained(style, settings, args.model)}
     if not args.no_peer:
         models["stability 0"] = train(style, {**settings, "stability_weight": 0.0})
     loss = build_loss(style, (args.size, args.size), loss_options({}), torch.device("cpu"))
