@@ -83,10 +83,12 @@ from imgfusion.trained.data import resize_image  # noqa: E402
 from imgfusion.trained.fast_balance import TrainingBalanceWarning  # noqa: E402
 from imgfusion.trained.fast_style import load_fast_style  # noqa: E402
 from imgfusion.trained.fast_train import train_fast_style  # noqa: E402
+from imgfusion.trained.fast_video import fast_video_style  # noqa: E402
 from imgfusion.trained.measures import compare  # noqa: E402
 from imgfusion.trained.perceptual import build_loss, loss_options  # noqa: E402
 from imgfusion.video.frames import from_frames  # noqa: E402
 from imgfusion.video.measures import temporal_errors  # noqa: E402
+from imgfusion.video.drift import drift, steady_pan  # noqa: E402
 from imgfusion.video.synthetic import camera_clip  # noqa: E402
 
 TRAIN = ("astronaut", "rocket", "camera", "brick", "grass", "immunohistochemistry")
@@ -114,6 +116,8 @@ def arguments() -> argparse.Namespace:
                     help="video_style's iterations per frame (0: not run)")
     ap.add_argument("--iterations", type=int, default=0,
                     help="also neural_style with this many iterations on the held-out photos")
+    ap.add_argument("--weights", type=float, nargs="+", default=[0.8, 0.9],
+                    help="fast_video_style's temporal weights to score")
     ap.add_argument("--no-peer", action="store_true", help="skip the stability_weight 0 peer")
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
     ap.add_argument("--style", default="hubble_deep_field",
@@ -185,11 +189,64 @@ def save_strip(path: Path, *images) -> None:
     write_image(path, np.concatenate(cells, axis=1), overwrite=True)
 
 
-def flicker(name: str, frames: list, clip) -> None:
+def flicker(name: str, frames: list, clip) -> list:
+    """Print the clip's temporal error (also over its contrast), mean and drift; return
+    ``frames``."""
     error = float(np.mean(temporal_errors(from_frames(frames, clip.fps), clip)))
     contrast = float(np.mean([f.var() for f in frames]))
-    print(f"{name:<34} {error:10.2e} {error / contrast:10.3f} "
-          f"{255 * float(np.mean(frames)):7.1f}")
+    d = drift(frames)
+    print(f"{name:<40} {error:10.2e} {error / contrast:10.3f} "
+          f"{255 * float(np.mean(frames)):7.1f} {d.luminance_ratio:6.3f} "
+          f"{d.sharpness_ratio:7.3f}")
+    return frames
+
+
+def clips(args) -> dict:
+    """The zooming pan of Chelsea, and a steady pan (whole pixels, no zoom: the content
+    keeps its brightness and sharpness, so any drift is the stylisation's)."""
+    side = args.video_size
+    zoom = camera_clip(sample("chelsea"), frames=args.frames, radius=0, pan=(1.0, 2.0),
+                       zoom=1.01, size=(side, side)).video()
+    steady = steady_pan(sample("chelsea"), frames=args.frames, size=side).video()
+    return {"zooming pan of chelsea": zoom, "steady pan of chelsea": steady}
+
+
+def video_rows(title: str, clip, models: dict, style, args) -> None:
+    """Flicker and drift of each network per frame, of fast_video_style at each
+    ``--weights`` (and the first without keep_sharpness), and of video_style."""
+    print(f"{title + ', ' + str(args.frames) + ' frames':<40} {'t.error':>10} "
+          f"{'/contrast':>10} {'mean':>7} {'lum x':>6} {'sharp x':>7}")
+    flicker("(the content clip: the floor)", list(clip), clip)
+    strip = {}
+    for name, model in models.items():
+        strip[name] = flicker(f"fast_style, {name}", [model(f, "cpu") for f in clip], clip)
+    model = models["stability (default)"]
+    for w in args.weights:
+        strip[w] = flicker(f"fast_video_style, weight {w}",
+                           list(fast_video_style(clip, model, temporal_weight=w)), clip)
+    flicker(f"  same, weight {args.weights[0]}, keep_sharpness off",
+            list(fast_video_style(clip, model, temporal_weight=args.weights[0],
+                                  keep_sharpness=False)), clip)
+    if args.video_iterations:
+        strip["video_style"] = flicker(
+            f"video_style ({args.video_iterations} it/frame)",
+            video_style_frames(clip, style, args.video_iterations), clip)
+    if args.out is not None:
+        save_frames(args.out / f"{title.split()[0]}_frames.png", strip)
+
+
+def save_frames(path: Path, rows: dict) -> None:
+    """One row per clip, its first, middle and last frames."""
+    from imgfusion.io.write import write_image
+
+    lines = []
+    for frames in rows.values():
+        picks = [frames[0], frames[len(frames) // 2], frames[-1]]
+        gap = np.ones((picks[0].shape[0], 4, 3), np.float32)
+        lines.append(np.concatenate([picks[0], gap, picks[1], gap, picks[2]], axis=1))
+        lines.append(np.ones((4, lines[-1].shape[1], 3), np.float32))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_image(path, np.concatenate(lines[:-1], axis=0), overwrite=True)
 
 
 def video_style_frames(clip, style, iterations: int) -> list:
@@ -232,16 +289,8 @@ def main() -> None:
                     device=torch.device("cpu"))
         print(f"weighted total loss fast / neural_style ({args.iterations} it): "
               f"{m['total_loss_ratio']:.2f}; speed-up {m['speedup']:.0f}x")
-    clip = camera_clip(sample("chelsea"), frames=args.frames, radius=0, pan=(1.0, 2.0),
-                       zoom=1.01, size=(args.video_size, args.video_size)).video()
-    print(f"{'pan of chelsea, ' + str(args.frames) + ' frames':<34} {'t.error':>10} "
-          f"{'/contrast':>10} {'mean':>7}")
-    flicker("(the content clip: the floor)", list(clip), clip)
-    for name, model in models.items():
-        flicker(f"fast_style, {name}", [model(f, "cpu") for f in clip], clip)
-    if args.video_iterations:
-        flicker(f"video_style ({args.video_iterations} it/frame)",
-                video_style_frames(clip, style, args.video_iterations), clip)
+    for title, clip in clips(args).items():
+        video_rows(title, clip, models, style, args)
 
 
 if __name__ == "__main__":

@@ -54,16 +54,19 @@ def steadied(fresh: np.ndarray, frame: np.ndarray, previous: np.ndarray,
              previous_out: np.ndarray, *, weight: float, keep_sharpness: bool,
              flow: dict) -> np.ndarray:
     """Frame t's output: the network's ``fresh`` output (RGB, alpha kept) pulled by
-    ``weight`` toward ``previous_out`` warped into it, where the flow is reliable, and
-    (``keep_sharpness``) given the fresh output's sharpness back."""
+    ``weight`` toward ``previous_out`` warped into it where the flow is reliable, and
+    there (``keep_sharpness``) given the fresh output's sharpness back; elsewhere the
+    fresh output itself."""
     from ..video.temporal import restore_detail
 
     back, c = reliable(frame, previous, flow)
-    rgb = fresh[..., :3]
+    rgb, held = fresh[..., :3], c[..., None] > 0.5
     warped = warp(previous_out[..., :3], back, sharp=True)
-    moved = np.clip(rgb + (weight * c)[..., None] * (warped - rgb), 0, 1)
+    moved = np.where(held, np.clip(rgb + weight * (warped - rgb), 0, 1), rgb)
+    if keep_sharpness:
+        moved = np.where(held, restore_detail(moved.astype(np.float32), rgb), rgb)
     out = fresh.copy()
-    out[..., :3] = restore_detail(moved, rgb) if keep_sharpness else moved
+    out[..., :3] = moved
     return out
 
 
