@@ -224,8 +224,8 @@ def video_rows(title: str, clip, models: dict, style, args) -> None:
     for w in args.weights:
         strip[w] = flicker(f"fast_video_style, weight {w}",
                            list(fast_video_style(clip, model, temporal_weight=w)), clip)
-    flicker(f"  same, weight {args.weights[0]}, keep_sharpness off",
-            list(fast_video_style(clip, model, temporal_weight=args.weights[0],
+    flicker(f"  same, weight {args.weights[-1]}, keep_sharpness off",
+            list(fast_video_style(clip, model, temporal_weight=args.weights[-1],
                                   keep_sharpness=False)), clip)
     if args.video_iterations:
         strip["video_style"] = flicker(

@@ -99,7 +99,7 @@ def _checked_size(video: Video) -> None:
 @operator(check=check_fast_video)
 def fast_video_style(video: VideoKind, model: Value | None = None, *,
                      model_path: InputPath = None,
-                     temporal_weight: Annotated[float, Range(0, 1)] = 0.8,
+                     temporal_weight: Annotated[float, Range(0, 1)] = 0.9,
                      keep_sharpness: bool = True, flow_method: FlowMethod = "dis",
                      flow_preset: FlowPreset = "medium", device: Device = "auto") -> VideoKind:
     """Stylise a video with a trained feed-forward network, each frame held to the previous output where the flow is reliable (less flicker).
