@@ -190,14 +190,15 @@ def save_strip(path: Path, *images) -> None:
 
 
 def flicker(name: str, frames: list, clip) -> list:
-    """Print the clip's temporal error (also over its contrast), mean and drift; return
-    ``frames``."""
+    """Print the clip's temporal error (also over its contrast), mean and drift (the last
+    2 frames' over the first's; the sharpness also over the content clip's own, which a
+    zoom changes); return ``frames``."""
     error = float(np.mean(temporal_errors(from_frames(frames, clip.fps), clip)))
     contrast = float(np.mean([f.var() for f in frames]))
-    d = drift(frames)
+    d, own = drift(frames), drift(list(clip))
     print(f"{name:<40} {error:10.2e} {error / contrast:10.3f} "
           f"{255 * float(np.mean(frames)):7.1f} {d.luminance_ratio:6.3f} "
-          f"{d.sharpness_ratio:7.3f}")
+          f"{d.sharpness_ratio:7.3f} {d.sharpness_ratio / own.sharpness_ratio:7.3f}")
     return frames
 
 
@@ -213,9 +214,9 @@ def clips(args) -> dict:
 
 def video_rows(title: str, clip, models: dict, style, args) -> None:
     """Flicker and drift of each network per frame, of fast_video_style at each
-    ``--weights`` (and the first without keep_sharpness), and of video_style."""
+    ``--weights`` (and the last without keep_sharpness), and of video_style."""
     print(f"{title + ', ' + str(args.frames) + ' frames':<40} {'t.error':>10} "
-          f"{'/contrast':>10} {'mean':>7} {'lum x':>6} {'sharp x':>7}")
+          f"{'/contrast':>10} {'mean':>7} {'lum x':>6} {'sharp x':>7} {'/clip':>7}")
     flicker("(the content clip: the floor)", list(clip), clip)
     strip = {}
     for name, model in models.items():

@@ -8,7 +8,7 @@ trusted (Ruder et al.'s consistency ``c``: the forward-backward round trip holds
 pixel does not come from outside the frame, no motion boundary), and is the network's
 fresh output elsewhere::
 
-    out_t = fresh_t + w · c · B(warp(out_{t-1}) - fresh_t)
+    out_t = fresh_t + w · c · (warp(out_{t-1}) - fresh_t)
 
 with ``w`` the ``temporal_weight``.  The previous output is warped with a Lanczos kernel
 (:func:`imgfusion.video.flow.warp`, ``sharp``): out_t feeds out_{t+1}, and a bilinear
@@ -16,15 +16,16 @@ warp would soften the clip frame after frame.  The flow comes from the content f
 as ``video_style``'s does.
 
 Where the network's texture does not line up from frame to frame, the blend averages
-textures and softens the frame (on the bench's zooming pan of chelsea at w = 0.8 the
-last frames keep 0.41 of the first frame's sharpness, against 0.83 per frame).  So
+textures and softens the frame (on the bench's zooming pan of chelsea at w = 0.9 the
+last frames keep 0.40 of the first frame's sharpness, against 0.83 per frame).  So
 (``keep_sharpness``) each blended frame's fine detail is amplified until it has the
 sharpness of the network's fresh output for that frame
 (:func:`imgfusion.video.temporal.restore_detail`): the sharpness follows the network's,
-frame for frame, and cannot drift.  Blending only the low frequencies of the warped
-output instead keeps the sharpness but hardly lowers the flicker (2.0e-3 against
-3.6e-3 per frame, 2.7e-4 with the whole difference blended and the detail restored):
-the network's flicker is in its fine texture.  Figures: ``bench/fast_style.py``.
+frame for frame, and cannot drift.  Blending only the low frequencies of the
+difference (a Gaussian of 2 px) instead keeps the sharpness but hardly lowers the
+flicker (at w = 0.8: 1.9e-3 against 3.6e-3 per frame; 2.7e-4 with the whole difference
+blended and the detail restored): the network's flicker is in its fine texture.
+Figures: ``bench/fast_style.py``.
 """
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ from ..video.frames import as_video
 from .checks import check_fast_video
 
 
-def reliable(frame: np.ndarray, previous: np.ndarray, flow: dict) -> tuple[np.ndarray, np.ndarray]:
+def reliable(frame: np.ndarray, previous: np.ndarray,
+             flow: dict) -> tuple[np.ndarray, np.ndarray]:
     """The flow from ``frame`` back to ``previous`` and its consistency map c (1 where
     the previous frame, warped along it, can be trusted)."""
     back = dense_flow(frame, previous, **flow)
@@ -102,7 +104,7 @@ def fast_video_style(video: VideoKind, model: Value | None = None, *,
                      temporal_weight: Annotated[float, Range(0, 1)] = 0.9,
                      keep_sharpness: bool = True, flow_method: FlowMethod = "dis",
                      flow_preset: FlowPreset = "medium", device: Device = "auto") -> VideoKind:
-    """Stylise a video with a trained feed-forward network, each frame held to the previous output where the flow is reliable (less flicker).
+    """Stylise a video with a trained network, each frame held to its warped previous output (less flicker).
 
     Runs ``fast_style``'s network on every frame, then blends each frame's output with
     the previous output warped into it by the optical flow of the content frames:
