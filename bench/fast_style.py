@@ -25,10 +25,10 @@ mean frame variance, since a flatter or darker result flickers less for that alo
 The content clip against itself is the measure's floor.  The same rows for
 ``fast_video_style`` (the network per frame, each frame blended with the previous output
 warped into it where the flow is reliable: :mod:`imgfusion.trained.fast_video`) at each
-``--weights``, with drift: the last 2 frames' mean luminance (``lum x``) and sharpness
-(``sharp x``, variance of the Laplacian) over the first frame's
-(:func:`imgfusion.video.drift.drift`), the sharpness also over the content clip's own
-(``/clip``: the zoom softens the content itself).  A second clip, a steady pan
+``--weights``, with drift: the last 2 frames' mean luminance over the first frame's
+(``lum x``) and their sharpness (variance of the Laplacian) over the first frame's,
+divided by the content clip's own ratio (``sharp``: the zoom softens the content
+itself; :func:`imgfusion.video.drift.drift`).  A second clip, a steady pan
 (:func:`imgfusion.video.drift.steady_pan`: whole pixels, no zoom), keeps its own
 brightness and sharpness, so drift there is the stylisation's.
 
@@ -38,30 +38,25 @@ saved when the file is missing, read when present; 96 s of training here)::
     OMP_NUM_THREADS=1 python bench/fast_style.py --no-peer --video-iterations 0 \
         --model /tmp/m.safetensors --set train_size=64 crops=48 steps=150
     OMP_NUM_THREADS=1 python bench/fast_style.py --no-peer --model /tmp/m.safetensors \
-        --out /tmp/fastvid          # 2 min 42 s, with video_style
+        --out /tmp/fastvid          # 2 min 24 s, with video_style
 
-    zooming pan of chelsea, 8 frames            t.error  /contrast    mean  lum x sharp x   /clip
-    (the content clip: the floor)              3.43e-04      0.009   104.5  0.991   0.828   1.000
-    fast_style, stability (default)            3.62e-03      0.159    68.2  0.965   0.835   1.008
-    fast_video_style, weight 0.8               2.69e-04      0.012    68.7  0.980   0.833   1.006
-    fast_video_style, weight 0.9               1.82e-04      0.008    68.8  0.984   0.834   1.007
-      same, weight 0.9, keep_sharpness off     1.00e-04      0.005    68.8  0.983   0.404   0.488
-    video_style (40 it/frame)                  5.12e-04      0.032    40.5  0.994   0.828   1.000
-    steady pan of chelsea, 8 frames             t.error  /contrast    mean  lum x sharp x   /clip
-    (the content clip: the floor)              1.71e-06      0.000   115.3  1.000   1.013   1.000
-    fast_style, stability (default)            5.53e-03      0.350    82.6  1.014   1.000   0.987
-    fast_video_style, weight 0.8               1.46e-04      0.010    82.7  1.016   0.998   0.985
-    fast_video_style, weight 0.9               3.98e-05      0.003    82.7  1.016   1.051   1.038
-      same, weight 0.9, keep_sharpness off     3.98e-05      0.003    82.7  1.016   1.051   1.038
-    video_style (40 it/frame)                  4.70e-05      0.003    55.0  1.000   1.012   1.000
+    8 frames, 96 px                          zooming pan                     steady pan
+    run                              t.error /contr  lum x  sharp   t.error /contr  lum x  sharp
+    content clip (the floor)        3.43e-04  0.009  0.991  1.000  1.71e-06  0.000  1.000  1.000
+    fast_style per frame            3.62e-03  0.159  0.965  1.008  5.53e-03  0.350  1.014  0.987
+    fast_video_style 0.8            2.69e-04  0.012  0.980  1.006  1.46e-04  0.010  1.016  0.985
+    fast_video_style 0.9            1.82e-04  0.008  0.984  1.007  3.98e-05  0.003  1.016  1.038
+      0.9, keep_sharpness off       1.00e-04  0.005  0.983  0.488  3.98e-05  0.003  1.016  1.038
+    video_style 40 it/frame         5.12e-04  0.032  0.994  1.000  4.70e-05  0.003  1.000  1.000
 
 At its default weight 0.9 fast_video_style flickers 20x (zooming pan) and 140x (steady
 pan) less than fast_style per frame, and no more than video_style (0.36x and 0.85x its
 error), with brightness within 2 % and sharpness within 4 % of the first frame (over
 the clip's own).  Without keep_sharpness the blend of textures that do not line up
-halves the sharpness on the zooming pan (0.40); on the steady pan's whole-pixel shifts
+halves the sharpness on the zooming pan (0.49); on the steady pan's whole-pixel shifts
 they line up and it changes nothing.  ``--out`` also saves, per clip, the first,
-middle and last frames of each run (rows: fast_style, weights 0.8 and 0.9, video_style).
+middle and last frames of each run (rows: fast_style per frame, fast_video_style at 0.8
+and 0.9, video_style).
 
 Usage (one thread).  At the defaults (128 px, 1000 steps, the peer and video_style) it
 runs for tens of minutes on a 2-core CPU; the figures of issue 21's note came from the
@@ -228,17 +223,15 @@ def save_strip(path: Path, *images) -> None:
     write_image(path, np.concatenate(cells, axis=1), overwrite=True)
 
 
-def flicker(name: str, frames: list, clip) -> list:
-    """Print the clip's temporal error (also over its contrast), mean and drift (the last
-    2 frames' over the first's; the sharpness also over the content clip's own, which a
-    zoom changes); return ``frames``."""
+def flicker(frames: list, clip) -> str:
+    """The clip's temporal error (also over its contrast) and drift: the last 2 frames'
+    mean luminance over the first frame's, and their sharpness over the first frame's
+    divided by the content clip's own ratio (a zoom changes the content's sharpness)."""
     error = float(np.mean(temporal_errors(from_frames(frames, clip.fps), clip)))
     contrast = float(np.mean([f.var() for f in frames]))
     d, own = drift(frames), drift(list(clip))
-    print(f"{name:<40} {error:10.2e} {error / contrast:10.3f} "
-          f"{255 * float(np.mean(frames)):7.1f} {d.luminance_ratio:6.3f} "
-          f"{d.sharpness_ratio:7.3f} {d.sharpness_ratio / own.sharpness_ratio:7.3f}")
-    return frames
+    return (f" {error:9.2e} {error / contrast:6.3f} {d.luminance_ratio:6.3f} "
+            f"{d.sharpness_ratio / own.sharpness_ratio:6.3f}")
 
 
 def clips(args) -> dict:
@@ -248,39 +241,55 @@ def clips(args) -> dict:
     zoom = camera_clip(sample("chelsea"), frames=args.frames, radius=0, pan=(1.0, 2.0),
                        zoom=1.01, size=(side, side)).video()
     steady = steady_pan(sample("chelsea"), frames=args.frames, size=side).video()
-    return {"zooming pan of chelsea": zoom, "steady pan of chelsea": steady}
+    return {"zooming": zoom, "steady": steady}
 
 
-def video_rows(title: str, clip, models: dict, style, args) -> None:
-    """Flicker and drift of each network per frame, of fast_video_style at each
-    ``--weights`` (and the last without keep_sharpness), and of video_style."""
-    print(f"{title + ', ' + str(args.frames) + ' frames':<40} {'t.error':>10} "
-          f"{'/contrast':>10} {'mean':>7} {'lum x':>6} {'sharp x':>7} {'/clip':>7}")
-    flicker("(the content clip: the floor)", list(clip), clip)
-    strip = {}
-    for name, model in models.items():
-        strip[name] = flicker(f"fast_style, {name}", [model(f, "cpu") for f in clip], clip)
+def video_runs(models: dict, style, args) -> dict:
+    """name -> a function of a clip giving its stylised frames: each network per frame,
+    fast_video_style at each ``--weights`` (the last also without keep_sharpness), and
+    video_style."""
     model = models["stability (default)"]
+    runs = {"content clip (the floor)": list}
+    for name, m in models.items():
+        label = "fast_style per frame" if m is model else f"fast_style, {name}"
+        runs[label] = lambda clip, m=m: [m(f, "cpu") for f in clip]
     for w in args.weights:
-        strip[w] = flicker(f"fast_video_style, weight {w}",
-                           list(fast_video_style(clip, model, temporal_weight=w)), clip)
-    flicker(f"  same, weight {args.weights[-1]}, keep_sharpness off",
-            list(fast_video_style(clip, model, temporal_weight=args.weights[-1],
-                                  keep_sharpness=False)), clip)
+        runs[f"fast_video_style {w}"] = \
+            lambda clip, w=w: list(fast_video_style(clip, model, temporal_weight=w))
+    runs[f"  {args.weights[-1]}, keep_sharpness off"] = lambda clip: list(fast_video_style(
+        clip, model, temporal_weight=args.weights[-1], keep_sharpness=False))
     if args.video_iterations:
-        strip["video_style"] = flicker(
-            f"video_style ({args.video_iterations} it/frame)",
-            video_style_frames(clip, style, args.video_iterations), clip)
+        runs[f"video_style {args.video_iterations} it/frame"] = \
+            lambda clip: video_style_frames(clip, style, args.video_iterations)
+    return runs
+
+
+def video_rows(models: dict, style, args) -> None:
+    """One row per run, its flicker and drift on each clip side by side."""
+    shot = clips(args)
+    print(f"{args.frames} frames, {args.video_size} px".ljust(30)
+          + "".join(f" {name + ' pan':^31}" for name in shot))
+    print(f"{'run':<30}" + f" {'t.error':>9} {'/contr':>6} {'lum x':>6} {'sharp':>6}"
+          * len(shot))
+    strips: dict = {name: {} for name in shot}
+    for run, frames_of in video_runs(models, style, args).items():
+        row = f"{run:<30}"
+        for name, clip in shot.items():
+            strips[name][run] = frames_of(clip)
+            row += flicker(strips[name][run], clip)
+        print(row, flush=True)
     if args.out is not None:
-        save_frames(args.out / f"{title.split()[0]}_frames.png", strip)
+        for name, runs in strips.items():
+            save_frames(args.out / f"{name}_frames.png",
+                        [v for k, v in runs.items() if "off" not in k and "floor" not in k])
 
 
-def save_frames(path: Path, rows: dict) -> None:
-    """One row per clip, its first, middle and last frames."""
+def save_frames(path: Path, rows: list) -> None:
+    """One row per run, its first, middle and last frames."""
     from imgfusion.io.write import write_image
 
     lines = []
-    for frames in rows.values():
+    for frames in rows:
         picks = [frames[0], frames[len(frames) // 2], frames[-1]]
         gap = np.ones((picks[0].shape[0], 4, 3), np.float32)
         lines.append(np.concatenate([picks[0], gap, picks[1], gap, picks[2]], axis=1))
@@ -329,8 +338,7 @@ def main() -> None:
                     device=torch.device("cpu"))
         print(f"weighted total loss fast / neural_style ({args.iterations} it): "
               f"{m['total_loss_ratio']:.2f}; speed-up {m['speedup']:.0f}x")
-    for title, clip in clips(args).items():
-        video_rows(title, clip, models, style, args)
+    video_rows(models, style, args)
 
 
 if __name__ == "__main__":
