@@ -22,7 +22,41 @@ and by ``video_style`` with its temporal loss (``--video-iterations`` per frame)
 scored by :func:`imgfusion.video.measures.temporal_errors` (the warped-difference error
 of ``bench/video_drift.py``, flow from the content clip); also divided by each clip's
 mean frame variance, since a flatter or darker result flickers less for that alone.
-The content clip against itself is the measure's floor.
+The content clip against itself is the measure's floor.  The same rows for
+``fast_video_style`` (the network per frame, each frame blended with the previous output
+warped into it where the flow is reliable: :mod:`imgfusion.trained.fast_video`) at each
+``--weights``, with drift: the last 2 frames' mean luminance over the first frame's
+(``lum x``) and their sharpness (variance of the Laplacian) over the first frame's,
+divided by the content clip's own ratio (``sharp``: the zoom softens the content
+itself; :func:`imgfusion.video.drift.drift`).  A second clip, a steady pan
+(:func:`imgfusion.video.drift.steady_pan`: whole pixels, no zoom), keeps its own
+brightness and sharpness, so drift there is the stylisation's.
+
+Flicker and drift, after training once and saving the model (``--model``: trained and
+saved when the file is missing, read when present; 96 s of training here)::
+
+    OMP_NUM_THREADS=1 python bench/fast_style.py --no-peer --video-iterations 0 \
+        --model /tmp/m.safetensors --set train_size=64 crops=48 steps=150
+    OMP_NUM_THREADS=1 python bench/fast_style.py --no-peer --model /tmp/m.safetensors \
+        --out /tmp/fastvid          # 2 min 24 s, with video_style
+
+    8 frames, 96 px                          zooming pan                     steady pan
+    run                              t.error /contr  lum x  sharp   t.error /contr  lum x  sharp
+    content clip (the floor)        3.43e-04  0.009  0.991  1.000  1.71e-06  0.000  1.000  1.000
+    fast_style per frame            3.62e-03  0.159  0.965  1.008  5.53e-03  0.350  1.014  0.987
+    fast_video_style 0.8            2.69e-04  0.012  0.980  1.006  1.46e-04  0.010  1.016  0.985
+    fast_video_style 0.9            1.82e-04  0.008  0.984  1.007  3.98e-05  0.003  1.016  1.038
+      0.9, keep_sharpness off       1.00e-04  0.005  0.983  0.488  3.98e-05  0.003  1.016  1.038
+    video_style 40 it/frame         5.12e-04  0.032  0.994  1.000  4.70e-05  0.003  1.000  1.000
+
+At its default weight 0.9 fast_video_style flickers 20x (zooming pan) and 140x (steady
+pan) less than fast_style per frame, and no more than video_style (0.36x and 0.85x its
+error), with brightness within 2 % and sharpness within 4 % of the first frame (over
+the clip's own).  Without keep_sharpness the blend of textures that do not line up
+halves the sharpness on the zooming pan (0.49); on the steady pan's whole-pixel shifts
+they line up and it changes nothing.  ``--out`` also saves, per clip, the first,
+middle and last frames of each run (rows: fast_style per frame, fast_video_style at 0.8
+and 0.9, video_style).
 
 Usage (one thread).  At the defaults (128 px, 1000 steps, the peer and video_style) it
 runs for tens of minutes on a 2-core CPU; the figures of issue 21's note came from the
@@ -81,11 +115,14 @@ from imgfusion.style.checks import as_rgb  # noqa: E402
 from imgfusion.trained import fast_measures as fm  # noqa: E402
 from imgfusion.trained.data import resize_image  # noqa: E402
 from imgfusion.trained.fast_balance import TrainingBalanceWarning  # noqa: E402
+from imgfusion.trained.fast_style import load_fast_style  # noqa: E402
 from imgfusion.trained.fast_train import train_fast_style  # noqa: E402
+from imgfusion.trained.fast_video import fast_video_style  # noqa: E402
 from imgfusion.trained.measures import compare  # noqa: E402
 from imgfusion.trained.perceptual import build_loss, loss_options  # noqa: E402
 from imgfusion.video.frames import from_frames  # noqa: E402
 from imgfusion.video.measures import temporal_errors  # noqa: E402
+from imgfusion.video.drift import drift, steady_pan  # noqa: E402
 from imgfusion.video.synthetic import camera_clip  # noqa: E402
 
 TRAIN = ("astronaut", "rocket", "camera", "brick", "grass", "immunohistochemistry")
@@ -113,6 +150,8 @@ def arguments() -> argparse.Namespace:
                     help="video_style's iterations per frame (0: not run)")
     ap.add_argument("--iterations", type=int, default=0,
                     help="also neural_style with this many iterations on the held-out photos")
+    ap.add_argument("--weights", type=float, nargs="+", default=[0.8, 0.9],
+                    help="fast_video_style's temporal weights to score")
     ap.add_argument("--no-peer", action="store_true", help="skip the stability_weight 0 peer")
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
     ap.add_argument("--style", default="hubble_deep_field",
@@ -120,18 +159,35 @@ def arguments() -> argparse.Namespace:
                          "blend toward a flat mean colour is a fair peer)")
     ap.add_argument("--out", type=Path, default=None,
                     help="folder for a strip per held-out photo: photo, result, blend")
+    ap.add_argument("--model", type=Path, default=None,
+                    help="the default-stability model's .safetensors: trained and saved "
+                         "there when missing, read from there (no training) when present")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
                     help="train_fast_style settings other than the defaults (numbers)")
     return ap.parse_args()
 
 
-def train(style, settings: dict) -> tuple:
+def train(style, settings: dict, path: Path | None = None):
+    """A model trained with ``settings``, saved to ``path`` (a temporary file when None)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return _train(style, settings, path or Path(tmp) / "m.safetensors")
+
+
+def saved_or_trained(style, settings: dict, path: Path | None):
+    """The model in ``path`` when it exists (no training), else trained and saved there."""
+    if path is not None and path.exists():
+        print(f"  model read from {path} (not trained: --set does not apply)")
+        return load_fast_style(path)
+    return train(style, settings, path)
+
+
+def _train(style, settings: dict, path: Path):
     content = [sample(n) for n in TRAIN]
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as said:
+    with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always", TrainingBalanceWarning)
         t0 = time.perf_counter()
-        trained = train_fast_style(content, style, path=str(Path(tmp) / "m.safetensors"),
-                                   device="cpu", progress=False, **settings)
+        trained = train_fast_style(content, style, path=str(path), device="cpu",
+                                   progress=False, **settings)
     seconds = time.perf_counter() - t0
     b = trained.report["balance"]
     print(f"  trained {trained.report['steps']} steps in {seconds:.0f} s; balance: "
@@ -167,11 +223,79 @@ def save_strip(path: Path, *images) -> None:
     write_image(path, np.concatenate(cells, axis=1), overwrite=True)
 
 
-def flicker(name: str, frames: list, clip) -> None:
+def flicker(frames: list, clip) -> str:
+    """The clip's temporal error (also over its contrast) and drift: the last 2 frames'
+    mean luminance over the first frame's, and their sharpness over the first frame's
+    divided by the content clip's own ratio (a zoom changes the content's sharpness)."""
     error = float(np.mean(temporal_errors(from_frames(frames, clip.fps), clip)))
     contrast = float(np.mean([f.var() for f in frames]))
-    print(f"{name:<34} {error:10.2e} {error / contrast:10.3f} "
-          f"{255 * float(np.mean(frames)):7.1f}")
+    d, own = drift(frames), drift(list(clip))
+    return (f" {error:9.2e} {error / contrast:6.3f} {d.luminance_ratio:6.3f} "
+            f"{d.sharpness_ratio / own.sharpness_ratio:6.3f}")
+
+
+def clips(args) -> dict:
+    """The zooming pan of Chelsea, and a steady pan (whole pixels, no zoom: the content
+    keeps its brightness and sharpness, so any drift is the stylisation's)."""
+    side = args.video_size
+    zoom = camera_clip(sample("chelsea"), frames=args.frames, radius=0, pan=(1.0, 2.0),
+                       zoom=1.01, size=(side, side)).video()
+    steady = steady_pan(sample("chelsea"), frames=args.frames, size=side).video()
+    return {"zooming": zoom, "steady": steady}
+
+
+def video_runs(models: dict, style, args) -> dict:
+    """name -> a function of a clip giving its stylised frames: each network per frame,
+    fast_video_style at each ``--weights`` (the last also without keep_sharpness), and
+    video_style."""
+    model = models["stability (default)"]
+    runs = {"content clip (the floor)": list}
+    for name, m in models.items():
+        label = "fast_style per frame" if m is model else f"fast_style, {name}"
+        runs[label] = lambda clip, m=m: [m(f, "cpu") for f in clip]
+    for w in args.weights:
+        runs[f"fast_video_style {w}"] = \
+            lambda clip, w=w: list(fast_video_style(clip, model, temporal_weight=w))
+    runs[f"  {args.weights[-1]}, keep_sharpness off"] = lambda clip: list(fast_video_style(
+        clip, model, temporal_weight=args.weights[-1], keep_sharpness=False))
+    if args.video_iterations:
+        runs[f"video_style {args.video_iterations} it/frame"] = \
+            lambda clip: video_style_frames(clip, style, args.video_iterations)
+    return runs
+
+
+def video_rows(models: dict, style, args) -> None:
+    """One row per run, its flicker and drift on each clip side by side."""
+    shot = clips(args)
+    print(f"{args.frames} frames, {args.video_size} px".ljust(30)
+          + "".join(f" {name + ' pan':^31}" for name in shot))
+    print(f"{'run':<30}" + f" {'t.error':>9} {'/contr':>6} {'lum x':>6} {'sharp':>6}"
+          * len(shot))
+    strips: dict = {name: {} for name in shot}
+    for run, frames_of in video_runs(models, style, args).items():
+        row = f"{run:<30}"
+        for name, clip in shot.items():
+            strips[name][run] = frames_of(clip)
+            row += flicker(strips[name][run], clip)
+        print(row, flush=True)
+    if args.out is not None:
+        for name, runs in strips.items():
+            save_frames(args.out / f"{name}_frames.png",
+                        [v for k, v in runs.items() if "off" not in k and "floor" not in k])
+
+
+def save_frames(path: Path, rows: list) -> None:
+    """One row per run, its first, middle and last frames."""
+    from imgfusion.io.write import write_image
+
+    lines = []
+    for frames in rows:
+        picks = [frames[0], frames[len(frames) // 2], frames[-1]]
+        gap = np.ones((picks[0].shape[0], 4, 3), np.float32)
+        lines.append(np.concatenate([picks[0], gap, picks[1], gap, picks[2]], axis=1))
+        lines.append(np.ones((4, lines[-1].shape[1], 3), np.float32))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_image(path, np.concatenate(lines[:-1], axis=0), overwrite=True)
 
 
 def video_style_frames(clip, style, iterations: int) -> list:
@@ -199,7 +323,7 @@ def main() -> None:
     print(f"fast_style: train_fast_style defaults{' with ' + str(settings) if settings else ''}"
           f"; style {args.style}; held out {', '.join(HELD_OUT)} at {args.size} px; "
           f"cpu, {torch.get_num_threads()} thread(s)")
-    models = {"stability (default)": train(style, settings)}
+    models = {"stability (default)": saved_or_trained(style, settings, args.model)}
     if not args.no_peer:
         models["stability 0"] = train(style, {**settings, "stability_weight": 0.0})
     loss = build_loss(style, (args.size, args.size), loss_options({}), torch.device("cpu"))
@@ -214,16 +338,7 @@ def main() -> None:
                     device=torch.device("cpu"))
         print(f"weighted total loss fast / neural_style ({args.iterations} it): "
               f"{m['total_loss_ratio']:.2f}; speed-up {m['speedup']:.0f}x")
-    clip = camera_clip(sample("chelsea"), frames=args.frames, radius=0, pan=(1.0, 2.0),
-                       zoom=1.01, size=(args.video_size, args.video_size)).video()
-    print(f"{'pan of chelsea, ' + str(args.frames) + ' frames':<34} {'t.error':>10} "
-          f"{'/contrast':>10} {'mean':>7}")
-    flicker("(the content clip: the floor)", list(clip), clip)
-    for name, model in models.items():
-        flicker(f"fast_style, {name}", [model(f, "cpu") for f in clip], clip)
-    if args.video_iterations:
-        flicker(f"video_style ({args.video_iterations} it/frame)",
-                video_style_frames(clip, style, args.video_iterations), clip)
+    video_rows(models, style, args)
 
 
 if __name__ == "__main__":

@@ -43,3 +43,12 @@ def check_fast_model_path(params) -> None:
         from .modelfile import check_model_file
 
         check_model_file(params["model_path"], "fast_style", field="model_path")
+
+
+def check_fast_video(params) -> None:
+    """fast_video_style: the model file's header, and the flow method's weights on disk."""
+    from ..video.flow_op import check_flow
+
+    check_fast_model_path(params)
+    check_flow({"method": params.get("flow_method", "dis"),
+                "preset": params.get("flow_preset", "medium")})

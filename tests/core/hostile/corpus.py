@@ -23,9 +23,10 @@ def _option(op: str, field: str, value: str) -> str:
     """A recipe whose step ``x`` (``op`` on the photo) sets ``field: value``."""
     inputs = {"neural_style": "content: $photo, style: $photo",
               "video_style": "video: $clip.video, style: $photo, frames_dir: frames",
-              "train_fast_style": "content: [$photo], style: $photo, path: m.safetensors"}[op]
+              "train_fast_style": "content: [$photo], style: $photo, path: m.safetensors",
+              "fast_video_style": "video: $clip.video, model_path: m.safetensors"}[op]
     clip = "  - {id: clip, op: synthetic_video, background: $photo, frames: 2}\n"
-    return (LOAD + (clip if op == "video_style" else "")
+    return (LOAD + (clip if "video" in op else "")
             + f"  - {{id: x, op: {op}, {inputs}, {field}: {value}}}\n")
 
 
@@ -46,6 +47,8 @@ OPTIONS = [
     ("neural_style", "coarse_to_fine", "[128]", "expected int"),
     ("train_fast_style", "stability_weight", "-1", "-1.0 is below the minimum 0"),
     ("train_fast_style", "stability_weight", "high", "expected float"),
+    ("fast_video_style", "temporal_weight", "1.5", "1.5 is above the maximum 1"),
+    ("fast_video_style", "keep_sharpness", "2", "expected bool"),
 ]
 
 CASES = [
