@@ -149,7 +149,11 @@ class LocalExecutor(Executor):
         return handle.result()
 
     def cancel(self, handles) -> None:
-        super().cancel(handles)
+        """Mark the pool abandoned; :meth:`close` (which the runner calls next) cancels
+        what has not started, from the pool's own manager thread.  A future cancelled
+        from this thread races that thread: when a worker dies meanwhile (SIGTERM to
+        the process group), Python 3.11's manager marks every pending future failed,
+        a cancelled one raises InvalidStateError there, and its traceback is printed."""
         self._abandon = True
 
     def close(self) -> None:

@@ -16,7 +16,7 @@ import uuid
 from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from tqdm import tqdm
 
@@ -96,11 +96,11 @@ def run_batch(job: BatchJob, items: list[Item], executor: Executor, *, chunk: in
     try:
         write_summary(out, job, {**result.summary(), "status": "running"})
         workers = max(1, getattr(executor, "workers", None) or 2)
-        _drive(job, Chunks(deque(todo), workers, chunk), executor, manifest, result, bar)
+        _drive(job, Chunks(deque(todo), workers, chunk), executor, manifest, result, bar,
+               stopping=lambda: write_summary(out, job, {**result.summary(),
+                                                         "status": "stopping"}))
     except KeyboardInterrupt as exc:
         result.interrupted, result.interruption = True, exc
-        # at once, before the settle: tasks still running read it and publish nothing more
-        write_summary(out, job, {**result.summary(), "status": "stopping"})
     finally:
         if todo:
             executor.close()
@@ -205,7 +205,10 @@ class _Queue:
 
 
 def _drive(job: BatchJob, chunks: Chunks, executor: Executor, manifest: Manifest,
-           result: BatchResult, bar) -> None:
+           result: BatchResult, bar, stopping: Callable[[], Any]) -> None:
+    """Submit, collect and note until every item is done; on any exit before that (Ctrl-C,
+    SIGTERM, an engine's error) ``stopping()`` first, so that tasks still running, or
+    starting before the cancel reaches them, publish nothing, then cancel."""
     q = _Queue(chunks)
     try:
         while q.chunks or q.suspects or q.inflight:
@@ -221,6 +224,7 @@ def _drive(job: BatchJob, chunks: Chunks, executor: Executor, manifest: Manifest
                 for rec in records:
                     _note(rec, manifest, result, bar)
     except BaseException:
+        stopping()
         executor.cancel(list(q.inflight))
         raise
 

@@ -85,18 +85,22 @@ class _Watch(testing.InterruptAfter):
         self.seen_status.append(("submit", _status(self.out)))
         return super().submit(fn, *args)
 
+    def cancel(self, handles):
+        self.seen_status.append(("cancel", _status(self.out)))
+        super().cancel(handles)
+
     def close(self):
         self.seen_status.append(("close", _status(self.out)))
         super().close()
 
 
-def test_the_driver_says_running_then_stopping_before_it_closes_the_executor(tree):
+def test_the_driver_says_stopping_before_it_cancels_and_closes_the_executor(tree):
     job, items, _ = prepare(tree / "recipe.yaml", [f"photo.path={tree / 'in'}/**/*.*"],
                             tree / "out")
     watch = _Watch(LocalExecutor(ExecutorOptions(workers=2)), 3, tree / "out")
     result = run_batch(job, items, watch, chunk=2, progress=False)
     assert result.exit_code == 130
     assert {s for w, s in watch.seen_status if w == "submit"} == {"running"}
-    assert watch.seen_status[-1] == ("close", "stopping")
+    assert watch.seen_status[-2:] == [("cancel", "stopping"), ("close", "stopping")]
     assert _status(tree / "out") == "interrupted"
     assert json.loads((tree / "out" / "batch.json").read_text())["run"] == result.done[0]["run"]
