@@ -176,7 +176,8 @@ def train(style, settings: dict, path: Path | None = None):
 def saved_or_trained(style, settings: dict, path: Path | None):
     """The model in ``path`` when it exists (no training), else trained and saved there."""
     if path is not None and path.exists():
-        print(f"  model read from {path} (not trained: --set does not apply)")
+        print(f"  model read from {path} (not trained: --set does not apply, and it was "
+              "trained for whatever style it was trained for, whatever --style says)")
         return load_fast_style(path)
     return train(style, settings, path)
 

@@ -85,9 +85,10 @@ def cmd_batch(args) -> int:
                               gpus_per_task=args.gpus_per_task)
     result = run_batch(job, items, spec.create(options), chunk=args.chunk, resume=args.resume)
     s = result.summary()
+    why = "interrupted" if result.interrupted else "rerun to finish"
+    not_run = f", {s['not_run']} not run ({why})" if result.interrupted or s["not_run"] else ""
     print(f"{len(items)} items: {s['done']} done, {s['failed']} failed, {s['skipped']} skipped"
-          + (f", {s['not_run']} not run (interrupted)" if result.interrupted else "")
-          + f" in {s['seconds']:.1f} s; manifest {result.manifest}")
+          f"{not_run} in {s['seconds']:.1f} s; manifest {result.manifest}")
     for r in result.failed:
         print(f"imgfusion: failed: {r['input']}: {r['error']}", file=sys.stderr)
     if result.interruption is not None:   # the CLI names it and exits 130 (Ctrl-C) or 143

@@ -42,11 +42,13 @@ class BatchResult:
 
     @property
     def exit_code(self) -> int:
-        return 130 if self.interrupted else (1 if self.failed else 0)
+        return 130 if self.interrupted else (1 if self.failed or self.not_run else 0)
 
     def summary(self) -> dict[str, Any]:
+        """``incomplete``: not interrupted, yet items were not run (another run took the
+        folder over, or the engine lost them): the rerun finishes them."""
         return {"status": "interrupted" if self.interrupted else
-                ("failed" if self.failed else "ok"),
+                ("failed" if self.failed else "incomplete" if self.not_run else "ok"),
                 "done": len(self.done), "failed": len(self.failed),
                 "skipped": len(self.skipped), "not_run": self.not_run,
                 "seconds": round(self.seconds, 3),
@@ -224,8 +226,10 @@ def _drive(job: BatchJob, chunks: Chunks, executor: Executor, manifest: Manifest
                 for rec in records:
                     _note(rec, manifest, result, bar)
     except BaseException:
-        stopping()
-        executor.cancel(list(q.inflight))
+        try:
+            stopping()
+        finally:                       # a second Ctrl-C inside stopping() still cancels
+            executor.cancel(list(q.inflight))
         raise
 
 

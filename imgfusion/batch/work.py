@@ -82,6 +82,8 @@ def _compute(job: BatchJob, item: Item) -> dict[str, Any]:
     before = stamps(item.inputs)
     error, attempts = None, 0
     while attempts <= job.retries:
+        if attempts and not run_is_current(Path(job.out), job.run):
+            raise RunStopped(job.run)      # no retry, and no failed line, for a stopped run
         attempts += 1
         try:
             outputs = _attempt(job, item, final, t0)
@@ -93,6 +95,8 @@ def _compute(job: BatchJob, item: Item) -> dict[str, Any]:
             error = _describe(exc)
             if _deterministic(exc):
                 break
+    if not run_is_current(Path(job.out), job.run):
+        raise RunStopped(job.run)
     return record(job, item, "failed", time.perf_counter() - t0, [], error, attempts)
 
 

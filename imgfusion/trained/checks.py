@@ -47,8 +47,7 @@ def check_fast_model_path(params) -> None:
 
 def check_fast_video(params) -> None:
     """fast_video_style: the model file's header, and the flow method's weights on disk."""
-    from ..video.flow_op import check_flow
+    from ..video.flow_op import check_flow_options
 
     check_fast_model_path(params)
-    check_flow({"method": params.get("flow_method", "dis"),
-                "preset": params.get("flow_preset", "medium")})
+    check_flow_options(params)

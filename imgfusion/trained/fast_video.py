@@ -59,9 +59,10 @@ def steadied(fresh: np.ndarray, frame: np.ndarray, previous: np.ndarray,
     ``weight`` toward ``previous_out`` warped into it where the flow is reliable, and
     there (``keep_sharpness``) given the fresh output's sharpness back; elsewhere the
     fresh output itself."""
+    from ..style.checks import as_rgb
     from ..video.temporal import restore_detail
 
-    back, c = reliable(frame, previous, flow)
+    back, c = reliable(as_rgb(frame, "video")[0], as_rgb(previous, "video")[0], flow)
     rgb, held = fresh[..., :3], c[..., None] > 0.5
     warped = warp(previous_out[..., :3], back, sharp=True)
     moved = np.where(held, np.clip(rgb + weight * (warped - rgb), 0, 1), rgb)
@@ -152,4 +153,4 @@ def fast_video_style(video: VideoKind, model: Value | None = None, *,
                                  keep_sharpness=bool(keep_sharpness), flow=flow)
 
     return Video(frames, fps=video.fps, frames=video.frames, size=video.size,
-                 source=f"fast_video_style of {video.source}")
+                 source=f"fast_video_style of {video.source}", audio=video.audio)

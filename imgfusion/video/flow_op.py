@@ -14,6 +14,7 @@ from typing import Annotated, Iterator, NamedTuple
 
 import numpy as np
 
+from ..errors import ParameterError
 from ..limits import COORD_MAX
 from ..operators import Data, Device, Range, operator
 from ..operators import Video as VideoKind
@@ -53,6 +54,15 @@ class FlowOutputs(NamedTuple):
 def check_flow(params) -> None:
     """Validation's check: a RAFT method's weights are on disk (offline)."""
     check_method(params.get("method", "dis"), params.get("preset", "medium"))
+
+
+def check_flow_options(params) -> None:
+    """:func:`check_flow` for an operator whose flow options are ``flow_method`` and
+    ``flow_preset`` (video_style, fast_video_style): the error names those fields."""
+    try:
+        check_method(params.get("flow_method", "dis"), params.get("flow_preset", "medium"))
+    except ParameterError as exc:
+        raise ParameterError(f"flow_{exc.field}", exc.message) from None
 
 
 @operator(check=check_flow)

@@ -20,10 +20,9 @@ def refuse_image_init(init: str) -> None:
 
 def check_video_style(params: Mapping[str, Any]) -> None:
     """Validation's check: the flow method's weights are on disk; an init it can use."""
-    from .flow_op import check_flow
+    from .flow_op import check_flow_options
 
-    check_flow({"method": params.get("flow_method", "dis"),
-                "preset": params.get("flow_preset", "medium")})
+    check_flow_options(params)
     refuse_image_init(params.get("init", "content"))
 
 

@@ -71,6 +71,9 @@ def test_an_item_finishing_after_the_stop_is_not_published(job_items, tree, monk
 
 def test_without_a_run_id_a_task_always_publishes(tree):
     assert run_is_current(tree, "")
+
+
+def test_without_batch_json_no_run_is_current(tree):
     assert not run_is_current(tree, "run-a")        # no batch.json: nobody is running it
 
 
@@ -104,3 +107,46 @@ def test_the_driver_says_stopping_before_it_cancels_and_closes_the_executor(tree
     assert watch.seen_status[-2:] == [("cancel", "stopping"), ("close", "stopping")]
     assert _status(tree / "out") == "interrupted"
     assert json.loads((tree / "out" / "batch.json").read_text())["run"] == result.done[0]["run"]
+
+
+def test_a_stopped_run_does_not_retry_a_failing_item_nor_record_it(tree, monkeypatch):
+    """The item fails, the run stops meanwhile: no second attempt, no "failed" line."""
+    logs = tree / "logs"
+    logs.mkdir()
+    first = sorted((tree / "in").rglob("*.png"))[0]
+    testing.write_recipe(tree, testing.test_load(logs, fail=first.name, times=3))
+    job, items, _ = prepare(tree / "recipe.yaml", [f"photo.path={first}"], tree / "out",
+                            retries=2)
+    (tree / "out").mkdir()
+    job = replace(job, run="run-a")
+    write_summary(tree / "out", job, {"status": "running"})
+    real = work.run_is_current
+    answers = iter([True])         # current when the item starts, stopped after attempt 1
+    monkeypatch.setattr(work, "run_is_current", lambda out, run: next(answers, False)
+                        and real(out, run))
+    assert run_chunk(job, items) == []
+    assert testing.runs(logs)[first.name] == 1
+    assert not (tree / "out" / "manifest.jsonl").exists()
+
+
+class _TakenOver(LocalExecutor):
+    """On its second submit another run of the same recipe takes the folder over."""
+
+    def __init__(self, job, out):
+        super().__init__(ExecutorOptions(workers=2))
+        self.job, self.out, self.submits = job, out, 0
+
+    def submit(self, fn, *args):
+        self.submits += 1
+        if self.submits == 2:
+            write_summary(self.out, replace(self.job, run="newer"), {"status": "running"})
+        return super().submit(fn, *args)
+
+
+def test_a_run_whose_folder_was_taken_over_is_incomplete_not_ok(tree, capsys):
+    job, items, _ = prepare(tree / "recipe.yaml", [f"photo.path={tree / 'in'}/**/*.*"],
+                            tree / "out")
+    result = run_batch(job, items, _TakenOver(job, tree / "out"), chunk=2, progress=False)
+    assert result.not_run > 0 and result.exit_code == 1
+    assert _status(tree / "out") == "incomplete"
+    assert len(result.done) + result.not_run == len(items)

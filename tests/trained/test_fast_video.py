@@ -158,3 +158,23 @@ def test_in_a_recipe_and_bad_values_exit_2_naming_step_and_field(model, tmp_path
     recipe.write_text(RECIPE.format(model=path, weight=0.8, method="dis"))
     assert main(["run", str(recipe)]) == 0
     assert len(list((tmp_path / "frames").glob("frame_*.png"))) == 3
+
+
+def test_missing_raft_weights_name_the_flow_method_field(monkeypatch, tmp_path):
+    import imgfusion.video.flow as flow
+    from imgfusion.errors import ParameterError
+    from imgfusion.trained.checks import check_fast_video
+    from imgfusion.video.style_checks import check_video_style
+
+    monkeypatch.setattr(flow, "raft_weights_path", lambda method: str(tmp_path / "no.pth"))
+    for check in (check_fast_video, check_video_style):
+        with pytest.raises(ParameterError, match="no.pth") as info:
+            check({"flow_method": "raft_small"})
+        assert info.value.field == "flow_method"
+
+
+def test_the_clips_audio_goes_through(model, pan, tmp_path):
+    from dataclasses import replace
+
+    out = fv.fast_video_style(replace(pan, audio=tmp_path / "clip.mp4"), model)
+    assert out.audio == tmp_path / "clip.mp4"
