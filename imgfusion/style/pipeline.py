@@ -190,6 +190,19 @@ def start_image(run: StyleRun, hw) -> torch.Tensor:
     return luminance_rgb(t)[:, :1].contiguous() if setup.luminance else t
 
 
+def with_content_detail(run: StyleRun, prev: torch.Tensor, hw) -> torch.Tensor:
+    """``prev`` (the level below) upsampled to ``hw`` plus the content's detail it could not
+    hold: the content at ``hw`` minus the content brought to ``prev``'s size and back."""
+    up = upsample(prev, hw)
+    if run.setup.content is None or not run.setup.content_w:
+        return up
+    c = resize(to_tensor(run.setup.content, run.device), hw)
+    detail = c - resize(resize(c, tuple(prev.shape[-2:])), hw)
+    if run.setup.luminance:
+        detail = luminance_rgb(detail)[:, :1]
+    return (up + detail.to(up.dtype)).clamp(0, 1).contiguous()
+
+
 def level_targets(run: StyleRun, hw) -> tuple[dict, Callable]:
     """(content features, style loss) of the content and style images at size ``hw``."""
     setup, dev, scale = run.setup, run.device, run.settings.losses.style_scale
@@ -239,7 +252,8 @@ def run_level(run: StyleRun, i: int, size_i, iters: int, prev: torch.Tensor | No
     ``on_snapshot(k, x, hw)`` is called every ``snapshot_every`` iterations."""
     hw = fit_size(run.base_hw, size_i)
     loss_fn = loss_function(run, *level_targets(run, hw))
-    x0 = start_image(run, hw) if prev is None else upsample(prev, hw)
+    x0 = (start_image(run, hw) if prev is None else with_content_detail(run, prev, hw)
+          if run.settings.schedule.content_detail else upsample(prev, hw))
     watch = Watch(progress=run.context.progress, on_snapshot=lambda k, x: on_snapshot(k, x, hw),
                   snapshot_every=int(run.settings.files.snapshot_every),
                   sync_every=int(run.settings.speed.sync_every),

@@ -45,6 +45,8 @@ OPTIONS = [
     ("neural_style", "tile_overlap", "true", "expected float, got a boolean"),
     ("neural_style", "coarse_to_fine", "-1", "-1 is below the minimum 0"),
     ("neural_style", "coarse_to_fine", "[128]", "expected int"),
+    ("neural_style", "content_detail", "2", "expected bool"),
+    ("neural_style", "content_detail", "[true]", "expected bool"),
     ("train_fast_style", "stability_weight", "-1", "-1.0 is below the minimum 0"),
     ("train_fast_style", "stability_weight", "high", "expected float"),
     ("fast_video_style", "temporal_weight", "1.5", "1.5 is above the maximum 1"),
