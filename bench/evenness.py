@@ -31,6 +31,24 @@ coarse_to_fine 128, c2f: the defaults since; sw1.5: the defaults with style_weig
     astronaut:hubble         sw1.5       1.89          1.75    0.460  0.109
     astronaut:hubble 512 px  c2f         1.67          3.33    0.573  0.127
 
+With the range penalty (range100, the defaults since) and with ``--set content_detail=true``
+(detail), 256 px, 2026-12-05, all five pairs::
+
+    pair                     tag       spread  worst/median  content  style
+    astronaut:hubble         range100    1.75          3.30    0.568  0.034
+    astronaut:hubble         detail      1.38          3.37    0.556  0.036
+    chelsea:brick            range100    1.22          2.43    0.653  0.044
+    chelsea:brick            detail      1.48          2.60    0.643  0.046
+    rocket:grass             range100    1.84          2.93    0.498  0.031
+    rocket:grass             detail      1.71          2.78    0.497  0.031
+    chelsea:coffee           range100    1.29          1.71    0.331  0.154
+    chelsea:coffee           detail      1.32          1.78    0.326  0.155
+    coffee:logo              range100    1.11          1.16    0.318  0.102
+    coffee:logo              detail      1.10          1.15    0.310  0.101
+
+content_detail is neutral at the default weights (content 1-3 % lower, style 0-5 % higher),
+so it stays opt-in.
+
 Halving style_weight under style_grid 2 gives the Gram run's content distance back but the
 cat's fur loses its bricks again (spread 2.03 > 2; the astronaut passes, 1.89): style_weight
 stays 3.
