@@ -36,20 +36,11 @@ import numpy as np
 from ..errors import ParameterError
 from ..operators import Device, InputPath, Range, Value, operator
 from ..operators import Video as VideoKind
-from ..video.flow import consistency, dense_flow, warp
+from ..video.flow import trusted_flow, warp
 from ..video.limits import FlowMethod, FlowPreset
 from ..values import Video
 from ..video.frames import as_video
 from .checks import check_fast_video
-
-
-def reliable(frame: np.ndarray, previous: np.ndarray,
-             flow: dict) -> tuple[np.ndarray, np.ndarray]:
-    """The flow from ``frame`` back to ``previous`` and its consistency map c (1 where
-    the previous frame, warped along it, can be trusted)."""
-    back = dense_flow(frame, previous, **flow)
-    forward = dense_flow(previous, frame, **flow)
-    return back, consistency(back, forward)
 
 
 def steadied(fresh: np.ndarray, frame: np.ndarray, previous: np.ndarray,
@@ -62,7 +53,7 @@ def steadied(fresh: np.ndarray, frame: np.ndarray, previous: np.ndarray,
     from ..style.checks import as_rgb
     from ..video.temporal import restore_detail
 
-    back, c = reliable(as_rgb(frame, "video")[0], as_rgb(previous, "video")[0], flow)
+    back, c = trusted_flow(as_rgb(frame, "video")[0], as_rgb(previous, "video")[0], **flow)
     rgb, held = fresh[..., :3], c[..., None] > 0.5
     warped = warp(previous_out[..., :3], back, sharp=True)
     moved = np.where(held, np.clip(rgb + weight * (warped - rgb), 0, 1), rgb)

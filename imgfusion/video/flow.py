@@ -180,6 +180,15 @@ def consistency(flow: np.ndarray, reverse: np.ndarray, *,
     return (~bad).astype(np.float32)
 
 
+def trusted_flow(frame: np.ndarray, neighbour: np.ndarray, *, method: str = "dis",
+                 preset: str = "medium", device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
+    """The flow from ``frame`` to ``neighbour`` and its consistency map c: 1 where
+    ``neighbour``, warped along it into ``frame``, can be trusted."""
+    options = {"method": method, "preset": preset, "device": device}
+    flow = dense_flow(frame, neighbour, **options)
+    return flow, consistency(flow, dense_flow(neighbour, frame, **options))
+
+
 def flow_to_rgb(flow: np.ndarray, max_motion: float | None = None) -> np.ndarray:
     """The usual colour wheel: hue = direction, saturation = speed (relative to
     ``max_motion``, default the largest in this flow)."""

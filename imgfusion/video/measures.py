@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..operators import Data, Device, Labels, OutputPath, Videos, WorkDir, operator
 from ..operators import Video as VideoKind
-from .flow import consistency, dense_flow, warp
+from .flow import trusted_flow, warp
 from .flow_op import check_flow
 from ..values import Video
 from .frames import as_video
@@ -36,9 +36,8 @@ def flow_pairs(content: Video, *, method: str = "dis", preset: str = "medium",
     prev = None
     for t, frame in enumerate(content):
         if prev is not None:
-            back = dense_flow(frame, prev, method=method, preset=preset, device=device)
-            fwd = dense_flow(prev, frame, method=method, preset=preset, device=device)
-            yield FramePair(t, back, consistency(back, fwd))
+            yield FramePair(t, *trusted_flow(frame, prev, method=method, preset=preset,
+                                             device=device))
         prev = frame
 
 

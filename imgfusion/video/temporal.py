@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from ..checks import LUMA_STANDARDS
 from .drift import detail, sharpness, sharpness_gain
-from .flow import consistency, dense_flow, warp
+from .flow import trusted_flow, warp
 
 
 @dataclass
@@ -90,9 +90,7 @@ def neighbour_targets(frame: np.ndarray, neighbours: Sequence[tuple], *, method:
     the mask has just reached is free, not pulled towards the unstylised content."""
     raw = []
     for j, content, styled, *mask in neighbours:
-        to_it = dense_flow(frame, content, method=method, preset=preset, device=device)
-        back = dense_flow(content, frame, method=method, preset=preset, device=device)
-        c = consistency(to_it, back)
+        to_it, c = trusted_flow(frame, content, method=method, preset=preset, device=device)
         if mask and mask[0] is not None:
             c = c * warp(mask[0], to_it)
         raw.append((j, carried(frame, content, styled, to_it, carry), c))

@@ -12,6 +12,7 @@ from imgfusion.trained.fast_style import FastStyleModel, fast_style
 from imgfusion.trained.modelfile import save_model
 from imgfusion.trained.transform_net import build
 from imgfusion.video.drift import drift, steady_pan
+from imgfusion.video.flow import trusted_flow
 from imgfusion.video.frames import from_frames
 from imgfusion.video.measures import temporal_errors
 from imgfusion.video.synthetic import camera_clip
@@ -78,7 +79,7 @@ def test_pixels_without_a_reliable_flow_take_the_fresh_output(pan):
     frames = list(pan)
     fresh, previous_out = flickering(1)(frames[1]), flickering(2)(frames[0])
     flow = {"method": "dis", "preset": "medium", "device": "cpu"}
-    _, c = fv.reliable(frames[1], frames[0], flow)
+    _, c = trusted_flow(frames[1], frames[0], **flow)
     assert 0.01 < (c == 0).mean() < 0.6    # the pan brings new pixels in at two sides
     for keep in (True, False):
         out = fv.steadied(fresh, frames[1], frames[0], previous_out, weight=0.9,
