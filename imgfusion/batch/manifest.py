@@ -11,9 +11,9 @@ the latest line per input, in input order.  ``batch.json`` says which recipe the
 folder belongs to (its hash), which run holds it and how that run went
 (``running``, ``stopping`` from a Ctrl-C until the count is done, then ``ok``,
 ``failed``, ``interrupted`` or ``incomplete``: items not run though nobody stopped
-the run, e.g. a newer run took the folder over), and which items failed.  A worker publishes an item
-only while ``batch.json`` names its run as running: a task its engine could not
-stop (Dask) changes nothing after the driver has counted.
+the run, e.g. a newer run took the folder over), and which items failed.  A worker
+publishes an item only while ``batch.json`` names its run as running: a task its
+engine could not stop (Dask) changes nothing after the driver has counted.
 """
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ import shutil
 import time
 import traceback
 import uuid
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
@@ -44,22 +45,24 @@ class RunStopped(Exception):
     newer run took the folder over): the task publishes and records nothing more."""
 
 
+def still_current(job: BatchJob) -> None:
+    """Raise :class:`RunStopped` once ``batch.json`` no longer names this job's run as
+    running."""
+    if not run_is_current(Path(job.out), job.run):
+        raise RunStopped(job.run)
+
+
 def run_chunk(job: BatchJob, items: list[Item]) -> list[dict[str, Any]]:
     """Run each item of a chunk; item failures are reported, not raised.  Once the run is
     no longer current the chunk ends, its remaining items left for the next run."""
-    records = []
-    for item in items:
-        rec = run_item(job, item) if run_is_current(Path(job.out), job.run) else None
-        if rec is None:
-            break
-        records.append(rec)
-    return records
+    return list(takewhile(lambda rec: rec is not None, (run_item(job, i) for i in items)))
 
 
 def run_item(job: BatchJob, item: Item) -> dict[str, Any] | None:
     """Run one item (unless its folder is already complete) and append its manifest line;
     None if the run stopped before the item was published."""
     try:
+        still_current(job)
         rec = published_record(job, item) or _compute(job, item)
     except RunStopped:
         return None
@@ -82,8 +85,8 @@ def _compute(job: BatchJob, item: Item) -> dict[str, Any]:
     before = stamps(item.inputs)
     error, attempts = None, 0
     while attempts <= job.retries:
-        if attempts and not run_is_current(Path(job.out), job.run):
-            raise RunStopped(job.run)      # no retry, and no failed line, for a stopped run
+        if attempts:
+            still_current(job)             # no retry, and no failed line, for a stopped run
         attempts += 1
         try:
             outputs = _attempt(job, item, final, t0)
@@ -95,8 +98,7 @@ def _compute(job: BatchJob, item: Item) -> dict[str, Any]:
             error = _describe(exc)
             if _deterministic(exc):
                 break
-    if not run_is_current(Path(job.out), job.run):
-        raise RunStopped(job.run)
+    still_current(job)
     return record(job, item, "failed", time.perf_counter() - t0, [], error, attempts)
 
 
@@ -114,8 +116,7 @@ def _attempt(job: BatchJob, item: Item, final: Path, t0: float) -> list[str]:
         marker = {"sha": job.sha, "inputs": list(item.inputs), "stamps": stamps(item.inputs),
                   "outputs": outputs, "seconds": round(time.perf_counter() - t0, 4)}
         (tmp / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
-        if not run_is_current(Path(job.out), job.run):
-            raise RunStopped(job.run)
+        still_current(job)
         _publish(tmp, final, job, item)
         return outputs
     finally:
