@@ -18,25 +18,22 @@ already there is read back, not run again: delete it to re-run) and prints, per 
 ``--sheet`` writes a contact sheet (content | style | result per row) of the runs listed.
 
 Figures (256 px, real weights, 2026-12-05; gramold / grid2old: style_grid 1 / 2 before
-coarse_to_fine 128, c2f: the defaults since; sw1.5: the defaults with style_weight 1.5)::
+coarse_to_fine 128, c2f: the defaults since; sw1.5: the defaults with style_weight 1.5;
+range100: the defaults since the range penalty; detail: range100 with
+``--set content_detail=true``)::
 
     pair                     tag       spread  worst/median  content  style
     astronaut:hubble         gramold     2.70          1.55    0.374  0.369
     astronaut:hubble         grid2old    1.50          2.47    0.599  0.118
     astronaut:hubble         c2f         1.68          3.41    0.603  0.040
+    astronaut:hubble         sw1.5       1.89          1.75    0.460  0.109
+    astronaut:hubble         range100    1.75          3.30    0.568  0.034
+    astronaut:hubble         detail      1.38          3.37    0.556  0.036
+    astronaut:hubble 512 px  c2f         1.67          3.33    0.573  0.127
     chelsea:brick            gramold     2.57          1.73    0.480  0.062
     chelsea:brick            grid2old    1.59          1.95    0.585  0.060
     chelsea:brick            c2f         1.23          2.35    0.653  0.045
     chelsea:brick            sw1.5       2.03          2.10    0.473  0.107
-    astronaut:hubble         sw1.5       1.89          1.75    0.460  0.109
-    astronaut:hubble 512 px  c2f         1.67          3.33    0.573  0.127
-
-With the range penalty (range100, the defaults since) and with ``--set content_detail=true``
-(detail), 256 px, 2026-12-05, all five pairs::
-
-    pair                     tag       spread  worst/median  content  style
-    astronaut:hubble         range100    1.75          3.30    0.568  0.034
-    astronaut:hubble         detail      1.38          3.37    0.556  0.036
     chelsea:brick            range100    1.22          2.43    0.653  0.044
     chelsea:brick            detail      1.48          2.60    0.643  0.046
     rocket:grass             range100    1.84          2.93    0.498  0.031
