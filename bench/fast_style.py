@@ -205,8 +205,8 @@ def stills(name: str, model, style, loss, photos, folder: Path | None = None) ->
         alpha, blend = fm.blend_peer(loss, photo, style, d.content)
         if folder is not None:
             colour = style.reshape(-1, 3).mean(axis=0)
-            save_strip(folder / f"{name.split()[0]}_{label}.png", photo, out,
-                       fm.pixel_blend(photo, colour, alpha))
+            save_sheet(folder / f"{name.split()[0]}_{label}.png",
+                       [photo, out, fm.pixel_blend(photo, colour, alpha)], 3)
         mine = fm.style_image_distance(loss, photo, style)
         print(f"{name:<16} {label:<8} {d.content:7.3f} {mine:7.3f} {d.content / mine:7.2f} "
               f"{d.style:7.3f} {own.style:7.3f} {alpha:6.2f} {blend.style:7.3f} "
@@ -214,14 +214,17 @@ def stills(name: str, model, style, loss, photos, folder: Path | None = None) ->
               f"{fm.luminance_ratio(out, photo):6.2f}")
 
 
-def save_strip(path: Path, *images) -> None:
-    """The images side by side, 4 px apart, as an 8-bit PNG (replacing an earlier strip)."""
+def save_sheet(path: Path, images: list, columns: int) -> None:
+    """The images in rows of ``columns``, 4 px apart, as an 8-bit PNG (replacing an
+    earlier one): the layout operator's ``contact_sheet``, unlabelled, at the images' size."""
     from imgfusion.io.write import write_image
+    from imgfusion.layout.contact_sheets import contact_sheet
 
-    gap = np.ones((images[0].shape[0], 4, 3), np.float32)
-    cells = [x for im in images for x in (as_rgb(im, "image")[0], gap)][:-1]
+    rgb = [as_rgb(im, "image")[0] for im in images]
+    sheet = contact_sheet(rgb, columns=columns, cell=max(rgb[0].shape[:2]), padding=4,
+                          label=False)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_image(path, np.concatenate(cells, axis=1), overwrite=True)
+    write_image(path, sheet, overwrite=True)
 
 
 def flicker(frames: list, clip) -> str:
@@ -281,22 +284,9 @@ def video_rows(models: dict, style, args) -> None:
         print(row, flush=True)
     if args.out is not None:
         for name, runs in strips.items():
-            save_frames(args.out / f"{name}_frames.png",
-                        [v for k, v in runs.items() if "off" not in k and "floor" not in k])
-
-
-def save_frames(path: Path, rows: list) -> None:
-    """One row per run, its first, middle and last frames."""
-    from imgfusion.io.write import write_image
-
-    lines = []
-    for frames in rows:
-        picks = [frames[0], frames[len(frames) // 2], frames[-1]]
-        gap = np.ones((picks[0].shape[0], 4, 3), np.float32)
-        lines.append(np.concatenate([picks[0], gap, picks[1], gap, picks[2]], axis=1))
-        lines.append(np.ones((4, lines[-1].shape[1], 3), np.float32))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_image(path, np.concatenate(lines[:-1], axis=0), overwrite=True)
+            shown = [v for k, v in runs.items() if "off" not in k and "floor" not in k]
+            save_sheet(args.out / f"{name}_frames.png",    # first, middle and last frames
+                       [f[i] for f in shown for i in (0, len(f) // 2, -1)], 3)
 
 
 def video_style_frames(clip, style, iterations: int) -> list:
