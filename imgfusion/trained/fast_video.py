@@ -170,7 +170,8 @@ def fast_video_style(video: VideoKind, model: Value | None = None, *,
     ``out = fresh + temporal_weight · c · (warped previous output - fresh)``, where c is
     Ruder et al.'s consistency map (0 at disocclusions, motion boundaries and pixels
     that come from outside the previous frame: there the output is the network's fresh
-    output).  The first frame is fast_style's.  Lazy: the frames are computed as the
+    output).  The warped previous output is first lit as the content's lighting changed
+    (a fade, a light switched on), so the output follows them at once.  The first frame is fast_style's.  Lazy: the frames are computed as the
     video is read, one frame of state kept.  Alpha is kept, grey frames are styled as
     RGB.
 
