@@ -96,8 +96,10 @@ def lit(now: tuple, before: tuple, back: np.ndarray, held: np.ndarray) -> np.nda
     content = np.log((means[0].mean(-1, keepdims=True) + eps)
                      / (means[1].mean(-1, keepdims=True) + eps))
     output = np.log((means[2] + eps) / (means[3] + eps))
-    share = ((trust * content * output).sum(axis=(0, 1))
-             / (trust * (content ** 2 + LIGHTING_FLOOR ** 2)).sum())
+    spread = float((trust * (content ** 2 + LIGHTING_FLOOR ** 2)).sum())
+    if spread <= 0:  # no reliable pixel: nothing is carried, nothing to light
+        return np.ones(held.shape + (3,), np.float32)
+    share = (trust * content * output).sum(axis=(0, 1)) / spread
     gain = np.exp(content * share).astype(np.float32)
     return cv2.resize(gain, held.shape[::-1], interpolation=cv2.INTER_LINEAR)
 

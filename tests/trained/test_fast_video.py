@@ -127,6 +127,13 @@ def test_the_broad_change_is_averaged_over_reliable_pixels_only():
     assert (trust[:, cols] > 0.3).all() and trust[:, ~cols].max() < trust[:, cols].min()
 
 
+def test_no_reliable_pixel_lights_nothing(pan):
+    frames = list(pan)
+    gain = fv.lit((frames[1], frames[1]), (frames[0], frames[0]),
+                  np.zeros((48, 48, 2), np.float32), np.zeros((48, 48), bool))
+    assert np.array_equal(gain, np.ones((48, 48, 3), np.float32))
+
+
 def test_alpha_and_grey_frames(model, pan):
     frames = [np.dstack([f, np.full(f.shape[:2], 0.5, np.float32)]) for f in pan]
     out = list(fv.fast_video_style(from_frames(frames), model, temporal_weight=0.8))
