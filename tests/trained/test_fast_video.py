@@ -82,8 +82,8 @@ def test_pixels_without_a_reliable_flow_take_the_fresh_output(pan):
     _, c = trusted_flow(frames[1], frames[0], **flow)
     assert 0.01 < (c == 0).mean() < 0.6    # the pan brings new pixels in at two sides
     for keep in (True, False):
-        out = fv.steadied(fresh, frames[1], frames[0], previous_out, weight=0.9,
-                          keep_sharpness=keep, flow=flow)
+        out = fv.steadied(fresh, frames[1], (frames[0], previous_out, frames[0]),
+                          weight=0.9, keep_sharpness=keep, flow=flow)
         assert np.array_equal(out[c == 0], fresh[c == 0])
         assert not np.allclose(out[c == 1], fresh[c == 1], atol=0.01)
 
@@ -97,6 +97,41 @@ def test_no_brightness_or_sharpness_drift_over_a_clip(chelsea):
     assert abs(kept.luminance_ratio / base.luminance_ratio - 1) < 0.05
     assert abs(kept.sharpness_ratio / base.sharpness_ratio - 1) < 0.15
     assert soft.sharpness_ratio < 0.8 * base.sharpness_ratio   # what keep_sharpness is for
+
+
+def dimmed(clip, to: float) -> list:
+    """The frames of ``clip`` dimmed linearly to ``to`` of their brightness."""
+    frames = list(clip)
+    return [(f * (1 - (1 - to) * t / (len(frames) - 1))).astype(np.float32)
+            for t, f in enumerate(frames)]
+
+
+def test_a_fade_reaches_the_output_at_once_and_flicker_stays_held(chelsea):
+    fade = dimmed(steady_pan(chelsea, frames=8, size=48, pan=(0.5, 1.5)).video(), 0.5)
+    per_frame = list(fv.consistent_frames(iter(fade), flickering(), weight=0))
+    held = list(fv.consistent_frames(iter(fade), flickering(), weight=0.9))
+    lag = [h.mean() / p.mean() - 1 for h, p in zip(held, per_frame)]
+    assert max(abs(v) for v in lag) < 0.03      # carrying the old output alone: 0.5 and more
+    assert error(held, from_frames(fade)) < 0.5 * error(per_frame, from_frames(fade))
+
+
+def test_the_broad_change_is_averaged_over_reliable_pixels_only():
+    values = np.zeros((40, 40, 1), np.float32)
+    values[:, :20] = 0.3                      # a change on the left...
+    values[:, 20:] = 9.0                      # ...and garbage where the flow fails
+    where = np.zeros((40, 40), bool)
+    where[:, :20] = True
+    (means,), trust = fv.broad_means([values], where)
+    cols = np.linspace(0, 39, means.shape[1]) < 20
+    assert np.allclose(means[:, cols], 0.3, atol=1e-5)   # the garbage never leaks in
+    assert (trust[:, cols] > 0.3).all() and trust[:, ~cols].max() < trust[:, cols].min()
+
+
+def test_no_reliable_pixel_lights_nothing(pan):
+    frames = list(pan)
+    gain = fv.lit((frames[1], frames[1]), (frames[0], frames[0]),
+                  np.zeros((48, 48, 2), np.float32), np.zeros((48, 48), bool))
+    assert np.array_equal(gain, np.ones((48, 48, 3), np.float32))
 
 
 def test_alpha_and_grey_frames(model, pan):
