@@ -282,3 +282,28 @@ def copy_region(image, region, x, to_padded, clip=False):
                     image[i, j, c] = min(max(x[c, i + 1, j + 1], 0.0), 1.0)
                 elif region[i, j]:
                     image[i, j, c] = x[c, i + 1, j + 1]
+
+
+@njit(**_SERIAL)
+def finest_diag(region, top, bottom, left, right):
+    """The finest level's padded ``diag``: |N_p| on the region, 4 less the truncated
+    sides (top, bottom, left, right: where the crop meets the image's edge) p lies on."""
+    h, w = region.shape
+    diag = np.zeros((h + 3, w + 3), np.float32)
+    for i in range(h):
+        cut = (top and i == 0) + (bottom and i == h - 1)
+        for j in range(w):
+            if region[i, j]:
+                diag[i + 1, j + 1] = 4 - cut - (left and j == 0) - (right and j == w - 1)
+    return diag
+
+
+@njit(cache=True, nogil=True)  # no fastmath: a correctly rounded division
+def positive_inverse(d):
+    """1 / d where d > 0, 0 elsewhere (2-D float32)."""
+    out = np.zeros_like(d)
+    one = np.float32(1.0)
+    for i in range(d.shape[0]):
+        for j in range(d.shape[1]):
+            out[i, j] = one / d[i, j] if d[i, j] > 0 else np.float32(0.0)
+    return out

@@ -114,8 +114,7 @@ class Level:
     orphans: tuple | None = None
 
     def __post_init__(self):
-        self.invd = np.zeros_like(self.diag)
-        np.divide(1.0, self.diag, out=self.invd, where=self.diag > 0)
+        self.invd = k.positive_inverse(self.diag)
         self.invr = mc.row_safe_inverse(self.stencil) if self.stencil.shape[0] else None
 
     @property
@@ -176,14 +175,7 @@ def truncated_sides(region: np.ndarray) -> tuple[bool, bool, bool, bool]:
 
 def finest_level(region: np.ndarray) -> Level:
     """The 5-point level of the region: |N_p| is 4 less the truncated sides p lies on."""
-    h, w = region.shape
-    count = np.full((h, w), 4.0, np.float32)
-    for cut, side in zip((np.s_[0], np.s_[-1], np.s_[:, 0], np.s_[:, -1]),
-                         truncated_sides(region)):
-        if side:
-            count[cut] -= 1
-    diag = np.zeros((h + 3, w + 3), np.float32)
-    diag[1:h + 1, 1:w + 1] = np.where(region, count, 0)
+    diag = k.finest_diag(region, *truncated_sides(region))
     return Level(diag, np.zeros((0, 1, 1), np.float32), diag == 4)
 
 
