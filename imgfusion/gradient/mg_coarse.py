@@ -44,26 +44,31 @@ def _w1(ip, ic, hc):
 
 @njit(**_OPTS)
 def classify(interior, hc, wc, kind, orphan):
-    """Coarse ``kind`` (0 none, 1 point-active, 2 orphan parent) and fine ``orphan`` flags."""
+    """Coarse ``kind`` (0 none, 1 point-active, 2 orphan parent) and fine ``orphan`` flags.
+
+    An orphan's floor pixel is one of the even neighbours it lacks, so its
+    coarse point never becomes point-active: one pass sets both kinds.
+    """
     hp, wp = interior.shape
     for ip in range(1, hp - 2):
+        odd_i, ic = (ip - 1) % 2, (ip - 1) // 2 + 1
         for jp in range(1, wp - 2):
             if not interior[ip, jp]:
                 continue
-            odd_i, odd_j = (ip - 1) % 2, (jp - 1) % 2
-            if not (odd_i or odd_j):
-                kind[(ip - 1) // 2 + 1, (jp - 1) // 2 + 1] = 1
+            odd_j = (jp - 1) % 2
+            if odd_i and odd_j:
+                supported = (interior[ip - 1, jp - 1] or interior[ip - 1, jp + 1]
+                             or interior[ip + 1, jp - 1] or interior[ip + 1, jp + 1])
+            elif odd_i:
+                supported = interior[ip - 1, jp] or interior[ip + 1, jp]
+            elif odd_j:
+                supported = interior[ip, jp - 1] or interior[ip, jp + 1]
+            else:
+                kind[ic, (jp - 1) // 2 + 1] = 1
                 continue
-            supported = False
-            for a in (-odd_i, odd_i):
-                for b in (-odd_j, odd_j):
-                    supported |= interior[ip + a, jp + b]
             if not supported:
                 orphan[ip, jp] = True
-    for ip in range(1, hp - 2):
-        for jp in range(1, wp - 2):
-            if orphan[ip, jp]:
-                kind[(ip - 1) // 2 + 1, (jp - 1) // 2 + 1] = 2
+                kind[ic, (jp - 1) // 2 + 1] = 2
 
 
 @njit(**_OPTS)
@@ -400,10 +405,19 @@ def row_safe_inverse(stencil: np.ndarray) -> np.ndarray:
     measured: at most 0.69 of it, 1/3 in the regular interior) this is 1 /
     S_centre; elsewhere the larger diagonal keeps :func:`smooth_rows` contracting.
     """
-    d = np.maximum(stencil[4], np.abs(stencil[3]) + np.abs(stencil[5]))
     out = np.zeros_like(stencil[4])
-    np.divide(1.0, d, out=out, where=stencil[4] > 0)
+    _row_safe_inverse(stencil, out)
     return out
+
+
+@njit(cache=True, nogil=True)  # no fastmath: a correctly rounded division, as NumPy's
+def _row_safe_inverse(stencil, out):
+    one = np.float32(1.0)
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            if stencil[4, i, j] > 0:
+                out[i, j] = one / max(stencil[4, i, j],
+                                      abs(stencil[3, i, j]) + abs(stencil[5, i, j]))
 
 
 @njit(**_PAR)
