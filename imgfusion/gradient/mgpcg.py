@@ -10,9 +10,9 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   two repairs (the far-edge copy, and *orphans*: region pixels with no even
   neighbour in the region, e.g. one-pixel lines, hang on a coarse point of
   their own), and each coarse operator is the Galerkin product P^T A P, a
-  9-point stencil (:mod:`.mg_coarse`).  Where the neighbourhood is regular
-  region all points share one stencil, computed once, so the setup is linear
-  and cheap.  Coarsening stops at :data:`COARSEST_CELLS` cells, solved by a
+  9-point stencil (:mod:`.mg_coarse`; the product: :mod:`.mg_galerkin`).
+  Where the neighbourhood is regular region all points share one stencil,
+  computed once, so the setup is linear and cheap.  Coarsening stops at :data:`COARSEST_CELLS` cells, solved by a
   sparse LU.  Measured on 256^2-512^2 masks (ellipse, ring, square, grid of
   lines, half-image touching three borders), CG steps to 1e-6: 13-15 with
   re-discretised coarse stencils on "any child" masks (the coarse Dirichlet
@@ -37,7 +37,20 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   the finest level sets the rate), zebra sweeps on the finest level too (6 ->
   7-8 CG steps), the red-black write-back as a blend of the whole row instead
   of a stride-2 loop (no faster), one float32 PCG round to 1e-6 (float32 stalls
-  near 2e-6: 7 steps instead of 4 + 2).
+  near 2e-6: 7 steps instead of 4 + 2).  Later (one thread, load 2-3, whole
+  1024^2 solves A/B interleaved in one process, 15 rounds, thread CPU time):
+  the far points' run of each row with the shared stencil as constants, the
+  other points from the planes in a second short pass (level-1 residual 0.27
+  -> 0.24 ms warm, 0.61 -> 0.61 with a cold cache, levels 2-3 slower: the
+  planes are not what these passes wait on); the finest sweep from zero not
+  stored but recomputed by the prolongation pass (that pass 3.0 -> 2.3 ms, the
+  other 4.1 -> 4.6: the same solve time, ratio 1.000); the coarse levels' sweep
+  from zero, residual and restriction fused as on the finest level (the
+  odd rows reading ``invr b`` of their neighbours: 2.8% slower); the black
+  cells of the finest sweep from zero in place with a stride-2 loop (0.63 ->
+  3.0 ms: LLVM gathers), CG's ``x += alpha p`` as a loop of its own (1.5 ->
+  2.1 ms), :func:`.mg_kernels.copy_region` with the channels outside (1.3 ->
+  1.7 ms).
 * **Precision.** Mixed-precision iterative refinement (:mod:`.mg_cg`): float32
   PCG corrections of the float64 iterate, until its float64 residual meets ``tol``.
 * **Reuse.** The levels depend only on the region: :func:`levels_for` keeps
@@ -80,6 +93,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from . import mg_coarse as mc
+from . import mg_galerkin
 from . import mg_kernels as k
 from .mask_cache import cached
 from .mg_cg import INNER_REDUCTION, MAX_ITERATIONS, dot, solve  # noqa: F401 (re-exported)
@@ -191,7 +205,7 @@ def coarser_level(fine: Level) -> Level:
     mc.far_points(fine.far, hc, wc, far)
     far &= kind == 1
     stencil = np.zeros((9, hc + 3, wc + 3), np.float32)
-    mc.galerkin(fine.stencil, fine.diag, orphan, kind, far, stencil)
+    mg_galerkin.galerkin(fine.stencil, fine.diag, orphan, kind, far, stencil)
     level = Level(stencil[4], stencil, far)
     level.m1 = (kind == 1).astype(np.float32)
     return level
