@@ -37,20 +37,20 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   the finest level sets the rate), zebra sweeps on the finest level too (6 ->
   7-8 CG steps), the red-black write-back as a blend of the whole row instead
   of a stride-2 loop (no faster), one float32 PCG round to 1e-6 (float32 stalls
-  near 2e-6: 7 steps instead of 4 + 2).  Later (one thread, load 2-3, whole
-  1024^2 solves A/B interleaved in one process, 15 rounds, thread CPU time):
-  the far points' run of each row with the shared stencil as constants, the
-  other points from the planes in a second short pass (level-1 residual 0.27
-  -> 0.24 ms warm, 0.61 -> 0.61 with a cold cache, levels 2-3 slower: the
-  planes are not what these passes wait on); the finest sweep from zero not
-  stored but recomputed by the prolongation pass (that pass 3.0 -> 2.3 ms, the
-  other 4.1 -> 4.6: the same solve time, ratio 1.000); the coarse levels' sweep
-  from zero, residual and restriction fused as on the finest level (the
-  odd rows reading ``invr b`` of their neighbours: 2.8% slower); the black
-  cells of the finest sweep from zero in place with a stride-2 loop (0.63 ->
-  3.0 ms: LLVM gathers), CG's ``x += alpha p`` as a loop of its own (1.5 ->
-  2.1 ms), :func:`.mg_kernels.copy_region` with the channels outside (1.3 ->
-  1.7 ms).
+  near 2e-6: 7 steps instead of 4 + 2).  Later (one thread, load 2-3, thread
+  CPU time at 1024^2: a kernel alone, or whole solves A/B interleaved in one
+  process, 15 rounds): each row's run of far points with the shared stencil
+  as constants, the other points from the planes in a second short pass
+  (level-1 residual 0.27 -> 0.24 ms warm, 0.61 -> 0.61 with a cold cache,
+  levels 2-3 slower: the planes are not what these passes wait on); the
+  finest sweep from zero not stored but recomputed by the prolongation pass
+  (smooth_restrict 3.0 -> 2.3 ms, prolong_smooth_back 4.1 -> 4.6: the same
+  solve time, ratio 1.000); the coarse levels' sweep from zero, residual and
+  restriction fused as on the finest level (the odd rows reading ``invr b``
+  of their neighbours: 2.8% slower); the black cells of the finest sweep
+  from zero in place with a stride-2 loop (0.63 -> 3.0 ms: LLVM gathers),
+  CG's ``x += alpha p`` as a loop of its own (1.5 -> 2.1 ms),
+  :func:`.mg_kernels.copy_region` with the channels outside (1.3 -> 1.7 ms).
 * **Precision.** Mixed-precision iterative refinement (:mod:`.mg_cg`): float32
   PCG corrections of the float64 iterate, until its float64 residual meets ``tol``.
 * **Reuse.** The levels depend only on the region: :func:`levels_for` keeps
@@ -63,13 +63,21 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   work arrays are trimmed when a solve ends, so an 8192^2 blend keeps only
   its result (bench/poisson_big.py; :data:`BYTES_PER_CELL`).
 * **Speed.** ``python bench/poisson_speed.py --sizes 1024 2048 --solvers mgpcg
-  --repeat 5 --threads 1`` (one thread for OpenCV and numba, interleaved
-  rounds, medians, setup included; shared 2-core machine, load 14-15): 0.52x
-  / 0.37x OpenCV's seamlessClone at 1024^2 / 2048^2 (process CPU time 0.50x /
-  0.38x), growth 3.42 (OpenCV's 4.70); another run 0.48x / 0.38x (CPU 0.50x /
-  0.37x), growth 3.97; 6 CG steps, residual <= 3.8e-7.  The code before the
-  zebra coarse sweeps and the fused refinement passes, run right before it:
-  0.56x / 0.39x, growth 3.66.  Two threads each (``--threads 2``, load 16):
+  --repeat 7 --threads 1`` (one thread for OpenCV and numba, interleaved
+  rounds, medians, setup included; shared 2-core machine, load 2.9-3.1):
+  0.40x / 0.32x OpenCV's seamlessClone at 1024^2 / 2048^2 (process CPU time
+  0.46x / 0.34x), growth 4.12 (OpenCV's 5.15); 6 CG steps, residual <= 3.8e-7.
+  What made it (whole 1024^2 solves, this code against the one before, A/B
+  interleaved in one process, thread CPU time, load 2.9-3.0): the finest
+  sweep's colours computed alone in place and the prolongation's column pairs
+  (123.7 -> 117.0 ms), then a faster setup (Galerkin rows 5.5 -> 3.3 ms,
+  finest level 0.88 -> 0.23, classify 0.85 -> 0.45, far points 0.75 -> 0.45):
+  119.7 -> 109.1 ms in all (median round ratio 0.915); the placement's glue
+  1.6 -> 1.0 ms besides.  Before them (``--repeat 5``, load 14-15): 0.52x /
+  0.37x (CPU 0.50x / 0.38x), growth 3.42; another run 0.48x / 0.38x (CPU
+  0.50x / 0.37x), growth 3.97.  The code before the zebra coarse sweeps and
+  the fused refinement passes, run right before it: 0.56x / 0.39x, growth
+  3.66.  Two threads each (``--threads 2``, load 16):
   0.51x / 0.43x, growth 5.1 (before: 0.61x / 0.39x).  Earlier (load 5-11):
   0.60x / 0.39x, +reuse 0.53x / 0.33x.
   bench/poisson_big.py (before the zebra sweeps), one thread, load 6-8:
