@@ -19,8 +19,9 @@ Dirichlet zero.  Two repairs keep P exact where it would fail:
 Every coarse point then owns a fine row (its own pixel, or private orphans),
 so P has full column rank and the Galerkin operator P^T A P, a symmetric
 9-point stencil stored as ``S[(di + 1) * 3 + (dj + 1), i, j]`` (computed by
-:mod:`.mg_galerkin`), is positive definite.  Arrays are padded as in :mod:`.mg_kernels`; ``m1`` is the float32
-indicator of point-active coarse points and orphans travel as index lists.
+:mod:`.mg_galerkin`), is positive definite.  Arrays are padded as in
+:mod:`.mg_kernels`; ``m1`` is the float32 indicator of point-active coarse
+points and orphans travel as index lists.
 """
 from __future__ import annotations
 
