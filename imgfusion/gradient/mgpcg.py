@@ -13,8 +13,9 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   9-point stencil (:mod:`.mg_coarse`; the product: :mod:`.mg_galerkin`).
   Where the neighbourhood is regular region all points share one stencil,
   computed once, so the setup is linear and cheap.  Coarsening stops at
-  :data:`COARSEST_CELLS` cells, solved by a sparse LU.  Measured on 256^2-512^2 masks (ellipse, ring, square, grid of
-  lines, half-image touching three borders), CG steps to 1e-6: 13-15 with
+  :data:`COARSEST_CELLS` cells, solved by a sparse LU.  Measured on
+  256^2-512^2 masks (ellipse, ring, square, grid of lines, half-image
+  touching three borders), CG steps to 1e-6: 13-15 with
   re-discretised coarse stencils on "any child" masks (the coarse Dirichlet
   walls sit in the wrong place), 9 with a Galerkin row-sum repair, 5-6 with
   the Galerkin levels here, independent of the size (~0.07 per step).
