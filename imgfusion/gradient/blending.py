@@ -191,6 +191,15 @@ class Placed(NamedTuple):
     alpha: np.ndarray       # the mask's alpha where it lands, 0 elsewhere
 
 
+def _target_around(g, tgt, here):
+    """``g = tgt`` outside the box ``here`` (the rows above and below it, then the columns
+    beside it): each cell of g written once (a copy of the whole crop first cost 0.7 ms
+    at 1024^2)."""
+    rows, cols = here
+    g[:rows.start], g[rows.stop:] = tgt[:rows.start], tgt[rows.stop:]
+    g[rows, :cols.start], g[rows, cols.stop:] = tgt[rows, :cols.start], tgt[rows, cols.stop:]
+
+
 def _place(src, alpha, tgt, offset, margin, dtype):
     """The placement on the placed mask's bounding box grown by ``margin`` (clipped)."""
     (hs, ws), (ht, wt) = alpha.shape, tgt.shape[:2]
@@ -211,8 +220,10 @@ def _place(src, alpha, tgt, offset, margin, dtype):
     here = np.s_[top - crop[0].start:bottom - crop[0].start,
                  left - crop[1].start:right - crop[1].start]
     there = np.s_[top - r:bottom - r, left - c:right - c]
-    g = tgt[crop].astype(dtype)
+    g = np.empty((crop[0].stop - crop[0].start, crop[1].stop - crop[1].start,
+                  tgt.shape[2]), dtype)
     g[here] = src[there]
+    _target_around(g, tgt[crop], here)
     has_source = np.zeros(g.shape[:2], dtype=bool)
     has_source[here] = True
     a = np.zeros(g.shape[:2], dtype)

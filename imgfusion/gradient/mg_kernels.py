@@ -27,15 +27,23 @@ _OPTS = dict(parallel=True, **_SERIAL)
 
 
 @njit(inline="always", **_SERIAL)
-def _update_row(x, b, invd, i, colour, t):
-    """Gauss-Seidel update of row i's cells of one colour, every channel."""
+def _update_row(x, b, invd, i, colour):
+    """Gauss-Seidel update of row i's cells of one colour, every channel.
+
+    Only the colour's cells are computed, in place: their neighbours in the
+    row are of the other colour.  The rows are viewed from the colour's first
+    cell less one, so every index is a non-negative stride-2 offset that LLVM
+    vectorises (computing the whole row and writing back every other cell
+    took 1.4-2x as long: 2.2-3.1 -> 1.5-1.6 ms a sweep at 777^2, 3 channels).
+    """
     nc, hp, wp = x.shape
+    s = (i + 1 + colour) % 2  # the colour's first cell is padded column 1 + s
     for c in range(nc):
-        for j in range(1, wp - 2):
-            t[j] = invd[i, j] * (b[c, i, j] + x[c, i - 1, j] + x[c, i + 1, j]
-                                 + x[c, i, j - 1] + x[c, i, j + 1])
-        for j in range(1 + (i + 1 + colour) % 2, wp - 2, 2):
-            x[c, i, j] = t[j]
+        xm, x0, xp = x[c, i - 1, s:], x[c, i, s:], x[c, i + 1, s:]
+        bb, dd = b[c, i, s:], invd[i, s:]
+        for q in range((wp - 2 - s) // 2):
+            j = 2 * q + 1
+            x0[j] = dd[j] * (bb[j] + xm[j] + xp[j] + x0[j - 1] + x0[j + 1])
 
 
 @njit(inline="always", **_SERIAL)
@@ -77,22 +85,20 @@ def prolong_smooth_back(xc, m1, diag, x, b, invd, blocks):
         _prolong_rows(xc, m1, diag, x, r1 - 1, r0 + 1, r1 - 1, work)
     for blk in prange(blocks):
         r0, r1 = 1 + blk * n // blocks, 1 + (blk + 1) * n // blocks
-        t = np.empty(wp, np.float32)
         work = np.zeros((2, max(wp, xc.shape[2])), np.float32)
         for i in range(r0, r1):
             _prolong_rows(xc, m1, diag, x, i + 1, r0 + 1, r1 - 2, work)
-            _update_row(x, b, invd, i, 1, t)
+            _update_row(x, b, invd, i, 1)
             if i - 1 > r0:
-                _update_row(x, b, invd, i - 1, 0, t)
+                _update_row(x, b, invd, i - 1, 0)
                 _row_dot(x, b, i - 1, out)
     for blk in prange(blocks):
         r0, r1 = 1 + blk * n // blocks, 1 + (blk + 1) * n // blocks
-        t = np.empty(wp, np.float32)
         if r1 > r0:
-            _update_row(x, b, invd, r0, 0, t)
+            _update_row(x, b, invd, r0, 0)
             _row_dot(x, b, r0, out)
         if r1 - 1 > r0:
-            _update_row(x, b, invd, r1 - 1, 0, t)
+            _update_row(x, b, invd, r1 - 1, 0)
             _row_dot(x, b, r1 - 1, out)
     return out.sum(axis=0)
 
@@ -276,3 +282,28 @@ def copy_region(image, region, x, to_padded, clip=False):
                     image[i, j, c] = min(max(x[c, i + 1, j + 1], 0.0), 1.0)
                 elif region[i, j]:
                     image[i, j, c] = x[c, i + 1, j + 1]
+
+
+@njit(**_SERIAL)
+def finest_diag(region, top, bottom, left, right):
+    """The finest level's padded ``diag``: |N_p| on the region, 4 less the truncated
+    sides (top, bottom, left, right: where the crop meets the image's edge) p lies on."""
+    h, w = region.shape
+    diag = np.zeros((h + 3, w + 3), np.float32)
+    for i in range(h):
+        cut = (top and i == 0) + (bottom and i == h - 1)
+        for j in range(w):
+            if region[i, j]:
+                diag[i + 1, j + 1] = 4 - cut - (left and j == 0) - (right and j == w - 1)
+    return diag
+
+
+@njit(cache=True, nogil=True)  # no fastmath: a correctly rounded division
+def positive_inverse(d):
+    """1 / d where d > 0, 0 elsewhere (2-D float32)."""
+    out = np.zeros_like(d)
+    one = np.float32(1.0)
+    for i in range(d.shape[0]):
+        for j in range(d.shape[1]):
+            out[i, j] = one / d[i, j] if d[i, j] > 0 else np.float32(0.0)
+    return out

@@ -10,11 +10,12 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   two repairs (the far-edge copy, and *orphans*: region pixels with no even
   neighbour in the region, e.g. one-pixel lines, hang on a coarse point of
   their own), and each coarse operator is the Galerkin product P^T A P, a
-  9-point stencil (:mod:`.mg_coarse`).  Where the neighbourhood is regular
-  region all points share one stencil, computed once, so the setup is linear
-  and cheap.  Coarsening stops at :data:`COARSEST_CELLS` cells, solved by a
-  sparse LU.  Measured on 256^2-512^2 masks (ellipse, ring, square, grid of
-  lines, half-image touching three borders), CG steps to 1e-6: 13-15 with
+  9-point stencil (:mod:`.mg_coarse`; the product: :mod:`.mg_galerkin`).
+  Where the neighbourhood is regular region all points share one stencil,
+  computed once, so the setup is linear and cheap.  Coarsening stops at
+  :data:`COARSEST_CELLS` cells, solved by a sparse LU.  Measured on
+  256^2-512^2 masks (ellipse, ring, square, grid of lines, half-image
+  touching three borders), CG steps to 1e-6: 13-15 with
   re-discretised coarse stencils on "any child" masks (the coarse Dirichlet
   walls sit in the wrong place), 9 with a Galerkin row-sum repair, 5-6 with
   the Galerkin levels here, independent of the size (~0.07 per step).
@@ -37,7 +38,20 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   the finest level sets the rate), zebra sweeps on the finest level too (6 ->
   7-8 CG steps), the red-black write-back as a blend of the whole row instead
   of a stride-2 loop (no faster), one float32 PCG round to 1e-6 (float32 stalls
-  near 2e-6: 7 steps instead of 4 + 2).
+  near 2e-6: 7 steps instead of 4 + 2).  Later (one thread, load 2-3, thread
+  CPU time at 1024^2: a kernel alone, or whole solves A/B interleaved in one
+  process, 15 rounds): each row's run of far points with the shared stencil
+  as constants, the other points from the planes in a second short pass
+  (level-1 residual 0.27 -> 0.24 ms warm, 0.61 -> 0.61 with a cold cache,
+  levels 2-3 slower: the planes are not what these passes wait on); the
+  finest sweep from zero not stored but recomputed by the prolongation pass
+  (smooth_restrict 3.0 -> 2.3 ms, prolong_smooth_back 4.1 -> 4.6: the same
+  solve time, ratio 1.000); the coarse levels' sweep from zero, residual and
+  restriction fused as on the finest level (the odd rows reading ``invr b``
+  of their neighbours: 2.8% slower); the black cells of the finest sweep
+  from zero in place with a stride-2 loop (0.63 -> 3.0 ms: LLVM gathers),
+  CG's ``x += alpha p`` as a loop of its own (1.5 -> 2.1 ms),
+  :func:`.mg_kernels.copy_region` with the channels outside (1.3 -> 1.7 ms).
 * **Precision.** Mixed-precision iterative refinement (:mod:`.mg_cg`): float32
   PCG corrections of the float64 iterate, until its float64 residual meets ``tol``.
 * **Reuse.** The levels depend only on the region: :func:`levels_for` keeps
@@ -50,13 +64,21 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   work arrays are trimmed when a solve ends, so an 8192^2 blend keeps only
   its result (bench/poisson_big.py; :data:`BYTES_PER_CELL`).
 * **Speed.** ``python bench/poisson_speed.py --sizes 1024 2048 --solvers mgpcg
-  --repeat 5 --threads 1`` (one thread for OpenCV and numba, interleaved
-  rounds, medians, setup included; shared 2-core machine, load 14-15): 0.52x
-  / 0.37x OpenCV's seamlessClone at 1024^2 / 2048^2 (process CPU time 0.50x /
-  0.38x), growth 3.42 (OpenCV's 4.70); another run 0.48x / 0.38x (CPU 0.50x /
-  0.37x), growth 3.97; 6 CG steps, residual <= 3.8e-7.  The code before the
-  zebra coarse sweeps and the fused refinement passes, run right before it:
-  0.56x / 0.39x, growth 3.66.  Two threads each (``--threads 2``, load 16):
+  --repeat 7 --threads 1`` (one thread for OpenCV and numba, interleaved
+  rounds, medians, setup included; shared 2-core machine, load 2.9-3.1):
+  0.40x / 0.32x OpenCV's seamlessClone at 1024^2 / 2048^2 (process CPU time
+  0.46x / 0.34x), growth 4.12 (OpenCV's 5.15); 6 CG steps, residual <= 3.8e-7.
+  What made it (whole 1024^2 solves, this code against the one before, A/B
+  interleaved in one process, thread CPU time, load 2.9-3.0): the finest
+  sweep's colours computed alone in place and the prolongation's column pairs
+  (123.7 -> 117.0 ms), then a faster setup (Galerkin rows 5.5 -> 3.3 ms,
+  finest level 0.88 -> 0.23, classify 0.85 -> 0.45, far points 0.75 -> 0.45):
+  119.7 -> 109.1 ms in all (median round ratio 0.915); the placement's glue
+  1.6 -> 1.0 ms besides.  Before them (``--repeat 5``, load 14-15): 0.52x /
+  0.37x (CPU 0.50x / 0.38x), growth 3.42; another run 0.48x / 0.38x (CPU
+  0.50x / 0.37x), growth 3.97.  The code before the zebra coarse sweeps and
+  the fused refinement passes, run right before it: 0.56x / 0.39x, growth
+  3.66.  Two threads each (``--threads 2``, load 16):
   0.51x / 0.43x, growth 5.1 (before: 0.61x / 0.39x).  Earlier (load 5-11):
   0.60x / 0.39x, +reuse 0.53x / 0.33x.
   bench/poisson_big.py (before the zebra sweeps), one thread, load 6-8:
@@ -80,6 +102,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from . import mg_coarse as mc
+from . import mg_galerkin
 from . import mg_kernels as k
 from .mask_cache import cached
 from .mg_cg import INNER_REDUCTION, MAX_ITERATIONS, dot, solve  # noqa: F401 (re-exported)
@@ -114,8 +137,7 @@ class Level:
     orphans: tuple | None = None
 
     def __post_init__(self):
-        self.invd = np.zeros_like(self.diag)
-        np.divide(1.0, self.diag, out=self.invd, where=self.diag > 0)
+        self.invd = k.positive_inverse(self.diag)
         self.invr = mc.row_safe_inverse(self.stencil) if self.stencil.shape[0] else None
 
     @property
@@ -176,14 +198,7 @@ def truncated_sides(region: np.ndarray) -> tuple[bool, bool, bool, bool]:
 
 def finest_level(region: np.ndarray) -> Level:
     """The 5-point level of the region: |N_p| is 4 less the truncated sides p lies on."""
-    h, w = region.shape
-    count = np.full((h, w), 4.0, np.float32)
-    for cut, side in zip((np.s_[0], np.s_[-1], np.s_[:, 0], np.s_[:, -1]),
-                         truncated_sides(region)):
-        if side:
-            count[cut] -= 1
-    diag = np.zeros((h + 3, w + 3), np.float32)
-    diag[1:h + 1, 1:w + 1] = np.where(region, count, 0)
+    diag = k.finest_diag(region, *truncated_sides(region))
     return Level(diag, np.zeros((0, 1, 1), np.float32), diag == 4)
 
 
@@ -199,7 +214,7 @@ def coarser_level(fine: Level) -> Level:
     mc.far_points(fine.far, hc, wc, far)
     far &= kind == 1
     stencil = np.zeros((9, hc + 3, wc + 3), np.float32)
-    mc.galerkin(fine.stencil, fine.diag, orphan, kind, far, stencil)
+    mg_galerkin.galerkin(fine.stencil, fine.diag, orphan, kind, far, stencil)
     level = Level(stencil[4], stencil, far)
     level.m1 = (kind == 1).astype(np.float32)
     return level
