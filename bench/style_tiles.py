@@ -183,10 +183,14 @@ def quality_inputs(args, pair: str):
     return StyleInputs(content, style), settings, StyleContext("cpu", 0)
 
 
-def tiled_run(args, inputs, settings, ctx):
-    from imgfusion.style import tiles
+def tiled_run(args, inputs, settings, ctx, shifted: bool = False):
+    """The tiled output; ``shifted``: on the plan's grid moved by half a step."""
+    from imgfusion.style import tile_plan, tiles
+
+    def shift(plan) -> None:
+        plan.tiles[:] = tile_plan.shifted_tiles(plan.tiles, plan.full_hw)
     return tiles.tiled_stylise(inputs, settings, ctx, tiles.Tiling(
-        tile=args.tile, coarse=args.size // 2))[0]
+        tile=args.tile, coarse=args.size // 2), on_plan=shift if shifted else None)[0]
 
 
 def timed(fn):
@@ -217,26 +221,47 @@ def compare(name, image, untiled, layout, d_untiled, quotients, peer) -> None:
         f"; mean |tiled - untiled| {np.abs(image - untiled).mean():.4f}", flush=True)
 
 
+def crossover(images, layout) -> dict:
+    """(ratio, low, high) of :func:`imgfusion.style.tile_plan.crossover_ratio` for edges
+    and bands: ``images`` = (run on ``layout``, run on its shifted grid)."""
+    from imgfusion.style import tile_plan
+    hw = images[0].shape[:2]
+    plans = (layout, tile_plan.shifted_tiles(layout, hw))
+    return {kind: tile_plan.crossover_ratio(images, [tile_plan.seam_groups(p, hw, kind)
+                                                     for p in plans])
+            for kind in ("edges", "bands")}
+
+
+def untiled_columns(args, run, tiled, layout, quotients) -> None:
+    """The untiled run at the same size: its seam ratios and the tiled/untiled quotients."""
+    from imgfusion.style import tile_targets
+    from imgfusion.style.transfer import stylise
+    untiled, seconds = timed(lambda: stylise(*run).image)
+    d_untiled = tile_targets.distances(*run[:2], untiled, run[2])
+    print(f"  untiled {seconds:.0f} s: {seams(untiled, layout)} (1 = like the interior); "
+          f"distances content {d_untiled['content']:.4f}, style {d_untiled['style']:.4f}")
+    compare("tiled", tiled, untiled, layout, d_untiled, quotients, run)
+
+
 def quality_pair(args, pair: str, quotients: dict) -> None:
     import numpy as np
 
-    from imgfusion.style import tile_plan, tile_targets
-    from imgfusion.style.transfer import stylise
-    inputs, settings, ctx = quality_inputs(args, pair)
-    untiled, seconds = timed(lambda: stylise(inputs, settings, ctx).image)
-    layout = tile_plan.plan_tiles(untiled.shape[:2], args.tile,
+    from imgfusion.style import tile_plan
+    run = quality_inputs(args, pair)
+    (tiled, shifted), seconds = timed(lambda: [tiled_run(args, *run, s) for s in (0, 1)])
+    layout = tile_plan.plan_tiles(tiled.shape[:2], args.tile,
                                   tile_plan.overlap_pixels(args.tile, args.overlap))
     print(f"{pair} at {args.size} px: {len(layout)} tiles of {args.tile} px, overlap "
           f"{args.overlap}, {args.mode_tiles}, {args.iterations} iterations per level/tile, "
-          f"weights {args.weights}; untiled {seconds:.0f} s")
-    d_untiled = tile_targets.distances(inputs, settings, untiled, ctx)
-    print(f"  untiled: {seams(untiled, layout)} (1 = like the interior); distances "
-          f"content {d_untiled['content']:.4f}, style {d_untiled['style']:.4f}")
-    tiled, seconds = timed(lambda: tiled_run(args, inputs, settings, ctx))
-    print(f"  tiled {seconds:.0f} s")
-    compare("tiled", tiled, untiled, layout, d_untiled, quotients, (inputs, settings, ctx))
+          f"weights {args.weights}; two tiled runs {seconds:.0f} s")
+    cross = crossover((tiled, shifted), layout)
+    quotients.setdefault("crossover", []).append({k: v[0] for k, v in cross.items()})
+    print("  crossover (own seam lines / the other grid's, both runs): " + ", ".join(
+        f"{k} {v[0]:.3f} [{v[1]:.3f}, {v[2]:.3f}]" for k, v in cross.items()), flush=True)
+    if args.untiled:
+        untiled_columns(args, run, tiled, layout, quotients)
     if args.save:
-        np.save(f"{args.save}_{pair.replace(',', '_')}.npy", np.stack([untiled, tiled]))
+        np.save(f"{args.save}_{pair.replace(',', '_')}.npy", np.stack([tiled, shifted]))
 
 
 def quality(args) -> None:
@@ -245,7 +270,7 @@ def quality(args) -> None:
     for pair in args.pairs:
         quality_pair(args, pair, quotients)
     for name, rows in quotients.items():
-        print(f"{name} over {len(rows)} pairs, tiled/untiled geometric mean [min, max]: " +
+        print(f"{name} over {len(rows)} pairs, geometric mean [min, max]: " +
               ", ".join(f"{k} {np.exp(np.mean(np.log(v))):.3f} [{min(v):.3f}, {max(v):.3f}]"
                         for k in rows[0] for v in [[r[k] for r in rows]]))
 
@@ -273,7 +298,9 @@ def main() -> None:
                    default="sequential", help="tile_joint true or false")
     q.add_argument("--pairs", nargs="+", default=["astronaut,coffee"],
                    help="content,style names of skimage.data images")
-    q.add_argument("--save", help="write [untiled, tiled] to PREFIX_content_style.npy")
+    q.add_argument("--untiled", action="store_true",
+                   help="also the untiled run: its seam ratios and tiled/untiled quotients")
+    q.add_argument("--save", help="write [tiled, shifted] to PREFIX_content_style.npy")
     args = ap.parse_args()
     memory(args) if args.mode == "memory" else quality(args)
 
