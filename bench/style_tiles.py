@@ -78,7 +78,14 @@ tile, --untiled (one pair 6-9 min: the two tiled runs 263-428 s, the untiled 42-
   later tile, which started from the earlier tile's result, carries most of the weight: a
   pixel there has been optimised 20 + 20 iterations, a tile's middle 20.  No seam shows
   in crops (rocket,brick and chelsea,hubble_deep_field at 3-4x).
-  60 iterations: RESULT60
+  60 iterations, the two pairs with the largest band excess (two tiled runs 889 s, 766 s):
+  rocket,brick edges 1.042 [0.849, 1.208], bands 1.064 [1.013, 1.121] (strips' middles
+  1.17, against 1.60 at 20); chelsea,hubble_deep_field edges 1.026 [0.930, 1.155], bands
+  1.172 [1.043, 1.337] (strips' middles 2.07, against 1.80).  More iterations shrink the
+  excess on one pair and not on the other: the double optimisation is not the whole
+  cause (the other candidate, not separated here: a tile's output 8-16 px from its
+  zero-padded edge, which the ramps still weight in the strips' middles).  So the seam
+  goal (within 10 %) holds pair by pair for the edges, not for the strips.
   Measured and not kept: each tile started from the level's start moved towards the blend
   so far by the summed weight of the tiles done (at most 1), its output weighted by the
   share of the pixel they left (1 less their weight): no pixel optimised twice over.
