@@ -17,6 +17,10 @@ by the summed weights, so the blend is a partition of unity whatever the overlap
 average of two tiles' textures loses at most 4 % of their detail energy on photographs
 (each tile starts from the canvas its neighbours left, so they agree in the overlap): a
 blend restoring it per frequency band was measured and not kept (bench/style_tiles.py).
+
+Seams are measured on an output: :func:`edge_ratio` and :func:`band_ratio` against the
+picture's other lines, and :func:`crossover_ratio` against a second run on the
+:func:`shifted_tiles` grid, which cancels the picture's own structure.
 """
 from __future__ import annotations
 
@@ -253,3 +257,82 @@ def seam_ratio(image: np.ndarray, tiles: list[Tile]) -> float:
     kind shows as a value away from 1."""
     ratios = [r for r in (edge_ratio(image, tiles), band_ratio(image, tiles)) if r == r]
     return max(ratios, key=lambda r: abs(np.log(r)), default=float("nan"))
+
+
+def shifted_tiles(tiles: list[Tile], hw: tuple[int, int]) -> list[Tile]:
+    """The grid of ``tiles`` (:func:`plan_tiles`') moved by half its step along each axis
+    that has several tiles, the tiles cut at the image's border: a second plan whose
+    overlap strips and edges lie midway between the first's (:func:`crossover_ratio`), apart
+    from them while the overlap is under half the step (a third of the tile side)."""
+    rows, cols = (_shifted_spans(sorted({(t[a], t[a + 2]) for t in tiles}), hw[a])
+                  for a in (0, 1))
+    return [Tile(r, c, h, w) for r, h in rows for c, w in cols]
+
+
+def _shifted_spans(spans: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """(start, size) of the tiles along one axis, each start moved back by half the mean
+    step and one tile added at the end, all cut to ``[0, length)``."""
+    if len(spans) < 2:
+        return spans
+    starts, side = [s for s, _ in spans], spans[0][1]
+    step = (starts[-1] - starts[0]) / (len(starts) - 1)
+    half = round(step / 2)
+    moved = [s - half for s in starts] + [starts[-1] + round(step) - half]
+    return [(max(s, 0), min(s + side, length) - max(s, 0)) for s in moved]
+
+
+def seam_groups(tiles: list[Tile], hw: tuple[int, int], kind: str,
+                frame: int = TILE_STEP) -> list[tuple[int, np.ndarray]]:
+    """The lines a seam of ``kind`` would mark, in groups that vary together: (axis, line
+    indices) per inner edge line (``"edges"``) or per overlap strip (``"bands"``, its
+    lines as in :func:`band_ratio`), leaving out ``frame`` lines along the border."""
+    if kind == "edges":
+        return [(axis, np.array([i])) for axis, lines in enumerate(inner_edges(tiles, hw))
+                for i in lines if frame <= i <= hw[axis] - frame]
+    groups = []
+    for axis in (0, 1):
+        inside = np.flatnonzero(overlap_lines(tiles, hw[axis], axis)) + 1
+        inside = inside[(inside > frame) & (inside < hw[axis] - frame)]
+        groups += [(axis, g) for g in np.split(inside, np.flatnonzero(np.diff(inside) > 1) + 1)
+                   if g.size]
+    return groups
+
+
+def line_energies(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per axis, the energy of each line 1 ... n - 1 (the mean over it of the squared jump
+    into pixel i, summed over the channels), at index i - 1."""
+    img = np.asarray(image, dtype=np.float64)
+    img = img[..., None] if img.ndim == 2 else img
+    return tuple((np.diff(img, axis=axis) ** 2).sum(-1).mean(1 - axis) for axis in (0, 1))
+
+
+def group_sums(energies, groups) -> np.ndarray:
+    """Each group's summed line energy."""
+    return np.array([energies[axis][lines - 1].sum() for axis, lines in groups])
+
+
+def crossover_ratio(images, groups, draws: int = 2000, seed: int = 0):
+    """How much a seam changes the gradient energy of its lines, with the picture's own
+    structure cancelled: ``images`` = (a, b), two runs of the same pipeline on the same
+    input whose seams lie on ``groups`` = (lines of a's seams, lines of b's)
+    (:func:`seam_groups` of a plan and of its :func:`shifted_tiles`).  Each run's energy
+    on its own seam lines over that on the other run's seam lines; the geometric mean of
+    the two quotients.  A factor k on every seam line gives k; the picture's structure,
+    the same in both runs, cancels.  ``(ratio, low, high)``: the 95 % interval from
+    ``draws`` resamplings of each run's groups with replacement."""
+    ga, gb = groups
+    ea, eb = line_energies(images[0]), line_energies(images[1])
+    sums = [(group_sums(ea, g), group_sums(eb, g)) for g in (ga, gb)]
+    counts = [np.array([len(lines) for _, lines in g], float) for g in (ga, gb)]
+    rng = np.random.default_rng(seed)
+    picks = [np.vstack([np.arange(len(c)), rng.integers(0, len(c), (draws, len(c)))])
+             for c in counts]
+    q = _crossover(sums, counts, picks)
+    return float(q[0]), float(np.quantile(q[1:], 0.025)), float(np.quantile(q[1:], 0.975))
+
+
+def _crossover(sums, counts, picks) -> np.ndarray:
+    """The crossover ratio for each row of group indices in ``picks`` (first row: all)."""
+    (a_on_a, b_on_a), (a_on_b, b_on_b) = (
+        [s[p].sum(1) / c[p].sum(1) for s in pair] for pair, c, p in zip(sums, counts, picks))
+    return np.sqrt(a_on_a / a_on_b * (b_on_b / b_on_a))

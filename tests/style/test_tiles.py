@@ -258,3 +258,55 @@ def test_memory_estimate_bounds_the_measured_peak(mode, limit):
     print(r)
     assert r["joint"] == (mode == "joint") and r["tiles"] > 2
     assert r["measured"] <= r["estimate"] <= r["budget"]
+
+
+def test_shifted_grid_interleaves_the_plan_and_keeps_its_overlap():
+    hw = (512, 416)           # steps of 96 px: the strips (33 lines) lie 15 px apart
+    layout = tile_plan.plan_tiles(hw, 128, 32)
+    shifted = tile_plan.shifted_tiles(layout, hw)
+    cover = np.zeros(hw, int)
+    for t in shifted:
+        cover[t.slices] += 1
+    assert cover.min() >= 1
+    for axis in (0, 1):
+        spans = [sorted({(t[axis], t[axis] + t[axis + 2]) for t in p}) for p in (layout, shifted)]
+        assert spans[1][0][0] == 0 and spans[1][-1][1] == hw[axis]
+        overlaps = [{a_end - b_start for (_, a_end), (b_start, _) in zip(s, s[1:])}
+                    for s in spans]
+        assert overlaps[1] <= overlaps[0] and min(overlaps[0]) >= 32
+        edges = set(tile_plan.inner_edges(layout, hw)[axis])
+        assert edges.isdisjoint(tile_plan.inner_edges(shifted, hw)[axis])
+    bands = [tile_plan.seam_groups(p, hw, "bands") for p in (layout, shifted)]
+    lines = [{(axis, i) for axis, g in b for i in g} for b in bands]
+    assert lines[0].isdisjoint(lines[1])
+
+
+def test_crossover_ratio_sees_a_step_and_a_dull_band_not_two_seamless_runs():
+    """Two independent seamless pictures (the same statistics, different details, as two
+    runs differ) stay within 3 %, and their interval holds 1; a step of 0.05 at one run's
+    tile edges, or that run's strips blurred, moves the ratio far from 1 with an interval
+    that excludes 1."""
+    from scipy import ndimage
+    hw = (384, 384)
+    a, b = (ndimage.gaussian_filter(np.random.default_rng(s).random(hw + (3,)), (1.5, 1.5, 0))
+            for s in (1, 2))
+    layout = tile_plan.plan_tiles(hw, 96, 24)
+    plans = (layout, tile_plan.shifted_tiles(layout, hw))
+    edges, bands = ([tile_plan.seam_groups(p, hw, kind) for p in plans]
+                    for kind in ("edges", "bands"))
+    for groups in (edges, bands):
+        ratio, low, high = tile_plan.crossover_ratio((a, b), groups)
+        assert abs(np.log(ratio)) < np.log(1.03) and low < 1 < high
+    cover = np.zeros(hw + (1,))
+    for t in layout:
+        cover[t.slices] += 1
+    ratio, low, _ = tile_plan.crossover_ratio((a + 0.05 * cover, b), edges)
+    assert ratio > 1.5 and low > 1.1
+    blurred = ndimage.gaussian_filter(a, (1.5, 1.5, 0))
+    dull = a.copy()
+    for axis, lines in bands[0]:
+        index = [slice(None), slice(None)]
+        index[axis] = slice(lines.min() - 1, lines.max())
+        dull[tuple(index)] = blurred[tuple(index)]
+    ratio, _, high = tile_plan.crossover_ratio((dull, b), bands)
+    assert ratio < 0.8 and high < 0.9
