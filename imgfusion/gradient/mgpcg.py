@@ -68,7 +68,9 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   rounds, medians, setup included; shared 2-core machine, load 2.9-3.1):
   0.40x / 0.32x OpenCV's seamlessClone at 1024^2 / 2048^2 (process CPU time
   0.46x / 0.34x), growth 4.12 (OpenCV's 5.15); 6 CG steps, residual <= 3.8e-7.
-  What made it (whole 1024^2 solves, this code against the one before, A/B
+  Quiet (load 1.0-1.5, ``--repeat 9``): one thread 0.46x / 0.35x (CPU 0.46x /
+  0.35x), growth 3.92 (OpenCV's 5.13); two threads each 0.48x / 0.30x (CPU
+  0.43x / 0.34x), growth 4.28 (OpenCV's 6.82).  What made it (whole 1024^2 solves, this code against the one before, A/B
   interleaved in one process, thread CPU time, load 2.9-3.0): the finest
   sweep's colours computed alone in place and the prolongation's column pairs
   (123.7 -> 117.0 ms), then a faster setup (Galerkin rows 5.5 -> 3.3 ms,
