@@ -127,7 +127,7 @@ from imgfusion.trained.measures import compare  # noqa: E402
 from imgfusion.trained.perceptual import build_loss, loss_options  # noqa: E402
 from imgfusion.video.frames import from_frames  # noqa: E402
 from imgfusion.video.measures import temporal_errors  # noqa: E402
-from imgfusion.video.drift import drift, steady_pan  # noqa: E402
+from imgfusion.video.drift import dimmed, drift, steady_pan  # noqa: E402
 from imgfusion.video.synthetic import camera_clip  # noqa: E402
 
 TRAIN = ("astronaut", "rocket", "camera", "brick", "grass", "immunohistochemistry")
@@ -252,15 +252,8 @@ def clips(args) -> dict:
     zoom = camera_clip(sample("chelsea"), frames=args.frames, radius=0, pan=(1.0, 2.0),
                        zoom=1.01, size=(side, side)).video()
     steady = steady_pan(sample("chelsea"), frames=args.frames, size=side).video()
-    return {"zooming": zoom, "steady": steady, "fading": fading(steady)}
-
-
-def fading(clip):
-    """``clip`` dimmed linearly from its full brightness to half of it."""
-    frames = list(clip)
-    n = max(len(frames) - 1, 1)
-    return from_frames([(f * (1 - 0.5 * t / n)).astype(np.float32)
-                        for t, f in enumerate(frames)], clip.fps)
+    return {"zooming": zoom, "steady": steady,
+            "fading": from_frames(dimmed(steady, 0.5), steady.fps)}
 
 
 def video_runs(models: dict, style, args) -> dict:

@@ -70,8 +70,9 @@ one geometric V-cycle on the region's own grid, with no sparse matrix.  Here:
   0.46x / 0.34x), growth 4.12 (OpenCV's 5.15); 6 CG steps, residual <= 3.8e-7.
   Quiet (load 1.0-1.5, ``--repeat 9``): one thread 0.46x / 0.35x (CPU 0.46x /
   0.35x), growth 3.92 (OpenCV's 5.13); two threads each 0.48x / 0.30x (CPU
-  0.43x / 0.34x), growth 4.28 (OpenCV's 6.82).  What made it (whole 1024^2 solves, this code against the one before, A/B
-  interleaved in one process, thread CPU time, load 2.9-3.0): the finest
+  0.43x / 0.34x), growth 4.28 (OpenCV's 6.82).  What made it (whole 1024^2
+  solves, this code against the one before, A/B interleaved in one process,
+  thread CPU time, load 2.9-3.0): the finest
   sweep's colours computed alone in place and the prolongation's column pairs
   (123.7 -> 117.0 ms), then a faster setup (Galerkin rows 5.5 -> 3.3 ms,
   finest level 0.88 -> 0.23, classify 0.85 -> 0.45, far points 0.75 -> 0.45):

@@ -15,10 +15,10 @@ of the network's broad change in brightness that the content's own explains.  Wi
 it a fade never reached the output: on the bench's steady pan dimmed to half its
 brightness over 8 frames, the last frames kept 0.775 of the first frame's luminance at
 w = 0.9, where the network gives 0.406 frame by frame; with it 0.406, and the two
-clips that do not fade are unchanged to three digits.  The previous output is warped with a Lanczos kernel
-(:func:`imgfusion.video.flow.warp`, ``sharp``): out_t feeds out_{t+1}, and a bilinear
-warp would soften the clip frame after frame.  The flow comes from the content frames,
-as ``video_style``'s does.
+clips that do not fade are unchanged to three digits.  The previous output is warped
+with a Lanczos kernel (:func:`imgfusion.video.flow.warp`, ``sharp``): out_t feeds
+out_{t+1}, and a bilinear warp would soften the clip frame after frame.  The flow
+comes from the content frames, as ``video_style``'s does.
 
 Where the network's texture does not line up from frame to frame, the blend averages
 textures and softens the frame (on the bench's zooming pan of chelsea at w = 0.9 the
@@ -173,9 +173,9 @@ def fast_video_style(video: VideoKind, model: Value | None = None, *,
     Ruder et al.'s consistency map (0 at disocclusions, motion boundaries and pixels
     that come from outside the previous frame: there the output is the network's fresh
     output).  The warped previous output is first lit as the content's lighting changed
-    (a fade, a light switched on), so the output follows them at once.  The first frame is fast_style's.  Lazy: the frames are computed as the
-    video is read, one frame of state kept.  Alpha is kept, grey frames are styled as
-    RGB.
+    (a fade, a light switched on), so the output follows them at once.  The first frame
+    is fast_style's.  Lazy: the frames are computed as the video is read, one frame of
+    state kept.  Alpha is kept, grey frames are styled as RGB.
 
     Parameters
     ----------

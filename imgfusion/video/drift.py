@@ -102,3 +102,11 @@ def steady_pan(image: np.ndarray, *, frames: int, size: int, pan=(1.0, 2.0)):
                       interpolation=cv2.INTER_AREA)
     return camera_clip(np.tile(tile, (3, 3, 1)), frames=frames, size=(size, size),
                        scale=1.0, pan=pan, zoom=1.0, radius=0.0)
+
+
+def dimmed(frames: Iterable[np.ndarray], to: float) -> list[np.ndarray]:
+    """``frames`` dimmed linearly from their full brightness to ``to`` of it over the
+    clip (a fade: the lighting changes, the scene does not)."""
+    frames = list(frames)
+    last = max(len(frames) - 1, 1)
+    return [(f * (1 - (1 - to) * t / last)).astype(np.float32) for t, f in enumerate(frames)]

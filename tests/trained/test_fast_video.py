@@ -11,7 +11,7 @@ from imgfusion.trained import fast_video as fv
 from imgfusion.trained.fast_style import FastStyleModel, fast_style
 from imgfusion.trained.modelfile import save_model
 from imgfusion.trained.transform_net import build
-from imgfusion.video.drift import drift, steady_pan
+from imgfusion.video.drift import dimmed, drift, steady_pan
 from imgfusion.video.flow import trusted_flow
 from imgfusion.video.frames import from_frames
 from imgfusion.video.measures import temporal_errors
@@ -97,13 +97,6 @@ def test_no_brightness_or_sharpness_drift_over_a_clip(chelsea):
     assert abs(kept.luminance_ratio / base.luminance_ratio - 1) < 0.05
     assert abs(kept.sharpness_ratio / base.sharpness_ratio - 1) < 0.15
     assert soft.sharpness_ratio < 0.8 * base.sharpness_ratio   # what keep_sharpness is for
-
-
-def dimmed(clip, to: float) -> list:
-    """The frames of ``clip`` dimmed linearly to ``to`` of their brightness."""
-    frames = list(clip)
-    return [(f * (1 - (1 - to) * t / (len(frames) - 1))).astype(np.float32)
-            for t, f in enumerate(frames)]
 
 
 def test_a_fade_reaches_the_output_at_once_and_flicker_stays_held(chelsea):
