@@ -9,9 +9,10 @@ the other in this process.  Then, on photos neither network saw (chelsea, coffee
 
 - content: the result's content distance and the style image's (goal: well below it,
   the column ``c/style`` at most 0.6);
-- style: the result's style distance, the photo's, and that of the pixel blend toward
-  the style's mean colour that keeps as much content (alpha printed; goal: the result's
-  below the blend's);
+- style: the result's style distance, the photo's, and those of the pixel blends that
+  keep as much content, toward the style's mean colour (``colour``) and toward the style
+  image itself (``image``, a double exposure; each alpha printed; goal: the result's
+  below both blends');
 - border: the gradient energy of a border strip over the interior's, of the result and
   of the photo (goal: near the photo's, no streaks);
 - brightness: the result's mean luminance over the photo's (goal: no collapse, >= 0.5).
@@ -98,7 +99,7 @@ content distance rates a darkened photo as far from it as that near-black ghost,
 a near-black style the blend is a hard peer.  The colour stage stays off by default: the
 gallery's 300-step training with it darkened Chelsea to 0.18x her brightness (style
 weight 30; 0.18x at 10, 0.21x at 3), the collapse issue 21 reported.  ``--out DIR``
-saves photo | result | blend.
+saves photo | result | colour blend | image blend.
 """
 from __future__ import annotations
 
@@ -163,7 +164,7 @@ def arguments() -> argparse.Namespace:
                     help="scikit-image sample of the style (gravel: a texture, where the "
                          "blend toward a flat mean colour is a fair peer)")
     ap.add_argument("--out", type=Path, default=None,
-                    help="folder for a strip per held-out photo: photo, result, blend")
+                    help="folder for a strip per held-out photo: photo, result, blends")
     ap.add_argument("--model", type=Path, default=None,
                     help="the default-stability model's .safetensors: trained and saved "
                          "there when missing, read from there (no training) when present")
@@ -207,14 +208,16 @@ def stills(name: str, model, style, loss, photos, folder: Path | None = None) ->
     for label, photo in photos.items():
         out = model(photo, "cpu")
         d, own = fm.distances(loss, out, photo), fm.distances(loss, photo, photo)
-        alpha, blend = fm.blend_peer(loss, photo, style, d.content)
+        peers = {to: fm.blend_peer(loss, photo, style, d.content, toward=to)
+                 for to in ("colour", "image")}
         if folder is not None:
-            colour = style.reshape(-1, 3).mean(axis=0)
-            save_sheet(folder / f"{name.split()[0]}_{label}.png",
-                       [photo, out, fm.pixel_blend(photo, colour, alpha)], 3)
+            save_sheet(folder / f"{name.split()[0]}_{label}.png", [photo, out] + [
+                fm.pixel_blend(photo, fm.blend_toward(photo, style, to), alpha)
+                for to, (alpha, _) in peers.items()], 4)
         mine = fm.style_image_distance(loss, photo, style)
+        blends = " ".join(f"{alpha:6.2f} {blend.style:7.3f}" for alpha, blend in peers.values())
         print(f"{name:<16} {label:<8} {d.content:7.3f} {mine:7.3f} {d.content / mine:7.2f} "
-              f"{d.style:7.3f} {own.style:7.3f} {alpha:6.2f} {blend.style:7.3f} "
+              f"{d.style:7.3f} {own.style:7.3f} {blends} "
               f"{fm.border_ratio(out):7.2f} {fm.border_ratio(photo):7.2f} "
               f"{fm.luminance_ratio(out, photo):6.2f}")
 
@@ -327,7 +330,8 @@ def main() -> None:
         models["stability 0"] = train(style, {**settings, "stability_weight": 0.0})
     loss = build_loss(style, (args.size, args.size), loss_options({}), torch.device("cpu"))
     print(f"{'model':<16} {'photo':<8} {'content':>7} {'style im':>7} {'c/style':>7} "
-          f"{'style':>7} {'photo':>7} {'alpha':>6} {'blend':>7} {'border':>7} {'photo':>7} "
+          f"{'style':>7} {'photo':>7} {'alpha':>6} {'colour':>7} {'alpha':>6} {'image':>7} "
+          f"{'border':>7} {'photo':>7} "
           f"{'lum x':>6}")
     for name, model in models.items():
         stills(name, model, style, loss, photos, args.out)

