@@ -66,11 +66,22 @@ Measured (one thread, CPU seconds; sizes run separately; pastiche's runs cached)
     pastiche 22,550 s EXTRAPOLATED from 30 steps (22.5 s a step); our whole run 3,739 s
     (0.17x), 420 iterations, output content 2,886, style 1.92e6.  No target exists at
     this size; the picture (pastiche's weights: nearly pure style) is soft at full size.
-  Why pastiche's weights never meet both terms: pastiche's picture has a lower content
-  term than the optimum of its own loss (clamping pulls it back toward the photo: 8,830
-  against 1.034e4 at 256 px), so a run that converges on that loss and hands back an
-  in-range picture lands above it on content.  The default's weights (content 1, style
-  3, scale-free) keep more of the photo, and its picture is better on both terms.
+  A second pair, 256 px (``--pair chelsea brick --sizes 256 --threads 1 --settings
+    default "pastiche's weights"``, 2026-12-05, load 2-3): pastiche 1,144 s, and here its
+    picture stays in [0, 1] (clamping changes nothing: content 3,175, style 356.7).  Not
+    reached by either setting.  The default keeps more of the photo and far less style:
+    final picture 0.62x content, 539x style (215 s in all, 0.19x), a different trade, not
+    a better picture.  Pastiche's weights: 1.08x content, 2.99x style after 420
+    iterations (215 s, 0.19x), the style term still falling (4.76x, 3.96x, 3.03x over
+    the last 30 iterations): the schedule stops before pastiche's 1,000 steps converge.
+    So the astronaut : hubble result above rests on pastiche's clamped picture, and the
+    goal is not met in general.
+  Why pastiche's weights never meet both terms on astronaut : hubble: pastiche's picture
+  has a lower content term than the optimum of its own loss (clamping pulls it back
+  toward the photo: 8,830 against 1.034e4 at 256 px), so a run that converges on that
+  loss and hands back an in-range picture lands above it on content.  The default's
+  weights (content 1, style 3, scale-free) keep more of the photo, and on this pair its
+  picture is better on both terms.
 """
 from __future__ import annotations
 
