@@ -17,6 +17,9 @@ A network's trainer describes one training run as a *spec*, any object with
 ``validate() -> dict[str, float]`` (optional)
     losses on the validation split; called under ``torch.no_grad()`` with the
     modules in ``eval()`` mode (back to ``train()`` afterwards);
+``stop() -> bool`` (optional)
+    asked after each periodic validation: True ends training there (early stopping;
+    the result's ``stopped`` says so);
 ``generators``: ``dict[str, torch.Generator]`` (optional)
     random generators whose state a checkpoint keeps;
 ``signature``: ``dict`` (optional, JSON values)
@@ -96,7 +99,8 @@ class NonFiniteTraining(ImgfusionError):
 class TrainResult:
     """What :func:`train` did: ``steps`` done in all (resumed ones included), per-step
     ``history`` and ``validation`` rows (``{"step": n, **losses}``, n = steps done),
-    ``seconds`` of this call, the step it ``resumed_from`` (None: from scratch)."""
+    ``seconds`` of this call, the step it ``resumed_from`` (None: from scratch), whether
+    the spec ``stopped`` it before ``steps``."""
 
     steps: int
     history: list[dict] = field(default_factory=list)
@@ -105,6 +109,7 @@ class TrainResult:
     resumed_from: int | None = None
     checkpoint: Path | None = None
     plot: Path | None = None
+    stopped: bool = False
 
     def last(self, name: str = "total", split: str = "train") -> float | None:
         rows = self.history if split == "train" else self.validation
@@ -245,6 +250,7 @@ class _Run:
     validation: list = field(default_factory=list)
     done: int = 0
     in_step: bool = False  # inside spec.step(): the state may be half updated
+    stopped: bool = False  # the spec asked to stop after a validation
 
     def save(self) -> None:
         if self.checkpoint is not None:
@@ -275,6 +281,7 @@ class _Run:
         self.history.append({"step": self.done, **losses})
         if self.validate_every and self.done % self.validate_every == 0:
             self.validate()
+            self.stopped = callable(getattr(self.spec, "stop", None)) and bool(self.spec.stop())
         if self.checkpoint_every and self.done % self.checkpoint_every == 0:
             self.save()
         info = dict(losses)
@@ -347,7 +354,7 @@ def train(spec, *, steps: int, checkpoint: str | Path | None = None, checkpoint_
         run.validate()
     run.save()
     result = TrainResult(run.done, run.history, run.validation, time.perf_counter() - t0,
-                         resumed, run.checkpoint)
+                         resumed, run.checkpoint, stopped=run.stopped)
     result.plot = _plot(result, plot)
     return result
 
@@ -358,7 +365,7 @@ def _loop(run: _Run, plot) -> None:
     half-updated state is not saved: the last periodic checkpoint stays."""
     try:
         with _signals_held() as release:
-            while run.done < run.steps:
+            while run.done < run.steps and not run.stopped:
                 run.one_step()
                 release()
     except KeyboardInterrupt as exc:

@@ -118,3 +118,14 @@ def test_progress_callback_gets_losses():
     train(Spec(), steps=3, validate_every=3, progress=progress)
     assert [c[:2] for c in calls] == [(1, 3), (2, 3), (3, 3)]
     assert math.isfinite(calls[-1][2]["loss"]) and "val_total" in calls[-1][2]
+
+
+def test_a_spec_that_asks_to_stop_ends_training_after_that_validation():
+    spec = Spec()
+    asked = []
+    spec.stop = lambda: asked.append(len(asked)) or len(asked) == 2   # at the 2nd validation
+    result = train(spec, steps=100, validate_every=10, progress=False)
+    assert result.stopped and result.steps == 20 and len(result.history) == 20
+    assert [r["step"] for r in result.validation] == [10, 20]
+    plain = train(Spec(), steps=30, validate_every=10, progress=False)
+    assert not plain.stopped and plain.steps == 30

@@ -1,0 +1,74 @@
+"""The content budget of ``train_fast_style``: training stops once the held-out photos
+have lost a given share of their content, and the network kept is the last one within it.
+
+Why: a feed-forward style network starts as the identity (the photo) and moves toward
+whatever its loss rewards.  For a dark style such as the Hubble deep field the loss's
+optimum at style weight 30 is a near-black picture that has lost the photo (``neural_style``
+at that weight gives the held-out Chelsea a content distance of 1.16, the style image's
+own is 1.47, at 0.17x her brightness).  So the picture a user gets depended on where
+the step count happened to stop the run: 150 steps of 64 px crops kept the cat under a
+faint style, 600 steps lost her (content share 0.83, brightness 0.15x;
+``bench/fast_style.py``).  The budget makes that point explicit and measured: the share
+is the held-out photos' mean content distance over the style image's (the balance
+report's ``content_share``: 0 is the photo, 1 is as far as the style image itself), so a
+user asks for "this much of the photo may go" and gets it whatever the style and steps.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .fast_measures import distances, style_image_distance
+
+
+def run_net(net: torch.nn.Module, photo: np.ndarray, device: torch.device) -> np.ndarray:
+    """The network's output (H x W x 3 in [0, 1]) for one RGB photo, without gradients."""
+    x = torch.from_numpy(np.ascontiguousarray(photo)).permute(2, 0, 1)[None].to(device)
+    with torch.no_grad():
+        return net(x)[0].permute(1, 2, 0).cpu().numpy()
+
+
+class ContentBudget:
+    """Held-out content share against ``share`` (0: no budget, training runs every step).
+
+    :meth:`check` measures the network on ``photos``, keeps a copy of it while the share
+    is within the budget, and says whether the budget is spent; :meth:`restore` puts the
+    last network within the budget back."""
+
+    def __init__(self, share: float, loss, photos: Sequence[np.ndarray],
+                 style_rgb: np.ndarray, device: torch.device):
+        self.share, self.loss, self.device = float(share), loss, device
+        self.photos = list(photos) if self.share > 0 else []
+        self.mine = [style_image_distance(loss, p, style_rgb) for p in self.photos]
+        self.kept: dict | None = None
+        self.kept_step: int | None = None
+        self.kept_share: float | None = None
+        self.last: float | None = None
+
+    def measure(self, net: torch.nn.Module) -> float:
+        """Mean over the photos of the output's content distance over the style image's."""
+        return float(np.mean([
+            distances(self.loss, run_net(net, p, self.device), p).content / max(m, 1e-12)
+            for p, m in zip(self.photos, self.mine)]))
+
+    def check(self, net: torch.nn.Module, step: int) -> bool:
+        """Measure ``net`` after ``step`` steps; True when it is past the budget."""
+        if not self.photos:
+            return False
+        self.last = self.measure(net)
+        if self.last <= self.share:
+            self.kept = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            self.kept_step, self.kept_share = step, self.last
+            return False
+        return True
+
+    def restore(self, net: torch.nn.Module) -> None:
+        """The last network within the budget, when the run went past it."""
+        if self.kept is not None and self.last is not None and self.last > self.share:
+            net.load_state_dict(self.kept)
+
+    def report(self, stopped: bool) -> dict:
+        return {"share": self.share, "held_out_share": self.last, "stopped": bool(stopped),
+                "kept_step": self.kept_step, "kept_share": self.kept_share}

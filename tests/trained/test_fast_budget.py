@@ -1,0 +1,80 @@
+"""The content budget: training stops once the held-out photos lose the share of their
+content it allows, and the network kept is the last one within it."""
+import numpy as np
+import pytest
+import torch
+
+from imgfusion.trained.data import resize_image
+from imgfusion.trained.fast_budget import ContentBudget
+from imgfusion.trained.fast_train import train_fast_style
+from imgfusion.trained.perceptual import build_loss, loss_options
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::imgfusion.style.weights.RandomWeightsWarning",
+    "ignore::imgfusion.trained.fast_balance.TrainingBalanceWarning")
+LOSSES = dict(weights="random", content_layers=["relu2_1"], style_layers=["relu1_1", "relu2_1"])
+TINY = dict(train_size=16, width=4, residual_blocks=1, batch_size=2, learning_rate=0.005,
+            device="cpu", validation=0.25, colour_stage=False, progress=False, **LOSSES)
+
+
+@pytest.fixture(scope="module")
+def images():
+    yy, xx = np.mgrid[0:20, 0:24]
+    content = [np.clip(np.stack([np.sin(xx / (2 + k) + k), np.cos(yy / (3 + k)),
+                                 (xx + yy) / 44], -1) * 0.4 + 0.5, 0, 1).astype(np.float32)
+               for k in range(8)]
+    sx = np.mgrid[0:32, 0:32][1]
+    style = (np.sin(sx / 2.0)[..., None] * [0.5, 0.3, -0.4] + 0.2).astype(np.float32)
+    return content, np.clip(style, 0, 1).astype(np.float32)
+
+
+class Fade(torch.nn.Module):
+    """Fades its input toward black by ``amount`` (a stand-in network to move)."""
+
+    def __init__(self):
+        super().__init__()
+        self.amount = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        return x * (1 - self.amount)
+
+
+def test_budget_keeps_the_last_network_within_it(images):
+    content, style = images
+    photos = [c[:16, :16] for c in content[:2]]
+    loss = build_loss(style, (16, 16), loss_options(LOSSES), torch.device("cpu"))
+    net = Fade()
+    budget = ContentBudget(0.3, loss, photos, style, torch.device("cpu"))
+    shares = []
+    for step, amount in enumerate((0.0, 0.1, 0.2, 0.6, 0.9), 1):
+        net.amount.data.fill_(amount)
+        over = budget.check(net, step)
+        shares.append(budget.last)
+        assert over == (budget.last > 0.3)
+    assert shares == sorted(shares) and shares[0] == 0 and shares[-1] > 0.3
+    within = max(i for i, s in enumerate(shares) if s <= 0.3)
+    assert budget.kept_step == within + 1
+    budget.restore(net)
+    assert float(net.amount.detach()) == pytest.approx((0.0, 0.1, 0.2, 0.6, 0.9)[within])
+    assert budget.measure(net) <= 0.3
+    assert not ContentBudget(0.0, loss, photos, style, torch.device("cpu")).check(net, 1)
+
+
+def test_training_stops_at_the_budget_and_the_model_keeps_the_photo(images, tmp_path):
+    content, style = images
+    runs = {budget: train_fast_style(content, style, path=str(tmp_path / f"{budget}.safetensors"),
+                                     steps=60, validate_every=3, content_budget=budget, **TINY)
+            for budget in (0.0, 0.4)}
+    free, held = runs[0.0].report, runs[0.4].report
+    assert not free["content_budget"]["stopped"] and free["steps"] == 60
+    kept = held["content_budget"]
+    assert kept["stopped"] and held["steps"] < 60 and kept["held_out_share"] > 0.4
+    assert kept["kept_step"] == held["steps"] - 3
+    assert kept["kept_share"] <= 0.4
+    short = train_fast_style(content, style, path=str(tmp_path / "short.safetensors"),
+                             steps=kept["kept_step"], validate_every=3, **TINY)
+    same = short.model.net.state_dict()
+    assert all(torch.equal(v, same[k]) for k, v in runs[0.4].model.net.state_dict().items())
+    loss = build_loss(style, (16, 16), loss_options(LOSSES), torch.device("cpu"))
+    every = ContentBudget(1.0, loss, [resize_image(c, (16, 16)) for c in content], style, "cpu")
+    assert every.measure(runs[0.4].model.net) < 0.8 * every.measure(runs[0.0].model.net)
