@@ -25,7 +25,8 @@ size works; the network pads a side that is not a multiple of 4 (by reflection, 
     convolutions the texture: without it, 150 steps barely moved the photo toward a
     dark style's colours, and a plain colour blend scored a better style distance; with
     it, a near-black style (the Hubble deep field) darkened held-out photos to 0.2x
-    their brightness over 300 steps, so it is not the default;
+    their brightness over 300 steps, which ``train_fast_style``'s content budget (on by
+    default with it) stops;
     ``"residual"``: the last convolution's 3 channels are added to the input photo
     (the convolution starts at zero, so an untrained network is the identity and
     training moves away from the photo only as far as the style loss pays for),

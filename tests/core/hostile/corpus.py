@@ -49,6 +49,8 @@ OPTIONS = [
     ("neural_style", "content_detail", "[true]", "expected bool"),
     ("train_fast_style", "stability_weight", "-1", "-1.0 is below the minimum 0"),
     ("train_fast_style", "stability_weight", "high", "expected float"),
+    ("train_fast_style", "content_budget", "1.5", "1.5 is above the maximum 1"),
+    ("train_fast_style", "content_budget", "most", "expected float"),
     ("fast_video_style", "temporal_weight", "1.5", "1.5 is above the maximum 1"),
     ("fast_video_style", "keep_sharpness", "2", "expected bool"),
 ]
