@@ -8,11 +8,15 @@ the result:
   features kept exactly; 1: as far from the photo as the style image itself is);
 - ``style_share``: the result's style distance over the photo's (1: no more style than
   the photo had; 0: the style's Gram matrices exactly);
-- ``luminance_ratio``: the result's mean luminance over the photo's.
+- ``luminance_ratio``: the result's mean luminance over the photo's;
+- ``style_luminance_ratio``: the result's mean luminance over the style image's.
 
 Style dominates when the photo is lost (``content_share`` above :data:`LOST`) or its
-brightness collapsed (ratio below :data:`DARK`): lower ``style_weight`` (or raise
-``content_weight``).  Content dominates when the style barely took (``style_share``
+brightness collapsed: below :data:`DARK` x the photo's *and* darker than the style image
+itself.  (A dark style darkens the photo rightly: ``neural_style``'s own picture of
+Chelsea after the Hubble deep field is at 0.19x her brightness, just above the field's
+mean; the collapse issue 21 reported, a mean of 16/255, is below it.)  Then lower
+``style_weight`` (or raise ``content_weight``).  Content dominates when the style barely took (``style_share``
 above :data:`FAINT`): raise ``style_weight``.  Also reported, from the training losses:
 the ratio of the weighted style loss to the weighted content loss over the last tenth of
 training, and the held-out content loss over the training one (above
@@ -45,6 +49,7 @@ def tail_mean(rows: Sequence[Mapping[str, float]], name: str) -> float:
 
 def held_out_figures(loss, model, images, style_rgb) -> dict[str, float]:
     """Mean content and style shares and luminance ratio of ``model`` on ``images``."""
+    from ..video.drift import luminance
     from .fast_measures import distances, luminance_ratio, style_image_distance
 
     rows = []
@@ -54,14 +59,23 @@ def held_out_figures(loss, model, images, style_rgb) -> dict[str, float]:
         rows.append({"content_share": d.content / max(style_image_distance(
                          loss, photo, style_rgb), 1e-12),
                      "style_share": d.style / max(mine.style, 1e-12),
-                     "luminance_ratio": luminance_ratio(out, photo)})
+                     "luminance_ratio": luminance_ratio(out, photo),
+                     "style_luminance_ratio": float(luminance(out).mean() / max(
+                         luminance(style_rgb).mean(), 1e-12))})
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+
+def collapsed(figures: Mapping[str, float]) -> bool:
+    """Darker than :data:`DARK` x the photo and than the style image (a figure missing:
+    the photo's ratio alone decides)."""
+    return (figures["luminance_ratio"] < DARK
+            and figures.get("style_luminance_ratio", 0.0) < 1.0)
 
 
 def verdict(figures: Mapping[str, float], weights: Mapping[str, float]) -> tuple[str, str]:
     """(which loss dominates: style, content or neither; what to do)."""
     sw, cw = weights["style_weight"], weights["content_weight"]
-    if figures["content_share"] > LOST or figures["luminance_ratio"] < DARK:
+    if figures["content_share"] > LOST or collapsed(figures):
         return "style", (f"style dominates: the held-out photos are lost (content share "
                          f"{figures['content_share']:.2f}, brightness x"
                          f"{figures['luminance_ratio']:.2f}); lower style_weight (now "

@@ -69,8 +69,12 @@ def test_verdict_names_the_weight_to_change():
     dark = {"content_share": 0.3, "style_share": 0.2, "luminance_ratio": 0.2}
     faint = {"content_share": 0.1, "style_share": 0.9, "luminance_ratio": 1.0}
     good = {"content_share": 0.3, "style_share": 0.4, "luminance_ratio": 1.0}
+    black = {**dark, "style_luminance_ratio": 0.8}    # darker than the style image too
+    dark_style = {**dark, "style_luminance_ratio": 2.5}   # darkened toward a darker style
     for figures, who, advice in ((lost, "style", "lower style_weight (now 3, try 1)"),
                                  (dark, "style", "lower style_weight"),
+                                 (black, "style", "lower style_weight"),
+                                 (dark_style, "neither", "balanced"),
                                  (faint, "content", "raise style_weight (now 3, try 9)"),
                                  (good, "neither", "balanced")):
         dominates, said = fb.verdict(figures, w)
