@@ -16,10 +16,10 @@ brightness collapsed: below :data:`DARK` x the photo's *and* darker than the sty
 itself.  (A dark style darkens the photo rightly: ``neural_style``'s own picture of
 Chelsea after the Hubble deep field is at 0.19x her brightness, just above the field's
 mean; the collapse issue 21 reported, a mean of 16/255, is below it.)  Then lower
-``style_weight`` (or raise ``content_weight``).  Content dominates when the style barely took (``style_share``
-above :data:`FAINT`): raise ``style_weight``.  Also reported, from the training losses:
-the ratio of the weighted style loss to the weighted content loss over the last tenth of
-training, and the held-out content loss over the training one (above
+``style_weight`` (or raise ``content_weight``).  Content dominates when the style barely
+took (``style_share`` above :data:`FAINT`): raise ``style_weight``.  Also reported, from
+the training losses: the ratio of the weighted style loss to the weighted content loss
+over the last tenth of training, and the held-out content loss over the training one (above
 :data:`OVERFIT` the network learnt its training crops more than photos: more crops or
 images help, not a weight).
 """
@@ -50,14 +50,14 @@ def tail_mean(rows: Sequence[Mapping[str, float]], name: str) -> float:
 def held_out_figures(loss, model, images, style_rgb) -> dict[str, float]:
     """Mean content and style shares and luminance ratio of ``model`` on ``images``."""
     from ..video.drift import luminance
-    from .fast_measures import distances, luminance_ratio, style_image_distance
+    from .fast_measures import content_share, distances, luminance_ratio, style_image_distance
 
     rows = []
     for photo in images:
         out = model(photo, loss.device)
         d, mine = distances(loss, out, photo), distances(loss, photo, photo)
-        rows.append({"content_share": d.content / max(style_image_distance(
-                         loss, photo, style_rgb), 1e-12),
+        rows.append({"content_share": content_share(
+                         loss, out, photo, style_image_distance(loss, photo, style_rgb)),
                      "style_share": d.style / max(mine.style, 1e-12),
                      "luminance_ratio": luminance_ratio(out, photo),
                      "style_luminance_ratio": float(luminance(out).mean() / max(

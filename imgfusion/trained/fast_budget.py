@@ -20,14 +20,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .fast_measures import distances, style_image_distance
-
-
-def run_net(net: torch.nn.Module, photo: np.ndarray, device: torch.device) -> np.ndarray:
-    """The network's output (H x W x 3 in [0, 1]) for one RGB photo, without gradients."""
-    x = torch.from_numpy(np.ascontiguousarray(photo)).permute(2, 0, 1)[None].to(device)
-    with torch.no_grad():
-        return net(x)[0].permute(1, 2, 0).cpu().numpy()
+from .fast_measures import content_share, style_image_distance
+from .fast_style import apply_net
 
 
 class ContentBudget:
@@ -51,9 +45,8 @@ class ContentBudget:
 
     def measure(self, net: torch.nn.Module) -> float:
         """Mean over the photos of the output's content distance over the style image's."""
-        return float(np.mean([
-            distances(self.loss, run_net(net, p, self.device), p).content / max(m, 1e-12)
-            for p, m in zip(self.photos, self.mine)]))
+        return float(np.mean([content_share(self.loss, apply_net(net, p, self.device), p, m)
+                              for p, m in zip(self.photos, self.mine)]))
 
     def check(self, net: torch.nn.Module, step: int) -> bool:
         """Measure ``net`` after ``step`` steps; True when it is past the budget."""

@@ -28,6 +28,15 @@ KIND, FORMAT = "fast_style", 1
 MIN_SIDE = 16   # px: the network halves twice and pads by reflection
 
 
+def apply_net(net: torch.nn.Module, image: np.ndarray, device: torch.device) -> np.ndarray:
+    """``net`` (on ``device``) on one RGB float32 H x W x 3 image, without gradients; the
+    same size back (the network pads and crops any size)."""
+    x = torch.from_numpy(np.ascontiguousarray(image, np.float32)).permute(2, 0, 1)[None]
+    with torch.no_grad():
+        y = net(x.to(device))
+    return y[0].permute(1, 2, 0).float().cpu().numpy()
+
+
 @dataclass(eq=False)
 class FastStyleModel:
     """A trained transformation network (on the CPU), its ``meta`` and ``path``; moved to a
@@ -50,10 +59,7 @@ class FastStyleModel:
     def __call__(self, image: np.ndarray, device: str | torch.device = "auto") -> np.ndarray:
         """Stylise an RGB float32 H x W x 3 image; returns the same size."""
         dev = device if isinstance(device, torch.device) else resolve_device(device)
-        x = torch.from_numpy(np.ascontiguousarray(image, np.float32)).permute(2, 0, 1)[None]
-        with torch.no_grad():
-            y = self.on(dev)(x.to(dev))   # any size: the network pads and crops
-        return y[0].permute(1, 2, 0).float().cpu().numpy()
+        return apply_net(self.on(dev), image, dev)
 
     def __str__(self) -> str:
         arch = self.meta.get("arch", {})

@@ -71,7 +71,6 @@ class _Spec:
                            "stability": torch.Generator().manual_seed(seed + 1)}
         self.data, self.loss, self.batch, self.device = data, loss, batch, device
         self.stability, self.budget = float(stability), budget
-        self.done = 0   # steps run (the loop's count, resumed ones included)
         self.signature = signature
         self._targets: dict[int, dict] = {}
 
@@ -86,7 +85,6 @@ class _Spec:
                    for n in self.loss.content_w}
 
     def step(self, index: int) -> dict[str, float]:
-        self.done = index + 1
         n = len(self.data.train)
         indices = torch.randint(n, (self.batch,), generator=self.generators["batch"]).tolist()
         x, targets = self._content(indices)
@@ -109,9 +107,9 @@ class _Spec:
             rows.append({k: float(v) for k, v in self.loss(self.net(x), targets).items()})
         return mean_rows(rows)
 
-    def stop(self) -> bool:
+    def stop(self, step: int) -> bool:
         """Past the content budget (asked by the loop after each validation)."""
-        return self.budget is not None and self.budget.check(self.net, self.done)
+        return self.budget is not None and self.budget.check(self.net, step)
 
 
 def _side_pair(size) -> tuple[int, int]:

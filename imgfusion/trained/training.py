@@ -17,9 +17,9 @@ A network's trainer describes one training run as a *spec*, any object with
 ``validate() -> dict[str, float]`` (optional)
     losses on the validation split; called under ``torch.no_grad()`` with the
     modules in ``eval()`` mode (back to ``train()`` afterwards);
-``stop() -> bool`` (optional)
-    asked after each periodic validation: True ends training there (early stopping;
-    the result's ``stopped`` says so);
+``stop(step: int) -> bool`` (optional)
+    asked after each periodic validation, with the steps done: True ends training
+    there (early stopping; the result's ``stopped`` says so);
 ``generators``: ``dict[str, torch.Generator]`` (optional)
     random generators whose state a checkpoint keeps;
 ``signature``: ``dict`` (optional, JSON values)
@@ -281,7 +281,8 @@ class _Run:
         self.history.append({"step": self.done, **losses})
         if self.validate_every and self.done % self.validate_every == 0:
             self.validate()
-            self.stopped = callable(getattr(self.spec, "stop", None)) and bool(self.spec.stop())
+            stop = getattr(self.spec, "stop", None)
+            self.stopped = callable(stop) and bool(stop(self.done))
         if self.checkpoint_every and self.done % self.checkpoint_every == 0:
             self.save()
         info = dict(losses)

@@ -123,9 +123,9 @@ def test_progress_callback_gets_losses():
 def test_a_spec_that_asks_to_stop_ends_training_after_that_validation():
     spec = Spec()
     asked = []
-    spec.stop = lambda: asked.append(len(asked)) or len(asked) == 2   # at the 2nd validation
+    spec.stop = lambda step: asked.append(step) or len(asked) == 2   # at the 2nd validation
     result = train(spec, steps=100, validate_every=10, progress=False)
     assert result.stopped and result.steps == 20 and len(result.history) == 20
-    assert [r["step"] for r in result.validation] == [10, 20]
+    assert [r["step"] for r in result.validation] == [10, 20] and asked == [10, 20]
     plain = train(Spec(), steps=30, validate_every=10, progress=False)
     assert not plain.stopped and plain.steps == 30
