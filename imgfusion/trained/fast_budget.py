@@ -59,10 +59,13 @@ class ContentBudget:
             return False
         return True
 
-    def restore(self, net: torch.nn.Module) -> None:
-        """The last network within the budget, when the run went past it."""
+    def restore(self, net: torch.nn.Module, steps: int) -> int:
+        """The last network within the budget, when the run (``steps`` steps) went past
+        it; the step of the network ``net`` now holds."""
         if self.kept is not None and self.last is not None and self.last > self.share:
             net.load_state_dict(self.kept)
+            return int(self.kept_step)
+        return steps
 
     def report(self, stopped: bool) -> dict:
         return {"share": self.share, "held_out_share": self.last, "stopped": bool(stopped),

@@ -154,24 +154,33 @@ def _balance(result, data, model, style_rgb, spec: "_Spec", losses) -> dict | No
     return entry
 
 
-def _within_budget(spec: "_Spec", result) -> dict:
+def _within_budget(spec: "_Spec", result) -> tuple[dict, int]:
     """The network put back to the last one within the content budget when the run went
-    past it (measured once more at the end unless the budget stopped it); the record."""
-    if not result.stopped:
+    past it (measured once more at the end unless the budget stopped it or a validation
+    just did); the record, and the step of the network kept."""
+    if not result.stopped and spec.budget.kept_step != result.steps:
         spec.budget.check(spec.net, result.steps)
-    spec.budget.restore(spec.net)
-    return spec.budget.report(result.stopped)
+    step = spec.budget.restore(spec.net, result.steps)
+    return {**spec.budget.report(result.stopped), "network_step": step}, step
 
 
-def _report(result, data, measures: dict, spec: "_Spec", balance_entry) -> dict:
+def _at_step(rows: list[dict], step: int) -> dict | None:
+    """The last of ``rows`` (loss records with a ``step``) at or before ``step``."""
+    earlier = [row for row in rows if row["step"] <= step]
+    return earlier[-1] if earlier else None
+
+
+def _report(result, data, measures: dict, spec: "_Spec", balance_entry, step: int) -> dict:
+    """The training report; ``loss`` and ``validation_loss`` are those of the network kept
+    (trained ``step`` steps), ``steps`` the steps run (and in the checkpoint)."""
     return {"balance": balance_entry, "steps": result.steps, "resumed_from": result.resumed_from,
             "seconds": round(result.seconds, 3),
             "seconds_per_step": round(result.seconds / max(1, result.steps -
                                                            (result.resumed_from or 0)), 4),
             "train_images": len(data.train), "validation_images": len(data.validation),
             "size": list(data.size), "device": str(spec.device),
-            "loss": result.history[-1] if result.history else None,
-            "validation_loss": result.validation[-1] if result.validation else None,
+            "loss": _at_step(result.history, step),
+            "validation_loss": _at_step(result.validation, step),
             "held_out": measures,
             "checkpoint": None if result.checkpoint is None else str(result.checkpoint),
             "loss_plot": None if result.plot is None else str(result.plot),
@@ -326,12 +335,12 @@ def train_fast_style(
                    checkpoint_every=int(t.checkpoint_every), resume=bool(t.resume),
                    overwrite=bool(t.overwrite), validate_every=int(t.validate_every),
                    progress=progress, plot=resolve(t.loss_plot, workdir), desc="train_fast_style")
-    within = _within_budget(spec, result)
+    within, step = _within_budget(spec, result)
     kept = {k: signature[k] for k in ("size", "losses", "learning_rate", "batch_size",
                                       "stability_weight", "seed")}
     meta = {"kind": KIND, "format": FORMAT, "arch": arch,
-            "training": {**kept, "steps": result.steps, "train_images": len(data.train),
-                         "loss": result.history[-1] if result.history else None,
+            "training": {**kept, "steps": step, "train_images": len(data.train),
+                         "loss": _at_step(result.history, step),
                          "content_budget": within}}
     model = FastStyleModel(spec.net.to("cpu").eval(), meta)
     measures = compare(model, data.validation, style_rgb, spec.loss, losses=losses,
@@ -341,5 +350,5 @@ def train_fast_style(
                          protect=protect)
     model.path = str(written)
     return FastStyleTraining(model, str(written),
-                             {**_report(result, data, measures, spec, verdict),
+                             {**_report(result, data, measures, spec, verdict, step),
                               "content_budget": within})

@@ -54,7 +54,7 @@ def test_budget_keeps_the_last_network_within_it(images):
     assert shares == sorted(shares) and shares[0] == 0 and shares[-1] > 0.3
     within = max(i for i, s in enumerate(shares) if s <= 0.3)
     assert budget.kept_step == within + 1
-    budget.restore(net)
+    assert budget.restore(net, 5) == within + 1
     assert float(net.amount.detach()) == pytest.approx((0.0, 0.1, 0.2, 0.6, 0.9)[within])
     assert budget.measure(net) <= 0.3
     assert not ContentBudget(0.0, loss, photos, style, torch.device("cpu")).check(net, 1)
@@ -73,6 +73,11 @@ def test_training_stops_at_the_budget_and_the_model_keeps_the_photo(images, tmp_
     assert kept["kept_share"] <= 0.4
     short = train_fast_style(content, style, path=str(tmp_path / "short.safetensors"),
                              steps=kept["kept_step"], validate_every=3, **TINY)
+    for name in ("loss", "validation_loss"):   # the kept network's rows, not the stop's
+        assert held[name]["step"] == kept["network_step"] == kept["kept_step"]
+        assert held[name] == short.report[name]
+    assert runs[0.4].model.meta["training"]["steps"] == kept["kept_step"]
+    assert free["content_budget"]["network_step"] == 60
     same = short.model.net.state_dict()
     assert all(torch.equal(v, same[k]) for k, v in runs[0.4].model.net.state_dict().items())
     loss = build_loss(style, (16, 16), loss_options(LOSSES), torch.device("cpu"))
