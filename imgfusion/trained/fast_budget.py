@@ -15,6 +15,7 @@ user asks for "this much of the photo may go" and gets it whatever the style and
 """
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -24,18 +25,28 @@ from .fast_measures import content_share, style_image_distance
 from .fast_style import apply_net
 
 
+class ContentBudgetWarning(UserWarning):
+    """No trained network stayed within the content budget."""
+
+
 class ContentBudget:
     """Held-out content share against ``share`` (0: no budget, training runs every step).
 
     :meth:`check` measures the network on ``photos``, keeps a copy of it while the share
     is within the budget, and says whether the budget is spent; :meth:`restore` puts the
-    last network within the budget back.  When even the first check is past the budget
-    nothing was kept: the network stays as trained and the report's ``kept_step`` is
-    None (check more often with ``validate_every``)."""
+    last network within the budget back.  :meth:`start` checks the untrained network
+    and :meth:`early` the steps 1, 2, 4, 8 ... below ``every`` (the periodic checks'
+    spacing; without periodic checks, the run's length), so that a run past the budget at its first periodic check still has a
+    network to keep: at 64 px, five whole photos and no crops, the held-out share was
+    0.70 after 4 steps and 0.96 at the first check (step 25), and before these checks
+    the network handed back was that one, further from the photo than the style image
+    was.  When no trained network stayed within the budget the untrained one (the
+    photo itself) is kept and a :class:`ContentBudgetWarning` says what to change."""
 
     def __init__(self, share: float, loss, photos: Sequence[np.ndarray],
-                 style_rgb: np.ndarray, device: torch.device):
+                 style_rgb: np.ndarray, device: torch.device, every: int = 0):
         self.share, self.loss, self.device = float(share), loss, device
+        self.every = int(every)
         self.photos = list(photos) if self.share > 0 else []
         self.mine = [style_image_distance(loss, p, style_rgb) for p in self.photos]
         self.kept: dict | None = None
@@ -59,11 +70,28 @@ class ContentBudget:
             return False
         return True
 
+    def start(self, net: torch.nn.Module) -> None:
+        """Check the untrained network (step 0), the fallback kept in any case."""
+        self.check(net, 0)
+
+    def early(self, net: torch.nn.Module, step: int) -> None:
+        """Check (keep, never stop) at the powers of two below the periodic spacing."""
+        if 0 < step < self.every and step & (step - 1) == 0:
+            self.check(net, step)
+
     def restore(self, net: torch.nn.Module, steps: int) -> int:
         """The last network within the budget, when the run (``steps`` steps) went past
         it; the step of the network ``net`` now holds."""
         if self.kept is not None and self.last is not None and self.last > self.share:
             net.load_state_dict(self.kept)
+            if self.kept_step == 0:
+                warnings.warn(
+                    f"train_fast_style: no trained network kept the held-out photos within "
+                    f"content_budget {self.share:g} (share {self.last:.2f} at step "
+                    f"{steps}): the model is the untrained network, the photo itself; "
+                    "check it more often (validate_every), lower learning_rate, train on "
+                    "more images (crops) or raise content_budget", ContentBudgetWarning,
+                    stacklevel=3)
             return int(self.kept_step)
         return steps
 

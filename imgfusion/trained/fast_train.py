@@ -97,6 +97,8 @@ class _Spec:
             parts["total"] = parts["total"] + parts["stability"]
         parts["total"].backward()
         self.optimizer.step()
+        if self.budget is not None:
+            self.budget.early(self.net, index + 1)
         return {k: float(v.detach()) for k, v in parts.items()}
 
     def validate(self) -> dict[str, float]:
@@ -285,8 +287,10 @@ def train_fast_style(
     content_budget
         stop training once the held-out photos' content distance reaches this share of
         the style image's (0: the photo, 1: as far from it as the style image), checked
-        at each validation, and keep the last network within it
-        (:mod:`~imgfusion.trained.fast_budget`); 0: every step is trained.  The picture
+        at each validation (and at steps 1, 2, 4 ... before the first), and keep the
+        last network within it (:mod:`~imgfusion.trained.fast_budget`): the untrained
+        one, the photo, with a ContentBudgetWarning, when no trained step stayed
+        within it; 0: every step is trained.  The picture
         then no longer depends on where the step count happens to stop a run that is
         sliding toward the style image
     stability_weight
@@ -328,9 +332,10 @@ def train_fast_style(
                  "content": _digest(data.train), "style": _digest([style_rgb])}
     loss = build_loss(style_rgb, data.size, losses, dev, int(seed))
     budget = ContentBudget(content_budget, loss, data.validation or data.train[:4],
-                           style_rgb, dev)
+                           style_rgb, dev, int(t.validate_every) or int(t.steps))
     spec = _Spec(data, loss, arch, float(t.learning_rate), int(t.batch_size), int(seed),
                  dev, signature, float(stability_weight), budget)
+    budget.start(spec.net)
     result = train(spec, steps=int(t.steps), checkpoint=resolve(t.checkpoint, workdir),
                    checkpoint_every=int(t.checkpoint_every), resume=bool(t.resume),
                    overwrite=bool(t.overwrite), validate_every=int(t.validate_every),

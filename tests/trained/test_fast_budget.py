@@ -1,11 +1,13 @@
 """The content budget: training stops once the held-out photos lose the share of their
 content it allows, and the network kept is the last one within it."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
 from imgfusion.trained.data import resize_image
-from imgfusion.trained.fast_budget import ContentBudget
+from imgfusion.trained.fast_budget import ContentBudget, ContentBudgetWarning
 from imgfusion.trained.fast_train import train_fast_style
 from imgfusion.trained.perceptual import build_loss, loss_options
 
@@ -83,3 +85,44 @@ def test_training_stops_at_the_budget_and_the_model_keeps_the_photo(images, tmp_
     loss = build_loss(style, (16, 16), loss_options(LOSSES), torch.device("cpu"))
     every = ContentBudget(1.0, loss, [resize_image(c, (16, 16)) for c in content], style, "cpu")
     assert every.measure(runs[0.4].model.net) < 0.8 * every.measure(runs[0.0].model.net)
+
+
+def test_early_checks_keep_a_network_when_the_first_periodic_check_is_past(images):
+    content, style = images
+    photos = [c[:16, :16] for c in content[:2]]
+    loss = build_loss(style, (16, 16), loss_options(LOSSES), torch.device("cpu"))
+    net, budget = Fade(), ContentBudget(0.3, loss, photos, style, torch.device("cpu"), every=8)
+    budget.start(net)
+    assert budget.kept_step == 0 and budget.kept_share == 0
+    checked = []
+    for step in range(1, 8):
+        net.amount.data.fill_(0.02 * step)
+        before = budget.last
+        budget.early(net, step)
+        checked += [step] if budget.last != before else []
+    assert checked == [1, 2, 4]          # the powers of two below the periodic spacing
+    net.amount.data.fill_(0.9)
+    assert budget.check(net, 8)          # the periodic check: past the budget
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert budget.restore(net, 8) == 4
+    assert float(net.amount.detach()) == pytest.approx(0.08)
+    fresh, late = Fade(), ContentBudget(0.3, loss, photos, style, torch.device("cpu"), every=0)
+    late.start(fresh)                    # no early checks: nothing trained within the budget
+    fresh.amount.data.fill_(0.9)
+    late.early(fresh, 1)
+    assert late.check(fresh, 8)
+    with pytest.warns(ContentBudgetWarning, match="untrained network"):
+        assert late.restore(fresh, 8) == 0
+    assert float(fresh.amount.detach()) == 0
+
+
+def test_a_budget_no_trained_step_meets_gives_back_the_photo(images, tmp_path):
+    content, style = images
+    with pytest.warns(ContentBudgetWarning, match="validate_every"):
+        run = train_fast_style(content, style, path=str(tmp_path / "m.safetensors"), steps=12,
+                               validate_every=6, content_budget=1e-6, **TINY)
+    kept = run.report["content_budget"]
+    assert kept["stopped"] and kept["kept_step"] == 0 == kept["network_step"]
+    photo = content[0][:16, :16]
+    assert np.allclose(run.model(photo, "cpu"), photo, atol=1e-6)

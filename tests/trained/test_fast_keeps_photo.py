@@ -32,7 +32,9 @@ def sample(name):
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
-    """A 32 px network trained briefly with the real weights, a held-out photo, the loss."""
+    """A 32 px network trained briefly with the real weights, a held-out photo, the loss
+    (no content budget: what keeps the photo here is the network's residual output; at
+    32 px the budget's held-out share swings between 0.8 and 1.9 from step to step)."""
     style = sample("hubble_deep_field")
     content = random_crops([sample(n) for n in ("astronaut", "rocket", "brick")], count=12,
                            size=(48, 48), seed=0, field="content")
@@ -41,7 +43,7 @@ def real(tmp_path_factory):
                                train_size=32, width=8, residual_blocks=1, steps=30,
                                learning_rate=0.003, style_weight=10.0,
                                validation=0.25, validate_every=0, stability_weight=0,
-                               device="cpu", progress=False)
+                               content_budget=0, device="cpu", progress=False)
     photo = resize_image(sample("chelsea")[60:300, 100:340], (48, 48))
     loss = build_loss(style, (48, 48), loss_options({}), torch.device("cpu"))
     return trained, photo, style, loss
@@ -177,7 +179,8 @@ def test_stability_term_lowers_flicker_on_a_pan(tmp_path):
                        size=(32, 32)).video()
     kw = dict(train_size=24, width=4, residual_blocks=1, steps=25, learning_rate=0.02,
               weights="random", style_weight=3.0, validation=0.0, device="cpu",
-              progress=False, content_layers=["relu2_1"], style_layers=["relu1_1", "relu2_1"])
+              progress=False, content_layers=["relu2_1"], style_layers=["relu1_1", "relu2_1"],
+              content_budget=0)   # the term alone: random weights and noise photos
     errors = [_clip_error(train_fast_style(content, style, stability_weight=w, path=str(
         tmp_path / f"{w}.safetensors"), **kw).model, clip) for w in (0.0, 300.0)]
     assert errors[1] < 0.8 * errors[0]
