@@ -189,8 +189,9 @@ def image_set(value: Any, *, field: str, size: tuple[int, int] | None = None,
               every: int = 1, limit: int | None = None) -> ImageSet:
     """The :class:`ImageSet` of ``value`` (see :func:`gather`).
 
-    ``crops`` > 0 cuts that many random crops of ``size`` (required then) instead of
-    resizing the images; otherwise images are resized to ``size`` or must share one size.
+    ``crops`` > 0 cuts that many random crops of ``size`` (required then), or as many as
+    there are images when there are more, instead of resizing the images; otherwise
+    images are resized to ``size`` or must share one size.
     At least ``minimum`` training images must remain after the validation split.
     """
     images = gather(value, field=field, every=every, limit=limit)
@@ -198,7 +199,8 @@ def image_set(value: Any, *, field: str, size: tuple[int, int] | None = None,
     if crops:
         if size is None:
             raise ParameterError("size", "random crops need a crop size")
-        images, size = random_crops(images, count=crops, size=size, seed=seed,
+        count = max(crops, len(images))
+        images, size = random_crops(images, count=count, size=size, seed=seed,
                                     field=field), (int(size[0]), int(size[1]))
     else:
         images, size = common_size(images, size, field=field)

@@ -51,6 +51,14 @@ def test_crops_seeded_and_inside_the_images(smooth_image):
     assert small[0].shape == (16, 16, 3)
 
 
+def test_more_images_than_crops_gives_a_crop_an_image(smooth_image):
+    images = [smooth_image((20, 20), seed=k) for k in range(7)]
+    few = image_set(images, field="content", size=(8, 8), crops=3, validation=0)
+    assert len(few.train) == 7 and few.size == (8, 8)
+    many = image_set(images, field="content", size=(8, 8), crops=12, validation=0)
+    assert len(many.train) == 12
+
+
 def test_split_and_too_few():
     images = _frames(10)
     train, val = split(images, validation=0.2, seed=0, field="content")

@@ -68,6 +68,7 @@ def test_training_stops_at_the_budget_and_the_model_keeps_the_photo(images, tmp_
                                      steps=60, validate_every=3, content_budget=budget, **TINY)
             for budget in (0.0, 0.4)}
     free, held = runs[0.0].report, runs[0.4].report
+    assert free["train_images"] + free["validation_images"] == 48   # crops by default
     assert not free["content_budget"]["stopped"] and free["steps"] == 60
     kept = held["content_budget"]
     assert kept["stopped"] and held["steps"] < 60 and kept["held_out_share"] > 0.4

@@ -19,9 +19,10 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore::imgfusion.trained.fast_balance.TrainingBalanceWarning")
 TINY = dict(train_size=16, width=4, residual_blocks=1, batch_size=2, weights="random",
             learning_rate=0.02, content_layers=["relu2_1"], style_layers=["relu1_1", "relu2_1"],
-            device="cpu", validation=0.25, colour_stage=False, content_budget=0.0)
-# (the mechanics below on the plain residual network, every step trained: the defaults'
-# colour stage and content budget have their own tests, test_fast_budget.py)
+            device="cpu", validation=0.25, colour_stage=False, content_budget=0.0, crops=0)
+# (the mechanics below on the plain residual network, every step trained, on the images
+# resized: the defaults' colour stage, content budget and crops have their own tests,
+# test_fast_budget.py)
 
 
 @pytest.fixture(scope="module")
