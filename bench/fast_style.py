@@ -74,9 +74,10 @@ the fading pan (per frame 0.307).  The steady pan's extra sharpness sits in the 
 bands: the network's output near a frame's edge differs from the interior's, and as
 the pan carries those pixels inward each is held with the border output it had, a
 stripe per frame; 16 px in from the edges the held frames follow the network per frame
-(0.78 and 0.77 of the first frame's sharpness).  Easing the hold near the edges where
-the pixels came from (a ramp over 8 px) took the steady pan to 1.155 but its temporal
-error from 2.3e-5 to 5.7e-4, above video_style's, so it was left.  ``--out`` also saves, per clip, the first,
+(with the previous defaults' network, whose steady pan gave 1.220: the last frame's
+interior 0.78 of the first frame's sharpness, per frame 0.77).  Easing the hold near the
+edges where the pixels came from (a ramp over 8 px) took that 1.220 to 1.155 but its
+temporal error from 2.3e-5 to 5.7e-4, above video_style's, so it was left.  ``--out`` also saves, per clip, the first,
 middle and last frames of each run (rows: fast_style per frame, fast_video_style at 0.8
 and 0.9, video_style).
 
