@@ -39,8 +39,8 @@ class ContentBudget:
     spacing; without periodic checks, the run's length), so that a run past the budget at its first periodic check still has a
     network to keep: at 64 px, five whole photos and no crops, the held-out share was
     0.70 after 4 steps and 0.96 at the first check (step 25), and before these checks
-    the network handed back was that one, further from the photo than the style image
-    was.  When no trained network stayed within the budget the untrained one (the
+    the network handed back was that one, nearly as far from a new photo as the style
+    image (Chelsea's content distance 1.464 against 1.470); now step 8's (0.31).  When no trained network stayed within the budget the untrained one (the
     photo itself) is kept and a :class:`ContentBudgetWarning` says what to change."""
 
     def __init__(self, share: float, loss, photos: Sequence[np.ndarray],
