@@ -36,12 +36,14 @@ class ContentBudget:
     is within the budget, and says whether the budget is spent; :meth:`restore` puts the
     last network within the budget back.  :meth:`start` checks the untrained network
     and :meth:`early` the steps 1, 2, 4, 8 ... below ``every`` (the periodic checks'
-    spacing; without periodic checks, the run's length), so that a run past the budget at its first periodic check still has a
-    network to keep: at 64 px, five whole photos and no crops, the held-out share was
-    0.70 after 4 steps and 0.96 at the first check (step 25), and before these checks
-    the network handed back was that one, nearly as far from a new photo as the style
-    image (Chelsea's content distance 1.464 against 1.470); now step 8's (0.31).  When no trained network stayed within the budget the untrained one (the
-    photo itself) is kept and a :class:`ContentBudgetWarning` says what to change."""
+    spacing; without periodic checks, the run's length), so that a run past the budget
+    at its first periodic check still has a network to keep: at 64 px, five whole
+    photos and no crops, the held-out share was 0.70 after 4 steps and 0.96 at the first
+    check (step 25), and before these checks the network handed back was that one,
+    nearly as far from a new photo as the style image (Chelsea's content distance 1.464
+    against 1.470); now step 8's (0.31).  When no trained network stayed within the
+    budget the untrained one (the photo itself) is kept and a
+    :class:`ContentBudgetWarning` says what to change."""
 
     def __init__(self, share: float, loss, photos: Sequence[np.ndarray],
                  style_rgb: np.ndarray, device: torch.device, every: int = 0):
