@@ -77,9 +77,9 @@ stripe per frame; 16 px in from the edges the held frames follow the network per
 (with the previous defaults' network, whose steady pan gave 1.220: the last frame's
 interior 0.78 of the first frame's sharpness, per frame 0.77).  Easing the hold near the
 edges where the pixels came from (a ramp over 8 px) took that 1.220 to 1.155 but its
-temporal error from 2.3e-5 to 5.7e-4, above video_style's, so it was left.  ``--out`` also saves, per clip, the first,
-middle and last frames of each run (rows: fast_style per frame, fast_video_style at 0.8
-and 0.9, video_style).
+temporal error from 2.3e-5 to 5.7e-4, above video_style's, so it was left.  ``--out``
+also saves, per clip, the first, middle and last frames of each run (rows: fast_style
+per frame, fast_video_style at 0.8 and 0.9, video_style).
 
 Usage (one thread).  At the defaults (48 crops of 128 px, at most 1,000 steps, stopped
 by the content budget, the peer and video_style) it runs for about 25 minutes on a 2-core CPU;
