@@ -82,8 +82,8 @@ also saves, per clip, the first, middle and last frames of each run (rows: fast_
 per frame, fast_video_style at 0.8 and 0.9, video_style).
 
 Usage (one thread).  At the defaults (48 crops of 128 px, at most 1,000 steps, stopped
-by the content budget, the peer and video_style) it runs for about 25 minutes on a 2-core CPU;
-the short run below trains 150 steps at 64 px::
+by the content budget, the peer and video_style) it runs for about 25 minutes on a
+2-core CPU; the short run below trains 150 steps at 64 px::
 
     OMP_NUM_THREADS=1 python bench/fast_style.py
     OMP_NUM_THREADS=1 python bench/fast_style.py --no-peer --video-iterations 0 \
