@@ -78,8 +78,24 @@ Measured (one thread, CPU seconds; sizes run separately; pastiche's runs cached)
     128 px, 240 at 256): 1.04x content, 0.94x style at the end, 430 s (0.38x), still
     not both within 2 %; its full-size level falls from 1.12x / 410x to that over 240
     iterations, so the coarse level's 600 are mostly spent.
+  The second pair at 512 px (``--pair chelsea brick --sizes 512 --threads 1 --settings
+    default "pastiche's weights"``, 2026-12-05, load 2): pastiche 4,559 s CPU (4.5 s a
+    step); its picture (content 1,784, style 369; clamping raised its style term 2.7x)
+    is brick with patches of fur and one eye.  Default: not reached; final picture
+    0.44x content, 267x style, 908 s in all (0.20x): the cat under a brick pattern.
+    With pastiche's weights: not reached either (the loss criterion neither); final
+    picture 1.10x content, 6.98x style, 840 s in all (0.18x), the style term still
+    falling (7.93x, 7.30x, 7.06x at iterations 360, 400, 420).  Evenness of these
+    pictures (4 x 4 tiles, :mod:`imgfusion.style.evenness`): the default's worst quarter
+    over its best 1.92, worst tile over the median 2.19 (the cat's face carries less
+    brick than the background); pastiche's 2.35 and 8.5.  At 256 px the default's are
+    2.11 and 2.30; style_grid 4 makes the quarters even (1.51) but not the worst tile
+    (2.33), at a content distance of 0.824 against 0.700.
     So the astronaut : hubble result above rests on pastiche's clamped picture, and the
-    goal is not met in general.
+    goal is not met in general.  pastiche's objective weighs relu4_1's Gram about 700x
+    the content term (scale-free, 256 px; relu2_1 47, relu3_1 30, relu1_1 0.2, relu5_1
+    0.01): its picture is the style texture with little of the photo (content 3,175 at
+    256 px, the brick image's own 3,554), a trade the default does not make.
   Why pastiche's weights never meet both terms on astronaut : hubble: pastiche's picture
   has a lower content term than the optimum of its own loss (clamping pulls it back
   toward the photo: 8,830 against 1.034e4 at 256 px), so a run that converges on that
