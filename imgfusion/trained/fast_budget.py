@@ -25,6 +25,9 @@ from .fast_measures import content_share, style_image_distance
 from .fast_style import apply_net
 
 
+SAME_AS_STYLE = 1e-6   # a content distance this small: the photo is the style image
+
+
 class ContentBudgetWarning(UserWarning):
     """No trained network stayed within the content budget."""
 
@@ -49,8 +52,11 @@ class ContentBudget:
                  style_rgb: np.ndarray, device: torch.device, every: int = 0):
         self.share, self.loss, self.device = float(share), loss, device
         self.every = int(every)
-        self.photos = list(photos) if self.share > 0 else []
-        self.mine = [style_image_distance(loss, p, style_rgb) for p in self.photos]
+        photos = list(photos) if self.share > 0 else []
+        mine = [style_image_distance(loss, p, style_rgb) for p in photos]
+        # a photo that is the style image has no share to measure (0 over 0): left out
+        kept = [(p, m) for p, m in zip(photos, mine) if m > SAME_AS_STYLE]
+        self.photos, self.mine = [p for p, _ in kept], [m for _, m in kept]
         self.kept: dict | None = None
         self.kept_step: int | None = None
         self.kept_share: float | None = None

@@ -127,3 +127,16 @@ def test_a_budget_no_trained_step_meets_gives_back_the_photo(images, tmp_path):
     assert kept["stopped"] and kept["kept_step"] == 0 == kept["network_step"]
     photo = content[0][:16, :16]
     assert np.allclose(run.model(photo, "cpu"), photo, atol=1e-6)
+
+
+def test_a_photo_that_is_the_style_image_is_left_out(images):
+    content, style = images
+    photos = [c[:16, :16] for c in content[:2]]
+    loss = build_loss(style, (16, 16), loss_options(LOSSES), torch.device("cpu"))
+    same = ContentBudget(0.3, loss, photos + [style[:16, :16]], style[:16, :16], "cpu")
+    assert len(same.photos) == 2
+    net = Fade()
+    net.amount.data.fill_(0.1)
+    assert np.isfinite(same.measure(net)) and not same.check(net, 1)
+    alone = ContentBudget(0.3, loss, [style[:16, :16]], style[:16, :16], "cpu")
+    assert not alone.photos and not alone.check(net, 1)   # nothing to measure: no budget
