@@ -57,7 +57,7 @@ def held_out_figures(loss, model, images, style_rgb) -> dict[str, float]:
         out = model(photo, loss.device)
         d, mine = distances(loss, out, photo), distances(loss, photo, photo)
         rows.append({"content_share": content_share(
-                         loss, out, photo, style_image_distance(loss, photo, style_rgb)),
+                         d.content, style_image_distance(loss, photo, style_rgb)),
                      "style_share": d.style / max(mine.style, 1e-12),
                      "luminance_ratio": luminance_ratio(out, photo),
                      "style_luminance_ratio": float(luminance(out).mean() / max(

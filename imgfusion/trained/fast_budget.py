@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .fast_measures import content_share, style_image_distance
+from .fast_measures import content_share, distances, style_image_distance
 from .fast_style import apply_net
 
 
@@ -64,8 +64,9 @@ class ContentBudget:
 
     def measure(self, net: torch.nn.Module) -> float:
         """Mean over the photos of the output's content distance over the style image's."""
-        return float(np.mean([content_share(self.loss, apply_net(net, p, self.device), p, m)
-                              for p, m in zip(self.photos, self.mine)]))
+        return float(np.mean([
+            content_share(distances(self.loss, apply_net(net, p, self.device), p).content, m)
+            for p, m in zip(self.photos, self.mine)]))
 
     def check(self, net: torch.nn.Module, step: int) -> bool:
         """Measure ``net`` after ``step`` steps; True when it is past the budget."""

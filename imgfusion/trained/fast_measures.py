@@ -90,11 +90,11 @@ def blend_peer(loss, photo: np.ndarray, style_rgb: np.ndarray, content_distance:
     return alpha, distances(loss, pixel_blend(photo, other, alpha), photo)
 
 
-def content_share(loss, image: np.ndarray, photo: np.ndarray, style_distance: float) -> float:
-    """``image``'s content distance to ``photo`` over the style image's
-    (``style_distance``, :func:`style_image_distance`): 0 is the photo, 1 is as far from
-    it as the style image."""
-    return distances(loss, image, photo).content / max(style_distance, 1e-12)
+def content_share(content_distance: float, style_distance: float) -> float:
+    """An image's content distance to its photo (:func:`distances`) over the style
+    image's (``style_distance``, :func:`style_image_distance`): 0 is the photo, 1 is as
+    far from it as the style image."""
+    return content_distance / max(style_distance, 1e-12)
 
 
 def style_image_distance(loss, photo: np.ndarray, style_rgb: np.ndarray) -> float:
