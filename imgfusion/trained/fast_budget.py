@@ -46,7 +46,9 @@ class ContentBudget:
     nearly as far from a new photo as the style image (Chelsea's content distance 1.464
     against 1.470); now step 8's (0.31).  When no trained network stayed within the
     budget the untrained one (the photo itself) is kept and a
-    :class:`ContentBudgetWarning` says what to change."""
+    :class:`ContentBudgetWarning` says what to change.  :meth:`state` and :meth:`load`
+    carry the kept network through a checkpoint, so a resumed run hands back the
+    network an uninterrupted one would."""
 
     def __init__(self, share: float, loss, photos: Sequence[np.ndarray],
                  style_rgb: np.ndarray, device: torch.device, every: int = 0):
@@ -103,6 +105,22 @@ class ContentBudget:
                     stacklevel=3)
             return int(self.kept_step)
         return steps
+
+    def state(self) -> dict:
+        """What a checkpoint keeps, so that a resumed run hands back the same network."""
+        return {"share": self.share, "kept": self.kept, "kept_step": self.kept_step,
+                "kept_share": self.kept_share, "last": self.last}
+
+    def load(self, state: dict) -> None:
+        """Take back a checkpoint's :meth:`state`.  Its kept network stays the fallback
+        when it is within this budget (a resume may change ``content_budget``); if not,
+        the untrained network :meth:`start` kept does."""
+        if not state or state.get("kept") is None or not self.photos:
+            return
+        self.last = state["last"]
+        if state["kept_share"] <= self.share:
+            self.kept, self.kept_step = state["kept"], int(state["kept_step"])
+            self.kept_share = float(state["kept_share"])
 
     def report(self, stopped: bool) -> dict:
         return {"share": self.share, "held_out_share": self.last, "stopped": bool(stopped),

@@ -114,6 +114,15 @@ class _Spec:
         """Past the content budget (asked by the loop after each validation)."""
         return self.budget is not None and self.budget.check(self.net, step)
 
+    def extra_state(self) -> dict:
+        """The content budget's kept network, in checkpoints (see ``load_extra_state``)."""
+        return {} if self.budget is None else {"budget": self.budget.state()}
+
+    def load_extra_state(self, state: dict) -> None:
+        """A resumed run keeps the last network within the budget before it stopped."""
+        if self.budget is not None:
+            self.budget.load(state.get("budget") or {})
+
 
 def _side_pair(size) -> tuple[int, int]:
     return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))

@@ -24,7 +24,10 @@ A network's trainer describes one training run as a *spec*, any object with
     random generators whose state a checkpoint keeps;
 ``signature``: ``dict`` (optional, JSON values)
     the settings that make a run what it is (architecture, data, learning rate,
-    seed): a checkpoint whose signature differs is refused on resume.
+    seed): a checkpoint whose signature differs is refused on resume;
+``extra_state() -> dict`` and ``load_extra_state(dict)`` (optional)
+    what else the run keeps between steps (tensors, numbers, strings), saved in
+    checkpoints and given back on resume (an early stop's best network so far).
 
 and :func:`train` runs it::
 
@@ -41,7 +44,8 @@ and :func:`train` runs it::
     replaced with ``overwrite=True``, and otherwise an error (never replaced unasked).
 ``resume``
     continue from ``checkpoint`` when it exists (from scratch when it does not); a
-    resumed CPU run gives bit for bit the modules an uninterrupted one gives.
+    resumed CPU run gives bit for bit the modules an uninterrupted one gives (a run
+    its ``stop`` ended is asked again, and goes on only if it now says so).
 ``progress``
     ``None``: a tqdm bar on stderr (off when stderr is not a terminal) with the
     current losses (``total`` shown as ``loss``); ``False``: none; or the engine's
@@ -145,12 +149,16 @@ def _set_rng_state(spec, state: Mapping[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def checkpoint_state(spec, step: int, history: list, validation: list) -> dict[str, Any]:
-    """The checkpoint of ``spec`` after ``step`` steps (tensors, numbers and strings only)."""
+def checkpoint_state(spec, step: int, history: list, validation: list,
+                     stopped: bool = False) -> dict[str, Any]:
+    """The checkpoint of ``spec`` after ``step`` steps (tensors, numbers and strings only);
+    ``stopped``: the spec's ``stop`` ended the run there."""
+    extra = getattr(spec, "extra_state", None)
     return {"format": CHECKPOINT_FORMAT, "step": int(step), "signature": _signature(spec),
             "modules": {k: m.state_dict() for k, m in spec.modules.items()},
             "optimizers": {k: o.state_dict() for k, o in _optimizers(spec).items()},
-            "rng": _rng_state(spec), "history": list(history), "validation": list(validation)}
+            "rng": _rng_state(spec), "history": list(history), "validation": list(validation),
+            "stopped": bool(stopped), "extra": extra() if callable(extra) else {}}
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> Path:
@@ -192,6 +200,9 @@ def restore(spec, state: Mapping[str, Any], path: Path, field: str = "checkpoint
         raise ParameterError(field, f"{path} does not fit this network: "
                                     f"{str(exc)[:300]}") from None
     _set_rng_state(spec, state["rng"])
+    load = getattr(spec, "load_extra_state", None)
+    if callable(load):
+        load(state.get("extra") or {})
     return int(state["step"])
 
 
@@ -254,8 +265,8 @@ class _Run:
 
     def save(self) -> None:
         if self.checkpoint is not None:
-            save_checkpoint(self.checkpoint, checkpoint_state(self.spec, self.done,
-                                                              self.history, self.validation))
+            save_checkpoint(self.checkpoint, checkpoint_state(
+                self.spec, self.done, self.history, self.validation, self.stopped))
 
     def validate(self) -> None:
         if not callable(getattr(self.spec, "validate", None)):
@@ -325,6 +336,8 @@ def _start(run: _Run, resume: bool, overwrite: bool) -> int | None:
         state = read_checkpoint(path)
         run.done = restore(run.spec, state, path)
         run.history, run.validation = list(state["history"]), list(state["validation"])
+        stop = getattr(run.spec, "stop", None)   # asked again: its settings may have changed
+        run.stopped = bool(state.get("stopped")) and callable(stop) and bool(stop(run.done))
         return run.done
     if not overwrite:
         raise ParameterError("checkpoint", f"{path} already exists; set resume: true to "

@@ -140,3 +140,28 @@ def test_a_photo_that_is_the_style_image_is_left_out(images):
     assert np.isfinite(same.measure(net)) and not same.check(net, 1)
     alone = ContentBudget(0.3, loss, [style[:16, :16]], style[:16, :16], "cpu")
     assert not alone.photos and not alone.check(net, 1)   # nothing to measure: no budget
+
+
+def test_a_resumed_run_hands_back_the_network_kept_before_the_interruption(images, tmp_path):
+    content, style = images
+    run = dict(validate_every=3, content_budget=0.4, **TINY)
+    whole = train_fast_style(content, style, path=str(tmp_path / "whole.safetensors"),
+                             steps=60, **run)
+    kept = whole.report["content_budget"]
+    assert kept["stopped"] and kept["kept_step"] > 0
+    ckpt = str(tmp_path / "ckpt.pt")   # interrupted one step after the last kept network
+    train_fast_style(content, style, path=str(tmp_path / "part.safetensors"), checkpoint=ckpt,
+                     steps=kept["kept_step"] + 1, **run)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ContentBudgetWarning)
+        resumed = train_fast_style(content, style, path=str(tmp_path / "resumed.safetensors"),
+                                   checkpoint=ckpt, resume=True, steps=60, **run)
+    back = resumed.report["content_budget"]
+    assert back["network_step"] == kept["kept_step"] and back["kept_share"] <= 0.4
+    assert resumed.report["steps"] == whole.report["steps"]
+    same = whole.model.net.state_dict()
+    assert all(torch.equal(v, same[k]) for k, v in resumed.model.net.state_dict().items())
+    again = train_fast_style(content, style, path=str(tmp_path / "again.safetensors"),
+                             checkpoint=ckpt, resume=True, steps=60, **run)
+    assert again.report["steps"] == whole.report["steps"]   # a stopped run stays stopped
+    assert again.report["content_budget"]["network_step"] == kept["kept_step"]
