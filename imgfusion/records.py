@@ -292,6 +292,8 @@ class Operator:
                     out[key] = self._checked_group(key, value)
                 elif p is not None:
                     out[key] = p.convert(value)
+                elif key == "progress" and key in self.context:
+                    out[key] = _progress_callback(value)
             except ValueError as exc:
                 raise ParameterError(getattr(exc, "field", key), str(exc)) from None
         return out
@@ -369,3 +371,18 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, tuple):
         return list(v)
     return v
+
+
+def _silent(done: int, total: int, **info: Any) -> None:
+    """Progress that shows nothing."""
+
+
+def _progress_callback(value: Any) -> Any:
+    """A Python call's ``progress``: ``progress(done, total, **info)``, ``None`` (the
+    operator's own default) or ``False`` (none, whatever the operator's default)."""
+    if value is None or callable(value):
+        return value
+    if value is False:
+        return _silent
+    raise ValueError("must be a function progress(done, total, **info), None or False; "
+                     f"got {value!r}")

@@ -237,3 +237,21 @@ def test_a_shared_alias_carries_its_help_once_and_a_docstring_entry_wins(tmp_pat
     for op in (static["second"], read_function(module.second)):
         assert op.param("tol").help == "its own words win"
     del sys.modules["helpops"]
+
+
+def test_progress_false_shows_nothing_and_a_wrong_progress_names_the_field():
+    from imgfusion.operators import Image, Progress, operator
+
+    @operator
+    def counted(image: Image, *, progress: Progress = None) -> Image:
+        """Reports one step of one."""
+        if progress is not None:
+            progress(1, 1, loss=0.0)
+        return image
+
+    seen = []
+    assert counted(7, progress=lambda *a, **k: seen.append(a)) == 7 and seen == [(1, 1)]
+    assert counted(7, progress=False) == 7 and counted(7) == 7
+    with pytest.raises(ParameterError) as err:
+        counted(7, progress=3)
+    assert err.value.field == "progress" and "None or False" in str(err.value)
