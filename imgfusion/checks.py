@@ -21,6 +21,7 @@ naming that field.  The policies, one for all operators:
 """
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Sequence
 
 import numpy as np
@@ -41,6 +42,9 @@ def check_image(image, field: str = "image", *, grey_2d: bool = False) -> np.nda
     converted; without it the value must already be an H x W x C ndarray.  The array
     is returned as it is (no copy) unless it had to be reshaped.
     """
+    if isinstance(image, (str, bytes, PurePath)):
+        raise ParameterError(field, f"expected an image array, got the path {str(image)!r}; "
+                                    "read it first (imgfusion.io.read.read_image)")
     if grey_2d:
         image = np.asarray(image)
         if image.ndim == 2:
@@ -60,6 +64,17 @@ def check_image(image, field: str = "image", *, grey_2d: bool = False) -> np.nda
     if not np.isfinite(image).all():
         raise ParameterError(field, "the image contains NaN or infinite values")
     return image
+
+
+def check_images(images, field: str = "images") -> list:
+    """``images`` as a list (each one is checked where it is used); a single path or
+    image where a list belongs is a ParameterError naming ``field``."""
+    if isinstance(images, (str, bytes, PurePath)):
+        check_image(images, field)
+    if isinstance(images, np.ndarray) and images.ndim < 4:
+        raise ParameterError(field, f"expected a list of images, got one array of shape "
+                                    f"{images.shape}; wrap it in a list")
+    return list(images)
 
 
 def check_mask(mask, shape: tuple[int, int], field: str = "mask", against: str = "the image",

@@ -23,7 +23,7 @@ from typing import Annotated
 
 import numpy as np
 
-from ..checks import check_image
+from ..checks import check_image, check_images
 from .compose import blend_over
 from ..errors import ParameterError
 from .geometry import resize
@@ -132,6 +132,7 @@ def contact_sheet(images: Images, *, labels: Labels = None, rows: str | None = N
     background : sheet colour: grey level or [r, g, b] in [0, 1]
     font_size : label text size in px
     """
+    images = check_images(images)
     if not images:
         raise ParameterError("images", "no images to lay out")
     bg = np.broadcast_to(np.asarray(background, np.float32), (3,)).copy()

@@ -5,7 +5,7 @@ import os
 import socket
 import sys
 import threading
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Mapping, Sequence, get_args
 
 import numpy as np
@@ -33,8 +33,9 @@ def as_rgb(image, field: str) -> tuple[np.ndarray, np.ndarray | None]:
 def style_list(style) -> list:
     if style is None:
         return []
-    if isinstance(style, np.ndarray) or (hasattr(style, "shape") and hasattr(style, "dtype")):
-        return [style]
+    if isinstance(style, (np.ndarray, str, bytes, PurePath)) or (
+            hasattr(style, "shape") and hasattr(style, "dtype")):
+        return [style]   # one image (a path is refused by name when it is checked)
     return list(style)
 
 

@@ -33,6 +33,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..checks import check_image
 from ..errors import ParameterError
 from .checks import estimate_bytes, style_list
 from . import budget
@@ -108,9 +109,10 @@ class TilePlan:
 
 def output_size(inputs: StyleInputs, settings: StyleSettings) -> tuple[int, int]:
     """The size the run's output will have."""
+    field = "content" if inputs.content is not None else "style"
     base = inputs.content if inputs.content is not None else style_list(inputs.style)[0]
     last = settings.schedule.pyramid[-1][0] if settings.schedule.pyramid else settings.size
-    return fit_size(np.shape(base)[:2], last)
+    return fit_size(check_image(base, field, grey_2d=True).shape[:2], last)
 
 
 def within_depth(weights: dict, depth: int) -> dict:

@@ -14,6 +14,7 @@ from typing import Annotated, NamedTuple
 
 import numpy as np
 
+from ..checks import check_image
 from ..errors import ParameterError
 from ..limits import COORD_MAX, SIDE_MAX
 from ..operators import Image, Range, operator
@@ -91,11 +92,7 @@ def _disc(hw, centre, radius):
 
 
 def _rgb(image, name):
-    a = np.asarray(image, np.float32)
-    if a.ndim == 2:
-        a = a[..., None]
-    if a.ndim != 3 or a.shape[2] not in (1, 3, 4):
-        raise ParameterError(name, f"expected an H x W x C image, got shape {np.shape(image)}")
+    a = check_image(image, name, grey_2d=True).astype(np.float32)
     return np.ascontiguousarray(np.repeat(a, 3, -1) if a.shape[2] == 1 else a[..., :3])
 
 

@@ -107,3 +107,18 @@ def test_no_images():
     with pytest.raises(ParameterError) as err:
         contact_sheet([])
     assert err.value.field == "images"
+
+
+@pytest.mark.parametrize("images,message", [
+    ("/photos/a.png", "got the path '/photos/a.png'"),
+    (np.zeros((8, 8, 3), np.float32), "one array of shape (8, 8, 3); wrap it in a list"),
+])
+def test_one_image_or_a_path_where_the_list_belongs_is_an_error(images, message):
+    with pytest.raises(ParameterError) as err:
+        contact_sheet(images)
+    assert err.value.field == "images" and message in str(err.value)
+
+
+def test_a_stack_of_images_is_a_list_of_them():
+    stack = np.stack([np.full((8, 8, 3), v, np.float32) for v in (0.2, 0.8)])
+    assert np.array_equal(contact_sheet(stack, label=False), contact_sheet(list(stack), label=False))

@@ -180,3 +180,12 @@ def test_the_estimate_counts_pool_indices_and_grows_with_the_area():
     # measured CPU peaks (bench/style_memory.py): 271 MiB at 256 px, 940 MiB at 512 px
     assert small >= 271 * 2 ** 20 and large >= 940 * 2 ** 20
     assert small < 1.3 * 271 * 2 ** 20 and large < 1.3 * 940 * 2 ** 20
+
+
+@pytest.mark.parametrize("which", ["content", "style"])
+def test_a_path_where_an_image_belongs_is_an_error_naming_the_field(content, style, which):
+    args = {"content": content, "style": style, which: f"/photos/{which}.png"}
+    with pytest.raises(ParameterError) as err:
+        transfer.neural_style(args["content"], args["style"], weights="random", iterations=1)
+    assert err.value.field == which and f"/photos/{which}.png" in str(err.value)
+    assert "read_image" in str(err.value)
