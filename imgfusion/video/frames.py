@@ -26,10 +26,12 @@ def as_video(value: Any, field_name: str) -> Video:
     """``value`` if it is a video; a ParameterError naming the field otherwise."""
     if isinstance(value, Video):
         return value
-    what = (f"a still image of shape {value.shape}" if isinstance(value, np.ndarray)
-            else type(value).__name__)
+    what = (f"an array of shape {value.shape}" if isinstance(value, np.ndarray)
+            else repr(value) if isinstance(value, str) else type(value).__name__)
     raise ParameterError(field_name, f"expected a video (from load_video or an operator run "
-                                     f"over one), got {what}")
+                                     f"over one), got {what}; frames in memory (a list, or "
+                                     f"a T x H x W x C array) become one with "
+                                     f"imgfusion.video.frames.from_frames(frames, fps)")
 
 
 def check_frame(frame: np.ndarray, index: int, size: tuple[int, int] | None,

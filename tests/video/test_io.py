@@ -160,3 +160,15 @@ def test_audio_is_copied_from_the_source(tmp_path):
         assert sum(1 for p in c.demux(c.streams.audio[0]) if p.size) > 5
     with pytest.raises(ParameterError, match="audio"):
         save_video(load_video(path=str(src), start=1), path="x.mp4", workdir=tmp_path, audio=True)
+
+
+def test_frames_in_memory_where_a_video_belongs_point_to_from_frames():
+    from imgfusion.video.flow_op import optical_flow
+
+    frames = np.random.default_rng(0).random((3, 16, 20, 3)).astype(np.float32)
+    for value in (frames, list(frames), "clip.mp4"):
+        with pytest.raises(ParameterError) as err:
+            optical_flow(value)
+        assert err.value.field == "video" and "from_frames(frames, fps)" in str(err.value)
+    video = from_frames(frames, fps=10)
+    assert video.frames == 3 and np.array_equal(np.stack(list(video)), frames)
