@@ -101,6 +101,9 @@ def _model_of(model, model_path) -> FastStyleModel:
             raise ParameterError("model_path", "give the model as an input or as a file, "
                                                "not both")
         return model
+    if isinstance(model, (str, os.PathLike)):
+        raise ParameterError("model", f"got the path {str(model)!r}: a model file goes in "
+                                      "model_path (model is a train_fast_style step's output)")
     if model is not None:
         raise ParameterError("model", f"expected a fast_style model (train_fast_style's "
                                       f"output), got {type(model).__name__}")

@@ -20,6 +20,7 @@ measures of :mod:`imgfusion.trained.vae_measures`.
 """
 from __future__ import annotations
 
+import os
 from typing import Annotated, Iterator, NamedTuple
 
 import numpy as np
@@ -194,6 +195,9 @@ def resolve_model(model, model_file, device: str) -> VaeStyleModel:
     """The model handed in by an earlier step, or read from ``model_file``."""
     from ..devices import resolve_device
 
+    if isinstance(model, (str, os.PathLike)):
+        raise ParameterError("model", f"got the path {str(model)!r}: a model file goes in "
+                                      "model_file (model is a train_style_vae step's output)")
     if (model is None) == (model_file is None):
         raise ParameterError("model", "give exactly one of model (an earlier "
                                       "train_style_vae step's output) and model_file")

@@ -6,6 +6,7 @@ import json
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -103,3 +104,15 @@ def test_a_header_entry_with_a_wrong_byte_count_is_refused(tmp_path):
     path.write_bytes(struct.pack("<Q", len(raw)) + raw + b"\0" * 8)
     with pytest.raises(ModelFileError, match="tensor 'w' does not describe data"):
         load_model(path, "toy", shapes=lambda arch: {"w": (2,)})
+
+
+@pytest.mark.parametrize("module,op,field", [("fast_style", "fast_style", "model_path"),
+                                             ("vae_apply", "vae_style", "model_file")])
+def test_a_path_given_as_model_names_the_field_a_file_goes_in(module, op, field):
+    from imgfusion.errors import ParameterError
+
+    call = getattr(importlib.import_module(f"imgfusion.trained.{module}"), op)
+    with pytest.raises(ParameterError) as err:
+        call(np.zeros((32, 32, 3), np.float32), model="models/mine.safetensors")
+    assert err.value.field == "model" and "'models/mine.safetensors'" in str(err.value)
+    assert f"goes in {field}" in str(err.value)
