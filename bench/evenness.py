@@ -72,6 +72,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from imgfusion.io.read import read_image  # noqa: E402
 from imgfusion.io.samples import sample_path  # noqa: E402
@@ -102,13 +103,15 @@ def _to_pil(a: np.ndarray) -> Image.Image:
     return Image.fromarray(np.round(np.clip(a[..., :3], 0, 1) * 255).astype(np.uint8))
 
 
-def render(pair: str, size: int, options: dict, out: Path, tag: str) -> tuple[np.ndarray, dict]:
-    """The result of one run (read back when already saved) and its timing."""
-    path = out / f"{tag}_{size}_{pair.replace(':', '_')}.png"
+def render(pair: str, size: int, options: dict, out: Path, tag: str,
+           square: bool = False) -> tuple[np.ndarray, dict]:
+    """The result of one run (read back when already saved) and its timing; ``square``:
+    on the square crops bench/time_to_quality.py uses (a face fills chelsea's)."""
+    path = out / f"{tag}_{size}_{'sq_' if square else ''}{pair.replace(':', '_')}.png"
     info_path = path.with_suffix(".json")
     if path.is_file() and info_path.is_file():
         return read_image(path), json.loads(info_path.read_text())
-    content, style = (sample(n) for n in pair.split(":"))
+    content, style = _pair(pair, size, square)
     start = time.perf_counter()
     result = neural_style(content, style, size=size, device="cpu", **options)
     seconds = time.perf_counter() - start
@@ -131,8 +134,16 @@ def _style_at_scale(style: np.ndarray, result: np.ndarray) -> np.ndarray:
     return _resized(style, fit_size(style.shape[:2], max(result.shape[:2])))
 
 
-def report(pair: str, size: int, result: np.ndarray, info: dict, grid: bool) -> dict:
-    content, style = (sample(n) for n in pair.split(":"))
+def _pair(pair: str, size: int, square: bool) -> tuple[np.ndarray, np.ndarray]:
+    if square:
+        from style_vs_pastiche import sample_pair
+        return sample_pair(size, tuple(pair.split(":")))
+    return sample(pair.split(":")[0]), sample(pair.split(":")[1])
+
+
+def report(pair: str, size: int, result: np.ndarray, info: dict, grid: bool,
+           square: bool = False) -> dict:
+    content, style = _pair(pair, size, square)
     style = _style_at_scale(style, result)
     even = tile_distances(result, style)
     own = tile_distances(style, style)
@@ -202,8 +213,8 @@ def run_tag(a, tag: str, options: dict) -> list[dict]:
     for size in a.sizes:
         shown = []
         for pair in a.pairs:
-            result, info = render(pair, size, options, a.out, tag)
-            rows.append(dict(report(pair, size, result, info, a.grid), tag=tag))
+            result, info = render(pair, size, options, a.out, tag, a.square)
+            rows.append(dict(report(pair, size, result, info, a.grid, a.square), tag=tag))
             shown.append((pair, result))
         if a.sheet:
             contact_sheet(shown, a.out / f"sheet_{tag}_{size}.png")
@@ -221,6 +232,8 @@ def main(argv=None) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--grid", action="store_true", help="print each 4 x 4 grid")
     p.add_argument("--sheet", action="store_true", help="write a contact sheet per size")
+    p.add_argument("--square", action="store_true",
+                   help="square crops of the pairs, as bench/time_to_quality.py's")
     p.add_argument("--timing", action="store_true",
                    help="only time one loss evaluation per style_grid (1, 2) at each size")
     a = p.parse_args(argv)

@@ -130,12 +130,14 @@ class GramStyleLoss:
     grid : int
         Without guides, the mean of the loss over the cells of a ``grid`` x ``grid``
         split of each layer (each cell against the whole target); 1: one Gram.
+    power : float
+        The cells' losses combine as their power mean of this order (1: the mean).
     """
 
     def __init__(self, targets: Mapping[str, torch.Tensor], weights: Mapping[str, float], *,
                  input_guides: torch.Tensor | None = None, mode: str = "simple",
-                 dilation: int = 0, grid: int = 1):
-        self.grid = int(grid)
+                 dilation: int = 0, grid: int = 1, power: float = 1.0):
+        self.grid, self.power = int(grid), float(power)
         self.targets = dict(targets)
         self.weights = dict(weights)
         self.norms = {k: squared_norm(t, dims=(-1, -2)) for k, t in self.targets.items()}
@@ -158,7 +160,8 @@ class GramStyleLoss:
             f = feats[name]
             guide = self._guide(name, tuple(f.shape[-2:]))
             if guide is None and self.grid > 1:
-                err = _cell_error(f, self.targets[name], self.norms[name], self.grid)
+                err = _cell_error(f, self.targets[name], self.norms[name], self.grid,
+                                  self.power)
             else:
                 err = _relative_error(gram(f, guide), self.targets[name], self.norms[name])
             total = total + w * err
@@ -184,10 +187,17 @@ def grid_cells(f: torch.Tensor, grid: int) -> list[torch.Tensor]:
 
 
 def _cell_error(f: torch.Tensor, target: torch.Tensor, norm: torch.Tensor,
-                grid: int) -> torch.Tensor:
-    """Mean over the cells of ``f`` of their Gram's relative error to ``target``."""
+                grid: int, power: float = 1.0) -> torch.Tensor:
+    """Power mean (order ``power``; 1: the mean) over the cells of ``f`` of their Gram's
+    relative error to ``target``."""
     cells = grid_cells(f, grid)
-    return sum(_relative_error(gram(c), target, norm) for c in cells) / len(cells)
+    if power == 1:
+        return sum(_relative_error(gram(c), target, norm) for c in cells) / len(cells)
+    errors = torch.stack([_relative_error(gram(c), target, norm) for c in cells])
+    # scaled by the largest so the powers neither overflow nor underflow, and kept off
+    # 0 ** (1 / power), whose gradient is infinite (cells that all match the style)
+    scale = errors.detach().max().clamp_min(1e-30)
+    return scale * (errors / scale).pow(power).mean().clamp_min(1e-30).pow(1 / power)
 
 
 def _relative_error(g: torch.Tensor, target: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:

@@ -221,7 +221,9 @@ def level_targets(run: StyleRun, hw) -> tuple[dict, Callable]:
                      for s, shw in zip(setup.styles, style_hw)]
             s_targets = (blended_gram_targets(feats, setup.blend, setup.style_w)
                          if run.regions is None else feats)
-    style_loss = (GramStyleLoss(s_targets, setup.style_w, grid=run.settings.losses.style_grid)
+    opts = run.settings.losses
+    style_loss = (GramStyleLoss(s_targets, setup.style_w, grid=opts.style_grid,
+                                power=opts.style_grid_power)
                   if run.regions is None
                   else run.regions.loss(s_targets, hw, scale, setup.style_w, dev))
     return c_targets, style_loss

@@ -69,7 +69,11 @@ def neural_style(content: Image, style: Images = None, init_image: Image | None 
         size
     losses : StyleLosses
         Layers, weights (α, β, tv; scale-free losses, :mod:`.losses`), style blend and
-        scale, pooling and the VGG19 weights (:mod:`imgfusion.style.weights`).
+        scale, pooling and the VGG19 weights (:mod:`imgfusion.style.weights`).  Here
+        style_grid 4 and style_grid_power 2 by default, so the style covers the whole
+        picture: on five pairs at 256 px the worst of 16 tiles came within 1.3-1.9x the
+        median (1.2-3.3x with the mean over a 2 x 2 grid), for a content distance 3-30 %
+        higher (bench/evenness.py)
     schedule : StyleSchedule
         Optimiser (L-BFGS or Adam), learning rate, iterations (per level), early stop
         (``tolerance`` over ``window`` iterations), coarse-to-fine ``pyramid``.
@@ -147,8 +151,9 @@ def stylise(inputs: StyleInputs, settings: StyleSettings, context: StyleContext 
 # The presets' loss options: the other loss's layers and weight are not theirs.
 CONTENT_LOSSES = Fields("content_layers", "content_weight", "tv_weight", "range_weight",
                         "pooling", "weights")
-STYLE_LOSSES = Fields("style_layers", "style_weight", "style_grid", "style_blend_weights",
-                      "style_scale", "tv_weight", "range_weight", "pooling", "weights")
+STYLE_LOSSES = Fields("style_layers", "style_weight", "style_grid", "style_grid_power",
+                      "style_blend_weights", "style_scale", "tv_weight", "range_weight",
+                      "pooling", "weights")
 
 
 @operator(check=check_content_reconstruction)

@@ -233,7 +233,7 @@ def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
                 guides: StyleGuides = StyleGuides(), overwrite: bool = False,
                 size: OutputSize = None,
                 init: Annotated[StyleInit, Fields("init")] = StyleInit(),
-                losses: StyleLosses = StyleLosses(),
+                losses: StyleLosses = StyleLosses(style_grid=2, style_grid_power=1.0),
                 schedule: Annotated[StyleSchedule, PER_FRAME_SCHEDULE] = StyleSchedule(
                     iterations=200),
                 color: StyleColor = StyleColor(),

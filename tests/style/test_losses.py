@@ -175,3 +175,39 @@ def test_optimisation_unchanged_when_every_feature_is_scaled(tmp_path, scale, sm
     for ha, hb in zip(a.loss_history, b.loss_history):
         assert ha["total"] == pytest.approx(hb["total"], rel=1e-6)
     assert a.loss_history[-1]["total"] < 0.5 * a.loss_history[0]["total"]  # it did optimise
+
+
+
+def _cell_errors(f, target, grid):
+    from imgfusion.style.losses import _relative_error, grid_cells, squared_norm
+
+    norm = squared_norm(target, dims=(-1, -2))
+    return torch.stack([_relative_error(gram(c), target, norm) for c in grid_cells(f, grid)])
+
+
+def test_the_grid_power_mean_is_the_mean_when_cells_agree_and_lifts_the_worst_cell():
+    g = torch.Generator().manual_seed(0)
+    target = gram(torch.rand(1, 6, 16, 16, generator=g))
+    same = torch.rand(1, 6, 8, 8, generator=g).repeat(1, 1, 2, 2)   # four identical cells
+    losses = {p: GramStyleLoss({"a": target}, {"a": 1.0}, grid=2, power=p) for p in (1, 2)}
+    assert torch.allclose(losses[1]({"a": same}), losses[2]({"a": same}), rtol=1e-6)
+    matched = same.clone().requires_grad_(True)     # every cell is the style: loss 0
+    exact = GramStyleLoss({"a": gram(same)}, {"a": 1.0}, grid=2, power=2)({"a": matched})
+    exact.backward()
+    assert float(exact) < 1e-12 and torch.isfinite(matched.grad).all()
+    start = torch.rand(1, 6, 16, 16, generator=g)
+    start[..., :8, :8] *= 3      # one cell of strong features: the content term holds it
+    worst, spread = {}, {}
+    for p, loss in losses.items():
+        f = start.clone().requires_grad_(True)
+        opt = torch.optim.LBFGS([f], max_iter=50, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            total = (f - start).pow(2).sum() / start.pow(2).sum() + loss({"a": f})
+            total.backward()
+            return total
+        opt.step(closure)
+        errors = _cell_errors(f.detach(), target, 2)
+        worst[p], spread[p] = float(errors.max()), float(errors.max() / errors.median())
+    assert worst[2] < 0.5 * worst[1] and spread[2] < 0.2 * spread[1]   # it caught up

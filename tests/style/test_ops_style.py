@@ -80,6 +80,7 @@ def test_texture_synthesis_takes_the_style_grid_its_style_loss_uses(registry, co
                                             "style_layers": ["relu1_1"], **grid},
                        {"device": "cpu", "seed": 0})["image"]
     default = synthesis()
-    assert op.param("style_grid").default == 2
-    assert np.array_equal(synthesis(style_grid=2), default)
+    assert op.param("style_grid").default == 4 and op.param("style_grid_power").default == 2
+    assert np.array_equal(synthesis(style_grid=4, style_grid_power=2), default)
     assert not np.array_equal(synthesis(style_grid=1), default)
+    assert not np.array_equal(synthesis(style_grid_power=1), default)

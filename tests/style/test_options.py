@@ -57,7 +57,7 @@ def test_registration_agrees_with_the_fields_ranges_and_choices(name):
 def test_the_core_builds_the_groups_from_flat_keys_and_keeps_the_other_keys():
     op = REGISTRY["video_style"]
     out = op.grouped({"style_weight": 5.0, "window": 7, "size": 64, "init": "noise"})
-    assert out["losses"] == StyleLosses(style_weight=5.0)
+    assert out["losses"] == StyleLosses(style_weight=5.0, style_grid=2, style_grid_power=1.0)
     assert out["schedule"] == StyleSchedule(iterations=200, window=7)
     assert out["init"] == StyleInit("noise") and out["size"] == 64
     given = op.grouped({"schedule": StyleSchedule(window=3), "iterations": 9})
