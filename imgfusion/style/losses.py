@@ -174,6 +174,18 @@ class GramStyleLoss:
 MIN_CELL = 4
 
 
+# the smallest grid cell in image px beyond a 2 x 2 grid: a cell must hold the style's
+# structures (a 4 x 4 grid on a 64 px texture synthesis laid the style out as a lattice of
+# 16 px blobs; on a 100 px cutout it hid the cup under an even texture)
+MIN_CELL_PX = 64
+
+
+def grid_for(grid: int, hw: tuple[int, int]) -> int:
+    """Cells per side of the style grid at image size ``hw``: ``grid``, but no more than
+    cells of :data:`MIN_CELL_PX` allow on the shorter side (never fewer than 2 for that)."""
+    return min(int(grid), max(2, min(hw) // MIN_CELL_PX))
+
+
 def grid_cells(f: torch.Tensor, grid: int) -> list[torch.Tensor]:
     """The cells of a ``grid`` x ``grid`` split of ``f``'s last two dimensions, row by
     row, as even as the positions allow; a side shorter than ``grid`` x :data:`MIN_CELL`

@@ -20,7 +20,7 @@ from .encoder import VGGEncoder
 from .estimates import warn_if_large
 from .guided import region_guides
 from .layers import deepest
-from .losses import (GramStyleLoss, blended_gram_targets, content_loss, range_loss,
+from .losses import (GramStyleLoss, blended_gram_targets, content_loss, grid_for, range_loss,
                      tv_loss)
 from .optimize import NonFiniteLoss, StyleInterrupted, Watch, optimize
 from .options import (Optimizer, Pooling, Speed, StyleColor, StyleFiles, StyleGuides, StyleInit,
@@ -222,7 +222,7 @@ def level_targets(run: StyleRun, hw) -> tuple[dict, Callable]:
             s_targets = (blended_gram_targets(feats, setup.blend, setup.style_w)
                          if run.regions is None else feats)
     opts = run.settings.losses
-    style_loss = (GramStyleLoss(s_targets, setup.style_w, grid=opts.style_grid,
+    style_loss = (GramStyleLoss(s_targets, setup.style_w, grid=grid_for(opts.style_grid, hw),
                                 power=opts.style_grid_power)
                   if run.regions is None
                   else run.regions.loss(s_targets, hw, scale, setup.style_w, dev))
