@@ -29,6 +29,7 @@ range100: the defaults since the range penalty; detail: range100 with
     astronaut:hubble         sw1.5       1.89          1.75    0.460  0.109
     astronaut:hubble         range100    1.75          3.30    0.568  0.034
     astronaut:hubble         detail      1.38          3.37    0.556  0.036
+    astronaut:hubble         pow2        1.33          1.63    0.706  0.030
     astronaut:hubble 512 px  c2f         1.67          3.33    0.573  0.127
     chelsea:brick            gramold     2.57          1.73    0.480  0.062
     chelsea:brick            grid2old    1.59          1.95    0.585  0.060
@@ -36,12 +37,16 @@ range100: the defaults since the range penalty; detail: range100 with
     chelsea:brick            sw1.5       2.03          2.10    0.473  0.107
     chelsea:brick            range100    1.22          2.43    0.653  0.044
     chelsea:brick            detail      1.48          2.60    0.643  0.046
+    chelsea:brick            pow2        1.19          1.61    0.741  0.049
     rocket:grass             range100    1.84          2.93    0.498  0.031
     rocket:grass             detail      1.71          2.78    0.497  0.031
+    rocket:grass             pow2        1.57          1.81    0.600  0.032
     chelsea:coffee           range100    1.29          1.71    0.331  0.154
     chelsea:coffee           detail      1.32          1.78    0.326  0.155
+    chelsea:coffee           pow2        1.16          1.37    0.341  0.193
     coffee:logo              range100    1.11          1.16    0.318  0.102
     coffee:logo              detail      1.10          1.15    0.310  0.101
+    coffee:logo              pow2        1.21          1.30    0.414  0.148
 
 content_detail is neutral at the default weights (content 1-3 % lower, style 0-5 % higher),
 so it stays opt-in.
@@ -51,20 +56,10 @@ cat's fur loses its bricks again (spread 2.03 > 2; the astronaut passes, 1.89): 
 stays 3.
 
 The power mean (2026-12-05; ``pow2``: ``--set style_grid=4 style_grid_power=2``, the
-defaults since; ``range100`` above is the mean over a 2 x 2 grid; ``--square``: the
-square crops of bench/time_to_quality.py, where Chelsea's face fills the frame)::
+defaults since, rows in the table above; ``--square``: the square crops of
+bench/time_to_quality.py, where Chelsea's face fills the frame)::
 
     pair                     tag       spread  worst/median  content  style
-    astronaut:hubble         range100    1.75          3.30    0.568  0.034
-    astronaut:hubble         pow2        1.33          1.63    0.706  0.030
-    chelsea:brick            range100    1.22          2.43    0.653  0.044
-    chelsea:brick            pow2        1.19          1.61    0.741  0.049
-    rocket:grass             range100    1.84          2.93    0.498  0.031
-    rocket:grass             pow2        1.57          1.81    0.600  0.032
-    chelsea:coffee           range100    1.29          1.71    0.331  0.154
-    chelsea:coffee           pow2        1.16          1.37    0.341  0.193
-    coffee:logo              range100    1.11          1.16    0.318  0.102
-    coffee:logo              pow2        1.21          1.30    0.414  0.148
     astronaut:hubble square  default     1.33          3.16    0.524  0.035
     astronaut:hubble square  pow2        1.26          1.87    0.677  0.032
     chelsea:brick square     default     2.11          2.28    0.700  0.043
