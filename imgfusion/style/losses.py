@@ -176,8 +176,9 @@ MIN_CELL = 4
 
 # the smallest grid cell in image px beyond a 2 x 2 grid: a cell must hold the style's
 # structures (a 4 x 4 grid on a 64 px texture synthesis laid the style out as a lattice of
-# 16 px blobs; on a 100 px cutout it hid the cup under an even texture)
-MIN_CELL_PX = 64
+# 16 px blobs; on a 100 px cutout it hid the cup under an even texture), while a 256 px
+# landscape photo (170 px high) keeps the 4 x 4 grid its evenness was measured with
+MIN_CELL_PX = 40
 
 
 def grid_for(grid: int, hw: tuple[int, int]) -> int:

@@ -213,8 +213,8 @@ def test_the_grid_power_mean_is_the_mean_when_cells_agree_and_lifts_the_worst_ce
     assert worst[2] < 0.5 * worst[1] and spread[2] < 0.2 * spread[1]   # it caught up
 
 
-def test_the_grid_keeps_cells_of_64_px_beyond_two_by_two():
+def test_the_grid_keeps_cells_of_40_px_beyond_two_by_two():
     from imgfusion.style.losses import grid_for
 
-    assert [grid_for(4, (s, 2 * s)) for s in (32, 100, 128, 192, 256, 1024)] == [2, 2, 2, 3, 4, 4]
+    assert [grid_for(4, (s, 2 * s)) for s in (32, 100, 128, 170, 256)] == [2, 2, 3, 4, 4]
     assert grid_for(1, (512, 512)) == 1 and grid_for(2, (40, 40)) == 2   # as asked up to 2
