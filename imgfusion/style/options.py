@@ -60,7 +60,7 @@ class StyleLosses:
         cells (a face the content loss holds) catch up (bench/evenness.py, five
         pairs and two square crops at 256 px: with style_grid 4 the worst of 16
         tiles over the median was 1.3-1.9, with 2 and the mean 1.2-3.3, for a
-        content distance 3-30 % higher).  video_style: 1, the loss its drift and
+        content distance 2-30 % higher).  video_style: 1, the loss its drift and
         flicker were measured with
     tv_weight
         weight of the total-variation smoothing loss

@@ -72,7 +72,7 @@ def neural_style(content: Image, style: Images = None, init_image: Image | None 
         scale, pooling and the VGG19 weights (:mod:`imgfusion.style.weights`).  Here
         style_grid 4 and style_grid_power 2 by default, so the style covers the whole
         picture: on five pairs at 256 px the worst of 16 tiles came within 1.3-1.9x the
-        median (1.2-3.3x with the mean over a 2 x 2 grid), for a content distance 3-30 %
+        median (1.2-3.3x with the mean over a 2 x 2 grid), for a content distance 2-30 %
         higher (bench/evenness.py)
     schedule : StyleSchedule
         Optimiser (L-BFGS or Adam), learning rate, iterations (per level), early stop
