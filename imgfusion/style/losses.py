@@ -203,10 +203,10 @@ def _cell_error(f: torch.Tensor, target: torch.Tensor, norm: torch.Tensor,
                 grid: int, power: float = 1.0) -> torch.Tensor:
     """Power mean (order ``power``; 1: the mean) over the cells of ``f`` of their Gram's
     relative error to ``target``."""
-    cells = grid_cells(f, grid)
-    if power == 1:
-        return sum(_relative_error(gram(c), target, norm) for c in cells) / len(cells)
-    errors = torch.stack([_relative_error(gram(c), target, norm) for c in cells])
+    errors = [_relative_error(gram(c), target, norm) for c in grid_cells(f, grid)]
+    if power == 1:   # summed in order, as before the power mean: the same bits
+        return sum(errors) / len(errors)
+    errors = torch.stack(errors)
     # scaled by the largest so the powers neither overflow nor underflow, and kept off
     # 0 ** (1 / power), whose gradient is infinite (cells that all match the style)
     scale = errors.detach().max().clamp_min(1e-30)
