@@ -55,9 +55,10 @@ Halving style_weight under style_grid 2 gives the Gram run's content distance ba
 cat's fur loses its bricks again (spread 2.03 > 2; the astronaut passes, 1.89): style_weight
 stays 3.
 
-The power mean (2026-12-05; ``pow2``: ``--set style_grid=4 style_grid_power=2``, the
-defaults since (with their 40 px floor on grid cells), rows in the table above; ``--square``: the square crops of
-bench/time_to_quality.py, where Chelsea's face fills the frame)::
+The power mean (2026-12-05; ``pow2``: style_grid 4 and style_grid_power 2, the defaults
+since, with their 40 px floor on grid cells, run as ``--tag cap40``; rows in the table
+above; ``--square``: the square crops of bench/time_to_quality.py, where Chelsea's face
+fills the frame)::
 
     pair                     tag       spread  worst/median  content  style
     astronaut:hubble square  default     1.33          3.16    0.524  0.035
@@ -86,9 +87,9 @@ Usage (one thread: a shared 2-core machine)::
     python bench/evenness.py --pairs astronaut:hubble_deep_field chelsea:brick \\
         --tag gramold grid2old c2f --out /tmp/even21b     # the table above, from cache
     python bench/evenness.py --sizes 256 512 --timing
-    python bench/evenness.py --tag pow2 --out /tmp/even5   # the power-mean rows (defaults)
-    python bench/evenness.py --square --pairs chelsea:brick astronaut:hubble_deep_field \
-        --tag pow2 --out /tmp/s9/even
+    python bench/evenness.py --tag cap40 --out /tmp/even5   # the power-mean rows (defaults)
+    python bench/evenness.py --square --pairs chelsea:brick astronaut:hubble_deep_field \\
+        --tag cap40 --out /tmp/s9/even
 """
 from __future__ import annotations
 
