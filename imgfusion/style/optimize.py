@@ -12,6 +12,12 @@ from .options import StyleSchedule
 
 LOSS_NAMES = ("content", "style", "tv", "total")
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
+# the most a pixel (image in [0, 1]) moves in one L-BFGS iteration: without a line search
+# L-BFGS can take a step thousands of times too long (relu1_1's Gram alone, style weight
+# 100 or 1000, 72 px: after its tiny first step, a step of 16 to 75 raised the loss a
+# million-fold and 40 iterations ended near where they started); default runs move a
+# pixel at most 0.15 in an iteration (chelsea : Hubble at 128 px), so they never meet it
+MAX_STEP = 0.5
 
 
 class StyleInterrupted(KeyboardInterrupt):
@@ -114,8 +120,11 @@ class _Loop:
         w = self.watch
         done = k - w.start + 1
         sync = done % w.sync_every == 0 or done == self.schedule.iterations
-        before = self.x.detach().clone() if sync else None
+        start = self.x.detach().clone()
+        before = start if sync else None
         self.opt.step(self.closure)
+        if isinstance(self.opt, torch.optim.LBFGS):
+            self._cap_step(start)
         self.pending.append((k, torch.stack([torch.as_tensor(self.last_parts[n],
                                                              device=self.x.device)
                                              .detach().float() for n in LOSS_NAMES])))
@@ -124,6 +133,19 @@ class _Loop:
         if w.snapshot_every and w.on_snapshot is not None and (k + 1) % w.snapshot_every == 0:
             w.on_snapshot(k + 1, self.x.detach())
         return False
+
+    def _cap_step(self, start: torch.Tensor) -> None:
+        """Shorten an L-BFGS step that moved a pixel more than :data:`MAX_STEP` to that
+        length, and the optimiser's record of its step length with it (its next curvature
+        pair then measures the step taken)."""
+        delta = self.x.detach() - start
+        largest = float(delta.abs().max())
+        if largest > MAX_STEP:
+            factor = MAX_STEP / largest
+            with torch.no_grad():
+                self.x.copy_(start + delta * factor)
+            state = self.opt.state[self.x]
+            state["t"] = state["t"] * factor
 
     def _synced(self, k: int, before: torch.Tensor) -> bool:
         """Read the losses back, report progress; whether the loss has converged."""
