@@ -100,6 +100,31 @@ def _text_size(font, text: str) -> tuple[int, int]:
     return bottom, right  # (rows, cols) from the drawing origin
 
 
+def wrap(font, text: str, width: int) -> list[str]:
+    """``text`` in lines no wider than ``width`` px, broken at spaces, and inside a word
+    wider than a line: a label never runs into the next cell."""
+    lines, current = [], ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and _text_size(font, candidate)[1] > width:
+            lines.append(current)
+            candidate = word
+        while len(candidate) > 1 and _text_size(font, candidate)[1] > width:
+            k = _fitting_prefix(font, candidate, width)
+            lines.append(candidate[:k])
+            candidate = candidate[k:]
+        current = candidate
+    return lines + [current]
+
+
+def _fitting_prefix(font, text: str, width: int) -> int:
+    """Length of the longest start of ``text`` no wider than ``width`` (at least 1)."""
+    k = 1
+    while k < len(text) and _text_size(font, text[:k + 1])[1] <= width:
+        k += 1
+    return k
+
+
 def _fit(image: np.ndarray, cell: int, background: np.ndarray) -> np.ndarray:
     check_image(image, "images")
     if max(image.shape[:2]) != cell:
@@ -141,8 +166,10 @@ def contact_sheet(images: Images, *, labels: Labels = None, rows: str | None = N
     cell_h, cell_w = max(t.shape[0] for t in tiles), max(t.shape[1] for t in tiles)
     font = _font(font_size) if label else None
     line = _text_size(font, "Ag")[0] + padding // 2 if label else 0
-    caption_h = line if label and any(lay.captions) else 0
-    top_h = line if label and lay.col_labels else 0
+    captions = [wrap(font, t, cell_w) for t in lay.captions] if label else []
+    col_labels = [wrap(font, t, cell_w) for t in lay.col_labels] if label else []
+    caption_h = line * max(map(len, captions)) if captions and any(lay.captions) else 0
+    top_h = line * max(map(len, col_labels)) if col_labels else 0
     left_w = (max(_text_size(font, t)[1] for t in lay.row_labels) + padding
               if label and lay.row_labels else 0)
     step_r, step_c = cell_h + caption_h + padding, cell_w + padding
@@ -158,11 +185,12 @@ def contact_sheet(images: Images, *, labels: Labels = None, rows: str | None = N
                 continue
             t = tiles[idx]
             if caption_h:
-                texts.append((y0, x0, lay.captions[idx]))
+                texts += [(y0 + k * line, x0, t) for k, t in enumerate(captions[idx])]
             y, x = y0 + caption_h + (cell_h - t.shape[0]) // 2, x0 + (cell_w - t.shape[1]) // 2
             sheet[y:y + t.shape[0], x:x + t.shape[1]] = t
     if label:
-        texts += [(padding, padding + left_w + c * step_c, t) for c, t in enumerate(lay.col_labels)]
+        texts += [(padding + k * line, padding + left_w + c * step_c, t)
+                  for c, lines in enumerate(col_labels) for k, t in enumerate(lines)]
         texts += [(padding + top_h + r * step_r + cell_h // 2 - line // 2, padding, t)
                   for r, t in enumerate(lay.row_labels)]
         _draw(sheet, texts, font, bg)

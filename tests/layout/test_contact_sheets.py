@@ -122,3 +122,20 @@ def test_one_image_or_a_path_where_the_list_belongs_is_an_error(images, message)
 def test_a_stack_of_images_is_a_list_of_them():
     stack = np.stack([np.full((8, 8, 3), v, np.float32) for v in (0.2, 0.8)])
     assert np.array_equal(contact_sheet(stack, label=False), contact_sheet(list(stack), label=False))
+
+
+def test_a_caption_wider_than_its_cell_wraps_inside_it():
+    """Two 32 px cells captioned with long labels: no ink in the gap between the cells
+    or past the sheet's right padding, and the caption band holds several lines."""
+    images = [solid(0.5, shape=(32, 32)), solid(0.7, shape=(32, 32))]
+    labels = [{"style_layers": ["relu1_1", "relu2_1", "relu3_1"]},
+              {"style_layers": ["relu1_1", "relu2_1", "relu3_1", "relu4_1"]}]
+    sheet = contact_sheet(images, labels=labels, columns=2, cell=32, padding=PAD,
+                          font_size=10)
+    one_line = contact_sheet(images, labels=[{"k": 1}, {"k": 2}], columns=2, cell=32,
+                             padding=PAD, font_size=10)
+    band = sheet[PAD:sheet.shape[0] - PAD - 32].mean(axis=2)
+    assert sheet.shape[0] - one_line.shape[0] >= 2 * (one_line.shape[0] - 32 - 2 * PAD)
+    assert (band[:, PAD:PAD + 32] < 0.5).any() and (band[:, 2 * PAD + 32:-PAD] < 0.5).any()
+    assert not (band[:, PAD + 32:2 * PAD + 32] < 0.9).any()     # the gap between the cells
+    assert not (band[:, -PAD:] < 0.9).any()                      # the right padding
