@@ -52,7 +52,11 @@ class StyleLosses:
         style, so the style covers the whole picture (one Gram over the whole image
         can leave a region barely styled); 1: one Gram (Gatys et al.).  Unguided
         runs; guided and region runs (masked_style) and the tiled refinement of an
-        output larger than memory_limit keep one Gram per region or tile.
+        output larger than memory_limit keep one Gram per region or tile.  Beyond
+        2 x 2, no cell is under 40 px on the image's shorter side.  With shallow
+        layers alone (style_layers relu1_1, or relu1_1 and relu2_1) the cells'
+        boundaries show as lines (a texture synthesis from relu1_1 at 128 px: the
+        gradient 1.4x as strong along them); use 1 there.
         video_style: 2 (with style_grid_power 1)
     style_grid_power
         how the cells' distances combine: their power mean of this order.  1: the
