@@ -79,6 +79,22 @@ content 0.825); the power mean over a 2 x 2 grid left the astronaut's face bare
 the square crops) and the evenness (1.82, 1.84) but doubled the global style distance
 (0.110, 0.089).  Each run costs about 5 % more per iteration than the 2 x 2 mean.
 
+At 512 px, whole photos, the defaults (``--sizes 512 --pairs astronaut:hubble_deep_field
+chelsea:brick rocket:grass --tag cap40 --out /tmp/s10/even512``, 2026-12-05; 2.6, 1.6
+and 2.4 s an iteration, 420 iterations, one thread beside another job)::
+
+    pair                     size  spread  worst/median  content  style  style's own spread
+    astronaut:hubble          512    1.84          2.01    0.606  0.040   2.20
+    chelsea:brick             512    1.33          1.48    0.676  0.049   1.47
+    rocket:grass              512    1.42          1.43    0.533  0.047   1.36
+
+(the previous default on astronaut:hubble at 512 px: 1.67 and 3.33, the c2f row).  The
+astronaut's worst tile, 2.01 times the median, is within the sparse field's own
+unevenness: the Hubble field's own quarters spread 2.20 at this scale.  The gallery's style_defaults
+pictures (384 px; previous defaults -> these; spread, worst/median, content): astronaut :
+brick 2.03 -> 1.45, 2.17 -> 1.78, 0.524 -> 0.648; chelsea : Hubble 1.51 -> 1.16, 2.28 ->
+1.58, 0.678 -> 0.778; rocket : coffee 1.08 -> 1.05, 1.21 -> 1.24, 0.450 -> 0.481.
+
 Usage (one thread: a shared 2-core machine)::
 
     python bench/evenness.py --sizes 256 --tag default
