@@ -6,7 +6,8 @@ POSIX and Windows).  Any exception, KeyboardInterrupt included, removes the
 temporary file, so an interrupted run leaves either the old file or the new
 one, never a partial one.
 
-Encoders: Pillow for 8-bit PNG, JPEG (quality 95), BMP and WebP (lossless);
+Encoders: Pillow for 8-bit PNG, JPEG (quality 95 unless told), BMP and WebP (lossless
+unless a quality is given);
 pypng for 16-bit PNG (Pillow cannot write 16-bit colour PNG); tifffile for
 TIFF (zlib compressed, alpha stored as unassociated alpha).  16 bit is for PNG
 and TIFF only; JPEG and BMP cannot hold alpha.
@@ -14,18 +15,19 @@ and TIFF only; JPEG and BMP cannot hold alpha.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable, Literal
+from typing import Annotated, Callable, Iterable, Literal
 
 import numpy as np
 
 from ..errors import ParameterError
-from ..operators import Data, OutputPath, Protect, Value, WorkDir, operator
+from ..operators import Data, OutputPath, Protect, Range, Value, WorkDir, operator
 from ..paths import UnsafePath, atomic_write, check_destination, protected_by  # noqa: F401 (re-exported)
 
 WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
                  ".tiff": "TIFF", ".bmp": "BMP", ".webp": "WEBP"}
 SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
 NO_ALPHA_FORMATS = ("JPEG", "BMP")
+LOSSY_FORMATS = ("JPEG", "WEBP")   # the formats a quality applies to
 
 
 def quantise(image, bits: int = 8, field: str = "image") -> np.ndarray:
@@ -52,10 +54,12 @@ def quantise(image, bits: int = 8, field: str = "image") -> np.ndarray:
 
 
 # -- encoders (each writes to an open binary file) ----------------------------
-def _encode_pillow(f, pixels: np.ndarray, fmt: str) -> None:
+def _encode_pillow(f, pixels: np.ndarray, fmt: str, quality: int | None = None) -> None:
     from PIL import Image
 
-    options = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True, "exact": True}}
+    options = {"JPEG": {"quality": 95 if quality is None else quality},
+               "WEBP": ({"lossless": True, "exact": True} if quality is None
+                        else {"quality": quality})}
     Image.fromarray(pixels).save(f, format=fmt, **options.get(fmt, {}))
 
 
@@ -77,16 +81,17 @@ def _encode_tiff(f, pixels: np.ndarray) -> None:
                      compression="zlib")
 
 
-def _encoder(fmt: str, bits: int) -> Callable:
+def _encoder(fmt: str, bits: int, quality: int | None = None) -> Callable:
     if fmt == "TIFF":
         return _encode_tiff
     if fmt == "PNG" and bits == 16:
         return _encode_png16
-    return lambda f, px: _encode_pillow(f, px, fmt)
+    return lambda f, px: _encode_pillow(f, px, fmt, quality)
 
 
-def output_format(path, bits: int = 8) -> str:
-    """The format that ``path`` is written in; ParameterError if it cannot hold ``bits``."""
+def output_format(path, bits: int = 8, quality: int | None = None) -> str:
+    """The format that ``path`` is written in; ParameterError if it cannot hold ``bits``,
+    or if a ``quality`` is given for a lossless format."""
     suffix = Path(path).suffix.lower()
     fmt = WRITE_FORMATS.get(suffix)
     if fmt is None:
@@ -97,11 +102,14 @@ def output_format(path, bits: int = 8) -> str:
     if bits == 16 and fmt not in SIXTEEN_BIT_FORMATS:
         raise ParameterError("bits", f"{fmt} holds 8 bits per sample; save 16-bit images "
                                      "as .png or .tif")
+    if quality is not None and fmt not in LOSSY_FORMATS:
+        raise ParameterError("quality", f"{fmt} is written losslessly; quality applies to "
+                                        ".jpg and .webp (leave it out for this file)")
     return fmt
 
 
 def write_image(path, image, *, bits: int = 8, overwrite: bool = False,
-                protect: Iterable = ()) -> Path:
+                protect: Iterable = (), quality: int | None = None) -> Path:
     """Write an image or mask to ``path``, atomically; the format follows the extension.
 
     Parameters
@@ -120,6 +128,9 @@ def write_image(path, image, *, bits: int = 8, overwrite: bool = False,
     protect : iterable of paths
         Files that must never be replaced, whatever ``overwrite`` says (the
         run's input images).
+    quality : int, optional
+        1-100, for .jpg (default 95) and .webp (default: lossless; with a quality,
+        lossy); an error for the lossless formats.
 
     Returns
     -------
@@ -127,7 +138,7 @@ def write_image(path, image, *, bits: int = 8, overwrite: bool = False,
         The absolute path written.
     """
     dest = Path(path).expanduser().absolute()
-    fmt = output_format(dest, bits)
+    fmt = output_format(dest, bits, quality)
     pixels = quantise(image, bits)
     if fmt in NO_ALPHA_FORMATS and pixels.ndim == 3 and pixels.shape[2] == 4:
         raise ParameterError("path", f"{fmt} cannot store an alpha channel; save as .png, "
@@ -140,18 +151,19 @@ def write_image(path, image, *, bits: int = 8, overwrite: bool = False,
         raise ParameterError("path", f"{dest} is a folder")
     if dest.exists() and not overwrite:
         raise ParameterError("path", f"{dest} already exists; set overwrite: true to replace it")
-    encode = _encoder(fmt, bits)
+    encode = _encoder(fmt, bits, quality)
     atomic_write(dest, lambda f: encode(f, pixels), overwrite=overwrite)
     return dest
 
 
 def check_save(params) -> None:
     """Validation's check of ``save``: the extension's format holds ``bits``."""
-    output_format(params.get("path", ""), params.get("bits", 8))
+    output_format(params.get("path", ""), params.get("bits", 8), params.get("quality"))
 
 
 @operator(check=check_save, for_video="save_video")
-def save(image: Value, *, path: OutputPath, bits: Literal[8, 16] = 8, overwrite: bool = False,
+def save(image: Value, *, path: OutputPath, bits: Literal[8, 16] = 8,
+         quality: Annotated[int | None, Range(1, 100)] = None, overwrite: bool = False,
          workdir: WorkDir = None, protect: Protect = ()) -> Data:
     """Write an image or mask (format by extension), atomically.
 
@@ -163,6 +175,8 @@ def save(image: Value, *, path: OutputPath, bits: Literal[8, 16] = 8, overwrite:
     image : image or mask to write
     path : file name, relative to the output folder
     bits : bits per sample (16: png, tif)
+    quality : 1-100 for .jpg (default 95) and .webp (default lossless); lossless formats
+        refuse it
     overwrite : replace an existing file (never an input)
 
     Returns
@@ -172,4 +186,5 @@ def save(image: Value, *, path: OutputPath, bits: Literal[8, 16] = 8, overwrite:
     dest = Path(path)
     if not dest.is_absolute() and workdir is not None:
         dest = Path(workdir) / dest
-    return str(write_image(dest, image, bits=bits, overwrite=overwrite, protect=protect))
+    return str(write_image(dest, image, bits=bits, overwrite=overwrite, protect=protect,
+                           quality=quality))

@@ -61,7 +61,7 @@ def test_failure_mid_write_leaves_nothing(tmp_path, monkeypatch, exc):
         f.write(b"half an image")
         raise exc
 
-    monkeypatch.setattr(image_write, "_encode_pillow", lambda f, px, fmt: broken(f, px))
+    monkeypatch.setattr(image_write, "_encode_pillow", lambda f, px, *_: broken(f, px))
     with pytest.raises(type(exc)):
         write_image(tmp_path / "out" / "x.png", IMAGE)
     assert os.listdir(tmp_path / "out") == []
@@ -107,3 +107,35 @@ def test_clips_out_of_range_values(tmp_path):
 def test_save_resolves_relative_paths_in_workdir(tmp_path):
     written = save(IMAGE, path="out/s.png", workdir=tmp_path)
     assert written == str(tmp_path / "out" / "s.png") and os.path.isfile(written)
+
+
+def _photo():
+    from skimage import data
+
+    return data.astronaut()[:128, :128] / 255.0
+
+
+@pytest.mark.parametrize("name", ["a.jpg", "a.webp"])
+def test_quality_trades_size_for_fidelity(tmp_path, name):
+    """A low quality writes a smaller, less faithful file; .webp without one is lossless."""
+    photo = _photo()
+    errors, sizes = {}, {}
+    for q in (20, 95, None):
+        path = write_image(tmp_path / f"{q}-{name}", photo, quality=q)
+        errors[q] = float(np.abs(read_image(path)[..., :3] - photo).mean())
+        sizes[q] = path.stat().st_size
+    assert sizes[20] < 0.6 * sizes[95] and errors[20] > 1.5 * errors[95]
+    if name.endswith(".webp"):
+        assert errors[None] < 1 / 512 < errors[95]   # lossless: only 8-bit rounding
+    else:
+        assert errors[None] == errors[95]             # JPEG's default is 95
+
+
+@pytest.mark.parametrize("name", ["a.png", "a.tif", "a.bmp"])
+def test_quality_is_refused_for_lossless_formats(tmp_path, name):
+    with pytest.raises(ParameterError, match="losslessly") as err:
+        save(_photo(), path=str(tmp_path / name), quality=50)
+    assert err.value.field == "quality" and not (tmp_path / name).exists()
+    with pytest.raises(ParameterError) as err:
+        image_write.check_save({"path": name, "quality": 50})
+    assert err.value.field == "quality"
