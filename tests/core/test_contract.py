@@ -121,6 +121,7 @@ EXAMPLES = {"crop": {"origin": (0, 0), "size": (2, 2)}, "load_mask": {"path": "s
             "load": {"path": "sample:camera"},
             "load_video": {"path": str(Path(__file__).parent / "fixtures" / "clip")},
             "save_video": {"path": str(WRITTEN / "clip"), "overwrite": True},
+            "save": {"path": str(WRITTEN / "still.jpg"), "overwrite": True},
             "train_style_vae": {"path": str(WRITTEN / "vae.safetensors"), "vgg_weights": None},
             "video_style": {"frames_dir": str(WRITTEN / "frames"), "overwrite": True},
             "train_fast_style": {"path": str(WRITTEN / "fast.safetensors"), "overwrite": True,
