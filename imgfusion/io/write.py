@@ -157,7 +157,8 @@ def write_image(path, image, *, bits: int = 8, overwrite: bool = False,
 
 
 def check_save(params) -> None:
-    """Validation's check of ``save``: the extension's format holds ``bits``."""
+    """Validation's check of ``save``: the extension's format holds ``bits``, and takes a
+    ``quality`` if one is given."""
     output_format(params.get("path", ""), params.get("bits", 8), params.get("quality"))
 
 

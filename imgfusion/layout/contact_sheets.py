@@ -185,12 +185,12 @@ def contact_sheet(images: Images, *, labels: Labels = None, rows: str | None = N
                 continue
             t = tiles[idx]
             if caption_h:
-                texts += [(y0 + k * line, x0, t) for k, t in enumerate(captions[idx])]
+                texts += [(y0 + k * line, x0, text) for k, text in enumerate(captions[idx])]
             y, x = y0 + caption_h + (cell_h - t.shape[0]) // 2, x0 + (cell_w - t.shape[1]) // 2
             sheet[y:y + t.shape[0], x:x + t.shape[1]] = t
     if label:
-        texts += [(padding + k * line, padding + left_w + c * step_c, t)
-                  for c, lines in enumerate(col_labels) for k, t in enumerate(lines)]
+        texts += [(padding + k * line, padding + left_w + c * step_c, text)
+                  for c, lines in enumerate(col_labels) for k, text in enumerate(lines)]
         texts += [(padding + top_h + r * step_r + cell_h // 2 - line // 2, padding, t)
                   for r, t in enumerate(lay.row_labels)]
         _draw(sheet, texts, font, bg)

@@ -16,7 +16,8 @@ DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 # L-BFGS can take a step thousands of times too long (relu1_1's Gram alone, style weight
 # 100 or 1000, 72 px: after its tiny first step, a step of 16 to 75 raised the loss a
 # million-fold and 40 iterations ended near where they started); default runs move a
-# pixel at most 0.15 in an iteration (chelsea : Hubble at 128 px), so they never meet it
+# pixel at most 0.32 in an iteration (six pairs at 128 px, three at 256 px), so they never
+# meet it
 MAX_STEP = 0.5
 
 
@@ -84,6 +85,7 @@ class _Loop:
                  watch: Watch):
         self.x = x0.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
         self.opt = make_optimizer(schedule.optimizer, self.x, schedule.learning_rate)
+        self.capped = isinstance(self.opt, torch.optim.LBFGS)   # see MAX_STEP
         self.loss_fn, self.schedule, self.watch = loss_fn, schedule, watch
         self.total = watch.start + schedule.iterations if watch.total is None else watch.total
         self.pending: list[tuple[int, torch.Tensor]] = []
@@ -120,10 +122,10 @@ class _Loop:
         w = self.watch
         done = k - w.start + 1
         sync = done % w.sync_every == 0 or done == self.schedule.iterations
-        start = self.x.detach().clone()
+        start = self.x.detach().clone() if sync or self.capped else None
         before = start if sync else None
         self.opt.step(self.closure)
-        if isinstance(self.opt, torch.optim.LBFGS):
+        if self.capped:
             self._cap_step(start)
         self.pending.append((k, torch.stack([torch.as_tensor(self.last_parts[n],
                                                              device=self.x.device)
