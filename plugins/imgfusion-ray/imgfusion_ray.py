@@ -96,7 +96,14 @@ class RayExecutor(Executor):
     def cancel(self, handles) -> None:
         import ray
 
-        for h in handles:
+        handles = list(handles)
+        if not handles:
+            return
+        # Cancel only what has not finished: force-cancelling a task whose result is
+        # arriving races in Ray's core and can abort the driver ("Tried to complete task
+        # that was not pending", ray-project/ray#54846); a finished task needs no cancel.
+        _, running = ray.wait(handles, num_returns=len(handles), timeout=0)
+        for h in running:
             ray.cancel(h, force=True)
 
     def close(self) -> None:
