@@ -196,7 +196,7 @@ def trained_cases(inputs: Inputs) -> dict[str, dict]:
     train_fast = {"id": "train", "op": "train_fast_style", "style": "$p0",
                   "content": _refs(frames), **_params(fast), "steps": 2,
                   "path": "fast.safetensors"}
-    train_vae = {**_params(vae, ("paintings_folder", "frames_folder")), "id": "train",
+    train_vae = {**_params(vae, ("paintings_dir", "frames_dir")), "id": "train",
                  "paintings": _refs(paintings), "frames": "$clip", "steps": 2,
                  "refiner_steps": 1, "validate_every": 1}
     return {

@@ -66,7 +66,7 @@ def peers(folder: Path, files, command: str, repeat: int) -> dict[str, tuple]:
     plain.write_text(files.PHOTO)
     save_model(torch_peer.parent / "ok.safetensors", build(arch).state_dict(),
                {"kind": "fast_style", "arch": arch})
-    torch_peer.write_text(files.PHOTO + "  - op: fast_style\n    model_path: ok.safetensors\n")
+    torch_peer.write_text(files.PHOTO + "  - op: fast_style\n    model_file: ok.safetensors\n")
     out = {}
     for name, recipe in (("plain", plain), ("torch", torch_peer)):
         _, seconds, mib = best(command, recipe, repeat)

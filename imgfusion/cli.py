@@ -283,6 +283,8 @@ def cmd_info(args) -> int:
         if p["choices"]:
             extra.append("one of " + ", ".join(map(str, p["choices"])))
         default = "required" if p["required"] else f"default {p['default']!r}"
+        if p["old_names"]:
+            extra.append("formerly " + ", ".join(p["old_names"]))
         print(f"  {p['name']}: {p['type']}, {default}{'; ' if extra else ''}{'; '.join(extra)}")
         if p["help"]:
             print(f"      {p['help']}")

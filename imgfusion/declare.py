@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 from .declare_build import build_operator
 from .markers import OPERATOR_MARK, REQUIRED_MARK, DeclarationError, Declared
+from .renames import renamed_kwargs
 
 __all__ = ["DeclarationError", "declared_at_run_time", "is_operator", "operator",
            "read_function"]
@@ -45,7 +46,7 @@ def operator(func: Callable | None = None, /, *, name: str | None = None, **trai
         @functools.wraps(raw)
         def wrapper(*args, **kwargs):
             op = read_function(wrapper)
-            return raw(*args, **op.grouped(op.checked(kwargs)))
+            return raw(*args, **op.grouped(op.checked(renamed_kwargs(op, kwargs))))
         setattr(wrapper, OPERATOR_MARK, settings)
         return wrapper
     return decorate if func is None else decorate(func)

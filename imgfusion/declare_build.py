@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, Union
 from .markers import (REQUIRED_MARK, Context, Declared, DeclarationError, Fields, Help, Kind,
                       Range, class_hints, is_options)
 from .records import OUTPUT_KINDS, REQUIRED, Input, Operator, Output, Param
+from .renames import check_renames
 
 # marker kind -> (record kind, many): the markers' names (images, value) are not the
 # record's kinds (image + many, any), so this map cannot be the records' list
@@ -46,6 +47,8 @@ def build_operator(decl: Declared) -> Operator:
     check_unique(decl, [i.name for i in inputs] + [p.name for p in params])
     settings = dict(decl.settings)
     name = settings.pop("name", decl.function)
+    if "renamed" in settings:
+        check_renames(name, settings["renamed"], [p.name for p in params])
     return Operator(name=name, func=decl.target, summary=summary(decl), inputs=inputs,
                     params=params, outputs=make_outputs(decl, doc), description=decl.doc,
                     context=context, traits=settings, groups=groups)

@@ -323,6 +323,9 @@ class Operator:
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready description, what ``imgfusion info`` prints."""
+        old = {}   # field -> the names it had (the ``renamed`` trait: old -> new)
+        for was, now in (self.traits.get("renamed") or {}).items():
+            old.setdefault(now, []).append(was)
         return {
             "name": self.name,
             "summary": self.summary,
@@ -334,7 +337,8 @@ class Operator:
                         "default": None if p.required else _jsonable(p.default),
                         "required": p.required, "min": p.min, "max": p.max,
                         "choices": None if p.choices is None else list(p.choices),
-                        "help": p.help} for p in self.params],
+                        "help": p.help, "old_names": old.get(p.name, [])}
+                       for p in self.params],
             "outputs": [{"name": o.name, "kind": o.kind, "help": o.help} for o in self.outputs],
         }
 

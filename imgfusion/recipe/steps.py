@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import Problem, did_you_mean
 from ..limits import run_check, seed_problem
 from ..operators import Operator
+from ..renames import renamed_entry
 from . import fields
 from .fields import Where
 from .model import DEVICE_PATTERN, FORMAT_VERSION, ID_PATTERN, STEP_KEYS, TOP_LEVEL_KEYS, Step
@@ -105,7 +106,8 @@ def one_step(n: int, sid: str, entry: dict, ids: list[str], where: Where):
     op, problems = step_operator(sid, entry, where)
     if op is None:
         return None, problems
-    problems += unknown_keys(sid, op, entry)
+    entry, found = renamed_entry(sid, op, entry)
+    problems += found + unknown_keys(sid, op, entry)
     inputs, found = fields.step_inputs(n, sid, op, entry, ids)
     params, given, found_params = fields.step_params(sid, op, entry, where)
     sweep, found_sweep = fields.step_sweep(sid, op, entry.get("sweep"), where)

@@ -24,7 +24,7 @@ def check_train_vae(params) -> None:
             check_weights(weights)
         except ParameterError as exc:
             raise ParameterError("vgg_weights", exc.message) from None
-    for name in ("paintings_folder", "frames_folder"):
+    for name in ("paintings_dir", "frames_dir"):
         if p.get(name):
             check_count(count_folder(p[name], name), 3, name, "images (2 to train, 1 held out)")
 
@@ -37,17 +37,17 @@ def check_vae_model_file(params) -> None:
         check_vae_file(params["model_file"])
 
 
-def check_fast_model_path(params) -> None:
-    """fast_style: ``model_path``'s header is a fast_style model's."""
-    if params.get("model_path") is not None:
+def check_fast_model_file(params) -> None:
+    """fast_style: ``model_file``'s header is a fast_style model's."""
+    if params.get("model_file") is not None:
         from .modelfile import check_model_file
 
-        check_model_file(params["model_path"], "fast_style", field="model_path")
+        check_model_file(params["model_file"], "fast_style", field="model_file")
 
 
 def check_fast_video(params) -> None:
     """fast_video_style: the model file's header, and the flow method's weights on disk."""
     from ..video.flow_op import check_flow_options
 
-    check_fast_model_path(params)
+    check_fast_model_file(params)
     check_flow_options(params)

@@ -20,7 +20,7 @@ import torch
 from ..errors import ParameterError
 from ..operators import Device, Image, InputPath, Value, operator
 from ..devices import resolve_device
-from .checks import check_fast_model_path
+from .checks import check_fast_model_file
 from .modelfile import load_model, module_shapes
 from .transform_net import TransformNet, build
 
@@ -85,7 +85,7 @@ def _cached(real: str, mtime_ns: int, size: int, field_name: str) -> FastStyleMo
     return _from_file(real, field_name)
 
 
-def load_fast_style(path: str | os.PathLike, field_name: str = "model_path") -> FastStyleModel:
+def load_fast_style(path: str | os.PathLike, field_name: str = "model_file") -> FastStyleModel:
     """The model in ``path``, read once while the file is unchanged (a video's frames share it)."""
     p = Path(path).expanduser()
     try:
@@ -95,31 +95,31 @@ def load_fast_style(path: str | os.PathLike, field_name: str = "model_path") -> 
     return _cached(os.path.realpath(p), st.st_mtime_ns, st.st_size, field_name)
 
 
-def _model_of(model, model_path) -> FastStyleModel:
+def _model_of(model, model_file) -> FastStyleModel:
     if isinstance(model, FastStyleModel):
-        if model_path is not None:
-            raise ParameterError("model_path", "give the model as an input or as a file, "
+        if model_file is not None:
+            raise ParameterError("model_file", "give the model as an input or as a file, "
                                                "not both")
         return model
     if isinstance(model, (str, os.PathLike)):
         raise ParameterError("model", f"got the path {str(model)!r}: a model file goes in "
-                                      "model_path (model is a train_fast_style step's output)")
+                                      "model_file (model is a train_fast_style step's output)")
     if model is not None:
         raise ParameterError("model", f"expected a fast_style model (train_fast_style's "
                                       f"output), got {type(model).__name__}")
-    if model_path is None:
+    if model_file is None:
         raise ParameterError("model", "fast_style needs a model: $step of train_fast_style, "
-                                      "or model_path")
-    return load_fast_style(model_path)
+                                      "or model_file")
+    return load_fast_style(model_file)
 
 
-@operator(check=check_fast_model_path)
-def fast_style(image: Image, model: Value | None = None, *, model_path: InputPath = None,
+@operator(check=check_fast_model_file, renamed={"model_path": "model_file"})
+def fast_style(image: Image, model: Value | None = None, *, model_file: InputPath = None,
                device: Device = "auto") -> Image:
     """Stylise an image (or every frame of a video) with a trained feed-forward style network: one forward pass.
 
     ``model`` is a :class:`FastStyleModel` (``train_fast_style``'s output) or ``None``
-    with ``model_path``, a ``.safetensors`` file that :func:`train_fast_style` wrote.  The
+    with ``model_file``, a ``.safetensors`` file that :func:`train_fast_style` wrote.  The
     output has the image's size; grey images are styled as RGB, alpha is kept.  On a
     video the engine calls this once per frame; the model is loaded (and moved to the
     device) once.
@@ -130,13 +130,13 @@ def fast_style(image: Image, model: Value | None = None, *, model_path: InputPat
         the image (or video) to stylise
     model
         train_fast_style's model
-    model_path
+    model_file
         a .safetensors model file written by train_fast_style (instead of the model input)
     """
     from ..checks import join_alpha
     from ..style.checks import as_rgb
 
-    m = _model_of(model, model_path)
+    m = _model_of(model, model_file)
     rgb, alpha = as_rgb(image, "image")
     if min(rgb.shape[:2]) < MIN_SIDE:
         raise ParameterError("image", f"{rgb.shape[0]} x {rgb.shape[1]} is too small for "

@@ -159,9 +159,9 @@ def _checked_size(video: Video) -> None:
                                       f"sides of at least {MIN_SIDE} px")
 
 
-@operator(check=check_fast_video)
+@operator(check=check_fast_video, renamed={"model_path": "model_file"})
 def fast_video_style(video: VideoKind, model: Value | None = None, *,
-                     model_path: InputPath = None,
+                     model_file: InputPath = None,
                      temporal_weight: Annotated[float, Range(0, 1)] = 0.9,
                      keep_sharpness: bool = True, flow_method: FlowMethod = "dis",
                      flow_preset: FlowPreset = "medium", device: Device = "auto") -> VideoKind:
@@ -183,7 +183,7 @@ def fast_video_style(video: VideoKind, model: Value | None = None, *,
         the video to stylise (load_video, or an operator run over one)
     model
         train_fast_style's model
-    model_path
+    model_file
         a .safetensors model file written by train_fast_style (instead of the model input)
     temporal_weight
         share of the warped previous output in each frame where the flow is reliable (0:
@@ -201,7 +201,7 @@ def fast_video_style(video: VideoKind, model: Value | None = None, *,
     from .fast_style import _model_of, fast_style
 
     video = as_video(video, "video")
-    m = _model_of(model, model_path)
+    m = _model_of(model, model_file)
     _checked_size(video)
     flow = {"method": flow_method, "preset": flow_preset,
             "device": "cpu" if device == "auto" else device}

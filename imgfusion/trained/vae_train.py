@@ -153,15 +153,15 @@ class RefinerSpec:
         return {"frames_mse": float((self.refiner(self._decoded(f)) - f).pow(2).mean())}
 
 
-def _sets(paintings, paintings_folder, frames, frames_folder, size, validation, seed,
+def _sets(paintings, paintings_dir, frames, frames_dir, size, validation, seed,
           frame_step, max_frames) -> tuple[ImageSet, ImageSet]:
-    p_in = [*(paintings or []), *([paintings_folder] if paintings_folder else [])]
-    f_in = [*([frames] if frames is not None else []), *([frames_folder] if frames_folder
+    p_in = [*(paintings or []), *([paintings_dir] if paintings_dir else [])]
+    f_in = [*([frames] if frames is not None else []), *([frames_dir] if frames_dir
                                                           else [])]
     if not p_in:
-        raise ParameterError("paintings", "give the paintings (images) or paintings_folder")
+        raise ParameterError("paintings", "give the paintings (images) or paintings_dir")
     if not f_in:
-        raise ParameterError("frames", "give the frames (a video) or frames_folder")
+        raise ParameterError("frames", "give the frames (a video) or frames_dir")
     p = image_set(p_in, field="paintings", size=size, validation=validation, minimum=2,
                   seed=seed)
     f = image_set(f_in, field="frames", size=size, validation=validation, minimum=2,
@@ -237,10 +237,11 @@ def _phases(net, data, arch, o: dict, seed: int, progress, workdir) -> tuple[Ref
     return refiner.eval(), rows
 
 
-@operator(check=check_train_vae)
+@operator(check=check_train_vae,
+          renamed={"paintings_folder": "paintings_dir", "frames_folder": "frames_dir"})
 def train_style_vae(
         paintings: Images | None = None, frames: VideoKind | None = None, *,
-        paintings_folder: InputPath = None, frames_folder: InputPath = None,
+        paintings_dir: InputPath = None, frames_dir: InputPath = None,
         frame_step: Annotated[int, Range(1, STEPS_MAX)] = 1,
         max_frames: Annotated[int | None, Range(2, STEPS_MAX)] = None,
         preset: Literal["default", "seed"] = "default",
@@ -257,8 +258,8 @@ def train_style_vae(
         workdir: WorkDir = None, protect: Protect = ()) -> TrainVaeResult:
     """Train the conv-VAE latent-shift style on paintings and video frames (and its refiner); write the model file.
 
-    The paintings (and/or ``paintings_folder``) and the frames (and/or
-    ``frames_folder``; every ``frame_step``-th, at most ``max_frames``) are the two
+    The paintings (and/or ``paintings_dir``) and the frames (and/or
+    ``frames_dir``; every ``frame_step``-th, at most ``max_frames``) are the two
     classes.  The network is the preset's, with any of size, filters, kernels, latent
     and refiner_width changed.  The training loop (steps ... overwrite) is the shared
     one of :func:`imgfusion.trained.training.train`.
@@ -269,9 +270,9 @@ def train_style_vae(
         the paintings (images)
     frames
         a video whose frames are the "content" class
-    paintings_folder
+    paintings_dir
         folder of painting images
-    frames_folder
+    frames_dir
         folder of frame images
     frame_step
         take every n-th frame
@@ -324,7 +325,7 @@ def train_style_vae(
         except ParameterError as exc:
             raise ParameterError("vgg_weights", exc.message) from None
     torch.manual_seed(int(seed))
-    sets = _sets(paintings, paintings_folder, frames, frames_folder, arch.size,
+    sets = _sets(paintings, paintings_dir, frames, frames_dir, arch.size,
                  training.validation, int(seed), frame_step, max_frames)
     data = _Data(*sets, dev)
     t0 = time.perf_counter()

@@ -62,7 +62,7 @@ def test_model_file_round_trip_and_apply(trained, images, tmp_path):
     tensors, meta = load_model(trained.path, "fast_style")
     assert meta["arch"] == {"width": 4, "residual_blocks": 1, "output": "residual", "pad": 16}
     assert meta["training"]["steps"] == 40
-    from_file = fs.fast_style(content[0], model_path=trained.path)
+    from_file = fs.fast_style(content[0], model_file=trained.path)
     direct = fs.fast_style(content[0], trained.model)
     assert from_file.shape == (20, 24, 3) and np.array_equal(from_file, direct)
     assert not np.allclose(direct, content[0], atol=0.05)   # it does something
@@ -124,16 +124,16 @@ def test_refuses_other_models_and_bad_input(trained, images, tmp_path):
                      {"kind": "style_vae", "arch": {}})
     with pytest.raises(ModelFileError, match="'style_vae' model; this step needs a "
                                              "'fast_style'"):
-        fs.fast_style(content[0], model_path=str(vae))
+        fs.fast_style(content[0], model_file=str(vae))
     tensors, meta = load_model(trained.path, "fast_style")
     wrong = save_model(tmp_path / "wrong.safetensors", tensors,
                        {**meta, "arch": {**meta["arch"], "width": 8}})
     with pytest.raises(ModelFileError, match="has shape .* its architecture needs"):
-        fs.fast_style(content[0], model_path=str(wrong))
+        fs.fast_style(content[0], model_file=str(wrong))
     newer = save_model(tmp_path / "newer.safetensors", tensors,
                        {**meta, "arch": {**meta["arch"], "output": "colour_residual"}})
     with pytest.raises(ModelFileError, match="missing"):
-        fs.fast_style(content[0], model_path=str(newer))
+        fs.fast_style(content[0], model_file=str(newer))
     with pytest.raises(ParameterError, match="too small"):
         fs.fast_style(content[0][:8, :8], trained.model)
     with pytest.raises(ParameterError, match="needs a model"):
@@ -158,7 +158,7 @@ steps:
   - id: styled
     op: fast_style
     image: $clip
-    model_path: {model}
+    model_file: {model}
   - op: save_video
     video: $styled
     path: out/styled
@@ -187,7 +187,7 @@ def test_recipe_validation_refuses_before_running(trained, images, tmp_path):
                      {"kind": "style_vae", "arch": {}})
     recipe = tmp_path / "r.yaml"
     recipe.write_text(RECIPE.format(model=vae))
-    with pytest.raises(RecipeError, match="step styled, field 'model_path': .*'style_vae'"):
+    with pytest.raises(RecipeError, match="step styled, field 'model_file': .*'style_vae'"):
         load_recipe(recipe)
     (tmp_path / "out").mkdir()
     (tmp_path / "empty").mkdir()

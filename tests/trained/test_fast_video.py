@@ -162,7 +162,7 @@ steps:
   - id: styled
     op: fast_video_style
     video: $clip.video
-    model_path: {model}
+    model_file: {model}
     temporal_weight: {weight}
     flow_method: {method}
   - op: save_video

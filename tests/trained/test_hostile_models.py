@@ -50,9 +50,9 @@ def test_a_wide_deep_fast_style_file_is_refused_before_building(tmp_path, meta_o
         fast_style_module._cached.cache_clear()
         with pytest.raises(ModelFileError, match=needle) as info:
             load_fast_style(path)
-        assert info.value.field == "model_path" and str(path) in str(info.value)
+        assert info.value.field == "model_file" and str(path) in str(info.value)
         with pytest.raises(ModelFileError, match=needle):
-            check_model_file(path, "fast_style", field="model_path")
+            check_model_file(path, "fast_style", field="model_file")
     assert set(meta_only) <= {"meta"}
 
 
@@ -78,8 +78,8 @@ def test_deep_nesting_names_the_file_not_a_recursion_error(tmp_path):
                        (files.nested_meta(tmp_path), "model description"),
                        (files.nested_meta(tmp_path, 3000), "model description")):
         with pytest.raises(ModelFileError, match=f"its {what} nests JSON deeper than 32") as e:
-            load_model(path, "fast_style", field="model_path")
-        assert str(path) in str(e.value) and e.value.field == "model_path"
+            load_model(path, "fast_style", field="model_file")
+        assert str(path) in str(e.value) and e.value.field == "model_file"
 
 
 def test_a_truncated_model_file_is_refused_from_its_header(tmp_path):
@@ -106,7 +106,7 @@ def test_a_header_entry_with_a_wrong_byte_count_is_refused(tmp_path):
         load_model(path, "toy", shapes=lambda arch: {"w": (2,)})
 
 
-@pytest.mark.parametrize("module,op,field", [("fast_style", "fast_style", "model_path"),
+@pytest.mark.parametrize("module,op,field", [("fast_style", "fast_style", "model_file"),
                                              ("vae_apply", "vae_style", "model_file")])
 def test_a_path_given_as_model_names_the_field_a_file_goes_in(module, op, field):
     from imgfusion.errors import ParameterError

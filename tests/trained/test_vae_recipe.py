@@ -12,8 +12,8 @@ from imgfusion.recipe import load_recipe
 
 from vae_helpers import gradients, stripes
 
-TRAIN = {"id": "vae", "op": "train_style_vae", "paintings_folder": "paintings",
-         "frames_folder": "frames", "path": "vae.safetensors", "size": [32, 32],
+TRAIN = {"id": "vae", "op": "train_style_vae", "paintings_dir": "paintings",
+         "frames_dir": "frames", "path": "vae.safetensors", "size": [32, 32],
          "filters": [8, 16], "latent": 4, "refiner_width": 4, "steps": 12,
          "refiner_steps": 4, "batch_size": 4, "validation": 0.25, "vgg_weights": "random",
          "validate_every": 6}
@@ -78,7 +78,7 @@ def test_too_few_training_images_and_bad_kernels_are_refused_at_validation(input
     with pytest.raises(RecipeError) as err:
         load_recipe(_recipe(inputs, [{**TRAIN, "kernels": [3, 4]}]), out_dir=inputs / "out")
     found = {(p.step, p.field) for p in err.value.problems}
-    assert ("vae", "kernels") in found or ("vae", "paintings_folder") in found
+    assert ("vae", "kernels") in found or ("vae", "paintings_dir") in found
     with pytest.raises(RecipeError) as err:
         load_recipe(_recipe(inputs, [{**TRAIN, "vgg_weights": "vgg.pth"}]), out_dir=inputs)
     assert any(p.field == "vgg_weights" for p in err.value.problems)

@@ -24,7 +24,7 @@ def _option(op: str, field: str, value: str) -> str:
     inputs = {"neural_style": "content: $photo, style: $photo",
               "video_style": "video: $clip.video, style: $photo, frames_dir: frames",
               "train_fast_style": "content: [$photo], style: $photo, path: m.safetensors",
-              "fast_video_style": "video: $clip.video, model_path: m.safetensors"}[op]
+              "fast_video_style": "video: $clip.video, model_file: m.safetensors"}[op]
     clip = "  - {id: clip, op: synthetic_video, background: $photo, frames: 2}\n"
     return (LOAD + (clip if "video" in op else "")
             + f"  - {{id: x, op: {op}, {inputs}, {field}: {value}}}\n")
