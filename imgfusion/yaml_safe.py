@@ -156,10 +156,16 @@ def parse_override(text: str) -> tuple[str | None, str, Any]:
     return (step if dot else None), param, read_yaml(value, f"--set {key}")
 
 
-def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> list[Problem]:
+def apply_overrides(raw: dict[str, Any], overrides: Iterable[str],
+                    step_ids: Iterable[str] | None = None) -> list[Problem]:
+    """Apply ``--set`` overrides to ``raw``; ``step_ids`` are the steps' ids in order,
+    those they were given and those made for the rest (``save2``), as errors name them."""
     problems: list[Problem] = []
     steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
-    ids = {s["id"]: s for s in steps if isinstance(s, dict) and isinstance(s.get("id"), str)}
+    if step_ids is None:
+        step_ids = [s.get("id") if isinstance(s, dict) else None for s in steps]
+    ids = {sid: s for sid, s in zip(step_ids, steps) if isinstance(s, dict)
+           and isinstance(sid, str)}
     for text in overrides:
         step, key, value = parse_override(text)
         if step is None:

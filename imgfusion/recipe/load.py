@@ -20,7 +20,7 @@ from .fields import Where, resolved_sweep
 from .graph import graph_problems
 from .model import FORMAT_VERSION, Recipe, Step
 from .shapes import shape_problems
-from .steps import all_steps, top_level
+from .steps import all_steps, step_ids, top_level
 
 
 def read_source(source: str | os.PathLike | Mapping[str, Any], base_dir=None):
@@ -83,7 +83,8 @@ def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Ite
     Raises :class:`RecipeError` listing every problem found.
     """
     raw, path, base_dir = read_source(source, base_dir)
-    problems: list[Problem] = apply_overrides(raw, overrides)
+    raw_steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
+    problems: list[Problem] = apply_overrides(raw, overrides, step_ids(raw_steps)[0])
     if device is not None:
         raw["device"] = device
     out = Path(out_dir).resolve() if out_dir is not None else base_dir

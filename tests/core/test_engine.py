@@ -55,6 +55,27 @@ def test_bad_overrides_are_validation_errors(write_recipe):
     assert found[("a", "vlaue")].suggestion == "value"
 
 
+ANONYMOUS = """
+    imgfusion: 1
+    plugins: [TOY]
+    steps:
+      - op: const
+        value: 0.5
+      - op: add
+        amount: 0.1
+"""
+
+
+def test_overrides_reach_steps_by_the_ids_made_for_them(write_recipe):
+    """A step without ``id:`` is named ``add2`` in errors, ``--until`` and ``--bind``;
+    ``--set add2.amount=...`` reaches it by that name too."""
+    recipe = load_recipe(write_recipe(ANONYMOUS), overrides=["add2.amount=0.25"])
+    assert recipe.step("add2").params["amount"] == pytest.approx(0.25)
+    with pytest.raises(RecipeError) as info:
+        load_recipe(write_recipe(ANONYMOUS), overrides=["add1.amount=0.25"])
+    assert info.value.problems[0].suggestion in ("add2", "const1")
+
+
 SWEEP = """
     imgfusion: 1
     plugins: [TOY]
