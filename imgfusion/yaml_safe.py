@@ -179,4 +179,14 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str],
                                     did_you_mean(step, ids)))
         else:
             ids[step][key] = value
+            _unswept(ids[step], key)
     return problems
+
+
+def _unswept(entry: dict, key: str) -> None:
+    """A step's parameter set with ``--set`` is no longer swept: the value pins it."""
+    sweep = entry.get("sweep")
+    if isinstance(sweep, dict) and key in sweep:
+        del sweep[key]
+        if not sweep:
+            del entry["sweep"]

@@ -111,6 +111,9 @@ def one_step(n: int, sid: str, entry: dict, ids: list[str], where: Where):
     inputs, found = fields.step_inputs(n, sid, op, entry, ids)
     params, given, found_params = fields.step_params(sid, op, entry, where)
     sweep, found_sweep = fields.step_sweep(sid, op, entry.get("sweep"), where)
+    found_sweep += [Problem(sid, name, "given both as a value and in sweep, which would "
+                                       "replace the value: keep one")
+                    for name in sweep if name in entry]
     problems += found + found_params + found_sweep
     device, seed = entry.get("device"), entry.get("seed")
     problems += [] if device is None else device_problems(sid, device)

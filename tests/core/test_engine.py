@@ -115,6 +115,24 @@ def test_sweeps_run_the_cartesian_product_and_propagate(write_recipe, tmp_path):
         (0.1, (2, 2)), (0.1, (3, 3)), (0.2, (2, 2)), (0.2, (3, 3))}
 
 
+def test_a_value_and_a_sweep_of_one_parameter_is_a_problem(write_recipe):
+    """The sweep would silently replace the value."""
+    text = SWEEP.replace("op: const\n", "op: const\n        value: 0.3\n")
+    with pytest.raises(RecipeError) as info:
+        load_recipe(write_recipe(text))
+    assert [(p.step, p.field) for p in info.value.problems] == [("a", "value")]
+    assert "keep one" in info.value.problems[0].message
+
+
+def test_set_pins_a_swept_parameter(write_recipe):
+    recipe = load_recipe(write_recipe(SWEEP), overrides=["a.value=0.3"])
+    a = recipe.step("a")
+    assert a.params["value"] == pytest.approx(0.3) and list(a.sweep) == ["size"]
+    assert len(a.variants) == 2
+    pinned = load_recipe(write_recipe(SWEEP), overrides=["a.value=0.3", "a.size=[2, 2]"])
+    assert not pinned.step("a").sweep and len(pinned.step("a").variants) == 1
+
+
 def test_run_json_records_params_versions_and_seconds(write_recipe, tmp_path):
     result = run_recipe(load_recipe(write_recipe(SWEEP), out_dir=tmp_path / "o"))
     report = json.loads((tmp_path / "o" / "run.json").read_text())
