@@ -215,7 +215,7 @@ class Operator:
             raise ValueError(f"operator {self.name!r}: needs at least one output")
         if self.check is None and self.traits.get("check") is not None:
             target = self.traits["check"]
-            self.check = _as_problems(lambda params: resolve_target(target)(params))
+            self.check = as_problems(lambda params: resolve_target(target)(params))
 
     # -- lookup -----------------------------------------------------------------
     @property
@@ -343,7 +343,7 @@ class Operator:
         }
 
 
-def _as_problems(probe: Callable[[Mapping[str, Any]], object]):
+def as_problems(probe: Callable[[Mapping[str, Any]], object]):
     """Turn a function that raises ParameterError (the ``check`` trait) into an
     :attr:`Operator.check`."""
     from .errors import ParameterError

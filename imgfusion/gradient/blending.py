@@ -118,10 +118,11 @@ def _blend(source, target, mask, where, how, choose):
     src, alpha, offset = resolve_placement(where[1], src, mask, tgt.shape[:2],
                                            check_pair(where[0], "offset"), nonempty=True,
                                            against="the source's size")
+    at = where[1].at
     if solver == "fft":
-        return _opencv_fft(src, alpha, tgt, offset, choose, (keep_alpha, ndim))
+        return _opencv_fft(src, alpha, tgt, offset, choose, (keep_alpha, ndim), at)
     # the inputs' own precision (float32 differences are exact in float64)
-    placed = _place(src, alpha, tgt, offset, margin=1, dtype=np.result_type(src, tgt))
+    placed = _place(src, alpha, tgt, offset, margin=1, dtype=np.result_type(src, tgt), at=at)
     g, has_source, a = placed.g, placed.has_source, placed.alpha
     fstar = tgt[placed.crop]
     hard = bool(np.isin(a, (0.0, 1.0)).all())
@@ -160,13 +161,13 @@ def _assemble(tgt, keep_alpha, ndim, crop, solved):
     return out[:, :, 0] if ndim == 2 else out
 
 
-def _opencv_fft(src, alpha, tgt, offset, choose, finish):
+def _opencv_fft(src, alpha, tgt, offset, choose, finish, at=None):
     """OpenCV's seamlessClone pipeline (:mod:`imgfusion.gradient.opencv_clone`), in float32."""
     alpha = without_frame(alpha)  # in the source's frame, as OpenCV does
     if not (alpha > 0).any():
         info = {"solver": "fft", "unknowns": 0, "residual": None, "seconds": 0.0}
         return GradientResult(join_alpha(tgt, *finish), info)
-    placed = _place(src, alpha, tgt, offset, margin=0, dtype=np.float32)
+    placed = _place(src, alpha, tgt, offset, margin=0, dtype=np.float32, at=at)
     out, info = clone_fft(_without_image_frame(placed.alpha, placed.crop, tgt.shape),
                           placed.g, tgt[placed.crop], choose is _mixed)
     return GradientResult(_assemble(tgt, *finish, placed.crop, out), info)
@@ -200,19 +201,22 @@ def _target_around(g, tgt, here):
     g[rows, :cols.start], g[rows, cols.stop:] = tgt[rows, :cols.start], tgt[rows, cols.stop:]
 
 
-def _place(src, alpha, tgt, offset, margin, dtype):
-    """The placement on the placed mask's bounding box grown by ``margin`` (clipped)."""
+def _place(src, alpha, tgt, offset, margin, dtype, at=None):
+    """The placement on the placed mask's bounding box grown by ``margin`` (clipped);
+    ``at``: the placement's, which its errors then name."""
     (hs, ws), (ht, wt) = alpha.shape, tgt.shape[:2]
     r, c = offset
+    field, what = (("offset", f"{offset}") if at is None else
+                   ("at", f"{tuple(at)} (the source's top-left corner at {offset})"))
     r0, r1, c0, c1 = max(r, 0), min(r + hs, ht), max(c, 0), min(c + ws, wt)
     if r0 >= r1 or c0 >= c1:
-        raise ParameterError("offset", f"{offset} puts the {hs}x{ws} source entirely outside "
-                                       f"the {ht}x{wt} target")
+        raise ParameterError(field, f"{what} puts the {hs}x{ws} source entirely outside the "
+                                    f"{ht}x{wt} target")
     selected = alpha[r0 - r:r1 - r, c0 - c:c1 - c] > 0
     rows, cols = np.flatnonzero(selected.any(axis=1)), np.flatnonzero(selected.any(axis=0))
     if rows.size == 0:
-        raise ParameterError("offset", f"{offset} leaves no selected mask pixel inside the "
-                                       "target")
+        raise ParameterError(field, f"{what} leaves no selected mask pixel inside the "
+                                    f"{ht}x{wt} target")
     crop = (slice(max(r0 + rows[0] - margin, 0), min(r0 + rows[-1] + 1 + margin, ht)),
             slice(max(c0 + cols[0] - margin, 0), min(c0 + cols[-1] + 1 + margin, wt)))
     (top, bottom), (left, right) = ((max(s.start, lo), min(s.stop, hi))

@@ -27,13 +27,15 @@ GC_BGD, GC_FGD, GC_PR_BGD, GC_PR_FGD = 0, 1, 2, 3
 def _box_pixels(box, units: str, hw: tuple[int, int]) -> tuple[int, int, int, int]:
     """(top, left, bottom, right), half-open, in pixels and inside the image."""
     rows, cols = hw
-    if units == "fraction":
-        box = (box[0] * rows, box[1] * cols, box[2] * rows, box[3] * cols)
-    top, left = max(int(round(box[0])), 0), max(int(round(box[1])), 0)
-    bottom, right = min(int(round(box[2])), rows), min(int(round(box[3])), cols)
+    px = box if units == "px" else (box[0] * rows, box[1] * cols, box[2] * rows, box[3] * cols)
+    top, left = max(int(round(px[0])), 0), max(int(round(px[1])), 0)
+    bottom, right = min(int(round(px[2])), rows), min(int(round(px[3])), cols)
     if bottom - top < 2 or right - left < 2:
+        hint = ("; these look like pixels: set units: px" if units == "fraction"
+                and max(abs(v) for v in box) > 1 else "")
         raise ParameterError("box", f"{tuple(box)} ({units}) leaves less than 2 x 2 pixels of "
-                                    f"the {rows} x {cols} image; give [top, left, bottom, right]")
+                                    f"the {rows} x {cols} image; give [top, left, bottom, "
+                                    f"right]{hint}")
     return top, left, bottom, right
 
 

@@ -40,7 +40,7 @@ class Placement:
 
     Parameters
     ----------
-    at : (row, col) point of the target where the object's anchor lands, in ``units``; not given: ``offset`` alone places the source
+    at : (row, col) point of the target where the object's anchor lands, in ``units``; not given: the operator's ``offset`` places the source's top-left corner (``composite``: the images have one size)
     anchor : the point of the object put at ``at``: mask_center (the mask's centre of mass), bbox_center (its bounding box's centre) or a corner of the bounding box (top_left, top_right, bottom_left, bottom_right)
     units : px (pixels) or fraction (of the target's height and width) for ``at`` and ``fit``
     scale : factor applied to the source and its mask before placing
@@ -52,6 +52,12 @@ class Placement:
     units: Units = "px"
     scale: Annotated[float, Range(RESIZE_SCALE[0], RESIZE_SCALE[1])] = 1.0
     fit: Annotated[tuple[float, float] | None, Range(1e-6, COORD_MAX)] = None
+
+    @staticmethod
+    def check_fields(params) -> None:
+        """Recipe validation: the fields that must agree (ParameterError otherwise)."""
+        if params.get("fit") is not None and params.get("scale", 1.0) != 1.0:
+            raise ParameterError("fit", "give scale or fit, not both")
 
 
 class Placed(NamedTuple):
@@ -141,6 +147,19 @@ def resolve_placement(placement: Placement, source: np.ndarray, mask: np.ndarray
     goal = target_point(placement, target_hw)
     return Placed(source, alpha, tuple(round_half_up(g - p) + int(n)
                                        for g, p, n in zip(goal, point, offset)))
+
+
+def at_range(placement: Placement, alpha: np.ndarray, offsets, nudge, target_hw) -> str:
+    """The ``at`` values (in ``placement``'s units, its anchor on the rescaled ``alpha``)
+    that put the source's top-left corner at the integer offsets from ``offsets[0]`` to
+    ``offsets[1]``, as text; ``nudge`` is the operator's own ``offset``."""
+    point = anchor_point(alpha, placement.anchor)
+    ends = [[o + p - n for o, p, n in zip(off, point, nudge)] for off in offsets]
+    if placement.units == "fraction":
+        ends = [[(v + 0.5) / n for v, n in zip(end, target_hw)] for end in ends]
+    digits = 3 if placement.units == "fraction" else 1
+    lo, hi = ([round(v, digits) for v in end] for end in ends)
+    return f"at from ({lo[0]}, {lo[1]}) to ({hi[0]}, {hi[1]}) ({placement.units})"
 
 
 def landed(layer: np.ndarray, offset: tuple[int, int], target_hw: tuple[int, int]):

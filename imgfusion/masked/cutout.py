@@ -17,7 +17,7 @@ import numpy as np
 from ..checks import bounding_box, check_image
 from ..errors import ParameterError
 from ..layout.geometry import crop
-from ..layout.placement import Placement, resolve_placement
+from ..layout.placement import Placement, at_range, resolve_placement
 from ..gradient import SOLVERS
 from ..gradient.blending import mixed_blend, poisson_blend
 from ..gradient.color_keeping import banded_blend, best_blend
@@ -60,17 +60,24 @@ class CutoutResult(NamedTuple):
     info: Data
 
 
-def _check_landing(box, offset, target_hw, field) -> None:
-    top, left, bottom, right = box
+def _check_landing(alpha, offset, target_hw, placement: Placement, nudge) -> None:
+    """ParameterError (naming ``at`` or ``offset``, and the values that fit) unless the
+    mask's box, its top-left corner at ``offset``, lies inside the photo."""
+    top, left, bottom, right = bounding_box(alpha)
     r, c = offset
     rows, cols = target_hw
-    if top + r < 0 or left + c < 0 or bottom + r > rows or right + c > cols:
-        raise ParameterError(
-            field, f"{tuple(offset)} puts the cutout's region (rows {top}..{bottom - 1}, cols "
-                      f"{left}..{right - 1} of the source) at rows {top + r}..{bottom + r - 1}, "
-                      f"cols {left + c}..{right + c - 1}, outside the {rows} x {cols} photo; "
-                      f"offsets from ({-top}, {-left}) to ({rows - bottom}, {cols - right}) "
-                      f"keep it inside")
+    if top + r >= 0 and left + c >= 0 and bottom + r <= rows and right + c <= cols:
+        return
+    inside = ((-top, -left), (rows - bottom, cols - right))
+    field, given, fits = (
+        ("offset", tuple(offset), f"offsets from {inside[0]} to {inside[1]}")
+        if placement.at is None else
+        ("at", tuple(placement.at), at_range(placement, alpha, inside, nudge, target_hw)))
+    raise ParameterError(
+        field, f"{given} puts the cutout's region (rows {top}..{bottom - 1}, cols "
+               f"{left}..{right - 1} of the source) at rows {top + r}..{bottom + r - 1}, "
+               f"cols {left + c}..{right + c - 1}, outside the {rows} x {cols} photo; "
+               f"{fits} keep it inside")
 
 
 Solver = Literal[SOLVERS]
@@ -166,8 +173,8 @@ def stylize_and_blend(source: Image, target: Image, mask: Mask, style: Images, *
     if schedule.pyramid is not None:
         raise ParameterError("pyramid", "the cutout is stylised at its own size; resize the "
                                         "source (and its mask) first")
+    _check_landing(alpha, (r, c), target.shape[:2], placement, offset)
     box = bounding_box(alpha)
-    _check_landing(box, (r, c), target.shape[:2], "offset" if placement.at is None else "at")
     top, left = max(box[0] - margin, 0), max(box[1] - margin, 0)
     bottom = min(box[2] + margin, source.shape[0])
     right = min(box[3] + margin, source.shape[1])

@@ -107,8 +107,9 @@ def step_inputs(n: int, sid: str, op: Operator, entry: dict, ids: list[str]):
         elif k == 0 and not inp.optional and n > 1:
             inputs[inp.name] = [Ref(ids[n - 2])] if inp.many else Ref(ids[n - 2])
         elif not inp.optional:
-            problems.append(Problem(sid, inp.name, f"missing image input '{inp.name}' "
-                                                   "(give it as ${step} or ${step}.OUTPUT)"))
+            problems.append(Problem(sid, inp.name, f"missing {inp.kind} input '{inp.name}': "
+                                                   f"write '{inp.name}: $ID' (step ID's first "
+                                                   "output) or '$ID.OUTPUT' (a named one)"))
     return inputs, problems
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import Problem, did_you_mean
-from ..limits import run_check, seed_problem
+from ..limits import check_with_sweep, run_check, seed_problem
 from ..operators import Operator
+from ..records import as_problems, resolve_target
 from ..renames import renamed_entry
 from . import fields
 from .fields import Where
@@ -101,6 +102,20 @@ def _own_check(sid: str, op: Operator, params: dict, sweep: dict, where: Where) 
     return [Problem(sid, fld, message) for fld, message in run_check(op, params, swept)]
 
 
+def _group_checks(sid: str, op: Operator, params: dict, given, sweep: dict) -> list:
+    """Each option group's ``check_fields`` (fields that must agree, such as a placement's
+    scale and fit), when the step sets one of the group's fields."""
+    problems = []
+    for target, names in op.groups.values():
+        if set(names).isdisjoint(set(given) | set(sweep)):
+            continue
+        check = getattr(resolve_target(target), "check_fields", None)
+        if check is not None:
+            problems += [Problem(sid, fld, message) for fld, message
+                         in check_with_sweep(as_problems(check), params, sweep)]
+    return problems
+
+
 def one_step(n: int, sid: str, entry: dict, ids: list[str], where: Where):
     """``(Step or None, problems)`` for the step at position ``n`` (1-based)."""
     op, problems = step_operator(sid, entry, where)
@@ -118,6 +133,8 @@ def one_step(n: int, sid: str, entry: dict, ids: list[str], where: Where):
     device, seed = entry.get("device"), entry.get("seed")
     problems += [] if device is None else device_problems(sid, device)
     problems += [] if seed is None else _seed_problems(sid, seed)
+    if not problems:
+        problems += _group_checks(sid, op, params, given, sweep)
     if op.check is not None and not problems:
         problems += _own_check(sid, op, params, sweep, where)
     return Step(sid, n, op, inputs, params, given, sweep, device, seed), problems

@@ -132,7 +132,7 @@ def test_swept_input_paths_are_checked_and_read_relative_to_the_recipe(tmp_path,
 
     write_image(tmp_path / "a.png", np.zeros((3, 4, 3), np.float32))
     path = tmp_path / "r.yaml"
-    path.write_text("imgfusion: 1\nsteps:\n  - id: im\n    op: load\n    path: a.png\n"
+    path.write_text("imgfusion: 1\nsteps:\n  - id: im\n    op: load\n"
                     "    sweep:\n      path: [a.png, sample:camera, missing.png]\n")
     with pytest.raises(RecipeError) as info:
         load_recipe(path)
