@@ -190,6 +190,8 @@ def _silence_stdout() -> None:
 def _load(args) -> Recipe:
     from .recipe import load_recipe
 
+    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out}: a file is there; --out names a folder")
     return load_recipe(args.recipe, overrides=args.overrides, out_dir=args.out,
                        device=args.device, overwrite=args.overwrite,
                        strict_plugins=args.strict_plugins, max_variants=args.max_variants)
@@ -206,7 +208,13 @@ def cmd_run(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    from .devices import unavailable_devices
+    from .errors import RecipeError
+
     recipe = _load(args)
+    problems = unavailable_devices(recipe)
+    if problems:   # run would refuse it here
+        raise RecipeError(problems)
     plan = [_plan_entry(s) for s in recipe.steps]
     if args.json:
         json.dump({"device": recipe.device, "seed": recipe.seed, "steps": plan},

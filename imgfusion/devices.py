@@ -49,3 +49,22 @@ def device_name(name: str) -> str:
     if dev.type == "cuda" and dev.index is None:
         dev = torch.device("cuda", torch.cuda.current_device())
     return str(dev)
+
+
+def unavailable_devices(recipe) -> list:
+    """A :class:`~imgfusion.errors.Problem` for each device the recipe names (at its top
+    or on a step whose operator takes one) that this machine lacks; torch is imported only
+    when a device other than auto and cpu is named."""
+    from .errors import Problem
+
+    asked = [(None, recipe.device)] + [(s.id, s.device) for s in recipe.steps
+                                       if s.device is not None and "device" in s.op.context]
+    problems = []
+    for sid, name in asked:
+        if str(name) in ("auto", "cpu"):
+            continue
+        try:
+            resolve_device(name)
+        except ParameterError as exc:
+            problems.append(Problem(sid, "device", exc.message))
+    return problems

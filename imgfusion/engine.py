@@ -23,8 +23,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 from tqdm import tqdm
 
-from .devices import device_name
-from .errors import ImgfusionError, StepFailed, UsageError, did_you_mean
+from .devices import device_name, unavailable_devices
+from .errors import ImgfusionError, RecipeError, StepFailed, UsageError, did_you_mean
 from .operators import Input, InputPath, OutputPath
 from .paths import RUN_RECORD, WriteSession, atomic_write, is_sample, next_record, write_session
 from .per_frame import as_kind, call_operator
@@ -107,6 +107,9 @@ def run_recipe(recipe: Recipe, *, progress: bool | None = None, write_report: bo
     ``observer(event)`` hears each step start and each operator's progress (see
     :data:`_OBSERVER`).
     """
+    problems = unavailable_devices(recipe)
+    if problems:   # before anything runs: exit 2, nothing written
+        raise RecipeError(problems)
     token = _OBSERVER.set(observer)
     try:
         return _run(recipe, progress, write_report, until)

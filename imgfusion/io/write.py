@@ -162,7 +162,7 @@ def check_save(params) -> None:
     output_format(params.get("path", ""), params.get("bits", 8), params.get("quality"))
 
 
-@operator(check=check_save, for_video="save_video")
+@operator(check=check_save, for_video="save_video", pictures=("image",))
 def save(image: Value, *, path: OutputPath, bits: Literal[8, 16] = 8,
          quality: Annotated[int | None, Range(1, 100)] = None, overwrite: bool = False,
          workdir: WorkDir = None, protect: Protect = ()) -> Data:
@@ -176,8 +176,8 @@ def save(image: Value, *, path: OutputPath, bits: Literal[8, 16] = 8,
     image : image or mask to write
     path : file name, relative to the output folder
     bits : bits per sample (16: png, tif)
-    quality : 1-100 for .jpg (default 95) and .webp (default lossless); lossless formats
-        refuse it
+    quality
+        1-100 for .jpg (default 95) and .webp (default lossless); lossless formats refuse it
     overwrite : replace an existing file (never an input)
 
     Returns

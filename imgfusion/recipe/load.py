@@ -68,7 +68,8 @@ def validate(raw: dict, where: Where, path: Path | None, overwrite: bool):
 def _forced(step: Step, overwrite: bool) -> Step:
     """``--overwrite`` sets each step's own ``overwrite`` parameter, where it has one."""
     if overwrite and step.op.param("overwrite") is not None:
-        return replace(step, params={**step.params, "overwrite": True})
+        return replace(step, params={**step.params, "overwrite": True},
+                       given=step.given | {"overwrite"})
     return step
 
 

@@ -1,9 +1,10 @@
 """What validation can tell from the declarations before anything runs: each step's output
 sizes and frame counts, and the problems they already show.
 
-One general rule, driven by the operators' traits (``imgfusion/operators`` stores them;
-the contract is documented in ``spec/operator-contract.md``, "Traits"); no operator is
-named here:
+One general rule, driven by the operators' traits (the keywords of ``@operator(...)``,
+kept in ``Operator.traits``; ``check``, ``renamed`` (:mod:`imgfusion.renames`) and
+``pictures`` (:mod:`imgfusion.recipe.graph`: ``Value`` inputs that take an image or a
+mask, never data) are read elsewhere); no operator is named here:
 
 - ``output_probe`` (``"module:function"``): ``function(params, inputs)`` returns a
   :class:`~imgfusion.values.Shape` for every image, mask or video output, or a mapping

@@ -46,6 +46,20 @@ def test_the_help_read_from_source_is_the_imported_docstring():
         assert op.long_help == inspect.getdoc(op.raw), name
 
 
+def test_no_parameter_help_is_cut_in_two():
+    """``name : text`` whose text runs onto a second line reads as a type and a
+    description: the help shown would be the second line alone."""
+    import docstring_parser
+
+    registry = load_registry(entry_points=False)
+    for name in registry.names():
+        parsed = docstring_parser.parse(registry[name].long_help,
+                                        docstring_parser.DocstringStyle.NUMPYDOC)
+        for item in parsed.params:
+            prose = item.type_name and len(item.type_name.split()) > 3
+            assert not (prose and item.description), (name, item.arg_name)
+
+
 def test_ops_imports_neither_torch_nor_scipy(cli_env, tmp_path):
     """`imgfusion ops` loads every family's plugin.py, and each stays free of heavy imports."""
     (listing,), heavy = _cli_in_a_clean_process([["ops"]], cli_env, tmp_path)

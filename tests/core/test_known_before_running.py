@@ -1,0 +1,96 @@
+"""What can be known before anything runs is refused then (exit 2, nothing written), and
+the errors name what the user wrote: fields that must agree, data sent to save, a device
+this machine lacks, --out naming a file; placements given by ``at`` are reported as ``at``."""
+import numpy as np
+import pytest
+
+from imgfusion.cli import main
+from imgfusion.errors import ParameterError, RecipeError
+from imgfusion.gradient.blending import poisson_blend
+from imgfusion.recipe import load_recipe
+
+BLEND = """
+    imgfusion: 1
+    steps:
+      - {id: bg, op: load, path: "sample:rocket"}
+      - {id: logo, op: load, path: "sample:logo"}
+      - {id: m, op: load_mask, path: "sample:logo", channel: alpha}
+      - {id: b, op: poisson_blend, source: $logo, mask: $m, target: $bg, at: [0.5, 0.5],
+         units: fraction, PLACE}
+      - {op: save, image: $b, path: b.png}
+"""
+
+
+def test_scale_and_fit_together_are_refused_at_validation(write_recipe):
+    with pytest.raises(RecipeError) as info:
+        load_recipe(write_recipe(BLEND.replace("PLACE", "scale: 0.5, fit: [0.2, 0.2]")))
+    assert [(p.step, p.field) for p in info.value.problems] == [("b", "fit")]
+    with pytest.raises(RecipeError) as info:   # one swept value of two disagrees
+        load_recipe(write_recipe(BLEND.replace("PLACE", "fit: [0.2, 0.2], "
+                                                        "sweep: {scale: [1.0, 0.5]}")))
+    assert "scale or fit" in info.value.problems[0].message
+    assert load_recipe(write_recipe(BLEND.replace("PLACE", "fit: [0.2, 0.2]")))
+
+
+def test_data_sent_to_save_is_refused_at_validation(write_recipe):
+    text = """
+        imgfusion: 1
+        steps:
+          - {id: c, op: load, path: "sample:coffee"}
+          - {id: g, op: gradient_reconstruct, image: $c}
+          - {op: save, image: $g.info, path: info.png}
+    """
+    with pytest.raises(RecipeError) as info:
+        load_recipe(write_recipe(text))
+    [problem] = info.value.problems
+    assert problem.field == "image" and "data, not an image or a mask" in problem.message
+
+
+def test_an_unavailable_device_is_refused_before_anything_runs(tmp_path, write_recipe,
+                                                               capsys):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    path = write_recipe("""
+        imgfusion: 1
+        steps:
+          - {op: load, path: "sample:coffee"}
+          - {op: save, path: c.png}
+    """)
+    for command in ("run", "validate"):
+        assert main([command, str(path), "--device", "cuda", "--out",
+                     str(tmp_path / "out")]) == 2
+        assert "CUDA is not available" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_naming_a_file_is_a_usage_error(tmp_path, write_recipe, capsys):
+    path = write_recipe("""
+        imgfusion: 1
+        steps:
+          - {op: load, path: "sample:coffee"}
+          - {op: save, path: c.png}
+    """)
+    assert main(["run", str(path), "--out", str(path)]) == 2
+    assert "--out names a folder" in capsys.readouterr().err
+
+
+def test_validate_marks_what_overwrite_set(write_recipe, capsys):
+    path = write_recipe("""
+        imgfusion: 1
+        steps:
+          - {op: load, path: "sample:coffee"}
+          - {op: save, path: c.png}
+    """)
+    assert main(["validate", str(path), "--overwrite"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "      overwrite = True" in lines
+
+
+def test_a_blend_placed_by_at_names_at():
+    target = np.zeros((40, 40, 3), np.float32)
+    source = np.ones((10, 10, 3), np.float32)
+    with pytest.raises(ParameterError) as info:
+        poisson_blend(source, target, np.ones((10, 10), bool), at=(2.0, 2.0),
+                      units="fraction")
+    assert info.value.field == "at" and "(2.0, 2.0)" in str(info.value)
