@@ -7,7 +7,8 @@ import sys
 EPILOG = """\
 examples:
   imgfusion batch style.yaml --bind photo.path='shoot/**/*.jpg' --out styled
-  imgfusion batch blend.yaml --bind src.path=@todo.txt --bind mask.path=mask.png --workers 4
+  imgfusion batch blend.yaml --bind src.path=@todo.txt --bind mask.path=mask.png \\
+      --workers 4 --out blended
   imgfusion batch blend.yaml --bind frame.path=frames:clip.mp4 --out blended_frames
   imgfusion batch style.yaml --bind photo.path='frames/*.png' --executor dask \\
       --address tcp://scheduler:8786 --gpus-per-task 1 --retries 2 --out styled
