@@ -133,7 +133,7 @@ def _fit(image: np.ndarray, cell: int, background: np.ndarray) -> np.ndarray:
     return blend_over(image, opaque, np.ones(image.shape[:2], np.float32))
 
 
-@operator
+@operator(label_keys=("rows", "cols"))
 def contact_sheet(images: Images, *, labels: Labels = None, rows: str | None = None,
                   cols: str | None = None, columns: Annotated[int, Range(1, 1000)] = 4,
                   cell: Annotated[int, Range(8, SIDE_MAX)] = 256,

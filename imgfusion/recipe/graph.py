@@ -52,3 +52,37 @@ def graph_problems(steps: list[Step], ids: list[str]) -> list[Problem]:
     return [problem for s in steps for name, value in s.inputs.items()
             for r in (value if isinstance(value, list) else [value])
             for problem in _ref_problems(s, name, r, order, by_id)]
+
+
+def _label_keys(refs: list[Ref], by_id: dict) -> set[str]:
+    """The label keys the engine hands an operator with these references in its ``many``
+    input: each variant's swept values, and ``step`` where it tags them."""
+    keys: set[str] = set()
+    for r in refs:
+        variants = by_id[r.step].variants if r.step in by_id else ()
+        for labels in variants:
+            keys |= set(labels)
+            if len(refs) > 1 or not labels:
+                keys.add("step")
+    return keys
+
+
+def label_key_problems(steps: list[Step]) -> list[Problem]:
+    """The ``label_keys`` trait: parameters (contact_sheet's rows and cols) that name a
+    label of the operator's ``many`` input must name one its images will carry."""
+    by_id, problems = {s.id: s for s in steps}, []
+    for s in steps:
+        many = next((i.name for i in s.op.inputs if i.many), None)
+        fields = s.op.traits.get("label_keys", ())
+        value = s.inputs.get(many) if many else None
+        if not fields or value is None:
+            continue
+        keys = _label_keys(value if isinstance(value, list) else [value], by_id)
+        for name in fields:
+            key = s.params.get(name)
+            if key is not None and key not in keys and name not in s.sweep:
+                known = ", ".join(sorted(keys)) or "none"
+                problems.append(Problem(s.id, name, f"no label {key!r} on these images "
+                                                    f"(labels: {known})",
+                                        did_you_mean(key, sorted(keys))))
+    return problems

@@ -17,7 +17,7 @@ from ..plan import MAX_VARIANTS, plan_run
 from ..plugins import Registry, load_registry, recipe_plugin_files
 from ..yaml_safe import apply_overrides, decode_recipe, read_yaml
 from .fields import Where, resolved_sweep
-from .graph import graph_problems
+from .graph import graph_problems, label_key_problems
 from .model import FORMAT_VERSION, Recipe, Step
 from .shapes import shape_problems
 from .steps import all_steps, step_ids, top_level
@@ -61,7 +61,7 @@ def validate(raw: dict, where: Where, path: Path | None, overwrite: bool):
     if not any(p.field == "steps" and p.step is None for p in problems):
         problems += graph_problems(steps, ids)
         steps, found = plan_run(steps, where.max_variants, where.out_dir, files, overwrite)
-        problems += found + shape_problems(steps)
+        problems += found + shape_problems(steps) + label_key_problems(steps)
     return device, seed, steps, files, problems
 
 

@@ -94,3 +94,19 @@ def test_a_blend_placed_by_at_names_at():
         poisson_blend(source, target, np.ones((10, 10), bool), at=(2.0, 2.0),
                       units="fraction")
     assert info.value.field == "at" and "(2.0, 2.0)" in str(info.value)
+
+
+def test_a_contact_sheet_label_no_image_carries_is_refused_at_validation(write_recipe):
+    text = """
+        imgfusion: 1
+        steps:
+          - {id: c, op: load, path: "sample:coffee"}
+          - {id: small, op: resize, image: $c, sweep: {longest: [16, 24]}}
+          - {id: grey, op: to_gray, image: $small}
+          - {id: sheet, op: contact_sheet, images: [$small, $grey], rows: ROWS, cols: step}
+    """
+    assert load_recipe(write_recipe(text.replace("ROWS", "longest")))
+    with pytest.raises(RecipeError) as info:
+        load_recipe(write_recipe(text.replace("ROWS", "longst")))
+    [problem] = info.value.problems
+    assert (problem.step, problem.field, problem.suggestion) == ("sheet", "rows", "longest")
