@@ -14,7 +14,7 @@ from ..checks import check_image, split_alpha
 from ..errors import ParameterError
 from ..memory import FREE_SHARE
 from ..limits import SIDE_MAX
-from .layers import INDEX, LAYERS, min_input_size
+from .layers import INDEX, LAYERS, layer_weights, min_input_size
 from .options import ColorControl, InitMode
 
 INIT_MODES = get_args(InitMode)
@@ -218,9 +218,12 @@ def check_pyramid(pyramid, side_max: int) -> None:
 # -- validation-time checks of the stylising operators (their ``check`` trait) ---------
 
 def check_style(params: Mapping[str, Any]) -> None:
-    """What validation can know of a stylising step: the weights load, the pyramid's sizes
-    are in range (a :class:`~imgfusion.errors.ParameterError` names the field)."""
+    """What validation can know of a stylising step: the weights load, the layers are
+    VGG19's, the pyramid's sizes are in range (a :class:`~imgfusion.errors.ParameterError`
+    names the field)."""
     check_weights(params.get("weights", "original"))
+    for field in ("content_layers", "style_layers"):
+        layer_weights(params.get(field), field)
     check_pyramid(params.get("pyramid"), SIDE_MAX)
 
 

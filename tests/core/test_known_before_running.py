@@ -110,3 +110,21 @@ def test_a_contact_sheet_label_no_image_carries_is_refused_at_validation(write_r
         load_recipe(write_recipe(text.replace("ROWS", "longst")))
     [problem] = info.value.problems
     assert (problem.step, problem.field, problem.suggestion) == ("sheet", "rows", "longest")
+
+
+def test_a_layer_vgg19_lacks_is_refused_at_validation(write_recipe):
+    text = """
+        imgfusion: 1
+        steps:
+          - {id: c, op: load, path: "sample:coffee"}
+          - {id: n, op: OP, LAYERS: [relu1_1, relu9_9], weights: random}
+    """
+    for op, field, inputs in (("neural_style", "style_layers", "content: $c, style: $c"),
+                              ("texture_synthesis", "style_layers", "style: $c"),
+                              ("content_reconstruction", "content_layers", "content: $c")):
+        recipe = text.replace("OP", f"{op}, {inputs}").replace("LAYERS", field)
+        with pytest.raises(RecipeError) as info:
+            load_recipe(write_recipe(recipe))
+        [problem] = info.value.problems
+        assert (problem.step, problem.field) == ("n", field), op
+        assert "relu9_9" in problem.message
