@@ -11,7 +11,8 @@ Modules, each named after what it does:
 - ``guides``: region guides carried to each layer (modes simple / all / inside, dilation)
   for spatially controlled (mask-guided) style: build targets with
   ``losses.guided_gram_targets`` and pass ``input_guides`` to ``losses.GramStyleLoss``;
-- ``color``: original_colors, luminance-only transfer, colour histogram matching;
+- ``color``: original_colors, luminance-only transfer, colour histogram matching, and
+  grey inputs, whose run optimises the luminance alone (grey in, grey out);
 - ``pyramid``: coarse-to-fine levels; ``optimize``: the L-BFGS / Adam loop;
 - ``devices``: device choice and precision modes; ``plot``: loss curves;
 - ``options``: the option groups every stylising operator takes (losses, schedule, side

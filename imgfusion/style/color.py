@@ -1,4 +1,5 @@
-"""Colour control: post-hoc luminance swap, luminance-only transfer, histogram matching.
+"""Colour control: post-hoc luminance swap, luminance-only transfer, histogram matching,
+and grey inputs (:func:`is_grey`), whose run optimises the luminance only.
 
 Gatys et al. 2017, "Controlling Perceptual Factors in Neural Style Transfer", and
 "Preserving Color in Neural Artistic Style Transfer" (arXiv:1606.05897).  Luminance
@@ -21,6 +22,7 @@ RGB_TO_YIQ = np.array([LUMA_STANDARDS["bt601"],
                        [0.21153661, -0.52273617, 0.31119955]])
 YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ)
 HISTOGRAM_MODES = get_args(HistogramMode)
+GREY_TOLERANCE = 1.0 / 255   # channels this close count as equal (an 8-bit grey saved as RGB)
 
 
 def rgb_to_yiq(rgb: np.ndarray) -> np.ndarray:
@@ -34,6 +36,18 @@ def yiq_to_rgb(yiq: np.ndarray) -> np.ndarray:
 def luminance(rgb: np.ndarray) -> np.ndarray:
     """Y channel, H x W (float64)."""
     return rgb_to_yiq(rgb)[..., 0]
+
+
+def is_grey(rgb: np.ndarray) -> bool:
+    """Whether every pixel's colour channels agree within :data:`GREY_TOLERANCE`."""
+    colour = rgb[..., :3]
+    spread = colour.max(axis=-1) - colour.min(axis=-1)
+    return bool(spread.max() <= GREY_TOLERANCE + 1e-6)   # (float32 rounding of k / 255)
+
+
+def grey_rgb(rgb: np.ndarray) -> np.ndarray:
+    """The luminance of ``rgb`` in all three channels (float32): R = G = B exactly."""
+    return np.repeat(luminance(rgb)[..., None], 3, axis=-1).astype(np.float32)
 
 
 def gamut_limits(iq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

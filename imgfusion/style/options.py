@@ -224,7 +224,8 @@ class StyleFiles:
 @options
 @dataclass(frozen=True)
 class StyleColor:
-    """Colour control (Gatys et al. 2017).
+    """Colour control (Gatys et al. 2017).  Grey inputs (content and styles) need none:
+    their run optimises the luminance alone and its result is grey.
 
     Parameters
     ----------
@@ -251,6 +252,7 @@ class StyleInit:
     ----------
     init
         starting image: content, style, white noise, a white canvas, or init_image
+        (a coloured init_image makes a run on grey inputs a colour one)
     init_resize
         stretch an init_image whose size is neither the content's nor the
         output's (otherwise an error)

@@ -164,8 +164,11 @@ def to_input(run: StyleRun, x: torch.Tensor) -> torch.Tensor:
 
 
 def finish(run: StyleRun, x: torch.Tensor, hw) -> np.ndarray:
-    """Optimised tensor -> output RGB in [0, 1] (luminance recombined, colours kept)."""
+    """Optimised tensor -> output RGB in [0, 1] (luminance recombined, colours kept; grey
+    inputs: the luminance in all three channels)."""
     img = x.detach().float().clamp(0, 1)[0].permute(1, 2, 0).cpu().numpy()
+    if run.setup.grey:
+        return np.repeat(img[..., :1], 3, axis=-1).astype(np.float32)
     content = run.setup.content
     ref = None if content is None else resize(to_tensor(content, "cpu"), hw)[0].permute(
         1, 2, 0).cpu().numpy()
@@ -201,6 +204,19 @@ def with_content_detail(run: StyleRun, prev: torch.Tensor, hw) -> torch.Tensor:
     if run.setup.luminance:
         detail = luminance_rgb(detail)[:, :1]
     return (up + detail.to(up.dtype)).clamp(0, 1).contiguous()
+
+
+def content_detail(run: StyleRun, low_hw, hw) -> torch.Tensor | float:
+    """What upsampling from ``low_hw`` to ``hw`` loses of the content: the content at
+    ``hw`` less its version at ``low_hw`` upsampled (0 without a content image).  Added to
+    the upsampled canvas, it gives the tiles the content's fine detail to start from,
+    which the coarse pass could not hold (grey inputs: its luminance, the canvas's one
+    channel; with color_control luminance, 0)."""
+    if run.setup.content is None or (run.setup.luminance and not run.setup.grey):
+        return 0.0
+    content = to_tensor(run.setup.content, "cpu")
+    detail = resize(content, hw) - upsample(resize(content, tuple(low_hw)), hw)
+    return luminance_rgb(detail)[:, :1] if run.setup.grey else detail
 
 
 def level_targets(run: StyleRun, hw) -> tuple[dict, Callable]:

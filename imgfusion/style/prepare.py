@@ -1,5 +1,11 @@
 """The first piece of ``neural_style``: its images and loss options checked, and the style
-images' colours preprocessed (histogram matching, luminance only)."""
+images' colours preprocessed (histogram matching, luminance only).
+
+Grey in, grey out: when the content (if any), every style image and the init_image (if
+any) are grey (:func:`.color.is_grey`), the run optimises the luminance alone, one channel
+the network sees in all three (as ``color_control: luminance`` does), so the result is grey
+by construction; optimised in RGB, the network's per-channel weights tint it.  A coloured
+init_image makes the run a colour one: its colours are a start the user chose."""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -20,7 +26,8 @@ class Setup(NamedTuple):
     blend: list[float]
     content_w: dict[str, float]
     style_w: dict[str, float]
-    luminance: bool
+    luminance: bool                   # one channel optimised: color_control luminance, or grey
+    grey: bool = False                # every input grey: the result is its luminance, R = G = B
 
 
 def check_inputs(inputs, s) -> Setup:
@@ -33,9 +40,20 @@ def check_inputs(inputs, s) -> Setup:
     content, alpha, styles = _images(inputs.content, inputs.style, content_w, style_w, s.size)
     blend = checks.blend_weights(losses.style_blend_weights, len(styles))
     _check_init(content, styles, s.init.init, inputs.init_image, colour)
+    grey = all_grey(content, styles, inputs.init_image)
     styles = _colour_preprocessed(styles, content, colour.color_control, colour.histogram_mode)
+    if grey:
+        styles = [color.grey_rgb(st) for st in styles]
     return Setup(content, alpha, styles, blend, content_w, style_w,
-                 colour.color_control == "luminance")
+                 colour.color_control == "luminance" or grey, grey)
+
+
+def all_grey(content, styles, init_image) -> bool:
+    """Whether the content (if any), the styles and the init_image (if any) are all grey."""
+    images = [*([] if content is None else [content]), *styles]
+    if init_image is not None:
+        images.append(checks.as_rgb(init_image, "init_image")[0])
+    return all(color.is_grey(a) for a in images)
 
 
 def _check_weights(losses: StyleLosses, init: str, colour: StyleColor) -> None:

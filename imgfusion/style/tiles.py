@@ -42,8 +42,9 @@ from .layers import INDEX, deepest, pools_before
 from .losses import GramStyleLoss
 from .optimize import Watch, optimize
 from .options import StyleSchedule
-from .pipeline import (StyleContext, StyleInputs, StyleRun, StyleSettings, _network, finish,
-                       loss_function, prepare, resize, run_level, to_tensor)
+from .pipeline import (StyleContext, StyleInputs, StyleRun, StyleSettings, _network,
+                       content_detail, finish, loss_function, prepare, resize, run_level,
+                       to_tensor)
 from .prepare import layer_weights_of
 from .pyramid import fit_size, run_pyramid, upsample
 from .tile_plan import (TILE_STEP, Tile, blend_weights, choose_tile, edge_margin,
@@ -319,17 +320,6 @@ def refine(run: StyleRun, canvas: torch.Tensor, plan: TilePlan, history: list) -
         canvas = refine_level(level_run(run, level.depth), start.clamp(0, 1), level, history,
                               tick)
     return canvas
-
-
-def content_detail(run: StyleRun, low_hw, hw) -> torch.Tensor | float:
-    """What upsampling from ``low_hw`` to ``hw`` loses of the content: the content at
-    ``hw`` less its version at ``low_hw`` upsampled (0 without a content image).  Added to
-    the upsampled canvas, it gives the tiles the content's fine detail to start from,
-    which the coarse pass could not hold."""
-    if run.setup.content is None or run.setup.luminance:
-        return 0.0
-    content = to_tensor(run.setup.content, "cpu")
-    return resize(content, hw) - upsample(resize(content, tuple(low_hw)), hw)
 
 
 def refine_level(run: StyleRun, canvas: torch.Tensor, level: TileLevel, history: list,

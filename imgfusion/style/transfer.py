@@ -59,11 +59,14 @@ def neural_style(content: Image, style: Images = None, init_image: Image | None 
     Parameters
     ----------
     content
-        the photograph whose layout is kept
+        the photograph whose layout is kept.  Grey in, grey out: when it and every style
+        image are grey (H x W, or three channels equal within 1/255), only the luminance
+        is optimised and the result is grey (R = G = B); a colour style, or a coloured
+        init_image, makes a colour run
     style
         one style image or a list (style_blend_weights)
     init_image
-        starting image for init: image
+        starting image for init: image (a coloured one on grey inputs: a colour run)
     size
         longest side of the output, or [rows, cols]; null (default) keeps the content's
         size
@@ -173,7 +176,8 @@ def content_reconstruction(content: Image, *, size: OutputSize = None,
     Parameters
     ----------
     content
-        the image to reconstruct
+        the image to reconstruct; a grey one (H x W, or channels equal within 1/255) is
+        reconstructed grey, its luminance alone optimised
     size
         longest side of the output, or [rows, cols]; null (default) keeps the content's
         size
@@ -204,7 +208,8 @@ def texture_synthesis(style: Images, *, size: OutputSize = 256,
     Parameters
     ----------
     style
-        the texture (or textures, blended)
+        the texture (or textures, blended); grey ones (H x W, or channels equal within
+        1/255) give a grey texture, its luminance alone optimised
     size
         longest side of the output (with the first style image's aspect), or [rows, cols]
     losses, schedule, files, init, speed
