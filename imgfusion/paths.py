@@ -285,3 +285,27 @@ def next_record(folder: str | os.PathLike) -> Path:
         return _free_record_name(folder, time.time())
     os.rename(latest, _free_record_name(folder, latest.stat().st_mtime))
     return latest
+
+
+def file_stamp(path: str | os.PathLike) -> list[int] | None:
+    """``[size, mtime_ns]`` of a file (None when there is none): enough to tell that
+    nobody has written it since."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def unchanged_partial_writes(folder: str | os.PathLike) -> frozenset[Path]:
+    """The files the folder's last run wrote when it stopped early (``--until``) and that
+    nobody has changed since (their stamps in ``run.json``): running the rest of the
+    recipe may write them again, as the run that stopped would have."""
+    record = Path(folder) / RUN_RECORD
+    if not is_run_record(record):
+        return frozenset()
+    data = json.loads(record.read_text(encoding="utf-8"))
+    stamps = data.get("stamps")
+    if not data.get("until") or data.get("status") != "ok" or not isinstance(stamps, dict):
+        return frozenset()
+    return frozenset(Path(p) for p, stamp in stamps.items() if file_stamp(p) == stamp)

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping
 
 from .errors import Problem
 from .operators import OutputPath
-from .paths import UnsafePath, confine
+from .paths import UnsafePath, confine, unchanged_partial_writes
 
 MAX_VARIANTS = 10_000
 _CLAMP = 10**18  # counts stop growing here: a chain of sweeps builds no huge integer
@@ -126,11 +126,11 @@ def _clash(path: Path, written: dict[Path, str], overwrite: bool) -> str | None:
 
 
 def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterable,
-                 overwrite: bool) -> list[Problem]:
+                 overwrite: bool, again: frozenset[Path] = frozenset()) -> list[Problem]:
     """The problems of every file a validated step will write, for each of its variants.
 
     ``written`` maps the paths claimed by earlier steps to their step id (this step's
-    paths are added to it).
+    paths are added to it); ``again``: existing files this run may replace unasked.
     """
     problems = []
     for p in step.op.params:
@@ -143,7 +143,7 @@ def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterabl
                 output_path(path.relative_to(out_dir), out_dir, protect)
             except (UnsafePath, ValueError) as exc:
                 return [*problems, Problem(step.id, p.name, str(exc))]
-            clash = _clash(path, written, overwrite)
+            clash = _clash(path, written, overwrite or path in again)
             problems += [Problem(step.id, p.name, clash)] if clash else []
             written[path] = step.id
     return problems
@@ -156,7 +156,12 @@ def plan_run(steps: list[Any], cap: int, out_dir: Path, protect: Iterable,
     if problems:
         return planned, problems
     written: dict[Path, str] = {}
-    for s in planned:
+    again = unchanged_partial_writes(out_dir)   # after --until: the rest may write them
+    for k, s in enumerate(planned):
         forced = overwrite or bool(s.params.get("overwrite", False))
-        problems += check_writes(s, written, out_dir, protect, forced)
+        claimed = set(written)
+        problems += check_writes(s, written, out_dir, protect, forced, again)
+        mine = {p for p in set(written) - claimed if p.is_file()}
+        if mine and mine <= again and s.op.param("overwrite") is not None:
+            planned[k] = replace(s, params={**s.params, "overwrite": True})
     return planned, problems

@@ -28,3 +28,23 @@ def test_an_unknown_step_exits_2_before_anything_runs(write_recipe, tmp_path, ca
     err = capsys.readouterr().err
     assert "--until" in err and "'first'" in err and "Traceback" not in err
     assert not out.exists() or not any(out.rglob("*"))
+
+
+def test_the_rest_runs_after_until_and_writes_the_preview_again(write_recipe, tmp_path,
+                                                                capsys):
+    """The files the stopped run wrote, unchanged since, are written again unasked; once
+    the whole recipe has run, or when the user has changed such a file, they are not."""
+    recipe, out = str(write_recipe(RECIPE)), tmp_path / "o"
+    assert main(["run", recipe, "--out", str(out), "--until", "first"]) == 0
+    assert main(["run", recipe, "--out", str(out)]) == 0
+    assert (out / "out" / "b.npy").is_file()
+    capsys.readouterr()
+    assert main(["run", recipe, "--out", str(out)]) == 2      # a whole run: nothing to resume
+    assert "a.npy exists" in capsys.readouterr().err
+    edited = tmp_path / "p"
+    assert main(["run", recipe, "--out", str(edited), "--until", "first"]) == 0
+    with open(edited / "out" / "a.npy", "ab") as fh:              # the user's change
+        fh.write(b"\0")
+    capsys.readouterr()
+    assert main(["run", recipe, "--out", str(edited)]) == 2
+    assert "a.npy exists" in capsys.readouterr().err
