@@ -12,9 +12,13 @@ validated recipe as a small dict) and a chunk of input paths.
 """
 from __future__ import annotations
 
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
+from urllib.parse import urlsplit
+
+from .errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -77,3 +81,24 @@ class ExecutorSpec:
     create: Callable[[ExecutorOptions], Executor]
     summary: str = ""
     source: str = ""
+
+
+def probe_address(address: str, timeout: float, what: str) -> None:
+    """Fail fast (UsageError) when nothing listens at ``[scheme://]host:port``.
+
+    Cluster clients retry for a long time (Ray for minutes) before giving up on
+    a wrong address; one TCP connection tells at once.  ``auto`` and addresses
+    without a port are left to the client.
+    """
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or port is None:
+        return
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise UsageError(f"--address {address}: cannot reach a {what} there "
+                         f"({exc.strerror or exc}); nothing submitted") from None

@@ -1,16 +1,15 @@
 """How ``imgfusion batch`` resolves an executor name, and the address probe clusters use.
 
-The contract itself (:class:`ExecutorSpec`, :class:`Executor`, :class:`ExecutorOptions`)
-is the core's, :mod:`imgfusion.executors`; it is imported here for the plugins that
-take it from this module.
+The contract itself (:class:`ExecutorSpec`, :class:`Executor`, :class:`ExecutorOptions`,
+:func:`probe_address`) is the core's, :mod:`imgfusion.executors`, so that an executor
+plugin loads without the batch family; it is imported here for the plugins that take it
+from this module.
 """
 from __future__ import annotations
 
-import socket
-from urllib.parse import urlsplit
-
 from ..errors import UsageError, did_you_mean
-from ..executors import Executor, ExecutorOptions, ExecutorSpec  # noqa: F401 - see above
+from ..executors import (Executor, ExecutorOptions, ExecutorSpec,  # noqa: F401 - see above
+                         probe_address)
 
 # Executors that live in separate distributions: name -> what to install.
 KNOWN_PACKAGES = {
@@ -34,24 +33,3 @@ def resolve_executor(registry, name: str) -> ExecutorSpec:
     raise UsageError(f"unknown executor {name!r}"
                      + (f" (did you mean '{hint}'?)" if hint else "")
                      + f"; installed: {known}")
-
-
-def probe_address(address: str, timeout: float, what: str) -> None:
-    """Fail fast (UsageError) when nothing listens at ``[scheme://]host:port``.
-
-    Cluster clients retry for a long time (Ray for minutes) before giving up on
-    a wrong address; one TCP connection tells at once.  ``auto`` and addresses
-    without a port are left to the client.
-    """
-    parts = urlsplit(address if "://" in address else f"tcp://{address}")
-    try:
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        host, port = None, None
-    if not host or port is None:
-        return
-    try:
-        socket.create_connection((host, port), timeout=timeout).close()
-    except OSError as exc:
-        raise UsageError(f"--address {address}: cannot reach a {what} there "
-                         f"({exc.strerror or exc}); nothing submitted") from None

@@ -18,7 +18,7 @@ import math
 import os
 
 from imgfusion import hookimpl
-from imgfusion.batch.executor import Executor, ExecutorOptions, ExecutorSpec, probe_address
+from imgfusion.executors import Executor, ExecutorOptions, ExecutorSpec, probe_address
 from imgfusion.errors import UsageError
 
 __version__ = "0.1.0"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 
 from imgfusion import hookimpl
-from imgfusion.batch.executor import Executor, ExecutorOptions, ExecutorSpec, probe_address
+from imgfusion.executors import Executor, ExecutorOptions, ExecutorSpec, probe_address
 from imgfusion.errors import UsageError
 
 __version__ = "0.1.0"
