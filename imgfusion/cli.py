@@ -287,7 +287,8 @@ def cmd_info(args) -> int:
     for p in desc["params"]:
         extra = []
         if p["min"] is not None or p["max"] is not None:
-            extra.append(_range(p["min"], p["max"]))
+            each = "dict" in p["type"] or "list" in p["type"] or "tuple" in p["type"]
+            extra.append(("each number in " if each else "") + _range(p["min"], p["max"]))
         if p["choices"]:
             extra.append("one of " + ", ".join(map(str, p["choices"])))
         default = "required" if p["required"] else f"default {p['default']!r}"
@@ -314,9 +315,10 @@ def _prose(text: str) -> str:
 
 
 def _range(low, high) -> str:
+    low, high = (v if v is None or abs(v) < 1e9 else f"{v:g}" for v in (low, high))
     if low is not None and high is not None:
-        return f"range [{low!r}, {high!r}]"
-    return f">= {low!r}" if low is not None else f"<= {high!r}"
+        return f"range [{low}, {high}]"
+    return f">= {low}" if low is not None else f"<= {high}"
 
 
 def cmd_plugins(args) -> int:
