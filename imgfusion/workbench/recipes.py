@@ -22,6 +22,7 @@ from ..operators import InputPath
 from ..paths import atomic_write
 from ..plugins import Registry
 from ..recipe import Recipe, load_recipe
+from ..renames import renames
 from ..yaml_safe import decode_recipe, read_yaml
 from .files import NAME_PATTERN, Refused, inside, is_sample
 
@@ -50,12 +51,17 @@ def _input_paths(raw: dict, registry: Registry):
     for n, step in enumerate(raw.get("steps") or []):
         if not isinstance(step, dict) or step.get("op") not in registry:
             continue
-        sid = str(step.get("id", f"#{n + 1}"))
-        for p in registry[step["op"]].params:
-            if p.type is InputPath and isinstance(step.get(p.name), str):
-                yield sid, p.name, step[p.name]
-            for value in (step.get("sweep") or {}).get(p.name, []) if p.type is InputPath else []:
-                yield sid, f"sweep.{p.name}", value
+        sid, op = str(step.get("id", f"#{n + 1}")), registry[step["op"]]
+        old = renames(op)   # a field's old name (model_path) names the same input path
+        files = {p.name for p in op.params if p.type is InputPath}
+        sweep = step.get("sweep") if isinstance(step.get("sweep"), dict) else {}
+        for key, value in step.items():
+            if old.get(key, key) in files and isinstance(value, str):
+                yield sid, key, value
+        for key, values in sweep.items():
+            if old.get(key, key) in files:
+                yield from ((sid, f"sweep.{key}", v) for v in
+                            (values if isinstance(values, list) else [values]))
 
 
 def confinement_problems(raw: Any, settings: Settings) -> list[dict]:

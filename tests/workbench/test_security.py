@@ -188,6 +188,21 @@ def test_recipe_inputs_out_of_the_folder_are_problems_naming_step_and_field(clie
     assert client.post("/api/download", json=body).status_code == 400
 
 
+def test_old_field_names_are_confined_too(client, folders):
+    """A renamed field's old name (fast_style's model_path) names the same input file."""
+    secret = str(folders[1] / "secret.safetensors")
+    body = _recipe({"id": "a", "op": "load", "path": "cat.png"},
+                   {"id": "f", "op": "fast_style", "image": "$a", "model_path": secret},
+                   {"id": "g", "op": "fast_style", "image": "$a",
+                    "sweep": {"model_path": [secret]}},
+                   {"id": "v", "op": "train_style_vae", "paintings_folder": str(folders[1]),
+                    "frames_folder": "frames", "path": "vae.safetensors"})
+    problems = client.post("/api/validate", json=body).json()["problems"]
+    assert {(p["step"], p["field"]) for p in problems} >= {
+        ("f", "model_path"), ("g", "sweep.model_path"), ("v", "paintings_folder")}
+    assert client.post("/api/run", json=body).status_code == 400
+
+
 def test_outputs_stay_in_the_output_folder(client, folders):
     body = _recipe({"id": "a", "op": "load", "path": "cat.png"},
                    {"id": "s", "op": "save", "path": "../outside/written.png"})
