@@ -297,15 +297,18 @@ def file_stamp(path: str | os.PathLike) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns]
 
 
-def unchanged_partial_writes(folder: str | os.PathLike) -> frozenset[Path]:
+def unchanged_partial_writes(folder: str | os.PathLike,
+                             recipe_path: str | os.PathLike | None) -> frozenset[Path]:
     """The files the folder's last run wrote when it stopped early (``--until``) and that
     nobody has changed since (their stamps in ``run.json``): running the rest of the
-    recipe may write them again, as the run that stopped would have."""
+    same recipe (``recipe_path``; a recipe given as a mapping has none) may write them
+    again, as the run that stopped would have."""
     record = Path(folder) / RUN_RECORD
-    if not is_run_record(record):
+    if recipe_path is None or not is_run_record(record):
         return frozenset()
     data = json.loads(record.read_text(encoding="utf-8"))
     stamps = data.get("stamps")
-    if not data.get("until") or data.get("status") != "ok" or not isinstance(stamps, dict):
+    if (not data.get("until") or data.get("status") != "ok" or not isinstance(stamps, dict)
+            or data.get("recipe_path") != str(recipe_path)):
         return frozenset()
     return frozenset(Path(p) for p, stamp in stamps.items() if file_stamp(p) == stamp)

@@ -5,6 +5,7 @@ Nothing runs until the whole recipe is valid; every problem is reported at once.
 """
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -26,8 +27,8 @@ from .steps import all_steps, step_ids, top_level
 def read_source(source: str | os.PathLike | Mapping[str, Any], base_dir=None):
     """``(raw mapping, recipe path or None, the folder its paths are relative to)``: a
     mapping's paths are relative to ``base_dir`` (default: the current folder)."""
-    if isinstance(source, Mapping):
-        return dict(source), None, Path(base_dir or Path.cwd()).resolve()
+    if isinstance(source, Mapping):   # a deep copy: overrides must not change the caller's
+        return copy.deepcopy(dict(source)), None, Path(base_dir or Path.cwd()).resolve()
     path = Path(source).resolve()
     try:
         data = path.read_bytes()
@@ -60,8 +61,11 @@ def validate(raw: dict, where: Where, path: Path | None, overwrite: bool):
     files = input_files(steps, path, where.base_dir)
     if not any(p.field == "steps" and p.step is None for p in problems):
         problems += graph_problems(steps, ids)
-        steps, found = plan_run(steps, where.max_variants, where.out_dir, files, overwrite)
-        problems += found + shape_problems(steps) + label_key_problems(steps)
+        steps, found = plan_run(steps, where.max_variants, where.out_dir, files, overwrite,
+                                path)
+        problems += found + shape_problems(steps)
+        if not any(str(p.field).startswith("sweep") for p in problems):
+            problems += label_key_problems(steps)   # the labels come from sound sweeps
     return device, seed, steps, files, problems
 
 

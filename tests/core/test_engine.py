@@ -201,3 +201,12 @@ def test_parameter_errors_at_run_time_name_the_field_and_exit_1(write_recipe, mo
         run_recipe(recipe, write_report=False)
     assert info.value.exit_code == 1
     assert str(info.value) == "step boom (explode), field 'image': is empty"
+
+
+def test_overrides_leave_the_callers_mapping_alone(write_recipe):
+    import yaml
+
+    raw = yaml.safe_load(write_recipe(SWEEP).read_text())
+    before = yaml.safe_dump(raw)
+    load_recipe(raw, overrides=["a.value=0.3", "b.amount=0.1"])
+    assert yaml.safe_dump(raw) == before

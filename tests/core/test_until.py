@@ -48,3 +48,14 @@ def test_the_rest_runs_after_until_and_writes_the_preview_again(write_recipe, tm
     capsys.readouterr()
     assert main(["run", recipe, "--out", str(edited)]) == 2
     assert "a.npy exists" in capsys.readouterr().err
+
+
+def test_another_recipe_may_not_rewrite_what_a_stopped_run_wrote(write_recipe, tmp_path,
+                                                                 capsys):
+    out = tmp_path / "o"
+    first = str(write_recipe(RECIPE, "a.yaml"))
+    other = str(write_recipe(RECIPE.replace("0.25", "0.5"), "b.yaml"))
+    assert main(["run", first, "--out", str(out), "--until", "first"]) == 0
+    capsys.readouterr()
+    assert main(["run", other, "--out", str(out)]) == 2
+    assert "a.npy exists" in capsys.readouterr().err
