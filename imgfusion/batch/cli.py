@@ -82,6 +82,13 @@ def cmd_batch(args) -> int:
                                  device=args.device, retries=args.retries,
                                  strict_plugins=args.strict_plugins)
     spec = resolve_executor(recipe.registry, args.executor)
+    if args.executor == "local" and not args.address:   # this machine runs every item
+        from ..devices import unavailable_devices
+        from ..errors import RecipeError
+
+        problems = unavailable_devices(recipe)
+        if problems:
+            raise RecipeError(problems)
     options = ExecutorOptions(workers=args.workers, address=args.address,
                               gpus_per_task=args.gpus_per_task)
     result = run_batch(job, items, spec.create(options), chunk=args.chunk, resume=args.resume)

@@ -25,6 +25,7 @@ from typing import Any, Sequence
 from ..errors import Problem, RecipeError, UsageError, did_you_mean
 from ..operators import InputPath, Operator, OutputPath
 from ..plugins import Registry, load_registry, recipe_plugin_files
+from ..renames import renames
 from ..recipe import Recipe, load_recipe
 from ..yaml_safe import read_yaml
 from .inputs import Bind, check_out_folder, expand, folder_names, parse_bind, primary, zip_binds
@@ -190,6 +191,11 @@ def _portable(recipe: Recipe, binds: list[Bind]) -> dict[str, Any]:
     bound = {(b.step, b.param) for b in binds}
     for s in recipe.steps:
         entry = raw["steps"][s.index - 1]
+        sweep = entry.get("sweep") if isinstance(entry.get("sweep"), dict) else {}
+        for old, new in renames(s.op).items():   # each item's recipe takes the new names
+            for where in (entry, sweep):
+                if old in where:
+                    where[new] = where.pop(old)
         for name, value in s.params.items():
             if (s.id, name) in bound:
                 entry.pop(name, None)

@@ -54,3 +54,52 @@ def test_gpu_tasks_without_a_gpu_exit_2(tree, capsys):
                  "--gpus-per-task", "1"])
     assert code == 2 and "no GPU is visible" in capsys.readouterr().err
     assert not (tree / "out").exists()
+
+
+def test_a_device_this_machine_lacks_exits_2_before_anything_runs(tree, capsys):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    code = main(["batch", str(tree / "recipe.yaml"), "--bind",
+                 f"photo.path={tree / 'in'}/*/*.png", "--out", str(tree / "out"),
+                 "--device", "cuda"])
+    assert code == 2 and "CUDA is not available" in capsys.readouterr().err
+    assert not (tree / "out").exists()
+
+
+RENAMED = '''
+from imgfusion import Image, InputPath, hookimpl, operator
+
+
+@operator(renamed={"old_file": "side_file"})
+def beside(image: Image, *, side_file: InputPath = None) -> Image:
+    """The image, given a side file.
+
+    Parameters
+    ----------
+    side_file
+        a file that must exist
+    """
+    return image
+
+
+@hookimpl
+def imgfusion_register_operators(register):
+    register(beside)
+'''
+
+
+def test_a_renamed_field_in_a_batch_recipe_reaches_every_item(tree):
+    """Each item's recipe carries the field under its new name (it kept the old one beside
+    it, and every item failed with 'give side_file only')."""
+    (tree / "renamed.py").write_text(RENAMED)
+    recipe = tree / "recipe.yaml"
+    recipe.write_text(recipe.read_text().replace("plugins: [", "plugins: [renamed.py, ", 1)
+                      .replace("op: load}", "op: load}\n  - {op: beside, old_file: in/b/same.png}",
+                               1))
+    job, items, _ = prepare(recipe, [f"photo.path={tree / 'in'}/a/*.png"], tree / "out")
+    step = next(e for e in job.raw["steps"] if e.get("op") == "beside")
+    assert "old_file" not in step and step["side_file"] == str(tree / "in" / "b" / "same.png")
+    result = run_batch(job, items[:2], LocalExecutor(ExecutorOptions(workers=1)),
+                       progress=False)
+    assert result.exit_code == 0 and len(result.done) == 2
