@@ -65,6 +65,11 @@ def run_demo(out: Path, *, overwrite: bool = False, quick: bool = False) -> list
     out = out.resolve()
     with_weights = not quick and pretrained_weights_available()
     paths = demo_recipes(gallery, with_weights=with_weights, quick=quick)
+    blocked = [out / p.stem for p in paths
+               if (out / p.stem).exists() and not (out / p.stem).is_dir()]
+    if blocked:
+        raise UsageError(f"{blocked[0]} is a file, where the demo writes a folder; choose "
+                         "another --out")
     taken = [out / p.stem for p in paths
              if (out / p.stem).is_dir() and any((out / p.stem).iterdir())]
     if taken and not overwrite:

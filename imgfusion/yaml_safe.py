@@ -13,7 +13,7 @@ Every refusal is a :class:`RecipeError` with the line (and column) it concerns.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 from yaml.composer import Composer
@@ -157,9 +157,12 @@ def parse_override(text: str) -> tuple[str | None, str, Any]:
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Iterable[str],
-                    step_ids: Iterable[str] | None = None) -> list[Problem]:
+                    step_ids: Iterable[str] | None = None,
+                    aliases: Callable[[dict], Mapping[str, str]] | None = None
+                    ) -> list[Problem]:
     """Apply ``--set`` overrides to ``raw``; ``step_ids`` are the steps' ids in order,
-    those they were given and those made for the rest (``save2``), as errors name them."""
+    those they were given and those made for the rest (``save2``), as errors name them;
+    ``aliases(step)``: its operator's renamed fields (old -> new), one field's names."""
     problems: list[Problem] = []
     steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
     if step_ids is None:
@@ -179,14 +182,21 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str],
                                     did_you_mean(step, ids)))
         else:
             ids[step][key] = value
-            _unswept(ids[step], key)
+            unswept(ids[step], key, aliases(ids[step]) if aliases else {})
     return problems
 
 
-def _unswept(entry: dict, key: str) -> None:
-    """A step's parameter set with ``--set`` is no longer swept: the value pins it."""
+def unswept(entry: dict, key: str, aliases: Mapping[str, str] | None = None) -> None:
+    """A step's parameter set with ``--set`` is no longer swept: the value pins it (under
+    any of its names, ``aliases`` mapping old names to new)."""
+    aliases = aliases or {}
+    field = aliases.get(key, key)
+    names = {field, *(old for old, new in aliases.items() if new == field)}
+    for name in names - {key}:   # the other names of the field set
+        entry.pop(name, None)
     sweep = entry.get("sweep")
-    if isinstance(sweep, dict) and key in sweep:
-        del sweep[key]
+    if isinstance(sweep, dict):
+        for name in names & set(sweep):
+            del sweep[name]
         if not sweep:
             del entry["sweep"]

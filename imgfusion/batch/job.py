@@ -27,7 +27,7 @@ from ..operators import InputPath, Operator, OutputPath
 from ..plugins import Registry, load_registry, recipe_plugin_files
 from ..renames import renames
 from ..recipe import Recipe, load_recipe
-from ..yaml_safe import read_yaml
+from ..yaml_safe import read_yaml, unswept
 from .inputs import Bind, check_out_folder, expand, folder_names, parse_bind, primary, zip_binds
 
 PARTIAL = ".partial"   # per-item work folders inside --out, renamed into place when complete
@@ -65,7 +65,9 @@ def bind_values(raw: dict[str, Any], binds, paths) -> dict[str, Any]:
     raw = copy.deepcopy(raw)
     ids = step_ids(raw["steps"])
     for (step, param), path in zip(binds, paths):
-        raw["steps"][ids.index(step)][param] = str(path)
+        entry = raw["steps"][ids.index(step)]
+        entry[param] = str(path)
+        unswept(entry, param)   # a bound parameter is pinned to the item's file, as --set
     return raw
 
 

@@ -68,6 +68,11 @@ def _check_landing(alpha, offset, target_hw, placement: Placement, nudge) -> Non
     rows, cols = target_hw
     if top + r >= 0 and left + c >= 0 and bottom + r <= rows and right + c <= cols:
         return
+    if bottom - top > rows or right - left > cols:
+        raise ParameterError("scale" if placement.fit is None else "fit",
+                             f"the cutout's region ({bottom - top} x {right - left} px) is "
+                             f"larger than the {rows} x {cols} photo; scale it down (scale "
+                             "or fit) or crop the source")
     inside = ((-top, -left), (rows - bottom, cols - right))
     field, given, fits = (
         ("offset", tuple(offset), f"offsets from {inside[0]} to {inside[1]}")

@@ -107,7 +107,8 @@ def step_inputs(n: int, sid: str, op: Operator, entry: dict, ids: list[str]):
         elif k == 0 and not inp.optional and n > 1:
             inputs[inp.name] = [Ref(ids[n - 2])] if inp.many else Ref(ids[n - 2])
         elif not inp.optional:
-            problems.append(Problem(sid, inp.name, f"missing {inp.kind} input '{inp.name}': "
+            kind = "" if inp.kind == "any" else f"{inp.kind} "
+            problems.append(Problem(sid, inp.name, f"missing {kind}input '{inp.name}': "
                                                    f"write '{inp.name}: $ID' (step ID's first "
                                                    "output) or '$ID.OUTPUT' (a named one)"))
     return inputs, problems

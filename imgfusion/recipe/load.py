@@ -16,6 +16,7 @@ from ..operators import InputPath
 from ..paths import is_sample
 from ..plan import MAX_VARIANTS, plan_run
 from ..plugins import Registry, load_registry, recipe_plugin_files
+from ..renames import renames
 from ..yaml_safe import apply_overrides, decode_recipe, read_yaml
 from .fields import Where, resolved_sweep
 from .graph import graph_problems, label_key_problems
@@ -77,6 +78,12 @@ def _forced(step: Step, overwrite: bool) -> Step:
     return step
 
 
+def _renames_of(registry: Registry, entry: dict) -> dict[str, str]:
+    """The renamed fields (old -> new) of the operator a step's ``op:`` names."""
+    op = entry.get("op")
+    return renames(registry[op]) if isinstance(op, str) and op in registry else {}
+
+
 def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Iterable[str] = (),
                 out_dir: str | os.PathLike | None = None, device: str | None = None,
                 overwrite: bool = False, strict_plugins: bool = False,
@@ -88,14 +95,16 @@ def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Ite
     Raises :class:`RecipeError` listing every problem found.
     """
     raw, path, base_dir = read_source(source, base_dir)
-    raw_steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
-    problems: list[Problem] = apply_overrides(raw, overrides, step_ids(raw_steps)[0])
-    if device is not None:
-        raw["device"] = device
-    out = Path(out_dir).resolve() if out_dir is not None else base_dir
+    problems: list[Problem] = []
     plugin_files = recipe_plugin_files(raw.get("plugins"), base_dir, problems)
     if registry is None:
         registry = load_registry(plugin_files, strict=strict_plugins)
+    raw_steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
+    problems += apply_overrides(raw, overrides, step_ids(raw_steps)[0],
+                                lambda entry: _renames_of(registry, entry))
+    if device is not None:
+        raw["device"] = device
+    out = Path(out_dir).resolve() if out_dir is not None else base_dir
     where = Where(registry, base_dir, out, max_variants)
     dev, seed, steps, files, found = validate(raw, where, path, overwrite)
     if problems + found:

@@ -222,9 +222,14 @@ def check_style(params: Mapping[str, Any]) -> None:
     VGG19's, the pyramid's sizes are in range (a :class:`~imgfusion.errors.ParameterError`
     names the field)."""
     check_weights(params.get("weights", "original"))
+    check_layers(params)
+    check_pyramid(params.get("pyramid"), SIDE_MAX)
+
+
+def check_layers(params: Mapping[str, Any]) -> None:
+    """The content and style layers given are VGG19's, each once, with weights >= 0."""
     for field in ("content_layers", "style_layers"):
         layer_weights(params.get(field), field)
-    check_pyramid(params.get("pyramid"), SIDE_MAX)
 
 
 def check_content_reconstruction(params: Mapping[str, Any]) -> None:

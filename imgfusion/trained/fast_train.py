@@ -218,10 +218,12 @@ def check_training(p) -> None:
 
 
 def check_train_fast(p) -> None:
-    """Validation's check: the VGG19 weights load, and :func:`check_training`."""
-    from ..style.checks import check_weights
+    """Validation's check: the VGG19 weights load, its layers named, and
+    :func:`check_training`."""
+    from ..style.checks import check_layers, check_weights
 
     check_weights(p.get("weights", "original"))
+    check_layers(p)
     check_training(p)
 
 

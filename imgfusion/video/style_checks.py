@@ -19,9 +19,12 @@ def refuse_image_init(init: str) -> None:
 
 
 def check_video_style(params: Mapping[str, Any]) -> None:
-    """Validation's check: the flow method's weights are on disk; an init it can use."""
+    """Validation's check: VGG19's layers, the flow method's weights on disk, an init it
+    can use."""
+    from ..style.checks import check_layers
     from .flow_op import check_flow_options
 
+    check_layers(params)
     check_flow_options(params)
     refuse_image_init(params.get("init", "content"))
 

@@ -117,11 +117,15 @@ def test_a_layer_vgg19_lacks_is_refused_at_validation(write_recipe):
         imgfusion: 1
         steps:
           - {id: c, op: load, path: "sample:coffee"}
+          - {id: clip, op: synthetic_video, background: $c, frames: 2, size: [16, 16]}
           - {id: n, op: OP, LAYERS: [relu1_1, relu9_9], weights: random}
     """
     for op, field, inputs in (("neural_style", "style_layers", "content: $c, style: $c"),
                               ("texture_synthesis", "style_layers", "style: $c"),
-                              ("content_reconstruction", "content_layers", "content: $c")):
+                              ("content_reconstruction", "content_layers", "content: $c"),
+                              ("video_style", "style_layers", "video: $clip, style: $c"),
+                              ("train_fast_style", "content_layers",
+                               "content: [$c], style: $c, path: m.safetensors")):
         recipe = text.replace("OP", f"{op}, {inputs}").replace("LAYERS", field)
         with pytest.raises(RecipeError) as info:
             load_recipe(write_recipe(recipe))

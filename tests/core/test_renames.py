@@ -93,3 +93,17 @@ def test_the_trained_operators_take_their_old_names():
 def test_info_names_the_old_name(capsys):
     assert main(["info", "fast_style"]) == 0
     assert "model_file: input path, default None; formerly model_path" in capsys.readouterr().out
+
+
+def test_set_pins_a_field_swept_or_given_under_its_other_name():
+    """``--set`` on the new name pins a field the recipe sweeps under its old name (and
+    the reverse), and replaces a value given under the other name."""
+    swept = recipe({"sweep": {"amount": [1.0, 2.0]}})
+    loaded = load_recipe(swept, overrides=["b.gain=3"], registry=registry())
+    assert loaded.steps[1].params["gain"] == 3.0 and not loaded.steps[1].sweep
+    with pytest.warns(RenamedFieldWarning):
+        again = load_recipe(recipe({"sweep": {"gain": [1.0, 2.0]}}),
+                            overrides=["b.amount=3"], registry=registry())
+    assert again.steps[1].params["gain"] == 3.0 and not again.steps[1].sweep
+    given = load_recipe(recipe({"amount": 2.0}), overrides=["b.gain=4"], registry=registry())
+    assert given.steps[1].params["gain"] == 4.0
