@@ -150,16 +150,16 @@ def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterabl
 
 
 def plan_run(steps: list[Any], cap: int, out_dir: Path, protect: Iterable,
-             overwrite: bool, recipe_path: Path | None = None
-             ) -> tuple[list[Any], list[Problem]]:
+             overwrite: bool, recipe_path: Path | None = None,
+             replaceable: Iterable[Path] = ()) -> tuple[list[Any], list[Problem]]:
     """New steps with their variants (refusing more than ``cap``), and every write checked
     (after a run of ``recipe_path`` that stopped at ``--until``, its own files may be
-    written again)."""
+    written again, as may the ``replaceable`` ones: a caller's own earlier outputs)."""
     planned, problems = expand_variants(steps, cap)
     if problems:
         return planned, problems
     written: dict[Path, str] = {}
-    again = unchanged_partial_writes(out_dir, recipe_path)   # after --until: the rest
+    again = unchanged_partial_writes(out_dir, recipe_path) | frozenset(replaceable)
     for k, s in enumerate(planned):
         forced = overwrite or bool(s.params.get("overwrite", False))
         claimed = set(written)

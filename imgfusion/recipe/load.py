@@ -54,7 +54,8 @@ def input_files(steps: Iterable[Step], path: Path | None, base_dir: Path) -> fro
     return frozenset(found)
 
 
-def validate(raw: dict, where: Where, path: Path | None, overwrite: bool):
+def validate(raw: dict, where: Where, path: Path | None, overwrite: bool,
+             replaceable: Iterable[Path] = ()):
     """``(device, seed, planned steps, input files, problems)`` of a parsed recipe."""
     device, seed, problems = top_level(raw)
     steps, ids, found = all_steps(raw.get("steps"), where)
@@ -63,7 +64,7 @@ def validate(raw: dict, where: Where, path: Path | None, overwrite: bool):
     if not any(p.field == "steps" and p.step is None for p in problems):
         problems += graph_problems(steps, ids)
         steps, found = plan_run(steps, where.max_variants, where.out_dir, files, overwrite,
-                                path)
+                                path, replaceable)
         problems += found + shape_problems(steps)
         if not any(str(p.field).startswith("sweep") for p in problems):
             problems += label_key_problems(steps)   # the labels come from sound sweeps
@@ -88,9 +89,11 @@ def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Ite
                 out_dir: str | os.PathLike | None = None, device: str | None = None,
                 overwrite: bool = False, strict_plugins: bool = False,
                 registry: Registry | None = None, max_variants: int = MAX_VARIANTS,
-                base_dir: str | os.PathLike | None = None) -> Recipe:
+                base_dir: str | os.PathLike | None = None,
+                replaceable: Iterable[Path] = ()) -> Recipe:
     """Read and validate a recipe (a path or an already-parsed mapping, whose paths are
-    relative to ``base_dir``, default the current folder).
+    relative to ``base_dir``, default the current folder).  ``replaceable``: existing
+    files the run may write over without ``overwrite`` (the workbench's own outputs).
 
     Raises :class:`RecipeError` listing every problem found.
     """
@@ -106,7 +109,7 @@ def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Ite
         raw["device"] = device
     out = Path(out_dir).resolve() if out_dir is not None else base_dir
     where = Where(registry, base_dir, out, max_variants)
-    dev, seed, steps, files, found = validate(raw, where, path, overwrite)
+    dev, seed, steps, files, found = validate(raw, where, path, overwrite, replaceable)
     if problems + found:
         raise RecipeError(problems + found)
     steps = tuple(_forced(s, overwrite) for s in steps)

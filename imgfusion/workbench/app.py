@@ -203,7 +203,7 @@ def create_app(settings: Settings, token: str, port: int) -> Guard:
     routes.append(Mount("/static", StaticFiles(directory=_static()), name="static"))
     app = Starlette(routes=routes)
     app.state.settings = settings
-    app.state.runs = Runs(settings.out)
+    app.state.runs = Runs(settings.out, settings.folder)
     guarded = Guard(app, token, port)
     guarded.state = app.state
     return guarded

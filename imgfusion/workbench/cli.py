@@ -16,7 +16,8 @@ examples:
 The server listens on 127.0.0.1 only.  Open the printed URL: its token is required
 (it becomes a cookie).  Paths on the page stay inside FOLDER (inputs, drawn masks in
 FOLDER/masks, uploads in FOLDER/uploads, the recipe as FOLDER/NAME.yaml) and the output
-folder (--out, default FOLDER)."""
+folder (--out, default FOLDER).  It replaces only files it wrote itself and nobody has
+changed since (kept in FOLDER/.imgfusion-workbench.json): never yours."""
 
 
 def add_parser(sub, parents) -> argparse.ArgumentParser:

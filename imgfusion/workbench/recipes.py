@@ -24,6 +24,7 @@ from ..plugins import Registry
 from ..recipe import Recipe, load_recipe
 from ..renames import renames
 from ..yaml_safe import decode_recipe, read_yaml
+from . import ledger
 from .files import NAME_PATTERN, Refused, inside, is_sample
 
 
@@ -89,9 +90,9 @@ def checked(raw: Any, settings: Settings) -> Recipe:
     if found:
         raise Problems(found)
     registry = None if raw.get("plugins") else settings.registry
-    try:
+    try:   # never over the user's files: only over what the workbench wrote, unchanged
         return load_recipe(raw, base_dir=settings.folder, out_dir=settings.out,
-                           registry=registry, overwrite=True)
+                           registry=registry, replaceable=ledger.replaceable(settings.folder))
     except RecipeError as exc:
         raise Problems(as_dicts(exc.problems)) from None
     except ImgfusionError as exc:
@@ -120,10 +121,15 @@ def yaml_text(raw: dict) -> str:
 
 
 def save(raw: dict, name: Any, settings: Settings) -> Path:
-    """Write the recipe as FOLDER/NAME.yaml (the page's recipe file: replaced)."""
+    """Write the recipe as FOLDER/NAME.yaml: replaced when the workbench wrote it and it
+    is unchanged since, refused (409) when the file there is someone else's."""
     dest = inside(settings.folder, recipe_name(name))
+    if not ledger.own_or_free(settings.folder, dest):
+        raise Refused(f"{dest.name} exists and the workbench did not write it (or it has "
+                      "changed since): choose another recipe name", 409)
     text = yaml_text(raw).encode("utf-8")
     atomic_write(dest, lambda f: f.write(text), overwrite=True)
+    ledger.record(settings.folder, [dest])
     return dest
 
 

@@ -22,6 +22,7 @@ from ..engine import run_recipe
 from ..errors import ImgfusionError
 from ..paths import RUN_RECORD, is_run_record, lies_inside
 from ..recipe import Recipe
+from . import ledger
 from .files import Refused
 
 SHOWN = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
@@ -35,8 +36,9 @@ class RunStopped(KeyboardInterrupt):
 class Runs:
     """The server's run: at most one at a time; every tab hears its events."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, folder: Path | None = None) -> None:
         self.out = out
+        self.folder = out if folder is None else folder   # where the ledger is kept
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.stop_asked = False
@@ -128,18 +130,25 @@ class Runs:
             status, error = ("stopped", None) if self.stop_asked else ("failed", str(exc))
         except Exception as exc:  # noqa: BLE001 - the page must hear of any failure
             status, error = "failed", f"{type(exc).__name__}: {exc}"
+        files = self._last_written()
+        ledger.record(self.folder, files)   # the workbench's own: a later run may replace them
         self.emit({"event": "end", "status": status, "error": error,
-                   "outputs": self.written()})
+                   "outputs": self.written(files)})
 
-    def written(self) -> list[str]:
-        """The images the last run wrote (from its run.json), relative to the output
-        folder: what it finished stays listed, whatever stopped it."""
+    def _last_written(self) -> list[str]:
+        """Every file the last run wrote, from its run.json."""
         record = self.out / RUN_RECORD
         if not is_run_record(record):
             return []
         files = json.loads(record.read_text(encoding="utf-8")).get("written", [])
+        return [f for f in files if isinstance(f, str) and lies_inside(f, self.out)]
+
+    def written(self, files: list[str] | None = None) -> list[str]:
+        """The images the last run wrote (from its run.json), relative to the output
+        folder: what it finished stays listed, whatever stopped it."""
+        files = self._last_written() if files is None else files
         return [Path(f).relative_to(self.out.resolve()).as_posix() for f in files
-                if Path(f).suffix.lower() in SHOWN and lies_inside(f, self.out)]
+                if Path(f).suffix.lower() in SHOWN]
 
 
 def _number(value: Any) -> float | None:

@@ -286,3 +286,35 @@ def test_run_saves_the_recipe_in_the_folder_and_refuses_a_name_with_a_path(clien
     assert r.json()["recipe"] == "mine.yaml"
     client.app.state.runs.thread.join(30)
     assert "cat.png" in (folders[0] / "mine.yaml").read_text()
+
+
+def _run(client, body, name="wb"):
+    r = client.post("/api/run", json={**body, "name": name})
+    if r.status_code == 200:
+        client.app.state.runs.thread.join(60)
+    return r
+
+
+def test_a_run_never_replaces_the_users_files(client, folders):
+    """Only what the workbench itself wrote, unchanged since, is replaced unasked: a
+    user's image in the way of a save is a problem naming the step and field, a user's
+    recipe file under the page's recipe name is refused, and an output the user has
+    changed since the workbench wrote it is theirs."""
+    mine = folders[0] / "target.png"
+    before = mine.read_bytes()
+    body = _recipe({"id": "a", "op": "load", "path": "cat.png"},
+                   {"id": "s", "op": "save", "path": "target.png"})
+    r = _run(client, body)
+    assert r.status_code == 400 and [(p["step"], p["field"]) for p in r.json()["problems"]] \
+        == [("s", "path")]
+    assert mine.read_bytes() == before
+    (folders[0] / "notes.yaml").write_text("# mine\n")
+    ours = _recipe({"id": "a", "op": "load", "path": "cat.png"},
+                   {"id": "s", "op": "save", "path": "ours.png"})
+    r = _run(client, ours, "notes")
+    assert r.status_code == 409 and (folders[0] / "notes.yaml").read_text() == "# mine\n"
+    assert _run(client, ours).status_code == 200 and (folders[0] / "ours.png").is_file()
+    assert _run(client, ours).status_code == 200        # its own output and recipe, again
+    with open(folders[0] / "ours.png", "ab") as fh:      # the user edits the output
+        fh.write(b"\0")
+    assert _run(client, ours).status_code == 400
