@@ -116,12 +116,14 @@ def output_path(value: str, out_dir: Path, protect: Iterable[str | os.PathLike] 
     return Path(os.path.normpath(out_dir / text))
 
 
-def _clash(path: Path, written: dict[Path, str], overwrite: bool) -> str | None:
+def _clash(path: Path, written: dict[Path, str], overwrite: bool,
+           own_flag: bool = True) -> str | None:
     if path in written:
         return f"{path} is also written by step '{written[path]}'"
     if path.is_file() and not overwrite:
-        return (f"{path} exists; set 'overwrite: true' on this step (or run with "
-                "--overwrite) to replace it")
+        how = ("set 'overwrite: true' on this step (or run with --overwrite)" if own_flag
+               else "run with --overwrite")
+        return f"{path} exists; {how} to replace it"
     return None
 
 
@@ -143,7 +145,8 @@ def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterabl
                 output_path(path.relative_to(out_dir), out_dir, protect)
             except (UnsafePath, ValueError) as exc:
                 return [*problems, Problem(step.id, p.name, str(exc))]
-            clash = _clash(path, written, overwrite or path in again)
+            clash = _clash(path, written, overwrite or path in again,
+                           step.op.param("overwrite") is not None)
             problems += [Problem(step.id, p.name, clash)] if clash else []
             written[path] = step.id
     return problems
