@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Annotated, Callable, Iterable
 
@@ -104,6 +105,7 @@ def _write_container(frames: Iterable[np.ndarray], tmp: str, suffix: str, fps: f
         for frame in frames:
             pixels = _even(_to_uint8(frame))
             if stream is None:
+                _warn_if_padded(frame.shape[:2], pixels.shape[:2], suffix)
                 stream = out.add_stream(codec, rate=rate, options={"crf": str(crf)})
                 stream.height, stream.width = pixels.shape[:2]
                 stream.pix_fmt = "yuv420p"
@@ -116,6 +118,18 @@ def _write_container(frames: Iterable[np.ndarray], tmp: str, suffix: str, fps: f
             out.mux(packet)
         if mux_audio is not None:
             mux_audio()
+
+
+class EvenSizeWarning(UserWarning):
+    """An odd frame size was padded to the even one H.264 and VP9 need."""
+
+
+def _warn_if_padded(size, written, suffix: str) -> None:
+    if tuple(size) != tuple(written):
+        warnings.warn(f"save_video: {suffix} (H.264/VP9) needs even sides, so the "
+                      f"{size[0]} x {size[1]} frames are written {written[0]} x {written[1]} "
+                      "(the last row or column repeated); .gif and a frame folder keep the "
+                      "size", EvenSizeWarning, stacklevel=2)
 
 
 def _write_gif(frames: Iterable[np.ndarray], tmp: str, fps: float, tick) -> None:
@@ -178,7 +192,9 @@ def save_video(video: VideoKind, *, path: OutputPath,
 
     .mp4/.m4v/.mov/.mkv are H.264, .webm VP9; a name without an extension is a folder
     of ``frame_00001.png`` ... (relative to the run's folder).  ``crf`` 18 is visually
-    lossless.  ``audio`` copies the audio stream of the video's source file (a whole
+    lossless; H.264 and VP9 need even sides, so an odd size gains a repeated last row or
+    column there (with a warning; .gif and frame folders keep it).  ``audio`` copies the
+    audio stream of the video's source file (a whole
     clip, loaded without a range or step).  ``overwrite`` and ``protect`` work as for
     ``save``: an existing file is replaced only with overwrite, an input never.
 
