@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, Union
 from .markers import (REQUIRED_MARK, Context, Declared, DeclarationError, Fields, Help, Kind,
                       Range, class_hints, is_options)
 from .records import OUTPUT_KINDS, REQUIRED, Input, Operator, Output, Param
+from .values import Video as VideoValue
 from .renames import check_renames
 
 # marker kind -> (record kind, many): the markers' names (images, value) are not the
@@ -68,6 +69,8 @@ def metadata(ann: Any) -> list[Any]:
     for m in members(ann):
         if typing.get_origin(m) is Annotated:
             found.extend(m.__metadata__)
+        elif m is VideoValue:   # ``from imgfusion import Video``: the value class
+            found.append(Kind("video"))
     return found
 
 

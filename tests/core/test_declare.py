@@ -255,3 +255,17 @@ def test_progress_false_shows_nothing_and_a_wrong_progress_names_the_field():
     with pytest.raises(ParameterError) as err:
         counted(7, progress=3)
     assert err.value.field == "progress" and "None or False" in str(err.value)
+
+
+def test_the_video_value_class_annotates_a_video_input():
+    """``from imgfusion import Video`` (the value class) reads as the ``Video`` marker."""
+    from imgfusion import Data, Video, operator
+    from imgfusion.declare import read_function
+
+    @operator
+    def frame_count(video: Video, other: Video | None = None) -> Data:
+        return {"frames": 0}
+
+    op = read_function(frame_count)
+    assert [(i.name, i.kind, i.optional) for i in op.inputs] == [
+        ("video", "video", False), ("other", "video", True)]
