@@ -264,6 +264,7 @@ def test_the_video_value_class_annotates_a_video_input():
 
     @operator
     def frame_count(video: Video, other: Video | None = None) -> Data:
+        """Count the frames."""
         return {"frames": 0}
 
     op = read_function(frame_count)
