@@ -108,6 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args, handlers)
 
 
+def _print_written(exc: BaseException) -> None:
+    """A run that failed or was stopped lists what it wrote before, as a finished one."""
+    for path in getattr(exc, "written", ()):
+        print(path)
+    sys.stdout.flush()
+
+
 def _dispatch(args, handlers) -> int:
     try:
         code = handlers[args.command](args)
@@ -117,12 +124,14 @@ def _dispatch(args, handlers) -> int:
         _silence_stdout()
         return EXIT_CLOSED_PIPE
     except KeyboardInterrupt as exc:  # an operator's own interrupt type keeps its cause
+        _print_written(exc)
         if isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated):
             print("imgfusion: terminated", file=sys.stderr)
             return EXIT_TERMINATED
         print("imgfusion: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except ImgfusionError as exc:
+        _print_written(exc)
         if args.debug:
             traceback.print_exc()
         print(f"imgfusion: error: {exc}", file=sys.stderr)

@@ -145,12 +145,14 @@ def _run(recipe: Recipe, progress: bool | None, write_report: bool,
                 _tell({"event": "step", "step": step.id, "op": step.op.name})
                 _run_step(recipe, step, result, session, disable, outer)
         report["status"] = "ok"
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         report["status"] = "interrupted"
+        exc.written = list(written)
         raise
     except ImgfusionError as exc:
         report["status"] = "failed"
         report["error"] = str(exc)
+        exc.written = list(written)   # what the steps before it wrote stays, and is listed
         raise
     finally:
         outer.close()

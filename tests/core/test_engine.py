@@ -171,6 +171,15 @@ def test_a_failing_operator_names_step_and_op_and_keeps_completed_outputs(write_
     assert report["status"] == "failed" and "no luck" in report["error"]
 
 
+def test_a_failed_run_still_prints_the_files_it_wrote(write_recipe, tmp_path, capsys):
+    from imgfusion.cli import main
+
+    assert main(["run", str(write_recipe(FAILING))]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.split() == [str(tmp_path / "first.npy")]
+    assert "no luck" in captured.err
+
+
 def test_keyboard_interrupt_passes_through_and_is_recorded(write_recipe, tmp_path,
                                                            monkeypatch):
     import imgfusion.operators as ops
