@@ -154,14 +154,24 @@ def _arch(width: int, residual_blocks: int, pad: int, colour_stage: bool = False
         raise ParameterError("width", str(exc)) from None
 
 
-def _balance(result, data, model, style_rgb, spec: "_Spec", losses) -> dict | None:
-    """The balance verdict on the held-out images (None without any), logged."""
+def _balance(result, data, model, style_rgb, spec: "_Spec", losses,
+             step: int) -> dict | None:
+    """The balance verdict on the held-out images (None without any), logged.  When the
+    content budget handed back the untrained network (``step`` 0 of a run that trained),
+    the trained ones lost the photos: style dominated, whatever the photo itself shows."""
     if not data.validation:
         return None
     figures = held_out_figures(spec.loss, model, data.validation, style_rgb)
-    entry = balance(result.history, result.validation, figures,
-                    {"style_weight": losses.style_weight,
-                     "content_weight": losses.content_weight})
+    weights = {"style_weight": losses.style_weight, "content_weight": losses.content_weight}
+    entry = balance(result.history, result.validation, figures, weights)
+    if step == 0 and result.steps > 0:   # the budget's warning has said so already
+        sw = losses.style_weight
+        entry.update(dominates="style", advice=(
+            "style dominates: every trained network lost more of the held-out photos than "
+            f"content_budget allows, so the model is the untrained one; lower style_weight "
+            f"(now {sw:g}, try {sw / 3:.3g}) or learning_rate, or raise content_budget"))
+        LOG.info(f"train_fast_style: {entry['advice']}")
+        return entry
     LOG.info(announce(entry))
     return entry
 
@@ -366,7 +376,7 @@ def train_fast_style(
     model = FastStyleModel(spec.net.to("cpu").eval(), meta)
     measures = compare(model, data.validation, style_rgb, spec.loss, losses=losses,
                        iterations=int(compare_iterations), device=dev, seed=int(seed))
-    verdict = _balance(result, data, model, style_rgb, spec, losses)
+    verdict = _balance(result, data, model, style_rgb, spec, losses, step)
     written = save_model(dest, model.net.state_dict(), meta, overwrite=t.overwrite,
                          protect=protect)
     model.path = str(written)

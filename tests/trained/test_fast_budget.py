@@ -127,6 +127,8 @@ def test_a_budget_no_trained_step_meets_gives_back_the_photo(images, tmp_path):
     assert kept["stopped"] and kept["kept_step"] == 0 == kept["network_step"]
     photo = content[0][:16, :16]
     assert np.allclose(run.model(photo, "cpu"), photo, atol=1e-6)
+    balance = run.report["balance"]   # one story: the trained networks lost the photos
+    assert balance["dominates"] == "style" and "content_budget" in balance["advice"]
 
 
 def test_a_photo_that_is_the_style_image_is_left_out(images):
