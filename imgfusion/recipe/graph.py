@@ -28,7 +28,8 @@ def output_problems(s: Step, name: str, r: Ref, src: Step) -> list[Problem]:
     want = s.op.input(name).kind
     pictures = name in s.op.traits.get("pictures", ())   # a Value input: image or mask
     if out.kind == "data" and (want != "any" or pictures):
-        wanted = "an image or a mask" if pictures else f"an {want}"
+        wanted = ("an image or a mask" if pictures else
+                  f"{'an' if want[0] in 'aeiou' else 'a'} {want}")
         return [Problem(s.id, name, f"{r} is {src.op.name}'s '{out.name}' output, which is "
                                     f"data, not {wanted}")]
     return []

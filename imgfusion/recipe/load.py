@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..errors import Problem, RecipeError
-from ..operators import InputPath
+from ..operators import InputPath, OutputPath
 from ..paths import is_sample
 from ..plan import MAX_VARIANTS, plan_run
 from ..plugins import Registry, load_registry, recipe_plugin_files
@@ -54,12 +55,39 @@ def input_files(steps: Iterable[Step], path: Path | None, base_dir: Path) -> fro
     return frozenset(found)
 
 
+def _written_earlier(problems: list[Problem], steps) -> list[Problem]:
+    """A missing input file that a step of the recipe writes: say to take that step's
+    output instead (inputs must exist before the run starts)."""
+    made = {str(s.params[p.name]): s for s in steps for p in s.op.params
+            if p.type is OutputPath and s.params.get(p.name) is not None}
+    out = []
+    for pr in problems:
+        m = re.fullmatch(r"input file '(.*)' does not exist", pr.message)
+        if m and m.group(1) in made:
+            pr = Problem(pr.step, pr.field, f"{pr.message}: step {made[m.group(1)].id} writes "
+                         "it, but input files must exist before the run starts; take "
+                         f"{_made_by(made[m.group(1)])} instead", pr.suggestion)
+        out.append(pr)
+    return out
+
+
+def _made_by(step) -> str:
+    """What to refer to instead of the file ``step`` writes: its own result (a trained
+    model), or what it saves."""
+    kept = [o.name for o in step.op.outputs if o.name not in ("path", "report")]
+    if kept:
+        return f"${step.id}.{kept[0]}"
+    given = next(iter(step.inputs.values()), None)
+    return str(given) if given is not None and not isinstance(given, list) else \
+        "the step that made it"
+
+
 def validate(raw: dict, where: Where, path: Path | None, overwrite: bool,
              replaceable: Iterable[Path] = ()):
     """``(device, seed, planned steps, input files, problems)`` of a parsed recipe."""
     device, seed, problems = top_level(raw)
     steps, ids, found = all_steps(raw.get("steps"), where)
-    problems += found
+    problems += _written_earlier(found, steps)
     files = input_files(steps, path, where.base_dir)
     if not any(p.field == "steps" and p.step is None for p in problems):
         problems += graph_problems(steps, ids)

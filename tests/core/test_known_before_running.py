@@ -132,3 +132,18 @@ def test_a_layer_vgg19_lacks_is_refused_at_validation(write_recipe):
         [problem] = info.value.problems
         assert (problem.step, problem.field) == ("n", field), op
         assert "relu9_9" in problem.message
+
+
+def test_a_missing_input_another_step_writes_points_to_that_step(write_recipe):
+    text = """
+        imgfusion: 1
+        steps:
+          - {id: c, op: load, path: "sample:coffee"}
+          - {id: s, op: save, image: $c, path: made.png}
+          - {id: again, op: load, path: made.png}
+    """
+    with pytest.raises(RecipeError) as info:
+        load_recipe(write_recipe(text))
+    [problem] = info.value.problems
+    assert problem.field == "path" and "step s writes it" in problem.message
+    assert problem.message.endswith("take $c instead")
