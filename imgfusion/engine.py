@@ -243,7 +243,9 @@ def _run_variant(recipe: Recipe, step: Step, labels: dict[str, Any],
         "protect": frozenset([*recipe.input_files, recipe.out_dir / RUN_RECORD]),
     }
     try:
-        outputs = call_operator(step.op, inputs, params, context)
+        outputs = call_operator(step.op, inputs, params, {**context, "step": step.id})
+    except StepFailed:   # a video step computed frame by frame as this one reads it
+        raise
     except Exception as exc:  # KeyboardInterrupt passes through untouched
         raise StepFailed(step.id, step.op.name, exc) from exc
     finally:

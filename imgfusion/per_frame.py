@@ -19,7 +19,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from .errors import ParameterError
+from .errors import ParameterError, StepFailed
 from .operators import Operator, OutputPath
 from .values import PerFrame, Video
 
@@ -134,10 +134,18 @@ def map_over_frames(op: Operator, inputs: Mapping[str, Any], params: Mapping[str
     n = _lockstep_length([(k[0], v) for k, v in videos])
     lead = videos[0][1]
     quiet = {k: v for k, v in context.items() if k != "progress"}
+    step = context.get("step")
 
     def outputs() -> Iterator[dict[str, Any]]:
-        for frame_inputs in _frames(op, inputs, videos):
-            yield op.call(frame_inputs, params, quiet)
+        try:
+            for frame_inputs in _frames(op, inputs, videos):
+                yield op.call(frame_inputs, params, quiet)
+        except StepFailed:
+            raise
+        except Exception as exc:  # computed as a later step reads the frames: this step
+            if step is None:       # failed, not that one (KeyboardInterrupt passes)
+                raise
+            raise StepFailed(step, op.name, exc) from exc
 
     result: dict[str, Any] = {}
     for out in op.outputs:

@@ -109,6 +109,20 @@ def test_mismatched_frame_counts_name_the_input():
         list(out["image"])
 
 
+def test_a_frame_that_fails_names_the_step_that_maps_it(tmp_path):
+    """Frames are computed as a later step reads them; the error names the step whose
+    operator failed (crop), not the reader (save_video)."""
+    from imgfusion.errors import StepFailed
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(BLEND.replace("offset: [3, 5]", "offset: [3, 5]\n  - id: cut\n"
+                                    "    op: crop\n    image: $blended\n"
+                                    "    origin: [30, 30]\n    size: [20, 20]")
+                      .replace("video: $blended", "video: $cut"))
+    with pytest.raises(StepFailed, match=r"step cut \(crop\), field 'size'"):
+        run_recipe(load_recipe(recipe), progress=False)
+
+
 def test_a_video_into_save_is_refused_with_a_hint(tmp_path):
     recipe = tmp_path / "r.yaml"
     recipe.write_text(BLEND.replace("op: save_video\n    video: $blended\n    path: out/blended",
