@@ -193,7 +193,9 @@ def save_video(video: VideoKind, *, path: OutputPath,
     .mp4/.m4v/.mov/.mkv are H.264, .webm VP9; a name without an extension is a folder
     of ``frame_00001.png`` ... (relative to the run's folder).  ``crf`` 18 is visually
     lossless; H.264 and VP9 need even sides, so an odd size gains a repeated last row or
-    column there (with a warning; .gif and frame folders keep it).  ``audio`` copies the
+    column there (with a warning; .gif and frame folders keep it).  A GIF stores each
+    frame's time in hundredths of a second, so its rate is rounded (12 fps: 8/100 s, read
+    back as 12.5).  ``audio`` copies the
     audio stream of the video's source file (a whole
     clip, loaded without a range or step).  ``overwrite`` and ``protect`` work as for
     ``save``: an existing file is replaced only with overwrite, an input never.
