@@ -162,7 +162,7 @@ def check_save(params) -> None:
     output_format(params.get("path", ""), params.get("bits", 8), params.get("quality"))
 
 
-@operator(check=check_save, for_video="save_video", pictures=("image",))
+@operator(check=check_save, for_video="save_video", pictures=("image",), for_data="save_json")
 def save(image: Value, *, path: OutputPath, bits: Literal[8, 16] = 8,
          quality: Annotated[int | None, Range(1, 100)] = None, overwrite: bool = False,
          workdir: WorkDir = None, protect: Protect = ()) -> Data:

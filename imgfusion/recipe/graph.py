@@ -30,8 +30,10 @@ def output_problems(s: Step, name: str, r: Ref, src: Step) -> list[Problem]:
     if out.kind == "data" and (want != "any" or pictures):
         wanted = ("an image or a mask" if pictures else
                   f"{'an' if want[0] in 'aeiou' else 'a'} {want}")
+        instead = s.op.traits.get("for_data")
         return [Problem(s.id, name, f"{r} is {src.op.name}'s '{out.name}' output, which is "
-                                    f"data, not {wanted}")]
+                                    f"data, not {wanted}"
+                                    + (f"; {instead} writes data" if instead else ""))]
     return []
 
 

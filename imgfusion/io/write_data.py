@@ -1,0 +1,82 @@
+"""``save_json``: an operator's data output (a report, a loss history, solver info) as a
+JSON file, atomically, with ``save``'s guarantees (never over an input, over another
+file only with ``overwrite``).
+
+Numbers stay numbers: numpy scalars and small arrays become JSON numbers and lists, NaN
+and infinities ``null`` (JSON has none); paths and other objects their text.  An array
+of more than :data:`ARRAY_MAX` numbers is refused: pictures go through ``save``.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..operators import Data, OutputPath, Protect, Value, WorkDir, operator
+from ..paths import atomic_write, protected_by
+
+ARRAY_MAX = 1_000_000   # numbers in one array: a picture's worth is for save
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON can hold it (see the module docstring)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        if value.size > ARRAY_MAX:
+            raise ParameterError("data", f"an array of {value.size:,} numbers is a picture, "
+                                         "not data: save it with save")
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)
+
+
+def check_save_json(params) -> None:
+    """Validation's check of ``save_json``: the file is a .json."""
+    if Path(str(params.get("path", ""))).suffix.lower() != ".json":
+        raise ParameterError("path", "save_json writes .json files")
+
+
+@operator(check=check_save_json)
+def save_json(data: Value, *, path: OutputPath, overwrite: bool = False,
+              workdir: WorkDir = None, protect: Protect = ()) -> Data:
+    """Write a step's data output (report, loss history, info) as a JSON file, atomically.
+
+    Parameters
+    ----------
+    data
+        a data output, such as $train.report or $styled.loss_history
+    path
+        a .json file name, relative to the output folder
+    overwrite
+        replace an existing file (never an input)
+
+    Returns
+    -------
+    path : the path written
+    """
+    dest = Path(path)
+    if not dest.is_absolute() and workdir is not None:
+        dest = Path(workdir) / dest
+    dest = dest.expanduser().absolute()
+    check_save_json({"path": str(dest)})
+    text = json.dumps(jsonable(data), indent=1, allow_nan=False).encode("utf-8")
+    guard = protected_by(dest, protect)
+    if guard is not None:
+        raise ParameterError("path", f"refusing to overwrite {dest}: it is an input of this "
+                                     f"run ({guard})")
+    if dest.exists() and not overwrite:
+        raise ParameterError("path", f"{dest} already exists; set overwrite: true to replace it")
+    atomic_write(dest, lambda f: f.write(text), overwrite=overwrite)
+    return str(dest)
