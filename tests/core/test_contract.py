@@ -142,6 +142,8 @@ DATA_DEPENDENT = {("shape_mask", "extent"): "a shape smaller than a pixel covers
                                                          "weight 0 leaves nothing to optimise",
                   ("stylize_and_blend", "pyramid"): "the cutout is stylised at its own "
                                                     "size: any pyramid is refused",
+                  ("stylize_and_blend", "scale"): "a cutout scaled past the photo's size "
+                                                  "cannot land inside it",
                   **{(op, "memory_limit"): "whether a limit holds the run, even in "
                                            "tiles, depends on the output's size"
                      for op in ("neural_style", "content_reconstruction", "texture_synthesis",
