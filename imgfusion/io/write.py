@@ -143,6 +143,15 @@ def write_image(path, image, *, bits: int = 8, overwrite: bool = False,
     if fmt in NO_ALPHA_FORMATS and pixels.ndim == 3 and pixels.shape[2] == 4:
         raise ParameterError("path", f"{fmt} cannot store an alpha channel; save as .png, "
                                      ".tif or .webp, or composite the image onto a background")
+    check_replace(dest, protect, overwrite)
+    encode = _encoder(fmt, bits, quality)
+    atomic_write(dest, lambda f: encode(f, pixels), overwrite=overwrite)
+    return dest
+
+
+def check_replace(dest: Path, protect: Iterable, overwrite: bool) -> None:
+    """ParameterError (field ``path``) unless a file may be written at ``dest``: never an
+    input of the run or a folder, an existing file only with ``overwrite``."""
     guard = protected_by(dest, protect)
     if guard is not None:
         raise ParameterError("path", f"refusing to overwrite {dest}: it is an input of this "
@@ -151,9 +160,12 @@ def write_image(path, image, *, bits: int = 8, overwrite: bool = False,
         raise ParameterError("path", f"{dest} is a folder")
     if dest.exists() and not overwrite:
         raise ParameterError("path", f"{dest} already exists; set overwrite: true to replace it")
-    encode = _encoder(fmt, bits, quality)
-    atomic_write(dest, lambda f: encode(f, pixels), overwrite=overwrite)
-    return dest
+
+
+def destination(path, workdir) -> Path:
+    """``path``, a relative one taken relative to ``workdir`` (the run's output folder)."""
+    dest = Path(path)
+    return Path(workdir) / dest if not dest.is_absolute() and workdir is not None else dest
 
 
 def check_save(params) -> None:
@@ -184,8 +196,5 @@ def save(image: Value, *, path: OutputPath, bits: Literal[8, 16] = 8,
     -------
     path : the path written
     """
-    dest = Path(path)
-    if not dest.is_absolute() and workdir is not None:
-        dest = Path(workdir) / dest
-    return str(write_image(dest, image, bits=bits, overwrite=overwrite, protect=protect,
-                           quality=quality))
+    return str(write_image(destination(path, workdir), image, bits=bits,
+                           overwrite=overwrite, protect=protect, quality=quality))

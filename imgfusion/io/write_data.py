@@ -17,7 +17,8 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..operators import Data, OutputPath, Protect, Value, WorkDir, operator
-from ..paths import atomic_write, protected_by
+from ..paths import atomic_write
+from .write import check_replace, destination
 
 ARRAY_MAX = 1_000_000   # numbers in one array: a picture's worth is for save
 
@@ -66,17 +67,9 @@ def save_json(data: Value, *, path: OutputPath, overwrite: bool = False,
     -------
     path : the path written
     """
-    dest = Path(path)
-    if not dest.is_absolute() and workdir is not None:
-        dest = Path(workdir) / dest
-    dest = dest.expanduser().absolute()
+    dest = destination(path, workdir).expanduser().absolute()
     check_save_json({"path": str(dest)})
     text = json.dumps(jsonable(data), indent=1, allow_nan=False).encode("utf-8")
-    guard = protected_by(dest, protect)
-    if guard is not None:
-        raise ParameterError("path", f"refusing to overwrite {dest}: it is an input of this "
-                                     f"run ({guard})")
-    if dest.exists() and not overwrite:
-        raise ParameterError("path", f"{dest} already exists; set overwrite: true to replace it")
+    check_replace(dest, protect, overwrite)
     atomic_write(dest, lambda f: f.write(text), overwrite=overwrite)
     return str(dest)

@@ -45,25 +45,15 @@ def test_relative_paths_and_plugins_work_from_any_folder(tree, monkeypatch):
     assert sum(testing.runs(tree / "logs").values()) == 9
 
 
-def test_gpu_tasks_without_a_gpu_exit_2(tree, capsys):
+@pytest.mark.parametrize("asked,said", [(["--gpus-per-task", "1"], "no GPU is visible"),
+                                        (["--device", "cuda"], "CUDA is not available")])
+def test_a_gpu_this_machine_lacks_exits_2_before_anything_runs(tree, capsys, asked, said):
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
     code = main(["batch", str(tree / "recipe.yaml"), "--bind",
-                 f"photo.path={tree / 'in'}/*/*.png", "--out", str(tree / "out"),
-                 "--gpus-per-task", "1"])
-    assert code == 2 and "no GPU is visible" in capsys.readouterr().err
-    assert not (tree / "out").exists()
-
-
-def test_a_device_this_machine_lacks_exits_2_before_anything_runs(tree, capsys):
-    torch = pytest.importorskip("torch")
-    if torch.cuda.is_available():
-        pytest.skip("this machine has a GPU")
-    code = main(["batch", str(tree / "recipe.yaml"), "--bind",
-                 f"photo.path={tree / 'in'}/*/*.png", "--out", str(tree / "out"),
-                 "--device", "cuda"])
-    assert code == 2 and "CUDA is not available" in capsys.readouterr().err
+                 f"photo.path={tree / 'in'}/*/*.png", "--out", str(tree / "out"), *asked])
+    assert code == 2 and said in capsys.readouterr().err
     assert not (tree / "out").exists()
 
 
