@@ -292,7 +292,7 @@ def file_stamp(path: str | os.PathLike) -> list[int] | None:
     nobody has written it since."""
     try:
         st = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):   # ValueError: a NUL in the name
         return None
     return [st.st_size, st.st_mtime_ns]
 

@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..operators import Data, OutputPath, Protect, Value, WorkDir, operator
 from ..paths import atomic_write
+from ..values import PerFrame
 from .write import check_replace, destination
 
 ARRAY_MAX = 1_000_000   # numbers in one array: a picture's worth is for save
@@ -36,6 +37,8 @@ def jsonable(value: Any) -> Any:
         return jsonable(value.tolist())
     if isinstance(value, np.generic):
         return jsonable(value.item())
+    if isinstance(value, PerFrame):   # data of an operator mapped over a video's frames
+        return [jsonable(v) for v in value]
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if value is None or isinstance(value, (bool, int, str)):
@@ -49,7 +52,7 @@ def check_save_json(params) -> None:
         raise ParameterError("path", "save_json writes .json files")
 
 
-@operator(check=check_save_json)
+@operator(check=check_save_json, data_only=("data",), for_pictures="save")
 def save_json(data: Value, *, path: OutputPath, overwrite: bool = False,
               workdir: WorkDir = None, protect: Protect = ()) -> Data:
     """Write a step's data output (report, loss history, info) as a JSON file, atomically.
@@ -69,7 +72,10 @@ def save_json(data: Value, *, path: OutputPath, overwrite: bool = False,
     """
     dest = destination(path, workdir).expanduser().absolute()
     check_save_json({"path": str(dest)})
-    text = json.dumps(jsonable(data), indent=1, allow_nan=False).encode("utf-8")
+    try:
+        text = json.dumps(jsonable(data), indent=1, allow_nan=False).encode("utf-8")
+    except RecursionError:
+        raise ParameterError("data", "nested too deep (or in a cycle) for JSON") from None
     check_replace(dest, protect, overwrite)
     atomic_write(dest, lambda f: f.write(text), overwrite=overwrite)
     return str(dest)

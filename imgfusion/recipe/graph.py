@@ -26,6 +26,11 @@ def output_problems(s: Step, name: str, r: Ref, src: Step) -> list[Problem]:
                                     f"'{r.output}'; it has {', '.join(names)}",
                         did_you_mean(r.output, names))]
     want = s.op.input(name).kind
+    if out.kind != "data" and name in s.op.traits.get("data_only", ()):
+        instead = s.op.traits.get("for_pictures")
+        return [Problem(s.id, name, f"{r} is {src.op.name}'s '{out.name}' output, an "
+                                    f"{out.kind}, not data"
+                                    + (f"; {instead} writes it" if instead else ""))]
     pictures = name in s.op.traits.get("pictures", ())   # a Value input: image or mask
     if out.kind == "data" and (want != "any" or pictures):
         wanted = ("an image or a mask" if pictures else

@@ -30,7 +30,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import files, preview, recipes
+from . import files, ledger, preview, recipes
 from .guard import Guard
 from .recipes import Settings
 from .runs import Runs
@@ -113,7 +113,12 @@ async def upload(request: Request, settings: Settings) -> Response:
 async def mask(request: Request, settings: Settings) -> Response:
     data = await files.read_body(request)
     rel = preview.mask_path(request.query_params.get("step", ""))
+    dest = files.inside(settings.folder, rel)
+    if not ledger.own_or_free(settings.folder, dest):
+        raise files.Refused(f"{rel} exists and the workbench did not draw it (or it has "
+                            "changed since): name the step differently", 409)
     await run_in_threadpool(files.store_image, settings.folder, rel, data, True)
+    ledger.record(settings.folder, [dest])
     return JSONResponse({"path": rel})
 
 

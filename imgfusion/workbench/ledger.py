@@ -22,17 +22,21 @@ _LOCK = threading.Lock()   # the server's request threads and its run thread
 
 
 def _read(folder: Path) -> dict[str, list[int]]:
+    """The ledger's well-formed entries (path -> [size, mtime_ns]); a damaged ledger
+    counts as empty: the workbench then replaces nothing."""
     try:
         data = json.loads((folder / LEDGER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    return {p: s for p, s in data.items() if "\0" not in p and isinstance(s, list)
+            and len(s) == 2 and all(type(v) is int for v in s)}
 
 
 def replaceable(folder: Path) -> frozenset[Path]:
     """The files the workbench wrote that are still as it left them."""
-    return frozenset(Path(p) for p, stamp in _read(folder).items()
-                     if isinstance(stamp, list) and file_stamp(p) == stamp)
+    return frozenset(Path(p) for p, stamp in _read(folder).items() if file_stamp(p) == stamp)
 
 
 def record(folder: Path, paths) -> None:

@@ -120,35 +120,33 @@ class Runs:
         self.emit(info)
 
     def _run(self, recipe: Recipe, since: float) -> None:
-        status, error = "done", None
+        status, error, files = "done", None, []
         try:
-            run_recipe(recipe, progress=False,
-                       observer=lambda e: self._observe(e, since))
-        except RunStopped:
-            status = "stopped"
+            files = run_recipe(recipe, progress=False,
+                               observer=lambda e: self._observe(e, since)).written
+        except RunStopped as exc:
+            status, files = "stopped", getattr(exc, "written", [])
         except (ImgfusionError, KeyboardInterrupt) as exc:
             status, error = ("stopped", None) if self.stop_asked else ("failed", str(exc))
+            files = getattr(exc, "written", [])
         except Exception as exc:  # noqa: BLE001 - the page must hear of any failure
             status, error = "failed", f"{type(exc).__name__}: {exc}"
-        files = self._last_written()
-        ledger.record(self.folder, files)   # the workbench's own: a later run may replace them
+        files = [f for f in files if lies_inside(f, self.out)]
+        ledger.record(self.folder, files)   # this run's own: a later run may replace them
         self.emit({"event": "end", "status": status, "error": error,
                    "outputs": self.written(files)})
 
-    def _last_written(self) -> list[str]:
-        """Every file the last run wrote, from its run.json."""
-        record = self.out / RUN_RECORD
-        if not is_run_record(record):
-            return []
-        files = json.loads(record.read_text(encoding="utf-8")).get("written", [])
-        return [f for f in files if isinstance(f, str) and lies_inside(f, self.out)]
-
     def written(self, files: list[str] | None = None) -> list[str]:
-        """The images the last run wrote (from its run.json), relative to the output
-        folder: what it finished stays listed, whatever stopped it."""
-        files = self._last_written() if files is None else files
+        """The images the run wrote (``files``; by default the last run's, from its
+        run.json), relative to the output folder: what it finished stays listed, whatever
+        stopped it."""
+        if files is None:
+            record = self.out / RUN_RECORD
+            files = (json.loads(record.read_text(encoding="utf-8")).get("written", [])
+                     if is_run_record(record) else [])
         return [Path(f).relative_to(self.out.resolve()).as_posix() for f in files
-                if Path(f).suffix.lower() in SHOWN]
+                if isinstance(f, str) and Path(f).suffix.lower() in SHOWN
+                and lies_inside(f, self.out)]
 
 
 def _number(value: Any) -> float | None:

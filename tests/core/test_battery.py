@@ -19,7 +19,7 @@ ARGS = {
     "texture_synthesis": dict(STYLE, size=16), "masked_style": STYLE,
     "stylize_and_blend": dict(STYLE, margin=2),
 }
-NOT_IMAGE_OPS = {"load", "load_mask", "save", "shape_mask"}  # paths or sizes in, not images
+NOT_IMAGE_OPS = {"load", "load_mask", "save", "save_json", "shape_mask"}  # not images in
 # the video family's operators take videos (tests/video covers them), the trained family's
 # a model or a training set (tests/trained covers them)
 OTHER_FAMILIES = ("builtin plugin imgfusion.video.plugin", "builtin plugin imgfusion.trained.plugin")

@@ -48,3 +48,27 @@ def test_a_recipe_saves_a_report_and_save_points_to_it(tmp_path):
                                {"op": "save_json", "data": "$g.info", "path": "info.txt"}]}
     with pytest.raises(RecipeError, match="save_json writes .json files"):
         load_recipe(bad, out_dir=tmp_path)
+
+
+def test_per_frame_data_is_a_list_and_pictures_go_to_save(tmp_path):
+    """A video's per-frame info is written frame by frame (not as a placeholder), and a
+    picture sent to save_json is refused at validation, naming save."""
+    recipe = {"imgfusion": 1, "steps": [
+        {"id": "c", "op": "load", "path": "sample:coffee"},
+        {"id": "small", "op": "resize", "image": "$c", "size": [24, 32]},
+        {"id": "clip", "op": "synthetic_video", "background": "$small", "frames": 3,
+         "size": [16, 16]},
+        {"id": "g", "op": "gradient_reconstruct", "image": "$clip"},
+        {"op": "save_json", "data": "$g.info", "path": "info.json"}]}
+    run_recipe(load_recipe(recipe, out_dir=tmp_path), progress=False)
+    frames = json.loads((tmp_path / "info.json").read_text())
+    assert len(frames) == 3 and all(f["unknowns"] == 256 for f in frames)
+    picture = {**recipe, "steps": [*recipe["steps"][:1],
+                                   {"op": "save_json", "data": "$c", "path": "c.json"}]}
+    with pytest.raises(RecipeError, match="not data; save writes it"):
+        load_recipe(picture, out_dir=tmp_path)
+    with pytest.raises(ParameterError, match="too deep"):
+        deep: list = []
+        for _ in range(100000):
+            deep = [deep]
+        save_json({"d": deep}, path="d.json", workdir=tmp_path)

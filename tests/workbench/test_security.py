@@ -1,6 +1,8 @@
 """The workbench refuses what a hostile page or link could ask: no token, a foreign Host
 (DNS rebinding), a foreign or null Origin, a cross-site form, a path out of the folder
 (``..``, absolute, a link out), an oversized or non-image upload, plugins."""
+import json
+
 import numpy as np
 import pytest
 from starlette.testclient import TestClient
@@ -315,6 +317,30 @@ def test_a_run_never_replaces_the_users_files(client, folders):
     assert r.status_code == 409 and (folders[0] / "notes.yaml").read_text() == "# mine\n"
     assert _run(client, ours).status_code == 200 and (folders[0] / "ours.png").is_file()
     assert _run(client, ours).status_code == 200        # its own output and recipe, again
+    assert client.app.state.runs.state["status"] == "done", client.app.state.runs.state
     with open(folders[0] / "ours.png", "ab") as fh:      # the user edits the output
         fh.write(b"\0")
     assert _run(client, ours).status_code == 400
+
+
+def test_a_run_that_fails_early_claims_nothing_it_did_not_write(client, folders):
+    """A workbench run stopped before the engine wrote its record does not adopt the
+    files an earlier ``imgfusion run`` listed in run.json; a damaged ledger counts as
+    empty; a mask drawn over the user's own mask file is refused."""
+    (folders[0] / "result.png").write_bytes((folders[0] / "cat.png").read_bytes())
+    (folders[0] / "run.json").write_text(json.dumps(
+        {"status": "ok", "versions": {}, "steps": [],
+         "written": [str(folders[0] / "result.png")]}))
+    failing = _recipe({"id": "a", "op": "load", "path": "cat.png"},
+                      {"id": "s", "op": "save", "path": "other.png"}, device="cuda:9")
+    _run(client, failing)
+    body = _recipe({"id": "a", "op": "load", "path": "cat.png"},
+                   {"id": "s", "op": "save", "path": "result.png"})
+    assert _run(client, body).status_code == 400
+    (folders[0] / ".imgfusion-workbench.json").write_text("[" * 100000)
+    assert client.post("/api/validate", json=body).status_code == 200
+    (folders[0] / "masks").mkdir(exist_ok=True)
+    (folders[0] / "masks" / "sky.png").write_bytes(b"mine")
+    r = client.post("/api/mask?step=sky", content=_png(client),
+                    headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 409 and (folders[0] / "masks" / "sky.png").read_bytes() == b"mine"
