@@ -302,7 +302,12 @@ def is_light(module: str) -> bool:
 
 
 def attribute_of(module: str, name: str) -> Any:
-    """``module.name``: imported for the light core and typing, else read from source."""
+    """``module.name``: imported for the light core and typing, else read from source
+    (``imgfusion.Video`` and the package's other helpers: from the module that has them)."""
     if is_light(module):
         return getattr(importlib.import_module(module), name)
+    if module == "imgfusion":
+        from . import _HELPERS   # the package's names that are not operators
+        if name in _HELPERS:
+            return getattr(importlib.import_module(_HELPERS[name]), name)
     return reader_for(module).value(name)

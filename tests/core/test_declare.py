@@ -270,3 +270,18 @@ def test_the_video_value_class_annotates_a_video_input():
     op = read_function(frame_count)
     assert [(i.name, i.kind, i.optional) for i in op.inputs] == [
         ("video", "video", False), ("other", "video", True)]
+
+
+
+def test_a_module_registered_plugin_may_annotate_with_imgfusion_video(tmp_path, monkeypatch):
+    """Read from source (a module path registered), ``from imgfusion import Video`` is the
+    video marker too."""
+    from imgfusion.plugins import operators_of
+
+    (tmp_path / "clipcount.py").write_text(
+        "from imgfusion import Data, Video, operator\n\n\n"
+        "@operator\ndef clip_count(video: Video) -> Data:\n"
+        "    \"\"\"Count the frames.\"\"\"\n    return {}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    [op] = operators_of("clipcount")
+    assert [(i.name, i.kind) for i in op.inputs] == [("video", "video")]
