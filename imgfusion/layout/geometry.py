@@ -80,7 +80,27 @@ def resize(image: Value, *, size: Size | None = None,
     return np.clip(out, 0, 1).astype(np.float32)
 
 
-@operator
+def check_window(origin, size, shape: tuple[int, int]) -> None:
+    """ParameterError (naming origin or size) unless the window lies inside ``shape``."""
+    (r0, c0), (h, w), (rows, cols) = ((int(a), int(b)) for a, b in (origin, size, shape))
+    if r0 >= rows or c0 >= cols:
+        raise ParameterError("origin", f"({r0}, {c0}) is outside the {rows} x {cols} image")
+    if r0 + h > rows or c0 + w > cols:
+        raise ParameterError("size", f"rows {r0}..{r0 + h - 1} x cols {c0}..{c0 + w - 1} reach "
+                                     f"outside the {rows} x {cols} image")
+
+
+def crop_shape(params, inputs) -> Shape | None:
+    """``crop``'s output_probe and shape_check: the window's size, once the window is
+    known to lie inside the input's known size (ParameterError otherwise)."""
+    known = inputs.get("image")
+    if known is not None and known.size is not None:
+        check_window(params["origin"], params["size"], known.size)
+    return Shape(tuple(int(v) for v in params["size"]))
+
+
+@operator(output_probe="imgfusion.layout.geometry:crop_shape",
+          shape_check="imgfusion.layout.geometry:crop_shape")
 def crop(image: Value, *, origin: Annotated[tuple[int, int], Range(0, COORD_MAX)],
          size: Annotated[tuple[int, int], Range(1, COORD_MAX)]) -> Image:
     """Cut out a window given by origin [row, col] and size [rows, cols].
@@ -95,14 +115,8 @@ def crop(image: Value, *, origin: Annotated[tuple[int, int], Range(0, COORD_MAX)
     size : [rows, cols] of the window
     """
     _check_array(image)
-    r0, c0 = (int(v) for v in origin)
-    h, w = (int(v) for v in size)
-    rows, cols = image.shape[:2]
-    if r0 >= rows or c0 >= cols:
-        raise ParameterError("origin", f"({r0}, {c0}) is outside the {rows} x {cols} image")
-    if r0 + h > rows or c0 + w > cols:
-        raise ParameterError("size", f"rows {r0}..{r0 + h - 1} x cols {c0}..{c0 + w - 1} reach "
-                                     f"outside the {rows} x {cols} image")
+    check_window(origin, size, image.shape[:2])
+    (r0, c0), (h, w) = (int(v) for v in origin), (int(v) for v in size)
     return image[r0:r0 + h, c0:c0 + w].copy()
 
 

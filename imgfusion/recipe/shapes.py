@@ -10,6 +10,8 @@ mask, never data) are read elsewhere); no operator is named here:
   :class:`~imgfusion.values.Shape` for every image, mask or video output, or a mapping
   ``{output: Shape}``; ``inputs`` maps each single input to its known Shape (or None).
 - ``size_of`` (an input name): the outputs have that input's size.
+- ``shape_check`` (``"module:function"``): ``function(params, inputs)`` raises
+  ParameterError when the inputs' known sizes make a parameter wrong.
 - ``same_size`` (input names): their sizes must match.
 - ``lockstep`` (input names): their frame counts must match.
 - ``for_video`` (an operator name): what to use on a video, named in the hint when an
@@ -106,6 +108,21 @@ def probe(step: Step, inputs: Mapping[str, Shape | None]) -> Any:
         return None   # the step's own check reports a bad parameter or file
 
 
+def _checked_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> list[Problem]:
+    """The ``shape_check`` trait: ``function(params, inputs)`` raises ParameterError when
+    the inputs' known sizes make a parameter wrong (a crop window outside the image)."""
+    target = step.op.traits.get("shape_check")
+    if not target or step.sweep:
+        return []
+    try:
+        resolve_target(target)(step.params, single_inputs(step, known))
+    except ParameterError as exc:
+        return [Problem(step.id, exc.field, exc.message + (" (each frame)" if fed else ""))]
+    except (KeyError, TypeError, ValueError):
+        return []   # the step's own checks report a bad parameter
+    return []
+
+
 def output_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> dict[str, Shape]:
     """Each image, mask or video output of ``step`` -> what is known of it."""
     inputs = single_inputs(step, known)
@@ -133,7 +150,7 @@ def shape_problems(steps: list[Step]) -> list[Problem]:
     for step in steps:
         fed = fed_videos(step, known)
         problems += _writer_problems(step, fed) + _mapped_problems(step, fed)
-        problems += declared_problems(step, known)
+        problems += declared_problems(step, known) + _checked_shapes(step, known, fed)
         shapes = output_shapes(step, known, fed)
         known.update({(step.id, name): s for name, s in shapes.items()})
         first = step.op.outputs[0].name

@@ -147,3 +147,25 @@ def test_a_missing_input_another_step_writes_points_to_that_step(write_recipe):
     [problem] = info.value.problems
     assert problem.field == "path" and "step s writes it" in problem.message
     assert problem.message.endswith("take $c instead")
+
+
+def test_a_crop_window_outside_the_known_image_is_refused_at_validation(write_recipe):
+    """The loaded image's size is known from its header: a window outside it is refused
+    before the steps ahead of it run (on a video too, for each frame)."""
+    text = """
+        imgfusion: 1
+        steps:
+          - {id: c, op: load, path: "sample:coffee"}
+          - {op: save, image: $c, path: first.png}
+          - {id: cr, op: crop, image: $c, origin: ORIGIN, size: [40, 40]}
+          - {id: clip, op: synthetic_video, background: $c, frames: 2, size: [32, 32]}
+          - {id: vc, op: crop, image: $clip, origin: [0, 0], size: [40, 40]}
+    """
+    with pytest.raises(RecipeError) as info:
+        load_recipe(write_recipe(text.replace("ORIGIN", "[500, 0]")))
+    found = [(p.step, p.field) for p in info.value.problems]
+    assert found == [("cr", "origin"), ("vc", "size")]
+    assert "each frame" in info.value.problems[1].message
+    with pytest.raises(RecipeError) as info:   # the crop is fine; the clip's is not
+        load_recipe(write_recipe(text.replace("ORIGIN", "[360, 560]")))
+    assert [(p.step, p.field) for p in info.value.problems] == [("vc", "size")]

@@ -111,15 +111,12 @@ def test_mismatched_frame_counts_name_the_input():
 
 def test_a_frame_that_fails_names_the_step_that_maps_it(tmp_path):
     """Frames are computed as a later step reads them; the error names the step whose
-    operator failed (crop), not the reader (save_video)."""
+    operator failed (poisson_blend), not the reader (save_video)."""
     from imgfusion.errors import StepFailed
 
     recipe = tmp_path / "r.yaml"
-    recipe.write_text(BLEND.replace("offset: [3, 5]", "offset: [3, 5]\n  - id: cut\n"
-                                    "    op: crop\n    image: $blended\n"
-                                    "    origin: [30, 30]\n    size: [20, 20]")
-                      .replace("video: $blended", "video: $cut"))
-    with pytest.raises(StepFailed, match=r"step cut \(crop\), field 'size'"):
+    recipe.write_text(BLEND.replace("offset: [3, 5]", "offset: [300, 300]"))
+    with pytest.raises(StepFailed, match=r"step blended \(poisson_blend\), field 'offset'"):
         run_recipe(load_recipe(recipe), progress=False)
 
 
