@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from typing import Annotated, NamedTuple
 
 import numpy as np
@@ -366,6 +367,10 @@ def train_fast_style(
                    checkpoint_every=int(t.checkpoint_every), resume=bool(t.resume),
                    overwrite=bool(t.overwrite), validate_every=int(t.validate_every),
                    progress=progress, plot=resolve(t.loss_plot, workdir), desc="train_fast_style")
+    if result.resumed_from is not None and result.resumed_from >= int(t.steps):
+        warnings.warn(f"train_fast_style: resumed a checkpoint of {result.resumed_from} "
+                      f"steps, at least the {int(t.steps)} asked: nothing more was trained "
+                      "(raise steps to go on, or overwrite: true to start again)", stacklevel=2)
     within, step = _within_budget(spec, result)
     kept = {k: signature[k] for k in ("size", "losses", "learning_rate", "batch_size",
                                       "stability_weight", "seed")}

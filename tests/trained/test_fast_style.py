@@ -102,6 +102,9 @@ def test_resumed_training_equals_uninterrupted_bit_for_bit(images, tmp_path):
     with pytest.raises(ParameterError, match="another training run .*learning_rate"):
         train_fast_style(content, style, path=str(tmp_path / "d.safetensors"), steps=6,
                          checkpoint=ckpt, resume=True, **{**kw, "learning_rate": 0.5})
+    with pytest.warns(UserWarning, match="nothing more was trained"):   # 6 done, 4 asked
+        train_fast_style(content, style, path=str(tmp_path / "e.safetensors"), steps=4,
+                         checkpoint=ckpt, resume=True, **kw)
 
 
 def test_ctrl_c_leaves_checkpoint_and_no_model_file(images, tmp_path):
