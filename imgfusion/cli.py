@@ -110,12 +110,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _print_written(exc: BaseException) -> None:
     """A run that failed or was stopped lists what it wrote before, as a finished one."""
+    if sys.stdout is None:   # started with stdout closed
+        return
     try:
         for path in getattr(exc, "written", ()):
             print(path)
         sys.stdout.flush()
     except BrokenPipeError:   # nobody reads them: the error itself still goes to stderr
         _silence_stdout()
+    except (OSError, ValueError):
+        pass
 
 
 def _dispatch(args, handlers) -> int:

@@ -25,6 +25,7 @@ from typing import Any, Sequence
 from ..errors import Problem, RecipeError, UsageError, did_you_mean
 from ..operators import InputPath, Operator, OutputPath
 from ..plugins import Registry, load_registry, recipe_plugin_files
+from ..records import resolve_target
 from ..renames import renames
 from ..recipe import Recipe, load_recipe
 from ..yaml_safe import read_yaml, unswept
@@ -119,17 +120,22 @@ def deferring(registry: Registry, bound: set[str]) -> Registry:
 
 
 def _deferred(op: Operator, bound: set[str]) -> Operator:
-    if op.check is None:
+    """``op`` whose check and output probe know nothing of a step given a bound path (the
+    first item's file must not stand for every item's: its size, its header)."""
+    probe = op.traits.get("output_probe")
+    if op.check is None and probe is None:
         return op
     check = op.check
 
-    def check_unless_bound(params):
-        if any(isinstance(v, str) and v in bound for v in params.values()):
-            return []
-        return check(params)
+    def unbound(params) -> bool:
+        return not any(isinstance(v, str) and v in bound for v in params.values())
 
     deferred = copy.copy(op)
-    deferred.check = check_unless_bound
+    if check is not None:
+        deferred.check = lambda params: check(params) if unbound(params) else []
+    if probe is not None:
+        deferred.traits = {**op.traits, "output_probe": lambda params, inputs: (
+            resolve_target(probe)(params, inputs) if unbound(params) else None)}
     return deferred
 
 

@@ -98,7 +98,7 @@ def _blended(blend, piece, target, alpha, offset, band, how):
     return BLENDS[blend](piece, target, alpha, offset=offset, solver=how[0], tol=how[1])
 
 
-@operator(check=check_style, same_size=("source", "mask"), size_of="target")
+@operator(check=check_style, same_size=("source", "mask"), size_of={"image": "target"})
 def stylize_and_blend(source: Image, target: Image, mask: Mask, style: Images, *,
                       offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
                       placement: Placement = Placement(),

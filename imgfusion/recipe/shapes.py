@@ -9,7 +9,8 @@ mask, never data) are read elsewhere); no operator is named here:
 - ``output_probe`` (``"module:function"``): ``function(params, inputs)`` returns a
   :class:`~imgfusion.values.Shape` for every image, mask or video output, or a mapping
   ``{output: Shape}``; ``inputs`` maps each single input to its known Shape (or None).
-- ``size_of`` (an input name): the outputs have that input's size.
+- ``size_of`` (an input name, or ``{output: input name}``): the outputs (those named)
+  have that input's size.
 - ``shape_check`` (``"module:function"``): ``function(params, inputs)`` raises
   ParameterError when the inputs' known sizes make a parameter wrong.
 - ``same_size`` (input names): their sizes must match.
@@ -127,11 +128,13 @@ def output_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> dict[st
     """Each image, mask or video output of ``step`` -> what is known of it."""
     inputs = single_inputs(step, known)
     told = probe(step, inputs)
-    like = inputs.get(step.op.traits.get("size_of", ""))
+    size_of = step.op.traits.get("size_of", "")
     frames = next((s.frames for s in fed.values() if s.frames is not None), None)
     shapes = {}
     for out in (o for o in step.op.outputs if o.kind != "data"):
         shape = told.get(out.name) if isinstance(told, Mapping) else told
+        like = inputs.get(size_of.get(out.name, "") if isinstance(size_of, Mapping)
+                          else size_of)
         if shape is None and like is not None:
             shape = Shape(like.size)
         if fed:

@@ -93,3 +93,19 @@ def test_a_renamed_field_in_a_batch_recipe_reaches_every_item(tree):
     result = run_batch(job, items[:2], LocalExecutor(ExecutorOptions(workers=1)),
                        progress=False)
     assert result.exit_code == 0 and len(result.done) == 2
+
+
+def test_the_first_items_size_does_not_stand_for_every_item(tmp_path):
+    """Validation reads no size from a bound file: a crop too large for one input fails
+    that item alone, as any bad input does."""
+    (tmp_path / "in").mkdir()
+    for name, side in (("a_small", 12), ("b_big", 40)):
+        Image.fromarray(np.zeros((side, side, 3), np.uint8)).save(tmp_path / "in" / f"{name}.png")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("imgfusion: 1\nsteps:\n  - {id: photo, op: load, path: in/b_big.png}\n"
+                      "  - {id: cr, op: crop, image: $photo, origin: [0, 0], size: [20, 20]}\n"
+                      "  - {op: save, path: out.png}\n")
+    job, items, _ = prepare(recipe, [f"photo.path={tmp_path / 'in'}/*.png"], tmp_path / "out")
+    result = run_batch(job, items, LocalExecutor(ExecutorOptions(workers=1)), progress=False)
+    assert result.exit_code == 1 and len(result.done) == 1 and len(result.failed) == 1
+    assert "a_small" in result.failed[0]["input"] and "12 x 12" in result.failed[0]["error"]

@@ -169,3 +169,24 @@ def test_a_crop_window_outside_the_known_image_is_refused_at_validation(write_re
     with pytest.raises(RecipeError) as info:   # the crop is fine; the clip's is not
         load_recipe(write_recipe(text.replace("ORIGIN", "[360, 560]")))
     assert [(p.step, p.field) for p in info.value.problems] == [("vc", "size")]
+
+
+def test_a_stylised_cutouts_piece_is_not_taken_for_the_photos_size(write_recipe):
+    """stylize_and_blend's image has the target's size, its piece the cutout's: a crop of
+    the piece larger than the target is fine."""
+    text = """
+        imgfusion: 1
+        steps:
+          - {id: c, op: load, path: "sample:coffee"}
+          - {id: src, op: resize, image: $c, size: [60, 80]}
+          - {id: tgt, op: resize, image: $c, size: [40, 40]}
+          - {id: m, op: shape_mask, like: $src, shape: rectangle, extent: [0.5, 0.5]}
+          - {id: sb, op: stylize_and_blend, source: $src, target: $tgt, mask: $m, style: $c,
+             margin: 16, weights: random}
+          - {id: pc, op: crop, image: $sb.piece, origin: [0, 0], size: [50, 50]}
+          - {id: whole, op: crop, image: $sb, origin: [0, 0], size: [SIDE, SIDE]}
+    """
+    assert load_recipe(write_recipe(text.replace("SIDE", "40")))
+    with pytest.raises(RecipeError) as info:
+        load_recipe(write_recipe(text.replace("SIDE", "50")))
+    assert [(p.step, p.field) for p in info.value.problems] == [("whole", "size")]
