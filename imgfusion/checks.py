@@ -195,14 +195,18 @@ def to_colour(colour: np.ndarray, channels: int) -> np.ndarray:
 def match_channels(source: np.ndarray, channels: int, field: str = "source") -> np.ndarray:
     """Bring ``source``'s colour channels to ``channels`` without losing colour.
 
-    Grey on colour is replicated; colour on grey is refused, because converting it
-    would silently discard its colour: convert it first, or use monochrome_transfer.
+    Grey on colour is replicated; a grey image stored as colour (channels equal within
+    1/255, as the style operators return grey) goes onto grey as its one channel; colour
+    on grey is refused, because converting it would silently discard its colour: convert
+    it first, or use monochrome_transfer.
     """
     have = source.shape[2]
     if have == channels:
         return source
     if have == 1:
         return np.repeat(source, channels, axis=2)
+    if channels == 1 and float(np.ptp(source[..., :3], axis=2).max(initial=0)) <= 1 / 255 + 1e-6:
+        return source[..., :1]
     raise ParameterError(field, f"has {have} colour channels but the target has {channels}; "
                                 "convert the source to grey first, or use monochrome_transfer")
 

@@ -236,3 +236,25 @@ def test_non_finite_images_are_refused(images, which, bad):
 def test_integer_images_are_refused_with_advice(images):
     with pytest.raises(ParameterError, match="divide by 255"):
         poisson_blend((images[0] * 255).astype(np.uint8), images[1], np.ones((22, 26), bool)).image
+
+
+def test_a_grey_picture_stored_as_colour_blends_into_a_grey_photo():
+    """R = G = B (what the style operators return for grey inputs) goes onto a grey target
+    as its one channel; real colour on grey is still refused, naming the source."""
+    import numpy as np
+    import pytest
+
+    from imgfusion.errors import ParameterError
+    from imgfusion.gradient.blending import poisson_blend
+
+    target = np.full((20, 20), 0.5, np.float32)
+    grey = np.repeat(np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8, 1), 3, axis=2)
+    mask = np.zeros((8, 8), bool)
+    mask[2:6, 2:6] = True
+    out = poisson_blend(grey, target, mask, offset=(6, 6)).image
+    assert out.shape == (20, 20)
+    colour = grey.copy()
+    colour[..., 0] = 1 - colour[..., 0]
+    with pytest.raises(ParameterError) as err:
+        poisson_blend(colour, target, mask, offset=(6, 6))
+    assert err.value.field == "source"
