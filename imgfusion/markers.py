@@ -114,6 +114,22 @@ def is_options(t: Any) -> bool:
     return isinstance(t, type) and getattr(t, OPTIONS_MARK, False)
 
 
+def as_options(cls: type, value: Any) -> Any:
+    """An option group given whole in a Python call: an instance of ``cls``, or a mapping
+    of its fields (ValueError otherwise: never silently the defaults)."""
+    if isinstance(value, cls):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a {cls.__name__} or a dict of its fields, got "
+                         f"{type(value).__name__}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(map(str, value)) - known)
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no field {', '.join(unknown)} "
+                         f"(fields: {', '.join(sorted(known))})")
+    return cls(**value)
+
+
 @dataclass
 class Declared:
     """A function's declaration, read at run time or from source: what the builder needs."""

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
+from .markers import as_options
+
 if TYPE_CHECKING:  # pydantic is imported when a value is first converted, not to list or
     from pydantic import TypeAdapter  # describe operators (imgfusion ops / info stay fast)
 
@@ -288,8 +290,10 @@ class Operator:
         for key, value in kwargs.items():
             p = self.param(key)
             try:
-                if key in self.groups and dataclasses.is_dataclass(value):
-                    out[key] = self._checked_group(key, value)
+                if key in self.groups and (p is None or not isinstance(value, str)):
+                    # given whole: the instance or a dict of its fields ("init" is also a field)
+                    cls = resolve_target(self.groups[key][0])
+                    out[key] = self._checked_group(key, as_options(cls, value))
                 elif p is not None:
                     out[key] = p.convert(value)
                 elif key == "progress" and key in self.context:

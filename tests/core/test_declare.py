@@ -285,3 +285,25 @@ def test_a_module_registered_plugin_may_annotate_with_imgfusion_video(tmp_path, 
     monkeypatch.syspath_prepend(str(tmp_path))
     [op] = operators_of("clipcount")
     assert [(i.name, i.kind) for i in op.inputs] == [("video", "video")]
+
+
+def test_an_option_group_given_whole_as_a_dict_is_used_or_refused():
+    """A Python caller may pass ``placement={"at": ...}``: it is that placement, never
+    silently the defaults; something else is a ParameterError naming the group."""
+    import numpy as np
+    import pytest
+
+    from imgfusion.errors import ParameterError
+    from imgfusion.gradient.blending import poisson_blend
+
+    src = np.random.default_rng(0).random((6, 6, 3), dtype=np.float32)
+    tgt, mask = np.zeros((24, 24, 3), np.float32), np.ones((6, 6), bool)
+    by_dict = poisson_blend(src, tgt, mask, placement={"at": (0.5, 0.5), "units": "fraction"})
+    flat = poisson_blend(src, tgt, mask, at=(0.5, 0.5), units="fraction")
+    assert np.array_equal(by_dict.image, flat.image)
+    assert not np.array_equal(by_dict.image, poisson_blend(src, tgt, mask).image)
+    for bad, field in (("bogus", "placement"), ({"att": (1, 2)}, "placement"),
+                       ({"units": "inch"}, "units")):
+        with pytest.raises(ParameterError) as err:
+            poisson_blend(src, tgt, mask, placement=bad)
+        assert err.value.field == field
