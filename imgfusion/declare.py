@@ -46,10 +46,27 @@ def operator(func: Callable | None = None, /, *, name: str | None = None, **trai
         @functools.wraps(raw)
         def wrapper(*args, **kwargs):
             op = read_function(wrapper)
+            _refuse_missing_inputs(op, raw, args, kwargs)
             return raw(*args, **op.grouped(op.checked(renamed_kwargs(op, kwargs))))
         setattr(wrapper, OPERATOR_MARK, settings)
         return wrapper
     return decorate if func is None else decorate(func)
+
+
+def _refuse_missing_inputs(op, raw: Callable, args, kwargs) -> None:
+    """A required input given as None is a ParameterError naming it (a recipe cannot
+    leave it out either): never a default such as the whole source for a missing mask."""
+    sig = inspect.signature(raw)
+    try:
+        given = sig.bind_partial(*args, **kwargs).arguments
+    except TypeError:
+        return   # Python's own error for a wrong call follows
+    for i in op.inputs:   # (a function that defaults an input to None takes None itself)
+        if (not i.optional and given.get(i.name, 0) is None
+                and sig.parameters[i.name].default is not None):
+            from .errors import ParameterError
+
+            raise ParameterError(i.name, f"this {i.kind} input is required, got None")
 
 
 def is_operator(obj: Any) -> bool:

@@ -307,3 +307,22 @@ def test_an_option_group_given_whole_as_a_dict_is_used_or_refused():
         with pytest.raises(ParameterError) as err:
             poisson_blend(src, tgt, mask, placement=bad)
         assert err.value.field == field
+
+
+def test_a_required_input_given_as_none_is_refused_naming_it():
+    """The blends pasted the whole source rectangle for mask=None; a recipe cannot leave
+    the mask out, and neither can a Python call."""
+    import numpy as np
+    import pytest
+
+    from imgfusion.errors import ParameterError
+    from imgfusion.gradient.blending import mixed_blend, poisson_blend
+
+    src, tgt = np.ones((6, 6, 3), np.float32), np.zeros((24, 24, 3), np.float32)
+    for blend in (poisson_blend, mixed_blend):
+        with pytest.raises(ParameterError) as err:
+            blend(src, tgt, None)
+        assert err.value.field == "mask"
+        with pytest.raises(ParameterError) as err:
+            blend(src, tgt, mask=None)
+        assert err.value.field == "mask"
