@@ -40,7 +40,8 @@ from .solvers import check_solver, solve_guided, solve_region
 from .system import EDGES, forward_differences
 
 
-@operator(same_size=("source", "mask"), size_of="target")
+@operator(check="imgfusion.gradient.param_checks:check_blend", same_size=("source", "mask"),
+          size_of="target")
 def poisson_blend(source: Source, target: Target, mask: PasteMask, *, offset: Offset = (0, 0),
                   placement: Placement = Placement(),
                   solver: Solver = "auto", tol: Tol = 1e-8,
@@ -64,7 +65,8 @@ def poisson_blend(source: Source, target: Target, mask: PasteMask, *, offset: Of
     return _blend(source, target, mask, (offset, placement), (solver, tol, device), _imported)
 
 
-@operator(same_size=("source", "mask"), size_of="target")
+@operator(check="imgfusion.gradient.param_checks:check_blend", same_size=("source", "mask"),
+          size_of="target")
 def mixed_blend(source: Source, target: Target, mask: PasteMask, *, offset: Offset = (0, 0),
                 placement: Placement = Placement(),
                 solver: Solver = "auto", tol: Tol = 1e-8,
@@ -81,7 +83,8 @@ def mixed_blend(source: Source, target: Target, mask: PasteMask, *, offset: Offs
     return _blend(source, target, mask, (offset, placement), (solver, tol, device), _mixed)
 
 
-@operator(same_size=("source", "mask"), size_of="target")
+@operator(check="imgfusion.gradient.param_checks:check_blend", same_size=("source", "mask"),
+          size_of="target")
 def monochrome_transfer(source: Source, target: Target, mask: PasteMask, *,
                         offset: Offset = (0, 0),
                         placement: Placement = Placement(),

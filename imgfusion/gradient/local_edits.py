@@ -19,6 +19,7 @@ from ..errors import ParameterError
 from ..limits import FEATHER_MAX
 from ..operators import Image, Mask, Range, operator
 from .options import Solver, Tol
+from .param_checks import canny_thresholds, recolouring
 from .result import GradientResult
 from .solvers import bounding_crop, solve_in_crop, solve_system
 from .system import EDGES, assemble, forward_differences
@@ -27,7 +28,8 @@ LOG_OFFSET = 1e-3  # log(f + offset): keeps black pixels finite in the log domai
 Canny = Annotated[float, Range(0, 100)]
 
 
-@operator(same_size=("image", "mask"), size_of="image")
+@operator(check="imgfusion.gradient.param_checks:check_texture_flatten",
+          same_size=("image", "mask"), size_of="image")
 def texture_flatten(image: Image, mask: Mask, *, low_threshold: Canny = 0.1,
                     high_threshold: Canny = 0.2, sigma: Canny = 1.0, solver: Solver = "auto",
                     tol: Tol = 1e-8) -> GradientResult:
@@ -55,9 +57,7 @@ def texture_flatten(image: Image, mask: Mask, *, low_threshold: Canny = 0.1,
 
     from skimage.feature import canny
 
-    if low_threshold > high_threshold:
-        raise ParameterError("low_threshold", f"need low_threshold <= high_threshold, got "
-                                              f"{low_threshold!r} and {high_threshold!r}")
+    canny_thresholds(low_threshold, high_threshold)
     colour, alpha, region, ndim = _prepare(image, mask)
     edges = canny(luminance(colour, "bt601"), sigma=sigma, low_threshold=low_threshold,
                   high_threshold=high_threshold)
@@ -113,7 +113,8 @@ def illumination_change(image: Image, mask: Mask, *,
     return _finish((np.exp(out) - LOG_OFFSET, info), keep_alpha, ndim)
 
 
-@operator(same_size=("image", "mask"), size_of="image")
+@operator(check="imgfusion.gradient.param_checks:check_color_change",
+          same_size=("image", "mask"), size_of="image")
 def color_change(image: Image, mask: Mask, *,
                  multipliers: Annotated[tuple[float, float, float], Range(0.01, 100)] = (
                      1.5, 0.5, 0.5),
@@ -161,9 +162,7 @@ def color_change(image: Image, mask: Mask, *,
     colour, alpha, region, ndim = _prepare(image, mask)
     if colour.shape[2] != 3:
         raise ParameterError("image", "color_change needs a colour (RGB or RGBA) image")
-    if transition > 0 and solver in ("fft", "mgpcg"):
-        raise ParameterError("solver", f"{solver} solves the pure Poisson system only; use "
-                                       "auto, direct, cg or multigrid, or transition: 0")
+    recolouring(transition, solver, color)
     source = _recoloured(colour, multipliers, color)
     grey = luminance(colour, "bt601")[:, :, None]
     fstar = np.repeat(grey, 3, axis=2) if decolorize_background else colour
@@ -183,12 +182,9 @@ def _recoloured(colour, multipliers, color):
     """The source of color_change: the image's channels multiplied (see there)."""
     if color is None:
         return colour * np.asarray(multipliers, dtype=float)
-    asked = np.asarray(color, dtype=float)
-    grey = float(asked @ LUMA_STANDARDS["bt601"])
-    if grey <= 0:
-        raise ParameterError("color", "black has no shading to keep; ask for a colour "
-                                      "with some luminance")
-    return luminance(colour, "bt601")[:, :, None] * (asked / grey)
+    asked = np.asarray(color, dtype=float)   # not black: recolouring() refused it
+    return luminance(colour, "bt601")[:, :, None] * (asked / float(
+        asked @ LUMA_STANDARDS["bt601"]))
 
 
 def _solve_screened(region, fstar, source, fields, weight, solver, tol):

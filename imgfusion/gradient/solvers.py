@@ -64,9 +64,9 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from ..errors import ParameterError
-from . import DEVICE_SOLVERS
 from .fast_poisson import solve_box
 from .mask_cache import cached
+from .param_checks import solver_on_device
 from .system import EdgeField, GuideField, divergence_rhs, matrix, relative_residual
 
 AUTO_DIRECT_MAX = 40_000
@@ -79,11 +79,7 @@ def check_solver(solver: str, tol: float, device: str = "cpu") -> None:
     The choices of ``solver`` and the range of ``tol`` are declared once, by the
     operators' signatures (:mod:`imgfusion.gradient.options`), and not checked here.
     """
-    if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
-        raise ParameterError("device", f"expected 'cpu' or 'cuda' (or 'cuda:N'), got {device!r}")
-    if device != "cpu" and solver not in DEVICE_SOLVERS:
-        raise ParameterError("solver", f"{solver!r} runs on the CPU only; on {device} use "
-                                       f"{' or '.join(DEVICE_SOLVERS)}")
+    solver_on_device(solver, device)
     if device != "cpu":
         import torch
 

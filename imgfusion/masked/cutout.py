@@ -24,7 +24,7 @@ from ..gradient.color_keeping import banded_blend, best_blend
 from ..limits import COORD_MAX, FEATHER_MAX
 from ..operators import (Data, Device, Image, Images, Mask, Progress, Range, Seed, WorkDir,
                          operator)
-from ..style.checks import check_style
+from .checks import blend_choices, check_stylize_and_blend
 from ..style.options import (Speed, StyleColor, StyleFiles, StyleInit, StyleLosses,
                              StyleSchedule)
 from ..style.pipeline import StyleContext, StyleInputs, StyleSettings
@@ -98,7 +98,8 @@ def _blended(blend, piece, target, alpha, offset, band, how):
     return BLENDS[blend](piece, target, alpha, offset=offset, solver=how[0], tol=how[1])
 
 
-@operator(check=check_style, same_size=("source", "mask"), size_of={"image": "target"})
+@operator(check=check_stylize_and_blend, same_size=("source", "mask"),
+          size_of={"image": "target"})
 def stylize_and_blend(source: Image, target: Image, mask: Mask, style: Images, *,
                       offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
                       placement: Placement = Placement(),
@@ -175,9 +176,7 @@ def stylize_and_blend(source: Image, target: Image, mask: Mask, style: Images, *
                                               offset)
     if not (alpha > 0).any():
         raise ParameterError("mask", "the mask is empty (no pixel above 0): nothing to cut out")
-    if schedule.pyramid is not None:
-        raise ParameterError("pyramid", "the cutout is stylised at its own size; resize the "
-                                        "source (and its mask) first")
+    blend_choices(schedule.pyramid, solver, blend)
     _check_landing(alpha, (r, c), target.shape[:2], placement, offset)
     box = bounding_box(alpha)
     top, left = max(box[0] - margin, 0), max(box[1] - margin, 0)

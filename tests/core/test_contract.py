@@ -239,6 +239,8 @@ DATA_DEPENDENT_CHOICES = {
        for blend in ("poisson_blend", "mixed_blend", "monochrome_transfer")},
     **{("color_change", "solver", s): "with transition > 0 (the default) the screened solve "
        "takes a matrix" for s in ("fft", "mgpcg")},
+    ("stylize_and_blend", "solver", "fft"): "the colour-keeping band (blend auto, the "
+                                            "default) does not survive fft's erosion",
 }
 STYLISING = ("neural_style", "content_reconstruction", "texture_synthesis", "masked_style",
              "stylize_and_blend", "video_style")

@@ -190,3 +190,30 @@ def test_a_stylised_cutouts_piece_is_not_taken_for_the_photos_size(write_recipe)
     with pytest.raises(RecipeError) as info:
         load_recipe(write_recipe(text.replace("SIDE", "50")))
     assert [(p.step, p.field) for p in info.value.problems] == [("whole", "size")]
+
+
+@pytest.mark.parametrize("step,field", [
+    ("{op: color_change, image: $c, mask: $m, solver: fft}", "solver"),
+    ("{op: color_change, image: $c, mask: $m, color: [0, 0, 0]}", "color"),
+    ("{op: texture_flatten, image: $c, mask: $m, low_threshold: 0.5, high_threshold: 0.2}",
+     "low_threshold"),
+    ("{op: poisson_blend, source: $c, target: $c, mask: $m, solver: direct, device: cuda}",
+     "solver"),
+    ("{op: stylize_and_blend, source: $c, target: $c, mask: $m, style: $c, solver: fft}",
+     "solver"),
+    ("{op: stylize_and_blend, source: $c, target: $c, mask: $m, style: $c, "
+     "pyramid: [[16, 2]]}", "pyramid"),
+])
+def test_parameters_that_disagree_are_refused_before_the_steps_ahead_run(write_recipe, step,
+                                                                         field):
+    text = f"""
+        imgfusion: 1
+        steps:
+          - {{id: c, op: load, path: "sample:coffee"}}
+          - {{op: save, image: $c, path: first.png}}
+          - {{id: m, op: shape_mask, like: $c}}
+          - {{id: x, {step[1:]}
+    """
+    with pytest.raises(RecipeError) as info:
+        load_recipe(write_recipe(text))
+    assert [(p.step, p.field) for p in info.value.problems] == [("x", field)]
