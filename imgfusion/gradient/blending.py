@@ -92,10 +92,10 @@ def monochrome_transfer(source: Source, target: Target, mask: PasteMask, *,
                         device: SolveDevice = "cpu") -> GradientResult:
     """Seamless paste of the source's luminance texture only, not its colour.
 
-    The source's luminance gradients are imported into every channel of the
-    target, so the source's colour is not carried over (Pérez Fig. 5); any source
-    channel count is accepted.  Images and solvers as :func:`poisson_blend`.
-
+    The source's luminance (BT.601, as OpenCV's MONOCHROME_TRANSFER) gradients are
+    imported into every channel of the target, so the source's colour is not carried
+    over (Pérez Fig. 5); any source channel count is accepted.  Images and solvers as
+    :func:`poisson_blend`.
     """
     src, _ = split_alpha(check_image(source, "source", grey_2d=True).astype(np.float64))
     grey = luminance(src, "bt601")[:, :, None]
