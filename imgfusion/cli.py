@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -227,10 +228,17 @@ def cmd_validate(args) -> int:
     from .devices import unavailable_devices
     from .errors import RecipeError
 
-    recipe = _load(args)
-    problems = unavailable_devices(recipe)
-    if problems:   # run would refuse it here
-        raise RecipeError(problems)
+    try:
+        recipe = _load(args)
+        problems = unavailable_devices(recipe)
+        if problems:   # run would refuse it here
+            raise RecipeError(problems)
+    except RecipeError as exc:
+        if args.json:   # tools read the problems from stdout too; the text goes to stderr
+            json.dump({"problems": [dataclasses.asdict(p) for p in exc.problems]}, sys.stdout,
+                      indent=2, default=str)
+            print()
+        raise
     plan = [_plan_entry(s) for s in recipe.steps]
     if args.json:
         json.dump({"device": recipe.device, "seed": recipe.seed, "steps": plan},

@@ -36,6 +36,15 @@ def test_validate_prints_the_resolved_plan(write_recipe, capsys):
     assert [s["op"] for s in plan["steps"]] == ["const", "write"]
 
 
+def test_validate_json_gives_the_problems_as_json_too(write_recipe, capsys):
+    path = write_recipe(GOOD.replace("value: 0.25", "vlaue: 0.25"))
+    assert main(["validate", str(path), "--json"]) == 2
+    captured = capsys.readouterr()
+    [problem] = json.loads(captured.out)["problems"]
+    assert problem["field"] == "vlaue" and problem["suggestion"] == "value"
+    assert "vlaue" in captured.err
+
+
 def test_validation_errors_exit_2_without_traceback(write_recipe, tmp_path, capsys):
     path = write_recipe(GOOD.replace("value: 0.25", "vlaue: 0.25"))
     assert main(["run", str(path)]) == 2
