@@ -25,7 +25,7 @@ from .region_masks import check_disjoint, feathered, mask_list
 Method = Literal["composite", "guided", "regions"]
 
 
-@operator(check=check_style)
+@operator(check=check_style, same_size=("content", "mask"))
 def masked_style(content: Image, style: Images, mask: Masks, style_guides: Masks | None = None,
                  *, method: Method = "composite",
                  feather: Annotated[float, Range(0, FEATHER_MAX)] = 0.0, size: OutputSize = None,

@@ -74,13 +74,21 @@ def _mapped_problems(step: Step, fed: Mapping[str, Shape]) -> list[Problem]:
 
 
 def _pairs(step: Step, known: Known, trait: str, attribute: str):
-    """``(first, other, their refs, their values)`` of a trait's inputs that disagree."""
-    names = [n for n in step.op.traits.get(trait, ()) if isinstance(step.inputs.get(n), Ref)]
-    values = {n: getattr(_shape(known, step.inputs[n]), attribute, None) for n in names}
-    values = {n: v for n, v in values.items() if v is not None}
-    first = next(iter(values), None)
-    return [(first, n, step.inputs[first], step.inputs[n], values[first], v)
-            for n, v in values.items() if tuple(_seq(v)) != tuple(_seq(values[first]))]
+    """``(first, other, their refs, their values)`` of a trait's inputs that disagree
+    (each reference of a list input counts)."""
+    items = [(n, r, getattr(_shape(known, r), attribute, None))
+             for n in step.op.traits.get(trait, ())
+             for r in _listed(step.inputs.get(n)) if isinstance(r, Ref)]
+    items = [(n, r, v) for n, r, v in items if v is not None]
+    if not items:
+        return []
+    first, rf, vf = items[0]
+    return [(first, n, rf, r, vf, v) for n, r, v in items[1:]
+            if tuple(_seq(v)) != tuple(_seq(vf))]
+
+
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
 
 
 def _seq(value: Any) -> tuple:

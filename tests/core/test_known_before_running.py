@@ -217,3 +217,21 @@ def test_parameters_that_disagree_are_refused_before_the_steps_ahead_run(write_r
     with pytest.raises(RecipeError) as info:
         load_recipe(write_recipe(text))
     assert [(p.step, p.field) for p in info.value.problems] == [("x", field)]
+
+
+def test_a_masked_style_mask_of_another_size_is_refused_at_validation(write_recipe):
+    """Its masks are a list: each listed reference is held to the content's size."""
+    text = """
+        imgfusion: 1
+        steps:
+          - {id: c, op: load, path: "sample:coffee"}
+          - {id: a, op: shape_mask, like: $c}
+          - {id: b, op: shape_mask, size: [SIDE, 600]}
+          - {id: ms, op: masked_style, content: $c, style: [$c, $c], mask: [$a, $b],
+             method: regions, weights: random}
+    """
+    assert load_recipe(write_recipe(text.replace("SIDE", "400")))
+    with pytest.raises(RecipeError) as info:
+        load_recipe(write_recipe(text.replace("SIDE", "300")))
+    assert [(p.step, p.field) for p in info.value.problems] == [("ms", "mask")]
+    assert "300 x 600" in info.value.problems[0].message
