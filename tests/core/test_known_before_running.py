@@ -32,17 +32,22 @@ def test_scale_and_fit_together_are_refused_at_validation(write_recipe):
     assert load_recipe(write_recipe(BLEND.replace("PLACE", "fit: [0.2, 0.2]")))
 
 
-def test_data_sent_to_save_is_refused_at_validation(write_recipe):
-    text = """
-        imgfusion: 1
-        steps:
-          - {id: c, op: load, path: "sample:coffee"}
-          - {id: g, op: gradient_reconstruct, image: $c}
-          - {op: save, image: $g.info, path: info.png}
-    """
+def coffee_and(*steps: str) -> str:
+    """A recipe that loads the coffee photo as ``c``, then ``steps`` (flow mappings)."""
+    return "\n".join(["imgfusion: 1", "steps:", '  - {id: c, op: load, path: "sample:coffee"}',
+                      *(f"  - {step}" for step in steps)]) + "\n"
+
+
+def refused(write_recipe, text: str) -> list:
+    """The problems validation finds in ``text`` (it must find some)."""
     with pytest.raises(RecipeError) as info:
         load_recipe(write_recipe(text))
-    [problem] = info.value.problems
+    return info.value.problems
+
+
+def test_data_sent_to_save_is_refused_at_validation(write_recipe):
+    [problem] = refused(write_recipe, coffee_and("{id: g, op: gradient_reconstruct, image: $c}",
+                                                 "{op: save, image: $g.info, path: info.png}"))
     assert problem.field == "image" and "data, not an image or a mask" in problem.message
 
 
@@ -221,17 +226,11 @@ def test_parameters_that_disagree_are_refused_before_the_steps_ahead_run(write_r
 
 def test_a_masked_style_mask_of_another_size_is_refused_at_validation(write_recipe):
     """Its masks are a list: each listed reference is held to the content's size."""
-    text = """
-        imgfusion: 1
-        steps:
-          - {id: c, op: load, path: "sample:coffee"}
-          - {id: a, op: shape_mask, like: $c}
-          - {id: b, op: shape_mask, size: [SIDE, 600]}
-          - {id: ms, op: masked_style, content: $c, style: [$c, $c], mask: [$a, $b],
-             method: regions, weights: random}
-    """
+    text = coffee_and("{id: a, op: shape_mask, like: $c}",
+                      "{id: b, op: shape_mask, size: [SIDE, 600]}",
+                      "{id: ms, op: masked_style, content: $c, style: [$c, $c], "
+                      "mask: [$a, $b], method: regions, weights: random}")
     assert load_recipe(write_recipe(text.replace("SIDE", "400")))
-    with pytest.raises(RecipeError) as info:
-        load_recipe(write_recipe(text.replace("SIDE", "300")))
-    assert [(p.step, p.field) for p in info.value.problems] == [("ms", "mask")]
-    assert "300 x 600" in info.value.problems[0].message
+    problems = refused(write_recipe, text.replace("SIDE", "300"))
+    assert [(p.step, p.field) for p in problems] == [("ms", "mask")]
+    assert "300 x 600" in problems[0].message
