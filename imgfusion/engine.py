@@ -26,8 +26,8 @@ from tqdm import tqdm
 from .devices import device_name, unavailable_devices
 from .errors import ImgfusionError, RecipeError, StepFailed, UsageError, did_you_mean
 from .operators import Input, InputPath, OutputPath
-from .paths import (RUN_RECORD, WriteSession, atomic_write, file_stamp, is_sample,
-                    next_record, write_session)
+from .paths import (RUN_RECORD, WriteSession, atomic_write, is_sample, next_record, stamps,
+                    write_session)
 from .per_frame import as_kind, call_operator
 from .plan import variant_path
 from .recipe.model import Recipe, Ref, Step
@@ -157,7 +157,7 @@ def _run(recipe: Recipe, progress: bool | None, write_report: bool,
     finally:
         outer.close()
         report["written"] = list(written)
-        report["stamps"] = {p: file_stamp(p) for p in written if file_stamp(p)}
+        report["stamps"] = stamps(written)
         if write_report:
             result.report_path = write_run_json(recipe.out_dir, report)
     return result

@@ -297,6 +297,17 @@ def file_stamp(path: str | os.PathLike) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns]
 
 
+def stamps(paths) -> dict[str, list[int]]:
+    """``{path: file_stamp}`` of the ``paths`` that exist, each stat'ed once."""
+    found = {str(p): file_stamp(p) for p in paths}
+    return {p: stamp for p, stamp in found.items() if stamp is not None}
+
+
+def unchanged(recorded: dict) -> frozenset[Path]:
+    """The paths of ``recorded`` (path -> stamp) whose file still has that stamp."""
+    return frozenset(Path(p) for p, stamp in recorded.items() if file_stamp(p) == stamp)
+
+
 def unchanged_partial_writes(folder: str | os.PathLike,
                              recipe_path: str | os.PathLike | None) -> frozenset[Path]:
     """The files the folder's last run wrote when it stopped early (``--until``) and that
@@ -307,8 +318,8 @@ def unchanged_partial_writes(folder: str | os.PathLike,
     if recipe_path is None or not is_run_record(record):
         return frozenset()
     data = json.loads(record.read_text(encoding="utf-8"))
-    stamps = data.get("stamps")
-    if (not data.get("until") or data.get("status") != "ok" or not isinstance(stamps, dict)
+    recorded = data.get("stamps")
+    if (not data.get("until") or data.get("status") != "ok" or not isinstance(recorded, dict)
             or data.get("recipe_path") != str(recipe_path)):
         return frozenset()
-    return frozenset(Path(p) for p, stamp in stamps.items() if file_stamp(p) == stamp)
+    return unchanged(recorded)

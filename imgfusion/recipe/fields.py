@@ -49,6 +49,11 @@ def convert(sid: str, p: Param, value: Any, where: Where) -> tuple[Any, list[Pro
     return out, []
 
 
+def missing_file(path) -> str:
+    """The problem's text for an input file that is not there."""
+    return f"input file {str(path)!r} does not exist"
+
+
 def input_path(sid: str, p: Param, value: InputPath, base_dir: Path) -> tuple[Any, list]:
     """An existing file, resolved against the recipe's folder (``sample:NAME`` as is)."""
     if is_sample(value):
@@ -60,7 +65,7 @@ def input_path(sid: str, p: Param, value: InputPath, base_dir: Path) -> tuple[An
         return BAD, [Problem(sid, p.name, f"cannot use {value[:80]!r} as a file name: "
                                           f"{getattr(exc, 'strerror', None) or exc}")]
     if not exists:
-        return BAD, [Problem(sid, p.name, f"input file {str(path)!r} does not exist")]
+        return BAD, [Problem(sid, p.name, missing_file(path))]
     return InputPath(path), []
 
 

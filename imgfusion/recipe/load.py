@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -19,7 +18,7 @@ from ..plan import MAX_VARIANTS, plan_run
 from ..plugins import Registry, load_registry, recipe_plugin_files
 from ..renames import renames
 from ..yaml_safe import apply_overrides, decode_recipe, read_yaml
-from .fields import Where, resolved_sweep
+from .fields import Where, missing_file, resolved_sweep
 from .graph import graph_problems, label_key_problems
 from .model import FORMAT_VERSION, Recipe, Step
 from .shapes import shape_problems
@@ -58,15 +57,15 @@ def input_files(steps: Iterable[Step], path: Path | None, base_dir: Path) -> fro
 def _written_earlier(problems: list[Problem], steps) -> list[Problem]:
     """A missing input file that a step of the recipe writes: say to take that step's
     output instead (inputs must exist before the run starts)."""
-    made = {str(s.params[p.name]): s for s in steps for p in s.op.params
+    made = {missing_file(s.params[p.name]): s for s in steps for p in s.op.params
             if p.type is OutputPath and s.params.get(p.name) is not None}
     out = []
     for pr in problems:
-        m = re.fullmatch(r"input file '(.*)' does not exist", pr.message)
-        if m and m.group(1) in made:
-            pr = Problem(pr.step, pr.field, f"{pr.message}: step {made[m.group(1)].id} writes "
-                         "it, but input files must exist before the run starts; take "
-                         f"{_made_by(made[m.group(1)])} instead", pr.suggestion)
+        maker = made.get(pr.message)
+        if maker is not None:
+            pr = Problem(pr.step, pr.field, f"{pr.message}: step {maker.id} writes it, but "
+                         "input files must exist before the run starts; take "
+                         f"{_made_by(maker)} instead", pr.suggestion)
         out.append(pr)
     return out
 

@@ -15,7 +15,7 @@ import os
 import threading
 from pathlib import Path
 
-from ..paths import atomic_write, file_stamp
+from ..paths import atomic_write, file_stamp, stamps, unchanged
 
 LEDGER = ".imgfusion-workbench.json"
 _LOCK = threading.Lock()   # the server's request threads and its run thread
@@ -36,15 +36,15 @@ def _read(folder: Path) -> dict[str, list[int]]:
 
 def replaceable(folder: Path) -> frozenset[Path]:
     """The files the workbench wrote that are still as it left them."""
-    return frozenset(Path(p) for p, stamp in _read(folder).items() if file_stamp(p) == stamp)
+    return unchanged(_read(folder))
 
 
 def record(folder: Path, paths) -> None:
     """Remember ``paths`` (just written by the workbench) as its own, and forget the
     files that are gone or changed."""
     with _LOCK:
-        kept = {str(p): file_stamp(p) for p in replaceable(folder)}
-        kept.update({str(Path(p)): file_stamp(p) for p in paths if file_stamp(p)})
+        kept = {p: s for p, s in _read(folder).items() if file_stamp(p) == s}
+        kept.update(stamps(Path(p) for p in paths))
         text = json.dumps(kept, indent=1).encode("utf-8")
         atomic_write(folder / LEDGER, lambda f: f.write(text), overwrite=True)
 
