@@ -184,30 +184,47 @@ def mask_largest(mask: Mask, *, count: Annotated[int, Range(1, 1_000_000)] = 1) 
     return _like(kept, np.asarray(mask).dtype == bool)
 
 
-def inner_ramp(inside: np.ndarray, width: float) -> np.ndarray:
-    """Alpha rising linearly from 0 at the outline of ``inside`` to 1 at ``width`` px in."""
+def inside_depth(inside: np.ndarray, at_border: bool = False) -> np.ndarray:
+    """Euclidean distance of each pixel of ``inside`` to the nearest pixel outside it
+    (0 outside).  The image border is an outline only with ``at_border``; else the mask
+    goes on beyond it, as Photoshop's feather leaves canvas bounds alone by default, and
+    a mask with no outside pixel is everywhere infinitely deep."""
     from scipy.ndimage import distance_transform_edt
 
-    depth = distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1]
-    return np.clip(depth / width, 0, 1).astype(np.float32)
+    if at_border:
+        return distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1]
+    if inside.all():
+        return np.full(inside.shape, np.inf)
+    return distance_transform_edt(inside)
+
+
+def inner_ramp(inside: np.ndarray, width: float, at_border: bool = False) -> np.ndarray:
+    """Alpha rising linearly from 0 at the outline of ``inside`` to 1 at ``width`` px in
+    (the image border an outline only with ``at_border``: :func:`inside_depth`)."""
+    return np.clip(inside_depth(inside, at_border) / width, 0, 1).astype(np.float32)
 
 
 @operator(size_of="mask")
-def mask_feather(mask: Mask, *, pixels: Annotated[float, Range(0, FEATHER_MAX)] = 4.0) -> Mask:
+def mask_feather(mask: Mask, *, pixels: Annotated[float, Range(0, FEATHER_MAX)] = 4.0,
+                 at_border: bool = False) -> Mask:
     """Soften a mask's edge: alpha rises from 0 at the outline to 1 at ``pixels`` inside.
 
     The outline is that of the solid part (alpha >= 0.5), as ``shape_mask``'s
-    feather; the result is never above the mask's own alpha.
+    feather; the result is never above the mask's own alpha.  Where the mask meets the
+    image border it goes on beyond it and stays hard there, as ``mask_shrink`` leaves
+    it (a sky mask keeps its top row); ``at_border`` softens it there too (a cutout
+    whose object was cut by its box).
 
     Parameters
     ----------
     mask : the mask feathered
     pixels : width of the soft edge in pixels (0: the mask as float alpha)
+    at_border : the image border is an outline too (its edge softened there)
     """
     alpha = _alpha(mask)
     if pixels == 0:
         return alpha
-    return np.minimum(alpha, inner_ramp(alpha >= 0.5, pixels))
+    return np.minimum(alpha, inner_ramp(alpha >= 0.5, pixels, at_border))
 
 
 @operator(size_of="mask")

@@ -10,6 +10,9 @@ from ..limits import FEATHER_MAX, SIDE_MAX
 from ..values import Shape
 from ..memory import check_fits
 from ..operators import Mask, Range, Value, operator
+from .mask_ops import inner_ramp
+
+MARGIN_MAX = 256   # px drawn beyond the image for a feather's outline
 
 Fractions = Annotated[tuple[float, float], Range(-100, 100)]
 
@@ -35,7 +38,8 @@ def shape_mask(like: Value | None = None, *,
 
     The feathered edge lies inside the shape: the alpha rises linearly from 0 at
     the outline to 1 at ``feather`` px inside (Euclidean distance to the nearest
-    outside pixel).  The mask is bool when ``feather`` is 0, else float32 alpha.
+    outside pixel).  A shape that reaches past the image keeps its own outline there:
+    the image border is no edge of it.  The mask is bool when ``feather`` is 0, else float32 alpha.
 
     Parameters
     ----------
@@ -53,23 +57,34 @@ def shape_mask(like: Value | None = None, *,
     # int32 (row, col) feature transform, its float64 output and the float32 alpha
     check_fits(rows * cols * (30 if feather else 10) + 8 * (rows + cols),
                "size" if size is not None else "like", f"a {rows} x {cols} mask")
-    # pixel centres sit at index + 0.5 in continuous coordinates
-    y = (np.arange(rows, dtype=np.float64) + 0.5 - cy * rows) / (ey * rows / 2)
-    x = (np.arange(cols, dtype=np.float64) + 0.5 - cx * cols) / (ex * cols / 2)
-    if shape == "ellipse":
-        inside = y[:, None] ** 2 + x[None, :] ** 2 <= 1
-    else:
-        # half-open [start, end): an extent of k pixels covers exactly k pixels
-        inside = ((y >= -1) & (y < 1))[:, None] & ((x >= -1) & (x < 1))[None, :]
-    if not inside.any():
+    m = _margin(feather)
+    inside = _shape_inside(shape, (rows, cols), (cy, cx), (ey, ex), m)
+    if not inside[m:m + rows, m:m + cols].any():
         raise ParameterError("extent", f"the {shape} covers no pixel of the {rows} x {cols} "
                                        "mask; make it larger or move its center inside")
     if feather == 0:
         return inside
-    from scipy.ndimage import distance_transform_edt
+    return inner_ramp(inside, feather)[m:m + rows, m:m + cols]
 
-    depth = distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1]
-    return np.clip(depth / feather, 0, 1).astype(np.float32)
+
+def _margin(feather: float) -> int:
+    """Pixels drawn beyond each side so that the feather sees the shape's own outline
+    there, not the image border (up to :data:`MARGIN_MAX`: beyond, the shape is taken to
+    go on)."""
+    return min(int(np.ceil(feather)), MARGIN_MAX)
+
+
+def _shape_inside(shape: str, hw: tuple[int, int], center: tuple[float, float],
+                  extent: tuple[float, float], margin: int) -> np.ndarray:
+    """The shape's pixels on the mask grid grown by ``margin`` px on every side."""
+    (rows, cols), (cy, cx), (ey, ex) = hw, center, extent
+    # pixel centres sit at index + 0.5 in continuous coordinates
+    y = (np.arange(-margin, rows + margin, dtype=np.float64) + 0.5 - cy * rows) / (ey * rows / 2)
+    x = (np.arange(-margin, cols + margin, dtype=np.float64) + 0.5 - cx * cols) / (ex * cols / 2)
+    if shape == "ellipse":
+        return y[:, None] ** 2 + x[None, :] ** 2 <= 1
+    # half-open [start, end): an extent of k pixels covers exactly k pixels
+    return ((y >= -1) & (y < 1))[:, None] & ((x >= -1) & (x < 1))[None, :]
 
 
 def probe_output(params, inputs) -> Shape | None:

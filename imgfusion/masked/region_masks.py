@@ -41,12 +41,12 @@ def check_disjoint(masks: list[np.ndarray], field: str = "mask") -> None:
 
 def feathered(alpha: np.ndarray, feather: float, field: str = "feather") -> np.ndarray:
     """``alpha`` times a ramp from 0 at the mask's outline to 1 at ``feather`` px inside
-    (Euclidean distance to the nearest unselected pixel); 0 leaves it unchanged.
+    (Euclidean distance to the nearest unselected pixel; the image border is no
+    outline: a region that reaches it is styled to the edge); 0 leaves it unchanged.
     Pixels where ``alpha`` is 0 stay 0."""
     check_feather(feather, field)
     if feather == 0:
         return alpha
-    from scipy.ndimage import distance_transform_edt
+    from ..layout.mask_ops import inner_ramp
 
-    depth = distance_transform_edt(np.pad(alpha > 0, 1))[1:-1, 1:-1]
-    return (alpha * np.clip(depth / feather, 0, 1)).astype(np.float32)
+    return (alpha * inner_ramp(alpha > 0, feather)).astype(np.float32)

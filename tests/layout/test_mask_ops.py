@@ -93,6 +93,18 @@ def test_largest_keeps_the_biggest_parts():
     assert mask_largest(diagonal).sum() == 4
 
 
+def test_feather_leaves_the_image_border_hard_unless_asked():
+    sky = np.zeros((10, 12), bool)
+    sky[:4] = True   # touches the top, left and right borders
+    soft = mask_feather(sky, pixels=4.0)
+    assert (soft[0] == 1).all() and (soft[:, 0] == soft[:, 6]).all()
+    np.testing.assert_allclose(soft[:4, 6], [1.0, 0.75, 0.5, 0.25])
+    cut = mask_feather(sky, pixels=4.0, at_border=True)
+    np.testing.assert_allclose(cut[:4, 6], [0.25, 0.5, 0.5, 0.25])
+    assert cut[1, 0] == 0.25
+    assert (mask_feather(np.ones((5, 5), bool), pixels=3.0) == 1).all()
+
+
 def test_feather_ramps_inside_and_threshold_hardens():
     m = np.zeros((1, 11), bool)
     m[0, 1:10] = True

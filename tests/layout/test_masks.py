@@ -35,6 +35,17 @@ def test_feather_ramps_inside_the_shape():
     assert np.all(np.diff(row) >= 0)             # rises towards the centre
 
 
+def test_feather_sees_the_shapes_outline_beyond_the_image_not_its_border():
+    # a band of columns 10-29 reaching 80 px above and 40 px below: no edge at rows 0, 39
+    band = shape_mask(size=(40, 40), shape="rectangle", center=(0.0, 0.5),
+                      extent=(4.0, 0.5), feather=6)
+    assert (band == band[20]).all() and band[0, 10] == pytest.approx(1 / 6)
+    # rows -1 to 18: row 0 is 2 px from the outline beyond the border, row 18 1 px
+    near = shape_mask(size=(20, 20), shape="rectangle", center=(0.45, 0.5),
+                      extent=(1.0, 2.0), feather=4)
+    assert near[0, 10] == pytest.approx(2 / 4) and near[18, 10] == pytest.approx(1 / 4)
+
+
 @pytest.mark.parametrize("kwargs, field", [
     ({}, "size"),
     ({"size": (0, 4)}, "size"),

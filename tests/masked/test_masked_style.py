@@ -138,6 +138,11 @@ def test_feathered_complementary_masks_are_not_an_overlap():
         check_disjoint([box_mask(SHAPE, 0, 0, 2, 20), box_mask(SHAPE, 0, 16, 4, 40)])
 
 
+def test_a_feathered_region_is_styled_to_the_image_border():
+    f = feathered(box_mask(SHAPE, 0, 0, SHAPE[0], 20).astype(np.float32), 4.0)
+    assert (f[:, :17] == 1).all() and f[10, 19] == pytest.approx(0.25)
+
+
 def test_feather_ramps_inside_the_outline_only():
     mask = box_mask(SHAPE, 8, 10, 24, 30)
     f = feathered(mask, 4.0)
