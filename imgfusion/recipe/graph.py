@@ -4,7 +4,28 @@ from __future__ import annotations
 from graphlib import CycleError, TopologicalSorter
 
 from ..errors import Problem, did_you_mean
+from ..operators import OutputPath
 from .model import Ref, Step
+
+
+class UnusedStepWarning(UserWarning):
+    """A step whose outputs no other step reads and that writes no file."""
+
+
+def unused_step_warnings(steps: list[Step]) -> list[str]:
+    """One line for each step that does nothing for the run: no step reads its outputs
+    and it writes no file (its result is lost; a video step's frames are not even
+    computed, so its errors never show)."""
+    read = {r.step for s in steps for r in s.refs()}
+    lines = []
+    for s in steps:
+        writes = any(p.type is OutputPath and s.params.get(p.name) is not None
+                     for p in s.op.params)
+        if s.id not in read and s.op.outputs and not writes:
+            lines.append(f"step {s.id} ({s.op.name}): no step uses its result and it writes "
+                         "no file, so the run keeps nothing of it (a video is not even "
+                         "computed); save it, or remove the step")
+    return lines
 
 
 def cycle_problems(steps: list[Step]) -> list[Problem]:

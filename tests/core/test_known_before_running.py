@@ -234,3 +234,18 @@ def test_a_masked_style_mask_of_another_size_is_refused_at_validation(write_reci
     problems = refused(write_recipe, text.replace("SIDE", "300"))
     assert [(p.step, p.field) for p in problems] == [("ms", "mask")]
     assert "300 x 600" in problems[0].message
+
+
+def test_a_step_nobody_uses_is_named_before_the_run(write_recipe, capsys, tmp_path):
+    # a lazily computed video step whose frames nothing reads never runs: say so
+    text = coffee_and("{id: clip, op: synthetic_video, background: $c, frames: 2}",
+                      "{id: dim, op: to_gray, image: $c}",
+                      "{id: kept, op: save, image: $c, path: c.png}")
+    with pytest.warns(UserWarning) as caught:
+        load_recipe(write_recipe(text))
+    lines = [str(w.message) for w in caught]
+    assert len(lines) == 2 and lines[0].startswith("step clip (synthetic_video): no step uses")
+    assert lines[1].startswith("step dim (")
+    assert main(["validate", str(write_recipe(text))]) == 0
+    err = capsys.readouterr().err
+    assert err.count("imgfusion: warning: step ") == 2 and "save it, or remove" in err
