@@ -13,6 +13,7 @@ accuracy, the distance between the class means.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -36,6 +37,8 @@ from .vae_latent import Probe, fit_probe
 from .vae_measures import psnr
 from .vae_model import VaeStyleModel, decode, encode
 from .vae_net import ConvVAE, Refiner, build_arch, refiner_losses, vae_losses
+
+LOG = logging.getLogger(__name__)
 
 
 class TrainVaeResult(NamedTuple):
@@ -231,10 +234,20 @@ def _phases(net, data, arch, o: dict, seed: int, progress, workdir) -> tuple[Ref
     rspec = RefinerSpec(refiner, net, data, o["learning_rate"], o["batch_size"], seed,
                         {**sig, "refiner_steps": o["refiner_steps"]})
     second = train(rspec, steps=o["refiner_steps"], checkpoint=_sibling(ckpt, "refiner"),
-                   plot=_sibling(plot, "refiner"), desc="refiner", **loop)
+                   plot=_sibling(plot, "refiner"), desc="refiner", **_refiner_loop(loop, first))
     rows["refiner"] = {"steps": second.steps, "seconds": round(second.seconds, 2),
                        "psnr_heldout_frames_by_step": _psnr_rows(second.validation)}
     return refiner.eval(), rows
+
+
+def _refiner_loop(loop: dict, vae) -> dict:
+    """The refiner's loop settings: a resume whose VAE trained further (more ``steps``)
+    starts the refiner again, since its checkpoint learnt the old VAE's decoder (this
+    run's own file, so it is replaced)."""
+    if vae.resumed_from is None or vae.steps == vae.resumed_from:
+        return loop
+    LOG.info("train_style_vae: the VAE trained further, so the refiner starts again")
+    return {**loop, "resume": False, "overwrite": True}
 
 
 @operator(check=check_train_vae,

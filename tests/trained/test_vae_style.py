@@ -183,3 +183,19 @@ def test_resumed_training_gives_the_uninterrupted_model_bit_for_bit(tmp_path):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert resumed.report["psnr_heldout_frames_first_epoch"] == \
         whole.report["psnr_heldout_frames_first_epoch"]
+
+
+def test_a_resume_with_more_vae_steps_trains_the_refiner_again(tmp_path):
+    # the refiner learns the VAE's decoder: one trained against the shorter VAE is stale
+    from imgfusion.trained.vae_model import tensors
+
+    kw = dict(refiner_steps=3, vgg_weights=None, checkpoint="c.ckpt", **TINY)
+    whole = train_style_vae(PAINTINGS, from_frames(FRAMES), path="a.safetensors", steps=8,
+                            workdir=tmp_path / "a", **kw)
+    train_style_vae(PAINTINGS, from_frames(FRAMES), path="b.safetensors", steps=4,
+                    workdir=tmp_path / "b", **kw)
+    longer = train_style_vae(PAINTINGS, from_frames(FRAMES), path="b.safetensors", steps=8,
+                             workdir=tmp_path / "b", overwrite=True, resume=True, **kw)
+    a, b = tensors(whole.model), tensors(longer.model)
+    assert any(k.startswith("refiner") for k in a)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
