@@ -11,10 +11,11 @@ broadcast over a video's frames.
 Each item gets its own output folder named from its first varying input: the
 path relative to the bind's base (the glob's folder before any wildcard, or the
 list file's folder), as a slug (``photos/**/*.jpg`` matching
-``photos/a/b/cat.jpg`` -> ``a__b__cat``).  Names are stable (adding or removing
-other files does not rename an item) and collision-free: inputs whose slugs
-clash (``cat.jpg`` and ``cat.png``) each get a short hash of their relative
-path (``cat-3f2a91c0``).
+``photos/a/b/cat.jpg`` -> ``a__b__cat``).  Names are collision-free: inputs whose
+slugs clash (``cat.jpg`` and ``cat.png``) each get a short hash of their relative
+path (``cat-3f2a91c0``), except one whose folder an earlier batch in the same --out
+already holds (a ``cat.png`` added beside a finished ``cat.jpg`` leaves ``cat`` to it).
+So names are stable: adding or removing other files does not rename a finished item.
 """
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ import fnmatch
 import glob
 import hashlib
 import itertools
+import json
 import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from ..errors import UsageError
 from .frames import frame_paths, is_frames_source
@@ -35,6 +38,7 @@ MANIFEST = "manifest.jsonl"   # what a batch writes at the top of --out
 SUMMARY = "batch.json"
 
 RESERVED = {"manifest", "batch"}   # the stems of the batch's own files in --out
+MARKER = ".imgfusion-batch.json"   # in each finished item's folder (batch.work)
 
 
 @dataclass(frozen=True)
@@ -123,14 +127,29 @@ def primary(binds: list[Bind]) -> int:
     return next(i for i, b in enumerate(binds) if len(b.paths) == n)
 
 
-def folder_names(paths: list[Path], base: Path) -> list[str]:
-    """Stable, collision-free folder names for the items' (primary) inputs."""
+def folder_names(paths: list[Path], base: Path,
+                 owner: Callable[[str], str | None] = lambda name: None) -> list[str]:
+    """Stable, collision-free folder names for the items' (primary) inputs.  ``owner``
+    gives the input an existing folder of that name holds (an earlier batch's): when a
+    new input's slug clashes with it, the earlier input keeps its folder."""
     rels = [p.relative_to(base) if base in p.parents else Path(*p.parts[1:]) for p in paths]
     slugs = [_slug(r) for r in rels]
     clashes = Counter(s.lower() for s in slugs)
-    return [s if clashes[s.lower()] == 1 and s.lower() not in RESERVED
-            else f"{s}-{hashlib.sha1(r.as_posix().encode()).hexdigest()[:8]}"
-            for s, r in zip(slugs, rels)]
+
+    def plain(slug: str, path: Path) -> bool:
+        return slug.lower() not in RESERVED and (clashes[slug.lower()] == 1
+                                                 or owner(slug) == str(path))
+    return [s if plain(s, p) else f"{s}-{hashlib.sha1(r.as_posix().encode()).hexdigest()[:8]}"
+            for s, r, p in zip(slugs, rels, paths)]
+
+
+def read_marker(folder: Path) -> dict[str, Any]:
+    """The marker of an item folder (batch.work writes it); {} when missing or unreadable."""
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return marker if isinstance(marker, dict) else {}
 
 
 def _slug(rel: Path) -> str:

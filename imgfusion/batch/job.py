@@ -29,7 +29,8 @@ from ..records import resolve_target
 from ..renames import renames
 from ..recipe import Recipe, load_recipe
 from ..yaml_safe import read_yaml, unswept
-from .inputs import Bind, check_out_folder, expand, folder_names, parse_bind, primary, zip_binds
+from .inputs import (Bind, check_out_folder, expand, folder_names, parse_bind, primary,
+                     read_marker, zip_binds)
 
 PARTIAL = ".partial"   # per-item work folders inside --out, renamed into place when complete
 
@@ -106,9 +107,18 @@ def prepare(recipe_path: str | os.PathLike, bind_texts: Sequence[str], out: str 
     lead = primary(binds)
     job = BatchJob(raw, tuple((b.step, b.param) for b in binds), str(out_dir), sha, retries,
                    tuple(raw.get("plugins", ())), lead)
-    names = folder_names([row[lead] for row in rows], binds[lead].base)
+    names = folder_names([row[lead] for row in rows], binds[lead].base,
+                         _folder_owner(Path(out_dir), lead))
     items = [Item(i, tuple(map(str, row)), name) for i, (row, name) in enumerate(zip(rows, names))]
     return job, items, recipe
+
+
+def _folder_owner(out_dir: Path, lead: int):
+    """The primary input an existing item folder of ``out_dir`` was made from, by name."""
+    def owner(name: str) -> str | None:
+        inputs = read_marker(out_dir / name).get("inputs")
+        return inputs[lead] if isinstance(inputs, list) and len(inputs) > lead else None
+    return owner
 
 
 def deferring(registry: Registry, bound: set[str]) -> Registry:

@@ -25,10 +25,10 @@ from typing import Any
 
 from ..errors import ParameterError, RecipeError, StepFailed
 from ..plugins import Registry, load_registry
+from .inputs import MARKER, read_marker
 from .job import PARTIAL, BatchJob, Item
 from .manifest import append_record, run_is_current
 
-MARKER = ".imgfusion-batch.json"
 _REGISTRIES: dict[tuple[str, ...], Registry] = {}
 
 
@@ -126,7 +126,7 @@ def _attempt(job: BatchJob, item: Item, final: Path, t0: float) -> list[str]:
 def _publish(tmp: Path, final: Path, job: BatchJob, item: Item) -> None:
     """Rename the finished folder into place, replacing a stale copy of this batch's."""
     if final.exists():
-        if _marker(final).get("sha") != job.sha:
+        if read_marker(final).get("sha") != job.sha:
             raise FileExistsError(f"{final} exists and was not written by this batch; "
                                   "imgfusion does not replace it")
         trash = final.parent / PARTIAL / f"{final.name}.old.{uuid.uuid4().hex[:8]}"
@@ -142,7 +142,7 @@ def _publish(tmp: Path, final: Path, job: BatchJob, item: Item) -> None:
 def complete_marker(folder: Path, job: BatchJob, item: Item) -> dict[str, Any] | None:
     """The folder's marker if this batch wrote it for this item, from inputs as they are
     now, and every output is there."""
-    marker = _marker(folder)
+    marker = read_marker(folder)
     if marker.get("sha") != job.sha or marker.get("inputs") != list(item.inputs):
         return None
     if marker.get("stamps") != stamps(item.inputs):
@@ -162,14 +162,6 @@ def stamps(paths) -> list[list[int] | None]:
         except OSError:
             out.append(None)
     return out
-
-
-def _marker(folder: Path) -> dict[str, Any]:
-    try:
-        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return marker if isinstance(marker, dict) else {}
 
 
 def record(job: BatchJob, item: Item, status: str, seconds: float, outputs: list[str],

@@ -1,6 +1,7 @@
 """The job sent to workers: small (paths, not pixels) and independent of the driver's folder."""
 import pickle
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,3 +110,27 @@ def test_the_first_items_size_does_not_stand_for_every_item(tmp_path):
     result = run_batch(job, items, LocalExecutor(ExecutorOptions(workers=1)), progress=False)
     assert result.exit_code == 1 and len(result.done) == 1 and len(result.failed) == 1
     assert "a_small" in result.failed[0]["input"] and "12 x 12" in result.failed[0]["error"]
+
+
+def test_a_new_input_with_a_finished_items_stem_leaves_it_its_folder(tmp_path):
+    """cat.png added beside a finished cat.jpg: cat.jpg keeps folder ``cat`` (and is not
+    run again); the newcomer gets the hashed name."""
+    (tmp_path / "in").mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "in" / "cat.jpg")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("imgfusion: 1\nsteps:\n  - {id: photo, op: load, path: in/cat.jpg}\n"
+                      "  - {op: save, path: out.png}\n")
+    bind, out = [f"photo.path={tmp_path / 'in'}/*.*"], tmp_path / "out"
+
+    def run():
+        job, items, _ = prepare(recipe, bind, out)
+        return items, run_batch(job, items, LocalExecutor(ExecutorOptions(workers=1)),
+                                progress=False)
+    items, first = run()
+    assert [i.folder for i in items] == ["cat"] and len(first.done) == 1
+    Image.fromarray(np.ones((8, 8, 3), np.uint8)).save(tmp_path / "in" / "cat.png")
+    items, second = run()
+    names = {Path(i.inputs[0]).name: i.folder for i in items}
+    assert names["cat.jpg"] == "cat" and names["cat.png"].startswith("cat-")
+    assert len(second.skipped) == 1 and len(second.done) == 1
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["cat", names["cat.png"]]
