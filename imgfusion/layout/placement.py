@@ -68,9 +68,14 @@ class Placed(NamedTuple):
     offset: tuple[int, int]
 
 
-def anchor_point(alpha: np.ndarray, anchor: str) -> tuple[float, float]:
-    """(row, col) of the named ``anchor`` of the mask ``alpha`` (pixel indices)."""
+def anchor_point(alpha: np.ndarray, anchor: str, edges: bool = False) -> tuple[float, float]:
+    """(row, col) of the named ``anchor`` of the mask ``alpha`` (pixel indices).  A corner
+    is its pixel's centre, or with ``edges`` (fraction units, continuous positions) the
+    box's corner itself, half a pixel further out: ``at: [1, 1]`` with ``bottom_right``
+    then puts the box flush with the target's corner, as ``[0, 0]`` with ``top_left``."""
     top, left, bottom, right = bounding_box(alpha)
+    if edges and anchor not in ("mask_center", "bbox_center"):
+        top, left, bottom, right = top - 0.5, left - 0.5, bottom + 0.5, right + 0.5
     if anchor == "mask_center":
         weights = np.clip(alpha, 0, 1).astype(np.float64)
         rows, cols = np.indices(alpha.shape)
@@ -143,7 +148,7 @@ def resolve_placement(placement: Placement, source: np.ndarray, mask: np.ndarray
     source, alpha = rescaled(source, alpha, fit_factor(placement, alpha, target_hw))
     if placement.at is None:
         return Placed(source, alpha, (int(offset[0]), int(offset[1])))
-    point = anchor_point(alpha, placement.anchor)
+    point = anchor_point(alpha, placement.anchor, placement.units == "fraction")
     goal = target_point(placement, target_hw)
     return Placed(source, alpha, tuple(round_half_up(g - p) + int(n)
                                        for g, p, n in zip(goal, point, offset)))
@@ -153,7 +158,7 @@ def at_range(placement: Placement, alpha: np.ndarray, offsets, nudge, target_hw)
     """The ``at`` values (in ``placement``'s units, its anchor on the rescaled ``alpha``)
     that put the source's top-left corner at the integer offsets from ``offsets[0]`` to
     ``offsets[1]``, as text; ``nudge`` is the operator's own ``offset``."""
-    point = anchor_point(alpha, placement.anchor)
+    point = anchor_point(alpha, placement.anchor, placement.units == "fraction")
     ends = [[o + p - n for o, p, n in zip(off, point, nudge)] for off in offsets]
     if placement.units == "fraction":
         ends = [[(v + 0.5) / n for v, n in zip(end, target_hw)] for end in ends]

@@ -64,6 +64,21 @@ def test_corner_anchor_is_exact():
     assert placed.offset == (19 - 6, 19 - 10)
 
 
+@pytest.mark.parametrize("anchor, at", [("top_left", (0, 0)), ("top_right", (0, 1)),
+                                        ("bottom_left", (1, 0)), ("bottom_right", (1, 1))])
+def test_a_corner_at_the_targets_corner_in_fractions_is_flush(anchor, at):
+    # the box's own corner lands on the target's: every pixel inside, none past the edge
+    mask = blob((12, 12), 3, 5, 4, 6)          # rows 3-6, cols 5-10
+    placed = resolve_placement(Placement(at=at, units="fraction", anchor=anchor),
+                               np.zeros((12, 12, 3), np.float32), mask, (50, 80))
+    top, left = 3 + placed.offset[0], 5 + placed.offset[1]
+    assert (top, left) == (0 if at[0] == 0 else 50 - 4, 0 if at[1] == 0 else 80 - 6)
+    # and halfway, the box's edge lies on the centre line (row 25 of 50: 21-24 or 25-28)
+    half = resolve_placement(Placement(at=(0.5, 0.5), units="fraction", anchor=anchor),
+                             np.zeros((12, 12, 3), np.float32), mask, (50, 80))
+    assert 3 + half.offset[0] == (25 if at[0] == 0 else 21)
+
+
 def test_without_at_the_offset_is_the_old_rule():
     source = np.zeros((8, 8, 3), np.float32)
     placed = resolve_placement(Placement(), source, None, (4, 4), offset=(-3, 7))
