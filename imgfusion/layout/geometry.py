@@ -13,6 +13,7 @@ from ..values import Shape
 from ..memory import check_fits
 from ..operators import Image, Mask, Range, Value, operator
 from .placement import Placement, resolve_placement
+from .resample import resample
 
 Size = Annotated[tuple[int, int], Range(1, SIDE_MAX)]
 
@@ -51,7 +52,8 @@ def resize(image: Value, *, size: Size | None = None,
     Exactly one of ``size``, ``scale`` and ``longest`` is given.  The result is
     float32 (bool for a bool mask: resized as alpha, then thresholded at 0.5),
     bilinear, with a Gaussian pre-filter when shrinking
-    (``skimage.transform.resize(anti_aliasing=True)``).
+    (``skimage.transform.resize(anti_aliasing=True)``); an RGBA image's colour is
+    weighted by its alpha, so transparent pixels do not darken the edges.
 
     Parameters
     ----------
@@ -69,12 +71,8 @@ def resize(image: Value, *, size: Size | None = None,
     check_fits(4 * image.size * 2 + 12 * rows * cols * channels,
                next(n for n, v in (("size", size), ("scale", scale), ("longest", longest))
                     if v is not None), f"resizing to {rows} x {cols}")
-    from skimage.transform import resize as sk_resize
-
-    src = image.astype(np.float32)
     shrinking = rows < image.shape[0] or cols < image.shape[1]
-    out = sk_resize(src, (rows, cols) + image.shape[2:], order=1, mode="edge",
-                    anti_aliasing=shrinking, preserve_range=True)
+    out = resample(image.astype(np.float32), (rows, cols), shrinking)
     if image.dtype == bool:
         return out >= 0.5
     return np.clip(out, 0, 1).astype(np.float32)

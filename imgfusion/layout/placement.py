@@ -108,18 +108,17 @@ def fit_factor(placement: Placement, alpha: np.ndarray, target_hw) -> float:
 
 def rescaled(source: np.ndarray, alpha: np.ndarray, factor: float):
     """``source`` and ``alpha`` resized by ``factor`` (untouched when it is 1): bilinear,
-    anti-aliased when shrinking, as the ``resize`` operator (which this module cannot
-    import: ``place`` beside it imports this one)."""
+    anti-aliased when shrinking, as the ``resize`` operator (an RGBA source's colour
+    weighted by its alpha: :mod:`imgfusion.layout.resample`)."""
     if factor == 1.0:
         return source, alpha
-    from skimage.transform import resize
+    from .resample import resample
 
     size = tuple(max(1, round(n * factor)) for n in source.shape[:2])
     check_fits(4 * (source.size + alpha.size) * 4 + 16 * size[0] * size[1] * 5, "scale",
                f"rescaling the source to {size[0]} x {size[1]}")
     shrinking = factor < 1
-    out = [np.clip(resize(a.astype(np.float32), size + a.shape[2:], order=1, mode="edge",
-                          anti_aliasing=shrinking, preserve_range=True), 0, 1)
+    out = [np.clip(resample(a.astype(np.float32), size, shrinking), 0, 1)
            for a in (source, alpha)]
     return out[0].astype(np.float32), out[1].astype(np.float32)
 

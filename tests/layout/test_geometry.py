@@ -121,3 +121,18 @@ def test_repeat_lays_exact_copies_for_images_and_masks():
     assert repeat(mask, grid=(1, 2)).shape == (3, 6)
     with pytest.raises(ParameterError, match="grid"):
         repeat(image, grid=(0, 2))
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.5])
+def test_a_cutouts_transparent_colour_does_not_darken_its_edge(scale):
+    # a white square on transparent black: scaled, its edge stays white (no dark halo)
+    rgba = np.zeros((40, 40, 4), np.float32)
+    rgba[10:30, 10:30] = 1
+    out = resize(rgba, scale=scale)
+    assert out[..., :3][out[..., 3] > 0] == pytest.approx(1.0) and out[..., 3].max() == 1
+    pasted = place(rgba, np.ones((60, 60, 3), np.float32), at=(30, 30), scale=scale)
+    assert pasted.min() == pytest.approx(1.0)
+    opaque = np.random.default_rng(0).random((9, 9, 4)).astype(np.float32)
+    opaque[..., 3] = 1   # nothing transparent: resampled as any image
+    np.testing.assert_array_equal(resize(opaque, scale=scale)[..., :3],
+                                  resize(opaque[..., :3], scale=scale))
