@@ -144,13 +144,24 @@ def resolve_placement(placement: Placement, source: np.ndarray, mask: np.ndarray
         mask, hw, "mask", against, nonempty=nonempty)
     if placement.at is None and placement.scale == 1.0 and placement.fit is None:
         return Placed(source, alpha, (int(offset[0]), int(offset[1])))
-    source, alpha = rescaled(source, alpha, fit_factor(placement, alpha, target_hw))
+    factor = fit_factor(placement, shown(source, alpha), target_hw)
+    source, alpha = rescaled(source, alpha, factor)
     if placement.at is None:
         return Placed(source, alpha, (int(offset[0]), int(offset[1])))
-    point = anchor_point(alpha, placement.anchor, placement.units == "fraction")
+    point = anchor_point(shown(source, alpha), placement.anchor, placement.units == "fraction")
     goal = target_point(placement, target_hw)
     return Placed(source, alpha, tuple(round_half_up(g - p) + int(n)
                                        for g, p, n in zip(goal, point, offset)))
+
+
+def shown(source: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """What of ``source`` shows through ``alpha``: for an RGBA source its own alpha too
+    (a cutout file's object, not its whole frame, is what ``fit`` sizes and ``anchor``
+    places), unless nothing of it would show."""
+    if source.ndim != 3 or source.shape[2] != 4:
+        return alpha
+    both = alpha * source[..., 3]
+    return both if (both > 0).any() else alpha
 
 
 def at_range(placement: Placement, alpha: np.ndarray, offsets, nudge, target_hw) -> str:

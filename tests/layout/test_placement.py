@@ -129,3 +129,19 @@ def test_place_and_composite_take_the_placement_flat_or_whole():
     assert np.argwhere(nudged[..., 0] > 0).min(0).tolist() == [10, 15]
     bigger = place(image, onto, mask, at=(10, 20), scale=2.0)
     assert (bigger[..., 0] > 0.5).sum() == pytest.approx(36, abs=8)
+
+
+def test_an_rgba_cutout_is_placed_and_fitted_by_what_shows():
+    # a 40 x 40 file whose object is its opaque top-left 10 x 10: that object is placed
+    from imgfusion.layout.compose import composite
+    from imgfusion.layout.geometry import place
+
+    cutout = np.zeros((40, 40, 4), np.float32)
+    cutout[:10, :10] = 1
+    bg = np.full((100, 100, 3), 0.2, np.float32)
+    for out, side in ((composite(cutout, bg, at=(50, 50)), 10),
+                      (place(cutout, bg, at=(50, 50)), 10),
+                      (composite(cutout, bg, at=(50, 50), fit=(20, 20)), 20)):
+        for idx in np.nonzero(out[..., 0] > 0.5):   # rows, then columns
+            assert abs((idx.min() + idx.max()) / 2 - 50) <= 1   # centred on the point
+            assert abs(idx.max() - idx.min() + 1 - side) <= 1   # the object's own size
