@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -166,8 +167,26 @@ def _destination(path, workdir, overwrite: bool, protect) -> Path:
         raise ParameterError("path", f"refusing to overwrite {dest}: it is an input of this run")
     if dest.exists() and not overwrite:
         raise ParameterError("path", f"{dest} already exists; set overwrite: true to replace it")
+    if dest.is_dir():
+        _check_frames_only(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     return dest
+
+
+def _check_frames_only(folder: Path) -> None:
+    """A frame folder is replaced whole, so only one that holds nothing but frames
+    (``frame_NNNNN.png``, what save_video writes) may be: never a folder of the user's
+    files, the run's inputs or what an earlier step saved there."""
+    others = sorted(p.name for p in folder.iterdir() if not FRAME_NAME.fullmatch(p.name))
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3
+                                         else "")
+        raise ParameterError("path", f"{folder} holds files that are not save_video's frames "
+                                     f"({shown}); a frame folder is replaced whole, so "
+                                     "name a new or empty folder")
+
+
+FRAME_NAME = re.compile(r"frame_\d{5,}\.png")
 
 
 def _publish(tmp: Path, dest: Path, overwrite: bool) -> None:
@@ -178,6 +197,7 @@ def _publish(tmp: Path, dest: Path, overwrite: bool) -> None:
         if not overwrite:
             raise ParameterError("path", f"{dest} appeared meanwhile; not replacing it")
         if dest.is_dir():
+            _check_frames_only(dest)
             shutil.rmtree(dest)
     move_written(tmp, dest)   # the run records the frames' final paths, not temporary ones
 

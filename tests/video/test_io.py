@@ -129,6 +129,19 @@ def test_existing_output_and_inputs_are_not_overwritten(tmp_path):
     save_video(video, path="v.mp4", workdir=tmp_path, overwrite=True)
 
 
+def test_a_frame_folder_replaces_only_a_folder_of_frames(tmp_path):
+    # overwrite replaces the frames of an earlier save_video, never the user's files
+    clip = from_frames(smooth_frames(2))
+    save_video(clip, path="shots", workdir=tmp_path)
+    assert save_video(clip, path="shots", overwrite=True, workdir=tmp_path)
+    write_image(tmp_path / "pics" / "cat.png", smooth_frames(1)[0])
+    (tmp_path / "pics" / "notes.txt").write_text("mine")
+    with pytest.raises(ParameterError, match="path.*not save_video's frames .cat.png, notes"):
+        save_video(clip, path="pics", overwrite=True, workdir=tmp_path)
+    assert sorted(p.name for p in (tmp_path / "pics").iterdir()) == ["cat.png", "notes.txt"]
+    assert not list(tmp_path.glob(".pics*"))   # nothing half-written left
+
+
 def _with_audio(path: Path, frames: int = 10, fps: int = 10):
     import av
 
