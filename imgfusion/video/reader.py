@@ -265,7 +265,7 @@ def load_video(*, path: InputPath, start: Annotated[int, Range(0, FRAMES_MAX)] =
     p = Path(info.path)
     rate = float(fps) if fps is not None else info.fps / int(step)
     audio = p if (info.audio and chosen.start == 0 and chosen.step == 1
-                  and chosen.stop >= info.frames) else None
+                  and chosen.stop >= info.frames and rate == info.fps) else None
 
     def frames() -> Iterator[np.ndarray]:
         if info.kind == "folder":

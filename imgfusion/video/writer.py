@@ -244,7 +244,12 @@ def save_video(video: VideoKind, *, path: OutputPath,
     check_save_video({"path": str(path), "audio": audio})
     if audio and video.audio is None:
         raise ParameterError("audio", "the video has no audio to copy (its source has no "
-                                      "audio stream, or it was loaded with a range or a step)")
+                                      "audio stream, or it was loaded with a range, a step "
+                                      "or another fps)")
+    if audio and fps is not None and float(fps) != float(video.fps):
+        raise ParameterError("fps", f"fps {fps:g} changes the video's length (its rate is "
+                                    f"{video.fps:g}) but not its sound's, so they would drift "
+                                    "apart; drop fps, or audio")
     dest = _destination(path, workdir, overwrite, protect)
     rate = float(fps or video.fps)
     count = [0]

@@ -175,6 +175,11 @@ def test_audio_is_copied_from_the_source(tmp_path):
         assert sum(1 for p in c.demux(c.streams.audio[0]) if p.size) > 5
     with pytest.raises(ParameterError, match="audio"):
         save_video(load_video(path=str(src), start=1), path="x.mp4", workdir=tmp_path, audio=True)
+    # another rate changes the picture's length, not the sound's: refused, never drifting
+    assert load_video(path=str(src), fps=5).audio is None
+    with pytest.raises(ParameterError, match="fps: fps 20 changes the video's length"):
+        save_video(video, path="y.mp4", workdir=tmp_path, audio=True, fps=20)
+    assert not (tmp_path / "y.mp4").exists()
 
 
 def test_frames_in_memory_where_a_video_belongs_point_to_from_frames():
