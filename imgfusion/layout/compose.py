@@ -20,7 +20,7 @@ import numpy as np
 from ..checks import check_image, check_mask, luminance, split_alpha, to_colour
 from ..errors import ParameterError
 from ..operators import Image, Mask, operator
-from .placement import Placement, landed, resolve_placement
+from .placement import Placement, check_lands, landed, resolve_placement
 
 
 def blend_over(fg: np.ndarray, bg: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -72,6 +72,7 @@ def composite(foreground: Image, background: Image, mask: Mask | None = None, *,
     if placement != Placement():
         fg, weight, offset = resolve_placement(placement, foreground, mask, background.shape[:2])
         hw = background.shape[:2]
+        check_lands(placement, fg.shape[:2], offset, hw)
         return blend_over(landed(fg, offset, hw), background, landed(weight, offset, hw))
     if foreground.shape[:2] != background.shape[:2]:
         raise ParameterError("foreground", f"the foreground is {foreground.shape[0]} x "

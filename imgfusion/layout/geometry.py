@@ -12,7 +12,7 @@ from ..limits import COORD_MAX, RESIZE_SCALE, SIDE_MAX
 from ..values import Shape
 from ..memory import check_fits
 from ..operators import Image, Mask, Range, Value, operator
-from .placement import Placement, resolve_placement
+from .placement import Placement, check_lands, resolve_placement
 from .resample import resample
 
 Size = Annotated[tuple[int, int], Range(1, SIDE_MAX)]
@@ -159,11 +159,9 @@ def place(image: Image, onto: Image, mask: Mask | None = None, *,
     image, weight, (r0, c0) = resolve_placement(placement, image, mask, onto.shape[:2], offset)
     h, w = image.shape[:2]
     rows, cols = onto.shape[:2]
+    check_lands(placement, (h, w), (r0, c0), (rows, cols))
     top, left = max(r0, 0), max(c0, 0)
     bottom, right = min(r0 + h, rows), min(c0 + w, cols)
-    if top >= bottom or left >= right:
-        raise ParameterError("offset", f"a {h} x {w} image at ({r0}, {c0}) lies entirely "
-                                       f"outside the {rows} x {cols} image it is placed onto")
     src = (slice(top - r0, bottom - r0), slice(left - c0, right - c0))
     dst = (slice(top, bottom), slice(left, right))
     layer = np.zeros((rows, cols, image.shape[2]), np.float32)

@@ -177,6 +177,20 @@ def at_range(placement: Placement, alpha: np.ndarray, offsets, nudge, target_hw)
     return f"at from ({lo[0]}, {lo[1]}) to ({hi[0]}, {hi[1]}) ({placement.units})"
 
 
+def check_lands(placement: Placement, hw: tuple[int, int], offset: tuple[int, int],
+                target_hw: tuple[int, int]) -> None:
+    """ParameterError, naming ``at`` when it was given (else ``offset``), when an ``hw``
+    layer whose top-left pixel is at ``offset`` lies entirely outside the target."""
+    (h, w), (r, c), (rows, cols) = hw, offset, target_hw
+    if r < rows and c < cols and r + h > 0 and c + w > 0:
+        return
+    where = f"{tuple(placement.at)} ({placement.units})" if placement.at is not None \
+        else f"({r}, {c})"
+    raise ParameterError("offset" if placement.at is None else "at",
+                         f"{where} puts the {h} x {w} image entirely outside the {rows} x {cols} "
+                         "image it is placed onto")
+
+
 def landed(layer: np.ndarray, offset: tuple[int, int], target_hw: tuple[int, int]):
     """``layer`` (H x W or H x W x C) placed at ``offset`` on a zero canvas of ``target_hw``."""
     canvas = np.zeros(tuple(target_hw) + layer.shape[2:], np.float32)

@@ -145,3 +145,16 @@ def test_an_rgba_cutout_is_placed_and_fitted_by_what_shows():
         for idx in np.nonzero(out[..., 0] > 0.5):   # rows, then columns
             assert abs((idx.min() + idx.max()) / 2 - 50) <= 1   # centred on the point
             assert abs(idx.max() - idx.min() + 1 - side) <= 1   # the object's own size
+
+
+def test_wholly_outside_is_refused_naming_what_the_user_gave():
+    from imgfusion.layout.compose import composite
+    from imgfusion.layout.geometry import place
+
+    bg, fg, m = np.zeros((100, 100, 3), np.float32), np.ones((10, 10, 3), np.float32), \
+        np.ones((10, 10), bool)
+    for paste in (composite, place):   # composite returned the background unchanged
+        with pytest.raises(ParameterError, match=r"at: \(500.0, 500.0\) \(px\) puts the 10"):
+            paste(fg, bg, m, at=(500, 500))
+    with pytest.raises(ParameterError, match=r"offset: \(200, 0\) puts"):
+        place(fg, bg, m, offset=(200, 0))
