@@ -116,11 +116,19 @@ def output_path(value: str, out_dir: Path, protect: Iterable[str | os.PathLike] 
     return Path(os.path.normpath(out_dir / text))
 
 
+def files_at(path: Path) -> set[Path]:
+    """The files an output path holds: itself, or a folder's files."""
+    if path.is_file():
+        return {path}
+    return {f for f in path.rglob("*") if f.is_file()} if path.is_dir() else set()
+
+
 def _clash(path: Path, written: dict[Path, str], overwrite: bool,
-           own_flag: bool = True) -> str | None:
+           own_flag: bool = True, folder: bool = False) -> str | None:
+    """Why ``path`` may not be written (``folder``: the step replaces a folder there)."""
     if path in written:
         return f"{path} is also written by step '{written[path]}'"
-    if path.is_file() and not overwrite:
+    if (path.is_file() or (folder and path.is_dir())) and not overwrite:
         how = ("set 'overwrite: true' on this step (or run with --overwrite)" if own_flag
                else "run with --overwrite")
         return f"{path} exists; {how} to replace it"
@@ -145,8 +153,10 @@ def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterabl
                 output_path(path.relative_to(out_dir), out_dir, protect)
             except (UnsafePath, ValueError) as exc:
                 return [*problems, Problem(step.id, p.name, str(exc))]
-            clash = _clash(path, written, overwrite or path in again,
-                           step.op.param("overwrite") is not None)
+            mine = files_at(path)
+            clash = _clash(path, written, overwrite or bool(mine) and mine <= again,
+                           step.op.param("overwrite") is not None,
+                           step.op.traits.get("replaces_folder") == p.name)
             problems += [Problem(step.id, p.name, clash)] if clash else []
             written[path] = step.id
     return problems
@@ -167,7 +177,7 @@ def plan_run(steps: list[Any], cap: int, out_dir: Path, protect: Iterable,
         forced = overwrite or bool(s.params.get("overwrite", False))
         claimed = set(written)
         problems += check_writes(s, written, out_dir, protect, forced, again)
-        mine = {p for p in set(written) - claimed if p.is_file()}
+        mine = set().union(*(files_at(p) for p in set(written) - claimed))
         if mine and mine <= again and s.op.param("overwrite") is not None:
             planned[k] = replace(s, params={**s.params, "overwrite": True})
     return planned, problems

@@ -166,7 +166,8 @@ def _destination(path, workdir, overwrite: bool, protect) -> Path:
     if any(os.path.realpath(p) == real for p in protect):
         raise ParameterError("path", f"refusing to overwrite {dest}: it is an input of this run")
     if dest.exists() and not overwrite:
-        raise ParameterError("path", f"{dest} already exists; set overwrite: true to replace it")
+        raise ParameterError("path", f"{dest} already exists; set overwrite: true on this step "
+                                     "(or run with --overwrite) to replace it")
     if dest.is_dir():
         _check_frames_only(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -202,7 +203,7 @@ def _publish(tmp: Path, dest: Path, overwrite: bool) -> None:
     move_written(tmp, dest)   # the run records the frames' final paths, not temporary ones
 
 
-@operator(check="imgfusion.video.writer:check_save_video")
+@operator(check="imgfusion.video.writer:check_save_video", replaces_folder="path")
 def save_video(video: VideoKind, *, path: OutputPath,
                fps: Annotated[float | None, Range(1e-3, FPS_MAX)] = None,
                crf: Annotated[int, Range(0, 51)] = 18, audio: bool = False,
@@ -217,8 +218,9 @@ def save_video(video: VideoKind, *, path: OutputPath,
     frame's time in hundredths of a second, so its rate is rounded (12 fps: 8/100 s, read
     back as 12.5).  ``audio`` copies the
     audio stream of the video's source file (a whole
-    clip, loaded without a range or step).  ``overwrite`` and ``protect`` work as for
-    ``save``: an existing file is replaced only with overwrite, an input never.
+    clip, loaded without a range or step).  ``overwrite`` works as for ``save``: an
+    existing file is replaced only with overwrite, an input never, and a frame folder
+    only when it holds nothing but frames.
 
     Parameters
     ----------

@@ -59,3 +59,26 @@ def test_another_recipe_may_not_rewrite_what_a_stopped_run_wrote(write_recipe, t
     capsys.readouterr()
     assert main(["run", other, "--out", str(out)]) == 2
     assert "a.npy exists" in capsys.readouterr().err
+
+
+FRAMES = """
+    imgfusion: 1
+    steps:
+      - {id: bg, op: load, path: "sample:coffee"}
+      - {id: clip, op: synthetic_video, background: $bg, frames: 2, size: [16, 16]}
+      - {id: preview, op: save_video, video: $clip, path: preview}
+      - {id: later, op: save, image: $bg, path: later.png}
+"""
+
+
+def test_a_frame_folder_is_refused_before_running_and_resumed_after_until(
+        write_recipe, tmp_path, capsys):
+    recipe, out = str(write_recipe(FRAMES)), tmp_path / "o"
+    assert main(["run", recipe, "--out", str(out), "--until", "preview"]) == 0
+    assert sorted(p.name for p in (out / "preview").iterdir()) == ["frame_00001.png",
+                                                                   "frame_00002.png"]
+    assert main(["run", recipe, "--out", str(out)]) == 0       # its own frames: again
+    assert (out / "later.png").is_file()
+    capsys.readouterr()
+    assert main(["run", recipe, "--out", str(out)]) == 2       # a whole run's: refused first
+    assert "preview exists; set 'overwrite: true'" in capsys.readouterr().err
