@@ -116,6 +116,21 @@ def _group_checks(sid: str, op: Operator, params: dict, given, sweep: dict) -> l
     return problems
 
 
+def needs_one_problems(sid: str, op: Operator, inputs: dict, params: dict,
+                       sweep: dict) -> list[Problem]:
+    """The ``needs_one`` trait (``{field: what it is}``, or a tuple of them): the step
+    gives at least one field of each, as an input, a parameter or a sweep (a model, or
+    its file)."""
+    groups = op.traits.get("needs_one") or ()
+    problems = []
+    for wanted in (groups,) if isinstance(groups, dict) else groups:
+        if not any(inputs.get(n) is not None or params.get(n) is not None or n in sweep
+                   for n in wanted):
+            listed = " or ".join(f"{n} ({what})" for n, what in wanted.items())
+            problems.append(Problem(sid, next(iter(wanted)), f"{op.name} needs {listed}"))
+    return problems
+
+
 def one_step(n: int, sid: str, entry: dict, ids: list[str], where: Where):
     """``(Step or None, problems)`` for the step at position ``n`` (1-based)."""
     op, problems = step_operator(sid, entry, where)
@@ -135,6 +150,7 @@ def one_step(n: int, sid: str, entry: dict, ids: list[str], where: Where):
     problems += [] if seed is None else _seed_problems(sid, seed)
     if not problems:
         problems += _group_checks(sid, op, params, given, sweep)
+        problems += needs_one_problems(sid, op, inputs, params, sweep)
     if op.check is not None and not problems:
         problems += _own_check(sid, op, params, sweep, where)
     return Step(sid, n, op, inputs, params, given, sweep, device, seed), problems

@@ -113,7 +113,9 @@ def _model_of(model, model_file) -> FastStyleModel:
     return load_fast_style(model_file)
 
 
-@operator(check=check_fast_model_file, renamed={"model_path": "model_file"})
+@operator(check=check_fast_model_file, renamed={"model_path": "model_file"},
+          needs_one={"model": "a train_fast_style step's model, $STEP.model",
+                     "model_file": "a saved model file"})
 def fast_style(image: Image, model: Value | None = None, *, model_file: InputPath = None,
                device: Device = "auto") -> Image:
     """Stylise an image (or every frame of a video) with a trained feed-forward style network: one forward pass.

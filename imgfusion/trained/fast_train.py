@@ -238,7 +238,8 @@ def check_train_fast(p) -> None:
     check_training(p)
 
 
-@operator(check=check_train_fast)
+@operator(check=check_train_fast,
+          needs_one={"content": "images or videos", "content_dir": "a folder of images"})
 def train_fast_style(
         content: Videos | None = None, style: Image = None, *,
         content_dir: InputPath = None, every: Annotated[int, Range(1, FRAMES_MAX)] = 1,

@@ -159,7 +159,9 @@ def _checked_size(video: Video) -> None:
                                       f"sides of at least {MIN_SIDE} px")
 
 
-@operator(check=check_fast_video, renamed={"model_path": "model_file"})
+@operator(check=check_fast_video, renamed={"model_path": "model_file"},
+          needs_one={"model": "a train_fast_style step's model, $STEP.model",
+                     "model_file": "a saved model file"})
 def fast_video_style(video: VideoKind, model: Value | None = None, *,
                      model_file: InputPath = None,
                      temporal_weight: Annotated[float, Range(0, 1)] = 0.9,

@@ -211,7 +211,9 @@ def resolve_model(model, model_file, device: str) -> VaeStyleModel:
     return model.to(resolve_device(device))
 
 
-@operator(check=check_vae_model_file)
+@operator(check=check_vae_model_file,
+          needs_one={"model": "a train_style_vae step's model, $STEP.model",
+                     "model_file": "a saved model file"})
 def vae_style(content: VideoKind, model: Value | None = None, *, model_file: InputPath = None,
               strength: Annotated[float, Range(0, 1)] = 0.5, mode: VaeMode = "mean",
               refine: bool = True, smoothing: Annotated[float, Range(0, 0.99)] = 0.2,

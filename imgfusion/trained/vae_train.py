@@ -251,7 +251,9 @@ def _refiner_loop(loop: dict, vae) -> dict:
 
 
 @operator(check=check_train_vae,
-          renamed={"paintings_folder": "paintings_dir", "frames_folder": "frames_dir"})
+          renamed={"paintings_folder": "paintings_dir", "frames_folder": "frames_dir"},
+          needs_one=({"paintings": "images", "paintings_dir": "a folder of images"},
+                     {"frames": "a video", "frames_dir": "a folder of frames"}))
 def train_style_vae(
         paintings: Images | None = None, frames: VideoKind | None = None, *,
         paintings_dir: InputPath = None, frames_dir: InputPath = None,

@@ -249,3 +249,19 @@ def test_a_step_nobody_uses_is_named_before_the_run(write_recipe, capsys, tmp_pa
     assert main(["validate", str(write_recipe(text))]) == 0
     err = capsys.readouterr().err
     assert err.count("imgfusion: warning: step ") == 2 and "save it, or remove" in err
+
+
+def test_a_step_without_its_model_or_its_training_data_is_refused(write_recipe):
+    # before, each failed at run time, after the steps ahead of it had written their files
+    text = coffee_and("{id: f, op: fast_style, image: $c}",
+                      "{id: fv, op: fast_video_style, video: $c}",
+                      "{id: t, op: train_fast_style, style: $c, path: m.safetensors}",
+                      "{id: v, op: train_style_vae, frames_dir: ., path: v.safetensors}",
+                      "{op: save, image: $f, path: f.png}")
+    problems = refused(write_recipe, text)
+    assert [(p.step, p.field) for p in problems] == [
+        ("f", "model"), ("fv", "model"), ("t", "content"), ("v", "paintings")]
+    assert "model (a train_fast_style step's model, $STEP.model) or model_file" \
+        in problems[0].message
+    swept = coffee_and("{id: f, op: fast_style, image: $c, sweep: {model_file: [a, b]}}")
+    assert all(p.field != "model" for p in refused(write_recipe, swept))
