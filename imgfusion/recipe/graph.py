@@ -49,18 +49,22 @@ def output_problems(s: Step, name: str, r: Ref, src: Step) -> list[Problem]:
     want = s.op.input(name).kind
     if out.kind != "data" and name in s.op.traits.get("data_only", ()):
         instead = s.op.traits.get("for_pictures")
-        return [Problem(s.id, name, f"{r} is {src.op.name}'s '{out.name}' output, an "
-                                    f"{out.kind}, not data"
+        return [Problem(s.id, name, f"{r} is {src.op.name}'s '{out.name}' output, "
+                                    f"{_a(out.kind)}, not data"
                                     + (f"; {instead} writes it" if instead else ""))]
     pictures = name in s.op.traits.get("pictures", ())   # a Value input: image or mask
     if out.kind == "data" and (want != "any" or pictures):
-        wanted = ("an image or a mask" if pictures else
-                  f"{'an' if want[0] in 'aeiou' else 'a'} {want}")
+        wanted = "an image or a mask" if pictures else _a(want)
         instead = s.op.traits.get("for_data")
         return [Problem(s.id, name, f"{r} is {src.op.name}'s '{out.name}' output, which is "
                                     f"data, not {wanted}"
                                     + (f"; {instead} writes data" if instead else ""))]
     return []
+
+
+def _a(kind: str) -> str:
+    """``kind`` with its article: an image, a video."""
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
 
 
 def _ref_problems(s: Step, name: str, r: Ref, order: dict, by_id: dict) -> list[Problem]:

@@ -52,8 +52,10 @@ def fed_videos(step: Step, known: Known) -> dict[str, Shape]:
         spec = step.op.input(name)
         if spec is None or spec.kind not in MAPPED_KINDS:
             continue
-        shapes = [_shape(known, r) for r in (value if isinstance(value, list) else [value])]
-        fed.update({name: s for s in shapes if s is not None and s.video})
+        refs = value if isinstance(value, list) else [value]
+        shapes = [(f"{name}[{i}]" if isinstance(value, list) else name, _shape(known, r))
+                  for i, r in enumerate(refs)]
+        fed.update({key: s for key, s in shapes if s is not None and s.video})
     return fed
 
 

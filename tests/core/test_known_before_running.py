@@ -265,3 +265,30 @@ def test_a_step_without_its_model_or_its_training_data_is_refused(write_recipe):
         in problems[0].message
     swept = coffee_and("{id: f, op: fast_style, image: $c, sweep: {model_file: [a, b]}}")
     assert all(p.field != "model" for p in refused(write_recipe, swept))
+
+
+def test_clips_of_other_lengths_are_refused_where_they_run_in_lockstep(write_recipe):
+    text = coffee_and("{id: a, op: synthetic_video, background: $c, frames: 6, size: [16, 16]}",
+                      "{id: b, op: synthetic_video, background: $c, frames: 4, size: [16, 16]}",
+                      "{id: sheet, op: contact_sheet, images: [$a, $b]}",
+                      "{op: save_video, video: $sheet, path: s.gif}",
+                      "{id: te, op: temporal_error, videos: [$a], content: $b}",
+                      "{op: save_json, data: $te, path: te.json}")
+    problems = refused(write_recipe, text)
+    assert [(p.step, p.field) for p in problems] == [("sheet", "images[1]"), ("te", "content")]
+    assert "images[0]: 6, images[1]: 4" in problems[0].message
+    sent = refused(write_recipe, coffee_and(
+        "{id: a, op: synthetic_video, background: $c, frames: 2}",
+        "{op: save_json, data: $a, path: a.json}"))
+    assert "output, a video, not data" in sent[0].message
+
+
+def test_a_zoom_the_clip_cannot_hold_is_refused_naming_zoom(write_recipe):
+    # 1.01 over 100,000 frames overflowed mid-run (OverflowError, no field named)
+    [problem] = refused(write_recipe, coffee_and(
+        "{id: a, op: synthetic_video, background: $c, frames: 100000, size: [16, 16]}",
+        "{op: save_video, video: $a, path: a}"))
+    assert (problem.step, problem.field) == ("a", "zoom") and "e^995" in problem.message
+    assert load_recipe(write_recipe(coffee_and(
+        "{id: a, op: synthetic_video, background: $c, frames: 900, zoom: 1.01}",
+        "{op: save_video, video: $a, path: a}")))
