@@ -9,6 +9,7 @@ px per frame in frame coordinates and carries its own texture rigidly.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Annotated, NamedTuple
 
@@ -150,7 +151,22 @@ def camera_clip(background: np.ndarray, cutout: np.ndarray | None = None, *, fra
     return clip
 
 
-@operator(output_probe="imgfusion.video.synthetic:probe_output")
+ZOOM_SPAN = 1e4   # the most the camera may scale its view over a clip, either way
+
+
+def check_zoom(params) -> None:
+    """The camera's scale over the whole clip, ``zoom ** (frames - 1)``, stays within
+    :data:`ZOOM_SPAN` either way (1.01 over 100,000 frames overflowed mid-run)."""
+    zoom, frames = float(params.get("zoom", 1.01)), int(params.get("frames", 24))
+    span = (frames - 1) * abs(math.log(zoom))
+    if span > math.log(ZOOM_SPAN):
+        raise ParameterError("zoom", f"zoom {zoom:g} over {frames} frames scales the view by "
+                                     f"e^{span:.0f}; keep zoom ** (frames - 1) within "
+                                     f"{ZOOM_SPAN:g} either way (a zoom nearer 1, or fewer "
+                                     "frames)")
+
+
+@operator(output_probe="imgfusion.video.synthetic:probe_output", check=check_zoom)
 def synthetic_video(background: Image, cutout: Image | None = None, *,
                     frames: Annotated[int, Range(2, FRAMES_MAX)] = 24,
                     size: Annotated[tuple[int, int], Range(8, SIDE_MAX)] = (128, 128),
@@ -186,6 +202,7 @@ def synthetic_video(background: Image, cutout: Image | None = None, *,
     fps
         frame rate
     """
+    check_zoom({"zoom": zoom, "frames": frames})
     clip = camera_clip(background, cutout, frames=frames, size=size, pan=pan, zoom=zoom,
                        radius=radius, velocity=velocity, fps=fps)
     return SyntheticVideo(clip.video(), clip.disc_video())
