@@ -189,8 +189,9 @@ def restore(spec, state: Mapping[str, Any], path: Path, field: str = "checkpoint
         changed = sorted(k for k in set(state["signature"]) | set(_signature(spec))
                          if state["signature"].get(k) != _signature(spec).get(k))
         raise ParameterError(field, f"{path} is the checkpoint of another training run "
-                                    f"(different {', '.join(changed)}); set overwrite: true "
-                                    "to start again")
+                                    f"(different {', '.join(changed)}); to continue it, train "
+                                    "with its settings; to start again, set resume: false "
+                                    "and overwrite: true")
     try:
         for name, module in spec.modules.items():
             module.load_state_dict(state["modules"][name])

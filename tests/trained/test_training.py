@@ -94,7 +94,8 @@ def test_checkpoint_never_replaced_unasked_nor_mixed_up(tmp_path):
     with pytest.raises(ParameterError, match="already exists; set resume"):
         train(Spec(), steps=2, checkpoint=ckpt, progress=False)
     assert ckpt.read_bytes() == before
-    with pytest.raises(ParameterError, match="another training run .*lr"):
+    with pytest.raises(ParameterError,
+                       match="another training run .*lr.*set resume: false and overwrite"):
         train(Spec(lr=0.1), steps=4, checkpoint=ckpt, resume=True, progress=False)
     train(Spec(lr=0.1), steps=2, checkpoint=ckpt, overwrite=True, progress=False)
     assert read_checkpoint(ckpt)["signature"]["lr"] == 0.1
