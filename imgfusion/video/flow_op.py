@@ -65,7 +65,19 @@ def check_flow_options(params) -> None:
         raise ParameterError(f"flow_{exc.field}", exc.message) from None
 
 
-@operator(check=check_flow)
+def check_pairs(frames: int | None) -> None:
+    """A clip of fewer than two frames has no pair to take the flow of."""
+    if frames is not None and frames < 2:
+        raise ParameterError("video", f"the video has {frames} frame(s); optical flow needs "
+                                      "two or more (a pair per flow frame)")
+
+
+def pairs_shape_check(params, inputs) -> None:
+    """The ``shape_check`` of ``optical_flow``: the clip's frame count, where known."""
+    check_pairs(getattr(inputs.get("video"), "frames", None))
+
+
+@operator(check=check_flow, shape_check="imgfusion.video.flow_op:pairs_shape_check")
 def optical_flow(video: VideoKind, *, method: FlowMethod = "dis", preset: FlowPreset = "medium",
                  max_motion: Annotated[float | None, Range(1e-3, COORD_MAX)] = None,
                  device: Device = "cpu") -> FlowOutputs:
@@ -89,7 +101,8 @@ def optical_flow(video: VideoKind, *, method: FlowMethod = "dis", preset: FlowPr
     """
     video = as_video(video, "video")
     check_method(method, preset)
-    n = None if video.frames is None else max(video.frames - 1, 0)
+    check_pairs(video.frames)
+    n = None if video.frames is None else video.frames - 1
     dev = "cpu" if device == "auto" else device
 
     def series(pick) -> Iterator:

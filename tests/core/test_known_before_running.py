@@ -292,3 +292,20 @@ def test_a_zoom_the_clip_cannot_hold_is_refused_naming_zoom(write_recipe):
     assert load_recipe(write_recipe(coffee_and(
         "{id: a, op: synthetic_video, background: $c, frames: 900, zoom: 1.01}",
         "{op: save_video, video: $a, path: a}")))
+
+
+def test_optical_flow_of_one_frame_is_refused(write_recipe, tmp_path):
+    from imgfusion.video.flow_op import optical_flow
+    from imgfusion.video.frames import from_frames
+
+    with pytest.raises(ParameterError, match="video: the video has 1 frame"):
+        optical_flow(from_frames(np.zeros((1, 8, 8, 3), np.float32)))
+    from imgfusion.video.writer import save_video
+
+    two = np.stack([np.zeros((8, 8, 3), np.float32), np.ones((8, 8, 3), np.float32)])
+    save_video(from_frames(two), path="a.gif", workdir=tmp_path)
+    [problem] = refused(write_recipe, coffee_and(
+        "{id: one, op: load_video, path: a.gif, start: 1}",
+        "{id: f, op: optical_flow, video: $one}",
+        "{op: save_video, video: $f, path: f.gif}"))
+    assert (problem.step, problem.field) == ("f", "video")
