@@ -133,13 +133,22 @@ def _warn_if_padded(size, written, suffix: str) -> None:
                       "size", EvenSizeWarning, stacklevel=2)
 
 
+class GifFramesWarning(UserWarning):
+    """Identical neighbouring frames were stored as one GIF frame shown longer."""
+
+
 def _write_gif(frames: Iterable[np.ndarray], tmp: str, fps: float, tick) -> None:
     from PIL import Image
+
+    repeats, last = [0], [None]
 
     def images():
         for frame in frames:
             tick()
-            yield Image.fromarray(_to_uint8(frame))
+            pixels = _to_uint8(frame)
+            repeats[0] += last[0] is not None and np.array_equal(pixels, last[0])
+            last[0] = pixels
+            yield Image.fromarray(pixels)
 
     it = images()
     first = next(it, None)
@@ -147,6 +156,11 @@ def _write_gif(frames: Iterable[np.ndarray], tmp: str, fps: float, tick) -> None
         raise ParameterError("video", "the video has no frames")
     first.save(tmp, format="GIF", save_all=True, append_images=it,
                duration=max(20, round(1000 / fps)), loop=0, optimize=False)
+    if repeats[0]:
+        warnings.warn(f"save_video: {repeats[0]} frame(s) repeat the one before; a GIF stores "
+                      "each such run as one frame shown longer, so it plays the same but reads "
+                      f"back as {repeats[0]} frame(s) fewer (.mp4 or a frame folder keep every "
+                      "frame)", GifFramesWarning, stacklevel=2)
 
 
 def _write_folder(frames: Iterable[np.ndarray], tmp: Path, tick) -> None:
@@ -216,7 +230,8 @@ def save_video(video: VideoKind, *, path: OutputPath,
     lossless; H.264 and VP9 need even sides, so an odd size gains a repeated last row or
     column there (with a warning; .gif and frame folders keep it).  A GIF stores each
     frame's time in hundredths of a second, so its rate is rounded (12 fps: 8/100 s, read
-    back as 12.5).  ``audio`` copies the
+    back as 12.5), and it keeps a run of identical frames as one frame shown longer (with a
+    warning: it reads back with fewer frames).  ``audio`` copies the
     audio stream of the video's source file (a whole
     clip, loaded without a range or step).  ``overwrite`` works as for ``save``: an
     existing file is replaced only with overwrite, an input never, and a frame folder

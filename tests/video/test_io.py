@@ -129,6 +129,16 @@ def test_existing_output_and_inputs_are_not_overwritten(tmp_path):
     save_video(video, path="v.mp4", workdir=tmp_path, overwrite=True)
 
 
+def test_a_gif_that_merges_repeated_frames_says_so(tmp_path):
+    from imgfusion.video.writer import GifFramesWarning
+
+    frames = np.zeros((4, 8, 8, 3), np.float32)
+    frames[2] = 0.5   # frames 0 and 1 repeat: a GIF keeps them as one frame shown twice
+    with pytest.warns(GifFramesWarning, match="1 frame.s. repeat .* 1 frame.s. fewer"):
+        out = save_video(from_frames(frames, 10), path="a.gif", workdir=tmp_path)
+    assert probe_video(out).frames == 3
+
+
 def test_a_frame_folder_replaces_only_a_folder_of_frames(tmp_path):
     # overwrite replaces the frames of an earlier save_video, never the user's files
     clip = from_frames(smooth_frames(2))
