@@ -18,6 +18,7 @@ is allowed here; each operator decides what it clips or refuses.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Annotated, Literal, NamedTuple
 
@@ -58,6 +59,16 @@ class Placement:
         """Recipe validation: the fields that must agree (ParameterError otherwise)."""
         if params.get("fit") is not None and params.get("scale", 1.0) != 1.0:
             raise ParameterError("fit", "give scale or fit, not both")
+        if params.get("at") is not None:
+            return
+        if params.get("anchor", "mask_center") != "mask_center":
+            raise ParameterError("anchor", "anchor names the point of the object put at 'at', "
+                                           "and no 'at' is given (offset places the source's "
+                                           "top-left corner); give at, or drop anchor")
+        if params.get("units", "px") != "px" and params.get("fit") is None:
+            raise ParameterError("units", "units are those of 'at' and 'fit', and neither is "
+                                          "given (offset is always in px); give at, or drop "
+                                          "units")
 
 
 class Placed(NamedTuple):
@@ -139,6 +150,7 @@ def resolve_placement(placement: Placement, source: np.ndarray, mask: np.ndarray
     is refused; ``against`` names the size it must have).  The returned mask is float32
     alpha of the returned source's size.
     """
+    Placement.check_fields(dataclasses.asdict(placement))   # as a recipe's validation
     hw = source.shape[:2]
     alpha = np.ones(hw, np.float32) if mask is None else check_mask(
         mask, hw, "mask", against, nonempty=nonempty)

@@ -309,3 +309,17 @@ def test_optical_flow_of_one_frame_is_refused(write_recipe, tmp_path):
         "{id: f, op: optical_flow, video: $one}",
         "{op: save_video, video: $f, path: f.gif}"))
     assert (problem.step, problem.field) == ("f", "video")
+
+
+@pytest.mark.parametrize("given, field", [("anchor: top_left", "anchor"),
+                                          ("units: fraction", "units")])
+def test_placement_keys_that_do_nothing_without_at_are_refused(write_recipe, given, field):
+    # before, anchor and units were silently ignored: offset places the top-left corner
+    text = coffee_and("{id: l, op: load, path: \"sample:logo\"}",
+                      f"{{id: p, op: place, image: $l, onto: $c, offset: [10, 10], {given}}}",
+                      "{op: save, image: $p, path: p.png}")
+    [problem] = refused(write_recipe, text)
+    assert (problem.step, problem.field) == ("p", field) and "give at" in problem.message
+    assert load_recipe(write_recipe(text.replace("offset: [10, 10]", "at: [0.5, 0.5]")))
+    if field == "units":   # units are fit's too
+        assert load_recipe(write_recipe(text.replace("offset: [10, 10]", "fit: [0.5, 0.5]")))
