@@ -21,7 +21,7 @@ import numpy as np
 
 from ..checks import check_image, match_channels, split_alpha
 from ..limits import FEATHER_MAX
-from ..layout.placement import Placement, landed, resolve_placement
+from ..layout.placement import Placement, check_lands, landed, resolve_placement
 from .blend_measures import blend_scores
 from .blending import poisson_blend
 from .options import Offset, Tol
@@ -86,6 +86,7 @@ def keep_colors_blend(source: Image, target: Image, mask: Mask, *,
     check_image(source, "source")
     check_image(target, "target")
     src, alpha, offset = resolve_placement(placement, source, mask, target.shape[:2], offset)
+    check_lands(placement, src.shape[:2], offset, target.shape[:2])
     return banded_blend(src, target, alpha, offset, band, (solver, tol))
 
 

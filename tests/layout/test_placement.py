@@ -153,7 +153,9 @@ def test_wholly_outside_is_refused_naming_what_the_user_gave():
 
     bg, fg, m = np.zeros((100, 100, 3), np.float32), np.ones((10, 10, 3), np.float32), \
         np.ones((10, 10), bool)
-    for paste in (composite, place):   # composite returned the background unchanged
+    from imgfusion.gradient.color_keeping import keep_colors_blend
+
+    for paste in (composite, place, keep_colors_blend):   # composite: the background, as it was
         with pytest.raises(ParameterError, match=r"at: \(500.0, 500.0\) \(px\) puts the 10"):
             paste(fg, bg, m, at=(500, 500))
     with pytest.raises(ParameterError, match=r"offset: \(200, 0\) puts"):
