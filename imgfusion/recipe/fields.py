@@ -49,9 +49,9 @@ def convert(sid: str, p: Param, value: Any, where: Where) -> tuple[Any, list[Pro
     return out, []
 
 
-def missing_file(path) -> str:
-    """The problem's text for an input file that is not there."""
-    return f"input file {str(path)!r} does not exist"
+def missing_file(path, folder: bool = False) -> str:
+    """The problem's text for an input file (or ``folder``) that is not there."""
+    return f"input {'folder' if folder else 'file'} {str(path)!r} does not exist"
 
 
 def input_path(sid: str, p: Param, value: InputPath, base_dir: Path) -> tuple[Any, list]:
@@ -65,7 +65,7 @@ def input_path(sid: str, p: Param, value: InputPath, base_dir: Path) -> tuple[An
         return BAD, [Problem(sid, p.name, f"cannot use {value[:80]!r} as a file name: "
                                           f"{getattr(exc, 'strerror', None) or exc}")]
     if not exists:
-        return BAD, [Problem(sid, p.name, missing_file(path))]
+        return BAD, [Problem(sid, p.name, missing_file(path, p.name.endswith("_dir")))]
     return InputPath(path), []
 
 

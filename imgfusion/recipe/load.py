@@ -58,8 +58,9 @@ def input_files(steps: Iterable[Step], path: Path | None, base_dir: Path) -> fro
 def _written_earlier(problems: list[Problem], steps) -> list[Problem]:
     """A missing input file that a step of the recipe writes: say to take that step's
     output instead (inputs must exist before the run starts)."""
-    made = {missing_file(s.params[p.name]): s for s in steps for p in s.op.params
-            if p.type is OutputPath and s.params.get(p.name) is not None}
+    made = {missing_file(s.params[p.name], folder): s for s in steps for p in s.op.params
+            if p.type is OutputPath and s.params.get(p.name) is not None
+            for folder in (False, True)}
     out = []
     for pr in problems:
         maker = made.get(pr.message)

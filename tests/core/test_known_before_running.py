@@ -323,3 +323,9 @@ def test_placement_keys_that_do_nothing_without_at_are_refused(write_recipe, giv
     assert load_recipe(write_recipe(text.replace("offset: [10, 10]", "at: [0.5, 0.5]")))
     if field == "units":   # units are fit's too
         assert load_recipe(write_recipe(text.replace("offset: [10, 10]", "fit: [0.5, 0.5]")))
+
+
+def test_a_missing_folder_is_called_a_folder(write_recipe):
+    [problem] = refused(write_recipe, coffee_and(
+        "{id: t, op: train_fast_style, content_dir: nowhere, style: $c, path: m.safetensors}"))
+    assert problem.field == "content_dir" and problem.message.startswith("input folder '")
