@@ -52,7 +52,8 @@ def check_save_json(params) -> None:
         raise ParameterError("path", "save_json writes .json files")
 
 
-@operator(check=check_save_json, data_only=("data",), for_pictures="save")
+@operator(check=check_save_json, data_only=("data",), for_pictures="save",
+          for_video="save_video")
 def save_json(data: Value, *, path: OutputPath, overwrite: bool = False,
               workdir: WorkDir = None, protect: Protect = ()) -> Data:
     """Write a step's data output (report, loss history, info) as a JSON file, atomically.

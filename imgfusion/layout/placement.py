@@ -18,7 +18,6 @@ is allowed here; each operator decides what it clips or refuses.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Annotated, Literal, NamedTuple
 
@@ -56,7 +55,8 @@ class Placement:
 
     @staticmethod
     def check_fields(params) -> None:
-        """Recipe validation: the fields that must agree (ParameterError otherwise)."""
+        """Recipe validation: the fields that must agree, and those that do nothing without
+        another (ParameterError otherwise; a Python call takes each alone, unrefused)."""
         if params.get("fit") is not None and params.get("scale", 1.0) != 1.0:
             raise ParameterError("fit", "give scale or fit, not both")
         if params.get("at") is not None:
@@ -150,7 +150,6 @@ def resolve_placement(placement: Placement, source: np.ndarray, mask: np.ndarray
     is refused; ``against`` names the size it must have).  The returned mask is float32
     alpha of the returned source's size.
     """
-    Placement.check_fields(dataclasses.asdict(placement))   # as a recipe's validation
     hw = source.shape[:2]
     alpha = np.ones(hw, np.float32) if mask is None else check_mask(
         mask, hw, "mask", against, nonempty=nonempty)

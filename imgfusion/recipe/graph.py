@@ -48,7 +48,7 @@ def output_problems(s: Step, name: str, r: Ref, src: Step) -> list[Problem]:
                         did_you_mean(r.output, names))]
     want = s.op.input(name).kind
     if out.kind != "data" and name in s.op.traits.get("data_only", ()):
-        instead = s.op.traits.get("for_pictures")
+        instead = s.op.traits.get("for_video" if out.kind == "video" else "for_pictures")
         return [Problem(s.id, name, f"{r} is {src.op.name}'s '{out.name}' output, "
                                     f"{_a(out.kind)}, not data"
                                     + (f"; {instead} writes it" if instead else ""))]

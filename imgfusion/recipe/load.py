@@ -94,7 +94,8 @@ def validate(raw: dict, where: Where, path: Path | None, overwrite: bool,
         problems += graph_problems(steps, ids)
         steps, found = plan_run(steps, where.max_variants, where.out_dir, files, overwrite,
                                 path, replaceable)
-        problems += found + shape_problems(steps)
+        told = {(p.step, p.field) for p in problems}   # one problem a field is enough
+        problems += found + [p for p in shape_problems(steps) if (p.step, p.field) not in told]
         if not any(str(p.field).startswith("sweep") for p in problems):
             problems += label_key_problems(steps)   # the labels come from sound sweeps
     return device, seed, steps, files, problems

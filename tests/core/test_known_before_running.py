@@ -277,10 +277,10 @@ def test_clips_of_other_lengths_are_refused_where_they_run_in_lockstep(write_rec
     problems = refused(write_recipe, text)
     assert [(p.step, p.field) for p in problems] == [("sheet", "images[1]"), ("te", "content")]
     assert "images[0]: 6, images[1]: 4" in problems[0].message
-    sent = refused(write_recipe, coffee_and(
+    [sent] = refused(write_recipe, coffee_and(   # once, not again as "one file per call"
         "{id: a, op: synthetic_video, background: $c, frames: 2}",
         "{op: save_json, data: $a, path: a.json}"))
-    assert "output, a video, not data" in sent[0].message
+    assert "output, a video, not data" in sent.message
 
 
 def test_a_zoom_the_clip_cannot_hold_is_refused_naming_zoom(write_recipe):
