@@ -39,6 +39,21 @@ def _box_pixels(box, units: str, hw: tuple[int, int]) -> tuple[int, int, int, in
     return top, left, bottom, right
 
 
+def check_box(params) -> None:
+    """Validation's check of ``cut_out``'s box: its corners in order, and, in fractions,
+    a start inside the image (what can be told without the image's size)."""
+    box, units = params.get("box"), params.get("units", "fraction")
+    if box is None:
+        return
+    top, left, bottom, right = (float(v) for v in box)
+    if bottom <= top or right <= left:
+        raise ParameterError("box", f"{tuple(box)}: give [top, left, bottom, right], bottom "
+                                    "below top and right of left")
+    if units == "fraction" and (top >= 1 or left >= 1 or bottom <= 0 or right <= 0):
+        raise ParameterError("box", f"{tuple(box)} (fraction) lies outside the image, whose "
+                                    "fractions run from 0 to 1; for pixels set units: px")
+
+
 def _labels(hw, box, units, hint, sure) -> np.ndarray:
     """GrabCut's starting labels from the box and/or the rough mask."""
     inside = np.ones(hw, bool)
@@ -91,7 +106,7 @@ def _rgb8(colour: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
 
 
-@operator(size_of="image", same_size=("image", "hint", "sure"))
+@operator(size_of="image", same_size=("image", "hint", "sure"), check=check_box)
 def cut_out(image: Image, hint: Mask | None = None, sure: Mask | None = None, *,
             box: Annotated[tuple[float, float, float, float] | None,
                            Range(-COORD_MAX, COORD_MAX)] = None,
@@ -119,6 +134,7 @@ def cut_out(image: Image, hint: Mask | None = None, sure: Mask | None = None, *,
     colour, _ = split_alpha(check_image(image))
     if box is None and hint is None:
         raise ParameterError("box", "give a box around the object, a rough mask as hint, or both")
+    check_box({"box": box, "units": units})
     labels = _labels(colour.shape[:2], box, units, hint, sure)
     hard = _grabcut(_rgb8(colour), labels, iterations)
     if edge == 0 or not hard.any():

@@ -27,7 +27,8 @@ def _mask_size(like, size) -> tuple[int, int]:
     return int(like.shape[0]), int(like.shape[1])
 
 
-@operator(output_probe="imgfusion.layout.masks:probe_output")
+@operator(output_probe="imgfusion.layout.masks:probe_output",
+          check="imgfusion.layout.masks:check_covers")
 def shape_mask(like: Value | None = None, *,
                size: Annotated[tuple[int, int], Range(1, SIDE_MAX)] | None = None,
                shape: Literal["ellipse", "rectangle"] = "ellipse",
@@ -60,8 +61,7 @@ def shape_mask(like: Value | None = None, *,
     m = _margin(feather)
     inside = _shape_inside(shape, (rows, cols), (cy, cx), (ey, ex), m)
     if not inside[m:m + rows, m:m + cols].any():
-        raise ParameterError("extent", f"the {shape} covers no pixel of the {rows} x {cols} "
-                                       "mask; make it larger or move its center inside")
+        _covers_none(shape, (rows, cols))
     if feather == 0:
         return inside
     return inner_ramp(inside, feather)[m:m + rows, m:m + cols]
@@ -74,17 +74,45 @@ def _margin(feather: float) -> int:
     return min(int(np.ceil(feather)), MARGIN_MAX)
 
 
-def _shape_inside(shape: str, hw: tuple[int, int], center: tuple[float, float],
-                  extent: tuple[float, float], margin: int) -> np.ndarray:
-    """The shape's pixels on the mask grid grown by ``margin`` px on every side."""
+def _axes(hw: tuple[int, int], center, extent, margin: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows' and columns' coordinates in the shape's frame (-1 .. 1 across it), on the
+    mask grid grown by ``margin`` px on every side."""
     (rows, cols), (cy, cx), (ey, ex) = hw, center, extent
     # pixel centres sit at index + 0.5 in continuous coordinates
     y = (np.arange(-margin, rows + margin, dtype=np.float64) + 0.5 - cy * rows) / (ey * rows / 2)
     x = (np.arange(-margin, cols + margin, dtype=np.float64) + 0.5 - cx * cols) / (ex * cols / 2)
+    return y, x
+
+
+def _shape_inside(shape: str, hw: tuple[int, int], center: tuple[float, float],
+                  extent: tuple[float, float], margin: int) -> np.ndarray:
+    """The shape's pixels on the mask grid grown by ``margin`` px on every side."""
+    y, x = _axes(hw, center, extent, margin)
     if shape == "ellipse":
         return y[:, None] ** 2 + x[None, :] ** 2 <= 1
     # half-open [start, end): an extent of k pixels covers exactly k pixels
     return ((y >= -1) & (y < 1))[:, None] & ((x >= -1) & (x < 1))[None, :]
+
+
+def check_covers(params) -> None:
+    """Validation's check, where ``size`` is given: the shape covers a pixel (from the
+    rows' and columns' coordinates alone, without drawing the mask)."""
+    if params.get("size") is None:
+        return
+    hw = tuple(int(v) for v in params["size"])
+    shape = params.get("shape", "ellipse")
+    y, x = _axes(hw, params.get("center", (0.5, 0.5)), params.get("extent", (0.6, 0.6)), 0)
+    if shape == "ellipse":
+        covers = (y ** 2).min() + (x ** 2).min() <= 1
+    else:
+        covers = ((y >= -1) & (y < 1)).any() and ((x >= -1) & (x < 1)).any()
+    if not covers:
+        _covers_none(shape, hw)
+
+
+def _covers_none(shape: str, hw: tuple[int, int]):
+    raise ParameterError("extent", f"the {shape} covers no pixel of the {hw[0]} x {hw[1]} "
+                                   "mask; make it larger or move its center inside")
 
 
 def probe_output(params, inputs) -> Shape | None:

@@ -329,3 +329,24 @@ def test_a_missing_folder_is_called_a_folder(write_recipe):
     [problem] = refused(write_recipe, coffee_and(
         "{id: t, op: train_fast_style, content_dir: nowhere, style: $c, path: m.safetensors}"))
     assert problem.field == "content_dir" and problem.message.startswith("input folder '")
+
+
+@pytest.mark.parametrize("box, units, says", [
+    ("[0.8, 0.2, 0.2, 0.8]", "fraction", "bottom below top"),
+    ("[10, 20, 100, 200]", "fraction", "for pixels set units: px"),
+    ("[50, 60, 40, 90]", "px", "bottom below top")])
+def test_a_cut_out_box_that_cannot_hold_an_object_is_refused(write_recipe, box, units, says):
+    [problem] = refused(write_recipe, coffee_and(
+        f"{{id: k, op: cut_out, image: $c, box: {box}, units: {units}}}",
+        "{op: save, image: $k, path: k.png}"))
+    assert (problem.step, problem.field) == ("k", "box") and says in problem.message
+
+
+@pytest.mark.parametrize("shape", ["ellipse", "rectangle"])
+def test_a_shape_that_covers_no_pixel_of_its_size_is_refused(write_recipe, shape):
+    text = coffee_and(f"{{id: m, op: shape_mask, size: [40, 40], shape: {shape}, "
+                      "extent: [0.01, 0.5], center: [0.5, 0.5]}",
+                      "{op: save, image: $m, path: m.png}")
+    [problem] = refused(write_recipe, text)   # 0.4 px tall, between two rows' centres
+    assert (problem.step, problem.field) == ("m", "extent")
+    assert load_recipe(write_recipe(text.replace("0.01, 0.5", "0.05, 0.5")))   # 2 px
