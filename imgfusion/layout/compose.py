@@ -47,7 +47,25 @@ def blend_over(fg: np.ndarray, bg: np.ndarray, weight: np.ndarray) -> np.ndarray
     return np.clip(out, 0, 1).astype(np.float32)
 
 
-@operator(same_size=("foreground", "mask"))
+def _check_one_size(fg_hw, bg_hw) -> None:
+    if tuple(fg_hw) != tuple(bg_hw):
+        raise ParameterError("foreground", f"the foreground is {fg_hw[0]} x {fg_hw[1]} but the "
+                                           f"background is {bg_hw[0]} x {bg_hw[1]}; give at "
+                                           "(and scale or fit) to place a smaller one")
+
+
+def sizes_agree(params, inputs) -> None:
+    """``composite``'s shape_check: without a placement both images have one size."""
+    if params.get("at") is not None or params.get("fit") is not None \
+            or params.get("scale", 1.0) != 1.0:
+        return
+    fg, bg = (getattr(inputs.get(n), "size", None) for n in ("foreground", "background"))
+    if fg is not None and bg is not None:
+        _check_one_size(fg, bg)
+
+
+@operator(same_size=("foreground", "mask"), size_of="background",
+          shape_check="imgfusion.layout.compose:sizes_agree")
 def composite(foreground: Image, background: Image, mask: Mask | None = None, *,
               placement: Placement = Placement()) -> Image:
     """Alpha-blend a foreground over a background through a mask.
@@ -74,10 +92,7 @@ def composite(foreground: Image, background: Image, mask: Mask | None = None, *,
         hw = background.shape[:2]
         check_lands(placement, fg.shape[:2], offset, hw)
         return blend_over(landed(fg, offset, hw), background, landed(weight, offset, hw))
-    if foreground.shape[:2] != background.shape[:2]:
-        raise ParameterError("foreground", f"the foreground is {foreground.shape[0]} x "
-                             f"{foreground.shape[1]} but the background is "
-                             f"{background.shape[0]} x {background.shape[1]}")
+    _check_one_size(foreground.shape[:2], background.shape[:2])
     if mask is None:
         weight = np.ones(foreground.shape[:2], np.float32)
     else:

@@ -350,3 +350,13 @@ def test_a_shape_that_covers_no_pixel_of_its_size_is_refused(write_recipe, shape
     [problem] = refused(write_recipe, text)   # 0.4 px tall, between two rows' centres
     assert (problem.step, problem.field) == ("m", "extent")
     assert load_recipe(write_recipe(text.replace("0.01, 0.5", "0.05, 0.5")))   # 2 px
+
+
+def test_a_composite_of_two_sizes_without_a_placement_is_refused(write_recipe):
+    text = coffee_and("{id: r, op: resize, image: $c, size: [50, 60]}",
+                      "{id: m, op: shape_mask, like: $r}",
+                      "{id: k, op: composite, foreground: $r, background: $c, mask: $m}",
+                      "{op: save, image: $k, path: k.png}")
+    [problem] = refused(write_recipe, text)
+    assert (problem.step, problem.field) == ("k", "foreground") and "give at" in problem.message
+    assert load_recipe(write_recipe(text.replace("mask: $m}", "mask: $m, at: [10, 10]}")))
