@@ -188,10 +188,9 @@ def restore(spec, state: Mapping[str, Any], path: Path, field: str = "checkpoint
     if state["signature"] != _signature(spec):
         changed = sorted(k for k in set(state["signature"]) | set(_signature(spec))
                          if state["signature"].get(k) != _signature(spec).get(k))
-        raise ParameterError(field, f"{path} is the checkpoint of another training run "
-                                    f"(different {', '.join(changed)}); to continue it, train "
-                                    "with its settings; to start again, set resume: false "
-                                    "and overwrite: true")
+        raise ParameterError(field, f"{path} is another training run's checkpoint (different "
+                                    f"{', '.join(changed)}); train with its settings, or set "
+                                    "resume: false and overwrite: true to start again")
     try:
         for name, module in spec.modules.items():
             module.load_state_dict(state["modules"][name])

@@ -95,7 +95,7 @@ def test_checkpoint_never_replaced_unasked_nor_mixed_up(tmp_path):
         train(Spec(), steps=2, checkpoint=ckpt, progress=False)
     assert ckpt.read_bytes() == before
     with pytest.raises(ParameterError,
-                       match="another training run .*lr.*set resume: false and overwrite"):
+                       match="another training run.s checkpoint .*lr.*resume: false and overwrite"):
         train(Spec(lr=0.1), steps=4, checkpoint=ckpt, resume=True, progress=False)
     train(Spec(lr=0.1), steps=2, checkpoint=ckpt, overwrite=True, progress=False)
     assert read_checkpoint(ckpt)["signature"]["lr"] == 0.1
