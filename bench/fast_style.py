@@ -240,6 +240,8 @@ def arguments() -> argparse.Namespace:
     ap.add_argument("--weights", type=float, nargs="+", default=[0.8, 0.9],
                     help="fast_video_style's temporal weights to score")
     ap.add_argument("--no-peer", action="store_true", help="skip the stability_weight 0 peer")
+    ap.add_argument("--strength", type=float, nargs="*", default=[],
+                    help="also score fast_style at these strengths (the still rows)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
     ap.add_argument("--style", default="hubble_deep_field",
                     help="scikit-image sample of the style (gravel: a texture, where the "
@@ -301,6 +303,13 @@ def stills(name: str, model, style, loss, photos, folder: Path | None = None) ->
               f"{d.style:7.3f} {own.style:7.3f} {blends} "
               f"{fm.border_ratio(out):7.2f} {fm.border_ratio(photo):7.2f} "
               f"{fm.luminance_ratio(out, photo):6.2f}")
+
+
+def strengthened(model, strength: float):
+    """``model`` as ``fast_style(strength=...)`` applies it: blended with the photo."""
+    def apply(photo, device):
+        return strength * model(photo, device) + (1 - strength) * photo
+    return apply
 
 
 def save_sheet(path: Path, images: list, columns: int) -> None:
@@ -416,6 +425,9 @@ def main() -> None:
           f"{'lum x':>6}")
     for name, model in models.items():
         stills(name, model, style, loss, photos, args.out)
+    for s in args.strength:   # fast_style's strength: the network's picture blended back
+        stills(f"strength {s:g}", strengthened(models["stability (default)"], s), style,
+               loss, photos, args.out)
     if args.iterations:
         m = compare(models["stability (default)"], list(photos.values()), style, loss,
                     losses=loss_options({}), iterations=args.iterations,

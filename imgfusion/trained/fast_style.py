@@ -10,6 +10,7 @@ its meta, its file), and is stored as a ``fast_style`` model file
 from __future__ import annotations
 
 import os
+from typing import Annotated
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 
 from ..errors import ParameterError
-from ..operators import Device, Image, InputPath, Value, operator
+from ..operators import Device, Image, InputPath, Range, Value, operator
 from ..devices import resolve_device
 from .checks import check_fast_model_file
 from .modelfile import load_model, module_shapes
@@ -117,7 +118,7 @@ def _model_of(model, model_file) -> FastStyleModel:
           needs_one={"model": "a train_fast_style step's model, $STEP.model",
                      "model_file": "a saved model file"})
 def fast_style(image: Image, model: Value | None = None, *, model_file: InputPath = None,
-               device: Device = "auto") -> Image:
+               strength: Annotated[float, Range(0, 1)] = 1.0, device: Device = "auto") -> Image:
     """Stylise an image (or every frame of a video) with a trained feed-forward style network: one forward pass.
 
     ``model`` is a :class:`FastStyleModel` (``train_fast_style``'s output) or ``None``
@@ -134,6 +135,10 @@ def fast_style(image: Image, model: Value | None = None, *, model_file: InputPat
         train_fast_style's model
     model_file
         a .safetensors model file written by train_fast_style (instead of the model input)
+    strength
+        how much of the network's picture: 1 all of it, 0 the photo; between, the two
+        blended pixel by pixel (a model trained further than its content budget, at a
+        strength that keeps the photo, bench/fast_style.py)
     """
     from ..checks import join_alpha
     from ..style.checks import as_rgb
@@ -144,4 +149,6 @@ def fast_style(image: Image, model: Value | None = None, *, model_file: InputPat
         raise ParameterError("image", f"{rgb.shape[0]} x {rgb.shape[1]} is too small for "
                                       f"the network: sides of at least {MIN_SIDE} px")
     out = m(rgb, device)
+    if strength < 1:
+        out = strength * out + (1 - strength) * rgb
     return np.ascontiguousarray(join_alpha(out, alpha), dtype=np.float32)

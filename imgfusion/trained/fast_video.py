@@ -164,6 +164,7 @@ def _checked_size(video: Video) -> None:
                      "model_file": "a saved model file"})
 def fast_video_style(video: VideoKind, model: Value | None = None, *,
                      model_file: InputPath = None,
+                     strength: Annotated[float, Range(0, 1)] = 1.0,
                      temporal_weight: Annotated[float, Range(0, 1)] = 0.9,
                      keep_sharpness: bool = True, flow_method: FlowMethod = "dis",
                      flow_preset: FlowPreset = "medium", device: Device = "auto") -> VideoKind:
@@ -187,6 +188,8 @@ def fast_video_style(video: VideoKind, model: Value | None = None, *,
         train_fast_style's model
     model_file
         a .safetensors model file written by train_fast_style (instead of the model input)
+    strength
+        how much of the network's picture in each frame (fast_style's strength)
     temporal_weight
         share of the warped previous output in each frame where the flow is reliable (0:
         exactly fast_style on every frame; 1: reliable pixels copy the previous output)
@@ -209,7 +212,7 @@ def fast_video_style(video: VideoKind, model: Value | None = None, *,
             "device": "cpu" if device == "auto" else device}
 
     def style_frame(frame: np.ndarray) -> np.ndarray:
-        return fast_style.__wrapped__(frame, m, device=device)
+        return fast_style.__wrapped__(frame, m, strength=strength, device=device)
 
     def frames() -> Iterator[np.ndarray]:
         return consistent_frames(iter(video), style_frame, weight=float(temporal_weight),

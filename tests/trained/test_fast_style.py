@@ -71,6 +71,15 @@ def test_model_file_round_trip_and_apply(trained, images, tmp_path):
     assert out.shape == (20, 24, 4) and np.all(out[..., 3] == 0.5)
 
 
+def test_strength_blends_the_network_with_the_photo(trained, images):
+    photo = images[0][0]
+    full = fs.fast_style(photo, trained.model)
+    assert np.array_equal(fs.fast_style(photo, trained.model, strength=1.0), full)
+    assert np.allclose(fs.fast_style(photo, trained.model, strength=0.0), photo, atol=1e-6)
+    np.testing.assert_allclose(fs.fast_style(photo, trained.model, strength=0.25),
+                               0.25 * full + 0.75 * photo, atol=1e-6)
+
+
 def test_channels_and_bad_images(trained, images):
     """What the operator battery asks of image operators (the trained family is left out of
     it): grey in, RGB out; bad pixels refused naming the input."""
@@ -99,7 +108,7 @@ def test_resumed_training_equals_uninterrupted_bit_for_bit(images, tmp_path):
     assert again.report["resumed_from"] == 3
     a, b = _tensors(whole.model), _tensors(again.model)
     assert all(torch.equal(a[k], b[k]) for k in a)
-    with pytest.raises(ParameterError, match="another training run .*learning_rate"):
+    with pytest.raises(ParameterError, match="another training run.s checkpoint .*learning_rate"):
         train_fast_style(content, style, path=str(tmp_path / "d.safetensors"), steps=6,
                          checkpoint=ckpt, resume=True, **{**kw, "learning_rate": 0.5})
     with pytest.warns(UserWarning, match="nothing more was trained"):   # 6 done, 4 asked

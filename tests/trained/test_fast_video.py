@@ -58,6 +58,12 @@ def test_weight_0_gives_exactly_fast_style_on_every_frame(model, pan):
     assert len(out) == 8 and all(np.array_equal(a, b) for a, b in zip(out, expected))
 
 
+def test_strength_reaches_every_frame(model, pan):
+    out = list(fv.fast_video_style(pan, model, temporal_weight=0, strength=0.5))
+    assert all(np.allclose(a, fast_style(f, model, strength=0.5), atol=1e-6)
+               for a, f in zip(out, pan))
+
+
 def test_the_weight_lowers_the_warped_difference_error(model, pan):
     per_frame = error(list(fv.fast_video_style(pan, model, temporal_weight=0)), pan)
     held = error(list(fv.fast_video_style(pan, model, temporal_weight=0.8)), pan)
