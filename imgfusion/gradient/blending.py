@@ -41,7 +41,7 @@ from .system import EDGES, forward_differences
 
 
 @operator(check="imgfusion.gradient.param_checks:check_blend", same_size=("source", "mask"),
-          size_of="target")
+          size_of="target", shape_check="imgfusion.layout.placement:source_lands")
 def poisson_blend(source: Source, target: Target, mask: PasteMask, *, offset: Offset = (0, 0),
                   placement: Placement = Placement(),
                   solver: Solver = "auto", tol: Tol = 1e-8,
@@ -66,7 +66,7 @@ def poisson_blend(source: Source, target: Target, mask: PasteMask, *, offset: Of
 
 
 @operator(check="imgfusion.gradient.param_checks:check_blend", same_size=("source", "mask"),
-          size_of="target")
+          size_of="target", shape_check="imgfusion.layout.placement:source_lands")
 def mixed_blend(source: Source, target: Target, mask: PasteMask, *, offset: Offset = (0, 0),
                 placement: Placement = Placement(),
                 solver: Solver = "auto", tol: Tol = 1e-8,
@@ -84,7 +84,7 @@ def mixed_blend(source: Source, target: Target, mask: PasteMask, *, offset: Offs
 
 
 @operator(check="imgfusion.gradient.param_checks:check_blend", same_size=("source", "mask"),
-          size_of="target")
+          size_of="target", shape_check="imgfusion.layout.placement:source_lands")
 def monochrome_transfer(source: Source, target: Target, mask: PasteMask, *,
                         offset: Offset = (0, 0),
                         placement: Placement = Placement(),

@@ -58,7 +58,8 @@ def paste_core(source: np.ndarray, target: np.ndarray, core: np.ndarray, offset)
     return out if alpha is None else np.concatenate([out, alpha[..., None]], axis=2)
 
 
-@operator(same_size=("source", "mask"), size_of="target")
+@operator(same_size=("source", "mask"), size_of="target",
+          shape_check="imgfusion.layout.placement:source_lands")
 def keep_colors_blend(source: Image, target: Image, mask: Mask, *,
                       offset: Offset = (0, 0),
                       placement: Placement = Placement(),

@@ -136,7 +136,8 @@ def repeat(image: Value, *,
     return np.tile(image, reps)
 
 
-@operator(same_size=("image", "mask"), size_of="onto")
+@operator(same_size=("image", "mask"), size_of="onto",
+          shape_check="imgfusion.layout.placement:image_lands")
 def place(image: Image, onto: Image, mask: Mask | None = None, *,
           offset: Annotated[tuple[int, int], Range(-COORD_MAX, COORD_MAX)] = (0, 0),
           placement: Placement = Placement()) -> Image:

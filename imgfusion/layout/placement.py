@@ -202,6 +202,28 @@ def check_lands(placement: Placement, hw: tuple[int, int], offset: tuple[int, in
                          "image it is placed onto")
 
 
+def offset_lands(names: tuple[str, str], params, inputs) -> None:
+    """Validation's check for a placement by ``offset`` alone, where the sizes of the
+    inputs ``names`` (what is placed, where) are known: it lands at least partly inside."""
+    if params.get("at") is not None or params.get("fit") is not None \
+            or params.get("scale", 1.0) != 1.0:
+        return
+    hw, target = (getattr(inputs.get(n), "size", None) for n in names)
+    if hw is not None and target is not None:
+        check_lands(Placement(), hw, tuple(int(v) for v in params.get("offset", (0, 0))),
+                    target)
+
+
+def source_lands(params, inputs) -> None:
+    """The blends' ``shape_check``: :func:`offset_lands` of source onto target."""
+    offset_lands(("source", "target"), params, inputs)
+
+
+def image_lands(params, inputs) -> None:
+    """``place``'s ``shape_check``: :func:`offset_lands` of image onto onto."""
+    offset_lands(("image", "onto"), params, inputs)
+
+
 def landed(layer: np.ndarray, offset: tuple[int, int], target_hw: tuple[int, int]):
     """``layer`` (H x W or H x W x C) placed at ``offset`` on a zero canvas of ``target_hw``."""
     canvas = np.zeros(tuple(target_hw) + layer.shape[2:], np.float32)

@@ -360,3 +360,17 @@ def test_a_composite_of_two_sizes_without_a_placement_is_refused(write_recipe):
     [problem] = refused(write_recipe, text)
     assert (problem.step, problem.field) == ("k", "foreground") and "give at" in problem.message
     assert load_recipe(write_recipe(text.replace("mask: $m}", "mask: $m, at: [10, 10]}")))
+
+
+@pytest.mark.parametrize("op, names", [("place", "image: $r, onto: $c"),
+                                       ("poisson_blend", "source: $r, target: $c"),
+                                       ("keep_colors_blend", "source: $r, target: $c")])
+def test_an_offset_that_lands_wholly_outside_is_refused(write_recipe, op, names):
+    text = coffee_and("{id: r, op: resize, image: $c, size: [20, 20]}",
+                      "{id: m, op: shape_mask, like: $r}",
+                      f"{{id: p, op: {op}, {names}, mask: $m, offset: [400, 0]}}",
+                      "{op: save, image: $p, path: p.png}")
+    [problem] = refused(write_recipe, text)
+    assert (problem.step, problem.field) == ("p", "offset") and "entirely outside" in \
+        problem.message
+    assert load_recipe(write_recipe(text.replace("[400, 0]", "[390, 0]")))   # coffee: 400 rows
