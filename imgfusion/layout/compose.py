@@ -20,7 +20,7 @@ import numpy as np
 from ..checks import check_image, check_mask, luminance, split_alpha, to_colour
 from ..errors import ParameterError
 from ..operators import Image, Mask, operator
-from .placement import Placement, check_lands, landed, resolve_placement
+from .placement import Placement, check_shown_lands, landed, resolve_placement
 
 
 def blend_over(fg: np.ndarray, bg: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -88,9 +88,10 @@ def composite(foreground: Image, background: Image, mask: Mask | None = None, *,
         raise ParameterError("mask", "composite needs a mask, or a foreground with an "
                                      "alpha channel")
     if placement != Placement():
-        fg, weight, offset = resolve_placement(placement, foreground, mask, background.shape[:2])
         hw = background.shape[:2]
-        check_lands(placement, fg.shape[:2], offset, hw)
+        placed = resolve_placement(placement, foreground, mask, hw, by_alpha=True)
+        check_shown_lands(placement, placed, hw)
+        fg, weight, offset = placed
         return blend_over(landed(fg, offset, hw), background, landed(weight, offset, hw))
     _check_one_size(foreground.shape[:2], background.shape[:2])
     if mask is None:

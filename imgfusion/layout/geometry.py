@@ -12,7 +12,7 @@ from ..limits import COORD_MAX, RESIZE_SCALE, SIDE_MAX
 from ..values import Shape
 from ..memory import check_fits
 from ..operators import Image, Mask, Range, Value, operator
-from .placement import Placement, check_lands, resolve_placement
+from .placement import Placement, check_shown_lands, resolve_placement
 from .resample import resample
 
 Size = Annotated[tuple[int, int], Range(1, SIDE_MAX)]
@@ -157,10 +157,11 @@ def place(image: Image, onto: Image, mask: Mask | None = None, *,
     """
     check_image(image)
     check_image(onto, "onto")
-    image, weight, (r0, c0) = resolve_placement(placement, image, mask, onto.shape[:2], offset)
+    placed = resolve_placement(placement, image, mask, onto.shape[:2], offset, by_alpha=True)
+    check_shown_lands(placement, placed, onto.shape[:2])
+    image, weight, (r0, c0) = placed
     h, w = image.shape[:2]
     rows, cols = onto.shape[:2]
-    check_lands(placement, (h, w), (r0, c0), (rows, cols))
     top, left = max(r0, 0), max(c0, 0)
     bottom, right = min(r0 + h, rows), min(c0 + w, cols)
     src = (slice(top - r0, bottom - r0), slice(left - c0, right - c0))

@@ -56,9 +56,9 @@ def shape_mask(like: Value | None = None, *,
     ey, ex = (float(v) for v in extent)
     # the float64 distance and its bool test; feathered: the distance transform's
     # int32 (row, col) feature transform, its float64 output and the float32 alpha
-    check_fits(rows * cols * (30 if feather else 10) + 8 * (rows + cols),
+    m = _margin(feather)   # drawn beyond each side: the feather's grid is that much larger
+    check_fits((rows + 2 * m) * (cols + 2 * m) * (30 if feather else 10) + 8 * (rows + cols),
                "size" if size is not None else "like", f"a {rows} x {cols} mask")
-    m = _margin(feather)
     inside = _shape_inside(shape, (rows, cols), (cy, cx), (ey, ex), m)
     if not inside[m:m + rows, m:m + cols].any():
         _covers_none(shape, (rows, cols))

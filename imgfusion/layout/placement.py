@@ -141,25 +141,28 @@ def round_half_up(value: float) -> int:
 
 def resolve_placement(placement: Placement, source: np.ndarray, mask: np.ndarray | None,
                       target_hw: tuple[int, int], offset=(0, 0), *, nonempty: bool = False,
-                      against: str = "the source") -> Placed:
+                      against: str = "the source", by_alpha: bool = False) -> Placed:
     """Rescale ``source`` and ``mask`` as ``placement`` asks and find the integer offset.
 
     ``mask`` (in the source's frame; None: the whole source) gives the object whose
     anchor is placed.  ``offset`` is the operator's own: the top-left corner without
     ``at``, a nudge with it.  The mask is checked here, once (``nonempty``: an empty one
     is refused; ``against`` names the size it must have).  The returned mask is float32
-    alpha of the returned source's size.
+    alpha of the returned source's size.  ``by_alpha``: the operator pastes with an RGBA
+    source's own alpha too, so that alpha shapes the object (:func:`shown`).
     """
     hw = source.shape[:2]
     alpha = np.ones(hw, np.float32) if mask is None else check_mask(
         mask, hw, "mask", against, nonempty=nonempty)
     if placement.at is None and placement.scale == 1.0 and placement.fit is None:
         return Placed(source, alpha, (int(offset[0]), int(offset[1])))
-    factor = fit_factor(placement, shown(source, alpha), target_hw)
+    def thing(src, a):
+        return shown(src, a) if by_alpha else a
+    factor = fit_factor(placement, thing(source, alpha), target_hw)
     source, alpha = rescaled(source, alpha, factor)
     if placement.at is None:
         return Placed(source, alpha, (int(offset[0]), int(offset[1])))
-    point = anchor_point(shown(source, alpha), placement.anchor, placement.units == "fraction")
+    point = anchor_point(thing(source, alpha), placement.anchor, placement.units == "fraction")
     goal = target_point(placement, target_hw)
     return Placed(source, alpha, tuple(round_half_up(g - p) + int(n)
                                        for g, p, n in zip(goal, point, offset)))
@@ -189,17 +192,28 @@ def at_range(placement: Placement, alpha: np.ndarray, offsets, nudge, target_hw)
 
 
 def check_lands(placement: Placement, hw: tuple[int, int], offset: tuple[int, int],
-                target_hw: tuple[int, int]) -> None:
+                target_hw: tuple[int, int], box: tuple[int, int, int, int] | None = None) -> None:
     """ParameterError, naming ``at`` when it was given (else ``offset``), when an ``hw``
-    layer whose top-left pixel is at ``offset`` lies entirely outside the target."""
-    (h, w), (r, c), (rows, cols) = hw, offset, target_hw
-    if r < rows and c < cols and r + h > 0 and c + w > 0:
+    layer whose top-left pixel is at ``offset`` lies entirely outside the target; with
+    ``box`` (top, left, bottom, right in the layer), when that part of it does."""
+    top, left, bottom, right = box if box is not None else (0, 0, *hw)
+    (r, c), (rows, cols) = offset, target_hw
+    if r + top < rows and c + left < cols and r + bottom > 0 and c + right > 0:
         return
     where = f"{tuple(placement.at)} ({placement.units})" if placement.at is not None \
         else f"({r}, {c})"
+    what = f"the {hw[0]} x {hw[1]} image" if (top, left, bottom, right) == (0, 0, *hw) \
+        else f"what shows of the {hw[0]} x {hw[1]} image"
     raise ParameterError("offset" if placement.at is None else "at",
-                         f"{where} puts the {h} x {w} image entirely outside the {rows} x {cols} "
+                         f"{where} puts {what} entirely outside the {rows} x {cols} "
                          "image it is placed onto")
+
+
+def check_shown_lands(placement: Placement, placed: Placed, target_hw) -> None:
+    """:func:`check_lands` for what shows of a placed RGBA-aware paste (its alpha too)."""
+    object_alpha = shown(placed.source, placed.mask)
+    box = bounding_box(object_alpha) if (object_alpha > 0).any() else None
+    check_lands(placement, placed.source.shape[:2], placed.offset, target_hw, box)
 
 
 def offset_lands(names: tuple[str, str], params, inputs) -> None:

@@ -160,3 +160,21 @@ def test_wholly_outside_is_refused_naming_what_the_user_gave():
             paste(fg, bg, m, at=(500, 500))
     with pytest.raises(ParameterError, match=r"offset: \(200, 0\) puts"):
         place(fg, bg, m, offset=(200, 0))
+    cutout = np.zeros((40, 40, 4), np.float32)   # its object: the opaque top-left 10 x 10
+    cutout[:10, :10] = 1
+    with pytest.raises(ParameterError, match="at: .* puts what shows of the 40 x 40 image"):
+        composite(cutout, bg, at=(-20, -20))     # the frame overlaps, the object does not
+
+
+def test_the_blends_that_drop_the_sources_alpha_place_by_the_mask_alone():
+    # keep_colors_blend pastes the mask region, not the alpha: the alpha must not move it
+    from imgfusion.gradient.color_keeping import keep_colors_blend
+
+    rgba = np.random.default_rng(0).random((40, 40, 4)).astype(np.float32)
+    rgba[:, :20, 3] = 0
+    mask = np.zeros((40, 40), bool)
+    mask[4:36, 4:36] = True
+    target = np.zeros((100, 100, 3), np.float32)
+    a = keep_colors_blend(rgba, target, mask, at=(50, 50)).image
+    b = keep_colors_blend(rgba[..., :3], target, mask, at=(50, 50)).image
+    np.testing.assert_array_equal(a, b)
