@@ -80,7 +80,7 @@ def _fit(pair: FramePair, hw) -> FramePair:
     return FramePair(pair.index, flow, c)
 
 
-@operator(check=check_flow, lockstep=("videos", "content"))
+@operator(check=check_flow)
 def temporal_error(videos: Videos, content: VideoKind, *, method: FlowMethod = "dis",
                    preset: FlowPreset = "medium", plot: OutputPath = None,
                    workdir: WorkDir = None, labels: Labels = None,

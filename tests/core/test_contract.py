@@ -136,8 +136,6 @@ EXAMPLES.update({name: {**EXAMPLES.get(name, {}),
                               "train_fast_style")})
 # bounds whose legality also depends on the data (checked in the body, by design)
 DATA_DEPENDENT = {("shape_mask", "extent"): "a shape smaller than a pixel covers none",
-                  ("synthetic_video", "zoom"): "zoom ** (frames - 1) stays within 1e4 either "
-                                               "way: 0.5 and 2 only for short clips",
                   ("color_change", "color"): "black (every channel 0) has no shading to keep",
                   ("train_style_vae", "kernels"): "one kernel size per layer of filters",
                   ("texture_synthesis", "style_weight"): "with no content loss, style "
