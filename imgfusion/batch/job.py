@@ -108,15 +108,17 @@ def prepare(recipe_path: str | os.PathLike, bind_texts: Sequence[str], out: str 
     job = BatchJob(raw, tuple((b.step, b.param) for b in binds), str(out_dir), sha, retries,
                    tuple(raw.get("plugins", ())), lead)
     names = folder_names([row[lead] for row in rows], binds[lead].base,
-                         _folder_owner(Path(out_dir), lead))
+                         _folder_owner(Path(out_dir), lead, sha))
     items = [Item(i, tuple(map(str, row)), name) for i, (row, name) in enumerate(zip(rows, names))]
     return job, items, recipe
 
 
-def _folder_owner(out_dir: Path, lead: int):
-    """The primary input an existing item folder of ``out_dir`` was made from, by name."""
+def _folder_owner(out_dir: Path, lead: int, sha: str):
+    """The primary input an existing item folder of ``out_dir`` was made from by this
+    batch (its recipe and binds, ``sha``), by the folder's name."""
     def owner(name: str) -> str | None:
-        inputs = read_marker(out_dir / name).get("inputs")
+        marker = read_marker(out_dir / name)
+        inputs = marker.get("inputs") if marker.get("sha") == sha else None
         return inputs[lead] if isinstance(inputs, list) and len(inputs) > lead else None
     return owner
 
