@@ -206,12 +206,16 @@ def _silence_stdout() -> None:
 
 def _load(args) -> Recipe:
     from .recipe import load_recipe
+    from .recipe.graph import UnusedStepWarning, unused_step_warnings
 
     if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out}: a file is there; --out names a folder")
-    return load_recipe(args.recipe, overrides=args.overrides, out_dir=args.out,
-                       device=args.device, overwrite=args.overwrite,
-                       strict_plugins=args.strict_plugins, max_variants=args.max_variants)
+    recipe = load_recipe(args.recipe, overrides=args.overrides, out_dir=args.out,
+                         device=args.device, overwrite=args.overwrite,
+                         strict_plugins=args.strict_plugins, max_variants=args.max_variants)
+    for line in unused_step_warnings(list(recipe.steps)):   # run keeps only what is saved
+        warnings.warn(line, UnusedStepWarning, stacklevel=2)
+    return recipe
 
 
 def cmd_run(args) -> int:

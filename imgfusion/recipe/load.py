@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import os
-import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -20,7 +19,7 @@ from ..plugins import Registry, load_registry, recipe_plugin_files
 from ..renames import renames
 from ..yaml_safe import apply_overrides, decode_recipe, read_yaml
 from .fields import Where, missing_file, resolved_sweep
-from .graph import UnusedStepWarning, graph_problems, label_key_problems, unused_step_warnings
+from .graph import graph_problems, label_key_problems
 from .model import FORMAT_VERSION, Recipe, Step
 from .shapes import shape_problems
 from .steps import all_steps, step_ids, top_level
@@ -143,6 +142,4 @@ def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Ite
     if problems + found:
         raise RecipeError(problems + found)
     steps = tuple(_forced(s, overwrite) for s in steps)
-    for line in unused_step_warnings(list(steps)):
-        warnings.warn(line, UnusedStepWarning, stacklevel=2)
     return Recipe(steps, registry, raw, base_dir, out, path, dev, seed, files)
