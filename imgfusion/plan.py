@@ -124,10 +124,17 @@ def files_at(path: Path) -> set[Path]:
 
 
 def _clash(path: Path, written: dict[Path, str], overwrite: bool,
-           own_flag: bool = True, folder: bool = False) -> str | None:
-    """Why ``path`` may not be written (``folder``: the step replaces a folder there)."""
+           own_flag: bool = True, folder: str | None = None) -> str | None:
+    """Why ``path`` may not be written (``folder``: the step replaces a folder there whose
+    files it writes are named by that pattern; any other file there is the user's)."""
     if path in written:
         return f"{path} is also written by step '{written[path]}'"
+    others = sorted(f.name for f in path.iterdir() if not re.fullmatch(folder, f.name)) \
+        if folder and path.is_dir() else []
+    if others:
+        return (f"{path} holds files this step does not write ({', '.join(others[:3])}"
+                f"{' ...' if len(others) > 3 else ''}); it replaces the whole folder, so "
+                "name a new or empty one")
     if (path.is_file() or (folder and path.is_dir())) and not overwrite:
         how = ("set 'overwrite: true' on this step (or run with --overwrite)" if own_flag
                else "run with --overwrite")
@@ -156,7 +163,7 @@ def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterabl
             mine = files_at(path)
             clash = _clash(path, written, overwrite or bool(mine) and mine <= again,
                            step.op.param("overwrite") is not None,
-                           step.op.traits.get("replaces_folder") == p.name)
+                           (step.op.traits.get("replaces_folder") or {}).get(p.name))
             problems += [Problem(step.id, p.name, clash)] if clash else []
             written[path] = step.id
     return problems

@@ -201,7 +201,8 @@ def _check_frames_only(folder: Path) -> None:
                                      "name a new or empty folder")
 
 
-FRAME_NAME = re.compile(r"frame_\d{5,}\.png")
+FRAME_PATTERN = r"frame_\d{5,}\.png"   # what save_video writes into a frame folder
+FRAME_NAME = re.compile(FRAME_PATTERN)
 
 
 def _publish(tmp: Path, dest: Path, overwrite: bool) -> None:
@@ -217,7 +218,8 @@ def _publish(tmp: Path, dest: Path, overwrite: bool) -> None:
     move_written(tmp, dest)   # the run records the frames' final paths, not temporary ones
 
 
-@operator(check="imgfusion.video.writer:check_save_video", replaces_folder="path")
+@operator(check="imgfusion.video.writer:check_save_video",
+          replaces_folder={"path": FRAME_PATTERN})
 def save_video(video: VideoKind, *, path: OutputPath,
                fps: Annotated[float | None, Range(1e-3, FPS_MAX)] = None,
                crf: Annotated[int, Range(0, 51)] = 18, audio: bool = False,

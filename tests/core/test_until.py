@@ -82,3 +82,7 @@ def test_a_frame_folder_is_refused_before_running_and_resumed_after_until(
     capsys.readouterr()
     assert main(["run", recipe, "--out", str(out)]) == 2       # a whole run's: refused first
     assert "preview exists; set 'overwrite: true'" in capsys.readouterr().err
+    (out / "preview" / "notes.txt").write_text("mine")        # never replaced, even asked
+    assert main(["run", recipe, "--out", str(out), "--overwrite"]) == 2
+    assert "holds files this step does not write (notes.txt)" in capsys.readouterr().err
+    assert (out / "preview" / "notes.txt").read_text() == "mine"
