@@ -265,6 +265,9 @@ def vae_style(content: VideoKind, model: Value | None = None, *, model_file: Inp
     if not isinstance(content, Video):
         from ..style.checks import as_rgb
 
+        if frames_dir is not None:
+            raise ParameterError("frames_dir", "an image has no frames to keep; frames_dir "
+                                               "is for a video (leave it out)")
         return _style_image(m, as_rgb(content, "content")[0], s, tally)
     settings = {"strength": strength, "mode": mode, "refine": s.refine, "smoothing":
                 s.smoothing, "seed": int(seed), "source": content.source}

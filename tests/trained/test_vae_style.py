@@ -55,6 +55,8 @@ def test_model_file_gives_back_the_same_pictures(trained, tmp_path):
     loaded = load_vae_model(out / "tiny.safetensors")
     a = vae_style(FRAMES[0], result.model, strength=0.7, measures=False)
     b = vae_style(FRAMES[0], loaded, strength=0.7, measures=False)
+    with pytest.raises(ParameterError, match="frames_dir: an image has no frames"):
+        vae_style(FRAMES[0], result.model, frames_dir="kept", measures=False)
     assert np.array_equal(a.image, b.image) and a.image.shape == (32, 32, 3)
     assert loaded.gram_weights == "random" and set(loaded.grams) == set(result.model.grams)
 
