@@ -115,8 +115,9 @@ def test_a_frame_that_fails_names_the_step_that_maps_it(tmp_path):
     from imgfusion.errors import StepFailed
 
     recipe = tmp_path / "r.yaml"
-    recipe.write_text(BLEND.replace("offset: [3, 5]", "offset: [300, 300]"))
-    with pytest.raises(StepFailed, match=r"step blended \(poisson_blend\), field 'offset'"):
+    # a placement by at: where it lands needs the mask, so only the frames tell
+    recipe.write_text(BLEND.replace("offset: [3, 5]", "at: [300, 300]"))
+    with pytest.raises(StepFailed, match=r"step blended \(poisson_blend\), field 'at'"):
         run_recipe(load_recipe(recipe), progress=False)
 
 
@@ -176,7 +177,8 @@ def test_video_misuse_is_refused_at_validation(tmp_path):
     assert "use save_video" in problems[0].message
     assert problems[1].field == "background"
     assert "foreground: 3, background: 5" in problems[1].message
-    assert len(problems) == 2
+    assert problems[2].field == "foreground" and "but the background is" in problems[2].message
+    assert len(problems) == 3
     assert not (tmp_path / "out").exists()
     good = tmp_path / "good.yaml"
     good.write_text(BLEND)
