@@ -240,6 +240,8 @@ def arguments() -> argparse.Namespace:
     ap.add_argument("--weights", type=float, nargs="+", default=[0.8, 0.9],
                     help="fast_video_style's temporal weights to score")
     ap.add_argument("--no-peer", action="store_true", help="skip the stability_weight 0 peer")
+    ap.add_argument("--layers", action="store_true",
+                    help="also print each still's style distance split by VGG layer")
     ap.add_argument("--strength", type=float, nargs="*", default=[],
                     help="also score fast_style at these strengths (the still rows)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
@@ -287,7 +289,8 @@ def _train(style, settings: dict, path: Path):
     return trained.model
 
 
-def stills(name: str, model, style, loss, photos, folder: Path | None = None) -> None:
+def stills(name: str, model, style, loss, photos, folder: Path | None = None,
+           layers: bool = False) -> None:
     for label, photo in photos.items():
         out = model(photo, "cpu")
         d, own = fm.distances(loss, out, photo), fm.distances(loss, photo, photo)
@@ -297,12 +300,30 @@ def stills(name: str, model, style, loss, photos, folder: Path | None = None) ->
             save_sheet(folder / f"{name.split()[0]}_{label}.png", [photo, out] + [
                 fm.pixel_blend(photo, fm.blend_toward(photo, style, to), alpha)
                 for to, (alpha, _) in peers.items()], 4)
+        if layers:
+            layer_rows(label, {"network": out, **{to: fm.pixel_blend(
+                photo, fm.blend_toward(photo, style, to), alpha)
+                for to, (alpha, _) in peers.items()}, "photo": photo}, loss, photo)
         mine = fm.style_image_distance(loss, photo, style)
         blends = " ".join(f"{alpha:6.2f} {blend.style:7.3f}" for alpha, blend in peers.values())
         print(f"{name:<16} {label:<8} {d.content:7.3f} {mine:7.3f} {d.content / mine:7.2f} "
               f"{d.style:7.3f} {own.style:7.3f} {blends} "
               f"{fm.border_ratio(out):7.2f} {fm.border_ratio(photo):7.2f} "
               f"{fm.luminance_ratio(out, photo):6.2f}")
+
+
+def layer_rows(label: str, images: dict, loss, photo) -> None:
+    """Each image's style distance split by VGG layer (the unweighted relative errors that
+    the style distance weighs and sums), to see where the network and the blends differ."""
+    from imgfusion.style.losses import gram
+    from imgfusion.style.pipeline import resize, to_tensor
+
+    for name, image in images.items():
+        with torch.no_grad():
+            feats = loss.encoder(resize(to_tensor(image, loss.device), photo.shape[:2]))
+        terms = {n: float(((gram(feats[n]) - loss.style.targets[n]) ** 2).sum()
+                          / loss.style.norms[n].sum()) for n in loss.style.weights}
+        print(f"  {label:<8} {name:<8} " + " ".join(f"{n} {v:7.3f}" for n, v in terms.items()))
 
 
 def strengthened(model, strength: float):
@@ -424,7 +445,7 @@ def main() -> None:
           f"{'border':>7} {'photo':>7} "
           f"{'lum x':>6}")
     for name, model in models.items():
-        stills(name, model, style, loss, photos, args.out)
+        stills(name, model, style, loss, photos, args.out, args.layers)
     for s in args.strength:   # fast_style's strength: the network's picture blended back
         stills(f"strength {s:g}", strengthened(models["stability (default)"], s), style,
                loss, photos, args.out)
