@@ -90,7 +90,7 @@ def composite(foreground: Image, background: Image, mask: Mask | None = None, *,
     if placement != Placement():
         hw = background.shape[:2]
         placed = resolve_placement(placement, foreground, mask, hw, by_alpha=True)
-        check_shown_lands(placement, placed, hw)
+        check_shown_lands(placement, placed, hw, nudge=False)   # composite has no offset
         fg, weight, offset = placed
         return blend_over(landed(fg, offset, hw), background, landed(weight, offset, hw))
     _check_one_size(foreground.shape[:2], background.shape[:2])

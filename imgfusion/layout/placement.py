@@ -192,10 +192,12 @@ def at_range(placement: Placement, alpha: np.ndarray, offsets, nudge, target_hw)
 
 
 def check_lands(placement: Placement, hw: tuple[int, int], offset: tuple[int, int],
-                target_hw: tuple[int, int], box: tuple[int, int, int, int] | None = None) -> None:
-    """ParameterError, naming ``at`` when it was given (else ``offset``), when an ``hw``
-    layer whose top-left pixel is at ``offset`` lies entirely outside the target; with
-    ``box`` (top, left, bottom, right in the layer), when that part of it does."""
+                target_hw: tuple[int, int], box: tuple[int, int, int, int] | None = None,
+                nudge: bool = True) -> None:
+    """ParameterError, naming ``at`` when it was given (else ``offset``, or, for an
+    operator without one, ``nudge`` False, ``fit`` or ``scale``), when an ``hw`` layer
+    whose top-left pixel is at ``offset`` lies entirely outside the target; with ``box``
+    (top, left, bottom, right in the layer), when that part of it does."""
     top, left, bottom, right = box if box is not None else (0, 0, *hw)
     (r, c), (rows, cols) = offset, target_hw
     if r + top < rows and c + left < cols and r + bottom > 0 and c + right > 0:
@@ -204,16 +206,18 @@ def check_lands(placement: Placement, hw: tuple[int, int], offset: tuple[int, in
         else f"({r}, {c})"
     what = f"the {hw[0]} x {hw[1]} image" if (top, left, bottom, right) == (0, 0, *hw) \
         else f"what shows of the {hw[0]} x {hw[1]} image"
-    raise ParameterError("offset" if placement.at is None else "at",
-                         f"{where} puts {what} entirely outside the {rows} x {cols} "
-                         "image it is placed onto")
+    field = "at" if placement.at is not None else "offset" if nudge else \
+        "fit" if placement.fit is not None else "scale"
+    raise ParameterError(field, f"{where} puts {what} entirely outside the {rows} x {cols} "
+                                "image it is placed onto")
 
 
-def check_shown_lands(placement: Placement, placed: Placed, target_hw) -> None:
+def check_shown_lands(placement: Placement, placed: Placed, target_hw,
+                      nudge: bool = True) -> None:
     """:func:`check_lands` for what shows of a placed RGBA-aware paste (its alpha too)."""
     object_alpha = shown(placed.source, placed.mask)
     box = bounding_box(object_alpha) if (object_alpha > 0).any() else None
-    check_lands(placement, placed.source.shape[:2], placed.offset, target_hw, box)
+    check_lands(placement, placed.source.shape[:2], placed.offset, target_hw, box, nudge)
 
 
 def offset_lands(names: tuple[str, str], params, inputs) -> None:

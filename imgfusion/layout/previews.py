@@ -100,7 +100,7 @@ def placement_preview(source: Image, target: Image, mask: Mask | None = None, *,
     ----------
     source : the image the cutout comes from (shown left, at the target's height)
     target : the image it lands in (shown right, at its own size)
-    mask : the cutout, in the source's frame (none: the whole source)
+    mask : the cutout, in the source's frame (none: the whole source, or an RGBA source's alpha, as composite and place take it)
     offset : (row, col) of the source's top-left pixel in the target; with ``at``, a nudge in pixels
     placement : where the cutout lands, as the blend will place it
     color : [r, g, b] in [0, 1] of the tint, the outlines and the cross
@@ -108,7 +108,9 @@ def placement_preview(source: Image, target: Image, mask: Mask | None = None, *,
     """
     check_image(source, "source")
     check_image(target, "target")
-    _, alpha, offset = resolve_placement(placement, source, mask, target.shape[:2], offset)
+    # no mask: only composite and place take none, and they place an RGBA cutout by its alpha
+    _, alpha, offset = resolve_placement(placement, source, mask, target.shape[:2], offset,
+                                         by_alpha=mask is None)
     own = np.ones(source.shape[:2], np.float32) if mask is None else mask
     left = mask_overlay(source, own, color=color, width=width)
     right = _tint(_rgb(target), outline(landed(alpha, offset, target.shape[:2]), width),

@@ -84,7 +84,8 @@ def _background_flow(hw, cam_a, cam_b):
     (sa, ca), (sb, cb) = cam_a, cam_b
     qy, qx = ca[0] + (ys - m[0]) / sa, ca[1] + (xs - m[1]) / sa
     py, px = sb * (qy - cb[0]) + m[0], sb * (qx - cb[1]) + m[1]
-    return np.stack([py - ys, px - xs], -1).astype(np.float32)
+    with np.errstate(over="ignore"):   # a long zoom's far flows overflow float32: inf
+        return np.stack([py - ys, px - xs], -1).astype(np.float32)
 
 
 def _disc(hw, centre, radius):

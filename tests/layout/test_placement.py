@@ -178,3 +178,20 @@ def test_the_blends_that_drop_the_sources_alpha_place_by_the_mask_alone():
     a = keep_colors_blend(rgba, target, mask, at=(50, 50)).image
     b = keep_colors_blend(rgba[..., :3], target, mask, at=(50, 50)).image
     np.testing.assert_array_equal(a, b)
+
+
+def test_composite_without_at_names_its_own_fields_and_the_preview_follows_the_alpha():
+    from imgfusion.layout.compose import composite
+    from imgfusion.layout.previews import placement_preview
+
+    cutout = np.zeros((40, 40, 4), np.float32)   # its object: the opaque bottom-right
+    cutout[30:, 30:] = 1
+    with pytest.raises(ParameterError, match="^scale: "):   # composite has no offset
+        composite(cutout, np.zeros((50, 50, 3), np.float32), scale=2.0)
+    # no mask: the preview places an RGBA cutout by its alpha, as composite and place do
+    target = np.zeros((60, 60, 3), np.float32)
+    shown = composite(cutout, target, at=(25, 25))[..., 0] > 0.5
+    preview = placement_preview(cutout, target, at=(25, 25), width=1)[:, -60:]
+    rows, cols = np.nonzero(np.abs(preview - target).sum(axis=2) > 0.1)
+    bottom, right = np.argwhere(shown).max(axis=0)   # the frame's outline would reach 45
+    assert abs(rows.max() - bottom) <= 1 and abs(cols.max() - right) <= 1
