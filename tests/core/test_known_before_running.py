@@ -372,3 +372,19 @@ def test_an_offset_that_lands_wholly_outside_is_refused(write_recipe, op, names)
     assert (problem.step, problem.field) == ("p", "offset") and "entirely outside" in \
         problem.message
     assert load_recipe(write_recipe(text.replace("[400, 0]", "[390, 0]")))   # coffee: 400 rows
+
+
+def test_a_quality_preset_never_replaces_a_value_the_recipe_gives(write_recipe):
+    # iterations: 300 given with quality: draft used to run 100 and record 300
+    text = coffee_and("{id: ns, op: neural_style, content: $c, style: $c, size: 24, "
+                      "weights: random, quality: draft, iterations: 300, tolerance: 0}",
+                      "{op: save, image: $ns, path: ns.png}")
+    [problem] = refused(write_recipe, text)
+    assert (problem.step, problem.field) == ("ns", "iterations")
+    assert "quality draft replaces with 100" in problem.message
+    # left out, the preset's values are written into the plan (run.json records them)
+    step = load_recipe(write_recipe(text.replace(" iterations: 300,", ""))).step("ns")
+    assert (step.params["iterations"], step.params["window"]) == (100, 20)
+    assert step.params["tolerance"] == 0   # given: kept
+    kept = load_recipe(write_recipe(text.replace("iterations: 300", "iterations: 250")))
+    assert kept.step("ns").params["iterations"] == 250
