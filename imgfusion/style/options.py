@@ -189,7 +189,7 @@ class StyleSchedule:
         out, so that the plan and run.json show the values used; a field the step gives
         at its default, which the preset would replace, is a problem (say custom)."""
         quality = params.get("quality", "custom")
-        if quality not in QUALITY_PRESETS or "quality" in given - set(params):
+        if quality not in QUALITY_PRESETS:   # custom, or swept (then each run applies it)
             return params, []
         out, problems, default = dict(params), [], StyleSchedule()
         for name, value in QUALITY_PRESETS[quality].items():
