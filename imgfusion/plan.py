@@ -21,6 +21,7 @@ from typing import Any, Iterable, Mapping
 
 from .errors import Problem
 from .operators import OutputPath
+from .records import resolve_target
 from .paths import UnsafePath, confine, unchanged_partial_writes
 
 MAX_VARIANTS = 10_000
@@ -142,6 +143,26 @@ def _clash(path: Path, written: dict[Path, str], overwrite: bool,
     return None
 
 
+def _writes_into(step, name: str) -> str | None:
+    """The pattern of the files ``step`` writes into its folder parameter ``name`` (an
+    option group's ``writes_into``: the style runs' snapshot_dir)."""
+    for target, names in step.op.groups.values():
+        if name in names:
+            return getattr(resolve_target(target), "writes_into", {}).get(name)
+    return None
+
+
+def _into_clash(step, name: str, path: Path, overwrite: bool, again) -> str | None:
+    """Files in the folder ``path`` that the step would write over, not asked to."""
+    pattern = _writes_into(step, name) if path.is_dir() else None
+    ours = {f for f in files_at(path) if re.fullmatch(pattern, f.name)} if pattern else set()
+    if not ours or overwrite or ours <= again:
+        return None
+    shown = ", ".join(sorted(f.name for f in ours)[:3]) + (" ..." if len(ours) > 3 else "")
+    return (f"{path} holds an earlier run's files that this step writes ({shown}); run "
+            "with --overwrite to replace them, or name another folder")
+
+
 def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterable,
                  overwrite: bool, again: frozenset[Path] = frozenset()) -> list[Problem]:
     """The problems of every file a validated step will write, for each of its variants.
@@ -164,6 +185,7 @@ def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterabl
             clash = _clash(path, written, overwrite or bool(mine) and mine <= again,
                            step.op.param("overwrite") is not None,
                            (step.op.traits.get("replaces_folder") or {}).get(p.name))
+            clash = clash or _into_clash(step, p.name, path, overwrite, again)
             problems += [Problem(step.id, p.name, clash)] if clash else []
             written[path] = step.id
     return problems

@@ -240,6 +240,9 @@ class StyleFiles:
     snapshot_dir: OutputPath = None
     loss_plot: OutputPath = None
 
+    # the files a run writes into snapshot_dir (the plan refuses to replace them unasked)
+    writes_into = {"snapshot_dir": r"iter_\d{5,}\.png|loss_history\.json"}
+
 
 @options
 @dataclass(frozen=True)

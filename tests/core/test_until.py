@@ -86,3 +86,27 @@ def test_a_frame_folder_is_refused_before_running_and_resumed_after_until(
     assert main(["run", recipe, "--out", str(out), "--overwrite"]) == 2
     assert "holds files this step does not write (notes.txt)" in capsys.readouterr().err
     assert (out / "preview" / "notes.txt").read_text() == "mine"
+
+
+SNAPS = """
+    imgfusion: 1
+    steps:
+      - {id: c, op: load, path: "sample:chelsea"}
+      - {id: ns, op: neural_style, content: $c, style: $c, size: 24, weights: random,
+         iterations: 2, snapshot_every: 2, snapshot_dir: snaps}
+      - {op: save, image: $ns, path: ns.png}
+"""
+
+
+def test_snapshots_never_replace_files_unasked(write_recipe, tmp_path, capsys):
+    out = tmp_path / "o"
+    (out / "snaps").mkdir(parents=True)
+    (out / "snaps" / "loss_history.json").write_text("mine")
+    (out / "snaps" / "notes.txt").write_text("mine too")   # not a file the run writes
+    recipe = str(write_recipe(SNAPS))
+    assert main(["run", recipe, "--out", str(out)]) == 2
+    assert "holds an earlier run's files that this step writes (loss_history.json)" in \
+        capsys.readouterr().err
+    assert (out / "snaps" / "loss_history.json").read_text() == "mine"
+    assert main(["run", recipe, "--out", str(out), "--overwrite"]) == 0
+    assert (out / "snaps" / "notes.txt").read_text() == "mine too"
