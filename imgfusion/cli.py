@@ -220,8 +220,13 @@ def _load(args) -> Recipe:
 
 def cmd_run(args) -> int:
     from .engine import run_recipe
+    from .errors import RecipeError
+    from .recipe.load import until_problems
 
-    recipe = _load(args)
+    try:
+        recipe = _load(args)
+    except RecipeError as exc:   # a mistyped --until is one problem more, said with them
+        raise RecipeError(exc.problems + until_problems(args.recipe, args.until)) from None
     result = run_recipe(recipe, until=args.until)
     for path in result.written:
         print(path)

@@ -71,6 +71,18 @@ def _written_earlier(problems: list[Problem], steps) -> list[Problem]:
     return out
 
 
+def until_problems(source, until: str | None) -> list[Problem]:
+    """``--until`` naming no step of the recipe, as a problem (none when unreadable)."""
+    try:
+        ids = step_ids(read_source(source)[0].get("steps") or [])[0]
+    except Exception:  # noqa: BLE001 - the recipe's own problems say why
+        return []
+    if until is None or until in ids:
+        return []
+    return [Problem(None, "--until", f"no step {until!r} in the recipe (steps: "
+                                     f"{', '.join(ids)})")]
+
+
 def _made_by(step) -> str:
     """What to refer to instead of the file ``step`` writes: its own result (a trained
     model), or what it saves."""

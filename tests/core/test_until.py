@@ -110,3 +110,12 @@ def test_snapshots_never_replace_files_unasked(write_recipe, tmp_path, capsys):
     assert (out / "snaps" / "loss_history.json").read_text() == "mine"
     assert main(["run", recipe, "--out", str(out), "--overwrite"]) == 0
     assert (out / "snaps" / "notes.txt").read_text() == "mine too"
+
+
+def test_a_mistyped_until_is_said_with_the_other_problems(write_recipe, tmp_path, capsys):
+    recipe, out = str(write_recipe(RECIPE)), tmp_path / "o"
+    assert main(["run", recipe, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["run", recipe, "--out", str(out), "--until", "nosuch"]) == 2
+    err = capsys.readouterr().err
+    assert "a.npy exists" in err and "field '--until': no step 'nosuch'" in err
