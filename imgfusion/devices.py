@@ -59,6 +59,8 @@ def unavailable_devices(recipe) -> list:
 
     asked = [(None, recipe.device)] + [(s.id, s.device) for s in recipe.steps
                                        if s.device is not None and "device" in s.op.context]
+    asked += [(s.id, s.params["device"]) for s in recipe.steps   # a solver's device field
+              if "device" not in s.op.context and isinstance(s.params.get("device"), str)]
     problems = []
     for sid, name in asked:
         if str(name) in ("auto", "cpu"):

@@ -67,6 +67,13 @@ def test_an_unavailable_device_is_refused_before_anything_runs(tmp_path, write_r
                      str(tmp_path / "out")]) == 2
         assert "CUDA is not available" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+    blend = write_recipe(coffee_and("{id: m, op: shape_mask, like: $c}",   # a solver's field
+                                    "{id: g, op: poisson_blend, source: $c, target: $c, "
+                                    "mask: $m, device: cuda}",
+                                    "{op: save, image: $g, path: g.png}"))
+    assert main(["run", str(blend), "--out", str(tmp_path / "out")]) == 2
+    assert "step g, field 'device'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_out_naming_a_file_is_a_usage_error(tmp_path, write_recipe, capsys):
