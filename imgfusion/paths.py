@@ -323,3 +323,16 @@ def unchanged_partial_writes(folder: str | os.PathLike,
             or data.get("recipe_path") != str(recipe_path)):
         return frozenset()
     return unchanged(recorded)
+
+
+def names_not_matching(folder: Path, pattern: str) -> list[str]:
+    """The sorted names in ``folder`` that ``pattern`` does not match whole: the files an
+    operator that replaces the folder did not write (a frame folder's)."""
+    return sorted(p.name for p in folder.iterdir() if not re.fullmatch(pattern, p.name))
+
+
+def first_names(names, shown: int = 3) -> str:
+    """``names`` for a message: the first ``shown``, then how many more."""
+    names = list(names)
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")

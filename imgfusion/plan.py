@@ -22,7 +22,8 @@ from typing import Any, Iterable, Mapping
 from .errors import Problem
 from .operators import OutputPath
 from .records import resolve_target
-from .paths import UnsafePath, confine, unchanged_partial_writes
+from .paths import (UnsafePath, confine, first_names, names_not_matching,
+                    unchanged_partial_writes)
 
 MAX_VARIANTS = 10_000
 _CLAMP = 10**18  # counts stop growing here: a chain of sweeps builds no huge integer
@@ -130,12 +131,10 @@ def _clash(path: Path, written: dict[Path, str], overwrite: bool,
     files it writes are named by that pattern; any other file there is the user's)."""
     if path in written:
         return f"{path} is also written by step '{written[path]}'"
-    others = sorted(f.name for f in path.iterdir() if not re.fullmatch(folder, f.name)) \
-        if folder and path.is_dir() else []
+    others = names_not_matching(path, folder) if folder and path.is_dir() else []
     if others:
-        return (f"{path} holds files this step does not write ({', '.join(others[:3])}"
-                f"{' ...' if len(others) > 3 else ''}); it replaces the whole folder, so "
-                "name a new or empty one")
+        return (f"{path} holds files this step does not write ({first_names(others)}); it "
+                "replaces the whole folder, so name a new or empty one")
     if (path.is_file() or (folder and path.is_dir())) and not overwrite:
         how = ("set 'overwrite: true' on this step (or run with --overwrite)" if own_flag
                else "run with --overwrite")
@@ -152,15 +151,17 @@ def _writes_into(step, name: str) -> str | None:
     return None
 
 
-def _into_clash(step, name: str, path: Path, overwrite: bool, again) -> str | None:
-    """Files in the folder ``path`` that the step would write over, not asked to."""
+def _into_clash(step, name: str, path: Path, files: set[Path], overwrite: bool,
+                again) -> str | None:
+    """Of the ``files`` in the folder ``path``, those the step would write over, not asked
+    to."""
     pattern = _writes_into(step, name) if path.is_dir() else None
-    ours = {f for f in files_at(path) if re.fullmatch(pattern, f.name)} if pattern else set()
+    ours = {f for f in files if re.fullmatch(pattern, f.name)} if pattern else set()
     if not ours or overwrite or ours <= again:
         return None
-    shown = ", ".join(sorted(f.name for f in ours)[:3]) + (" ..." if len(ours) > 3 else "")
-    return (f"{path} holds an earlier run's files that this step writes ({shown}); run "
-            "with --overwrite to replace them, or name another folder")
+    return (f"{path} holds an earlier run's files that this step writes "
+            f"({first_names(sorted(f.name for f in ours))}); run with --overwrite to replace "
+            "them, or name another folder")
 
 
 def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterable,
@@ -185,7 +186,7 @@ def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterabl
             clash = _clash(path, written, overwrite or bool(mine) and mine <= again,
                            step.op.param("overwrite") is not None,
                            (step.op.traits.get("replaces_folder") or {}).get(p.name))
-            clash = clash or _into_clash(step, p.name, path, overwrite, again)
+            clash = clash or _into_clash(step, p.name, path, mine, overwrite, again)
             problems += [Problem(step.id, p.name, clash)] if clash else []
             written[path] = step.id
     return problems

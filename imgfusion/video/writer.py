@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import tempfile
 import warnings
@@ -22,7 +21,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..operators import Data, OutputPath, Progress, Protect, Range, WorkDir, operator
 from ..operators import Video as VideoKind
-from ..paths import in_output_folder, move_written
+from ..paths import first_names, in_output_folder, move_written, names_not_matching
 from ..values import Video
 from .frames import as_video
 from .limits import FPS_MAX
@@ -121,6 +120,9 @@ def _write_container(frames: Iterable[np.ndarray], tmp: str, suffix: str, fps: f
             mux_audio()
 
 
+FRAME_PATTERN = r"frame_\d{5,}\.png"   # what save_video writes into a frame folder
+
+
 class EvenSizeWarning(UserWarning):
     """An odd frame size was padded to the even one H.264 and VP9 need."""
 
@@ -191,18 +193,13 @@ def _destination(path, workdir, overwrite: bool, protect) -> Path:
 def _check_frames_only(folder: Path) -> None:
     """A frame folder is replaced whole, so only one that holds nothing but frames
     (``frame_NNNNN.png``, what save_video writes) may be: never a folder of the user's
-    files, the run's inputs or what an earlier step saved there."""
-    others = sorted(p.name for p in folder.iterdir() if not FRAME_NAME.fullmatch(p.name))
+    files, the run's inputs or what an earlier step saved there (the plan refuses it at
+    validation the same way: the ``replaces_folder`` trait)."""
+    others = names_not_matching(folder, FRAME_PATTERN)
     if others:
-        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3
-                                         else "")
         raise ParameterError("path", f"{folder} holds files that are not save_video's frames "
-                                     f"({shown}); a frame folder is replaced whole, so "
-                                     "name a new or empty folder")
-
-
-FRAME_PATTERN = r"frame_\d{5,}\.png"   # what save_video writes into a frame folder
-FRAME_NAME = re.compile(FRAME_PATTERN)
+                                     f"({first_names(others)}); a frame folder is replaced "
+                                     "whole, so name a new or empty folder")
 
 
 def _publish(tmp: Path, dest: Path, overwrite: bool) -> None:
