@@ -20,7 +20,7 @@ import numpy as np
 from ..checks import check_image, check_mask, luminance, split_alpha, to_colour
 from ..errors import ParameterError
 from ..operators import Image, Mask, operator
-from .placement import Placement, check_shown_lands, landed, resolve_placement
+from .placement import Placement, check_shown_lands, landed, resolve_placement, unplaced
 
 
 def blend_over(fg: np.ndarray, bg: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -56,8 +56,7 @@ def _check_one_size(fg_hw, bg_hw) -> None:
 
 def sizes_agree(params, inputs) -> None:
     """``composite``'s shape_check: without a placement both images have one size."""
-    if params.get("at") is not None or params.get("fit") is not None \
-            or params.get("scale", 1.0) != 1.0:
+    if not unplaced(params):
         return
     fg, bg = (getattr(inputs.get(n), "size", None) for n in ("foreground", "background"))
     if fg is not None and bg is not None:

@@ -220,11 +220,17 @@ def check_shown_lands(placement: Placement, placed: Placed, target_hw,
     check_lands(placement, placed.source.shape[:2], placed.offset, target_hw, box, nudge)
 
 
+def unplaced(params) -> bool:
+    """A step's fields name no placement (no at, scale or fit): the source keeps its size
+    and its top-left corner goes where ``offset`` says (composite: the images align)."""
+    return params.get("at") is None and params.get("fit") is None \
+        and params.get("scale", 1.0) == 1.0
+
+
 def offset_lands(names: tuple[str, str], params, inputs) -> None:
     """Validation's check for a placement by ``offset`` alone, where the sizes of the
     inputs ``names`` (what is placed, where) are known: it lands at least partly inside."""
-    if params.get("at") is not None or params.get("fit") is not None \
-            or params.get("scale", 1.0) != 1.0:
+    if not unplaced(params):
         return
     hw, target = (getattr(inputs.get(n), "size", None) for n in names)
     if hw is not None and target is not None:
