@@ -9,6 +9,11 @@ from __future__ import annotations
 from ..errors import ParameterError
 
 
+# the needs_one trait of the operators that apply a trained model (recipe validation)
+FAST_MODEL = {"model": "a train_fast_style step's model, $STEP.model",
+              "model_file": "a saved model file"}
+
+
 def check_train_vae(params) -> None:
     """train_style_vae: the network the sizes make, the VGG weights, the folders' counts."""
     from ..style.checks import check_weights

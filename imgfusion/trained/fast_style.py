@@ -21,7 +21,7 @@ import torch
 from ..errors import ParameterError
 from ..operators import Device, Image, InputPath, Range, Value, operator
 from ..devices import resolve_device
-from .checks import check_fast_model_file
+from .checks import FAST_MODEL, check_fast_model_file
 from .modelfile import load_model, module_shapes
 from .transform_net import TransformNet, build
 
@@ -115,8 +115,7 @@ def _model_of(model, model_file) -> FastStyleModel:
 
 
 @operator(check=check_fast_model_file, renamed={"model_path": "model_file"},
-          needs_one={"model": "a train_fast_style step's model, $STEP.model",
-                     "model_file": "a saved model file"})
+          needs_one=FAST_MODEL)
 def fast_style(image: Image, model: Value | None = None, *, model_file: InputPath = None,
                strength: Annotated[float, Range(0, 1)] = 1.0, device: Device = "auto") -> Image:
     """Stylise an image (or every frame of a video) with a trained feed-forward style network: one forward pass.
@@ -137,8 +136,7 @@ def fast_style(image: Image, model: Value | None = None, *, model_file: InputPat
         a .safetensors model file written by train_fast_style (instead of the model input)
     strength
         how much of the network's picture: 1 all of it, 0 the photo; between, the two
-        blended pixel by pixel (a model trained further than its content budget, at a
-        strength that keeps the photo, bench/fast_style.py)
+        blended pixel by pixel
     """
     from ..checks import join_alpha
     from ..style.checks import as_rgb
