@@ -143,6 +143,21 @@ def needs_one_problems(sid: str, op: Operator, inputs: dict, params: dict,
     return problems
 
 
+def goes_with_problems(sid: str, op: Operator, inputs: dict, params: dict,
+                       sweep: dict) -> list[Problem]:
+    """The ``goes_with`` trait (``{input: (field, value)}``): the step gives the input
+    exactly when the field has that value (``init: image`` and an ``init_image``); a
+    swept field is the run's to check."""
+    problems = []
+    for name, (field, value) in (op.traits.get("goes_with") or {}).items():
+        given, chosen = inputs.get(name) is not None, params.get(field) == value
+        if field not in sweep and given != chosen:
+            problems.append(Problem(sid, field, f"an {name} is given: set {field}: {value} "
+                                                "to use it, or remove it") if given else
+                            Problem(sid, name, f"{field}: {value} needs an {name}"))
+    return problems
+
+
 def one_step(n: int, sid: str, entry: dict, ids: list[str], where: Where):
     """``(Step or None, problems)`` for the step at position ``n`` (1-based)."""
     op, problems = step_operator(sid, entry, where)
@@ -165,6 +180,7 @@ def one_step(n: int, sid: str, entry: dict, ids: list[str], where: Where):
         problems += [Problem(sid, fld, message) for fld, message in found]
         problems += _group_checks(sid, op, params, given, sweep)
         problems += needs_one_problems(sid, op, inputs, params, sweep)
+        problems += goes_with_problems(sid, op, inputs, params, sweep)
     if op.check is not None and not problems:
         problems += _own_check(sid, op, params, sweep, where)
     return Step(sid, n, op, inputs, params, given, sweep, device, seed), problems

@@ -40,7 +40,7 @@ class StyleResult(NamedTuple):
     loss_history: Data
 
 
-@operator(check=check_style)
+@operator(check=check_style, goes_with={"init_image": ("init", "image")})
 def neural_style(content: Image, style: Images = None, init_image: Image | None = None, *,
                  size: OutputSize = None,
                  losses: StyleLosses = StyleLosses(), schedule: StyleSchedule = StyleSchedule(),

@@ -189,3 +189,24 @@ def test_a_path_where_an_image_belongs_is_an_error_naming_the_field(content, sty
         transfer.neural_style(args["content"], args["style"], weights="random", iterations=1)
     assert err.value.field == which and f"/photos/{which}.png" in str(err.value)
     assert "read_image" in str(err.value)
+
+
+def test_init_image_and_init_image_mode_are_refused_apart_at_validation(tmp_path):
+    """init: image without an init_image, or an init_image left unused, stopped the run
+    at that step after the earlier steps had run."""
+    def problems(args: str) -> list:
+        text = ("imgfusion: 1\nsteps:\n  - {id: c, op: load, path: 'sample:coffee'}\n"
+                "  - {id: s, op: neural_style, content: $c, style: $c, size: 32, "
+                f"iterations: 1, {args}}}\n  - {{op: save, image: $s, path: s.png}}\n")
+        try:
+            (tmp_path / "r.yaml").write_text(text)
+            load_recipe(tmp_path / "r.yaml")
+        except RecipeError as exc:
+            return [(p.step, p.field, p.message) for p in exc.problems]
+        return []
+
+    assert problems("init: image") == [("s", "init_image", "init: image needs an init_image")]
+    [(_, field, message)] = problems("init_image: $c")
+    assert field == "init" and "set init: image" in message
+    assert problems("init: image, init_image: $c") == []
+    assert problems("init_image: $c, sweep: {init: [image, content]}") == []   # the run's
