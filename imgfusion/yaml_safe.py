@@ -182,13 +182,16 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str],
                                     did_you_mean(step, ids)))
         else:
             ids[step][key] = value
-            unswept(ids[step], key, aliases(ids[step]) if aliases else {})
+            unswept(ids[step], key, aliases(ids[step]) if aliases else {}, keep_label=True)
     return problems
 
 
-def unswept(entry: dict, key: str, aliases: Mapping[str, str] | None = None) -> None:
+def unswept(entry: dict, key: str, aliases: Mapping[str, str] | None = None,
+            keep_label: bool = False) -> None:
     """A step's parameter set with ``--set`` is no longer swept: the value pins it (under
-    any of its names, ``aliases`` mapping old names to new)."""
+    any of its names, ``aliases`` mapping old names to new).  With ``keep_label`` a swept
+    parameter becomes a sweep of that one value, so the results keep its label (a
+    contact sheet's ``cols`` naming it gets one column)."""
     aliases = aliases or {}
     field = aliases.get(key, key)
     names = {field, *(old for old, new in aliases.items() if new == field)}
@@ -196,7 +199,10 @@ def unswept(entry: dict, key: str, aliases: Mapping[str, str] | None = None) -> 
         entry.pop(name, None)
     sweep = entry.get("sweep")
     if isinstance(sweep, dict):
-        for name in names & set(sweep):
+        swept = names & set(sweep)
+        for name in swept:
             del sweep[name]
+        if keep_label and swept:
+            sweep[min(swept)] = [entry.pop(key)]
         if not sweep:
             del entry["sweep"]

@@ -124,13 +124,18 @@ def test_a_value_and_a_sweep_of_one_parameter_is_a_problem(write_recipe):
     assert "keep one" in info.value.problems[0].message
 
 
-def test_set_pins_a_swept_parameter(write_recipe):
+def test_set_pins_a_swept_parameter_to_one_labelled_value(write_recipe, tmp_path):
+    """A sweep of that one value: the variants keep its label, so a contact sheet's cols
+    naming it still finds it (it was refused as 'no label')."""
     recipe = load_recipe(write_recipe(SWEEP), overrides=["a.value=0.3"])
     a = recipe.step("a")
-    assert a.params["value"] == pytest.approx(0.3) and list(a.sweep) == ["size"]
-    assert len(a.variants) == 2
+    assert a.sweep["value"] == [pytest.approx(0.3)] and "value" not in a.given
+    assert len(a.variants) == 2 and [v["value"] for v in a.variants] == [0.3, 0.3]
     pinned = load_recipe(write_recipe(SWEEP), overrides=["a.value=0.3", "a.size=[2, 2]"])
-    assert not pinned.step("a").sweep and len(pinned.step("a").variants) == 1
+    assert len(pinned.step("a").variants) == 1
+    sheet = load_recipe(write_recipe(SWEEP), overrides=["a.value=0.3"], out_dir=tmp_path / "o")
+    labels = run_recipe(sheet).output("sheet", "labels")
+    assert {(d["value"], tuple(d["size"])) for d in labels} == {(0.3, (2, 2)), (0.3, (3, 3))}
 
 
 def test_run_json_records_params_versions_and_seconds(write_recipe, tmp_path):
