@@ -161,7 +161,18 @@ def _swept(sid: str, op: Operator, name: str, values: Any, where: Where):
     converted = [convert(sid, replace(p, name=fld), v, where) for v in values]
     kept = [v if p.type is InputPath else c for v, (c, _) in zip(values, converted)
             if c is not BAD]
-    return kept, [problem for _, found in converted for problem in found]
+    problems = [problem for _, found in converted for problem in found]
+    return kept, problems or _repeated(sid, fld, kept)
+
+
+def _repeated(sid: str, fld: str, values: list) -> list[Problem]:
+    """A value swept twice (``[0.1, 0.10]``) would run twice and write one file twice."""
+    seen: list = []
+    for v in values:
+        if v in seen:
+            return [Problem(sid, fld, f"{v!r} is listed twice; each value once")]
+        seen.append(v)
+    return []
 
 
 def step_sweep(sid: str, op: Operator, sweep: Any, where: Where):

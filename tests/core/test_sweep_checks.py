@@ -36,3 +36,13 @@ def test_a_sweep_still_gets_the_check_problems():
         load_recipe(_recipe({"size": [10, 10], "sweep": {"scale": [0.5]}}), registry=REGISTRY)
     assert "exactly one of size, scale and longest" in str(err.value)
     assert err.value.problems[0].step == "small"
+
+
+@pytest.mark.parametrize("values", [[0.5, 0.50], [0.5, 0.25, 0.5]])
+def test_a_value_swept_twice_is_refused_naming_it(values):
+    """It ran twice, and both runs wrote one file (refused later as two writers)."""
+    with pytest.raises(RecipeError) as err:
+        load_recipe(_recipe({"sweep": {"scale": values}}), registry=REGISTRY)
+    [problem] = err.value.problems
+    assert (problem.step, problem.field) == ("small", "sweep.scale")
+    assert "0.5 is listed twice" in problem.message
