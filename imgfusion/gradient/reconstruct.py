@@ -20,18 +20,18 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..checks import check_image, join_alpha, split_alpha
-from ..errors import ParameterError
 from ..limits import COORD_MAX
 from ..operators import Image, Range, operator
 from .options import ExactSolver, Tol
 from .result import GradientResult
+from .shape_checks import check_anchor
 from .solvers import solve_system
 from .system import assemble, forward_differences
 
 Anchor = Annotated[tuple[int, int], Range(0, COORD_MAX)]
 
 
-@operator(size_of="image")
+@operator(size_of="image", shape_check="imgfusion.gradient.shape_checks:anchor_lands")
 def gradient_reconstruct(image: Image, *, anchor: Anchor = (0, 0),
                          anchor_value: Annotated[float | None, Range(0, 1)] = None,
                          solver: ExactSolver = "direct", tol: Tol = 1e-10) -> GradientResult:
@@ -58,9 +58,8 @@ def gradient_reconstruct(image: Image, *, anchor: Anchor = (0, 0),
     ndim = np.ndim(image)
     colour, alpha = split_alpha(check_image(image, "image", grey_2d=True).astype(np.float64))
     h, w, channels = colour.shape
+    check_anchor(anchor, (h, w))
     r, c = anchor
-    if not (r < h and c < w):
-        raise ParameterError("anchor", f"({r}, {c}) lies outside the {h}x{w} image")
     value = colour[r, c] if anchor_value is None else np.full(channels, float(anchor_value))
     gh, gv = forward_differences(colour)
     everything = np.ones((h, w), dtype=bool)

@@ -4,15 +4,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..checks import check_image, join_alpha, split_alpha
-from ..errors import ParameterError
 from ..operators import Image, operator
 from .options import Solver, Tol
 from .result import GradientResult
+from .shape_checks import check_interior
 from .solvers import solve_region
 from .system import forward_differences
 
 
-@operator(size_of="image")
+@operator(size_of="image", shape_check="imgfusion.gradient.shape_checks:has_interior")
 def seamless_tile(image: Image, *, solver: Solver = "auto", tol: Tol = 1e-8) -> GradientResult:
     """Make an image tile seamlessly (opposite borders averaged, interior re-solved).
 
@@ -29,9 +29,7 @@ def seamless_tile(image: Image, *, solver: Solver = "auto", tol: Tol = 1e-8) -> 
     ndim = np.ndim(image)
     colour, alpha = split_alpha(check_image(image, "image", grey_2d=True).astype(np.float64))
     h, w = colour.shape[:2]
-    if h < 3 or w < 3:
-        raise ParameterError("image", f"needs at least 3x3 pixels to have an interior, "
-                                      f"got {h}x{w}")
+    check_interior((h, w))
     fstar = colour.copy()
     fstar[0] = fstar[-1] = (colour[0] + colour[-1]) / 2
     fstar[:, 0] = fstar[:, -1] = (fstar[:, 0] + fstar[:, -1]) / 2

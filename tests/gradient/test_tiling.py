@@ -33,3 +33,21 @@ def test_too_small_images_are_refused():
     with pytest.raises(ParameterError) as err:
         seamless_tile(np.zeros((2, 5, 3), np.float32)).image
     assert err.value.field == "image"
+
+
+def test_size_rules_are_refused_at_validation_where_the_size_is_known(tmp_path):
+    """A 2-row image for seamless_tile, an anchor outside for gradient_reconstruct: exit
+    2 before the earlier steps run, not a failure at that step."""
+    from imgfusion.errors import RecipeError
+    from imgfusion.recipe import load_recipe
+
+    steps = [{"id": "c", "op": "load", "path": "sample:coffee"},
+             {"id": "small", "op": "resize", "image": "$c", "size": [2, 40]},
+             {"id": "t", "op": "seamless_tile", "image": "$small"},
+             {"id": "g", "op": "gradient_reconstruct", "image": "$small", "anchor": [5, 0]},
+             {"id": "ok", "op": "gradient_reconstruct", "image": "$small", "anchor": [1, 39]}]
+    with pytest.raises(RecipeError) as err:
+        load_recipe({"imgfusion": 1, "steps": steps}, out_dir=tmp_path)
+    assert [(p.step, p.field) for p in err.value.problems] == [("t", "image"), ("g", "anchor")]
+    assert "got 2x40" in err.value.problems[0].message
+    assert not any(tmp_path.iterdir())
