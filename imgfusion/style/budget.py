@@ -38,3 +38,30 @@ def check_plan(base_hw, plan: Sequence[tuple], *, styles, layers, style_layers,
         checks.fits_memory(checks.estimate_forward_bytes(shw, list(style_layers)),
                            available, device, "style_scale")
     return final_hw
+
+
+def plan_fits(params, inputs) -> None:
+    """neural_style's ``shape_check``: where the content's size is known at validation,
+    every level of the plan (``size`` or ``pyramid``, coarse to fine) fits the layers,
+    the run-time rule of :func:`check_plan`, so a size too small is refused before the
+    recipe's earlier steps run."""
+    from dataclasses import fields
+
+    from .options import StyleLosses
+    from .prepare import layer_weights_of
+    from .pyramid import coarse_to_fine, levels
+
+    content = inputs.get("content")
+    if content is None or content.size is None:
+        return
+    losses = StyleLosses(**{f.name: params[f.name] for f in fields(StyleLosses)
+                            if f.name in params})
+    content_w, style_w = layer_weights_of(losses)
+    plan = coarse_to_fine(levels(params.get("pyramid"), params.get("size"),
+                                 int(params["iterations"])),
+                          content.size, int(params["coarse_to_fine"]))
+    field = "pyramid" if params.get("pyramid") else (
+        "content" if params.get("size") is None else "size")
+    for size_i, _ in plan:
+        checks.fits_layers(fit_size(content.size, size_i),
+                           list(dict.fromkeys([*content_w, *style_w])), field, "output")

@@ -40,7 +40,8 @@ class StyleResult(NamedTuple):
     loss_history: Data
 
 
-@operator(check=check_style, goes_with={"init_image": ("init", "image")})
+@operator(check=check_style, goes_with={"init_image": ("init", "image")},
+          shape_check="imgfusion.style.budget:plan_fits")
 def neural_style(content: Image, style: Images = None, init_image: Image | None = None, *,
                  size: OutputSize = None,
                  losses: StyleLosses = StyleLosses(), schedule: StyleSchedule = StyleSchedule(),

@@ -210,3 +210,21 @@ def test_init_image_and_init_image_mode_are_refused_apart_at_validation(tmp_path
     assert field == "init" and "set init: image" in message
     assert problems("init: image, init_image: $c") == []
     assert problems("init_image: $c, sweep: {init: [image, content]}") == []   # the run's
+
+
+@pytest.mark.parametrize("args, field", [("size: 8", "size"),
+                                         ("pyramid: [[8, 2], [64, 2]]", "pyramid")])
+def test_an_output_too_small_for_the_layers_is_refused_at_validation(tmp_path, args, field):
+    """The content's size is known from its load step, so the run-time rule (every level
+    fits relu5_1) is checked before the recipe runs; a size that fits passes."""
+    text = ("imgfusion: 1\nsteps:\n  - {id: c, op: load, path: 'sample:coffee'}\n"
+            f"  - {{id: s, op: neural_style, content: $c, style: $c, ARGS, iterations: 1}}\n"
+            "  - {op: save, image: $s, path: s.png}\n")
+    (tmp_path / "r.yaml").write_text(text.replace("ARGS", args))
+    with pytest.raises(RecipeError) as exc:
+        load_recipe(tmp_path / "r.yaml")
+    [problem] = exc.value.problems
+    assert (problem.step, problem.field) == ("s", field)
+    assert "too small for layer relu5_1" in problem.message
+    (tmp_path / "r.yaml").write_text(text.replace("ARGS", "size: 40"))
+    assert load_recipe(tmp_path / "r.yaml")
