@@ -199,10 +199,10 @@ def unswept(entry: dict, key: str, aliases: Mapping[str, str] | None = None,
         entry.pop(name, None)
     sweep = entry.get("sweep")
     if isinstance(sweep, dict):
-        swept = names & set(sweep)
+        swept = [name for name in sweep if name in names]
+        if keep_label and swept:   # in its place: variant file names keep their order
+            sweep[swept.pop(0)] = [entry.pop(key)]
         for name in swept:
             del sweep[name]
-        if keep_label and swept:
-            sweep[min(swept)] = [entry.pop(key)]
         if not sweep:
             del entry["sweep"]

@@ -130,6 +130,7 @@ def test_set_pins_a_swept_parameter_to_one_labelled_value(write_recipe, tmp_path
     recipe = load_recipe(write_recipe(SWEEP), overrides=["a.value=0.3"])
     a = recipe.step("a")
     assert a.sweep["value"] == [pytest.approx(0.3)] and "value" not in a.given
+    assert list(a.sweep) == ["value", "size"]   # in its place: file names keep their order
     assert len(a.variants) == 2 and [v["value"] for v in a.variants] == [0.3, 0.3]
     pinned = load_recipe(write_recipe(SWEEP), overrides=["a.value=0.3", "a.size=[2, 2]"])
     assert len(pinned.step("a").variants) == 1
