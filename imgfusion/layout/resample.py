@@ -27,3 +27,16 @@ def resample(image: np.ndarray, hw: tuple[int, int], anti_aliasing: bool) -> np.
     colour = np.where(alpha > TRANSPARENT, weighted / np.maximum(alpha, TRANSPARENT),
                       plain(image[..., :3]))
     return np.concatenate([colour, alpha], axis=2)
+
+
+def hidden_filled(colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``colour`` (H x W x C) with each wholly transparent pixel (alpha 0) given the colour
+    of the nearest pixel that shows: what no one sees cannot change what they do (a
+    stylised cutout's rim took the colour stored under its transparent pixels)."""
+    hidden = np.asarray(alpha) <= 0
+    if not hidden.any() or hidden.all():
+        return colour
+    from scipy.ndimage import distance_transform_edt
+
+    _, (rows, cols) = distance_transform_edt(hidden, return_indices=True)
+    return colour[rows, cols]

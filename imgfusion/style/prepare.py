@@ -14,6 +14,7 @@ import numpy as np
 
 from ..checks import check_choice, check_non_negative
 from ..errors import ParameterError
+from ..layout.resample import hidden_filled
 from . import checks, color
 from .layers import layer_weights
 from .options import StyleColor, StyleLosses
@@ -83,6 +84,7 @@ def _images(content, style, content_w, style_w, size):
     alpha = None
     if content is not None:
         content, alpha = checks.as_rgb(content, "content")
+        content = content if alpha is None else hidden_filled(content, alpha)
     elif content_w:
         raise ParameterError("content", "a content image is needed when content_weight > 0")
     elif size is None:

@@ -221,3 +221,17 @@ def test_presets_need_their_inputs(content, style):
     with pytest.raises(ParameterError) as err:
         transfer.neural_style(content, None, weights="random", iterations=1)
     assert err.value.field == "style"
+
+
+def test_the_colour_under_transparent_pixels_changes_nothing(content, style):
+    """An RGBA cutout stores some colour under alpha 0; stylising it, that colour leaked
+    into the visible rim (green under the transparent border gave a magenta edge)."""
+    alpha = np.zeros((32, 40, 1), np.float32)
+    alpha[6:26, 8:32] = 1.0
+    runs = []
+    for hidden in ((0, 1, 0), (1, 0, 0)):
+        colour = np.where(alpha > 0, content, np.float32(hidden))
+        rgba = np.concatenate([colour, alpha], axis=-1)
+        runs.append(transfer.neural_style(rgba, style, iterations=3, **FAST).image)
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert np.array_equal(runs[0][..., 3:], alpha)
