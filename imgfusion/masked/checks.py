@@ -25,3 +25,21 @@ def check_stylize_and_blend(params: Mapping[str, Any]) -> None:
     check_style(params)
     blend_choices(params.get("pyramid"), params.get("solver", "auto"),
                   params.get("blend", "auto"))
+
+
+def piece_fits_target(source, style, target) -> None:
+    """A grey target takes a grey piece only: the stylised piece is grey when the source
+    and every style image are (checked before stylising; the blend refused it after)."""
+    from ..checks import split_alpha
+    from ..style.checks import as_rgb, style_list
+    from ..style.color import is_grey
+
+    if split_alpha(target)[0].shape[2] != 1:
+        return
+    if not is_grey(as_rgb(source, "source")[0]):
+        raise ParameterError("source", "is in colour but the target is grey; convert the "
+                                       "source to grey first, or use monochrome_transfer")
+    if not all(is_grey(as_rgb(s, "style")[0]) for s in style_list(style)):
+        raise ParameterError("style", "a style image is in colour, which would make the "
+                                      "stylised piece colour, but the target is grey; "
+                                      "convert the style to grey first")

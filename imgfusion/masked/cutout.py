@@ -24,7 +24,7 @@ from ..gradient.color_keeping import banded_blend, best_blend
 from ..limits import COORD_MAX, FEATHER_MAX
 from ..operators import (Data, Device, Image, Images, Mask, Progress, Range, Seed, WorkDir,
                          operator)
-from .checks import blend_choices, check_stylize_and_blend
+from .checks import blend_choices, check_stylize_and_blend, piece_fits_target
 from ..style.options import (Speed, StyleColor, StyleFiles, StyleInit, StyleLosses,
                              StyleSchedule)
 from ..style.pipeline import StyleContext, StyleInputs, StyleSettings
@@ -177,6 +177,7 @@ def stylize_and_blend(source: Image, target: Image, mask: Mask, style: Images, *
     if not (alpha > 0).any():
         raise ParameterError("mask", "the mask is empty (no pixel above 0): nothing to cut out")
     blend_choices(schedule.pyramid, solver, blend)
+    piece_fits_target(source, style, target)
     _check_landing(alpha, (r, c), target.shape[:2], placement, offset)
     box = bounding_box(alpha)
     top, left = max(box[0] - margin, 0), max(box[1] - margin, 0)

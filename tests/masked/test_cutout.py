@@ -117,3 +117,22 @@ def test_bad_input_names_the_field(source, target, style, ellipse, change, field
     with pytest.raises(ParameterError) as err:
         stylize_and_blend(**args, **FAST)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize("grey_source, field", [(False, "source"), (True, "style")])
+def test_colour_onto_a_grey_target_is_refused_before_stylising(source, target, style, ellipse,
+                                                               monkeypatch, grey_source, field):
+    """The blend refused the colour piece only after the whole style run (27 s in the
+    review's recipe)."""
+    import imgfusion.masked.cutout as cutout
+
+    def no_style(*args, **kwargs):
+        raise AssertionError("stylised before the channels were checked")
+
+    monkeypatch.setattr(cutout, "stylise", no_style)
+    grey = source.mean(axis=2, keepdims=True)
+    with pytest.raises(ParameterError) as err:
+        stylize_and_blend(np.repeat(grey, 3, 2) if grey_source else source,
+                          target.mean(axis=2, keepdims=True), ellipse, style,
+                          offset=(6, 9), **FAST)
+    assert err.value.field == field and "grey" in err.value.message
