@@ -13,7 +13,7 @@ import numpy as np
 from ..checks import check_image, check_mask, split_alpha, to_colour
 from ..limits import COORD_MAX, FEATHER_MAX
 from ..operators import Image, Mask, Range, operator
-from .placement import Placement, landed, resolve_placement, target_point
+from .placement import Placement, landed, resolve_placement, shown, target_point
 
 Colour = tuple[float, float, float]
 
@@ -72,6 +72,15 @@ def _cross(picture: np.ndarray, point, colour, size: int) -> None:
         picture[max(r - size, 0):max(min(r + size + 1, rows), 0), c] = colour
 
 
+def _over_grey(image: np.ndarray) -> np.ndarray:
+    """An RGBA image shown over mid grey (the colour stored under its transparent pixels
+    is not what it shows); other images as they are."""
+    colour, alpha = split_alpha(image)
+    if alpha is None:
+        return image
+    return (colour * alpha[..., None] + 0.5 * (1 - alpha[..., None])).astype(np.float32)
+
+
 def _side_by_side(left: np.ndarray, right: np.ndarray, gap: int = 8) -> np.ndarray:
     """Both pictures at ``right``'s height, ``gap`` white pixels apart."""
     from .geometry import resize
@@ -109,10 +118,12 @@ def placement_preview(source: Image, target: Image, mask: Mask | None = None, *,
     check_image(source, "source")
     check_image(target, "target")
     # no mask: only composite and place take none, and they place an RGBA cutout by its alpha
-    _, alpha, offset = resolve_placement(placement, source, mask, target.shape[:2], offset,
-                                         by_alpha=mask is None)
-    own = np.ones(source.shape[:2], np.float32) if mask is None else mask
-    left = mask_overlay(source, own, color=color, width=width)
+    placed, alpha, offset = resolve_placement(placement, source, mask, target.shape[:2],
+                                              offset, by_alpha=mask is None)
+    if mask is None:
+        own, alpha = shown(source, np.ones(source.shape[:2], np.float32)), shown(placed, alpha)
+    left = mask_overlay(_over_grey(source), own if mask is None else mask, color=color,
+                        width=width)
     right = _tint(_rgb(target), outline(landed(alpha, offset, target.shape[:2]), width),
                   color, 1.0)
     if placement.at is not None:

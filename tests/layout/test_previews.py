@@ -45,3 +45,22 @@ def test_preview_draws_the_outline_where_the_blend_places_it():
     cross[10, 25:36] = cross[5:16, 30] = True
     assert np.array_equal(red, rim | cross)
     assert np.all(out[:, 30:38] == 1.0)                  # the gap
+
+
+def test_an_rgba_cutout_without_a_mask_is_outlined_by_its_alpha_as_place_places_it():
+    """The outline was the whole frame while place pasted the object, and the left panel
+    showed the colour stored under the transparent pixels."""
+    from imgfusion.layout.geometry import place
+
+    source = np.zeros((20, 20, 4), np.float32)
+    source[..., 1] = 1.0                                 # green under alpha 0
+    source[5:12, 5:12] = (0.2, 0.2, 0.2, 1.0)            # the object
+    target = np.full((30, 40, 3), 0.8, np.float32)
+    spot = Placement(at=(10, 30), anchor="bbox_center")
+    out = placement_preview(source, target, None, color=RED, width=1, placement=spot)
+    red = np.all(out[:, 38:] == RED, axis=2)
+    changed = np.any(place(source, target, placement=spot) != target, axis=2)
+    cross = np.zeros((30, 40), bool)
+    cross[10, 25:36] = cross[5:16, 30] = True
+    assert changed.sum() == 49 and np.array_equal(red, outline(changed, 1) | cross)
+    assert not np.any(out[0, 0, :3] == (0.0, 1.0, 0.0))  # no green shows on the left
