@@ -63,13 +63,23 @@ def sizes_agree(params, inputs) -> None:
         _check_one_size(fg, bg)
 
 
-@operator(same_size=("foreground", "mask"), size_of="background",
+def check_composite(params) -> None:
+    """``scale`` or ``fit`` need ``at``: composite has no offset, so the resized foreground
+    would sit at the top-left corner, which no one asks for."""
+    if params.get("at") is None:
+        for name in ("fit", "scale"):
+            if params.get(name) not in (None, 1.0):
+                raise ParameterError(name, f"{name} is given without at; give at (and "
+                                           "anchor) for where the resized foreground goes")
+
+
+@operator(same_size=("foreground", "mask"), size_of="background", check=check_composite,
           shape_check="imgfusion.layout.compose:sizes_agree")
 def composite(foreground: Image, background: Image, mask: Mask | None = None, *,
               placement: Placement = Placement()) -> Image:
     """Alpha-blend a foreground over a background through a mask.
 
-    The images have the same size unless ``placement`` places the foreground.  See
+    The images have the same size unless ``at`` places the foreground.  See
     the module's channel rules: colour if either input has colour, alpha if the
     background has alpha.  Pixels where the mask (times the foreground alpha) is 0
     are the background's, unchanged.
@@ -86,6 +96,7 @@ def composite(foreground: Image, background: Image, mask: Mask | None = None, *,
     if mask is None and foreground.shape[2] != 4:
         raise ParameterError("mask", "composite needs a mask, or a foreground with an "
                                      "alpha channel")
+    check_composite({"at": placement.at, "fit": placement.fit, "scale": placement.scale})
     if placement != Placement():
         hw = background.shape[:2]
         placed = resolve_placement(placement, foreground, mask, hw, by_alpha=True)

@@ -89,3 +89,23 @@ def test_an_h_w_1_mask_is_read_as_h_w():
     fg, bg = img(), img()
     mask = np.linspace(0, 1, 42, dtype=np.float32).reshape(6, 7)
     assert np.array_equal(composite(fg, bg, mask[:, :, None]), composite(fg, bg, mask))
+
+
+@pytest.mark.parametrize("field, value", [("scale", 0.5), ("fit", [4, 4])])
+def test_scale_or_fit_without_at_is_refused_at_validation(tmp_path, field, value):
+    """composite has no offset: the resized foreground went to the top-left corner."""
+    from imgfusion.errors import RecipeError
+    from imgfusion.recipe import load_recipe
+
+    steps = [{"id": "bg", "op": "load", "path": "sample:coffee"},
+             {"id": "fg", "op": "resize", "image": "$bg", "longest": 40},
+             {"id": "c", "op": "composite", "foreground": "$fg", "background": "$bg",
+              field: value},
+             {"op": "save", "image": "$c", "path": "c.png"}]
+    with pytest.raises(RecipeError) as err:
+        load_recipe({"imgfusion": 1, "steps": steps}, out_dir=tmp_path)
+    assert [(p.step, p.field) for p in err.value.problems] == [("c", field)]
+    assert "without at" in err.value.problems[0].message
+    steps[2]["at"] = [0.5, 0.5]
+    steps[2]["units"] = "fraction"
+    assert load_recipe({"imgfusion": 1, "steps": steps}, out_dir=tmp_path)
