@@ -118,14 +118,14 @@ def _blend(source, target, mask, where, how, choose):
     tgt, keep_alpha = split_alpha(check_image(target, "target", grey_2d=True))
     src, _ = split_alpha(check_image(source, "source", grey_2d=True))
     src = match_channels(src, tgt.shape[2])
-    src, alpha, offset = resolve_placement(where[1], src, mask, tgt.shape[:2],
-                                           check_pair(where[0], "offset"), nonempty=True,
-                                           against="the source's size")
-    at = where[1].at
+    nudge = check_pair(where[0], "offset")
+    src, alpha, offset = resolve_placement(where[1], src, mask, tgt.shape[:2], nudge,
+                                           nonempty=True, against="the source's size")
+    at = (where[1].at, nudge)
     if solver == "fft":
         return _opencv_fft(src, alpha, tgt, offset, choose, (keep_alpha, ndim), at)
     # the inputs' own precision (float32 differences are exact in float64)
-    placed = _place(src, alpha, tgt, offset, margin=1, dtype=np.result_type(src, tgt), at=at)
+    placed = _place(src, alpha, tgt, offset, 1, np.result_type(src, tgt), *at)
     g, has_source, a = placed.g, placed.has_source, placed.alpha
     fstar = tgt[placed.crop]
     hard = bool(np.isin(a, (0.0, 1.0)).all())
@@ -164,13 +164,13 @@ def _assemble(tgt, keep_alpha, ndim, crop, solved):
     return out[:, :, 0] if ndim == 2 else out
 
 
-def _opencv_fft(src, alpha, tgt, offset, choose, finish, at=None):
+def _opencv_fft(src, alpha, tgt, offset, choose, finish, at=(None, (0, 0))):
     """OpenCV's seamlessClone pipeline (:mod:`imgfusion.gradient.opencv_clone`), in float32."""
     alpha = without_frame(alpha)  # in the source's frame, as OpenCV does
     if not (alpha > 0).any():
         info = {"solver": "fft", "unknowns": 0, "residual": None, "seconds": 0.0}
         return GradientResult(join_alpha(tgt, *finish), info)
-    placed = _place(src, alpha, tgt, offset, margin=0, dtype=np.float32, at=at)
+    placed = _place(src, alpha, tgt, offset, 0, np.float32, *at)
     out, info = clone_fft(_without_image_frame(placed.alpha, placed.crop, tgt.shape),
                           placed.g, tgt[placed.crop], choose is _mixed)
     return GradientResult(_assemble(tgt, *finish, placed.crop, out), info)
@@ -204,13 +204,25 @@ def _target_around(g, tgt, here):
     g[rows, :cols.start], g[rows, cols.stop:] = tgt[rows, :cols.start], tgt[rows, cols.stop:]
 
 
-def _place(src, alpha, tgt, offset, margin, dtype, at=None):
+def _blame(at, offset, nudge, hw, target_hw) -> tuple[str, str]:
+    """(field, what) of a placement that misses the target: ``offset`` without ``at``; with
+    it, ``at``, or the ``offset`` nudge when ``at`` alone would have overlapped."""
+    if at is None:
+        return "offset", f"{offset}"
+    base = (offset[0] - nudge[0], offset[1] - nudge[1])
+    if any(nudge) and all(-n < b < t for b, n, t in zip(base, hw, target_hw)):
+        return "offset", (f"the nudge {tuple(nudge)} (the source's top-left corner moved from "
+                          f"{base} to {offset})")
+    return "at", f"{tuple(at)} (the source's top-left corner at {offset})"
+
+
+def _place(src, alpha, tgt, offset, margin, dtype, at=None, nudge=(0, 0)):
     """The placement on the placed mask's bounding box grown by ``margin`` (clipped);
-    ``at``: the placement's, which its errors then name."""
+    ``at`` and ``nudge`` (the operator's offset): the placement's, which its errors then
+    name (:func:`_blame`)."""
     (hs, ws), (ht, wt) = alpha.shape, tgt.shape[:2]
     r, c = offset
-    field, what = (("offset", f"{offset}") if at is None else
-                   ("at", f"{tuple(at)} (the source's top-left corner at {offset})"))
+    field, what = _blame(at, offset, nudge, (hs, ws), (ht, wt))
     r0, r1, c0, c1 = max(r, 0), min(r + hs, ht), max(c, 0), min(c + ws, wt)
     if r0 >= r1 or c0 >= c1:
         raise ParameterError(field, f"{what} puts the {hs}x{ws} source entirely outside the "

@@ -223,6 +223,22 @@ def test_selected_pixels_outside_the_target_are_refused(images):
     assert err.value.field == "offset"
 
 
+@pytest.mark.parametrize("solver", ["direct", "fft"])
+@pytest.mark.parametrize("at, nudge, field", [((0.5, 0.5), (500, 500), "offset"),
+                                              ((3.0, 3.0), (5, 5), "at"),
+                                              ((3.0, 3.0), (0, 0), "at")])
+def test_a_placement_outside_names_the_nudge_when_at_alone_lands(images, solver, at, nudge,
+                                                                  field):
+    """The review's nudge of (500, 500) on a centred cutout was reported as 'at'."""
+    from imgfusion.layout.placement import Placement
+
+    source, target = images
+    with pytest.raises(ParameterError, match="entirely outside") as err:
+        poisson_blend(source, target, np.ones((22, 26), bool), offset=nudge, solver=solver,
+                      placement=Placement(at=at, units="fraction"))
+    assert err.value.field == field
+
+
 @pytest.mark.parametrize("which", ["source", "target"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_images_are_refused(images, which, bad):
