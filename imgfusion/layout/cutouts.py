@@ -12,6 +12,7 @@ computed ones too, and ramp linearly over ``softness`` around their threshold.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Annotated, Literal
 
 import numpy as np
@@ -69,11 +70,31 @@ def _labels(hw, box, units, hint, sure) -> np.ndarray:
         labels[inside & (alpha >= 0.5)] = GC_PR_FGD
     if sure is not None:
         labels[check_mask(sure, hw, "sure", "the image", nonempty=True) >= 0.5] = GC_FGD
+    if hint is None and not (labels == GC_BGD).any():
+        raise ParameterError("box", WHOLE_BOX)
     if not (labels == GC_BGD).any() or not (labels & 1).any():
-        raise ParameterError("box" if hint is None else "hint",
-                             "GrabCut needs some background outside the hint and some "
-                             "object (alpha >= 0.5) inside it")
+        raise ParameterError("hint", "GrabCut needs some background outside the hint and some "
+                                     "object (alpha >= 0.5) inside it")
     return labels
+
+
+WHOLE_BOX = ("covers the whole image, which leaves GrabCut no background to learn from: draw "
+             "the box around the object, or give a rough mask as hint")
+
+
+def box_leaves_background(params, inputs) -> None:
+    """``cut_out``'s shape check: without a hint, the box leaves some of the image outside
+    it (where the image's size is known, or in fractions)."""
+    box, units, shape = params.get("box"), params.get("units", "fraction"), inputs.get("image")
+    if box is None or "hint" in inputs:
+        return
+    hw = getattr(shape, "size", None) or ((1000, 1000) if units == "fraction" else None)
+    if hw is not None and _box_pixels(box, units, hw) == (0, 0, *hw):
+        raise ParameterError("box", f"{tuple(box)} {WHOLE_BOX}")
+
+
+class EmptyCutWarning(UserWarning):
+    """GrabCut kept no pixel: the mask cut_out returns is empty."""
 
 
 def _grabcut(rgb8: np.ndarray, labels: np.ndarray, iterations: int) -> np.ndarray:
@@ -106,7 +127,8 @@ def _rgb8(colour: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
 
 
-@operator(size_of="image", same_size=("image", "hint", "sure"), check=check_box)
+@operator(size_of="image", same_size=("image", "hint", "sure"), check=check_box,
+          shape_check="imgfusion.layout.cutouts:box_leaves_background")
 def cut_out(image: Image, hint: Mask | None = None, sure: Mask | None = None, *,
             box: Annotated[tuple[float, float, float, float] | None,
                            Range(-COORD_MAX, COORD_MAX)] = None,
@@ -137,6 +159,10 @@ def cut_out(image: Image, hint: Mask | None = None, sure: Mask | None = None, *,
     check_box({"box": box, "units": units})
     labels = _labels(colour.shape[:2], box, units, hint, sure)
     hard = _grabcut(_rgb8(colour), labels, iterations)
+    if not hard.any():
+        warnings.warn("cut_out: GrabCut kept no pixel, so the mask is empty: the object's "
+                      "colours may match the background's; give a hint, or mark some of the "
+                      "object as sure", EmptyCutWarning, stacklevel=2)
     if edge == 0 or not hard.any():
         return hard
     return soft_edge(hard, luminance(colour), edge)

@@ -64,10 +64,39 @@ def test_grabcut_hint_errors_name_the_field():
     assert err.value.field == "box"
     with pytest.raises(ParameterError) as err:
         cut_out(image, box=(0, 0, 1, 1))
-    assert err.value.field == "box"
+    assert err.value.field == "box" and "covers the whole image" in err.value.message
     with pytest.raises(ParameterError) as err:
         cut_out(image, np.ones((5, 5), bool))
     assert err.value.field == "hint"
+
+
+@pytest.mark.parametrize("box, units", [([0, 0, 1, 1], "fraction"),
+                                        ([-5, 0, 40, 60], "px")])
+def test_a_box_over_the_whole_image_is_refused_at_validation(tmp_path, box, units):
+    """Without a hint it leaves GrabCut no background; the run stopped at that step after
+    the earlier ones had written their files, with a message about a hint never given."""
+    from imgfusion.errors import RecipeError
+    from imgfusion.recipe import load_recipe
+
+    steps = [{"id": "c", "op": "shape_mask", "size": [40, 60]},
+             {"id": "cut", "op": "cut_out", "image": "$c", "box": box, "units": units},
+             {"op": "save", "image": "$cut", "path": "m.png"}]
+    with pytest.raises(RecipeError) as err:
+        load_recipe({"imgfusion": 1, "steps": steps}, out_dir=tmp_path)
+    [problem] = err.value.problems
+    assert (problem.step, problem.field) == ("cut", "box")
+    assert "covers the whole image" in problem.message
+    steps[1]["hint"] = "$c"                  # a hint gives the background
+    assert load_recipe({"imgfusion": 1, "steps": steps}, out_dir=tmp_path)
+
+
+def test_an_empty_cut_is_warned():
+    """GrabCut keeping nothing returned an empty mask without a word."""
+    from imgfusion.layout.cutouts import EmptyCutWarning
+
+    flat = np.full((40, 60, 3), 0.5, np.float32)
+    with pytest.warns(EmptyCutWarning, match="kept no pixel"):
+        assert not cut_out(flat, box=(0.2, 0.2, 0.8, 0.8)).any()
 
 
 def test_color_key_by_distance():
