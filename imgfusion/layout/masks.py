@@ -28,7 +28,8 @@ def _mask_size(like, size) -> tuple[int, int]:
 
 
 @operator(output_probe="imgfusion.layout.masks:probe_output",
-          check="imgfusion.layout.masks:check_covers")
+          check="imgfusion.layout.masks:check_covers",
+          shape_check="imgfusion.layout.masks:covers_like")
 def shape_mask(like: Value | None = None, *,
                size: Annotated[tuple[int, int], Range(1, SIDE_MAX)] | None = None,
                shape: Literal["ellipse", "rectangle"] = "ellipse",
@@ -97,9 +98,19 @@ def _shape_inside(shape: str, hw: tuple[int, int], center: tuple[float, float],
 def check_covers(params) -> None:
     """Validation's check, where ``size`` is given: the shape covers a pixel (from the
     rows' and columns' coordinates alone, without drawing the mask)."""
-    if params.get("size") is None:
-        return
-    hw = tuple(int(v) for v in params["size"])
+    if params.get("size") is not None:
+        _check_covers(params, tuple(int(v) for v in params["size"]))
+
+
+def covers_like(params, inputs) -> None:
+    """The ``shape_check``: without ``size``, the shape covers a pixel of ``like``'s size
+    where validation knows it."""
+    like = inputs.get("like")
+    if params.get("size") is None and like is not None and like.size is not None:
+        _check_covers(params, tuple(like.size))
+
+
+def _check_covers(params, hw: tuple[int, int]) -> None:
     shape = params.get("shape", "ellipse")
     y, x = _axes(hw, params.get("center", (0.5, 0.5)), params.get("extent", (0.6, 0.6)), 0)
     if shape == "ellipse":
