@@ -34,15 +34,18 @@ def masked_style(content: Image, style: Images, mask: Masks, style_guides: Masks
                  init: StyleInit = StyleInit(), speed: Speed = Speed(),
                  guides: StyleGuides = StyleGuides(), device: Device = "auto", seed: Seed = 0,
                  progress: Progress = None, workdir: WorkDir = None) -> StyleResult:
-    """Neural style only where a mask says: composite, Gatys 2017 guided Gram matrices, or one style per region.
+    """Neural style where a mask says: composite (outside kept exact), guided Gram matrices, or a style per region.
 
     ``composite`` stylises the whole frame with :func:`neural_style`, then blends it over
     the content through the (feathered) mask; pixels where the mask is 0 are exactly the
     content's.  ``guided``: Gatys et al. 2017 spatial control: the style loss uses Gram
     matrices of the guided features inside the mask only, and the content loss holds the
-    rest of the image.  ``regions``: the same with several masks, region i taking the
-    style of ``style[i]``.  Region masks must not overlap (they are refused where two of
-    them sum to more than 1: no pixel is silently given to one region).  The content and
+    rest of the image: held, not kept, so pixels outside the mask change too (faint style
+    near the mask, speckles where the content loss is weak); for an outside kept exact,
+    use ``composite``, or composite the guided result over the content through the mask.
+    ``regions``: the same with several masks, region i taking the style of ``style[i]``.
+    Region masks must not overlap (they are refused where two of them sum to more than
+    1: no pixel is silently given to one region).  The content and
     masks are resized to ``size`` first, so the output and mask always agree; with a
     ``pyramid`` the last level's size is the output's.
 
