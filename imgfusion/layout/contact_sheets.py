@@ -83,7 +83,8 @@ def _layout(n: int, labels: list[dict] | None, rows: str | None, cols: str | Non
         if unique and len(varying) <= 2:
             return _Layout(grid, [f"{row_key}={_fmt(v)}" for v in rv],
                            [f"{col_key}={_fmt(v)}" for v in cv], [])
-    captions = [", ".join(f"{k}={_fmt(lab.get(k))}" for k in varying) for lab in labels]
+    shown = varying or [k for k in dict.fromkeys((rows, cols)) if k]   # a pinned one too
+    captions = [", ".join(f"{k}={_fmt(lab.get(k))}" for k in shown) for lab in labels]
     per_row = max(1, min(columns, n))
     grid = [[i if i < n else None for i in range(r, r + per_row)] for r in range(0, n, per_row)]
     return _Layout(grid, [], [], captions)

@@ -139,3 +139,13 @@ def test_a_caption_wider_than_its_cell_wraps_inside_it():
     assert (band[:, PAD:PAD + 32] < 0.5).any() and (band[:, 2 * PAD + 32:-PAD] < 0.5).any()
     assert not (band[:, PAD + 32:2 * PAD + 32] < 0.9).any()     # the gap between the cells
     assert not (band[:, -PAD:] < 0.9).any()                      # the right padding
+
+
+def test_a_pinned_label_named_by_cols_is_captioned():
+    """--set pins a swept value: one column, and the sheet still says which value it is."""
+    from imgfusion.layout.contact_sheets import _layout
+
+    layout = _layout(2, [{"longest": 40, "w": 1}, {"longest": 40, "w": 2}], None, "longest", 4)
+    assert (layout.row_labels, layout.col_labels) == (["w=1", "w=2"], ["longest=40"])
+    single = _layout(1, [{"longest": 40}], None, "longest", 4)
+    assert single.captions == ["longest=40"]
