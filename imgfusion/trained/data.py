@@ -39,8 +39,11 @@ class ImageSet:
     size: tuple[int, int]
 
     def batch(self, indices: Sequence[int], split: str = "train") -> torch.Tensor:
-        """Images ``indices`` of a split as an N x 3 x H x W float32 tensor (CPU)."""
+        """Images ``indices`` of a split as an N x 3 x H x W float32 tensor (CPU); none:
+        0 x 3 x H x W (a split of ``validation: 0``)."""
         images = self.train if split == "train" else self.validation
+        if not len(indices):
+            return torch.zeros((0, 3, *self.size), dtype=torch.float32)
         return torch.from_numpy(np.stack([images[i] for i in indices])).permute(0, 3, 1, 2)
 
 

@@ -201,3 +201,13 @@ def test_a_resume_with_more_vae_steps_trains_the_refiner_again(tmp_path):
     a, b = tensors(whole.model), tensors(longer.model)
     assert any(k.startswith("refiner") for k in a)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_validation_zero_trains_on_every_image(tmp_path):
+    """Its documented range starts at 0; the held-out split was stacked from no image and
+    the run failed with NumPy's 'need at least one array to stack'."""
+    result = train_style_vae(PAINTINGS[:4], from_frames(FRAMES[:4]), path="v0.safetensors",
+                             steps=3, refiner_steps=2, vgg_weights="random", workdir=tmp_path,
+                             **{**TINY, "validation": 0.0})
+    assert result.report["images"] == {"paintings": [4, 0], "frames": [4, 0]}
+    assert result.report["probe_on"] == "train" and (tmp_path / "v0.safetensors").exists()
