@@ -31,10 +31,27 @@ class Where:
     max_variants: int = MAX_VARIANTS
 
 
+YAML_WORDS = {False: ("off", "no", "false"), True: ("on", "yes", "true")}
+
+
+def yaml_word(p: Param, value: Any) -> Any:
+    """YAML reads off, on, yes and no as booleans: given to a choice of words that has
+    one of them, a boolean is that word (``anchor: off``, unquoted)."""
+    if isinstance(value, bool) and p.choices and not any(isinstance(c, bool)
+                                                         for c in p.choices):
+        words = [w for w in YAML_WORDS[value] if w in p.choices]
+        if len(words) != 1:
+            raise ValueError(f"YAML reads {'/'.join(YAML_WORDS[value][:2])} unquoted as the "
+                             f"boolean {str(value).lower()}; give one of "
+                             f"{', '.join(map(repr, p.choices))}")
+        return words[0]
+    return value
+
+
 def convert(sid: str, p: Param, value: Any, where: Where) -> tuple[Any, list[Problem]]:
     """``value`` checked against ``p``'s type, range and choices; paths resolved."""
     try:
-        out = p.convert(value)
+        out = p.convert(yaml_word(p, value))
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         message = str(exc) if isinstance(exc, ValueError) \
             else f"expected {p.type_name()}, got {type(value).__name__}"

@@ -245,3 +245,22 @@ def test_corrupt_image_and_unbundled_sample_fail_before_anything_runs(write_reci
     assert found["a"].field == "path" and "broken.png" in found["a"].message
     assert found["b"].field == "path" and "bundled samples" in found["b"].message
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.png", "recipe.yaml"]
+
+
+def test_an_unquoted_off_is_the_word_where_the_choices_have_it(write_recipe):
+    """YAML reads off as false; video_style's anchor: off was refused 'expected str, got
+    False', and only 'off' in quotes worked (in a value, --set or a sweep)."""
+    text = """
+        imgfusion: 1
+        steps:
+          - {id: photo, op: load, path: "sample:astronaut"}
+          - {id: clip, op: synthetic_video, background: $photo, frames: 2, size: [32, 32]}
+          - {id: vs, op: video_style, video: $clip, style: $photo, frames_dir: fr, ANCHOR}
+          - {op: save_video, video: $vs, path: vs.gif}
+    """
+    plain = load_recipe(write_recipe(text.replace("ANCHOR", "anchor: off")))
+    assert plain.step("vs").params["anchor"] == "off"
+    swept = load_recipe(write_recipe(text.replace("ANCHOR", "sweep: {anchor: [mean, off]}")))
+    assert [v["anchor"] for v in swept.step("vs").variants] == ["mean", "off"]
+    with pytest.raises(RecipeError, match="YAML reads on/yes unquoted as the boolean true"):
+        load_recipe(write_recipe(text.replace("ANCHOR", "anchor: on")))
