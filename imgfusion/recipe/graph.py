@@ -46,6 +46,10 @@ def output_problems(s: Step, name: str, r: Ref, src: Step) -> list[Problem]:
         return [Problem(s.id, name, f"step '{src.id}' ({src.op.name}) has no output "
                                     f"'{r.output}'; it has {', '.join(names)}",
                         did_you_mean(r.output, names))]
+    makers = (s.op.traits.get("made_by") or {}).get(name)
+    if makers and src.op.name not in makers:
+        return [Problem(s.id, name, f"{r} is {src.op.name}'s '{out.name}' output; {name} "
+                                    f"takes the model of {' or '.join(makers)}")]
     want = s.op.input(name).kind
     if out.kind != "data" and name in s.op.traits.get("data_only", ()):
         instead = s.op.traits.get("for_video" if out.kind == "video" else "for_pictures")

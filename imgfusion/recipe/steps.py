@@ -143,6 +143,18 @@ def needs_one_problems(sid: str, op: Operator, inputs: dict, params: dict,
     return problems
 
 
+def not_both_problems(sid: str, op: Operator, inputs: dict, params: dict,
+                      sweep: dict) -> list[Problem]:
+    """The ``not_both`` trait (pairs of fields): a step gives one of each pair at most (a
+    model as an input or as a file)."""
+    problems = []
+    for first, second in op.traits.get("not_both") or ():
+        if all(inputs.get(n) is not None or params.get(n) is not None or n in sweep
+               for n in (first, second)):
+            problems.append(Problem(sid, second, f"give {first} or {second}, not both"))
+    return problems
+
+
 def goes_with_problems(sid: str, op: Operator, inputs: dict, params: dict,
                        sweep: dict) -> list[Problem]:
     """The ``goes_with`` trait (``{input: (field, value)}``): the step gives the input
@@ -181,6 +193,7 @@ def one_step(n: int, sid: str, entry: dict, ids: list[str], where: Where):
         problems += _group_checks(sid, op, params, given, sweep)
         problems += needs_one_problems(sid, op, inputs, params, sweep)
         problems += goes_with_problems(sid, op, inputs, params, sweep)
+        problems += not_both_problems(sid, op, inputs, params, sweep)
     if op.check is not None and not problems:
         problems += _own_check(sid, op, params, sweep, where)
     return Step(sid, n, op, inputs, params, given, sweep, device, seed), problems

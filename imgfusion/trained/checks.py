@@ -9,9 +9,15 @@ from __future__ import annotations
 from ..errors import ParameterError
 
 
-# the needs_one trait of the operators that apply a trained model (recipe validation)
+# the traits of the operators that apply a trained model (recipe validation): one of
+# model and model_file (needs_one, not_both), and a model from its trainer (made_by)
 FAST_MODEL = {"model": "a train_fast_style step's model, $STEP.model",
               "model_file": "a saved model file"}
+VAE_MODEL = {"model": "a train_style_vae step's model, $STEP.model",
+             "model_file": "a saved model file"}
+ONE_MODEL = (("model", "model_file"),)
+FAST_TRAINER = {"model": ("train_fast_style",)}
+VAE_TRAINER = {"model": ("train_style_vae",)}
 
 
 def check_train_vae(params) -> None:

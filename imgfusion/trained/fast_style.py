@@ -21,7 +21,7 @@ import torch
 from ..errors import ParameterError
 from ..operators import Device, Image, InputPath, Range, Value, operator
 from ..devices import resolve_device
-from .checks import FAST_MODEL, check_fast_model_file
+from .checks import FAST_MODEL, FAST_TRAINER, ONE_MODEL, check_fast_model_file
 from .modelfile import load_model, module_shapes
 from .transform_net import TransformNet, build
 
@@ -115,7 +115,7 @@ def _model_of(model, model_file) -> FastStyleModel:
 
 
 @operator(check=check_fast_model_file, renamed={"model_path": "model_file"},
-          needs_one=FAST_MODEL)
+          needs_one=FAST_MODEL, not_both=ONE_MODEL, made_by=FAST_TRAINER)
 def fast_style(image: Image, model: Value | None = None, *, model_file: InputPath = None,
                strength: Annotated[float, Range(0, 1)] = 1.0, device: Device = "auto") -> Image:
     """Stylise an image (or every frame of a video) with a trained feed-forward style network: one forward pass.

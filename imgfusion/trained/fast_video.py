@@ -45,7 +45,7 @@ from ..video.flow import trusted_flow, warp
 from ..video.limits import FlowMethod, FlowPreset
 from ..values import Video
 from ..video.frames import as_video
-from .checks import FAST_MODEL, check_fast_video
+from .checks import FAST_MODEL, FAST_TRAINER, ONE_MODEL, check_fast_video
 
 LIGHTING_SCALE = 1 / 8   # of the frame's longer side: broader changes are lighting, not flicker
 LIGHTING_FLOOR = 0.01   # a broad change of the content's brightness below 1 % explains little
@@ -160,7 +160,7 @@ def _checked_size(video: Video) -> None:
 
 
 @operator(check=check_fast_video, renamed={"model_path": "model_file"},
-          needs_one=FAST_MODEL)
+          needs_one=FAST_MODEL, not_both=ONE_MODEL, made_by=FAST_TRAINER)
 def fast_video_style(video: VideoKind, model: Value | None = None, *,
                      model_file: InputPath = None,
                      strength: Annotated[float, Range(0, 1)] = 1.0,

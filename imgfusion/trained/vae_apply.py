@@ -33,7 +33,7 @@ from ..operators import Video as VideoKind
 from ..paths import in_output_folder
 from ..values import Video
 from . import vae_measures as vm
-from .checks import check_vae_model_file
+from .checks import ONE_MODEL, VAE_MODEL, VAE_TRAINER, check_vae_model_file
 from .vae_latent import Smoother, VaeMode, shifted
 from .vae_model import VaeStyleModel, decode, encode, images_to_tensor, tensor_to_images
 
@@ -211,9 +211,8 @@ def resolve_model(model, model_file, device: str) -> VaeStyleModel:
     return model.to(resolve_device(device))
 
 
-@operator(check=check_vae_model_file,
-          needs_one={"model": "a train_style_vae step's model, $STEP.model",
-                     "model_file": "a saved model file"})
+@operator(check=check_vae_model_file, needs_one=VAE_MODEL, not_both=ONE_MODEL,
+          made_by=VAE_TRAINER)
 def vae_style(content: VideoKind, model: Value | None = None, *, model_file: InputPath = None,
               strength: Annotated[float, Range(0, 1)] = 0.5, mode: VaeMode = "mean",
               refine: bool = True, smoothing: Annotated[float, Range(0, 0.99)] = 0.2,

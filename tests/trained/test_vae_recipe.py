@@ -90,3 +90,30 @@ def test_gallery_recipe_validates_with_the_alpha_sweep(tmp_path):
     recipe = load_recipe(gallery_dir() / "vae_style.yaml", out_dir=tmp_path)
     styled = next(s for s in recipe.steps if s.id == "styled")
     assert [v["strength"] for v in styled.variants] == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+@pytest.mark.parametrize("op, trainer", [("fast_style", "train_fast_style"),
+                                         ("fast_video_style", "train_fast_style"),
+                                         ("vae_style", "train_style_vae")])
+def test_a_model_from_another_step_or_two_models_are_refused_at_validation(inputs, op,
+                                                                           trainer):
+    """Both were refused only after the steps before had run and written their files
+    (a model of the other trainer: after its training)."""
+    image = "content" if op == "vae_style" else "video" if op == "fast_video_style" else "image"
+    steps = [TRAIN, {"id": "frame", "op": "load", "path": "frames/0.png"},
+             {"id": "styled", "op": op, image: "$frame", "model": "$frame"}]
+    with pytest.raises(RecipeError) as err:
+        load_recipe(_recipe(inputs, steps), out_dir=inputs / "out")
+    assert [(p.step, p.field, p.message) for p in err.value.problems] == [
+        ("styled", "model", f"$frame is load's 'image' output; model takes the model of "
+                            f"{trainer}")]
+    if op != "vae_style":   # the VAE's model where the fast network's is wanted
+        steps[2]["model"] = "$vae.model"
+        with pytest.raises(RecipeError, match="train_style_vae's 'model' output"):
+            load_recipe(_recipe(inputs, steps), out_dir=inputs / "out")
+    steps[2].update(model="$vae.model", model_file="frames/1.png")
+    with pytest.raises(RecipeError) as err:
+        load_recipe(_recipe(inputs, steps), out_dir=inputs / "out")
+    assert ("styled", "model_file", "give model or model_file, not both") in \
+        [(p.step, p.field, p.message) for p in err.value.problems]
+    assert not (inputs / "out").exists()
