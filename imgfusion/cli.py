@@ -212,7 +212,8 @@ def _load(args) -> Recipe:
         raise UsageError(f"--out {args.out}: a file is there; --out names a folder")
     recipe = load_recipe(args.recipe, overrides=args.overrides, out_dir=args.out,
                          device=args.device, overwrite=args.overwrite,
-                         strict_plugins=args.strict_plugins, max_variants=args.max_variants)
+                         strict_plugins=args.strict_plugins, max_variants=args.max_variants,
+                         until=getattr(args, "until", None))
     for line in unused_step_warnings(list(recipe.steps)):   # run keeps only what is saved
         warnings.warn(line, UnusedStepWarning, stacklevel=2)
     return recipe

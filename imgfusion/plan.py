@@ -196,16 +196,20 @@ def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterabl
 
 def plan_run(steps: list[Any], cap: int, out_dir: Path, protect: Iterable,
              overwrite: bool, recipe_path: Path | None = None,
-             replaceable: Iterable[Path] = ()) -> tuple[list[Any], list[Problem]]:
+             replaceable: Iterable[Path] = (), until: str | None = None
+             ) -> tuple[list[Any], list[Problem]]:
     """New steps with their variants (refusing more than ``cap``), and every write checked
     (after a run of ``recipe_path`` that stopped at ``--until``, its own files may be
-    written again, as may the ``replaceable`` ones: a caller's own earlier outputs)."""
+    written again, as may the ``replaceable`` ones: a caller's own earlier outputs).  A run
+    to step ``until`` checks the writes of the steps up to it, those that run."""
     planned, problems = expand_variants(steps, cap)
     if problems:
         return planned, problems
     written: dict[Path, str] = {}
     again = unchanged_partial_writes(out_dir, recipe_path) | frozenset(replaceable)
-    for k, s in enumerate(planned):
+    ids = [s.id for s in planned]
+    runs = planned[:ids.index(until) + 1] if until in ids else planned
+    for k, s in enumerate(runs):
         forced = overwrite or bool(s.params.get("overwrite", False))
         claimed = set(written)
         problems += check_writes(s, written, out_dir, protect, forced, again)

@@ -95,8 +95,9 @@ def _made_by(step) -> str:
 
 
 def validate(raw: dict, where: Where, path: Path | None, overwrite: bool,
-             replaceable: Iterable[Path] = ()):
-    """``(device, seed, planned steps, input files, problems)`` of a parsed recipe."""
+             replaceable: Iterable[Path] = (), until: str | None = None):
+    """``(device, seed, planned steps, input files, problems)`` of a parsed recipe (whose
+    run stops after step ``until``, when it names one: the later steps write nothing)."""
     device, seed, problems = top_level(raw)
     steps, ids, found = all_steps(raw.get("steps"), where)
     problems += _written_earlier(found, steps)
@@ -104,7 +105,7 @@ def validate(raw: dict, where: Where, path: Path | None, overwrite: bool,
     if not any(p.field == "steps" and p.step is None for p in problems):
         problems += graph_problems(steps, ids)
         steps, found = plan_run(steps, where.max_variants, where.out_dir, files, overwrite,
-                                path, replaceable)
+                                path, replaceable, until)
         told = {(p.step, p.field) for p in problems}   # one problem a field is enough
         problems += found + [p for p in shape_problems(steps) if (p.step, p.field) not in told]
         if not any(str(p.field).startswith("sweep") for p in problems):
@@ -131,10 +132,11 @@ def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Ite
                 overwrite: bool = False, strict_plugins: bool = False,
                 registry: Registry | None = None, max_variants: int = MAX_VARIANTS,
                 base_dir: str | os.PathLike | None = None,
-                replaceable: Iterable[Path] = ()) -> Recipe:
+                replaceable: Iterable[Path] = (), until: str | None = None) -> Recipe:
     """Read and validate a recipe (a path or an already-parsed mapping, whose paths are
     relative to ``base_dir``, default the current folder).  ``replaceable``: existing
-    files the run may write over without ``overwrite`` (the workbench's own outputs).
+    files the run may write over without ``overwrite`` (the workbench's own outputs);
+    ``until``: the run stops after that step, so later steps' files are not checked.
 
     Raises :class:`RecipeError` listing every problem found.
     """
@@ -150,7 +152,7 @@ def load_recipe(source: str | os.PathLike | Mapping[str, Any], *, overrides: Ite
         raw["device"] = device
     out = Path(out_dir).resolve() if out_dir is not None else base_dir
     where = Where(registry, base_dir, out, max_variants)
-    dev, seed, steps, files, found = validate(raw, where, path, overwrite, replaceable)
+    dev, seed, steps, files, found = validate(raw, where, path, overwrite, replaceable, until)
     if problems + found:
         raise RecipeError(problems + found)
     steps = tuple(_forced(s, overwrite) for s in steps)

@@ -119,3 +119,17 @@ def test_a_mistyped_until_is_said_with_the_other_problems(write_recipe, tmp_path
     assert main(["run", recipe, "--out", str(out), "--until", "nosuch"]) == 2
     err = capsys.readouterr().err
     assert "a.npy exists" in err and "field '--until': no step 'nosuch'" in err
+
+
+def test_a_preview_runs_again_beside_the_files_of_later_steps(write_recipe, tmp_path, capsys):
+    """--until after a full run was refused for the later steps' files, which it does not
+    write; the preview's own file is still protected."""
+    out, recipe = tmp_path / "o", str(write_recipe(RECIPE))
+    assert main(["run", recipe, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["run", recipe, "--out", str(out), "--until", "first"]) == 2
+    err = capsys.readouterr().err
+    assert "a.npy exists" in err and "b.npy" not in err
+    (out / "out" / "a.npy").unlink()
+    assert main(["run", recipe, "--out", str(out), "--until", "first"]) == 0
+    assert capsys.readouterr().out.split() == [str(out / "out" / "a.npy")]
