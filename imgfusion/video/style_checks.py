@@ -20,13 +20,16 @@ def refuse_image_init(init: str) -> None:
 
 def check_video_style(params: Mapping[str, Any]) -> None:
     """Validation's check: VGG19's layers, the flow method's weights on disk, an init it
-    can use."""
+    can use, neighbours and temporal_from_pass the passes allow."""
     from ..style.checks import check_layers
     from .flow_op import check_flow_options
 
     check_layers(params)
     check_flow_options(params)
     refuse_image_init(params.get("init", "content"))
+    passes, start = int(params.get("passes", 1)), params.get("temporal_from_pass")
+    checked_neighbours(params.get("neighbours", (1,)), passes,
+                       passes // 2 if start is None else int(start))
 
 
 def checked_neighbours(neighbours: Sequence[int], passes: int, temporal_from: int) -> list[int]:

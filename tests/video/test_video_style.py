@@ -106,6 +106,24 @@ def test_bad_settings_name_the_field(clip, style, tmp_path):
             video_style(clip, style, frames_dir=tmp_path, **{**FAST, **kwargs})
 
 
+@pytest.mark.parametrize("args, field", [("passes: 2, neighbours: [1, 2]", "neighbours"),
+                                         ("passes: 2, temporal_from_pass: 5",
+                                          "temporal_from_pass")])
+def test_neighbours_and_passes_that_disagree_are_refused_at_validation(tmp_path, args, field):
+    """Refused at run time only, after the recipe's earlier steps had written files."""
+    from imgfusion.errors import RecipeError
+    from imgfusion.recipe import load_recipe
+
+    (tmp_path / "r.yaml").write_text(
+        "imgfusion: 1\nsteps:\n  - {id: p, op: load, path: 'sample:astronaut'}\n"
+        "  - {id: c, op: synthetic_video, background: $p, frames: 3, size: [32, 32]}\n"
+        f"  - {{id: vs, op: video_style, video: $c, style: $p, frames_dir: f, {args}}}\n"
+        "  - {op: save_video, video: $vs, path: vs.gif}\n")
+    with pytest.raises(RecipeError) as err:
+        load_recipe(tmp_path / "r.yaml")
+    assert [(p.step, p.field) for p in err.value.problems] == [("vs", field)]
+
+
 @pytest.fixture(scope="module")
 def three(clip):
     return camera_clip(np.asarray(list(clip)[0]), frames=3, size=(48, 48), radius=0).video()
