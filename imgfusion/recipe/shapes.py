@@ -12,7 +12,8 @@ mask, never data) are read elsewhere); no operator is named here:
 - ``size_of`` (an input name, or ``{output: input name}``): the outputs (those named)
   have that input's size.
 - ``shape_check`` (``"module:function"``): ``function(params, inputs)`` raises
-  ParameterError when the inputs' known sizes make a parameter wrong.
+  ParameterError when the inputs' known sizes make a parameter wrong (an input given a
+  list of references maps to a list of Shapes).
 - ``same_size`` (input names): their sizes must match.
 - ``lockstep`` (input names): their frame counts must match.
 - ``for_video`` (an operator name): what to use on a video, named in the hint when an
@@ -125,8 +126,10 @@ def _checked_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> list[
     target = step.op.traits.get("shape_check")
     if not target or step.sweep:
         return []
+    lists = {name: [_shape(known, r) for r in value] for name, value in step.inputs.items()
+             if isinstance(value, list)}   # an input given a list: a list of Shapes
     try:
-        resolve_target(target)(step.params, single_inputs(step, known))
+        resolve_target(target)(step.params, {**single_inputs(step, known), **lists})
     except ParameterError as exc:
         return [Problem(step.id, exc.field, exc.message + (" (each frame)" if fed else ""))]
     except (KeyError, TypeError, ValueError):

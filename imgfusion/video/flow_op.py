@@ -65,11 +65,11 @@ def check_flow_options(params) -> None:
         raise ParameterError(f"flow_{exc.field}", exc.message) from None
 
 
-def check_pairs(frames: int | None) -> None:
+def check_pairs(frames: int | None, field: str = "video") -> None:
     """A clip of fewer than two frames has no pair to take the flow of."""
     if frames is not None and frames < 2:
-        raise ParameterError("video", f"the video has {frames} frame(s); optical flow needs "
-                                      "two or more (a pair per flow frame)")
+        raise ParameterError(field, f"the video has {frames} frame(s); optical flow needs "
+                                    "two or more (a pair per flow frame)")
 
 
 def pairs_shape_check(params, inputs) -> None:

@@ -16,7 +16,7 @@ from ..errors import ParameterError
 from ..operators import Data, Device, Labels, OutputPath, Videos, WorkDir, operator
 from ..operators import Video as VideoKind
 from .flow import trusted_flow, warp
-from .flow_op import check_flow
+from .flow_op import check_flow, check_pairs
 from ..values import Video
 from .frames import as_video
 from .limits import FlowMethod, FlowPreset
@@ -53,14 +53,14 @@ def temporal_errors(styled: Video, content: Video, *, method: str = "dis",
                     preset: str = "medium", device: str = "cpu") -> list[float]:
     """One temporal error per frame t >= 1 of ``styled`` (flow and c from ``content``)."""
     styled, content = as_video(styled, "videos"), as_video(content, "content")
+    check_pairs(content.frames, "content")
     out, prev = [], None
     pairs = flow_pairs(content, method=method, preset=preset, device=device)
     for t, frame in enumerate(styled):
         if prev is not None:
             pair = next(pairs, None)
             if pair is None:
-                raise ParameterError("content", "the content video has fewer frames than "
-                                                "the stylised one")
+                raise ParameterError("content", FEWER)
             frame_c = _fit(pair, frame.shape[:2])
             out.append(frame_error(frame, prev, frame_c.backward, frame_c.c))
         prev = frame
@@ -80,7 +80,21 @@ def _fit(pair: FramePair, hw) -> FramePair:
     return FramePair(pair.index, flow, c)
 
 
-@operator(check=check_flow)
+FEWER = "the content video has fewer frames than the stylised one"
+
+
+def frames_cover(params, inputs) -> None:
+    """``temporal_error``'s shape check, where the frame counts are known: the content
+    has two frames or more, and as many as each stylised clip."""
+    n = getattr(inputs.get("content"), "frames", None)
+    check_pairs(n, "content")
+    videos = inputs.get("videos")
+    for shape in videos if isinstance(videos, list) else [videos]:
+        if n is not None and getattr(shape, "frames", None) is not None and shape.frames > n:
+            raise ParameterError("content", f"{FEWER} ({n} against {shape.frames})")
+
+
+@operator(check=check_flow, shape_check="imgfusion.video.measures:frames_cover")
 def temporal_error(videos: Videos, content: VideoKind, *, method: FlowMethod = "dis",
                    preset: FlowPreset = "medium", plot: OutputPath = None,
                    workdir: WorkDir = None, labels: Labels = None,

@@ -156,3 +156,29 @@ def test_raft_plumbing_pads_and_returns_row_col_flow(monkeypatch):
     assert calls[-1] == (1, 3, 136, 144)
     assert out.shape == (61, 75, 2)
     assert np.allclose(out[..., 0], -2.0) and np.allclose(out[..., 1], 5.0)
+
+
+def test_temporal_error_with_too_few_content_frames_is_refused_at_validation(tmp_path):
+    """A stylised clip longer than its content was refused only at run time, after the
+    earlier steps had written files; a content clip of one frame scored nothing (null)."""
+    from imgfusion.errors import RecipeError
+    from imgfusion.recipe import load_recipe
+    from imgfusion.values import Video
+    from imgfusion.video.measures import temporal_error
+
+    def recipe(content: int, styled: int) -> dict:
+        clip = {"op": "synthetic_video", "background": "$p", "size": [32, 32]}
+        return {"imgfusion": 1, "steps": [
+            {"id": "p", "op": "load", "path": "sample:astronaut"},
+            {"id": "c", **clip, "frames": content}, {"id": "s", **clip, "frames": styled},
+            {"id": "te", "op": "temporal_error", "videos": ["$s"], "content": "$c"},
+            {"op": "save_json", "data": "$te", "path": "te.json"}]}
+
+    with pytest.raises(RecipeError) as err:
+        load_recipe(recipe(4, 6), out_dir=tmp_path)
+    [problem] = err.value.problems
+    assert (problem.step, problem.field) == ("te", "content") and "4 against 6" in problem.message
+    assert load_recipe(recipe(6, 4), out_dir=tmp_path)
+    one = Video(lambda: iter([np.zeros((8, 8, 3), np.float32)]), frames=1)
+    with pytest.raises(ParameterError, match="1 frame"):
+        temporal_error([one], one)
