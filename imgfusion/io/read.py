@@ -105,8 +105,11 @@ def _sniff(p: Path, field: str) -> str:
     if expected:
         raise ParameterError(field, f"{p} is not a valid {expected} file (corrupt, or "
                                     f"another format under a {p.suffix} name)")
+    from ..video.reader import CONTAINER_EXTENSIONS
+
+    video = "; a video is read by load_video" if p.suffix.lower() in CONTAINER_EXTENSIONS else ""
     raise ParameterError(field, f"unsupported image format for {p}; imgfusion reads "
-                                f"{', '.join(READ_EXTENSIONS)}")
+                                f"{', '.join(READ_EXTENSIONS)}{video}")
 
 
 # -- decoders: each returns the file's samples in their own dtype ------------------

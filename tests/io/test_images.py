@@ -166,7 +166,7 @@ def bad_files(tmp_path):
         "truncated png": (tmp_path / "trunc.png", "corrupt or truncated PNG"),
         "truncated jpg": (tmp_path / "trunc.jpg", "corrupt or truncated JPEG"),
         "garbage": (tmp_path / "garbage.png", "not a valid PNG"),
-        "unsupported": (tmp_path / "anim.gif", "unsupported image format"),
+        "unsupported": (tmp_path / "anim.gif", "unsupported image format.*read by load_video"),
         "zero size": (tmp_path / "zero.png", "no pixels"),
     }
     files["empty"][0].write_bytes(b"")
