@@ -20,6 +20,25 @@ FAST_TRAINER = {"model": ("train_fast_style",)}
 VAE_TRAINER = {"model": ("train_style_vae",)}
 
 
+MIN_SIDE = 16   # px: the fast-style network halves twice and pads by reflection
+
+
+def check_network_size(hw, field: str, frames: bool = False) -> None:
+    """An image (or frames) the fast-style network can take: sides of MIN_SIDE px or more."""
+    if min(hw) < MIN_SIDE:
+        what = f"frames of {hw[0]} x {hw[1]} are" if frames else f"{hw[0]} x {hw[1]} is"
+        raise ParameterError(field, f"{what} too small for the network: sides of at least "
+                                    f"{MIN_SIDE} px")
+
+
+def fits_network(params, inputs) -> None:
+    """The shape check of fast_style and fast_video_style, where the size is known."""
+    for field in ("image", "video"):
+        size = getattr(inputs.get(field), "size", None)
+        if size is not None:
+            check_network_size(size, field, frames=field == "video")
+
+
 def check_train_vae(params) -> None:
     """train_style_vae: the network the sizes make, the VGG weights, the folders' counts."""
     from ..style.checks import check_weights

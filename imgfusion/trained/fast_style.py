@@ -21,12 +21,12 @@ import torch
 from ..errors import ParameterError
 from ..operators import Device, Image, InputPath, Range, Value, operator
 from ..devices import resolve_device
-from .checks import FAST_MODEL, FAST_TRAINER, ONE_MODEL, check_fast_model_file
+from .checks import (FAST_MODEL, FAST_TRAINER, ONE_MODEL, check_fast_model_file,
+                     check_network_size)
 from .modelfile import load_model, module_shapes
 from .transform_net import TransformNet, build
 
 KIND, FORMAT = "fast_style", 1
-MIN_SIDE = 16   # px: the network halves twice and pads by reflection
 
 
 def apply_net(net: torch.nn.Module, image: np.ndarray, device: torch.device) -> np.ndarray:
@@ -115,7 +115,8 @@ def _model_of(model, model_file) -> FastStyleModel:
 
 
 @operator(check=check_fast_model_file, renamed={"model_path": "model_file"},
-          needs_one=FAST_MODEL, not_both=ONE_MODEL, made_by=FAST_TRAINER)
+          needs_one=FAST_MODEL, not_both=ONE_MODEL, made_by=FAST_TRAINER,
+          shape_check="imgfusion.trained.checks:fits_network")
 def fast_style(image: Image, model: Value | None = None, *, model_file: InputPath = None,
                strength: Annotated[float, Range(0, 1)] = 1.0, device: Device = "auto") -> Image:
     """Stylise an image (or every frame of a video) with a trained feed-forward style network: one forward pass.
@@ -143,9 +144,7 @@ def fast_style(image: Image, model: Value | None = None, *, model_file: InputPat
 
     m = _model_of(model, model_file)
     rgb, alpha = as_rgb(image, "image")
-    if min(rgb.shape[:2]) < MIN_SIDE:
-        raise ParameterError("image", f"{rgb.shape[0]} x {rgb.shape[1]} is too small for "
-                                      f"the network: sides of at least {MIN_SIDE} px")
+    check_network_size(rgb.shape[:2], "image")
     out = m(rgb, device)
     if strength < 1:
         out = strength * out + (1 - strength) * rgb

@@ -22,7 +22,8 @@ from ..paths import in_output_folder as resolve
 from .data import image_set
 from .fast_balance import announce, balance, held_out_figures
 from .fast_budget import ContentBudget
-from .fast_style import FORMAT, KIND, MIN_SIDE, FastStyleModel
+from .checks import MIN_SIDE
+from .fast_style import FORMAT, KIND, FastStyleModel
 from .limits import BLOCKS_MAX, FRAMES_MAX, IMAGES_MAX, PAD_MAX, WIDTH_MAX
 from .options import Training
 from .measures import compare, mean_rows

@@ -38,14 +38,13 @@ from typing import Annotated, Callable, Iterator
 
 import numpy as np
 
-from ..errors import ParameterError
 from ..operators import Device, InputPath, Range, Value, operator
 from ..operators import Video as VideoKind
 from ..video.flow import trusted_flow, warp
 from ..video.limits import FlowMethod, FlowPreset
 from ..values import Video
 from ..video.frames import as_video
-from .checks import FAST_MODEL, FAST_TRAINER, ONE_MODEL, check_fast_video
+from .checks import FAST_MODEL, FAST_TRAINER, ONE_MODEL, check_fast_video, check_network_size
 
 LIGHTING_SCALE = 1 / 8   # of the frame's longer side: broader changes are lighting, not flicker
 LIGHTING_FLOOR = 0.01   # a broad change of the content's brightness below 1 % explains little
@@ -151,16 +150,12 @@ def consistent_frames(frames: Iterator[np.ndarray], style_frame: Callable, *, we
 
 def _checked_size(video: Video) -> None:
     """Frames the network can take (sides of at least MIN_SIDE px), before any runs."""
-    from .fast_style import MIN_SIDE
-
-    h, w = video.size or video.first().shape[:2]
-    if min(h, w) < MIN_SIDE:
-        raise ParameterError("video", f"frames of {h} x {w} are too small for the network: "
-                                      f"sides of at least {MIN_SIDE} px")
+    check_network_size(video.size or video.first().shape[:2], "video", frames=True)
 
 
 @operator(check=check_fast_video, renamed={"model_path": "model_file"},
-          needs_one=FAST_MODEL, not_both=ONE_MODEL, made_by=FAST_TRAINER)
+          needs_one=FAST_MODEL, not_both=ONE_MODEL, made_by=FAST_TRAINER,
+          shape_check="imgfusion.trained.checks:fits_network")
 def fast_video_style(video: VideoKind, model: Value | None = None, *,
                      model_file: InputPath = None,
                      strength: Annotated[float, Range(0, 1)] = 1.0,

@@ -117,3 +117,18 @@ def test_a_model_from_another_step_or_two_models_are_refused_at_validation(input
     assert ("styled", "model_file", "give model or model_file, not both") in \
         [(p.step, p.field, p.message) for p in err.value.problems]
     assert not (inputs / "out").exists()
+
+
+@pytest.mark.parametrize("op, field", [("fast_style", "image"), ("fast_video_style", "video")])
+def test_an_image_too_small_for_the_fast_network_is_refused_at_validation(inputs, op, field):
+    """A fixed resize of 5 x 7 px was refused at run time, after the steps before it."""
+    steps = [{"id": "frame", "op": "load", "path": "frames/0.png"},
+             {"id": "clip", "op": "synthetic_video", "background": "$frame", "frames": 2,
+              "size": [32, 32]},
+             {"id": "small", "op": "resize", "image": "$frame" if field == "image" else "$clip",
+              "size": [5, 7]},
+             {"id": "styled", "op": op, field: "$small", "model_file": "frames/1.png"}]
+    with pytest.raises(RecipeError) as err:
+        load_recipe(_recipe(inputs, steps), out_dir=inputs / "out")
+    [message] = [p.message for p in err.value.problems if (p.step, p.field) == ("styled", field)]
+    assert "5 x 7" in message and "too small for the network" in message
