@@ -144,13 +144,29 @@ def _clash(path: Path, written: dict[Path, str], overwrite: bool,
     return None
 
 
+def _group_attr(step, name: str, attr: str):
+    """The option group's ``attr`` entry for its parameter ``name`` (None: none)."""
+    for target, names in step.op.groups.values():
+        if name in names:
+            return getattr(resolve_target(target), attr, {}).get(name)
+    return None
+
+
 def _writes_into(step, name: str) -> str | None:
     """The pattern of the files ``step`` writes into its folder parameter ``name`` (an
     option group's ``writes_into``: the style runs' snapshot_dir)."""
-    for target, names in step.op.groups.values():
-        if name in names:
-            return getattr(resolve_target(target), "writes_into", {}).get(name)
-    return None
+    return _group_attr(step, name, "writes_into")
+
+
+def _suffix_problem(step, name: str, path: Path) -> str | None:
+    """A file written in one format (a PNG plot, a torch checkpoint) under a name whose
+    extension says another: the ``suffixes`` of the option group or the operator."""
+    allowed = _group_attr(step, name, "suffixes") or \
+        (step.op.traits.get("suffixes") or {}).get(name)
+    if not allowed or path.suffix.lower() in allowed:
+        return None
+    return (f"{path.name}: the file written is a {allowed[0]} file, whatever its name; name "
+            f"it with {' or '.join(allowed)}")
 
 
 def _into_clash(step, name: str, path: Path, files: set[Path], overwrite: bool,
@@ -188,7 +204,8 @@ def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterabl
             clash = _clash(path, written, overwrite or bool(mine) and mine <= again,
                            step.op.param("overwrite") is not None,
                            (step.op.traits.get("replaces_folder") or {}).get(p.name))
-            clash = clash or _into_clash(step, p.name, path, mine, overwrite, again)
+            clash = clash or _into_clash(step, p.name, path, mine, overwrite, again) \
+                or _suffix_problem(step, p.name, path)
             problems += [Problem(step.id, p.name, clash)] if clash else []
             written[path] = step.id
     return problems

@@ -242,6 +242,7 @@ class StyleFiles:
 
     # the files a run writes into snapshot_dir (the plan refuses to replace them unasked)
     writes_into = {"snapshot_dir": r"iter_\d{5,}\.png|loss_history\.json"}
+    suffixes = {"loss_plot": (".png",)}   # the format written, the names the plan takes
 
 
 @options

@@ -52,3 +52,6 @@ class Training:
     resume: bool = False
     loss_plot: OutputPath = None
     overwrite: bool = False
+
+    # the formats written (a PNG plot, a torch checkpoint), the names the plan takes
+    suffixes = {"loss_plot": (".png",), "checkpoint": (".pt", ".pth", ".ckpt")}

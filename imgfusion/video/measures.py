@@ -94,7 +94,8 @@ def frames_cover(params, inputs) -> None:
             raise ParameterError("content", f"{FEWER} ({n} against {shape.frames})")
 
 
-@operator(check=check_flow, shape_check="imgfusion.video.measures:frames_cover")
+@operator(check=check_flow, shape_check="imgfusion.video.measures:frames_cover",
+          suffixes={"plot": (".png",)})
 def temporal_error(videos: Videos, content: VideoKind, *, method: FlowMethod = "dis",
                    preset: FlowPreset = "medium", plot: OutputPath = None,
                    workdir: WorkDir = None, labels: Labels = None,

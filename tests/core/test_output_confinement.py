@@ -153,3 +153,29 @@ def test_lies_inside_follows_links_and_does_not_match_a_name_prefix(tmp_path):
     assert not lies_inside(twin / "x.png", root)          # "out2" starts with "out"
     assert not lies_inside(root / "away" / "x.png", root)  # a link out of the folder
     assert not lies_inside(root / ".." / "x.png", root)
+
+
+def test_a_plot_or_checkpoint_named_for_another_format_is_refused_at_validation(tmp_path):
+    """loss.jpg held PNG data, ck.safetensors a torch pickle, plotdir a PNG without an
+    extension: each is refused naming the field, and the right names pass."""
+    def problems(plot: str, ckpt: str, style_plot: str, te_plot: str) -> list:
+        steps = [{"id": "a", "op": "load", "path": "sample:astronaut"},
+                 {"id": "m", "op": "train_fast_style", "content": ["$a"], "style": "$a",
+                  "path": "fs.safetensors", "steps": 2, "loss_plot": plot,
+                  "checkpoint": ckpt},
+                 {"id": "s", "op": "neural_style", "content": "$a", "style": "$a",
+                  "size": 32, "iterations": 1, "loss_plot": style_plot},
+                 {"id": "c", "op": "synthetic_video", "background": "$a", "frames": 3},
+                 {"id": "te", "op": "temporal_error", "videos": ["$c"], "content": "$c",
+                  "plot": te_plot},
+                 {"op": "save", "image": "$s", "path": "s.png"},
+                 {"op": "save_json", "data": "$te", "path": "te.json"}]
+        try:
+            load_recipe({"imgfusion": 1, "steps": steps}, out_dir=tmp_path)
+        except RecipeError as exc:
+            return [(p.step, p.field) for p in exc.problems]
+        return []
+
+    assert problems("loss.jpg", "ck.safetensors", "plotdir", "plot.jpg") == [
+        ("m", "checkpoint"), ("m", "loss_plot"), ("s", "loss_plot"), ("te", "plot")]
+    assert problems("loss.png", "ck.pt", "p.png", "t.PNG") == []
