@@ -206,7 +206,7 @@ def _silence_stdout() -> None:
 
 def _load(args) -> Recipe:
     from .recipe import load_recipe
-    from .recipe.graph import UnusedStepWarning, unused_step_warnings
+    from .recipe.graph import UnusedStepWarning, unused_step_warnings, until_warnings
 
     if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out}: a file is there; --out names a folder")
@@ -214,7 +214,8 @@ def _load(args) -> Recipe:
                          device=args.device, overwrite=args.overwrite,
                          strict_plugins=args.strict_plugins, max_variants=args.max_variants,
                          until=getattr(args, "until", None))
-    for line in unused_step_warnings(list(recipe.steps)):   # run keeps only what is saved
+    for line in unused_step_warnings(list(recipe.steps)) + until_warnings(
+            list(recipe.steps), getattr(args, "until", None)):   # run keeps what is saved
         warnings.warn(line, UnusedStepWarning, stacklevel=2)
     return recipe
 

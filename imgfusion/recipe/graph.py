@@ -19,13 +19,27 @@ def unused_step_warnings(steps: list[Step]) -> list[str]:
     read = {r.step for s in steps for r in s.refs()}
     lines = []
     for s in steps:
-        writes = any(p.type is OutputPath and s.params.get(p.name) is not None
-                     for p in s.op.params)
-        if s.id not in read and s.op.outputs and not writes:
+        if s.id not in read and s.op.outputs and not _writes(s):
             lines.append(f"step {s.id} ({s.op.name}): no step uses its result and it writes "
                          "no file, so the run keeps nothing of it (a video is not even "
                          "computed); save it, or remove the step")
     return lines
+
+
+def _writes(s: Step) -> bool:
+    """The step writes a file (an output path given)."""
+    return any(p.type is OutputPath and s.params.get(p.name) is not None for p in s.op.params)
+
+
+def until_warnings(steps: list[Step], until: str | None) -> list[str]:
+    """A run stopped at a step that writes no file keeps nothing of it (a video step's
+    frames are computed only as a later step reads them): one line saying so."""
+    step = next((s for s in steps if s.id == until), None)
+    if step is None or _writes(step) or not step.op.outputs:
+        return []
+    return [f"--until {until}: step {until} ({step.op.name}) writes no file, so a run that "
+            "stops there keeps nothing of it (a video is not even computed); stop at the "
+            "step that saves it"]
 
 
 def cycle_problems(steps: list[Step]) -> list[Problem]:

@@ -133,3 +133,15 @@ def test_a_preview_runs_again_beside_the_files_of_later_steps(write_recipe, tmp_
     (out / "out" / "a.npy").unlink()
     assert main(["run", recipe, "--out", str(out), "--until", "first"]) == 0
     assert capsys.readouterr().out.split() == [str(out / "out" / "a.npy")]
+
+
+def test_stopping_at_a_step_that_writes_nothing_is_warned(write_recipe, tmp_path, capsys):
+    """--until on a step without a file (a lazy video's frames are not even computed)
+    returned 0 with nothing written and no word."""
+    out = tmp_path / "o"
+    assert main(["run", str(write_recipe(RECIPE)), "--out", str(out), "--until", "a"]) == 0
+    err = capsys.readouterr().err
+    assert "--until a: step a (const) writes no file" in err
+    assert main(["run", str(write_recipe(RECIPE)), "--out", str(tmp_path / "p"),
+                 "--until", "first"]) == 0
+    assert "--until" not in capsys.readouterr().err
