@@ -103,7 +103,8 @@ def _text_size(font, text: str) -> tuple[int, int]:
 
 def wrap(font, text: str, width: int) -> list[str]:
     """``text`` in lines no wider than ``width`` px, broken at spaces, and inside a word
-    wider than a line: a label never runs into the next cell."""
+    wider than a line (after a mark, :func:`_after_mark`, else anywhere): a label never
+    runs into the next cell."""
     lines, current = [], ""
     for word in text.split(" "):
         candidate = f"{current} {word}" if current else word
@@ -112,10 +113,21 @@ def wrap(font, text: str, width: int) -> list[str]:
             candidate = word
         while len(candidate) > 1 and _text_size(font, candidate)[1] > width:
             k = _fitting_prefix(font, candidate, width)
+            k = _after_mark(candidate, k)
             lines.append(candidate[:k])
             candidate = candidate[k:]
         current = candidate
     return lines + [current]
+
+
+def _after_mark(text: str, k: int) -> int:
+    """Where to break ``text``, whose first ``k`` characters fit: after the last of its
+    first mark found there (``=``, then ``,``, ``+``, ``/``, ``_``), else at ``k``."""
+    for mark in "=,+/_":
+        j = text.rfind(mark, 0, k)
+        if j > 0:
+            return j + 1
+    return k
 
 
 def _fitting_prefix(font, text: str, width: int) -> int:

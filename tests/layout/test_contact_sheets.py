@@ -149,3 +149,17 @@ def test_a_pinned_label_named_by_cols_is_captioned():
     assert (layout.row_labels, layout.col_labels) == (["w=1", "w=2"], ["longest=40"])
     single = _layout(1, [{"longest": 40}], None, "longest", 4)
     assert single.captions == ["longest=40"]
+
+
+def test_a_long_label_breaks_after_its_equals_sign_not_inside_a_name():
+    """'anchor=mask_center' in a narrow cell was broken 'anchor=mask_cent' / 'er'."""
+    from imgfusion.layout.contact_sheets import _font, _text_size, wrap
+
+    font = _font(12)
+    width = _text_size(font, "anchor=mask_c")[1]        # the name does not fit after '='
+    assert wrap(font, "anchor=mask_center", width) == ["anchor=", "mask_center"]
+    width = _text_size(font, "style_layers=relu1_1+")[1]
+    assert wrap(font, "style_layers=relu1_1+relu2_1", width) == ["style_layers=",
+                                                                "relu1_1+relu2_1"]
+    lines = wrap(font, "abcdefghijklmnopqrstuvwxyz", _text_size(font, "abcdefgh")[1])
+    assert "".join(lines) == "abcdefghijklmnopqrstuvwxyz" and len(lines) > 2   # no mark
