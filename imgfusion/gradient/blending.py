@@ -225,13 +225,13 @@ def _place(src, alpha, tgt, offset, margin, dtype, at=None, nudge=(0, 0)):
     field, what = _blame(at, offset, nudge, (hs, ws), (ht, wt))
     r0, r1, c0, c1 = max(r, 0), min(r + hs, ht), max(c, 0), min(c + ws, wt)
     if r0 >= r1 or c0 >= c1:
-        raise ParameterError(field, f"{what} puts the {hs}x{ws} source entirely outside the "
-                                    f"{ht}x{wt} target")
+        raise ParameterError(field, f"{what} puts the {hs} x {ws} source entirely outside the "
+                                    f"{ht} x {wt} target")
     selected = alpha[r0 - r:r1 - r, c0 - c:c1 - c] > 0
     rows, cols = np.flatnonzero(selected.any(axis=1)), np.flatnonzero(selected.any(axis=0))
     if rows.size == 0:
         raise ParameterError(field, f"{what} leaves no selected mask pixel inside the "
-                                    f"{ht}x{wt} target")
+                                    f"{ht} x {wt} target")
     crop = (slice(max(r0 + rows[0] - margin, 0), min(r0 + rows[-1] + 1 + margin, ht)),
             slice(max(c0 + cols[0] - margin, 0), min(c0 + cols[-1] + 1 + margin, wt)))
     (top, bottom), (left, right) = ((max(s.start, lo), min(s.stop, hi))

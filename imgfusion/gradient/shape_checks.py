@@ -12,15 +12,15 @@ def check_anchor(anchor, hw: tuple[int, int]) -> None:
     """gradient_reconstruct's anchor pixel lies in the image."""
     (r, c), (h, w) = anchor, hw
     if not (r < h and c < w):
-        raise ParameterError("anchor", f"({r}, {c}) lies outside the {h}x{w} image")
+        raise ParameterError("anchor", f"({r}, {c}) lies outside the {h} x {w} image")
 
 
 def check_interior(hw: tuple[int, int]) -> None:
     """seamless_tile re-solves the interior: the image has one."""
     h, w = hw
     if h < 3 or w < 3:
-        raise ParameterError("image", f"needs at least 3x3 pixels to have an interior, "
-                                      f"got {h}x{w}")
+        raise ParameterError("image", f"needs at least 3 x 3 pixels to have an interior, "
+                                      f"got {h} x {w}")
 
 
 def _size(inputs: Mapping[str, Any]):
