@@ -158,6 +158,13 @@ def _writes_into(step, name: str) -> str | None:
     return _group_attr(step, name, "writes_into")
 
 
+def _folder_problem(step, name: str, path: Path, overwrite: bool) -> str | None:
+    """The ``folder_checks`` trait (``{param: "module:function"}``): ``function(path,
+    overwrite)`` says what is wrong with the folder a step keeps its state in."""
+    target = (step.op.traits.get("folder_checks") or {}).get(name)
+    return resolve_target(target)(path, overwrite) if target else None
+
+
 def _suffix_problem(step, name: str, path: Path) -> str | None:
     """A file written in one format (a PNG plot, a torch checkpoint) under a name whose
     extension says another: the ``suffixes`` of the option group or the operator."""
@@ -205,7 +212,8 @@ def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterabl
                            step.op.param("overwrite") is not None,
                            (step.op.traits.get("replaces_folder") or {}).get(p.name))
             clash = clash or _into_clash(step, p.name, path, mine, overwrite, again) \
-                or _suffix_problem(step, p.name, path)
+                or _suffix_problem(step, p.name, path) or _folder_problem(step, p.name, path,
+                                                                          overwrite)
             problems += [Problem(step.id, p.name, clash)] if clash else []
             written[path] = step.id
     return problems

@@ -212,7 +212,8 @@ def resolve_model(model, model_file, device: str) -> VaeStyleModel:
 
 
 @operator(check=check_vae_model_file, needs_one=VAE_MODEL, not_both=ONE_MODEL,
-          made_by=VAE_TRAINER)
+          made_by=VAE_TRAINER,
+          folder_checks={"frames_dir": "imgfusion.video.store:store_folder_problem"})
 def vae_style(content: VideoKind, model: Value | None = None, *, model_file: InputPath = None,
               strength: Annotated[float, Range(0, 1)] = 0.5, mode: VaeMode = "mean",
               refine: bool = True, smoothing: Annotated[float, Range(0, 0.99)] = 0.2,

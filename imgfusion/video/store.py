@@ -59,6 +59,46 @@ def _well_formed(name: str, value) -> bool:
     return all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)
 
 
+def read_json(folder: Path, name: str, default):
+    """The store's JSON file ``name`` in ``folder`` (``default`` when absent); one that
+    cannot be read, or not of ``default``'s shape, is refused naming it."""
+    path = folder / name
+    if not path.is_file():
+        return default
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise _damaged(path, f"{type(exc).__name__}: {exc}") from None
+    if not _well_formed(name, value):
+        raise _damaged(path, "its content is not what video_style writes")
+    return value
+
+
+def _damaged(path: Path, why: str) -> ParameterError:
+    return ParameterError("frames_dir", f"the resume file {path} cannot be read ({why}), "
+                                        "so the frames there cannot be resumed; set "
+                                        "overwrite: true to start again, or choose another "
+                                        "frames_dir")
+
+
+def _foreign(folder: Path) -> str:
+    return (f"{folder} is not empty and was not written by video_style; choose another "
+            "frames_dir or set overwrite: true")
+
+
+def store_folder_problem(folder: Path, overwrite: bool) -> str | None:
+    """Validation's check of a frames_dir (the ``folder_checks`` trait): a folder holding
+    files but no store state, or a damaged state, is refused unless ``overwrite``, as the
+    run would refuse it after the recipe's earlier steps (whether the state's run had the
+    same settings and inputs is the run's to tell)."""
+    if overwrite or not folder.is_dir() or not any(folder.iterdir()):
+        return None
+    try:
+        return None if read_json(folder, STATE, None) is not None else _foreign(folder)
+    except ParameterError as exc:
+        return exc.message
+
+
 class FrameStore:
     def __init__(self, folder: Path, key: str, *, overwrite: bool = False):
         self.folder = folder
@@ -73,9 +113,7 @@ class FrameStore:
             state = None
         elif state is None and folder.is_dir() and any(folder.iterdir()):
             if not overwrite:
-                raise ParameterError("frames_dir", f"{folder} is not empty and was not written "
-                                                   "by video_style; choose another frames_dir "
-                                                   "or set overwrite: true")
+                raise ParameterError("frames_dir", _foreign(folder))
             self.clear()
         folder.mkdir(parents=True, exist_ok=True)
         self.state = state or {"key": key, "pass": 0, "done": 0}
@@ -101,24 +139,7 @@ class FrameStore:
             shutil.rmtree(pending)
 
     def _read(self, name: str, default):
-        """The JSON file ``name`` of the folder (``default`` when absent); one that
-        cannot be read, or not of ``default``'s shape, is refused naming it."""
-        path = self.folder / name
-        if not path.is_file():
-            return default
-        try:
-            value = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError) as exc:
-            raise self._damaged(path, f"{type(exc).__name__}: {exc}") from None
-        if not _well_formed(name, value):
-            raise self._damaged(path, "its content is not what video_style writes")
-        return value
-
-    def _damaged(self, path: Path, why: str) -> ParameterError:
-        return ParameterError("frames_dir", f"the resume file {path} cannot be read ({why}), "
-                                            "so the frames there cannot be resumed; set "
-                                            "overwrite: true to start again, or choose another "
-                                            "frames_dir")
+        return read_json(self.folder, name, default)
 
     def _write_json(self, name: str, value) -> None:
         text = json.dumps(value, indent=1, default=float)

@@ -216,7 +216,8 @@ def _tick(run: _Run, done: int, row: dict) -> None:
 
 
 
-@operator(check=check_video_style, lockstep=("video", "mask"), same_size=("video", "mask"))
+@operator(check=check_video_style, lockstep=("video", "mask"), same_size=("video", "mask"),
+          folder_checks={"frames_dir": "imgfusion.video.store:store_folder_problem"})
 def video_style(video: VideoKind, style: Images, mask: VideoKind | None = None,
                 style_guides: Masks | None = None, *,
                 frames_dir: OutputPath = "video_style_frames",

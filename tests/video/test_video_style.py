@@ -173,3 +173,35 @@ def test_multi_pass_resumes_to_the_same_pixels_whenever_it_is_stopped(three, sty
         [(r["pass"], r["frame"]) for r in whole.report]
     for a, b in zip(resumed.video, whole.video):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("op", ["video_style", "vae_style"])
+def test_a_frames_dir_not_a_stores_is_refused_at_validation(tmp_path, op):
+    """A folder of the user's own files, or a damaged state.json, was refused only at run
+    time, after the recipe's earlier steps had written theirs; overwrite lets it go."""
+    from imgfusion.errors import RecipeError
+    from imgfusion.recipe import load_recipe
+
+    styled = ("{id: vs, op: video_style, video: $c, style: $p, frames_dir: fr}"
+              if op == "video_style" else
+              "{id: vs, op: vae_style, content: $c, model_file: m.safetensors, frames_dir: fr}")
+    (tmp_path / "m.safetensors").write_bytes(b"")   # the model file is checked elsewhere
+    (tmp_path / "r.yaml").write_text(
+        "imgfusion: 1\nsteps:\n  - {id: p, op: load, path: 'sample:astronaut'}\n"
+        "  - {id: c, op: synthetic_video, background: $p, frames: 3, size: [32, 32]}\n"
+        f"  - {styled}\n  - {{op: save_video, video: $vs, path: vs.gif}}\n")
+    (tmp_path / "fr").mkdir()
+
+    def problems(**kwargs) -> list:
+        try:
+            load_recipe(tmp_path / "r.yaml", **kwargs)
+        except RecipeError as exc:
+            return [p.message for p in exc.problems if p.field == "frames_dir"]
+        return []
+
+    assert problems() == []                                   # an empty folder is fine
+    (tmp_path / "fr" / "frame_00001.png").write_bytes(b"mine")
+    assert "not written by video_style" in problems()[0]
+    (tmp_path / "fr" / "state.json").write_text("{bad")
+    assert "state.json cannot be read" in problems()[0]
+    assert problems(overwrite=True) == []
