@@ -49,6 +49,8 @@ from .samples import is_sample, sample_names, sample_path  # noqa: F401
 FloatRange = Literal["refuse", "clip", "stretch"]
 FLOAT_RANGES = ("refuse", "clip", "stretch")
 READ_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+# the containers load_video reads (named here so that load can point to it)
+CONTAINER_EXTENSIONS = (".mp4", ".m4v", ".webm", ".mov", ".mkv", ".avi", ".gif")
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "PNG"),
     (b"\xff\xd8\xff", "JPEG"),
@@ -105,8 +107,6 @@ def _sniff(p: Path, field: str) -> str:
     if expected:
         raise ParameterError(field, f"{p} is not a valid {expected} file (corrupt, or "
                                     f"another format under a {p.suffix} name)")
-    from ..video.reader import CONTAINER_EXTENSIONS
-
     video = "; a video is read by load_video" if p.suffix.lower() in CONTAINER_EXTENSIONS else ""
     raise ParameterError(field, f"unsupported image format for {p}; imgfusion reads "
                                 f"{', '.join(READ_EXTENSIONS)}{video}")

@@ -29,12 +29,11 @@ from ..operators import Video as VideoKind
 from ..values import Shape
 from ..layout.geometry import target_size
 from ..io.headers import check_declared
-from ..io.read import READ_EXTENSIONS, probe_image, read_image
+from ..io.read import CONTAINER_EXTENSIONS, READ_EXTENSIONS, probe_image, read_image
 from ..values import Video
 from .frames import check_frame
 from .limits import FPS_MAX, FRAMES_MAX
 
-CONTAINER_EXTENSIONS = (".mp4", ".m4v", ".webm", ".mov", ".mkv", ".avi", ".gif")
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")
 
 
