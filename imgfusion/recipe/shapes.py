@@ -63,8 +63,10 @@ def fed_videos(step: Step, known: Known) -> dict[str, Shape]:
 def _writer_problems(step: Step, fed: Mapping[str, Shape]) -> list[Problem]:
     if not fed or writes_per_call(step.op) is None:
         return []
-    return [Problem(step.id, next(iter(fed)), f"receives a video, and {step.op.name} writes "
-                                              f"one file per call{instead_hint(step.op)}")]
+    return [Problem(step.id, next(iter(fed)), f"receives a video where {step.op.name} takes "
+                                              "a still image: run on every frame, it would "
+                                              "write its one file per call again and again"
+                                              f"{instead_hint(step.op)}")]
 
 
 def _mapped_problems(step: Step, fed: Mapping[str, Shape]) -> list[Problem]:

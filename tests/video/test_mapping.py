@@ -207,3 +207,19 @@ def test_a_long_clip_streams_through_an_operator_in_bounded_memory(tmp_path):
     tracemalloc.stop()
     assert peak < 12 * frame_bytes, peak / frame_bytes
     assert load_video(path=str(tmp_path / "long.mp4")).frames == 300
+
+
+def test_a_video_given_as_a_style_says_a_still_image_is_wanted(tmp_path):
+    """It said 'receives a video, and video_style writes one file per call', which left
+    the user to guess that the style must be a still image."""
+    from imgfusion.errors import RecipeError
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("imgfusion: 1\nsteps:\n  - {id: p, op: load, path: 'sample:astronaut'}\n"
+                      "  - {id: c, op: synthetic_video, background: $p, frames: 2}\n"
+                      "  - {id: vs, op: video_style, video: $c, style: $c, frames_dir: f}\n"
+                      "  - {op: save_video, video: $vs, path: vs.gif}\n")
+    with pytest.raises(RecipeError) as info:
+        load_recipe(recipe)
+    [problem] = info.value.problems
+    assert problem.field == "style[0]" and "video_style takes a still image" in problem.message
