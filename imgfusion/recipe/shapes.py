@@ -24,6 +24,7 @@ engine's rule, :mod:`imgfusion.per_frame`): its outputs are videos of the same l
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from typing import Any, Mapping
 
@@ -33,6 +34,7 @@ from ..per_frame import MAPPED_KINDS, instead_hint, writes_per_call
 from ..values import Shape
 from .model import Ref, Step
 
+SWEEP_CHECKED = 256   # a step's own sweep values tried by its shape check, at most
 Known = dict[tuple[str, str | None], Shape]  # (step, output or None for its first) -> Shape
 
 
@@ -126,16 +128,21 @@ def _checked_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> list[
     """The ``shape_check`` trait: ``function(params, inputs)`` raises ParameterError when
     the inputs' known sizes make a parameter wrong (a crop window outside the image)."""
     target = step.op.traits.get("shape_check")
-    if not target or step.sweep:
+    if not target:
         return []
     lists = {name: [_shape(known, r) for r in value] for name, value in step.inputs.items()
              if isinstance(value, list)}   # an input given a list: a list of Shapes
-    try:
-        resolve_target(target)(step.params, {**single_inputs(step, known), **lists})
-    except ParameterError as exc:
-        return [Problem(step.id, exc.field, exc.message + (" (each frame)" if fed else ""))]
-    except (KeyError, TypeError, ValueError):
-        return []   # the step's own checks report a bad parameter
+    inputs = {**single_inputs(step, known), **lists}
+    for combo in itertools.islice(itertools.product(*step.sweep.values()), SWEEP_CHECKED):
+        swept = dict(zip(step.sweep, combo))   # each value of the step's own sweep
+        try:
+            resolve_target(target)({**step.params, **swept}, inputs)
+        except ParameterError as exc:
+            told = ", ".join(f"{k}={v}" for k, v in swept.items())
+            return [Problem(step.id, exc.field, exc.message + (" (each frame)" if fed else "")
+                            + (f" (swept: {told})" if told else ""))]
+        except (KeyError, TypeError, ValueError):
+            return []   # the step's own checks report a bad parameter
     return []
 
 

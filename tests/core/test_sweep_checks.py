@@ -46,3 +46,21 @@ def test_a_value_swept_twice_is_refused_naming_it(values):
     [problem] = err.value.problems
     assert (problem.step, problem.field) == ("small", "sweep.scale")
     assert "0.5 is listed twice" in problem.message
+
+
+def test_each_swept_value_meets_the_shape_checks_at_validation(tmp_path):
+    """A sweep over poisson_blend's offset with one value off the target passed
+    validation and failed at run time, after the steps before had written files."""
+    steps = [{"id": "bg", "op": "shape_mask", "size": [40, 60]},
+             {"id": "m", "op": "shape_mask", "size": [10, 10]},
+             {"id": "b", "op": "poisson_blend", "source": "$m", "target": "$bg", "mask": "$m",
+              "sweep": {"offset": [[5, 5], [100, 100]]}},
+             {"op": "save", "image": "$b", "path": "b.png"}]
+    with pytest.raises(RecipeError) as err:
+        load_recipe({"imgfusion": 1, "steps": steps}, registry=REGISTRY, out_dir=tmp_path)
+    [problem] = err.value.problems
+    assert (problem.step, problem.field) == ("b", "offset")
+    assert "swept: offset=(100, 100)" in problem.message
+    steps[2]["sweep"]["offset"] = [[5, 5], [30, 50]]
+    assert len(load_recipe({"imgfusion": 1, "steps": steps}, registry=REGISTRY,
+                           out_dir=tmp_path).step("b").variants) == 2
