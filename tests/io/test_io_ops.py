@@ -84,3 +84,22 @@ def test_contact_sheet_receives_labels_from_context(registry):
                  {"cell": 8, "padding": 2, "label": False}, {"labels": labels})["image"]
     assert sheet.shape == (2 + 2 * 10, 2 + 2 * 10, 3)
     np.testing.assert_array_equal(sheet[12:20, 12:20], images[3])
+
+
+def test_load_mask_alpha_of_a_file_without_one_is_refused_at_validation(tmp_path):
+    """It was refused at run time, after the recipe's earlier steps had written files."""
+    from imgfusion.errors import RecipeError
+    from imgfusion.io.write import write_image
+    from imgfusion.recipe import load_recipe
+
+    write_image(tmp_path / "rgb.png", np.full((8, 8, 3), 0.5, np.float32))
+    write_image(tmp_path / "rgba.png", np.full((8, 8, 4), 0.5, np.float32))
+    for name, refused in (("rgb.png", True), ("rgba.png", False)):
+        steps = [{"id": "m", "op": "load_mask", "path": name, "channel": "alpha"},
+                 {"op": "save", "image": "$m", "path": "m.png"}]
+        (tmp_path / "r.yaml").write_text(str({"imgfusion": 1, "steps": steps}))
+        if refused:
+            with pytest.raises(RecipeError, match="has no alpha channel"):
+                load_recipe(tmp_path / "r.yaml", out_dir=tmp_path / "o")
+        else:
+            assert load_recipe(tmp_path / "r.yaml", out_dir=tmp_path / "o")
