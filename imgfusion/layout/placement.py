@@ -117,6 +117,21 @@ def fit_factor(placement: Placement, alpha: np.ndarray, target_hw) -> float:
     return min(box[0] / (bottom - top), box[1] / (right - left))
 
 
+def _fitted(placement: Placement, source, alpha, target_hw, thing):
+    """``source`` and ``alpha`` rescaled as ``scale`` or ``fit`` ask; for ``fit``, what
+    shows (``thing``) lies within the box, its resampled soft rim included (the factor
+    from the sharp box alone overshot by 1-2 px: shrunk until it fits, a few tries)."""
+    factor = fit_factor(placement, thing(source, alpha), target_hw)
+    out = rescaled(source, alpha, factor)
+    for _ in range(4 if placement.fit is not None else 0):
+        over = fit_factor(placement, thing(*out), target_hw)   # < 1: the rim spills over
+        if over >= 1:
+            break
+        factor *= over * (1 - 1e-9)
+        out = rescaled(source, alpha, factor)
+    return out
+
+
 def rescaled(source: np.ndarray, alpha: np.ndarray, factor: float):
     """``source`` and ``alpha`` resized by ``factor`` (untouched when it is 1): bilinear,
     anti-aliased when shrinking, as the ``resize`` operator (an RGBA source's colour
@@ -158,8 +173,7 @@ def resolve_placement(placement: Placement, source: np.ndarray, mask: np.ndarray
         return Placed(source, alpha, (int(offset[0]), int(offset[1])))
     def thing(src, a):
         return shown(src, a) if by_alpha else a
-    factor = fit_factor(placement, thing(source, alpha), target_hw)
-    source, alpha = rescaled(source, alpha, factor)
+    source, alpha = _fitted(placement, source, alpha, target_hw, thing)
     if placement.at is None:
         return Placed(source, alpha, (int(offset[0]), int(offset[1])))
     point = anchor_point(thing(source, alpha), placement.anchor, placement.units == "fraction")
