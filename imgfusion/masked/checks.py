@@ -27,9 +27,11 @@ def check_stylize_and_blend(params: Mapping[str, Any]) -> None:
                   params.get("blend", "auto"))
 
 
-def piece_fits_target(source, style, target) -> None:
-    """A grey target takes a grey piece only: the stylised piece is grey when the source
-    and every style image are (checked before stylising; the blend refused it after)."""
+def piece_fits_target(source, style, target, color) -> None:
+    """A grey target takes a grey piece only: the stylised piece is grey when the cut
+    ``source`` is and every style image is, or the colour options keep the source's
+    colours (``original_colors``, ``color_control``); checked before stylising, where the
+    blend refused it after."""
     from ..checks import split_alpha
     from ..style.checks import as_rgb, style_list
     from ..style.color import is_grey
@@ -39,7 +41,8 @@ def piece_fits_target(source, style, target) -> None:
     if not is_grey(as_rgb(source, "source")[0]):
         raise ParameterError("source", "is in colour but the target is grey; convert the "
                                        "source to grey first, or use monochrome_transfer")
-    if not all(is_grey(as_rgb(s, "style")[0]) for s in style_list(style)):
+    keeps = color.original_colors or color.color_control != "none"
+    if not keeps and not all(is_grey(as_rgb(s, "style")[0]) for s in style_list(style)):
         raise ParameterError("style", "a style image is in colour, which would make the "
                                       "stylised piece colour, but the target is grey; "
                                       "convert the style to grey first")

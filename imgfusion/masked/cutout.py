@@ -177,13 +177,13 @@ def stylize_and_blend(source: Image, target: Image, mask: Mask, style: Images, *
     if not (alpha > 0).any():
         raise ParameterError("mask", "the mask is empty (no pixel above 0): nothing to cut out")
     blend_choices(schedule.pyramid, solver, blend)
-    piece_fits_target(source, style, target)
     _check_landing(alpha, (r, c), target.shape[:2], placement, offset)
     box = bounding_box(alpha)
     top, left = max(box[0] - margin, 0), max(box[1] - margin, 0)
     bottom = min(box[2] + margin, source.shape[0])
     right = min(box[3] + margin, source.shape[1])
     window = dict(origin=(top, left), size=(bottom - top, right - left))
+    piece_fits_target(crop(source, **window), style, target, color)
     settings = StyleSettings(None, losses, schedule, files, color, init, speed)
     styled = stylise(StyleInputs(crop(source, **window), style), settings,
                      StyleContext(device, seed, progress), workdir)

@@ -136,3 +136,10 @@ def test_colour_onto_a_grey_target_is_refused_before_stylising(source, target, s
                           target.mean(axis=2, keepdims=True), ellipse, style,
                           offset=(6, 9), **FAST)
     assert err.value.field == field and "grey" in err.value.message
+    if grey_source:   # colour options that keep the grey source's colours: a grey piece
+        from imgfusion.style.options import StyleColor
+
+        for color in (StyleColor(original_colors=True), StyleColor(color_control="luminance")):
+            with pytest.raises(AssertionError, match="stylised before"):
+                stylize_and_blend(np.repeat(grey, 3, 2), target.mean(axis=2, keepdims=True),
+                                  ellipse, style, offset=(6, 9), color=color, **FAST)
