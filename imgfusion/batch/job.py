@@ -52,6 +52,7 @@ class BatchJob:
     plugin_files: tuple[str, ...] = ()
     primary: int = 0                  # the bind that names the items
     run: str = ""                     # this run's id (set by run_batch), on its records
+    base_dir: str = ""                # the recipe's folder: swept relative paths mean it
 
     @property
     def bind_keys(self) -> list[str]:
@@ -106,7 +107,8 @@ def prepare(recipe_path: str | os.PathLike, bind_texts: Sequence[str], out: str 
                                     sort_keys=True, default=str).encode()).hexdigest()
     lead = primary(binds)
     job = BatchJob(raw, tuple((b.step, b.param) for b in binds), str(out_dir), sha, retries,
-                   tuple(raw.get("plugins", ())), lead)
+                   tuple(raw.get("plugins", ())), lead,
+                   base_dir=str(Path(recipe_path).resolve().parent))
     names = folder_names([row[lead] for row in rows], binds[lead].base,
                          _folder_owner(Path(out_dir), lead, sha))
     items = [Item(i, tuple(map(str, row)), name) for i, (row, name) in enumerate(zip(rows, names))]

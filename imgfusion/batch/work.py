@@ -109,7 +109,7 @@ def _attempt(job: BatchJob, item: Item, final: Path, t0: float) -> list[str]:
     tmp = Path(job.out) / PARTIAL / f"{item.folder}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     try:
-        recipe = load_recipe(job.recipe_for(item), out_dir=tmp,
+        recipe = load_recipe(job.recipe_for(item), out_dir=tmp, base_dir=job.base_dir or None,
                              registry=registry_for(job.plugin_files))
         run_recipe(recipe, progress=False)
         outputs = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())

@@ -193,3 +193,27 @@ def test_a_missing_video_is_named_and_nothing_runs(tree, capsys):
     err = capsys.readouterr().err
     assert "--bind photo.path" in err and "nope.mp4" in err
     assert not (tree / "out").exists()
+
+
+def test_swept_input_paths_mean_the_recipes_folder(tmp_path, monkeypatch, capsys):
+    """Each item's run read a swept relative path against the working folder (and so
+    did a --set pin of one, which now stays a sweep): every item failed."""
+    import numpy as np
+
+    from imgfusion.io.write import write_image
+
+    (tmp_path / "rec").mkdir()
+    (tmp_path / "ins").mkdir()
+    for path in ("rec/s1.png", "rec/s2.png", "rec/placeholder.png", "ins/a.png", "ins/b.png"):
+        write_image(tmp_path / path, np.full((16, 16, 3), 0.5, np.float32))
+    (tmp_path / "rec" / "b.yaml").write_text(
+        "imgfusion: 1\nsteps:\n  - {id: photo, op: load, path: placeholder.png}\n"
+        "  - {id: other, op: load, sweep: {path: [s1.png, s2.png]}}\n"
+        "  - {op: save, image: $other, path: other.png}\n"
+        "  - {op: save, image: $photo, path: photo.png}\n")
+    monkeypatch.chdir(tmp_path / "ins")
+    for out, extra in (("O", ()), ("P", ("--set", "other.path=s1.png"))):
+        assert main(["batch", str(tmp_path / "rec" / "b.yaml"), "--bind",
+                     f"photo.path={tmp_path / 'ins'}/*.png", "--out", str(tmp_path / out),
+                     "--workers", "1", *extra]) == 0
+        assert "2 items: 2 done, 0 failed" in capsys.readouterr().out
