@@ -139,10 +139,14 @@ def _checked_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> list[
             resolve_target(target)({**step.params, **swept}, inputs)
         except ParameterError as exc:
             told = ", ".join(f"{k}={v}" for k, v in swept.items())
-            return [Problem(step.id, exc.field, exc.message + (" (each frame)" if fed else "")
+            field = f"sweep.{exc.field}" if exc.field in swept else exc.field
+            return [Problem(step.id, field, exc.message + (" (each frame)" if fed else "")
                             + (f" (swept: {told})" if told else ""))]
         except (KeyError, TypeError, ValueError):
             return []   # the step's own checks report a bad parameter
+        except Exception as exc:  # noqa: BLE001 - a plugin's check must not end validation
+            return [Problem(step.id, None, f"{step.op.name}'s size check failed: "
+                                           f"{type(exc).__name__}: {exc}")]
     return []
 
 

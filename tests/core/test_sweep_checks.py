@@ -59,8 +59,25 @@ def test_each_swept_value_meets_the_shape_checks_at_validation(tmp_path):
     with pytest.raises(RecipeError) as err:
         load_recipe({"imgfusion": 1, "steps": steps}, registry=REGISTRY, out_dir=tmp_path)
     [problem] = err.value.problems
-    assert (problem.step, problem.field) == ("b", "offset")
+    assert (problem.step, problem.field) == ("b", "sweep.offset")
     assert "swept: offset=(100, 100)" in problem.message
     steps[2]["sweep"]["offset"] = [[5, 5], [30, 50]]
     assert len(load_recipe({"imgfusion": 1, "steps": steps}, registry=REGISTRY,
                            out_dir=tmp_path).step("b").variants) == 2
+
+
+def test_a_crashing_shape_check_is_reported_not_raised(monkeypatch, tmp_path):
+    """A plugin's shape check that fails on a list input ended validation with an
+    internal error; it is reported as the step's problem, as operator checks are."""
+    from imgfusion.recipe import shapes
+
+    steps = [{"id": "bg", "op": "shape_mask", "size": [40, 60]},
+             {"id": "b", "op": "poisson_blend", "source": "$bg", "target": "$bg",
+              "mask": "$bg"}]
+    recipe = load_recipe({"imgfusion": 1, "steps": steps}, registry=REGISTRY,
+                         out_dir=tmp_path)
+
+    monkeypatch.setattr(shapes, "resolve_target",
+                        lambda target: lambda params, inputs: [].size)
+    [problem] = [p for p in shapes.shape_problems(list(recipe.steps)) if p.step == "b"]
+    assert "poisson_blend's size check failed: AttributeError" in problem.message
