@@ -47,13 +47,16 @@ def plan_fits(params, inputs) -> None:
     recipe's earlier steps run."""
     from dataclasses import fields
 
-    from .options import StyleLosses
+    from .options import QUALITY_PRESETS, StyleLosses, StyleSchedule
     from .prepare import layer_weights_of
     from .pyramid import coarse_to_fine, levels
 
     content = inputs.get("content")
     if content is None or content.size is None:
         return
+    preset, default = QUALITY_PRESETS.get(params.get("quality")) or {}, StyleSchedule()
+    params = {**params, **{k: v for k, v in preset.items()   # a swept quality, as the run
+                           if params.get(k) == getattr(default, k)}}   # fills it in
     losses = StyleLosses(**{f.name: params[f.name] for f in fields(StyleLosses)
                             if f.name in params})
     content_w, style_w = layer_weights_of(losses)

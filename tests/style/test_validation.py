@@ -228,3 +228,17 @@ def test_an_output_too_small_for_the_layers_is_refused_at_validation(tmp_path, a
     assert "too small for layer relu5_1" in problem.message
     (tmp_path / "r.yaml").write_text(text.replace("ARGS", "size: 40"))
     assert load_recipe(tmp_path / "r.yaml")
+
+
+def test_a_swept_quality_sizes_the_plan_as_the_run_does(tmp_path):
+    """A swept quality is filled in by the run, not by validation: the size check took
+    the default coarse-to-fine (128) for best (1024) and refused a plan best never makes."""
+    text = ("imgfusion: 1\nsteps:\n  - {id: c, op: load, path: 'sample:camera'}\n"
+            "  - {id: cr, op: crop, image: $c, origin: [0, 0], size: [20, 400]}\n"
+            "  - {id: s, op: neural_style, content: $cr, style: $c, sweep: {quality: Q}}\n"
+            "  - {op: save, image: $s, path: s.png}\n")
+    (tmp_path / "r.yaml").write_text(text.replace("Q", "[best]"))
+    assert load_recipe(tmp_path / "r.yaml")
+    (tmp_path / "r.yaml").write_text(text.replace("Q", "[best, draft]"))
+    with pytest.raises(RecipeError, match=r"10 x 200 px.*\(swept: quality=draft\)"):
+        load_recipe(tmp_path / "r.yaml")
