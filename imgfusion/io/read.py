@@ -295,8 +295,16 @@ def check_float_range(float_range: str) -> None:
 
 def check_readable(params) -> None:
     """Validation's check of ``load`` and ``load_mask``: the file decodes (and its float
-    samples lie in [0, 1] unless ``float_range`` says what to do with them)."""
-    probe_image(params["path"], float_range=params.get("float_range", "refuse"))
+    samples lie in [0, 1] unless ``float_range`` says what to do with them); a mask's
+    ``channel: alpha`` names a file that has one (refused at run time before)."""
+    info = probe_image(params["path"], float_range=params.get("float_range", "refuse"))
+    if params.get("channel") == "alpha" and info.channels != 4:
+        no_alpha(params["path"], info.channels)
+
+
+def no_alpha(path, channels: int):
+    raise ParameterError("channel", f"{path} has no alpha channel (it has {channels} "
+                                    "channel(s)); use channel: gray")
 
 
 @operator(check=check_readable, output_probe="imgfusion.io.read:probe_output")
@@ -346,20 +354,7 @@ def read_mask(path, *, channel: str = "auto", threshold: float | None = None,
                      invert=invert, float_range=float_range)
 
 
-def _no_alpha(path, channels: int):
-    raise ParameterError("channel", f"{path} has no alpha channel (it has {channels} "
-                                    "channel(s)); use channel: gray")
-
-
-def check_mask_readable(params) -> None:
-    """Validation's check of ``load_mask``: :func:`check_readable`, and ``channel: alpha``
-    only for a file that has one (it was refused at run time, after earlier steps)."""
-    info = probe_image(params["path"], float_range=params.get("float_range", "refuse"))
-    if params.get("channel") == "alpha" and info.channels != 4:
-        _no_alpha(params["path"], info.channels)
-
-
-@operator(check=check_mask_readable, output_probe="imgfusion.io.read:probe_output")
+@operator(check=check_readable, output_probe="imgfusion.io.read:probe_output")
 def load_mask(*, path: InputPath, channel: Literal["auto", "alpha", "gray"] = "auto",
               threshold: Annotated[float, Range(0, 1)] | None = None,
               invert: bool = False, float_range: FloatRange = "refuse") -> Mask:
@@ -384,7 +379,7 @@ def load_mask(*, path: InputPath, channel: Literal["auto", "alpha", "gray"] = "a
     image = read_image(path, float_range=float_range)
     has_alpha = image.shape[2] == 4
     if channel == "alpha" and not has_alpha:
-        _no_alpha(path, image.shape[2])
+        no_alpha(path, image.shape[2])
     use_alpha = channel == "alpha" or (channel == "auto" and has_alpha
                                        and bool(np.any(image[..., 3] < 1)))
     mask = image[..., 3].copy() if use_alpha else luminance(image)
