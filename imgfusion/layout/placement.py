@@ -117,14 +117,19 @@ def fit_factor(placement: Placement, alpha: np.ndarray, target_hw) -> float:
     return min(box[0] / (bottom - top), box[1] / (right - left))
 
 
+VISIBLE = 1 / 255   # the alpha that shows in an 8-bit picture
+
+
 def _fitted(placement: Placement, source, alpha, target_hw, thing):
     """``source`` and ``alpha`` rescaled as ``scale`` or ``fit`` ask; for ``fit``, what
-    shows (``thing``) lies within the box, its resampled soft rim included (the factor
-    from the sharp box alone overshot by 1-2 px: shrunk until it fits, a few tries)."""
+    shows (``thing``, at 1/255 or more) lies within the box, its resampled soft rim
+    included (the factor from the sharp box alone overshot by 1-2 px: shrunk until it
+    fits, a few tries)."""
     factor = fit_factor(placement, thing(source, alpha), target_hw)
     out = rescaled(source, alpha, factor)
     for _ in range(4 if placement.fit is not None else 0):
-        over = fit_factor(placement, thing(*out), target_hw)   # < 1: the rim spills over
+        shows = (thing(*out) >= VISIBLE).astype(np.float32)
+        over = fit_factor(placement, shows, target_hw)   # < 1: the rim spills over
         if over >= 1:
             break
         factor *= over * (1 - 1e-9)
