@@ -70,11 +70,12 @@ def _labels(hw, box, units, hint, sure) -> np.ndarray:
         labels[inside & (alpha >= 0.5)] = GC_PR_FGD
     if sure is not None:
         labels[check_mask(sure, hw, "sure", "the image", nonempty=True) >= 0.5] = GC_FGD
-    if hint is None and not (labels == GC_BGD).any():
+    if hint is None and inside.all():
         raise ParameterError("box", WHOLE_BOX)
     if not (labels == GC_BGD).any() or not (labels & 1).any():
-        raise ParameterError("hint", "GrabCut needs some background outside the hint and some "
-                                     "object (alpha >= 0.5) inside it")
+        raise ParameterError("hint" if hint is not None else "sure",
+                             "GrabCut needs some background (outside the box and the hint, "
+                             "not marked sure) and some object (alpha >= 0.5) inside them")
     return labels
 
 
@@ -88,8 +89,13 @@ def box_leaves_background(params, inputs) -> None:
     box, units, shape = params.get("box"), params.get("units", "fraction"), inputs.get("image")
     if box is None or "hint" in inputs:
         return
-    hw = getattr(shape, "size", None) or ((1000, 1000) if units == "fraction" else None)
-    if hw is not None and _box_pixels(box, units, hw) == (0, 0, *hw):
+    hw = getattr(shape, "size", None)
+    if hw is not None:
+        whole = _box_pixels(box, units, hw) == (0, 0, *hw)
+    else:   # the size unknown: only a fraction box that reaches every edge is sure to
+        top, left, bottom, right = (float(v) for v in box)
+        whole = units == "fraction" and max(top, left) <= 0 and min(bottom, right) >= 1
+    if whole:
         raise ParameterError("box", f"{tuple(box)} {WHOLE_BOX}")
 
 

@@ -90,6 +90,26 @@ def test_a_box_over_the_whole_image_is_refused_at_validation(tmp_path, box, unit
     assert load_recipe({"imgfusion": 1, "steps": steps}, out_dir=tmp_path)
 
 
+def test_a_box_check_without_a_known_size_refuses_only_a_whole_fraction_box(tmp_path):
+    """Validation guessed a 1000 x 1000 image when the size was unknown (a swept resize)
+    and refused a small box the run accepts; a sure mask that leaves no background was
+    blamed on the box."""
+    from imgfusion.recipe import load_recipe
+
+    steps = [{"id": "c", "op": "shape_mask", "size": [40, 60]},
+             {"id": "big", "op": "resize", "image": "$c", "sweep": {"scale": [30, 40]}},
+             {"id": "cut", "op": "cut_out", "image": "$big",
+              "box": [0.5, 0.5, 0.5012, 0.5012]},
+             {"op": "save", "image": "$cut", "path": "m.png"}]
+    assert load_recipe({"imgfusion": 1, "steps": steps}, out_dir=tmp_path)
+    image, _ = scene(0)
+    sure = np.ones(image.shape[:2], bool)      # everything outside the box is sure
+    sure[24:72, 32:96] = False
+    with pytest.raises(ParameterError) as err:
+        cut_out(image, None, sure, box=(0.25, 0.25, 0.75, 0.75))
+    assert err.value.field == "sure"
+
+
 def test_an_empty_cut_is_warned():
     """GrabCut keeping nothing returned an empty mask without a word."""
     from imgfusion.layout.cutouts import EmptyCutWarning
