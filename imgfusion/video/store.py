@@ -70,7 +70,7 @@ def read_json(folder: Path, name: str, default):
     except (OSError, ValueError, RecursionError) as exc:
         raise _damaged(path, f"{type(exc).__name__}: {exc}") from None
     if not _well_formed(name, value):
-        raise _damaged(path, "its content is not what video_style writes")
+        raise _damaged(path, "its content is not what video_style and vae_style write")
     return value
 
 
@@ -82,8 +82,8 @@ def _damaged(path: Path, why: str) -> ParameterError:
 
 
 def _foreign(folder: Path) -> str:
-    return (f"{folder} is not empty and was not written by video_style; choose another "
-            "frames_dir or set overwrite: true")
+    return (f"{folder} is not empty and holds no frames of a video_style or vae_style run "
+            "(no state.json); choose another frames_dir or set overwrite: true")
 
 
 def store_folder_problem(folder: Path, overwrite: bool) -> str | None:
@@ -91,8 +91,11 @@ def store_folder_problem(folder: Path, overwrite: bool) -> str | None:
     files but no store state, or a damaged state, is refused unless ``overwrite``, as the
     run would refuse it after the recipe's earlier steps (whether the state's run had the
     same settings and inputs is the run's to tell)."""
-    if overwrite or not folder.is_dir() or not any(folder.iterdir()):
-        return None
+    try:
+        if overwrite or not folder.is_dir() or not any(folder.iterdir()):
+            return None
+    except OSError as exc:
+        return f"{folder} cannot be read: {exc.strerror or exc}"
     try:
         return None if read_json(folder, STATE, None) is not None else _foreign(folder)
     except ParameterError as exc:

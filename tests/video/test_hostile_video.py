@@ -94,7 +94,7 @@ def test_a_damaged_state_file_is_named_not_the_folders_owner(tmp_path, content):
         FrameStore(tmp_path, "k")
     message = str(info.value)
     assert info.value.field == "frames_dir" and str(tmp_path / STATE) in message
-    assert "not written by video_style" not in message
+    assert "holds no frames of" not in message
     assert (tmp_path / "frame_00001.png").exists()
     store = FrameStore(tmp_path, "k", overwrite=True)
     assert store.state["done"] == 0 and not (tmp_path / "frame_00001.png").exists()

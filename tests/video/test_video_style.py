@@ -201,7 +201,7 @@ def test_a_frames_dir_not_a_stores_is_refused_at_validation(tmp_path, op):
 
     assert problems() == []                                   # an empty folder is fine
     (tmp_path / "fr" / "frame_00001.png").write_bytes(b"mine")
-    assert "not written by video_style" in problems()[0]
+    assert "holds no frames of a video_style or vae_style run" in problems()[0]
     (tmp_path / "fr" / "state.json").write_text("{bad")
     assert "state.json cannot be read" in problems()[0]
     assert problems(overwrite=True) == []
