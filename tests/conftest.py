@@ -28,6 +28,25 @@ def smooth_image():
     return _smooth_image
 
 
+def _validation_problems(steps, out_dir) -> list:
+    """The (step, field, message) problems validation finds in a recipe of ``steps``
+    (none: it validates)."""
+    from imgfusion.errors import RecipeError
+    from imgfusion.recipe import load_recipe
+
+    try:
+        load_recipe({"imgfusion": 1, "steps": steps}, out_dir=out_dir)
+    except RecipeError as exc:
+        return [(p.step, p.field, p.message) for p in exc.problems]
+    return []
+
+
+@pytest.fixture(scope="session")
+def validation_problems():
+    """``validation_problems(steps, out_dir)``: what validation refuses in a recipe."""
+    return _validation_problems
+
+
 @pytest.fixture(scope="module")
 def quiet_one_torch_thread():
     """One torch thread and no RandomWeightsWarning for a whole module: tiny networks gain

@@ -72,36 +72,30 @@ def test_grabcut_hint_errors_name_the_field():
 
 @pytest.mark.parametrize("box, units", [([0, 0, 1, 1], "fraction"),
                                         ([-5, 0, 40, 60], "px")])
-def test_a_box_over_the_whole_image_is_refused_at_validation(tmp_path, box, units):
+def test_a_box_over_the_whole_image_is_refused_at_validation(tmp_path, box, units,
+                                                             validation_problems):
     """Without a hint it leaves GrabCut no background; the run stopped at that step after
     the earlier ones had written their files, with a message about a hint never given."""
-    from imgfusion.errors import RecipeError
-    from imgfusion.recipe import load_recipe
-
     steps = [{"id": "c", "op": "shape_mask", "size": [40, 60]},
              {"id": "cut", "op": "cut_out", "image": "$c", "box": box, "units": units},
              {"op": "save", "image": "$cut", "path": "m.png"}]
-    with pytest.raises(RecipeError) as err:
-        load_recipe({"imgfusion": 1, "steps": steps}, out_dir=tmp_path)
-    [problem] = err.value.problems
-    assert (problem.step, problem.field) == ("cut", "box")
-    assert "covers the whole image" in problem.message
+    [(step, field, message)] = validation_problems(steps, tmp_path)
+    assert (step, field) == ("cut", "box") and "covers the whole image" in message
     steps[1]["hint"] = "$c"                  # a hint gives the background
-    assert load_recipe({"imgfusion": 1, "steps": steps}, out_dir=tmp_path)
+    assert validation_problems(steps, tmp_path) == []
 
 
-def test_a_box_check_without_a_known_size_refuses_only_a_whole_fraction_box(tmp_path):
+def test_a_box_check_without_a_known_size_refuses_only_a_whole_fraction_box(
+        tmp_path, validation_problems):
     """Validation guessed a 1000 x 1000 image when the size was unknown (a swept resize)
     and refused a small box the run accepts; a sure mask that leaves no background was
     blamed on the box."""
-    from imgfusion.recipe import load_recipe
-
     steps = [{"id": "c", "op": "shape_mask", "size": [40, 60]},
              {"id": "big", "op": "resize", "image": "$c", "sweep": {"scale": [30, 40]}},
              {"id": "cut", "op": "cut_out", "image": "$big",
               "box": [0.5, 0.5, 0.5012, 0.5012]},
              {"op": "save", "image": "$cut", "path": "m.png"}]
-    assert load_recipe({"imgfusion": 1, "steps": steps}, out_dir=tmp_path)
+    assert validation_problems(steps, tmp_path) == []
     image, _ = scene(0)
     sure = np.ones(image.shape[:2], bool)      # everything outside the box is sure
     sure[24:72, 32:96] = False

@@ -62,19 +62,14 @@ def test_bad_parameters(kwargs, field):
 
 
 @pytest.mark.parametrize("given", [{"size": [20, 30]}, {"like": "$img"}])
-def test_a_shape_covering_no_pixel_is_refused_at_validation(tmp_path, given):
+def test_a_shape_covering_no_pixel_is_refused_at_validation(tmp_path, given,
+                                                            validation_problems):
     """With size, or with like where the image's size is known: before, a like's mask was
     refused at run time, after the recipe's earlier steps had written their files."""
-    from imgfusion.errors import RecipeError
-    from imgfusion.recipe import load_recipe
-
     steps = [{"id": "img", "op": "shape_mask", "size": [20, 30]},
              {"id": "m", "op": "shape_mask", "center": [5, 5], **given},
              {"op": "save", "image": "$m", "path": "m.png"}]
-    with pytest.raises(RecipeError) as err:
-        load_recipe({"imgfusion": 1, "steps": steps}, out_dir=tmp_path)
-    [problem] = err.value.problems
-    assert (problem.step, problem.field) == ("m", "extent")
-    assert "covers no pixel of the 20 x 30 mask" in problem.message
+    [(step, field, message)] = validation_problems(steps, tmp_path)
+    assert (step, field) == ("m", "extent") and "covers no pixel of the 20 x 30" in message
     steps[1]["center"] = [0.9, 0.9]
-    assert load_recipe({"imgfusion": 1, "steps": steps}, out_dir=tmp_path)
+    assert validation_problems(steps, tmp_path) == []
