@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 from . import __version__
 from .errors import ImgfusionError, UsageError
 from .plugins import Command, PluginLoadWarning, Registry, load_registry
+from .limits import at_least_one
+from .paths import check_out_folder
 from .plan import MAX_VARIANTS
 
 if TYPE_CHECKING:  # the recipe module (and yaml) load only for run and validate
@@ -50,7 +52,8 @@ def _parser(commands: Sequence[Command] = ()) -> argparse.ArgumentParser:
     recipe.add_argument("--out", help="output folder (default: the recipe's folder)")
     recipe.add_argument("--overwrite", action="store_true",
                         help="allow replacing existing output files")
-    recipe.add_argument("--max-variants", type=int, default=MAX_VARIANTS, metavar="N",
+    recipe.add_argument("--max-variants", type=at_least_one(int), default=MAX_VARIANTS,
+                        metavar="N",
                         help=f"most runs one swept step may make (default {MAX_VARIANTS:,})")
 
     p = argparse.ArgumentParser(prog="imgfusion", description=__doc__.splitlines()[0])
@@ -208,8 +211,7 @@ def _load(args) -> Recipe:
     from .recipe import load_recipe
     from .recipe.graph import UnusedStepWarning, unused_step_warnings, until_warnings
 
-    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise UsageError(f"--out {args.out}: a file is there; --out names a folder")
+    check_out_folder(args.out)
     recipe = load_recipe(args.recipe, overrides=args.overrides, out_dir=args.out,
                          device=args.device, overwrite=args.overwrite,
                          strict_plugins=args.strict_plugins, max_variants=args.max_variants,
@@ -377,6 +379,7 @@ def cmd_plugins(args) -> int:
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
+    check_out_folder(args.out)
     for path in run_demo(Path(args.out), overwrite=args.overwrite, quick=args.quick):
         print(path)
     return EXIT_OK

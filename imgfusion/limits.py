@@ -68,3 +68,15 @@ def run_check(op, params: Mapping[str, Any],
         return check_with_sweep(op.check, params, sweep)
     except Exception as exc:  # noqa: BLE001 - a plugin's check must not end validation
         return [(None, f"{op.name}'s parameter check failed: {type(exc).__name__}: {exc}")]
+
+
+def at_least_one(kind):
+    """An argparse type: ``kind`` of the text, refused below 1 (``--workers 0``)."""
+    import argparse
+
+    def convert(text: str):
+        value = kind(text)
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+        return value
+    return convert

@@ -336,3 +336,22 @@ def first_names(names, shown: int = 3) -> str:
     names = list(names)
     more = len(names) - shown
     return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
+def file_in_the_way(path: str | os.PathLike) -> Path | None:
+    """The existing file (not a folder) that ``path`` or one of its parents is, if any:
+    where a folder is to be made or written into (``--out``, a file's folder)."""
+    for p in (Path(path).absolute(), *Path(path).absolute().parents):
+        if p.exists():
+            return None if p.is_dir() else p
+    return None
+
+
+def check_out_folder(out: str | os.PathLike | None) -> None:
+    """``--out`` names a folder (made when missing): a UsageError when a file is in the
+    way (it failed later, as an internal error, in batch and serve)."""
+    from .errors import UsageError
+
+    blocked = None if out is None else file_in_the_way(out)
+    if blocked is not None:
+        raise UsageError(f"--out {out}: {blocked} is a file; --out names a folder")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..limits import at_least_one
+
 EPILOG = """\
 examples:
   imgfusion batch style.yaml --bind photo.path='shoot/**/*.jpg' --out styled
@@ -32,12 +34,12 @@ def add_parser(sub, parents) -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder: one subfolder per input")
     p.add_argument("--executor", default="local", help="local (default), dask, ray, ...")
     p.add_argument("--address", help="scheduler / head address of a running cluster")
-    p.add_argument("--workers", type=_positive(int), help="worker processes (default: cores)")
+    p.add_argument("--workers", type=at_least_one(int), help="worker processes (default: cores)")
     p.add_argument("--gpus-per-task", type=_non_negative, default=0.0, metavar="G",
                    help="GPUs each task asks for (may be fractional)")
     p.add_argument("--retries", type=_non_negative_int, default=0, metavar="R",
                    help="retry an item whose recipe fails R more times")
-    p.add_argument("--chunk", type=_positive(int), metavar="K",
+    p.add_argument("--chunk", type=at_least_one(int), metavar="K",
                    help="items per task (default: guided, the remaining items over twice "
                         "the workers, at most 32: large tasks first, single items at the end)")
     p.add_argument("--resume", action="store_true",
@@ -46,15 +48,6 @@ def add_parser(sub, parents) -> argparse.ArgumentParser:
                    metavar="STEP.PARAM=VALUE", help="override a recipe value (repeatable)")
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (overrides the recipe)")
     return p
-
-
-def _positive(kind):
-    def convert(text: str):
-        value = kind(text)
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-        return value
-    return convert
 
 
 def _non_negative(text: str) -> float:
@@ -78,6 +71,9 @@ def cmd_batch(args) -> int:
     from .job import prepare
     from .runner import run_batch
 
+    from ..paths import check_out_folder
+
+    check_out_folder(args.out)
     job, items, recipe = prepare(args.recipe, args.bind, args.out, overrides=args.overrides,
                                  device=args.device, retries=args.retries,
                                  strict_plugins=args.strict_plugins)

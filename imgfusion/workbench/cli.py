@@ -45,6 +45,7 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     from ..errors import UsageError
+    from ..paths import check_out_folder
     from ..plugins import load_registry
     from .app import create_app
     from .guard import new_token
@@ -53,6 +54,7 @@ def cmd_serve(args) -> int:
     folder = Path(args.folder).resolve()
     if not folder.is_dir():
         raise UsageError(f"{args.folder!r} is not a folder")
+    check_out_folder(args.out)
     out = Path(args.out).resolve() if args.out else folder
     out.mkdir(parents=True, exist_ok=True)
     if not 0 <= args.port < 65536:

@@ -217,3 +217,17 @@ def test_swept_input_paths_mean_the_recipes_folder(tmp_path, monkeypatch, capsys
                      f"photo.path={tmp_path / 'ins'}/*.png", "--out", str(tmp_path / out),
                      "--workers", "1", *extra]) == 0
         assert "2 items: 2 done, 0 failed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["batch", "demo", "run"])
+def test_out_under_a_file_is_a_usage_error_in_every_command(tree, capsys, command):
+    """batch (and serve) failed with an internal error (exit 1) on a file in the way."""
+    (tree / "afile").write_text("mine")
+    out = str(tree / "afile" / "sub")
+    args = {"batch": ["batch", str(tree / "recipe.yaml"), "--bind",
+                      f"photo.path={tree / 'in'}/**/*.png", "--out", out],
+            "demo": ["demo", "--quick", "--out", out],
+            "run": ["run", str(tree / "recipe.yaml"), "--out", out]}[command]
+    assert main(args) == 2
+    assert "afile is a file; --out names a folder" in capsys.readouterr().err
+    assert (tree / "afile").read_text() == "mine"
