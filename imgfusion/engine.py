@@ -147,15 +147,16 @@ def _run(recipe: Recipe, progress: bool | None, write_report: bool,
         report["status"] = "ok"
     except KeyboardInterrupt as exc:
         report["status"] = "interrupted"
-        exc.written = list(written)
+        exc.written = _kept(written)   # a step's temporary files went with it
         raise
     except ImgfusionError as exc:
         report["status"] = "failed"
         report["error"] = str(exc)
-        exc.written = list(written)   # what the steps before it wrote stays, and is listed
+        exc.written = _kept(written)   # what the steps before it wrote stays, and is listed
         raise
     finally:
         outer.close()
+        written[:] = _kept(written)
         report["written"] = list(written)
         report["stamps"] = stamps(written)
         if write_report:
@@ -208,6 +209,12 @@ def _run_step(recipe: Recipe, step: Step, result: RunResult, session: WriteSessi
                                   "files": files})
         outer.update()
     entry["seconds"] = round(sum(v["seconds"] for v in entry["variants"]), 4)
+
+
+def _kept(written: list[str]) -> list[str]:
+    """The files of ``written`` still there: a stopped step's temporary ones are gone (an
+    interrupted save_video listed 809 frames of its removed .part folder)."""
+    return [p for p in written if os.path.lexists(p)]
 
 
 def _add_files(written: list[str], files: list[str]) -> None:

@@ -148,3 +148,37 @@ def test_step_failed_is_exit_1_for_every_cause():
 
     for cause in (ParameterError("x", "bad"), RuntimeError("boom")):
         assert StepFailed("s", "op", cause).exit_code == 1
+
+
+def test_an_interrupted_run_lists_only_the_files_still_there(write_recipe, tmp_path,
+                                                             monkeypatch):
+    """An interrupted save_video printed and recorded 809 frames of its .part folder,
+    which it had removed."""
+    import imgfusion.engine as engine
+
+    real = engine._run_variant
+
+    def stopped(recipe, step, *rest):
+        if step.id == "later":   # a frame recorded, then its .part folder removed
+            from imgfusion.paths import check_destination
+
+            gone = tmp_path / "o" / ".frames.part" / "frame_00001.png"
+            check_destination(gone).record(gone)
+            raise KeyboardInterrupt
+        return real(recipe, step, *rest)
+
+    monkeypatch.setattr(engine, "_run_variant", stopped)
+    recipe = load_recipe(write_recipe("""
+        imgfusion: 1
+        plugins: [TOY]
+        steps:
+          - {id: a, op: const, value: 0.25}
+          - {id: first, op: write, path: out/a.npy}
+          - {id: later, op: write, image: $a, path: out/b.npy}
+    """), out_dir=tmp_path / "o")
+    with pytest.raises(KeyboardInterrupt) as info:
+        run_recipe(recipe)
+    kept = [str(tmp_path / "o" / "out" / "a.npy")]
+    assert info.value.written == kept
+    report = json.loads((tmp_path / "o" / "run.json").read_text())
+    assert (report["status"], report["written"]) == ("interrupted", kept)
