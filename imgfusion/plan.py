@@ -22,7 +22,7 @@ from typing import Any, Iterable, Mapping
 from .errors import Problem
 from .operators import OutputPath
 from .records import resolve_target
-from .paths import (UnsafePath, confine, first_names, names_not_matching,
+from .paths import (UnsafePath, confine, file_in_the_way, first_names, names_not_matching,
                     unchanged_partial_writes)
 
 MAX_VARIANTS = 10_000
@@ -157,6 +157,14 @@ def _writes_into(step, name: str) -> str | None:
     return _group_attr(step, name, "writes_into")
 
 
+def _file_in_the_way(path: Path) -> str | None:
+    """A file where the path's folder must be (it failed at run time with 'File exists',
+    after the recipe's earlier steps had written theirs)."""
+    blocked = file_in_the_way(path.parent)
+    return None if blocked is None else (f"{blocked} is a file, so {path.name} cannot be "
+                                         "written under it; name another folder")
+
+
 def _folder_problem(step, name: str, path: Path, overwrite: bool) -> str | None:
     """The ``folder_checks`` trait (``{param: "module:function"}``): ``function(path,
     overwrite)`` says what is wrong with the folder a step keeps its state in."""
@@ -210,7 +218,8 @@ def check_writes(step, written: dict[Path, str], out_dir: Path, protect: Iterabl
             clash = _clash(path, written, overwrite or bool(mine) and mine <= again,
                            step.op.param("overwrite") is not None,
                            (step.op.traits.get("replaces_folder") or {}).get(p.name))
-            clash = clash or _into_clash(step, p.name, path, mine, overwrite, again) \
+            clash = clash or _file_in_the_way(path) \
+                or _into_clash(step, p.name, path, mine, overwrite, again) \
                 or _suffix_problem(step, p.name, path) or _folder_problem(step, p.name, path,
                                                                           overwrite)
             problems += [Problem(step.id, p.name, clash)] if clash else []

@@ -179,3 +179,16 @@ def test_a_plot_or_checkpoint_named_for_another_format_is_refused_at_validation(
     assert problems("loss.jpg", "ck.safetensors", "plotdir", "plot.jpg") == [
         ("m", "checkpoint"), ("m", "loss_plot"), ("s", "loss_plot"), ("te", "plot")]
     assert problems("loss.png", "ck.pt", "p.png", "t.PNG") == []
+
+
+def test_a_file_where_an_output_folder_must_be_is_refused_at_validation(tmp_path):
+    """It failed at run time ('File exists'), after the steps before had written theirs."""
+    (tmp_path / "afile").write_text("mine")
+    steps = [{"id": "m", "op": "shape_mask", "size": [8, 8]},
+             {"op": "save", "image": "$m", "path": "first.png"},
+             {"op": "save", "image": "$m", "path": "afile/sub/x.png"}]
+    with pytest.raises(RecipeError) as err:
+        load_recipe({"imgfusion": 1, "steps": steps}, out_dir=tmp_path)
+    [problem] = err.value.problems
+    assert problem.field == "path" and "afile is a file" in problem.message
+    assert (tmp_path / "afile").read_text() == "mine"
