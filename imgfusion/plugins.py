@@ -106,7 +106,7 @@ class Registry:
 
     def add(self, op: Operator, source: str) -> None:
         if not isinstance(op, Operator):
-            raise PluginError(f"plugin {source} registered {op!r}, which is not an Operator")
+            raise TypeError(f"plugin {source} registered {op!r}, which is not an Operator")
         other = self.operators.get(op.name)
         if other is not None:
             raise PluginError(
@@ -141,9 +141,9 @@ class Registry:
     def _register(self, what: Any, info: PluginInfo) -> None:
         """``register(...)`` from a hook: a module path or an ``@operator`` function."""
         if not is_operator(what) and not (isinstance(what, str) and source_file(what)):
-            raise PluginError(f"{info.kind} plugin {info.name} registered {what!r}, "
-                              "which is not an @operator function or the path of a module "
-                              "with Python source")
+            raise TypeError(f"{info.kind} plugin {info.name} registered {what!r}, "   # a
+                            "which is not an @operator function or the path of a module "
+                            "with Python source")   # failure to register: warned, as others
         for op in operators_of(what):
             self._add_from(op, info)
 
@@ -186,7 +186,7 @@ class Registry:
     def _add_executor(self, spec, info: PluginInfo) -> None:
         source = f"{info.kind} plugin {info.name}"
         if not isinstance(spec, ExecutorSpec):
-            raise PluginError(f"plugin {source} registered {spec!r}, which is not an ExecutorSpec")
+            raise TypeError(f"plugin {source} registered {spec!r}, which is not an ExecutorSpec")
         other = self.executors.get(spec.name)
         if other is not None:
             raise PluginError(f"executor '{spec.name}' is registered twice: by {other.source} "

@@ -100,6 +100,26 @@ def test_an_operator_declaration_is_checked(tmp_path):
         load_registry([wrong], entry_points=False)
 
 
+def test_a_named_plugin_registering_a_non_operator_is_warned_and_the_rest_works(
+        tmp_path, monkeypatch):
+    """It stopped every command (ops, plugins, run) with exit 2, where the README says a
+    plugin that fails to register its operators is a warning and 'failed'."""
+    from imgfusion.plugins import PluginLoadWarning
+
+    wrong = plugin(tmp_path, "regfail", """
+        from imgfusion import hookimpl
+
+        @hookimpl
+        def imgfusion_register_operators(register):
+            register("no.such.module")
+    """)
+    monkeypatch.setenv("IMGFUSION_PLUGINS", str(wrong))
+    with pytest.warns(PluginLoadWarning, match="regfail.py failed to load"):
+        registry = load_registry(entry_points=False)
+    [info] = [p for p in registry.plugins if p.name.endswith("regfail.py")]
+    assert info.status == "failed" and "neural_style" in registry.operators
+
+
 def test_a_plugin_the_recipe_names_that_fails_to_load_is_an_error(tmp_path, toy_plugin):
     broken = plugin(tmp_path, "named_broken", "raise ImportError('nope')\n")
     with pytest.raises(PluginError, match="named_broken.py failed to load: ImportError: nope"):
