@@ -85,7 +85,9 @@ def step_operator(sid: str, entry: dict, where: Where) -> tuple[Operator | None,
         return None, [Problem(sid, "op", f"expected an operator name (a string), got "
                                          f"{type(name).__name__} {name!r}")]
     if name not in where.registry:
-        return None, [Problem(sid, "op", f"unknown operator {name!r}",
+        blocked = [p.name for p in where.registry.plugins if p.status in ("blocked", "failed")]
+        why = f" (plugins not loaded: {', '.join(blocked)})" if blocked else ""
+        return None, [Problem(sid, "op", f"unknown operator {name!r}{why}",
                               did_you_mean(name, where.registry.names()))]
     return where.registry[name], []
 

@@ -140,3 +140,17 @@ def test_a_recipe_naming_a_broken_plugin_exits_2_before_running(tmp_path, run_cl
     done = run_cli("run", str(recipe), env={**cli_env, "IMGFUSION_PLUGINS": str(ambient)})
     assert done.returncode == 0 and "warning: plugin" in done.stderr and "ambient broke" in \
         done.stderr
+
+
+def test_an_operator_of_a_blocked_plugin_says_the_plugin_is_not_loaded(monkeypatch):
+    """'unknown operator' alone left the user to guess that IMGFUSION_DISABLE_PLUGINS
+    had blocked it."""
+    from imgfusion.errors import RecipeError
+    from imgfusion.recipe import load_recipe
+
+    monkeypatch.setenv("IMGFUSION_DISABLE_PLUGINS", "gradient")
+    steps = [{"id": "m", "op": "shape_mask", "size": [8, 8]},
+             {"id": "t", "op": "seamless_tile", "image": "$m"}]
+    with pytest.raises(RecipeError, match=r"unknown operator 'seamless_tile' \(plugins not "
+                                          r"loaded: imgfusion\.gradient\.plugin\)"):
+        load_recipe({"imgfusion": 1, "steps": steps})
