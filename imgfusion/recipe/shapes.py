@@ -24,7 +24,6 @@ engine's rule, :mod:`imgfusion.per_frame`): its outputs are videos of the same l
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
 from typing import Any, Mapping
 
@@ -133,8 +132,7 @@ def _checked_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> list[
     lists = {name: [_shape(known, r) for r in value] for name, value in step.inputs.items()
              if isinstance(value, list)}   # an input given a list: a list of Shapes
     inputs = {**single_inputs(step, known), **lists}
-    for combo in itertools.islice(itertools.product(*step.sweep.values()), SWEEP_CHECKED):
-        swept = dict(zip(step.sweep, combo))   # each value of the step's own sweep
+    for swept in _first_combinations(step.sweep, SWEEP_CHECKED):   # its own sweep's values
         try:
             resolve_target(target)({**step.params, **swept}, inputs)
         except ParameterError as exc:
@@ -148,6 +146,23 @@ def _checked_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> list[
             return [Problem(step.id, None, f"{step.op.name}'s size check failed: "
                                            f"{type(exc).__name__}: {exc}")]
     return []
+
+
+def _first_combinations(sweep: Mapping[str, list], cap: int):
+    """The first ``cap`` combinations of the swept values (one ``{}`` when none), in the
+    sweep's order, without building the whole product (a sweep the plan refuses for its
+    size may be huge)."""
+    names, index = list(sweep), [0] * len(sweep)
+    if not all(len(values) for values in sweep.values()):
+        return   # a list emptied by its bad values: validation reports them
+    for _ in range(cap):
+        yield {n: sweep[n][i] for n, i in zip(names, index)}
+        k = len(index) - 1
+        while k >= 0 and index[k] + 1 == len(sweep[names[k]]):
+            index[k], k = 0, k - 1
+        if k < 0:
+            return
+        index[k] += 1
 
 
 def output_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> dict[str, Shape]:
