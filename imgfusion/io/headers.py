@@ -127,6 +127,12 @@ def check_pixels(p: Path, fmt: str, field: str) -> tuple[int, int]:
     return check_declared(p, f"{fmt} header", width, height, field, samples)
 
 
+def _count(pixels: float) -> str:
+    """Pixels as megapixels, or as a count below 0.1 megapixel ("0.0 above 0.0" read as
+    nothing)."""
+    return f"{pixels / 1e6:,.1f} megapixels" if pixels >= 1e5 else f"{pixels:,.0f} pixels"
+
+
 def check_declared(p, what: str, width: int, height: int, field: str,
                    samples: int | None = None) -> tuple[int, int]:
     """The one pixel limit, for an image or a video frame whose ``what`` (a header)
@@ -136,7 +142,6 @@ def check_declared(p, what: str, width: int, height: int, field: str,
     if width * height > limit or samples > limit * MAX_CHANNELS:
         raise ParameterError(
             field, f"{p}: the {what} declares {width} x {height} pixels "
-                   f"({width * height / 1e6:,.1f} megapixels), above the limit of "
-                   f"{limit / 1e6:,.1f} megapixels; not decoded (set {ENV_MAX_PIXELS} to "
-                   "raise the limit)")
+                   f"({_count(width * height)}), above the limit of {_count(limit)}; not "
+                   f"decoded (set {ENV_MAX_PIXELS} to raise the limit)")
     return width, height
