@@ -224,9 +224,13 @@ def _import_file(path: Path):
     modname = f"imgfusion_plugin_{path.stem}_{digest}"
     if modname in sys.modules:
         return sys.modules[modname]
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; a plugin is a Python file (.py)")
     if not path.is_file():
         raise FileNotFoundError(f"no plugin file {path}")
     spec = importlib.util.spec_from_file_location(modname, path)
+    if spec is None or spec.loader is None:   # not a Python file: no loader for it
+        raise ImportError(f"{path} is not a Python file (.py)")
     module = importlib.util.module_from_spec(spec)
     sys.modules[modname] = module
     try:

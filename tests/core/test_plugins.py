@@ -154,3 +154,18 @@ def test_an_operator_of_a_blocked_plugin_says_the_plugin_is_not_loaded(monkeypat
     with pytest.raises(RecipeError, match=r"unknown operator 'seamless_tile' \(plugins not "
                                           r"loaded: imgfusion\.gradient\.plugin\)"):
         load_recipe({"imgfusion": 1, "steps": steps})
+
+
+@pytest.mark.parametrize("kind, message", [("folder", "is a folder; a plugin is a Python file"),
+                                           ("yaml", "is not a Python file")])
+def test_a_plugin_path_that_is_no_python_file_says_so(tmp_path, monkeypatch, kind, message):
+    """A .yaml gave "AttributeError: 'NoneType' object has no attribute 'loader'" and an
+    existing folder "no plugin file"."""
+    from imgfusion.plugins import PluginLoadWarning
+
+    path = tmp_path if kind == "folder" else tmp_path / "vig.yaml"
+    if kind == "yaml":
+        path.write_text("x: 1\n")
+    monkeypatch.setenv("IMGFUSION_PLUGINS", str(path))
+    with pytest.warns(PluginLoadWarning, match=message):
+        load_registry(entry_points=False)
