@@ -87,6 +87,7 @@ def prepare(recipe_path: str | os.PathLike, bind_texts: Sequence[str], out: str 
     if not bind_texts:
         raise UsageError("give at least one --bind STEP.PARAM=GLOB")
     binds = [parse_bind(t) for t in bind_texts]
+    _check_bind_keys(binds, overrides)
     raw = _read(recipe_path)
     _check_bind_steps(raw, binds)
     binds = [expand(b) for b in binds]
@@ -205,6 +206,20 @@ def _check_outputs_inside(recipe: Recipe, folder: Path) -> None:
                                         "relative to the output folder"))
     if problems:
         raise RecipeError(problems)
+
+
+def _check_bind_keys(binds: list[Bind], overrides: Sequence[str]) -> None:
+    """Each parameter bound once, and not also given by --set (which the bind would
+    silently replace)."""
+    keys = [b.key for b in binds]
+    twice = next((k for k in keys if keys.count(k) > 1), None)
+    if twice is not None:
+        raise UsageError(f"--bind {twice} is given twice; bind each parameter once")
+    pinned = {text.partition("=")[0].strip() for text in overrides}
+    clash = next((k for k in keys if k in pinned), None)
+    if clash is not None:
+        raise UsageError(f"--set {clash} and --bind {clash} name one parameter: the bind "
+                         "gives each item its value, so drop the --set")
 
 
 def _portable(recipe: Recipe, binds: list[Bind]) -> dict[str, Any]:

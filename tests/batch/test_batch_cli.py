@@ -231,3 +231,13 @@ def test_out_under_a_file_is_a_usage_error_in_every_command(tree, capsys, comman
     assert main(args) == 2
     assert "afile is a file; --out names a folder" in capsys.readouterr().err
     assert (tree / "afile").read_text() == "mine"
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--set", "photo.path=x.png"], "--set photo.path and --bind photo.path name one"),
+    (["--bind", "photo.path=x.png"], "--bind photo.path is given twice")])
+def test_a_bound_parameter_given_again_is_a_usage_error(tree, capsys, extra, message):
+    """The --set was silently replaced by the bind (and a second bind accepted)."""
+    assert batch(tree, *extra) == 2
+    assert message in capsys.readouterr().err
+    assert not (tree / "out").exists()
