@@ -137,11 +137,17 @@ def map_over_frames(op: Operator, inputs: Mapping[str, Any], params: Mapping[str
     step = context.get("step")
 
     def outputs() -> Iterator[dict[str, Any]]:
+        k = 0
         try:
-            for frame_inputs in _frames(op, inputs, videos):
+            for k, frame_inputs in enumerate(_frames(op, inputs, videos)):
                 yield op.call(frame_inputs, params, quiet)
         except StepFailed:
             raise
+        except ParameterError as exc:   # which frame: an empty mask on frame 812 of 3000
+            failed = ParameterError(exc.field, f"{exc.message} (frame {k + 1})")
+            if step is None:
+                raise failed from exc
+            raise StepFailed(step, op.name, failed) from exc
         except Exception as exc:  # computed as a later step reads the frames: this step
             if step is None:       # failed, not that one (KeyboardInterrupt passes)
                 raise

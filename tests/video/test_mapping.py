@@ -223,3 +223,19 @@ def test_a_video_given_as_a_style_says_a_still_image_is_wanted(tmp_path):
         load_recipe(recipe)
     [problem] = info.value.problems
     assert problem.field == "style[0]" and "video_style takes a still image" in problem.message
+
+
+def test_a_frame_that_fails_is_named():
+    """A per-frame failure (an empty mask as the disc left the picture) named no frame."""
+    from imgfusion.errors import ParameterError
+
+    def pick(x):
+        if x.mean() > 0.5:
+            raise ParameterError("mask", "the mask is empty")
+        return x
+
+    frames = [np.full((4, 4, 3), v, np.float32) for v in (0.1, 0.2, 0.9, 0.3)]
+    video = call_operator(_op(pick, [Input("x")]), {"x": from_frames(frames)}, {}, {})["image"]
+    with pytest.raises(ParameterError, match=r"the mask is empty \(frame 3\)") as info:
+        list(video)
+    assert info.value.field == "mask"
