@@ -34,9 +34,17 @@ def add_parser(sub, parents) -> argparse.ArgumentParser:
     return p
 
 
-def free_port() -> int:
+def free_port(port: int = 0) -> int:
+    """``port`` if it is free on 127.0.0.1 (any free one for 0); a UsageError when it is
+    taken (uvicorn printed its error after the URL had been printed, and exited 3)."""
+    from ..errors import UsageError
+
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise UsageError(f"--port {port}: {exc.strerror or exc}; choose another port, "
+                             "or leave --port out for a free one") from None
         return s.getsockname()[1]
 
 
@@ -59,7 +67,7 @@ def cmd_serve(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if not 0 <= args.port < 65536:
         raise UsageError(f"--port {args.port} is not a port number")
-    port = args.port or free_port()
+    port = free_port(args.port)
     token = new_token()
     settings = Settings(folder, out, load_registry(), args.allow_plugins)
     url = f"http://127.0.0.1:{port}/?token={token}"
