@@ -171,10 +171,8 @@ def test_an_interrupted_run_lists_only_the_files_still_there(write_recipe, tmp_p
     recipe = load_recipe(write_recipe("""
         imgfusion: 1
         plugins: [TOY]
-        steps:
-          - {id: a, op: const, value: 0.25}
-          - {id: first, op: write, path: out/a.npy}
-          - {id: later, op: write, image: $a, path: out/b.npy}
+        steps: [{id: a, op: const, value: 0.25}, {id: first, op: write, path: out/a.npy},
+                {id: later, op: write, image: $a, path: out/b.npy}]
     """), out_dir=tmp_path / "o")
     with pytest.raises(KeyboardInterrupt) as info:
         run_recipe(recipe)
