@@ -60,12 +60,13 @@ def too_many(n: int, cap: int) -> str:
 
 def _variants(s: Any, planned: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
     """The label dicts of ``s``: its own sweep combinations times its upstream variants
-    (those of an upstream step with more than one)."""
+    (a sweep of one value, as ``--set`` pins one, labels what follows it too)."""
     upstream: list[tuple[dict, ...]] = []
     seen = set()
     for name, value in s.inputs.items():
         src = None if s.op.input(name).many else planned.get(value.step)
-        if src is not None and src.id not in seen and len(src.variants) > 1:
+        if src is not None and src.id not in seen and (len(src.variants) > 1
+                                                        or any(src.variants[0])):
             seen.add(src.id)
             upstream.append(src.variants)
     own = [dict(zip(s.sweep, combo)) for combo in itertools.product(*s.sweep.values())]

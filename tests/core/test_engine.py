@@ -138,9 +138,10 @@ def test_set_pins_a_swept_parameter_to_one_labelled_value(write_recipe, tmp_path
     labels = run_recipe(sheet).output("sheet", "labels")
     assert {(d["value"], tuple(d["size"])) for d in labels} == {(0.3, (2, 2)), (0.3, (3, 3))}
     both = load_recipe(write_recipe(SWEEP), overrides=["a.value=0.3", "a.size=[2, 2]"],
-                       out_dir=tmp_path / "p")   # one variant: a plain file name, as before
-    run_recipe(both)
-    assert [p.name for p in (tmp_path / "p" / "out").iterdir()] == ["b.npy"]
+                       out_dir=tmp_path / "p")   # one variant: its labels reach what follows
+    labels = run_recipe(both).output("sheet", "labels")   # (a contact sheet's cols) and the
+    assert labels == [{"value": 0.3, "size": (2, 2)}]     # file names
+    assert [p.name for p in (tmp_path / "p" / "out").iterdir()] == ["b_value-0.3_size-2+2.npy"]
 
 
 def test_run_json_records_params_versions_and_seconds(write_recipe, tmp_path):
