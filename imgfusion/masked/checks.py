@@ -41,7 +41,8 @@ def piece_fits_target(source, style, target, color) -> None:
     if not is_grey(as_rgb(source, "source")[0]):
         raise ParameterError("source", "is in colour but the target is grey; convert the "
                                        "source to grey first, or use monochrome_transfer")
-    keeps = color.original_colors or color.color_control != "none"
+    # histogram matching a colour style to a grey source leaves it 2.8/255 from grey
+    keeps = color.original_colors or color.color_control == "luminance"
     if not keeps and not all(is_grey(as_rgb(s, "style")[0]) for s in style_list(style)):
         raise ParameterError("style", "a style image is in colour, which would make the "
                                       "stylised piece colour, but the target is grey; "

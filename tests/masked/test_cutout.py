@@ -143,3 +143,7 @@ def test_colour_onto_a_grey_target_is_refused_before_stylising(source, target, s
             with pytest.raises(AssertionError, match="stylised before"):
                 stylize_and_blend(np.repeat(grey, 3, 2), target.mean(axis=2, keepdims=True),
                                   ellipse, style, offset=(6, 9), color=color, **FAST)
+        with pytest.raises(ParameterError, match="style image is in colour"):   # histogram
+            stylize_and_blend(np.repeat(grey, 3, 2), target.mean(axis=2, keepdims=True),
+                              ellipse, style, offset=(6, 9), **FAST,
+                              color=StyleColor(color_control="histogram"))
