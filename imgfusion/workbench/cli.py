@@ -40,6 +40,7 @@ def free_port(port: int = 0) -> int:
     from ..errors import UsageError
 
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as uvicorn binds it
         try:
             s.bind(("127.0.0.1", port))
         except OSError as exc:
@@ -63,11 +64,11 @@ def cmd_serve(args) -> int:
     if not folder.is_dir():
         raise UsageError(f"{args.folder!r} is not a folder")
     check_out_folder(args.out)
-    out = Path(args.out).resolve() if args.out else folder
-    out.mkdir(parents=True, exist_ok=True)
     if not 0 <= args.port < 65536:
         raise UsageError(f"--port {args.port} is not a port number")
-    port = free_port(args.port)
+    port = free_port(args.port)   # before anything is made: a usage error writes nothing
+    out = Path(args.out).resolve() if args.out else folder
+    out.mkdir(parents=True, exist_ok=True)
     token = new_token()
     settings = Settings(folder, out, load_registry(), args.allow_plugins)
     url = f"http://127.0.0.1:{port}/?token={token}"

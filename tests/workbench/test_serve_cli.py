@@ -23,6 +23,8 @@ def test_serve_on_a_taken_port_is_a_usage_error_before_any_url(tmp_path, capsys)
         held.bind(("127.0.0.1", 0))
         held.listen()
         port = held.getsockname()[1]
-        assert main(["serve", str(tmp_path), "--port", str(port), "--no-browser"]) == 2
+        assert main(["serve", str(tmp_path), "--port", str(port), "--no-browser",
+                     "--out", str(tmp_path / "made")]) == 2
     out, err = capsys.readouterr()
     assert "http://" not in out and f"--port {port}:" in err
+    assert not (tmp_path / "made").exists()
