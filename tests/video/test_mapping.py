@@ -236,6 +236,9 @@ def test_a_frame_that_fails_is_named():
 
     frames = [np.full((4, 4, 3), v, np.float32) for v in (0.1, 0.2, 0.9, 0.3)]
     video = call_operator(_op(pick, [Input("x")]), {"x": from_frames(frames)}, {}, {})["image"]
-    with pytest.raises(ParameterError, match=r"the mask is empty \(frame 3\)") as info:
+    with pytest.raises(ParameterError, match=r"the mask is empty \(frame 3\)$") as info:
         list(video)
     assert info.value.field == "mask"
+    after = call_operator(_op(lambda x: x, [Input("x")]), {"x": video}, {}, {})["image"]
+    with pytest.raises(ParameterError, match=r"empty \(frame 3\)$"):   # named once, by
+        list(after)                                                    # the step that failed
