@@ -293,6 +293,9 @@ def recipe_plugin_files(value: Any, base_dir: Path, problems: list[Problem]) -> 
         return []
     files = [(base_dir / v).resolve() for v in value]
     for f in files:
-        if not f.is_file():
+        if f.is_dir():
+            problems.append(Problem(None, "plugins", f"{f} is a folder; a plugin is a Python "
+                                                     "file (.py)"))
+        elif not f.is_file():
             problems.append(Problem(None, "plugins", f"plugin file {str(f)!r} does not exist"))
     return [f for f in files if f.is_file()]

@@ -85,10 +85,10 @@ def step_operator(sid: str, entry: dict, where: Where) -> tuple[Operator | None,
         return None, [Problem(sid, "op", f"expected an operator name (a string), got "
                                          f"{type(name).__name__} {name!r}")]
     if name not in where.registry:
+        hint = did_you_mean(name, where.registry.names())
         blocked = [p.name for p in where.registry.plugins if p.status in ("blocked", "failed")]
-        why = f" (plugins not loaded: {', '.join(blocked)})" if blocked else ""
-        return None, [Problem(sid, "op", f"unknown operator {name!r}{why}",
-                              did_you_mean(name, where.registry.names()))]
+        why = f" (plugins not loaded: {', '.join(blocked)})" if blocked and not hint else ""
+        return None, [Problem(sid, "op", f"unknown operator {name!r}{why}", hint)]
     return where.registry[name], []
 
 

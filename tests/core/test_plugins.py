@@ -154,6 +154,21 @@ def test_an_operator_of_a_blocked_plugin_says_the_plugin_is_not_loaded(monkeypat
     with pytest.raises(RecipeError, match=r"unknown operator 'seamless_tile' \(plugins not "
                                           r"loaded: imgfusion\.gradient\.plugin\)"):
         load_recipe({"imgfusion": 1, "steps": steps})
+    steps[1]["op"] = "shap_mask"   # a typo: the suggestion, not the blocked plugins
+    with pytest.raises(RecipeError) as info:
+        load_recipe({"imgfusion": 1, "steps": steps})
+    assert "not loaded" not in str(info.value) and "shape_mask" in str(info.value)
+
+
+def test_a_recipe_plugin_that_is_a_folder_says_so(tmp_path):
+    from imgfusion.errors import RecipeError
+    from imgfusion.recipe import load_recipe
+
+    (tmp_path / "plugdir").mkdir()
+    (tmp_path / "r.yaml").write_text("imgfusion: 1\nplugins: [plugdir]\nsteps:\n"
+                                     "  - {id: m, op: shape_mask, size: [4, 4]}\n")
+    with pytest.raises(RecipeError, match="plugdir is a folder; a plugin is a Python file"):
+        load_recipe(tmp_path / "r.yaml")
 
 
 @pytest.mark.parametrize("kind, message", [("folder", "is a folder; a plugin is a Python file"),
