@@ -342,8 +342,11 @@ def file_in_the_way(path: str | os.PathLike) -> Path | None:
     """The existing file (not a folder) that ``path`` or one of its parents is, if any:
     where a folder is to be made or written into (``--out``, a file's folder)."""
     for p in (Path(path).absolute(), *Path(path).absolute().parents):
-        if p.exists():
-            return None if p.is_dir() else p
+        try:
+            if p.exists():
+                return None if p.is_dir() else p
+        except OSError:   # a folder that cannot be read: writing there says why
+            return None
     return None
 
 
