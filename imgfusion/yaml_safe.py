@@ -170,7 +170,11 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str],
     ids = {sid: s for sid, s in zip(step_ids, steps) if isinstance(s, dict)
            and isinstance(sid, str)}
     for text in overrides:
-        step, key, value = parse_override(text)
+        try:
+            step, key, value = parse_override(text)
+        except RecipeError as exc:   # said with the other --set problems, not alone
+            problems += exc.problems
+            continue
         if step is None:
             if key not in ("device", "seed"):
                 problems.append(Problem(None, key, f"--set {text!r}: only device and seed can be "

@@ -264,3 +264,18 @@ def test_an_unquoted_off_is_the_word_where_the_choices_have_it(write_recipe):
     assert [v["anchor"] for v in swept.step("vs").variants] == ["mean", "off"]
     with pytest.raises(RecipeError, match="YAML reads on/yes unquoted as the boolean true"):
         load_recipe(write_recipe(text.replace("ANCHOR", "anchor: on")))
+
+
+def test_a_malformed_set_is_reported_with_the_other_problems(write_recipe):
+    """'--set bad' alone was reported; the other --set mistakes showed only after it was
+    mended."""
+    path = write_recipe("""
+        imgfusion: 1
+        steps:
+          - {id: m, op: shape_mask, size: [4, 4]}
+    """)
+    with pytest.raises(RecipeError) as info:
+        load_recipe(path, overrides=["m.nosuch=1", "nostep.x=1", "bad"])
+    text = str(info.value)
+    assert "3 problems" in text and "'bad': expected STEP.PARAM=VALUE" in text
+    assert "no step with this id" in text and "unknown parameter of shape_mask" in text
