@@ -132,7 +132,7 @@ def _checked_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> list[
     lists = {name: [_shape(known, r) for r in value] for name, value in step.inputs.items()
              if isinstance(value, list)}   # an input given a list: a list of Shapes
     inputs = {**single_inputs(step, known), **lists}
-    for swept in _first_combinations(step.sweep, SWEEP_CHECKED):   # its own sweep's values
+    for swept in _own_combinations(step)[:SWEEP_CHECKED]:   # its own sweep's values
         try:
             resolve_target(target)({**step.params, **swept}, inputs)
         except ParameterError as exc:
@@ -148,21 +148,20 @@ def _checked_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> list[
     return []
 
 
-def _first_combinations(sweep: Mapping[str, list], cap: int):
-    """The first ``cap`` combinations of the swept values (one ``{}`` when none), in the
-    sweep's order, without building the whole product (a sweep the plan refuses for its
-    size may be huge)."""
-    names, index = list(sweep), [0] * len(sweep)
-    if not all(len(values) for values in sweep.values()):
-        return   # a list emptied by its bad values: validation reports them
-    for _ in range(cap):
-        yield {n: sweep[n][i] for n, i in zip(names, index)}
-        k = len(index) - 1
-        while k >= 0 and index[k] + 1 == len(sweep[names[k]]):
-            index[k], k = 0, k - 1
-        if k < 0:
-            return
-        index[k] += 1
+def _own_combinations(step: Step) -> list[dict[str, Any]]:
+    """The combinations of the step's own swept values, in the order of its planned
+    variants (:func:`imgfusion.plan.expand_variants`; none when the plan refused the
+    sweep for its size and left the variants unexpanded); ``[{}]`` without a sweep."""
+    if not step.sweep:
+        return [{}]
+    seen, out = set(), []
+    for labels in step.variants:
+        if all(k in labels for k in step.sweep):
+            combo = {k: labels[k] for k in step.sweep}
+            if repr(combo) not in seen:
+                seen.add(repr(combo))
+                out.append(combo)
+    return out
 
 
 def output_shapes(step: Step, known: Known, fed: Mapping[str, Shape]) -> dict[str, Shape]:
