@@ -130,6 +130,11 @@ def _group_resolve(op: Operator, params: dict, given: set) -> tuple[dict, list]:
     return params, found
 
 
+def _gives(name: str, inputs: dict, params: dict, sweep: dict) -> bool:
+    """The step gives the field ``name``: as an input, a parameter or a sweep."""
+    return inputs.get(name) is not None or params.get(name) is not None or name in sweep
+
+
 def needs_one_problems(sid: str, op: Operator, inputs: dict, params: dict,
                        sweep: dict) -> list[Problem]:
     """The ``needs_one`` trait (``{field: what it is}``, or a tuple of them): the step
@@ -138,8 +143,7 @@ def needs_one_problems(sid: str, op: Operator, inputs: dict, params: dict,
     groups = op.traits.get("needs_one") or ()
     problems = []
     for wanted in (groups,) if isinstance(groups, dict) else groups:
-        if not any(inputs.get(n) is not None or params.get(n) is not None or n in sweep
-                   for n in wanted):
+        if not any(_gives(n, inputs, params, sweep) for n in wanted):
             listed = " or ".join(f"{n} ({what})" for n, what in wanted.items())
             problems.append(Problem(sid, next(iter(wanted)), f"{op.name} needs {listed}"))
     return problems
@@ -151,8 +155,7 @@ def not_both_problems(sid: str, op: Operator, inputs: dict, params: dict,
     model as an input or as a file)."""
     problems = []
     for first, second in op.traits.get("not_both") or ():
-        if all(inputs.get(n) is not None or params.get(n) is not None or n in sweep
-               for n in (first, second)):
+        if all(_gives(n, inputs, params, sweep) for n in (first, second)):
             problems.append(Problem(sid, second, f"give {first} or {second}, not both"))
     return problems
 
