@@ -47,22 +47,21 @@ def plan_fits(params, inputs) -> None:
     recipe's earlier steps run."""
     from dataclasses import fields
 
-    from .options import QUALITY_PRESETS, StyleLosses, StyleSchedule
+    from .options import StyleLosses, StyleSchedule, with_quality
     from .prepare import layer_weights_of
     from .pyramid import coarse_to_fine, levels
+
+    def group(cls):
+        return cls(**{f.name: params[f.name] for f in fields(cls) if f.name in params})
 
     content = inputs.get("content")
     if content is None or content.size is None:
         return
-    preset, default = QUALITY_PRESETS.get(params.get("quality")) or {}, StyleSchedule()
-    params = {**params, **{k: v for k, v in preset.items()   # a swept quality, as the run
-                           if params.get(k) == getattr(default, k)}}   # fills it in
-    losses = StyleLosses(**{f.name: params[f.name] for f in fields(StyleLosses)
-                            if f.name in params})
-    content_w, style_w = layer_weights_of(losses)
-    plan = coarse_to_fine(levels(params.get("pyramid"), params.get("size"),
-                                 int(params["iterations"])),
-                          content.size, int(params["coarse_to_fine"]))
+    schedule = with_quality(group(StyleSchedule))   # a swept quality, as the run fills it in
+    content_w, style_w = layer_weights_of(group(StyleLosses))
+    plan = coarse_to_fine(levels(schedule.pyramid, params.get("size"),
+                                 int(schedule.iterations)),
+                          content.size, int(schedule.coarse_to_fine))
     field = "pyramid" if params.get("pyramid") else (
         "content" if params.get("size") is None else "size")
     for size_i, _ in plan:
