@@ -141,9 +141,10 @@ class Registry:
     def _register(self, what: Any, info: PluginInfo) -> None:
         """``register(...)`` from a hook: a module path or an ``@operator`` function."""
         if not is_operator(what) and not (isinstance(what, str) and source_file(what)):
-            raise TypeError(f"{info.kind} plugin {info.name} registered {what!r}, "   # a
-                            "which is not an @operator function or the path of a module "
-                            "with Python source")   # failure to register: warned, as others
+            # a failure to register (not a PluginError): warned, as a plugin that raises
+            raise TypeError(f"{info.kind} plugin {info.name} registered {what!r}, which is "
+                            "not an @operator function or the path of a module with Python "
+                            "source")
         for op in operators_of(what):
             self._add_from(op, info)
 

@@ -67,11 +67,10 @@ def _non_negative_int(text: str) -> int:
 def cmd_batch(args) -> int:
     """Validate everything, then run; prints the summary on stdout."""
     from ..executors import ExecutorOptions
+    from ..paths import check_out_folder
     from .executor import resolve_executor
     from .job import prepare
     from .runner import run_batch
-
-    from ..paths import check_out_folder
 
     check_out_folder(args.out)
     job, items, recipe = prepare(args.recipe, args.bind, args.out, overrides=args.overrides,
