@@ -1,5 +1,7 @@
-"""The content budget: training stops once the held-out photos lose the share of their
-content it allows, and the network kept is the last one within it."""
+"""The content budget: once the held-out photos lose the share of their content it allows,
+training stops (``at_budget: stop``, the network kept is the last one within it) or goes
+on with the content weighed up (``hold``, the network kept is the one with the least
+style distance within it)."""
 import warnings
 
 import numpy as np
@@ -41,6 +43,15 @@ class Fade(torch.nn.Module):
         return x * (1 - self.amount)
 
 
+def held_budget(images, share: float, every: int) -> tuple[Fade, ContentBudget]:
+    """A stand-in network and a held budget measured on two of the content images."""
+    content, style = images
+    photos = [c[:16, :16] for c in content[:2]]
+    loss = build_loss(style, (16, 16), loss_options(LOSSES), torch.device("cpu"))
+    return Fade(), ContentBudget(share, loss, photos, style, torch.device("cpu"), every=every,
+                                 hold=True)
+
+
 def test_budget_keeps_the_last_network_within_it(images):
     content, style = images
     photos = [c[:16, :16] for c in content[:2]]
@@ -65,7 +76,8 @@ def test_budget_keeps_the_last_network_within_it(images):
 def test_training_stops_at_the_budget_and_the_model_keeps_the_photo(images, tmp_path):
     content, style = images
     runs = {budget: train_fast_style(content, style, path=str(tmp_path / f"{budget}.safetensors"),
-                                     steps=60, validate_every=3, content_budget=budget, **TINY)
+                                     steps=60, validate_every=3, content_budget=budget,
+                                     at_budget="stop", **TINY)
             for budget in (0.0, 0.4)}
     free, held = runs[0.0].report, runs[0.4].report
     assert free["train_images"] + free["validation_images"] == 48   # crops by default
@@ -75,7 +87,8 @@ def test_training_stops_at_the_budget_and_the_model_keeps_the_photo(images, tmp_
     assert kept["kept_step"] == held["steps"] - 3
     assert kept["kept_share"] <= 0.4
     short = train_fast_style(content, style, path=str(tmp_path / "short.safetensors"),
-                             steps=kept["kept_step"], validate_every=3, **TINY)
+                             steps=kept["kept_step"], validate_every=3, at_budget="stop",
+                             **TINY)
     for name in ("loss", "validation_loss"):   # the kept network's rows, not the stop's
         assert held[name]["step"] == kept["network_step"] == kept["kept_step"]
         assert held[name] == short.report[name]
@@ -122,7 +135,7 @@ def test_a_budget_no_trained_step_meets_gives_back_the_photo(images, tmp_path):
     content, style = images
     with pytest.warns(ContentBudgetWarning, match="validate_every"):
         run = train_fast_style(content, style, path=str(tmp_path / "m.safetensors"), steps=12,
-                               validate_every=6, content_budget=1e-6, **TINY)
+                               validate_every=6, content_budget=1e-6, at_budget="stop", **TINY)
     kept = run.report["content_budget"]
     assert kept["stopped"] and kept["kept_step"] == 0 == kept["network_step"]
     photo = content[0][:16, :16]
@@ -146,7 +159,7 @@ def test_a_photo_that_is_the_style_image_is_left_out(images):
 
 def test_a_resumed_run_hands_back_the_network_kept_before_the_interruption(images, tmp_path):
     content, style = images
-    run = dict(validate_every=3, content_budget=0.4, **TINY)
+    run = dict(validate_every=3, content_budget=0.4, at_budget="stop", **TINY)
     whole = train_fast_style(content, style, path=str(tmp_path / "whole.safetensors"),
                              steps=60, **run)
     kept = whole.report["content_budget"]
@@ -167,3 +180,108 @@ def test_a_resumed_run_hands_back_the_network_kept_before_the_interruption(image
                              checkpoint=ckpt, resume=True, steps=60, **run)
     assert again.report["steps"] == whole.report["steps"]   # a stopped run stays stopped
     assert again.report["content_budget"]["network_step"] == kept["kept_step"]
+
+
+def test_a_held_budget_weighs_content_up_past_it_and_keeps_the_least_style_within_it(images):
+    net, budget = held_budget(images, 0.3, 1)
+    seen, multipliers = [], []
+    for step, amount in enumerate((0.0, 0.1, 0.6, 0.9, 0.2, 0.15), 1):
+        net.amount.data.fill_(amount)
+        assert not budget.check(net, step)          # held: never stopped
+        seen.append((step, budget.last, budget.style))
+        multipliers.append(budget.multiplier)
+    over = [s > 0.3 for _, s, _ in seen]
+    assert over == [False, False, True, True, False, False]
+    assert multipliers[0] == multipliers[1] == 1.0                  # within: left at 1
+    assert multipliers[3] > multipliers[2] > 1.0                    # past it: weighed up
+    assert 1.0 <= multipliers[5] < multipliers[4] < multipliers[3]  # back within: down
+    best = min((st, step) for step, s, st in seen if s <= 0.3)[1]
+    assert budget.kept_step == best
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert budget.restore(net, 6) == best
+    assert float(net.amount.detach()) == pytest.approx((0.0, 0.1, 0.6, 0.9, 0.2, 0.15)[best - 1])
+
+
+def test_holding_the_budget_trains_every_step_and_keeps_the_least_style_within_it(
+        images, tmp_path, monkeypatch):
+    content, style = images
+    run = dict(steps=60, validate_every=3, content_budget=0.4, **TINY)
+    stop = train_fast_style(content, style, path=str(tmp_path / "stop.safetensors"),
+                            at_budget="stop", **run).report
+    seen, check = [], ContentBudget.check
+
+    def logged(self, net, step, move=True):
+        out = check(self, net, step, move)
+        seen.append((step, self.last, self.style, self.multiplier))
+        return out
+
+    monkeypatch.setattr(ContentBudget, "check", logged)
+    hold = train_fast_style(content, style, path=str(tmp_path / "hold.safetensors"), **run)
+    stopped, held = stop["content_budget"], hold.report["content_budget"]
+    assert stopped["stopped"] and stop["steps"] < 60
+    assert not held["stopped"] and hold.report["steps"] == 60 and held["at_budget"] == "hold"
+    within = [(st, step) for step, share, st, _ in seen if share <= 0.4 and step > 0]
+    assert held["kept_step"] == held["network_step"] == min(within)[1] > stopped["kept_step"]
+    first_over = next(i for i, (step, share, _, _) in enumerate(seen) if share > 0.4 and step >= 3)
+    assert seen[first_over][3] > 1.0 == seen[first_over - 1][3]   # weighed up past the budget
+    assert len({step for step, *_ in seen}) == len(seen)   # no step measured twice
+    assert held["multiplier"] == pytest.approx(seen[-1][3], rel=1e-3)
+    rows = hold.report["loss_history"]   # the recorded total is the plain loss
+    assert all(r["total"] == pytest.approx(r["content"] + r["style"] + r["tv"]
+                                           + r.get("stability", 0.0), rel=1e-4) for r in rows)
+
+
+def test_a_held_run_resumed_hands_back_what_an_uninterrupted_one_would(images, tmp_path):
+    content, style = images
+    run = dict(validate_every=3, content_budget=0.4, **TINY)
+    whole = train_fast_style(content, style, path=str(tmp_path / "whole.safetensors"),
+                             steps=45, **run)
+    for cut in (30, 31):   # at a periodic check, and between two
+        ckpt = str(tmp_path / f"ckpt{cut}.pt")
+        train_fast_style(content, style, path=str(tmp_path / f"part{cut}.safetensors"),
+                         checkpoint=ckpt, steps=cut, **run)
+        resumed = train_fast_style(content, style, path=str(tmp_path / f"r{cut}.safetensors"),
+                                   checkpoint=ckpt, resume=True, steps=45, **run)
+        a, b = whole.report["content_budget"], resumed.report["content_budget"]
+        assert (b["kept_step"], b["multiplier"]) == (a["kept_step"], a["multiplier"])
+        same = whole.model.net.state_dict()
+        assert all(torch.equal(v, same[k]) for k, v in resumed.model.net.state_dict().items())
+
+
+def test_a_held_budget_no_trained_step_meets_gives_back_the_photo(images, tmp_path):
+    content, style = images
+    with pytest.warns(ContentBudgetWarning, match="untrained network"):
+        run = train_fast_style(content, style, path=str(tmp_path / "m.safetensors"), steps=12,
+                               validate_every=6, content_budget=1e-6, **TINY)
+    kept = run.report["content_budget"]
+    assert not kept["stopped"] and kept["kept_step"] == 0 == kept["network_step"]
+    photo = content[0][:16, :16]
+    assert np.allclose(run.model(photo, "cpu"), photo, atol=1e-6)
+
+
+def test_a_held_budget_prefers_any_trained_network_within_it_to_the_photo(images):
+    net, budget = held_budget(images, 0.3, 8)
+    budget.start(net)
+    photo_style = budget.style
+    net.amount.data.fill_(-0.1)   # brighter: within the budget, but more style distance
+    budget.early(net, 4)
+    assert budget.style > photo_style and budget.kept_step == 4
+    net.amount.data.fill_(0.9)
+    budget.early(net, 2)          # past the budget before the periodic checks: not weighed
+    assert budget.last > 0.3 and budget.multiplier == 1.0
+    assert not budget.check(net, 8) and budget.multiplier > 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert budget.restore(net, 8) == 4
+
+
+def test_a_held_budget_keeps_no_network_darker_than_the_style_and_half_the_photo(images):
+    net, budget = held_budget(images, 0.9, 1)
+    net.amount.data.fill_(0.5)
+    budget.check(net, 1)
+    kept_style = budget.style
+    net.amount.data.fill_(0.6)    # within the share, less style distance, but collapsed
+    budget.check(net, 2)
+    assert budget.last <= 0.9 and budget.style < kept_style and budget.dark
+    assert budget.kept_step == 1 and budget.multiplier > 1.0   # not kept; content weighed up
