@@ -81,8 +81,8 @@ temporal error from 2.3e-5 to 5.7e-4, above video_style's, so it was left.  ``--
 also saves, per clip, the first, middle and last frames of each run (rows: fast_style
 per frame, fast_video_style at 0.8 and 0.9, video_style).
 
-Usage (one thread).  At the defaults (48 crops of 128 px, at most 1,000 steps, stopped
-by the content budget, the peer and video_style) it runs for about 25 minutes on a
+Usage (one thread).  At the defaults (48 crops of 128 px, 600 steps holding the content
+budget, the peer and video_style) it trains two networks of about 20 minutes each on a
 2-core CPU; the short run below trains 150 steps at 64 px::
 
     OMP_NUM_THREADS=1 python bench/fast_style.py
@@ -91,96 +91,7 @@ by the content budget, the peer and video_style) it runs for about 25 minutes on
     python bench/fast_style.py --size 256 --video-iterations 0 --no-peer   # stills only
     python bench/fast_style.py --iterations 300                 # and neural_style's loss
 
-How the defaults were chosen.  First (2026-12-04) 150 steps of 64 px crops (``--set
-train_size=64 crops=48 steps=150`` and the settings named; held-out chelsea at 128 px;
-style image's content distance 1.47, photo's style distance 1.54; ``blend`` is the
-colour blend)::
-
-    settings                          content  style  blend  lum x
-    lr 3e-3, style_weight 30            0.182  0.978  0.836   1.09
-    same, stability_weight 0            0.186  1.083  0.831   1.07
-    lr 1e-3, style_weight 30            0.420  0.900  0.678   1.01
-    lr 3e-4, style_weight 30            0.675  0.800  0.632   0.79   <- defaults until then
-    lr 3e-4, sw 30, style_scale 2       0.619  0.818  0.639   0.95
-    lr 1e-4, style_weight 30            0.556  0.871  0.648   0.90
-    colour stage, lr 3e-4, sw 30        0.826  0.622  0.617   0.44
-    colour stage, lr 3e-4, sw 10        0.690  0.669  0.631   0.47
-
-Then (2026-12-05) those defaults at their full length, 1,000 steps at 128 px: 1,865 s of
-training, and the held-out photos kept nearly all their content and took hardly any
-style (chelsea 0.524 / 1.424, coffee 0.159 / 3.285, content / style; the balance report
-said "content dominates").  So the colour stage at lr 1e-3, by steps (chelsea, both
-blends at the same content; ``--set train_size=64 crops=48 colour_stage=1
-learning_rate=0.001 steps=N``)::
-
-    colour stage, lr 1e-3          content  style  colour  image  lum x
-    150 steps                        0.351  0.826   0.703  0.869   0.64
-    300 steps                        0.957  0.512   0.612  0.220   0.14
-    600 steps                        1.224  0.144   0.614  0.060   0.15
-    600 steps, style_weight 10       1.142  0.186   0.614  0.096   0.16
-    600 steps, style_weight 3        0.924  0.348   0.612  0.250   0.13
-    neural_style per photo, sw 3     0.643  0.063   0.636  0.575   0.19   (300 its)
-    neural_style per photo, sw 30    1.161  0.009   0.614  0.087   0.17
-
-Between 150 and 300 steps the network slides from the photo to a near-black picture
-that has lost it, whatever the style weight: the loss's optimum for a dark style is
-dark (neural_style's own picture is at 0.19x), and the step count decided where a run
-stopped on that slide.  Hence the content budget (train_fast_style's
-``content_budget``, :mod:`imgfusion.trained.fast_budget`): training stops once the
-held-out photos' content distance reaches that share of the style image's, keeping the
-last network within it.  The defaults now: colour stage, lr 1e-3, budget 0.5, checked
-every 25 steps, at most 1,000 steps of 128 px (the bench's default run)::
-
-    defaults, by run                 photo    content  style  colour  image  lum x
-    budget 0.5, 128 px (stopped at 100 steps, 188 s: the defaults)
-                                     chelsea    0.429  0.940   0.675  0.800   0.73
-                                     coffee     0.276  1.723   0.910  1.569   0.76
-    budget 0.5, 64 px crops (225 steps, 215 s)
-                                     chelsea    0.515  0.711   0.655  0.715   0.46
-                                     coffee     0.317  1.056   0.856  1.439   0.46
-    old defaults (1,000 steps, 1,865 s)
-                                     chelsea    0.524  1.424   0.654      -   0.91
-                                     coffee     0.159  3.285   1.221      -   0.82
-
-Against the old defaults: a third to a half less style distance, a tenth of the
-training time, brightness 0.73-0.76.  On a grey texture (``--style gravel``, 150 steps
-of 64 px crops) the colour stage at lr 1e-3 took the style distance from 1.904 to 1.003
-(chelsea; colour blend 0.959, image blend 1.067) and from 11.86 to 2.52 (coffee; 1.86,
-9.05) with less content lost (0.417 and 0.303 against 0.638 and 0.438).  **Neither
-beats the colour blend**, and on the dark style neither beats the image blend; per-photo
-neural_style beats both by ten times at the same content, so what is missing is the
-network's training (minutes on a CPU), not something the measure cannot see.  The blend
-that keeps as much content is mostly the style's flat colour (alpha 0.14-0.25 is the
-photo's share): on a near-black style that ghost is a hard peer.  ``--out DIR`` saves
-photo | result | colour blend | image blend.
-
-Then (2026-12-05, later) crops by default.  The bench's six training photos resized to
-128 px leave five to train on and one held out; the balance report said the held-out
-content loss was 1.7x the training one, and on Chelsea the network painted a rainbow
-noise over the cat for both styles.  48 seeded random 128 px crops of the same photos
-(``crops`` 48 is now the default; ``--set crops=0`` gives the old run; the gravel rows
-with ``--style gravel``)::
-
-    style, training                  photo    content  style  colour  image  lum x
-    hubble, resized (100 steps, 188 s)
-                                     chelsea    0.429  0.940   0.675  0.800   0.73
-                                     coffee     0.276  1.723   0.910  1.569   0.76
-    hubble, 48 crops (225 steps, kept 200, 442 s)
-                                     chelsea    0.847  0.539   0.616  0.330   0.25
-                                     coffee     0.385  1.053   0.792  1.247   0.24
-    gravel, resized (100 steps, kept 75, 185 s)
-                                     chelsea    0.533  1.832   0.941  0.721   1.13
-                                     coffee     0.301  4.735   1.881  9.113   1.13
-    gravel, 48 crops (325 steps, kept 300, 658 s)
-                                     chelsea    0.555  0.920   0.941  0.673   1.10
-                                     coffee     0.370  2.562   1.419  7.163   1.16
-
-At the same content budget the crops roughly halve the style distance, and the pictures
-carry the style (the field's black and its points of light; gravel's grain) where the
-resized run gave coloured noise.  Each now beats one blend on each photo, not both; the
-cost is two to three times the training (still minutes).  Chelsea after the field keeps
-0.58 of the style image's content distance (the budget is measured on held-out crops
-of the training photos, which the network knows better than a new photo).
+How the defaults were chosen, run by run, with the figures: ``bench/fast_style.md``.
 """
 from __future__ import annotations
 
