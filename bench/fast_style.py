@@ -81,8 +81,8 @@ temporal error from 2.3e-5 to 5.7e-4, above video_style's, so it was left.  ``--
 also saves, per clip, the first, middle and last frames of each run (rows: fast_style
 per frame, fast_video_style at 0.8 and 0.9, video_style).
 
-Usage (one thread).  At the defaults (48 crops of 128 px, 600 steps holding the content
-budget, the peer and video_style) it trains two networks of about 20 minutes each on a
+Usage (one thread).  At the defaults (48 crops of 128 px, at most 1,000 steps, stopped
+by the content budget, the peer and video_style) it runs for about 25 minutes on a
 2-core CPU; the short run below trains 150 steps at 64 px::
 
     OMP_NUM_THREADS=1 python bench/fast_style.py
@@ -331,11 +331,19 @@ def video_style_frames(clip, style, iterations: int) -> list:
         return list(result.video)
 
 
+def number_or_word(value: str):
+    """``value`` as a float when it reads as one (``3e-4``), else the word (``hold``)."""
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
 def settings_of(pairs: list[str]) -> dict:
     out = {}
     for pair in pairs:
         key, value = pair.split("=", 1)
-        out[key] = int(value) if value.lstrip("-").isdigit() else float(value)
+        out[key] = int(value) if value.lstrip("-").isdigit() else number_or_word(value)
     return out
 
 

@@ -1,7 +1,7 @@
 """The content budget of ``train_fast_style``: once the held-out photos have lost a given
 share of their content, training either stops, keeping the last network within the budget
-(``stop``), or goes on holding them there, keeping the network with the least style
-distance within it (``hold``, the default).
+(``stop``, the default), or goes on holding them there, keeping the network with the
+least style distance within it (``hold``).
 
 Why: a feed-forward style network starts as the identity (the photo) and moves toward
 whatever its loss rewards.  For a dark style such as the Hubble deep field the loss's
@@ -15,7 +15,7 @@ is the held-out photos' mean content distance over the style image's (the balanc
 report's ``content_share``: 0 is the photo, 1 is as far as the style image itself), so a
 user asks for "this much of the photo may go" and gets it whatever the style and steps.
 
-Held, not only stopped at (``hold``, ``train_fast_style``'s default ``at_budget: hold``):
+Held, not only stopped at (``train_fast_style``'s ``at_budget: hold``):
 stopping at the first check past the budget keeps a network that has only just begun
 to trade content for style; the steps after it can lower the style distance at the
 same content.  So once the held-out share passes the budget, training goes on with the

@@ -131,13 +131,16 @@ def test_early_checks_keep_a_network_when_the_first_periodic_check_is_past(image
     assert float(fresh.amount.detach()) == 0
 
 
-def test_a_budget_no_trained_step_meets_gives_back_the_photo(images, tmp_path):
+@pytest.mark.parametrize("at_budget", ["stop", "hold"])
+def test_a_budget_no_trained_step_meets_gives_back_the_photo(images, tmp_path, at_budget):
     content, style = images
     with pytest.warns(ContentBudgetWarning, match="validate_every"):
         run = train_fast_style(content, style, path=str(tmp_path / "m.safetensors"), steps=12,
-                               validate_every=6, content_budget=1e-6, at_budget="stop", **TINY)
+                               validate_every=6, content_budget=1e-6, at_budget=at_budget,
+                               **TINY)
     kept = run.report["content_budget"]
-    assert kept["stopped"] and kept["kept_step"] == 0 == kept["network_step"]
+    assert kept["stopped"] == (at_budget == "stop")
+    assert kept["kept_step"] == 0 == kept["network_step"]
     photo = content[0][:16, :16]
     assert np.allclose(run.model(photo, "cpu"), photo, atol=1e-6)
     balance = run.report["balance"]   # one story: the trained networks lost the photos
@@ -217,7 +220,8 @@ def test_holding_the_budget_trains_every_step_and_keeps_the_least_style_within_i
         return out
 
     monkeypatch.setattr(ContentBudget, "check", logged)
-    hold = train_fast_style(content, style, path=str(tmp_path / "hold.safetensors"), **run)
+    hold = train_fast_style(content, style, path=str(tmp_path / "hold.safetensors"),
+                            at_budget="hold", **run)
     stopped, held = stop["content_budget"], hold.report["content_budget"]
     assert stopped["stopped"] and stop["steps"] < 60
     assert not held["stopped"] and hold.report["steps"] == 60 and held["at_budget"] == "hold"
@@ -234,7 +238,7 @@ def test_holding_the_budget_trains_every_step_and_keeps_the_least_style_within_i
 
 def test_a_held_run_resumed_hands_back_what_an_uninterrupted_one_would(images, tmp_path):
     content, style = images
-    run = dict(validate_every=3, content_budget=0.4, **TINY)
+    run = dict(validate_every=3, content_budget=0.4, at_budget="hold", **TINY)
     whole = train_fast_style(content, style, path=str(tmp_path / "whole.safetensors"),
                              steps=45, **run)
     for cut in (30, 31):   # at a periodic check, and between two
@@ -247,17 +251,6 @@ def test_a_held_run_resumed_hands_back_what_an_uninterrupted_one_would(images, t
         assert (b["kept_step"], b["multiplier"]) == (a["kept_step"], a["multiplier"])
         same = whole.model.net.state_dict()
         assert all(torch.equal(v, same[k]) for k, v in resumed.model.net.state_dict().items())
-
-
-def test_a_held_budget_no_trained_step_meets_gives_back_the_photo(images, tmp_path):
-    content, style = images
-    with pytest.warns(ContentBudgetWarning, match="untrained network"):
-        run = train_fast_style(content, style, path=str(tmp_path / "m.safetensors"), steps=12,
-                               validate_every=6, content_budget=1e-6, **TINY)
-    kept = run.report["content_budget"]
-    assert not kept["stopped"] and kept["kept_step"] == 0 == kept["network_step"]
-    photo = content[0][:16, :16]
-    assert np.allclose(run.model(photo, "cpu"), photo, atol=1e-6)
 
 
 def test_a_held_budget_prefers_any_trained_network_within_it_to_the_photo(images):
