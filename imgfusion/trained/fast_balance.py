@@ -49,20 +49,34 @@ def tail_mean(rows: Sequence[Mapping[str, float]], name: str) -> float:
 
 def held_out_figures(loss, model, images, style_rgb) -> dict[str, float]:
     """Mean content and style shares and luminance ratio of ``model`` on ``images``."""
-    from ..video.drift import luminance
-    from .fast_measures import content_share, distances, luminance_ratio, style_image_distance
+    from .fast_measures import content_share, distances, style_image_distance
 
-    rows = []
+    rows, style_luminance = [], mean_luminance(style_rgb)
     for photo in images:
         out = model(photo, loss.device)
         d, mine = distances(loss, out, photo), distances(loss, photo, photo)
         rows.append({"content_share": content_share(
                          d.content, style_image_distance(loss, photo, style_rgb)),
                      "style_share": d.style / max(mine.style, 1e-12),
-                     "luminance_ratio": luminance_ratio(out, photo),
-                     "style_luminance_ratio": float(luminance(out).mean() / max(
-                         luminance(style_rgb).mean(), 1e-12))})
+                     **brightness(out, photo, style_luminance)})
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+
+def mean_luminance(image: np.ndarray) -> float:
+    """An image's mean luminance (at least 1e-12, to divide by)."""
+    from ..video.drift import luminance
+
+    return max(float(luminance(image).mean()), 1e-12)
+
+
+def brightness(out: np.ndarray, photo: np.ndarray, style_luminance: float) -> dict[str, float]:
+    """A result's mean luminance over its photo's and over the style image's
+    (``style_luminance``, :func:`mean_luminance`): the figures :func:`collapsed` reads."""
+    from ..video.drift import luminance
+    from .fast_measures import luminance_ratio
+
+    return {"luminance_ratio": luminance_ratio(out, photo),
+            "style_luminance_ratio": float(luminance(out).mean()) / style_luminance}
 
 
 def collapsed(figures: Mapping[str, float]) -> bool:

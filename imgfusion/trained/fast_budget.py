@@ -38,10 +38,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..video.drift import luminance
-from .fast_balance import collapsed
-from .fast_measures import content_share, distances, luminance_ratio, style_image_distance
+from .fast_balance import brightness, collapsed, mean_luminance
+from .fast_measures import content_share, distances, style_image_distance
 from .fast_style import apply_net
+from .measures import mean_rows
 
 
 SAME_AS_STYLE = 1e-6   # a content distance this small: the photo is the style image
@@ -83,7 +83,7 @@ class ContentBudget:
         # a photo that is the style image has no share to measure (0 over 0): left out
         kept = [(p, m) for p, m in zip(photos, mine) if m > SAME_AS_STYLE]
         self.photos, self.mine = [p for p, _ in kept], [m for _, m in kept]
-        self.style_luminance = max(float(luminance(style_rgb).mean()), 1e-12)
+        self.style_luminance = mean_luminance(style_rgb)
         self.dark = False
         self.kept: dict | None = None
         self.kept_step: int | None = None
@@ -95,16 +95,13 @@ class ContentBudget:
 
     def measure(self, net: torch.nn.Module) -> float:
         """Mean over the photos of the output's content distance over the style image's
-        (and, in ``self.style``, the mean style distance; in ``self.dark``, whether the
-        outputs collapsed: darker than half the photos and than the style image)."""
+        (and, in ``self.style``, the mean style distance; in ``self.dark``, held, whether
+        the outputs collapsed: darker than half the photos and than the style image)."""
         outs = [apply_net(net, p, self.device) for p in self.photos]
         found = [distances(self.loss, o, p) for o, p in zip(outs, self.photos)]
         self.style = float(np.mean([d.style for d in found]))
-        self.dark = collapsed({
-            "luminance_ratio": float(np.mean([luminance_ratio(o, p)
-                                              for o, p in zip(outs, self.photos)])),
-            "style_luminance_ratio": float(np.mean([luminance(o).mean() for o in outs]))
-            / self.style_luminance})
+        self.dark = self.hold and collapsed(mean_rows([
+            brightness(o, p, self.style_luminance) for o, p in zip(outs, self.photos)]))
         return float(np.mean([content_share(d.content, m) for d, m in zip(found, self.mine)]))
 
     def check(self, net: torch.nn.Module, step: int, move: bool = True) -> bool:
@@ -113,7 +110,7 @@ class ContentBudget:
         if not self.photos:
             return False
         self.last, self.last_step = self.measure(net), step
-        within = self.last <= self.share and not (self.hold and self.dark)
+        within = self.last <= self.share and not self.dark
         if within and (not self.hold or self.better(step)):
             self.kept = {k: v.detach().clone() for k, v in net.state_dict().items()}
             self.kept_step, self.kept_share, self.kept_style = step, self.last, self.style

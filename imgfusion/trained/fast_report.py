@@ -10,8 +10,7 @@ from .fast_balance import announce, balance, held_out_figures
 LOG = logging.getLogger("imgfusion.trained.fast_train")
 
 
-def balance_entry(result, data, model, style_rgb, spec, losses,
-             step: int) -> dict | None:
+def balance_entry(result, data, model, style_rgb, spec, losses, step: int) -> dict | None:
     """The balance verdict on the held-out images (None without any), logged.  When the
     content budget handed back the untrained network (``step`` 0 of a run that trained),
     the trained ones lost the photos: style dominated, whatever the photo itself shows."""
