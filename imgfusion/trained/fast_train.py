@@ -153,10 +153,12 @@ def _digest(images) -> str:
     return h.hexdigest()[:16]
 
 
-def _arch(width: int, residual_blocks: int, pad: int, colour_stage: bool = False) -> dict:
+def _arch(width: int, residual_blocks: int, pad: int, colour_stage: bool = False,
+          resample: str = "smooth") -> dict:
     try:
         return check_arch({"width": width, "residual_blocks": residual_blocks, "pad": pad,
-                           "output": "colour_residual" if colour_stage else "residual"})
+                           "output": "colour_residual" if colour_stage else "residual",
+                           "resample": resample})
     except ValueError as exc:
         raise ParameterError("width", str(exc)) from None
 
@@ -200,6 +202,7 @@ def train_fast_style(
         width: Annotated[int, Range(1, WIDTH_MAX)] = 16,
         residual_blocks: Annotated[int, Range(0, BLOCKS_MAX)] = 3,
         pad: Annotated[int, Range(0, PAD_MAX)] = 16,
+        resample: Literal["smooth", "nearest"] = "smooth",
         colour_stage: bool = True,
         stability_weight: Annotated[float, Range(0, WEIGHT_MAX)] = 30.0,
         content_budget: Annotated[float, Range(0, 1)] = 0.5,
@@ -257,6 +260,11 @@ def train_fast_style(
     pad
         px the input is padded by (reflection) and the output cropped back, so the
         border pixels see an interior-like neighbourhood (no streaks along the borders)
+    resample
+        smooth: a binomial blur before each stride-2 convolution and bilinear
+        upsampling, so the picture moves with the photo; nearest (networks before
+        smooth): plain strides and nearest upsampling, whose output is tied to a 4 px grid
+        (the lattice of dots issue 21 names)
     colour_stage
         learn a per-channel colour transform of the photo (scale and shift, at 30x the
         learning rate) before the residual, so the style's colours come within tens of
@@ -305,7 +313,7 @@ def train_fast_style(
     from ..style.checks import as_rgb
 
     o, t = loss_record(losses), training
-    arch = _arch(width, residual_blocks, pad, colour_stage)
+    arch = _arch(width, residual_blocks, pad, colour_stage, resample)
     dest = model_destination(resolve(path, workdir), t.overwrite, protect, "path")
     if style is None:
         raise ParameterError("style", "train_fast_style needs a style image")

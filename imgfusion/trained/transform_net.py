@@ -7,14 +7,25 @@ Layout, for ``width`` w and ``residual_blocks`` r (Johnson: w = 32, r = 5)::
     conv 3x3 stride 2, 2w               instance norm, ReLU      (down 1/2)
     conv 3x3 stride 2, 4w               instance norm, ReLU      (down 1/4)
     r residual blocks of two 3x3 convs, 4w, instance norm (ReLU between)
-    nearest x2 upsample, conv 3x3, 2w   instance norm, ReLU      (Odena et al.: upsample +
-    nearest x2 upsample, conv 3x3, w    instance norm, ReLU       conv, no checkerboard)
+    x2 upsample, conv 3x3, 2w           instance norm, ReLU      (Odena et al.: upsample +
+    x2 upsample, conv 3x3, w            instance norm, ReLU       conv, no checkerboard)
     conv 9x9, 3                         the output (below)
 
 Every convolution pads by reflection.  The network is fully convolutional: any image
 size works; the network pads a side that is not a multiple of 4 (by reflection, after
 ``pad``) and crops the result back.  ``arch`` (the model file's) is
-``{"width": w, "residual_blocks": r, "output": o, "pad": p}``:
+``{"width": w, "residual_blocks": r, "output": o, "pad": p, "resample": s}``:
+
+``resample``
+    ``"smooth"`` (``train_fast_style``'s default): a fixed 5 x 5 binomial blur before each
+    stride-2 convolution (Zhang 2019) and bilinear upsampling.  ``"nearest"`` (files
+    written before ``resample`` existed): plain strides and nearest upsampling.  With
+    those, what the network paints depends on where a pixel falls on the strides' 4 px
+    grid, and a network trained toward a sparse style (the Hubble field's stars) put its
+    points of light on that grid: a lattice of dots, most of the high-pass energy at a
+    period of 4 px.  A one-pixel shift of the photo changes a nearest network's residual
+    as much as the residual itself, and a smooth one's by a third
+    (``tests/trained/test_fast_keeps_photo.py``).
 
 ``output``
     ``"colour_residual"`` (``train_fast_style``'s ``colour_stage``): ``"residual"`` after
@@ -54,8 +65,11 @@ from torch import nn
 from .limits import BLOCKS_MAX, PAD_MAX, WIDTH_MAX
 
 # what a file that does not name a setting meant (files before ``output`` and ``pad``)
-DEFAULT_ARCH = {"width": 16, "residual_blocks": 3, "output": "sigmoid", "pad": 0}
+DEFAULT_ARCH = {"width": 16, "residual_blocks": 3, "output": "sigmoid", "pad": 0,
+                "resample": "nearest"}
 OUTPUTS = ("sigmoid", "residual", "colour_residual")
+RESAMPLES = ("nearest", "smooth")
+_BINOMIAL = (1.0, 4.0, 6.0, 4.0, 1.0)  # the low-pass before a stride of 2 (Zhang 2019)
 COLOUR_LR_SCALE = 30  # the colour transform's learning rate, in multiples of the network's
 
 
@@ -66,6 +80,32 @@ def _conv(cin: int, cout: int, kernel: int, stride: int = 1) -> nn.Sequential:
 def _norm_relu(cin: int, cout: int, kernel: int, stride: int = 1) -> list[nn.Module]:
     return [_conv(cin, cout, kernel, stride), nn.InstanceNorm2d(cout, affine=True),
             nn.ReLU(inplace=True)]
+
+
+class Blur(nn.Module):
+    """A fixed 5 x 5 binomial low-pass per channel, reflection padded: what a stride of 2
+    after it keeps is no longer aliased (Zhang 2019, "Making convolutional networks
+    shift-invariant again")."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        k = torch.tensor(_BINOMIAL)
+        k = (k[:, None] * k[None, :]) / k.sum() ** 2
+        self.register_buffer("kernel", k.expand(channels, 1, 5, 5).clone(), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = nn.functional.pad(x, (2, 2, 2, 2), mode="reflect")
+        return nn.functional.conv2d(x, self.kernel, groups=x.shape[1])
+
+
+def _down(cin: int, cout: int, smooth: bool) -> list[nn.Module]:
+    return ([Blur(cin)] if smooth else []) + _norm_relu(cin, cout, 3, 2)
+
+
+def _up(cin: int, cout: int, smooth: bool) -> list[nn.Module]:
+    up = (nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False) if smooth
+          else nn.Upsample(scale_factor=2, mode="nearest"))
+    return [up, *_norm_relu(cin, cout, 3)]
 
 
 class ResidualBlock(nn.Module):
@@ -83,9 +123,9 @@ class TransformNet(nn.Module):
     multiples of 4, and cropped back) -> stylised RGB in [0, 1]."""
 
     def __init__(self, width: int = 16, residual_blocks: int = 3, output: str = "sigmoid",
-                 pad: int = 0):
+                 pad: int = 0, resample: str = "nearest"):
         super().__init__()
-        w = int(width)
+        w, smooth = int(width), resample == "smooth"
         self.residual, self.pad = output in ("residual", "colour_residual"), int(pad)
         self.colour = output == "colour_residual"
         if self.colour:
@@ -96,10 +136,9 @@ class TransformNet(nn.Module):
             nn.init.zeros_(last[1].weight)
             nn.init.zeros_(last[1].bias)
         self.net = nn.Sequential(
-            *_norm_relu(3, w, 9), *_norm_relu(w, 2 * w, 3, 2), *_norm_relu(2 * w, 4 * w, 3, 2),
+            *_norm_relu(3, w, 9), *_down(w, 2 * w, smooth), *_down(2 * w, 4 * w, smooth),
             *(ResidualBlock(4 * w) for _ in range(int(residual_blocks))),
-            nn.Upsample(scale_factor=2, mode="nearest"), *_norm_relu(4 * w, 2 * w, 3),
-            nn.Upsample(scale_factor=2, mode="nearest"), *_norm_relu(2 * w, w, 3),
+            *_up(4 * w, 2 * w, smooth), *_up(2 * w, w, smooth),
             last, *(() if self.residual else (nn.Sigmoid(),)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -133,9 +172,10 @@ def check_arch(arch: Mapping[str, Any], field: str = "arch") -> dict[str, int]:
         if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= top:
             raise ValueError(f"{field}: {name} must be an integer in {low} .. {top}, "
                              f"got {v!r}")
-    if out["output"] not in OUTPUTS:
-        raise ValueError(f"{field}: output must be one of {', '.join(OUTPUTS)}, "
-                         f"got {out['output']!r}")
+    for name, known in (("output", OUTPUTS), ("resample", RESAMPLES)):
+        if out[name] not in known:
+            raise ValueError(f"{field}: {name} must be one of {', '.join(known)}, "
+                             f"got {out[name]!r}")
     return out
 
 

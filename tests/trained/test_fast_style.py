@@ -60,7 +60,8 @@ def test_training_loss_and_validation_loss_fall(trained):
 def test_model_file_round_trip_and_apply(trained, images, tmp_path):
     content, _ = images
     tensors, meta = load_model(trained.path, "fast_style")
-    assert meta["arch"] == {"width": 4, "residual_blocks": 1, "output": "residual", "pad": 16}
+    assert meta["arch"] == {"width": 4, "residual_blocks": 1, "output": "residual", "pad": 16,
+                           "resample": "smooth"}
     assert meta["training"]["steps"] == 40
     from_file = fs.fast_style(content[0], model_file=trained.path)
     direct = fs.fast_style(content[0], trained.model)
