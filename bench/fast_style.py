@@ -220,7 +220,8 @@ def stills(name: str, model, style, loss, photos, folder: Path | None = None,
         print(f"{name:<16} {label:<8} {d.content:7.3f} {mine:7.3f} {d.content / mine:7.2f} "
               f"{d.style:7.3f} {own.style:7.3f} {blends} "
               f"{fm.border_ratio(out):7.2f} {fm.border_ratio(photo):7.2f} "
-              f"{fm.luminance_ratio(out, photo):6.2f}")
+              f"{fm.luminance_ratio(out, photo):6.2f} {fm.grid_ratio(out):5.2f} "
+              f"{fm.grid_ratio(photo):5.2f}")
 
 
 def layer_rows(label: str, images: dict, loss, photo) -> None:
@@ -362,7 +363,7 @@ def main() -> None:
     print(f"{'model':<16} {'photo':<8} {'content':>7} {'style im':>7} {'c/style':>7} "
           f"{'style':>7} {'photo':>7} {'alpha':>6} {'colour':>7} {'alpha':>6} {'image':>7} "
           f"{'border':>7} {'photo':>7} "
-          f"{'lum x':>6}")
+          f"{'lum x':>6} {'grid':>5} {'photo':>5}")
     for name, model in models.items():
         stills(name, model, style, loss, photos, args.out, args.layers)
     for s in args.strength:   # fast_style's strength: the network's picture blended back

@@ -24,7 +24,11 @@ Border and brightness (streaks, collapse):
   along the four borders over the interior's; streaks or dots along the borders raise it
   above 1 (a photo's own ratio is printed next to it by the bench);
 - luminance ratio: the result's mean luminance over the photo's (a collapse to black
-  takes it towards 0).
+  takes it towards 0);
+- grid ratio: the fine detail (the luminance less its blur) split by where a pixel falls
+  on a 4 px grid (16 phases), the strongest phase's mean magnitude over the weakest's.
+  A network whose strides tie its output to that grid (a lattice of dots) scores well
+  above 1; a photo, about 1.
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ import torch
 from ..video.drift import luminance
 
 BORDER_STRIP = 8   # px
+GRID = 4           # px, the transformation network's total stride
 
 
 class Distances(NamedTuple):
@@ -125,3 +130,17 @@ def border_ratio(image: np.ndarray, strip: int = BORDER_STRIP) -> float:
 def luminance_ratio(image: np.ndarray, photo: np.ndarray) -> float:
     """Mean luminance of ``image`` over ``photo``'s."""
     return float(luminance(image).mean() / max(luminance(photo).mean(), 1e-12))
+
+
+def grid_ratio(image: np.ndarray, period: int = GRID) -> float:
+    """The strongest of the ``period`` x ``period`` phases' mean fine detail over the
+    weakest's (1: nothing tied to the grid)."""
+    from scipy.ndimage import gaussian_filter
+
+    y = luminance(image)
+    h, w = (n // period * period for n in y.shape)
+    if not h or not w:
+        raise ValueError(f"an image of {image.shape[:2]} is smaller than the {period} px grid")
+    detail = np.abs(y - gaussian_filter(y, 2.0))[:h, :w]
+    phases = detail.reshape(h // period, period, w // period, period).mean((0, 2))
+    return float(phases.max() / max(phases.min(), 1e-12))

@@ -131,6 +131,16 @@ def test_border_ratio_sees_streaks_and_not_noise():
     assert fm.border_ratio(streaks) > 5
 
 
+def test_grid_ratio_sees_a_lattice_and_not_a_photo():
+    photo = sample("chelsea")[:128, :128]
+    assert fm.grid_ratio(photo) < 1.15
+    dotted = photo.copy()
+    dotted[3::4, 1::4] = np.minimum(dotted[3::4, 1::4] + 0.15, 1)   # dots every 4 px
+    assert fm.grid_ratio(dotted) > 1.5
+    dotted[3::4, 1::8] = photo[3::4, 1::8]   # on every 8th column instead: still on the grid
+    assert fm.grid_ratio(dotted) > 1.3
+
+
 @pytest.mark.parametrize("toward", ["colour", "image"])
 def test_blend_peer_keeps_as_much_content(random_vgg, toward):
     style = sample("hubble_deep_field")
