@@ -16,6 +16,8 @@ the other in this process.  Then, on photos neither network saw (chelsea, coffee
 - border: the gradient energy of a border strip over the interior's, of the result and
   of the photo (goal: near the photo's, no streaks);
 - brightness: the result's mean luminance over the photo's (goal: no collapse, >= 0.5).
+- grid %: the share of the fine detail that repeats on the strides' 4 px grid, of the
+  result and of the photo (goal: near the photo's, no lattice of dots).
 
 Flicker: a clip of Chelsea filmed by a panning, zooming camera
 (:func:`imgfusion.video.synthetic.camera_clip`) styled frame by frame by each network
@@ -81,9 +83,10 @@ temporal error from 2.3e-5 to 5.7e-4, above video_style's, so it was left.  ``--
 also saves, per clip, the first, middle and last frames of each run (rows: fast_style
 per frame, fast_video_style at 0.8 and 0.9, video_style).
 
-Usage (one thread).  At the defaults (48 crops of 128 px, at most 1,000 steps, stopped
-by the content budget, the peer and video_style) it runs for about 25 minutes on a
-2-core CPU; the short run below trains 150 steps at 64 px::
+Usage (one thread).  At the defaults (48 crops of 128 px, 600 steps with the content
+budget held, the peer and video_style) it runs for about an hour on a 2-core CPU (the
+defaults' network alone: about 30 minutes, ``--no-peer --video-iterations 0``); the
+short run below trains 150 steps at 64 px::
 
     OMP_NUM_THREADS=1 python bench/fast_style.py
     OMP_NUM_THREADS=1 python bench/fast_style.py --no-peer --video-iterations 0 \
@@ -220,8 +223,8 @@ def stills(name: str, model, style, loss, photos, folder: Path | None = None,
         print(f"{name:<16} {label:<8} {d.content:7.3f} {mine:7.3f} {d.content / mine:7.2f} "
               f"{d.style:7.3f} {own.style:7.3f} {blends} "
               f"{fm.border_ratio(out):7.2f} {fm.border_ratio(photo):7.2f} "
-              f"{fm.luminance_ratio(out, photo):6.2f} {fm.grid_ratio(out):5.2f} "
-              f"{fm.grid_ratio(photo):5.2f}")
+              f"{fm.luminance_ratio(out, photo):6.2f} {100 * fm.grid_share(out):6.2f} "
+              f"{100 * fm.grid_share(photo):6.2f}")
 
 
 def layer_rows(label: str, images: dict, loss, photo) -> None:
@@ -363,7 +366,7 @@ def main() -> None:
     print(f"{'model':<16} {'photo':<8} {'content':>7} {'style im':>7} {'c/style':>7} "
           f"{'style':>7} {'photo':>7} {'alpha':>6} {'colour':>7} {'alpha':>6} {'image':>7} "
           f"{'border':>7} {'photo':>7} "
-          f"{'lum x':>6} {'grid':>5} {'photo':>5}")
+          f"{'lum x':>6} {'grid %':>6} {'photo':>6}")
     for name, model in models.items():
         stills(name, model, style, loss, photos, args.out, args.layers)
     for s in args.strength:   # fast_style's strength: the network's picture blended back

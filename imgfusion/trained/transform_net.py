@@ -23,9 +23,9 @@ size works; the network pads a side that is not a multiple of 4 (by reflection, 
     those, what the network paints depends on where a pixel falls on the strides' 4 px
     grid, and a network trained toward a sparse style (the Hubble field's stars) put its
     points of light on that grid: a lattice of dots, most of the high-pass energy at a
-    period of 4 px.  A one-pixel shift of the photo changes a nearest network's residual
-    as much as the residual itself, and a smooth one's by a third
-    (``tests/trained/test_fast_keeps_photo.py``).
+    period of 4 px (``fast_measures.grid_share``).  A one-pixel shift of the photo
+    changes most of a random nearest network's residual, and about 0.3x as much of a
+    smooth one's (``tests/trained/test_fast_keeps_photo.py``).
 
 ``output``
     ``"colour_residual"`` (``train_fast_style``'s ``colour_stage``): ``"residual"`` after
@@ -64,7 +64,8 @@ from torch import nn
 
 from .limits import BLOCKS_MAX, PAD_MAX, WIDTH_MAX
 
-# what a file that does not name a setting meant (files before ``output`` and ``pad``)
+# what a file that does not name a setting meant (files before ``output``, ``pad`` and
+# ``resample``)
 DEFAULT_ARCH = {"width": 16, "residual_blocks": 3, "output": "sigmoid", "pad": 0,
                 "resample": "nearest"}
 OUTPUTS = ("sigmoid", "residual", "colour_residual")
@@ -84,7 +85,7 @@ def _norm_relu(cin: int, cout: int, kernel: int, stride: int = 1) -> list[nn.Mod
 
 class Blur(nn.Module):
     """A fixed 5 x 5 binomial low-pass per channel, reflection padded: what a stride of 2
-    after it keeps is no longer aliased (Zhang 2019, "Making convolutional networks
+    after it keeps is much less aliased (Zhang 2019, "Making convolutional networks
     shift-invariant again")."""
 
     def __init__(self, channels: int):
@@ -159,9 +160,9 @@ def parameter_groups(net: TransformNet, lr: float) -> list[dict]:
         [{"params": colour, "lr": lr * COLOUR_LR_SCALE}] if colour else [])
 
 
-def check_arch(arch: Mapping[str, Any], field: str = "arch") -> dict[str, int]:
+def check_arch(arch: Mapping[str, Any], field: str = "arch") -> dict[str, Any]:
     """``arch`` with integer width, residual_blocks and pad in range and a known output
-    (ValueError otherwise); a setting not named takes its :data:`DEFAULT_ARCH` value."""
+    and resample (ValueError otherwise); a setting not named takes its :data:`DEFAULT_ARCH` value."""
     out = {**DEFAULT_ARCH, **{k: arch[k] for k in DEFAULT_ARCH if k in arch}}
     extra = set(arch) - set(DEFAULT_ARCH)
     if extra:

@@ -19,7 +19,10 @@ pytestmark = pytest.mark.filterwarnings(
 LOSSES = dict(weights="random", content_layers=["relu2_1"], style_layers=["relu1_1", "relu2_1"])
 TINY = dict(train_size=16, width=4, residual_blocks=1, batch_size=2, learning_rate=0.005,
             device="cpu", validation=0.25, colour_stage=False, progress=False,
-            resample="nearest", **LOSSES)   # its first steps cross the budget gradually
+            resample="nearest", **LOSSES)
+# the budget's logic on the nearest network, whose first steps cross the budget
+# gradually; the smooth network (the default) crosses it at the first check here, so the
+# default network's budget is held by the bench and by test_fast_keeps_photo, not here
 
 
 @pytest.fixture(scope="module")

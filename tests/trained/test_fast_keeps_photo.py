@@ -131,14 +131,16 @@ def test_border_ratio_sees_streaks_and_not_noise():
     assert fm.border_ratio(streaks) > 5
 
 
-def test_grid_ratio_sees_a_lattice_and_not_a_photo():
+def test_grid_share_sees_a_lattice_and_not_a_photo_or_noise():
     photo = sample("chelsea")[:128, :128]
-    assert fm.grid_ratio(photo) < 1.15
+    noise = np.random.default_rng(0).random((128, 128)).astype(np.float32)
+    assert fm.grid_share(photo) < 0.01 and fm.grid_share(noise) < 0.01
     dotted = photo.copy()
     dotted[3::4, 1::4] = np.minimum(dotted[3::4, 1::4] + 0.15, 1)   # dots every 4 px
-    assert fm.grid_ratio(dotted) > 1.5
-    dotted[3::4, 1::8] = photo[3::4, 1::8]   # on every 8th column instead: still on the grid
-    assert fm.grid_ratio(dotted) > 1.3
+    assert fm.grid_share(dotted) > 0.2
+    stripes = np.tile(np.float32([1, 1, 0, 0]), (32, 8))   # of equal size at every phase
+    assert fm.grid_share(stripes) > 0.9
+    assert fm.grid_share(np.zeros((16, 16, 3), np.float32)) == 0
 
 
 @pytest.mark.parametrize("toward", ["colour", "image"])
@@ -229,11 +231,12 @@ def _shift_error(resample):
 
 def test_smooth_resampling_moves_the_picture_with_the_photo():
     """The lattice of dots issue 21 names is the stride's 4 px grid: with nearest
-    upsampling and plain strided convolutions, a one-pixel shift of the photo changes the
-    whole residual (measured 1.00); blurring before each stride and bilinear upsampling
-    (the default for new networks) make it follow the photo (0.33)."""
+    upsampling and plain strided convolutions, a one-pixel shift of the photo changes
+    most of a random network's residual (measured 0.87; 0.42-1.10 over six seeds);
+    blurring before each stride and bilinear upsampling (the default for new networks)
+    make it follow the photo (0.27, about 0.3x nearest's at every seed)."""
     smooth, nearest = _shift_error("smooth"), _shift_error("nearest")
-    assert smooth < 0.5 < 0.8 < nearest
+    assert smooth < 0.5 * nearest
     assert _arch(4, 1, 0)["resample"] == "smooth"
     old = build({"width": 4, "residual_blocks": 1})   # a file that does not name it
     assert {m.mode for m in old.modules() if isinstance(m, torch.nn.Upsample)} == {"nearest"}
