@@ -265,7 +265,7 @@ def train_fast_style(
         smooth: a binomial blur before each stride-2 convolution and bilinear
         upsampling, so the picture moves with the photo; nearest (networks before
         smooth): plain strides and nearest upsampling, whose output is tied to a 4 px grid
-        (the lattice of dots issue 21 names)
+        (on a sparse style, a lattice of dots)
     colour_stage
         learn a per-channel colour transform of the photo (scale and shift, at 30x the
         learning rate) before the residual, so the style's colours come within tens of
