@@ -1,7 +1,7 @@
 """The content budget of ``train_fast_style``: once the held-out photos have lost a given
 share of their content, training either stops, keeping the last network within the budget
-(``stop``, the default), or goes on holding them there, keeping the network with the
-least style distance within it (``hold``).
+(``stop``), or goes on holding them there, keeping the network with the least style
+distance within it (``hold``, the default).
 
 Why: a feed-forward style network starts as the identity (the photo) and moves toward
 whatever its loss rewards.  For a dark style such as the Hubble deep field the loss's

@@ -30,7 +30,7 @@ from .modelfile import model_destination, save_model
 from .perceptual import build_loss, loss_record
 from .stability import stability_loss
 from .training import train
-from .transform_net import build, check_arch, parameter_groups
+from .transform_net import ArchError, build, check_arch, parameter_groups
 
 MIN_TRAIN = 2    # training images after the validation split
 CROPS = 48       # random crops by default: a few photos resized overfit (bench/fast_style.py)
@@ -159,8 +159,8 @@ def _arch(width: int, residual_blocks: int, pad: int, colour_stage: bool = False
         return check_arch({"width": width, "residual_blocks": residual_blocks, "pad": pad,
                            "output": "colour_residual" if colour_stage else "residual",
                            "resample": resample})
-    except ValueError as exc:
-        field = "resample" if "resample" in str(exc) else "width"
+    except ArchError as exc:   # the setting's parameter (output: colour_stage's)
+        field = {"output": "colour_stage", None: "width"}.get(exc.setting, exc.setting)
         raise ParameterError(field, str(exc)) from None
 
 

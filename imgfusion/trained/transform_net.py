@@ -160,23 +160,33 @@ def parameter_groups(net: TransformNet, lr: float) -> list[dict]:
         [{"params": colour, "lr": lr * COLOUR_LR_SCALE}] if colour else [])
 
 
+class ArchError(ValueError):
+    """An ``arch`` that :func:`check_arch` refuses; ``setting`` names the one at fault
+    (None: settings it does not know)."""
+
+    def __init__(self, setting: str | None, message: str):
+        super().__init__(message)
+        self.setting = setting
+
+
 def check_arch(arch: Mapping[str, Any], field: str = "arch") -> dict[str, Any]:
     """``arch`` with integer width, residual_blocks and pad in range and a known output
-    and resample (ValueError otherwise); a setting not named takes its :data:`DEFAULT_ARCH` value."""
+    and resample (:class:`ArchError` otherwise); a setting not named takes its
+    :data:`DEFAULT_ARCH` value."""
     out = {**DEFAULT_ARCH, **{k: arch[k] for k in DEFAULT_ARCH if k in arch}}
     extra = set(arch) - set(DEFAULT_ARCH)
     if extra:
-        raise ValueError(f"{field}: unknown settings {sorted(extra)}")
+        raise ArchError(None, f"{field}: unknown settings {sorted(extra)}")
     for name, low, top in (("width", 1, WIDTH_MAX), ("residual_blocks", 0, BLOCKS_MAX),
                            ("pad", 0, PAD_MAX)):
         v = out[name]
         if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= top:
-            raise ValueError(f"{field}: {name} must be an integer in {low} .. {top}, "
-                             f"got {v!r}")
+            raise ArchError(name, f"{field}: {name} must be an integer in {low} .. {top}, "
+                                  f"got {v!r}")
     for name, known in (("output", OUTPUTS), ("resample", RESAMPLES)):
         if out[name] not in known:
-            raise ValueError(f"{field}: {name} must be one of {', '.join(known)}, "
-                             f"got {out[name]!r}")
+            raise ArchError(name, f"{field}: {name} must be one of {', '.join(known)}, "
+                                  f"got {out[name]!r}")
     return out
 
 

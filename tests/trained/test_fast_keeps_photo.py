@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from imgfusion.errors import ParameterError
 from imgfusion.io.read import read_image
 from imgfusion.io.samples import sample_path
 from imgfusion.trained import fast_balance as fb
@@ -242,3 +243,7 @@ def test_smooth_resampling_moves_the_picture_with_the_photo():
     assert {m.mode for m in old.modules() if isinstance(m, torch.nn.Upsample)} == {"nearest"}
     with pytest.raises(ValueError, match="resample must be one of nearest, smooth"):
         build({"width": 4, "residual_blocks": 1, "resample": "cubic"})
+    for name, args in (("resample", (4, 1, 0, False, "cubic")), ("pad", (4, 1, -1)),
+                       ("residual_blocks", (4, -1, 0))):   # named as the parameter at fault
+        with pytest.raises(ParameterError, match=f"^{name}: arch: {name} must be"):
+            _arch(*args)
