@@ -126,6 +126,8 @@ class TransformNet(nn.Module):
     def __init__(self, width: int = 16, residual_blocks: int = 3, output: str = "sigmoid",
                  pad: int = 0, resample: str = "nearest"):
         super().__init__()
+        check_arch({"width": width, "residual_blocks": residual_blocks, "output": output,
+                    "pad": pad, "resample": resample}, "TransformNet")
         w, smooth = int(width), resample == "smooth"
         self.residual, self.pad = output in ("residual", "colour_residual"), int(pad)
         self.colour = output == "colour_residual"

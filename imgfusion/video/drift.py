@@ -25,10 +25,12 @@ _BT601 = LUMA_STANDARDS["bt601"].astype(np.float32)
 
 
 def luminance(frame: np.ndarray) -> np.ndarray:
-    """H x W BT.601 luminance of an H x W x C frame (C >= 3; a single channel, or an H x W
-    frame, is returned as is)."""
+    """H x W BT.601 luminance of an H x W x C frame (C >= 3: RGB, alpha ignored; C < 3:
+    grey, or grey and alpha, whose grey is returned as is; an H x W frame as is)."""
     a = np.asarray(frame, np.float32)
-    return a[..., :3] @ _BT601 if a.ndim == 3 and a.shape[2] >= 3 else a.reshape(a.shape[:2])
+    if a.ndim == 2:
+        return a
+    return a[..., :3] @ _BT601 if a.shape[2] >= 3 else a[..., 0]
 
 
 def laplacian(y: np.ndarray) -> np.ndarray:

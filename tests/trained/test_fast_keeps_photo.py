@@ -20,7 +20,7 @@ from imgfusion.trained.data import random_crops, resize_image
 from imgfusion.trained.fast_train import _arch, train_fast_style
 from imgfusion.trained.perceptual import build_loss, loss_options
 from imgfusion.trained.stability import shifted
-from imgfusion.trained.transform_net import build, parameter_groups
+from imgfusion.trained.transform_net import TransformNet, build, parameter_groups
 
 pytestmark = pytest.mark.filterwarnings("ignore::imgfusion.style.weights.RandomWeightsWarning",
                                         "ignore::imgfusion.trained.fast_balance."
@@ -243,6 +243,8 @@ def test_smooth_resampling_moves_the_picture_with_the_photo():
     assert {m.mode for m in old.modules() if isinstance(m, torch.nn.Upsample)} == {"nearest"}
     with pytest.raises(ValueError, match="resample must be one of nearest, smooth"):
         build({"width": 4, "residual_blocks": 1, "resample": "cubic"})
+    with pytest.raises(ValueError, match="resample must be one of"):   # built directly too
+        TransformNet(width=4, residual_blocks=1, resample="Smooth")
     for name, args in (("resample", (4, 1, 0, False, "cubic")), ("pad", (4, 1, -1)),
                        ("residual_blocks", (4, -1, 0))):   # named as the parameter at fault
         with pytest.raises(ParameterError, match=f"^{name}: arch: {name} must be"):

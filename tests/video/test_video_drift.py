@@ -57,6 +57,8 @@ def test_the_video_luminance_is_bt601_as_opencvs_grey(smooth_image):
         assert np.abs(_gray8(eight / np.float32(255)).astype(int)
                       - cv2.cvtColor(eight, cv2.COLOR_RGB2GRAY)).max() <= 1
         assert np.allclose(luminance(frame), project_luminance(frame, "bt601"), atol=1e-6)
+    grey = smooth_image((40, 56), seed=1, channels=2)   # grey and alpha: the grey
+    assert np.array_equal(luminance(grey), grey[..., 0])
 
 
 def test_sharpness_is_the_variance_of_the_laplacian():
