@@ -15,7 +15,9 @@ the other in this process.  Then, on photos neither network saw (chelsea, coffee
   below both blends');
 - border: the gradient energy of a border strip over the interior's, of the result and
   of the photo (goal: near the photo's, no streaks);
-- brightness: the result's mean luminance over the photo's (goal: no collapse, >= 0.5).
+- brightness: the result's mean luminance over the photo's (goal: no collapse: not
+  below 0.5 unless the style image is darker still, as the Hubble field is; a dark style
+  darkens the photo, and ``neural_style`` gives Chelsea 0.19x with it).
 - grid %: the share of the fine detail that repeats on the strides' 4 px grid, of the
   result and of the photo (goal: near the photo's, no lattice of dots).
 
