@@ -89,6 +89,7 @@ class ContentBudget:
         self.kept_step: int | None = None
         self.kept_share: float | None = None
         self.last: float | None = None
+        self.peak = 0.0                       # the largest share any check measured
         self.last_step: int | None = None
         self.style: float | None = None       # the last check's held-out style distance
         self.kept_style: float | None = None
@@ -110,6 +111,7 @@ class ContentBudget:
         if not self.photos:
             return False
         self.last, self.last_step = self.measure(net), step
+        self.peak = max(self.peak, self.last)
         within = self.last <= self.share and not self.dark
         if within and (not self.hold or self.better(step)):
             self.kept = {k: v.detach().clone() for k, v in net.state_dict().items()}
@@ -164,7 +166,8 @@ class ContentBudget:
         """What a checkpoint keeps, so that a resumed run hands back the same network."""
         return {"share": self.share, "kept": self.kept, "kept_step": self.kept_step,
                 "kept_share": self.kept_share, "last": self.last,
-                "kept_style": self.kept_style, "multiplier": self.multiplier}
+                "kept_style": self.kept_style, "multiplier": self.multiplier,
+                "peak": self.peak}
 
     def load(self, state: dict) -> None:
         """Take back a checkpoint's :meth:`state`.  Its kept network stays the fallback
@@ -173,6 +176,7 @@ class ContentBudget:
         if not state or state.get("kept") is None or not self.photos:
             return
         self.last = state["last"]
+        self.peak = max(self.peak, float(state.get("peak", self.last)))
         if state["kept_share"] <= self.share:
             self.kept, self.kept_step = state["kept"], int(state["kept_step"])
             self.kept_share = float(state["kept_share"])

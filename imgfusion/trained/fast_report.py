@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from .fast_balance import announce, balance, held_out_figures
+from .fast_balance import announce, balance, held_out_figures, room_left
 
 LOG = logging.getLogger("imgfusion.trained.fast_train")
 
@@ -27,6 +27,8 @@ def balance_entry(result, data, model, style_rgb, spec, losses, step: int) -> di
             f"(now {sw:g}, try {sw / 3:.3g}) or learning_rate, or raise content_budget"))
         LOG.info(f"train_fast_style: {entry['advice']}")
         return entry
+    if entry["dominates"] != "style" and spec.budget:   # lost photos: not more of it
+        entry["advice"] += room_left(spec.budget, result.steps) or ""
     LOG.info(announce(entry))
     return entry
 

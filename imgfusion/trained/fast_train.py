@@ -227,8 +227,8 @@ def train_fast_style(
     on the held-out images the losses and time per frame, next to ``neural_style`` run
     for ``compare_iterations`` (0: not run).
     The report's ``balance`` says whether content or style dominated on the held-out
-    images at the end and which weight to change
-    (:mod:`~imgfusion.trained.fast_balance`); the same line is logged, and warned
+    images at the end and which weight to change, or that more ``steps`` would give more
+    style (:mod:`~imgfusion.trained.fast_balance`); the same line is logged, and warned
     (``TrainingBalanceWarning``) when one loss dominates.
 
     Parameters

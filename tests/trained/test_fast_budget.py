@@ -282,3 +282,31 @@ def test_a_held_budget_keeps_no_network_darker_than_the_style_and_half_the_photo
     budget.check(net, 2)
     assert budget.last <= 0.9 and budget.style < kept_style and budget.dark
     assert budget.kept_step == 1 and budget.multiplier > 1.0   # not kept; content weighed up
+
+
+def test_a_run_short_of_the_budget_still_gaining_style_is_told_to_train_longer(images, tmp_path):
+    """The advice names steps only when no check reached the budget and (held) the
+    network kept is from the run's last tenth."""
+    from types import SimpleNamespace
+
+    from imgfusion.trained.fast_balance import room_left
+
+    content, style = images
+    slow = {**TINY, "learning_rate": 3e-4}   # 9 steps: share about 0.6, under 0.7
+    runs = {(budget, at, steps): train_fast_style(
+                content, style, path=str(tmp_path / f"{budget}{at}{steps}.safetensors"),
+                steps=steps, validate_every=3, content_budget=budget, at_budget=at,
+                **(slow if budget == 0.7 else TINY)).report
+            for budget, at, steps in ((0.7, "stop", 9), (0.7, "hold", 9), (0.4, "stop", 30),
+                                      (0.0, "hold", 9))}
+    for at in ("stop", "hold"):
+        report = runs[0.7, at, 9]
+        assert report["content_budget"]["held_out_share"] < 0.7
+        assert report["balance"]["dominates"] == "neither"
+        assert "train longer (steps, now 9)" in report["balance"]["advice"]
+    assert runs[0.4, "stop", 30]["content_budget"]["stopped"]   # reached it: no advice
+    assert "train longer" not in runs[0.4, "stop", 30]["balance"]["advice"]
+    assert "train longer" not in runs[0.0, "hold", 9]["balance"]["advice"]   # no budget
+    early = SimpleNamespace(photos=[0], last=0.3, peak=0.3, share=0.5, hold=True, kept_step=50)
+    assert room_left(early, 100) is None and room_left(early, 55) is not None
+    assert room_left(SimpleNamespace(**{**vars(early), "peak": 0.6}), 55) is None
