@@ -22,8 +22,8 @@ the training losses: the ratio of the weighted style loss to the weighted conten
 over the last tenth of training, and the held-out content loss over the training one (above
 :data:`OVERFIT` the network learnt its training crops more than photos: more crops or
 images help, not a weight).  When the held-out photos never reached the content budget
-and the style was still gaining at the end, the advice says to train longer
-(:func:`room_left`).
+and the style was still gaining at the end, the advice says to train longer instead of
+raising ``style_weight`` (:func:`room_left`; not when the network overfit).
 """
 from __future__ import annotations
 
@@ -88,8 +88,10 @@ def collapsed(figures: Mapping[str, float]) -> bool:
             and figures.get("style_luminance_ratio", 0.0) < 1.0)
 
 
-def verdict(figures: Mapping[str, float], weights: Mapping[str, float]) -> tuple[str, str]:
-    """(which loss dominates: style, content or neither; what to do)."""
+def verdict(figures: Mapping[str, float], weights: Mapping[str, float],
+            longer: str | None = None) -> tuple[str, str]:
+    """(which loss dominates: style, content or neither; what to do).  ``longer``
+    (:func:`room_left`) replaces the advice to raise ``style_weight``."""
     sw, cw = weights["style_weight"], weights["content_weight"]
     if figures["content_share"] > LOST or collapsed(figures):
         return "style", (f"style dominates: the held-out photos are lost (content share "
@@ -98,45 +100,51 @@ def verdict(figures: Mapping[str, float], weights: Mapping[str, float]) -> tuple
                          f"{sw:g}, try {sw / 3:.3g}) or raise content_weight (now {cw:g})")
     if figures["style_share"] > FAINT:
         return "content", (f"content dominates: little style on the held-out photos (style "
-                           f"share {figures['style_share']:.2f}); raise style_weight (now "
-                           f"{sw:g}, try {sw * 3:.3g})")
+                           f"share {figures['style_share']:.2f})" + (
+                               longer or f"; raise style_weight (now {sw:g}, try {sw * 3:.3g})"))
     return "neither", (f"balanced: content share {figures['content_share']:.2f}, style share "
-                       f"{figures['style_share']:.2f}; raise style_weight (now {sw:g}) for "
-                       "more style, lower it to keep more of the photo")
+                       f"{figures['style_share']:.2f}" + (
+                           longer or f"; raise style_weight (now {sw:g}) for more style, "
+                                     "lower it to keep more of the photo"))
 
 
-def balance(history, validation, figures: Mapping[str, float],
-            weights: Mapping[str, float]) -> dict[str, Any]:
-    """The report's ``balance`` entry: the figures, the verdict and the advice."""
-    dominates, advice = verdict(figures, weights)
+def balance(history, validation, figures: Mapping[str, float], weights: Mapping[str, float],
+            budget=None, steps: int = 0) -> dict[str, Any]:
+    """The report's ``balance`` entry: the figures, the verdict and the advice (to train
+    longer, :func:`room_left`, when ``budget`` says so after ``steps`` and the network
+    did not learn its training crops more than photos)."""
     content = tail_mean(history, "content")
     held = validation[-1]["content"] if validation and "content" in validation[-1] else None
-    out = {"dominates": dominates, "advice": advice, **{k: round(v, 4) for k, v in
-                                                         figures.items()},
-           "style_over_content": tail_mean(history, "style") / max(content, 1e-12),
-           "validation_over_training_content": None if held is None
-           else held / max(content, 1e-12)}
-    ratio = out["validation_over_training_content"]
-    if ratio is not None and ratio > OVERFIT:
-        out["advice"] += (f"; the held-out content loss is {ratio:.1f}x the training one: "
-                          "more crops or content images")
-    return out
+    ratio = None if held is None else held / max(content, 1e-12)
+    overfit = ratio is not None and ratio > OVERFIT
+    dominates, advice = verdict(figures, weights, None if budget is None or overfit
+                                else room_left(budget, steps))
+    if overfit:
+        advice += (f"; the held-out content loss is {ratio:.1f}x the training one: "
+                   "more crops or content images")
+    return {"dominates": dominates, "advice": advice,
+            **{k: round(v, 4) for k, v in figures.items()},
+            "style_over_content": tail_mean(history, "style") / max(content, 1e-12),
+            "validation_over_training_content": ratio}
 
 
 def room_left(budget, steps: int) -> str | None:
-    """Advice when no check reached the content budget and the run still gained style at
-    its end (held: the network kept, the least style, is from the run's last tenth;
-    stopped: a run that never reached the budget ran to its end).  The budget allowed
-    more of the photo to go, so more steps give more style: on a texture such as gravel
-    the style loss was 55x the content's and 600 steps kept step 570 at share 0.43 of
-    0.5, where a higher style_weight changes little."""
-    if not budget.photos or budget.last is None or budget.peak > budget.share:
+    """Advice when no periodic check reached the content budget (a share past it, or a
+    collapse: :attr:`~imgfusion.trained.fast_budget.ContentBudget.reached`) and the run
+    still gained style at its end (held: the network kept, the least style, is from the
+    run's last tenth; stopped: a run that never reached the budget ran to its end).  The
+    budget allowed more of the photo to go, so more steps give more style: on a texture
+    such as gravel the style loss was 55x the content's and 600 steps kept step 570 at
+    share 0.43 of 0.5, where a higher style_weight changes little."""
+    if not budget.photos or budget.last is None or budget.reached:
         return None
     if budget.hold and (budget.kept_step or 0) < steps - max(1, steps // 10):
         return None
+    where = (f"the least style came at step {budget.kept_step} of {steps}" if budget.hold
+             else f"{steps} steps ran")
     return (f"; the held-out photos never reached content_budget (share {budget.last:.2f} "
-            f"of {budget.share:g}) and the style still gained at step {budget.kept_step} "
-            f"of {steps}: train longer (steps, now {steps}) for more style")
+            f"of {budget.share:g}) and {where}: train longer (steps, now {steps}) for more "
+            "style")
 
 
 def announce(entry: Mapping[str, Any]) -> str:

@@ -89,7 +89,7 @@ class ContentBudget:
         self.kept_step: int | None = None
         self.kept_share: float | None = None
         self.last: float | None = None
-        self.peak = 0.0                       # the largest share any check measured
+        self.reached = False   # a periodic (or the last) check was past it or collapsed
         self.last_step: int | None = None
         self.style: float | None = None       # the last check's held-out style distance
         self.kept_style: float | None = None
@@ -111,8 +111,9 @@ class ContentBudget:
         if not self.photos:
             return False
         self.last, self.last_step = self.measure(net), step
-        self.peak = max(self.peak, self.last)
         within = self.last <= self.share and not self.dark
+        if step >= self.every or not move:   # not the first steps' swings
+            self.reached = self.reached or not within
         if within and (not self.hold or self.better(step)):
             self.kept = {k: v.detach().clone() for k, v in net.state_dict().items()}
             self.kept_step, self.kept_share, self.kept_style = step, self.last, self.style
@@ -167,7 +168,7 @@ class ContentBudget:
         return {"share": self.share, "kept": self.kept, "kept_step": self.kept_step,
                 "kept_share": self.kept_share, "last": self.last,
                 "kept_style": self.kept_style, "multiplier": self.multiplier,
-                "peak": self.peak}
+                "reached": self.reached}
 
     def load(self, state: dict) -> None:
         """Take back a checkpoint's :meth:`state`.  Its kept network stays the fallback
@@ -176,7 +177,8 @@ class ContentBudget:
         if not state or state.get("kept") is None or not self.photos:
             return
         self.last = state["last"]
-        self.peak = max(self.peak, float(state.get("peak", self.last)))
+        # checkpoints before ``reached``: its last check is all they tell
+        self.reached = bool(state.get("reached", self.last > state["share"]))
         if state["kept_share"] <= self.share:
             self.kept, self.kept_step = state["kept"], int(state["kept_step"])
             self.kept_share = float(state["kept_share"])

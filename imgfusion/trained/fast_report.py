@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from .fast_balance import announce, balance, held_out_figures, room_left
+from .fast_balance import announce, balance, held_out_figures
 
 LOG = logging.getLogger("imgfusion.trained.fast_train")
 
@@ -18,7 +18,8 @@ def balance_entry(result, data, model, style_rgb, spec, losses, step: int) -> di
         return None
     figures = held_out_figures(spec.loss, model, data.validation, style_rgb)
     weights = {"style_weight": losses.style_weight, "content_weight": losses.content_weight}
-    entry = balance(result.history, result.validation, figures, weights)
+    entry = balance(result.history, result.validation, figures, weights, spec.budget,
+                    result.steps)
     if step == 0 and result.steps > 0:   # the budget's warning has said so already
         sw = losses.style_weight
         entry.update(dominates="style", advice=(
@@ -27,8 +28,6 @@ def balance_entry(result, data, model, style_rgb, spec, losses, step: int) -> di
             f"(now {sw:g}, try {sw / 3:.3g}) or learning_rate, or raise content_budget"))
         LOG.info(f"train_fast_style: {entry['advice']}")
         return entry
-    if entry["dominates"] != "style" and spec.budget:   # lost photos: not more of it
-        entry["advice"] += room_left(spec.budget, result.steps) or ""
     LOG.info(announce(entry))
     return entry
 

@@ -278,10 +278,12 @@ def test_a_held_budget_keeps_no_network_darker_than_the_style_and_half_the_photo
     net.amount.data.fill_(0.5)
     budget.check(net, 1)
     kept_style = budget.style
+    assert not budget.reached
     net.amount.data.fill_(0.6)    # within the share, less style distance, but collapsed
     budget.check(net, 2)
     assert budget.last <= 0.9 and budget.style < kept_style and budget.dark
     assert budget.kept_step == 1 and budget.multiplier > 1.0   # not kept; content weighed up
+    assert budget.reached   # a collapse is past the budget: no advice to train longer
 
 
 def test_a_run_short_of_the_budget_still_gaining_style_is_told_to_train_longer(images, tmp_path):
@@ -289,7 +291,7 @@ def test_a_run_short_of_the_budget_still_gaining_style_is_told_to_train_longer(i
     network kept is from the run's last tenth."""
     from types import SimpleNamespace
 
-    from imgfusion.trained.fast_balance import room_left
+    from imgfusion.trained.fast_balance import balance, room_left
 
     content, style = images
     slow = {**TINY, "learning_rate": 3e-4}   # 9 steps: share about 0.6, under 0.7
@@ -304,9 +306,18 @@ def test_a_run_short_of_the_budget_still_gaining_style_is_told_to_train_longer(i
         assert report["content_budget"]["held_out_share"] < 0.7
         assert report["balance"]["dominates"] == "neither"
         assert "train longer (steps, now 9)" in report["balance"]["advice"]
+        assert "style_weight" not in report["balance"]["advice"]   # instead of a weight
     assert runs[0.4, "stop", 30]["content_budget"]["stopped"]   # reached it: no advice
     assert "train longer" not in runs[0.4, "stop", 30]["balance"]["advice"]
     assert "train longer" not in runs[0.0, "hold", 9]["balance"]["advice"]   # no budget
-    early = SimpleNamespace(photos=[0], last=0.3, peak=0.3, share=0.5, hold=True, kept_step=50)
+    early = SimpleNamespace(photos=[0], last=0.3, reached=False, share=0.5, hold=True,
+                            kept_step=50)
     assert room_left(early, 100) is None and room_left(early, 55) is not None
-    assert room_left(SimpleNamespace(**{**vars(early), "peak": 0.6}), 55) is None
+    assert room_left(SimpleNamespace(**{**vars(early), "reached": True}), 55) is None
+    rows = [{"step": 9, "content": 1.0, "style": 1.0}]
+    figures = {"content_share": 0.4, "style_share": 0.3, "luminance_ratio": 1.0}
+    weights = {"style_weight": 30, "content_weight": 1}
+    overfit = balance(rows, [{"step": 9, "content": 2.0}], figures, weights, early, 55)
+    assert "train longer" not in overfit["advice"] and "more crops" in overfit["advice"]
+    assert "train longer" in balance(rows, [{"step": 9, "content": 1.2}], figures, weights,
+                                     early, 55)["advice"]
