@@ -57,6 +57,7 @@ size works; the network pads a side that is not a multiple of 4 (by reflection, 
 """
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any, Mapping
 
 import torch
@@ -172,9 +173,9 @@ class ArchError(ValueError):
 
 
 def check_arch(arch: Mapping[str, Any], field: str = "arch") -> dict[str, Any]:
-    """``arch`` with integer width, residual_blocks and pad in range and a known output
-    and resample (:class:`ArchError` otherwise); a setting not named takes its
-    :data:`DEFAULT_ARCH` value."""
+    """``arch`` with integer width, residual_blocks and pad in range (Python ints in the
+    result, numpy's accepted) and a known output and resample (:class:`ArchError`
+    otherwise); a setting not named takes its :data:`DEFAULT_ARCH` value."""
     out = {**DEFAULT_ARCH, **{k: arch[k] for k in DEFAULT_ARCH if k in arch}}
     extra = set(arch) - set(DEFAULT_ARCH)
     if extra:
@@ -182,9 +183,10 @@ def check_arch(arch: Mapping[str, Any], field: str = "arch") -> dict[str, Any]:
     for name, low, top in (("width", 1, WIDTH_MAX), ("residual_blocks", 0, BLOCKS_MAX),
                            ("pad", 0, PAD_MAX)):
         v = out[name]
-        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= top:
+        if isinstance(v, bool) or not isinstance(v, Integral) or not low <= v <= top:
             raise ArchError(name, f"{field}: {name} must be an integer in {low} .. {top}, "
                                   f"got {v!r}")
+        out[name] = int(v)
     for name, known in (("output", OUTPUTS), ("resample", RESAMPLES)):
         if out[name] not in known:
             raise ArchError(name, f"{field}: {name} must be one of {', '.join(known)}, "

@@ -20,7 +20,7 @@ from imgfusion.trained.data import random_crops, resize_image
 from imgfusion.trained.fast_train import _arch, train_fast_style
 from imgfusion.trained.perceptual import build_loss, loss_options
 from imgfusion.trained.stability import shifted
-from imgfusion.trained.transform_net import TransformNet, build, parameter_groups
+from imgfusion.trained.transform_net import TransformNet, build, check_arch, parameter_groups
 
 pytestmark = pytest.mark.filterwarnings("ignore::imgfusion.style.weights.RandomWeightsWarning",
                                         "ignore::imgfusion.trained.fast_balance."
@@ -245,6 +245,12 @@ def test_smooth_resampling_moves_the_picture_with_the_photo():
         build({"width": 4, "residual_blocks": 1, "resample": "cubic"})
     with pytest.raises(ValueError, match="resample must be one of"):   # built directly too
         TransformNet(width=4, residual_blocks=1, resample="Smooth")
+    numpy_sized = TransformNet(width=np.int64(4), residual_blocks=np.int32(1))   # a sweep's
+    assert sum(p.numel() for p in numpy_sized.parameters()) == sum(
+        p.numel() for p in build({"width": 4, "residual_blocks": 1}).parameters())
+    assert type(check_arch({"width": np.int64(4)})["width"]) is int   # JSON-writable
+    with pytest.raises(ValueError, match="width must be an integer"):
+        TransformNet(width=4.0)
     for name, args in (("resample", (4, 1, 0, False, "cubic")), ("pad", (4, 1, -1)),
                        ("residual_blocks", (4, -1, 0))):   # named as the parameter at fault
         with pytest.raises(ParameterError, match=f"^{name}: arch: {name} must be"):
