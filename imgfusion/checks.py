@@ -154,13 +154,14 @@ def check_choice(value: str, field: str, choices: Sequence[str]) -> str:
 
 
 def luminance(image: np.ndarray, standard: str = "bt709") -> np.ndarray:
-    """H x W luminance of an image's colour channels (its alpha is ignored).
+    """H x W luminance of an image's colour channels (its alpha is ignored: a grey and
+    alpha image's luminance is its grey).
 
     ``standard`` names the luma weights (:data:`LUMA_STANDARDS`); float64 images give
     float64, others float32.
     """
     dtype = np.float64 if image.dtype == np.float64 else np.float32
-    if image.shape[2] == 1:
+    if image.shape[2] <= 2:
         return image[..., 0].astype(dtype)
     weights = LUMA_STANDARDS[standard].astype(dtype)
     return (image[..., :3].astype(dtype) @ weights).astype(dtype)

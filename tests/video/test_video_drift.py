@@ -59,6 +59,7 @@ def test_the_video_luminance_is_bt601_as_opencvs_grey(smooth_image):
         assert np.allclose(luminance(frame), project_luminance(frame, "bt601"), atol=1e-6)
     grey = smooth_image((40, 56), seed=1, channels=2)   # grey and alpha: the grey
     assert np.array_equal(luminance(grey), grey[..., 0])
+    assert np.array_equal(project_luminance(grey, "bt601"), grey[..., 0])
 
 
 def test_sharpness_is_the_variance_of_the_laplacian():
