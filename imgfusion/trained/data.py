@@ -147,10 +147,12 @@ def common_size(images: list[np.ndarray], size: tuple[int, int] | None, *,
 
 
 def random_crops(images: list[np.ndarray], *, count: int, size: tuple[int, int], seed: int,
-                 field: str) -> list[np.ndarray]:
+                 field: str, span: float = 0.0) -> list[np.ndarray]:
     """``count`` crops of ``size`` (rows, cols), each from an image picked at random, at a
     random place; seeded, so the same on every machine.  An image smaller than the crop is
-    first scaled up to cover it."""
+    first scaled up to cover it.  With ``span`` > 0 each crop covers a region between
+    ``size`` and ``span`` of the image's shorter side (log-uniformly drawn), scaled down
+    to ``size``: whole photos as well as their details (0: ``size`` px of the image)."""
     if not images:
         raise ParameterError(field, "no images to crop")
     g = torch.Generator().manual_seed(int(seed))
@@ -162,10 +164,21 @@ def random_crops(images: list[np.ndarray], *, count: int, size: tuple[int, int],
         if scale > 1.0:
             im = resize_image(im, (max(rows, round(im.shape[0] * scale)),
                                    max(cols, round(im.shape[1] * scale))))
-        r = int(torch.randint(im.shape[0] - rows + 1, (1,), generator=g))
-        c = int(torch.randint(im.shape[1] - cols + 1, (1,), generator=g))
-        crops.append(np.ascontiguousarray(im[r:r + rows, c:c + cols]))
+        h, w = _region(im.shape[:2], (rows, cols), span, g)
+        r = int(torch.randint(im.shape[0] - h + 1, (1,), generator=g))
+        c = int(torch.randint(im.shape[1] - w + 1, (1,), generator=g))
+        crops.append(resize_image(np.ascontiguousarray(im[r:r + h, c:c + w]), (rows, cols)))
     return crops
+
+
+def _region(shape: tuple[int, int], size: tuple[int, int], span: float,
+            g: torch.Generator) -> tuple[int, int]:
+    """The (rows, cols) of the image a crop of ``size`` covers (see :func:`random_crops`)."""
+    if span <= 0:
+        return size
+    top = max(1.0, span * min(shape[0] / size[0], shape[1] / size[1]))
+    zoom = top ** float(torch.rand((), generator=g))
+    return (min(shape[0], round(size[0] * zoom)), min(shape[1], round(size[1] * zoom)))
 
 
 def split(images: list[np.ndarray], *, validation: float | int, seed: int,
@@ -189,11 +202,12 @@ def split(images: list[np.ndarray], *, validation: float | int, seed: int,
 
 def image_set(value: Any, *, field: str, size: tuple[int, int] | None = None,
               crops: int = 0, validation: float | int = 0.1, minimum: int = 1, seed: int = 0,
-              every: int = 1, limit: int | None = None) -> ImageSet:
+              every: int = 1, limit: int | None = None, span: float = 0.0) -> ImageSet:
     """The :class:`ImageSet` of ``value`` (see :func:`gather`).
 
-    ``crops`` > 0 cuts that many random crops of ``size`` (required then), or as many as
-    there are images when there are more, instead of resizing the images; otherwise
+    ``crops`` > 0 cuts that many random crops of ``size`` (required then; ``span``: see
+    :func:`random_crops`), or as many as there are images when there are more, instead
+    of resizing the images; otherwise
     images are resized to ``size`` or must share one size.
     At least ``minimum`` training images must remain after the validation split.
     """
@@ -204,7 +218,7 @@ def image_set(value: Any, *, field: str, size: tuple[int, int] | None = None,
             raise ParameterError("size", "random crops need a crop size")
         count = max(crops, len(images))
         images, size = random_crops(images, count=count, size=size, seed=seed,
-                                    field=field), (int(size[0]), int(size[1]))
+                                    field=field, span=span), (int(size[0]), int(size[1]))
     else:
         images, size = common_size(images, size, field=field)
     train, held = split(images, validation=validation, seed=seed + 1, field=field)

@@ -200,6 +200,7 @@ def train_fast_style(
         max_images: Annotated[int, Range(1, IMAGES_MAX)] = 1000,
         train_size: Annotated[int | tuple[int, int], Range(MIN_SIDE, SIDE_MAX)] = 128,
         crops: Annotated[int, Range(0, IMAGES_MAX)] = CROPS,
+        crop_span: Annotated[float, Range(0, 1)] = 0.0,
         width: Annotated[int, Range(1, WIDTH_MAX)] = 16,
         residual_blocks: Annotated[int, Range(0, BLOCKS_MAX)] = 3,
         pad: Annotated[int, Range(0, PAD_MAX)] = 16,
@@ -254,6 +255,10 @@ def train_fast_style(
         training one) and gave a rainbow-noise texture on photos the network never saw;
         48 crops of the same photos halved the style distance to the Hubble field and to
         gravel at the same content budget (bench/fast_style.py)
+    crop_span
+        crops cover between train_size px of a content image and this share of its
+        shorter side (drawn log-uniformly, scaled down to train_size), so the network
+        also learns whole photos as it will meet them (0: train_size px of the image)
     width
         channels of the first layer (then 2x, 4x); Johnson et al.: 32
     residual_blocks
@@ -322,7 +327,8 @@ def train_fast_style(
     data = image_set(_sources(content, content_dir), field="content",
                      size=_side_pair(train_size),
                      crops=int(crops), validation=float(t.validation), minimum=MIN_TRAIN,
-                     seed=int(seed), every=int(every), limit=int(max_images))
+                     seed=int(seed), every=int(every), limit=int(max_images),
+                     span=float(crop_span))
     signature = {"kind": KIND, "arch": arch, "size": list(data.size), "losses": o,
                  "learning_rate": float(t.learning_rate), "batch_size": int(t.batch_size),
                  "stability_weight": float(stability_weight), "seed": int(seed),

@@ -51,6 +51,25 @@ def test_crops_seeded_and_inside_the_images(smooth_image):
     assert small[0].shape == (16, 16, 3)
 
 
+def test_spanned_crops_cover_details_and_whole_photos():
+    """crop_span: the crops' regions range from size px of the image to the span's share
+    of its shorter side, scaled down to size (a ramp shows each crop's width)."""
+    ramp = np.repeat(np.linspace(0, 1, 200, dtype=np.float32)[None, :, None], 120, 0)
+    ramp = np.repeat(ramp, 3, 2)
+    width = {span: [float(c[:, -1, 0].mean() - c[:, 0, 0].mean()) for c in random_crops(
+        [ramp], count=40, size=(20, 20), seed=0, field="c", span=span)]
+        for span in (0.0, 1.0, 0.5)}
+    native = 19 / 199
+    assert np.allclose(width[0.0], native, atol=1e-5)   # size px of the image each
+    assert min(width[1.0]) > native - 0.01 and max(width[1.0]) > 4 * native
+    assert max(width[1.0]) < 120 / 199 + 0.01   # at most the shorter side's square
+    assert max(width[0.5]) < 60 / 199 + 0.01 and np.std(width[0.5]) > 0.02
+    crops = random_crops([ramp], count=3, size=(20, 20), seed=0, field="c", span=1.0)
+    assert all(c.shape == (20, 20, 3) for c in crops)
+    again = random_crops([ramp], count=3, size=(20, 20), seed=0, field="c", span=1.0)
+    assert all(np.array_equal(a, b) for a, b in zip(crops, again))   # seeded
+
+
 def test_more_images_than_crops_gives_a_crop_an_image(smooth_image):
     images = [smooth_image((20, 20), seed=k) for k in range(7)]
     few = image_set(images, field="content", size=(8, 8), crops=3, validation=0)
