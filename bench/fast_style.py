@@ -231,16 +231,22 @@ def stills(name: str, model, style, loss, photos, folder: Path | None = None,
 
 def layer_rows(label: str, images: dict, loss, photo) -> None:
     """Each image's style distance split by VGG layer (the unweighted relative errors that
-    the style distance weighs and sums), to see where the network and the blends differ."""
+    the style distance weighs and sums), to see where the network and the blends differ;
+    and at the deepest layer the Gram matrix's size |G| / |A| and cosine to the style's
+    (the error is s² - 2sc + 1 in them: with a poor cosine, a faded picture wins)."""
     from imgfusion.style.losses import gram
     from imgfusion.style.pipeline import resize, to_tensor
 
     for name, image in images.items():
         with torch.no_grad():
             feats = loss.encoder(resize(to_tensor(image, loss.device), photo.shape[:2]))
-        terms = {n: float(((gram(feats[n]) - loss.style.targets[n]) ** 2).sum()
-                          / loss.style.norms[n].sum()) for n in loss.style.weights}
-        print(f"  {label:<8} {name:<8} " + " ".join(f"{n} {v:7.3f}" for n, v in terms.items()))
+        grams = {n: (gram(feats[n]).flatten(), loss.style.targets[n].flatten())
+                 for n in loss.style.weights}
+        terms = {n: float(((g - a) ** 2).sum() / (a ** 2).sum()) for n, (g, a) in grams.items()}
+        g, a = grams[list(grams)[-1]]
+        print(f"  {label:<8} {name:<8} " + " ".join(f"{n} {v:7.3f}" for n, v in terms.items())
+              + f"  |G|/|A| {float(g.norm() / a.norm()):5.2f} cos "
+                f"{float(g @ a / (g.norm() * a.norm())):5.3f}")
 
 
 def strengthened(model, strength: float):
