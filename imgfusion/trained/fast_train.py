@@ -176,6 +176,9 @@ def check_training(p) -> None:
         check_count(count_folder(p["content_dir"], "content_dir"), 1, "content_dir",
                     "images in the folder")
     crops, share = int(p.get("crops", CROPS)), float(p.get("validation", 0.1))
+    if not crops and float(p.get("crop_span") or 0) > 0:
+        raise ParameterError("crop_span", "crops is 0 (the images are resized whole, not "
+                                          "cropped): set crops, or leave crop_span out")
     if crops:
         held = max(1, round(share * crops)) if share > 0 else 0
         check_count(crops - held, MIN_TRAIN, "crops", "training crops after the validation "
