@@ -359,6 +359,7 @@ def train_fast_style(
                                       "stability_weight", "seed")}
     meta = {"kind": KIND, "format": FORMAT, "arch": arch,
             "training": {**kept, "steps": step, "train_images": len(data.train),
+                         "crops": int(crops), "crop_span": float(crop_span),
                          "loss": at_step(result.history, step),
                          "content_budget": within}}
     model = FastStyleModel(spec.net.to("cpu").eval(), meta)

@@ -57,6 +57,22 @@ def test_training_loss_and_validation_loss_fall(trained):
     assert os.path.exists(trained.report["loss_plot"])
 
 
+def test_crop_span_shapes_the_crops_trained_on_and_the_model_file_records_it(images,
+                                                                              tmp_path):
+    """The same seed and crops, with and without a span: other training images (the
+    first step's loss differs), each run's model file says how it was cropped."""
+    content, style = images
+    runs = {span: train_fast_style(content, style, path=str(tmp_path / f"m{span}.safetensors"),
+                                   steps=1, validate_every=0, progress=False,
+                                   **{**TINY, "crops": 8, "crop_span": span})
+            for span in (0.0, 1.0)}
+    first = {span: r.report["loss_history"][0]["total"] for span, r in runs.items()}
+    assert first[0.0] != pytest.approx(first[1.0], rel=1e-6)
+    for span, run in runs.items():
+        assert run.model.meta["training"]["crops"] == 8
+        assert run.model.meta["training"]["crop_span"] == span
+
+
 def test_model_file_round_trip_and_apply(trained, images, tmp_path):
     content, _ = images
     tensors, meta = load_model(trained.path, "fast_style")
