@@ -150,9 +150,11 @@ def random_crops(images: list[np.ndarray], *, count: int, size: tuple[int, int],
                  field: str, span: float = 0.0) -> list[np.ndarray]:
     """``count`` crops of ``size`` (rows, cols), each from an image picked at random, at a
     random place; seeded, so the same on every machine.  An image smaller than the crop is
-    first scaled up to cover it.  With ``span`` > 0 each crop covers a region between
-    ``size`` and ``span`` of the image's shorter side (log-uniformly drawn), scaled down
-    to ``size``: whole photos as well as their details (0: ``size`` px of the image)."""
+    first scaled up to cover it.  With ``span`` > 0 each crop covers a region of
+    ``size``'s shape between ``size`` and ``span`` times the largest such region that
+    fits in the image (for a square ``size``: its shorter side), log-uniformly drawn and
+    scaled down to ``size``: whole photos as well as their details (0: ``size`` px of
+    the image)."""
     if not images:
         raise ParameterError(field, "no images to crop")
     g = torch.Generator().manual_seed(int(seed))
@@ -176,9 +178,18 @@ def _region(shape: tuple[int, int], size: tuple[int, int], span: float,
     """The (rows, cols) of the image a crop of ``size`` covers (see :func:`random_crops`)."""
     if span <= 0:
         return size
-    top = max(1.0, span * min(shape[0] / size[0], shape[1] / size[1]))
+    top = span * min(shape[0] / size[0], shape[1] / size[1])
+    if top <= 1.0:   # no room: the crops of span 0, at the same places
+        return size
     zoom = top ** float(torch.rand((), generator=g))
     return (min(shape[0], round(size[0] * zoom)), min(shape[1], round(size[1] * zoom)))
+
+
+def check_span(crops: int, span: float) -> None:
+    """A crop span needs crops (:class:`ParameterError` naming ``crop_span``)."""
+    if not crops and float(span or 0) > 0:
+        raise ParameterError("crop_span", "crops is 0 (the images are resized whole, not "
+                                          "cropped): set crops, or leave crop_span out")
 
 
 def split(images: list[np.ndarray], *, validation: float | int, seed: int,
@@ -211,6 +222,7 @@ def image_set(value: Any, *, field: str, size: tuple[int, int] | None = None,
     images are resized to ``size`` or must share one size.
     At least ``minimum`` training images must remain after the validation split.
     """
+    check_span(crops, span)
     images = gather(value, field=field, every=every, limit=limit)
     check_count(len(images), 1, field)
     if crops:

@@ -169,16 +169,14 @@ def check_training(p) -> None:
     the model file's name, a content folder holds images, random crops leave enough
     training images.  Existing outputs (model file, checkpoint, plot) are the plan's to
     refuse (it knows --overwrite); the sidecar JSON is checked before training starts."""
-    from .data import check_count, count_folder
+    from .data import check_count, check_span, count_folder
 
     model_destination(p["path"], True, field="path")
     if p.get("content_dir") is not None:
         check_count(count_folder(p["content_dir"], "content_dir"), 1, "content_dir",
                     "images in the folder")
     crops, share = int(p.get("crops", CROPS)), float(p.get("validation", 0.1))
-    if not crops and float(p.get("crop_span") or 0) > 0:
-        raise ParameterError("crop_span", "crops is 0 (the images are resized whole, not "
-                                          "cropped): set crops, or leave crop_span out")
+    check_span(crops, p.get("crop_span"))
     if crops:
         held = max(1, round(share * crops)) if share > 0 else 0
         check_count(crops - held, MIN_TRAIN, "crops", "training crops after the validation "
@@ -260,7 +258,8 @@ def train_fast_style(
         gravel at the same content budget (bench/fast_style.py)
     crop_span
         crops cover between train_size px of a content image and this share of its
-        shorter side (drawn log-uniformly, scaled down to train_size), so the network
+        shorter side (for a square train_size; drawn log-uniformly, scaled down to
+        train_size; refused without crops), so the network
         also learns whole photos as it will meet them (0: train_size px of the image).
         1.0 beat both pixel blends on two held-out photos after the Hubble field where
         the default beat them on one, but lost more content, put more of the stars on
@@ -338,7 +337,8 @@ def train_fast_style(
     signature = {"kind": KIND, "arch": arch, "size": list(data.size), "losses": o,
                  "learning_rate": float(t.learning_rate), "batch_size": int(t.batch_size),
                  "stability_weight": float(stability_weight), "seed": int(seed),
-                 "content": _digest(data.train), "style": _digest([style_rgb])}
+                 "content": _digest(data.train), "style": _digest([style_rgb]),
+                 **({"crop_span": float(crop_span)} if crop_span else {})}   # older: none
     loss = build_loss(style_rgb, data.size, losses, dev, int(seed))
     budget = ContentBudget(content_budget, loss, data.validation or data.train[:4],
                            style_rgb, dev, int(t.validate_every) or int(t.steps),
@@ -359,7 +359,8 @@ def train_fast_style(
                                       "stability_weight", "seed")}
     meta = {"kind": KIND, "format": FORMAT, "arch": arch,
             "training": {**kept, "steps": step, "train_images": len(data.train),
-                         "crops": int(crops), "crop_span": float(crop_span),
+                         "crops": len(data.train) + len(data.validation) if crops else 0,
+                         "crop_span": float(crop_span),
                          "loss": at_step(result.history, step),
                          "content_budget": within}}
     model = FastStyleModel(spec.net.to("cpu").eval(), meta)

@@ -68,6 +68,9 @@ def test_spanned_crops_cover_details_and_whole_photos():
     assert all(c.shape == (20, 20, 3) for c in crops)
     again = random_crops([ramp], count=3, size=(20, 20), seed=0, field="c", span=1.0)
     assert all(np.array_equal(a, b) for a, b in zip(crops, again))   # seeded
+    native = random_crops([ramp], count=5, size=(20, 20), seed=0, field="c")
+    no_room = random_crops([ramp], count=5, size=(20, 20), seed=0, field="c", span=0.1)
+    assert all(np.array_equal(a, b) for a, b in zip(native, no_room))   # 0.6 x 20 px: none
 
 
 def test_more_images_than_crops_gives_a_crop_an_image(smooth_image):

@@ -71,6 +71,10 @@ def test_crop_span_shapes_the_crops_trained_on_and_the_model_file_records_it(ima
     for span, run in runs.items():
         assert run.model.meta["training"]["crops"] == 8
         assert run.model.meta["training"]["crop_span"] == span
+    with pytest.raises(ParameterError, match="^crop_span: crops is 0"):   # Python calls too
+        train_fast_style(content, style, path=str(tmp_path / "none.safetensors"), steps=1,
+                         progress=False, **{**TINY, "crops": 0, "crop_span": 0.5})
+    assert not (tmp_path / "none.safetensors").exists()
 
 
 def test_model_file_round_trip_and_apply(trained, images, tmp_path):
