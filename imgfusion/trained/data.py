@@ -176,10 +176,8 @@ def random_crops(images: list[np.ndarray], *, count: int, size: tuple[int, int],
 def _region(shape: tuple[int, int], size: tuple[int, int], span: float,
             g: torch.Generator) -> tuple[int, int]:
     """The (rows, cols) of the image a crop of ``size`` covers (see :func:`random_crops`)."""
-    if span <= 0:
-        return size
     top = span * min(shape[0] / size[0], shape[1] / size[1])
-    if top <= 1.0:   # no room: the crops of span 0, at the same places
+    if top <= 1.0:   # span 0, or no room: size px, no draw (the crops of span 0)
         return size
     zoom = top ** float(torch.rand((), generator=g))
     return (min(shape[0], round(size[0] * zoom)), min(shape[1], round(size[1] * zoom)))

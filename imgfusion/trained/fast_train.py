@@ -259,8 +259,8 @@ def train_fast_style(
     crop_span
         crops cover between train_size px of a content image and this share of its
         shorter side (for a square train_size; drawn log-uniformly, scaled down to
-        train_size; refused without crops), so the network
-        also learns whole photos as it will meet them (0: train_size px of the image).
+        train_size; refused without crops), so the network also learns whole photos as
+        it will meet them (0: train_size px of the image).
         1.0 beat both pixel blends on two held-out photos after the Hubble field where
         the default beat them on one, but lost more content, put more of the stars on
         the 4 px grid and did worse on gravel (bench/fast_style.md)
