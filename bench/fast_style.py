@@ -85,10 +85,10 @@ temporal error from 2.3e-5 to 5.7e-4, above video_style's, so it was left.  ``--
 also saves, per clip, the first, middle and last frames of each run (rows: fast_style
 per frame, fast_video_style at 0.8 and 0.9, video_style).
 
-Usage (one thread).  At the defaults (48 crops of 128 px, 600 steps with the content
-budget held, the peer and video_style) it runs for about an hour on a 2-core CPU (the
-defaults' network alone: about 30 minutes, ``--no-peer --video-iterations 0``); the
-short run below trains 150 steps at 64 px::
+Usage (one thread).  At the defaults (48 crops of 128 px up to half a photo's side,
+scaled to 128 px, 600 steps with the content budget held, the peer and video_style) it
+runs for about an hour on a 2-core CPU (the defaults' network alone: about 30 minutes,
+``--no-peer --video-iterations 0``); the short run below trains 150 steps at 64 px::
 
     OMP_NUM_THREADS=1 python bench/fast_style.py
     OMP_NUM_THREADS=1 python bench/fast_style.py --no-peer --video-iterations 0 \

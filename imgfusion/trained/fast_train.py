@@ -34,6 +34,7 @@ from .transform_net import ArchError, build, check_arch, parameter_groups
 
 MIN_TRAIN = 2    # training images after the validation split
 CROPS = 48       # random crops by default: a few photos resized overfit (bench/fast_style.py)
+SPAN = 0.5       # crop_span with crops by default: details to half a photo (fast_style.md)
 ONE_STYLE_LOSSES = Fields("content_layers", "style_layers", "content_weight", "style_weight",
                           "tv_weight", "style_scale", "weights", "pooling")
 
@@ -201,7 +202,7 @@ def train_fast_style(
         max_images: Annotated[int, Range(1, IMAGES_MAX)] = 1000,
         train_size: Annotated[int | tuple[int, int], Range(MIN_SIDE, SIDE_MAX)] = 128,
         crops: Annotated[int, Range(0, IMAGES_MAX)] = CROPS,
-        crop_span: Annotated[float, Range(0, 1)] = 0.0,
+        crop_span: Annotated[float | None, Range(0, 1)] = None,
         width: Annotated[int, Range(1, WIDTH_MAX)] = 16,
         residual_blocks: Annotated[int, Range(0, BLOCKS_MAX)] = 3,
         pad: Annotated[int, Range(0, PAD_MAX)] = 16,
@@ -259,11 +260,13 @@ def train_fast_style(
     crop_span
         crops cover between train_size px of a content image and this share of its
         shorter side (for a square train_size; drawn log-uniformly, scaled down to
-        train_size; refused without crops), so the network also learns whole photos as
-        it will meet them (0: train_size px of the image).
-        1.0 beat both pixel blends on two held-out photos after the Hubble field where
-        the default beat them on one, but lost more content, put more of the stars on
-        the 4 px grid and did worse on gravel (bench/fast_style.md)
+        train_size; refused without crops), so the network also learns photos scaled
+        down as it will meet them (0: train_size px of the image; default 0.5 with
+        crops, 0 without).  0.5 beat both pixel blends on both held-out photos after the
+        Hubble field at 128 and 256 px, where 0 beat them on one, and came nearer the
+        blends on gravel, for a little more content lost, more stars on the 4 px grid
+        and 1.6x the flicker per frame (fast_video_style holds a clip as steady as
+        before); 1.0 did worse on gravel (bench/fast_style.md)
     width
         channels of the first layer (then 2x, 4x); Johnson et al.: 32
     residual_blocks
@@ -329,16 +332,17 @@ def train_fast_style(
     if style is None:
         raise ParameterError("style", "train_fast_style needs a style image")
     style_rgb, dev = as_rgb(style, "style")[0], resolve_device(device)
+    span = (SPAN if crops else 0.0) if crop_span is None else float(crop_span)
     data = image_set(_sources(content, content_dir), field="content",
                      size=_side_pair(train_size),
                      crops=int(crops), validation=float(t.validation), minimum=MIN_TRAIN,
                      seed=int(seed), every=int(every), limit=int(max_images),
-                     span=float(crop_span))
+                     span=span)
     signature = {"kind": KIND, "arch": arch, "size": list(data.size), "losses": o,
                  "learning_rate": float(t.learning_rate), "batch_size": int(t.batch_size),
                  "stability_weight": float(stability_weight), "seed": int(seed),
                  "content": _digest(data.train), "style": _digest([style_rgb]),
-                 **({"crop_span": float(crop_span)} if crop_span else {})}   # older: none
+                 **({"crop_span": span} if span else {})}   # older: none
     loss = build_loss(style_rgb, data.size, losses, dev, int(seed))
     budget = ContentBudget(content_budget, loss, data.validation or data.train[:4],
                            style_rgb, dev, int(t.validate_every) or int(t.steps),
@@ -360,7 +364,7 @@ def train_fast_style(
     meta = {"kind": KIND, "format": FORMAT, "arch": arch,
             "training": {**kept, "steps": step, "train_images": len(data.train),
                          "crops": len(data.train) + len(data.validation) if crops else 0,
-                         "crop_span": float(crop_span),
+                         "crop_span": span,
                          "loss": at_step(result.history, step),
                          "content_budget": within}}
     model = FastStyleModel(spec.net.to("cpu").eval(), meta)

@@ -58,19 +58,30 @@ def test_training_loss_and_validation_loss_fall(trained):
 
 
 def test_crop_span_shapes_the_crops_trained_on_and_the_model_file_records_it(images,
-                                                                              tmp_path):
+                                                                              tmp_path,
+                                                                              trained):
     """The same seed and crops, with and without a span: other training images (the
-    first step's loss differs), each run's model file says how it was cropped."""
+    first step's loss differs), each run's model file says how it was cropped.  Left
+    out, the span is 0.5 with crops and 0 without (not refused)."""
     content, style = images
-    runs = {span: train_fast_style(content, style, path=str(tmp_path / f"m{span}.safetensors"),
-                                   steps=1, validate_every=0, progress=False,
-                                   **{**TINY, "crops": 8, "crop_span": span})
-            for span in (0.0, 1.0)}
+    content = [np.kron(c, np.ones((2, 2, 1), np.float32)) for c in content]  # room to span
+
+    def first_step(span):
+        given = {} if span is None else {"crop_span": span}
+        return train_fast_style(content, style, path=str(tmp_path / f"m{span}.safetensors"),
+                                steps=1, validate_every=0, progress=False,
+                                **{**TINY, "crops": 8, **given})
+
+    runs = {span: first_step(span) for span in (0.0, 0.5, 1.0, None)}
     first = {span: r.report["loss_history"][0]["total"] for span, r in runs.items()}
     assert first[0.0] != pytest.approx(first[1.0], rel=1e-6)
+    assert first[0.0] != pytest.approx(first[0.5], rel=1e-6)
+    assert first[None] == first[0.5]
     for span, run in runs.items():
         assert run.model.meta["training"]["crops"] == 8
-        assert run.model.meta["training"]["crop_span"] == span
+        assert run.model.meta["training"]["crop_span"] == (0.5 if span is None else span)
+    assert trained.model.meta["training"]["crops"] == 0   # TINY: resized, no span
+    assert trained.model.meta["training"]["crop_span"] == 0.0
     with pytest.raises(ParameterError, match="^crop_span: crops is 0"):   # Python calls too
         train_fast_style(content, style, path=str(tmp_path / "none.safetensors"), steps=1,
                          progress=False, **{**TINY, "crops": 0, "crop_span": 0.5})
