@@ -221,9 +221,10 @@ def train_fast_style(
 
     The content images (``content``: images and videos, every ``every``-th frame; and/or
     the images of ``content_dir``; at most ``max_images``) are resized to ``train_size``
-    (or, with ``crops`` > 0, that many seeded random crops of that size are cut from them);
-    ``validation`` of them is held out.  Each of ``steps`` Adam steps styles
-    ``batch_size`` random training images and descends ``neural_style``'s loss
+    (or, with ``crops`` > 0, that many seeded random crops are cut from them and scaled
+    to that size, see ``crop_span``); ``validation`` of them is held out.  Each of
+    ``steps`` Adam steps styles ``batch_size`` random training images and descends
+    ``neural_style``'s loss
     (``losses``: the same :class:`~imgfusion.style.options.StyleLosses`, but one style
     image, so no blend weights).  Writes the model to ``path`` (``.safetensors`` and a
     ``.json``) and returns it with the path and a report: losses, validation losses, and

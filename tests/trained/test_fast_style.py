@@ -262,6 +262,8 @@ steps:
     recipe.write_text(train.format(folder=".", crops=0) + "    crop_span: 0.5\n")
     with pytest.raises(RecipeError, match="field 'crop_span': .*crops is 0"):
         load_recipe(recipe)   # a span for crops that are not cut says nothing
+    recipe.write_text(train.format(folder=".", crops=0))
+    load_recipe(recipe)   # the default span is 0 without crops: not refused
     recipe.write_text(train.format(folder=".", crops=0).replace("m.safetensors", "m.pt"))
     with pytest.raises(RecipeError, match="field 'path': .*ends in .safetensors"):
         load_recipe(recipe)
