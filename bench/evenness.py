@@ -4,9 +4,11 @@ Runs ``neural_style`` with its defaults (real VGG19 weights) on content/style pa
 scikit-image samples at the sizes asked, saves each result under ``--out`` (a result
 already there is read back, not run again: delete it to re-run) and prints, per pair:
 
-- the spread of the tiles' style distances on a 4 x 4 grid, the worst tile over the lower
-  quartile (:func:`imgfusion.style.evenness.tile_distances`, whose docstring says why
-  this statistic; goal <= 2), the worst over the median, and with ``--grid`` the grid;
+- the spread of the tiles' style distances on a 4 x 4 grid: the worst of the four
+  quarters over the best, each quarter's mean tile distance
+  (:func:`imgfusion.style.evenness.spread`; goal <= 2: a half-styled picture fails it,
+  where one sparse tile of a star field does not), the issue's worst tile over the median
+  (goal <= 2; :func:`imgfusion.style.evenness.unevenness`), and with ``--grid`` the grid;
 - the spread of the style image's own tiles at the same scale (the style's own
   unevenness);
 - the content distance (relu4_2, Σ (F - P)² / Σ P², as the content loss) and the global

