@@ -86,9 +86,10 @@ also saves, per clip, the first, middle and last frames of each run (rows: fast_
 per frame, fast_video_style at 0.8 and 0.9, video_style).
 
 Usage (one thread).  At the defaults (48 crops of 128 px up to half a photo's side,
-scaled to 128 px, 600 steps with the content budget held, the peer and video_style) it
-runs for about an hour on a 2-core CPU (the defaults' network alone: about 30 minutes,
-``--no-peer --video-iterations 0``); the short run below trains 150 steps at 64 px::
+scaled to 128 px, 1,200 steps with the content budget held, the peer and video_style) it
+runs for about two hours on a 2-core CPU (the defaults' network alone: about an hour with
+one thread, ``--no-peer --video-iterations 0``); the short run below trains 150 steps at
+64 px::
 
     OMP_NUM_THREADS=1 python bench/fast_style.py
     OMP_NUM_THREADS=1 python bench/fast_style.py --no-peer --video-iterations 0 \
