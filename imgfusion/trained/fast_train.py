@@ -318,7 +318,7 @@ def train_fast_style(
         grain over the whole photo where 600 left a grey wash, and at 256 px the network
         beat both pixel blends on three of four photo/style cells, not two, keeping more
         of the photos; the cost is twice the training (about 40 minutes on 2 cores) and
-        twice the Hubble field's fine detail on the 4 px grid (1.3-2.7 %, the old
+        2-2.7x the Hubble field's fine detail on the 4 px grid (1.3-2.7 %, the old
         lattice's 5-7 %); bench/fast_style.md has the settings measured
     compare_iterations
         also run neural_style for this many iterations on the held-out images and report
